@@ -1,0 +1,111 @@
+"""Configuration: defaults ← TOML file ← environment (CENTRALITA_*) ← command line, in one object.
+
+Every server and command reads its settings from the one `Config` built by `load_config`; nothing
+reads the environment anywhere else.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from fs_plugins.errors import InvalidInput
+
+ENV_PREFIX = "CENTRALITA_"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: str = "var"
+    database_url: str = ""  # empty: sqlite file inside data_dir
+    # mod_xml_curl's bindings post here (directory, dialplan).
+    xml_curl_host: str = "127.0.0.1"
+    xml_curl_port: int = 18080
+    xml_curl_user: str = ""  # set both to require HTTP basic auth (gateway-credentials)
+    xml_curl_password: str = ""
+    # mod_json_cdr posts here; the same HTTP server serves phone phonebooks.
+    web_host: str = "127.0.0.1"
+    web_port: int = 18082
+    cdr_user: str = ""
+    cdr_password: str = ""
+    # The dialplan's `socket` action connects here (outbound ESL).
+    esl_host: str = "127.0.0.1"
+    esl_port: int = 18084
+    esl_max_sessions: int = 1000
+    esl_command_timeout: float = 30.0
+    # FreeSWITCH's own event socket (inbound ESL): cache flushes, originate, channel events.
+    fs_event_socket_host: str = "127.0.0.1"
+    fs_event_socket_port: int = 8021
+    fs_event_socket_password: str = "ClueCon"
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'centralita.db'}"
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **_coerce_all(changes, source="override"))
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = path or environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        values.update(_read_file(Path(path)))
+    for field in fields(Config):
+        raw = environ.get(ENV_PREFIX + field.name.upper())
+        if raw is not None:
+            values[field.name] = raw
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return Config(**_coerce_all(values, source="config"))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InvalidInput("config", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput("config", f"{path} is not valid TOML: {exc}") from None
+    return data.get("centralita", data)
+
+
+def _coerce_all(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    known = {field.name: field for field in fields(Config)}
+    result = {}
+    for name, value in values.items():
+        if name not in known:
+            raise InvalidInput(name, f"unknown {source} setting")
+        result[name] = _coerce(name, known[name].type, value)
+    return result
+
+
+def _coerce(name: str, type_name: str, value: Any) -> Any:
+    if type_name == "int":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(name, f"must be a whole number, got {value!r}") from None
+        if number < 0:
+            raise InvalidInput(name, "must not be negative")
+        return number
+    if type_name == "float":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(name, f"must be a number, got {value!r}") from None
+        if number <= 0:
+            raise InvalidInput(name, "must be positive")
+        return number
+    return str(value)

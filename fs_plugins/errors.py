@@ -1,0 +1,23 @@
+"""The one error type for bad input: it always names the field that was wrong."""
+
+
+class InvalidInput(ValueError):
+    """A value given by a user (CLI, import file, HTTP form) was rejected.
+
+    `field` is the name the user knows the value by (a CLI option, a CSV column), so every
+    message can point at it: "extension: must be 2 to 6 digits".
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(LookupError):
+    """A named object does not exist in the tenant it was looked up in."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -1,0 +1,22 @@
+"""THE data model, in one place.
+
+Each component lists its tables and its upgrade steps. A feature adds a component (its own module
+here) instead of reshaping the core; `fs_plugins.db.upgrade` creates or upgrades each one and
+records its version in `schema_version`.
+"""
+from __future__ import annotations
+
+from fs_plugins.models import core
+from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
+from fs_plugins.models.core import Number, ShortNumber, Tenant, User
+
+# (component name, its tables in creation order, its upgrade steps). Order matters: a component's
+# tables may refer to those listed before it.
+COMPONENTS = [
+    ("core", core.MODELS, core.MIGRATIONS),
+]
+
+__all__ = [
+    "BaseModel", "COMPONENTS", "DestinationField", "Number", "ShortNumber", "Tenant", "User",
+    "database", "utcnow",
+]

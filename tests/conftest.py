@@ -1,0 +1,69 @@
+"""Shared fixtures.
+
+`db` runs a test once on SQLite and once on PostgreSQL. PostgreSQL is the server at
+127.0.0.1:5432 (database `test`, or CENTRALITA_TEST_PG_URL); each test gets its own schema, so
+tests never see each other's rows. Without a server the PostgreSQL run is skipped with a message;
+under CI (CI=true) it must run, so a missing server fails the run instead of hiding.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import peewee
+import pytest
+
+from fs_plugins import db as dbmod
+
+PG_URL = os.environ.get("CENTRALITA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+FIXTURES = Path(__file__).parent / "fixtures"
+UNDER_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_unavailable_reason() -> str | None:
+    try:
+        probe = dbmod.open_database(PG_URL + "?connect_timeout=2")
+        probe.connect()
+        probe.close()
+    except Exception as exc:  # any failure to reach the server means "not here"
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}".strip()
+    return None
+
+
+_PG_REASON: list = []
+
+
+def pg_unavailable_reason() -> str | None:
+    if not _PG_REASON:
+        _PG_REASON.append(_pg_unavailable_reason())
+    return _PG_REASON[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A URL to a fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'centralita.db'}"
+        return
+    reason = pg_unavailable_reason()
+    if reason:
+        if UNDER_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    schema = "t_" + uuid.uuid4().hex[:16]
+    admin = dbmod.open_database(PG_URL)
+    admin.execute_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+@pytest.fixture
+def db(db_url) -> peewee.Database:
+    """A fresh database of each kind with the current schema, bound to the models."""
+    database = dbmod.connect(db_url)
+    yield database
+    database.close()
