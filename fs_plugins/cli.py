@@ -1,0 +1,71 @@
+"""`centralita …`: one entry point; each feature registers its own sub-commands.
+
+A command module exposes ``register(subparsers)`` and sets ``handler=fn`` on each parser it
+adds; ``fn(args, ctx)`` returns the exit status. Bad input raises InvalidInput (exit 2, the
+message names the field), a missing object NotFound (exit 1). Nothing else handles errors.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from functools import cached_property
+
+from fs_plugins.config import Config, load_config
+from fs_plugins.errors import InvalidInput, NotFound
+
+# Order is the order of `centralita --help`.
+COMMAND_MODULES = (
+    "fs_plugins.commands.serve",
+    "fs_plugins.commands.db",
+    "fs_plugins.commands.tenants",
+    "fs_plugins.commands.users",
+    "fs_plugins.commands.numbers",
+    "fs_plugins.commands.demo",
+)
+
+
+class Context:
+    """What a command needs: the configuration, and the database opened on first use."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    @cached_property
+    def db(self):
+        from fs_plugins import db as dbmod
+
+        return dbmod.connect(self.config.effective_database_url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="centralita", description="Centralita: a multi-tenant virtual PBX for FreeSWITCH."
+    )
+    parser.add_argument("--config", help="TOML configuration file (also CENTRALITA_CONFIG)")
+    parser.add_argument("--database", dest="database_url", help="database URL: sqlite:///file.db or postgresql://…")
+    parser.add_argument("--data-dir", dest="data_dir", help="where the SQLite file and audio files live (default ./var)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config, overrides={"database_url": args.database_url, "data_dir": args.data_dir})
+        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return args.handler(args, Context(config)) or 0
+    except InvalidInput as exc:
+        print(f"centralita: error: {exc}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(f"centralita: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

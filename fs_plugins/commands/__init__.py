@@ -1,0 +1,1 @@
+"""CLI command modules of the core: serve, db, tenants, users, numbers, demo."""
