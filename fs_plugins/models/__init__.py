@@ -7,6 +7,7 @@ records its version in `schema_version`.
 from __future__ import annotations
 
 from fs_plugins.models import core
+from fs_plugins.models import contacts as contacts_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -14,6 +15,7 @@ from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 # tables may refer to those listed before it.
 COMPONENTS = [
     ("core", core.MODELS, core.MIGRATIONS),
+    ("contacts", contacts_models.MODELS, contacts_models.MIGRATIONS),
 ]
 
 __all__ = [
