@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fs_plugins.models import core
 from fs_plugins.models import contacts as contacts_models
+from fs_plugins.models import schedule as schedule_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -16,6 +17,7 @@ from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 COMPONENTS = [
     ("core", core.MODELS, core.MIGRATIONS),
     ("contacts", contacts_models.MODELS, contacts_models.MIGRATIONS),
+    ("schedule", schedule_models.MODELS, schedule_models.MIGRATIONS),
 ]
 
 __all__ = [
