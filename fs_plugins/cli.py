@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "fs_plugins.commands.users",
     "fs_plugins.commands.numbers",
     "fs_plugins.commands.demo",
+    "fs_plugins.contacts.cli",
 )
 
 

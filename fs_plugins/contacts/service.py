@@ -1,0 +1,182 @@
+"""Reading and writing contacts, with the visibility rules enforced in every query.
+
+Rules: a personal contact is only ever read or written through its owner's Directory; common
+contacts through the tenant's common Directory; every query is filtered by tenant. The tenant's
+enabled users are shown in the common directory, derived from the user table at query time.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from fs_plugins.contacts.records import (
+    ContactInput, ContactView, Directory, NumberView, ValidContact, clean_email, clean_name,
+    clean_numbers, clean_text, MAX_NAME, MAX_NOTE, validate,
+)
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.models import Tenant, User, database, utcnow
+from fs_plugins.models.contacts import NUMBER_KINDS, Contact, ContactNumber
+
+_NUMBERISH = re.compile(r"\+?[0-9 ()./\-]+\Z")
+
+
+def resolve_directory(domain: str, extension: str | None = None) -> Directory:
+    """The common directory of a tenant, or a user's personal one when `extension` is given."""
+    tenant = Tenant.get_or_none(Tenant.domain == (domain or "").strip().lower())
+    if tenant is None:
+        raise NotFound("tenant", f"no tenant with domain {domain!r}")
+    if extension is None:
+        return Directory(tenant.id, tenant.domain, tenant.country)
+    user = User.get_or_none((User.tenant == tenant.id) & (User.extension == extension))
+    if user is None:
+        raise NotFound("user", f"no user {extension!r} in {tenant.domain}")
+    return Directory(tenant.id, tenant.domain, tenant.country, user.id, user.extension)
+
+
+def in_directory(directory: Directory):
+    owner = Contact.owner.is_null() if directory.owner_id is None else Contact.owner == directory.owner_id
+    return (Contact.tenant == directory.tenant_id) & owner
+
+
+def _visible_to(directory: Directory):
+    """Personal contacts of the directory's owner (if any) plus the tenant's common contacts."""
+    owner = Contact.owner.is_null()
+    if directory.owner_id is not None:
+        owner = owner | (Contact.owner == directory.owner_id)
+    return (Contact.tenant == directory.tenant_id) & owner
+
+
+def store_contact(directory: Directory, contact: ValidContact) -> int:
+    row = Contact.create(tenant=directory.tenant_id, owner=directory.owner_id, name=contact.name,
+                         company=contact.company, email=contact.email, note=contact.note)
+    _insert_numbers(directory, row.id, contact.numbers)
+    return row.id
+
+
+def _insert_numbers(directory: Directory, contact_id: int, numbers) -> None:
+    if numbers:
+        ContactNumber.insert_many(
+            [dict(contact=contact_id, tenant=directory.tenant_id, kind=k, number=n, e164=e) for k, n, e in numbers]
+        ).execute()
+
+
+def add_contact(directory: Directory, data: ContactInput) -> ContactView:
+    contact = validate(data, directory.country)
+    with database.atomic():
+        contact_id = store_contact(directory, contact)
+    return get_contact(directory, contact_id)
+
+
+def _owned_row(directory: Directory, contact_id) -> Contact:
+    try:
+        contact_id = int(contact_id)
+    except (TypeError, ValueError):
+        raise InvalidInput("id", f"{contact_id!r} is not a contact id") from None
+    row = Contact.get_or_none((Contact.id == contact_id) & in_directory(directory))
+    if row is None:
+        raise NotFound("id", f"no contact {contact_id} in the {directory.label}")
+    return row
+
+
+def get_contact(directory: Directory, contact_id) -> ContactView:
+    row = _owned_row(directory, contact_id)
+    return _views(directory, Contact.select().where(Contact.id == row.id))[0]
+
+
+def update_contact(directory: Directory, contact_id: int, fields: dict, numbers: dict) -> None:
+    """Overwrite `fields` and, for each kind in `numbers`, replace that kind's numbers."""
+    if fields:
+        Contact.update(updated_at=utcnow(), **fields).where(Contact.id == contact_id).execute()
+    if numbers:
+        ContactNumber.delete().where(
+            (ContactNumber.contact == contact_id) & ContactNumber.kind.in_(list(numbers))
+        ).execute()
+        flat = tuple(n for kind in NUMBER_KINDS for n in numbers.get(kind, ()))
+        _insert_numbers(directory, contact_id, flat)
+
+
+def change_contact(directory: Directory, contact_id, changes: dict, numbers: dict) -> ContactView:
+    """Apply changes given as text (`""` clears an optional field; a kind mapped to [] clears it)."""
+    fields = {}
+    for name, value in changes.items():
+        if name == "name":
+            fields["name"] = clean_name(value)
+        elif name == "email":
+            fields["email"] = clean_email(value)
+        elif name in ("company", "note"):
+            fields[name] = clean_text(value, name, MAX_NAME if name == "company" else MAX_NOTE)
+        else:
+            raise InvalidInput(name, "is not a contact field")
+    cleaned = {kind: clean_numbers([(kind, n) for n in values], directory.country) for kind, values in numbers.items()}
+    with database.atomic():
+        row = _owned_row(directory, contact_id)
+        update_contact(directory, row.id, fields, cleaned)
+        view = get_contact(directory, row.id)
+        if not view.numbers and not view.email:
+            raise InvalidInput("number", "a contact needs at least one number or an e-mail")
+    return view
+
+
+def remove_contact(directory: Directory, contact_id) -> ContactView:
+    with database.atomic():
+        view = get_contact(directory, contact_id)
+        Contact.delete().where(Contact.id == view.id).execute()
+    return view
+
+
+def list_contacts(directory: Directory) -> list[ContactView]:
+    """What the directory holds: a user's personal contacts, or common contacts plus the users."""
+    views = _views(directory, Contact.select().where(in_directory(directory)))
+    if directory.owner_id is None:
+        views += _user_views(directory.tenant_id)
+    return _sorted(views)
+
+
+def search(directory: Directory, query: str | None = None, limit: int | None = None) -> list[ContactView]:
+    """Everything the directory's user can see (personal, common, users) matching `query`."""
+    query = (query or "").strip()
+    select = Contact.select().where(_visible_to(directory))
+    users = User.select().where((User.tenant == directory.tenant_id) & (User.enabled == True))  # noqa: E712
+    digits = re.sub(r"[^0-9]", "", query)
+    if query and _NUMBERISH.match(query) and len(digits) >= 2:
+        core = digits.lstrip("0") or digits
+        matching = ContactNumber.select(ContactNumber.contact).where(
+            (ContactNumber.tenant == directory.tenant_id) & ContactNumber.e164.contains(core))
+        select = select.where(Contact.id.in_(matching))
+        users = users.where(User.extension.contains(digits))
+    elif query:
+        select = select.where(Contact.name.contains(query) | Contact.company.contains(query)
+                              | Contact.email.contains(query))
+        users = users.where(User.display_name.contains(query))
+    views = _sorted(_views(directory, select) + [_user_view(u) for u in users])
+    return views[:limit] if limit else views
+
+
+def _sorted(views: list[ContactView]) -> list[ContactView]:
+    return sorted(views, key=lambda v: (v.name.casefold(), v.source, v.id or 0))
+
+
+def _views(directory: Directory, select) -> list[ContactView]:
+    rows = list(select.order_by(Contact.id))
+    numbers = defaultdict(list)
+    if rows:
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):  # bounded IN lists on every database
+            chunk = ids[start:start + 500]
+            for n in ContactNumber.select().where(ContactNumber.contact.in_(chunk)).order_by(ContactNumber.id):
+                numbers[n.contact_id].append(NumberView(n.kind, n.number, n.e164))
+    return [
+        ContactView(row.id, "common" if row.owner_id is None else "personal", row.name, row.company,
+                    row.email, row.note, tuple(sorted(numbers[row.id], key=lambda n: NUMBER_KINDS.index(n.kind))))
+        for row in rows
+    ]
+
+
+def _user_view(user: User) -> ContactView:
+    return ContactView(None, "user", user.display_name, None, user.email, None,
+                       (NumberView("work", user.extension, None),))
+
+
+def _user_views(tenant_id: int) -> list[ContactView]:
+    users = User.select().where((User.tenant == tenant_id) & (User.enabled == True))  # noqa: E712
+    return [_user_view(u) for u in users]
