@@ -1,0 +1,150 @@
+"""The FreeSWITCH configuration in freeswitch/conf/ agrees with Centralita's server defaults and,
+should Centralita's handler fail, authenticates nobody and routes nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from lxml import etree
+
+from fs_plugins.config import Config
+
+CONF = Path(__file__).resolve().parent.parent / "freeswitch" / "conf"
+XML_FILES = sorted(CONF.rglob("*.xml"))
+DEFAULTS = Config()
+PASSWORD_PLACEHOLDER = "ClueCon"
+# Params whose value is a secret, by the names FreeSWITCH's modules parse.
+SECRET_PARAMS = {"password", "gateway-credentials", "cred", "ssl-key-password", "tls-passphrase"}
+ROUTING_APPS = {"bridge", "transfer", "socket", "execute_extension", "lua", "javascript",
+                "system", "bgsystem", "spawn", "park", "answer", "voicemail", "ivr"}
+
+
+def parse(relative: str) -> etree._ElementTree:
+    return etree.parse(str(CONF / relative))
+
+
+def params(tree: etree._ElementTree) -> dict[str, etree._Element]:
+    found = {}
+    for param in tree.getroot().iter("param"):
+        assert param.get("name") not in found, f"param {param.get('name')} set twice"
+        found[param.get("name")] = param
+    return found
+
+
+def test_every_shipped_xml_file_is_well_formed():
+    assert len(XML_FILES) >= 9
+    for path in XML_FILES:
+        etree.parse(str(path))  # raises on malformed XML
+
+
+def test_every_file_is_explained_in_the_readme():
+    readme = (CONF / "README.md").read_text()
+    for path in XML_FILES:
+        assert path.name in readme, f"{path.relative_to(CONF)} is not described in README.md"
+
+
+def test_xml_curl_posts_directory_and_dialplan_to_the_handler_default_address():
+    binding = params(parse("autoload_configs/xml_curl.conf.xml"))
+    url = urlsplit(binding["gateway-url"].get("value"))
+    assert (url.scheme, url.hostname, url.port, url.path) == (
+        "http", DEFAULTS.xml_curl_host, DEFAULTS.xml_curl_port, "/xml_curl")
+    assert set(binding["gateway-url"].get("bindings").split("|")) == {"directory", "dialplan"}
+
+
+def test_xml_curl_has_a_timeout_and_never_sends_expect_100_continue():
+    binding = params(parse("autoload_configs/xml_curl.conf.xml"))
+    assert 1 <= int(binding["timeout"].get("value")) <= 10
+    assert binding["disable-100-continue"].get("value") == "true"
+
+
+def test_json_cdr_posts_plain_json_for_every_leg_to_the_cdr_receiver_default_address():
+    cdr = params(parse("autoload_configs/json_cdr.conf.xml"))
+    url = urlsplit(cdr["url"].get("value"))
+    assert (url.scheme, url.hostname, url.port, url.path) == (
+        "http", DEFAULTS.web_host, DEFAULTS.web_port, "/cdr")
+    values = {name: cdr[name].get("value") for name in
+              ("encode", "encode-values", "log-b-leg", "prefix-a-leg")}
+    assert values == {"encode": "false", "encode-values": "false",
+                      "log-b-leg": "true", "prefix-a-leg": "false"}
+
+
+def test_json_cdr_retries_with_a_delay_then_writes_failed_posts_to_an_error_folder():
+    cdr = params(parse("autoload_configs/json_cdr.conf.xml"))
+    assert int(cdr["retries"].get("value")) >= 1
+    assert int(cdr["delay"].get("value")) >= 1
+    assert cdr["err-log-dir"].get("value")
+    assert "centralita cdr sweep" in (CONF / "README.md").read_text()
+
+
+def test_event_socket_listens_on_loopback_only_at_the_address_centralita_dials():
+    socket = params(parse("autoload_configs/event_socket.conf.xml"))
+    assert socket["listen-ip"].get("value") == DEFAULTS.fs_event_socket_host == "127.0.0.1"
+    assert int(socket["listen-port"].get("value")) == DEFAULTS.fs_event_socket_port
+    assert socket["apply-inbound-acl"].get("value") == "loopback.auto"
+
+
+def test_event_socket_password_is_the_documented_placeholder_matching_centralitas_default():
+    socket = params(parse("autoload_configs/event_socket.conf.xml"))
+    assert socket["password"].get("value") == PASSWORD_PLACEHOLDER == DEFAULTS.fs_event_socket_password
+    readme = (CONF / "README.md").read_text()
+    assert "CENTRALITA_FS_EVENT_SOCKET_PASSWORD" in readme and "placeholder" in readme
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
+def test_no_file_holds_a_secret_other_than_the_placeholder(path):
+    for param in etree.parse(str(path)).getroot().iter("param"):
+        if param.get("name") in SECRET_PARAMS:
+            assert param.get("value") in ("", PASSWORD_PLACEHOLDER), (
+                f"{param.get('name')} in {path.name} holds a real secret")
+
+
+def test_static_directory_has_no_domain_and_no_user():
+    for path in (CONF / "directory").rglob("*.xml"):
+        root = etree.parse(str(path)).getroot()
+        assert not list(root.iter("domain", "user", "users", "groups")), f"{path.name} defines users"
+
+
+def test_static_dialplan_only_logs_and_hangs_up_in_every_context():
+    contexts = []
+    for path in (CONF / "dialplan").rglob("*.xml"):
+        for context in etree.parse(str(path)).getroot().iter("context"):
+            contexts.append(context.get("name"))
+            actions = [a.get("application") for a in context.iter("action", "anti-action")]
+            assert not ROUTING_APPS & set(actions), f"context {context.get('name')} routes calls"
+            assert actions and actions[-1] == "hangup"
+            assert set(actions) <= {"log", "hangup"}
+    assert {"public", "default"} <= set(contexts)
+
+
+def test_nothing_static_points_at_the_outbound_esl_app():
+    esl = f"{DEFAULTS.esl_host}:{DEFAULTS.esl_port}"
+    for path in XML_FILES:
+        assert esl not in path.read_text(), f"{path.name} mentions the ESL app"
+
+
+def test_internal_profile_authenticates_calls_and_keeps_the_tenant_domain():
+    profile = params(parse("sip_profiles/internal.xml"))
+    assert profile["auth-calls"].get("value") == "true"
+    assert profile["context"].get("value") == "public"
+    forced = {"force-register-domain", "force-subscription-domain", "force-register-db-domain"}
+    assert not forced & set(profile)
+    assert "accept-blind-reg" not in profile and "accept-blind-auth" not in profile
+
+
+def test_hardening_turns_api_expansion_off():
+    settings = params(parse("snippets/switch.conf.settings.xml"))
+    assert settings["api-expansion"].get("value") == "false"
+
+
+def test_modules_snippet_loads_what_centralita_needs():
+    modules = {m.get("module") for m in parse("snippets/modules.conf.modules.xml").getroot().iter("load")}
+    assert {"mod_xml_curl", "mod_json_cdr", "mod_event_socket", "mod_voicemail", "mod_commands"} <= modules
+    assert "mod_xml_rpc" not in modules
+
+
+def test_snippets_are_not_whole_configurations_that_would_clash_in_autoload_configs():
+    for path in (CONF / "snippets").glob("*.xml"):
+        assert etree.parse(str(path)).getroot().tag != "configuration"
+    for path in (CONF / "autoload_configs").glob("*.xml"):
+        assert etree.parse(str(path)).getroot().tag == "configuration"
