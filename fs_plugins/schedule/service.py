@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"[^\W_][\w .\-]{0,63}\Z")
 _LABEL_MAX = 120
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Labels may end up in logs, prompts or channel variables: no control characters, no `${`.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]|\$\s*\{")
 
 
 class ScheduleInUse(InvalidInput):
@@ -99,8 +100,8 @@ def check_name(name: str, field: str = "name") -> str:
 
 def check_label(label: str | None, field: str = "--label") -> str:
     label = (label or "").strip()
-    if len(label) > _LABEL_MAX or _CONTROL.search(label):
-        raise InvalidInput(field, f"at most {_LABEL_MAX} characters, no control characters")
+    if len(label) > _LABEL_MAX or _UNSAFE.search(label):
+        raise InvalidInput(field, f"at most {_LABEL_MAX} characters, no control characters or '${{'")
     return label
 
 
