@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "fs_plugins.commands.numbers",
     "fs_plugins.commands.demo",
     "fs_plugins.contacts.cli",
+    "fs_plugins.schedule.cli",
 )
 
 
