@@ -36,6 +36,10 @@ class Config:
     esl_port: int = 18084
     esl_max_sessions: int = 1000
     esl_command_timeout: float = 30.0
+    # How calls to external numbers leave FreeSWITCH: {e164} is +34911234567, {digits} 34911234567.
+    outbound_dial_template: str = "sofia/gateway/carrier/{e164}"
+    # FreeSWITCH keeps a served user this long (ms); every change also flushes it at once.
+    directory_cache_ms: int = 300000
     # FreeSWITCH's own event socket (inbound ESL): cache flushes, originate, channel events.
     fs_event_socket_host: str = "127.0.0.1"
     fs_event_socket_port: int = 8021

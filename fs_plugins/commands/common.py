@@ -1,0 +1,44 @@
+"""Helpers every command module shares: tenant option, table printing, flushing FreeSWITCH."""
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Sequence
+
+from fs_plugins import fsapi, provisioning
+
+
+def add_tenant_option(parser) -> None:
+    parser.add_argument("--tenant", required=True, metavar="DOMAIN", help="the tenant's SIP domain")
+
+
+def bool_option(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("yes", "true", "on", "1"):
+        return True
+    if lowered in ("no", "false", "off", "0"):
+        return False
+    raise ValueError(value)
+
+
+bool_option.__name__ = "yes/no"  # argparse names the type in its error message
+
+
+def open_tenant(ctx, domain: str):
+    ctx.db  # connect before querying
+    return provisioning.tenant(domain)
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out=None) -> None:
+    out = out or sys.stdout
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
+    for row in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
+
+
+def flush(ctx, change: provisioning.Change) -> None:
+    """Tell FreeSWITCH to forget the users a change made stale; warn if it cannot be reached."""
+    api = fsapi.FreeswitchApi(ctx.config) if ctx.config.fs_event_socket_port else None
+    for warning in fsapi.flush_users(api, change.flush, ctx.config.directory_cache_ms):
+        print(warning, file=sys.stderr)

@@ -1,0 +1,89 @@
+"""centralita serve: every server in one process (or one of them), until interrupted."""
+from __future__ import annotations
+
+import logging
+import signal
+
+import gevent
+from gevent.pywsgi import WSGIServer
+
+from fs_plugins import demo
+from fs_plugins.web import make_web_app
+from xml_curl.app import make_app
+
+log = logging.getLogger(__name__)
+SERVERS = ("xml_curl", "web", "esl")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("serve", help="run the xml_curl handler, the CDR/phonebook server and the ESL app")
+    parser.add_argument("--only", choices=SERVERS, action="append",
+                        help="run only this server (repeatable); default: all")
+    parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant in an empty database")
+    parser.set_defaults(handler=_serve)
+
+
+def _serve(args, ctx) -> int:
+    config = ctx.config
+    database = ctx.db
+    if not args.no_demo and demo.database_is_empty():
+        for line in demo.create_demo():
+            print(line)
+    wanted = args.only or SERVERS
+    started = [starter(config, database) for name, starter in _STARTERS.items() if name in wanted]
+    print(f"database: {config.effective_database_url}")
+    for server in started:
+        print(server.describe)
+    print(_freeswitch_hint(config))
+    stop = gevent.event.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stop.set)
+    stop.wait()
+    for server in started:
+        server.stop()
+    return 0
+
+
+class _Running:
+    def __init__(self, server, describe: str):
+        self.server, self.describe = server, describe
+
+    def stop(self):
+        self.server.stop()
+
+
+def _start_xml_curl(config, database):
+    server = WSGIServer((config.xml_curl_host, config.xml_curl_port), make_app(config, database), log=None,
+                        error_log=logging.getLogger("xml_curl.http"))
+    server.start()
+    host, port = server.address[:2]
+    return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
+
+
+def _start_web(config, database):
+    server = WSGIServer((config.web_host, config.web_port), make_web_app(config), log=None,
+                        error_log=logging.getLogger("fs_plugins.web.http"))
+    server.start()
+    host, port = server.address[:2]
+    return _Running(server, f"CDR receiver: http://{host}:{port}/cdr   phonebooks: http://{host}:{port}/phonebook/")
+
+
+def _start_esl(config, database):
+    from fs_plugins.esl.server import EslServer, default_registry
+
+    server = EslServer(config, default_registry())
+    server.start()
+    host, port = server.address[:2]
+    return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")
+
+
+_STARTERS = {"xml_curl": _start_xml_curl, "web": _start_web, "esl": _start_esl}
+
+
+def _freeswitch_hint(config) -> str:
+    return (
+        "point FreeSWITCH at it: copy freeswitch/conf/ into /etc/freeswitch (see freeswitch/conf/README.md); "
+        f"its xml_curl binding posts to http://{config.xml_curl_host}:{config.xml_curl_port}/xml_curl, "
+        f"mod_json_cdr to http://{config.web_host}:{config.web_port}/cdr, and Centralita reaches its event socket "
+        f"at {config.fs_event_socket_host}:{config.fs_event_socket_port}"
+    )

@@ -1,0 +1,30 @@
+"""The HTTP server beside xml_curl: mod_json_cdr posts (/cdr) and phone phonebooks (/phonebook).
+
+Each mount is a WSGI app built by its feature; this module only routes by path prefix.
+"""
+from __future__ import annotations
+
+import importlib
+
+from fs_plugins.config import Config
+
+# path prefix -> "module:factory"; factory(config) returns a WSGI app.
+MOUNTS: dict[str, str] = {}
+
+
+def make_web_app(config: Config, mounts: dict[str, str] | None = None):
+    apps = []
+    for prefix, target in (MOUNTS if mounts is None else mounts).items():
+        module_name, _, factory = target.partition(":")
+        apps.append((prefix, getattr(importlib.import_module(module_name), factory)(config)))
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for prefix, mounted in apps:
+            if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?"):
+                return mounted(environ, start_response)
+        body = b"not found\n"
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app

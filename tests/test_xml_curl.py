@@ -1,0 +1,203 @@
+"""The xml_curl handler answering the requests a real FreeSWITCH 1.11 sent (tests/fixtures)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from lxml import etree
+
+from fs_plugins import provisioning
+from fs_plugins.config import Config
+from fs_plugins.models import User
+from tests.wsgi import basic, call
+from xml_curl.app import make_app
+
+RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
+NOT_FOUND_XPATH = "/document/section[@name='result']/result[@status='not found']"
+
+
+def exchanges(name: str) -> list[dict]:
+    return json.loads((RECORDED / name).read_text())["exchanges"]
+
+
+@pytest.fixture
+def pbx(db):
+    """The tenants and users of the recordings, with the recorded passwords."""
+    acme = provisioning.add_tenant("Acme", "acme.example", "Europe/Madrid", "en", "US").row
+    globex = provisioning.add_tenant("Globex", "globex.example", "America/New_York", "en", "US").row
+    names = {"1001": "Alice Acme", "1002": "Bob Acme", "1003": "Carol Acme", "1004": "Dan Acme",
+             "1005": "Eve Acme", "1999": "Unregistered"}
+    for extension, name in names.items():
+        provisioning.add_user(acme, extension, name, password=f"acme-{extension}-pw")
+    provisioning.add_user(globex, "1002", "Gina Globex", password="globex-1002-pw")
+    provisioning.add_number(acme, "+15550001002", "user:1002")
+    return acme, globex
+
+
+@pytest.fixture
+def app(db, pbx):
+    return make_app(Config(directory_cache_ms=60000), db)
+
+
+def post(app, fields_or_raw, **kwargs):
+    body = fields_or_raw if isinstance(fields_or_raw, bytes) else urlencode(fields_or_raw).encode()
+    status, headers, data = call(app, body, **kwargs)
+    assert status == 200 and headers["Content-Type"] == "text/xml" and data
+    return etree.fromstring(data)
+
+
+def recorded(app, name: str, index: int):
+    return post(app, exchanges(name)[index]["request"]["body_raw"].encode())
+
+
+def test_register_with_the_recorded_password_gets_the_digest_hash_and_no_clear_password(app):
+    doc = recorded(app, "02_register_sip_auth_ok.json", 0)
+    user = doc.xpath("/document/section[@name='directory']/domain[@name='acme.example']//user[@id='1001']")[0]
+    expected = hashlib.md5(b"1001:acme.example:acme-1001-pw").hexdigest()
+    assert user.xpath("params/param[@name='a1-hash']/@value") == [expected]
+    assert not user.xpath("params/param[@name='password']")
+    assert user.get("cacheable") == "60000"
+    variables = dict(zip(user.xpath("variables/variable/@name"), user.xpath("variables/variable/@value")))
+    assert variables["user_context"] == "acme.example"
+    assert variables["pbx_tenant"] == "acme.example"
+    assert variables["pbx_user_id"] == "1001@acme.example"
+    assert variables["effective_caller_id_name"] == "Alice Acme"
+
+
+def test_register_of_an_unknown_user_is_not_found(app):
+    assert recorded(app, "03_register_user_not_found.json", 0).xpath(NOT_FOUND_XPATH)
+
+
+def test_a_disabled_user_is_not_found(app, pbx):
+    provisioning.set_user(pbx[0], "1001", enabled=False)
+    assert recorded(app, "02_register_sip_auth_ok.json", 0).xpath(NOT_FOUND_XPATH)
+
+
+def test_mod_voicemail_lookups_get_the_user(app):
+    assert recorded(app, "02_register_sip_auth_ok.json", 1).xpath("//user[@id='1001']")
+    assert recorded(app, "07_voicemail_lookup.json", 2).xpath("//user[@id='1002']")
+
+
+def test_user_call_lookups_get_the_user(app):
+    assert recorded(app, "04_invite_sip_auth_dialplan_user_call.json", 2).xpath("//user[@id='1002']")
+    assert recorded(app, "05_originate_user_call.json", 0).xpath("//user[@id='1001']")
+
+
+def test_sofia_gateways_fetch_lists_every_tenant_domain_and_acls_are_not_ours(app):
+    doc = recorded(app, "01_startup_fetches.json", 0)
+    assert doc.xpath("//domain/@name") == ["acme.example", "globex.example"]
+    assert not doc.xpath("//user")
+    assert recorded(app, "01_startup_fetches.json", 2).xpath(NOT_FOUND_XPATH)
+
+
+def actions(doc) -> list[tuple[str, str]]:
+    return [(a.get("application"), a.get("data") or "") for a in doc.xpath("//action")]
+
+
+def test_a_user_calling_an_extension_is_bridged_to_that_user_of_the_same_tenant(app):
+    doc = recorded(app, "04_invite_sip_auth_dialplan_user_call.json", 1)
+    assert doc.xpath("/document/section[@name='dialplan']/context/@name") == ["acme.example"]
+    steps = actions(doc)
+    assert ("bridge", "user/1002@acme.example") in steps
+    assert ("set", "pbx_call_type=internal") in steps
+    assert ("set", "pbx_target_user=1002@acme.example") in steps
+
+
+def test_a_did_from_the_carrier_enters_its_tenant_at_the_users_extension(app):
+    doc = recorded(app, "08_inbound_did_public_then_tenant.json", 0)
+    assert doc.xpath("//context/@name") == ["public"]
+    assert actions(doc) == [("set", "pbx_tenant=acme.example"), ("set", "pbx_call_type=inbound"),
+                            ("transfer", "1002 XML acme.example")]
+    then = actions(recorded(app, "08_inbound_did_public_then_tenant.json", 1))
+    assert ("bridge", "user/1002@acme.example") in then
+    assert ("set", "pbx_call_type=internal") not in then  # the carrier is no user of ours
+
+
+def test_an_unknown_did_and_an_unknown_number_hang_up_unallocated(app):
+    fields = dict(exchanges("08_inbound_did_public_then_tenant.json")[0]["request"]["fields"])
+    fields["Hunt-Destination-Number"] = "15559999999"
+    assert actions(post(app, fields)) == [("hangup", "UNALLOCATED_NUMBER")]
+    loopback = actions(recorded(app, "06_loopback_dialplan.json", 0))
+    assert loopback[-1] == ("hangup", "UNALLOCATED_NUMBER")
+
+
+def dialplan_fields(context="acme.example", destination="1002", **extra):
+    fields = dict(exchanges("04_invite_sip_auth_dialplan_user_call.json")[1]["request"]["fields"])
+    fields.update({"Hunt-Context": context, "Caller-Context": context, "Hunt-Destination-Number": destination,
+                   "Caller-Destination-Number": destination})
+    fields.update(extra)
+    return fields
+
+
+@pytest.mark.parametrize("forgery", [
+    {"variable_sip_to_host": "globex.example", "variable_sip_req_host": "globex.example"},
+    {"variable_pbx_tenant": "globex.example", "variable_domain_name": "globex.example"},
+])
+def test_a_user_of_one_tenant_never_reaches_another_tenants_user(app, forgery):
+    steps = actions(post(app, dialplan_fields(**forgery)))
+    assert ("bridge", "user/1002@acme.example") in steps
+    assert not any("globex" in data for _, data in steps)
+
+
+def test_ext_at_domain_dialling_does_not_cross_tenants(app):
+    steps = actions(post(app, dialplan_fields(destination="1002@globex.example")))
+    assert steps[-1] == ("hangup", "INVALID_NUMBER_FORMAT")
+
+
+def test_an_unknown_context_hangs_up_and_never_falls_back_to_static_xml(app):
+    doc = post(app, dialplan_fields(context="evil.example"))
+    assert doc.xpath("//context/@name") == ["evil.example"]
+    assert actions(doc) == [("hangup", "UNALLOCATED_NUMBER")]
+
+
+def test_a_routing_loop_ends_after_the_hop_limit(app):
+    steps = actions(post(app, dialplan_fields(variable_pbx_hops="9")))
+    assert steps == [("hangup", "EXCHANGE_ROUTING_ERROR")]
+
+
+def test_a_short_unknown_internal_number_is_unallocated(app):
+    assert actions(post(app, dialplan_fields(destination="999")))[-1] == ("hangup", "UNALLOCATED_NUMBER")
+
+
+@pytest.mark.parametrize("body,method", [
+    (b"", "POST"),
+    (b"section=directory", "GET"),
+    (b"\xff\xfe\x00garbage", "POST"),
+    (b"section=nonsense&x=1", "POST"),
+    (b"section=directory&action=sip_auth&user=1001%0A&domain=acme.example", "POST"),
+    (b"section=directory&action=sip_auth&user=1001&domain=acme.example&key_value=globex.example", "POST"),
+    (b"section=configuration&key_value=sofia.conf", "POST"),
+])
+def test_malformed_or_unexpected_requests_get_the_not_found_document(app, body, method, caplog):
+    status, _, data = call(app, body, method=method)
+    assert status == 200
+    assert etree.fromstring(data).xpath(NOT_FOUND_XPATH)
+
+
+def test_basic_auth_is_required_when_configured(db, pbx):
+    app = make_app(Config(xml_curl_user="fs", xml_curl_password="s3cret"), db)
+    body = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()
+    assert call(app, body)[0] == 401
+    assert call(app, body, headers=basic("fs", "wrong"))[0] == 401
+    status, _, data = call(app, body, headers=basic("fs", "s3cret"))
+    assert status == 200 and b"a1-hash" in data
+
+
+def test_a_name_changed_directly_in_the_database_cannot_inject_into_freeswitch(app):
+    User.update(display_name='Eve ${system(rm -rf /)} $${hostname}"\r\n<X-PRE-PROCESS cmd="set"/>').where(
+        User.extension == "1001").execute()
+    data = call(app, exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode())[2]
+    assert b"${system" not in data and b"$${" not in data and b"<X-PRE-PROCESS" not in data
+    name = etree.fromstring(data).xpath("//variable[@name='effective_caller_id_name']/@value")[0]
+    assert "\n" not in name and "\r" not in name and "$" not in name
+
+
+def test_a_bug_in_routing_still_answers_with_a_hangup(db, pbx, monkeypatch):
+    app = make_app(Config(), db)
+    from xml_curl import dialplan
+    monkeypatch.setattr(dialplan.Router, "route", lambda self, request: 1 / 0)
+    steps = actions(post(app, dialplan_fields()))
+    assert steps == [("hangup", "NORMAL_TEMPORARY_FAILURE")]

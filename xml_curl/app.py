@@ -1,0 +1,105 @@
+"""The WSGI app mod_xml_curl posts to: parse the form, dispatch by section, answer XML.
+
+Whatever happens, FreeSWITCH gets a document: a miss, a malformed request or a bug in a route is
+logged and answered `not found` (for the dialplan, a hang-up) — never a 5xx, never an empty body.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hmac
+import logging
+from urllib.parse import parse_qsl
+
+from fs_plugins.config import Config
+from xml_curl import directory, documents, plans
+from xml_curl.actions import hangup
+from xml_curl.dialplan import CallRequest, Router
+from xml_curl.lookups import Lookups
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
+XML_HEADERS = [("Content-Type", "text/xml")]
+
+
+def make_app(config: Config, db, router: Router | None = None):
+    """Build the handler over an open, bound database."""
+    lookups = Lookups(db)
+    if router is None:
+        router = Router(
+            lookups,
+            esl_address=f"{config.esl_host}:{config.esl_port}",
+            user_plan=plans.user_call,
+            number_plan=functools.partial(plans.outbound_call, dial_template=config.outbound_dial_template),
+        )
+    credentials = _expected_credentials(config)
+
+    def app(environ, start_response):
+        if credentials and not _authorised(environ, credentials):
+            start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="centralita"')] + XML_HEADERS)
+            return [documents.NOT_FOUND]
+        body = _answer(environ, lookups, router, config)
+        start_response("200 OK", XML_HEADERS + [("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
+    try:
+        fields = _form(environ)
+    except ValueError as exc:
+        log.warning("malformed xml_curl request: %s", exc)
+        return documents.NOT_FOUND
+    section = fields.get("section", "")
+    try:
+        if section == "directory":
+            return directory.answer(fields, lookups, config)
+        if section == "dialplan":
+            request = CallRequest.from_fields(fields)
+            route = router.route(request)
+            return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+    except Exception:  # a bug must not leave FreeSWITCH without an answer
+        log.exception("xml_curl %s request failed", section or "unknown")
+        if section == "dialplan" and fields.get("Hunt-Context"):
+            return documents.dialplan(fields["Hunt-Context"], "error", [hangup("NORMAL_TEMPORARY_FAILURE").as_tuple()])
+        return documents.NOT_FOUND
+    log.info("xml_curl: no answer for section %r", section)
+    return documents.NOT_FOUND
+
+
+def _form(environ) -> dict[str, str]:
+    if environ.get("REQUEST_METHOD") != "POST":
+        raise ValueError(f"method {environ.get('REQUEST_METHOD')} (mod_xml_curl always POSTs)")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ValueError("bad Content-Length") from None
+    if length <= 0 or length > MAX_BODY:
+        raise ValueError(f"body of {length} bytes")
+    raw = environ["wsgi.input"].read(length)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("body is not UTF-8") from None
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _expected_credentials(config: Config) -> bytes | None:
+    if not (config.xml_curl_user or config.xml_curl_password):
+        return None
+    return f"{config.xml_curl_user}:{config.xml_curl_password}".encode()
+
+
+def _authorised(environ, expected: bytes) -> bool:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(given, expected)

@@ -1,0 +1,181 @@
+"""Route a call: the dialplan section of the xml_curl handler.
+
+The tenant is the dialplan context (a user's `user_context` is its tenant's domain, served by our
+directory), never a header the caller controls: a number is only ever looked up inside the
+context's tenant, so a user of tenant A cannot reach tenant B by extension, `ext@domain` or a
+forged To host. Calls from carriers land in `public`, where only DIDs route.
+
+Order inside a tenant context (first match wins):
+  1. too many routing hops (a forward loop)      → hangup EXCHANGE_ROUTING_ERROR
+  2. a user's extension                          → the user's call plan
+  3. a routing extension pbx-<kind>-<target>     → that destination (fs_plugins.destinations)
+  4. a short number (IVR menu, call group)       → its destination
+  5. anything with INTERNAL_DIGITS digits or less → hangup UNALLOCATED_NUMBER (internal dialling)
+  6. anything else                                → an external number (outbound plan)
+A miss never falls through to FreeSWITCH's static XML: every answer ends in an action.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from fs_plugins import callvars
+from fs_plugins.destinations import Destination
+from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
+from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
+
+log = logging.getLogger(__name__)
+
+PUBLIC_CONTEXT = "public"
+MAX_HOPS = 8
+INTERNAL_DIGITS = 6
+FLOW_FALLBACK_CAUSE = "DESTINATION_OUT_OF_ORDER"  # the ESL app could not be reached or failed
+_DIALLED = re.compile(r"\+?[0-9*#]{1,32}\Z")
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """The fields of a dialplan fetch that routing uses."""
+
+    context: str
+    destination: str
+    caller_number: str
+    caller_name: str
+    uuid: str
+    caller_user_id: str  # pbx_user_id from our directory when the caller is one of our users
+    call_type: str  # pbx_call_type already set by an earlier routing step, or ""
+    hops: int
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> "CallRequest":
+        def get(name: str) -> str:
+            return fields.get(name) or ""
+
+        try:
+            hops = int(get(f"variable_{callvars.HOPS}") or 0)
+        except ValueError:
+            hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
+        return cls(
+            context=get("Hunt-Context") or get("Caller-Context"),
+            destination=get("Hunt-Destination-Number") or get("Caller-Destination-Number"),
+            caller_number=get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number"),
+            caller_name=get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name"),
+            uuid=get("Unique-ID"),
+            caller_user_id=get(f"variable_{callvars.USER_ID}"),
+            call_type=get(f"variable_{callvars.CALL_TYPE}"),
+            hops=hops,
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    context: str
+    name: str
+    actions: tuple[Action, ...]
+
+
+# A plan renders the actions for one kind of destination: (router, tenant, request, target) -> actions.
+UserPlan = Callable[["Router", TenantInfo, CallRequest, DirectoryUser], list[Action]]
+NumberPlan = Callable[["Router", TenantInfo, CallRequest, str], list[Action]]
+
+
+class Router:
+    def __init__(self, lookups: Lookups, esl_address: str, user_plan: UserPlan, number_plan: NumberPlan):
+        self.lookups = lookups
+        self.esl_address = esl_address
+        self.user_plan = user_plan
+        self.number_plan = number_plan
+
+    def route(self, request: CallRequest) -> Route:
+        if request.context == PUBLIC_CONTEXT:
+            return Route(PUBLIC_CONTEXT, f"did-{request.destination}", tuple(self._route_did(request)))
+        tenant = self.lookups.tenant(request.context)
+        if tenant is None:
+            log.warning("dialplan fetch for unknown context %r", request.context)
+            return Route(request.context, "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
+        return Route(tenant.domain, f"call-{request.destination}", tuple(self._route_in_tenant(tenant, request)))
+
+    def _route_did(self, request: CallRequest) -> list[Action]:
+        digits = request.destination.lstrip("+")
+        found = self.lookups.did("+" + digits) if digits.isdigit() else None
+        if found is None:
+            return [hangup("UNALLOCATED_NUMBER")]
+        tenant, destination = found
+        actions = [set_var(callvars.TENANT, tenant.domain), set_var(callvars.CALL_TYPE, "inbound")]
+        return actions + [transfer(self._entry_extension(tenant, destination), tenant.domain)]
+
+    def _entry_extension(self, tenant: TenantInfo, destination: Destination) -> str:
+        """Where a DID enters its tenant's context: a user's own extension reads best in the call log."""
+        if destination.kind == "user":
+            user = self.lookups.user_by_id(tenant.id, destination.object_id)
+            if user is not None:
+                return user.extension
+        return destination.routing_extension
+
+    def _route_in_tenant(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
+        if request.hops > MAX_HOPS:
+            log.warning("call %s in %s exceeded %d routing hops", request.uuid, tenant.domain, MAX_HOPS)
+            return [hangup("EXCHANGE_ROUTING_ERROR")]
+        dialled = request.destination
+        if not _DIALLED.match(dialled) and not dialled.startswith("pbx-"):
+            return self._marked(request, "internal") + [hangup("INVALID_NUMBER_FORMAT")]
+        user = self.lookups.user(tenant.domain, dialled)
+        if user is not None:
+            return self._marked(request, "internal") + self._user_actions(tenant, request, user)
+        destination = Destination.from_routing_extension(dialled)
+        if destination is None:
+            destination = self.lookups.short_number(tenant.id, dialled)
+        if destination is not None:
+            return self._marked(request, "internal") + self.destination_actions(tenant, request, destination)
+        if len(dialled.lstrip("+")) <= INTERNAL_DIGITS and not dialled.startswith("+"):
+            return self._marked(request, "internal") + [hangup("UNALLOCATED_NUMBER")]
+        return self._marked(request, "outbound") + self.number_plan(self, tenant, request, dialled)
+
+    def _marked(self, request: CallRequest, call_type: str) -> list[Action]:
+        """The call type is decided once, by the first routing step (a DID sets "inbound").
+
+        A channel our directory did not authenticate (no pbx_user_id) is a call from outside,
+        whatever it dials, so it is inbound even if an earlier step did not say so.
+        """
+        if request.call_type:
+            return []
+        return [set_var(callvars.CALL_TYPE, call_type if request.caller_user_id else "inbound")]
+
+    def _user_actions(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
+        if not user.enabled:
+            return [hangup("UNALLOCATED_NUMBER")]
+        return self.user_plan(self, tenant, request, user)
+
+    def destination_actions(self, tenant: TenantInfo, request: CallRequest, destination: Destination) -> list[Action]:
+        """The actions that take a call already in its tenant's context to a destination."""
+        kind = destination.kind
+        if kind == "user":
+            user = self.lookups.user_by_id(tenant.id, destination.object_id)
+            if user is None:
+                log.warning("%s routes to a missing user %s", tenant.domain, destination)
+                return [hangup("UNALLOCATED_NUMBER")]
+            return self._user_actions(tenant, request, user)
+        if kind == "number":
+            return self.number_plan(self, tenant, request, destination.target)
+        if kind == "hangup":
+            return [hangup(destination.target)]
+        if kind == "voicemail":
+            return self._voicemail_actions(tenant, destination)
+        # ivr, group, message: run as an outbound ESL session, with a fallback if it fails.
+        flow = socket_flow(self.esl_address, kind, destination.target, tenant.domain)
+        return flow + [hangup(FLOW_FALLBACK_CAUSE)]
+
+    def _voicemail_actions(self, tenant: TenantInfo, destination: Destination) -> list[Action]:
+        box = "general"
+        if destination.target:
+            user = self.lookups.user_by_id(tenant.id, destination.object_id)
+            if user is None:
+                return [hangup("UNALLOCATED_NUMBER")]
+            box = user.extension
+        return [Action("answer"), Action("voicemail", f"default {tenant.domain} {box}"), hangup("NORMAL_CLEARING")]
+
+    def next_hop(self, request: CallRequest) -> Action:
+        """Mark one more routing hop before a transfer or forward, so loops end (MAX_HOPS)."""
+        return set_var(callvars.HOPS, str(request.hops + 1))

@@ -1,0 +1,57 @@
+"""The directory section: who a SIP user is, for authentication and for calls to them.
+
+Requests seen from a real FreeSWITCH (tests/fixtures/freeswitch/xml_curl): `sip_auth` for
+REGISTER and INVITE, `user_call` for `bridge user/…` and originate, `message-count` and
+`voicemail-lookup` from mod_voicemail (all with `user` and `domain`), `purpose=gateways` when a
+sofia profile starts (the tenant domains), `purpose=network-list` for ACLs (not ours: not found).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Mapping
+
+from fs_plugins import callvars
+from fs_plugins.config import Config
+from xml_curl import documents
+from xml_curl.lookups import DirectoryUser, Lookups
+
+log = logging.getLogger(__name__)
+
+USER_ACTIONS = {"sip_auth", "user_call", "message-count", "voicemail-lookup"}
+_EXTENSION = re.compile(r"[0-9]{2,16}\Z")
+
+
+def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes:
+    purpose = fields.get("purpose")
+    if purpose == "gateways":
+        return documents.directory_domains(t.domain for t in lookups.tenants())
+    if purpose:
+        return documents.NOT_FOUND
+    action = fields.get("action", "")
+    extension = fields.get("user", "")
+    domain = fields.get("domain") or fields.get("key_value", "")
+    if action not in USER_ACTIONS:
+        log.info("directory: unhandled action %r", action)
+        return documents.NOT_FOUND
+    if fields.get("key_value") and fields["key_value"] != domain:
+        log.warning("directory: domain %r differs from key_value %r", domain, fields["key_value"])
+        return documents.NOT_FOUND
+    if not _EXTENSION.match(extension):
+        return documents.NOT_FOUND
+    user = lookups.user(domain, extension)
+    if user is None or not user.enabled:
+        return documents.NOT_FOUND
+    return documents.directory_user(user, user_variables(user), config.directory_cache_ms)
+
+
+def user_variables(user: DirectoryUser) -> list[tuple[str, str]]:
+    """Variables every channel of this user carries (the dialplan and the call log read them)."""
+    return [
+        ("user_context", user.tenant.domain),
+        ("effective_caller_id_name", user.display_name),
+        ("effective_caller_id_number", user.extension),
+        ("accountcode", user.tenant.domain),
+        (callvars.TENANT, user.tenant.domain),
+        (callvars.USER_ID, user.user_id),
+    ]

@@ -1,0 +1,98 @@
+"""The hot-path reads of the xml_curl handler, as prepared SQL over one connection.
+
+Every REGISTER and every call waits on these (DESIGN.md: handler latency is registration
+capacity), so they skip peewee's query builder (30–40× raw SQL on this lookup) and return frozen
+dataclasses; benches/b3_lookup.py keeps them within 3× raw sqlite3.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from fs_plugins.destinations import Destination
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    id: int
+    domain: str
+    name: str
+    timezone: str
+    language: str
+    country: str
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    id: int
+    tenant: TenantInfo
+    extension: str
+    display_name: str
+    email: str | None
+    enabled: bool
+    a1_hash: str
+
+    @property
+    def user_id(self) -> str:
+        """The pbx_user_id marker: "<extension>@<domain>"."""
+        return f"{self.extension}@{self.tenant.domain}"
+
+
+_TENANT_COLUMNS = "t.id, t.domain, t.name, t.timezone, t.language, t.country"
+
+
+class Lookups:
+    def __init__(self, db: peewee.Database):
+        self.db = db
+        p = db.param
+        self._sql_user = (
+            f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
+            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.domain = {p} AND u.extension = {p}'
+        )
+        self._sql_user_by_id = (
+            f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
+            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.id = {p} AND u.id = {p}'
+        )
+        self._sql_tenant = f"SELECT {_TENANT_COLUMNS} FROM tenant t WHERE t.domain = {p}"
+        self._sql_tenants = f"SELECT {_TENANT_COLUMNS} FROM tenant t ORDER BY t.domain"
+        self._sql_did = (
+            f"SELECT {_TENANT_COLUMNS}, n.destination FROM number n JOIN tenant t ON t.id = n.tenant_id "
+            f"WHERE n.e164 = {p}"
+        )
+        self._sql_short = f"SELECT destination FROM short_number WHERE tenant_id = {p} AND number = {p}"
+
+    def _rows(self, sql: str, params: tuple) -> list[tuple]:
+        cursor = self.db.execute_sql(sql, params)
+        return cursor.fetchall()
+
+    def user(self, domain: str, extension: str) -> DirectoryUser | None:
+        rows = self._rows(self._sql_user, (domain, extension))
+        return _directory_user(rows[0]) if rows else None
+
+    def user_by_id(self, tenant_id: int, user_id: int) -> DirectoryUser | None:
+        rows = self._rows(self._sql_user_by_id, (tenant_id, user_id))
+        return _directory_user(rows[0]) if rows else None
+
+    def tenant(self, domain: str) -> TenantInfo | None:
+        rows = self._rows(self._sql_tenant, (domain,))
+        return TenantInfo(*rows[0]) if rows else None
+
+    def tenants(self) -> list[TenantInfo]:
+        return [TenantInfo(*row) for row in self._rows(self._sql_tenants, ())]
+
+    def did(self, e164: str) -> tuple[TenantInfo, Destination] | None:
+        rows = self._rows(self._sql_did, (e164,))
+        if not rows:
+            return None
+        return TenantInfo(*rows[0][:6]), Destination.parse(rows[0][6])
+
+    def short_number(self, tenant_id: int, number: str) -> Destination | None:
+        rows = self._rows(self._sql_short, (tenant_id, number))
+        return Destination.parse(rows[0][0]) if rows else None
+
+
+def _directory_user(row: tuple) -> DirectoryUser:
+    tenant = TenantInfo(*row[:6])
+    uid, extension, display_name, email, enabled, a1_hash = row[6:]
+    return DirectoryUser(uid, tenant, extension, display_name, email, bool(enabled), a1_hash)
