@@ -1,0 +1,266 @@
+"""The legs of one call -> its call-log entries, each with one of the ten statuses. Pure.
+
+Vocabulary. The *A leg* is the first channel of the call; every other leg (*B leg*) names it in
+`originating_leg_uuid`. A *party* is someone the call log speaks for: the caller when the A leg is
+a user's own channel (`pbx_user_id` on A: the call was *made*), and each user a B leg rang
+(`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*). When no
+leg reached a user, the incoming call's party is `pbx_target_user`, else the extension the tenant
+dialplan last routed the A leg to (DND and other calls refused before ringing have no B leg). The
+call's *pickup* is the first moment a B leg answered (a person took the call; an IVR answering A is
+not a pickup). A *transfer after answer* is a transfer (callflow `transfer_time`, else
+`transfer_history`) at or after a pickup.
+
+Rules, first match wins; "cause" means the leg's hangup cause, or for A also its
+originate_disposition and last_bridge_hangup_cause:
+
+| side     | condition (for this party)                                        | status                       |
+|----------|-------------------------------------------------------------------|------------------------------|
+| made     | callee picked up, and a transfer after answer happened            | Transferido                  |
+| made     | callee picked up                                                  | Emitido                      |
+| made     | `pbx_block_reason` set, or a cause is OUTGOING_CALL_BARRED         | Emitido (restringido)        |
+| made     | a cause says the number is wrong (UNALLOCATED_NUMBER, NO_ROUTE_*, | Emitido (número equivocado)  |
+|          | INVALID_NUMBER_FORMAT, NUMBER_CHANGED)                            |                              |
+| made     | the caller gave up: A cause or disposition ORIGINATOR_CANCEL, or  | Cancelado                    |
+|          | A's SIP disposition recv_cancel / recv_bye (caller hung up first) |                              |
+| made     | anything else (busy, no answer, declined, unreachable): placed    | Emitido (talk time 0)        |
+|          | but not taken; a made call has no "missed" status of its own      |                              |
+| received | the party's leg answered, then a transfer after that answer       | Transferido                  |
+| received | the party's leg answered                                          | Recibido                     |
+| received | `pbx_forwarded` set and the party is the call's original target   | Remisión sin respuesta       |
+| received | `pbx_dnd`=true on A or on the party's leg                         | No molestar                  |
+| received | the party's cause (A's when it has no leg) is CALL_REJECTED (603) | Rechazado                    |
+| received | anything else (no answer, busy, offline, caller hung up ringing)  | Perdido                      |
+
+Who gets an entry: the caller (made) and every received party, except legs that lost a race
+(LOSE_RACE / PICKED_OFF: someone else took the call). A call run by a group flow (`pbx_flow` =
+group) is received once: by the member who answered, or, if none did, by the tenant (no user)
+with the group's number as callee. An incoming call that reached no user at all (IVR, unknown
+extension) is one tenant entry. The *call status* (what the fixtures' manifest labels) is the
+status of the caller for made calls, else of the original target.
+
+Talk and ring time, in whole seconds: made: ring = call start -> pickup (or end), talk = pickup ->
+end of A. received: ring = call start -> the party's answer (or end of its ringing), talk = the
+party's answer -> end of its leg.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from fs_plugins import callvars
+from fs_plugins.calls.parse import LegFacts
+
+
+class Status(Enum):
+    # value = (code kept in the database, label shown, colour key for the UI)
+    MADE = ("made", "Emitido", "#2e7d32")
+    WRONG_NUMBER = ("wrong_number", "Emitido (número equivocado)", "#8d6e63")
+    RESTRICTED = ("restricted", "Emitido (restringido)", "#5d4037")
+    CANCELLED = ("cancelled", "Cancelado", "#757575")
+    RECEIVED = ("received", "Recibido", "#1565c0")
+    DND = ("dnd", "No molestar", "#6a1b9a")
+    MISSED = ("missed", "Perdido", "#c62828")
+    REJECTED = ("rejected", "Rechazado", "#ef6c00")
+    FORWARDED = ("forwarded", "Remisión sin respuesta", "#f9a825")
+    TRANSFERRED = ("transferred", "Transferido", "#00838f")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+    @property
+    def label(self) -> str:
+        return self.value[1]
+
+    @property
+    def colour(self) -> str:
+        return self.value[2]
+
+    @classmethod
+    def from_code(cls, code: str) -> "Status":
+        return _BY_CODE[code]
+
+
+_BY_CODE = {status.code: status for status in Status}
+# The kinds a user filters by; received splits into taken (received) and not taken (missed).
+MADE, RECEIVED, MISSED = "made", "received", "missed"
+KINDS = (MADE, RECEIVED, MISSED)
+_TAKEN = {Status.RECEIVED, Status.TRANSFERRED}
+
+WRONG_NUMBER_CAUSES = frozenset({
+    "UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION", "NO_ROUTE_TRANSIT_NET", "INVALID_NUMBER_FORMAT",
+    "NUMBER_CHANGED",
+})
+BARRED_CAUSES = frozenset({"OUTGOING_CALL_BARRED"})
+REJECTED_CAUSES = frozenset({"CALL_REJECTED"})
+CANCEL_CAUSES = frozenset({"ORIGINATOR_CANCEL"})
+CALLER_ENDED = frozenset({"recv_cancel", "recv_bye"})
+LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of someone's call log. `user` is "ext@domain", or None for the tenant itself."""
+
+    user: str | None
+    kind: str  # made | received | missed
+    status: Status
+    ring_seconds: int
+    talk_seconds: int
+
+
+@dataclass(frozen=True)
+class Call:
+    call_id: str
+    tenant: str  # the tenant's domain ("" when no leg names one)
+    direction: str  # inbound | outbound | internal (pbx_call_type, else inferred)
+    status: Status  # the call's own status (see the module docstring)
+    start_us: int
+    caller_name: str
+    caller_number: str
+    callee: str
+    answered_by: str  # the user ("ext@domain") or number that took the call, "" if none
+    entries: tuple[Entry, ...]
+
+
+def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
+    """The call these legs make up, or None while its A leg is not among them."""
+    a_leg = next((leg for leg in legs if leg.is_a_leg), None)
+    if a_leg is None:
+        return None
+    b_legs = sorted((leg for leg in legs if not leg.is_a_leg), key=lambda leg: (leg.start_us, leg.uuid))
+    tenant = _tenant(a_leg, b_legs)
+    pickup = min((leg.answer_us for leg in b_legs if leg.answered), default=a_leg.bridge_us)
+    transfers = [moment for leg in (a_leg, *b_legs) for moment in leg.transfers_us]
+    caller = a_leg.var(callvars.USER_ID) or None
+    direction = a_leg.var(callvars.CALL_TYPE) or ("outbound" if caller else "inbound")
+    entries = []
+    if caller:
+        entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))
+    received, target = _received_entries(tenant, a_leg, b_legs, transfers)
+    entries.extend(received)
+    primary = entries[0] if caller or not received else next(
+        (entry for entry in received if entry.user == target), received[0])
+    answering = next((leg for leg in b_legs if leg.answered), None)
+    return Call(
+        call_id=a_leg.call_id,
+        tenant=tenant,
+        direction=direction,
+        status=primary.status if entries else Status.MISSED,
+        start_us=a_leg.start_us,
+        caller_name=_presented_name(a_leg, b_legs),
+        caller_number=a_leg.caller_number,
+        callee=_callee(a_leg, tenant),
+        answered_by=(_user_of(answering) or _destination(answering)) if answering else "",
+        entries=tuple(entries),
+    )
+
+
+def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
+    end = a_leg.end_us
+    if pickup:
+        status = Status.TRANSFERRED if any(t >= pickup for t in transfers) else Status.MADE
+        return Entry(user, MADE, status, _seconds(pickup - a_leg.start_us), _seconds(end - pickup))
+    causes = _causes(a_leg) | {leg.hangup_cause for leg in b_legs}
+    if a_leg.var(callvars.BLOCK_REASON) or causes & BARRED_CAUSES:
+        status = Status.RESTRICTED
+    elif causes & WRONG_NUMBER_CAUSES:
+        status = Status.WRONG_NUMBER
+    elif _causes(a_leg) & CANCEL_CAUSES or a_leg.sip_disposition in CALLER_ENDED:
+        status = Status.CANCELLED
+    else:
+        status = Status.MADE
+    return Entry(user, MADE, status, _seconds(end - a_leg.start_us), 0)
+
+
+def _received_entries(tenant, a_leg, b_legs, transfers) -> tuple[list[Entry], str | None]:
+    """Entries of the users the call was for, and which of them was the original target."""
+    group = a_leg.var(callvars.FLOW) == "group"
+    user_legs = [(user, leg) for leg in b_legs if (user := _user_of(leg))]
+    made = bool(a_leg.var(callvars.USER_ID))
+    target = a_leg.var(callvars.TARGET_USER) or (user_legs[0][0] if user_legs else None)
+    if target is None and (not made or a_leg.var(callvars.CALL_TYPE) == "internal"):
+        target = _routed_user(a_leg, tenant)  # refused before ringing (DND): no leg names the user
+    entries, seen = [], set()
+    for user, leg in user_legs:
+        if user in seen or (not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)):
+            continue
+        seen.add(user)
+        entries.append(_received_entry(user, leg, a_leg, transfers, user == target))
+    if not entries and (target or not made):
+        # Nobody's phone took part (DND, refused, IVR, unanswered group): the target gets it, or
+        # the tenant as a whole when the target is not a user (the store finds out which).
+        party = None if group else target
+        entries.append(_received_entry(party, None, a_leg, transfers, True))
+    return entries, target
+
+
+def _received_entry(user, leg, a_leg, transfers, is_target) -> Entry:
+    start = a_leg.start_us
+    if leg is not None and leg.answered:
+        status = Status.TRANSFERRED if any(t >= leg.answer_us for t in transfers) else Status.RECEIVED
+        return Entry(user, RECEIVED, status, _seconds(leg.answer_us - start), _seconds(leg.end_us - leg.answer_us))
+    dnd = a_leg.flag(callvars.DND) or (leg is not None and leg.flag(callvars.DND))
+    causes = {leg.hangup_cause} if leg is not None else _causes(a_leg)
+    if a_leg.var(callvars.FORWARDED) and is_target:
+        status = Status.FORWARDED
+    elif dnd:
+        status = Status.DND
+    elif causes & REJECTED_CAUSES:
+        status = Status.REJECTED
+    else:
+        status = Status.MISSED
+    end = leg.end_us if leg is not None else a_leg.end_us
+    return Entry(user, MISSED, status, _seconds(end - start), 0)
+
+
+def _presented_name(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:
+    """The name the callee's phone showed: ours (contacts), else the B leg's caller id; a bare number is no name."""
+    name = a_leg.var(callvars.CALLER_NAME) or next(
+        (leg.caller_name for leg in b_legs if leg.caller_name), a_leg.caller_name)
+    return "" if name in (a_leg.caller_number, "") or name.lstrip("+").isdigit() else name
+
+
+def _causes(leg: LegFacts) -> set[str]:
+    return {c for c in (leg.hangup_cause, leg.originate_disposition, leg.last_bridge_cause) if c}
+
+
+def _user_of(leg: LegFacts) -> str:
+    user = leg.var(callvars.USER_ID)
+    if user:
+        return user
+    if leg.dialed_user and leg.dialed_domain:
+        return f"{leg.dialed_user}@{leg.dialed_domain}"
+    return ""
+
+
+def _destination(leg: LegFacts) -> str:
+    return leg.steps[-1][1] if leg.steps else ""
+
+
+def _routed_user(a_leg: LegFacts, tenant: str) -> str | None:
+    """The extension the tenant's dialplan last routed the call to (a user's, or not: the store checks)."""
+    for context, destination in reversed(a_leg.steps):
+        if tenant and context == tenant and destination:
+            return f"{destination}@{tenant}"
+    return None
+
+
+def _callee(a_leg: LegFacts, tenant: str) -> str:
+    """What the caller reached first inside the tenant: the extension or number dialled."""
+    for context, destination in a_leg.steps:
+        if context == tenant and destination:
+            return destination
+    return a_leg.steps[0][1] if a_leg.steps else ""
+
+
+def _tenant(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:
+    for leg in (a_leg, *b_legs):
+        if leg.var(callvars.TENANT):
+            return leg.var(callvars.TENANT)
+    user = a_leg.var(callvars.USER_ID)
+    return user.partition("@")[2] if user else ""
+
+
+def _seconds(micros: int) -> int:
+    return max(0, round(micros / 1_000_000))

@@ -1,0 +1,108 @@
+"""centralita calls list|export, centralita cdr sweep"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from fs_plugins.calls import export as exportmod
+from fs_plugins.calls import log as logmod
+from fs_plugins.calls.classify import KINDS
+from fs_plugins.calls.sweep import sweep
+from fs_plugins.errors import InvalidInput
+
+LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")
+
+
+def register(subparsers) -> None:
+    calls = subparsers.add_parser("calls", help="the call log: list or export a user's or a tenant's calls")
+    sub = calls.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="one page of the call log, newest first")
+    _query_options(listing)
+    listing.add_argument("--page", type=int, default=1, help="page number, 1 = newest (default 1)")
+    listing.set_defaults(handler=_list)
+    dump = sub.add_parser("export", help="the whole call log matching the filters as CSV")
+    _query_options(dump)
+    dump.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    dump.set_defaults(handler=_export)
+
+    cdr = subparsers.add_parser("cdr", help="CDR ingest maintenance")
+    cdr_sub = cdr.add_subparsers(dest="action", metavar="ACTION", required=True)
+    swept = cdr_sub.add_parser(
+        "sweep", help="import the *.cdr.json files mod_json_cdr left in its err-log-dir (moved to DIR/imported)")
+    swept.add_argument("directory", metavar="DIR", help="mod_json_cdr's err-log-dir")
+    swept.set_defaults(handler=_sweep)
+
+
+def _query_options(parser) -> None:
+    parser.add_argument("--tenant", required=True, metavar="DOMAIN", help="the tenant's SIP domain")
+    parser.add_argument("--user", metavar="EXT", help="one user's log (default: all the tenant's users)")
+    parser.add_argument("--type", choices=KINDS, help="made, received (answered) or missed calls")
+    period = parser.add_mutually_exclusive_group()
+    period.add_argument("--day", metavar="DATE", help="calls of that day (YYYY-MM-DD, tenant's time zone)")
+    period.add_argument("--week", metavar="DATE", help="calls of the week (Monday-Sunday) containing DATE")
+    period.add_argument("--month", metavar="DATE", help="calls of the month: YYYY-MM or a date in it")
+
+
+def query_from(args) -> logmod.LogQuery:
+    period, day = None, None
+    for name in logmod.PERIODS:
+        value = getattr(args, name)
+        if value is not None:
+            period, day = name, _date(name, value)
+    return logmod.LogQuery(
+        tenant=args.tenant, user=args.user, kind=args.type, period=period, day=day,
+        page=getattr(args, "page", 1),
+    )
+
+
+def _date(option: str, value: str) -> dt.date:
+    text = value.strip()
+    if option == "month" and len(text) == 7:
+        text += "-01"
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--{option}", f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _list(args, ctx) -> int:
+    query = query_from(args)
+    result = logmod.page(ctx.db, query)
+    rows = [
+        (e.started.strftime("%Y-%m-%d %H:%M:%S"), e.user, e.kind, e.status.label,
+         " ".join(p for p in (e.caller_name, e.caller_number) if p), e.callee, e.answered_by,
+         _duration(e.ring_seconds), _duration(e.talk_seconds))
+        for e in result.entries
+    ]
+    _print_table(LIST_HEADERS, rows)
+    more = f"; more: --page {query.page + 1}" if result.has_more else ""
+    print(f"page {query.page}, {len(rows)} calls{more}")
+    return 0
+
+
+def _export(args, ctx) -> int:
+    chunks = exportmod.export(ctx.db, query_from(args))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.writelines(chunks)
+    else:
+        sys.stdout.writelines(chunks)
+    return 0
+
+
+def _sweep(args, ctx) -> int:
+    result = sweep(ctx.db, args.directory)
+    print(f"imported {result.imported}, already stored {result.duplicates}, rejected {result.rejected}")
+    return 0
+
+
+def _duration(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _print_table(headers, rows) -> None:
+    widths = [max([len(h)] + [len(str(r[i])) for r in rows]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())

@@ -1,0 +1,178 @@
+"""Call log queries: one user's log, or a tenant admin's log over all its users.
+
+Every query is scoped by tenant first (a user is looked up inside the tenant named by its domain),
+so a user never sees another user's calls and a tenant never sees another tenant's. Filters: kind
+(made / received / missed, see fs_plugins.calls.classify) and a day, week (Monday to Sunday) or
+month, whose boundaries are midnights in the tenant's time zone. Newest first; pages of PAGE_SIZE;
+`iterate` walks a whole query in batches (keyset pagination) for the CSV export, in constant memory.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import peewee
+
+from fs_plugins.calls.classify import KINDS, Status
+from fs_plugins.calls.store import sql_for
+from fs_plugins.errors import InvalidInput, NotFound
+
+PAGE_SIZE = 50
+PERIODS = ("day", "week", "month")
+COLUMNS = (
+    "e.id, e.call_id, u.extension, e.kind, e.status, e.direction, e.started_at, e.caller_name,"
+    " e.caller_number, e.callee, e.answered_by, e.ring_seconds, e.talk_seconds"
+)
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    tenant: str  # the tenant's domain
+    user: str | None = None  # an extension; None = the tenant admin's view over all users
+    kind: str | None = None
+    period: str | None = None
+    day: dt.date | None = None  # any day inside the period
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    def __post_init__(self):
+        if self.kind is not None and self.kind not in KINDS:
+            raise InvalidInput("type", f"must be one of {', '.join(KINDS)}")
+        if self.period is not None and self.period not in PERIODS:
+            raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}")
+        if (self.period is None) != (self.day is None):
+            raise InvalidInput("period", "a day, week or month needs a date")
+        if self.page < 1:
+            raise InvalidInput("page", "must be 1 or more")
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    call_id: str
+    user: str  # the extension the entry belongs to; "" for the tenant itself
+    kind: str
+    status: Status
+    direction: str
+    started: dt.datetime  # aware, in the tenant's zone
+    caller_name: str
+    caller_number: str
+    callee: str
+    answered_by: str
+    ring_seconds: int
+    talk_seconds: int
+
+
+@dataclass(frozen=True)
+class LogPage:
+    entries: tuple[LogEntry, ...]
+    page: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class _Scope:
+    tenant_id: int
+    zone: ZoneInfo
+    user_id: int | None
+
+
+def page(db: peewee.Database, query: LogQuery) -> LogPage:
+    scope = _scope(db, query)
+    where, params = _where(query, scope)
+    sql = (f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+           " ORDER BY e.started_at DESC, e.id DESC LIMIT ? OFFSET ?")
+    rows = db.execute_sql(sql_for(db, sql), (*params, query.page_size + 1, (query.page - 1) * query.page_size))
+    entries = [_entry(row, scope.zone) for row in rows.fetchall()]
+    return LogPage(tuple(entries[: query.page_size]), query.page, len(entries) > query.page_size)
+
+
+def iterate(db: peewee.Database, query: LogQuery, batch: int = 2000) -> Iterator[LogEntry]:
+    """Every entry of the query (all pages), newest first, holding one batch in memory at a time.
+
+    The tenant and user are checked now (NotFound before anything is produced); rows come lazily.
+    """
+    scope = _scope(db, query)
+    where, params = _where(query, scope)
+    base = f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+    return _batches(db, base, params, scope.zone, batch)
+
+
+def _batches(db, base: str, params: tuple, zone: ZoneInfo, batch: int) -> Iterator[LogEntry]:
+    after: tuple | None = None
+    while True:
+        sql, extra = base, ()
+        if after is not None:
+            sql += " AND (e.started_at < ? OR (e.started_at = ? AND e.id < ?))"
+            extra = (after[0], after[0], after[1])
+        sql += " ORDER BY e.started_at DESC, e.id DESC LIMIT ?"
+        rows = db.execute_sql(sql_for(db, sql), (*params, *extra, batch)).fetchall()
+        for row in rows:
+            yield _entry(row, zone)
+        if len(rows) < batch:
+            return
+        after = (rows[-1][6], rows[-1][0])
+
+
+def period_bounds(period: str, day: dt.date, zone: ZoneInfo) -> tuple[int, int]:
+    """[start, end) of the day / week (from Monday) / month containing `day`, as UTC unix seconds."""
+    if period == "day":
+        first, after = day, day + dt.timedelta(days=1)
+    elif period == "week":
+        first = day - dt.timedelta(days=day.weekday())
+        after = first + dt.timedelta(days=7)
+    else:
+        first = day.replace(day=1)
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+    return _midnight(first, zone), _midnight(after, zone)
+
+
+def tenant_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("timezone", f"unknown time zone {name!r}") from None
+
+
+def _midnight(day: dt.date, zone: ZoneInfo) -> int:
+    return int(dt.datetime.combine(day, dt.time(0), tzinfo=zone).timestamp())
+
+
+def _scope(db: peewee.Database, query: LogQuery) -> _Scope:
+    row = db.execute_sql(sql_for(db, "SELECT id, timezone FROM tenant WHERE domain = ?"), (query.tenant,)).fetchone()
+    if row is None:
+        raise NotFound("tenant", f"no tenant with domain {query.tenant!r}")
+    user_id = None
+    if query.user is not None:
+        found = db.execute_sql(
+            sql_for(db, 'SELECT id FROM "user" WHERE tenant_id = ? AND extension = ?'), (row[0], query.user)
+        ).fetchone()
+        if found is None:
+            raise NotFound("user", f"no user {query.user!r} in {query.tenant}")
+        user_id = found[0]
+    return _Scope(row[0], tenant_zone(row[1]), user_id)
+
+
+def _where(query: LogQuery, scope: _Scope) -> tuple[str, tuple]:
+    clauses, params = ["e.tenant_id = ?"], [scope.tenant_id]
+    if scope.user_id is not None:
+        clauses.append("e.user_id = ?")
+        params.append(scope.user_id)
+    if query.kind is not None:
+        clauses.append("e.kind = ?")
+        params.append(query.kind)
+    if query.period is not None:
+        start, end = period_bounds(query.period, query.day, scope.zone)
+        clauses.append("e.started_at >= ? AND e.started_at < ?")
+        params.extend((start, end))
+    return " AND ".join(clauses), tuple(params)
+
+
+def _entry(row, zone: ZoneInfo) -> LogEntry:
+    return LogEntry(
+        call_id=row[1], user=row[2] or "", kind=row[3], status=Status.from_code(row[4]), direction=row[5],
+        started=dt.datetime.fromtimestamp(row[6], zone), caller_name=row[7], caller_number=row[8],
+        callee=row[9], answered_by=row[10], ring_seconds=row[11], talk_seconds=row[12],
+    )
+

@@ -1,0 +1,198 @@
+"""mod_json_cdr bodies -> `LegFacts`, the few facts of one call leg the call log needs.
+
+What FreeSWITCH posts (see tests/fixtures/freeswitch/README.md, "json_cdr"):
+
+* one JSON object per channel (leg); `variables` holds strings, `callflow` is a list of dialplan
+  steps, newest first, each with a `caller_profile` and `times` (microseconds);
+* with `encode-values=true` (the module's default) only the *values* of `variables` are
+  URL-encoded (`1001%40acme.example`, `Alice%20Acme`); we detect that per document (below);
+* with `encode=true` the whole body is a form field `cdr=<url-encoded JSON>`.
+
+Parsing is pure: bytes in, a frozen dataclass out, `BadCdr` (a ValueError) for anything that is not
+a CDR we can file. The leg keeps only what classification and the log use, plus every `pbx_*`
+variable Centralita set, so the stored facts can be re-classified later.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from urllib.parse import parse_qs, unquote
+
+from fs_plugins import callvars
+
+# Characters FreeSWITCH's switch_url_encode always escapes: a value holding one of them raw proves
+# the document was not value-encoded (every CDR has `start_stamp` "YYYY-MM-DD hh:mm:ss").
+_NEVER_RAW_WHEN_ENCODED = re.compile(r'[ "#&+:;<=>?@\[\\\]^`{|}]|%(?![0-9A-Fa-f]{2})')
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_UUID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")
+_OUR_PREFIX = "pbx_"
+
+
+class BadCdr(ValueError):
+    """The body is not a mod_json_cdr document we can file (the receiver answers 400)."""
+
+
+@dataclass(frozen=True)
+class LegFacts:
+    uuid: str
+    call_id: str  # the A leg's uuid: B legs name it in originating_leg_uuid/originator
+    direction: str  # FreeSWITCH's view: "inbound" = the channel came to FreeSWITCH
+    hangup_cause: str = ""
+    originate_disposition: str = ""
+    last_bridge_cause: str = ""
+    sip_disposition: str = ""  # recv_bye, send_cancel, recv_cancel, send_refuse, …
+    start_us: int = 0
+    answer_us: int = 0
+    bridge_us: int = 0
+    end_us: int = 0
+    transfers_us: tuple[int, ...] = ()  # when the leg was transferred (callflow transfer_time / history)
+    dialed_user: str = ""  # set by the user/ endpoint on the channel it creates
+    dialed_domain: str = ""
+    steps: tuple[tuple[str, str], ...] = ()  # dialplan steps (context, destination), oldest first
+    caller_name: str = ""
+    caller_number: str = ""
+    pbx: tuple[tuple[str, str], ...] = field(default=())  # every pbx_* variable, sorted
+
+    @property
+    def is_a_leg(self) -> bool:
+        return self.uuid == self.call_id
+
+    @property
+    def answered(self) -> bool:
+        return self.answer_us > 0
+
+    def var(self, name: str) -> str:
+        for key, value in self.pbx:
+            if key == name:
+                return value
+        return ""
+
+    def flag(self, name: str) -> bool:
+        return self.var(name).lower() == callvars.TRUE
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "LegFacts":
+        data = json.loads(text)
+        data["transfers_us"] = tuple(data["transfers_us"])
+        data["steps"] = tuple(tuple(step) for step in data["steps"])
+        data["pbx"] = tuple(tuple(pair) for pair in data["pbx"])
+        return cls(**data)
+
+
+def decode_body(raw: bytes, content_type: str = "") -> dict:
+    """The CDR document of a POST body (raw JSON, or the `cdr=` form of encode=true)."""
+    if not raw or not raw.strip():
+        raise BadCdr("empty body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadCdr("body is not UTF-8") from None
+    stripped = text.lstrip()
+    if stripped.startswith("cdr=") or "x-www-form-urlencoded" in content_type.lower():
+        values = parse_qs(stripped, keep_blank_values=True).get("cdr")
+        if not values:
+            raise BadCdr("form body without a cdr field")
+        stripped = values[0]
+    try:
+        document = json.loads(stripped)
+    except ValueError as exc:
+        raise BadCdr(f"body is not JSON: {exc.msg} at {exc.pos}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("variables"), dict):
+        raise BadCdr("JSON has no 'variables' object")
+    return document
+
+
+def plain_variables(variables: dict) -> dict[str, str]:
+    """`variables` with values URL-decoded when the document was posted with encode-values=true."""
+    values = {str(k): v if isinstance(v, str) else str(v) for k, v in variables.items()}
+    encoded = any(_ESCAPE.search(v) for v in values.values()) and not any(
+        _NEVER_RAW_WHEN_ENCODED.search(v) for v in values.values()
+    )
+    if encoded:
+        return {k: unquote(v) for k, v in values.items()}
+    return values
+
+
+def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
+    variables = plain_variables(document["variables"])
+    uuid = variables.get("uuid") or expected_uuid or ""
+    if not uuid or not _UUID.match(uuid):
+        raise BadCdr("variables.uuid missing or malformed")
+    if expected_uuid and expected_uuid != uuid:
+        raise BadCdr("uuid in the URL differs from the body's variables.uuid")
+    originator = variables.get("originating_leg_uuid") or variables.get("originator") or ""
+    steps, transfers, caller = _callflow(document.get("callflow"))
+    transfers = transfers or _history_transfers(variables.get("transfer_history", ""))
+    return LegFacts(
+        uuid=uuid,
+        call_id=originator if _UUID.match(originator) else uuid,
+        direction=variables.get("direction", "") or str(document.get("channel_data", {}).get("direction", "")),
+        hangup_cause=variables.get("hangup_cause", ""),
+        originate_disposition=variables.get("originate_disposition", ""),
+        last_bridge_cause=variables.get("last_bridge_hangup_cause", ""),
+        sip_disposition=variables.get("sip_hangup_disposition", ""),
+        start_us=_micros(variables, "start_uepoch", "start_epoch"),
+        answer_us=_micros(variables, "answer_uepoch", "answer_epoch"),
+        bridge_us=_micros(variables, "bridge_uepoch", "bridge_epoch"),
+        end_us=_micros(variables, "end_uepoch", "end_epoch"),
+        transfers_us=transfers,
+        dialed_user=variables.get("dialed_user", ""),
+        dialed_domain=variables.get("dialed_domain", ""),
+        steps=steps,
+        caller_name=caller[0],
+        caller_number=caller[1],
+        pbx=tuple(sorted((k, v) for k, v in variables.items() if k.startswith(_OUR_PREFIX))),
+    )
+
+
+def parse_body(raw: bytes, content_type: str = "", expected_uuid: str | None = None) -> LegFacts:
+    return parse_leg(decode_body(raw, content_type), expected_uuid)
+
+
+def _micros(variables: dict, micro_key: str, second_key: str) -> int:
+    try:
+        value = int(variables.get(micro_key) or 0)
+        return value if value > 0 else int(variables.get(second_key) or 0) * 1_000_000
+    except ValueError:
+        raise BadCdr(f"variables.{micro_key} is not a number") from None
+
+
+def _callflow(callflow) -> tuple[tuple, tuple, tuple[str, str]]:
+    """Dialplan steps oldest first, transfer instants, and the original caller (name, number)."""
+    if isinstance(callflow, dict):  # a single step is sometimes posted as an object
+        callflow = [callflow]
+    if not isinstance(callflow, list):
+        return (), (), ("", "")
+    steps, transfers, caller = [], [], ("", "")
+    for step in reversed(callflow):
+        if not isinstance(step, dict):
+            continue
+        profile = step.get("caller_profile") or {}
+        steps.append((str(profile.get("context", "")), str(profile.get("destination_number", ""))))
+        if caller == ("", ""):
+            caller = (str(profile.get("caller_id_name", "")), str(profile.get("caller_id_number", "")))
+        try:
+            moment = int((step.get("times") or {}).get("transfer_time") or 0)
+        except ValueError:
+            moment = 0
+        if moment > 0:
+            transfers.append(moment)
+    return tuple(steps), tuple(sorted(transfers)), caller
+
+
+def _history_transfers(history: str) -> tuple[int, ...]:
+    """`<epoch>:<uuid>:bl_xfer:<dest>`, several as `ARRAY::a|:b`: the instants, in microseconds."""
+    if history.startswith("ARRAY::"):
+        entries = history[len("ARRAY::"):].split("|:")
+    else:
+        entries = [history] if history else []
+    moments = []
+    for entry in entries:
+        head = entry.split(":", 1)[0]
+        if head.isdigit():
+            moments.append(int(head) * 1_000_000)
+    return tuple(sorted(moments))

@@ -1,0 +1,99 @@
+"""The WSGI app mod_json_cdr posts to (mounted at /cdr by `centralita serve`).
+
+FreeSWITCH posts one leg per request: `POST /cdr?uuid=<channel uuid>`, `Content-Type:
+application/json`, the CDR as the body (or `cdr=<url-encoded JSON>` with encode=true). Answers:
+
+* 200 only after the leg is committed (a re-post of a stored leg is 200 too: idempotent);
+* 400 for a body we cannot file (logged with the reason, never with the body): FreeSWITCH then
+  keeps it in its err-log-dir, where `centralita cdr sweep` finds it once fixed;
+* 401 when `cdr_user`/`cdr_password` are set and the request's basic auth does not match;
+* 405 / 404 / 411 / 413 for the wrong method, path, missing or oversized length;
+* 500 if the database fails: nothing was acknowledged, so FreeSWITCH retries or writes the file.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from urllib.parse import parse_qs
+
+import peewee
+
+from fs_plugins.calls.parse import BadCdr, parse_body
+from fs_plugins.calls.store import store_leg
+from fs_plugins.config import Config
+from fs_plugins.models.base import database
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 4 * 1024 * 1024  # a CDR is ~10 KB; a leg with a huge app_log is still far below this
+PATHS = ("", "/", "/cdr", "/cdr/")  # mounted at /cdr, or called with the full path
+
+
+def make_cdr_app(config: Config, db: peewee.Database | None = None):
+    """A WSGI app filing mod_json_cdr posts into `db` (default: the database the models are bound to)."""
+    credentials = _expected_credentials(config)
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO", "") not in PATHS:
+            return _answer(start_response, "404 Not Found")
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _answer(start_response, "405 Method Not Allowed", [("Allow", "POST")])
+        if credentials is not None and not _authorised(environ, credentials):
+            return _answer(start_response, "401 Unauthorized", [("WWW-Authenticate", 'Basic realm="cdr"')])
+        raw, problem = _read_body(environ)
+        if problem:
+            log.warning("CDR post from %s refused: %s", environ.get("REMOTE_ADDR", "?"), problem[4:])
+            return _answer(start_response, problem)
+        wanted = parse_qs(environ.get("QUERY_STRING", "")).get("uuid", [None])[0]
+        try:
+            facts = parse_body(raw, environ.get("CONTENT_TYPE", ""), wanted)
+        except BadCdr as exc:
+            log.warning("CDR post from %s (uuid=%s) rejected: %s", environ.get("REMOTE_ADDR", "?"), wanted, exc)
+            return _answer(start_response, "400 Bad Request")
+        try:
+            store_leg(db or database.obj, facts, raw)
+        except Exception:  # the database is down or broken: do not acknowledge, FreeSWITCH keeps it
+            log.exception("CDR leg %s could not be stored", facts.uuid)
+            return _answer(start_response, "500 Internal Server Error")
+        return _answer(start_response, "200 OK")
+
+    return app
+
+
+def _expected_credentials(config: Config) -> bytes | None:
+    if not (config.cdr_user or config.cdr_password):
+        return None
+    return f"{config.cdr_user}:{config.cdr_password}".encode()
+
+
+def _authorised(environ, expected: bytes) -> bool:
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(token.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(given, expected)
+
+
+def _read_body(environ) -> tuple[bytes, str | None]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return b"", "400 Bad Request"
+    if length < 0:
+        return b"", "411 Length Required"
+    if length > MAX_BODY:
+        return b"", "413 Payload Too Large"
+    raw = environ["wsgi.input"].read(length) if length else b""
+    if len(raw) != length:
+        return b"", "400 Bad Request"
+    return raw, None
+
+
+def _answer(start_response, status: str, headers: list | None = None):
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", "0"), *(headers or [])])
+    return [b""]

@@ -1,0 +1,115 @@
+"""Filing CDR legs: idempotent on the leg's uuid, and the call's log entries rebuilt from its legs.
+
+`store_leg` runs in one transaction: insert the leg (a leg already stored is a no-op, so
+FreeSWITCH's re-posts and a re-run sweep change nothing), then, if it was new, re-classify the
+whole call from all its stored legs and replace the call's entries. Legs arrive in any order (B
+legs usually before A): a call gets entries once its A leg is stored, and every later leg refines
+them. Two legs of one call posted at the same moment are serialised (PostgreSQL: an advisory lock
+on the call id; SQLite: one writer at a time), so neither classifies without the other.
+
+Matching to people: an entry's user "ext@domain" is looked up as Tenant.domain + User.extension.
+A leg whose tenant we do not know is still stored (FreeSWITCH was told "200", so it must not be
+lost; an operator may create the tenant later and re-classify) but produces no entry, so it shows
+in no one's log. A received entry whose extension is no user becomes a tenant entry (no user,
+only in the tenant admin's log) when the call has no other entry; otherwise it is dropped.
+
+Hot path: raw SQL, no query builder (DESIGN.md rule 3).
+"""
+from __future__ import annotations
+
+import logging
+import zlib
+
+import peewee
+
+from fs_plugins.calls.classify import MADE, Call, classify
+from fs_plugins.calls.parse import LegFacts
+
+log = logging.getLogger(__name__)
+
+LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts, body"
+
+
+def store_leg(db: peewee.Database, facts: LegFacts, raw: bytes | None = None) -> bool:
+    """File one leg and refresh its call's entries; True when the leg was new. Commits."""
+    with db.atomic():
+        if isinstance(db, peewee.PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (facts.call_id,))
+        cursor = db.execute_sql(
+            sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?, ?)"
+                     " ON CONFLICT (uuid) DO NOTHING"),
+            (facts.uuid, facts.call_id, facts.var("pbx_tenant") or None, facts.to_json(),
+             zlib.compress(raw, 1) if raw else None),
+        )
+        if cursor.rowcount == 0:
+            log.info("CDR leg %s already stored; ignored", facts.uuid)
+            return False
+        refresh_call(db, facts.call_id)
+    return True
+
+
+def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
+    """Re-classify one call from its stored legs and replace its entries (caller holds the transaction)."""
+    rows = db.execute_sql(sql_for(db, "SELECT facts FROM cdr_leg WHERE call_id = ?"), (call_id,)).fetchall()
+    call = classify([LegFacts.from_json(row[0]) for row in rows])
+    if call is None:
+        return None
+    db.execute_sql(sql_for(db, "DELETE FROM call_entry WHERE call_id = ?"), (call_id,))
+    for values in entry_rows(db, call):
+        db.execute_sql(sql_for(db, INSERT_ENTRY), values)
+    return call
+
+
+INSERT_ENTRY = (
+    "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
+    " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def entry_rows(db: peewee.Database, call: Call) -> list[tuple]:
+    """The call_entry rows of a classified call, with users and tenants resolved (see module doc)."""
+    resolved = []
+    for entry in call.entries:
+        domain, extension = _split_user(entry.user, call.tenant)
+        tenant_id, user_id = _lookup(db, domain, extension)
+        if tenant_id is None:
+            continue
+        resolved.append((entry, tenant_id, user_id))
+    known = [item for item in resolved if item[2] is not None]
+    if not known and resolved and not any(entry.kind == MADE for entry, _, _ in resolved):
+        entry, tenant_id, _ = resolved[0]
+        known = [(entry, tenant_id, None)]
+    started = call.start_us // 1_000_000
+    return [
+        (tenant_id, user_id, call.call_id, entry.kind, entry.status.code, call.direction, started,
+         call.caller_name[:120], call.caller_number[:64], call.callee[:64], call.answered_by[:120],
+         entry.ring_seconds, entry.talk_seconds)
+        for entry, tenant_id, user_id in known
+    ]
+
+
+def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:
+    if not user:
+        return tenant, None
+    extension, _, domain = user.partition("@")
+    return (domain or tenant), extension
+
+
+def _lookup(db: peewee.Database, domain: str, extension: str | None) -> tuple[int | None, int | None]:
+    if not domain:
+        return None, None
+    if extension is None:
+        row = db.execute_sql(sql_for(db, "SELECT id FROM tenant WHERE domain = ?"), (domain,)).fetchone()
+        return (row[0] if row else None), None
+    row = db.execute_sql(
+        sql_for(db, 'SELECT t.id, u.id FROM tenant t LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = ?'
+                 " WHERE t.domain = ?"),
+        (extension, domain),
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def sql_for(db: peewee.Database, sql: str) -> str:
+    """`sql` written with ? placeholders, in the driver's style (PostgreSQL: %s)."""
+    return sql.replace("?", db.param) if db.param != "?" else sql

@@ -1,0 +1,53 @@
+"""Call log tables: every CDR leg FreeSWITCH posted, and the entries the call log shows.
+
+`CdrLeg` keeps each leg once (unique on the channel uuid, so a re-post is a no-op) with the facts
+the classifier reads and the original body (zlib), so nothing acknowledged to FreeSWITCH is lost
+and a call can be re-classified after a rule change. Legs of tenants we do not know are kept too;
+they simply produce no entry (see fs_plugins.calls.store).
+
+`CallEntry` is the call log: one row per call per party (a made and a received row for an internal
+call; a row without user for calls only the tenant as a whole received). Times are UTC unix
+seconds; the tenant's zone is applied when showing and filtering.
+"""
+from __future__ import annotations
+
+import peewee
+
+from fs_plugins.models.base import BaseModel, utcnow
+from fs_plugins.models.core import Tenant, User
+
+
+class CdrLeg(BaseModel):
+    uuid = peewee.CharField(max_length=64, unique=True)
+    call_id = peewee.CharField(max_length=64, index=True)  # the A leg's uuid
+    tenant_domain = peewee.CharField(max_length=253, null=True)  # as posted; may match no Tenant
+    received_at = peewee.DateTimeField(default=utcnow)
+    facts = peewee.TextField()  # fs_plugins.calls.parse.LegFacts as JSON
+    body = peewee.BlobField(null=True)  # the posted document, zlib-compressed
+
+
+class CallEntry(BaseModel):
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    call_id = peewee.CharField(max_length=64, index=True)
+    kind = peewee.CharField(max_length=8)  # made | received | missed
+    status = peewee.CharField(max_length=16)  # fs_plugins.calls.classify.Status code
+    direction = peewee.CharField(max_length=8)  # inbound | outbound | internal
+    started_at = peewee.BigIntegerField()  # UTC unix seconds
+    caller_name = peewee.CharField(max_length=120, default="")
+    caller_number = peewee.CharField(max_length=64, default="")
+    callee = peewee.CharField(max_length=64, default="")
+    answered_by = peewee.CharField(max_length=120, default="")
+    ring_seconds = peewee.IntegerField(default=0)
+    talk_seconds = peewee.IntegerField(default=0)
+
+    class Meta:
+        indexes = (
+            (("user", "started_at"), False),
+            (("user", "kind", "started_at"), False),
+            (("tenant", "started_at"), False),
+        )
+
+
+MODELS = (CdrLeg, CallEntry)
+MIGRATIONS: tuple = ()
