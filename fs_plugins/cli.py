@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "fs_plugins.commands.demo",
     "fs_plugins.contacts.cli",
     "fs_plugins.schedule.cli",
+    "fs_plugins.calls.cli",
 )
 
 

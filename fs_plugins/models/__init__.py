@@ -9,6 +9,7 @@ from __future__ import annotations
 from fs_plugins.models import core
 from fs_plugins.models import contacts as contacts_models
 from fs_plugins.models import schedule as schedule_models
+from fs_plugins.models import calls as calls_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -18,6 +19,7 @@ COMPONENTS = [
     ("core", core.MODELS, core.MIGRATIONS),
     ("contacts", contacts_models.MODELS, contacts_models.MIGRATIONS),
     ("schedule", schedule_models.MODELS, schedule_models.MIGRATIONS),
+    ("calls", calls_models.MODELS, calls_models.MIGRATIONS),
 ]
 
 __all__ = [
