@@ -140,3 +140,9 @@ def test_every_schedule_command_has_help(run):
         with pytest.raises(SystemExit) as exit_:
             run(*argv, "--help")
         assert exit_.value.code == 0
+
+
+def test_check_at_a_local_time_skipped_by_daylight_saving_reports_the_real_local_time(run):
+    run("add", "Night", "--tenant", "acme.example", "--hours", "sun 01:00-04:00")
+    out = run("check", "Night", "--tenant", "acme.example", "--at", "2026-03-29 02:30")[1]
+    assert out == "Night at 2026-03-29 03:30 CEST (Europe/Madrid): open: within hours (sun 01:00-04:00)\n"

@@ -291,3 +291,9 @@ def test_bad_periods_are_rejected_naming_the_option(date, start, end, field):
     with pytest.raises(InvalidInput) as err:
         spec.parse_period(date, start, end)
     assert err.value.field == field
+
+
+def test_a_local_time_that_does_not_exist_is_read_as_the_real_instant_it_names():
+    # 02:30 on Madrid's spring-forward night does not exist; fold=0 means 01:30 UTC = 03:30 CEST
+    state = state_at(office("sun 02:00-03:00"), at("2026-03-29 02:30"))
+    assert (state.local_time.hour, state.local_time.minute, state.is_open) == (3, 30, False)

@@ -204,3 +204,12 @@ def test_removing_an_unused_schedule_removes_its_ranges_and_overrides(tenant):
     service.add_override(row, "opening", dt.datetime(2026, 3, 8, 10), dt.datetime(2026, 3, 8, 12), "Fair")
     service.remove_schedule(row)
     assert counts() == (0, 0, 0)
+
+
+def test_a_tenant_region_unknown_to_the_holidays_package_falls_back_to_national_holidays(tenant):
+    row = service.create_schedule(tenant, "Office", hours=["daily 00:00-24:00"])
+    Tenant.update(region="ZZ").where(Tenant.id == tenant.id).execute()
+    sched = load_schedule(tenant.id, row.id)
+    assert str(sched.holidays) == "ES" and state_at(sched, GOOD_FRIDAY_NOON).reason == rules.HOLIDAY
+    Tenant.update(country="QQ").where(Tenant.id == tenant.id).execute()
+    assert load_schedule(tenant.id, row.id).holidays is None

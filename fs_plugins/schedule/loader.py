@@ -1,6 +1,7 @@
 """Rows → the frozen rules.Schedule, with the tenant's defaults (time zone, holidays) applied."""
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import holidays as holidays_lib
@@ -12,13 +13,21 @@ from fs_plugins.models.schedule import (
 )
 from fs_plugins.schedule import rules
 
+log = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=64)
-def _supported_languages(country: str) -> tuple[str, ...]:
+def _entity(country: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(subdivisions, languages) the `holidays` package knows for a country; None if unsupported."""
     try:
-        return tuple(holidays_lib.country_holidays(country).supported_languages)
+        entity = holidays_lib.country_holidays(country)
     except NotImplementedError:
-        return ()
+        return None
+    return tuple(entity.subdivisions), tuple(entity.supported_languages)
+
+
+def _supported_languages(country: str) -> tuple[str, ...]:
+    return (_entity(country) or ((), ()))[1]
 
 
 def holiday_language(country: str, language: str | None) -> str | None:
@@ -46,6 +55,15 @@ def holiday_calendar(row: Schedule, tenant: Tenant) -> rules.HolidayCalendar | N
         country, region = tenant.country, tenant.region
     if not country:
         return None
+    # Calls must never fail on a bad stored value (the service validates, the tenant's row may not
+    # have been): degrade to fewer holidays and say so in the log.
+    entity = _entity(country)
+    if entity is None:
+        log.warning("schedule %s: holidays of %r are not available; ignoring holidays", row.id, country)
+        return None
+    if region and region not in entity[0]:
+        log.warning("schedule %s: no region %r in %s; using national holidays", row.id, region, country)
+        region = None
     return rules.HolidayCalendar(country, region or None, holiday_language(country, tenant.language))
 
 

@@ -161,7 +161,9 @@ def state_at(schedule: Schedule, instant: dt.datetime) -> State:
     """Open or closed at `instant` (timezone-aware), and why; see the precedence at the top."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("state_at needs a timezone-aware instant")
-    local = instant.astimezone(schedule.zone)
+    # Through UTC: astimezone() to the instant's own zone would return it unchanged, keeping a
+    # wall time that does not exist (02:30 on a spring-forward night) instead of the real one.
+    local = instant.astimezone(dt.timezone.utc).astimezone(schedule.zone)
     wall = local.replace(tzinfo=None)
     for period in schedule.closures:
         if period.covers(wall):
