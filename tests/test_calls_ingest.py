@@ -1,0 +1,235 @@
+"""CDR ingest: the receiver app, idempotent storage, and the err-log-dir sweep (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from fs_plugins.calls import sweep as sweepmod
+from fs_plugins.calls.receiver import make_cdr_app
+from fs_plugins.config import Config
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.calls import CallEntry, CdrLeg
+
+from test_calls_classify import MANIFEST, recorded_bodies
+
+CONFIG = Config(cdr_user="fs", cdr_password="s3cret")
+
+
+def post(app, body: bytes, uuid: str | None = None, auth=("fs", "s3cret"), method="POST", path="/cdr",
+         content_type="application/json", length: str | None = None) -> int:
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update({
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": f"uuid={uuid}" if uuid else "",
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)) if length is None else length,
+        "wsgi.input": io.BytesIO(body),
+    })
+    if auth:
+        environ["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    statuses = []
+    b"".join(app(environ, lambda status, headers: statuses.append(status)))
+    return int(statuses[0][:3])
+
+
+def uuid_of(body: bytes) -> str:
+    return json.loads(body)["variables"]["uuid"]
+
+
+def post_call(app, name: str) -> list[int]:
+    return [post(app, body, uuid_of(body)) for body in recorded_bodies(name)]
+
+
+@pytest.fixture
+def acme(db):
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    users = {ext: User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+             for ext in ("1001", "1002", "1003", "1004", "1005")}
+    return tenant, users
+
+
+def entries():
+    return sorted((e.user.extension if e.user else None, e.kind, e.status) for e in CallEntry.select())
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_every_recorded_call_posted_as_freeswitch_did_is_stored_and_logged(db, acme, name):
+    app = make_cdr_app(CONFIG, db)
+    assert post_call(app, name) == [200] * len(recorded_bodies(name))
+    assert CdrLeg.select().count() == len(recorded_bodies(name))
+    assert CallEntry.select().where(CallEntry.user.is_null(False)).count() >= 1
+
+
+def test_an_internal_style_outgoing_call_shows_for_its_caller(db, acme):
+    post_call(make_cdr_app(CONFIG, db), "outgoing_answered.json")
+    assert entries() == [("1001", "made", "made")]
+    entry = CallEntry.get()
+    assert (entry.callee, entry.ring_seconds, entry.talk_seconds, entry.caller_name) == ("14155550123", 1, 3, "Alice Acme")
+
+
+def test_a_transferred_call_is_one_entry_per_user_not_one_per_leg(db, acme):
+    post_call(make_cdr_app(CONFIG, db), "incoming_transferred_after_answer.json")
+    assert entries() == [("1002", "received", "received"), ("1005", "received", "transferred")]
+
+
+def test_legs_posted_twice_are_stored_once_and_logged_once(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    post_call(app, "incoming_forward_no_answer.json")
+    assert post_call(app, "incoming_forward_no_answer.json") == [200, 200, 200]
+    assert CdrLeg.select().count() == 3
+    assert entries() == [("1003", "missed", "forwarded")]
+
+
+def test_the_a_leg_arriving_before_its_b_legs_gives_the_same_entries(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    for body in reversed(recorded_bodies("incoming_transferred_after_answer.json")):
+        assert post(app, body, uuid_of(body)) == 200
+    assert entries() == [("1002", "received", "received"), ("1005", "received", "transferred")]
+
+
+def test_the_encode_values_form_is_stored_with_decoded_values(db, acme):
+    post_call(make_cdr_app(CONFIG, db), "outgoing_answered_encode_values_true.json")
+    assert entries() == [("1001", "made", "made")]
+
+
+def test_legs_of_an_unknown_tenant_are_kept_but_shown_to_no_one(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    bodies = [b.replace(b"acme.example", b"nobody.example") for b in recorded_bodies("incoming_answered.json")]
+    assert [post(app, b, uuid_of(b)) for b in bodies] == [200, 200]
+    assert CdrLeg.select().count() == 2
+    assert CallEntry.select().count() == 0
+
+
+def test_a_call_for_an_extension_that_is_no_user_is_a_tenant_entry_only(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    bodies = [b.replace(b"1004", b"1077") for b in recorded_bodies("incoming_dnd_busy.json")]
+    post(app, bodies[0], uuid_of(bodies[0]))
+    assert entries() == [(None, "missed", "dnd")]
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"", "application/json"),
+    (b"{truncated", "application/json"),
+    (b'{"variables": {}}', "application/json"),
+    (b"cdr=", "application/x-www-form-urlencoded"),
+])
+def test_malformed_bodies_are_refused_with_400_and_a_log_line(db, acme, caplog, body, content_type):
+    app = make_cdr_app(CONFIG, db)
+    with caplog.at_level(logging.WARNING, logger="fs_plugins.calls.receiver"):
+        assert post(app, body, content_type=content_type) in (400,)
+    assert "CDR post" in caplog.text
+    assert CdrLeg.select().count() == 0
+
+
+def test_a_body_for_another_uuid_than_the_url_names_is_refused(db, acme):
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(make_cdr_app(CONFIG, db), body, uuid="00000000-0000-0000-0000-000000000000") == 400
+
+
+def test_wrong_or_missing_credentials_are_refused_and_store_nothing(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(app, body, auth=None) == 401
+    assert post(app, body, auth=("fs", "wrong")) == 401
+    assert CdrLeg.select().count() == 0
+
+
+def test_without_configured_credentials_no_auth_is_asked(db, acme):
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(make_cdr_app(Config(), db), body, auth=None) == 200
+
+
+def test_other_methods_paths_and_lengths_are_refused(db, acme):
+    app = make_cdr_app(CONFIG, db)
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(app, body, method="GET") == 405
+    assert post(app, body, path="/cdr/../etc") == 404
+    assert post(app, body, length="") == 411
+    assert post(app, body, length=str(10**9)) == 413
+
+
+def test_a_database_failure_is_not_acknowledged(db, acme, monkeypatch):
+    from fs_plugins.calls import receiver
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(receiver, "store_leg", broken)
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(make_cdr_app(CONFIG, db), body) == 500
+
+
+def test_an_entry_is_only_written_when_its_leg_commits(db, acme, monkeypatch):
+    from fs_plugins.calls import store
+
+    def failing(db_, call):
+        raise RuntimeError("crash while classifying")
+
+    monkeypatch.setattr(store, "entry_rows", failing)
+    body = recorded_bodies("outgoing_call_barred.json")[0]
+    assert post(make_cdr_app(CONFIG, db), body) == 500
+    assert CdrLeg.select().count() == 0  # rolled back: FreeSWITCH will re-send or write the file
+
+
+# --- sweep -------------------------------------------------------------------------------------
+
+def write_err_log(folder, names):
+    for name in names:
+        for body in recorded_bodies(name):
+            (folder / f"{uuid_of(body)}.cdr.json").write_bytes(body)
+
+
+def test_the_sweep_imports_err_log_files_and_moves_them_away(db, acme, tmp_path):
+    write_err_log(tmp_path, ["incoming_answered.json", "outgoing_caller_cancel.json"])
+    (tmp_path / "junk.cdr.json").write_text("not a cdr")
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.duplicates, result.rejected) == (4, 0, 1)
+    assert list(tmp_path.glob("*.cdr.json")) == []
+    assert len(list((tmp_path / "imported").iterdir())) == 4
+    assert [p.name for p in (tmp_path / "rejected").iterdir()] == ["junk.cdr.json"]
+    assert entries() == [("1001", "made", "cancelled"), ("1002", "received", "received")]
+
+
+def test_running_the_sweep_twice_imports_nothing_twice(db, acme, tmp_path):
+    write_err_log(tmp_path, ["incoming_answered.json"])
+    sweepmod.sweep(db, tmp_path)
+    write_err_log(tmp_path, ["incoming_answered.json"])  # FreeSWITCH wrote them again
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.duplicates) == (0, 2)
+    assert CdrLeg.select().count() == 2 and CallEntry.select().count() == 1
+
+
+def test_a_sweep_that_crashes_half_way_loses_and_duplicates_nothing(db, acme, tmp_path, monkeypatch):
+    write_err_log(tmp_path, ["incoming_transferred_after_answer.json"])
+    real_replace, calls = os.replace, []
+
+    def crash_on_second_move(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sweepmod.os, "replace", crash_on_second_move)
+    with pytest.raises(OSError):
+        sweepmod.sweep(db, tmp_path)
+    assert CdrLeg.select().count() == 2 and len(list(tmp_path.glob("*.cdr.json"))) == 2
+    monkeypatch.setattr(sweepmod.os, "replace", real_replace)
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.duplicates) == (1, 1)
+    assert CdrLeg.select().count() == 3
+    assert entries() == [("1002", "received", "received"), ("1005", "received", "transferred")]
+
+
+def test_the_cdr_sweep_command_reports_what_it_did(db_url, tmp_path, capsys):
+    from fs_plugins.cli import main
+
+    write_err_log(tmp_path, ["outgoing_call_barred.json"])
+    assert main(["--database", db_url, "cdr", "sweep", str(tmp_path)]) == 0
+    assert "imported 1, already stored 0, rejected 0" in capsys.readouterr().out
+    assert main(["--database", db_url, "cdr", "sweep", str(tmp_path / "missing")]) == 2
+    assert "DIR" in capsys.readouterr().err
