@@ -1,7 +1,6 @@
 """`centralita schedule add|list|show|set|remove|check` and `schedule closure|opening add|list|remove`."""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 
 from fs_plugins.errors import InvalidInput, NotFound
@@ -50,7 +49,8 @@ def _schedule_options(parser, creating: bool) -> None:
     parser.add_argument("--hours", action="append", metavar="'DAYS HH:MM-HH:MM,…'",
                         help=HOURS_HELP + ("" if creating else "; replaces all weekly hours"))
     if not creating:
-        parser.add_argument("--no-hours", action="store_true", help="remove every weekly range (closed except openings)")
+        parser.add_argument("--no-hours", action="store_true",
+                            help="remove every weekly range (closed except openings)")
     parser.add_argument("--timezone", metavar="ZONE",
                         help="IANA zone for this schedule only (default: the tenant's)"
                         + ("" if creating else "; 'tenant' follows the tenant's again"))

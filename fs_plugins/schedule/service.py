@@ -72,7 +72,8 @@ def schedule_users(schedule_id: int) -> list[str]:
     for model, field in _referencing_fields():
         for row in model.select().where(field == schedule_id).limit(10):
             label = getattr(row, "name", None)
-            users.append(f"{model._meta.table_name} {label!r}" if label else f"{model._meta.table_name} #{row.get_id()}")
+            table = model._meta.table_name
+            users.append(f"{table} {label!r}" if label else f"{table} #{row.get_id()}")
     for check in _USAGE_CHECKS:
         users += list(check(schedule_id))
     return users
