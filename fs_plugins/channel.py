@@ -1,0 +1,173 @@
+"""The small Channel interface call flows use, and the values it returns.
+
+A flow (IVR menu, call group, message) drives one call through a `Channel` and never sees a
+socket. The production Channel is `fs_plugins.esl.adapter.EslChannel` (outbound event socket);
+tests use the same adapter against the emulator in `fs_plugins.sim`, or a fake.
+
+Hang-up is an exception: when the caller hangs up, the connection dies or a command times out,
+the blocked method raises `CallGone`. Flows let it propagate; the ESL session runner catches it
+in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol, Sequence, runtime_checkable
+
+
+class CallGone(Exception):
+    """The call is over for this flow: the caller hung up or the connection to FreeSWITCH died."""
+
+    def __init__(self, cause: str = "NORMAL_CLEARING", reason: str = "hangup"):
+        super().__init__(f"call gone ({reason}): {cause}")
+        self.cause = cause
+        self.reason = reason
+
+
+class CommandTimeout(CallGone):
+    """FreeSWITCH did not answer a command in time; the session is treated as lost."""
+
+    def __init__(self, what: str):
+        super().__init__("RECOVERY_ON_TIMER_EXPIRE", reason=f"timeout waiting for {what}")
+
+
+# Bridge outcomes, from FreeSWITCH's originate_disposition (see BridgeOutcome.from_disposition).
+ANSWERED = "answered"
+BUSY = "busy"
+NO_ANSWER = "no_answer"
+REJECTED = "rejected"
+NOT_REGISTERED = "not_registered"
+FAILED = "failed"
+BRIDGE_STATUSES = (ANSWERED, BUSY, NO_ANSWER, REJECTED, NOT_REGISTERED, FAILED)
+
+_DISPOSITION_STATUS = {
+    "SUCCESS": ANSWERED,
+    "USER_BUSY": BUSY,
+    "NO_ANSWER": NO_ANSWER,
+    "NO_USER_RESPONSE": NO_ANSWER,
+    "PROGRESS_TIMEOUT": NO_ANSWER,
+    "ALLOTTED_TIMEOUT": NO_ANSWER,
+    "CALL_REJECTED": REJECTED,
+    "USER_NOT_REGISTERED": NOT_REGISTERED,
+    # The user is not in the directory at all: as far as a caller can tell, nobody is there.
+    "SUBSCRIBER_ABSENT": NOT_REGISTERED,
+}
+
+
+@dataclass(frozen=True)
+class BridgeOutcome:
+    """How a bridge ended: `status` is one of BRIDGE_STATUSES.
+
+    `hangup_cause` is FreeSWITCH's cause for the attempt (the B leg's failure cause, or how the
+    answered conversation ended) and `disposition` the raw originate_disposition.
+    """
+
+    status: str
+    hangup_cause: str = ""
+    disposition: str = ""
+    other_uuid: str = ""
+
+    @property
+    def answered(self) -> bool:
+        return self.status == ANSWERED
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str], other_uuid: str = "") -> "BridgeOutcome":
+        disposition = variables.get("originate_disposition", "")
+        status = _DISPOSITION_STATUS.get(disposition, FAILED)
+        if status == ANSWERED:
+            cause = variables.get("bridge_hangup_cause") or variables.get("last_bridge_hangup_cause", "")
+        else:
+            cause = variables.get("originate_failed_cause") or disposition
+        return cls(status, cause, disposition, other_uuid)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Digits a caller entered: `result` is success, failure (wrong input) or timeout (nothing)."""
+
+    digits: str
+    result: str
+    terminator: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "success"
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: str
+    terminator: str = ""  # the key that stopped it, "" when silence or the time limit did
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the dialplan told us about the call when it handed it to the ESL server."""
+
+    uuid: str
+    tenant: str = ""
+    flow: str = ""
+    flow_object: str = ""
+    caller_number: str = ""
+    caller_name: str = ""
+    destination: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class BridgeTarget:
+    """One leg to ring: a dial string built by Centralita (never user-typed) and its ring time."""
+
+    dial: str
+    timeout: int | None = None  # seconds; None: the bridge's overall timeout applies
+
+
+def tone(duration_ms: int, frequency: int = 440) -> str:
+    """A FreeSWITCH tone as a playable path (used until the audio library exists)."""
+    if not (0 < int(duration_ms) <= 600_000 and 0 < int(frequency) < 20_000):
+        raise ValueError("tone duration or frequency out of range")
+    return f"tone_stream://%({int(duration_ms)},0,{int(frequency)})"
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """What a flow may do with a call. Every method may raise CallGone."""
+
+    info: SessionInfo
+
+    def answer(self) -> None: ...
+
+    def play(self, path: str) -> bool:
+        """Play a file or tone to the end; False when FreeSWITCH could not play it."""
+
+    def collect(
+        self,
+        prompt: str,
+        *,
+        min_digits: int = 1,
+        max_digits: int = 1,
+        timeout: float = 5.0,
+        terminators: str = "#",
+        regex: str | None = None,
+        tries: int = 3,
+        invalid_prompt: str | None = None,
+        digit_timeout: float | None = None,
+    ) -> Collected: ...
+
+    def bridge(
+        self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False, timeout: int | None = None
+    ) -> BridgeOutcome: ...
+
+    def record(
+        self, path: str, *, max_seconds: int = 60, terminators: str = "#", silence_seconds: int = 3
+    ) -> Recording: ...
+
+    def transfer(self, extension: str, context: str) -> None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def export(self, name: str, value: str) -> None: ...
+
+    def get(self, name: str) -> str | None: ...
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None: ...

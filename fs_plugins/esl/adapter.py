@@ -1,0 +1,169 @@
+"""The Channel a flow drives, over one outbound event-socket connection.
+
+Each application runs as `sendmsg` / `execute` with an `Event-UUID`; FreeSWITCH echoes it as
+`Application-UUID` on CHANNEL_EXECUTE_COMPLETE, which is how a reply is matched to its command
+(greenswitch matches on the application name, which breaks when the same app runs twice).
+CHANNEL_HANGUP, a disconnect notice or the loss of the connection fails every waiting command
+with CallGone; our own `hangup` swallows it.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Sequence
+
+import gevent
+from gevent.event import AsyncResult
+
+from fs_plugins.channel import (
+    BridgeOutcome,
+    BridgeTarget,
+    CallGone,
+    Collected,
+    CommandTimeout,
+    Recording,
+    SessionInfo,
+)
+from fs_plugins.esl import encode
+from fs_plugins.esl.connection import EslConnection
+
+log = logging.getLogger(__name__)
+
+SILENCE = "silence_stream://250"
+MAX_PLAY_SECONDS = 3600  # a prompt longer than an hour is a stuck channel
+MAX_BRIDGE_SECONDS = 12 * 3600  # a bridged conversation may be long, not endless
+SILENCE_THRESHOLD = 200
+
+
+class EslChannel:
+    def __init__(self, conn: EslConnection, info: SessionInfo, command_timeout: float = 30.0):
+        self.conn = conn
+        self.info = info
+        self.command_timeout = command_timeout
+        self.gone: CallGone | None = None
+        self.transferred_to: tuple[str, str] | None = None
+        self._waiting: dict[str, AsyncResult] = {}
+        self._bridge_prepared = False
+        conn.on_event = self._on_event
+
+    # -- events (run in the connection's reader greenlet) ------------------------------------
+    def _on_event(self, event: dict):
+        name = event.get("Event-Name")
+        if name == "CHANNEL_EXECUTE_COMPLETE":
+            waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
+            if waiter is not None:
+                waiter.set(event)
+        elif name == "CHANNEL_HANGUP":
+            self._fail_all(CallGone(event.get("Hangup-Cause", "NORMAL_CLEARING")))
+        elif name in ("DISCONNECT", "CONNECTION_LOST"):
+            self._fail_all(CallGone(reason=event.get("Reason") or "disconnect notice"))
+
+    def _fail_all(self, gone: CallGone):
+        if self.gone is None:
+            self.gone = gone
+        waiting, self._waiting = self._waiting, {}
+        for waiter in waiting.values():
+            waiter.set_exception(gone)
+
+    # -- the one way an application runs -----------------------------------------------------
+    def execute(self, app: str, arg: str = "", timeout: float | None = None) -> dict:
+        """Run one dialplan application and return its CHANNEL_EXECUTE_COMPLETE event."""
+        if self.gone is not None:
+            raise self.gone
+        app_uuid = str(uuid.uuid4())
+        lines = ["sendmsg", "call-command: execute", f"execute-app-name: {encode.app_name(app)}"]
+        if arg:
+            lines.append(f"execute-app-arg: {encode.value(arg)}")
+        lines.append(f"Event-UUID: {app_uuid}")
+        waiter = AsyncResult()
+        self._waiting[app_uuid] = waiter
+        try:
+            reply = self.conn.send("\n".join(lines))
+            if not reply.data.startswith("+OK"):
+                raise CallGone(reason=f"{app} refused: {reply.data}")
+            return waiter.get(timeout=self.command_timeout if timeout is None else timeout)
+        except gevent.Timeout:
+            raise CommandTimeout(f"{app} to complete") from None
+        finally:
+            self._waiting.pop(app_uuid, None)
+
+    # -- Channel -----------------------------------------------------------------------------
+    def answer(self) -> None:
+        self.execute("answer")
+
+    def play(self, path: str, max_seconds: float = MAX_PLAY_SECONDS) -> bool:
+        event = self.execute("playback", encode.token(path, "file"), timeout=max_seconds)
+        return event.get("Application-Response") == "FILE PLAYED"
+
+    def collect(self, prompt, *, min_digits=1, max_digits=1, timeout=5.0, terminators="#", regex=None,
+                tries=3, invalid_prompt=None, digit_timeout=None) -> Collected:
+        if not (1 <= min_digits <= max_digits <= 128 and 1 <= tries <= 10 and timeout > 0):
+            raise ValueError("collect: need 1 <= min_digits <= max_digits <= 128, 1 <= tries <= 10")
+        digit_timeout = timeout if digit_timeout is None else digit_timeout
+        variable = "pbx_collected"
+        arg = encode.args(min_digits, max_digits, tries, int(timeout * 1000), terminators or "none",
+                          prompt, invalid_prompt or SILENCE, variable, regex or r"^[0-9*#]+$",
+                          int(digit_timeout * 1000))
+        limit = tries * (MAX_PLAY_SECONDS + timeout + max_digits * digit_timeout)
+        event = self.execute("play_and_get_digits", arg, timeout=limit)
+        result = event.get("variable_read_result", "")
+        digits = event.get(f"variable_{variable}", "") if result == "success" else ""
+        if result not in ("success", "timeout", "failure"):
+            result = "success" if digits else "timeout"
+        return Collected(digits, result, event.get("variable_read_terminator_used", ""))
+
+    def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential=False, timeout=None) -> BridgeOutcome:
+        legs = [t if isinstance(t, BridgeTarget) else BridgeTarget(t) for t in targets]
+        if not legs:
+            raise ValueError("bridge: no targets")
+        self._prepare_bridge()
+        if timeout is not None:
+            self.set("call_timeout", str(int(timeout)))
+        dial = ("|" if sequential else ",").join(_leg(leg) for leg in legs)
+        event = self.execute("bridge", dial, timeout=MAX_BRIDGE_SECONDS)
+        variables = {k[9:]: v for k, v in event.items() if k.startswith("variable_")}
+        return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""))
+
+    def _prepare_bridge(self):
+        # The flow decides what happens after a bridge, not FreeSWITCH: keep the caller on a
+        # failed attempt and after the callee hangs up.
+        if not self._bridge_prepared:
+            self.set("continue_on_fail", "true")
+            self.set("hangup_after_bridge", "false")
+            self._bridge_prepared = True
+
+    def record(self, path, *, max_seconds=60, terminators="#", silence_seconds=3) -> Recording:
+        self.set("playback_terminators", encode.token(terminators or "none", "terminators"))
+        arg = encode.args(path, int(max_seconds), SILENCE_THRESHOLD, int(silence_seconds))
+        event = self.execute("record", arg, timeout=max_seconds + self.command_timeout)
+        return Recording(path, event.get("variable_playback_terminator_used", ""))
+
+    def transfer(self, extension: str, context: str) -> None:
+        self.execute("transfer", encode.args(extension, "XML", context))
+        self.transferred_to = (extension, context)
+
+    def set(self, name: str, value: str) -> None:
+        self.execute("set", encode.assignment(name, value))
+
+    def export(self, name: str, value: str) -> None:
+        self.execute("export", encode.assignment(name, value))
+
+    def get(self, name: str) -> str | None:
+        if self.gone is not None:
+            raise self.gone
+        reply = self.conn.send(f"api uuid_getvar {encode.token(self.info.uuid)} {encode.var_name(name)}")
+        return None if reply.data in ("_undef_", "") or reply.data.startswith("-ERR") else reply.data
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        try:
+            self.execute("hangup", encode.token(cause, "cause"))
+        except CallGone as gone:
+            if isinstance(gone, CommandTimeout):
+                raise
+
+
+def _leg(leg: BridgeTarget) -> str:
+    dial = encode.dial_target(leg.dial)
+    if leg.timeout is not None:
+        return f"[leg_timeout={int(leg.timeout)}]{dial}"
+    return dial

@@ -1,0 +1,142 @@
+"""One outbound event-socket connection, built on greenswitch's OutboundSession.
+
+greenswitch keeps the protocol model (connect / myevents / linger, command replies matched to
+senders in order). Four of its behaviours do not fit a server holding a thousand calls, so this
+subclass replaces them:
+  * reading: greenswitch reads line by line and hands events to a second greenlet that polls its
+    queue every second (a session cannot end faster than that); here one reader greenlet parses
+    buffered frames (fs_plugins.esl.framing) and dispatches events directly;
+  * `send` waits forever; here every reply has a timeout (CommandTimeout);
+  * a connection that dies without a disconnect notice leaves greenswitch's waiters blocked;
+    here EOF, a reset or a malformed frame fails every waiter with CallGone;
+  * the body of the final disconnect notice (67 bytes) is consumed instead of read as headers.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import gevent
+from gevent.event import AsyncResult
+from greenswitch.esl import OutboundSession
+
+from fs_plugins.channel import CallGone, CommandTimeout
+from fs_plugins.esl.framing import FrameBuffer, ProtocolError, parse_headers
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[dict], None]
+
+
+class EslConnection(OutboundSession):
+    def __init__(self, sock, address=None, command_timeout: float = 30.0, on_event: EventHandler | None = None):
+        self.command_timeout = command_timeout
+        self.on_event: EventHandler = on_event or (lambda headers: None)
+        self.closed_reason = ""
+        super().__init__(address, sock)
+
+    # -- greenswitch hooks -------------------------------------------------------------------
+    def start_event_handlers(self):
+        self._receive_events_greenlet = gevent.spawn(self._read_loop)
+        self._process_events_greenlet = None
+
+    def send(self, data: str, timeout: float | None = None):
+        """Send one command and return its reply frame (headers; `.data` = Reply-Text or body)."""
+        if not self.connected:
+            raise CallGone(reason=self.closed_reason or "connection closed")
+        waiter = AsyncResult()
+        self._commands_sent.append(waiter)
+        try:
+            self.sock.sendall((data + "\n\n").encode("utf-8"))
+        except OSError as exc:
+            self._lost(f"send failed: {exc}")
+        try:
+            return waiter.get(timeout=self.command_timeout if timeout is None else timeout)
+        except gevent.Timeout:
+            raise CommandTimeout(data.split("\n", 1)[0]) from None
+
+    def connect(self):
+        reply = self.send("connect")
+        self.session_data = reply.headers
+        self._outbound_connected = True
+        return reply.headers
+
+    # -- reading -----------------------------------------------------------------------------
+    def _read_loop(self):
+        frames = FrameBuffer()
+        reason = "connection closed by peer"
+        try:
+            while self.connected:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                for headers, body in frames.feed(data):
+                    self._dispatch(headers, body)
+        except ProtocolError as exc:
+            reason = f"protocol error: {exc}"
+            log.warning("ESL peer sent a malformed frame (%s); closing", exc)
+        except OSError as exc:
+            reason = f"connection error: {exc}"
+        self._lost(reason)
+
+    def _dispatch(self, headers: dict, body: bytes):
+        kind = headers.get("Content-Type", "")
+        if kind == "command/reply" or kind == "api/response":
+            if not self._commands_sent:
+                raise ProtocolError(f"unsolicited {kind}")
+            reply = _Reply(headers, headers.get("Reply-Text", "") if kind == "command/reply" else body.decode("utf-8", "replace"))
+            self._commands_sent.pop(0).set(reply)
+        elif kind == "text/event-plain":
+            event = parse_headers(body)
+            if "Event-Name" not in event:
+                raise ProtocolError("event without Event-Name")
+            self.on_event(event)
+        elif kind == "text/disconnect-notice":
+            if headers.get("Content-Disposition") == "linger":
+                self._lingering = True
+            self.on_event({"Event-Name": "DISCONNECT", **headers})
+        else:
+            log.debug("ignoring ESL frame of type %r", kind)
+
+    def _lost(self, reason: str):
+        if not self.connected and self.closed_reason:
+            return
+        self.connected = False
+        self._outbound_connected = False
+        self.closed_reason = reason
+        pending, self._commands_sent = self._commands_sent, []
+        for waiter in pending:
+            waiter.set_exception(CallGone(reason=reason))
+        try:
+            self.on_event({"Event-Name": "CONNECTION_LOST", "Reason": reason})
+        finally:
+            self.sock.close()
+
+    # -- ending ------------------------------------------------------------------------------
+    def close(self, exit_timeout: float = 2.0):
+        """Say `exit` if the peer is still there (FreeSWITCH then runs the next dialplan
+        action, or finishes a hung-up channel), close, and wait for the reader to end."""
+        if self.connected:
+            try:
+                self.send("exit", timeout=exit_timeout)
+            except CallGone:
+                pass
+        self._lost("closed by us")
+        self.sock_file.close()
+        reader = self._receive_events_greenlet
+        if reader is not None and reader is not gevent.getcurrent():
+            reader.join(timeout=exit_timeout)
+            if not reader.dead:
+                reader.kill()
+
+    stop = close
+
+
+class _Reply:
+    """Shaped like greenswitch's ESLEvent so code written against greenswitch keeps working."""
+
+    __slots__ = ("headers", "data")
+
+    def __init__(self, headers: dict, data: str):
+        self.headers = headers
+        self.data = data

@@ -1,0 +1,430 @@
+"""A FreeSWITCH emulator for the outbound event socket: one emulated call per `Emulator`.
+
+It connects to an ESL server the way the `socket` dialplan app does (`async full`), answers
+`connect` with the channel data, and executes `sendmsg` commands by emitting the events the real
+FreeSWITCH 1.11 emits (recordings: tests/fixtures/freeswitch/esl_outbound). Caller and callee
+behaviour comes from a CallerScript. Time is virtual: an app "plays" for its duration in zero
+real time; virtual time only moves when the application under test has been quiet for `quiet`
+real seconds, so a 30 s menu runs in milliseconds while commands sent mid-app (a hangup during a
+bridge, an api call) still land at the right moment.
+
+Known differences from the real FreeSWITCH (what tests/test_sim_replay.py does not check):
+  * Channel variables: only the variables a flow can read or a CDR uses are emitted (identity,
+    dialplan variables, read/record/bridge results); FreeSWITCH adds ~100 SIP/RTP ones.
+  * CHANNEL_PARK after `myevents` is raced in FreeSWITCH; the emulator sends it only with
+    park_event=True. The linger notice always follows CHANNEL_HANGUP_COMPLETE (FreeSWITCH sends
+    it sometimes between the two CHANNEL_STATE events).
+  * The transient `originate_disposition=failure` / `DIALSTATUS=INVALIDARGS` on CHANNEL_PROGRESS
+    during a bridge is not reproduced; events after the bridge carry the final values.
+  * Simultaneous legs that all fail report NO_ANSWER if any leg rang out, else the last cause.
+  * DTMF typed while no collection runs is dropped when the next play_and_get_digits starts
+    (FreeSWITCH may keep it as type-ahead depending on the endpoint's buffering).
+  * Event-Date-* and Event-Sequence follow the virtual clock, not a wall clock.
+  * B legs exist only as the Other-Leg block; their own events (never part of myevents) are not made.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import uuid as uuidlib
+from collections import deque
+from dataclasses import dataclass, field
+
+import gevent
+from gevent import socket
+
+from fs_plugins.sim import events as ev
+from fs_plugins.sim.apps import APPS
+from fs_plugins.sim.script import CallerScript
+
+log = logging.getLogger(__name__)
+EXECUTE_DELAY = 0.02  # FreeSWITCH starts a queued app ~20 ms after the reply
+
+
+@dataclass
+class CallSetup:
+    """The call as the dialplan hands it to `socket`."""
+
+    caller_number: str = "1001"
+    caller_name: str = "1001"
+    domain: str = "acme.example"
+    destination: str = "9001"
+    variables: dict = field(default_factory=dict)  # set by the dialplan before `socket`
+    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    socket_data: str = "127.0.0.1:18084 async full"
+
+
+@dataclass
+class CallReport:
+    uuid: str
+    steps: list = field(default_factory=list)  # (virtual seconds, text)
+    played: list = field(default_factory=list)
+    collected: list = field(default_factory=list)
+    bridges: list = field(default_factory=list)  # (dial string, originate_disposition)
+    transfer: tuple | None = None
+    hangup_cause: str | None = None
+    handed_back: bool = False  # the socket app returned with the call up: the fallback runs
+    refused: bool = False  # the server closed before `connect`
+    commands: list = field(default_factory=list)
+    frames: list = field(default_factory=list)  # bytes sent, when record_frames
+
+
+@dataclass
+class Command:
+    name: str
+    headers: dict
+    body: bytes = b""
+
+
+class Emulator:
+    def __init__(self, address, setup: CallSetup | None = None, script: CallerScript | None = None, *,
+                 quiet: float = 0.005, idle_timeout: float = 10.0, park_event: bool = False,
+                 record_frames: bool = False, epoch: float | None = None):
+        self.address = address
+        self.setup = setup or CallSetup()
+        self.script = script or CallerScript()
+        self.quiet, self.idle_timeout, self.park_event = quiet, idle_timeout, park_event
+        self.record_frames = record_frames
+        self.now = 0.0
+        self.view = _initial_view(self.setup, epoch)
+        self.report = CallReport(self.setup.uuid)
+        self.timeline = deque(self.script.timeline())
+        self.digits_script = deque(self.script.digits)
+        self.queue: deque = deque()
+        self.events_on = self.as_json = False
+        self.linger: float | None = None
+        self.hangup_request: str | None = None
+        self.hung_up = self.closed = self.transferred = False
+        self.bridged_leg: dict | None = None
+        self.last_response = "_none_"
+        self._rbuf = bytearray()
+        self._cmds: deque = deque()
+        self.sock = None
+        self.socket_app_uuid = str(uuidlib.uuid4())
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self) -> CallReport:
+        try:
+            self.sock = socket.create_connection(self.address, timeout=self.idle_timeout)
+        except OSError as exc:
+            self.step(f"socket: cannot connect ({exc}); dialplan continues with the fallback")
+            self.report.refused = self.report.handed_back = True
+            return self.report
+        try:
+            self._session()
+        finally:
+            self.sock.close()
+        return self.report
+
+    def _session(self):
+        first = self._read_command(self.idle_timeout)
+        if first is None or first.name != "connect":
+            self.report.refused = self.report.handed_back = True
+            self.step("socket: connection closed before `connect`; dialplan continues with the fallback")
+            return
+        self._send(ev.connect_reply(self.view, self.now))
+        while not self.closed:
+            if self.hung_up:
+                self._linger_phase()
+            elif self.hangup_request:
+                self._hangup_sequence(self.hangup_request)
+            elif self.queue and not self.transferred:
+                self._execute(*self.queue.popleft())
+            else:
+                outcome = self.advance(math.inf, wake_on_queue=not self.transferred)
+                if outcome and outcome[0] == "idle":
+                    self.step(f"emulator: no command for {self.idle_timeout} s; closing")
+                    self._close()
+
+    def step(self, text: str):
+        self.report.steps.append((round(self.now, 3), text))
+
+    # -- virtual time ------------------------------------------------------------------------
+    def advance(self, seconds: float, wake_on_queue: bool = False):
+        """Let up to `seconds` of virtual time pass while answering commands. Returns None when
+        it all passed, else ("dtmf", key) | ("hangup", cause) | ("closed", "") | ("idle", "")."""
+        deadline = self.now + seconds
+        while True:
+            if self.closed:
+                return ("closed", "")
+            if self.hangup_request and not self.hung_up:
+                return ("hangup", self.hangup_request)
+            due = self.timeline[0] if self.timeline else None
+            if due is None or due[0] > self.now:
+                timed = deadline < math.inf or due is not None
+                command = self._read_command(self.quiet if timed else self.idle_timeout)
+                if command is not None:
+                    self._handle(command)
+                    if wake_on_queue and self.queue:
+                        return ("queued", "")
+                    continue
+                if self.closed:
+                    return ("closed", "")
+                target = min(deadline, due[0] if due else math.inf)
+                if target == math.inf:
+                    return ("idle", "")
+                self.now = max(self.now, target)
+                if due is None or due[0] > self.now:
+                    return None
+            at, kind, value = self.timeline.popleft()
+            if kind == "hangup":
+                self.step("caller hangs up")
+                self.hangup_request = value
+                return ("hangup", value)
+            self._emit("DTMF", tail=[("DTMF-Digit", value), ("DTMF-Duration", "2240" if self.script.dtmf_source == "RTP" else "2000"),
+                                     ("DTMF-Source", self.script.dtmf_source)])
+            return ("dtmf", value)
+
+    def schedule_keys(self, keys: str, start: float):
+        items = list(self.timeline) + [(start + i * 0.4, "dtmf", k) for i, k in enumerate(keys)]
+        self.timeline = deque(sorted(items))
+
+    # -- commands ----------------------------------------------------------------------------
+    def _handle(self, cmd: Command):
+        self.report.commands.append(cmd.name)
+        name, _, rest = cmd.name.partition(" ")
+        if name == "sendmsg":
+            return self._sendmsg(cmd)
+        if name == "api":
+            return self._send(ev.api_response(self._api(rest)))
+        if name == "exit":
+            self._send(ev.reply("+OK bye"))
+            if not self.hung_up:
+                self._socket_returns("the application sent exit")
+            return self._close()
+        self._send(ev.reply(self._simple(name, rest)))
+        if name == "myevents" and self.park_event:
+            self._emit("CHANNEL_PARK")
+
+    def _simple(self, name: str, rest: str) -> str:
+        if name == "myevents":
+            self.events_on, self.as_json = True, rest.strip() == "json"
+            return "+OK Events Enabled"
+        if name == "linger":
+            self.linger = float(rest) if rest.strip() else -1
+            return f"+OK will linger {int(self.linger)} seconds" if rest.strip() else "+OK will linger"
+        if name == "nolinger":
+            self.linger = None
+            return "+OK will not linger"
+        if name == "resume":
+            self.view.variables["socket_resume"] = "true"
+            return "+OK"
+        if name == "filter":
+            header, _, value = rest.partition(" ")
+            return f"+OK filter added. [{header}]=[{value}]"
+        if name in ("event", "noevents", "divert_events"):
+            return "+OK"
+        return "-ERR command not found"
+
+    def _sendmsg(self, cmd: Command):
+        self._send(ev.reply("+OK"))
+        if self.hung_up:
+            return  # recorded: +OK, nothing runs
+        what = cmd.headers.get("call-command", "")
+        if what == "execute":
+            app_uuid = cmd.headers.get("Event-UUID") or str(uuidlib.uuid4())
+            arg = cmd.headers.get("execute-app-arg", "") or cmd.body.decode()
+            self.queue.append((cmd.headers.get("execute-app-name", ""), arg, app_uuid))
+        elif what == "hangup" and not self.hangup_request:
+            self.step(f"application hangs up ({cmd.headers.get('hangup-cause', 'NORMAL_CLEARING')})")
+            self.hangup_request = cmd.headers.get("hangup-cause", "NORMAL_CLEARING")
+
+    def _api(self, rest: str) -> str:
+        parts = rest.split()
+        if len(parts) == 3 and parts[0] == "uuid_getvar":
+            if parts[1] != self.setup.uuid:
+                return "-ERR No such channel!"
+            return self.view.variables.get(parts[2], "_undef_")
+        return f"-ERR {parts[0] if parts else ''} Command not found!\n"
+
+    # -- applications ------------------------------------------------------------------------
+    def _execute(self, app: str, arg: str, app_uuid: str):
+        self.now += EXECUTE_DELAY
+        data = self.expand(arg)
+        app_headers = [("Application", app)] + ([("Application-Data", data)] if data else [])
+        self._emit("CHANNEL_EXECUTE", tail=app_headers + [("Application-UUID", app_uuid)])
+        handler = APPS.get(app)
+        if handler is None:
+            self.step(f"{app}: unknown application")
+            response = "_none_"
+        else:
+            response = handler(self, data) or "_none_"
+        self.last_response = response
+        complete = app_headers + [("Application-Response", response), ("Application-UUID", app_uuid)]
+        if self.hangup_request and not self.hung_up:
+            return self._hangup_sequence(self.hangup_request, complete)
+        self._emit("CHANNEL_EXECUTE_COMPLETE", tail=complete)
+        if app == "transfer":
+            self._socket_returns("transferred")
+            self.transferred = True
+
+    def expand(self, text: str) -> str:
+        return re.sub(r"\$\{([A-Za-z0-9_]+)\}", lambda m: self.view.variables.get(m.group(1), ""), text)
+
+    def answer(self):
+        if self.view.answer_state in ("answered", "hangup"):
+            return
+        self.now += EXECUTE_DELAY
+        self.early_media()
+        self.view.answer_state, self.view.call_state = "answered", "EARLY"
+        self.view.profile["Channel-Answered-Time"] = self._stamp()
+        self._emit("CHANNEL_ANSWER")
+        self.view.call_state = "ACTIVE"
+
+    def early_media(self):
+        if not self.view.media:
+            self.view.media = True
+            self.view.answer_state = "early"
+            self.view.profile["Channel-Progress-Media-Time"] = self._stamp()
+            self._emit("CHANNEL_PROGRESS_MEDIA")
+
+    # -- the end of the call -----------------------------------------------------------------
+    def _hangup_sequence(self, cause: str, running=None):
+        view = self.view
+        view.hangup_cause, view.answer_state = cause, "hangup"
+        view.profile["Channel-Hangup-Time"] = self._stamp()
+        view.variables.update(hangup_cause=cause)
+        self._emit("CHANNEL_HANGUP")
+        if self.bridged_leg is not None:
+            view.variables["bridge_hangup_cause"] = "NORMAL_CLEARING"
+            self._emit("CHANNEL_UNBRIDGE", top=self._bridge_ids())
+            self.bridged_leg = None
+        if running is not None:
+            self._emit("CHANNEL_EXECUTE_COMPLETE", tail=running)
+        self._socket_complete()
+        for state, call_state in (("CS_HANGUP", view.call_state), ("CS_REPORTING", "HANGUP")):
+            view.state, view.call_state = state, call_state
+            self._emit("CHANNEL_STATE")
+        self._emit("CHANNEL_HANGUP_COMPLETE")
+        self.hung_up = True
+        self.report.hangup_cause = cause
+        self.step(f"call hung up: {cause}")
+
+    def _socket_complete(self):
+        self._emit("CHANNEL_UNPARK")
+        self._emit("CHANNEL_EXECUTE_COMPLETE", tail=[
+            ("Application", "socket"), ("Application-Data", self.setup.socket_data),
+            ("Application-Response", self.last_response), ("Application-UUID", self.socket_app_uuid)])
+
+    def _socket_returns(self, why: str):
+        if not self.transferred:
+            self.report.handed_back = self.report.transfer is None
+            self.step(f"socket app returns ({why}); the call continues in the dialplan")
+
+    def _linger_phase(self):
+        if self.linger is None:
+            self._send(ev.disconnect_notice(self.view))
+            return self._close()
+        self._send(ev.disconnect_notice(self.view, self.linger))
+        if self.linger < 0:  # plain linger: FreeSWITCH waits for the application forever
+            while not self.closed:
+                if self.advance(math.inf) == ("idle", ""):
+                    return self._close()
+            return
+        self.advance(self.linger + 0.4)
+        if not self.closed:
+            self._send(ev.disconnect_notice(self.view))
+            self._close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _bridge_ids(self):
+        other = self.bridged_leg or self.view.other_leg or {}
+        return [("Bridge-A-Unique-ID", self.setup.uuid), ("Bridge-B-Unique-ID", other.get("Unique-ID", ""))]
+
+    def _stamp(self) -> str:
+        return str(int((self.view.base_epoch + self.now) * 1_000_000))
+
+    def emit(self, name: str, tail=(), top=()):
+        self._emit(name, tail, top)
+
+    def _emit(self, name: str, tail=(), top=()):
+        if self.events_on and not self.closed:
+            self._send(ev.event_frame(ev.event_headers(self.view, name, self.now, tail, top), self.as_json))
+
+    def _send(self, data: bytes):
+        if self.closed:
+            return
+        if self.record_frames:
+            self.report.frames.append(data)
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self._close(peer_gone=True)
+
+    def _close(self, peer_gone: bool = False):
+        if not self.closed:
+            self.closed = True
+            if peer_gone and not self.hung_up:
+                self._socket_returns("the application closed the socket")
+            self.sock.close()
+
+    def _read_command(self, timeout: float) -> Command | None:
+        if self._cmds:
+            return self._cmds.popleft()
+        if self.closed:
+            return None
+        self.sock.settimeout(timeout)
+        while not self._cmds:
+            try:
+                data = self.sock.recv(65536)
+            except (socket.timeout, TimeoutError):
+                return None
+            except OSError:
+                data = b""
+            if not data:
+                self._close(peer_gone=True)
+                return None
+            self._rbuf += data
+            self._split_commands()
+        return self._cmds.popleft()
+
+    def _split_commands(self):
+        while True:
+            end = self._rbuf.find(b"\n\n")
+            if end < 0:
+                return
+            lines = bytes(self._rbuf[:end]).decode("utf-8", "replace").split("\n")
+            headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            length = int(headers.get("Content-Length", "0") or 0)
+            if len(self._rbuf) < end + 2 + length:
+                return
+            body = bytes(self._rbuf[end + 2:end + 2 + length])
+            del self._rbuf[:end + 2 + length]
+            self._cmds.append(Command(lines[0].strip(), headers, body))
+
+
+def _initial_view(setup: CallSetup, epoch: float | None) -> ev.ChannelView:
+    user, domain = setup.caller_number, setup.domain
+    channel_name = f"sofia/internal/{user}@{domain}"
+    profile = {
+        "Direction": "inbound", "Logical-Direction": "inbound", "Username": user, "Dialplan": "XML",
+        "Caller-ID-Name": setup.caller_name, "Caller-ID-Number": user, "Orig-Caller-ID-Name": setup.caller_name,
+        "Orig-Caller-ID-Number": user, "Network-Addr": "127.0.0.1", "ANI": user,
+        "Destination-Number": setup.destination, "Unique-ID": setup.uuid, "Source": "mod_sofia",
+        "Context": domain, "Channel-Name": channel_name, "Profile-Index": "1",
+    }
+    view = ev.ChannelView(setup.uuid, "5e1a0000-0000-4000-8000-000000000001", profile, {}, channel_name)
+    if epoch is not None:
+        view.base_epoch = epoch
+    created = str(int(view.base_epoch * 1_000_000))
+    for name in PROFILE_TIMES:
+        profile[name] = created if name in ("Profile-Created-Time", "Channel-Created-Time") else "0"
+    profile.update({"Screen-Bit": "true", "Privacy-Hide-Name": "false", "Privacy-Hide-Number": "false"})
+    view.variables.update({
+        "direction": "inbound", "uuid": setup.uuid, "session_id": "1", "sip_from_user": user,
+        "sip_from_uri": f"{user}@{domain}", "sip_from_host": domain, "channel_name": channel_name,
+        "sip_network_ip": "127.0.0.1", "sip_authorized": "true", "user_context": domain,
+        "effective_caller_id_name": setup.caller_name, "effective_caller_id_number": user,
+        "user_name": user, "domain_name": domain, "sip_req_user": setup.destination,
+        "sip_to_user": setup.destination, "presence_id": f"{user}@{domain}", "call_uuid": setup.uuid,
+    })
+    view.variables.update(setup.variables)
+    view.variables.update({"current_application_data": setup.socket_data, "current_application": "socket",
+                           "socket_host": setup.socket_data.split(":")[0]})
+    return view
+
+
+PROFILE_TIMES = ("Profile-Created-Time", "Channel-Created-Time", "Channel-Answered-Time", "Channel-Progress-Time",
+                 "Channel-Progress-Media-Time", "Channel-Hangup-Time", "Channel-Transfer-Time",
+                 "Channel-Resurrect-Time", "Channel-Bridged-Time", "Channel-Last-Hold", "Channel-Hold-Accum")
