@@ -29,7 +29,11 @@ class FreeswitchApi:
         self.timeout = timeout
 
     def api(self, command: str) -> str:
-        if "\n" in command or "\r" in command:
+        return self.api_many([command])[0]
+
+    def api_many(self, commands: list[str]) -> list[str]:
+        """Run several API commands over one connection; returns their replies."""
+        if any("\n" in command or "\r" in command for command in commands):
             raise ValueError("an API command is one line")
         host, port = self.config.fs_event_socket_host, self.config.fs_event_socket_port
         try:
@@ -37,19 +41,23 @@ class FreeswitchApi:
                 connection = greenswitch.InboundESL(host, port, self.config.fs_event_socket_password)
                 connection.connect()
                 try:
-                    reply = connection.send(f"api {command}")
+                    replies = [connection.send(f"api {command}").data or "" for command in commands]
                 finally:
                     _close(connection)
         except ValueError:
             raise FreeswitchUnavailable(f"FreeSWITCH event socket {host}:{port} refused the password") from None
         except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
             raise FreeswitchUnavailable(f"FreeSWITCH event socket {host}:{port}: {exc or type(exc).__name__}") from None
-        return reply.data or ""
+        return replies
+
+    def flush_users(self, users: list[tuple[str, str]]) -> None:
+        for extension, domain in users:
+            if not (_TOKEN.match(extension) and _TOKEN.match(domain)):
+                raise ValueError("extension and domain are validated tokens")
+        self.api_many([f"xml_flush_cache id {extension} {domain}" for extension, domain in users])
 
     def flush_user(self, extension: str, domain: str) -> None:
-        if not (_TOKEN.match(extension) and _TOKEN.match(domain)):
-            raise ValueError("extension and domain are validated tokens")
-        self.api(f"xml_flush_cache id {extension} {domain}")
+        self.flush_users([(extension, domain)])
 
 
 def _close(connection) -> None:
@@ -64,8 +72,7 @@ def flush_users(api: FreeswitchApi | None, users: list[tuple[str, str]], cache_m
     if api is None or not users:
         return []
     try:
-        for extension, domain in users:
-            api.flush_user(extension, domain)
+        api.flush_users(users)
     except FreeswitchUnavailable as exc:
         log.debug("could not flush FreeSWITCH's directory cache: %s", exc)
         return [f"warning: {exc}; FreeSWITCH keeps the old entry for up to {cache_ms // 1000} s"]
