@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+import socket
+
 import gevent
 from gevent.event import AsyncResult
 from greenswitch.esl import OutboundSession
@@ -33,6 +35,10 @@ class EslConnection(OutboundSession):
         self.command_timeout = command_timeout
         self.on_event: EventHandler = on_event or (lambda headers: None)
         self.closed_reason = ""
+        try:  # commands are small single writes; do not let Nagle hold them back
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         super().__init__(address, sock)
 
     # -- greenswitch hooks -------------------------------------------------------------------

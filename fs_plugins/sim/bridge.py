@@ -77,9 +77,10 @@ def _ring_group(emu, group, call_timeout):
         if outcome and outcome[0] in ("hangup", "closed"):
             return "NORMAL_CLEARING"
         first = ringing[0]
-        emu.view.profile.update({"Callee-ID-Name": _user(first[2]), "Callee-ID-Number": _user(first[2])})
-        if len(group) > 1:
+        if len(group) > 1:  # recorded: several legs show the first as other leg, without callee id
             emu.view.other_leg = _b_profile(emu, first[2])
+        else:
+            emu.view.profile.update({"Callee-ID-Name": _user(first[2]), "Callee-ID-Number": _user(first[2])})
         emu.view.profile["Channel-Progress-Time"] = emu._stamp()
         emu.emit("CHANNEL_PROGRESS")
     end = start + (answers[0][0] if answers else max(p[0] for p in plan))
@@ -104,6 +105,7 @@ def _connected(emu, winner, lost_race):
     _, _, dial, leg = winner
     variables = emu.view.variables
     b_leg = _b_profile(emu, dial)
+    emu.view.profile.update({"Callee-ID-Name": _user(dial), "Callee-ID-Number": _user(dial)})
     emu.early_media()
     if emu.view.answer_state != "answered":
         emu.view.answer_state, emu.view.call_state = "answered", "EARLY"

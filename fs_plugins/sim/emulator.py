@@ -36,7 +36,7 @@ from gevent import socket
 
 from fs_plugins.sim import events as ev
 from fs_plugins.sim.apps import APPS
-from fs_plugins.sim.script import CallerScript
+from fs_plugins.sim.script import DTMF_GAP, CallerScript
 
 log = logging.getLogger(__name__)
 EXECUTE_DELAY = 0.02  # FreeSWITCH starts a queued app ~20 ms after the reply
@@ -53,6 +53,7 @@ class CallSetup:
     variables: dict = field(default_factory=dict)  # set by the dialplan before `socket`
     uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
     socket_data: str = "127.0.0.1:18084 async full"
+    endpoint: str = "sofia"  # "loopback": answers without early media, like mod_loopback
 
 
 @dataclass
@@ -107,6 +108,8 @@ class Emulator:
     def run(self) -> CallReport:
         try:
             self.sock = socket.create_connection(self.address, timeout=self.idle_timeout)
+            # Frames go out one write each; without this Nagle holds them for the peer's delayed ACK.
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:
             self.step(f"socket: cannot connect ({exc}); dialplan continues with the fallback")
             self.report.refused = self.report.handed_back = True
@@ -167,17 +170,18 @@ class Emulator:
                 self.now = max(self.now, target)
                 if due is None or due[0] > self.now:
                     return None
-            at, kind, value = self.timeline.popleft()
+            at, kind, value, source = self.timeline.popleft()
             if kind == "hangup":
                 self.step("caller hangs up")
                 self.hangup_request = value
                 return ("hangup", value)
-            self._emit("DTMF", tail=[("DTMF-Digit", value), ("DTMF-Duration", "2240" if self.script.dtmf_source == "RTP" else "2000"),
-                                     ("DTMF-Source", self.script.dtmf_source)])
+            duration = "2240" if source == "RTP" else "2000"
+            self._emit("DTMF", tail=[("DTMF-Digit", value), ("DTMF-Duration", duration), ("DTMF-Source", source)])
             return ("dtmf", value)
 
     def schedule_keys(self, keys: str, start: float):
-        items = list(self.timeline) + [(start + i * 0.4, "dtmf", k) for i, k in enumerate(keys)]
+        items = list(self.timeline) + [(start + i * DTMF_GAP, "dtmf", k, self.script.dtmf_source)
+                                       for i, k in enumerate(keys)]
         self.timeline = deque(sorted(items))
 
     # -- commands ----------------------------------------------------------------------------
@@ -189,7 +193,7 @@ class Emulator:
         if name == "api":
             return self._send(ev.api_response(self._api(rest)))
         if name == "exit":
-            self._send(ev.reply("+OK bye"))
+            self._send(ev.reply("+OK bye") + ev.disconnect_notice(self.view))
             if not self.hung_up:
                 self._socket_returns("the application sent exit")
             return self._close()
@@ -267,7 +271,9 @@ class Emulator:
             return
         self.now += EXECUTE_DELAY
         self.early_media()
-        self.view.answer_state, self.view.call_state = "answered", "EARLY"
+        if self.view.call_state != "RINGING" or self.setup.endpoint != "loopback":
+            self.view.call_state = "EARLY"
+        self.view.answer_state = "answered"
         self.view.profile["Channel-Answered-Time"] = self._stamp()
         self._emit("CHANNEL_ANSWER")
         self.view.call_state = "ACTIVE"
@@ -419,6 +425,15 @@ def _initial_view(setup: CallSetup, epoch: float | None) -> ev.ChannelView:
         "user_name": user, "domain_name": domain, "sip_req_user": setup.destination,
         "sip_to_user": setup.destination, "presence_id": f"{user}@{domain}", "call_uuid": setup.uuid,
     })
+    if setup.endpoint == "loopback":  # as `originate loopback/<ext>/<context>` creates the -b leg
+        for name in ("Username", "Caller-ID-Name", "Orig-Caller-ID-Name", "Network-Addr"):
+            profile.pop(name)
+        view.channel_name = profile["Channel-Name"] = f"loopback/{setup.destination}-b"
+        profile.update({"Callee-ID-Name": "Outbound Call", "Callee-ID-Number": domain, "Source": "mod_loopback",
+                        "Caller-ID-Number": "0000000000", "Orig-Caller-ID-Number": "0000000000",
+                        "ANI": "0000000000", "Dialplan": "xml"})
+        view.media = True
+        del view.variables["presence_id"]
     view.variables.update(setup.variables)
     view.variables.update({"current_application_data": setup.socket_data, "current_application": "socket",
                            "socket_host": setup.socket_data.split(":")[0]})

@@ -92,9 +92,10 @@ def _channel_block(view: ChannelView) -> list[tuple[str, str]]:
         ("Channel-State", view.state), ("Channel-Call-State", view.call_state),
         ("Channel-State-Number", STATE_NUMBERS.get(view.state, "4")), ("Channel-Name", view.channel_name),
         ("Unique-ID", view.uuid), ("Call-Direction", "inbound"), ("Presence-Call-Direction", "inbound"),
-        ("Channel-HIT-Dialplan", "true"), ("Channel-Presence-ID", view.variables.get("presence_id", "")),
+        ("Channel-HIT-Dialplan", "true"), ("Channel-Presence-ID", view.variables.get("presence_id")),
         ("Channel-Call-UUID", view.uuid), ("Answer-State", view.answer_state),
     ]
+    headers = [(k, v) for k, v in headers if v is not None]
     if view.hangup_cause:
         headers.append(("Hangup-Cause", view.hangup_cause))
     if view.media:
@@ -108,7 +109,7 @@ def event_headers(view: ChannelView, name: str, now: float, tail=(), top=()) -> 
         headers.append(("Hangup-Cause", view.hangup_cause))
     headers += _channel_block(view)
     headers += _profile("Caller-", view.profile)
-    if view.other_leg is not None and name != "CHANNEL_STATE" and name != "DTMF":
+    if view.other_leg is not None:
         headers.append(("Other-Type", "originatee"))
         headers += _profile("Other-Leg-", view.other_leg, skip=("Profile-Index",))
     if name not in NO_VARIABLES:

@@ -39,8 +39,8 @@ class Leg:
 @dataclass
 class CallerScript:
     digits: list[str] = field(default_factory=list)  # one string per collection attempt
-    dtmf: list[tuple[float, str]] = field(default_factory=list)
-    dtmf_source: str = "RTP"
+    dtmf: list[tuple] = field(default_factory=list)  # (seconds, keys[, source])
+    dtmf_source: str = "RTP"  # RTP (RFC2833 from the phone), APP (uuid_recv_dtmf), UNKNOWN
     hangup_at: float | None = None
     legs: dict[str, Leg] = field(default_factory=dict)
     default_leg: Leg = field(default_factory=Leg)
@@ -53,10 +53,11 @@ class CallerScript:
     def timeline(self) -> list[tuple[float, str, str]]:
         """Scheduled caller actions (time, kind, value), in time order."""
         events = []
-        for at, keys in self.dtmf:
-            events += [(at + i * DTMF_GAP, "dtmf", key) for i, key in enumerate(keys)]
+        for at, keys, *source in self.dtmf:
+            source = source[0] if source else self.dtmf_source
+            events += [(at + i * DTMF_GAP, "dtmf", key, source) for i, key in enumerate(keys)]
         if self.hangup_at is not None:
-            events.append((self.hangup_at, "hangup", "NORMAL_CLEARING"))
+            events.append((self.hangup_at, "hangup", "NORMAL_CLEARING", ""))
         return sorted(events)
 
 
