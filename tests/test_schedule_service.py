@@ -142,29 +142,41 @@ def test_a_tenant_never_loads_another_tenants_schedule(tenant):
         service.remove_override(mine, "closure", service.list_overrides(theirs, "closure")[0].id)
 
 
-class MenuStub(BaseModel):
-    """Stands for an IVR menu: it points at a schedule and keeps its closed-hours route."""
+def _menu_model():
+    class MenuStub(BaseModel):
+        """Stands for an IVR menu: it points at a schedule and keeps its closed-hours route."""
 
-    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
-    name = peewee.CharField()
-    schedule = peewee.ForeignKeyField(Schedule, null=True)
+        tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+        name = peewee.CharField()
+        schedule = peewee.ForeignKeyField(Schedule, null=True)
 
-    class Meta:
-        table_name = "menu_stub"
+        class Meta:
+            table_name = "menu_stub"
+
+    return MenuStub
 
 
 @pytest.fixture
-def menus(db, monkeypatch):
+def stub_table(db):
+    """A table pointing at schedules, unknown to the rest of the suite once the test is over."""
+    model = _menu_model()
+    db.create_tables([model])
+    yield model
+    db.drop_tables([model])
+    for field in list(model._meta.refs):  # keep Tenant/Schedule backrefs clean for other tests
+        model._meta.remove_ref(field)
+
+
+@pytest.fixture
+def menus(stub_table, monkeypatch):
     from fs_plugins import models
-    db.create_tables([MenuStub])
-    monkeypatch.setattr(models, "COMPONENTS", models.COMPONENTS + [("stub", (MenuStub,), ())])
-    yield
-    db.drop_tables([MenuStub])
+    monkeypatch.setattr(models, "COMPONENTS", models.COMPONENTS + [("stub", (stub_table,), ())])
+    return stub_table
 
 
 def test_every_user_of_a_schedule_sees_its_changes(tenant, menus):
     row = service.create_schedule(tenant, "Office", hours=["daily 09:00-18:00"], holidays="none")
-    users = [MenuStub.create(tenant=tenant, name=n, schedule=row) for n in ("Main", "Sales")]
+    users = [menus.create(tenant=tenant, name=n, schedule=row) for n in ("Main", "Sales")]
     evening = dt.datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # 20:00 in Madrid
     assert not any(state_at(load_schedule(tenant.id, m.schedule_id), evening).is_open for m in users)
     service.change_schedule(row, hours=["daily 09:00-22:00"])
@@ -173,22 +185,18 @@ def test_every_user_of_a_schedule_sees_its_changes(tenant, menus):
 
 def test_removing_a_schedule_in_use_is_refused_naming_its_users(tenant, menus):
     row = service.create_schedule(tenant, "Office", hours=["daily 09:00-18:00"])
-    MenuStub.create(tenant=tenant, name="Main", schedule=row)
+    menus.create(tenant=tenant, name="Main", schedule=row)
     with pytest.raises(ScheduleInUse, match="menu_stub 'Main'"):
         service.remove_schedule(row)
     assert counts()[:2] == (1, 7)
 
 
-def test_the_database_constraint_backs_up_a_reference_no_check_knows(tenant, db):
+def test_the_database_constraint_backs_up_a_reference_no_check_knows(tenant, stub_table):
     row = service.create_schedule(tenant, "Office", hours=["daily 09:00-18:00"])
-    db.create_tables([MenuStub])  # a table not listed in COMPONENTS
-    try:
-        MenuStub.create(tenant=tenant, name="Hidden", schedule=row)
-        with pytest.raises(ScheduleInUse, match="still referenced"):
-            service.remove_schedule(row)
-        assert counts()[:2] == (1, 7)
-    finally:
-        db.drop_tables([MenuStub])
+    stub_table.create(tenant=tenant, name="Hidden", schedule=row)  # a table not listed in COMPONENTS
+    with pytest.raises(ScheduleInUse, match="still referenced"):
+        service.remove_schedule(row)
+    assert counts()[:2] == (1, 7)
 
 
 def test_a_registered_usage_check_can_refuse_removal(tenant, monkeypatch):
@@ -213,3 +221,10 @@ def test_a_tenant_region_unknown_to_the_holidays_package_falls_back_to_national_
     assert str(sched.holidays) == "ES" and state_at(sched, GOOD_FRIDAY_NOON).reason == rules.HOLIDAY
     Tenant.update(country="QQ").where(Tenant.id == tenant.id).execute()
     assert load_schedule(tenant.id, row.id).holidays is None
+
+
+def test_deleting_a_tenant_deletes_its_schedules_with_them(tenant):
+    row = service.create_schedule(tenant, "Office", hours=["mon-fri 09:00-14:00"])
+    service.add_override(row, "closure", dt.datetime(2026, 12, 24), dt.datetime(2026, 12, 25), "Eve")
+    Tenant.delete().where(Tenant.id == tenant.id).execute()  # ON DELETE CASCADE in the database
+    assert counts() == (0, 0, 0)
