@@ -116,10 +116,10 @@ class EslChannel:
         legs = [t if isinstance(t, BridgeTarget) else BridgeTarget(t) for t in targets]
         if not legs:
             raise ValueError("bridge: no targets")
+        dial = ("|" if sequential else ",").join(_leg(leg) for leg in legs)  # checked before anything is sent
         self._prepare_bridge()
         if timeout is not None:
             self.set("call_timeout", str(int(timeout)))
-        dial = ("|" if sequential else ",").join(_leg(leg) for leg in legs)
         event = self.execute("bridge", dial, timeout=MAX_BRIDGE_SECONDS)
         variables = {k[9:]: v for k, v in event.items() if k.startswith("variable_")}
         return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""))
