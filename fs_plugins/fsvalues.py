@@ -16,6 +16,8 @@ from fs_plugins.errors import InvalidInput
 _EXPANSION = re.compile(r"\$+\s*\{")
 # Dial-string and application-argument separators a name must never carry into a dial string.
 _DIAL_SEPARATORS = set(",|[]{}^'\"\\")
+# Plain printable ASCII with none of the characters above needs no work (the usual case).
+_ALREADY_SAFE = re.compile(r"[ !#%&()*+\-./0-9:;<=>?@A-Z_`a-z~]*\Z")
 
 
 def check_text(value: str, field: str, max_length: int = 120, required: bool = True) -> str:
@@ -42,6 +44,8 @@ def neutralise(value: str | None, max_length: int = 80) -> str:
     """
     if not value:
         return ""
+    if len(value) <= max_length and _ALREADY_SAFE.match(value) and value == value.strip() and "  " not in value:
+        return value
     text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value)
     text = _EXPANSION.sub("{", text).replace("$", "")
     text = "".join(ch for ch in text if ch not in _DIAL_SEPARATORS)

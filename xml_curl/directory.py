@@ -7,6 +7,7 @@ sofia profile starts (the tenant domains), `purpose=network-list` for ACLs (not 
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Mapping
@@ -42,7 +43,13 @@ def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes
     user = lookups.user(domain, extension)
     if user is None or not user.enabled:
         return documents.NOT_FOUND
-    return documents.directory_user(user, user_variables(user), config.directory_cache_ms)
+    return _user_document(user, config.directory_cache_ms)
+
+
+@functools.lru_cache(maxsize=20000)
+def _user_document(user: DirectoryUser, cache_ms: int) -> bytes:
+    """Rendered once per distinct row: the key is the whole frozen row, so any change renders anew."""
+    return documents.directory_user(user, user_variables(user), cache_ms)
 
 
 def user_variables(user: DirectoryUser) -> list[tuple[str, str]]:
