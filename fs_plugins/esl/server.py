@@ -88,7 +88,7 @@ class EslServer:
             log.exception("flow %r failed on call %s; handing it back", info and info.flow, info and info.uuid)
         finally:
             self._connections.discard(conn)
-            conn.close()
+            conn.close(exit_timeout=min(2.0, self.command_timeout))
 
 
 def session_info(data: dict) -> SessionInfo:
