@@ -31,7 +31,13 @@ TARGET_RATIO = 3.0
 def populate(path: str, contacts: int) -> None:
     dbmod.connect(f"sqlite:///{path}").close()  # the real schema, created by the real code
     raw = sqlite3.connect(path)
-    raw.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;")
+    # Bulk load: no journal, no fsync, a large cache, and the contact indexes built once at the end
+    # (building an index from sorted data is far cheaper than a million random index inserts).
+    raw.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-100000;")
+    indexes = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                          "AND tbl_name IN ('contact', 'contact_number')").fetchall()
+    for name, _sql in indexes:
+        raw.execute(f'DROP INDEX "{name}"')
     now = "2026-01-01 00:00:00"
     with raw:
         raw.executemany("INSERT INTO tenant (id, name, domain, timezone, language, country, created_at) "
@@ -47,7 +53,10 @@ def populate(path: str, contacts: int) -> None:
         raw.executemany("INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) "
                         "VALUES (?, ?, 'work', ?, ?)",
                         ((c, tenant_of(c), number_of(c)[3:], number_of(c)) for c in range(1, contacts + 1)))
+        for _name, sql in indexes:
+            raw.execute(sql)
     raw.execute("ANALYZE")
+    raw.execute("PRAGMA journal_mode=WAL")  # as Centralita runs it
     raw.close()
 
 
