@@ -9,7 +9,10 @@ import importlib
 from fs_plugins.config import Config
 
 # path prefix -> "module:factory"; factory(config) returns a WSGI app.
-MOUNTS: dict[str, str] = {}
+MOUNTS: dict[str, str] = {
+    "/cdr": "fs_plugins.calls.receiver:make_cdr_app",
+    "/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app",
+}
 
 
 def make_web_app(config: Config, mounts: dict[str, str] | None = None):

@@ -34,7 +34,7 @@ def _serve(args, ctx) -> int:
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
-    print(_freeswitch_hint(config))
+    print(_freeswitch_hint(config), flush=True)
     stop = gevent.event.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(signum, stop.set)
@@ -69,7 +69,8 @@ def _start_web(config, database):
 
 
 def _start_esl(config, database):
-    from fs_plugins.esl.server import EslServer, default_registry
+    from fs_plugins.esl.flows import default_registry
+    from fs_plugins.esl.server import EslServer
 
     server = EslServer(config, default_registry())
     server.start()

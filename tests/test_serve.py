@@ -1,0 +1,63 @@
+"""`centralita serve` as a user runs it: one process, every server, a demo tenant, a clean stop."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl" / "02_register_sip_auth_ok.json"
+
+
+def _post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
+    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: {content_type}\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, payload = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), payload
+
+
+def test_serve_creates_the_demo_prints_where_it_listens_and_answers_freeswitch(tmp_path):
+    env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
+           "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "fs_plugins.cli", "serve"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("point FreeSWITCH at it"):
+                break
+        output = "".join(lines)
+        assert "demo tenant demo.centralita.test" in output, output + process.stderr.read()
+        xml_curl_port = int(re.search(r"xml_curl handler: http://127\.0\.0\.1:(\d+)/xml_curl", output).group(1))
+        web_port = int(re.search(r"CDR receiver: http://127\.0\.0\.1:(\d+)/cdr", output).group(1))
+        esl_port = int(re.search(r"outbound ESL app: 127\.0\.0\.1:(\d+)", output).group(1))
+
+        fields = json.loads(RECORDED.read_text())["exchanges"][0]["request"]["fields"]
+        from urllib.parse import urlencode
+        form = urlencode({**fields, "domain": "demo.centralita.test", "key_value": "demo.centralita.test"})
+        status, body = _post(xml_curl_port, "/xml_curl", form.encode(), "application/x-www-form-urlencoded")
+        assert status == 200 and b'<user id="1001"' in body and b"a1-hash" in body
+
+        status, _ = _post(web_port, "/cdr", b"{not json", "application/json")
+        assert 400 <= status < 500
+        socket.create_connection(("127.0.0.1", esl_port), timeout=5).close()
+        assert (tmp_path / "centralita.db").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
