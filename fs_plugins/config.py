@@ -38,6 +38,8 @@ class Config:
     esl_command_timeout: float = 30.0
     # How calls to external numbers leave FreeSWITCH: {e164} is +34911234567, {digits} 34911234567.
     outbound_dial_template: str = "sofia/gateway/carrier/{e164}"
+    # Played to whoever answers a simultaneous-ring leg that must press 1 to take the call.
+    confirm_prompt: str = "ivr/ivr-accept_reject_voicemail.wav"
     # FreeSWITCH keeps a served user this long (ms); every change also flushes it at once.
     directory_cache_ms: int = 300000
     # FreeSWITCH's own event socket (inbound ESL): cache flushes, originate, channel events.

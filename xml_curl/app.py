@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hmac
 import logging
 from urllib.parse import parse_qsl
@@ -28,12 +27,7 @@ def make_app(config: Config, db, router: Router | None = None):
     """Build the handler over an open, bound database."""
     lookups = Lookups(db)
     if router is None:
-        router = Router(
-            lookups,
-            esl_address=f"{config.esl_host}:{config.esl_port}",
-            user_plan=plans.user_call,
-            number_plan=functools.partial(plans.outbound_call, dial_template=config.outbound_dial_template),
-        )
+        router = plans.make_router(lookups, config)
     credentials = _expected_credentials(config)
 
     def app(environ, start_response):

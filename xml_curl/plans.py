@@ -1,44 +1,103 @@
-"""The default call plans: how a call reaches a user, and how it reaches an external number.
+"""The call plans the Router runs: how a call reaches a user, and how it reaches an external number.
 
-Per-user call handling (forwards, DND, simultaneous ring) and outbound restrictions build on
-these; the Router takes the plans as parameters so they can be replaced as a whole.
+The decisions live in fs_plugins.callhandling.rules (pure); this module loads what they need with
+the prepared statements of fs_plugins.callhandling.loader (one query per call to a user, one per
+outbound call, plus the caller-name probe) and hands them the router's rendering of destinations.
+
+`CallHandlingRouter` adds one kind of context to the Router: ``pbx-failover.<user id>.<domain>``,
+where FreeSWITCH's `transfer_on_fail … auto_cause` sends a call whose ringing failed, with the
+cause as the extension (USER_BUSY, USER_NOT_REGISTERED, …); it is answered with the forward that
+applies to that cause. The user id and domain must belong together, so no context can leave its
+tenant.
 """
 from __future__ import annotations
 
-import phonenumbers
+import logging
+from dataclasses import dataclass
 
 from fs_plugins import callvars
-from xml_curl.actions import Action, hangup, set_var
+from fs_plugins.callhandling import loader, numbers, rules
+from fs_plugins.contacts.caller_name import caller_name as contact_name
+from fs_plugins.contacts.numbers import lookup_key
+from xml_curl.actions import Action, caller_name, hangup, set_var
+from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
+from xml_curl.lookups import DirectoryUser, TenantInfo
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RING_SECONDS = 20
 
 
-def user_call(router, tenant, request, user) -> list[Action]:
-    """Ring the user's registered phones; on any failure the call ends with FreeSWITCH's cause."""
-    return [
-        set_var(callvars.TARGET_USER, user.user_id),
-        set_var("hangup_after_bridge", "true"),
-        set_var("call_timeout", str(DEFAULT_RING_SECONDS)),
-        Action("bridge", f"user/{user.extension}@{tenant.domain}"),
-    ]
+@dataclass(frozen=True)
+class PlanOptions:
+    dial_template: str = "sofia/gateway/carrier/{e164}"
+    confirm_prompt: str = ""
+
+
+def make_router(lookups, config) -> "CallHandlingRouter":
+    options = PlanOptions(config.outbound_dial_template, config.confirm_prompt)
+    return CallHandlingRouter(lookups, f"{config.esl_host}:{config.esl_port}", options)
+
+
+class CallHandlingRouter(Router):
+    def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions()):
+        self.options = options
+        super().__init__(lookups, esl_address,
+                         user_plan=lambda router, tenant, request, user: user_call(router, tenant, request, user, options),
+                         number_plan=lambda router, tenant, request, dialled: outbound_call(
+                             router, tenant, request, dialled, options.dial_template))
+
+    def route(self, request: CallRequest) -> Route:
+        if request.context.startswith(rules.FAILOVER_PREFIX):
+            return Route(request.context, f"failover-{request.destination}", tuple(self._failover(request)))
+        return super().route(request)
+
+    def _failover(self, request: CallRequest) -> list[Action]:
+        user_id, _, domain = request.context[len(rules.FAILOVER_PREFIX):].partition(".")
+        tenant = self.lookups.tenant(domain)
+        user = self.lookups.user_by_id(tenant.id, int(user_id)) if tenant and user_id.isdigit() else None
+        if user is None:
+            log.warning("failover context %r names no user of its tenant", request.context)
+            return [hangup("UNALLOCATED_NUMBER")]
+        if request.hops > MAX_HOPS:
+            return [hangup("EXCHANGE_ROUTING_ERROR")]
+        call = _call(tenant, request, user, self.options)
+        data = loader.user_call(self.lookups.db, tenant.id, user.id)
+        return rules.failover(call, data, request.destination, self._renderer(tenant, request))
+
+    def _renderer(self, tenant: TenantInfo, request: CallRequest):
+        return lambda destination: self.destination_actions(tenant, request, destination)
+
+
+def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options: PlanOptions) -> rules.Call:
+    return rules.Call(tenant.domain, tenant.country, user.id, user.extension, request.hops,
+                      options.dial_template, options.confirm_prompt)
+
+
+def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions()) -> list[Action]:
+    """Mark the target, name the caller from the contacts, then the user's own call handling."""
+    actions = [set_var(callvars.TARGET_USER, user.user_id)] + _caller_name(router.lookups.db, tenant, request, user)
+    data = loader.user_call(router.lookups.db, tenant.id, user.id)
+    render = lambda destination: router.destination_actions(tenant, request, destination)  # noqa: E731
+    return actions + rules.user_call(_call(tenant, request, user, options), data, render)
+
+
+def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
+    """The callee's personal contact, else the common directory; else keep the name sent."""
+    e164 = lookup_key(request.caller_number, tenant.country) if request.caller_number else None
+    if not e164 or not e164.startswith("+"):
+        return []
+    name = contact_name(db, tenant.id, user.id, e164)
+    return [caller_name(name), set_var(callvars.CALLER_NAME, name)] if name else []
 
 
 def normalise_number(dialled: str, country: str) -> tuple[str | None, str | None]:
     """(E.164, None) for a valid number, or (None, hangup cause) for one that cannot be called."""
-    try:
-        parsed = phonenumbers.parse(dialled, country)
-    except phonenumbers.NumberParseException:
-        return None, "INVALID_NUMBER_FORMAT"
-    if not phonenumbers.is_valid_number(parsed):
-        return None, "UNALLOCATED_NUMBER"
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+    return numbers.normalise(dialled, country)
 
 
 def outbound_call(router, tenant, request, dialled: str, dial_template: str) -> list[Action]:
-    e164, cause = normalise_number(dialled, tenant.country)
-    if cause:
-        return [hangup(cause)]
-    return [
-        set_var("hangup_after_bridge", "true"),
-        Action("bridge", dial_template.format(e164=e164, digits=e164.lstrip("+"))),
-    ]
+    extension, _, domain = request.caller_user_id.partition("@")
+    from_user = bool(extension) and domain == tenant.domain
+    data = loader.outbound(router.lookups.db, tenant.id, extension if from_user else "")
+    return rules.outbound_call(tenant.country, dialled, data, from_user, dial_template)

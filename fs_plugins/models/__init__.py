@@ -10,6 +10,7 @@ from fs_plugins.models import core
 from fs_plugins.models import contacts as contacts_models
 from fs_plugins.models import schedule as schedule_models
 from fs_plugins.models import calls as calls_models
+from fs_plugins.models import callhandling as callhandling_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -20,6 +21,7 @@ COMPONENTS = [
     ("contacts", contacts_models.MODELS, contacts_models.MIGRATIONS),
     ("schedule", schedule_models.MODELS, schedule_models.MIGRATIONS),
     ("calls", calls_models.MODELS, calls_models.MIGRATIONS),
+    ("callhandling", callhandling_models.MODELS, callhandling_models.MIGRATIONS),
 ]
 
 __all__ = [

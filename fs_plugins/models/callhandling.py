@@ -1,0 +1,65 @@
+"""Per-user call handling (component "callhandling"): forwards, do-not-disturb, simultaneous ring,
+and outbound restrictions per tenant and per user. Rules and uses: fs_plugins/callhandling/.
+
+Every row hangs off a user (deleted with it) or a tenant. Destination columns hold Destination
+values only (never a dial string); the dialplan checks them again at call time, because a row can
+be changed behind the service's back.
+"""
+from __future__ import annotations
+
+import peewee
+
+from fs_plugins.models.base import BaseModel, DestinationField, utcnow
+from fs_plugins.models.core import Tenant, User
+
+DND_MODES = ("busy", "forward-busy", "voicemail")
+DEFAULT_NO_ANSWER_SECONDS = 20
+MIN_NO_ANSWER_SECONDS = 5
+MAX_NO_ANSWER_SECONDS = 120
+
+
+class CallHandling(BaseModel):
+    """One user's settings. No row means: ring for the default time, no forwards, no DND."""
+
+    user = peewee.ForeignKeyField(User, unique=True, backref="call_handling", on_delete="CASCADE")
+    forward_always = DestinationField(null=True)
+    forward_no_answer = DestinationField(null=True)
+    no_answer_seconds = peewee.IntegerField(default=DEFAULT_NO_ANSWER_SECONDS)
+    forward_busy = DestinationField(null=True)
+    forward_not_registered = DestinationField(null=True)
+    dnd = peewee.BooleanField(default=False)
+    dnd_mode = peewee.CharField(max_length=16, default="busy")  # one of DND_MODES
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class SimRing(BaseModel):
+    """An extra phone that rings together with the user: another user or an external number."""
+
+    user = peewee.ForeignKeyField(User, backref="sim_rings", on_delete="CASCADE")
+    destination = DestinationField()  # user:<id> or number:<E.164>
+    delay = peewee.IntegerField(default=0)  # seconds after the user's phones start ringing
+    confirm = peewee.BooleanField(default=False)  # the answerer must press a key (external only)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "destination"), True),)
+
+
+class OutboundRestriction(BaseModel):
+    """Which kinds of external numbers may be called: tenant-wide (user NULL) or for one user.
+
+    ``allowed`` is a comma-separated list of fs_plugins.callhandling.numbers.CATEGORIES. A user may
+    call a number only if both the tenant's and the user's rows allow it (missing row: defaults).
+    """
+
+    tenant = peewee.ForeignKeyField(Tenant, backref="outbound_restrictions", on_delete="CASCADE")
+    user = peewee.ForeignKeyField(User, null=True, backref="outbound_restrictions", on_delete="CASCADE")
+    allowed = peewee.CharField(max_length=120)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "user"), True),)
+
+
+MODELS = (CallHandling, SimRing, OutboundRestriction)
+MIGRATIONS: tuple = ()
