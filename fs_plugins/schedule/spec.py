@@ -61,7 +61,7 @@ def parse_hours(text: str, field: str = "hours") -> tuple[WeeklyRange, ...]:
     """Parse one hours text (see the module docstring) into weekly ranges."""
     ranges: list[WeeklyRange] = []
     for group in filter(str.strip, text.split(";")):
-        days_text, _, times_text = group.strip().partition(" ")
+        days_text, _, times_text = group.strip().replace("\t", " ").partition(" ")
         if not times_text.strip():
             raise InvalidInput(field, f"expected 'DAYS HH:MM-HH:MM[,HH:MM-HH:MM]', got {group.strip()!r}")
         days = parse_days(days_text, field)
