@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "fs_plugins.contacts.cli",
     "fs_plugins.schedule.cli",
     "fs_plugins.calls.cli",
+    "fs_plugins.callhandling.cli",
 )
 
 

@@ -1,0 +1,174 @@
+"""`centralita forward|dnd|simring|restrict …`: a user's call handling and outbound restrictions.
+
+Targets are written like everywhere else (fs_plugins.references): user:1002, number:600123456,
+ivr:Reception, group:Sales, voicemail:1002.
+"""
+from __future__ import annotations
+
+from fs_plugins import references
+from fs_plugins.callhandling import numbers, service
+from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
+from fs_plugins.models.callhandling import DND_MODES, MAX_NO_ANSWER_SECONDS, MIN_NO_ANSWER_SECONDS
+
+TARGET_HELP = "where to: user:EXT, number:NUMBER, ivr:NAME, group:NAME or voicemail:EXT"
+
+
+def register(subparsers) -> None:
+    _forward(subparsers)
+    _dnd(subparsers)
+    _simring(subparsers)
+    _restrict(subparsers)
+
+
+def _command(actions, name, handler, text, user_required=True):
+    parser = actions.add_parser(name, help=text, description=text)
+    add_tenant_option(parser)
+    parser.add_argument("--user", required=user_required, metavar="EXT", help="the user's extension")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _forward(subparsers) -> None:
+    parser = subparsers.add_parser("forward", help="a user's call forwards",
+                                   description="Where a user's calls go instead of (or after) ringing them.")
+    actions = parser.add_subparsers(dest="forward_command", metavar="ACTION", required=True)
+    change = _command(actions, "set", cmd_forward_set, "set a forward (and the ring time before no-answer)")
+    change.add_argument("--when", required=True, choices=list(service.FORWARDS),
+                        help="always; on no-answer; when busy; when not-registered (phone offline)")
+    change.add_argument("--to", help=TARGET_HELP)
+    change.add_argument("--seconds", type=int, help=f"ring time before the no-answer forward, "
+                                                    f"{MIN_NO_ANSWER_SECONDS}-{MAX_NO_ANSWER_SECONDS} (default 20)")
+    clear = _command(actions, "clear", cmd_forward_clear, "remove a forward")
+    clear.add_argument("--when", required=True, choices=list(service.FORWARDS) + ["all"], help="which forward")
+    _command(actions, "show", cmd_show, "a user's forwards, do-not-disturb and simultaneous ring")
+
+
+def _dnd(subparsers) -> None:
+    parser = subparsers.add_parser("dnd", help="a user's do-not-disturb",
+                                   description="Do not disturb: the user's phones do not ring.")
+    actions = parser.add_subparsers(dest="dnd_command", metavar="ACTION", required=True)
+    on = _command(actions, "on", cmd_dnd_on, "turn do-not-disturb on")
+    on.add_argument("--mode", help=f"what callers get: {', '.join(DND_MODES)} (busy tone; the forward-on-busy "
+                                   "target; the user's voicemail). Default: keep the current mode (busy)")
+    _command(actions, "off", cmd_dnd_off, "turn do-not-disturb off")
+
+
+def _simring(subparsers) -> None:
+    parser = subparsers.add_parser("simring", help="phones that ring together with a user",
+                                   description="Other users or external numbers ringing with the user's phones.")
+    actions = parser.add_subparsers(dest="simring_command", metavar="ACTION", required=True)
+    add = _command(actions, "add", cmd_simring_add, "ring another user or an external number too")
+    add.add_argument("--to", required=True, help="user:EXT or number:NUMBER")
+    add.add_argument("--delay", type=int, default=0, help=f"seconds before it starts ringing (0-{service.MAX_RING_DELAY})")
+    add.add_argument("--confirm", action="store_true",
+                     help="the answerer must press 1 to take the call (so a mobile's voicemail cannot)")
+    remove = _command(actions, "remove", cmd_simring_remove, "stop ringing a user or number with this user")
+    remove.add_argument("--to", required=True, help="the entry, as added")
+    _command(actions, "list", cmd_simring_list, "list the entries")
+
+
+def _restrict(subparsers) -> None:
+    parser = subparsers.add_parser("restrict", help="which external numbers a tenant or user may call",
+                                   description="Outbound restrictions. Categories: " + ", ".join(numbers.CATEGORIES)
+                                               + "; toll-free numbers are always allowed. A user may call what both "
+                                               "the tenant and the user allow. Default: national,mobile,special.")
+    actions = parser.add_subparsers(dest="restrict_command", metavar="ACTION", required=True)
+    change = _command(actions, "set", cmd_restrict_set, "set what may be called (tenant-wide without --user)",
+                      user_required=False)
+    change.add_argument("--allow", required=True, metavar="LIST",
+                        help="comma-separated categories, or 'all' or 'none'")
+    _command(actions, "clear", cmd_restrict_clear, "back to the defaults (tenant) or the tenant's (user)",
+             user_required=False)
+    _command(actions, "show", cmd_restrict_show, "what is allowed, and why", user_required=False)
+
+
+def _owner(args, ctx):
+    tenant = open_tenant(ctx, args.tenant)
+    return tenant, (service.user(tenant, args.user) if args.user is not None else None)
+
+
+def cmd_forward_set(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.set_forward(owner, args.when, args.to, args.seconds)
+    return _print_settings(tenant, owner)
+
+
+def cmd_forward_clear(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.clear_forward(owner, args.when)
+    return _print_settings(tenant, owner)
+
+
+def cmd_show(args, ctx) -> int:
+    return _print_settings(*_owner(args, ctx))
+
+
+def cmd_dnd_on(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.set_dnd(owner, True, args.mode)
+    return _print_settings(tenant, owner)
+
+
+def cmd_dnd_off(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.set_dnd(owner, False)
+    return _print_settings(tenant, owner)
+
+
+def cmd_simring_add(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.add_ring(owner, args.to, args.delay, args.confirm)
+    return cmd_simring_list(args, ctx)
+
+
+def cmd_simring_remove(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.remove_ring(owner, args.to)
+    return cmd_simring_list(args, ctx)
+
+
+def cmd_simring_list(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    rows = service.rings(owner)
+    print_table(("TARGET", "DELAY", "CONFIRM"), [(references.describe(tenant, r.destination), f"{r.delay}s",
+                                                  "press 1" if r.confirm else "-") for r in rows])
+    return 0
+
+
+def cmd_restrict_set(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.set_restriction(tenant, owner, args.allow)
+    return cmd_restrict_show(args, ctx)
+
+
+def cmd_restrict_clear(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    service.clear_restriction(tenant, owner)
+    return cmd_restrict_show(args, ctx)
+
+
+def cmd_restrict_show(args, ctx) -> int:
+    tenant, owner = _owner(args, ctx)
+    view = service.restriction(tenant, owner)
+    shown = lambda allowed: "default (" + numbers.format_allowed(numbers.DEFAULT_ALLOWED) + ")" \
+        if allowed is None else numbers.format_allowed(allowed)  # noqa: E731
+    print(f"tenant {tenant.domain}: {shown(view.tenant)}")
+    if owner is not None:
+        print(f"user {owner.extension}: {shown(view.user)}")
+        print(f"effective: {numbers.format_allowed(view.effective)} (toll-free always)")
+    return 0
+
+
+def _print_settings(tenant, owner) -> int:
+    row = service.settings(owner)
+    describe = lambda destination: references.describe(tenant, destination)  # noqa: E731
+    print(f"user {owner.extension}@{tenant.domain}")
+    print(f"  forward always:         {describe(row.forward_always)}")
+    print(f"  forward no answer:      {describe(row.forward_no_answer)} after {row.no_answer_seconds}s")
+    print(f"  forward busy:           {describe(row.forward_busy)}")
+    print(f"  forward not registered: {describe(row.forward_not_registered)}")
+    print(f"  do not disturb:         {'on' if row.dnd else 'off'} ({row.dnd_mode})")
+    for ring in service.rings(owner):
+        confirm = ", press 1" if ring.confirm else ""
+        print(f"  rings with:             {describe(ring.destination)} after {ring.delay}s{confirm}")
+    return 0
