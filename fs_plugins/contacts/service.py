@@ -47,17 +47,29 @@ def _visible_to(directory: Directory):
 
 
 def store_contact(directory: Directory, contact: ValidContact) -> int:
-    row = Contact.create(tenant=directory.tenant_id, owner=directory.owner_id, name=contact.name,
-                         company=contact.company, email=contact.email, note=contact.note)
-    _insert_numbers(directory, row.id, contact.numbers)
-    return row.id
+    """Insert one validated contact and its numbers; returns its id.
+
+    Raw SQL (two statements, RETURNING works on SQLite >= 3.35 and PostgreSQL): a CSV import calls
+    this once per line, and the query builder made that 5x slower.
+    """
+    p, now = database.param, utcnow().isoformat(" ")
+    cursor = database.cursor()
+    cursor.execute(
+        "INSERT INTO contact (tenant_id, owner_id, name, company, email, note, created_at, updated_at) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id",
+        (directory.tenant_id, directory.owner_id, contact.name, contact.company, contact.email, contact.note,
+         now, now))
+    contact_id = cursor.fetchone()[0]
+    _insert_numbers(directory, contact_id, contact.numbers, cursor)
+    return contact_id
 
 
-def _insert_numbers(directory: Directory, contact_id: int, numbers) -> None:
+def _insert_numbers(directory: Directory, contact_id: int, numbers, cursor=None) -> None:
     if numbers:
-        ContactNumber.insert_many(
-            [dict(contact=contact_id, tenant=directory.tenant_id, kind=k, number=n, e164=e) for k, n, e in numbers]
-        ).execute()
+        p = database.param
+        (cursor or database.cursor()).executemany(
+            f"INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) VALUES ({p}, {p}, {p}, {p}, {p})",
+            [(contact_id, directory.tenant_id, kind, number, e164) for kind, number, e164 in numbers])
 
 
 def add_contact(directory: Directory, data: ContactInput) -> ContactView:
