@@ -287,3 +287,10 @@ def test_unknown_paths_and_other_methods_are_refused(acme, app):
 def test_the_app_uses_the_bound_database_when_none_is_given(acme):
     app = make_phonebook_app(Config())
     assert call(app, "/phonebook/yealink.xml", "100@acme.example", "pw100")[0] == "200 OK"
+
+
+def test_the_web_server_mount_serves_the_phonebook_at_its_prefix(acme, db):
+    from fs_plugins.web import make_web_app
+    web = make_web_app(Config(), mounts={"/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app"})
+    status, _, body = call(web, "/phonebook/acme.example/snom.xml", "100", "pw100")
+    assert status == "200 OK" and "Mamá de Ana" in names(body)
