@@ -187,3 +187,18 @@ def test_unknown_tenant_user_or_contact_id_are_reported(acme):
         service.resolve_directory("acme.example", "999")
     with pytest.raises(InvalidInput):
         service.get_contact(service.resolve_directory("acme.example"), "abc")
+
+
+def test_search_text_is_literal_not_a_pattern(acme):
+    common = service.resolve_directory("acme.example")
+    service.add_contact(common, work("Plain", "91 123 45 67"))
+    assert service.search(common, "%") == [] and service.search(common, "_") == []
+
+
+def test_deleting_a_user_deletes_their_personal_contacts_but_not_the_common_ones(acme, db):
+    ana = service.resolve_directory("acme.example", "100")
+    service.add_contact(ana, work("Mamá", "600 111 222"))
+    service.add_contact(service.resolve_directory("acme.example"), work("Común", "600 111 333"))
+    User.delete().where(User.id == ana.owner_id).execute()
+    assert db.execute_sql("SELECT name FROM contact").fetchall() == [("Común",)]
+    assert db.execute_sql("SELECT COUNT(*) FROM contact_number").fetchone()[0] == 1

@@ -21,7 +21,8 @@ NUMBER_KINDS = ("work", "mobile", "home", "other")
 class Contact(BaseModel):
     """One directory entry. ``owner`` set: a personal contact only that user sees; NULL: common."""
 
-    tenant = peewee.ForeignKeyField(Tenant, backref="contacts", on_delete="CASCADE")
+    # No index of its own on tenant: the (tenant, owner, name) index below starts with it.
+    tenant = peewee.ForeignKeyField(Tenant, backref="contacts", on_delete="CASCADE", index=False)
     owner = peewee.ForeignKeyField(User, null=True, backref="contacts", on_delete="CASCADE")
     name = peewee.CharField(max_length=120)
     company = peewee.CharField(max_length=120, null=True)
@@ -38,7 +39,7 @@ class ContactNumber(BaseModel):
     """A typed number of a contact: as the user typed it, and normalised to E.164 for matching."""
 
     contact = peewee.ForeignKeyField(Contact, backref="numbers", on_delete="CASCADE")
-    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # (tenant, e164) covers it
     kind = peewee.CharField(max_length=8)  # one of NUMBER_KINDS
     number = peewee.CharField(max_length=40)  # as typed, shown back to the user
     e164 = peewee.CharField(max_length=16)
