@@ -71,7 +71,7 @@ def _restrict(subparsers) -> None:
     parser = subparsers.add_parser("restrict", help="which external numbers a tenant or user may call",
                                    description="Outbound restrictions. Categories: " + ", ".join(numbers.CATEGORIES)
                                                + "; toll-free numbers are always allowed. A user may call what both "
-                                               "the tenant and the user allow. Default: national,mobile,special.")
+                                               "the tenant and the user allow. Tenant default: national,mobile,special.")
     actions = parser.add_subparsers(dest="restrict_command", metavar="ACTION", required=True)
     change = _command(actions, "set", cmd_restrict_set, "set what may be called (tenant-wide without --user)",
                       user_required=False)
@@ -150,11 +150,10 @@ def cmd_restrict_clear(args, ctx) -> int:
 def cmd_restrict_show(args, ctx) -> int:
     tenant, owner = _owner(args, ctx)
     view = service.restriction(tenant, owner)
-    shown = lambda allowed: "default (" + numbers.format_allowed(numbers.DEFAULT_ALLOWED) + ")" \
-        if allowed is None else numbers.format_allowed(allowed)  # noqa: E731
-    print(f"tenant {tenant.domain}: {shown(view.tenant)}")
+    default = "default (" + numbers.format_allowed(numbers.DEFAULT_ALLOWED) + ")"
+    print(f"tenant {tenant.domain}: {default if view.tenant is None else numbers.format_allowed(view.tenant)}")
     if owner is not None:
-        print(f"user {owner.extension}: {shown(view.user)}")
+        print(f"user {owner.extension}: {'as the tenant' if view.user is None else numbers.format_allowed(view.user)}")
         print(f"effective: {numbers.format_allowed(view.effective)} (toll-free always)")
     return 0
 

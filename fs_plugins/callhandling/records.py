@@ -43,5 +43,7 @@ class OutboundData:
 
 
 def combine_allowed(tenant_row: frozenset[str] | None, user_row: frozenset[str] | None) -> frozenset[str]:
-    """A user may call what both the tenant and the user allow; a missing row means the defaults."""
-    return (DEFAULT_ALLOWED if tenant_row is None else tenant_row) & (DEFAULT_ALLOWED if user_row is None else user_row)
+    """A user may call what both the tenant and the user allow. No tenant row: the defaults; no
+    user row: whatever the tenant allows (a user row can only narrow the tenant's)."""
+    tenant_allowed = DEFAULT_ALLOWED if tenant_row is None else tenant_row
+    return tenant_allowed if user_row is None else tenant_allowed & user_row

@@ -49,7 +49,7 @@ class OutboundRestriction(BaseModel):
     """Which kinds of external numbers may be called: tenant-wide (user NULL) or for one user.
 
     ``allowed`` is a comma-separated list of fs_plugins.callhandling.numbers.CATEGORIES. A user may
-    call a number only if both the tenant's and the user's rows allow it (missing row: defaults).
+    call a number only if both allow it (no tenant row: the defaults; no user row: as the tenant).
     """
 
     tenant = peewee.ForeignKeyField(Tenant, backref="outbound_restrictions", on_delete="CASCADE")
