@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "fs_plugins.schedule.cli",
     "fs_plugins.calls.cli",
     "fs_plugins.callhandling.cli",
+    "fs_plugins.audio.cli",
 )
 
 

@@ -46,6 +46,8 @@ class Config:
     fs_event_socket_host: str = "127.0.0.1"
     fs_event_socket_port: int = 8021
     fs_event_socket_password: str = "ClueCon"
+    # Longest message the audio library accepts (upload or recording by phone), in seconds.
+    audio_max_seconds: int = 600
     log_level: str = "INFO"
 
     @property

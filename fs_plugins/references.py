@@ -19,7 +19,9 @@ from fs_plugins.models import Tenant, User
 
 # kind -> "module:function"; function(tenant, reference_text, field) -> Destination, and
 # "module:function" describing it: function(tenant, destination) -> str.
-FEATURE_RESOLVERS: dict[str, tuple[str, str]] = {}
+FEATURE_RESOLVERS: dict[str, tuple[str, str]] = {
+    "message": ("fs_plugins.audio.lookup:resolve", "fs_plugins.audio.lookup:describe"),
+}
 
 
 def resolve(tenant: Tenant, text: str, field: str = "destination") -> Destination:

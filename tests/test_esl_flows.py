@@ -36,7 +36,7 @@ def test_the_message_flow_answers_plays_the_tenants_audio_and_hangs_up():
 
 
 def test_without_an_audio_library_the_message_is_a_tone():
-    report = message_call(default_registry())
+    report = message_call(default_registry(placeholder_audio))
     assert report.played == ["tone_stream://%(1000,0,440)"] and report.hangup_cause == "NORMAL_CLEARING"
 
 

@@ -61,5 +61,7 @@ def message_flow(resolve_audio: AudioResolver) -> Flow:
 def default_registry(resolve_audio: AudioResolver | None = None) -> FlowRegistry:
     """The registry with every flow that exists; features add theirs here."""
     registry = FlowRegistry()
-    registry.register("message", message_flow(resolve_audio or placeholder_audio))
+    from fs_plugins.audio import resolve_audio as library_audio  # the database edge, imported when wired
+
+    registry.register("message", message_flow(resolve_audio or library_audio))
     return registry

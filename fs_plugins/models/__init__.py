@@ -11,6 +11,7 @@ from fs_plugins.models import contacts as contacts_models
 from fs_plugins.models import schedule as schedule_models
 from fs_plugins.models import calls as calls_models
 from fs_plugins.models import callhandling as callhandling_models
+from fs_plugins.models import audio as audio_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -22,6 +23,7 @@ COMPONENTS = [
     ("schedule", schedule_models.MODELS, schedule_models.MIGRATIONS),
     ("calls", calls_models.MODELS, calls_models.MIGRATIONS),
     ("callhandling", callhandling_models.MODELS, callhandling_models.MIGRATIONS),
+    ("audio", audio_models.MODELS, audio_models.MIGRATIONS),
 ]
 
 __all__ = [

@@ -1,0 +1,14 @@
+"""The tenant's audio library ("Grabación de voz"): uploaded and phone-recorded messages.
+
+Files: convert.py (decode, validate, convert to a playable WAV: soundfile + soxr), library.py
+(store, list, remove, usage checks), lookup.py (the call-time resolver and the ``message:``
+destination resolver), cli.py (`centralita audio …`). Table: fs_plugins/models/audio.py.
+
+Other features use it like this:
+  * a destination ``message:<name>`` is resolved by fs_plugins.references (FEATURE_RESOLVERS);
+  * at call time `resolve_audio(tenant_domain, audio_id)` gives the path to play, or None;
+  * a table pointing at AudioFile with a foreign key is found by `audio_users` before removal.
+"""
+from fs_plugins.audio.lookup import resolve_audio
+
+__all__ = ["resolve_audio"]

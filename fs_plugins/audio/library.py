@@ -1,0 +1,160 @@
+"""The tenant's audio library: validated upload, phone recordings, listing, removal, lookup.
+
+Files live under ``<data_dir>/audio/<tenant domain>/<random>.wav``; the user's name for a file is
+only a label in the database (unique per tenant), so nothing typed by a user becomes a path or
+reaches FreeSWITCH. A file is written under a temporary name and renamed into place before its
+row is inserted; if the insert fails the file is removed again, so a refused or failed upload
+leaves nothing behind.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import peewee
+
+from fs_plugins.audio import convert
+from fs_plugins.config import Config
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.models.audio import SOURCE_RECORDING, SOURCE_UPLOAD, AudioFile
+from fs_plugins.models.base import database
+from fs_plugins.models.core import Tenant
+
+log = logging.getLogger(__name__)
+MAX_NAME = 64
+UsageCheck = Callable[[int], list]  # audio id -> descriptions of what uses it
+_USAGE_CHECKS: list[UsageCheck] = []
+
+
+class AudioInUse(InvalidInput):
+    def __init__(self, name: str, users: list[str]):
+        super().__init__("name", f"audio {name!r} is still used by {', '.join(users)}; change those first")
+        self.users = users
+
+
+def register_usage_check(check: UsageCheck) -> UsageCheck:
+    """Add a "who plays this file" check run before removal (features whose tables refer to
+    audio in a way the generic scan in `audio_users` cannot see)."""
+    if check not in _USAGE_CHECKS:
+        _USAGE_CHECKS.append(check)
+    return check
+
+
+def check_name(name: str | None, field: str = "name") -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(field, "a name is required")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(field, f"at most {MAX_NAME} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name) or "${" in name:
+        raise InvalidInput(field, "control characters and ${ are not allowed")
+    return name
+
+
+def tenant_folder(config: Config, tenant: Tenant) -> Path:
+    if "/" in tenant.domain or tenant.domain.startswith("."):
+        raise InvalidInput("tenant", f"domain {tenant.domain!r} cannot name a folder")
+    return Path(config.data_dir).resolve() / "audio" / tenant.domain
+
+
+def upload(config: Config, tenant: Tenant, name: str, source: str | os.PathLike, *, field: str = "file",
+           origin: str = SOURCE_UPLOAD) -> AudioFile:
+    """Validate and convert `source`, store the playable copy under `name`."""
+    name = check_name(name)
+    _check_unique(tenant, name)
+    playable = convert.decode(source, config.audio_max_seconds, field)
+    return _store(config, tenant, name, playable, origin)
+
+
+def store_recording(config: Config, tenant: Tenant, name: str, recorded: str | os.PathLike) -> AudioFile:
+    """A confirmed phone recording joins the library (converted like an upload); the raw file goes."""
+    row = upload(config, tenant, name, recorded, field="recording", origin=SOURCE_RECORDING)
+    Path(recorded).unlink(missing_ok=True)
+    return row
+
+
+def _store(config: Config, tenant: Tenant, name: str, playable: convert.Playable, origin: str) -> AudioFile:
+    folder = tenant_folder(config, tenant)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{uuid.uuid4().hex}.wav"
+    temporary = final.with_suffix(".part")
+    try:
+        convert.write_wav(playable, temporary)
+        os.replace(temporary, final)
+        with database.atomic():
+            row = AudioFile.create(tenant=tenant, name=name, path=str(final), sample_rate=playable.rate,
+                                   duration_ms=playable.duration_ms, source=origin,
+                                   original_format=playable.source_format)
+    except peewee.IntegrityError:
+        _discard(temporary, final)
+        raise InvalidInput("name", f"an audio file named {name!r} already exists") from None
+    except BaseException:
+        _discard(temporary, final)
+        raise
+    log.info("audio %s stored for %s (%d ms, %d Hz)", row.id, tenant.domain, row.duration_ms, row.sample_rate)
+    return row
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _check_unique(tenant: Tenant, name: str, field: str = "name") -> None:
+    if AudioFile.select().where(AudioFile.tenant == tenant, AudioFile.name == name).exists():
+        raise InvalidInput(field, f"an audio file named {name!r} already exists")
+
+
+def list_audio(tenant: Tenant) -> list[AudioFile]:
+    return list(AudioFile.select().where(AudioFile.tenant == tenant).order_by(AudioFile.name))
+
+
+def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
+    """By name, or by id when no file has that name."""
+    reference = (reference or "").strip()
+    row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.name == reference)
+    if row is None and reference.isdigit():
+        row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.id == int(reference))
+    if row is None:
+        raise NotFound(field, f"no audio file {reference!r} in {tenant.domain}")
+    return row
+
+
+def audio_users(audio_id: int) -> list[str]:
+    """What still plays this file: destination columns holding ``message:<id>``, foreign keys to
+    AudioFile in any component's table, and registered checks."""
+    from fs_plugins.models import COMPONENTS
+    from fs_plugins.models.base import DestinationField
+
+    users: list[str] = []
+    for _component, models, _migrations in COMPONENTS:
+        for model in models:
+            for field in model._meta.sorted_fields:
+                if isinstance(field, DestinationField):
+                    query = model.select().where(field == f"message:{audio_id}")
+                elif isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
+                    query = model.select().where(field == audio_id)
+                else:
+                    continue
+                users += [_describe_row(row) for row in query]
+    for check in _USAGE_CHECKS:
+        users += check(audio_id)
+    return sorted(set(users))
+
+
+def _describe_row(row) -> str:
+    label = getattr(row, "name", None) or getattr(row, "e164", None) or getattr(row, "number", None)
+    table = row._meta.table_name.replace("_", " ")
+    return f"{table} {label!r}" if label else f"{table} #{row.id}"
+
+
+def remove_audio(row: AudioFile) -> None:
+    users = audio_users(row.id)
+    if users:
+        raise AudioInUse(row.name, users)
+    with database.atomic():
+        row.delete_instance()
+    Path(row.path).unlink(missing_ok=True)

@@ -1,0 +1,36 @@
+"""Audio at call time and in destinations: id -> playable path; ``message:<name>`` -> Destination."""
+from __future__ import annotations
+
+import os
+
+from fs_plugins.destinations import Destination
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.core import Tenant
+
+
+def resolve_audio(tenant_domain: str, audio_id: str) -> str | None:
+    """The stored file of audio `audio_id` of the tenant, if it exists (on disk too)."""
+    audio_id = str(audio_id or "")
+    if not audio_id.isdigit() or not tenant_domain:
+        return None
+    row = (AudioFile.select(AudioFile.path).join(Tenant)
+           .where(Tenant.domain == tenant_domain, AudioFile.id == int(audio_id)).first())
+    if row is None or not os.path.isfile(row.path):
+        return None
+    return row.path
+
+
+def resolve(tenant: Tenant, reference: str, field: str) -> Destination:
+    """``message:<name or id>`` as typed by a user -> ``message:<id>`` of this tenant."""
+    from fs_plugins.audio.library import get_audio
+
+    try:
+        return Destination("message", str(get_audio(tenant, reference, field).id))
+    except NotFound as exc:
+        raise InvalidInput(field, exc.message) from None
+
+
+def describe(tenant: Tenant, destination: Destination) -> str:
+    row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.id == destination.object_id)
+    return f"message:{row.name}" if row else "message:? (deleted audio)"
