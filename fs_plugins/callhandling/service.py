@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fs_plugins import references
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import combine_allowed
-from fs_plugins.destinations import Destination
+from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User, database, utcnow
 from fs_plugins.models.callhandling import (
@@ -160,9 +160,13 @@ def _seconds(value) -> int:
 
 def _target(owner: User, text: str, field: str, kinds: tuple[str, ...]) -> Destination:
     """Resolve a target in the user's tenant and refuse what could not or must not be called."""
-    destination = references.resolve(owner.tenant, text, field)
-    if destination.kind not in kinds:
-        raise InvalidInput(field, f"{destination.kind} is not a possible target here; use {', '.join(kinds)}")
+    kind = (text or "").partition(":")[0].strip().lower()
+    if kind in KINDS and kind not in kinds:
+        raise InvalidInput(field, f"{kind} is not a possible target here; use {', '.join(kinds)}")
+    try:
+        destination = references.resolve(owner.tenant, text, field)
+    except InvalidInput as exc:  # feature resolvers name their own field; the user typed this option
+        raise InvalidInput(field, exc.message) from None
     if destination.kind == "user" and destination.object_id == owner.id:
         raise InvalidInput(field, "a user cannot forward to or ring with themselves")
     if destination.kind == "number":
