@@ -53,6 +53,6 @@ def test_the_placeholder_resolver_refuses_what_is_not_an_audio_id(tenant, audio_
 
 def test_the_registry_names_its_flows_and_refuses_unknown_ones():
     registry = default_registry()
-    assert registry.names() == ["message"]
+    assert {"message", "ivr"} <= set(registry.names())
     with pytest.raises(NotFound):
-        registry.get("ivr")
+        registry.get("no-such-flow")
