@@ -42,6 +42,7 @@ class EslChannel:
         self.command_timeout = command_timeout
         self.gone: CallGone | None = None
         self.transferred_to: tuple[str, str] | None = None
+        self.bridged_to = ""  # the other leg's uuid once a bridge connected (CHANNEL_BRIDGE)
         self._waiting: dict[str, AsyncResult] = {}
         self._bridge_prepared = False
         conn.on_event = self._on_event
@@ -53,6 +54,8 @@ class EslChannel:
             waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
             if waiter is not None:
                 waiter.set(event)
+        elif name == "CHANNEL_BRIDGE":  # a flow learns a hung-up bridge had been answered
+            self.bridged_to = event.get("Other-Leg-Unique-ID", "") or "?"
         elif name == "CHANNEL_HANGUP":
             self._fail_all(CallGone(event.get("Hangup-Cause", "NORMAL_CLEARING")))
         elif name in ("DISCONNECT", "CONNECTION_LOST"):

@@ -66,4 +66,5 @@ def default_registry(resolve_audio: AudioResolver | None = None) -> FlowRegistry
 
     registry.register("message", message_flow(resolve_audio or library_audio))
     registry.register("ivr", ivr_flow(resolve_audio or library_audio))
+    registry.register("group", __import__("fs_plugins.groups.wiring", fromlist=["x"]).production_flow())
     return registry

@@ -13,6 +13,7 @@ from fs_plugins.models import calls as calls_models
 from fs_plugins.models import callhandling as callhandling_models
 from fs_plugins.models import audio as audio_models
 from fs_plugins.models import ivr as ivr_models
+from fs_plugins.models import groups as groups_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -25,6 +26,7 @@ COMPONENTS = [
     ("calls", calls_models.MODELS, calls_models.MIGRATIONS),
     ("callhandling", callhandling_models.MODELS, callhandling_models.MIGRATIONS),
     ("audio", audio_models.MODELS, audio_models.MIGRATIONS),
+    ("groups", groups_models.MODELS, groups_models.MIGRATIONS),
     ("ivr", ivr_models.MODELS, ivr_models.MIGRATIONS),
 ]
 

@@ -1,0 +1,117 @@
+"""Which members are on a call, from FreeSWITCH's own channel events (inbound event socket).
+
+`BusyTracker.on_event` takes CHANNEL_CREATE / CHANNEL_ANSWER / CHANNEL_HANGUP_COMPLETE events
+(dicts of headers, as greenswitch delivers them) and keeps, per user ("ext@domain"), the channels
+that user is on: the user's own calls carry `variable_pbx_user_id` (a directory variable of ours),
+calls ringing the user carry `variable_dialed_user` and `variable_dialed_domain` (set by the
+user/ endpoint). A user with any live channel is busy, wherever the call came from.
+
+`EventFeed` keeps an InboundESL (greenswitch) subscription alive and feeds the tracker; if the
+event socket is unreachable it retries, and the tracker (empty) treats everyone as free, so calls
+still flow — members then answer busy themselves (SIP 486), which the flow handles as no answer.
+"""
+from __future__ import annotations
+
+import logging
+
+import gevent
+
+from fs_plugins import callvars
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY")
+
+
+class BusyTracker:
+    def __init__(self):
+        self._channels: dict[str, str] = {}  # channel uuid -> user key
+        self._count: dict[str, int] = {}
+
+    def busy(self, key: str) -> bool:
+        return self._count.get(key, 0) > 0
+
+    def owner(self, uuid: str) -> str:
+        """The user a live channel belongs to ("" if unknown): who answered a group's bridge."""
+        return self._channels.get(uuid, "") if uuid else ""
+
+    def on_event(self, event: dict) -> None:
+        name = event.get("Event-Name", "")
+        uuid = event.get("Unique-ID", "")
+        if not uuid:
+            return
+        if name in ("CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"):
+            self._drop(uuid)
+        elif name in ("CHANNEL_CREATE", "CHANNEL_ANSWER") and uuid not in self._channels:
+            key = user_key(event)
+            if key:
+                self._channels[uuid] = key
+                self._count[key] = self._count.get(key, 0) + 1
+
+    def clear(self) -> None:
+        """Forget everything (the event socket dropped: events may have been missed)."""
+        self._channels.clear()
+        self._count.clear()
+
+    def _drop(self, uuid: str) -> None:
+        key = self._channels.pop(uuid, None)
+        if key is None:
+            return
+        left = self._count.get(key, 1) - 1
+        if left > 0:
+            self._count[key] = left
+        else:
+            self._count.pop(key, None)
+
+
+def user_key(event: dict) -> str:
+    user = event.get(f"variable_{callvars.USER_ID}", "")
+    if user:
+        return user
+    dialed, domain = event.get("variable_dialed_user", ""), event.get("variable_dialed_domain", "")
+    return f"{dialed}@{domain}" if dialed and domain else ""
+
+
+class EventFeed:
+    """Subscribe to channel events on FreeSWITCH's event socket and feed a BusyTracker."""
+
+    def __init__(self, config, tracker: BusyTracker, retry_seconds: float = 5.0):
+        self.config, self.tracker, self.retry_seconds = config, tracker, retry_seconds
+        self._greenlet = None
+        self._connection = None
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+        if self._connection is not None:
+            from fs_plugins.fsapi import _close
+            try:
+                _close(self._connection)
+            except OSError:
+                pass
+
+    def _run(self) -> None:
+        import greenswitch
+
+        host, port = self.config.fs_event_socket_host, self.config.fs_event_socket_port
+        while True:
+            try:
+                connection = greenswitch.InboundESL(host, port, self.config.fs_event_socket_password)
+                connection.connect()
+                self._connection = connection
+                for name in EVENTS:
+                    connection.register_handle(name, self._deliver)
+                connection.send("event plain " + " ".join(EVENTS))
+                log.info("member busy state: subscribed to channel events at %s:%s", host, port)
+                while connection.connected:
+                    gevent.sleep(1)
+            except (OSError, ValueError, greenswitch.esl.NotConnectedError) as exc:
+                log.warning("member busy state: event socket %s:%s unavailable: %s", host, port, exc)
+            self.tracker.clear()
+            gevent.sleep(self.retry_seconds)
+
+    def _deliver(self, event) -> None:
+        self.tracker.on_event(dict(event.headers))

@@ -1,0 +1,208 @@
+"""The `group` flow: one call to a call group, run on a Channel (rules.py decides, this acts).
+
+Simple group: ring the plan's steps (bridge), then the no-answer destination. Advanced group:
+answer, join the group's queue, wait hearing the melody and the position, take members when the
+queue says so (queue.py), overflow after max wait, when the queue is full or after the rounds.
+Every call leaves one GroupCall row (via `record`) with its outcome, wait and who answered.
+Hang-up at any moment raises CallGone from the channel; the `finally` blocks leave the queue
+and record the call as abandoned, and the session runner ends it quietly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
+from fs_plugins.destinations import Destination
+from fs_plugins.groups import rules
+from fs_plugins.groups.busy import BusyTracker
+from fs_plugins.groups.queue import Entry, GroupQueue, Queues
+from fs_plugins.groups.records import Group, Leg
+from fs_plugins.models.groups import (
+    ABANDONED, ANSWERED, CLOSED, CONSECUTIVE, MUSIC, NO_ANSWER as NOBODY, OVERFLOWED,
+)
+from fs_plugins.schedule import state_at
+
+log = logging.getLogger(__name__)
+
+RINGBACK_TONE = "%(2000,4000,440,480)"  # the standard European ringback cadence
+MUSIC_TONE = "%(400,200,523);%(400,200,659);%(400,200,784)"  # until the audio library exists
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    group_id: int
+    uuid: str
+    started_at: dt.datetime
+    outcome: str
+    wait_seconds: float = 0.0
+    member: str = ""  # Member.key of who answered
+    talk_seconds: float = 0.0
+
+
+@dataclass
+class GroupServices:
+    load: Callable[[str, str], Group]
+    record: Callable[[CallRecord], None]
+    dial_template: str = "sofia/gateway/carrier/{e164}"
+    queues: Queues = field(default_factory=Queues)
+    busy: BusyTracker = field(default_factory=BusyTracker)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    poll_seconds: int = 5  # how long the caller hears the melody between two looks at the queue
+
+
+def group_flow(services: GroupServices):
+    def run(channel: Channel, info: SessionInfo) -> None:
+        group = services.load(info.tenant, info.flow_object)  # NotFound: handed back before answering
+        GroupCall(services, channel, info, group).run()
+
+    return run
+
+
+class GroupCall:
+    def __init__(self, services: GroupServices, channel: Channel, info: SessionInfo, group: Group):
+        self.s, self.channel, self.info, self.group = services, channel, info, group
+        self.started = services.clock()
+        self.outcome, self.waited, self.member, self.talk = ABANDONED, 0.0, "", 0.0
+
+    def run(self) -> None:
+        try:
+            closed = rules.closed_route(self.group, self._schedule_open())
+            if closed is not None:
+                self.outcome = CLOSED
+                self._hand_on(closed)
+                return
+            if self.group.advanced:
+                self._queued()
+            else:
+                self._simple()
+        finally:
+            self._record()
+
+    def _schedule_open(self) -> bool | None:
+        if self.group.schedule is None:
+            return None
+        return state_at(self.group.schedule, self.s.clock()).is_open
+
+    # -- simple: the plan's steps, then the no-answer destination ------------------------------
+    def _simple(self) -> None:
+        self._ringback()
+        for step in rules.ring_plan(self.group, self.s.dial_template):
+            if self._ring(step.legs, step.seconds):
+                return
+        self.outcome = NOBODY
+        self._hand_on(rules.no_answer_route(self.group))
+
+    def _ring(self, legs: tuple[Leg, ...], seconds: int) -> bool:
+        """Bridge these legs; True when someone answered (the call is then over for the flow)."""
+        targets = [BridgeTarget(leg.dial, seconds) for leg in legs]
+        began = self.s.clock()
+        try:
+            outcome = self.channel.bridge(targets, sequential=False, timeout=seconds)
+        except CallGone:
+            connected = getattr(self.channel, "bridged_to", "")
+            if connected:  # the caller hung up during the conversation: still an answered call
+                self._answered(legs, connected, began)
+            raise
+        if not outcome.answered:
+            self.waited += seconds if outcome.status == NO_ANSWER else 1
+            return False
+        self._answered(legs, outcome.other_uuid, began)
+        self.channel.hangup("NORMAL_CLEARING")
+        return True
+
+    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: dt.datetime) -> None:
+        self.outcome = ANSWERED
+        self.member = self.s.busy.owner(other_uuid) or (legs[0].member if len(legs) == 1 else "")
+        # The bridge returns when the conversation ends; its length (ring included) is the talk time.
+        self.talk = max(0.0, (self.s.clock() - began).total_seconds())
+
+    def _ringback(self) -> None:
+        # Callers hear ringback (or music) while the members' phones ring, without answering.
+        self.channel.set("ringback", self._melody())
+        self.channel.set("transfer_ringback", self._melody())
+
+    def _melody(self, loops: int | None = None) -> str:
+        tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
+        return f"tone_stream://{tone}" + (f";loops={loops}" if loops else ";loops=-1")
+
+    # -- advanced: the queue --------------------------------------------------------------------
+    def _queued(self) -> None:
+        queue = self.s.queues.of(self.group.id)
+        entry = queue.join(self.info.uuid, self.s.queues.next_seq(), self.group.queue_size)
+        if entry is None:
+            self.outcome = OVERFLOWED
+            self._hand_on(rules.overflow_route(self.group))
+            return
+        try:
+            self.channel.answer()
+            if self._wait_in_queue(queue, entry):
+                return
+        finally:
+            queue.leave(entry)
+        self.outcome = OVERFLOWED
+        self._hand_on(rules.overflow_route(self.group))
+
+    def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> bool:
+        """Wait, offer, announce until answered (True) or time to overflow (False)."""
+        last_position, since = None, 0.0
+        while True:
+            ringing = rules.legs(self.group, self.s.dial_template)
+            verdict = rules.queue_verdict(self.group, self.waited, entry.offers, len(ringing))
+            if verdict == rules.OVERFLOW:
+                return False
+            if verdict == rules.OFFER and self._offer(queue, entry, ringing):
+                return True
+            position = queue.position(entry)
+            if rules.announce(self.group, last_position, position, since):
+                self.channel.play(f"digits/{position}.wav")
+                last_position, since = position, 0.0
+            self.channel.play(self._melody_chunk())
+            self.waited += self.s.poll_seconds
+            since += self.s.poll_seconds
+
+    def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...]) -> bool:
+        order = rules.offer_order(ringing, entry.cursor)
+        keys = queue.claim(entry, [leg.member for leg in order], rules.offer_size(self.group), self.s.busy.busy)
+        if not keys:
+            return False
+        chosen = tuple(leg for leg in order if leg.member in keys)
+        if self.group.ring_mode == CONSECUTIVE:
+            entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
+        entry.offers += 1
+        try:
+            return self._ring(chosen, self.group.member_seconds)
+        finally:
+            queue.release(entry)
+
+    def _melody_chunk(self) -> str:
+        tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
+        cycle_ms = sum(int(on) + int(off) for on, off, *_ in _segments(tone))
+        loops = max(1, round(self.s.poll_seconds * 1000 / cycle_ms))
+        return f"tone_stream://{tone};loops={loops}"
+
+    # -- leaving --------------------------------------------------------------------------------
+    def _hand_on(self, destination: Destination) -> None:
+        if destination.kind == "hangup":
+            self.channel.hangup(destination.target)
+        else:
+            self.channel.transfer(destination.routing_extension, self.group.domain)
+
+    def _record(self) -> None:
+        record = CallRecord(self.group.id, self.info.uuid, self.started, self.outcome, self.waited,
+                            self.member, self.talk)
+        try:
+            self.s.record(record)
+        except Exception:  # statistics must never break a call that is otherwise fine
+            log.exception("group %s: could not record call %s", self.group.id, self.info.uuid)
+
+
+def _segments(tone: str):
+    for part in tone.split(";"):
+        inner = part.strip()[2:-1]  # "%(on,off,freqs…)" -> "on,off,freqs…"
+        yield inner.split(",")
+
+
+__all__ = ["CallGone", "CallRecord", "GroupCall", "GroupServices", "group_flow"]

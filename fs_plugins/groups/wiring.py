@@ -1,0 +1,29 @@
+"""The production `group` flow: database loader and recorder, config, channel-event feed."""
+from __future__ import annotations
+
+from fs_plugins.config import Config, load_config
+from fs_plugins.groups.busy import BusyTracker, EventFeed
+from fs_plugins.groups.flow import GroupServices, group_flow
+from fs_plugins.groups.loader import load_group
+from fs_plugins.groups.stats import write_record
+
+
+def production_flow(config: Config | None = None):
+    config = config or load_config()
+    tracker = BusyTracker()
+    feed = EventFeed(config, tracker)
+    services = GroupServices(load=load_group, record=write_record, dial_template=config.outbound_dial_template,
+                             busy=tracker)
+    flow = group_flow(services)
+    started = []
+
+    def run(channel, info):
+        # The event feed starts with the first group call, not when the registry is built, so
+        # commands and tests that never run a group open no connection to FreeSWITCH.
+        if not started and config.fs_event_socket_port:
+            started.append(feed)
+            feed.start()
+        flow(channel, info)
+
+    run.services = services
+    return run

@@ -1,0 +1,197 @@
+"""The group flow over real TCP against the emulator: simple ringing, opening hours, hang-ups at
+every moment, and advanced queues with concurrent callers racing for the same members."""
+from __future__ import annotations
+
+import datetime as dt
+
+import gevent
+import pytest
+
+from fs_plugins.config import Config
+from fs_plugins.destinations import Destination
+from fs_plugins.errors import NotFound
+from fs_plugins.esl.flows import FlowRegistry
+from fs_plugins.esl.server import EslServer
+from fs_plugins.groups.flow import GroupServices, group_flow
+from fs_plugins.groups.queue import Queues
+from fs_plugins.groups.records import Group, Member
+from fs_plugins.schedule.rules import Schedule
+from fs_plugins.sim.emulator import CallSetup, Emulator
+from fs_plugins.sim.script import CallerScript, Leg
+from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
+
+DOMAIN = "acme.example"
+U1, U2, U3 = (f"user/100{i}@{DOMAIN}" for i in (1, 2, 3))
+
+
+def member(ext: str, **kw) -> Member:
+    return Member(key=f"{ext}@{DOMAIN}", user_id=int(ext), extension=ext, **kw)
+
+
+def group(**kw) -> Group:
+    base = dict(id=7, tenant_id=1, domain=DOMAIN, country="ES", name="Sales", kind="simple",
+                ring_mode="simultaneous", member_seconds=10, total_seconds=30,
+                members=(member("1001"), member("1002"), member("1003")))
+    base.update(kw)
+    return Group(**base)
+
+
+class Harness:
+    def __init__(self, the_group: Group, queues: Queues | None = None, clock=None):
+        self.records = []
+        self.services = GroupServices(load=self.load, record=self.records.append, queues=queues or Queues(),
+                                      poll_seconds=5)
+        if clock:
+            self.services.clock = clock
+        self.group = the_group
+        registry = FlowRegistry()
+        registry.register("group", group_flow(self.services))
+        self.server = EslServer(Config(esl_port=0), registry)
+
+    def load(self, tenant, group_id):
+        if tenant != DOMAIN or group_id != str(self.group.id):
+            raise NotFound("group", "no such group")
+        return self.group
+
+    def call(self, script=None, group_id="7", uuid=None):
+        setup = CallSetup(variables={"pbx_flow": "group", "pbx_flow_object": group_id, "pbx_tenant": DOMAIN})
+        if uuid:
+            setup.uuid = uuid
+        return Emulator(self.server.address, setup, script or CallerScript(), idle_timeout=3).run()
+
+    def __enter__(self):
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc):
+        gevent.sleep(0.01)
+        self.server.stop(timeout=1)
+
+
+def run_one(the_group, script=None, **kw):
+    with Harness(the_group, **kw) as harness:
+        report = harness.call(script)
+    return report, harness.records
+
+
+def test_a_simultaneous_group_rings_every_member_at_once_and_the_answerer_takes_the_call():
+    script = CallerScript(legs={U2: Leg("answer", 2, 5)})
+    report, records = run_one(group(), script)
+    assert report.bridges == [(U2, "SUCCESS")]
+    assert report.hangup_cause == "NORMAL_CLEARING"
+    assert [r.outcome for r in records] == ["answered"]
+
+
+def test_a_consecutive_group_rings_one_member_after_the_other_for_its_seconds():
+    script = CallerScript(legs={U3: Leg("answer", 2, 5)})
+    report, records = run_one(group(ring_mode="consecutive"), script)
+    assert [b[0] for b in report.bridges] == [f"[leg_timeout=10]{U1}", f"[leg_timeout=10]{U2}", U3]
+    assert records[0].outcome == "answered" and records[0].member == f"1003@{DOMAIN}"
+
+
+def test_nobody_answering_sends_the_call_to_the_no_answer_destination():
+    report, records = run_one(group(no_answer=Destination("voicemail", "")))
+    assert report.transfer == ("pbx-voicemail-", DOMAIN)
+    assert records[0].outcome == "no_answer"
+
+
+def test_without_a_no_answer_destination_the_call_is_hung_up():
+    report, _ = run_one(group(members=(member("1001"),)))
+    assert report.hangup_cause == "NORMAL_CLEARING" and report.transfer is None
+
+
+def test_members_in_dnd_are_skipped_and_forwards_are_honoured():
+    members = (member("1001", dnd=True), member("1002", forward=Destination("user", "3"), forward_extension="1003"))
+    script = CallerScript(legs={U3: Leg("answer", 1, 1)})
+    report, _ = run_one(group(members=members), script)
+    assert report.bridges == [(U3, "SUCCESS")]
+
+
+def test_an_always_closed_group_sends_calls_to_its_closed_destination_without_ringing():
+    report, records = run_one(group(opening="closed", closed_destination=Destination("ivr", "4")))
+    assert report.transfer == ("pbx-ivr-4", DOMAIN) and report.bridges == []
+    assert records[0].outcome == "closed"
+
+
+def test_a_group_by_schedule_is_closed_outside_its_hours():
+    night = Schedule(name="office", timezone="Europe/Madrid", weekly=())
+    report, _ = run_one(group(opening="schedule", schedule=night, closed_destination=Destination("user", "9")))
+    assert report.transfer == ("pbx-user-9", DOMAIN)
+
+
+def test_an_unknown_group_is_handed_back_to_the_dialplan_before_answering():
+    with Harness(group()) as harness:
+        report = harness.call(group_id="99")
+    assert report.handed_back and report.bridges == [] and harness.records == []
+
+
+def test_a_caller_hanging_up_while_members_ring_is_recorded_as_abandoned():
+    report, records = run_one(group(), CallerScript(hangup_at=4))
+    assert report.hangup_cause == "NORMAL_CLEARING"
+    assert [r.outcome for r in records] == ["abandoned"]
+
+
+def test_a_caller_hanging_up_after_answer_ends_the_call_as_answered():
+    report, records = run_one(group(), CallerScript(hangup_at=6, legs={U1: Leg("answer", 1)}))
+    assert report.bridges == [(U1, "SUCCESS")]
+    assert [r.outcome for r in records] == ["answered"]
+
+
+# -- advanced groups ------------------------------------------------------------------------
+
+def advanced(**kw):
+    return group(**{"kind": "advanced", "max_wait": 60, "queue_size": 5, "announce_every": 0, **kw})
+
+
+def test_an_advanced_caller_waits_hearing_its_position_then_gets_a_member():
+    script = CallerScript(legs={U1: Leg("answer", 1, 3)})
+    report, records = run_one(advanced(ring_mode="consecutive", members=(member("1001"),)), script)
+    assert report.bridges[-1] == (f"[leg_timeout=10]{U1}", "SUCCESS") or report.bridges[-1][1] == "SUCCESS"
+    assert records[0].outcome == "answered"
+
+
+def test_an_advanced_caller_overflows_after_the_maximum_wait():
+    the_group = advanced(members=(), overflow=Destination("number", "+34911234567"))
+    report, records = run_one(the_group)
+    assert report.transfer == ("pbx-number-+34911234567", DOMAIN)
+    assert records[0].outcome == "overflowed" and records[0].wait_seconds >= 60
+    assert "digits/1.wav" in report.played
+
+
+def test_consecutive_rounds_overflow_after_every_member_was_tried_n_times():
+    the_group = advanced(ring_mode="consecutive", rounds=2, members=(member("1001"), member("1002")),
+                         overflow=Destination("ivr", "3"))
+    report, records = run_one(the_group)
+    assert len(report.bridges) == 4 and report.transfer == ("pbx-ivr-3", DOMAIN)
+
+
+def test_a_full_queue_overflows_at_once():
+    queues = Queues()
+    queue = queues.of(7)
+    queue.join("someone", 0, 1)
+    report, records = run_one(advanced(queue_size=1, overflow=Destination("user", "5")), queues=queues)
+    assert report.transfer == ("pbx-user-5", DOMAIN) and report.bridges == []
+
+
+def test_a_caller_hanging_up_while_waiting_leaves_the_queue():
+    queues = Queues()
+    report, records = run_one(advanced(members=()), CallerScript(hangup_at=12), queues=queues)
+    assert records[0].outcome == "abandoned" and queues.of(7).entries == []
+
+
+@pytest.mark.parametrize("mode", ["consecutive", "simultaneous"])
+def test_two_callers_and_three_members_racing_are_never_double_offered_nor_lost(mode):
+    queues = Queues(keep_history=True)
+    legs = {U1: Leg("answer", 1, 2), U2: Leg("no_answer"), U3: Leg("answer", 2, 2)}
+    with Harness(advanced(ring_mode=mode), queues=queues) as harness:
+        calls = [gevent.spawn(harness.call, CallerScript(legs=dict(legs)), uuid=f"caller-{i}") for i in range(2)]
+        gevent.joinall(calls, raise_error=True)
+    reserved: dict[str, str] = {}
+    for event, caller, key in queues.of(7).history:
+        if event == "offer":
+            assert key not in reserved, f"{key} offered to {caller} while ringing for {reserved.get(key)}"
+            reserved[key] = caller
+        else:
+            assert reserved.pop(key) == caller
+    assert sorted(r.outcome for r in harness.records) == ["answered", "answered"]
+    assert queues.of(7).entries == [] and queues.of(7).reserved == {}
