@@ -294,6 +294,15 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
     assert before(trace, ("set", "pbx_forwarded=no_answer"), ("voicemail", "default acme.example 1002"))
 
 
+def test_a_simultaneous_ring_target_in_dnd_does_not_ring(app, pbx):
+    users = pbx[2]
+    service.add_ring(users["1002"], "user:1003")
+    service.set_dnd(users["1003"], True)
+    assert bridges(dialplan(app)) == ["user/1002@acme.example"]
+    service.set_dnd(users["1003"], False)
+    assert bridges(dialplan(app)) == ["user/1002@acme.example,user/1003@acme.example"]
+
+
 # --- restrictions at call time -----------------------------------------------------------------
 
 def test_a_forward_to_a_number_the_tenant_later_restricted_is_barred_at_call_time(app, pbx):

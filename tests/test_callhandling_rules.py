@@ -89,3 +89,12 @@ def test_calls_passing_through_keep_the_callers_number_and_users_present_a_did()
     assert through == [Action("set", "hangup_after_bridge=true"), Action("bridge", "gw/34600123456")]
     mine = rules.outbound_call("ES", "600123456", data, True, "gw/{digits}")
     assert mine[0] == Action("set", "effective_caller_id_number=+34910000000")
+
+
+def test_the_markers_written_are_the_ones_the_call_log_knows():
+    from fs_plugins import callvars
+    import inspect
+    source = inspect.getsource(rules)
+    used = {"always", "no_answer", "busy", "not_registered", "dnd"}
+    assert used <= set(callvars.FORWARD_REASONS) and all(f'"{reason}"' in source for reason in used)
+    assert set(numbers.CATEGORIES) <= set(callvars.BLOCK_REASONS)

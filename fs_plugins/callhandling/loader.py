@@ -1,7 +1,7 @@
 """The dialplan's reads for call handling: one prepared statement per call, no query builder.
 
 Every call to a user reads that user's settings, simultaneous-ring entries (with the extension of
-ring targets that are users *of the same tenant*) and the restrictions that apply to them in one
+ring targets that are users *of the same tenant*, and whether they are in do-not-disturb) and the restrictions that apply to them in one
 UNION ALL over three indexed lookups; an outbound call reads the caller's restrictions and the DID
 to present in one more. Rows are turned into frozen records (records.py) here and nowhere else;
 a hand-edited row that no longer parses is logged and ignored, never passed on.
@@ -24,9 +24,11 @@ SELECT 0 AS part, h.forward_always AS a, h.forward_no_answer AS b, h.forward_bus
        h.dnd_mode AS m
   FROM call_handling h WHERE h.user_id = {p}
 UNION ALL
-SELECT 1, s.destination, t.extension, NULL, NULL, s.delay, CASE WHEN s.confirm THEN 1 ELSE 0 END, NULL
+SELECT 1, s.destination, t.extension, CASE WHEN th.dnd THEN 'dnd' END, NULL, s.delay,
+       CASE WHEN s.confirm THEN 1 ELSE 0 END, NULL
   FROM sim_ring s LEFT JOIN "user" t
     ON s.destination = 'user:' || CAST(t.id AS TEXT) AND t.tenant_id = {p} AND t.enabled = {p}
+  LEFT JOIN call_handling th ON th.user_id = t.id
  WHERE s.user_id = {p}
 UNION ALL
 SELECT 2, r.allowed, NULL, NULL, NULL, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END, 0, NULL
@@ -61,7 +63,7 @@ def user_call(db, tenant_id: int, user_id: int) -> UserCallData:
         if part == 0:
             settings = _settings(user_id, a, b, c, d, n, f, m)
         elif part == 1:
-            leg = _leg(user_id, a, b, n, f)
+            leg = _leg(user_id, a, b, n, f) if c != "dnd" else None  # a ring target in DND does not ring
             if leg is not None:
                 legs.append(leg)
         else:
