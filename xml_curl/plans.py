@@ -12,7 +12,9 @@ tenant.
 """
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from dataclasses import dataclass
 
 from fs_plugins import callvars
@@ -26,6 +28,7 @@ from xml_curl.lookups import DirectoryUser, TenantInfo
 log = logging.getLogger(__name__)
 
 DEFAULT_RING_SECONDS = 20
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}\Z")
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,24 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
 
 def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
     """The callee's personal contact, else the common directory; else keep the name sent."""
-    e164 = lookup_key(request.caller_number, tenant.country) if request.caller_number else None
-    if not e164 or not e164.startswith("+"):
+    e164 = _caller_e164(request.caller_number, tenant.country) if request.caller_number else None
+    if not e164:
         return []
     name = contact_name(db, tenant.id, user.id, e164)
     return [caller_name(name), set_var(callvars.CALLER_NAME, name)] if name else []
+
+
+@functools.lru_cache(maxsize=4096)
+def _caller_e164(number: str, country: str) -> str | None:
+    """The caller's number in E.164 (contacts are stored so), or None for an extension or junk.
+
+    A number already written as +E.164 (what carriers usually send) is used as it is: the lookup
+    is an equality on stored E.164, so a malformed one simply finds nothing. Other forms are parsed
+    (cached: callers come back, and phonenumbers' parse is the largest cost of this lookup)."""
+    if _E164.match(number):
+        return number
+    e164 = lookup_key(number, country)
+    return e164 if e164 and e164.startswith("+") else None
 
 
 def normalise_number(dialled: str, country: str) -> tuple[str | None, str | None]:

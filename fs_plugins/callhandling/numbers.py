@@ -14,6 +14,7 @@ regions: a US tenant calling Canada (+1) dials nationally and pays like it.
 """
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 import phonenumbers
@@ -35,8 +36,13 @@ _TYPE_CATEGORY = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(dialled: str, country: str) -> tuple[str | None, str | None]:
-    """(E.164, None) for a valid number, or (None, hangup cause) for one that cannot be called."""
+    """(E.164, None) for a valid number, or (None, hangup cause) for one that cannot be called.
+
+    Cached: parsing costs ~0.1 ms and runs inside dialplan fetches, where the same forward targets
+    and dialled numbers come back again and again (the result depends on nothing else).
+    """
     try:
         parsed = phonenumbers.parse(dialled, country or None)
     except phonenumbers.NumberParseException:
@@ -46,6 +52,7 @@ def normalise(dialled: str, country: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
 
 
+@functools.lru_cache(maxsize=4096)
 def categories(e164: str, country: str) -> tuple[str, ...]:
     """What kinds of number this is, most specific cost first: premium, then international or
     the type at home. An empty tuple means a toll-free number at home (always allowed).
