@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "fs_plugins.calls.cli",
     "fs_plugins.callhandling.cli",
     "fs_plugins.audio.cli",
+    "fs_plugins.ivr.cli",
+    "fs_plugins.groups.cli",
 )
 
 

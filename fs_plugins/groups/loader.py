@@ -7,6 +7,8 @@ Everything is filtered by the tenant's domain, so an id from another tenant is s
 """
 from __future__ import annotations
 
+import peewee
+
 import logging
 
 from fs_plugins.callhandling import loader as callhandling
@@ -52,7 +54,7 @@ def to_record(row: CallGroup, tenant: Tenant) -> Group:
 
 
 def _members(db, row: CallGroup, tenant: Tenant, tenant_allowed: frozenset[str]):
-    query = (GroupMember.select(GroupMember, User).join(User, join_type="LEFT OUTER")
+    query = (GroupMember.select(GroupMember, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
              .where(GroupMember.group == row.id).order_by(GroupMember.position, GroupMember.id))
     for member in query:
         if member.number:

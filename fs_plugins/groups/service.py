@@ -6,6 +6,8 @@ runs in one transaction. Destinations are resolved inside the group's tenant
 """
 from __future__ import annotations
 
+import peewee
+
 import re
 from typing import Any
 
@@ -215,7 +217,7 @@ def remove_member(tenant: Tenant, group: CallGroup, user: str | None = None, num
 
 
 def members(group: CallGroup) -> list[GroupMember]:
-    return list(GroupMember.select(GroupMember, User).join(User, join_type="LEFT OUTER")
+    return list(GroupMember.select(GroupMember, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
                 .where(GroupMember.group == group).order_by(GroupMember.position, GroupMember.id))
 
 

@@ -6,6 +6,8 @@ the share of offered calls (closed-hours calls are not offered) answered within 
 """
 from __future__ import annotations
 
+import peewee
+
 import csv
 import datetime as dt
 import io
@@ -78,7 +80,7 @@ def summarise(rows: list[Row], service_level_seconds: int) -> Figures:
 
 
 def load_rows(group: CallGroup, start: dt.datetime, end: dt.datetime) -> list[Row]:
-    query = (GroupCall.select(GroupCall, User).join(User, join_type="LEFT OUTER")
+    query = (GroupCall.select(GroupCall, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
              .where(GroupCall.group == group, GroupCall.started_at >= start, GroupCall.started_at < end))
     return [Row(c.outcome, c.wait_seconds, c.member_user.extension if c.member_user else (c.member_number or ""),
                 c.talk_seconds) for c in query]

@@ -1,0 +1,227 @@
+"""`centralita group …` and `centralita voicemail …`: call groups, members, statistics, boxes.
+
+Destinations are written like everywhere else (fs_plugins.references): user:1002,
+number:600123456, ivr:Reception, group:Sales, voicemail:1002, voicemail: (general box), hangup.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from zoneinfo import ZoneInfo
+
+from fs_plugins import references
+from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
+from fs_plugins.errors import InvalidInput
+from fs_plugins.groups import service, stats, voicemail
+from fs_plugins.models.groups import GROUP_TYPES, MELODIES, OPENINGS, RING_MODES
+
+DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
+# (option, column, help, type)
+SETTINGS = (
+    ("--type", "kind", f"{' or '.join(GROUP_TYPES)} (an advanced group cannot go back to simple)", str),
+    ("--comment", "comment", "free text", str),
+    ("--melody", "melody", f"what callers hear while waiting: {', '.join(MELODIES)}", str),
+    ("--ring-mode", "ring_mode", f"{' or '.join(RING_MODES)}", str),
+    ("--member-seconds", "member_seconds", "consecutive: seconds each member rings (5-300)", str),
+    ("--timeout", "total_seconds", "seconds the whole group rings before no-answer (5-3600)", str),
+    ("--no-answer", "no_answer_destination", "where unanswered calls go (empty: hang up): " + DEST_HELP, str),
+    ("--opening", "opening", "open (always), schedule (by --schedule), closed (always, to --closed-to)", str),
+    ("--schedule", "schedule", "the schedule's name (opening 'schedule')", str),
+    ("--closed-to", "closed_destination", "where calls go while closed: " + DEST_HELP, str),
+    ("--short-number", "short_number", "internal short number (2-6 digits; empty removes it)", str),
+    ("--queue-size", "queue_size", "advanced: callers that may wait at once (1-500)", str),
+    ("--max-wait", "max_wait", "advanced: seconds a caller waits before overflowing (10-7200)", str),
+    ("--overflow", "overflow_destination", "advanced: where callers go after max wait or when full", str),
+    ("--announce-every", "announce_every", "advanced: seconds between position announcements (0: on change)", str),
+    ("--rounds", "rounds", "advanced, consecutive: passes over the members before overflowing (1-20)", str),
+    ("--callback-key", "callback_key", "advanced: key a waiting caller presses to be called back", str),
+    ("--service-level", "service_level_seconds", "advanced: answered within S seconds counts as served", str),
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("group", help="call groups: members, ringing, opening hours, queues, stats",
+                                   description="Call groups ring several people of a service at once or in turn; "
+                                               "advanced groups queue callers.")
+    actions = parser.add_subparsers(dest="group_command", metavar="ACTION", required=True)
+    add = _command(actions, "add", cmd_add, "create a group")
+    add.add_argument("--name", required=True, help="the group's name, unique in the tenant")
+    _settings(add)
+    _command(actions, "list", cmd_list, "list the tenant's groups")
+    _command(actions, "show", cmd_show, "a group's settings and members").add_argument("--group", required=True,
+                                                                                     help="name or id")
+    change = _command(actions, "set", cmd_set, "change a group's settings")
+    change.add_argument("--group", required=True, help="name or id")
+    change.add_argument("--name", help="a new name")
+    _settings(change)
+    _command(actions, "remove", cmd_remove, "delete a group").add_argument("--group", required=True, help="name or id")
+    _members(actions)
+    _stats(actions)
+    voicemail.register_cli(subparsers)
+
+
+def _command(actions, name, handler, text):
+    parser = actions.add_parser(name, help=text, description=text)
+    add_tenant_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _settings(parser) -> None:
+    for flag, column, text, kind in SETTINGS:
+        parser.add_argument(flag, dest=column, help=text, type=kind)
+
+
+def _members(actions) -> None:
+    parser = actions.add_parser("member", help="add or remove a group's members",
+                                description="Members are users of the tenant or external numbers.")
+    sub = parser.add_subparsers(dest="member_command", metavar="ACTION", required=True)
+    for name, handler, text in (("add", cmd_member_add, "add a member (rung in the order added)"),
+                                ("remove", cmd_member_remove, "remove a member")):
+        member = _command(sub, name, handler, text)
+        member.add_argument("--group", required=True, help="name or id")
+        who = member.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", metavar="EXT", help="a user's extension")
+        who.add_argument("--number", help="an external number (under the tenant's outbound restrictions)")
+
+
+def _stats(actions) -> None:
+    parser = _command(actions, "stats", cmd_stats, "calls offered, answered, abandoned, overflowed; waits, "
+                                                    "service level; answered calls and talk time per member")
+    parser.add_argument("--group", required=True, help="name or id")
+    period = parser.add_mutually_exclusive_group()
+    period.add_argument("--day", metavar="DATE", help="that day (YYYY-MM-DD, tenant's time zone; default today)")
+    period.add_argument("--week", metavar="DATE", help="the week (Monday-Sunday) containing DATE")
+    period.add_argument("--month", metavar="DATE", help="the month containing DATE")
+    period.add_argument("--range", nargs=2, metavar=("FROM", "TO"), help="from FROM to TO inclusive (dates)")
+    parser.add_argument("--csv", metavar="FILE", help="write the figures as CSV to FILE ('-' for standard output)")
+
+
+def _changes(args) -> dict:
+    return {column: getattr(args, column) for _flag, column, _text, _kind in SETTINGS}
+
+
+def cmd_add(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.add(tenant, args.name, **_changes(args))
+    print(f"group {group.name!r} created (id {group.id})")
+    return 0
+
+
+def cmd_set(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.change(tenant, service.get(tenant, args.group), name=args.name, **_changes(args))
+    return _show(tenant, group)
+
+
+def cmd_remove(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.get(tenant, args.group)
+    service.remove(tenant, group)
+    print(f"group {group.name!r} removed")
+    return 0
+
+
+def cmd_list(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    rows = [(g.id, g.name, g.kind, g.ring_mode, g.opening, g.short_number or "-",
+             len(service.members(g))) for g in service.groups(tenant)]
+    print_table(("ID", "NAME", "TYPE", "RINGING", "OPENING", "SHORT", "MEMBERS"), rows)
+    return 0
+
+
+def cmd_show(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    return _show(tenant, service.get(tenant, args.group))
+
+
+def _show(tenant, group) -> int:
+    describe = lambda d: references.describe(tenant, d)  # noqa: E731
+    print(f"group {group.name} (id {group.id}, {group.kind})" + (f": {group.comment}" if group.comment else ""))
+    print(f"  short number: {group.short_number or '-'}   melody: {group.melody}")
+    print(f"  ringing: {group.ring_mode}, {group.member_seconds}s per member, {group.total_seconds}s in all")
+    print(f"  no answer: {describe(group.no_answer_destination)}")
+    schedule = f" by schedule {group.schedule.name!r}" if group.schedule_id else ""
+    print(f"  opening: {group.opening}{schedule}; closed: {describe(group.closed_destination)}")
+    if group.kind == "advanced":
+        print(f"  queue: {group.queue_size} callers, max wait {group.max_wait}s, overflow "
+              f"{describe(group.overflow_destination)}, position every {group.announce_every}s, "
+              f"{group.rounds} round(s), callback key {group.callback_key or '-'}, "
+              f"service level {group.service_level_seconds}s")
+    for position, member in enumerate(service.members(group), 1):
+        who = f"{member.user.extension} ({member.user.display_name})" if member.user else member.number
+        print(f"  member {position}: {who}")
+    return 0
+
+
+def cmd_member_add(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.get(tenant, args.group)
+    service.add_member(tenant, group, args.user, args.number)
+    return _show(tenant, group)
+
+
+def cmd_member_remove(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.get(tenant, args.group)
+    service.remove_member(tenant, group, args.user, args.number)
+    return _show(tenant, group)
+
+
+def cmd_stats(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.get(tenant, args.group)
+    zone = ZoneInfo(tenant.timezone)
+    start, end = period_bounds(args, zone, dt.datetime.now(zone).date())
+    figures = stats.summarise(stats.load_rows(group, start, end), group.service_level_seconds)
+    if args.csv:
+        text = stats.to_csv(group.name, figures)
+        if args.csv == "-":
+            sys.stdout.write(text)
+        else:
+            with open(args.csv, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        return 0
+    level = "-" if figures.service_level is None else f"{figures.service_level * 100:.0f}%"
+    print(f"group {group.name}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    print(f"  offered {figures.offered}, answered {figures.answered}, abandoned {figures.abandoned} "
+          f"(after {figures.abandoned_average_wait:.0f}s on average), overflowed {figures.overflowed}, "
+          f"unanswered {figures.unanswered}, while closed {figures.closed}")
+    print(f"  wait: average {figures.average_wait:.0f}s, longest {figures.longest_wait:.0f}s; "
+          f"service level ({group.service_level_seconds}s): {level}")
+    print_table(("MEMBER", "ANSWERED", "TALK"), [(m, f.answered, f"{f.talk_seconds:.0f}s")
+                                                 for m, f in sorted(figures.members.items())])
+    return 0
+
+
+def period_bounds(args, zone: ZoneInfo, today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in naive UTC for --day/--week/--month/--range (tenant's zone), default today."""
+    if args.range:
+        first, last = (_date("--range", v) for v in args.range)
+        if last < first:
+            raise InvalidInput("--range", "TO is before FROM")
+        after = last + dt.timedelta(days=1)
+    elif args.week:
+        first = _date("--week", args.week)
+        first -= dt.timedelta(days=first.weekday())
+        after = first + dt.timedelta(days=7)
+    elif args.month:
+        text = args.month if len(args.month) != 7 else args.month + "-01"
+        first = _date("--month", text).replace(day=1)
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+    else:
+        first = _date("--day", args.day) if args.day else today
+        after = first + dt.timedelta(days=1)
+    return _utc(first, zone), _utc(after, zone)
+
+
+def _date(option: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(option, f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
