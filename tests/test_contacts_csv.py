@@ -225,3 +225,15 @@ def test_header_keys_ignore_case_accents_and_punctuation():
     assert csv_import.header_key("  Teléfono  Móvil ") == "telefono movil"
     assert csv_import.header_key("\ufeffE-Mail") == "e mail"
     assert codecs.BOM_UTF8.decode("utf-8") == "\ufeff"
+
+
+def test_unicode_line_separators_inside_a_cell_do_not_split_the_row(common):
+    report = import_contacts(common, "name,mobile,note\nAna,600111222,a\u2028b\nBea,600111333,x\x1cy\n".encode())
+    assert report.errors == [BadLine(3, "note", "contains control characters")]
+    report = import_contacts(common, "name,mobile,note\nAna,600111222,a\u2028b\n".encode())
+    assert report.errors == [] and service.search(common, "Ana")[0].note == "a\u2028b"
+
+
+def test_crlf_and_bare_cr_line_endings_are_read(common):
+    report = import_contacts(common, b"name,mobile\r\nAna,600111222\rBea,600111333\r\n")
+    assert report.errors == [] and [n for n, _ in stored(common)] == ["Ana", "Bea"]

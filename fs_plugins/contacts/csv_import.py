@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import logging
 import re
 import unicodedata
@@ -187,7 +188,9 @@ def import_contacts(directory: Directory, data: bytes, duplicates: str = "skip",
 
 
 def _numbered_rows(text: str, delimiter: str, report: ImportReport) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    # newline="" as the csv module wants: line breaks inside quoted cells stay in the cell, and
+    # str.splitlines' extra separators (U+2028, \x1c…) never cut a row.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, next_line = [], 1
     try:
         for row in reader:
