@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from fs_plugins.contacts import service
-from fs_plugins.contacts.records import ContactInput, Directory, ValidContact, check, name_key
+from fs_plugins.contacts.records import ContactInput, Directory, check, name_key
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import database
 from fs_plugins.models.contacts import NUMBER_KINDS, Contact
