@@ -12,7 +12,7 @@ from fs_plugins.destinations import Destination
 from fs_plugins.groups import loader, stats, voicemail
 from fs_plugins.groups.flow import CallRecord
 from fs_plugins.models import Number, ShortNumber, Tenant, User
-from fs_plugins.models.groups import CallGroup, GroupCall, GroupMember, VoicemailBox
+from fs_plugins.models.groups import CallGroup, GroupMember, VoicemailBox
 from fs_plugins.models.schedule import Schedule
 
 T = "acme.example"

@@ -2,7 +2,6 @@
 every moment, and advanced queues with concurrent callers racing for the same members."""
 from __future__ import annotations
 
-import datetime as dt
 
 import gevent
 import pytest

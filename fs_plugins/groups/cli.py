@@ -13,7 +13,7 @@ from fs_plugins import references
 from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import service, stats, voicemail
-from fs_plugins.models.groups import GROUP_TYPES, MELODIES, OPENINGS, RING_MODES
+from fs_plugins.models.groups import GROUP_TYPES, MELODIES, RING_MODES
 
 DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
 # (option, column, help, type)
