@@ -27,7 +27,6 @@ from xml_curl.lookups import DirectoryUser, TenantInfo
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RING_SECONDS = 20
 _E164 = re.compile(r"\+[1-9][0-9]{5,14}\Z")
 
 
@@ -45,10 +44,8 @@ def make_router(lookups, config) -> "CallHandlingRouter":
 class CallHandlingRouter(Router):
     def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions()):
         self.options = options
-        super().__init__(lookups, esl_address,
-                         user_plan=lambda router, tenant, request, user: user_call(router, tenant, request, user, options),
-                         number_plan=lambda router, tenant, request, dialled: outbound_call(
-                             router, tenant, request, dialled, options.dial_template))
+        super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
+                         number_plan=functools.partial(outbound_call, dial_template=options.dial_template))
 
     def route(self, request: CallRequest) -> Route:
         if request.context.startswith(rules.FAILOVER_PREFIX):

@@ -59,7 +59,8 @@ def _simring(subparsers) -> None:
     actions = parser.add_subparsers(dest="simring_command", metavar="ACTION", required=True)
     add = _command(actions, "add", cmd_simring_add, "ring another user or an external number too")
     add.add_argument("--to", required=True, help="user:EXT or number:NUMBER")
-    add.add_argument("--delay", type=int, default=0, help=f"seconds before it starts ringing (0-{service.MAX_RING_DELAY})")
+    add.add_argument("--delay", type=int, default=0,
+                     help=f"seconds before it starts ringing (0-{service.MAX_RING_DELAY})")
     add.add_argument("--confirm", action="store_true",
                      help="the answerer must press 1 to take the call (so a mobile's voicemail cannot)")
     remove = _command(actions, "remove", cmd_simring_remove, "stop ringing a user or number with this user")

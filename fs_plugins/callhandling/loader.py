@@ -1,9 +1,9 @@
 """The dialplan's reads for call handling: one prepared statement per call, no query builder.
 
 Every call to a user reads that user's settings, simultaneous-ring entries (with the extension of
-ring targets that are users *of the same tenant*, and whether they are in do-not-disturb) and the restrictions that apply to them in one
-UNION ALL over three indexed lookups; an outbound call reads the caller's restrictions and the DID
-to present in one more. Rows are turned into frozen records (records.py) here and nowhere else;
+ring targets that are users *of the same tenant*, and whether they are in do-not-disturb) and
+the restrictions that apply to them in one UNION ALL over indexed lookups; an outbound call reads
+the caller's restrictions and the DID to present in one more. Rows are turned into frozen records (records.py) here and nowhere else;
 a hand-edited row that no longer parses is logged and ignored, never passed on.
 """
 from __future__ import annotations

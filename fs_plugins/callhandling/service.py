@@ -172,7 +172,8 @@ def _target(owner: User, text: str, field: str, kinds: tuple[str, ...]) -> Desti
     if destination.kind == "number":
         reason = numbers.blocked_reason(destination.target, owner.tenant.country, allowed_for(owner))
         if reason:
-            raise InvalidInput(field, f"{destination.target} is a number of category {reason}, which this user may not call")
+            raise InvalidInput(field, f"{destination.target} is a number of category {reason}, "
+                                      "which this user may not call")
     return destination
 
 
