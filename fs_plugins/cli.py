@@ -29,7 +29,6 @@ COMMAND_MODULES = (
     "fs_plugins.callhandling.cli",
     "fs_plugins.audio.cli",
     "fs_plugins.ivr.cli",
-    "fs_plugins.groups.cli",
 )
 
 

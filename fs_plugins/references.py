@@ -21,6 +21,7 @@ from fs_plugins.models import Tenant, User
 # "module:function" describing it: function(tenant, destination) -> str.
 FEATURE_RESOLVERS: dict[str, tuple[str, str]] = {
     "message": ("fs_plugins.audio.lookup:resolve", "fs_plugins.audio.lookup:describe"),
+    "ivr": ("fs_plugins.ivr.lookup:resolve", "fs_plugins.ivr.lookup:describe"),
     "group": ("fs_plugins.groups.service:resolve", "fs_plugins.groups.service:describe"),
 }
 

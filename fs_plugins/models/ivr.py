@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import peewee
 
+from fs_plugins.destinations import HANGUP
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.base import BaseModel, DestinationField, utcnow
 from fs_plugins.models.core import Tenant
@@ -34,7 +35,7 @@ class IvrMenu(BaseModel):
     invalid_audio = peewee.ForeignKeyField(AudioFile, null=True, backref="ivr_invalids")
     timeout_seconds = peewee.SmallIntegerField(default=5)
     max_loops = peewee.SmallIntegerField(default=3)
-    exit_destination = DestinationField(default="hangup:NORMAL_CLEARING")  # after max_loops failures
+    exit_destination = DestinationField(default=HANGUP)  # after max_loops failures
     direct_dial = peewee.BooleanField(default=False)  # callers may dial the tenant's extensions
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)

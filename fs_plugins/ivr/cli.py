@@ -1,0 +1,183 @@
+"""`centralita ivr add|list|show|set|remove`, `ivr option set|remove`, `billing report`."""
+from __future__ import annotations
+
+from fs_plugins import references
+from fs_plugins.commands.common import add_tenant_option, bool_option, open_tenant, print_table
+from fs_plugins.ivr import service
+from fs_plugins.models.ivr import FORWARD_MODES
+
+DEST_HELP = "user:EXT, number:NUMBER, ivr:MENU, group:GROUP, voicemail:[EXT], message:AUDIO or hangup[:CAUSE]"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("ivr", help="IVR menus: welcome, prompt, keys to destinations",
+                                   description="IVR menus of a tenant. Each is reached through DIDs and a "
+                                               "short number and runs as an outbound ESL session.")
+    commands = parser.add_subparsers(dest="ivr_command", metavar="ACTION", required=True)
+    _menu_options(_command(commands, "add", cmd_add, "create a menu"), creating=True)
+    _command(commands, "list", cmd_list, "list the tenant's menus", named=False)
+    _command(commands, "show", cmd_show, "a menu's settings, options and the numbers that reach it")
+    _menu_options(_command(commands, "set", cmd_set, "change a menu (only the options given)"), creating=False)
+    _command(commands, "remove", cmd_remove, "delete a menu (refused while numbers or other menus route to it)")
+    option = commands.add_parser("option", help="set or remove one key of a menu",
+                                 description="Set or remove one key of a menu.")
+    actions = option.add_subparsers(dest="option_command", metavar="ACTION", required=True)
+    set_key = _command(actions, "set", cmd_option_set, "make KEY send calls to DESTINATION")
+    set_key.add_argument("key", help="0-9, * or #")
+    set_key.add_argument("destination", help=DEST_HELP)
+    remove_key = _command(actions, "remove", cmd_option_remove, "remove KEY from the menu")
+    remove_key.add_argument("key", help="0-9, * or #")
+
+    billing = subparsers.add_parser("billing", help="billing reports",
+                                    description="What each tenant is billed for.")
+    reports = billing.add_subparsers(dest="billing_command", metavar="ACTION", required=True)
+    report = reports.add_parser("report", help="IVR menus that existed in a month, per tenant",
+                                description="Per tenant, the IVR menus that existed during the month, "
+                                            "with their creation and deletion dates (UTC).")
+    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to report")
+    report.add_argument("--tenant", metavar="DOMAIN", help="only this tenant (default: all)")
+    report.set_defaults(handler=cmd_billing)
+
+
+def _command(commands, name, handler, text, named=True):
+    parser = commands.add_parser(name, help=text, description=text)
+    if named:
+        parser.add_argument("menu", help="the menu's name (or id)")
+    add_tenant_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _menu_options(parser, creating: bool) -> None:
+    if not creating:
+        parser.add_argument("--name", help="rename the menu")
+    parser.add_argument("--comment", help="free text")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=DESTINATION",
+                        help=f"a key (0-9, *, #) and where it sends the call: {DEST_HELP}; repeatable"
+                             + ("" if creating else "; adds or replaces that key"))
+    parser.add_argument("--number", action="append", default=[], metavar="E164",
+                        help="a DID of the tenant that reaches this menu; repeatable")
+    parser.add_argument("--short-number", metavar="DIGITS",
+                        help="internal number that reaches the menu (not a user's extension)"
+                             + ("" if creating else "; '' removes it"))
+    parser.add_argument("--forward", choices=FORWARD_MODES,
+                        help="none; schedule (while closed, calls go to --closed); forward (always to --forward-to)")
+    parser.add_argument("--schedule", metavar="NAME", help="the schedule for --forward schedule")
+    parser.add_argument("--closed", metavar="DESTINATION", help="where calls go while the schedule is closed")
+    parser.add_argument("--forward-to", metavar="DESTINATION", help="number, user or group for --forward forward")
+    for flag, text in (("--welcome", "played once when the call arrives"), ("--prompt", "the menu (repeated)"),
+                       ("--timeout-prompt", "played when nothing was pressed"),
+                       ("--invalid-prompt", "played after a key that is not an option")):
+        parser.add_argument(flag, metavar="AUDIO", help=f"audio file name: {text}; '' for none")
+    parser.add_argument("--timeout", type=int, metavar="SECONDS", help="wait for a key (1-60, default 5)")
+    parser.add_argument("--loops", type=int, metavar="N",
+                        help="prompts without a valid choice before --exit (1-10, default 3)")
+    parser.add_argument("--exit", metavar="DESTINATION",
+                        help="after the last loop: hangup, number, user, ivr or group (default hangup)")
+    parser.add_argument("--direct-dial", type=bool_option, metavar="yes|no",
+                        help="callers may dial the tenant's extensions from the menu")
+
+
+def _settings(args) -> service.MenuSettings:
+    options = dict(service.option(text) for text in args.option)
+    return service.MenuSettings(
+        name=getattr(args, "name", None), comment=args.comment, forward=args.forward, schedule=args.schedule,
+        closed=args.closed, forward_to=args.forward_to, welcome=args.welcome, prompt=args.prompt,
+        timeout_prompt=args.timeout_prompt, invalid_prompt=args.invalid_prompt, timeout=args.timeout,
+        loops=args.loops, exit=args.exit, direct_dial=args.direct_dial, options=options,
+        short_number=args.short_number, numbers=args.number)
+
+
+def cmd_add(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    settings = _settings(args)
+    settings.name = args.menu
+    row = service.create_menu(tenant, settings)
+    print(f"IVR menu {row.name!r} created (id {row.id})")
+    _print_menu(row)
+    return 0
+
+
+def cmd_set(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    row = service.change_menu(service.get_menu(tenant, args.menu), _settings(args))
+    print(f"IVR menu {row.name!r} changed")
+    _print_menu(row)
+    return 0
+
+
+def cmd_list(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    rows = []
+    for row in service.list_menus(tenant):
+        numbers, shorts = service.reached_by(row)
+        rows.append((row.id, row.name, ",".join(shorts), ",".join(numbers), len(service.options_of(row)),
+                     row.forward_mode, row.comment))
+    print_table(("ID", "NAME", "SHORT", "NUMBERS", "OPTIONS", "FORWARD", "COMMENT"), rows)
+    return 0
+
+
+def cmd_show(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    _print_menu(service.get_menu(tenant, args.menu))
+    return 0
+
+
+def cmd_remove(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    row = service.get_menu(tenant, args.menu)
+    service.remove_menu(row)
+    print(f"IVR menu {row.name!r} removed")
+    return 0
+
+
+def cmd_option_set(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    row = service.get_menu(tenant, args.menu)
+    service.set_option(row, args.key, args.destination)
+    print(f"key {args.key} of {row.name!r}: {references.describe(tenant, service.options_of(row)[args.key])}")
+    return 0
+
+
+def cmd_option_remove(args, ctx) -> int:
+    tenant = open_tenant(ctx, args.tenant)
+    row = service.get_menu(tenant, args.menu)
+    service.remove_option(row, args.key)
+    print(f"key {args.key} removed from {row.name!r}")
+    return 0
+
+
+def cmd_billing(args, ctx) -> int:
+    from fs_plugins.ivr import billing
+
+    ctx.db
+    lines = billing.report(billing.parse_month(args.month), args.tenant)
+    print_table(("TENANT", "MENU", "CREATED", "DELETED"), lines)
+    return 0
+
+
+def _print_menu(row) -> None:
+    tenant = row.tenant
+    numbers, shorts = service.reached_by(row)
+
+    def audio(value):
+        return value.name if value is not None else "-"
+
+    print(f"name:          {row.name} (id {row.id})")
+    print(f"comment:       {row.comment or '-'}")
+    print(f"numbers:       {', '.join(numbers) or '-'}")
+    print(f"short number:  {', '.join(shorts) or '-'}")
+    forward = row.forward_mode
+    if forward == "schedule":
+        forward += f" {row.schedule.name!r}; closed -> {references.describe(tenant, row.closed_destination)}"
+    elif forward == "forward":
+        forward += f" -> {references.describe(tenant, row.forward_destination)}"
+    print(f"forward:       {forward}")
+    print(f"welcome:       {audio(row.welcome_audio)}")
+    print(f"prompt:        {audio(row.prompt_audio)} (timeout: {audio(row.timeout_audio)}, "
+          f"invalid: {audio(row.invalid_audio)})")
+    print(f"timeout:       {row.timeout_seconds} s, {row.max_loops} loops, then "
+          f"{references.describe(tenant, row.exit_destination)}")
+    print(f"direct dial:   {'yes' if row.direct_dial else 'no'}")
+    for key, destination in service.options_of(row).items():
+        print(f"  key {key}:       {references.describe(tenant, destination)}")
