@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "fs_plugins.callhandling.cli",
     "fs_plugins.audio.cli",
     "fs_plugins.ivr.cli",
+    "fs_plugins.groups.cli",
 )
 
 
