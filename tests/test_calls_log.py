@@ -163,7 +163,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(db, two, value):
 
 
 def test_the_export_is_produced_lazily_in_chunks(db, two):
-    chunks = exportmod.csv_chunks(iter(()))
+    chunks = exportmod.csv_chunks(iter(()), logmod.tenant_zone("UTC"))
     assert next(chunks).startswith("started,")
 
 
@@ -220,3 +220,16 @@ def test_calls_list_bad_options_are_named(cli_db, capsys, argv, message, code):
 def test_calls_list_for_an_unknown_tenant_is_not_found(cli_db, capsys):
     assert main(["--database", cli_db, "calls", "list", "--tenant", "nobody.example"]) == 1
     assert "tenant" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("zone", ["Europe/Madrid", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_the_csv_times_match_the_zones_rules_across_daylight_saving_changes(zone):
+    import random
+
+    tz = logmod.tenant_zone(zone)
+    rng = random.Random(3)
+    moments = sorted((rng.randrange(0, 2_000_000_000) for _ in range(3000)), reverse=True)
+    moments += [int(dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC).timestamp()) + i for i in range(3)]
+    rows = [(i, "c", "", "made", "made", "outbound", m, "", "", "", "", 0, 0) for i, m in enumerate(moments)]
+    shown = [r[0] for r in read_csv("".join(exportmod.csv_chunks(iter(rows), tz)))[1:]]
+    assert shown == [dt.datetime.fromtimestamp(m, tz).isoformat(sep=" ") for m in moments]

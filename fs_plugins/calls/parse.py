@@ -14,10 +14,11 @@ variable Centralita set, so the stored facts can be re-classified later.
 """
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from urllib.parse import parse_qs, unquote
+
+import orjson
 
 from fs_plugins import callvars
 
@@ -72,49 +73,67 @@ class LegFacts:
         return self.var(name).lower() == callvars.TRUE
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        data = {name: getattr(self, name) for name in _FIELDS}  # asdict() deep-copies: 10x slower
+        return orjson.dumps(data).decode()
 
     @classmethod
     def from_json(cls, text: str) -> "LegFacts":
-        data = json.loads(text)
+        data = orjson.loads(text)
         data["transfers_us"] = tuple(data["transfers_us"])
         data["steps"] = tuple(tuple(step) for step in data["steps"])
         data["pbx"] = tuple(tuple(pair) for pair in data["pbx"])
         return cls(**data)
 
 
+_FIELDS = tuple(f.name for f in fields(LegFacts))
+
+
 def decode_body(raw: bytes, content_type: str = "") -> dict:
     """The CDR document of a POST body (raw JSON, or the `cdr=` form of encode=true)."""
-    if not raw or not raw.strip():
+    raw = raw.strip() if raw else b""
+    if not raw:
         raise BadCdr("empty body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadCdr("body is not UTF-8") from None
-    stripped = text.lstrip()
-    if stripped.startswith("cdr=") or "x-www-form-urlencoded" in content_type.lower():
-        values = parse_qs(stripped, keep_blank_values=True).get("cdr")
+    if raw.startswith(b"cdr=") or "x-www-form-urlencoded" in content_type.lower():
+        values = parse_qs(_text(raw), keep_blank_values=True).get("cdr")
         if not values:
             raise BadCdr("form body without a cdr field")
-        stripped = values[0]
+        raw = values[0].encode("utf-8")
     try:
-        document = json.loads(stripped)
-    except ValueError as exc:
-        raise BadCdr(f"body is not JSON: {exc.msg} at {exc.pos}") from None
+        document = orjson.loads(raw)  # 2-3x faster than json on these ~10 KB bodies
+    except orjson.JSONDecodeError as exc:
+        _text(raw)
+        raise BadCdr(f"body is not JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("variables"), dict):
         raise BadCdr("JSON has no 'variables' object")
     return document
 
 
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadCdr("body is not UTF-8") from None
+
+
 def plain_variables(variables: dict) -> dict[str, str]:
     """`variables` with values URL-decoded when the document was posted with encode-values=true."""
-    values = {str(k): v if isinstance(v, str) else str(v) for k, v in variables.items()}
-    encoded = any(_ESCAPE.search(v) for v in values.values()) and not any(
+    if not all(isinstance(v, str) for v in variables.values()):
+        variables = {str(k): v if isinstance(v, str) else str(v) for k, v in variables.items()}
+    if _value_encoded(variables):
+        return {k: unquote(v) for k, v in variables.items()}
+    return variables
+
+
+def _value_encoded(values: dict[str, str]) -> bool:
+    # Fast answer from a value FreeSWITCH always sets and that always holds a space and colons.
+    stamp = values.get("start_stamp", "")
+    if stamp and not _NEVER_RAW_WHEN_ENCODED.search(stamp):
+        return bool(_ESCAPE.search(stamp))
+    if stamp:
+        return False
+    return any(_ESCAPE.search(v) for v in values.values()) and not any(
         _NEVER_RAW_WHEN_ENCODED.search(v) for v in values.values()
     )
-    if encoded:
-        return {k: unquote(v) for k, v in values.items()}
-    return values
 
 
 def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
@@ -145,7 +164,7 @@ def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
         steps=steps,
         caller_name=caller[0],
         caller_number=caller[1],
-        pbx=tuple(sorted((k, v) for k, v in variables.items() if k.startswith(_OUR_PREFIX))),
+        pbx=tuple(sorted((k, variables[k]) for k in variables if k[:4] == _OUR_PREFIX)),
     )
 
 

@@ -53,7 +53,7 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
             log.warning("CDR post from %s (uuid=%s) rejected: %s", environ.get("REMOTE_ADDR", "?"), wanted, exc)
             return _answer(start_response, "400 Bad Request")
         try:
-            store_leg(db or database.obj, facts, raw)
+            store_leg(db or database.obj, facts)
         except Exception:  # the database is down or broken: do not acknowledge, FreeSWITCH keeps it
             log.exception("CDR leg %s could not be stored", facts.uuid)
             return _answer(start_response, "500 Internal Server Error")

@@ -18,28 +18,27 @@ Hot path: raw SQL, no query builder (DESIGN.md rule 3).
 from __future__ import annotations
 
 import logging
-import zlib
 
 import peewee
 
+from fs_plugins import callvars
 from fs_plugins.calls.classify import MADE, Call, classify
 from fs_plugins.calls.parse import LegFacts
 
 log = logging.getLogger(__name__)
 
-LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts, body"
+LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts"
 
 
-def store_leg(db: peewee.Database, facts: LegFacts, raw: bytes | None = None) -> bool:
+def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
     """File one leg and refresh its call's entries; True when the leg was new. Commits."""
     with db.atomic():
         if isinstance(db, peewee.PostgresqlDatabase):
             db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (facts.call_id,))
         cursor = db.execute_sql(
-            sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?, ?)"
+            sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
                      " ON CONFLICT (uuid) DO NOTHING"),
-            (facts.uuid, facts.call_id, facts.var("pbx_tenant") or None, facts.to_json(),
-             zlib.compress(raw, 1) if raw else None),
+            (facts.uuid, facts.call_id, facts.var(callvars.TENANT) or None, facts.to_json()),
         )
         if cursor.rowcount == 0:
             log.info("CDR leg %s already stored; ignored", facts.uuid)

@@ -46,7 +46,7 @@ def sweep(db: peewee.Database, directory: str | os.PathLike) -> SweepResult:
             _move(path, folder / REJECTED)
             rejected += 1
             continue
-        if store_leg(db, facts, raw):
+        if store_leg(db, facts):
             imported += 1
         else:
             duplicates += 1

@@ -1,9 +1,11 @@
 """Call log tables: every CDR leg FreeSWITCH posted, and the entries the call log shows.
 
 `CdrLeg` keeps each leg once (unique on the channel uuid, so a re-post is a no-op) with the facts
-the classifier reads and the original body (zlib), so nothing acknowledged to FreeSWITCH is lost
-and a call can be re-classified after a rule change. Legs of tenants we do not know are kept too;
-they simply produce no entry (see fs_plugins.calls.store).
+the classifier and the log read plus every `pbx_*` variable (fs_plugins.calls.parse.LegFacts), so
+what FreeSWITCH was told is stored stays stored and a call can be re-classified after a rule
+change. The full ~10 KB body is not kept: it holds media statistics and SIP headers the log never
+shows, and writing it costs a third of the ingest rate (measured in benches/b5_cdr.py). Legs of
+tenants we do not know are kept too; they produce no entry (see fs_plugins.calls.store).
 
 `CallEntry` is the call log: one row per call per party (a made and a received row for an internal
 call; a row without user for calls only the tenant as a whole received). Times are UTC unix
@@ -23,7 +25,6 @@ class CdrLeg(BaseModel):
     tenant_domain = peewee.CharField(max_length=253, null=True)  # as posted; may match no Tenant
     received_at = peewee.DateTimeField(default=utcnow)
     facts = peewee.TextField()  # fs_plugins.calls.parse.LegFacts as JSON
-    body = peewee.BlobField(null=True)  # the posted document, zlib-compressed
 
 
 class CallEntry(BaseModel):
