@@ -64,7 +64,7 @@ def upload(config: Config, tenant: Tenant, name: str, source: str | os.PathLike,
            origin: str = SOURCE_UPLOAD) -> AudioFile:
     """Validate and convert `source`, store the playable copy under `name`."""
     name = check_name(name)
-    _check_unique(tenant, name)
+    check_unique(tenant, name)
     playable = convert.decode(source, config.audio_max_seconds, field)
     return _store(config, tenant, name, playable, origin)
 
@@ -103,7 +103,7 @@ def _discard(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _check_unique(tenant: Tenant, name: str, field: str = "name") -> None:
+def check_unique(tenant: Tenant, name: str, field: str = "name") -> None:
     if AudioFile.select().where(AudioFile.tenant == tenant, AudioFile.name == name).exists():
         raise InvalidInput(field, f"an audio file named {name!r} already exists")
 

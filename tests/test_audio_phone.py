@@ -1,0 +1,140 @@
+"""Recording a message by phone, the whole exchange over TCP: inbound event socket (originate) →
+the emulated phone answers → outbound ESL session (beep, record, play back, 3 to keep)."""
+from __future__ import annotations
+
+import gevent
+import greenswitch
+import pytest
+import soundfile
+
+from fs_plugins import cli
+from fs_plugins import db as dbmod
+from fs_plugins.audio import phone
+from fs_plugins.config import Config
+from fs_plugins.errors import InvalidInput
+from fs_plugins.fsapi import _close
+from fs_plugins.ivr import service
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.audio import AudioFile
+from fs_plugins.sim.inbound import InboundEmulator
+from fs_plugins.sim.script import CallerScript
+
+DIAL = "user/1001@acme.example"
+
+
+@pytest.fixture
+def tenant(db):
+    acme = Tenant.create(name="Acme", domain="acme.example")
+    User.create(tenant=acme, extension="1001", display_name="Ana", a1_hash="x" * 32)
+    return acme
+
+
+@pytest.fixture
+def fs():
+    emulator = InboundEmulator(password="s3cret")
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def config(fs, tmp_path):
+    return Config(data_dir=str(tmp_path / "data"), fs_event_socket_port=fs.address[1],
+                  fs_event_socket_password="s3cret", audio_max_seconds=60)
+
+
+def recordings(config):
+    folder = config.data_dir + "/audio/acme.example"
+    import os
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_a_confirmed_take_is_returned_after_beep_record_playback_and_the_key_3(fs, config, tenant):
+    fs.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
+    path = phone.record_by_phone(config, tenant, "1001", wait=5)
+    assert path.is_file() and soundfile.info(path).duration > 0.5
+    assert fs.report.commands[0] == "auth ********"
+    port = fs.report.commands[1].rsplit(":", 1)[1].split()[0]
+    assert fs.report.commands[1] == (
+        "api originate {pbx_flow=record,pbx_tenant=acme.example,origination_caller_id_name=Centralita,"
+        f"origination_caller_id_number=0,ignore_early_media=true}}{DIAL} &socket(127.0.0.1:{port} async full)")
+    fs.wait_calls()
+    call = fs.report.calls[0]
+    assert call.played == [phone.BEEP, str(path), phone.CONFIRM, phone.SAVED]
+    assert call.hangup_cause == "NORMAL_CLEARING"
+
+
+def test_any_other_key_records_again(fs, config, tenant):
+    fs.default_script = CallerScript(digits=["1", "3"])  # the first take ends on silence
+    path = phone.record_by_phone(config, tenant, "1001", wait=5)
+    fs.wait_calls()
+    assert fs.report.calls[0].played.count(phone.BEEP) == 2 and path.is_file()
+
+
+def test_nothing_confirmed_after_three_takes_fails_and_leaves_no_file(fs, config, tenant):
+    fs.default_script = CallerScript(digits=["1", "", "9"])
+    with pytest.raises(phone.RecordingFailed, match="no recording was confirmed"):
+        phone.record_by_phone(config, tenant, "1001", wait=5)
+    assert recordings(config) == []
+
+
+def test_the_phone_hanging_up_while_recording_fails_cleanly(fs, config, tenant):
+    fs.default_script = CallerScript(hangup_at=1.0)
+    with pytest.raises(phone.RecordingFailed):
+        phone.record_by_phone(config, tenant, "1001", wait=5)
+    fs.wait_calls()
+    assert recordings(config) == [] and fs.report.calls[0].hangup_cause == "NORMAL_CLEARING"
+
+
+def test_a_phone_that_cannot_be_reached_is_reported(fs, config, tenant):
+    fs.outcomes[DIAL] = "USER_NOT_REGISTERED"
+    with pytest.raises(phone.RecordingFailed, match="could not call 1001: -ERR USER_NOT_REGISTERED"):
+        phone.record_by_phone(config, tenant, "1001", wait=5)
+    assert fs.report.calls == []
+
+
+def test_a_wrong_event_socket_password_is_reported(config, tenant):
+    with pytest.raises(phone.RecordingFailed, match="refused the password"):
+        phone.record_by_phone(config.replace(fs_event_socket_password="nope"), tenant, "1001", wait=5)
+
+
+def test_numbers_are_dialled_through_the_outbound_template_and_junk_is_refused(config, tenant):
+    assert phone.dial_string(config, tenant, "600 11 22 33") == "sofia/gateway/carrier/+34600112233"
+    with pytest.raises(InvalidInput) as error:
+        phone.dial_string(config, tenant, "1001,user/1002")
+    assert error.value.field == "--call"
+
+
+def test_bgapi_originate_answers_with_a_job_and_sends_background_job(fs):
+    fs.default_script = CallerScript(hangup_at=0.5)
+    jobs = []
+    connection = greenswitch.InboundESL("127.0.0.1", fs.address[1], "s3cret")
+    connection.connect()
+    try:
+        connection.register_handle("BACKGROUND_JOB", lambda event: jobs.append(event.headers))
+        assert connection.send("event plain BACKGROUND_JOB").data == "+OK event listener enabled plain"
+        reply = connection.send("bgapi originate user/1002@acme.example &socket(127.0.0.1:1 async full)")
+        assert reply.data.startswith("+OK Job-UUID: ")
+        with gevent.Timeout(3):
+            while not jobs:
+                gevent.sleep(0.01)
+        assert connection.send("api nosuch").data == "-ERR nosuch Command not found!\n"
+    finally:
+        _close(connection)
+    fs.wait_calls()
+    assert jobs[0]["Job-UUID"] == reply.data.split(": ")[1] and jobs[0]["Job-Command"] == "originate"
+
+
+def test_the_cli_records_stores_and_makes_it_the_menus_welcome(fs, config, db_url, tenant, capsys, monkeypatch):
+    service.create_menu(tenant, service.MenuSettings(name="Main", options={"1": "user:1001"}))
+    fs.default_script = CallerScript(digits=["3"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.audio.cli",))
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", str(fs.address[1]))
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PASSWORD", "s3cret")
+    code = cli.main(["--database", db_url, "--data-dir", config.data_dir, "audio", "record", "Bienvenida",
+                     "--call", "1001", "--ivr", "Main", "--tenant", "acme.example", "--wait", "5"])
+    out = capsys.readouterr().out
+    assert code == 0 and "IVR menu 'Main': welcome message is now 'Bienvenida'" in out
+    row = AudioFile.get()
+    assert row.source == "recording" and recordings(config) == [row.path.rsplit("/", 1)[1]]
+    assert service.get_menu(tenant, "Main").welcome_audio.name == "Bienvenida"
