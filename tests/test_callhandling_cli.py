@@ -121,6 +121,7 @@ BAD = [
     (("simring", "add", *U, "--to", "user:1002"), 2, "--to: a user cannot"),
     (("simring", "add", *U, "--to", "number:12"), 2, "--to:"),
     (("simring", "remove", *U, "--to", "user:1003"), 1, "--to: user:1003 (User 1003) is not in the simultaneous ring"),
+    (("simring", "remove", *U, "--to", "group:Sales"), 2, "--to: "),
     (("simring", "list", *T, "--user", ""), 1, "--user"),
     (("restrict", "set", *T, "--allow", "national,bogus"), 2, "--allow: unknown category bogus"),
     (("restrict", "set", *T, "--allow", " , "), 2, "--allow: list categories"),

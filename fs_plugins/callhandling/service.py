@@ -98,7 +98,7 @@ def add_ring(owner: User, target: str, delay: int = 0, confirm: bool = False) ->
 
 
 def remove_ring(owner: User, target: str) -> None:
-    destination = references.resolve(owner.tenant, target, "--to")
+    destination = _resolve(owner, target, "--to")
     with database.atomic():
         deleted = SimRing.delete().where(SimRing.user == owner, SimRing.destination == destination).execute()
     if not deleted:
@@ -163,10 +163,7 @@ def _target(owner: User, text: str, field: str, kinds: tuple[str, ...]) -> Desti
     kind = (text or "").partition(":")[0].strip().lower()
     if kind in KINDS and kind not in kinds:
         raise InvalidInput(field, f"{kind} is not a possible target here; use {', '.join(kinds)}")
-    try:
-        destination = references.resolve(owner.tenant, text, field)
-    except InvalidInput as exc:  # feature resolvers name their own field; the user typed this option
-        raise InvalidInput(field, exc.message) from None
+    destination = _resolve(owner, text, field)
     if destination.kind == "user" and destination.object_id == owner.id:
         raise InvalidInput(field, "a user cannot forward to or ring with themselves")
     if destination.kind == "number":
@@ -175,6 +172,13 @@ def _target(owner: User, text: str, field: str, kinds: tuple[str, ...]) -> Desti
             raise InvalidInput(field, f"{destination.target} is a number of category {reason}, "
                                       "which this user may not call")
     return destination
+
+
+def _resolve(owner: User, text: str, field: str) -> Destination:
+    try:
+        return references.resolve(owner.tenant, text, field)
+    except InvalidInput as exc:  # feature resolvers name their own field; the user typed this option
+        raise InvalidInput(field, exc.message) from None
 
 
 def _save(row: CallHandling) -> CallHandling:
