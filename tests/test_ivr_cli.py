@@ -79,7 +79,7 @@ def test_menus_are_not_visible_to_other_tenants(run):
 
 def test_every_ivr_command_has_help(capsys):
     for argv in (["ivr", "add"], ["ivr", "list"], ["ivr", "show"], ["ivr", "set"], ["ivr", "remove"],
-                 ["ivr", "option", "set"], ["ivr", "option", "remove"], ["billing", "report"]):
+                 ["ivr", "option", "set"], ["ivr", "option", "remove"], ["ivr", "try"], ["billing", "report"]):
         with pytest.raises(SystemExit) as done:
             cli.main([*argv, "--help"])
         assert done.value.code == 0 and capsys.readouterr().out.startswith("usage:")
@@ -112,3 +112,14 @@ def test_a_december_month_ends_at_the_new_year():
     assert parse_month("2026-12") == (dt.datetime(2026, 12, 1), dt.datetime(2027, 1, 1))
     with pytest.raises(InvalidInput):
         parse_month("26-1")
+
+
+def test_try_runs_an_emulated_call_through_the_menu_and_prints_each_step(run):
+    run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--loops", "2")
+    code, out, err = run("ivr", "try", "Main", *T, "--digits", "7,1")
+    assert code == 0, err
+    assert "collected '7' (success)" in out and "transferred to pbx-user-1 in acme.example" in out
+    code, out, _ = run("ivr", "try", "Main", *T, "--digits", ",")
+    assert "transferred" not in out and "application hangs up (NORMAL_CLEARING)" in out
+    assert run("ivr", "try", "Main", *T, "--digits", "x")[0] == 2
+    assert run("ivr", "try", "Main", *T, "--at", "yesterday")[0] == 2

@@ -27,6 +27,12 @@ def register(subparsers) -> None:
     set_key.add_argument("destination", help=DEST_HELP)
     remove_key = _command(actions, "remove", cmd_option_remove, "remove KEY from the menu")
     remove_key.add_argument("key", help="0-9, * or #")
+    trial = _command(commands, "try", cmd_try, "run an emulated call through the menu and print each step")
+    trial.add_argument("--digits", default="", metavar="KEYS,KEYS,…",
+                       help="what the caller types at each prompt, comma-separated; empty = no key (e.g. ',7,1')")
+    trial.add_argument("--hangup", type=float, metavar="SECONDS", help="the caller hangs up after this long")
+    trial.add_argument("--at", metavar="'YYYY-MM-DDTHH:MM+01:00'",
+                       help="the moment of the call, ISO with offset (for schedules; default now)")
 
     billing = subparsers.add_parser("billing", help="billing reports",
                                     description="What each tenant is billed for.")
@@ -144,6 +150,31 @@ def cmd_option_remove(args, ctx) -> int:
     row = service.get_menu(tenant, args.menu)
     service.remove_option(row, args.key)
     print(f"key {args.key} removed from {row.name!r}")
+    return 0
+
+
+def cmd_try(args, ctx) -> int:
+    import datetime as dt
+
+    from fs_plugins.errors import InvalidInput
+    from fs_plugins.ivr import simulate
+    from fs_plugins.sim.script import CallerScript
+
+    tenant = open_tenant(ctx, args.tenant)
+    row = service.get_menu(tenant, args.menu)
+    at = None
+    if args.at:
+        try:
+            at = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise InvalidInput("--at", f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {args.at!r}")
+    keys = args.digits.split(",") if args.digits else []
+    if any(k not in "0123456789*#" for k in "".join(keys)):
+        raise InvalidInput("--digits", "keys are 0-9, * and #, prompts separated by commas")
+    report = simulate.simulate_menu(ctx.config, row, CallerScript(digits=keys, hangup_at=args.hangup), at)
+    print("\n".join(simulate.describe(report)))
     return 0
 
 
