@@ -21,6 +21,7 @@ T = "acme.example"
 @pytest.fixture
 def run(db_url, capsys, monkeypatch):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.groups.cli",))
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # no FreeSWITCH to flush here
     database = dbmod.connect(db_url)
     acme = Tenant.create(name="Acme", domain=T, country="ES")
     other = Tenant.create(name="Other", domain="other.example", country="ES")

@@ -14,12 +14,14 @@ from typing import Mapping
 
 from fs_plugins import callvars
 from fs_plugins.config import Config
+from fs_plugins.groups import voicemail
 from xml_curl import documents
 from xml_curl.lookups import DirectoryUser, Lookups
 
 log = logging.getLogger(__name__)
 
 USER_ACTIONS = {"sip_auth", "user_call", "message-count", "voicemail-lookup"}
+VOICEMAIL_ACTIONS = {"message-count", "voicemail-lookup"}
 _EXTENSION = re.compile(r"[0-9]{2,16}\Z")
 
 
@@ -38,18 +40,32 @@ def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes
     if fields.get("key_value") and fields["key_value"] != domain:
         log.warning("directory: domain %r differs from key_value %r", domain, fields["key_value"])
         return documents.NOT_FOUND
+    if extension == voicemail.GENERAL and action in VOICEMAIL_ACTIONS:
+        return _general_box(lookups, domain)
     if not _EXTENSION.match(extension):
         return documents.NOT_FOUND
     user = lookups.user(domain, extension)
     if user is None or not user.enabled:
         return documents.NOT_FOUND
-    return _user_document(user, config.directory_cache_ms)
+    box = voicemail.box_info(lookups.db, user.id)
+    return _user_document(user, config.directory_cache_ms, tuple(voicemail.directory_params(box)))
 
 
 @functools.lru_cache(maxsize=20000)
-def _user_document(user: DirectoryUser, cache_ms: int) -> bytes:
+def _user_document(user: DirectoryUser, cache_ms: int, vm_params: tuple = ()) -> bytes:
     """Rendered once per distinct row: the key is the whole frozen row, so any change renders anew."""
-    return documents.directory_user(user, user_variables(user), cache_ms)
+    return documents.directory_user(user, user_variables(user), cache_ms, vm_params)
+
+
+def _general_box(lookups: Lookups, domain: str) -> bytes:
+    """The tenant's general box as a directory user mod_voicemail can use (no a1-hash: it never
+    registers; not cacheable, so a later SIP lookup of "general" never finds it)."""
+    tenant = lookups.tenant(domain)
+    box = voicemail.box_info(lookups.db, None, tenant.id) if tenant else None
+    if box is None or not box.enabled:
+        return documents.NOT_FOUND
+    user = DirectoryUser(0, tenant, voicemail.GENERAL, "Voicemail", None, True, "")
+    return documents.directory_user(user, [("user_context", tenant.domain)], 0, voicemail.directory_params(box))
 
 
 def user_variables(user: DirectoryUser) -> list[tuple[str, str]]:

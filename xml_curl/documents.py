@@ -40,8 +40,10 @@ def _domain(section: etree._Element, domain: str) -> etree._Element:
     return element
 
 
-def directory_user(user, variables: Sequence[tuple[str, str]], cache_ms: int) -> bytes:
-    """One user in its domain, with its digest a1-hash (never a clear password)."""
+def directory_user(user, variables: Sequence[tuple[str, str]], cache_ms: int,
+                   extra_params: Sequence[tuple[str, str]] = ()) -> bytes:
+    """One user in its domain, with its digest a1-hash (never a clear password) and extra params
+    (mod_voicemail's vm-*); a user without a1-hash (a voicemail-only box) cannot register."""
     root, section = _document("directory")
     domain = _domain(section, user.tenant.domain)
     users = etree.SubElement(etree.SubElement(etree.SubElement(domain, "groups"), "group", name="default"), "users")
@@ -50,7 +52,10 @@ def directory_user(user, variables: Sequence[tuple[str, str]], cache_ms: int) ->
         attrs["cacheable"] = str(cache_ms)
     element = etree.SubElement(users, "user", **attrs)
     params = etree.SubElement(element, "params")
-    etree.SubElement(params, "param", name="a1-hash", value=user.a1_hash)
+    if user.a1_hash:
+        etree.SubElement(params, "param", name="a1-hash", value=user.a1_hash)
+    for name, value in extra_params:
+        etree.SubElement(params, "param", name=name, value=neutralise(value, 254))
     variables_element = etree.SubElement(element, "variables")
     for name, value in variables:
         etree.SubElement(variables_element, "variable", name=name, value=neutralise(value, 200))

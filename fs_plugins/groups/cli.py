@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fs_plugins import references
 from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
 from fs_plugins.errors import InvalidInput
-from fs_plugins.groups import service, stats, voicemail
+from fs_plugins.groups import service, stats, voicemail_cli
 from fs_plugins.models.groups import GROUP_TYPES, MELODIES, RING_MODES
 
 DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
@@ -57,7 +57,7 @@ def register(subparsers) -> None:
     _command(actions, "remove", cmd_remove, "delete a group").add_argument("--group", required=True, help="name or id")
     _members(actions)
     _stats(actions)
-    voicemail.register_cli(subparsers)
+    voicemail_cli.register_cli(subparsers)
 
 
 def _command(actions, name, handler, text):

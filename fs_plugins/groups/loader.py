@@ -7,9 +7,9 @@ Everything is filtered by the tenant's domain, so an id from another tenant is s
 """
 from __future__ import annotations
 
-import peewee
-
 import logging
+
+import peewee
 
 from fs_plugins.callhandling import loader as callhandling
 from fs_plugins.errors import NotFound

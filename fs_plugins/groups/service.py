@@ -6,10 +6,10 @@ runs in one transaction. Destinations are resolved inside the group's tenant
 """
 from __future__ import annotations
 
-import peewee
-
 import re
 from typing import Any
+
+import peewee
 
 from fs_plugins import references, validate
 from fs_plugins.destinations import Destination

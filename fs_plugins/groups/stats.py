@@ -6,12 +6,12 @@ the share of offered calls (closed-hours calls are not offered) answered within 
 """
 from __future__ import annotations
 
-import peewee
-
 import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+
+import peewee
 
 from fs_plugins.models import User
 from fs_plugins.models.groups import ABANDONED, ANSWERED, CLOSED, OVERFLOWED, CallGroup, GroupCall

@@ -8,20 +8,24 @@ The general box is the directory user "general" of the tenant's domain (dialplan
 """
 from __future__ import annotations
 
-import peewee
-
 import hashlib
 import re
 from dataclasses import dataclass
 
+import peewee
+
 from fs_plugins import validate
-from fs_plugins.commands.common import add_tenant_option, bool_option, open_tenant, print_table
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User, database, utcnow
 from fs_plugins.models.groups import VoicemailBox
 
 GENERAL = "general"
 _PIN = re.compile(r"[0-9]{4,10}\Z")
+_EMAIL_UNSAFE = re.compile(r"[\x00-\x1f\x7f${}\[\],|^<>\"']")
+_BOX_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
+            "WHERE user_id = {p}")
+_GENERAL_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
+                "WHERE tenant_id = {p} AND user_id IS NULL ORDER BY id LIMIT 1")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,17 @@ def directory_params(info: BoxInfo | None) -> list[tuple[str, str]]:
     return params
 
 
+def box_info(db, user_id: int | None, tenant_id: int | None = None) -> BoxInfo | None:
+    """A user's box (or, with user_id None, the tenant's general box): one indexed lookup, raw SQL
+    because the directory answers every REGISTER (DESIGN.md: hot paths skip the query builder)."""
+    sql = (_BOX_SQL if user_id is not None else _GENERAL_SQL).format(p=db.param)
+    row = db.execute_sql(sql, (user_id if user_id is not None else tenant_id,)).fetchone()
+    if row is None:
+        return None
+    pin, email, attach, keep, enabled = row
+    return BoxInfo(pin or "", email, bool(attach), bool(keep), bool(enabled))
+
+
 # ---- service --------------------------------------------------------------------------------
 
 def _owner(tenant: Tenant, extension: str | None) -> User | None:
@@ -79,6 +94,8 @@ def set_box(tenant: Tenant, extension: str | None, *, pin: str | None = None, em
     if pin is not None and pin != "" and not _PIN.match(pin):
         raise InvalidInput("--pin", "must be 4 to 10 digits")
     checked_email = validate.email(email, "--email") if email else email
+    if checked_email and _EMAIL_UNSAFE.search(checked_email):
+        raise InvalidInput("--email", "must not contain quotes, brackets, '$', '{', '}' or separators")
     with database.atomic():
         box = find(tenant, extension) or VoicemailBox(tenant=tenant, user=owner)
         if pin is not None:
@@ -103,53 +120,3 @@ def remove_box(tenant: Tenant, extension: str | None) -> None:
 def boxes(tenant: Tenant) -> list[VoicemailBox]:
     return list(VoicemailBox.select(VoicemailBox, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
                 .where(VoicemailBox.tenant == tenant).order_by(VoicemailBox.id))
-
-
-# ---- CLI ------------------------------------------------------------------------------------
-
-def register_cli(subparsers) -> None:
-    parser = subparsers.add_parser("voicemail", help="voicemail boxes: per user and the tenant's general box",
-                                   description="Boxes are served to FreeSWITCH's mod_voicemail; new messages are "
-                                               "e-mailed (audio attached) and light the phone's lamp.")
-    actions = parser.add_subparsers(dest="voicemail_command", metavar="ACTION", required=True)
-    change = actions.add_parser("set", help="create or change a box", description="create or change a box")
-    add_tenant_option(change)
-    who = change.add_mutually_exclusive_group(required=True)
-    who.add_argument("--user", metavar="EXT", help="the user's extension")
-    who.add_argument("--general", action="store_true", help="the tenant's general box")
-    change.add_argument("--pin", help="4-10 digits (stored only as a hash); empty removes it")
-    change.add_argument("--email", help="where new messages are sent (empty: none)")
-    change.add_argument("--attach", type=bool_option, help="attach the audio to the e-mail (yes/no)")
-    change.add_argument("--keep", type=bool_option, help="keep the message in the box after e-mailing (yes/no)")
-    change.add_argument("--enabled", type=bool_option, help="yes/no")
-    change.set_defaults(handler=cmd_set)
-    listing = actions.add_parser("list", help="the tenant's boxes", description="the tenant's boxes")
-    add_tenant_option(listing)
-    listing.set_defaults(handler=cmd_list)
-    remove = actions.add_parser("remove", help="delete a box", description="delete a box")
-    add_tenant_option(remove)
-    who = remove.add_mutually_exclusive_group(required=True)
-    who.add_argument("--user", metavar="EXT", help="the user's extension")
-    who.add_argument("--general", action="store_true", help="the tenant's general box")
-    remove.set_defaults(handler=cmd_remove)
-
-
-def cmd_set(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    set_box(tenant, None if args.general else args.user, pin=args.pin, email=args.email, attach=args.attach,
-            keep=args.keep, enabled=args.enabled)
-    return cmd_list(args, ctx)
-
-
-def cmd_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    remove_box(tenant, None if args.general else args.user)
-    return cmd_list(args, ctx)
-
-
-def cmd_list(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    rows = [(b.user.extension if b.user else GENERAL, "yes" if b.pin_hash else "no", b.email or "-",
-             "yes" if b.attach_audio else "no", "yes" if b.enabled else "no") for b in boxes(tenant)]
-    print_table(("BOX", "PIN", "EMAIL", "ATTACH", "ENABLED"), rows)
-    return 0
