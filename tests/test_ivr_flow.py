@@ -151,3 +151,11 @@ def test_caller_hanging_up_right_after_choosing_means_no_transfer_is_attempted()
     report = ivr_call(CallerScript(digits=["1"], hangup_at=2.58))
     assert report.transfer is None and report.hangup_cause == "NORMAL_CLEARING"
     assert report.commands[-1] == "exit"
+
+
+def test_a_call_forwarded_at_entry_is_not_answered_and_a_played_menu_is_answered_once():
+    fwd = Menu(3, T, "F", "/a/p.wav", options={"1": SALES}, forward_mode=FORWARD_ALWAYS,
+               forward_destination=Destination("number", "+34600000000"))
+    assert "answered" not in [text for _, text in ivr_call(menu_id="3", known=menus(fwd)).steps]
+    nested = ivr_call(CallerScript(digits=["2", "1"]))
+    assert [text for _, text in nested.steps].count("answered") == 1

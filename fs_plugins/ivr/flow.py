@@ -33,7 +33,6 @@ def ivr_flow(load: MenuLoader, clock: Callable[[], dt.datetime] = utc_now):
         menu = load(info.tenant, int(info.flow_object)) if info.flow_object.isdigit() else None
         if menu is None:
             raise NotFound("ivr", f"no IVR menu {info.flow_object!r} in tenant {info.tenant!r}")
-        channel.answer()
         run_menus(channel, menu, load, clock)
 
     return run
@@ -42,9 +41,11 @@ def ivr_flow(load: MenuLoader, clock: Callable[[], dt.datetime] = utc_now):
 def run_menus(channel: Channel, menu: Menu, load: MenuLoader, clock) -> Destination:
     """Run `menu` and the menus it leads to; hand the call to the final destination."""
     automatic = entered = 0
+    answered = False
     while True:
         entered += 1
-        destination, pressed = run_one(channel, menu, clock)
+        destination, pressed, played = run_one(channel, menu, clock, answered)
+        answered = answered or played
         automatic = 0 if pressed else automatic + 1
         if destination.kind != "ivr":
             break
@@ -59,15 +60,19 @@ def run_menus(channel: Channel, menu: Menu, load: MenuLoader, clock) -> Destinat
     return destination
 
 
-def run_one(channel: Channel, menu: Menu, clock) -> tuple[Destination, bool]:
-    """One menu: (where the call goes, whether the caller chose it with a key)."""
+def run_one(channel: Channel, menu: Menu, clock, answered: bool) -> tuple[Destination, bool, bool]:
+    """One menu: (where the call goes, whether the caller chose it with a key, whether the call
+    was answered). A call forwarded at entry is not answered here: the caller is not charged
+    for a call that only passes through."""
     step = entry_step(menu, _is_open(menu, clock))
     log.info("ivr %s (%s): entry: %s %s", menu.id, menu.tenant, step.action, step.reason)
-    if step.action == PROMPT or step.reason == "empty menu":
-        if menu.welcome:
-            channel.play(menu.welcome)
+    plays = step.action == PROMPT or (step.reason == "empty menu" and menu.welcome)
+    if plays and not answered:
+        channel.answer()
+    if plays and menu.welcome:
+        channel.play(menu.welcome)
     step = collect_loop(channel, menu, step)
-    return step.destination or HANGUP, step.reason.startswith(("key", "direct dial"))
+    return step.destination or HANGUP, step.reason.startswith(("key", "direct dial")), bool(plays)
 
 
 def collect_loop(channel: Channel, menu: Menu, step: Step) -> Step:
