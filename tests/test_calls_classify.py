@@ -263,3 +263,30 @@ def test_leg_facts_survive_a_round_trip_through_storage():
     for bodies in (recorded_bodies(name) for name in MANIFEST):
         for facts in legs_of(bodies):
             assert LegFacts.from_json(facts.to_json()) == facts
+
+
+def test_a_forward_always_to_another_user_is_forwarded_for_the_target_and_received_by_the_other():
+    pbx = ((callvars.TENANT, "acme.example"), (callvars.FORWARDED, "always"))
+    call = classify([leg(A, answer=2, pbx=pbx, steps=(("public", "34910001003"), ("acme.example", "1003"))),
+                     user_leg(B1, "1004", answer=2)])
+    assert [(e.user, e.status) for e in call.entries] == [
+        ("1003@acme.example", Status.FORWARDED), ("1004@acme.example", Status.RECEIVED)]
+    assert call.status is Status.FORWARDED
+
+
+def test_a_forward_always_to_an_outside_number_is_forwarded_for_the_target():
+    pbx = ((callvars.TENANT, "acme.example"), (callvars.FORWARDED, "always"))
+    call = classify([leg(A, answer=2, pbx=pbx, steps=(("acme.example", "1003"),)), leg(B1, answer=2)])
+    assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.FORWARDED)]
+
+
+def test_an_incoming_call_to_an_unregistered_user_without_a_b_leg_is_missed_by_that_user():
+    a_leg = leg(A, cause="USER_NOT_REGISTERED", pbx=((callvars.TENANT, "acme.example"),),
+                steps=(("public", "34910001002"), ("acme.example", "1002")))
+    assert [(e.user, e.status) for e in classify([a_leg]).entries] == [("1002@acme.example", Status.MISSED)]
+
+
+def test_the_dialplans_target_variable_names_the_user_when_set():
+    pbx = ((callvars.TENANT, "acme.example"), (callvars.TARGET_USER, "1005@acme.example"), (callvars.DND, "true"))
+    call = classify([leg(A, cause="USER_BUSY", pbx=pbx, steps=(("acme.example", "600"),))])
+    assert [(e.user, e.status) for e in call.entries] == [("1005@acme.example", Status.DND)]

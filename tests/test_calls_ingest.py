@@ -233,3 +233,18 @@ def test_the_cdr_sweep_command_reports_what_it_did(db_url, tmp_path, capsys):
     assert "imported 1, already stored 0, rejected 0" in capsys.readouterr().out
     assert main(["--database", db_url, "cdr", "sweep", str(tmp_path / "missing")]) == 2
     assert "DIR" in capsys.readouterr().err
+
+
+def test_calls_of_a_tenant_created_after_they_were_posted_appear_after_reclassify(db_url, capsys):
+    from fs_plugins import db as dbmod
+    from fs_plugins.cli import main
+
+    database = dbmod.connect(db_url)
+    post_call(make_cdr_app(Config(), database), "incoming_answered.json")
+    assert CallEntry.select().count() == 0
+    tenant = Tenant.create(name="Acme", domain="acme.example")
+    User.create(tenant=tenant, extension="1002", display_name="Bob", a1_hash="0" * 32)
+    assert main(["--database", db_url, "cdr", "reclassify", "--tenant", "acme.example"]) == 0
+    assert "reclassified 1 calls" in capsys.readouterr().out
+    assert entries() == [("1002", "received", "received")]
+    database.close()

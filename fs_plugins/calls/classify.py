@@ -3,9 +3,11 @@
 Vocabulary. The *A leg* is the first channel of the call; every other leg (*B leg*) names it in
 `originating_leg_uuid`. A *party* is someone the call log speaks for: the caller when the A leg is
 a user's own channel (`pbx_user_id` on A: the call was *made*), and each user a B leg rang
-(`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*). When no
-leg reached a user, the incoming call's party is `pbx_target_user`, else the extension the tenant
-dialplan last routed the A leg to (DND and other calls refused before ringing have no B leg). The
+(`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*). The
+*original target* of a received call is `pbx_target_user`; else, when `pbx_forwarded` is set, the
+extension the tenant's dialplan routed the A leg to (newest callflow step in the tenant's
+context); else the first user whose phone rang, else that routed extension. The target is a
+party even when its phone never rang (DND, forward always, refused before ringing). The
 call's *pickup* is the first moment a B leg answered (a person took the call; an IVR answering A is
 not a pickup). A *transfer after answer* is a transfer (callflow `transfer_time`, else
 `transfer_history`) at or after a pickup.
@@ -36,7 +38,8 @@ Who gets an entry: the caller (made) and every received party, except legs that 
 group) is received once: by the member who answered, or, if none did, by the tenant (no user)
 with the group's number as callee. An incoming call that reached no user at all (IVR, unknown
 extension) is one tenant entry. The *call status* (what the fixtures' manifest labels) is the
-status of the caller for made calls, else of the original target.
+status of the caller for made calls, else of the original target. Kinds, the log's type filter:
+*made*; *received* = taken (Recibido, Transferido); *missed* = every other received status.
 
 Talk and ring time, in whole seconds: made: ring = call start -> pickup (or end), talk = pickup ->
 end of A. received: ring = call start -> the party's answer (or end of its ringing), talk = the
@@ -176,22 +179,28 @@ def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
 def _received_entries(tenant, a_leg, b_legs, transfers) -> tuple[list[Entry], str | None]:
     """Entries of the users the call was for, and which of them was the original target."""
     group = a_leg.var(callvars.FLOW) == "group"
-    user_legs = [(user, leg) for leg in b_legs if (user := _user_of(leg))]
     made = bool(a_leg.var(callvars.USER_ID))
-    target = a_leg.var(callvars.TARGET_USER) or (user_legs[0][0] if user_legs else None)
-    if target is None and (not made or a_leg.var(callvars.CALL_TYPE) == "internal"):
-        target = _routed_user(a_leg, tenant)  # refused before ringing (DND): no leg names the user
+    forwarded = bool(a_leg.var(callvars.FORWARDED))
+    user_legs = [(user, leg) for leg in b_legs if (user := _user_of(leg))]
+    # Where the dialplan sent the call; for a made call only when it stayed inside the tenant.
+    routed = _routed_user(a_leg, tenant) if not made or a_leg.var(callvars.CALL_TYPE) == "internal" else None
+    first_rung = user_legs[0][0] if user_legs else None
+    # A forward may ring only the forward target (forward always): the target is then where the
+    # dialplan routed the call, not the first phone that rang.
+    target = a_leg.var(callvars.TARGET_USER) or ((routed or first_rung) if forwarded else (first_rung or routed))
     entries, seen = [], set()
     for user, leg in user_legs:
         if user in seen or (not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)):
             continue
         seen.add(user)
         entries.append(_received_entry(user, leg, a_leg, transfers, user == target))
-    if not entries and (target or not made):
-        # Nobody's phone took part (DND, refused, IVR, unanswered group): the target gets it, or
-        # the tenant as a whole when the target is not a user (the store finds out which).
-        party = None if group else target
-        entries.append(_received_entry(party, None, a_leg, transfers, True))
+    if group and not entries:
+        # An unanswered group call is the tenant's, once (its members' phones all rang).
+        entries.append(_received_entry(None, None, a_leg, transfers, True))
+    elif target and target not in seen and (forwarded or not entries):
+        # The target's phone never rang (DND, forward always, refused, IVR): it still gets the
+        # call; if the target is no user, the store files it for the tenant (or drops it).
+        entries.insert(0, _received_entry(target, None, a_leg, transfers, True))
     return entries, target
 
 

@@ -1,4 +1,4 @@
-"""centralita calls list|export, centralita cdr sweep"""
+"""centralita calls list|export, centralita cdr sweep|reclassify"""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +7,7 @@ import sys
 from fs_plugins.calls import export as exportmod
 from fs_plugins.calls import log as logmod
 from fs_plugins.calls.classify import KINDS
+from fs_plugins.calls.store import reclassify
 from fs_plugins.calls.sweep import sweep
 from fs_plugins.errors import InvalidInput
 
@@ -31,6 +32,10 @@ def register(subparsers) -> None:
         "sweep", help="import the *.cdr.json files mod_json_cdr left in its err-log-dir (moved to DIR/imported)")
     swept.add_argument("directory", metavar="DIR", help="mod_json_cdr's err-log-dir")
     swept.set_defaults(handler=_sweep)
+    again = cdr_sub.add_parser(
+        "reclassify", help="rebuild the call log from the stored legs (after creating a tenant or a rule change)")
+    again.add_argument("--tenant", metavar="DOMAIN", help="only calls with a leg of this tenant")
+    again.set_defaults(handler=_reclassify)
 
 
 def _query_options(parser) -> None:
@@ -93,6 +98,11 @@ def _export(args, ctx) -> int:
 def _sweep(args, ctx) -> int:
     result = sweep(ctx.db, args.directory)
     print(f"imported {result.imported}, already stored {result.duplicates}, rejected {result.rejected}")
+    return 0
+
+
+def _reclassify(args, ctx) -> int:
+    print(f"reclassified {reclassify(ctx.db, args.tenant)} calls")
     return 0
 
 

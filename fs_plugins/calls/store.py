@@ -9,7 +9,7 @@ on the call id; SQLite: one writer at a time), so neither classifies without the
 
 Matching to people: an entry's user "ext@domain" is looked up as Tenant.domain + User.extension.
 A leg whose tenant we do not know is still stored (FreeSWITCH was told "200", so it must not be
-lost; an operator may create the tenant later and re-classify) but produces no entry, so it shows
+lost; create the tenant, then `centralita cdr reclassify`) but produces no entry, so it shows
 in no one's log. A received entry whose extension is no user becomes a tenant entry (no user,
 only in the tenant admin's log) when the call has no other entry; otherwise it is dropped.
 
@@ -33,8 +33,7 @@ LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts"
 def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
     """File one leg and refresh its call's entries; True when the leg was new. Commits."""
     with db.atomic():
-        if isinstance(db, peewee.PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (facts.call_id,))
+        _lock_call(db, facts.call_id)
         cursor = db.execute_sql(
             sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
                      " ON CONFLICT (uuid) DO NOTHING"),
@@ -57,6 +56,30 @@ def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
     for values in entry_rows(db, call):
         db.execute_sql(sql_for(db, INSERT_ENTRY), values)
     return call
+
+
+def reclassify(db: peewee.Database, tenant: str | None = None, batch: int = 500) -> int:
+    """Rebuild the entries of every stored call (or of the calls with a leg of `tenant`); returns
+    how many calls were looked at. For after a rule change, or after creating a tenant whose
+    calls were posted before it existed. Walks the calls in batches, one transaction each."""
+    where = "call_id > ?" + (" AND tenant_domain = ?" if tenant else "")
+    sql = sql_for(db, f"SELECT DISTINCT call_id FROM cdr_leg WHERE {where} ORDER BY call_id LIMIT {int(batch)}")
+    last, count = "", 0
+    while True:
+        ids = [row[0] for row in db.execute_sql(sql, (last, tenant) if tenant else (last,)).fetchall()]
+        for call_id in ids:
+            with db.atomic():
+                _lock_call(db, call_id)
+                refresh_call(db, call_id)
+        count += len(ids)
+        if len(ids) < batch:
+            return count
+        last = ids[-1]
+
+
+def _lock_call(db: peewee.Database, call_id: str) -> None:
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (call_id,))
 
 
 INSERT_ENTRY = (
