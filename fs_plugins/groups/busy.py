@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 import gevent
+from gevent import socket
 
 from fs_plugins import callvars
 
@@ -85,13 +86,18 @@ class EventFeed:
 
     def stop(self) -> None:
         if self._greenlet is not None:
-            self._greenlet.kill(block=False)
-        if self._connection is not None:
-            from fs_plugins.fsapi import _close
-            try:
-                _close(self._connection)
-            except OSError:
-                pass
+            self._greenlet.kill()
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        connection._run = False
+        gevent.killall([g for g in (connection._receive_events_greenlet, connection._process_events_greenlet) if g])
+        try:
+            # shutdown, not just close: greenswitch's makefile() keeps the descriptor open.
+            connection.sock.shutdown(socket.SHUT_RDWR)
+            connection.sock.close()
+        except OSError:
+            pass
 
     def _run(self) -> None:
         import greenswitch
