@@ -16,7 +16,7 @@ from fs_plugins.config import Config
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calls import CallEntry, CdrLeg
 
-from test_calls_classify import MANIFEST, recorded_bodies
+from test_calls_classify import CDR_DIR, MANIFEST, recorded_bodies
 
 CONFIG = Config(cdr_user="fs", cdr_password="s3cret")
 
@@ -248,3 +248,70 @@ def test_calls_of_a_tenant_created_after_they_were_posted_appear_after_reclassif
     assert "reclassified 1 calls" in capsys.readouterr().out
     assert entries() == [("1002", "received", "received")]
     database.close()
+
+
+def test_freeswitch_posts_over_http_to_the_web_servers_cdr_mount_are_filed(db, acme):
+    """The exact request line and headers mod_json_cdr sends (see the fixtures' `http` sections)."""
+    import http.client
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from fs_plugins.models.base import database
+    from fs_plugins.web import make_web_app
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, make_web_app(CONFIG), handler_class=Quiet)
+    data = json.loads((CDR_DIR / "outgoing_answered_encode_values_true.json").read_text())
+    legs = data["legs"]
+
+    def serve():
+        for _ in legs:
+            server.handle_request()
+        database.close()  # this thread's connection
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        for leg in legs:
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+            conn.putrequest("POST", leg["http"]["path"], skip_host=True, skip_accept_encoding=True)
+            for name, value in leg["http"]["headers"]:
+                value = str(len(leg["body_raw"].encode())) if name == "Content-Length" else value
+                conn.putheader(name, value)
+            conn.putheader("Authorization", "Basic " + base64.b64encode(b"fs:s3cret").decode())
+            conn.endheaders(leg["body_raw"].encode())
+            assert conn.getresponse().status == 200
+            conn.close()
+    finally:
+        thread.join(10)
+        server.server_close()
+    assert entries() == [("1001", "made", "made")]
+
+
+def test_legs_of_one_call_posted_at_the_same_moment_are_classified_together(db, acme):
+    import threading
+
+    from fs_plugins.models.base import database
+    from test_calls_classify import variant
+
+    app = make_cdr_app(CONFIG)
+    results = []
+    for round_ in range(4):
+        bodies = variant(recorded_bodies("incoming_answered.json"), {}, seed=1000 + 10 * round_)
+        barrier = threading.Barrier(len(bodies))
+
+        def send(body):
+            barrier.wait()
+            results.append(post(app, body, uuid_of(body)))
+            database.close()  # this thread's connection
+
+        threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    assert results == [200] * 8
+    assert entries() == [("1002", "received", "received")] * 4
