@@ -53,7 +53,8 @@ class Harness:
         return self.group
 
     def call(self, script=None, group_id="7", uuid=None):
-        setup = CallSetup(variables={"pbx_flow": "group", "pbx_flow_object": group_id, "pbx_tenant": DOMAIN})
+        setup = CallSetup(variables={"pbx_flow": "group", "pbx_flow_object": group_id, "pbx_tenant": DOMAIN},
+                          caller_number="+34600123456")
         if uuid:
             setup.uuid = uuid
         return Emulator(self.server.address, setup, script or CallerScript(), idle_timeout=3).run()
@@ -194,3 +195,26 @@ def test_two_callers_and_three_members_racing_are_never_double_offered_nor_lost(
             assert reserved.pop(key) == caller
     assert sorted(r.outcome for r in harness.records) == ["answered", "answered"]
     assert queues.of(7).entries == [] and queues.of(7).reserved == {}
+
+
+def test_a_caller_pressing_the_callback_key_hangs_up_keeps_their_place_and_is_called_back():
+    originated = []
+
+    def originate(member_dial, caller_dial, the_group, seconds):
+        originated.append((member_dial, caller_dial, seconds))
+        return len(originated) == 2  # the first member does not answer, the second does
+
+    queues = Queues()
+    with Harness(advanced(callback_key="5", ring_mode="consecutive", members=(member("1001"), member("1002"))),
+                 queues=queues) as harness:
+        harness.services.originate = originate
+        harness.services.callback_poll_seconds = 0.01
+        on_a_call = {"everyone": True}  # while the caller waits; then the members become free
+        harness.services.busy.busy = lambda key: on_a_call["everyone"]
+        report = harness.call(CallerScript(dtmf=[(7, "5")]))
+        assert queues.of(7).entries[0].callback == "sofia/gateway/carrier/+34600123456"
+        on_a_call["everyone"] = False
+        gevent.joinall(harness.services.callbacks, timeout=3)
+    assert report.hangup_cause == "NORMAL_CLEARING" and report.bridges == []
+    assert originated == [(U1, "sofia/gateway/carrier/+34600123456", 10), (U2, "sofia/gateway/carrier/+34600123456", 10)]
+    assert [r.outcome for r in harness.records] == ["answered"] and queues.of(7).entries == []

@@ -14,9 +14,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
+import gevent
+
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
-from fs_plugins.groups import rules
+from fs_plugins.groups import callback, rules
 from fs_plugins.groups.busy import BusyTracker
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
 from fs_plugins.groups.records import Group, Leg
@@ -27,6 +29,9 @@ from fs_plugins.schedule import state_at
 
 log = logging.getLogger(__name__)
 
+CALLBACK = "callback"  # the caller left the line to be called back (the callback records the call)
+CALLBACK_LISTEN = 0.5  # seconds after each melody chunk during which the callback key is read
+CALLBACK_CONFIRM = "ivr/ivr-thank_you.wav"
 RINGBACK_TONE = "%(2000,4000,440,480)"  # the standard European ringback cadence
 MUSIC_TONE = "%(400,200,523);%(400,200,659);%(400,200,784)"  # until the audio library exists
 
@@ -51,6 +56,9 @@ class GroupServices:
     busy: BusyTracker = field(default_factory=BusyTracker)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     poll_seconds: int = 5  # how long the caller hears the melody between two looks at the queue
+    originate: callback.Originate | None = None  # None: no queue callback in this process
+    callbacks: list = field(default_factory=list)  # greenlets of callbacks being served
+    callback_poll_seconds: float = 2.0  # how often a waiting callback looks at the queue (real time)
 
 
 def group_flow(services: GroupServices):
@@ -136,32 +144,69 @@ class GroupCall:
             self.outcome = OVERFLOWED
             self._hand_on(rules.overflow_route(self.group))
             return
+        result = ""
         try:
             self.channel.answer()
-            if self._wait_in_queue(queue, entry):
+            result = self._wait_in_queue(queue, entry)
+            if result in (ANSWERED, CALLBACK):
                 return
         finally:
-            queue.leave(entry)
+            if result != CALLBACK:
+                queue.leave(entry)
         self.outcome = OVERFLOWED
         self._hand_on(rules.overflow_route(self.group))
 
-    def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> bool:
-        """Wait, offer, announce until answered (True) or time to overflow (False)."""
+    def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> str:
+        """Wait, offer, announce until answered, time to overflow, or the caller chose a callback."""
         last_position, since = None, 0.0
         while True:
             ringing = rules.legs(self.group, self.s.dial_template)
             verdict = rules.queue_verdict(self.group, self.waited, entry.offers, len(ringing))
             if verdict == rules.OVERFLOW:
-                return False
+                return OVERFLOWED
             if verdict == rules.OFFER and self._offer(queue, entry, ringing):
-                return True
+                return ANSWERED
             position = queue.position(entry)
             if rules.announce(self.group, last_position, position, since):
                 self.channel.play(f"digits/{position}.wav")
                 last_position, since = position, 0.0
-            self.channel.play(self._melody_chunk())
+            if self._hear_melody() and self._start_callback(queue, entry):
+                return CALLBACK
             self.waited += self.s.poll_seconds
             since += self.s.poll_seconds
+
+    def _hear_melody(self) -> bool:
+        """One chunk of the melody; True when the caller pressed the callback key meanwhile."""
+        key = self.group.callback_key
+        if not key or self.s.originate is None:
+            self.channel.play(self._melody_chunk())
+            return False
+        got = self.channel.collect(self._melody_chunk(), min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN,
+                                   terminators="", tries=1, regex="^" + ("\\" + key if key in "*#" else key) + "$")
+        return got.ok and got.digits == key
+
+    def _start_callback(self, queue: GroupQueue, entry: Entry) -> bool:
+        user = self.info.variables.get("pbx_user_id", "")
+        extension, _, domain = user.partition("@")
+        dial = callback.caller_dial(self.group, self.info.caller_number,
+                                    extension if domain == self.group.domain else None, self.s.dial_template)
+        if dial is None:
+            return False
+        entry.callback = dial
+        self.outcome = CALLBACK
+        waited_here = self.waited
+        self.channel.play(CALLBACK_CONFIRM)
+        self.channel.hangup("NORMAL_CLEARING")
+
+        def done(answered: bool, waited: float) -> None:
+            self.outcome = ANSWERED if answered else OVERFLOWED
+            self.waited = waited_here + waited
+            self._record()
+
+        self.s.callbacks.append(gevent.spawn(
+            callback.run, self.group, queue, entry, self.s.originate, self.s.busy.busy, self.s.dial_template,
+            self.s.callback_poll_seconds, done))
+        return True
 
     def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...]) -> bool:
         order = rules.offer_order(ringing, entry.cursor)
@@ -191,6 +236,8 @@ class GroupCall:
             self.channel.transfer(destination.routing_extension, self.group.domain)
 
     def _record(self) -> None:
+        if self.outcome == CALLBACK:
+            return  # recorded by the callback when it ends
         record = CallRecord(self.group.id, self.info.uuid, self.started, self.outcome, self.waited,
                             self.member, self.talk)
         try:

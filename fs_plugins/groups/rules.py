@@ -16,6 +16,9 @@ State table (first matching row wins; the flow in flow.py runs it on a Channel):
 | queued  | consecutive, `rounds` passes over the members done      | overflow                        |
 | queued  | no earlier caller is waiting un-offered, a member free  | offer (ring the free member(s)) |
 | queued  | position changed, or `announce_every` s since the last  | announce the position           |
+| queued  | the caller pressed the callback key (and can be called) | hang up, keep the place; when   |
+|         |                                                         | it is their turn FreeSWITCH     |
+|         |                                                         | calls the member, then them     |
 | offer   | answered                                                | done (answered)                 |
 | offer   | not answered                                            | queued (same place in line)     |
 

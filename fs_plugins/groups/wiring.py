@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from fs_plugins.config import Config, load_config
+from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import BusyTracker, EventFeed
+from fs_plugins.groups.callback import fs_originate
 from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
 from fs_plugins.groups.stats import write_record
@@ -12,8 +14,9 @@ def production_flow(config: Config | None = None):
     config = config or load_config()
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
+    originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
     services = GroupServices(load=load_group, record=write_record, dial_template=config.outbound_dial_template,
-                             busy=tracker)
+                             busy=tracker, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
     started = []
 
