@@ -186,3 +186,20 @@ def test_directory_params_feed_mod_voicemail_without_a_clear_pin():
                       "vm-keep-local-after-email": "false"}
     assert voicemail.directory_params(voicemail.BoxInfo("", None, True, True, False)) == [("vm-enabled", "false")]
     assert voicemail.directory_params(None) == []
+
+
+def test_the_melody_can_be_a_file_of_the_tenants_audio_library(run, tmp_path):
+    from fs_plugins.models.audio import AudioFile
+
+    wav = tmp_path / "hold.wav"
+    wav.write_bytes(b"RIFF")
+    AudioFile.create(tenant=Tenant.get(Tenant.domain == T), name="Hold", path=str(wav), sample_rate=8000,
+                     duration_ms=12000)
+    code, _, err = group_cmd(run, "add", "--name", "Sales", "--melody", "audio:Nope")
+    assert code == 2 and "--melody: no audio file 'Nope'" in err and CallGroup.select().count() == 0
+    assert group_cmd(run, "add", "--name", "Sales", "--melody", "audio:Hold", "--type", "advanced")[0] == 0
+    assert "melody: audio:Hold" in group_cmd(run, "show", "--group", "Sales")[1]
+    record = loader.load_group(T, str(CallGroup.get().id))
+    assert record.melody_path == str(wav) and record.melody_seconds == 12
+    wav.unlink()  # the file vanished: callers hear ringback rather than silence
+    assert loader.load_group(T, str(CallGroup.get().id)).melody == "ringback"

@@ -218,3 +218,11 @@ def test_a_caller_pressing_the_callback_key_hangs_up_keeps_their_place_and_is_ca
     assert report.hangup_cause == "NORMAL_CLEARING" and report.bridges == []
     assert originated == [(U1, "sofia/gateway/carrier/+34600123456", 10), (U2, "sofia/gateway/carrier/+34600123456", 10)]
     assert [r.outcome for r in harness.records] == ["answered"] and queues.of(7).entries == []
+
+
+def test_an_uploaded_melody_is_the_ringback_of_a_simple_group_and_the_music_of_a_queue():
+    report, _ = run_one(group(melody="audio", melody_path="/var/lib/centralita/audio/1/hold.wav", members=()))
+    assert report.hangup_cause == "NORMAL_CLEARING"
+    the_group = advanced(members=(), melody="audio", melody_path="/audio/hold.wav", melody_seconds=20)
+    report, records = run_one(the_group)
+    assert report.played.count("/audio/hold.wav") == 3 and records[0].wait_seconds == 60

@@ -13,14 +13,15 @@ from fs_plugins import references
 from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import service, stats, voicemail_cli
-from fs_plugins.models.groups import GROUP_TYPES, MELODIES, RING_MODES
+from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
 
 DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
 # (option, column, help, type)
 SETTINGS = (
     ("--type", "kind", f"{' or '.join(GROUP_TYPES)} (an advanced group cannot go back to simple)", str),
     ("--comment", "comment", "free text", str),
-    ("--melody", "melody", f"what callers hear while waiting: {', '.join(MELODIES)}", str),
+    ("--melody", "melody", "what callers hear while waiting: ringback, music or audio:NAME (the tenant's "
+                           "audio library, uploaded with `centralita audio upload`)", str),
     ("--ring-mode", "ring_mode", f"{' or '.join(RING_MODES)}", str),
     ("--member-seconds", "member_seconds", "consecutive: seconds each member rings (5-300)", str),
     ("--timeout", "total_seconds", "seconds the whole group rings before no-answer (5-3600)", str),
@@ -138,7 +139,8 @@ def cmd_show(args, ctx) -> int:
 def _show(tenant, group) -> int:
     describe = lambda d: references.describe(tenant, d)  # noqa: E731
     print(f"group {group.name} (id {group.id}, {group.kind})" + (f": {group.comment}" if group.comment else ""))
-    print(f"  short number: {group.short_number or '-'}   melody: {group.melody}")
+    melody = f"audio:{group.melody_audio.name}" if group.melody_audio_id else group.melody
+    print(f"  short number: {group.short_number or '-'}   melody: {melody}")
     print(f"  ringing: {group.ring_mode}, {group.member_seconds}s per member, {group.total_seconds}s in all")
     print(f"  no answer: {describe(group.no_answer_destination)}")
     schedule = f" by schedule {group.schedule.name!r}" if group.schedule_id else ""

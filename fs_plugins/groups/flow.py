@@ -132,9 +132,11 @@ class GroupCall:
         self.channel.set("ringback", self._melody())
         self.channel.set("transfer_ringback", self._melody())
 
-    def _melody(self, loops: int | None = None) -> str:
+    def _melody(self) -> str:
+        if self.group.melody_path:
+            return self.group.melody_path
         tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
-        return f"tone_stream://{tone}" + (f";loops={loops}" if loops else ";loops=-1")
+        return f"tone_stream://{tone};loops=-1"
 
     # -- advanced: the queue --------------------------------------------------------------------
     def _queued(self) -> None:
@@ -172,8 +174,9 @@ class GroupCall:
                 last_position, since = position, 0.0
             if self._hear_melody() and self._start_callback(queue, entry):
                 return CALLBACK
-            self.waited += self.s.poll_seconds
-            since += self.s.poll_seconds
+            chunk = self.group.melody_seconds if self.group.melody_path else self.s.poll_seconds
+            self.waited += chunk
+            since += chunk
 
     def _hear_melody(self) -> bool:
         """One chunk of the melody; True when the caller pressed the callback key meanwhile."""
@@ -223,6 +226,8 @@ class GroupCall:
             queue.release(entry)
 
     def _melody_chunk(self) -> str:
+        if self.group.melody_path:  # an uploaded melody plays whole each time
+            return self.group.melody_path
         tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
         cycle_ms = sum(int(on) + int(off) for on, off, *_ in _segments(tone))
         loops = max(1, round(self.s.poll_seconds * 1000 / cycle_ms))

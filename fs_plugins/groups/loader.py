@@ -11,11 +11,13 @@ import logging
 
 import peewee
 
+from fs_plugins.audio import resolve_audio
 from fs_plugins.callhandling import loader as callhandling
 from fs_plugins.errors import NotFound
 from fs_plugins.groups.records import Group, Member
 from fs_plugins.models import Tenant, User, database
-from fs_plugins.models.groups import BY_SCHEDULE, CallGroup, GroupMember
+from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.groups import AUDIO, BY_SCHEDULE, CallGroup, GroupMember
 from fs_plugins.schedule import load_schedule
 
 log = logging.getLogger(__name__)
@@ -47,10 +49,21 @@ def to_record(row: CallGroup, tenant: Tenant) -> Group:
         kind=row.kind, ring_mode=row.ring_mode, member_seconds=row.member_seconds,
         total_seconds=row.total_seconds, members=tuple(_members(db, row, tenant, tenant_allowed)),
         no_answer=row.no_answer_destination, opening=row.opening, schedule=schedule,
-        closed_destination=row.closed_destination, melody=row.melody, queue_size=row.queue_size,
+        closed_destination=row.closed_destination, **_melody(row, tenant), queue_size=row.queue_size,
         max_wait=row.max_wait, overflow=row.overflow_destination, announce_every=row.announce_every,
         rounds=row.rounds, callback_key=row.callback_key, service_level_seconds=row.service_level_seconds,
     )
+
+
+def _melody(row: CallGroup, tenant: Tenant) -> dict:
+    if row.melody != AUDIO or row.melody_audio_id is None:
+        return {"melody": row.melody}
+    path = resolve_audio(tenant.domain, str(row.melody_audio_id))
+    audio = AudioFile.get_or_none(AudioFile.id == row.melody_audio_id)
+    if path is None or audio is None:
+        log.warning("group %s: melody audio %s is missing; callers hear ringback", row.id, row.melody_audio_id)
+        return {"melody": "ringback"}
+    return {"melody": AUDIO, "melody_path": path, "melody_seconds": audio.duration_ms / 1000}
 
 
 def _members(db, row: CallGroup, tenant: Tenant, tenant_allowed: frozenset[str]):

@@ -44,6 +44,8 @@ class Group:
     schedule: Schedule | None = None
     closed_destination: Destination | None = None
     melody: str = "ringback"
+    melody_path: str | None = None  # melody "audio": the file to play (None: it is gone, ringback)
+    melody_seconds: float = 0.0
     queue_size: int = 10
     max_wait: int = 300
     overflow: Destination | None = None

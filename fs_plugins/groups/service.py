@@ -16,7 +16,7 @@ from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
 from fs_plugins.models.groups import (
-    ADVANCED, BY_SCHEDULE, GROUP_TYPES, MELODIES, OPENINGS, RING_MODES, SIMPLE, CallGroup, GroupMember,
+    ADVANCED, AUDIO, BY_SCHEDULE, GROUP_TYPES, MELODIES, OPENINGS, RING_MODES, SIMPLE, CallGroup, GroupMember,
 )
 from fs_plugins.models.schedule import Schedule
 
@@ -29,7 +29,7 @@ SECONDS = {
     "announce_every": (0, 3600), "rounds": (1, 20), "service_level_seconds": (1, 3600),
 }
 DESTINATIONS = ("no_answer_destination", "closed_destination", "overflow_destination")
-CHOICES = {"kind": GROUP_TYPES, "ring_mode": RING_MODES, "opening": OPENINGS, "melody": MELODIES}
+CHOICES = {"kind": GROUP_TYPES, "ring_mode": RING_MODES, "opening": OPENINGS}
 
 
 def option(column: str) -> str:
@@ -94,6 +94,8 @@ def _apply(tenant: Tenant, row: CallGroup, changes: dict[str, Any]) -> None:
             setattr(row, column, _number(column, value))
         elif column in DESTINATIONS:
             setattr(row, column, None if value == "" else references.resolve(tenant, value, option(column)))
+        elif column == "melody":
+            _set_melody(tenant, row, value)
         elif column in CHOICES:
             setattr(row, column, _choice(column, value))
         elif column == "comment":
@@ -110,6 +112,22 @@ def _apply(tenant: Tenant, row: CallGroup, changes: dict[str, Any]) -> None:
         _check_kind(row)
     if row.opening == BY_SCHEDULE and row.schedule_id is None:
         raise InvalidInput("--schedule", "opening 'schedule' needs a schedule")
+
+
+def _set_melody(tenant: Tenant, row: CallGroup, value: str) -> None:
+    """ringback | music | audio:<name of a file in the tenant's audio library>."""
+    kind, _, name = value.partition(":")
+    if kind == AUDIO and name:
+        from fs_plugins.audio.library import get_audio
+
+        try:
+            row.melody, row.melody_audio = AUDIO, get_audio(tenant, name, "--melody")
+        except NotFound as exc:
+            raise InvalidInput("--melody", exc.message) from None
+    elif value in MELODIES and value != AUDIO:
+        row.melody, row.melody_audio = value, None
+    else:
+        raise InvalidInput("--melody", "ringback, music or audio:NAME (a file of the tenant's audio library)")
 
 
 def _check_kind(row: CallGroup) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import peewee
 
+from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.base import BaseModel, DestinationField, utcnow
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.models.schedule import Schedule
@@ -19,8 +20,8 @@ SIMULTANEOUS, CONSECUTIVE = "simultaneous", "consecutive"
 RING_MODES = (SIMULTANEOUS, CONSECUTIVE)
 ALWAYS_OPEN, BY_SCHEDULE, ALWAYS_CLOSED = "open", "schedule", "closed"
 OPENINGS = (ALWAYS_OPEN, BY_SCHEDULE, ALWAYS_CLOSED)
-RINGBACK, MUSIC = "ringback", "music"
-MELODIES = (RINGBACK, MUSIC)
+RINGBACK, MUSIC, AUDIO = "ringback", "music", "audio"
+MELODIES = (RINGBACK, MUSIC, AUDIO)  # AUDIO: melody_audio, a file of the tenant's audio library
 
 # GroupCall.outcome values
 ANSWERED, ABANDONED, OVERFLOWED, NO_ANSWER, CLOSED = "answered", "abandoned", "overflowed", "no_answer", "closed"
@@ -33,6 +34,7 @@ class CallGroup(BaseModel):
     kind = peewee.CharField(max_length=8, default=SIMPLE)  # GROUP_TYPES; advanced never goes back
     comment = peewee.CharField(max_length=200, default="")
     melody = peewee.CharField(max_length=16, default=RINGBACK)  # MELODIES
+    melody_audio = peewee.ForeignKeyField(AudioFile, null=True, backref="call_groups")  # default ON DELETE
     ring_mode = peewee.CharField(max_length=16, default=SIMULTANEOUS)
     member_seconds = peewee.IntegerField(default=15)  # consecutive: each member rings this long
     total_seconds = peewee.IntegerField(default=60)  # the whole ringing phase (simple groups)
