@@ -203,3 +203,18 @@ def test_the_melody_can_be_a_file_of_the_tenants_audio_library(run, tmp_path):
     assert record.melody_path == str(wav) and record.melody_seconds == 12
     wav.unlink()  # the file vanished: callers hear ringback rather than silence
     assert loader.load_group(T, str(CallGroup.get().id)).melody == "ringback"
+
+
+def test_try_runs_emulated_calls_through_a_stored_group_step_by_step(run):
+    group_cmd(run, "add", "--name", "Sales", "--ring-mode", "consecutive", "--member-seconds", "5",
+              "--no-answer", "voicemail:")
+    for ext in ("1001", "1002"):
+        group_cmd(run, "member add", "--group", "Sales", "--user", ext)
+    code, out, _ = group_cmd(run, "try", "--group", "Sales", "--leg", "1002=answer:2:10")
+    assert code == 0
+    assert "bridge [leg_timeout=5]user/1001@acme.example failed: NO_ANSWER" in out
+    assert "bridged to user/1002@acme.example" in out and "result: answered after 5 s, answered by 1002@" in out
+    code, out, _ = group_cmd(run, "try", "--group", "Sales")
+    assert "transferred to pbx-voicemail- in acme.example" in out and "result: no_answer" in out
+    code, _, err = group_cmd(run, "try", "--group", "Sales", "--leg", "x=answer")
+    assert code == 2 and "--leg" in err

@@ -58,6 +58,7 @@ def register(subparsers) -> None:
     _command(actions, "remove", cmd_remove, "delete a group").add_argument("--group", required=True, help="name or id")
     _members(actions)
     _stats(actions)
+    _try(actions)
     voicemail_cli.register_cli(subparsers)
 
 
@@ -96,6 +97,48 @@ def _stats(actions) -> None:
     period.add_argument("--month", metavar="DATE", help="the month containing DATE")
     period.add_argument("--range", nargs=2, metavar=("FROM", "TO"), help="from FROM to TO inclusive (dates)")
     parser.add_argument("--csv", metavar="FILE", help="write the figures as CSV to FILE ('-' for standard output)")
+
+
+def _try(actions) -> None:
+    parser = _command(actions, "try", cmd_try, "run emulated calls through a group and print each step "
+                                                "(no FreeSWITCH needed; statistics are not written)")
+    parser.add_argument("--group", required=True, help="name or id")
+    parser.add_argument("--leg", action="append", default=[], metavar="EXT=OUTCOME[:RING[:TALK]]",
+                        help="how a member's phone behaves, e.g. 1002=answer:3:20 or 1001=busy "
+                             "(answer, busy, decline, no_answer, not_registered); default: rings out")
+    parser.add_argument("--busy", action="append", default=[], metavar="EXT",
+                        help="a member already on another call (advanced groups skip them)")
+    parser.add_argument("--callers", type=int, default=1, help="callers arriving at once (1-10)")
+    parser.add_argument("--hangup", type=float, help="the caller(s) hang up after this many seconds")
+    parser.add_argument("--at", help="the moment of the call, ISO with offset (for opening hours)")
+
+
+def cmd_try(args, ctx) -> int:
+    from fs_plugins.groups import simulate
+    from fs_plugins.sim.script import CallerScript, parse_leg
+
+    tenant = open_tenant(ctx, args.tenant)
+    group = service.get(tenant, args.group)
+    if not 1 <= args.callers <= 10:
+        raise InvalidInput("--callers", "must be between 1 and 10")
+    legs = {}
+    for text in args.leg:
+        extension, _, spec = text.partition("=")
+        if not extension.isdigit():
+            raise InvalidInput("--leg", f"expected EXT=OUTCOME[:RING[:TALK]], got {text!r}")
+        legs.update([parse_leg(f"user/{extension}@{tenant.domain}={spec}")])
+    at = None
+    if args.at:
+        try:
+            at = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise InvalidInput("--at", f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {args.at!r}")
+    scripts = [CallerScript(legs=dict(legs), hangup_at=args.hangup) for _ in range(args.callers)]
+    reports, records = simulate.simulate_group(ctx.config, group, scripts, at, frozenset(args.busy))
+    print("\n".join(simulate.describe(reports, records)))
+    return 0
 
 
 def _changes(args) -> dict:

@@ -172,19 +172,19 @@ class GroupCall:
             if rules.announce(self.group, last_position, position, since):
                 self.channel.play(f"digits/{position}.wav")
                 last_position, since = position, 0.0
-            if self._hear_melody() and self._start_callback(queue, entry):
+            path, seconds = self._melody_chunk()
+            if self._hear_melody(path) and self._start_callback(queue, entry):
                 return CALLBACK
-            chunk = self.group.melody_seconds if self.group.melody_path else self.s.poll_seconds
-            self.waited += chunk
-            since += chunk
+            self.waited += seconds
+            since += seconds
 
-    def _hear_melody(self) -> bool:
+    def _hear_melody(self, path: str) -> bool:
         """One chunk of the melody; True when the caller pressed the callback key meanwhile."""
         key = self.group.callback_key
         if not key or self.s.originate is None:
-            self.channel.play(self._melody_chunk())
+            self.channel.play(path)
             return False
-        got = self.channel.collect(self._melody_chunk(), min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN,
+        got = self.channel.collect(path, min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN,
                                    terminators="", tries=1, regex="^" + ("\\" + key if key in "*#" else key) + "$")
         return got.ok and got.digits == key
 
@@ -225,13 +225,14 @@ class GroupCall:
         finally:
             queue.release(entry)
 
-    def _melody_chunk(self) -> str:
+    def _melody_chunk(self) -> tuple[str, float]:
+        """What to play until the next look at the queue, and how long it lasts."""
         if self.group.melody_path:  # an uploaded melody plays whole each time
-            return self.group.melody_path
+            return self.group.melody_path, max(self.group.melody_seconds, 1.0)
         tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
         cycle_ms = sum(int(on) + int(off) for on, off, *_ in _segments(tone))
         loops = max(1, round(self.s.poll_seconds * 1000 / cycle_ms))
-        return f"tone_stream://{tone};loops={loops}"
+        return f"tone_stream://{tone};loops={loops}", loops * cycle_ms / 1000
 
     # -- leaving --------------------------------------------------------------------------------
     def _hand_on(self, destination: Destination) -> None:
