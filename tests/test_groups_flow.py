@@ -226,3 +226,23 @@ def test_an_uploaded_melody_is_the_ringback_of_a_simple_group_and_the_music_of_a
     the_group = advanced(members=(), melody="audio", melody_path="/audio/hold.wav", melody_seconds=20)
     report, records = run_one(the_group)
     assert report.played.count("/audio/hold.wav") == 3 and records[0].wait_seconds == 60
+
+
+def test_many_callers_coming_and_going_keep_the_queue_consistent():
+    queues = Queues(keep_history=True)
+    legs = {U1: Leg("answer", 2, 3), U2: Leg("busy"), U3: Leg("no_answer")}
+    scripts = [CallerScript(legs=dict(legs), hangup_at=hangup) for hangup in (None, 4, None, 13, None, 30)]
+    with Harness(advanced(ring_mode="consecutive", queue_size=4, overflow=Destination("voicemail", "")),
+                 queues=queues) as harness:
+        calls = [gevent.spawn(harness.call, script, uuid=f"caller-{i}") for i, script in enumerate(scripts)]
+        gevent.joinall(calls, raise_error=True)
+    reserved: dict[str, str] = {}
+    for event, caller, key in queues.of(7).history:
+        if event == "offer":
+            assert key not in reserved, f"{key} offered to {caller} while ringing for {reserved.get(key)}"
+            reserved[key] = caller
+        else:
+            assert reserved.pop(key) == caller
+    assert sorted(r.uuid for r in harness.records) == [f"caller-{i}" for i in range(6)]  # nobody lost
+    assert queues.of(7).entries == [] and queues.of(7).reserved == {}
+    assert {r.outcome for r in harness.records} <= {"answered", "abandoned", "overflowed"}
