@@ -130,7 +130,6 @@ class GroupCall:
     def _ringback(self) -> None:
         # Callers hear ringback (or music) while the members' phones ring, without answering.
         self.channel.set("ringback", self._melody())
-        self.channel.set("transfer_ringback", self._melody())
 
     def _melody(self) -> str:
         if self.group.melody_path:
