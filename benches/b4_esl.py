@@ -1,0 +1,261 @@
+"""B4: the outbound ESL server.
+
+  1. connection accepted -> first command (`connect`) sent: p99 < 2 ms (client in its own process);
+  2. events handled per second >= 0.5x a bare gevent server that only frames and splits the same
+     events into headers (greenswitch's stock reader is measured too, for reference). Events are a
+     recorded 5.5 KB CHANNEL_EXECUTE; values are URL-decoded when read (fs_plugins.esl.framing);
+  3. 1,000 concurrent emulated sessions held at once, none refused below the cap, < 100 KB each
+     (server process RSS growth / sessions; the emulators run in another process).
+
+Run: .venv/bin/python benches/b4_esl.py   (about 20 s)
+"""
+from __future__ import annotations
+
+import gc
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TRANSCRIPT = ROOT / "tests" / "fixtures" / "freeswitch" / "esl_outbound" / "b_caller_hangup_in_playback.transcript.txt.gz"
+EVENTS = 20000
+SESSIONS = 1000
+OK = b"Content-Type: command/reply\nReply-Text: +OK\n\n"
+CONNECT_REPLY = (b"Unique-ID: 0a0a\nvariable_pbx_flow: bench\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n"
+                 b"Socket-Mode: async\nControl: full\n\n")
+
+
+def recorded_event() -> bytes:
+    """One real CHANNEL_EXECUTE frame (about 7 KB) as FreeSWITCH sent it."""
+    raw = gzip.open(TRANSCRIPT).read()
+    start = raw.index(b"Content-Length: ", raw.index(b"Event-Name: CHANNEL_EXECUTE") - 200)
+    length = int(re.match(rb"Content-Length: (\d+)", raw[start:]).group(1))
+    head = raw.index(b"\n\n", start) + 2
+    return raw[start:head + length]
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# -- clients (each runs in its own process) -----------------------------------------------------
+def client_setup(port: int, count: int) -> None:
+    import socket
+
+    latencies, held = [], []
+    for _ in range(count):
+        started = time.perf_counter()
+        sock = socket.create_connection(("127.0.0.1", port))
+        data = b""
+        while not data.endswith(b"\n\n"):
+            data += sock.recv(100)
+        latencies.append(time.perf_counter() - started)
+        held.append(sock)  # kept open: a call's setup does not overlap another's teardown
+    for sock in held:
+        sock.close()
+    print(json.dumps(latencies))
+
+
+def client_events(port: int, count: int, handshake: bool) -> None:
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port))
+    if handshake:
+        for reply in (CONNECT_REPLY, OK, OK):
+            data = b""
+            while not data.endswith(b"\n\n"):
+                data += sock.recv(100)
+            sock.sendall(reply)
+        time.sleep(0.2)  # let the flow start before the first event
+    frame = recorded_event()
+    batch = frame * 50
+    for _ in range(count // 50):
+        sock.sendall(batch)
+    sock.recv(10)  # the server closes when it has counted everything
+    print("{}")
+
+
+def client_calls(port: int, count: int) -> None:
+    import gevent
+
+    from fs_plugins.sim.emulator import CallSetup, Emulator
+
+    calls = [gevent.spawn(Emulator(("127.0.0.1", port), CallSetup(variables={"pbx_flow": "bench"}),
+                                   quiet=0.05, idle_timeout=60).run) for _ in range(count)]
+    gevent.joinall(calls, timeout=120)
+    reports = [c.value for c in calls if c.value is not None]
+    print(json.dumps({"completed": sum(r.hangup_cause == "NORMAL_CLEARING" for r in reports),
+                      "refused": sum(r.refused for r in reports)}))
+
+
+def spawn(*args):
+    from gevent import subprocess  # cooperative: the server keeps running while we wait
+
+    return subprocess.Popen([sys.executable, __file__, *map(str, args)], stdout=subprocess.PIPE, text=True)
+
+
+# -- the measurements (server side, this process) ------------------------------------------------
+def measure_setup(make_server) -> dict:
+    from gevent.server import StreamServer
+
+    def bare(sock, _address):  # the ceiling: accept and write the same bytes, nothing else
+        sock.sendall(b"connect\n\n")
+        sock.recv(10)
+
+    results = {}
+    for name, server in (("bare", StreamServer(("127.0.0.1", 0), bare)), ("ours", make_server(lambda ch, info: None, max_sessions=5000))):
+        server.start()
+        client = spawn("client-setup", server.address[1], 2000)
+        latencies = sorted(json.loads(client.communicate()[0])[200:])  # the first 200 warm up
+        server.stop()
+        results[name] = (statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000)
+    return results
+
+
+def measure_events(make_server) -> dict:
+    import gevent
+    from gevent.event import Event
+    from gevent.server import StreamServer
+    from greenswitch.esl import OutboundSession
+
+    done = Event()
+    timing = {}
+
+    def count(first_key):
+        seen = [0]
+        timing[first_key] = time.perf_counter()  # from the connection on: includes reading and parsing
+
+        def on_event(event):
+            seen[0] += 1
+            if seen[0] == EVENTS:
+                timing[first_key] = time.perf_counter() - timing[first_key]
+                done.set()
+        return on_event
+
+    def ours(ch, info):
+        ch.conn.on_event = count("ours")  # the adapter's own dispatch is a dict lookup; count instead
+        done.wait(60)
+
+    def bare(sock, _address):  # the ceiling: frame, parse, count; nothing else
+        on_event, buf = count("bare"), b""
+        while not done.is_set():
+            data = sock.recv(65536)
+            if not data:
+                break
+            buf += data
+            while (end := buf.find(b"\n\n")) >= 0:
+                head = buf[:end].split(b"\n")
+                length = int(head[0].split(b": ")[1])
+                if len(buf) < end + 2 + length:
+                    break
+                body = buf[end + 2:end + 2 + length].decode()
+                dict(line.split(": ", 1) for line in body.split("\n") if line)
+                buf = buf[end + 2 + length:]
+                on_event(None)
+        sock.close()
+
+    def stock(sock, _address):  # greenswitch's own reader and event greenlet
+        session = OutboundSession(None, sock)
+        session.register_handle("CHANNEL_EXECUTE", count("greenswitch"))
+        done.wait(120)
+        session._run = False
+        sock.shutdown(2)  # greenswitch's makefile keeps the descriptor open past close()
+        gevent.killall([session._receive_events_greenlet, session._process_events_greenlet])
+
+    results = {}
+    for name, start in (("bare", lambda: StreamServer(("127.0.0.1", 0), bare)),
+                        ("ours", lambda: make_server(ours)),
+                        ("greenswitch", lambda: StreamServer(("127.0.0.1", 0), stock))):
+        done.clear()
+        server = start()
+        if isinstance(server, StreamServer):
+            server.start()
+        client = spawn("client-events", server.address[1], EVENTS, int(name == "ours"))
+        done.wait(120)
+        gevent.sleep(0.05)
+        server.stop()
+        client.wait(10)
+        results[name] = EVENTS / timing[name] if isinstance(timing.get(name), float) and timing[name] < 1000 else 0
+    results["ratio_to_bare"] = results["ours"] / results["bare"]
+    return results
+
+
+def measure_sessions(make_server) -> dict:
+    import gevent
+    from gevent.event import Event
+
+    hold = Event()
+
+    def flow(ch, info):
+        ch.answer()
+        hold.wait(120)
+        ch.hangup()
+
+    server = make_server(flow, max_sessions=SESSIONS)
+    warm = spawn("client-calls", server.address[1], 20)
+    gevent.sleep(0.5)
+    hold.set()
+    warm.communicate()
+    hold.clear()
+    gevent.sleep(0.2)
+    gc.collect()
+    before = rss_kb()
+    client = spawn("client-calls", server.address[1], SESSIONS)
+    deadline = time.monotonic() + 60
+    peak = 0
+    while time.monotonic() < deadline and peak < SESSIONS:
+        gevent.sleep(0.1)
+        peak = max(peak, server.active)
+    held_rss = rss_kb()
+    hold.set()
+    out = json.loads(client.communicate()[0])
+    server.stop()
+    per_session = (held_rss - before) / max(peak, 1)
+    return {"held_at_once": peak, "refused": server.refused + out["refused"], "completed": out["completed"],
+            "kb_per_session": per_session, "ratio_to_100kb": per_session / 100}
+
+
+def main() -> None:
+    import logging
+
+    from fs_plugins.config import Config
+    from fs_plugins.esl.flows import FlowRegistry
+    from fs_plugins.esl.server import EslServer
+
+    logging.basicConfig(level=logging.ERROR)
+
+    def make_server(flow, max_sessions=SESSIONS):
+        registry = FlowRegistry()
+        registry.register("bench", flow)
+        server = EslServer(Config(esl_port=0, esl_max_sessions=max_sessions), registry)
+        server.start()
+        return server
+
+    sessions = measure_sessions(make_server)  # first: the other measurements grow the heap
+    setup = measure_setup(make_server)
+    (p50, p99), (bare50, bare99) = setup["ours"], setup["bare"]
+    print(f"B4.1 connect -> first command received: p50 {p50:.3f} ms, p99 {p99:.3f} ms (target p99 < 2 ms: "
+          f"ratio {p99 / 2:.2f}); bare gevent server in the same run: p50 {bare50:.3f} ms, p99 {bare99:.3f} ms")
+    events = measure_events(make_server)
+    print(f"B4.2 events/s: ours {events['ours']:.0f}, bare framing+parsing {events['bare']:.0f}, "
+          f"stock greenswitch {events['greenswitch']:.0f}; ratio ours/bare {events['ratio_to_bare']:.2f} (must be >= 0.5)")
+    print(f"B4.3 sessions held at once {sessions['held_at_once']}/{SESSIONS}, refused {sessions['refused']}, "
+          f"completed {sessions['completed']}; {sessions['kb_per_session']:.1f} KB per session "
+          f"(ratio to 100 KB {sessions['ratio_to_100kb']:.2f}, must be < 1)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        {"client-setup": lambda: client_setup(int(sys.argv[2]), int(sys.argv[3])),
+         "client-events": lambda: client_events(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"),
+         "client-calls": lambda: client_calls(int(sys.argv[2]), int(sys.argv[3]))}[sys.argv[1]]()
+    else:
+        main()
