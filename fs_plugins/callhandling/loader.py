@@ -8,6 +8,7 @@ a hand-edited row that no longer parses is logged and ignored, never passed on.
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 from fs_plugins.callhandling.numbers import stored_allowed
@@ -27,7 +28,8 @@ UNION ALL
 SELECT 1, s.destination, t.extension, CASE WHEN th.dnd THEN 'dnd' END, NULL, s.delay,
        CASE WHEN s.confirm THEN 1 ELSE 0 END, NULL
   FROM sim_ring s LEFT JOIN "user" t
-    ON s.destination = 'user:' || CAST(t.id AS TEXT) AND t.tenant_id = {p} AND t.enabled = {p}
+    ON t.id = s.target_user_id AND s.destination = 'user:' || CAST(t.id AS TEXT) AND t.tenant_id = {p}
+   AND t.enabled = {p}
   LEFT JOIN call_handling th ON th.user_id = t.id
  WHERE s.user_id = {p}
 UNION ALL
@@ -89,10 +91,18 @@ def outbound(db, tenant_id: int, extension: str) -> OutboundData:
 def _destination(user_id: int, text: str | None, what: str) -> Destination | None:
     if not text:
         return None
+    destination = _parse(text)
+    if destination is None:
+        log.warning("user %s: ignoring unreadable %s %r", user_id, what, text)
+    return destination
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str) -> Destination | None:
+    """Stored destinations repeat call after call; parsing one is most of this module's time."""
     try:
         return Destination.parse(text)
     except InvalidInput:
-        log.warning("user %s: ignoring unreadable %s %r", user_id, what, text)
         return None
 
 

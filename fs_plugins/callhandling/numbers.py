@@ -95,6 +95,7 @@ def parse_allowed(text: str, field: str = "--allow") -> frozenset[str]:
     return frozenset(items)
 
 
+@functools.lru_cache(maxsize=256)
 def stored_allowed(text: str | None) -> frozenset[str]:
     """Read a stored list leniently: unknown words (a hand-edited row) allow nothing extra."""
     if text is None:

@@ -94,7 +94,9 @@ def add_ring(owner: User, target: str, delay: int = 0, confirm: bool = False) ->
             raise InvalidInput("--to", f"{references.describe(owner.tenant, destination)} already rings with this user")
         if existing.count() >= MAX_RING_LEGS:
             raise InvalidInput("--to", f"at most {MAX_RING_LEGS} simultaneous-ring entries per user")
-        return SimRing.create(user=owner, destination=destination, delay=delay, confirm=confirm)
+        target_user = destination.object_id if destination.kind == "user" else None
+        return SimRing.create(user=owner, destination=destination, target_user=target_user, delay=delay,
+                              confirm=confirm)
 
 
 def remove_ring(owner: User, target: str) -> None:

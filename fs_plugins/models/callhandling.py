@@ -37,6 +37,9 @@ class SimRing(BaseModel):
 
     user = peewee.ForeignKeyField(User, backref="sim_rings", on_delete="CASCADE")
     destination = DestinationField()  # user:<id> or number:<E.164>
+    # The user of a user:<id> destination, kept beside it so the dialplan's read is a primary-key
+    # join; the read also checks it still matches `destination` (a hand-edited row cannot split them).
+    target_user = peewee.ForeignKeyField(User, null=True, backref="rung_by", on_delete="CASCADE")
     delay = peewee.IntegerField(default=0)  # seconds after the user's phones start ringing
     confirm = peewee.BooleanField(default=False)  # the answerer must press a key (external only)
     created_at = peewee.DateTimeField(default=utcnow)
