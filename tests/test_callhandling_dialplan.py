@@ -325,7 +325,7 @@ def test_rows_changed_directly_in_the_database_cannot_bypass_restrictions_or_ten
     CallHandling.update(forward_always=None).execute()
     SimRing.create(user=owner, destination="number:+19005550199", confirm=True)
     SimRing.create(user=owner, destination=f"user:{users['globex'].id}")
-    SimRing.create(user=owner, destination=f"user:{users['globex'].id}", target_user=users["1003"])
+    SimRing.create(user=owner, destination=f"user:{users['1004'].id}", target_user=users["1003"])  # split
     assert bridges(dialplan(app)) == ["user/1002@acme.example"]
     CallHandling.update(forward_always=f"user:{users['globex'].id}").execute()
     trace = follow(app, fields(), {})
