@@ -8,7 +8,6 @@ import pytest
 import soundfile
 
 from fs_plugins import cli
-from fs_plugins import db as dbmod
 from fs_plugins.audio import phone
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput

@@ -23,7 +23,8 @@ MAIN = Menu(1, T, "Main", "/a/prompt.wav", welcome="/a/welcome.wav", timeout_pro
             exit_destination=EXIT, max_loops=3)
 SUB = Menu(2, T, "Sub", "/a/sub.wav", welcome="/a/sub-welcome.wav",
            options={"1": Destination("group", "5"), "0": Destination("ivr", "1")})
-OFFICE = Schedule(name="Office", timezone="Europe/Madrid", weekly=tuple(WeeklyRange(d, 9 * 60, 18 * 60) for d in range(5)))
+OFFICE = Schedule(name="Office", timezone="Europe/Madrid",
+                  weekly=tuple(WeeklyRange(d, 9 * 60, 18 * 60) for d in range(5)))  # mon-fri 09-18
 
 
 def menus(*extra: Menu) -> dict:
