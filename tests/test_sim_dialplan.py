@@ -1,0 +1,88 @@
+"""`centralita simulate`: an emulated call through the real dialplan handler and the real ESL flows."""
+from __future__ import annotations
+
+import pytest
+
+from fs_plugins import demo
+from fs_plugins.cli import main
+from fs_plugins.config import Config
+from fs_plugins.destinations import Destination
+from fs_plugins.models.core import ShortNumber, Tenant, User
+from fs_plugins.models.ivr import IvrMenu, IvrOption
+from fs_plugins.commands.simulate import run_simulation
+from fs_plugins.sim.dialplan import Caller, bridge_outcome, parse_actions
+from fs_plugins.sim.script import CallerScript, Leg
+
+DOMAIN = demo.DEMO_DOMAIN
+
+
+@pytest.fixture
+def tenant(db):
+    demo.create_demo()
+    return Tenant.get(Tenant.domain == DOMAIN)
+
+
+def user_caller(extension="1001"):
+    return Caller(extension, "Ana", DOMAIN, {"pbx_tenant": DOMAIN, "pbx_user_id": f"{extension}@{DOMAIN}",
+                                             "user_context": DOMAIN})
+
+
+def simulate(db, caller, destination, script=None):
+    return run_simulation(Config(), db, caller, destination, script or CallerScript(default_leg=Leg("answer")))
+
+
+def test_a_user_calling_a_colleague_is_bridged_through_the_real_dialplan(db, tenant):
+    sim = simulate(db, user_caller(), "1002")
+    assert any(step.startswith(f"bridge user/1002@{DOMAIN}: SUCCESS") for step in sim.steps)
+    form = sim.requests[0]
+    assert (form["section"], form["Hunt-Context"], form["Caller-Caller-ID-Number"], form["variable_pbx_user_id"]) == (
+        "dialplan", DOMAIN, "1001", f"1001@{DOMAIN}")
+
+
+def test_a_colleague_who_does_not_answer_is_reported(db, tenant):
+    sim = simulate(db, user_caller(), "1002", CallerScript(default_leg=Leg("no_answer")))
+    assert any("NO_ANSWER" in step for step in sim.steps)
+
+
+def test_a_menu_choice_leads_the_call_from_the_esl_flow_back_to_the_dialplan(db, tenant):
+    reception = User.get(User.tenant == tenant, User.extension == "1003")
+    menu = IvrMenu.create(tenant=tenant, name="main")
+    IvrOption.create(menu=menu, key="2", destination=Destination("user", str(reception.id)))
+    ShortNumber.create(tenant=tenant, number="5000", destination=Destination("ivr", str(menu.id)))
+    sim = simulate(db, user_caller(), "5000", CallerScript(digits=["2"], default_leg=Leg("answer")))
+    session = sim.sessions[0]
+    assert session.collected == ["2"] and session.transfer[1] == DOMAIN
+    assert sim.requests[1]["Hunt-Destination-Number"] == session.transfer[0]
+    assert "Hunt-Transfer-Source" in sim.requests[1]
+    assert any(step.startswith(f"bridge user/1003@{DOMAIN}: SUCCESS") for step in sim.steps)
+
+
+def test_the_xml_curl_answer_is_read_like_freeswitch_reads_it():
+    doc = (b'<document type="freeswitch/xml"><section name="dialplan"><context name="a"><extension name="x">'
+           b'<condition><action application="set" data="a=b"/><action application="answer"/></condition>'
+           b'</extension></context></section></document>')
+    assert parse_actions(doc, "a") == [("set", "a=b"), ("answer", "")]
+    not_found = b'<document type="freeswitch/xml"><section name="result"><result status="not found"/></section></document>'
+    assert parse_actions(not_found, "a") == [("hangup", "NO_ROUTE_DESTINATION")]
+
+
+def test_bridge_outcomes_in_the_dialplan_follow_the_script():
+    script = CallerScript(legs={"user/1@a": Leg("busy"), "user/2@a": Leg("answer")})
+    assert bridge_outcome("{x=1}user/1@a", script) == ("USER_BUSY", "USER_BUSY")
+    assert bridge_outcome("user/1@a|[leg_timeout=5]user/2@a", script) == ("SUCCESS", "NORMAL_CLEARING")
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["--from", "nobody", "--to", "1002"], "--from"),
+    (["--from", "1001@x.example", "--to", "1002", "--digits", "1,x"], "--digits"),
+    (["--from", "1001@x.example", "--to", "1002", "--dtmf", "soon:1"], "--dtmf"),
+    (["--from", "1001@x.example", "--to", "1002", "--leg", "user/1=maybe"], "--leg"),
+])
+def test_bad_options_are_refused_naming_the_option(tmp_path, capsys, argv, field):
+    assert main(["--data-dir", str(tmp_path), "simulate", *argv]) == 2
+    assert field in capsys.readouterr().err
+
+
+def test_an_unknown_caller_is_not_found(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path), "simulate", "--from", "1001@nowhere.example", "--to", "1002"]) == 1
+    assert "no user 1001" in capsys.readouterr().err
