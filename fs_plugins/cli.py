@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "fs_plugins.audio.cli",
     "fs_plugins.ivr.cli",
     "fs_plugins.groups.cli",
+    "fs_plugins.commands.simulate",
 )
 
 
