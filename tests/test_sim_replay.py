@@ -164,3 +164,32 @@ def test_emulator_answers_recorded_commands_like_freeswitch(case):
 def test_every_recorded_transcript_is_replayed():
     cases = {p.name.split(".")[0] for p in FIXTURES.glob("*.transcript.txt*")}
     assert cases == set(SCRIPTS)
+
+
+def test_filters_limit_the_events_sent_and_replies_are_worded_like_freeswitch():
+    received: list = []
+    commands = [b"connect\n\n", b"myevents\n\n", b"myevents\n\n", b"filter Event-Name CHANNEL_EXECUTE_COMPLETE\n\n",
+                b"event\n\n", b"nolinger\n\n",
+                b"sendmsg\ncall-command: execute\nexecute-app-name: answer\nEvent-UUID: u1\n\n", b"exit\n\n"]
+
+    def application(sock, _address):
+        buffer = FrameBuffer()
+        for data in commands:
+            sock.sendall(data)
+            while len(received) < commands.index(data) + 1:
+                received.extend(buffer.feed(sock.recv(65536)))
+        while chunk := sock.recv(65536):
+            received.extend(buffer.feed(chunk))
+        sock.close()
+
+    server = StreamServer(("127.0.0.1", 0), application)
+    server.start()
+    try:
+        Emulator(server.address, CallSetup(), CallerScript(), idle_timeout=2).run()
+    finally:
+        server.stop(timeout=1)
+    replies = [h.get("Reply-Text") for h, _ in received if h.get("Content-Type") == "command/reply"]
+    assert replies[1:6] == ["+OK Events Enabled", "-ERR aready enabled.",
+                            "+OK filter added. [Event-Name]=[CHANNEL_EXECUTE_COMPLETE]", "-ERR no keywords supplied",
+                            "+OK will not linger"]
+    assert [_event_name(f) for f in received if _event(f)] == ["CHANNEL_EXECUTE_COMPLETE"]

@@ -103,6 +103,7 @@ class Emulator:
         self._cmds: deque = deque()
         self.sock = None
         self.socket_app_uuid = str(uuidlib.uuid4())
+        self.filters: list[tuple[str, str]] = []  # with filters, only matching events are sent
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> CallReport:
@@ -202,24 +203,48 @@ class Emulator:
             self._emit("CHANNEL_PARK")
 
     def _simple(self, name: str, rest: str) -> str:
+        """Replies worded as mod_event_socket.c's parse_command words them."""
+        rest = rest.strip()
         if name == "myevents":
-            self.events_on, self.as_json = True, rest.strip() == "json"
+            if self.events_on:
+                return "-ERR aready enabled."
+            self.events_on, self.as_json = True, "json" in rest.lower()
             return "+OK Events Enabled"
         if name == "linger":
-            self.linger = float(rest) if rest.strip() else -1
-            return f"+OK will linger {int(self.linger)} seconds" if rest.strip() else "+OK will linger"
+            self.linger = float(int(rest)) if rest else -1
+            return f"+OK will linger {int(rest)} seconds" if rest else "+OK will linger"
         if name == "nolinger":
             self.linger = None
             return "+OK will not linger"
         if name == "resume":
             self.view.variables["socket_resume"] = "true"
             return "+OK"
+        if name == "getvar":
+            return self.view.variables.get(rest, "")
         if name == "filter":
-            header, _, value = rest.partition(" ")
-            return f"+OK filter added. [{header}]=[{value}]"
-        if name in ("event", "noevents", "divert_events"):
-            return "+OK"
+            return self._filter(rest)
+        if name == "event":
+            words = rest.split()
+            if not [w for w in words if w.lower() not in ("plain", "json", "xml")]:
+                return "-ERR no keywords supplied"
+            self.events_on = True
+            return f"+OK event listener enabled {'json' if self.as_json else 'plain'}"
+        if name == "divert_events":
+            return "+OK events diverted" if rest == "on" else "+OK events not diverted"
+        if name == "noevents":
+            self.events_on = False
+            return "+OK no longer listening for events"
         return "-ERR command not found"
+
+    def _filter(self, rest: str) -> str:
+        header, _, value = rest.partition(" ")
+        if header.lower() == "delete":
+            self.filters = [f for f in self.filters if f[0] != value.split(" ")[0]]
+            return f"+OK filter deleted. [{value}]"
+        if not header or not value:
+            return "-ERR invalid syntax"
+        self.filters.append((header, value))
+        return f"+OK filter added. [{header}]=[{value}]"
 
     def _sendmsg(self, cmd: Command):
         self._send(ev.reply("+OK"))
@@ -346,7 +371,10 @@ class Emulator:
 
     def _emit(self, name: str, tail=(), top=()):
         if self.events_on and not self.closed:
-            self._send(ev.event_frame(ev.event_headers(self.view, name, self.now, tail, top), self.as_json))
+            headers = ev.event_headers(self.view, name, self.now, tail, top)
+            if self.filters and not any((k, v) in self.filters for k, v in headers):
+                return
+            self._send(ev.event_frame(headers, self.as_json))
 
     def _send(self, data: bytes):
         if self.closed:
