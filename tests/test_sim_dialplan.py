@@ -55,6 +55,10 @@ def test_a_menu_choice_leads_the_call_from_the_esl_flow_back_to_the_dialplan(db,
     assert sim.requests[1]["Hunt-Destination-Number"] == session.transfer[0]
     assert "Hunt-Transfer-Source" in sim.requests[1]
     assert any(step.startswith(f"bridge user/1003@{DOMAIN}: SUCCESS") for step in sim.steps)
+    variables = sim.cdr["variables"]
+    assert (variables["uuid"], variables["hangup_cause"], variables["pbx_call_type"]) == (
+        sim.uuid, "NORMAL_CLEARING", "internal")
+    assert int(variables["billsec"]) > 0 and variables["transfer_history"].endswith(f"/{DOMAIN}/XML")
 
 
 def test_the_xml_curl_answer_is_read_like_freeswitch_reads_it():

@@ -34,6 +34,8 @@ def register(subparsers) -> None:
                         help=f"what a called leg does; OUTCOME one of {', '.join(LEG_OUTCOMES)} (repeatable)")
     parser.add_argument("--others", default="answer", choices=LEG_OUTCOMES,
                         help="what every other called leg does (default: answer)")
+    parser.add_argument("--post-cdr", action="store_true",
+                        help="file the call's CDR in the call log, as FreeSWITCH's mod_json_cdr would")
     parser.set_defaults(handler=_simulate)
 
 
@@ -92,4 +94,14 @@ def _simulate(args, ctx) -> int:
     for line in simulation.steps:
         print(line)
     print(f"hangup cause: {simulation.hangup_cause}")
+    if args.post_cdr:
+        print(f"CDR posted: {post_cdr(ctx.config, simulation)}")
     return 0
+
+
+def post_cdr(config, simulation) -> str:
+    from fs_plugins.sim import cdr
+    from fs_plugins.web import make_web_app
+
+    credentials = (config.cdr_user, config.cdr_password) if config.cdr_user else None
+    return cdr.post(make_web_app(config), simulation.cdr, simulation.uuid, credentials=credentials)

@@ -110,6 +110,7 @@ def _connected(emu, winner, lost_race):
     if emu.view.answer_state != "answered":
         emu.view.answer_state, emu.view.call_state = "answered", "EARLY"
         emu.view.profile["Channel-Answered-Time"] = emu._stamp()
+        emu.report.answered_at = emu.now
         emu.emit("CHANNEL_ANSWER")
     if lost_race:
         variables["last_bridge_hangup_cause"] = "LOSE_RACE"

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from lxml import etree
 
+from fs_plugins.sim.cdr import cdr_body
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import FAILURES, CallerScript
 
@@ -43,6 +44,8 @@ class Simulation:
     hangup_cause: str | None = None
     requests: list = field(default_factory=list)  # the posted forms, for tests
     sessions: list = field(default_factory=list)  # CallReport of each ESL session
+    cdr: dict | None = None  # the A leg's mod_json_cdr body (fs_plugins.sim.cdr.post sends it)
+    uuid: str = ""
 
 
 class DialplanEmulator:
@@ -55,6 +58,7 @@ class DialplanEmulator:
         """`context`: the caller's (its tenant) by default; "public" for a call from the carrier."""
         sim = Simulation()
         call = _Call(caller, str(uuidlib.uuid4()), dict(caller.variables))
+        sim.uuid = call.uuid
         context = context or caller.domain or "public"
         for _ in range(MAX_FETCHES):
             actions = self._fetch(sim, call, context, destination)
@@ -70,12 +74,21 @@ class DialplanEmulator:
         if sim.hangup_cause is None:
             sim.hangup_cause = "NORMAL_CLEARING"
             sim.steps.append("dialplan ended: FreeSWITCH hangs up (NORMAL_CLEARING)")
+        end = call.start + call.elapsed
+        sim.cdr = cdr_body(call.uuid, call.variables, sim.hangup_cause, call.start, call.answered, end,
+                           call.app_log, call.callflow)
         return sim
 
     # -- one fetch -----------------------------------------------------------------------------
     def _fetch(self, sim: Simulation, call: "_Call", context: str, destination: str) -> list[tuple[str, str]]:
         form = call.form(context, destination)
         sim.requests.append(form)
+        call.callflow.append({"dialplan": "XML", "profile_index": str(len(call.callflow) + 1),
+                              "extension": {"name": f"call-{destination}", "number": destination},
+                              "caller_profile": {"username": call.caller.number, "caller_id_number": call.caller.number,
+                                                 "destination_number": destination, "uuid": call.uuid,
+                                                 "context": context, "chan_name": form["Channel-Name"],
+                                                 "rdnis": form.get("Hunt-RDNIS", "")}})
         body = urlencode(form).encode()
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/xml_curl", "CONTENT_LENGTH": str(len(body)),
                    "wsgi.input": io.BytesIO(body), "SERVER_PROTOCOL": "HTTP/1.1", **HEADERS}
@@ -86,6 +99,10 @@ class DialplanEmulator:
     def _run(self, sim, call, actions):
         """Run actions; return (destination, context) for a transfer, else None when the call ended."""
         for application, data in actions:
+            call.app_log.append({"app_name": application, "app_data": data,
+                                 "app_stamp": str(int((call.start + call.elapsed) * 1e6))})
+            if application == "answer" and call.answered is None:
+                call.answered = call.start + call.elapsed
             if application in ("set", "export"):
                 name, _, value = data.partition("=")
                 call.variables[name] = value
@@ -113,6 +130,10 @@ class DialplanEmulator:
         status, cause = bridge_outcome(data, self.script)
         sim.steps.append(f"bridge {data}: {status}")
         if status == "SUCCESS":
+            talk = self.script.leg(data).talk or 5.0
+            call.answered = call.answered or call.start + call.elapsed + 1.0
+            call.elapsed += 1.0 + talk
+            call.variables.update(originate_disposition="SUCCESS", DIALSTATUS="SUCCESS")
             sim.hangup_cause = "NORMAL_CLEARING"
             return True
         call.variables.update(originate_disposition=cause, last_bridge_hangup_cause=cause)
@@ -128,6 +149,11 @@ class DialplanEmulator:
                           variables=dict(call.variables), uuid=call.uuid, socket_data=data)
         report = Emulator(self.esl_address, setup, self.script, idle_timeout=self.idle_timeout).run()
         sim.sessions.append(report)
+        session_start = call.start + call.elapsed
+        call.elapsed += report.steps[-1][0] if report.steps else 0.0
+        call.variables.update(report.variables)
+        if report.answered_at is not None and call.answered is None:
+            call.answered = session_start + report.answered_at
         sim.steps += [f"  {at:7.2f} s  {text}" for at, text in report.steps]
         if report.transfer:
             return report.transfer
@@ -144,6 +170,11 @@ class _Call:
     variables: dict
     destination: str = ""
     transfers: list = field(default_factory=list)
+    start: float = field(default_factory=time.time)
+    elapsed: float = 0.0  # virtual seconds since the call started
+    answered: float | None = None
+    app_log: list = field(default_factory=list)
+    callflow: list = field(default_factory=list)
 
     def form(self, context: str, destination: str) -> dict:
         self.destination = destination

@@ -69,6 +69,8 @@ class CallReport:
     refused: bool = False  # the server closed before `connect`
     commands: list = field(default_factory=list)
     frames: list = field(default_factory=list)  # bytes sent, when record_frames
+    variables: dict = field(default_factory=dict)  # the channel's variables when the session ended
+    answered_at: float | None = None  # virtual seconds
 
 
 @dataclass
@@ -119,6 +121,8 @@ class Emulator:
             self._session()
         finally:
             self.sock.close()
+        self.report.variables = {k: v for k, v in self.view.variables.items()
+                                 if k not in ("current_application", "current_application_data")}
         return self.report
 
     def _session(self):
@@ -299,6 +303,7 @@ class Emulator:
         if self.view.call_state != "RINGING" or self.setup.endpoint != "loopback":
             self.view.call_state = "EARLY"
         self.view.answer_state = "answered"
+        self.report.answered_at = self.now
         self.view.profile["Channel-Answered-Time"] = self._stamp()
         self._emit("CHANNEL_ANSWER")
         self.view.call_state = "ACTIVE"

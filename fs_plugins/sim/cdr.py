@@ -1,0 +1,68 @@
+"""The mod_json_cdr post FreeSWITCH sends when the emulated call's A leg ends.
+
+Shaped like tests/fixtures/freeswitch/json_cdr: `POST <path>?uuid=<uuid>` with exactly the headers
+Host, User-Agent: freeswitch-json/1.0, Accept: */*, Content-Type: application/json,
+Content-Length; a compact single-line JSON body with the keys core-uuid, switchname,
+channel_data, callStats, variables (all strings), app_log and callflow (newest first).
+
+Differences: only the A leg is posted (FreeSWITCH also posts each B leg with log-b-leg=true);
+RTP statistics are zeros; SIP variables are limited to those the emulator tracks.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+
+CORE_UUID = "5e1a0000-0000-4000-8000-000000000001"
+Q850 = {"NORMAL_CLEARING": "16", "USER_BUSY": "17", "NO_ANSWER": "19", "CALL_REJECTED": "21",
+        "UNALLOCATED_NUMBER": "1", "NO_ROUTE_DESTINATION": "3", "ORIGINATOR_CANCEL": "487",
+        "OUTGOING_CALL_BARRED": "52", "DESTINATION_OUT_OF_ORDER": "27", "NORMAL_TEMPORARY_FAILURE": "41",
+        "USER_NOT_REGISTERED": "606", "SUBSCRIBER_ABSENT": "20"}
+
+
+def cdr_body(uuid: str, variables: dict, hangup_cause: str, start: float, answered: float | None, end: float,
+             app_log: list, callflow: list) -> dict:
+    stamps = {"start": start, "answer": answered, "end": end}
+    times = {}
+    for name, moment in stamps.items():
+        micros = int(moment * 1_000_000) if moment else 0
+        times[f"{name}_stamp"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment)) if moment else ""
+        times[f"{name}_epoch"], times[f"{name}_uepoch"] = str(micros // 1_000_000), str(micros)
+    duration = int(end - start)
+    billsec = int(end - answered) if answered else 0
+    all_vars = {**{k: str(v) for k, v in variables.items()}, "uuid": uuid, "call_uuid": uuid,
+                "hangup_cause": hangup_cause, "hangup_cause_q850": Q850.get(hangup_cause, "16"),
+                "sip_hangup_disposition": "send_bye" if answered else "send_refuse", **times,
+                "duration": str(duration), "billsec": str(billsec),
+                "answersec": str(int(answered - start)) if answered else "0",
+                "last_app": app_log[-1]["app_name"] if app_log else "",
+                "last_arg": app_log[-1]["app_data"] if app_log else ""}
+    return {
+        "core-uuid": CORE_UUID,
+        "switchname": "vm",
+        "channel_data": {"state": "CS_REPORTING", "direction": "inbound", "state_number": "11", "flags": "",
+                         "caps": ""},
+        "callStats": {"audio": {"inbound": {"raw_bytes": 0, "media_bytes": 0, "packet_count": 0, "mos": 4.5},
+                                "outbound": {"raw_bytes": 0, "media_bytes": 0, "packet_count": 0}}},
+        "variables": all_vars,
+        "app_log": {"applications": app_log},
+        "callflow": list(reversed(callflow)),
+    }
+
+
+def post(app, body: dict, uuid: str, path: str = "/cdr", host: str = "127.0.0.1:18082",
+         credentials: tuple[str, str] | None = None) -> str:
+    """POST one CDR to a WSGI app in-process, as mod_json_cdr does; returns the HTTP status."""
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": f"uuid={uuid}",
+               "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host, "HTTP_USER_AGENT": "freeswitch-json/1.0",
+               "HTTP_ACCEPT": "*/*", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+               "wsgi.input": io.BytesIO(raw), "REMOTE_ADDR": "127.0.0.1"}
+    if credentials:
+        token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+        environ["HTTP_AUTHORIZATION"] = f"Basic {token}"
+    status = []
+    b"".join(app(environ, lambda s, headers, exc=None: status.append(s)))
+    return status[0] if status else ""
