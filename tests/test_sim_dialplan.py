@@ -90,3 +90,17 @@ def test_bad_options_are_refused_naming_the_option(tmp_path, capsys, argv, field
 def test_an_unknown_caller_is_not_found(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "simulate", "--from", "1001@nowhere.example", "--to", "1002"]) == 1
     assert "no user 1001" in capsys.readouterr().err
+
+
+def test_a_did_routed_to_a_message_answers_plays_it_and_hangs_up(db, tenant, tmp_path):
+    from fs_plugins.models.audio import AudioFile
+    from fs_plugins.models.core import Number
+
+    wav = tmp_path / "welcome.wav"
+    wav.write_bytes(b"RIFF")
+    audio = AudioFile.create(tenant=tenant, name="welcome", path=str(wav), sample_rate=8000, duration_ms=2000)
+    Number.create(tenant=tenant, e164="+34910000009", destination=Destination("message", str(audio.id)))
+    sim = simulate(db, Caller("+14155550123"), "+34910000009")
+    session = sim.sessions[-1]
+    assert session.played == [str(wav)] and session.hangup_cause == "NORMAL_CLEARING"
+    assert sim.requests[0]["Hunt-Context"] == "public" and sim.hangup_cause == "NORMAL_CLEARING"
