@@ -176,19 +176,15 @@ def bench_csv(db, csv_rows: int) -> None:
     tenant_id = db.execute_sql("SELECT id FROM tenant WHERE domain = 't0.example'").fetchone()[0]
     available = db.execute_sql("SELECT count(*) FROM call_entry WHERE tenant_id = ?", (tenant_id,)).fetchone()[0]
     query = logmod.LogQuery(tenant="t0.example")
-    sink = NullSink()
-    started = time.perf_counter()
-    count = export_to(db, query, sink, csv_rows)
-    rate = count / (time.perf_counter() - started)
-    started = time.perf_counter()
-    cursor = db.execute_sql(f"SELECT {logmod.COLUMNS} FROM call_entry e LEFT JOIN \"user\" u ON u.id = e.user_id"
-                            " WHERE e.tenant_id = ? ORDER BY e.started_at DESC, e.id DESC LIMIT ?", (tenant_id, csv_rows))
-    writer = csv.writer(sink)
-    raw = 0
-    for row in cursor:
-        writer.writerow(row)
-        raw += 1
-    ceiling = raw / (time.perf_counter() - started)
+    rates, ceilings = [], []
+    for _ in range(2):  # alternated, best of two: the machine is shared
+        started = time.perf_counter()
+        raw = raw_csv(db, tenant_id, csv_rows)
+        ceilings.append(raw / (time.perf_counter() - started))
+        started = time.perf_counter()
+        count = export_to(db, query, NullSink(), csv_rows)
+        rates.append(count / (time.perf_counter() - started))
+    rate, ceiling = max(rates), max(ceilings)
     small_peak = traced_peak(lambda: export_to(db, query, NullSink(), count // 10))
     full_peak = traced_peak(lambda: export_to(db, query, NullSink(), count))
     report("csv export", f"{rate:,.0f} rows/s ({count:,} of {available:,} rows)", rate / ceiling,
@@ -196,6 +192,23 @@ def bench_csv(db, csv_rows: int) -> None:
     flat = full_peak < small_peak * 1.5 + 256 * 1024
     report("csv memory", f"peak {full_peak / 1024:,.0f} KiB for {count:,} rows", small_peak / full_peak,
            f"peak for {count // 10:,} rows", f"{small_peak / 1024:,.0f} KiB", flat, "flat (same peak)")
+
+
+def raw_csv(db, tenant_id: int, limit: int) -> int:
+    """The floor: one query's raw rows through csv.writer into a buffer, flushed every 500 rows."""
+    cursor = db.execute_sql(f"SELECT {logmod.COLUMNS} FROM call_entry e LEFT JOIN \"user\" u ON u.id = e.user_id"
+                            " WHERE e.tenant_id = ? ORDER BY e.started_at DESC, e.id DESC LIMIT ?", (tenant_id, limit))
+    buffer, sink, count = io.StringIO(), NullSink(), 0
+    write = csv.writer(buffer).writerow
+    for row in cursor:
+        write(row)
+        count += 1
+        if count % 500 == 0:
+            sink.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    sink.write(buffer.getvalue())
+    return count
 
 
 class NullSink:

@@ -110,7 +110,8 @@ def _batches(db, base: str, params: tuple, batch: int) -> Iterator[tuple]:
     while True:
         sql, extra = base, ()
         if after is not None:
-            sql += " AND (e.started_at < ? OR (e.started_at = ? AND e.id < ?))"
+            # The first condition bounds the index range; an OR alone would rescan from the top.
+            sql += " AND e.started_at <= ? AND (e.started_at < ? OR e.id < ?)"
             extra = (after[0], after[0], after[1])
         sql += " ORDER BY e.started_at DESC, e.id DESC LIMIT ?"
         rows = db.execute_sql(sql_for(db, sql), (*params, *extra, batch)).fetchall()
