@@ -104,6 +104,10 @@ class EslConnection(OutboundSession):
         else:
             log.debug("ignoring ESL frame of type %r", kind)
 
+    def abort(self, reason: str) -> None:
+        """Drop the connection now (server shutdown); every waiting command gets CallGone."""
+        self._lost(reason)
+
     def _lost(self, reason: str):
         if not self.connected and self.closed_reason:
             return

@@ -52,7 +52,7 @@ class EslServer:
             return
         self._server.close()
         for conn in list(self._connections):
-            conn._lost("server stopping")
+            conn.abort("server stopping")
         self._server.stop(timeout=timeout)
         self._server = None
 
