@@ -240,6 +240,8 @@ def test_every_status_has_its_spanish_label_a_colour_and_a_stable_code():
     (b'{"variables": {"direction": "inbound"}}', "uuid"),
     (b'{"variables": {"uuid": "x;rm -rf"}}', "uuid"),
     (b"\xff\xfe", "UTF-8"),
+    (b'{"variables": {"uuid": "abc", "start_uepoch": [1]}}', "start_uepoch"),
+    (b'{"variables": {"uuid": "abc"}, "channel_data": []}', "structure"),
 ])
 def test_bodies_that_are_not_cdrs_are_refused_with_a_reason(body, reason):
     with pytest.raises(BadCdr, match=reason):
@@ -290,3 +292,13 @@ def test_the_dialplans_target_variable_names_the_user_when_set():
     pbx = ((callvars.TENANT, "acme.example"), (callvars.TARGET_USER, "1005@acme.example"), (callvars.DND, "true"))
     call = classify([leg(A, cause="USER_BUSY", pbx=pbx, steps=(("acme.example", "600"),))])
     assert [(e.user, e.status) for e in call.entries] == [("1005@acme.example", Status.DND)]
+
+
+def test_odd_callflow_shapes_are_tolerated():
+    body = b'{"variables": {"uuid": "abc"}, "callflow": [{"caller_profile": "x", "times": 5}, 7]}'
+    assert parse_body(body).steps == (("", ""),)
+
+
+def test_an_unknown_call_type_value_is_inferred_instead():
+    call = classify([leg(A, pbx=((callvars.TENANT, "acme.example"), (callvars.CALL_TYPE, "x" * 40)))])
+    assert call.direction == "inbound"

@@ -136,7 +136,9 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     pickup = min((leg.answer_us for leg in b_legs if leg.answered), default=a_leg.bridge_us)
     transfers = [moment for leg in (a_leg, *b_legs) for moment in leg.transfers_us]
     caller = a_leg.var(callvars.USER_ID) or None
-    direction = a_leg.var(callvars.CALL_TYPE) or ("outbound" if caller else "inbound")
+    direction = a_leg.var(callvars.CALL_TYPE)
+    if direction not in callvars.CALL_TYPES:
+        direction = "outbound" if caller else "inbound"
     entries = []
     if caller:
         entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))

@@ -169,7 +169,13 @@ def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
 
 
 def parse_body(raw: bytes, content_type: str = "", expected_uuid: str | None = None) -> LegFacts:
-    return parse_leg(decode_body(raw, content_type), expected_uuid)
+    document = decode_body(raw, content_type)
+    try:
+        return parse_leg(document, expected_uuid)
+    except BadCdr:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:  # JSON of an unexpected shape
+        raise BadCdr(f"unexpected CDR structure: {type(exc).__name__}") from None
 
 
 def _micros(variables: dict, micro_key: str, second_key: str) -> int:
@@ -190,13 +196,15 @@ def _callflow(callflow) -> tuple[tuple, tuple, tuple[str, str]]:
     for step in reversed(callflow):
         if not isinstance(step, dict):
             continue
-        profile = step.get("caller_profile") or {}
+        profile = step.get("caller_profile")
+        profile = profile if isinstance(profile, dict) else {}
         steps.append((str(profile.get("context", "")), str(profile.get("destination_number", ""))))
         if caller == ("", ""):
             caller = (str(profile.get("caller_id_name", "")), str(profile.get("caller_id_number", "")))
+        times = step.get("times")
         try:
-            moment = int((step.get("times") or {}).get("transfer_time") or 0)
-        except ValueError:
+            moment = int(times.get("transfer_time") or 0) if isinstance(times, dict) else 0
+        except (TypeError, ValueError):
             moment = 0
         if moment > 0:
             transfers.append(moment)
