@@ -151,11 +151,16 @@ def _record(emu, data):
     stop_at = emu.now + min(limit, emu.script.talk_seconds + silence if silence else math.inf)
     terminators = emu.view.variables.get("playback_terminators", "")
     emu.view.variables.pop("playback_terminator_used", None)
+    emu.view.variables["silence_hits_exhausted"] = "false"  # switch_ivr_record_file sets it so
     emu.step(f"records {parts[0] if parts else ''}")
     start = emu.now
     while emu.now < stop_at:
         outcome = emu.advance(stop_at - emu.now)
-        if outcome is None or outcome[0] in ("hangup", "closed", "idle"):
+        if outcome is None:
+            if silence and emu.now - start < limit:
+                emu.view.variables["silence_hits_exhausted"] = "true"
+            break
+        if outcome[0] in ("hangup", "closed", "idle"):
             break
         if outcome[1] in terminators:
             emu.view.variables["playback_terminator_used"] = outcome[1]
