@@ -97,6 +97,16 @@ def test_outgoing_answered_is_one_made_entry_with_ring_and_talk_time():
     assert (call.caller_number, call.callee, call.caller_name) == ("1001", "14155550123", "Alice Acme")
 
 
+def test_a_call_refused_before_any_b_leg_shows_the_name_the_dialplan_presented():
+    call = classify(legs_of(recorded_bodies("outgoing_call_barred.json")))
+    assert (call.caller_name, call.caller_number) == ("Alice Acme", "1001")
+
+
+def test_a_carrier_caller_id_that_is_only_a_number_is_no_name():
+    call = classify(legs_of(recorded_bodies("incoming_answered.json")))
+    assert (call.caller_name, call.caller_number, call.answered_by) == ("", "+14155550100", "1002")
+
+
 def test_encode_values_documents_are_url_decoded():
     call = classify(legs_of(recorded_bodies("outgoing_answered_encode_values_true.json")))
     assert call.entries[0].user == "1001@acme.example"
@@ -197,7 +207,7 @@ def test_a_group_call_appears_once_with_the_member_who_answered():
     call = classify([leg(A, answer=1, pbx=group, steps=(("acme.example", "600"),)),
                      user_leg(B1, "1002", cause="NO_ANSWER", end=5), user_leg(B2, "1003", start=5, answer=8)])
     assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.RECEIVED)]
-    assert (call.answered_by, call.callee) == ("1003@acme.example", "600")
+    assert (call.answered_by, call.callee) == ("1003", "600")
 
 
 def test_an_unanswered_group_call_is_one_missed_entry_of_the_tenant():

@@ -122,7 +122,7 @@ class Call:
     caller_name: str
     caller_number: str
     callee: str
-    answered_by: str  # the user ("ext@domain") or number that took the call, "" if none
+    answered_by: str  # who took the call first: extension (ext@domain if another tenant's), number, or ""
     entries: tuple[Entry, ...]
 
 
@@ -156,7 +156,7 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
         caller_name=_presented_name(a_leg, b_legs),
         caller_number=a_leg.caller_number,
         callee=_callee(a_leg, tenant),
-        answered_by=(_user_of(answering) or _destination(answering)) if answering else "",
+        answered_by=_local(_user_of(answering), tenant) or _destination(answering) if answering else "",
         entries=tuple(entries),
     )
 
@@ -228,7 +228,7 @@ def _received_entry(user, leg, a_leg, transfers, is_target) -> Entry:
 def _presented_name(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:
     """The name the callee's phone showed: ours (contacts), else the B leg's caller id; a bare number is no name."""
     name = a_leg.var(callvars.CALLER_NAME) or next(
-        (leg.caller_name for leg in b_legs if leg.caller_name), a_leg.caller_name)
+        (leg.caller_name for leg in b_legs if leg.caller_name), a_leg.presented_name or a_leg.caller_name)
     return "" if name in (a_leg.caller_number, "") or name.lstrip("+").isdigit() else name
 
 
@@ -243,6 +243,11 @@ def _user_of(leg: LegFacts) -> str:
     if leg.dialed_user and leg.dialed_domain:
         return f"{leg.dialed_user}@{leg.dialed_domain}"
     return ""
+
+
+def _local(user: str, tenant: str) -> str:
+    """A user of the call's own tenant is shown by extension alone."""
+    return user[: -len(tenant) - 1] if tenant and user.endswith("@" + tenant) else user
 
 
 def _destination(leg: LegFacts) -> str:

@@ -51,8 +51,9 @@ class LegFacts:
     dialed_user: str = ""  # set by the user/ endpoint on the channel it creates
     dialed_domain: str = ""
     steps: tuple[tuple[str, str], ...] = ()  # dialplan steps (context, destination), oldest first
-    caller_name: str = ""
+    caller_name: str = ""  # the original caller id, from the oldest callflow step
     caller_number: str = ""
+    presented_name: str = ""  # effective_caller_id_name: the name our dialplan presents onward
     pbx: tuple[tuple[str, str], ...] = field(default=())  # every pbx_* variable, sorted
 
     @property
@@ -78,7 +79,7 @@ class LegFacts:
 
     @classmethod
     def from_json(cls, text: str) -> "LegFacts":
-        data = orjson.loads(text)
+        data = {k: v for k, v in orjson.loads(text).items() if k in _FIELDS}  # stored by an older/newer version
         data["transfers_us"] = tuple(data["transfers_us"])
         data["steps"] = tuple(tuple(step) for step in data["steps"])
         data["pbx"] = tuple(tuple(pair) for pair in data["pbx"])
@@ -164,6 +165,7 @@ def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
         steps=steps,
         caller_name=caller[0],
         caller_number=caller[1],
+        presented_name=variables.get("effective_caller_id_name", ""),
         pbx=tuple(sorted((k, variables[k]) for k in variables if k[:4] == _OUR_PREFIX)),
     )
 
