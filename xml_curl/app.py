@@ -9,7 +9,7 @@ import base64
 import binascii
 import hmac
 import logging
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from fs_plugins.config import Config
 from xml_curl import directory, documents, plans
@@ -20,6 +20,15 @@ from xml_curl.lookups import Lookups
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
+# The fields routing reads. A dialplan fetch posts ~170 fields; decoding only these halves the
+# cost of a request (benches/b2). Their names hold only characters FreeSWITCH's URL encoding leaves
+# alone (letters, digits, '-', '_'), so the raw key is the decoded key.
+USED_FIELDS = frozenset({
+    "section", "action", "purpose", "user", "domain", "key_value", "Unique-ID",
+    "Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
+    "Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name",
+})
+USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.callvars), carried by the channel
 XML_HEADERS = [("Content-Type", "text/xml")]
 
 
@@ -78,7 +87,12 @@ def _form(environ) -> dict[str, str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("body is not UTF-8") from None
-    return dict(parse_qsl(text, keep_blank_values=True))
+    fields = {}
+    for pair in text.split("&"):
+        key, _, value = pair.partition("=")
+        if key in USED_FIELDS or key.startswith(USED_PREFIX):
+            fields[key] = unquote_plus(value)
+    return fields
 
 
 def _expected_credentials(config: Config) -> bytes | None:
