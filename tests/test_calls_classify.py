@@ -312,3 +312,15 @@ def test_odd_callflow_shapes_are_tolerated():
 def test_an_unknown_call_type_value_is_inferred_instead():
     call = classify([leg(A, pbx=((callvars.TENANT, "acme.example"), (callvars.CALL_TYPE, "x" * 40)))])
     assert call.direction == "inbound"
+
+
+def test_a_bridge_made_outside_the_dialplan_after_answer_counts_as_a_transfer():
+    from fs_plugins.calls.parse import parse_leg
+
+    # the DID's dialplan transfer (before anyone answered), then a uuid_bridge 4 s later
+    history = f"ARRAY::{T0 // S}:x:bl_xfer:1005/acme.example/XML|:{T0 // S + 4}:y:uuid_br:zzz"
+    body = {"variables": {"uuid": A, "start_stamp": "2026-11-26 10:00:00", "transfer_history": history}}
+    assert parse_leg(body).transfers_us == (T0, T0 + 4 * S)
+    a_leg = leg(A, answer=1, pbx=((callvars.TENANT, "acme.example"),), transfers_us=(T0, T0 + 4 * S))
+    call = classify([a_leg, user_leg(B1, "1005", answer=1, end=4)])
+    assert call.entries[0].status is Status.TRANSFERRED

@@ -47,7 +47,7 @@ class LegFacts:
     answer_us: int = 0
     bridge_us: int = 0
     end_us: int = 0
-    transfers_us: tuple[int, ...] = ()  # when the leg was transferred (callflow transfer_time / history)
+    transfers_us: tuple[int, ...] = ()  # when the leg was transferred (callflow transfer_time and history)
     dialed_user: str = ""  # set by the user/ endpoint on the channel it creates
     dialed_domain: str = ""
     steps: tuple[tuple[str, str], ...] = ()  # dialplan steps (context, destination), oldest first
@@ -146,7 +146,9 @@ def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
         raise BadCdr("uuid in the URL differs from the body's variables.uuid")
     originator = variables.get("originating_leg_uuid") or variables.get("originator") or ""
     steps, transfers, caller = _callflow(document.get("callflow"))
-    transfers = transfers or _history_transfers(variables.get("transfer_history", ""))
+    # Both sources: the callflow has dialplan transfers to the microsecond; the history also has
+    # bridges made outside the dialplan (uuid_br, att_xfer), to the second (never later than real).
+    transfers = tuple(sorted({*transfers, *_history_transfers(variables.get("transfer_history", ""))}))
     return LegFacts(
         uuid=uuid,
         call_id=originator if _UUID.match(originator) else uuid,
