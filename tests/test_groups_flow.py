@@ -248,3 +248,18 @@ def test_many_callers_coming_and_going_keep_the_queue_consistent():
     assert sorted(r.uuid for r in harness.records) == [f"caller-{i}" for i in range(6)]  # nobody lost
     assert queues.of(7).entries == [] and queues.of(7).reserved == {}
     assert {r.outcome for r in harness.records} <= {"answered", "abandoned", "overflowed"}
+
+
+def test_a_waiting_caller_sees_members_change_their_dnd():
+    loads = []
+
+    class Changing(Harness):
+        def load(self, tenant, group_id):
+            loads.append(group_id)
+            dnd = len(loads) < 3  # in DND for the first load and the first reload
+            return advanced(members=(member("1001", dnd=dnd),), max_wait=120)
+
+    with Changing(advanced()) as harness:
+        report = harness.call(CallerScript(legs={U1: Leg("answer", 1, 1)}))
+    assert len(loads) == 3 and report.bridges[-1][1] == "SUCCESS" and harness.records[0].outcome == "answered"
+    assert harness.records[0].wait_seconds >= 60

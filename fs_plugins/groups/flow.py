@@ -18,6 +18,7 @@ import gevent
 
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
+from fs_plugins.errors import NotFound
 from fs_plugins.groups import callback, rules
 from fs_plugins.groups.busy import BusyTracker
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 CALLBACK = "callback"  # the caller left the line to be called back (the callback records the call)
 CALLBACK_LISTEN = 0.5  # seconds after each melody chunk during which the callback key is read
 CALLBACK_CONFIRM = "ivr/ivr-thank_you.wav"
+RELOAD_SECONDS = 30  # a waiting caller re-reads the group (members, DND, forwards) this often
 RINGBACK_TONE = "%(2000,4000,440,480)"  # the standard European ringback cadence
 MUSIC_TONE = "%(400,200,523);%(400,200,659);%(400,200,784)"  # until the audio library exists
 
@@ -159,8 +161,11 @@ class GroupCall:
 
     def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> str:
         """Wait, offer, announce until answered, time to overflow, or the caller chose a callback."""
-        last_position, since = None, 0.0
+        last_position, since, loaded = None, 0.0, self.waited
         while True:
+            if self.waited - loaded >= RELOAD_SECONDS:
+                self._reload()
+                loaded = self.waited
             ringing = rules.legs(self.group, self.s.dial_template)
             verdict = rules.queue_verdict(self.group, self.waited, entry.offers, len(ringing))
             if verdict == rules.OVERFLOW:
@@ -176,6 +181,14 @@ class GroupCall:
                 return CALLBACK
             self.waited += seconds
             since += seconds
+
+    def _reload(self) -> None:
+        """Members come and go and switch DND while callers wait; a deleted group keeps its last state."""
+        try:
+            self.group = self.s.load(self.info.tenant, self.info.flow_object)
+        except NotFound:
+            log.info("group %s vanished while call %s waited; keeping its last settings", self.group.id,
+                     self.info.uuid)
 
     def _hear_melody(self, path: str) -> bool:
         """One chunk of the melody; True when the caller pressed the callback key meanwhile."""
