@@ -324,3 +324,21 @@ def test_a_bridge_made_outside_the_dialplan_after_answer_counts_as_a_transfer():
     a_leg = leg(A, answer=1, pbx=((callvars.TENANT, "acme.example"),), transfers_us=(T0, T0 + 4 * S))
     call = classify([a_leg, user_leg(B1, "1005", answer=1, end=4)])
     assert call.entries[0].status is Status.TRANSFERRED
+
+
+def originated(uuid, ext, **kw) -> LegFacts:
+    facts = user_leg(uuid, ext, call_id=uuid, **kw)
+    return LegFacts(**{**facts.__dict__, "direction": "outbound"})
+
+
+def test_a_group_callback_rings_the_member_first_and_is_received_by_the_member():
+    group = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "group"), (callvars.USER_ID, "1003@acme.example"))
+    member = originated(A, "1003", answer=2, pbx=group)
+    call = classify([member, leg(B1, answer=4, end=30)])
+    assert [(e.user, e.kind, e.status) for e in call.entries] == [("1003@acme.example", "received", Status.RECEIVED)]
+    assert call.answered_by == "1003"
+
+
+def test_a_prompt_recorded_by_phone_is_in_no_log():
+    record = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "record"), (callvars.USER_ID, "1001@acme.example"))
+    assert classify([originated(A, "1001", answer=1, pbx=record)]).entries == ()

@@ -37,7 +37,10 @@ Who gets an entry: the caller (made) and every received party, except legs that 
 (LOSE_RACE / PICKED_OFF: someone else took the call). A call run by a group flow (`pbx_flow` =
 group) is received once: by the member who answered, or, if none did, by the tenant (no user)
 with the group's number as callee. An incoming call that reached no user at all (IVR, unknown
-extension) is one tenant entry. The *call status* (what the fixtures' manifest labels) is the
+extension) is one tenant entry. A leg Centralita originated as the A leg (FreeSWITCH direction
+"outbound": a group's callback rings the member first) rings its user: received, not made. A call
+Centralita places for itself (`pbx_flow` = record: a prompt recorded by phone) is in no log.
+The *call status* (what the fixtures' manifest labels) is the
 status of the caller for made calls, else of the original target. Kinds, the log's type filter:
 *made*; *received* = taken (Recibido, Transferido); *missed* = every other received status.
 
@@ -99,6 +102,7 @@ REJECTED_CAUSES = frozenset({"CALL_REJECTED"})
 CANCEL_CAUSES = frozenset({"ORIGINATOR_CANCEL"})
 CALLER_ENDED = frozenset({"recv_cancel", "recv_bye"})
 LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
+SYSTEM_FLOWS = frozenset({"record"})  # calls Centralita places for itself (record a prompt by phone)
 
 
 @dataclass(frozen=True)
@@ -135,18 +139,22 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     tenant = _tenant(a_leg, b_legs)
     pickup = min((leg.answer_us for leg in b_legs if leg.answered), default=a_leg.bridge_us)
     transfers = [moment for leg in (a_leg, *b_legs) for moment in leg.transfers_us]
-    caller = a_leg.var(callvars.USER_ID) or None
+    # A user's own channel calling in is a made call; a channel Centralita originated towards a
+    # user (FreeSWITCH direction "outbound": group callback, record by phone) rings that user.
+    originated = a_leg.direction == "outbound"
+    caller = None if originated else a_leg.var(callvars.USER_ID) or None
     direction = a_leg.var(callvars.CALL_TYPE)
     if direction not in callvars.CALL_TYPES:
         direction = "outbound" if caller else "inbound"
     entries = []
     if caller:
         entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))
-    received, target = _received_entries(tenant, a_leg, b_legs, transfers)
-    entries.extend(received)
+    received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated)
+    if a_leg.var(callvars.FLOW) not in SYSTEM_FLOWS:
+        entries.extend(received)
     primary = entries[0] if caller or not received else next(
         (entry for entry in received if entry.user == target), received[0])
-    answering = next((leg for leg in b_legs if leg.answered), None)
+    answering = next((leg for leg in ([a_leg] if originated else []) + b_legs if leg.answered), None)
     return Call(
         call_id=a_leg.call_id,
         tenant=tenant,
@@ -178,12 +186,12 @@ def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
     return Entry(user, MADE, status, _seconds(end - a_leg.start_us), 0)
 
 
-def _received_entries(tenant, a_leg, b_legs, transfers) -> tuple[list[Entry], str | None]:
+def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tuple[list[Entry], str | None]:
     """Entries of the users the call was for, and which of them was the original target."""
     group = a_leg.var(callvars.FLOW) == "group"
-    made = bool(a_leg.var(callvars.USER_ID))
     forwarded = bool(a_leg.var(callvars.FORWARDED))
-    user_legs = [(user, leg) for leg in b_legs if (user := _user_of(leg))]
+    rung = [a_leg, *b_legs] if originated else b_legs
+    user_legs = [(user, leg) for leg in rung if (user := _user_of(leg))]
     # Where the dialplan sent the call; for a made call only when it stayed inside the tenant.
     routed = _routed_user(a_leg, tenant) if not made or a_leg.var(callvars.CALL_TYPE) == "internal" else None
     first_rung = user_legs[0][0] if user_legs else None
