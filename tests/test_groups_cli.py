@@ -95,10 +95,12 @@ def test_a_member_from_another_tenant_is_refused(run):
     assert GroupMember.select().count() == 0
 
 
-def test_a_bad_external_member_is_refused(run):
+@pytest.mark.parametrize("number, message", [("12", "--number:"), ("803 123 456", "--number: +34803123456 is a premium"),
+                                             ("+44 20 7946 0958", "restrictions do not allow")])
+def test_a_bad_or_barred_external_member_is_refused(run, number, message):
     group_cmd(run, "add", "--name", "Sales")
-    code, _, err = group_cmd(run, "member add", "--group", "Sales", "--number", "12")
-    assert code == 2 and "--number:" in err and GroupMember.select().count() == 0
+    code, _, err = group_cmd(run, "member add", "--group", "Sales", "--number", number)
+    assert code == 2 and message in err and GroupMember.select().count() == 0
 
 
 def test_an_advanced_group_cannot_go_back_to_simple(run):

@@ -12,6 +12,8 @@ from typing import Any
 import peewee
 
 from fs_plugins import references, validate
+from fs_plugins.callhandling import numbers
+from fs_plugins.callhandling import service as callhandling
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
@@ -241,6 +243,10 @@ def add_member(tenant: Tenant, group: CallGroup, user: str | None = None, number
                 raise InvalidInput("--user", f"{user} is already a member")
             return GroupMember.create(group=group, user=found, position=position)
         e164 = validate.e164(number, tenant.country, "--number")
+        barred = numbers.blocked_reason(e164, tenant.country, callhandling.restriction(tenant, None).effective)
+        if barred:
+            raise InvalidInput("--number", f"{e164} is a {barred} number, which the tenant's outbound "
+                                           "restrictions do not allow (centralita restrict)")
         if GroupMember.select().where(GroupMember.group == group, GroupMember.number == e164).exists():
             raise InvalidInput("--number", f"{e164} is already a member")
         return GroupMember.create(group=group, number=e164, position=position)
