@@ -187,3 +187,13 @@ def test_statistics_boundaries_answered_exactly_at_the_service_level_counts_as_s
 def test_statistics_without_offered_calls_have_no_service_level():
     figures = summarise([Row("closed", 0)], 20)
     assert figures.offered == 0 and figures.service_level is None and figures.closed == 1
+
+
+def test_the_tracker_remembers_when_each_channel_answered_even_after_it_hung_up():
+    ticks = iter([5.0, 9.0])
+    tracker = BusyTracker(clock=lambda: next(ticks))
+    tracker.on_event(event("CHANNEL_CREATE", "b1", dialed_user="1002", dialed_domain=D))
+    tracker.on_event(event("CHANNEL_ANSWER", "b1", dialed_user="1002", dialed_domain=D))
+    tracker.on_event(event("CHANNEL_ANSWER", "b1"))  # repeated: the first moment stays
+    tracker.on_event(event("CHANNEL_HANGUP_COMPLETE", "b1"))
+    assert tracker.answered_at("b1") == 5.0 and tracker.answered_at("nope") is None

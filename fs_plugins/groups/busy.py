@@ -13,6 +13,8 @@ still flow — members then answer busy themselves (SIP 486), which the flow han
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 
 import gevent
 from gevent import socket
@@ -24,10 +26,19 @@ log = logging.getLogger(__name__)
 EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY")
 
 
+ANSWERS_KEPT = 10_000  # answer moments remembered (a flow reads its B leg's after the bridge ends)
+
+
 class BusyTracker:
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
         self._channels: dict[str, str] = {}  # channel uuid -> user key
         self._count: dict[str, int] = {}
+        self._answers: OrderedDict[str, float] = OrderedDict()  # channel uuid -> clock() at CHANNEL_ANSWER
+        self._clock = clock
+
+    def answered_at(self, uuid: str) -> float | None:
+        """When a channel answered (tracker clock), so a group knows how long its member's phone rang."""
+        return self._answers.get(uuid) if uuid else None
 
     def busy(self, key: str) -> bool:
         return self._count.get(key, 0) > 0
@@ -41,6 +52,10 @@ class BusyTracker:
         uuid = event.get("Unique-ID", "")
         if not uuid:
             return
+        if name == "CHANNEL_ANSWER" and uuid not in self._answers:
+            self._answers[uuid] = self._clock()
+            if len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
         if name in ("CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"):
             self._drop(uuid)
         elif name in ("CHANNEL_CREATE", "CHANNEL_ANSWER") and uuid not in self._channels:

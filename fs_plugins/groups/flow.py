@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -108,7 +109,7 @@ class GroupCall:
     def _ring(self, legs: tuple[Leg, ...], seconds: int) -> bool:
         """Bridge these legs; True when someone answered (the call is then over for the flow)."""
         targets = [BridgeTarget(leg.dial, seconds) for leg in legs]
-        began = self.s.clock()
+        began = time.monotonic()
         try:
             outcome = self.channel.bridge(targets, sequential=False, timeout=seconds)
         except CallGone:
@@ -123,11 +124,15 @@ class GroupCall:
         self.channel.hangup("NORMAL_CLEARING")
         return True
 
-    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: dt.datetime) -> None:
+    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float) -> None:
         self.outcome = ANSWERED
         self.member = self.s.busy.owner(other_uuid) or (legs[0].member if len(legs) == 1 else "")
-        # The bridge returns when the conversation ends; its length (ring included) is the talk time.
-        self.talk = max(0.0, (self.s.clock() - began).total_seconds())
+        now = time.monotonic()
+        answered = self.s.busy.answered_at(other_uuid)
+        if answered is None:  # no channel events (no event socket): the bridge's length is the talk time
+            answered = began
+        self.waited += max(0.0, answered - began)  # the member's phone rang this long
+        self.talk = max(0.0, now - answered)
 
     def _ringback(self) -> None:
         # Callers hear ringback (or music) while the members' phones ring, without answering.
