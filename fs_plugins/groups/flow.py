@@ -139,10 +139,10 @@ class GroupCall:
         self.channel.set("ringback", self._melody())
 
     def _melody(self) -> str:
+        """The `ringback` value: a file, or a teletone script (FreeSWITCH repeats it while ringing)."""
         if self.group.melody_path:
             return self.group.melody_path
-        tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
-        return f"tone_stream://{tone};loops=-1"
+        return MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
 
     # -- advanced: the queue --------------------------------------------------------------------
     def _queued(self) -> None:
