@@ -288,8 +288,9 @@ def test_a_forward_always_to_another_user_is_forwarded_for_the_target_and_receiv
 
 def test_a_forward_always_to_an_outside_number_is_forwarded_for_the_target():
     pbx = ((callvars.TENANT, "acme.example"), (callvars.FORWARDED, "always"))
-    call = classify([leg(A, answer=2, pbx=pbx, steps=(("acme.example", "1003"),)), leg(B1, answer=2)])
-    assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.FORWARDED)]
+    call = classify([leg(A, answer=9, pbx=pbx, steps=(("acme.example", "1003"),), end=60),
+                     leg(B1, start=1, answer=9, end=60)])
+    assert [(e.user, e.status, e.ring_seconds) for e in call.entries] == [("1003@acme.example", Status.FORWARDED, 1)]
 
 
 def test_an_incoming_call_to_an_unregistered_user_without_a_b_leg_is_missed_by_that_user():

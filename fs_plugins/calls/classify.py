@@ -45,8 +45,9 @@ status of the caller for made calls, else of the original target. Kinds, the log
 *made*; *received* = taken (Recibido, Transferido); *missed* = every other received status.
 
 Talk and ring time, in whole seconds: made: ring = call start -> pickup (or end), talk = pickup ->
-end of A. received: ring = call start -> the party's answer (or end of its ringing), talk = the
-party's answer -> end of its leg.
+end of A. received: ring = call start -> the party's answer (or end of its ringing; a target
+whose phone never rang: until the call went to another leg, or ended), talk = the party's answer
+-> end of its leg.
 """
 from __future__ import annotations
 
@@ -210,11 +211,13 @@ def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tup
     elif target and target not in seen and (forwarded or not entries):
         # The target's phone never rang (DND, forward always, refused, IVR): it still gets the
         # call; if the target is no user, the store files it for the tenant (or drops it).
-        entries.insert(0, _received_entry(target, None, a_leg, transfers, True))
+        handed_off = min((leg.start_us for leg in b_legs), default=0)
+        entries.insert(0, _received_entry(target, None, a_leg, transfers, True, handed_off))
     return entries, target
 
 
-def _received_entry(user, leg, a_leg, transfers, is_target) -> Entry:
+def _received_entry(user, leg, a_leg, transfers, is_target, handed_off=0) -> Entry:
+    """`handed_off`: when the call went elsewhere (a user without a leg waited until then)."""
     start = a_leg.start_us
     if leg is not None and leg.answered:
         status = Status.TRANSFERRED if any(t >= leg.answer_us for t in transfers) else Status.RECEIVED
@@ -229,7 +232,7 @@ def _received_entry(user, leg, a_leg, transfers, is_target) -> Entry:
         status = Status.REJECTED
     else:
         status = Status.MISSED
-    end = leg.end_us if leg is not None else a_leg.end_us
+    end = leg.end_us if leg is not None else handed_off or a_leg.end_us
     return Entry(user, MISSED, status, _seconds(end - start), 0)
 
 
