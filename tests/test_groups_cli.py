@@ -9,6 +9,7 @@ import pytest
 from fs_plugins import cli
 from fs_plugins import db as dbmod
 from fs_plugins.destinations import Destination
+from fs_plugins.errors import NotFound
 from fs_plugins.groups import loader, stats, voicemail
 from fs_plugins.groups.flow import CallRecord
 from fs_plugins.models import Number, ShortNumber, Tenant, User
@@ -29,6 +30,7 @@ def run(db_url, capsys, monkeypatch):
         User.create(tenant=acme, extension=ext, display_name=f"User {ext}", a1_hash="x" * 32)
     User.create(tenant=other, extension="2001", display_name="Stranger", a1_hash="x" * 32)
     Schedule.create(tenant=acme, name="Office")
+    Schedule.create(tenant=other, name="Night")
 
     def run(*argv):
         code = cli.main(["--database", db_url, *argv])
@@ -79,6 +81,10 @@ def test_a_group_is_a_destination_by_name_elsewhere(run):
     (("--ring-mode", "random"), "--ring-mode"),
     (("--opening", "schedule"), "--schedule"),
     (("--schedule", "Nope", "--opening", "schedule"), "--schedule"),
+    (("--schedule", "Night", "--opening", "schedule"), "--schedule"),  # another tenant's
+    (("--overflow", "number:12"), "--overflow"),
+    (("--callback-key", "55"), "--callback-key"),
+    (("--type", "premium"), "--type"),
     (("--short-number", "1001"), "--short-number"),
     (("--comment", "${api system}"), "--comment"),
 ])
@@ -231,3 +237,13 @@ def test_try_runs_emulated_calls_through_a_stored_group_step_by_step(run):
     assert "transferred to pbx-voicemail- in acme.example" in out and "result: no_answer" in out
     code, _, err = group_cmd(run, "try", "--group", "Sales", "--leg", "x=answer")
     assert code == 2 and "--leg" in err
+
+
+def test_a_member_row_pointing_into_another_tenant_never_rings(run):
+    group_cmd(run, "add", "--name", "Sales")
+    group = CallGroup.get()
+    stranger = User.get(User.extension == "2001")
+    GroupMember.create(group=group, user=stranger, position=0)  # written behind the service's back
+    assert loader.load_group(T, str(group.id)).members == ()
+    with pytest.raises(NotFound):  # nor can another tenant's call reach this group by its id
+        loader.load_group("other.example", str(group.id))
