@@ -62,9 +62,10 @@ def default_registry(resolve_audio: AudioResolver | None = None) -> FlowRegistry
     """The registry with every flow that exists; features add theirs here."""
     registry = FlowRegistry()
     from fs_plugins.audio import resolve_audio as library_audio  # the database edge, imported when wired
+    from fs_plugins.groups.wiring import production_flow as group_flow
     from fs_plugins.ivr import build_flow as ivr_flow
 
     registry.register("message", message_flow(resolve_audio or library_audio))
     registry.register("ivr", ivr_flow(resolve_audio or library_audio))
-    registry.register("group", __import__("fs_plugins.groups.wiring", fromlist=["x"]).production_flow())
+    registry.register("group", group_flow())
     return registry
