@@ -72,7 +72,7 @@ def _start_esl(config, database):
     from fs_plugins.esl.flows import default_registry
     from fs_plugins.esl.server import EslServer
 
-    server = EslServer(config, default_registry())
+    server = EslServer(config, default_registry(config=config))
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")

@@ -77,7 +77,8 @@ def run_simulation(config, db, caller, destination: str, script: CallerScript):
     from fs_plugins.sim.dialplan import DialplanEmulator
     from xml_curl.app import make_app
 
-    server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), default_registry())
+    registry = default_registry(config=config, simulated=True)
+    server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), registry)
     server.start()
     try:
         return DialplanEmulator(make_app(config, db), server.address, script).call(caller, destination)

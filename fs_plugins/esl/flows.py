@@ -58,8 +58,9 @@ def message_flow(resolve_audio: AudioResolver) -> Flow:
     return run
 
 
-def default_registry(resolve_audio: AudioResolver | None = None) -> FlowRegistry:
-    """The registry with every flow that exists; features add theirs here."""
+def default_registry(resolve_audio: AudioResolver | None = None, config=None, simulated: bool = False) -> FlowRegistry:
+    """The registry with every flow that exists; features add theirs here. `config`: the process's
+    Config (default: load_config()); `simulated`: emulated calls (no statistics, no FreeSWITCH)."""
     registry = FlowRegistry()
     from fs_plugins.audio import resolve_audio as library_audio  # the database edge, imported when wired
     from fs_plugins.groups.wiring import production_flow as group_flow
@@ -67,5 +68,5 @@ def default_registry(resolve_audio: AudioResolver | None = None) -> FlowRegistry
 
     registry.register("message", message_flow(resolve_audio or library_audio))
     registry.register("ivr", ivr_flow(resolve_audio or library_audio))
-    registry.register("group", group_flow())
+    registry.register("group", group_flow(config, simulated))
     return registry

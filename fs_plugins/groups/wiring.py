@@ -1,6 +1,8 @@
 """The production `group` flow: database loader and recorder, config, channel-event feed."""
 from __future__ import annotations
 
+import logging
+
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import BusyTracker, EventFeed
@@ -9,9 +11,15 @@ from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
 from fs_plugins.groups.stats import write_record
 
+log = logging.getLogger(__name__)
 
-def production_flow(config: Config | None = None):
+
+def production_flow(config: Config | None = None, simulated: bool = False):
+    """The `group` flow for `centralita serve`; `simulated` (centralita simulate): emulated calls
+    write no statistics and never reach FreeSWITCH (no event feed, no callback originate)."""
     config = config or load_config()
+    if simulated:
+        return group_flow(GroupServices(load=load_group, record=_discard, dial_template=config.outbound_dial_template))
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
     originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
@@ -30,3 +38,8 @@ def production_flow(config: Config | None = None):
 
     run.services = services
     return run
+
+
+def _discard(record) -> None:
+    log.info("simulated group call: %s after %.0f s%s", record.outcome, record.wait_seconds,
+             f", answered by {record.member}" if record.member else "")
