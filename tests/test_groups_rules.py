@@ -197,3 +197,8 @@ def test_the_tracker_remembers_when_each_channel_answered_even_after_it_hung_up(
     tracker.on_event(event("CHANNEL_ANSWER", "b1"))  # repeated: the first moment stays
     tracker.on_event(event("CHANNEL_HANGUP_COMPLETE", "b1"))
     assert tracker.answered_at("b1") == 5.0 and tracker.answered_at("nope") is None
+
+
+def test_a_member_calling_their_own_group_is_not_rung():
+    (step,) = rules.ring_plan(group(), TEMPLATE, caller=f"1002@{D}")
+    assert [leg.member for leg in step.legs] == [f"1001@{D}", f"1003@{D}"]

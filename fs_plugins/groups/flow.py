@@ -17,6 +17,7 @@ from typing import Callable
 
 import gevent
 
+from fs_plugins import callvars
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
@@ -92,6 +93,10 @@ class GroupCall:
         finally:
             self._record()
 
+    def _caller(self) -> str:
+        """The calling user's member key ("ext@domain"), "" for anyone else."""
+        return self.info.variables.get(callvars.USER_ID, "")
+
     def _schedule_open(self) -> bool | None:
         if self.group.schedule is None:
             return None
@@ -100,7 +105,7 @@ class GroupCall:
     # -- simple: the plan's steps, then the no-answer destination ------------------------------
     def _simple(self) -> None:
         self._ringback()
-        for step in rules.ring_plan(self.group, self.s.dial_template):
+        for step in rules.ring_plan(self.group, self.s.dial_template, self._caller()):
             if self._ring(step.legs, step.seconds):
                 return
         self.outcome = NOBODY
@@ -171,7 +176,7 @@ class GroupCall:
             if self.waited - loaded >= RELOAD_SECONDS:
                 self._reload()
                 loaded = self.waited
-            ringing = rules.legs(self.group, self.s.dial_template)
+            ringing = rules.legs(self.group, self.s.dial_template, self._caller())
             verdict = rules.queue_verdict(self.group, self.waited, entry.offers, len(ringing))
             if verdict == rules.OVERFLOW:
                 return OVERFLOWED
@@ -206,7 +211,7 @@ class GroupCall:
         return got.ok and got.digits == key
 
     def _start_callback(self, queue: GroupQueue, entry: Entry) -> bool:
-        user = self.info.variables.get("pbx_user_id", "")
+        user = self._caller()
         extension, _, domain = user.partition("@")
         dial = callback.caller_dial(self.group, self.info.caller_number,
                                     extension if domain == self.group.domain else None, self.s.dial_template)

@@ -82,19 +82,22 @@ def _external(group: Group, number: str, allowed: frozenset[str], dial_template:
     return dial_template.format(e164=e164, digits=e164.lstrip("+"))
 
 
-def legs(group: Group, dial_template: str) -> tuple[Leg, ...]:
-    """Every member that may ring now, in order, with its dial string."""
+def legs(group: Group, dial_template: str, caller: str = "") -> tuple[Leg, ...]:
+    """Every member that may ring now, in order, with its dial string; a member calling their own
+    group (`caller` is their key) is not rung."""
     found = []
     for member in group.members:
+        if caller and member.key == caller:
+            continue
         dial = member_dial(group, member, dial_template)
         if dial:
             found.append(Leg(member.key, dial))
     return tuple(found)
 
 
-def ring_plan(group: Group, dial_template: str) -> tuple[Step, ...]:
+def ring_plan(group: Group, dial_template: str, caller: str = "") -> tuple[Step, ...]:
     """The ringing steps of a simple group (see the table)."""
-    ringing = legs(group, dial_template)
+    ringing = legs(group, dial_template, caller)
     if not ringing or group.total_seconds <= 0:
         return ()
     if group.ring_mode != CONSECUTIVE:
