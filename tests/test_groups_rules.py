@@ -202,3 +202,16 @@ def test_the_tracker_remembers_when_each_channel_answered_even_after_it_hung_up(
 def test_a_member_calling_their_own_group_is_not_rung():
     (step,) = rules.ring_plan(group(), TEMPLATE, caller=f"1002@{D}")
     assert [leg.member for leg in step.legs] == [f"1001@{D}", f"1003@{D}"]
+
+
+def test_calls_already_up_when_the_feed_subscribes_are_read_from_show_channels():
+    from fs_plugins.groups.busy import existing_channels
+
+    reply = ('{"row_count":3,"rows":[{"uuid":"u1","presence_id":"1001@acme.example"},'
+             '{"uuid":"u2","presence_id":""},{"uuid":"u3"}]}')
+    tracker = BusyTracker()
+    tracker.seed(existing_channels(reply))
+    assert tracker.busy(f"1001@{D}") and tracker.owner("u2") == ""
+    tracker.on_event(event("CHANNEL_HANGUP_COMPLETE", "u1"))
+    assert not tracker.busy(f"1001@{D}")
+    assert existing_channels("-ERR show Command not found!\n") == {} and existing_channels("[]") == {}

@@ -12,6 +12,7 @@ still flow — members then answer busy themselves (SIP 486), which the flow han
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -64,6 +65,13 @@ class BusyTracker:
                 self._channels[uuid] = key
                 self._count[key] = self._count.get(key, 0) + 1
 
+    def seed(self, channels: dict[str, str]) -> None:
+        """Channels that already existed when the subscription began (uuid -> user key)."""
+        for uuid, key in channels.items():
+            if uuid not in self._channels and key:
+                self._channels[uuid] = key
+                self._count[key] = self._count.get(key, 0) + 1
+
     def clear(self) -> None:
         """Forget everything (the event socket dropped: events may have been missed)."""
         self._channels.clear()
@@ -78,6 +86,19 @@ class BusyTracker:
             self._count[key] = left
         else:
             self._count.pop(key, None)
+
+
+def existing_channels(reply: str) -> dict[str, str]:
+    """uuid -> "ext@domain" from `show channels as json` (presence_id is the user's for their calls)."""
+    try:
+        rows = json.loads(reply).get("rows") or []
+    except (ValueError, AttributeError):
+        return {}
+    found = {}
+    for row in rows:
+        if isinstance(row, dict) and row.get("uuid") and "@" in (row.get("presence_id") or ""):
+            found[row["uuid"]] = row["presence_id"]
+    return found
 
 
 def user_key(event: dict) -> str:
@@ -126,6 +147,8 @@ class EventFeed:
                 for name in EVENTS:
                     connection.register_handle(name, self._deliver)
                 connection.send("event plain " + " ".join(EVENTS))
+                # Calls already up when we subscribed send no CHANNEL_CREATE: read them once.
+                self.tracker.seed(existing_channels(connection.send("api show channels as json").data or ""))
                 log.info("member busy state: subscribed to channel events at %s:%s", host, port)
                 while connection.connected:
                     gevent.sleep(1)
