@@ -25,10 +25,10 @@ from fs_plugins.groups import callback, rules
 from fs_plugins.groups.busy import BusyTracker
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
 from fs_plugins.groups.records import Group, Leg
-from fs_plugins.models.groups import (
+from fs_plugins.groups.kinds import (
     ABANDONED, ANSWERED, CLOSED, CONSECUTIVE, MUSIC, NO_ANSWER as NOBODY, OVERFLOWED,
 )
-from fs_plugins.schedule import state_at
+from fs_plugins.schedule.rules import state_at
 
 log = logging.getLogger(__name__)
 

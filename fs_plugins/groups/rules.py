@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fs_plugins.callhandling import numbers
 from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.groups.records import Group, Leg, Member
-from fs_plugins.models.groups import ALWAYS_CLOSED, BY_SCHEDULE, CONSECUTIVE
+from fs_plugins.groups.kinds import ALWAYS_CLOSED, BY_SCHEDULE, CONSECUTIVE
 
 OVERFLOW, OFFER, WAIT = "overflow", "offer", "wait"
 

@@ -14,18 +14,10 @@ from fs_plugins.models.base import BaseModel, DestinationField, utcnow
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.models.schedule import Schedule
 
-SIMPLE, ADVANCED = "simple", "advanced"
-GROUP_TYPES = (SIMPLE, ADVANCED)
-SIMULTANEOUS, CONSECUTIVE = "simultaneous", "consecutive"
-RING_MODES = (SIMULTANEOUS, CONSECUTIVE)
-ALWAYS_OPEN, BY_SCHEDULE, ALWAYS_CLOSED = "open", "schedule", "closed"
-OPENINGS = (ALWAYS_OPEN, BY_SCHEDULE, ALWAYS_CLOSED)
-RINGBACK, MUSIC, AUDIO = "ringback", "music", "audio"
-MELODIES = (RINGBACK, MUSIC, AUDIO)  # AUDIO: melody_audio, a file of the tenant's audio library
-
-# GroupCall.outcome values
-ANSWERED, ABANDONED, OVERFLOWED, NO_ANSWER, CLOSED = "answered", "abandoned", "overflowed", "no_answer", "closed"
-OUTCOMES = (ANSWERED, ABANDONED, OVERFLOWED, NO_ANSWER, CLOSED)
+from fs_plugins.groups.kinds import (  # noqa: F401  (re-exported: the model's vocabulary)
+    ABANDONED, ADVANCED, ALWAYS_CLOSED, ALWAYS_OPEN, ANSWERED, AUDIO, BY_SCHEDULE, CLOSED, CONSECUTIVE, GROUP_TYPES,
+    MELODIES, MUSIC, NO_ANSWER, OPENINGS, OUTCOMES, OVERFLOWED, RING_MODES, RINGBACK, SIMPLE, SIMULTANEOUS,
+)
 
 
 class CallGroup(BaseModel):
