@@ -7,7 +7,7 @@ import gc
 import gevent
 import pytest
 
-from fs_plugins.channel import BridgeTarget, CallGone, Channel
+from fs_plugins.channel import BridgeTarget, CallGone, Channel, Collected
 from fs_plugins.config import Config
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
@@ -104,6 +104,31 @@ def test_collect_retries_with_the_invalid_prompt_until_the_input_matches():
 def test_collect_without_input_reports_a_timeout_after_every_try():
     report, seen = call(lambda ch: ch.collect("silence_stream://100", timeout=3, tries=2))
     assert (seen["result"].digits, seen["result"].result) == ("", "timeout")
+
+
+def test_collect_reports_input_that_never_matches_as_a_failure_like_freeswitch():
+    def flow(ch):
+        result = ch.collect("silence_stream://100", max_digits=2, regex="^1[0-9]$", tries=2, timeout=2)
+        return result, ch.get("pbx_collected_invalid"), ch.get("read_result")
+
+    _, seen = call(flow, CallerScript(digits=["9#", "77"]))
+    assert seen["result"] == (Collected("", "failure", "#"), "77", "success")  # FreeSWITCH leaves read_result so
+
+
+def test_collect_counts_too_few_digits_as_a_failure():
+    def flow(ch):
+        return ch.collect("silence_stream://100", min_digits=3, max_digits=4, tries=1, timeout=2), ch.get("read_result")
+
+    _, seen = call(flow, CallerScript(digits=["12"]))
+    assert seen["result"] == (Collected("", "failure", ""), "failure")
+
+
+def test_collect_accepts_enough_digits_that_end_by_timeout():
+    def flow(ch):
+        return ch.collect("silence_stream://100", min_digits=2, max_digits=4, timeout=2), ch.get("read_result")
+
+    _, seen = call(flow, CallerScript(digits=["12"]))
+    assert seen["result"] == (Collected("12", "success", ""), "timeout")
 
 
 def test_a_prompt_of_thirty_seconds_runs_in_a_fraction_of_a_second():

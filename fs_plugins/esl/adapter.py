@@ -109,11 +109,7 @@ class EslChannel:
                           int(digit_timeout * 1000))
         limit = tries * (MAX_PLAY_SECONDS + timeout + max_digits * digit_timeout)
         event = self.execute("play_and_get_digits", arg, timeout=limit)
-        result = event.get("variable_read_result", "")
-        digits = event.get(f"variable_{variable}", "") if result == "success" else ""
-        if result not in ("success", "timeout", "failure"):
-            result = "success" if digits else "timeout"
-        return Collected(digits, result, event.get("variable_read_terminator_used", ""))
+        return _collected(event, variable)
 
     def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential=False, timeout=None) -> BridgeOutcome:
         legs = [t if isinstance(t, BridgeTarget) else BridgeTarget(t) for t in targets]
@@ -170,3 +166,17 @@ def _leg(leg: BridgeTarget) -> str:
     if leg.timeout is not None:
         return f"[leg_timeout={int(leg.timeout)}]{dial}"
     return dial
+
+
+def _collected(event: dict, variable: str) -> Collected:
+    """FreeSWITCH's play_and_get_digits result, read as switch_play_and_get_digits leaves it:
+    the variable holds good digits, except after a too-short last try (read_result failure);
+    a regex mismatch clears it and fills `<variable>_invalid`; no input leaves neither."""
+    digits = event.get(f"variable_{variable}", "")
+    result = event.get("variable_read_result", "")
+    terminator = event.get("variable_read_terminator_used", "")
+    if digits and result != "failure":
+        return Collected(digits, "success", terminator)
+    if digits or event.get(f"variable_{variable}_invalid"):
+        return Collected("", "failure", terminator)
+    return Collected("", "timeout", terminator)

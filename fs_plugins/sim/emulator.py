@@ -17,8 +17,8 @@ Known differences from the real FreeSWITCH (what tests/test_sim_replay.py does n
   * The transient `originate_disposition=failure` / `DIALSTATUS=INVALIDARGS` on CHANNEL_PROGRESS
     during a bridge is not reproduced; events after the bridge carry the final values.
   * Simultaneous legs that all fail report NO_ANSWER if any leg rang out, else the last cause.
-  * DTMF typed while no collection runs is dropped when the next play_and_get_digits starts
-    (FreeSWITCH may keep it as type-ahead depending on the endpoint's buffering).
+  * Keys pressed between applications (call parked) are dropped; not checked against FreeSWITCH
+    (during `playback` FreeSWITCH too consumes keys that are not terminators).
   * Event-Date-* and Event-Sequence follow the virtual clock, not a wall clock.
   * B legs exist only as the Other-Leg block; their own events (never part of myevents) are not made.
 """
