@@ -104,3 +104,15 @@ def test_a_did_routed_to_a_message_answers_plays_it_and_hangs_up(db, tenant, tmp
     session = sim.sessions[-1]
     assert session.played == [str(wav)] and session.hangup_cause == "NORMAL_CLEARING"
     assert sim.requests[0]["Hunt-Context"] == "public" and sim.hangup_cause == "NORMAL_CLEARING"
+
+
+def test_the_call_log_receives_the_b_leg_and_the_a_leg_like_from_freeswitch(db, tenant):
+    from fs_plugins.sim import cdr
+    from fs_plugins.web import make_web_app
+
+    sim = simulate(db, user_caller(), "1002")
+    [(b_uuid, b_leg)] = sim.b_legs
+    assert b_leg["variables"]["originating_leg_uuid"] == sim.uuid and b_leg["variables"]["dialed_user"] == "1002"
+    assert "app_log" not in b_leg and b_leg["channel_data"]["direction"] == "outbound"
+    app = make_web_app(Config())
+    assert [cdr.post(app, body, uuid) for uuid, body in [*sim.b_legs, (sim.uuid, sim.cdr)]] == ["200 OK", "200 OK"]

@@ -96,7 +96,7 @@ def _simulate(args, ctx) -> int:
         print(line)
     print(f"hangup cause: {simulation.hangup_cause}")
     if args.post_cdr:
-        print(f"CDR posted: {post_cdr(ctx.config, simulation)}")
+        print(f"CDRs posted (B legs, then A): {post_cdr(ctx.config, simulation)}")
     return 0
 
 
@@ -105,4 +105,7 @@ def post_cdr(config, simulation) -> str:
     from fs_plugins.web import make_web_app
 
     credentials = (config.cdr_user, config.cdr_password) if config.cdr_user else None
-    return cdr.post(make_web_app(config), simulation.cdr, simulation.uuid, credentials=credentials)
+    app = make_web_app(config)
+    statuses = [cdr.post(app, body, uuid, credentials=credentials) for uuid, body in simulation.b_legs]
+    statuses.append(cdr.post(app, simulation.cdr, simulation.uuid, credentials=credentials))
+    return ", ".join(statuses)

@@ -66,3 +66,28 @@ def post(app, body: dict, uuid: str, path: str = "/cdr", host: str = "127.0.0.1:
     status = []
     b"".join(app(environ, lambda s, headers, exc=None: status.append(s)))
     return status[0] if status else ""
+
+
+def b_leg_body(a_uuid: str, dial: str, hangup_cause: str, start: float, answered: float | None, end: float,
+               caller_number: str, caller_name: str, context: str) -> tuple[str, dict]:
+    """(uuid, body) of a leg FreeSWITCH created for `bridge <dial>`: outbound, naming the A leg in
+    originating_leg_uuid/originator, with dialed_user/dialed_domain for user/ endpoints."""
+    import uuid as uuidlib
+
+    b_uuid = str(uuidlib.uuid4())
+    target = dial.split("/", 1)[-1]
+    user, _, domain = target.partition("@")
+    variables = {"direction": "outbound", "is_outbound": "true", "uuid": b_uuid,
+                 "channel_name": f"sofia/internal/{user}@127.0.0.1", "originating_leg_uuid": a_uuid,
+                 "originator": a_uuid, "originate_endpoint": dial.split("/", 1)[0]}
+    if dial.startswith("user/"):
+        variables.update(dialed_user=user, dialed_domain=domain)
+    body = cdr_body(b_uuid, variables, hangup_cause, start, answered, end, [], [{
+        "dialplan": "XML", "profile_index": "1",
+        "caller_profile": {"username": caller_number, "caller_id_name": caller_name, "caller_id_number": caller_number,
+                           "destination_number": user, "uuid": b_uuid, "context": context,
+                           "chan_name": variables["channel_name"], "originator": {"originator_caller_profiles": []}}}])
+    body["channel_data"]["direction"] = "outbound"
+    del body["app_log"]  # recorded: B legs run no dialplan applications
+    body["variables"]["sip_hangup_disposition"] = "recv_bye" if answered else "send_cancel"
+    return b_uuid, body

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from lxml import etree
 
-from fs_plugins.sim.cdr import cdr_body
+from fs_plugins.sim.cdr import b_leg_body, cdr_body
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import FAILURES, CallerScript
 
@@ -45,6 +45,7 @@ class Simulation:
     requests: list = field(default_factory=list)  # the posted forms, for tests
     sessions: list = field(default_factory=list)  # CallReport of each ESL session
     cdr: dict | None = None  # the A leg's mod_json_cdr body (fs_plugins.sim.cdr.post sends it)
+    b_legs: list = field(default_factory=list)  # (uuid, body) of each leg a bridge created
     uuid: str = ""
 
 
@@ -129,6 +130,7 @@ class DialplanEmulator:
         """True when the call ended (answered, or failed without continue_on_fail)."""
         status, cause = bridge_outcome(data, self.script)
         sim.steps.append(f"bridge {data}: {status}")
+        self._b_legs(sim, call, data, status)
         if status == "SUCCESS":
             talk = self.script.leg(data).talk or 5.0
             call.answered = call.answered or call.start + call.elapsed + 1.0
@@ -141,6 +143,25 @@ class DialplanEmulator:
             return False
         sim.hangup_cause = cause
         return True
+
+    def _b_legs(self, sim, call, data, status):
+        """One B leg CDR per leg tried; the answering one talks, the others ring out or fail."""
+        start = call.start + call.elapsed
+        legs = [leg.split("]", 1)[-1] for group in data.split("|")
+                for leg in (group.split("}", 1)[-1]).split(",")]
+        winner = next((leg for leg in legs if self.script.leg(leg).outcome == "answer"), None) \
+            if status == "SUCCESS" else None
+        for leg in legs:
+            outcome = self.script.leg(leg).outcome
+            if outcome in ("not_registered", "not_found"):
+                continue  # no channel is created
+            if leg == winner:
+                answered, end, cause = start + 1.0, start + 1.0 + (self.script.leg(leg).talk or 5.0), "NORMAL_CLEARING"
+            else:
+                answered, end = None, start + 1.0
+                cause = "LOSE_RACE" if winner else FAILURES.get(outcome, ("NO_ANSWER",))[0]
+            sim.b_legs.append(b_leg_body(call.uuid, leg, cause, start, answered, end, call.caller.number,
+                                         call.caller.name or call.caller.number, call.caller.domain or "public"))
 
     def _socket(self, sim, call, data):
         sim.steps.append(f"socket {data} -> the ESL app (emulated call)")
