@@ -1,12 +1,13 @@
-"""The mod_json_cdr post FreeSWITCH sends when the emulated call's A leg ends.
+"""The mod_json_cdr posts FreeSWITCH sends when the emulated call's legs end.
 
 Shaped like tests/fixtures/freeswitch/json_cdr: `POST <path>?uuid=<uuid>` with exactly the headers
 Host, User-Agent: freeswitch-json/1.0, Accept: */*, Content-Type: application/json,
 Content-Length; a compact single-line JSON body with the keys core-uuid, switchname,
 channel_data, callStats, variables (all strings), app_log and callflow (newest first).
 
-Differences: only the A leg is posted (FreeSWITCH also posts each B leg with log-b-leg=true);
-RTP statistics are zeros; SIP variables are limited to those the emulator tracks.
+Differences: B legs are made for bridges in the dialplan, not for those a flow runs over ESL (the
+A leg carries their outcome); RTP statistics are zeros; SIP variables are limited to those the
+emulator tracks; B legs carry no SIP details.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import base64
 import io
 import json
 import time
+import uuid as uuidlib
 
 CORE_UUID = "5e1a0000-0000-4000-8000-000000000001"
 Q850 = {"NORMAL_CLEARING": "16", "USER_BUSY": "17", "NO_ANSWER": "19", "CALL_REJECTED": "21",
@@ -72,8 +74,6 @@ def b_leg_body(a_uuid: str, dial: str, hangup_cause: str, start: float, answered
                caller_number: str, caller_name: str, context: str) -> tuple[str, dict]:
     """(uuid, body) of a leg FreeSWITCH created for `bridge <dial>`: outbound, naming the A leg in
     originating_leg_uuid/originator, with dialed_user/dialed_domain for user/ endpoints."""
-    import uuid as uuidlib
-
     b_uuid = str(uuidlib.uuid4())
     target = dial.split("/", 1)[-1]
     user, _, domain = target.partition("@")
