@@ -215,3 +215,11 @@ def test_calls_already_up_when_the_feed_subscribes_are_read_from_show_channels()
     tracker.on_event(event("CHANNEL_HANGUP_COMPLETE", "u1"))
     assert not tracker.busy(f"1001@{D}")
     assert existing_channels("-ERR show Command not found!\n") == {} and existing_channels("[]") == {}
+
+
+@pytest.mark.parametrize("position, files", [
+    (1, ["digits/1.wav"]), (19, ["digits/19.wav"]), (20, ["digits/20.wav"]), (21, ["digits/20.wav", "digits/1.wav"]),
+    (99, ["digits/90.wav", "digits/9.wav"]), (105, ["digits/1.wav", "digits/0.wav", "digits/5.wav"]),
+])
+def test_the_position_is_said_with_freeswitchs_stock_number_files(position, files):
+    assert rules.position_prompt(position) == "file_string://" + "!".join(["ivr/ivr-you_are_number.wav"] + files)
