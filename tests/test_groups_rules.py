@@ -223,3 +223,25 @@ def test_calls_already_up_when_the_feed_subscribes_are_read_from_show_channels()
 ])
 def test_the_position_is_said_with_freeswitchs_stock_number_files(position, files):
     assert rules.position_prompt(position) == "file_string://" + "!".join(["ivr/ivr-you_are_number.wav"] + files)
+
+
+def test_a_callback_calls_the_member_first_showing_the_callers_number():
+    from fs_plugins.groups.callback import caller_dial, fs_originate
+
+    sent = []
+
+    class Api:
+        def api(self, command):
+            sent.append(command)
+            return "+OK 1234"
+
+    the_group = group(allowed=frozenset({"mobile"}))
+    dial = caller_dial(the_group, "600 123 456", None, TEMPLATE)
+    assert dial == "sofia/gateway/carrier/+34600123456"
+    assert fs_originate(lambda timeout: Api())(f"user/1001@{D}", dial, the_group, 10)
+    assert sent == ["originate {originate_timeout=10,pbx_tenant=acme.example,pbx_flow=group,pbx_flow_object=1,"
+                    "ignore_early_media=true,origination_caller_id_number=+34600123456}user/1001@acme.example "
+                    "&bridge(sofia/gateway/carrier/+34600123456)"]
+    assert caller_dial(the_group, "", None, TEMPLATE) is None  # anonymous: cannot be called back
+    assert caller_dial(the_group, "+34911234567", None, TEMPLATE) is None  # a landline the tenant may not call
+    assert caller_dial(the_group, "x", "1005", TEMPLATE) == f"user/1005@{D}"

@@ -11,6 +11,7 @@ without success the callback is dropped (recorded as overflowed).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Callable
 
@@ -23,6 +24,7 @@ from fs_plugins.groups.queue import Entry, GroupQueue
 from fs_plugins.groups.records import Group
 
 log = logging.getLogger(__name__)
+_CALLER_NUMBER = re.compile(r"(?:^user/|/)(\+?[0-9]{2,15})(?:@|\Z)")
 
 # originate(member dial, caller dial, group, ring seconds) -> True when both were connected
 Originate = Callable[[str, str, Group, int], bool]
@@ -34,7 +36,7 @@ def caller_dial(group: Group, caller_number: str, internal_extension: str | None
     if internal_extension:
         return f"user/{internal_extension}@{group.domain}"
     e164, cause = numbers.normalise(caller_number or "", group.country)
-    if cause or not group.members or numbers.blocked_reason(e164, group.country, group.members[0].allowed):
+    if cause or numbers.blocked_reason(e164, group.country, group.allowed):
         return None
     return dial_template.format(e164=e164, digits=e164.lstrip("+"))
 
@@ -68,7 +70,7 @@ def fs_originate(api_factory) -> Originate:
 
     def originate(member_dial: str, caller: str, group: Group, seconds: int) -> bool:
         variables = f"{{originate_timeout={int(seconds)},pbx_tenant={encode.token(group.domain)},pbx_flow=group," \
-                    f"pbx_flow_object={int(group.id)},ignore_early_media=true}}"
+                    f"pbx_flow_object={int(group.id)},ignore_early_media=true{_presented(caller)}}}"
         command = f"originate {variables}{encode.dial_target(member_dial)} &bridge({encode.dial_target(caller)})"
         try:
             reply = api_factory(seconds + 10).api(command)
@@ -78,3 +80,9 @@ def fs_originate(api_factory) -> Originate:
         return reply.startswith("+OK")
 
     return originate
+
+
+def _presented(caller_dial: str) -> str:
+    """The member's phone shows who is being called back (digits only: it goes inside {...})."""
+    match = _CALLER_NUMBER.search(caller_dial)
+    return f",origination_caller_id_number={match.group(1)}" if match else ""

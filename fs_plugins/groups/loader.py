@@ -52,6 +52,7 @@ def to_record(row: CallGroup, tenant: Tenant) -> Group:
         closed_destination=row.closed_destination, **_melody(row, tenant), queue_size=row.queue_size,
         max_wait=row.max_wait, overflow=row.overflow_destination, announce_every=row.announce_every,
         rounds=row.rounds, callback_key=row.callback_key, service_level_seconds=row.service_level_seconds,
+        allowed=tenant_allowed,
     )
 
 

@@ -53,6 +53,7 @@ class Group:
     rounds: int = 1
     callback_key: str = ""
     service_level_seconds: int = 20
+    allowed: frozenset[str] = DEFAULT_ALLOWED  # the tenant's outbound restrictions (queue callbacks)
 
     @property
     def advanced(self) -> bool:
