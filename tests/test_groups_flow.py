@@ -276,3 +276,15 @@ def test_with_channel_events_the_answerers_ring_counts_as_wait_and_the_rest_as_t
         harness.call(CallerScript(legs={U2: Leg("answer", 4, 26)}))
     record = harness.records[0]
     assert (record.member, record.wait_seconds, record.talk_seconds) == (f"1002@{DOMAIN}", 4.0, 26.0)
+
+
+@pytest.mark.parametrize("hangup_at, legs, outcome", [
+    (3, {}, "abandoned"),  # while a member's phone rings for them
+    (6, {U1: Leg("answer", 1)}, "answered"),  # during the conversation
+])
+def test_a_queued_caller_hanging_up_while_ringing_or_talking_frees_the_member(hangup_at, legs, outcome):
+    queues = Queues()
+    the_group = advanced(ring_mode="consecutive", members=(member("1001"),))
+    report, records = run_one(the_group, CallerScript(hangup_at=hangup_at, legs=legs), queues=queues)
+    assert [r.outcome for r in records] == [outcome]
+    assert queues.of(7).entries == [] and queues.of(7).reserved == {}
