@@ -101,8 +101,10 @@ def test_a_member_from_another_tenant_is_refused(run):
     assert GroupMember.select().count() == 0
 
 
-@pytest.mark.parametrize("number, message", [("12", "--number:"), ("803 123 456", "--number: +34803123456 is a premium"),
-                                             ("+44 20 7946 0958", "restrictions do not allow")])
+@pytest.mark.parametrize("number, message", [
+    ("12", "--number:"), ("803 123 456", "--number: +34803123456 is a premium"),
+    ("+44 20 7946 0958", "restrictions do not allow"),
+])
 def test_a_bad_or_barred_external_member_is_refused(run, number, message):
     group_cmd(run, "add", "--name", "Sales")
     code, _, err = group_cmd(run, "member add", "--group", "Sales", "--number", number)

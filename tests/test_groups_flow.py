@@ -218,7 +218,8 @@ def test_a_caller_pressing_the_callback_key_hangs_up_keeps_their_place_and_is_ca
         on_a_call["everyone"] = False
         gevent.joinall(harness.services.callbacks, timeout=3)
     assert report.hangup_cause == "NORMAL_CLEARING" and report.bridges == []
-    assert originated == [(U1, "sofia/gateway/carrier/+34600123456", 10), (U2, "sofia/gateway/carrier/+34600123456", 10)]
+    caller = "sofia/gateway/carrier/+34600123456"
+    assert originated == [(U1, caller, 10), (U2, caller, 10)]
     assert [r.outcome for r in harness.records] == ["answered"] and queues.of(7).entries == []
 
 

@@ -81,7 +81,8 @@ def _members(db, row: CallGroup, tenant: Tenant, tenant_allowed: frozenset[str])
         forward = data.settings.forward_always
         forward_extension = None
         if forward is not None and forward.kind == "user":
-            target = User.get_or_none(User.tenant == tenant.id, User.id == forward.object_id, User.enabled == True)  # noqa: E712
+            target = User.get_or_none(User.tenant == tenant.id, User.id == forward.object_id,
+                                      User.enabled == True)  # noqa: E712
             forward_extension = target.extension if target else None
         yield Member(key=f"{user.extension}@{tenant.domain}", user_id=user.id, extension=user.extension,
                      dnd=data.settings.dnd, forward=forward, forward_extension=forward_extension,

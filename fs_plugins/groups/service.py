@@ -16,7 +16,7 @@ from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling import service as callhandling
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
+from fs_plugins.models import ShortNumber, Tenant, User, database, utcnow
 from fs_plugins.models.groups import (
     ADVANCED, AUDIO, BY_SCHEDULE, GROUP_TYPES, MELODIES, OPENINGS, RING_MODES, SIMPLE, CallGroup, GroupMember,
 )
