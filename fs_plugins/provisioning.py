@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from fs_plugins import references, validate
+from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
 from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
@@ -138,10 +139,13 @@ def set_user(owner: Tenant, extension: str, display_name: str | None = None, ema
 def remove_user(owner: Tenant, extension: str) -> Change:
     with database.atomic():
         row = user(owner, extension)
-        routed = [n.e164 for n in owner.numbers if n.destination.kind in ("user", "voicemail")
-                  and n.destination.object_id == row.id]
+        # The user's own settings (forwards to their own voicemail…) go with the user.
+        routed = sorted({references.describe_row(other)
+                         for kind in ("user", "voicemail")
+                         for other in references.rows_routing_to(Destination(kind, str(row.id)))
+                         if getattr(other, "user_id", None) != row.id})
         if routed:
-            raise InvalidInput("extension", f"numbers {', '.join(routed)} route to this user; re-route them first")
+            raise InvalidInput("extension", f"{', '.join(routed)} still route to this user; re-route them first")
         row.delete_instance(recursive=True)
         return Change(row, flush=[(row.extension, owner.domain)])
 

@@ -16,6 +16,7 @@ from fs_plugins import validate
 from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Tenant, User
+from fs_plugins.models.base import DestinationField
 
 # kind -> "module:function"; function(tenant, reference_text, field) -> Destination, and
 # "module:function" describing it: function(tenant, destination) -> str.
@@ -59,6 +60,30 @@ def describe(tenant: Tenant, destination: Destination | None) -> str:
         return _feature(kind, "describe")(tenant, destination)
     except InvalidInput:
         return str(destination)
+
+
+def rows_routing_to(target: Destination) -> list:
+    """Every row of any component whose destination column holds `target` — what would be left
+    pointing at nothing if the target went away. Ids are unique across tenants, so only rows of
+    the target's own tenant can match."""
+    from fs_plugins.models import COMPONENTS  # late: feature model modules import this one
+
+    value, rows = str(target), []
+    for _component, models, _migrations in COMPONENTS:
+        for model in models:
+            for column in model._meta.sorted_fields:
+                if isinstance(column, DestinationField):
+                    rows.extend(model.select().where(column == value))
+    return rows
+
+
+def describe_row(row) -> str:
+    """A row as a person would name it in an error message: ``number +34…``, ``ivr menu 'Main'``."""
+    if getattr(row, "e164", None):
+        return f"number {row.e164}"
+    label = getattr(row, "name", None) or getattr(row, "number", None)
+    table = row._meta.table_name.replace("_", " ")
+    return f"{table} {label!r}" if label else f"{table} #{row.id}"
 
 
 def _user(tenant: Tenant, extension: str, field: str) -> User:

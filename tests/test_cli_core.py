@@ -163,3 +163,18 @@ def test_every_command_and_sub_command_has_help_text():
     assert len(found) > 15
     missing = [" ".join(path) for path, text, _ in found if not text]
     assert missing == []
+
+
+def test_a_user_another_users_forward_points_at_cannot_be_removed(acme):
+    acme("user", "add", "--tenant", "acme.example", "1002", "--name", "Bruno", "--password", "secret-1002")
+    assert acme("forward", "set", "--tenant", "acme.example", "--user", "1002", "--when", "always",
+                "--to", "user:1001")[0] == 0
+    code, _, err = acme("user", "remove", "--tenant", "acme.example", "1001")
+    assert code == 2 and "call handling" in err
+    assert User.select().count() == 2
+
+
+def test_a_users_own_forward_to_their_own_voicemail_does_not_block_removing_them(acme):
+    assert acme("forward", "set", "--tenant", "acme.example", "--user", "1001", "--when", "no-answer",
+                "--to", "voicemail:1001")[0] == 0
+    assert acme("user", "remove", "--tenant", "acme.example", "1001")[0] == 0

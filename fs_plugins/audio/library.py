@@ -18,6 +18,7 @@ import peewee
 
 from fs_plugins.audio import convert
 from fs_plugins.config import Config
+from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models.audio import SOURCE_RECORDING, SOURCE_UPLOAD, AudioFile
 from fs_plugins.models.base import database
@@ -126,29 +127,19 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
 def audio_users(audio_id: int) -> list[str]:
     """What still plays this file: destination columns holding ``message:<id>``, foreign keys to
     AudioFile in any component's table, and registered checks."""
+    from fs_plugins import references
     from fs_plugins.models import COMPONENTS
-    from fs_plugins.models.base import DestinationField
 
-    users: list[str] = []
+    rows = references.rows_routing_to(Destination("message", str(audio_id)))
     for _component, models, _migrations in COMPONENTS:
         for model in models:
             for field in model._meta.sorted_fields:
-                if isinstance(field, DestinationField):
-                    query = model.select().where(field == f"message:{audio_id}")
-                elif isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
-                    query = model.select().where(field == audio_id)
-                else:
-                    continue
-                users += [_describe_row(row) for row in query]
+                if isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
+                    rows.extend(model.select().where(field == audio_id))
+    users = [references.describe_row(row) for row in rows]
     for check in _USAGE_CHECKS:
         users += check(audio_id)
     return sorted(set(users))
-
-
-def _describe_row(row) -> str:
-    label = getattr(row, "name", None) or getattr(row, "e164", None) or getattr(row, "number", None)
-    table = row._meta.table_name.replace("_", " ")
-    return f"{table} {label!r}" if label else f"{table} #{row.id}"
 
 
 def remove_audio(row: AudioFile) -> None:

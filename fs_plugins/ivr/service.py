@@ -16,7 +16,6 @@ from fs_plugins.fsvalues import check_text
 from fs_plugins.ivr.loader import existing
 from fs_plugins.ivr.lookup import find_menu
 from fs_plugins.ivr.rules import KEYS
-from fs_plugins.models import COMPONENTS, DestinationField
 from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 from fs_plugins.models.ivr import FORWARD_ALWAYS, FORWARD_MODES, FORWARD_SCHEDULE, IvrMenu, IvrOption
@@ -251,27 +250,15 @@ def _bounded(value, low: int, high: int, flag: str) -> int:
 
 def routes_to(row: IvrMenu) -> list[str]:
     """What else still sends calls to the menu (its own options and short number excepted)."""
-    target, found = f"ivr:{row.id}", []
-    for _component, models, _migrations in COMPONENTS:
-        for model in models:
-            for column in model._meta.sorted_fields:
-                if not isinstance(column, DestinationField):
-                    continue
-                for other in model.select().where(column == target):
-                    if isinstance(other, ShortNumber) or (isinstance(other, IvrOption) and other.menu_id == row.id):
-                        continue
-                    found.append(_describe(other))
-    return sorted(set(found))
+    return sorted({_describe(other) for other in references.rows_routing_to(Destination("ivr", str(row.id)))
+                   if not isinstance(other, ShortNumber)
+                   and not (isinstance(other, IvrOption) and other.menu_id == row.id)})
 
 
 def _describe(other) -> str:
     if isinstance(other, IvrOption):
         return f"option {other.key} of IVR menu {other.menu.name!r}"
-    if isinstance(other, Number):
-        return f"number {other.e164}"
-    label = getattr(other, "name", None)
-    table = other._meta.table_name.replace("_", " ")
-    return f"{table} {label!r}" if label else f"{table} #{other.id}"
+    return references.describe_row(other)
 
 
 def remove_menu(row: IvrMenu) -> None:
