@@ -81,37 +81,20 @@ def change(tenant: Tenant, group: CallGroup, **changes: Any) -> CallGroup:
 
 def remove(tenant: Tenant, group: CallGroup) -> None:
     """Delete a group and its short number; refused while anything else still routes to it."""
-    target = str(Destination("group", str(group.id)))
+    target = Destination("group", str(group.id))
     users = referrers(target, group.id)
     if users:
         raise InvalidInput("--group", f"{group.name!r} is still the destination of {', '.join(users)}; "
                                       "route those elsewhere first")
     with database.atomic():
-        ShortNumber.delete().where(ShortNumber.tenant == tenant, ShortNumber.destination == target).execute()
+        ShortNumber.delete().where(ShortNumber.tenant == tenant, ShortNumber.destination == str(target)).execute()
         group.delete_instance(recursive=False)
 
 
-def referrers(target: str, own_id: int) -> list[str]:
-    """Rows of any component whose destination column holds `target` (ids are unique across
-    tenants, so this finds only the group's own tenant's rows). The group's own short number and
-    its own settings do not count."""
-    from fs_plugins.models import COMPONENTS  # late: the registry imports this module's models
-    from fs_plugins.models.base import DestinationField
-
-    found = []
-    for _name, models, _migrations in COMPONENTS:
-        for model in models:
-            if model is ShortNumber:
-                continue
-            for field in model._meta.sorted_fields:
-                if not isinstance(field, DestinationField):
-                    continue
-                query = model.select().where(field == target)
-                if model is CallGroup:
-                    query = query.where(CallGroup.id != own_id)
-                if query.exists():
-                    found.append(f"{model._meta.table_name.replace('_', ' ')} ({field.name.replace('_', ' ')})")
-    return found
+def referrers(target: Destination, own_id: int) -> list[str]:
+    """What else routes to the group: its own short number and its own settings do not count."""
+    return sorted({references.describe_row(row) for row in references.rows_routing_to(target)
+                   if not isinstance(row, ShortNumber) and not (isinstance(row, CallGroup) and row.id == own_id)})
 
 
 def _apply(tenant: Tenant, row: CallGroup, changes: dict[str, Any]) -> None:
