@@ -143,7 +143,7 @@ def handler_stats(port: int) -> dict:
     import json
 
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(f"GET /__stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall("GET /__stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

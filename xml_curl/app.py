@@ -5,13 +5,11 @@ logged and answered `not found` (for the dialplan, a hang-up) — never a 5xx, n
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 from urllib.parse import unquote_plus
 
 from fs_plugins.config import Config
+from fs_plugins.httpauth import basic_matches, expected_basic
 from xml_curl import directory, documents, plans
 from xml_curl.actions import hangup
 from xml_curl.dialplan import CallRequest, Router
@@ -37,10 +35,10 @@ def make_app(config: Config, db, router: Router | None = None):
     lookups = Lookups(db)
     if router is None:
         router = plans.make_router(lookups, config)
-    credentials = _expected_credentials(config)
+    credentials = expected_basic(config.xml_curl_user, config.xml_curl_password)
 
     def app(environ, start_response):
-        if credentials and not _authorised(environ, credentials):
+        if credentials and not basic_matches(environ, credentials):
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="centralita"')] + XML_HEADERS)
             return [documents.NOT_FOUND]
         body = _answer(environ, lookups, router, config)
@@ -93,21 +91,3 @@ def _form(environ) -> dict[str, str]:
         if key in USED_FIELDS or key.startswith(USED_PREFIX):
             fields[key] = unquote_plus(value)
     return fields
-
-
-def _expected_credentials(config: Config) -> bytes | None:
-    if not (config.xml_curl_user or config.xml_curl_password):
-        return None
-    return f"{config.xml_curl_user}:{config.xml_curl_password}".encode()
-
-
-def _authorised(environ, expected: bytes) -> bool:
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        given = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return hmac.compare_digest(given, expected)

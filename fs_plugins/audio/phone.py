@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 
 import gevent
-import greenswitch
 from gevent.event import AsyncResult
 
 from fs_plugins import callvars, validate
@@ -114,21 +113,12 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
 
 def _originate(config: Config, command: str, timeout: float = 70.0) -> str:
     """`api originate …` over the inbound event socket: returns once the phone answered or failed."""
-    from fs_plugins.fsapi import _close
+    from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 
-    host, port = config.fs_event_socket_host, config.fs_event_socket_port
     try:
-        with gevent.Timeout(timeout):
-            connection = greenswitch.InboundESL(host, port, config.fs_event_socket_password)
-            connection.connect()
-            try:
-                return connection.send(f"api {command}").data or ""
-            finally:
-                _close(connection)
-    except ValueError:
-        raise RecordingFailed(f"FreeSWITCH event socket {host}:{port} refused the password") from None
-    except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
-        raise RecordingFailed(f"FreeSWITCH event socket {host}:{port}: {exc or type(exc).__name__}") from None
+        return FreeswitchApi(config, timeout=timeout).api(command)
+    except FreeswitchUnavailable as exc:
+        raise RecordingFailed(str(exc)) from None
 
 
 def record_command(args, ctx) -> int:

@@ -12,9 +12,6 @@ application/json`, the CDR as the body (or `cdr=<url-encoded JSON>` with encode=
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 from urllib.parse import parse_qs
 
@@ -23,6 +20,7 @@ import peewee
 from fs_plugins.calls.parse import BadCdr, parse_body
 from fs_plugins.calls.store import store_leg
 from fs_plugins.config import Config
+from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.models.base import database
 
 log = logging.getLogger(__name__)
@@ -33,14 +31,14 @@ PATHS = ("", "/", "/cdr", "/cdr/")  # mounted at /cdr, or called with the full p
 
 def make_cdr_app(config: Config, db: peewee.Database | None = None):
     """A WSGI app filing mod_json_cdr posts into `db` (default: the database the models are bound to)."""
-    credentials = _expected_credentials(config)
+    credentials = expected_basic(config.cdr_user, config.cdr_password)
 
     def app(environ, start_response):
         if environ.get("PATH_INFO", "") not in PATHS:
             return _answer(start_response, "404 Not Found")
         if environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, "405 Method Not Allowed", [("Allow", "POST")])
-        if credentials is not None and not _authorised(environ, credentials):
+        if credentials is not None and not basic_matches(environ, credentials):
             return _answer(start_response, "401 Unauthorized", [("WWW-Authenticate", 'Basic realm="cdr"')])
         raw, problem = _read_body(environ)
         if problem:
@@ -62,21 +60,6 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
     return app
 
 
-def _expected_credentials(config: Config) -> bytes | None:
-    if not (config.cdr_user or config.cdr_password):
-        return None
-    return f"{config.cdr_user}:{config.cdr_password}".encode()
-
-
-def _authorised(environ, expected: bytes) -> bool:
-    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        given = base64.b64decode(token.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return hmac.compare_digest(given, expected)
 
 
 def _read_body(environ) -> tuple[bytes, str | None]:

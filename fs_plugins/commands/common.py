@@ -1,10 +1,12 @@
 """Helpers every command module shares: tenant option, table printing, flushing FreeSWITCH."""
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Iterable, Sequence
 
 from fs_plugins import fsapi, provisioning
+from fs_plugins.errors import InvalidInput
 
 
 def add_tenant_option(parser) -> None:
@@ -21,6 +23,19 @@ def bool_option(value: str) -> bool:
 
 
 bool_option.__name__ = "yes/no"  # argparse names the type in its error message
+
+
+def parse_at(text: str | None, field: str = "--at") -> dt.datetime | None:
+    """An instant with its UTC offset (2026-03-04T10:00+01:00), for commands that try a call then."""
+    if not text:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise InvalidInput(field, f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {text!r}")
+    return at
 
 
 def open_tenant(ctx, domain: str):

@@ -10,7 +10,7 @@ import sys
 from zoneinfo import ZoneInfo
 
 from fs_plugins import references
-from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
+from fs_plugins.commands.common import add_tenant_option, open_tenant, parse_at, print_table
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import service, stats, voicemail_cli
 from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
@@ -127,14 +127,7 @@ def cmd_try(args, ctx) -> int:
         if not extension.isdigit():
             raise InvalidInput("--leg", f"expected EXT=OUTCOME[:RING[:TALK]], got {text!r}")
         legs.update([parse_leg(f"user/{extension}@{tenant.domain}={spec}")])
-    at = None
-    if args.at:
-        try:
-            at = dt.datetime.fromisoformat(args.at)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            raise InvalidInput("--at", f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {args.at!r}")
+    at = parse_at(args.at)
     scripts = [CallerScript(legs=dict(legs), hangup_at=args.hangup) for _ in range(args.callers)]
     reports, records = simulate.simulate_group(ctx.config, group, scripts, at, frozenset(args.busy))
     print("\n".join(simulate.describe(reports, records)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fs_plugins import references
-from fs_plugins.commands.common import add_tenant_option, bool_option, open_tenant, print_table
+from fs_plugins.commands.common import add_tenant_option, bool_option, open_tenant, parse_at, print_table
 from fs_plugins.ivr import service
 from fs_plugins.models.ivr import FORWARD_MODES
 
@@ -154,7 +154,6 @@ def cmd_option_remove(args, ctx) -> int:
 
 
 def cmd_try(args, ctx) -> int:
-    import datetime as dt
 
     from fs_plugins.errors import InvalidInput
     from fs_plugins.ivr import simulate
@@ -162,14 +161,7 @@ def cmd_try(args, ctx) -> int:
 
     tenant = open_tenant(ctx, args.tenant)
     row = service.get_menu(tenant, args.menu)
-    at = None
-    if args.at:
-        try:
-            at = dt.datetime.fromisoformat(args.at)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            raise InvalidInput("--at", f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {args.at!r}")
+    at = parse_at(args.at)
     keys = args.digits.split(",") if args.digits else []
     if any(k not in "0123456789*#" for k in "".join(keys)):
         raise InvalidInput("--digits", "keys are 0-9, * and #, prompts separated by commas")
