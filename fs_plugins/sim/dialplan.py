@@ -25,7 +25,7 @@ from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import FAILURES, CallerScript
 
 log = logging.getLogger(__name__)
-MAX_FETCHES = 12  # FreeSWITCH has no such limit; a loop in our routing must still end here
+MAX_FETCHES = 40  # FreeSWITCH has no such limit; above the Router's own hop limit, so that one is what ends loops
 HEADERS = {"HTTP_HOST": "127.0.0.1:18080", "HTTP_USER_AGENT": "freeswitch-xml/1.0", "HTTP_ACCEPT": "*/*",
            "CONTENT_TYPE": "application/x-www-form-urlencoded"}
 
@@ -115,8 +115,13 @@ class DialplanEmulator:
                 parts = data.split()
                 sim.steps.append(f"transfer to {parts[0]} in {parts[2] if len(parts) > 2 else call.caller.domain}")
                 return parts[0], parts[2] if len(parts) > 2 else call.caller.domain
+            elif application == "unset":
+                call.variables.pop(data, None)
             elif application == "bridge":
-                if self._bridge(sim, call, data):
+                ended = self._bridge(sim, call, data)
+                if isinstance(ended, tuple):
+                    return ended
+                if ended:
                     return None
             elif application == "socket":
                 outcome = self._socket(sim, call, data)
@@ -126,8 +131,11 @@ class DialplanEmulator:
                 sim.steps.append(f"{application} {data}".strip())
         return None
 
-    def _bridge(self, sim, call, data) -> bool:
-        """True when the call ended (answered, or failed without continue_on_fail)."""
+    def _bridge(self, sim, call, data) -> "bool | tuple[str, str]":
+        """True when the call ended (answered, or failed for good), False to run the next action,
+        or (extension, context) when `transfer_on_fail` takes the failed call elsewhere — the order
+        of switch_channel_handle_cause: continue_on_fail (true or a list of causes), then the causes
+        that never hang the A leg up, then transfer_on_fail, else hang up with the cause."""
         status, cause = bridge_outcome(data, self.script)
         sim.steps.append(f"bridge {data}: {status}")
         self._b_legs(sim, call, data, status)
@@ -139,8 +147,17 @@ class DialplanEmulator:
             sim.hangup_cause = "NORMAL_CLEARING"
             return True
         call.variables.update(originate_disposition=cause, last_bridge_hangup_cause=cause)
-        if call.variables.get("continue_on_fail") in ("true", cause) or cause == "NO_ANSWER":
+        continue_on_fail = call.variables.get("continue_on_fail", "")
+        if continue_on_fail:
+            if continue_on_fail == "true" or cause in continue_on_fail.split(","):
+                return False
+        elif cause in ("NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"):
             return False
+        on_fail = call.variables.get("transfer_on_fail", "").split(" ")
+        if len(on_fail) == 4 and cause in on_fail[0].split(","):
+            extension = cause if on_fail[1] == "auto_cause" else on_fail[1]
+            sim.steps.append(f"transfer_on_fail: {cause} -> {extension} in {on_fail[3]}")
+            return extension, on_fail[3]
         sim.hangup_cause = cause
         return True
 
