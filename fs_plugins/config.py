@@ -31,6 +31,9 @@ class Config:
     web_port: int = 18082
     cdr_user: str = ""
     cdr_password: str = ""
+    # mod_json_cdr's err-log-dir: `serve` imports what FreeSWITCH failed to post (it never re-sends).
+    cdr_sweep_dir: str = ""
+    cdr_sweep_seconds: float = 60.0
     # The dialplan's `socket` action connects here (outbound ESL).
     esl_host: str = "127.0.0.1"
     esl_port: int = 18084

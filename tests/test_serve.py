@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl" / "02_register_sip_auth_ok.json"
+CDRS = Path(__file__).parent / "fixtures" / "freeswitch" / "json_cdr"
 
 
 def _post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
@@ -28,8 +29,13 @@ def _post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, by
 
 
 def test_serve_creates_the_demo_prints_where_it_listens_and_answers_freeswitch(tmp_path):
+    failed_posts = tmp_path / "json_cdr_failed"  # mod_json_cdr's err-log-dir, swept by serve
+    failed_posts.mkdir()
+    recorded_cdr = json.loads((CDRS / "outgoing_answered.json").read_text())["legs"][0]["body"]
+    (failed_posts / f"{recorded_cdr['variables']['uuid']}.cdr.json").write_text(json.dumps(recorded_cdr))
     env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
-           "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "WARNING"}
+           "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "WARNING",
+           "CENTRALITA_CDR_SWEEP_DIR": str(failed_posts), "CENTRALITA_CDR_SWEEP_SECONDS": "0.2"}
     process = subprocess.Popen([sys.executable, "-m", "fs_plugins.cli", "serve"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
@@ -58,6 +64,12 @@ def test_serve_creates_the_demo_prints_where_it_listens_and_answers_freeswitch(t
         assert 400 <= status < 500
         socket.create_connection(("127.0.0.1", esl_port), timeout=5).close()
         assert (tmp_path / "centralita.db").exists()
+        assert f"CDR sweeper: {failed_posts} every 0.2 s" in output
+        imported = failed_posts / "imported" / f"{recorded_cdr['variables']['uuid']}.cdr.json"
+        deadline = time.time() + 10
+        while not imported.exists() and time.time() < deadline:
+            time.sleep(0.1)
+        assert imported.exists() and not list(failed_posts.glob("*.cdr.json"))
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0

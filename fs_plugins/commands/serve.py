@@ -31,6 +31,8 @@ def _serve(args, ctx) -> int:
             print(line)
     wanted = args.only or SERVERS
     started = [starter(config, database) for name, starter in _STARTERS.items() if name in wanted]
+    if config.cdr_sweep_dir and "web" in wanted:
+        started.append(_start_sweeper(config, database))
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
@@ -76,6 +78,32 @@ def _start_esl(config, database):
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")
+
+
+def _start_sweeper(config, database):
+    """Import mod_json_cdr's failed posts from its err-log-dir every cdr_sweep_seconds."""
+    from fs_plugins.calls.sweep import sweep
+
+    def run():
+        while True:
+            try:
+                result = sweep(database, config.cdr_sweep_dir)
+                if result.imported or result.rejected:
+                    log.info("CDR sweep of %s: %s", config.cdr_sweep_dir, result)
+            except Exception:  # a bad folder or a database hiccup must not stop the servers
+                log.exception("CDR sweep of %s failed", config.cdr_sweep_dir)
+            gevent.sleep(config.cdr_sweep_seconds)
+
+    greenlet = gevent.spawn(run)
+    return _Running(_Greenlet(greenlet), f"CDR sweeper: {config.cdr_sweep_dir} every {config.cdr_sweep_seconds:g} s")
+
+
+class _Greenlet:
+    def __init__(self, greenlet):
+        self.greenlet = greenlet
+
+    def stop(self):
+        self.greenlet.kill()
 
 
 _STARTERS = {"xml_curl": _start_xml_curl, "web": _start_web, "esl": _start_esl}
