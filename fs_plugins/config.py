@@ -38,6 +38,9 @@ class Config:
     esl_host: str = "127.0.0.1"
     esl_port: int = 18084
     esl_max_sessions: int = 1000
+    # Where FreeSWITCH connects to reach the ESL app, when that is not esl_host (a wildcard bind
+    # like 0.0.0.0, or FreeSWITCH on another machine): used in `socket` actions and originates.
+    esl_advertise_host: str = ""
     esl_command_timeout: float = 30.0
     # How calls to external numbers leave FreeSWITCH: {e164} is +34911234567, {digits} 34911234567.
     outbound_dial_template: str = "sofia/gateway/carrier/{e164}"
@@ -58,6 +61,10 @@ class Config:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir).resolve() / 'centralita.db'}"
+
+    def esl_contact(self, port: int | None = None) -> str:
+        """host:port FreeSWITCH's `socket` application connects to."""
+        return f"{self.esl_advertise_host or self.esl_host}:{self.esl_port if port is None else port}"
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **_coerce_all(changes, source="override"))

@@ -201,3 +201,13 @@ def test_a_bug_in_routing_still_answers_with_a_hangup(db, pbx, monkeypatch):
     monkeypatch.setattr(dialplan.Router, "route", lambda self, request: 1 / 0)
     steps = actions(post(app, dialplan_fields()))
     assert steps == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
+
+
+def test_socket_actions_name_the_advertised_esl_address_when_one_is_set(db, pbx):
+    from fs_plugins.models import ShortNumber
+
+    ShortNumber.create(tenant=pbx[0], number="5000", destination="message:1")
+    wildcard = make_app(Config(esl_host="0.0.0.0", esl_port=18084, esl_advertise_host="10.0.0.5"), db)
+    local = make_app(Config(), db)
+    assert ("socket", "10.0.0.5:18084 async full") in actions(post(wildcard, dialplan_fields(destination="5000")))
+    assert ("socket", "127.0.0.1:18084 async full") in actions(post(local, dialplan_fields(destination="5000")))

@@ -38,7 +38,7 @@ class PlanOptions:
 
 def make_router(lookups, config) -> "CallHandlingRouter":
     options = PlanOptions(config.outbound_dial_template, config.confirm_prompt)
-    return CallHandlingRouter(lookups, f"{config.esl_host}:{config.esl_port}", options)
+    return CallHandlingRouter(lookups, config.esl_contact(), options)
 
 
 class CallHandlingRouter(Router):

@@ -3,7 +3,7 @@ recording back and presses 3 to keep it (any other key, or nothing, records agai
 
 How the call is made: this process opens a short-lived outbound ESL server on `esl_host` (port
 chosen by the system) and asks FreeSWITCH over its inbound event socket to
-``originate {pbx_flow=record,…}<dial string> &socket(<that address> async full)``. When the phone
+``originate {pbx_flow=record,…}<dial string> &socket(<esl_advertise_host or esl_host>:<port> async full)``. When the phone
 answers, FreeSWITCH connects to our server and the `record` flow below runs on the Channel.
 FreeSWITCH writes the recording itself, so the path is under data_dir, which it must share (as it
 must to play the library's files). A confirmed recording joins the audio library.
@@ -77,12 +77,12 @@ def record_flow(path: str, max_seconds: int, result: AsyncResult):
     return run
 
 
-def originate_command(dial: str, tenant: Tenant, address: tuple[str, int], name: str = "Centralita") -> str:
+def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Centralita") -> str:
+    """`contact` is host:port of the short-lived ESL server as FreeSWITCH reaches it."""
     variables = {callvars.FLOW: "record", callvars.TENANT: tenant.domain, "origination_caller_id_name": name,
                  "origination_caller_id_number": "0", "ignore_early_media": "true"}
     prefix = ",".join(f"{encode.var_name(k)}={encode.token(v)}" for k, v in variables.items())
-    host, port = address
-    return f"originate {{{prefix}}}{dial} &socket({encode.token(host)}:{int(port)} async full)"
+    return f"originate {{{prefix}}}{dial} &socket({encode.token(contact)} async full)"
 
 
 def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 180.0) -> Path:
@@ -97,7 +97,7 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
     server = EslServer(config.replace(esl_port=0, esl_max_sessions=1), registry)
     server.start()
     try:
-        reply = _originate(config, originate_command(dial, tenant, server.address))
+        reply = _originate(config, originate_command(dial, tenant, config.esl_contact(server.address[1])))
         if not reply.startswith("+OK"):
             raise RecordingFailed(f"could not call {target}: {reply.strip() or 'no answer from FreeSWITCH'}")
         confirmed = result.get(timeout=wait)
