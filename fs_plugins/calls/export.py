@@ -19,18 +19,14 @@ import peewee
 
 from fs_plugins.calls.classify import Status
 from fs_plugins.calls.log import LogQuery, iterate_rows
+from fs_plugins.csvsafe import FORMULA_STARTS, neutralise
 
 HEADER = (
     "started", "user", "type", "status", "colour", "caller_name", "caller_number", "callee",
     "answered_by", "ring_seconds", "talk_seconds", "call_id",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
 _STATUS = {status.code: (status.label, status.colour) for status in Status}
-
-
-def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def csv_chunks(rows: Iterable[tuple], zone: ZoneInfo) -> Iterator[str]:

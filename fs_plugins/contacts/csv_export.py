@@ -16,14 +16,9 @@ import io
 from fs_plugins.contacts import service
 from fs_plugins.contacts.records import ContactView, Directory
 from fs_plugins.models.contacts import NUMBER_KINDS
+from fs_plugins.csvsafe import neutralise
 
 COLUMNS = ("name", "company", *NUMBER_KINDS, "email", "note")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str | None) -> str:
-    cell = cell or ""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def contact_row(view: ContactView) -> list[str]:

@@ -15,8 +15,7 @@ import peewee
 
 from fs_plugins.models import User
 from fs_plugins.models.groups import ABANDONED, ANSWERED, CLOSED, OVERFLOWED, CallGroup, GroupCall
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from fs_plugins.csvsafe import neutralise
 
 
 @dataclass(frozen=True)
@@ -101,11 +100,6 @@ def write_record(record) -> None:
     GroupCall.create(group=group, call_uuid=record.uuid, started_at=started, outcome=record.outcome,
                      wait_seconds=round(record.wait_seconds, 1), member_user=user, member_number=number,
                      talk_seconds=round(record.talk_seconds, 1))
-
-
-def neutralise(cell: object) -> str:
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def to_csv(group_name: str, figures: Figures) -> str:
