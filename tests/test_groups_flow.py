@@ -76,6 +76,17 @@ def run_one(the_group, script=None, **kw):
     return report, harness.records
 
 
+
+def assert_never_offered_twice(history) -> None:
+    """Replay a queue's offer/release history: a member is offered to one caller at a time."""
+    reserved: dict[str, str] = {}
+    for event, caller, key in history:
+        if event == "offer":
+            assert key not in reserved, f"{key} offered to {caller} while ringing for {reserved.get(key)}"
+            reserved[key] = caller
+        else:
+            assert reserved.pop(key) == caller
+
 def test_a_simultaneous_group_rings_every_member_at_once_and_the_answerer_takes_the_call():
     script = CallerScript(legs={U2: Leg("answer", 2, 5)})
     report, records = run_one(group(), script)
@@ -188,13 +199,7 @@ def test_two_callers_and_three_members_racing_are_never_double_offered_nor_lost(
     with Harness(advanced(ring_mode=mode), queues=queues) as harness:
         calls = [gevent.spawn(harness.call, CallerScript(legs=dict(legs)), uuid=f"caller-{i}") for i in range(2)]
         gevent.joinall(calls, raise_error=True)
-    reserved: dict[str, str] = {}
-    for event, caller, key in queues.of(7).history:
-        if event == "offer":
-            assert key not in reserved, f"{key} offered to {caller} while ringing for {reserved.get(key)}"
-            reserved[key] = caller
-        else:
-            assert reserved.pop(key) == caller
+    assert_never_offered_twice(queues.of(7).history)
     assert sorted(r.outcome for r in harness.records) == ["answered", "answered"]
     assert queues.of(7).entries == [] and queues.of(7).reserved == {}
 
@@ -239,13 +244,7 @@ def test_many_callers_coming_and_going_keep_the_queue_consistent():
                  queues=queues) as harness:
         calls = [gevent.spawn(harness.call, script, uuid=f"caller-{i}") for i, script in enumerate(scripts)]
         gevent.joinall(calls, raise_error=True)
-    reserved: dict[str, str] = {}
-    for event, caller, key in queues.of(7).history:
-        if event == "offer":
-            assert key not in reserved, f"{key} offered to {caller} while ringing for {reserved.get(key)}"
-            reserved[key] = caller
-        else:
-            assert reserved.pop(key) == caller
+    assert_never_offered_twice(queues.of(7).history)
     assert sorted(r.uuid for r in harness.records) == [f"caller-{i}" for i in range(6)]  # nobody lost
     assert queues.of(7).entries == [] and queues.of(7).reserved == {}
     assert {r.outcome for r in harness.records} <= {"answered", "abandoned", "overflowed"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fs_plugins.audio import library
-from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
+from fs_plugins.commands.common import open_tenant, print_table, tenant_command
 
 
 def register(subparsers) -> None:
@@ -27,11 +27,7 @@ def register(subparsers) -> None:
                         help="give up when nothing is confirmed after this long (default 180)")
 
 
-def _command(commands, name, handler, text):
-    parser = commands.add_parser(name, help=text, description=text)
-    add_tenant_option(parser)
-    parser.set_defaults(handler=handler)
-    return parser
+_command = tenant_command
 
 
 def cmd_upload(args, ctx) -> int:

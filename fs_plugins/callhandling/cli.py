@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fs_plugins import references
 from fs_plugins.callhandling import numbers, service
-from fs_plugins.commands.common import add_tenant_option, open_tenant, print_table
+from fs_plugins.commands.common import open_tenant, print_table, tenant_command
 from fs_plugins.models.callhandling import DND_MODES, MAX_NO_ANSWER_SECONDS, MIN_NO_ANSWER_SECONDS
 
 TARGET_HELP = "where to: user:EXT, number:NUMBER, ivr:NAME, group:NAME or voicemail:EXT"
@@ -21,10 +21,8 @@ def register(subparsers) -> None:
 
 
 def _command(actions, name, handler, text, user_required=True):
-    parser = actions.add_parser(name, help=text, description=text)
-    add_tenant_option(parser)
+    parser = tenant_command(actions, name, handler, text)
     parser.add_argument("--user", required=user_required, metavar="EXT", help="the user's extension")
-    parser.set_defaults(handler=handler)
     return parser
 
 

@@ -13,6 +13,14 @@ def add_tenant_option(parser) -> None:
     parser.add_argument("--tenant", required=True, metavar="DOMAIN", help="the tenant's SIP domain")
 
 
+def tenant_command(subparsers, name: str, handler, text: str):
+    """A sub-command of a tenant's data: --tenant, its help text and its handler."""
+    parser = subparsers.add_parser(name, help=text, description=text)
+    add_tenant_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def bool_option(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("yes", "true", "on", "1"):

@@ -10,7 +10,7 @@ import sys
 from zoneinfo import ZoneInfo
 
 from fs_plugins import references
-from fs_plugins.commands.common import add_tenant_option, open_tenant, parse_at, print_table
+from fs_plugins.commands.common import open_tenant, parse_at, print_table, tenant_command
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import service, stats, voicemail_cli
 from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
@@ -62,11 +62,7 @@ def register(subparsers) -> None:
     voicemail_cli.register_cli(subparsers)
 
 
-def _command(actions, name, handler, text):
-    parser = actions.add_parser(name, help=text, description=text)
-    add_tenant_option(parser)
-    parser.set_defaults(handler=handler)
-    return parser
+_command = tenant_command
 
 
 def _settings(parser) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fs_plugins import references
-from fs_plugins.commands.common import add_tenant_option, bool_option, open_tenant, parse_at, print_table
+from fs_plugins.commands.common import bool_option, open_tenant, parse_at, print_table, tenant_command
 from fs_plugins.ivr import service
 from fs_plugins.models.ivr import FORWARD_MODES
 
@@ -46,11 +46,9 @@ def register(subparsers) -> None:
 
 
 def _command(commands, name, handler, text, named=True):
-    parser = commands.add_parser(name, help=text, description=text)
+    parser = tenant_command(commands, name, handler, text)
     if named:
         parser.add_argument("menu", help="the menu's name (or id)")
-    add_tenant_option(parser)
-    parser.set_defaults(handler=handler)
     return parser
 
 
