@@ -54,10 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML configuration file (also CENTRALITA_CONFIG)")
     parser.add_argument("--database", dest="database_url", help="database URL: sqlite:///file.db or postgresql://…")
     parser.add_argument("--data-dir", dest="data_dir", help="where the SQLite file and audio files live (default ./var)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what happens on stderr (-v: info, -vv: debug); serve always logs at log_level")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+def log_level(args, config: Config) -> str:
+    """Commands print their results on stdout and log only warnings, on stderr, unless -v asks for
+    more; a server (``service_logging``) keeps the configured level, because its log is its output."""
+    if args.verbose:
+        return "INFO" if args.verbose == 1 and not getattr(args, "service_logging", False) else "DEBUG"
+    if getattr(args, "service_logging", False):
+        return config.log_level.upper()
+    return "WARNING"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, overrides={"database_url": args.database_url, "data_dir": args.data_dir})
-        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=log_level(args, config), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return args.handler(args, Context(config)) or 0
     except InvalidInput as exc:
         print(f"centralita: error: {exc}", file=sys.stderr)

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("--only", choices=SERVERS, action="append",
                         help="run only this server (repeatable); default: all")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant in an empty database")
-    parser.set_defaults(handler=_serve)
+    parser.set_defaults(handler=_serve, service_logging=True)
 
 
 def _serve(args, ctx) -> int:
