@@ -8,10 +8,10 @@ machine, so the ratio says how much our code costs over the bare minimum:
 1. ingest: recorded mod_json_cdr bodies (fresh uuids) posted through the receiver WSGI app, one
    transaction per post as in production. Ceiling: `json.loads` of the same bodies plus one
    batched raw INSERT of the legs (what the database alone can absorb). Target >= 1,000 posts/s.
-2. month page: `calls.log.page` (tenant + user lookup, filtered query, rows -> entries in the
+2. month page: `calllog.log.page` (tenant + user lookup, filtered query, rows -> entries in the
    tenant's zone) for random users and months. The table is filled with batched raw inserts
    (indexes rebuilt after; about 20 s for 1M rows). Ceiling: the page's bare SQL on the cursor. Target p99 < 20 ms.
-3. CSV: `calls.export.export` of a tenant-wide query to a null sink. Ceiling: the raw cursor
+3. CSV: `calllog.export.export` of a tenant-wide query to a null sink. Ceiling: the raw cursor
    rows through csv.writer. Target >= 50,000 rows/s; memory: tracemalloc peak for the full export
    vs. one tenth of it (flat = same peak, whatever the size).
 """
@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fs_plugins import db as dbmod  # noqa: E402
-from fs_plugins.calls import export as exportmod  # noqa: E402
-from fs_plugins.calls import log as logmod  # noqa: E402
-from fs_plugins.calls.receiver import make_cdr_app  # noqa: E402
+from fs_plugins.calllog import export as exportmod  # noqa: E402
+from fs_plugins.calllog import log as logmod  # noqa: E402
+from fs_plugins.calllog.receiver import make_cdr_app  # noqa: E402
 from fs_plugins.config import Config  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "freeswitch" / "json_cdr"

@@ -25,11 +25,13 @@ COMMAND_MODULES = (
     "fs_plugins.commands.demo",
     "fs_plugins.contacts.cli",
     "fs_plugins.schedule.cli",
-    "fs_plugins.calls.cli",
+    "fs_plugins.calllog.cli",
     "fs_plugins.callhandling.cli",
     "fs_plugins.audio.cli",
     "fs_plugins.ivr.cli",
+    "fs_plugins.billing.cli",
     "fs_plugins.groups.cli",
+    "fs_plugins.voicemail.cli",
     "fs_plugins.commands.simulate",
 )
 

@@ -10,7 +10,7 @@ from fs_plugins.config import Config
 
 # path prefix -> "module:factory"; factory(config) returns a WSGI app.
 MOUNTS: dict[str, str] = {
-    "/cdr": "fs_plugins.calls.receiver:make_cdr_app",
+    "/cdr": "fs_plugins.calllog.receiver:make_cdr_app",
     "/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app",
 }
 

@@ -83,7 +83,7 @@ def test_a_failover_for_a_cause_we_never_hand_over_does_nothing_but_fail():
     assert rules.failover(CALL, UserCallData(), "NORMAL_CLEARING", render) == [hangup("NORMAL_TEMPORARY_FAILURE")]
 
 
-def test_calls_passing_through_keep_the_callers_number_and_users_present_a_did():
+def test_calllog_passing_through_keep_the_callers_number_and_users_present_a_did():
     data = OutboundData(caller_id="+34910000000")
     through = rules.outbound_call("ES", "600123456", data, False, "gw/{digits}")
     assert through == [Action("set", "hangup_after_bridge=true"), Action("bridge", "gw/34600123456")]
@@ -92,9 +92,9 @@ def test_calls_passing_through_keep_the_callers_number_and_users_present_a_did()
 
 
 def test_the_markers_written_are_the_ones_the_call_log_knows():
-    from fs_plugins import callvars
+    from fs_plugins import channel_vars
     import inspect
     source = inspect.getsource(rules)
     used = {"always", "no_answer", "busy", "not_registered", "dnd"}
-    assert used <= set(callvars.FORWARD_REASONS) and all(f'"{reason}"' in source for reason in used)
-    assert set(numbers.CATEGORIES) <= set(callvars.BLOCK_REASONS)
+    assert used <= set(channel_vars.FORWARD_REASONS) and all(f'"{reason}"' in source for reason in used)
+    assert set(numbers.CATEGORIES) <= set(channel_vars.BLOCK_REASONS)

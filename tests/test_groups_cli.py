@@ -10,18 +10,19 @@ from fs_plugins import cli
 from fs_plugins import db as dbmod
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
-from fs_plugins.groups import loader, stats, voicemail
+from fs_plugins.groups import loader, stats
 from fs_plugins.groups.flow import CallRecord
 from fs_plugins.models import Number, ShortNumber, Tenant, User
 from fs_plugins.models.groups import CallGroup, GroupMember, VoicemailBox
 from fs_plugins.models.schedule import Schedule
+from fs_plugins.voicemail import boxes as voicemail
 
 T = "acme.example"
 
 
 @pytest.fixture
 def run(db_url, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.groups.cli",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.groups.cli", "fs_plugins.voicemail.cli"))
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # no FreeSWITCH to flush here
     database = dbmod.connect(db_url)
     acme = Tenant.create(name="Acme", domain=T, country="ES")
@@ -46,7 +47,7 @@ def group_cmd(run, action, *args):
 
 
 def test_group_and_voicemail_commands_are_registered_in_the_cli():
-    assert "fs_plugins.groups.cli" in cli.COMMAND_MODULES
+    assert "fs_plugins.groups.cli" in cli.COMMAND_MODULES and "fs_plugins.voicemail.cli" in cli.COMMAND_MODULES
 
 
 def test_add_members_show_list_and_load_a_group(run):

@@ -204,7 +204,7 @@ def test_a_member_calling_their_own_group_is_not_rung():
     assert [leg.member for leg in step.legs] == [f"1001@{D}", f"1003@{D}"]
 
 
-def test_calls_already_up_when_the_feed_subscribes_are_read_from_show_channels():
+def test_calllog_already_up_when_the_feed_subscribes_are_read_from_show_channels():
     from fs_plugins.groups.busy import existing_channels
 
     reply = ('{"row_count":3,"rows":[{"uuid":"u1","presence_id":"1001@acme.example"},'

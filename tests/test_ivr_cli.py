@@ -7,7 +7,7 @@ import pytest
 
 from fs_plugins import cli
 from fs_plugins import db as dbmod
-from fs_plugins.ivr.billing import parse_month
+from fs_plugins.billing.report import parse_month
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Number, Tenant, User
 from fs_plugins.models.ivr import IvrMenu, IvrOption
@@ -17,7 +17,7 @@ T = ("--tenant", "acme.example")
 
 @pytest.fixture
 def run(db_url, capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.ivr.cli",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.ivr.cli", "fs_plugins.billing.cli"))
     database = dbmod.connect(db_url)
     acme = Tenant.create(name="Acme", domain="acme.example")
     Tenant.create(name="Other", domain="other.example")

@@ -9,7 +9,7 @@ from lxml import etree
 
 from fs_plugins import provisioning
 from fs_plugins.config import Config
-from fs_plugins.groups import voicemail
+from fs_plugins.voicemail import boxes as voicemail
 from tests.wsgi import call
 from xml_curl.app import make_app
 

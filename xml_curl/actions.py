@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.fsvalues import neutralise
 
 
@@ -47,8 +47,8 @@ def caller_name(name: str) -> Action:
 def socket_flow(esl_address: str, flow: str, object_id: str, tenant_domain: str) -> list[Action]:
     """Hand the call to the outbound ESL app; the caller must append a fallback action."""
     return [
-        set_var(callvars.FLOW, flow),
-        set_var(callvars.FLOW_OBJECT, object_id),
-        set_var(callvars.TENANT, tenant_domain),
+        set_var(channel_vars.FLOW, flow),
+        set_var(channel_vars.FLOW_OBJECT, object_id),
+        set_var(channel_vars.TENANT, tenant_domain),
         Action("socket", f"{esl_address} async full"),
     ]

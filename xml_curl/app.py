@@ -26,7 +26,7 @@ USED_FIELDS = frozenset({
     "Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
     "Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name",
 })
-USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.callvars), carried by the channel
+USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.channel_vars), carried by the channel
 XML_HEADERS = [("Content-Type", "text/xml")]
 
 

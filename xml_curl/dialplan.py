@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.destinations import Destination
 from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
@@ -54,7 +54,7 @@ class CallRequest:
             return fields.get(name) or ""
 
         try:
-            hops = int(get(f"variable_{callvars.HOPS}") or 0)
+            hops = int(get(f"variable_{channel_vars.HOPS}") or 0)
         except ValueError:
             hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
         return cls(
@@ -63,8 +63,8 @@ class CallRequest:
             caller_number=get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number"),
             caller_name=get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name"),
             uuid=get("Unique-ID"),
-            caller_user_id=get(f"variable_{callvars.USER_ID}"),
-            call_type=get(f"variable_{callvars.CALL_TYPE}"),
+            caller_user_id=get(f"variable_{channel_vars.USER_ID}"),
+            call_type=get(f"variable_{channel_vars.CALL_TYPE}"),
             hops=hops,
         )
 
@@ -103,7 +103,7 @@ class Router:
         if found is None:
             return [hangup("UNALLOCATED_NUMBER")]
         tenant, destination = found
-        actions = [set_var(callvars.TENANT, tenant.domain), set_var(callvars.CALL_TYPE, "inbound")]
+        actions = [set_var(channel_vars.TENANT, tenant.domain), set_var(channel_vars.CALL_TYPE, "inbound")]
         return actions + [transfer(self._entry_extension(tenant, destination), tenant.domain)]
 
     def _entry_extension(self, tenant: TenantInfo, destination: Destination) -> str:
@@ -141,7 +141,7 @@ class Router:
         """
         if request.call_type:
             return []
-        return [set_var(callvars.CALL_TYPE, call_type if request.caller_user_id else "inbound")]
+        return [set_var(channel_vars.CALL_TYPE, call_type if request.caller_user_id else "inbound")]
 
     def _user_actions(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
         if not user.enabled:
@@ -178,4 +178,4 @@ class Router:
 
     def next_hop(self, request: CallRequest) -> Action:
         """Mark one more routing hop before a transfer or forward, so loops end (MAX_HOPS)."""
-        return set_var(callvars.HOPS, str(request.hops + 1))
+        return set_var(channel_vars.HOPS, str(request.hops + 1))

@@ -12,9 +12,9 @@ import logging
 import re
 from typing import Mapping
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.config import Config
-from fs_plugins.groups import voicemail
+from fs_plugins.voicemail import boxes as voicemail
 from xml_curl import documents
 from xml_curl.lookups import DirectoryUser, Lookups
 
@@ -75,6 +75,6 @@ def user_variables(user: DirectoryUser) -> list[tuple[str, str]]:
         ("effective_caller_id_name", user.display_name),
         ("effective_caller_id_number", user.extension),
         ("accountcode", user.tenant.domain),
-        (callvars.TENANT, user.tenant.domain),
-        (callvars.USER_ID, user.user_id),
+        (channel_vars.TENANT, user.tenant.domain),
+        (channel_vars.USER_ID, user.user_id),
     ]

@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.callhandling import loader, numbers, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.contacts.numbers import lookup_key
@@ -77,7 +77,7 @@ def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options
 
 def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions()) -> list[Action]:
     """Mark the target, name the caller from the contacts, then the user's own call handling."""
-    actions = [set_var(callvars.TARGET_USER, user.user_id)] + _caller_name(router.lookups.db, tenant, request, user)
+    actions = [set_var(channel_vars.TARGET_USER, user.user_id)] + _caller_name(router.lookups.db, tenant, request, user)
     data = loader.user_call(router.lookups.db, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination)  # noqa: E731
     return actions + rules.user_call(_call(tenant, request, user, options), data, render)
@@ -89,7 +89,7 @@ def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUs
     if not e164:
         return []
     name = contact_name(db, tenant.id, user.id, e164)
-    return [caller_name(name), set_var(callvars.CALLER_NAME, name)] if name else []
+    return [caller_name(name), set_var(channel_vars.CALLER_NAME, name)] if name else []
 
 
 @functools.lru_cache(maxsize=4096)

@@ -17,7 +17,7 @@ from pathlib import Path
 import gevent
 from gevent.event import AsyncResult
 
-from fs_plugins import callvars, validate
+from fs_plugins import channel_vars, validate
 from fs_plugins.channel import Channel, SessionInfo, tone
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
@@ -79,7 +79,7 @@ def record_flow(path: str, max_seconds: int, result: AsyncResult):
 
 def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Centralita") -> str:
     """`contact` is host:port of the short-lived ESL server as FreeSWITCH reaches it."""
-    variables = {callvars.FLOW: "record", callvars.TENANT: tenant.domain, "origination_caller_id_name": name,
+    variables = {channel_vars.FLOW: "record", channel_vars.TENANT: tenant.domain, "origination_caller_id_name": name,
                  "origination_caller_id_number": "0", "ignore_early_media": "true"}
     prefix = ",".join(f"{encode.var_name(k)}={encode.token(v)}" for k, v in variables.items())
     return f"originate {{{prefix}}}{dial} &socket({encode.token(contact)} async full)"

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import OutboundData, RingLeg, UserCallData
 from fs_plugins.destinations import Destination
@@ -76,7 +76,7 @@ def user_call(call: Call, data: UserCallData, render: Render) -> list[Action]:
     if settings.forward_always:
         return forward(call, data, "always", settings.forward_always, render)
     if settings.dnd:
-        return [set_var(callvars.DND, callvars.TRUE)] + _dnd(call, data, render)
+        return [set_var(channel_vars.DND, channel_vars.TRUE)] + _dnd(call, data, render)
     actions = [set_var("call_timeout", str(settings.no_answer_seconds)), set_var("hangup_after_bridge", "true")]
     if settings.forward_no_answer:
         actions.append(set_var("continue_on_fail", ",".join(NO_ANSWER_CAUSES)))
@@ -118,7 +118,7 @@ def failover(call: Call, data: UserCallData, cause: str, render: Render) -> list
 
 
 def forward(call: Call, data: UserCallData, reason: str, target: Destination, render: Render) -> list[Action]:
-    head = [set_var(callvars.FORWARDED, reason), set_var(callvars.HOPS, str(call.hops + 1))]
+    head = [set_var(channel_vars.FORWARDED, reason), set_var(channel_vars.HOPS, str(call.hops + 1))]
     if target.kind == "user":
         return head + [transfer(target.routing_extension, call.domain)]
     if target.kind == "number":
@@ -133,7 +133,7 @@ def external(call: Call, allowed: frozenset[str], number: str) -> list[Action]:
         return [hangup(cause)]
     reason = numbers.blocked_reason(e164, call.country, allowed)
     if reason:
-        return [set_var(callvars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
+        return [set_var(channel_vars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
     return [set_var("call_timeout", str(FORWARD_RING_SECONDS)), set_var("hangup_after_bridge", "true"),
             Action("bridge", dial_string(call.dial_template, e164))]
 
@@ -187,7 +187,7 @@ def outbound_call(country: str, dialled: str, data: OutboundData, from_user: boo
         return [hangup(cause)]
     reason = numbers.blocked_reason(e164, country, data.allowed)
     if reason:
-        return [set_var(callvars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
+        return [set_var(channel_vars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
     actions = []
     if from_user and data.caller_id:
         actions.append(set_var("effective_caller_id_number", data.caller_id))

@@ -82,7 +82,7 @@ def _start_esl(config, database):
 
 def _start_sweeper(config, database):
     """Import mod_json_cdr's failed posts from its err-log-dir every cdr_sweep_seconds."""
-    from fs_plugins.calls.sweep import sweep
+    from fs_plugins.calllog.sweep import sweep
 
     def run():
         while True:

@@ -1,6 +1,6 @@
 """The registry of call flows the ESL server dispatches to, and the small `message` flow.
 
-The dialplan names the flow and its object in channel variables (fs_plugins.callvars FLOW,
+The dialplan names the flow and its object in channel variables (fs_plugins.channel_vars FLOW,
 FLOW_OBJECT, TENANT) before the `socket` action; the server looks the flow up here and calls it
 with the Channel and the SessionInfo. A flow that cannot find its object raises NotFound before
 touching the call, so the session runner hands the call back to the dialplan's fallback action.

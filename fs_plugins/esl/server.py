@@ -17,7 +17,7 @@ import logging
 import gevent
 from gevent.server import StreamServer
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.channel import CallGone, SessionInfo
 from fs_plugins.config import Config
 from fs_plugins.errors import NotFound
@@ -95,9 +95,9 @@ def session_info(data: dict) -> SessionInfo:
     variables = {k[9:]: v for k, v in data.items() if k.startswith("variable_")}
     return SessionInfo(
         uuid=data.get("Unique-ID") or variables.get("uuid", ""),
-        tenant=variables.get(callvars.TENANT, ""),
-        flow=variables.get(callvars.FLOW, ""),
-        flow_object=variables.get(callvars.FLOW_OBJECT, ""),
+        tenant=variables.get(channel_vars.TENANT, ""),
+        flow=variables.get(channel_vars.FLOW, ""),
+        flow_object=variables.get(channel_vars.FLOW_OBJECT, ""),
         caller_number=data.get("Caller-Caller-ID-Number", ""),
         caller_name=data.get("Caller-Caller-ID-Name", ""),
         destination=data.get("Caller-Destination-Number", ""),

@@ -20,7 +20,7 @@ from collections import OrderedDict
 import gevent
 from gevent import socket
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def existing_channels(reply: str) -> dict[str, str]:
 
 
 def user_key(event: dict) -> str:
-    user = event.get(f"variable_{callvars.USER_ID}", "")
+    user = event.get(f"variable_{channel_vars.USER_ID}", "")
     if user:
         return user
     dialed, domain = event.get("variable_dialed_user", ""), event.get("variable_dialed_domain", "")

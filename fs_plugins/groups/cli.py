@@ -1,4 +1,4 @@
-"""`centralita group …` and `centralita voicemail …`: call groups, members, statistics, boxes.
+"""`centralita group …`: call groups, members, statistics, trying a call.
 
 Destinations are written like everywhere else (fs_plugins.references): user:1002,
 number:600123456, ivr:Reception, group:Sales, voicemail:1002, voicemail: (general box), hangup.
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fs_plugins import references
 from fs_plugins.commands.common import open_tenant, parse_at, print_table, tenant_command
 from fs_plugins.errors import InvalidInput
-from fs_plugins.groups import service, stats, voicemail_cli
+from fs_plugins.groups import service, stats
 from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
 
 DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
@@ -59,7 +59,6 @@ def register(subparsers) -> None:
     _members(actions)
     _stats(actions)
     _try(actions)
-    voicemail_cli.register_cli(subparsers)
 
 
 _command = tenant_command

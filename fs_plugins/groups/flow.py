@@ -17,7 +17,7 @@ from typing import Callable
 
 import gevent
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
@@ -95,7 +95,7 @@ class GroupCall:
 
     def _caller(self) -> str:
         """The calling user's member key ("ext@domain"), "" for anyone else."""
-        return self.info.variables.get(callvars.USER_ID, "")
+        return self.info.variables.get(channel_vars.USER_ID, "")
 
     def _schedule_open(self) -> bool | None:
         if self.group.schedule is None:

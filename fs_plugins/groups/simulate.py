@@ -11,7 +11,7 @@ import datetime as dt
 
 import gevent
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.config import Config
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
@@ -39,8 +39,8 @@ def simulate_group(config: Config, group: CallGroup, scripts: list[CallerScript]
         calls = []
         for number, script in enumerate(scripts):
             setup = CallSetup(caller_number=caller if number == 0 else f"{caller}{number}", domain=domain,
-                              variables={callvars.FLOW: "group", callvars.FLOW_OBJECT: str(group.id),
-                                         callvars.TENANT: domain})
+                              variables={channel_vars.FLOW: "group", channel_vars.FLOW_OBJECT: str(group.id),
+                                         channel_vars.TENANT: domain})
             calls.append(gevent.spawn(Emulator(server.address, setup, script, idle_timeout=5).run))
         gevent.joinall(calls)
         return [call.value for call in calls], records

@@ -2,8 +2,8 @@
 
 Files: rules.py (the pure state table: entry_step, next_step), loader.py (rows → frozen Menu,
 dangling references dropped), flow.py (the session on a Channel), service.py (validated
-create/change/remove, DIDs and short number), cli.py (`centralita ivr …`), billing.py (menus
-that existed in a month). Tables: fs_plugins/models/ivr.py.
+create/change/remove, DIDs and short number), cli.py (`centralita ivr …`). Billing (menus that
+existed in a month) is fs_plugins/billing. Tables: fs_plugins/models/ivr.py.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`centralita ivr add|list|show|set|remove`, `ivr option set|remove`, `billing report`."""
+"""`centralita ivr add|list|show|set|remove`, `ivr option set|remove`, `ivr try`."""
 from __future__ import annotations
 
 from fs_plugins import references
@@ -33,16 +33,6 @@ def register(subparsers) -> None:
     trial.add_argument("--hangup", type=float, metavar="SECONDS", help="the caller hangs up after this long")
     trial.add_argument("--at", metavar="'YYYY-MM-DDTHH:MM+01:00'",
                        help="the moment of the call, ISO with offset (for schedules; default now)")
-
-    billing = subparsers.add_parser("billing", help="billing reports",
-                                    description="What each tenant is billed for.")
-    reports = billing.add_subparsers(dest="billing_command", metavar="ACTION", required=True)
-    report = reports.add_parser("report", help="IVR menus that existed in a month, per tenant",
-                                description="Per tenant, the IVR menus that existed during the month, "
-                                            "with their creation and deletion dates (UTC).")
-    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to report")
-    report.add_argument("--tenant", metavar="DOMAIN", help="only this tenant (default: all)")
-    report.set_defaults(handler=cmd_billing)
 
 
 def _command(commands, name, handler, text, named=True):
@@ -165,15 +155,6 @@ def cmd_try(args, ctx) -> int:
         raise InvalidInput("--digits", "keys are 0-9, * and #, prompts separated by commas")
     report = simulate.simulate_menu(ctx.config, row, CallerScript(digits=keys, hangup_at=args.hangup), at)
     print("\n".join(simulate.describe(report)))
-    return 0
-
-
-def cmd_billing(args, ctx) -> int:
-    from fs_plugins.ivr import billing
-
-    ctx.db
-    lines = billing.report(billing.parse_month(args.month), args.tenant)
-    print_table(("TENANT", "MENU", "CREATED", "DELETED"), lines)
     return 0
 
 

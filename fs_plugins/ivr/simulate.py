@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.audio import resolve_audio
 from fs_plugins.config import Config
 from fs_plugins.esl.flows import FlowRegistry
@@ -30,7 +30,7 @@ def simulate_menu(config: Config, menu: IvrMenu, script: CallerScript, at: dt.da
     server.start()
     try:
         setup = CallSetup(caller_number=caller, domain=domain, variables={
-            callvars.FLOW: "ivr", callvars.FLOW_OBJECT: str(menu.id), callvars.TENANT: domain})
+            channel_vars.FLOW: "ivr", channel_vars.FLOW_OBJECT: str(menu.id), channel_vars.TENANT: domain})
         return Emulator(server.address, setup, script, idle_timeout=5).run()
     finally:
         server.stop(timeout=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fs_plugins.models import core
 from fs_plugins.models import contacts as contacts_models
 from fs_plugins.models import schedule as schedule_models
-from fs_plugins.models import calls as calls_models
+from fs_plugins.models import calllog as calllog_models
 from fs_plugins.models import callhandling as callhandling_models
 from fs_plugins.models import audio as audio_models
 from fs_plugins.models import ivr as ivr_models
@@ -23,7 +23,7 @@ COMPONENTS = [
     ("core", core.MODELS, core.MIGRATIONS),
     ("contacts", contacts_models.MODELS, contacts_models.MIGRATIONS),
     ("schedule", schedule_models.MODELS, schedule_models.MIGRATIONS),
-    ("calls", calls_models.MODELS, calls_models.MIGRATIONS),
+    ("calls", calllog_models.MODELS, calllog_models.MIGRATIONS),
     ("callhandling", callhandling_models.MODELS, callhandling_models.MIGRATIONS),
     ("audio", audio_models.MODELS, audio_models.MIGRATIONS),
     ("groups", groups_models.MODELS, groups_models.MIGRATIONS),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 from fs_plugins.sim.inbound import InboundEmulator
 
 
@@ -24,7 +24,7 @@ class PhoneCalls:
         if ringing_them:
             variables = [("variable_dialed_user", extension), ("variable_dialed_domain", domain)]
         else:
-            variables = [(f"variable_{callvars.USER_ID}", f"{extension}@{domain}")]
+            variables = [(f"variable_{channel_vars.USER_ID}", f"{extension}@{domain}")]
         headers = [("Unique-ID", uuid), ("Caller-Username", extension), *variables]
         self.emulator.publish("CHANNEL_CREATE", headers)
         if answered:

@@ -21,9 +21,9 @@ import logging
 
 import peewee
 
-from fs_plugins import callvars
-from fs_plugins.calls.classify import MADE, Call, classify
-from fs_plugins.calls.parse import LegFacts
+from fs_plugins import channel_vars
+from fs_plugins.calllog.classify import MADE, Call, classify
+from fs_plugins.calllog.parse import LegFacts
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
         cursor = db.execute_sql(
             sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
                      " ON CONFLICT (uuid) DO NOTHING"),
-            (facts.uuid, facts.call_id, facts.var(callvars.TENANT)[:253] or None, facts.to_json()),
+            (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json()),
         )
         if cursor.rowcount == 0:
             log.info("CDR leg %s already stored; ignored", facts.uuid)

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 
 import peewee
 
-from fs_plugins.calls.parse import BadCdr, parse_body
-from fs_plugins.calls.store import store_leg
+from fs_plugins.calllog.parse import BadCdr, parse_body
+from fs_plugins.calllog.store import store_leg
 from fs_plugins.config import Config
 from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.models.base import database

@@ -54,8 +54,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from fs_plugins import callvars
-from fs_plugins.calls.parse import LegFacts
+from fs_plugins import channel_vars
+from fs_plugins.calllog.parse import LegFacts
 
 
 class Status(Enum):
@@ -143,15 +143,15 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     # A user's own channel calling in is a made call; a channel Centralita originated towards a
     # user (FreeSWITCH direction "outbound": group callback, record by phone) rings that user.
     originated = a_leg.direction == "outbound"
-    caller = None if originated else a_leg.var(callvars.USER_ID) or None
-    direction = a_leg.var(callvars.CALL_TYPE)
-    if direction not in callvars.CALL_TYPES:
+    caller = None if originated else a_leg.var(channel_vars.USER_ID) or None
+    direction = a_leg.var(channel_vars.CALL_TYPE)
+    if direction not in channel_vars.CALL_TYPES:
         direction = "outbound" if caller else "inbound"
     entries = []
     if caller:
         entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))
     received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated)
-    if a_leg.var(callvars.FLOW) not in SYSTEM_FLOWS:
+    if a_leg.var(channel_vars.FLOW) not in SYSTEM_FLOWS:
         entries.extend(received)
     primary = entries[0] if caller or not received else next(
         (entry for entry in received if entry.user == target), received[0])
@@ -176,7 +176,7 @@ def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
         status = Status.TRANSFERRED if any(t >= pickup for t in transfers) else Status.MADE
         return Entry(user, MADE, status, _seconds(pickup - a_leg.start_us), _seconds(end - pickup))
     causes = _causes(a_leg) | {leg.hangup_cause for leg in b_legs}
-    if a_leg.var(callvars.BLOCK_REASON) or causes & BARRED_CAUSES:
+    if a_leg.var(channel_vars.BLOCK_REASON) or causes & BARRED_CAUSES:
         status = Status.RESTRICTED
     elif causes & WRONG_NUMBER_CAUSES:
         status = Status.WRONG_NUMBER
@@ -189,16 +189,16 @@ def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
 
 def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tuple[list[Entry], str | None]:
     """Entries of the users the call was for, and which of them was the original target."""
-    group = a_leg.var(callvars.FLOW) == "group"
-    forwarded = bool(a_leg.var(callvars.FORWARDED))
+    group = a_leg.var(channel_vars.FLOW) == "group"
+    forwarded = bool(a_leg.var(channel_vars.FORWARDED))
     rung = [a_leg, *b_legs] if originated else b_legs
     user_legs = [(user, leg) for leg in rung if (user := _user_of(leg))]
     # Where the dialplan sent the call; for a made call only when it stayed inside the tenant.
-    routed = _routed_user(a_leg, tenant) if not made or a_leg.var(callvars.CALL_TYPE) == "internal" else None
+    routed = _routed_user(a_leg, tenant) if not made or a_leg.var(channel_vars.CALL_TYPE) == "internal" else None
     first_rung = user_legs[0][0] if user_legs else None
     # A forward may ring only the forward target (forward always): the target is then where the
     # dialplan routed the call, not the first phone that rang.
-    target = a_leg.var(callvars.TARGET_USER) or ((routed or first_rung) if forwarded else (first_rung or routed))
+    target = a_leg.var(channel_vars.TARGET_USER) or ((routed or first_rung) if forwarded else (first_rung or routed))
     entries, seen = [], set()
     for user, leg in user_legs:
         if user in seen or (not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)):
@@ -222,9 +222,9 @@ def _received_entry(user, leg, a_leg, transfers, is_target, handed_off=0) -> Ent
     if leg is not None and leg.answered:
         status = Status.TRANSFERRED if any(t >= leg.answer_us for t in transfers) else Status.RECEIVED
         return Entry(user, RECEIVED, status, _seconds(leg.answer_us - start), _seconds(leg.end_us - leg.answer_us))
-    dnd = a_leg.flag(callvars.DND) or (leg is not None and leg.flag(callvars.DND))
+    dnd = a_leg.flag(channel_vars.DND) or (leg is not None and leg.flag(channel_vars.DND))
     causes = {leg.hangup_cause} if leg is not None else _causes(a_leg)
-    if a_leg.var(callvars.FORWARDED) and is_target:
+    if a_leg.var(channel_vars.FORWARDED) and is_target:
         status = Status.FORWARDED
     elif dnd:
         status = Status.DND
@@ -238,7 +238,7 @@ def _received_entry(user, leg, a_leg, transfers, is_target, handed_off=0) -> Ent
 
 def _presented_name(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:
     """The name the callee's phone showed: ours (contacts), else the B leg's caller id; a bare number is no name."""
-    name = a_leg.var(callvars.CALLER_NAME) or next(
+    name = a_leg.var(channel_vars.CALLER_NAME) or next(
         (leg.caller_name for leg in b_legs if leg.caller_name), a_leg.presented_name or a_leg.caller_name)
     return "" if name in (a_leg.caller_number, "") or name.lstrip("+").isdigit() else name
 
@@ -248,7 +248,7 @@ def _causes(leg: LegFacts) -> set[str]:
 
 
 def _user_of(leg: LegFacts) -> str:
-    user = leg.var(callvars.USER_ID)
+    user = leg.var(channel_vars.USER_ID)
     if user:
         return user
     if leg.dialed_user and leg.dialed_domain:
@@ -283,9 +283,9 @@ def _callee(a_leg: LegFacts, tenant: str) -> str:
 
 def _tenant(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:
     for leg in (a_leg, *b_legs):
-        if leg.var(callvars.TENANT):
-            return leg.var(callvars.TENANT)
-    user = a_leg.var(callvars.USER_ID)
+        if leg.var(channel_vars.TENANT):
+            return leg.var(channel_vars.TENANT)
+    user = a_leg.var(channel_vars.USER_ID)
     return user.partition("@")[2] if user else ""
 
 

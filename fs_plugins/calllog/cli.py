@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from fs_plugins.calls import export as exportmod
-from fs_plugins.calls import log as logmod
-from fs_plugins.calls.classify import KINDS
-from fs_plugins.calls.store import reclassify
-from fs_plugins.calls.sweep import sweep
+from fs_plugins.calllog import export as exportmod
+from fs_plugins.calllog import log as logmod
+from fs_plugins.calllog.classify import KINDS
+from fs_plugins.calllog.store import reclassify
+from fs_plugins.calllog.sweep import sweep
 from fs_plugins.errors import InvalidInput
 
 LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")

@@ -1,11 +1,11 @@
 """Call log tables: every CDR leg FreeSWITCH posted, and the entries the call log shows.
 
 `CdrLeg` keeps each leg once (unique on the channel uuid, so a re-post is a no-op) with the facts
-the classifier and the log read plus every `pbx_*` variable (fs_plugins.calls.parse.LegFacts), so
+the classifier and the log read plus every `pbx_*` variable (fs_plugins.calllog.parse.LegFacts), so
 what FreeSWITCH was told is stored stays stored and a call can be re-classified after a rule
 change. The full ~10 KB body is not kept: it holds media statistics and SIP headers the log never
 shows, and writing it costs a third of the ingest rate (measured in benches/b5_cdr.py). Legs of
-tenants we do not know are kept too; they produce no entry (see fs_plugins.calls.store).
+tenants we do not know are kept too; they produce no entry (see fs_plugins.calllog.store).
 
 `CallEntry` is the call log: one row per call per party (a made and a received row for an internal
 call; a row without user for calls only the tenant as a whole received). Times are UTC unix
@@ -24,7 +24,7 @@ class CdrLeg(BaseModel):
     call_id = peewee.CharField(max_length=64, index=True)  # the A leg's uuid
     tenant_domain = peewee.CharField(max_length=253, null=True)  # as posted; may match no Tenant
     received_at = peewee.DateTimeField(default=utcnow)
-    facts = peewee.TextField()  # fs_plugins.calls.parse.LegFacts as JSON
+    facts = peewee.TextField()  # fs_plugins.calllog.parse.LegFacts as JSON
 
 
 class CallEntry(BaseModel):
@@ -34,7 +34,7 @@ class CallEntry(BaseModel):
     user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE", index=False)
     call_id = peewee.CharField(max_length=64, index=True)
     kind = peewee.CharField(max_length=8)  # made | received | missed
-    status = peewee.CharField(max_length=16)  # fs_plugins.calls.classify.Status code
+    status = peewee.CharField(max_length=16)  # fs_plugins.calllog.classify.Status code
     direction = peewee.CharField(max_length=8)  # inbound | outbound | internal
     started_at = peewee.BigIntegerField()  # UTC unix seconds
     caller_name = peewee.CharField(max_length=120, default="")

@@ -10,13 +10,13 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from fs_plugins.calls import sweep as sweepmod
-from fs_plugins.calls.receiver import make_cdr_app
+from fs_plugins.calllog import sweep as sweepmod
+from fs_plugins.calllog.receiver import make_cdr_app
 from fs_plugins.config import Config
 from fs_plugins.models import Tenant, User
-from fs_plugins.models.calls import CallEntry, CdrLeg
+from fs_plugins.models.calllog import CallEntry, CdrLeg
 
-from test_calls_classify import CDR_DIR, MANIFEST, recorded_bodies
+from test_calllog_classify import CDR_DIR, MANIFEST, recorded_bodies
 
 CONFIG = Config(cdr_user="fs", cdr_password="s3cret")
 
@@ -120,7 +120,7 @@ def test_a_call_for_an_extension_that_is_no_user_is_a_tenant_entry_only(db, acme
 ])
 def test_malformed_bodies_are_refused_with_400_and_a_log_line(db, acme, caplog, body, content_type):
     app = make_cdr_app(CONFIG, db)
-    with caplog.at_level(logging.WARNING, logger="fs_plugins.calls.receiver"):
+    with caplog.at_level(logging.WARNING, logger="fs_plugins.calllog.receiver"):
         assert post(app, body, content_type=content_type) in (400,)
     assert "CDR post" in caplog.text
     assert CdrLeg.select().count() == 0
@@ -154,7 +154,7 @@ def test_other_methods_paths_and_lengths_are_refused(db, acme):
 
 
 def test_a_database_failure_is_not_acknowledged(db, acme, monkeypatch):
-    from fs_plugins.calls import receiver
+    from fs_plugins.calllog import receiver
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -165,7 +165,7 @@ def test_a_database_failure_is_not_acknowledged(db, acme, monkeypatch):
 
 
 def test_an_entry_is_only_written_when_its_leg_commits(db, acme, monkeypatch):
-    from fs_plugins.calls import store
+    from fs_plugins.calllog import store
 
     def failing(db_, call):
         raise RuntimeError("crash while classifying")
@@ -235,7 +235,7 @@ def test_the_cdr_sweep_command_reports_what_it_did(db_url, tmp_path, capsys):
     assert "DIR" in capsys.readouterr().err
 
 
-def test_calls_of_a_tenant_created_after_they_were_posted_appear_after_reclassify(db_url, capsys):
+def test_calllog_of_a_tenant_created_after_they_were_posted_appear_after_reclassify(db_url, capsys):
     from fs_plugins import db as dbmod
     from fs_plugins.cli import main
 
@@ -295,7 +295,7 @@ def test_legs_of_one_call_posted_at_the_same_moment_are_classified_together(db, 
     import threading
 
     from fs_plugins.models.base import database
-    from test_calls_classify import variant
+    from test_calllog_classify import variant
 
     app = make_cdr_app(CONFIG)
     results = []

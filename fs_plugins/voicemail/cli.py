@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from fs_plugins import provisioning
 from fs_plugins.commands.common import add_tenant_option, bool_option, flush, open_tenant, print_table
-from fs_plugins.groups.voicemail import GENERAL, boxes, remove_box, set_box
+from fs_plugins.voicemail.boxes import GENERAL, boxes, remove_box, set_box
 
 
-
-def register_cli(subparsers) -> None:
+def register(subparsers) -> None:
     parser = subparsers.add_parser("voicemail", help="voicemail boxes: per user and the tenant's general box",
                                    description="Boxes are served to FreeSWITCH's mod_voicemail; new messages are "
                                                "e-mailed (audio attached) and light the phone's lamp.")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import peewee
 
-from fs_plugins.calls.parse import BadCdr, parse_body
-from fs_plugins.calls.store import store_leg
+from fs_plugins.calllog.parse import BadCdr, parse_body
+from fs_plugins.calllog.store import store_leg
 from fs_plugins.errors import InvalidInput
 
 log = logging.getLogger(__name__)

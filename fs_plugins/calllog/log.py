@@ -2,7 +2,7 @@
 
 Every query is scoped by tenant first (a user is looked up inside the tenant named by its domain),
 so a user never sees another user's calls and a tenant never sees another tenant's. Filters: kind
-(made / received / missed, see fs_plugins.calls.classify) and a day, week (Monday to Sunday) or
+(made / received / missed, see fs_plugins.calllog.classify) and a day, week (Monday to Sunday) or
 month, whose boundaries are midnights in the tenant's time zone. Newest first; pages of PAGE_SIZE;
 `iterate` walks a whole query in batches (keyset pagination) for the CSV export, in constant memory.
 """
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 
-from fs_plugins.calls.classify import KINDS, Status
-from fs_plugins.calls.store import sql_for
+from fs_plugins.calllog.classify import KINDS, Status
+from fs_plugins.calllog.store import sql_for
 from fs_plugins.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 50

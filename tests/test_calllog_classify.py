@@ -1,5 +1,5 @@
 """The ten statuses: every recorded call, the same calls with other numbers/users/timings, and the
-cases the recordings do not cover (documented in fs_plugins/calls/classify.py)."""
+cases the recordings do not cover (documented in fs_plugins/calllog/classify.py)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fs_plugins import callvars
-from fs_plugins.calls.classify import KINDS, Status, classify
-from fs_plugins.calls.parse import BadCdr, LegFacts, parse_body
+from fs_plugins import channel_vars
+from fs_plugins.calllog.classify import KINDS, Status, classify
+from fs_plugins.calllog.parse import BadCdr, LegFacts, parse_body
 
 CDR_DIR = Path(__file__).parent / "fixtures" / "freeswitch" / "json_cdr"
 MANIFEST = json.loads((CDR_DIR / "manifest.json").read_text())
@@ -153,8 +153,8 @@ def leg(uuid, call_id=A, cause="NORMAL_CLEARING", start=0, answer=None, end=10, 
 
 
 def internal(*extra_pbx):
-    return ((callvars.TENANT, "acme.example"), (callvars.USER_ID, "1001@acme.example"),
-            (callvars.CALL_TYPE, "internal"), *extra_pbx)
+    return ((channel_vars.TENANT, "acme.example"), (channel_vars.USER_ID, "1001@acme.example"),
+            (channel_vars.CALL_TYPE, "internal"), *extra_pbx)
 
 
 def user_leg(uuid, ext, **kw):
@@ -163,13 +163,13 @@ def user_leg(uuid, ext, **kw):
 
 def test_an_internal_answered_call_is_made_for_the_caller_and_received_for_the_callee():
     call = classify([leg(A, answer=2, bridge_us=T0 + 2 * S, pbx=internal()),
-                     user_leg(B1, "1002", answer=2, pbx=((callvars.USER_ID, "1002@acme.example"),))])
+                     user_leg(B1, "1002", answer=2, pbx=((channel_vars.USER_ID, "1002@acme.example"),))])
     assert [(e.user, e.kind, e.status) for e in call.entries] == [
         ("1001@acme.example", "made", Status.MADE), ("1002@acme.example", "received", Status.RECEIVED)]
 
 
 def test_an_internal_call_to_a_user_in_dnd_is_made_for_the_caller_and_dnd_for_the_callee():
-    call = classify([leg(A, cause="USER_BUSY", end=0, pbx=internal((callvars.DND, "true")))])
+    call = classify([leg(A, cause="USER_BUSY", end=0, pbx=internal((channel_vars.DND, "true")))])
     assert [(e.user, e.kind, e.status) for e in call.entries] == [
         ("1001@acme.example", "made", Status.MADE), ("1002@acme.example", "missed", Status.DND)]
 
@@ -181,7 +181,7 @@ def test_an_outgoing_call_the_callee_does_not_take_is_made_with_no_talk_time(cau
 
 
 def test_an_outgoing_call_barred_by_the_block_variable_alone_is_restricted():
-    call = classify([leg(A, cause="NORMAL_CLEARING", pbx=internal((callvars.BLOCK_REASON, "premium")))])
+    call = classify([leg(A, cause="NORMAL_CLEARING", pbx=internal((channel_vars.BLOCK_REASON, "premium")))])
     assert call.status is Status.RESTRICTED
 
 
@@ -191,19 +191,19 @@ def test_other_wrong_number_causes_are_wrong_number(cause):
 
 
 def test_a_caller_hanging_up_while_an_incoming_call_rings_is_missed_by_the_user():
-    call = classify([leg(A, cause="ORIGINATOR_CANCEL", pbx=((callvars.TENANT, "acme.example"),)),
+    call = classify([leg(A, cause="ORIGINATOR_CANCEL", pbx=((channel_vars.TENANT, "acme.example"),)),
                      user_leg(B1, "1002", cause="ORIGINATOR_CANCEL")])
     assert [(e.user, e.status) for e in call.entries] == [("1002@acme.example", Status.MISSED)]
 
 
 def test_a_user_whose_phone_lost_the_race_gets_no_entry():
-    call = classify([leg(A, answer=3, pbx=((callvars.TENANT, "acme.example"),)),
+    call = classify([leg(A, answer=3, pbx=((channel_vars.TENANT, "acme.example"),)),
                      user_leg(B1, "1002", answer=3), user_leg(B2, "1003", cause="LOSE_RACE", end=3)])
     assert [e.user for e in call.entries] == ["1002@acme.example"]
 
 
 def test_a_group_call_appears_once_with_the_member_who_answered():
-    group = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "group"), (callvars.FLOW_OBJECT, "7"))
+    group = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "group"), (channel_vars.FLOW_OBJECT, "7"))
     call = classify([leg(A, answer=1, pbx=group, steps=(("acme.example", "600"),)),
                      user_leg(B1, "1002", cause="NO_ANSWER", end=5), user_leg(B2, "1003", start=5, answer=8)])
     assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.RECEIVED)]
@@ -211,14 +211,14 @@ def test_a_group_call_appears_once_with_the_member_who_answered():
 
 
 def test_an_unanswered_group_call_is_one_missed_entry_of_the_tenant():
-    group = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "group"))
+    group = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "group"))
     call = classify([leg(A, pbx=group), user_leg(B1, "1002", cause="NO_ANSWER"),
                      user_leg(B2, "1003", cause="NO_ANSWER")])
     assert [(e.user, e.status) for e in call.entries] == [(None, Status.MISSED)]
 
 
 def test_an_ivr_answering_then_transferring_to_a_user_is_not_a_transfer_after_answer():
-    a_leg = leg(A, answer=0, transfers_us=(T0 + 5 * S,), pbx=((callvars.TENANT, "acme.example"),))
+    a_leg = leg(A, answer=0, transfers_us=(T0 + 5 * S,), pbx=((channel_vars.TENANT, "acme.example"),))
     call = classify([a_leg, user_leg(B1, "1002", start=5, answer=7)])
     assert call.status is Status.RECEIVED
 
@@ -230,7 +230,7 @@ def test_a_transfer_by_the_callee_of_an_outgoing_call_marks_the_caller_transferr
 
 
 def test_forwarded_and_dnd_together_count_as_forwarded():
-    pbx = ((callvars.TENANT, "acme.example"), (callvars.DND, "true"), (callvars.FORWARDED, "dnd"))
+    pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.DND, "true"), (channel_vars.FORWARDED, "dnd"))
     assert classify([leg(A, pbx=pbx)]).status is Status.FORWARDED
 
 
@@ -278,7 +278,7 @@ def test_leg_facts_survive_a_round_trip_through_storage():
 
 
 def test_a_forward_always_to_another_user_is_forwarded_for_the_target_and_received_by_the_other():
-    pbx = ((callvars.TENANT, "acme.example"), (callvars.FORWARDED, "always"))
+    pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.FORWARDED, "always"))
     call = classify([leg(A, answer=2, pbx=pbx, steps=(("public", "34910001003"), ("acme.example", "1003"))),
                      user_leg(B1, "1004", answer=2)])
     assert [(e.user, e.status) for e in call.entries] == [
@@ -287,20 +287,20 @@ def test_a_forward_always_to_another_user_is_forwarded_for_the_target_and_receiv
 
 
 def test_a_forward_always_to_an_outside_number_is_forwarded_for_the_target():
-    pbx = ((callvars.TENANT, "acme.example"), (callvars.FORWARDED, "always"))
+    pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.FORWARDED, "always"))
     call = classify([leg(A, answer=9, pbx=pbx, steps=(("acme.example", "1003"),), end=60),
                      leg(B1, start=1, answer=9, end=60)])
     assert [(e.user, e.status, e.ring_seconds) for e in call.entries] == [("1003@acme.example", Status.FORWARDED, 1)]
 
 
 def test_an_incoming_call_to_an_unregistered_user_without_a_b_leg_is_missed_by_that_user():
-    a_leg = leg(A, cause="USER_NOT_REGISTERED", pbx=((callvars.TENANT, "acme.example"),),
+    a_leg = leg(A, cause="USER_NOT_REGISTERED", pbx=((channel_vars.TENANT, "acme.example"),),
                 steps=(("public", "34910001002"), ("acme.example", "1002")))
     assert [(e.user, e.status) for e in classify([a_leg]).entries] == [("1002@acme.example", Status.MISSED)]
 
 
 def test_the_dialplans_target_variable_names_the_user_when_set():
-    pbx = ((callvars.TENANT, "acme.example"), (callvars.TARGET_USER, "1005@acme.example"), (callvars.DND, "true"))
+    pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.TARGET_USER, "1005@acme.example"), (channel_vars.DND, "true"))
     call = classify([leg(A, cause="USER_BUSY", pbx=pbx, steps=(("acme.example", "600"),))])
     assert [(e.user, e.status) for e in call.entries] == [("1005@acme.example", Status.DND)]
 
@@ -311,18 +311,18 @@ def test_odd_callflow_shapes_are_tolerated():
 
 
 def test_an_unknown_call_type_value_is_inferred_instead():
-    call = classify([leg(A, pbx=((callvars.TENANT, "acme.example"), (callvars.CALL_TYPE, "x" * 40)))])
+    call = classify([leg(A, pbx=((channel_vars.TENANT, "acme.example"), (channel_vars.CALL_TYPE, "x" * 40)))])
     assert call.direction == "inbound"
 
 
 def test_a_bridge_made_outside_the_dialplan_after_answer_counts_as_a_transfer():
-    from fs_plugins.calls.parse import parse_leg
+    from fs_plugins.calllog.parse import parse_leg
 
     # the DID's dialplan transfer (before anyone answered), then a uuid_bridge 4 s later
     history = f"ARRAY::{T0 // S}:x:bl_xfer:1005/acme.example/XML|:{T0 // S + 4}:y:uuid_br:zzz"
     body = {"variables": {"uuid": A, "start_stamp": "2026-11-26 10:00:00", "transfer_history": history}}
     assert parse_leg(body).transfers_us == (T0, T0 + 4 * S)
-    a_leg = leg(A, answer=1, pbx=((callvars.TENANT, "acme.example"),), transfers_us=(T0, T0 + 4 * S))
+    a_leg = leg(A, answer=1, pbx=((channel_vars.TENANT, "acme.example"),), transfers_us=(T0, T0 + 4 * S))
     call = classify([a_leg, user_leg(B1, "1005", answer=1, end=4)])
     assert call.entries[0].status is Status.TRANSFERRED
 
@@ -333,7 +333,7 @@ def originated(uuid, ext, **kw) -> LegFacts:
 
 
 def test_a_group_callback_rings_the_member_first_and_is_received_by_the_member():
-    group = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "group"), (callvars.USER_ID, "1003@acme.example"))
+    group = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "group"), (channel_vars.USER_ID, "1003@acme.example"))
     member = originated(A, "1003", answer=2, pbx=group)
     call = classify([member, leg(B1, answer=4, end=30)])
     assert [(e.user, e.kind, e.status) for e in call.entries] == [("1003@acme.example", "received", Status.RECEIVED)]
@@ -341,5 +341,5 @@ def test_a_group_callback_rings_the_member_first_and_is_received_by_the_member()
 
 
 def test_a_prompt_recorded_by_phone_is_in_no_log():
-    record = ((callvars.TENANT, "acme.example"), (callvars.FLOW, "record"), (callvars.USER_ID, "1001@acme.example"))
+    record = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "record"), (channel_vars.USER_ID, "1001@acme.example"))
     assert classify([originated(A, "1001", answer=1, pbx=record)]).entries == ()

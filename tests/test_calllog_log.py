@@ -8,18 +8,18 @@ import types
 
 import pytest
 
-from fs_plugins.calls import export as exportmod
-from fs_plugins.calls import log as logmod
-from fs_plugins.calls.classify import Status
-from fs_plugins.calls.log import LogQuery
-from fs_plugins.calls.receiver import make_cdr_app
+from fs_plugins.calllog import export as exportmod
+from fs_plugins.calllog import log as logmod
+from fs_plugins.calllog.classify import Status
+from fs_plugins.calllog.log import LogQuery
+from fs_plugins.calllog.receiver import make_cdr_app
 from fs_plugins.cli import main
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User
-from fs_plugins.models.calls import CallEntry
+from fs_plugins.models.calllog import CallEntry
 
-from test_calls_ingest import post_call
+from test_calllog_ingest import post_call
 
 UTC = dt.timezone.utc
 
@@ -182,26 +182,26 @@ def cli_db(db_url):
     database.close()
 
 
-def test_calls_list_shows_a_users_page_with_spanish_statuses(cli_db, capsys):
+def test_calllog_list_shows_a_users_page_with_spanish_statuses(cli_db, capsys):
     assert main(["--database", cli_db, "calls", "list", "--tenant", "acme.example", "--user", "1001",
                  "--type", "missed", "--month", "2026-11"]) == 0
     out = capsys.readouterr().out
     assert "Rechazado" in out and "2026-11-20 10:00:00" in out and "page 1, 1 calls" in out
 
 
-def test_calls_list_without_user_is_the_tenant_admins_view(cli_db, capsys):
+def test_calllog_list_without_user_is_the_tenant_admins_view(cli_db, capsys):
     assert main(["--database", cli_db, "calls", "list", "--tenant", "acme.example"]) == 0
     out = capsys.readouterr().out
     assert "Rechazado" in out and "Emitido" in out
 
 
-def test_calls_export_writes_the_filtered_csv(cli_db, capsys):
+def test_calllog_export_writes_the_filtered_csv(cli_db, capsys):
     assert main(["--database", cli_db, "calls", "export", "--tenant", "acme.example", "--week", "2026-11-18"]) == 0
     rows = read_csv(capsys.readouterr().out)
     assert len(rows) == 2 and rows[1][3] == "Rechazado" and rows[1][5] == "'=cmd"
 
 
-def test_calls_export_to_a_file(cli_db, tmp_path, capsys):
+def test_calllog_export_to_a_file(cli_db, tmp_path, capsys):
     target = tmp_path / "calls.csv"
     assert main(["--database", cli_db, "calls", "export", "--tenant", "acme.example", "-o", str(target)]) == 0
     assert len(read_csv(target.read_text())) == 3
@@ -212,12 +212,12 @@ def test_calls_export_to_a_file(cli_db, tmp_path, capsys):
     (["--page", "0"], "page", 2),
     (["--user", "9999"], "user", 1),
 ])
-def test_calls_list_bad_options_are_named(cli_db, capsys, argv, message, code):
+def test_calllog_list_bad_options_are_named(cli_db, capsys, argv, message, code):
     assert main(["--database", cli_db, "calls", "list", "--tenant", "acme.example", *argv]) == code
     assert message in capsys.readouterr().err
 
 
-def test_calls_list_for_an_unknown_tenant_is_not_found(cli_db, capsys):
+def test_calllog_list_for_an_unknown_tenant_is_not_found(cli_db, capsys):
     assert main(["--database", cli_db, "calls", "list", "--tenant", "nobody.example"]) == 1
     assert "tenant" in capsys.readouterr().err
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from fs_plugins.calls.classify import Status
-from fs_plugins.calls.log import LogQuery, iterate_rows
+from fs_plugins.calllog.classify import Status
+from fs_plugins.calllog.log import LogQuery, iterate_rows
 from fs_plugins.csvsafe import FORMULA_STARTS, neutralise
 
 HEADER = (
@@ -30,7 +30,7 @@ _STATUS = {status.code: (status.label, status.colour) for status in Status}
 
 
 def csv_chunks(rows: Iterable[tuple], zone: ZoneInfo) -> Iterator[str]:
-    """The CSV text (header first) of raw log rows (fs_plugins.calls.log.COLUMNS), in chunks."""
+    """The CSV text (header first) of raw log rows (fs_plugins.calllog.log.COLUMNS), in chunks."""
     buffer = io.StringIO()
     write = csv.writer(buffer, lineterminator="\r\n").writerow
     write(HEADER)

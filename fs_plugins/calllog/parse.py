@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 import orjson
 
-from fs_plugins import callvars
+from fs_plugins import channel_vars
 
 # Characters FreeSWITCH's switch_url_encode always escapes: a value holding one of them raw proves
 # the document was not value-encoded (every CDR has `start_stamp` "YYYY-MM-DD hh:mm:ss").
@@ -71,7 +71,7 @@ class LegFacts:
         return ""
 
     def flag(self, name: str) -> bool:
-        return self.var(name).lower() == callvars.TRUE
+        return self.var(name).lower() == channel_vars.TRUE
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in _FIELDS}  # asdict() deep-copies: 10x slower

@@ -1,0 +1,23 @@
+"""`centralita billing report`: per tenant, the IVR menus that existed in a month."""
+from __future__ import annotations
+
+from fs_plugins.billing import report as billing
+from fs_plugins.commands.common import print_table
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("billing", help="billing reports", description="What each tenant is billed for.")
+    reports = parser.add_subparsers(dest="billing_command", metavar="ACTION", required=True)
+    report = reports.add_parser("report", help="IVR menus that existed in a month, per tenant",
+                                description="Per tenant, the IVR menus that existed during the month, "
+                                            "with their creation and deletion dates (UTC).")
+    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to report")
+    report.add_argument("--tenant", metavar="DOMAIN", help="only this tenant (default: all)")
+    report.set_defaults(handler=cmd_billing)
+
+
+def cmd_billing(args, ctx) -> int:
+    ctx.db
+    lines = billing.report(billing.parse_month(args.month), args.tenant)
+    print_table(("TENANT", "MENU", "CREATED", "DELETED"), lines)
+    return 0
