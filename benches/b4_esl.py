@@ -7,13 +7,15 @@
   3. 1,000 concurrent emulated sessions held at once, none refused below the cap, < 100 KB each
      (server process RSS growth / sessions; the emulators run in another process).
 
-Run: .venv/bin/python benches/b4_esl.py   (about 20 s)
+Every target is checked: a miss prints FAIL and `python -m benches` exits non-zero.
+Run: .venv/bin/python benches/b4_esl.py   (about 20 s; or all benches: python -m benches)
 """
 from __future__ import annotations
 
 import gc
 import gzip
 import json
+import os
 import re
 import statistics
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TRANSCRIPT = ROOT / "tests" / "fixtures" / "freeswitch" / "esl_outbound" / "b_caller_hangup_in_playback.transcript.txt.gz"
+BENCH = "B4 ESL"
 EVENTS = 20000
 SESSIONS = 1000
 OK = b"Content-Type: command/reply\nReply-Text: +OK\n\n"
@@ -97,9 +100,13 @@ def client_calls(port: int, count: int) -> None:
 
 
 def spawn(*args):
-    from gevent import subprocess  # cooperative: the server keeps running while we wait
+    """A client process on the load generator's core (cooperative: the server runs while we wait)."""
+    from gevent import subprocess
 
-    return subprocess.Popen([sys.executable, __file__, *map(str, args)], stdout=subprocess.PIPE, text=True)
+    from benches.servers import CLIENT_CORE
+
+    return subprocess.Popen(["taskset", "-c", str(CLIENT_CORE), sys.executable, __file__, *map(str, args)],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 # -- the measurements (server side, this process) ------------------------------------------------
@@ -223,14 +230,16 @@ def measure_sessions(make_server) -> dict:
             "kb_per_session": per_session, "ratio_to_100kb": per_session / 100}
 
 
-def main() -> None:
+def run(report=print) -> list:
+    """The three measurements, this process pinned to the server core and the clients to the other."""
     import logging
 
+    from benches.servers import SERVER_CORE
     from fs_plugins.config import Config
     from fs_plugins.esl.flows import FlowRegistry
     from fs_plugins.esl.server import EslServer
 
-    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("fs_plugins.esl").setLevel(logging.ERROR)
 
     def make_server(flow, max_sessions=SESSIONS):
         registry = FlowRegistry()
@@ -239,17 +248,38 @@ def main() -> None:
         server.start()
         return server
 
-    sessions = measure_sessions(make_server)  # first: the other measurements grow the heap
-    setup = measure_setup(make_server)
+    affinity = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {SERVER_CORE})
+    try:
+        sessions = measure_sessions(make_server)  # first: the other measurements grow the heap
+        setup = measure_setup(make_server)
+        events = measure_events(make_server)
+    finally:
+        os.sched_setaffinity(0, affinity)
+    lines = _lines(sessions, setup, events)
+    for line in lines:
+        report(line.text())
+    return lines
+
+
+def _lines(sessions: dict, setup: dict, events: dict) -> list:
+    from benches.report import Line
+
     (p50, p99), (bare50, bare99) = setup["ours"], setup["bare"]
-    print(f"B4.1 connect -> first command received: p50 {p50:.3f} ms, p99 {p99:.3f} ms (target p99 < 2 ms: "
-          f"ratio {p99 / 2:.2f}); bare gevent server in the same run: p50 {bare50:.3f} ms, p99 {bare99:.3f} ms")
-    events = measure_events(make_server)
-    print(f"B4.2 events/s: ours {events['ours']:.0f}, bare framing+parsing {events['bare']:.0f}, "
-          f"stock greenswitch {events['greenswitch']:.0f}; ratio ours/bare {events['ratio_to_bare']:.2f} (must be >= 0.5)")
-    print(f"B4.3 sessions held at once {sessions['held_at_once']}/{SESSIONS}, refused {sessions['refused']}, "
-          f"completed {sessions['completed']}; {sessions['kb_per_session']:.1f} KB per session "
-          f"(ratio to 100 KB {sessions['ratio_to_100kb']:.2f}, must be < 1)")
+    return [
+        Line(BENCH, "connect → first command (client side)", f"p50 {p50:.3f} ms, p99 {p99:.3f} ms",
+             f"bare gevent server p50 {bare50:.3f} ms, p99 {bare99:.3f} ms", p99 / 2.0, "p99 < 2 ms",
+             p99 < 2.0, 1.0, higher_is_better=False),
+        Line(BENCH, "events/s", f"{events['ours']:,.0f} events/s (stock greenswitch {events['greenswitch']:,.0f})",
+             f"bare framing + parsing {events['bare']:,.0f} events/s", events["ratio_to_bare"], "≥ 0.5× bare",
+             events["ratio_to_bare"] >= 0.5, 0.5),
+        Line(BENCH, f"{SESSIONS:,} sessions at once",
+             f"held {sessions['held_at_once']:,}, refused {sessions['refused']}, completed {sessions['completed']:,}; "
+             f"{sessions['kb_per_session']:.1f} KB per session", "", sessions["ratio_to_100kb"],
+             f"all {SESSIONS:,} held, none refused, < 100 KB each",
+             sessions["held_at_once"] >= SESSIONS and sessions["refused"] == 0 and sessions["ratio_to_100kb"] < 1,
+             1.0, higher_is_better=False),
+    ]
 
 
 if __name__ == "__main__":
@@ -258,4 +288,6 @@ if __name__ == "__main__":
          "client-events": lambda: client_events(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"),
          "client-calls": lambda: client_calls(int(sys.argv[2]), int(sys.argv[3]))}[sys.argv[1]]()
     else:
-        main()
+        from benches.__main__ import main
+
+        sys.exit(main(["--bench", "b4"]))

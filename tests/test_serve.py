@@ -73,3 +73,35 @@ def test_serve_creates_the_demo_prints_where_it_listens_and_answers_freeswitch(t
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    from gevent import socket as gsocket  # cooperative: the server runs in this process
+
+    with gsocket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+            if b"\r\n\r\n" in data and "close" not in request.decode():
+                break  # a kept-alive connection stays open: the head is what we came for
+    return data.partition(b"\r\n\r\n")[0].lower()
+
+
+def test_the_http_servers_say_connection_close_when_they_close_and_only_then():
+    from fs_plugins.commands.serve import http_server
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    server = http_server("127.0.0.1", 0, app, "tests.http")
+    server.start()
+    try:
+        port = server.address[1]
+        closing = _raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        kept = _raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    finally:
+        server.stop()
+    assert b"\r\nconnection: close" in closing
+    assert b"connection:" not in kept

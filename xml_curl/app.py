@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
 # The fields routing reads. A dialplan fetch posts ~170 fields; decoding only these halves the
-# cost of a request (benches/b2). Their names hold only characters FreeSWITCH's URL encoding leaves
+# cost of a request (benches/b1_xml_curl.py). Their names hold only characters FreeSWITCH's URL encoding leaves
 # alone (letters, digits, '-', '_'), so the raw key is the decoded key.
 USED_FIELDS = frozenset({
     "section", "action", "purpose", "user", "domain", "key_value", "Unique-ID",

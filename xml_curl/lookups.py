@@ -2,7 +2,7 @@
 
 Every REGISTER and every call waits on these (DESIGN.md: handler latency is registration
 capacity), so they skip peewee's query builder (30–40× raw SQL on this lookup) and return frozen
-dataclasses; benches/b3_lookup.py keeps them within 3× raw sqlite3.
+dataclasses; benches/b1_xml_curl.py measures every path they serve.
 """
 from __future__ import annotations
 

@@ -1,0 +1,86 @@
+"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5 …] [--engine sqlite|postgresql …]`.
+
+Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
+folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
+--quick: a tenth of the data, one run of 2 s per side: minutes instead of half an hour, for a
+quick look; the figures that count are from a full run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benches import datasets, report
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES = ("b1", "b4", "b5")
+ENGINES = ("sqlite", "postgresql")
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m benches", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data set, one short run (a few minutes)")
+    parser.add_argument("--bench", action="append", choices=BENCHES, help="run only this bench (repeatable)")
+    parser.add_argument("--engine", action="append", choices=ENGINES, help="only this database (repeatable)")
+    parser.add_argument("--path", help="B1: only the paths whose name contains this")
+    parser.add_argument("--seconds", type=int, help="seconds per wrk measurement (default 5, quick 2)")
+    parser.add_argument("--runs", type=int, help="runs per side, the best kept (default 3, quick 1)")
+    parser.add_argument("--results", type=Path, help="folder for table.md and the charts")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    scale = datasets.QUICK if args.quick else datasets.FULL
+    engines = args.engine or list(ENGINES)
+    wanted = args.bench or list(BENCHES)
+    results = args.results or ROOT / "bench-results" / time.strftime("%Y%m%d-%H%M%S")
+    header = _header(scale, args)
+    print(header, flush=True)
+    lines: list[report.Line] = []
+    say = lambda text: print(text, flush=True)  # noqa: E731
+    results.mkdir(parents=True, exist_ok=True)
+    if "b1" in wanted or "b5" in wanted:
+        from benches import httpbench, wrk
+
+        wrk_path, how = wrk.find_or_install()
+        say(how)
+        options = httpbench.Options(wrk=wrk_path, seconds=args.seconds or (2 if args.quick else 5),
+                                    runs=args.runs or (1 if args.quick else 3), logs=results)
+    if "b1" in wanted:
+        from benches import b1_xml_curl
+
+        lines += b1_xml_curl.run(options, scale, engines, args.path, say)
+    if "b4" in wanted:
+        from benches import b4_esl
+
+        lines += b4_esl.run(say)
+    if "b5" in wanted:
+        from benches import b5_cdr
+
+        lines += b5_cdr.run(options, scale, engines, say)
+    table = report.write(results, lines, header + f"\n\nload after the run: {_load()}")
+    failed = [line for line in lines if not line.ok]
+    print(f"\n{len(lines) - len(failed)} passed, {len(failed)} failed; table and charts in {table.parent}")
+    return 1 if failed else 0
+
+
+def _header(scale: datasets.Scale, args) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return (f"Centralita benches, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit.stdout.strip() or '?'}, "
+            f"{'quick' if args.quick else 'full'} scale ({scale.tenants:,} tenants × {scale.users} users, "
+            f"{scale.contacts:,} contacts, {scale.calls:,} calls), Python {platform.python_version()}, "
+            f"{os.cpu_count()} cores, load before: {_load()}")
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""wrk, the C load generator of the HTTP benches: found (or installed with apt-get), pinned to the
+core the server does not use, fed recorded bodies by benches/wrk_bodies.lua.
+
+Latency is wrk's, measured in the client from the request's first byte written to the response's
+last byte read (its histogram gives p50/p99/p99.9); the connection is new for every request.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from benches.servers import CLIENT_CORE
+
+SCRIPT = Path(__file__).with_name("wrk_bodies.lua")
+
+
+def find_or_install() -> tuple[str, str]:
+    """(path of wrk, what was done to get it)."""
+    found = shutil.which("wrk")
+    if found:
+        return found, f"wrk found at {found}"
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit("wrk is needed for the HTTP benches: install the Debian package `wrk` (apt-get install wrk)")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+        subprocess.run(install, capture_output=True, check=True)
+    return shutil.which("wrk"), "wrk installed with apt-get install wrk (Debian package)"
+
+
+@dataclass(frozen=True)
+class Result:
+    rate: float  # completed requests per second
+    requests: int
+    errors: int  # connect, read, write, timeout and HTTP >= 400, all together
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
+
+
+def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
+    """The requests file wrk_bodies.lua reads: (url path, body) pairs."""
+    with open(path, "wb") as out:
+        for url_path, body in requests:
+            out.write(b"%s %d\n" % (url_path.encode(), len(body)))
+            out.write(body)
+    return path
+
+
+def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int,
+        once: bool = False) -> Result:
+    """wrk for `seconds` (with `once`: until every body was sent once, at most `seconds`)."""
+    argv = ["taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+            "-s", str(SCRIPT), url, "--", str(bodies), content_type, "once" if once else "many"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
+    figures = json.loads(lines[-1])
+    return Result(rate=figures["requests"] / (figures["duration_us"] / 1e6), requests=figures["requests"],
+                  errors=sum(figures["errors"].values()), p50_ms=figures["p50_us"] / 1000,
+                  p99_ms=figures["p99_us"] / 1000, p999_ms=figures["p999_us"] / 1000)

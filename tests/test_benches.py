@@ -1,0 +1,102 @@
+"""The bench machinery on a tiny data set, so `python -m benches` cannot rot between runs.
+
+Not a benchmark (no figure is asserted): the data sets still build on the current schema, every
+recorded body the benches post still gets the answer the bench means to measure (a bench that
+measured misses or errors would flatter), a comparison runs end to end through wrk and the
+ceiling, CDR posts are stored, and the report is written.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from benches import b1_xml_curl, bodies, datasets, httpbench, report, servers
+from fs_plugins import db as dbmod
+from tests.conftest import PG_URL, UNDER_CI, pg_unavailable_reason
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path, monkeypatch):
+    """Data sets of this test only: a folder of its own, PostgreSQL databases with a prefix of its own."""
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    prefix = "t_bench_" + uuid.uuid4().hex[:12]
+    monkeypatch.setattr(datasets, "PG_PREFIX", prefix)
+    monkeypatch.setattr(datasets, "PG_URL", PG_URL.split("?")[0].rsplit("/", 1)[0] + "/postgres")
+    if request.param == "postgresql":
+        reason = pg_unavailable_reason()
+        if reason:
+            if UNDER_CI:
+                pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+            pytest.skip(reason)
+    yield request.param
+    if request.param == "postgresql":
+        for kind in ("pbx", "calls"):
+            datasets._admin(f'DROP DATABASE IF EXISTS "{prefix}_{kind}_{datasets.TINY.label}" WITH (FORCE)')
+
+
+def test_every_b1_path_gets_the_answer_its_bench_measures(engine, tmp_path):
+    url = datasets.database_url(engine, "pbx", datasets.TINY)
+    with servers.centralita("xml_curl", url, tmp_path / "server.log", tmp_path) as server:
+        for path in b1_xml_curl.paths(datasets.TINY):
+            for body in path.bodies[:12]:
+                status, answer = servers.post(server.port, "/xml_curl", body, httpbench.FORM)
+                assert status == 200
+                assert path.check(answer) is None, (path.name, answer[-400:])
+
+
+def test_a_comparison_runs_through_wrk_and_the_ceiling_and_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    url = datasets.database_url("sqlite", "pbx", datasets.TINY)
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    options = httpbench.Options(wrk=wrk_path, seconds=1, warmup=0, runs=1, connections=(2,), logs=tmp_path)
+    not_found = next(p for p in b1_xml_curl.paths(datasets.TINY) if p.name == "DID not found")
+
+    [line] = httpbench.compare(not_found, url, "sqlite", options)
+
+    assert line.name == "DID not found · sqlite · 2 conn"
+    assert line.ratio > 0 and "req/s" in line.measured and "req/s" in line.reference
+    assert line.text().startswith("PASS" if line.ok else "FAIL")
+    table = report.write(tmp_path / "results", [line], "header")
+    assert "| B1 xml_curl | DID not found · sqlite · 2 conn |" in table.read_text()
+    assert ET.parse(tmp_path / "results" / "b1.svg").getroot().tag.endswith("svg")
+
+
+def test_a_path_whose_answers_are_not_the_ones_meant_is_refused_before_measuring(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    url = datasets.database_url("sqlite", "pbx", datasets.TINY)
+    sip_auth = b1_xml_curl.paths(datasets.TINY)[0]
+    misses = httpbench.HttpPath("B1 xml_curl", "sip_auth", bodies.sip_auth(datasets.TINY, 5, random.Random(1)),
+                                b1_xml_curl._has(b"UNALLOCATED_NUMBER"))
+    assert sip_auth.name == "sip_auth"
+    options = httpbench.Options(wrk="/nonexistent/wrk", logs=tmp_path)
+
+    with pytest.raises(RuntimeError, match="unexpected answer"):
+        httpbench.compare(misses, url, "sqlite", options)
+
+
+def test_recorded_cdr_posts_are_stored_in_the_call_log_data_set(engine, tmp_path):
+    url = datasets.database_url(engine, "calls", datasets.TINY, fresh_copy=True)
+    try:
+        posts = list(bodies.cdr_posts(datasets.TINY, 20, seed=3))
+        with servers.centralita("web", url, tmp_path / "server.log", tmp_path) as server:
+            for url_path, body in posts:
+                assert servers.post(server.port, url_path, body, "application/json")[0] == 200
+        db = dbmod.connect(url)
+        legs = db.execute_sql("SELECT COUNT(*) FROM cdr_leg").fetchone()[0]
+        entries = db.execute_sql(f"SELECT COUNT(*) FROM call_entry WHERE call_id NOT LIKE {db.param}",
+                                 ("bench-%",)).fetchone()[0]
+        db.close()
+        assert legs == datasets.TINY.calls + len(posts)
+        assert entries > 0  # the recorded users exist in the data set's tenants: calls reach the log
+    finally:
+        datasets.discard(url)
+
+
+def test_a_rewritten_body_changes_only_the_values_that_name_the_recording():
+    body = "section=dialplan&Hunt-Destination-Number=1002&variable_sip_req_user=15550001002&Core-UUID=ab%2Bc"
+    new = bodies.rewrite(body, {"15550001002": "34910011002", "1002": "pbx-ivr-7"}).decode()
+    assert new == ("section=dialplan&Hunt-Destination-Number=pbx-ivr-7&variable_sip_req_user=34910011002"
+                   "&Core-UUID=ab%2Bc")
