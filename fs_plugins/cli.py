@@ -33,6 +33,8 @@ COMMAND_MODULES = (
     "fs_plugins.groups.cli",
     "fs_plugins.voicemail.cli",
     "fs_plugins.commands.simulate",
+    "fs_plugins.access.cli",
+    "fs_plugins.audit.cli",
 )
 
 

@@ -21,3 +21,9 @@ class NotFound(LookupError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class Conflict(InvalidInput):
+    """The value is well formed but clashes with what is stored: a name already taken, a row
+    something still routes to. Front ends that distinguish it (HTTP 409) may; the CLI treats it
+    as any bad input."""

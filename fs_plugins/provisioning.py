@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fs_plugins import references, validate
 from fs_plugins.destinations import Destination
-from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
 from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
 
@@ -45,7 +45,7 @@ def add_tenant(name: str, domain: str, timezone: str = "Europe/Madrid", language
                             country=country, region=region)
     with database.atomic():
         if Tenant.select().where(Tenant.domain == values["domain"]).exists():
-            raise InvalidInput("domain", f"{values['domain']} is already a tenant")
+            raise Conflict("domain", f"{values['domain']} is already a tenant")
         return Change(Tenant.create(**values))
 
 
@@ -145,16 +145,16 @@ def remove_user(owner: Tenant, extension: str) -> Change:
                          for other in references.rows_routing_to(Destination(kind, str(row.id)))
                          if getattr(other, "user_id", None) != row.id})
         if routed:
-            raise InvalidInput("extension", f"{', '.join(routed)} still route to this user; re-route them first")
+            raise Conflict("extension", f"{', '.join(routed)} still route to this user; re-route them first")
         row.delete_instance(recursive=True)
         return Change(row, flush=[(row.extension, owner.domain)])
 
 
 def _check_extension_free(owner: Tenant, extension: str) -> None:
     if User.select().where(User.tenant == owner, User.extension == extension).exists():
-        raise InvalidInput("extension", f"{extension} is already a user of {owner.domain}")
+        raise Conflict("extension", f"{extension} is already a user of {owner.domain}")
     if ShortNumber.select().where(ShortNumber.tenant == owner, ShortNumber.number == extension).exists():
-        raise InvalidInput("extension", f"{extension} is already a short number of {owner.domain}")
+        raise Conflict("extension", f"{extension} is already a short number of {owner.domain}")
 
 
 # --- numbers (DIDs) ----------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def add_number(owner: Tenant, number: str, destination: str, description: str | 
         existing = Number.get_or_none(Number.e164 == e164)
         if existing is not None:
             where = "this tenant" if existing.tenant_id == owner.id else "another tenant"
-            raise InvalidInput("number", f"{e164} already belongs to {where}")
+            raise Conflict("number", f"{e164} already belongs to {where}")
         return Change(Number.create(tenant=owner, e164=e164, destination=target, description=description))
 
 

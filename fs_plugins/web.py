@@ -1,4 +1,4 @@
-"""The HTTP server beside xml_curl: mod_json_cdr posts (/cdr) and phone phonebooks (/phonebook).
+"""The HTTP server beside xml_curl: mod_json_cdr posts (/cdr), phone phonebooks (/phonebook), the REST API (/api/v1).
 
 Each mount is a WSGI app built by its feature; this module only routes by path prefix.
 """
@@ -12,7 +12,15 @@ from fs_plugins.config import Config
 MOUNTS: dict[str, str] = {
     "/cdr": "fs_plugins.calllog.receiver:make_cdr_app",
     "/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app",
+    "/api/v1": "fs_plugins.api.app:make_api_app",
 }
+API_PREFIX = "/api/v1"
+
+
+def mounts_for(servers) -> dict[str, str]:
+    """The mounts of `serve --only`'s names: "web" is FreeSWITCH's and the phones' side, "api" the REST API."""
+    return {prefix: target for prefix, target in MOUNTS.items()
+            if ("api" if prefix == API_PREFIX else "web") in servers}
 
 
 def make_web_app(config: Config, mounts: dict[str, str] | None = None):

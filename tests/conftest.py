@@ -67,3 +67,29 @@ def db(db_url) -> peewee.Database:
     database = dbmod.connect(db_url)
     yield database
     database.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def module_db(request, tmp_path_factory) -> peewee.Database:
+    """Like `db`, but one database per test module and backend: for tests that build a large world once
+    and keep each case from changing it (e.g. by rolling back)."""
+    if request.param == "sqlite":
+        database = dbmod.connect(f"sqlite:///{tmp_path_factory.mktemp('db') / 'centralita.db'}")
+        yield database
+        database.close()
+        return
+    reason = pg_unavailable_reason()
+    if reason:
+        if UNDER_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    schema = "m_" + uuid.uuid4().hex[:16]
+    admin = dbmod.open_database(PG_URL)
+    admin.execute_sql(f"CREATE SCHEMA {schema}")
+    database = dbmod.connect(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield database
+    finally:
+        database.close()
+        admin.execute_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()

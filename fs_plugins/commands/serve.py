@@ -8,15 +8,15 @@ import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from fs_plugins import demo
-from fs_plugins.web import make_web_app
+from fs_plugins.web import make_web_app, mounts_for
 from xml_curl.app import make_app
 
 log = logging.getLogger(__name__)
-SERVERS = ("xml_curl", "web", "esl")
+SERVERS = ("xml_curl", "web", "api", "esl")  # web (/cdr, /phonebook) and api (/api/v1) share one HTTP server
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("serve", help="run the xml_curl handler, the CDR/phonebook server and the ESL app")
+    parser = subparsers.add_parser("serve", help="run the xml_curl handler, the CDR/phonebook/API server and the ESL app")
     parser.add_argument("--only", choices=SERVERS, action="append",
                         help="run only this server (repeatable); default: all")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant in an empty database")
@@ -31,6 +31,8 @@ def _serve(args, ctx) -> int:
             print(line)
     wanted = args.only or SERVERS
     started = [starter(config, database) for name, starter in _STARTERS.items() if name in wanted]
+    if "web" in wanted or "api" in wanted:
+        started.insert(1 if "xml_curl" in wanted else 0, _start_web(config, mounts_for(wanted)))
     if config.cdr_sweep_dir and "web" in wanted:
         started.append(_start_sweeper(config, database))
     print(f"database: {config.effective_database_url}")
@@ -78,11 +80,16 @@ def _start_xml_curl(config, database):
     return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
 
 
-def _start_web(config, database):
-    server = http_server(config.web_host, config.web_port, make_web_app(config), "fs_plugins.web.http")
+def _start_web(config, mounts: dict[str, str]):
+    server = http_server(config.web_host, config.web_port, make_web_app(config, mounts), "fs_plugins.web.http")
     server.start()
     host, port = server.address[:2]
-    return _Running(server, f"CDR receiver: http://{host}:{port}/cdr   phonebooks: http://{host}:{port}/phonebook/")
+    described = []
+    if "/cdr" in mounts:
+        described.append(f"CDR receiver: http://{host}:{port}/cdr   phonebooks: http://{host}:{port}/phonebook/")
+    if "/api/v1" in mounts:
+        described.append(f"REST API: http://{host}:{port}/api/v1/ (docs: http://{host}:{port}/api/v1/docs/)")
+    return _Running(server, "\n".join(described))
 
 
 def _start_esl(config, database):
@@ -121,7 +128,7 @@ class _Greenlet:
         self.greenlet.kill()
 
 
-_STARTERS = {"xml_curl": _start_xml_curl, "web": _start_web, "esl": _start_esl}
+_STARTERS = {"xml_curl": _start_xml_curl, "esl": _start_esl}
 
 
 def _freeswitch_hint(config) -> str:

@@ -14,6 +14,8 @@ from fs_plugins.models import callhandling as callhandling_models
 from fs_plugins.models import audio as audio_models
 from fs_plugins.models import ivr as ivr_models
 from fs_plugins.models import groups as groups_models
+from fs_plugins.models import access as access_models
+from fs_plugins.models import audit as audit_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -28,6 +30,8 @@ COMPONENTS = [
     ("audio", audio_models.MODELS, audio_models.MIGRATIONS),
     ("groups", groups_models.MODELS, groups_models.MIGRATIONS),
     ("ivr", ivr_models.MODELS, ivr_models.MIGRATIONS),
+    ("access", access_models.MODELS, access_models.MIGRATIONS),
+    ("audit", audit_models.MODELS, audit_models.MIGRATIONS),
 ]
 
 __all__ = [

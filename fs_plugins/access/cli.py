@@ -1,0 +1,156 @@
+"""centralita apikey create|list|revoke, centralita login add|list|set|remove
+
+Whoever runs these on the server is the operator: every change is written to the audit log as
+`cli <unix user>`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+
+from fs_plugins import audit, provisioning
+from fs_plugins.access import apikeys, logins
+from fs_plugins.access.principal import cli_principal
+from fs_plugins.commands.common import bool_option, print_table
+from fs_plugins.errors import InvalidInput
+from fs_plugins.models import database
+from fs_plugins.models.access import ROLES
+
+
+def register(subparsers) -> None:
+    _register_keys(subparsers.add_parser("apikey", help="API keys for integrations (REST API)"))
+    _register_logins(subparsers.add_parser("login", help="people's logins for the REST API and the portal"))
+
+
+def _scope_options(parser) -> None:
+    parser.add_argument("--role", required=True, choices=ROLES, help="operator, tenant-admin or user")
+    parser.add_argument("--tenant", metavar="DOMAIN", help="the tenant (tenant-admin and user)")
+    parser.add_argument("--user", metavar="EXT", help="the user's extension (user; optional for tenant-admin)")
+
+
+def _register_keys(parser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = sub.add_parser("create", help="create a key; it is printed once and never again")
+    create.add_argument("name", help="what the key is for (billing sync, customer panel…)")
+    _scope_options(create)
+    create.add_argument("--expires", metavar="YYYY-MM-DD", help="last day the key works (UTC)")
+    create.set_defaults(handler=_key_create)
+    listing = sub.add_parser("list", help="list keys (never their secrets)")
+    listing.add_argument("--tenant", metavar="DOMAIN", help="only this tenant's keys")
+    listing.set_defaults(handler=_key_list)
+    revoke = sub.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("prefix", help="the key's prefix (ck_<prefix>_…)")
+    revoke.set_defaults(handler=_key_revoke)
+
+
+def _register_logins(parser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="create a login; the password is read from standard input")
+    add.add_argument("username")
+    _scope_options(add)
+    add.set_defaults(handler=_login_add)
+    listing = sub.add_parser("list", help="list logins")
+    listing.add_argument("--tenant", metavar="DOMAIN")
+    listing.set_defaults(handler=_login_list)
+    change = sub.add_parser("set", help="new password (from standard input) or enable/disable; ends its sessions")
+    change.add_argument("username")
+    change.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
+    change.add_argument("--enabled", type=bool_option, help="yes/no")
+    change.set_defaults(handler=_login_set)
+    remove = sub.add_parser("remove", help="delete a login and its sessions")
+    remove.add_argument("username")
+    remove.set_defaults(handler=_login_remove)
+
+
+def _tenant(ctx, domain):
+    ctx.db
+    return provisioning.tenant(domain) if domain else None
+
+
+def _expiry(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time()) + dt.timedelta(days=1)
+    except ValueError:
+        raise InvalidInput("--expires", f"expected a date like 2027-01-31, got {text!r}") from None
+
+
+def _key_create(args, ctx) -> int:
+    owner = _tenant(ctx, args.tenant)
+    actor = cli_principal()
+    with database.atomic():
+        created = apikeys.create(args.name, args.role, owner, args.user, _expiry(args.expires), actor.name)
+        audit.record(actor, "key.create", f"key {created.row.prefix} ({created.row.name})", owner,
+                     {"role": args.role, "extension": args.user, "expires": args.expires})
+    print(f"API key {args.name!r} ({args.role}{' of ' + owner.domain if owner else ''}); shown only now:")
+    print(created.key)
+    return 0
+
+
+def _key_list(args, ctx) -> int:
+    rows = apikeys.keys(_tenant(ctx, args.tenant))
+    print_table(("PREFIX", "NAME", "ROLE", "TENANT", "USER", "EXPIRES", "LAST USED", "REVOKED"),
+                [(r.prefix, r.name, r.role, r.tenant.domain if r.tenant_id else "-",
+                  r.user.extension if r.user_id else "-", r.expires_at or "-", r.last_used_at or "never",
+                  r.revoked_at or "-") for r in rows])
+    return 0
+
+
+def _key_revoke(args, ctx) -> int:
+    ctx.db
+    actor = cli_principal()
+    with database.atomic():
+        row = apikeys.revoke(apikeys.find(args.prefix))
+        audit.record(actor, "key.revoke", f"key {row.prefix} ({row.name})", row.tenant if row.tenant_id else None)
+    print(f"API key {row.prefix} revoked")
+    return 0
+
+
+def _read_password(prompt: str) -> str:
+    return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass(prompt)
+
+
+def _login_add(args, ctx) -> int:
+    owner = _tenant(ctx, args.tenant)
+    actor = cli_principal()
+    password = _read_password("password: ")
+    with database.atomic():
+        row = logins.add_login(args.username, password, args.role, owner, args.user)
+        audit.record(actor, "login.create", f"login {row.username}", owner, {"role": args.role, "extension": args.user})
+    print(f"login {row.username} ({row.role}{' of ' + owner.domain if owner else ''}) created")
+    return 0
+
+
+def _login_list(args, ctx) -> int:
+    rows = [logins.view(r) for r in logins.logins(_tenant(ctx, args.tenant))]
+    print_table(("USERNAME", "ROLE", "TENANT", "USER", "ENABLED", "LAST LOGIN"),
+                [(r.username, r.role, r.tenant or "-", r.extension or "-", "yes" if r.enabled else "no",
+                  r.last_login_at or "never") for r in rows])
+    return 0
+
+
+def _login_set(args, ctx) -> int:
+    ctx.db
+    if not args.password_stdin and args.enabled is None:
+        raise InvalidInput("--password-stdin", "give --password-stdin and/or --enabled")
+    password = _read_password("new password: ") if args.password_stdin else None
+    actor = cli_principal()
+    with database.atomic():
+        row = logins.set_login(logins.find(args.username), password, args.enabled)
+        audit.record(actor, "login.update", f"login {row.username}", row.tenant if row.tenant_id else None,
+                     {"password": password is not None, "enabled": args.enabled})
+    print(f"login {row.username} updated")
+    return 0
+
+
+def _login_remove(args, ctx) -> int:
+    ctx.db
+    actor = cli_principal()
+    with database.atomic():
+        row = logins.find(args.username)
+        audit.record(actor, "login.delete", f"login {row.username}", row.tenant if row.tenant_id else None)
+        row.delete_instance(recursive=True)
+    print(f"login {args.username} removed")
+    return 0

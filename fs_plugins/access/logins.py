@@ -1,0 +1,133 @@
+"""People's logins: create, change, remove, list, and check a username + password.
+
+A login's scope follows its role: an operator has no tenant, a tenant admin has one (and may also
+be one of its users, to reach /me), a user login belongs to exactly one user.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fs_plugins import provisioning
+from fs_plugins.access import passwords, throttle
+from fs_plugins.access.principal import OPERATOR, TENANT_ADMIN, USER, Principal
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.models import Tenant, database, utcnow
+from fs_plugins.models.access import ROLES, Login, Session
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@+-]{2,253}\Z")
+
+
+class AuthFailed(Exception):
+    """Wrong credentials (which part was wrong is never said)."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginView:
+    id: int
+    username: str
+    role: str
+    tenant: str | None
+    extension: str | None
+    enabled: bool
+    created_at: object
+    last_login_at: object
+
+
+def view(row: Login) -> LoginView:
+    return LoginView(row.id, row.username, row.role, row.tenant.domain if row.tenant_id else None,
+                     row.user.extension if row.user_id else None, row.enabled, row.created_at, row.last_login_at)
+
+
+def username(value: str, field: str = "username") -> str:
+    value = (value or "").strip().lower()
+    if not _USERNAME.match(value):
+        raise InvalidInput(field, f"{value!r} must be 3 to 254 characters: letters, digits and . _ @ + -")
+    return value
+
+
+def scope_rows(role: str, tenant: Tenant | None, extension: str | None) -> tuple:
+    """(tenant, user) rows a role needs; refuses combinations that would grant more or less than meant."""
+    if role not in ROLES:
+        raise InvalidInput("role", f"{role!r} is not one of {', '.join(ROLES)}")
+    if role == OPERATOR:
+        if tenant is not None or extension:
+            raise InvalidInput("tenant", "an operator reaches every tenant; give no tenant or user")
+        return None, None
+    if tenant is None:
+        raise InvalidInput("tenant", f"a {role} belongs to a tenant")
+    if role == USER and not extension:
+        raise InvalidInput("extension", "a user login belongs to a user: give the extension")
+    return tenant, provisioning.user(tenant, extension) if extension else None
+
+
+def add_login(name: str, password: str, role: str, tenant: Tenant | None = None,
+              extension: str | None = None) -> Login:
+    name = username(name)
+    owner, user = scope_rows(role, tenant, extension)
+    hashed = passwords.hash_password(password)
+    with database.atomic():
+        if Login.select().where(Login.username == name).exists():
+            raise Conflict("username", f"{name} is already a login")
+        return Login.create(username=name, password_hash=hashed, role=role, tenant=owner, user=user)
+
+
+def find(name: str, tenant: Tenant | None = None) -> Login:
+    query = Login.select().where(Login.username == (name or "").strip().lower())
+    if tenant is not None:
+        query = query.where(Login.tenant == tenant)
+    row = query.first()
+    if row is None:
+        raise NotFound("username", f"no login {name!r}")
+    return row
+
+
+def set_login(row: Login, password: str | None = None, enabled: bool | None = None) -> Login:
+    if password is not None:
+        row.password_hash = passwords.hash_password(password)
+    if enabled is not None:
+        row.enabled = enabled
+    with database.atomic():
+        row.save()
+        if password is not None or enabled is False:
+            # A changed password or a disabled login ends every session it had.
+            Session.delete().where(Session.login == row).execute()
+    return row
+
+
+def logins(tenant: Tenant | None = None) -> list[Login]:
+    query = Login.select().order_by(Login.username)
+    if tenant is not None:
+        query = query.where(Login.tenant == tenant)
+    return list(query)
+
+
+def authenticate(name: str, password: str, address: str) -> Login:
+    """The enabled login these credentials open, or AuthFailed / Throttled."""
+    counted = throttle.subjects(name, address)
+    wait = throttle.retry_after(counted)
+    if wait:
+        raise Throttled(wait)
+    row = Login.get_or_none(Login.username == (name or "").strip().lower())
+    if not passwords.verify(row.password_hash if row else None, password or "") or not row.enabled:
+        throttle.record_failure(counted)
+        raise AuthFailed()
+    row.last_login_at = utcnow()
+    if passwords.needs_rehash(row.password_hash):
+        row.password_hash = passwords.hash_password(password)
+    row.save()
+    return row
+
+
+def principal(row: Login, source: str = "") -> Principal:
+    tenant = row.tenant if row.tenant_id else None
+    user = row.user if row.user_id else None
+    role = row.role if row.role in (OPERATOR, TENANT_ADMIN, USER) else USER
+    return Principal(role, tenant.id if tenant else None, tenant.domain if tenant else "",
+                     user.id if user else None, user.extension if user else "", f"login {row.username}", source)

@@ -1,0 +1,67 @@
+"""Server-side sessions for people signed in with a login (the API's cookie and the portal's).
+
+The browser holds a random token in an HttpOnly cookie; the table holds its SHA-256, so a copy of
+the database opens no session. A session ends after IDLE without use, after LIFETIME in any case,
+on logout, and when its login's password changes or the login is disabled.
+
+Cookie-authenticated writes must also carry the session's CSRF token (X-CSRF-Token): it is derived
+from the session token (HMAC), so it needs no storage and dies with the session; a page of another
+site can make the browser send the cookie but cannot read the token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from fs_plugins.access import secrets
+from fs_plugins.access.logins import principal
+from fs_plugins.access.principal import Principal
+from fs_plugins.models import utcnow
+from fs_plugins.models.access import Login, Session
+
+COOKIE = "centralita_session"
+IDLE = dt.timedelta(hours=12)
+LIFETIME = dt.timedelta(days=7)
+TOUCH_EVERY = dt.timedelta(minutes=1)  # last_seen is written at most this often, not on every request
+
+
+@dataclass(frozen=True)
+class Opened:
+    token: str  # for the cookie; never stored
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def open_session(login: Login, address: str = "", user_agent: str = "") -> Opened:
+    token = secrets.new_token()
+    now = utcnow()
+    row = Session.create(token_hash=secrets.digest(token), login=login, created_at=now, last_seen_at=now,
+                         expires_at=now + IDLE, address=address[:64], user_agent=(user_agent or "")[:255])
+    return Opened(token, csrf_token(token), row.expires_at)
+
+
+def csrf_token(token: str) -> str:
+    return secrets.derived(token, "csrf")
+
+
+def resume(token: str, source: str = "") -> Principal | None:
+    """The principal of a live session, extending its idle deadline; None if gone or expired."""
+    if not token:
+        return None
+    row = (Session.select(Session, Login).join(Login)
+           .where(Session.token_hash == secrets.digest(token)).first())
+    now = utcnow()
+    if row is None or row.expires_at <= now or not row.login.enabled:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        deadline = min(now + IDLE, row.created_at + LIFETIME)
+        Session.update(last_seen_at=now, expires_at=deadline).where(Session.token_hash == row.token_hash).execute()
+    return principal(row.login, source)
+
+
+def close(token: str) -> None:
+    Session.delete().where(Session.token_hash == secrets.digest(token or "")).execute()
+
+
+def purge_expired(now: dt.datetime | None = None) -> int:
+    return Session.delete().where(Session.expires_at <= (now or utcnow())).execute()

@@ -1,0 +1,37 @@
+"""The REST API v1 as one WSGI app, mounted at /api/v1 by the web server (fs_plugins.web).
+
+Resources live in one module each (tenants, users, numbers, me, keys, audit_log, session); this
+module wires them: problem+json errors, the access guard, the OpenAPI 3.1 document at
+/api/v1/openapi.json and the docs page at /api/v1/docs/.
+"""
+from __future__ import annotations
+
+from apiflask import APIFlask
+
+from fs_plugins.api import audit_log, docs, guard, keys, me, numbers, problems, session, tenants, users
+from fs_plugins.api.openapi import describe_access
+from fs_plugins.config import Config
+
+RESOURCES = (session, me, tenants, users, numbers, keys, audit_log, docs)
+SPEC_PATH = "/api/v1/openapi.json"
+MAX_BODY = 32 * 1024 * 1024  # the largest thing sent is an audio file
+
+
+def make_api_app(config: Config) -> APIFlask:
+    app = APIFlask("fs_plugins.api", title="Centralita API", version="1", spec_path=SPEC_PATH, docs_path=None)
+    app.config.update(
+        CENTRALITA=config,
+        OPENAPI_VERSION="3.1.0",
+        AUTO_SERVERS=False,
+        SERVERS=[{"url": "/", "description": "this server"}],
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        DESCRIPTION=__doc__,
+    )
+    problems.install(app)
+    guard.install(app)
+    for module in RESOURCES:
+        app.register_blueprint(module.bp)
+    guard.access(guard.PUBLIC)(app.view_functions["openapi.spec"])
+    app.spec_processor(lambda spec: describe_access(app, spec))
+    return app

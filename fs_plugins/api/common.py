@@ -1,0 +1,80 @@
+"""What every resource module of the API shares: audited writes, FreeSWITCH flushes, field names,
+and how a destination is shown."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from contextlib import contextmanager
+
+from apiflask import Schema
+from apiflask.fields import List, Nested, String
+from flask import current_app, g
+
+from fs_plugins import audit, fsapi, references
+from fs_plugins.api.etags import etag_of
+from fs_plugins.destinations import Destination
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.models import User, database
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def audited(action: str, target: str, tenant=None, detail: dict | None = None):
+    """One transaction for the change and its audit entry; the entry is written only if the change is."""
+    with database.atomic():
+        yield
+        audit.record(g.principal, action, target, tenant if tenant is not None else g.get("tenant"), detail)
+
+
+@contextmanager
+def api_fields(names: dict[str, str]):
+    """Report a lower layer's field name (a CLI option like new-extension) as the API calls it."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if exc.field in names:
+            raise type(exc)(names[exc.field], exc.message) from None
+        raise
+    except NotFound as exc:
+        if exc.field in names:
+            raise NotFound(names[exc.field], exc.message) from None
+        raise
+
+
+def flush(change) -> None:
+    """Tell FreeSWITCH to forget the users a change made stale (logged if it cannot be reached)."""
+    config = current_app.config["CENTRALITA"]
+    api = fsapi.FreeswitchApi(config) if config.fs_event_socket_port else None
+    for warning in fsapi.flush_users(api, getattr(change, "flush", []), config.directory_cache_ms):
+        log.warning("%s", warning)
+
+
+def with_etag(schema: Schema, value, status: int = 200, headers: dict | None = None):
+    """A single object as the view answers it (the output schema dumps it again, to the same JSON),
+    with the ETag of exactly what is sent."""
+    return value, status, {"ETag": etag_of(schema.dump(value)), **(headers or {})}
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({"items": List(Nested(item), required=True),
+                             "next": String(required=True, allow_none=True)}, name=name)
+
+
+def destination_ref(tenant, destination: Destination | None) -> str | None:
+    """A destination written the way clients write one (`user:1001`, `ivr:Main`, `voicemail:`)."""
+    if destination is None:
+        return None
+    if destination.kind in ("user", "voicemail") and destination.target:
+        user = User.get_or_none(User.tenant == tenant, User.id == destination.object_id)
+        return f"{destination.kind}:{user.extension}" if user else str(destination)
+    if destination.kind in ("number", "hangup", "voicemail"):
+        return str(destination)
+    return references.describe(tenant, destination).split(" (")[0]
+
+
+def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A client's time (any offset) as the naive UTC the database keeps."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)

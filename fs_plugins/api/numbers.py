@@ -1,0 +1,122 @@
+"""/api/v1/tenants/{domain}/numbers (DIDs) and /short-numbers (internal numbers of menus and groups)."""
+from __future__ import annotations
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import DateTime, String
+
+from fs_plugins import provisioning, validate
+from fs_plugins.api import paging
+from fs_plugins.api.common import audited, destination_ref, page_schema, with_etag
+from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
+from fs_plugins.errors import NotFound
+from fs_plugins.models import Number, ShortNumber
+
+bp = APIBlueprint("numbers", __name__, url_prefix="/api/v1/tenants/<domain>", tag="Numbers")
+DESTINATION_HELP = ("user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT (voicemail: for the general "
+                    "box), message:NAME, hangup[:CAUSE]")
+
+
+class NumberOut(Schema):
+    number = String(required=True, metadata={"description": "E.164"})
+    destination = String(required=True)
+    description = String(required=True, allow_none=True)
+    created_at = DateTime(required=True)
+
+
+class NumberPatch(Schema):
+    destination = String(required=True, metadata={"description": DESTINATION_HELP, "example": "voicemail:1001"})
+
+
+class NumberIn(Schema):
+    number = String(required=True, metadata={"description": "any written form; stored as E.164",
+                                             "example": "+34 910 000 009"})
+    destination = String(required=True, metadata={"description": DESTINATION_HELP, "example": "user:1001"})
+    description = String(allow_none=True, metadata={"example": "Sales line"})
+
+
+class ShortNumberOut(Schema):
+    number = String(required=True)
+    destination = String(required=True)
+
+
+NumberPage = page_schema(NumberOut, "NumberPage")
+ShortNumberPage = page_schema(ShortNumberOut, "ShortNumberPage")
+
+
+def _shown(row: Number) -> dict:
+    return {"number": row.e164, "destination": destination_ref(tenant(), row.destination),
+            "description": row.description, "created_at": row.created_at}
+
+
+def _number(number: str) -> Number:
+    e164 = validate.e164(number, tenant().country, assigned=True)
+    row = Number.get_or_none(Number.tenant == tenant(), Number.e164 == e164)
+    if row is None:
+        raise NotFound("number", f"{number} is not a number of {tenant().domain}")
+    return row
+
+
+@bp.get("/numbers")
+@access(TENANT)
+@bp.input(paging.PageQuery, location="query", arg_name="query")
+@bp.output(NumberPage)
+def list_numbers(domain, query):
+    rows = Number.select().where(Number.tenant == tenant()).order_by(Number.e164).limit(query["limit"] + 1)
+    after = paging.decode(query["after"])
+    if after is not None:
+        rows = rows.where(Number.e164 > str(after))
+    found = paging.page(list(rows), query["limit"], lambda row: row.e164)
+    return {**found, "items": [_shown(row) for row in found["items"]]}
+
+
+@bp.post("/numbers")
+@access(OPERATOR_ONLY)
+@bp.input(NumberIn, arg_name="body", example={"number": "+34 910 000 009", "destination": "user:1001"})
+@bp.output(NumberOut, status_code=201)
+def create_number(domain, body):
+    """Give the tenant a DID (operators: numbers come from the operator's carrier)."""
+    with audited("number.create", f"number {body['number']}", detail=body):
+        change = provisioning.add_number(tenant(), body["number"], body["destination"], body.get("description"))
+    return with_etag(NumberOut(), _shown(change.row), 201,
+                     {"Location": f"/api/v1/tenants/{tenant().domain}/numbers/{change.row.e164}"})
+
+
+@bp.get("/numbers/<number>")
+@access(TENANT)
+@bp.output(NumberOut)
+def get_number(domain, number):
+    return with_etag(NumberOut(), _shown(_number(number)))
+
+
+@bp.patch("/numbers/<number>")
+@access(TENANT)
+@bp.input(NumberPatch, arg_name="body", example={"destination": "voicemail:1001"})
+@bp.output(NumberOut)
+def route_number(domain, number, body):
+    """Send the number's calls elsewhere (send If-Match)."""
+    with audited("number.route", f"number {number}", detail=body):
+        check_if_match(NumberOut().dump(_shown(_number(number))))
+        change = provisioning.route_number(tenant(), number, body["destination"])
+    return with_etag(NumberOut(), _shown(change.row))
+
+
+@bp.delete("/numbers/<number>")
+@access(OPERATOR_ONLY)
+@bp.output({}, status_code=204)
+def delete_number(domain, number):
+    """Take a DID back from the tenant (operators)."""
+    with audited("number.delete", f"number {number}"):
+        check_if_match(NumberOut().dump(_shown(_number(number))), required=False)
+        provisioning.remove_number(tenant(), number)
+    return ""
+
+
+@bp.get("/short-numbers")
+@access(TENANT)
+@bp.output(ShortNumberPage)
+def list_short_numbers(domain):
+    """Internal numbers that reach the tenant's IVR menus and groups (set with the menu or group)."""
+    rows = ShortNumber.select().where(ShortNumber.tenant == tenant()).order_by(ShortNumber.number)
+    return {"items": [{"number": r.number, "destination": destination_ref(tenant(), r.destination)} for r in rows],
+            "next": None}

@@ -1,0 +1,60 @@
+"""What APIFlask cannot infer, added to the OpenAPI document: who may call each operation
+(`x-centralita-access`, read by the isolation-matrix tests), how to authenticate, and the
+problem+json answers every operation can give."""
+from __future__ import annotations
+
+import re
+
+from fs_plugins.api.guard import PUBLIC, level_of
+
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer",
+               "description": "An API key `ck_<prefix>_<secret>` (`centralita apikey create`)."},
+    "session": {"type": "apiKey", "in": "cookie", "name": "centralita_session",
+                "description": "The cookie set by POST /api/v1/session; writes also need X-CSRF-Token."},
+}
+ERRORS = {
+    401: "No, wrong, expired or revoked credentials",
+    403: "A write with the session cookie without its X-CSRF-Token",
+    404: "Not found, or outside the caller's scope (never 403: existence is not confirmed)",
+    409: "Clashes with what is stored (a taken name, something still routes here)",
+    412: "Changed since the ETag in If-Match was read",
+    428: "If-Match is required on this update",
+    429: "Too many failed attempts (see Retry-After)",
+}
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def describe_access(app, spec: dict) -> dict:
+    spec.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        operations = spec["paths"].get(path)
+        if not operations:
+            continue
+        level = level_of(app.view_functions[rule.endpoint])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = operations.get(method.lower())
+            if operation is not None:
+                _describe(operation, method.lower(), level)
+    return spec
+
+
+def _describe(operation: dict, method: str, level: str) -> None:
+    operation["x-centralita-access"] = level
+    operation["security"] = [] if level == PUBLIC else [{"apiKey": []}, {"session": []}]
+    wanted = set()
+    if level != PUBLIC:
+        wanted |= {401, 404}
+    if method in WRITES and level != PUBLIC:
+        wanted |= {403, 409}
+    if method in ("patch", "put"):
+        wanted |= {412, 428}
+    if level == PUBLIC and method == "post":
+        wanted |= {401, 429}
+    responses = operation.setdefault("responses", {})
+    for status in sorted(wanted):
+        responses.setdefault(str(status), {"description": ERRORS[status]})
+    for status, response in responses.items():
+        if int(status) >= 400:
+            response["content"] = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -1,0 +1,106 @@
+"""/api/v1/tenants: operators create and remove tenants; a tenant's admin reads and adjusts theirs."""
+from __future__ import annotations
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import DateTime, String
+from flask import g
+
+from fs_plugins import provisioning
+from fs_plugins.access.principal import OPERATOR
+from fs_plugins.api import paging
+from fs_plugins.api.common import audited, flush, page_schema, with_etag
+from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.guard import ADMIN, OPERATOR_ONLY, TENANT, access, principal, tenant
+from fs_plugins.models import Tenant
+
+bp = APIBlueprint("tenants", __name__, url_prefix="/api/v1/tenants", tag="Tenants")
+
+
+class TenantOut(Schema):
+    domain = String(required=True, metadata={"description": "SIP domain, also the dialplan context"})
+    name = String(required=True)
+    timezone = String(required=True)
+    language = String(required=True)
+    country = String(required=True)
+    region = String(required=True, allow_none=True)
+    created_at = DateTime(required=True)
+
+
+class TenantPatch(Schema):
+    name = String(metadata={"example": "Acme Sociedad Limitada"})
+    timezone = String(metadata={"example": "Europe/Madrid"})
+    language = String(metadata={"example": "es"})
+    country = String(metadata={"example": "ES"})
+    region = String(allow_none=True, metadata={"example": "MD"})
+
+
+class TenantIn(TenantPatch):
+    domain = String(required=True, metadata={"example": "nueva.example.com"})
+    name = String(required=True, metadata={"example": "Nueva S.L."})
+
+
+TenantPage = page_schema(TenantOut, "TenantPage")
+SETTINGS = ("name", "timezone", "language", "country", "region")
+
+
+@bp.get("")
+@access(ADMIN)
+@bp.input(paging.PageQuery, location="query", arg_name="query")
+@bp.output(TenantPage)
+def list_tenants(query):
+    """Tenants the caller administers (an operator: all of them), by domain."""
+    rows = Tenant.select().order_by(Tenant.domain).limit(query["limit"] + 1)
+    if principal().role != OPERATOR:
+        rows = rows.where(Tenant.id == principal().tenant_id)
+    after = paging.decode(query["after"])
+    if after is not None:
+        rows = rows.where(Tenant.domain > str(after))
+    return paging.page(list(rows), query["limit"], lambda row: row.domain)
+
+
+@bp.post("")
+@access(OPERATOR_ONLY)
+@bp.input(TenantIn, arg_name="body", example={"domain": "nueva.example.com", "name": "Nueva S.L.",
+                                              "timezone": "Europe/Madrid", "country": "ES", "region": "MD"})
+@bp.output(TenantOut, status_code=201)
+def create_tenant(body):
+    """Create a tenant (operators)."""
+    defaults = {"timezone": "Europe/Madrid", "language": "es", "country": "ES", "region": None}
+    values = {**defaults, **body}
+    with audited("tenant.create", f"tenant {values['domain']}", detail=body):
+        change = provisioning.add_tenant(values["name"], values["domain"], values["timezone"], values["language"],
+                                         values["country"], values["region"])
+        g.tenant = change.row
+    return with_etag(TenantOut(), change.row, 201, {"Location": f"/api/v1/tenants/{change.row.domain}"})
+
+
+@bp.get("/<domain>")
+@access(TENANT)
+@bp.output(TenantOut)
+def get_tenant(domain):
+    return with_etag(TenantOut(), tenant())
+
+
+@bp.patch("/<domain>")
+@access(TENANT)
+@bp.input(TenantPatch, arg_name="body", example={"name": "Acme Sociedad Limitada"})
+@bp.output(TenantOut)
+def update_tenant(domain, body):
+    """Change a tenant's name, time zone, language, country or region (send If-Match)."""
+    with audited("tenant.update", f"tenant {tenant().domain}", detail=body):
+        check_if_match(TenantOut().dump(Tenant.get_by_id(tenant().id)))
+        change = provisioning.set_tenant(tenant().domain, **{k: body.get(k) for k in SETTINGS})
+    flush(change)
+    return with_etag(TenantOut(), change.row)
+
+
+@bp.delete("/<domain>")
+@access(OPERATOR_ONLY)
+@bp.output({}, status_code=204)
+def delete_tenant(domain):
+    """Remove a tenant and everything it owns (operators; If-Match honoured when sent)."""
+    with audited("tenant.delete", f"tenant {tenant().domain}"):
+        check_if_match(TenantOut().dump(tenant()), required=False)
+        change = provisioning.remove_tenant(tenant().domain)
+    flush(change)
+    return ""

@@ -1,0 +1,134 @@
+"""/api/v1/tenants/{domain}/users: a tenant's extensions (SIP accounts).
+
+SIP passwords are write-only: set on creation (or generated and shown once in that answer) and
+with PUT …/sip-password; stored only as FreeSWITCH's a1-hash, never returned.
+"""
+from __future__ import annotations
+
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, DateTime, String
+
+from fs_plugins import provisioning
+from fs_plugins.api import paging
+from fs_plugins.api.common import api_fields, audited, flush, page_schema, with_etag
+from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.guard import TENANT, access, tenant
+from fs_plugins.models import User
+
+bp = APIBlueprint("users", __name__, url_prefix="/api/v1/tenants/<domain>/users", tag="Users")
+# provisioning names the rename option as the CLI does; the API calls it `extension`.
+FIELDS = {"new-extension": "extension"}
+
+
+class UserOut(Schema):
+    extension = String(required=True)
+    name = String(required=True, attribute="display_name")
+    email = String(required=True, allow_none=True)
+    enabled = Boolean(required=True)
+    created_at = DateTime(required=True)
+    updated_at = DateTime(required=True)
+
+
+class UserCreated(UserOut):
+    sip_password = String(allow_none=True, metadata={
+        "description": "the generated SIP password when none was given: shown only in this answer"})
+
+
+class UserPatch(Schema):
+    name = String(metadata={"example": "Ana García López"})
+    email = String(allow_none=True, metadata={"example": "ana.garcia@acme.example.com"})
+    enabled = Boolean(metadata={"example": False})
+    extension = String(metadata={"description": "renumber the user (needs `password`: the SIP digest "
+                                                "hash includes the extension)"})
+    password = String(load_only=True, metadata={"description": "new SIP password"})
+
+
+class UserIn(Schema):
+    extension = String(required=True, metadata={"example": "1005"})
+    name = String(required=True, metadata={"example": "Eva Martín"})
+    email = String(allow_none=True, metadata={"example": "eva@acme.example.com"})
+    password = String(load_only=True, metadata={"description": "SIP password; omit to have one generated"})
+    enabled = Boolean(load_default=True)
+
+
+class SipPassword(Schema):
+    password = String(required=True, load_only=True, metadata={"example": "n3w-Secret-pass"})
+
+
+UserPage = page_schema(UserOut, "UserPage")
+
+
+@bp.get("")
+@access(TENANT)
+@bp.input(paging.PageQuery, location="query", arg_name="query")
+@bp.output(UserPage)
+def list_users(domain, query):
+    """The tenant's users by extension, a page at a time."""
+    rows = User.select().where(User.tenant == tenant()).order_by(User.extension).limit(query["limit"] + 1)
+    after = paging.decode(query["after"])
+    if after is not None:
+        rows = rows.where(User.extension > str(after))
+    return paging.page(list(rows), query["limit"], lambda row: row.extension)
+
+
+@bp.post("")
+@access(TENANT)
+@bp.input(UserIn, arg_name="body", example={"extension": "1005", "name": "Eva Martín",
+                                            "email": "eva@acme.example.com"})
+@bp.output(UserCreated, status_code=201)
+def create_user(domain, body):
+    """Create a user; without `password` a SIP password is generated and returned once."""
+    with audited("user.create", f"user {body['extension']}", detail=body):
+        change = provisioning.add_user(tenant(), body["extension"], body["name"], body.get("email"),
+                                       body.get("password"), body["enabled"])
+    flush(change)
+    row = change.row
+    row.sip_password = change.generated_password
+    return with_etag(UserCreated(), row, 201,
+                     {"Location": f"/api/v1/tenants/{tenant().domain}/users/{row.extension}"})
+
+
+@bp.get("/<extension>")
+@access(TENANT)
+@bp.output(UserOut)
+def get_user(domain, extension):
+    return with_etag(UserOut(), provisioning.user(tenant(), extension))
+
+
+@bp.patch("/<extension>")
+@access(TENANT)
+@bp.input(UserPatch, arg_name="body", example={"name": "Ana García López", "enabled": False})
+@bp.output(UserOut)
+def update_user(domain, extension, body):
+    """Change name, e-mail, enabled, extension (with a new password) or SIP password; send If-Match."""
+    with audited("user.update", f"user {extension}", detail=body), api_fields(FIELDS):
+        check_if_match(UserOut().dump(provisioning.user(tenant(), extension)))
+        change = provisioning.set_user(tenant(), extension, body.get("name"), body.get("email"),
+                                       body.get("password"), body.get("enabled"), body.get("extension"))
+    flush(change)
+    return with_etag(UserOut(), change.row)
+
+
+@bp.put("/<extension>/sip-password")
+@access(TENANT)
+@bp.input(SipPassword, arg_name="body", example={"password": "n3w-Secret-pass"})
+@bp.output({}, status_code=204)
+def set_sip_password(domain, extension, body):
+    """Set the user's SIP password (the phone must be reconfigured). No If-Match: it replaces a secret
+    nobody can read, so there is nothing to overwrite unseen."""
+    with audited("user.sip-password", f"user {extension}", detail={"password": True}):
+        change = provisioning.set_user(tenant(), extension, password=body["password"])
+    flush(change)
+    return ""
+
+
+@bp.delete("/<extension>")
+@access(TENANT)
+@bp.output({}, status_code=204)
+def delete_user(domain, extension):
+    """Remove a user (409 while a number, menu or group still routes to them)."""
+    with audited("user.delete", f"user {extension}"):
+        check_if_match(UserOut().dump(provisioning.user(tenant(), extension)), required=False)
+        change = provisioning.remove_user(tenant(), extension)
+    flush(change)
+    return ""

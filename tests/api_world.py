@@ -1,0 +1,71 @@
+"""Two tenants with users, numbers, keys and logins, for API tests: `acme` is the callers' own tenant,
+`rival` the other one, whose marker strings must never appear in an answer to acme's callers."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+from fs_plugins import provisioning
+from fs_plugins.access import apikeys, logins
+from fs_plugins.api.app import make_api_app
+from fs_plugins.config import Config
+
+OWN, OTHER = "acme.example.com", "rival-secret.example.net"
+PASSWORD = "portal-pass-1"
+
+
+@dataclass
+class TenantData:
+    domain: str
+    extension: str  # the user whose key is the "user" role's
+    other_extension: str
+    number: str
+    key_prefix: str
+    markers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    own: TenantData
+    other: TenantData
+    keys: dict[str, str]  # role -> key of acme's operator / tenant admin / user 1001
+
+    def headers(self, role: str, **more) -> dict:
+        return {"Authorization": f"Bearer {self.keys[role]}", **more}
+
+
+def build_world() -> World:
+    own = _tenant(OWN, "Acme S.L.", ("1001", "Ana"), ("1002", "Bruno"), "+34910000001")
+    # Other extensions than acme's, so "rival's user under acme's domain" names nobody in acme.
+    other = _tenant(OTHER, "Rivalsecret Corp", ("2001", "Rivalina"), ("2002", "Rivaldo"), "+34930000002")
+    acme = provisioning.tenant(OWN)
+    keys = {
+        "operator": apikeys.create("ops", "operator").key,
+        "tenant-admin": apikeys.create("acme admin", "tenant-admin", acme).key,
+        "user": apikeys.create("ana's phone app", "user", acme, "1001").key,
+    }
+    logins.add_login("ana@acme.example.com", PASSWORD, "user", acme, "1001")
+    logins.add_login("boss@acme.example.com", PASSWORD, "tenant-admin", acme)
+    return World(own, other, keys)
+
+
+def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) -> TenantData:
+    row = provisioning.add_tenant(name, domain).row
+    (ext1, first), (ext2, second) = first, second
+    provisioning.add_user(row, ext1, f"{first} Uno", f"{first.lower()}@{domain}", password="sip-pass-1001")
+    provisioning.add_user(row, ext2, f"{second} Dos", password="sip-pass-1002")
+    # To the general voicemail, not a user: removing a user something routes to is refused (409).
+    provisioning.add_number(row, number, "voicemail:", f"{first} line")
+    if ext1 != "1001":  # the API's example bodies name user 1001: every tenant has one
+        provisioning.add_user(row, "1001", f"{first} Tres", password="sip-pass-1001")
+    key = apikeys.create(f"{first} integration", "tenant-admin", row)
+    return TenantData(domain, ext1, ext2, number, key.row.prefix,
+                      markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix])
+
+
+def api_client():
+    config = Config().replace(fs_event_socket_port=0)  # no FreeSWITCH to flush in tests
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # apispec's duplicate-schema notice
+        app = make_api_app(config)
+    return app, app.test_client()
