@@ -5,8 +5,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import pytest
+from argon2 import PasswordHasher
+
 from fs_plugins import provisioning
-from fs_plugins.access import apikeys, logins
+from fs_plugins.access import apikeys, logins, passwords
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 
@@ -69,3 +72,23 @@ def api_client():
         warnings.simplefilter("ignore")  # apispec's duplicate-schema notice
         app = make_api_app(config)
     return app, app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    """Still argon2id, at a cost a test suite on two cores can pay hundreds of times (production keeps
+    argon2-cffi's defaults, checked in test_api_auth)."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", hasher)
+    monkeypatch.setattr(passwords, "_DUMMY", hasher.hash("not a password of anyone"))
+
+
+@pytest.fixture
+def world(db):
+    """A fresh world for tests that change it (the `db` fixture: each backend, a new database)."""
+    return build_world()
+
+
+@pytest.fixture
+def client(world):
+    return api_client()[1]

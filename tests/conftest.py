@@ -7,6 +7,7 @@ under CI (CI=true) it must run, so a missing server fails the run instead of hid
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -40,18 +41,15 @@ def pg_unavailable_reason() -> str | None:
     return _PG_REASON[0]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    """A URL to a fresh, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'centralita.db'}"
-        return
+@contextlib.contextmanager
+def pg_schema_url(prefix: str):
+    """A URL to a fresh schema of the PostgreSQL server, dropped afterwards (skip or fail without one)."""
     reason = pg_unavailable_reason()
     if reason:
         if UNDER_CI:
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
-    schema = "t_" + uuid.uuid4().hex[:16]
+    schema = prefix + uuid.uuid4().hex[:16]
     admin = dbmod.open_database(PG_URL)
     admin.execute_sql(f"CREATE SCHEMA {schema}")
     try:
@@ -59,6 +57,16 @@ def db_url(request, tmp_path):
     finally:
         admin.execute_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A URL to a fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'centralita.db'}"
+        return
+    with pg_schema_url("t_") as url:
+        yield url
 
 
 @pytest.fixture
@@ -78,18 +86,7 @@ def module_db(request, tmp_path_factory) -> peewee.Database:
         yield database
         database.close()
         return
-    reason = pg_unavailable_reason()
-    if reason:
-        if UNDER_CI:
-            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
-        pytest.skip(reason)
-    schema = "m_" + uuid.uuid4().hex[:16]
-    admin = dbmod.open_database(PG_URL)
-    admin.execute_sql(f"CREATE SCHEMA {schema}")
-    database = dbmod.connect(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    try:
+    with pg_schema_url("m_") as url:
+        database = dbmod.connect(url)
         yield database
-    finally:
         database.close()
-        admin.execute_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from fs_plugins.models import database
-from tests.api_world import api_client, build_world
+from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
 
 APP, CLIENT = api_client()
 SPEC = CLIENT.get("/api/v1/openapi.json").json

@@ -1,4 +1,4 @@
-"""People's login passwords: argon2id (argon2-cffi's defaults, RFC 9106's second recommendation).
+"""People's login passwords: argon2id (RFC 9106's second recommendation, argon2-cffi's default).
 
 Separate from the SIP a1-hash on purpose: that one is an md5 FreeSWITCH needs for digest auth, so
 anyone with the table can try passwords fast; a portal password deserves a slow, salted hash.
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from fs_plugins import validate
 
-_hasher = PasswordHasher()  # argon2id, 64 MiB, t=3, p=4
+PARAMETERS = RFC_9106_LOW_MEMORY  # argon2id, 64 MiB, 3 passes, 4 lanes: argon2-cffi's default
+_hasher = PasswordHasher.from_parameters(PARAMETERS)
 # Checked when the username is unknown, so a miss costs the same time as a wrong password.
 _DUMMY = _hasher.hash("not a password of anyone")
 

@@ -5,6 +5,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Range
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import audit
 from fs_plugins.api.common import naive_utc
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, principal, tenant
@@ -14,7 +15,7 @@ bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", tag="Audit log")
 
 class EntryOut(Schema):
     id = Integer(required=True)
-    at = DateTime(required=True)
+    at = UtcDateTime(required=True)
     tenant = String(required=True)
     actor = String(required=True)
     role = String(required=True)

@@ -6,6 +6,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import DateTime, String
 from apiflask.validators import OneOf
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import provisioning
 from fs_plugins.access import apikeys
 from fs_plugins.access.principal import TENANT_ADMIN, USER
@@ -22,11 +23,11 @@ class KeyOut(Schema):
     role = String(required=True)
     tenant = String(required=True, allow_none=True)
     extension = String(required=True, allow_none=True)
-    created_at = DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     created_by = String(required=True)
-    expires_at = DateTime(required=True, allow_none=True)
-    last_used_at = DateTime(required=True, allow_none=True)
-    revoked_at = DateTime(required=True, allow_none=True)
+    expires_at = UtcDateTime(required=True, allow_none=True)
+    last_used_at = UtcDateTime(required=True, allow_none=True)
+    revoked_at = UtcDateTime(required=True, allow_none=True)
 
 
 class KeyCreated(KeyOut):
@@ -73,6 +74,7 @@ def _revoke(prefix, owner):
 @access(OPERATOR_ONLY)
 @bp.output(KeyPage)
 def list_all_keys():
+    """Every API key (never its secret)."""
     return {"items": [_shown(row) for row in apikeys.keys()], "next": None}
 
 
@@ -90,6 +92,7 @@ def create_any_key(body):
 @access(OPERATOR_ONLY)
 @bp.output({}, status_code=204)
 def revoke_any_key(prefix):
+    """Revoke a key at once (operators)."""
     return _revoke(prefix, None)
 
 
@@ -97,6 +100,7 @@ def revoke_any_key(prefix):
 @access(TENANT)
 @bp.output(KeyPage)
 def list_tenant_keys(domain):
+    """The tenant's API keys (never their secrets)."""
     return {"items": [_shown(row) for row in apikeys.keys(tenant())], "next": None}
 
 
@@ -113,4 +117,5 @@ def create_tenant_key(domain, body):
 @access(TENANT)
 @bp.output({}, status_code=204)
 def revoke_tenant_key(domain, prefix):
+    """Revoke one of the tenant's keys at once."""
     return _revoke(prefix, tenant())

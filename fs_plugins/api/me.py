@@ -26,6 +26,7 @@ def me() -> User:
 @access(SELF)
 @bp.output(MeOut)
 def get_me():
+    """The caller's own user."""
     user = me()
     return {"tenant": principal().tenant_domain, "extension": user.extension, "name": user.display_name,
             "email": user.email}

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import DateTime, String
+from apiflask.fields import String
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import provisioning, validate
 from fs_plugins.api import paging
 from fs_plugins.api.common import audited, destination_ref, page_schema, with_etag
@@ -21,7 +22,7 @@ class NumberOut(Schema):
     number = String(required=True, metadata={"description": "E.164"})
     destination = String(required=True)
     description = String(required=True, allow_none=True)
-    created_at = DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class NumberPatch(Schema):
@@ -62,11 +63,8 @@ def _number(number: str) -> Number:
 @bp.input(paging.PageQuery, location="query", arg_name="query")
 @bp.output(NumberPage)
 def list_numbers(domain, query):
-    rows = Number.select().where(Number.tenant == tenant()).order_by(Number.e164).limit(query["limit"] + 1)
-    after = paging.decode(query["after"])
-    if after is not None:
-        rows = rows.where(Number.e164 > str(after))
-    found = paging.page(list(rows), query["limit"], lambda row: row.e164)
+    """The tenant's numbers (DIDs) in E.164 order, a page at a time."""
+    found = paging.keyset(Number.select().where(Number.tenant == tenant()), Number.e164, query)
     return {**found, "items": [_shown(row) for row in found["items"]]}
 
 
@@ -86,6 +84,7 @@ def create_number(domain, body):
 @access(TENANT)
 @bp.output(NumberOut)
 def get_number(domain, number):
+    """One number and where it routes (with its ETag)."""
     return with_etag(NumberOut(), _shown(_number(number)))
 
 

@@ -14,12 +14,14 @@ SECURITY_SCHEMES = {
                 "description": "The cookie set by POST /api/v1/session; writes also need X-CSRF-Token."},
 }
 ERRORS = {
+    400: "The body is not JSON",
     401: "No, wrong, expired or revoked credentials",
     403: "A write with the session cookie without its X-CSRF-Token",
     404: "Not found, or outside the caller's scope (never 403: existence is not confirmed)",
     409: "Clashes with what is stored (a taken name, something still routes here)",
     412: "Changed since the ETag in If-Match was read",
     428: "If-Match is required on this update",
+    413: "The body is larger than the server accepts",
     429: "Too many failed attempts (see Retry-After)",
 }
 WRITES = {"post", "put", "patch", "delete"}
@@ -50,6 +52,8 @@ def _describe(operation: dict, method: str, level: str) -> None:
         wanted |= {403, 409}
     if method in ("patch", "put"):
         wanted |= {412, 428}
+    if "requestBody" in operation:
+        wanted |= {400, 413}
     if level == PUBLIC and method == "post":
         wanted |= {401, 429}
     responses = operation.setdefault("responses", {})

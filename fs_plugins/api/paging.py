@@ -43,3 +43,12 @@ def page(items: list, limit: int, key) -> dict:
     shown = items[:limit]
     more = len(items) > limit
     return {"items": shown, "next": encode(key(shown[-1])) if more and shown else None}
+
+
+def keyset(rows, column, query: dict) -> dict:
+    """One page of `rows` ordered by the unique `column`, after the cursor in `query`."""
+    after = decode(query["after"])
+    if after is not None:
+        rows = rows.where(column > str(after))
+    found = list(rows.order_by(column).limit(query["limit"] + 1))
+    return page(found, query["limit"], lambda row: getattr(row, column.name))

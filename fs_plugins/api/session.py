@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import DateTime, String
+from apiflask.fields import String
 from flask import g, make_response, request
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import audit
 from fs_plugins.access import logins, sessions
 from fs_plugins.api.guard import ANY, PUBLIC, access, principal
@@ -25,7 +26,7 @@ class Caller(Schema):
     name = String(required=True, metadata={"description": "as the audit log shows the caller"})
     csrf_token = String(allow_none=True, metadata={
         "description": "send as X-CSRF-Token on every write made with the session cookie"})
-    expires_at = DateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
 
 
 def _caller(csrf_token=None, expires_at=None) -> dict:
@@ -36,11 +37,13 @@ def _caller(csrf_token=None, expires_at=None) -> dict:
 
 @bp.post("")
 @access(PUBLIC)
-@bp.input(Credentials, arg_name="body")
+@bp.input(Credentials, arg_name="body", example={"username": "ana@acme.example.com", "password": "portal-password"})
 @bp.output(Caller, status_code=201)
 def sign_in(body):
-    """Sign in with a login: sets the session cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) and
-    returns the CSRF token. 401 for wrong credentials, 429 after too many failures."""
+    """Sign in with a login: sets the session cookie and returns the CSRF token.
+
+    The cookie is HttpOnly, SameSite=Lax, Secure over HTTPS. 401 for wrong credentials, 429 after
+    too many failures."""
     address = request.remote_addr or ""
     # Outside the transaction: a failure must stay counted when the answer is 401.
     row = logins.authenticate(body["username"], body["password"], address)

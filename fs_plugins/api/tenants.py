@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import DateTime, String
+from apiflask.fields import String
 from flask import g
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import provisioning
 from fs_plugins.access.principal import OPERATOR
 from fs_plugins.api import paging
@@ -23,7 +24,7 @@ class TenantOut(Schema):
     language = String(required=True)
     country = String(required=True)
     region = String(required=True, allow_none=True)
-    created_at = DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class TenantPatch(Schema):
@@ -49,13 +50,10 @@ SETTINGS = ("name", "timezone", "language", "country", "region")
 @bp.output(TenantPage)
 def list_tenants(query):
     """Tenants the caller administers (an operator: all of them), by domain."""
-    rows = Tenant.select().order_by(Tenant.domain).limit(query["limit"] + 1)
+    rows = Tenant.select()
     if principal().role != OPERATOR:
         rows = rows.where(Tenant.id == principal().tenant_id)
-    after = paging.decode(query["after"])
-    if after is not None:
-        rows = rows.where(Tenant.domain > str(after))
-    return paging.page(list(rows), query["limit"], lambda row: row.domain)
+    return paging.keyset(rows, Tenant.domain, query)
 
 
 @bp.post("")
@@ -78,6 +76,7 @@ def create_tenant(body):
 @access(TENANT)
 @bp.output(TenantOut)
 def get_tenant(domain):
+    """One tenant's settings (with its ETag)."""
     return with_etag(TenantOut(), tenant())
 
 

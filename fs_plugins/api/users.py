@@ -6,8 +6,9 @@ with PUT …/sip-password; stored only as FreeSWITCH's a1-hash, never returned.
 from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, DateTime, String
+from apiflask.fields import Boolean, String
 
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import provisioning
 from fs_plugins.api import paging
 from fs_plugins.api.common import api_fields, audited, flush, page_schema, with_etag
@@ -25,8 +26,8 @@ class UserOut(Schema):
     name = String(required=True, attribute="display_name")
     email = String(required=True, allow_none=True)
     enabled = Boolean(required=True)
-    created_at = DateTime(required=True)
-    updated_at = DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class UserCreated(UserOut):
@@ -64,11 +65,7 @@ UserPage = page_schema(UserOut, "UserPage")
 @bp.output(UserPage)
 def list_users(domain, query):
     """The tenant's users by extension, a page at a time."""
-    rows = User.select().where(User.tenant == tenant()).order_by(User.extension).limit(query["limit"] + 1)
-    after = paging.decode(query["after"])
-    if after is not None:
-        rows = rows.where(User.extension > str(after))
-    return paging.page(list(rows), query["limit"], lambda row: row.extension)
+    return paging.keyset(User.select().where(User.tenant == tenant()), User.extension, query)
 
 
 @bp.post("")
@@ -92,6 +89,7 @@ def create_user(domain, body):
 @access(TENANT)
 @bp.output(UserOut)
 def get_user(domain, extension):
+    """One user (with its ETag)."""
     return with_etag(UserOut(), provisioning.user(tenant(), extension))
 
 
@@ -114,8 +112,9 @@ def update_user(domain, extension, body):
 @bp.input(SipPassword, arg_name="body", example={"password": "n3w-Secret-pass"})
 @bp.output({}, status_code=204)
 def set_sip_password(domain, extension, body):
-    """Set the user's SIP password (the phone must be reconfigured). No If-Match: it replaces a secret
-    nobody can read, so there is nothing to overwrite unseen."""
+    """Set the user's SIP password (the phone must be reconfigured with it).
+
+    No If-Match: it replaces a secret nobody can read, so nothing is overwritten unseen."""
     with audited("user.sip-password", f"user {extension}", detail={"password": True}):
         change = provisioning.set_user(tenant(), extension, password=body["password"])
     flush(change)
