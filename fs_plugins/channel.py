@@ -140,6 +140,9 @@ class Channel(Protocol):
     def play(self, path: str) -> bool:
         """Play a file or tone to the end; False when FreeSWITCH could not play it."""
 
+    def say(self, number: int) -> bool:
+        """Say a number in the call's language (FreeSWITCH's say module of `default_language`)."""
+
     def collect(
         self,
         prompt: str,

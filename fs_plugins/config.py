@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fs_plugins.errors import InvalidInput
+from fs_plugins.voices import DEFAULT_SOUNDS_DIR, DEFAULT_VOICES
 
 ENV_PREFIX = "CENTRALITA_"
 
@@ -46,6 +47,10 @@ class Config:
     outbound_dial_template: str = "sofia/gateway/carrier/{e164}"
     # Played to whoever answers a simultaneous-ring leg that must press 1 to take the call.
     confirm_prompt: str = "ivr/ivr-accept_reject_voicemail.wav"
+    # FreeSWITCH's sounds folder and the voice (sound set) under it for each tenant language,
+    # "language=folder" pairs; see fs_plugins/voices.py and freeswitch/conf/README.md.
+    sounds_dir: str = DEFAULT_SOUNDS_DIR
+    voices: str = DEFAULT_VOICES
     # FreeSWITCH keeps a served user this long (ms); every change also flushes it at once.
     directory_cache_ms: int = 300000
     # FreeSWITCH's own event socket (inbound ESL): cache flushes, originate, channel events.

@@ -1,5 +1,6 @@
 """Recording a message by phone, the whole exchange over TCP: inbound event socket (originate) →
-the emulated phone answers → outbound ESL session (beep, record, play back, 3 to keep)."""
+the emulated phone answers → outbound ESL session (instructions, beep, record, play back, 1 to
+listen again, 3 to keep), spoken in the tenant's language."""
 from __future__ import annotations
 
 import gevent
@@ -56,18 +57,37 @@ def test_a_confirmed_take_is_returned_after_beep_record_playback_and_the_key_3(f
     port = fs.report.commands[1].rsplit(":", 1)[1].split()[0]
     assert fs.report.commands[1] == (
         "api originate {pbx_flow=record,pbx_tenant=acme.example,origination_caller_id_name=Centralita,"
-        f"origination_caller_id_number=0,ignore_early_media=true}}{DIAL} &socket(127.0.0.1:{port} async full)")
+        "origination_caller_id_number=0,ignore_early_media=true,default_language=es,"
+        "sound_prefix=/usr/share/freeswitch/sounds/es/ar/mario,sound_prefix_enforced=true"
+        f"}}{DIAL} &socket(127.0.0.1:{port} async full)")
     fs.wait_calls()
     call = fs.report.calls[0]
-    assert call.played == [phone.BEEP, str(path), phone.CONFIRM, phone.SAVED]
+    assert call.played == ["phrase:voicemail_record_message", phone.BEEP, str(path),
+                           "phrase:voicemail_record_file_check:1:3:4", "phrase:voicemail_ack:saved"]
     assert call.hangup_cause == "NORMAL_CLEARING"
 
 
 def test_any_other_key_records_again(fs, config, tenant):
-    fs.default_script = CallerScript(digits=["1", "3"])  # the first take ends on silence
+    fs.default_script = CallerScript(digits=["4", "3"])  # the first take ends on silence
     path = phone.record_by_phone(config, tenant, "1001", wait=5)
     fs.wait_calls()
     assert fs.report.calls[0].played.count(phone.BEEP) == 2 and path.is_file()
+
+
+def test_1_plays_the_take_again_before_choosing(fs, config, tenant):
+    fs.default_script = CallerScript(digits=["1", "3"])
+    path = phone.record_by_phone(config, tenant, "1001", wait=5)
+    fs.wait_calls()
+    played = fs.report.calls[0].played
+    assert played.count(phone.BEEP) == 1 and played.count(str(path)) == 2 and path.is_file()
+
+
+def test_a_tenant_speaking_english_gets_the_english_voice_on_the_call(fs, config, tenant):
+    tenant.language = "en-GB"
+    tenant.save()
+    fs.default_script = CallerScript(digits=["3"])
+    phone.record_by_phone(config, tenant, "1001", wait=5)
+    assert "default_language=en,sound_prefix=/usr/share/freeswitch/sounds/en/us/callie," in fs.report.commands[1]
 
 
 def test_nothing_confirmed_after_three_takes_fails_and_leaves_no_file(fs, config, tenant):

@@ -70,6 +70,11 @@ def steps(doc) -> list[tuple[str, str]]:
     return [(a.get("application"), a.get("data") or "") for a in doc.xpath("//action")]
 
 
+# The first fetch in a tenant sets its voice (fs_plugins/voices.py); these tenants speak English.
+ENGLISH = [("set", "default_language=en"), ("set", "sound_prefix=/usr/share/freeswitch/sounds/en/us/callie"),
+           ("set", "sound_prefix_enforced=true")]
+
+
 def dialplan(app, destination="1002", **extra) -> list[tuple[str, str]]:
     return steps(serve(app, fields(destination=destination, **extra)))
 
@@ -287,7 +292,7 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
     doc = serve(app, fields())
     assert bridges(doc)[0] == (
         "user/1002@acme.example,"
-        "[group_confirm_key=1,group_confirm_file=ivr/ivr-accept_reject_voicemail.wav,"
+        "[group_confirm_key=1,group_confirm_file=/usr/share/freeswitch/sounds/en/us/callie/ivr/ivr-accept_reject_voicemail.wav,"
         "group_confirm_cancel_timeout=1]sofia/gateway/carrier/+14155550130,"
         "[leg_delay_start=5]user/1003@acme.example")
     trace = follow(app, fields(), {"user/1002": "NO_ANSWER"})
@@ -349,7 +354,7 @@ def test_an_unreadable_target_written_into_the_database_never_reaches_freeswitch
 
 def test_an_outbound_call_presents_the_users_own_did_as_recorded(app):
     run = dialplan(app, destination="14155550123")
-    assert run == [("set", "pbx_call_type=outbound"), ("set", "effective_caller_id_number=+15550001001"),
+    assert run == ENGLISH + [("set", "pbx_call_type=outbound"), ("set", "effective_caller_id_number=+15550001001"),
                    ("set", "hangup_after_bridge=true"), ("bridge", CARRIER + "+14155550123")]
 
 
@@ -359,7 +364,7 @@ def test_a_user_without_a_did_presents_the_tenants_first_did(app):
 
 
 def test_a_premium_number_is_barred_with_its_reason_as_recorded(app):
-    assert dialplan(app, destination="19005550199") == [
+    assert dialplan(app, destination="19005550199") == ENGLISH + [
         ("set", "pbx_call_type=outbound"), ("set", "pbx_block_reason=premium"), ("hangup", "OUTGOING_CALL_BARRED")]
 
 

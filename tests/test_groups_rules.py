@@ -217,14 +217,6 @@ def test_calllog_already_up_when_the_feed_subscribes_are_read_from_show_channels
     assert existing_channels("-ERR show Command not found!\n") == {} and existing_channels("[]") == {}
 
 
-@pytest.mark.parametrize("position, files", [
-    (1, ["digits/1.wav"]), (19, ["digits/19.wav"]), (20, ["digits/20.wav"]), (21, ["digits/20.wav", "digits/1.wav"]),
-    (99, ["digits/90.wav", "digits/9.wav"]), (105, ["digits/1.wav", "digits/0.wav", "digits/5.wav"]),
-])
-def test_the_position_is_said_with_freeswitchs_stock_number_files(position, files):
-    assert rules.position_prompt(position) == "file_string://" + "!".join(["ivr/ivr-you_are_number.wav"] + files)
-
-
 def test_a_callback_calls_the_member_first_showing_the_callers_number():
     from fs_plugins.groups.callback import caller_dial, fs_originate
 

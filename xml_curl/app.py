@@ -25,6 +25,7 @@ USED_FIELDS = frozenset({
     "section", "action", "purpose", "user", "domain", "key_value", "Unique-ID",
     "Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
     "Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name",
+    "variable_sound_prefix",  # the voice an earlier fetch of the call set (fs_plugins/voices.py)
 })
 USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.channel_vars), carried by the channel
 XML_HEADERS = [("Content-Type", "text/xml")]

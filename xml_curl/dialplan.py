@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 
 from fs_plugins import channel_vars
 from fs_plugins.destinations import Destination
+from fs_plugins.voices import Voices
 from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
 
@@ -47,6 +48,7 @@ class CallRequest:
     caller_user_id: str  # pbx_user_id from our directory when the caller is one of our users
     call_type: str  # pbx_call_type already set by an earlier routing step, or ""
     hops: int
+    sound_prefix: str = ""  # the voice an earlier routing step chose, or ""
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> "CallRequest":
@@ -66,6 +68,7 @@ class CallRequest:
             caller_user_id=get(f"variable_{channel_vars.USER_ID}"),
             call_type=get(f"variable_{channel_vars.CALL_TYPE}"),
             hops=hops,
+            sound_prefix=get("variable_sound_prefix"),
         )
 
 
@@ -82,11 +85,13 @@ NumberPlan = Callable[["Router", TenantInfo, CallRequest, str], list[Action]]
 
 
 class Router:
-    def __init__(self, lookups: Lookups, esl_address: str, user_plan: UserPlan, number_plan: NumberPlan):
+    def __init__(self, lookups: Lookups, esl_address: str, user_plan: UserPlan, number_plan: NumberPlan,
+                 voices: Voices | None = None):
         self.lookups = lookups
         self.esl_address = esl_address
         self.user_plan = user_plan
         self.number_plan = number_plan
+        self.voices = voices or Voices()
 
     def route(self, request: CallRequest) -> Route:
         if request.context == PUBLIC_CONTEXT:
@@ -95,7 +100,15 @@ class Router:
         if tenant is None:
             log.warning("dialplan fetch for unknown context %r", request.context)
             return Route(request.context, "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
-        return Route(tenant.domain, f"call-{request.destination}", tuple(self._route_in_tenant(tenant, request)))
+        actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request)
+        return Route(tenant.domain, f"call-{request.destination}", tuple(actions))
+
+    def _spoken_in(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
+        """Prompts, mod_voicemail and `say` speak the tenant's language (fs_plugins/voices.py); set once."""
+        voice = self.voices.for_language(tenant.language)
+        if request.sound_prefix == voice.prefix:
+            return []
+        return [set_var(name, value) for name, value in voice.variables()]
 
     def _route_did(self, request: CallRequest) -> list[Action]:
         digits = request.destination.lstrip("+")

@@ -21,6 +21,7 @@ from fs_plugins import channel_vars
 from fs_plugins.callhandling import loader, numbers, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.contacts.numbers import lookup_key
+from fs_plugins.voices import Voices
 from xml_curl.actions import Action, caller_name, hangup, set_var
 from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
 from xml_curl.lookups import DirectoryUser, TenantInfo
@@ -38,14 +39,15 @@ class PlanOptions:
 
 def make_router(lookups, config) -> "CallHandlingRouter":
     options = PlanOptions(config.outbound_dial_template, config.confirm_prompt)
-    return CallHandlingRouter(lookups, config.esl_contact(), options)
+    return CallHandlingRouter(lookups, config.esl_contact(), options, Voices.from_config(config))
 
 
 class CallHandlingRouter(Router):
-    def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions()):
+    def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions(), voices: Voices | None = None):
         self.options = options
         super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
-                         number_plan=functools.partial(outbound_call, dial_template=options.dial_template))
+                         number_plan=functools.partial(outbound_call, dial_template=options.dial_template),
+                         voices=voices)
 
     def route(self, request: CallRequest) -> Route:
         if request.context.startswith(rules.FAILOVER_PREFIX):
@@ -62,7 +64,7 @@ class CallHandlingRouter(Router):
             return [hangup("UNALLOCATED_NUMBER")]
         if request.hops > MAX_HOPS:
             return [hangup("EXCHANGE_ROUTING_ERROR")]
-        call = _call(tenant, request, user, self.options)
+        call = _call(tenant, request, user, self.options, self.voices)
         data = loader.user_call(self.lookups.db, tenant.id, user.id)
         return rules.failover(call, data, request.destination, self._renderer(tenant, request))
 
@@ -70,9 +72,13 @@ class CallHandlingRouter(Router):
         return lambda destination: self.destination_actions(tenant, request, destination)
 
 
-def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options: PlanOptions) -> rules.Call:
+def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options: PlanOptions,
+          voices: Voices) -> rules.Call:
+    # The confirm prompt plays on the answering leg, which has no sound_prefix of its own: give it
+    # the tenant's voice as a full path.
+    confirm = voices.for_language(tenant.language).path(options.confirm_prompt) if options.confirm_prompt else ""
     return rules.Call(tenant.domain, tenant.country, user.id, user.extension, request.hops,
-                      options.dial_template, options.confirm_prompt)
+                      options.dial_template, confirm)
 
 
 def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions()) -> list[Action]:
@@ -80,7 +86,7 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
     actions = [set_var(channel_vars.TARGET_USER, user.user_id)] + _caller_name(router.lookups.db, tenant, request, user)
     data = loader.user_call(router.lookups.db, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination)  # noqa: E731
-    return actions + rules.user_call(_call(tenant, request, user, options), data, render)
+    return actions + rules.user_call(_call(tenant, request, user, options, router.voices), data, render)
 
 
 def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:

@@ -1,5 +1,6 @@
-"""Record a message by phone: Centralita calls the user, who dictates, presses # to end, hears the
-recording back and presses 3 to keep it (any other key, or nothing, records again).
+"""Record a message by phone: Centralita calls the user, who hears mod_voicemail's own
+instructions in the tenant's language, dictates after the beep, presses # to end, and then 1 to
+listen, 3 to keep it, anything else (or nothing) to record again.
 
 How the call is made: this process opens a short-lived outbound ESL server on `esl_host` (port
 chosen by the system) and asks FreeSWITCH over its inbound event socket to
@@ -7,6 +8,10 @@ chosen by the system) and asks FreeSWITCH over its inbound event socket to
 answers, FreeSWITCH connects to our server and the `record` flow below runs on the Channel.
 FreeSWITCH writes the recording itself, so the path is under data_dir, which it must share (as it
 must to play the library's files). A confirmed recording joins the audio library.
+
+The spoken parts are mod_voicemail's phrase macros (`phrase:NAME:ARGS`), which FreeSWITCH has in
+every language it ships voicemail phrases for, with that language's word order; the originate
+sets the tenant's voice (fs_plugins/voices.py) so they play in the tenant's language.
 """
 from __future__ import annotations
 
@@ -25,13 +30,16 @@ from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.models.core import Tenant, User
+from fs_plugins.voices import Voices
 
 log = logging.getLogger(__name__)
+INSTRUCTIONS = "phrase:voicemail_record_message"  # "record your message after the tone…"
 BEEP = tone(400, 1000)  # record after the beep
-CONFIRM = "tone_stream://%(200,100,600);%(200,0,800)"  # rising double beep: 3 keeps, anything else re-records
-SAVED = tone(600, 800)
-CONFIRM_KEY = "3"
+LISTEN_KEY, CONFIRM_KEY, RERECORD_KEY = "1", "3", "4"
+CONFIRM = f"phrase:voicemail_record_file_check:{LISTEN_KEY}:{CONFIRM_KEY}:{RERECORD_KEY}"  # 1 listen, 3 save, 4 again
+SAVED = "phrase:voicemail_ack:saved"
 MAX_TAKES = 3
+MAX_LISTENS = 3
 SILENCE_SECONDS = 5
 
 
@@ -59,12 +67,12 @@ def record_flow(path: str, max_seconds: int, result: AsyncResult):
         try:
             channel.answer()
             for take in range(1, MAX_TAKES + 1):
+                channel.play(INSTRUCTIONS)
                 channel.play(BEEP)
                 channel.record(path, max_seconds=max_seconds, terminators="#", silence_seconds=SILENCE_SECONDS)
-                channel.play(path)
-                got = channel.collect(CONFIRM, max_digits=1, timeout=10, terminators="", tries=1)
-                log.info("recording take %d: key %r", take, got.digits)
-                if got.digits == CONFIRM_KEY:
+                key = _listen_then_choose(channel, path)
+                log.info("recording take %d: key %r", take, key)
+                if key == CONFIRM_KEY:
                     channel.play(SAVED)
                     result.set(True)
                     channel.hangup("NORMAL_CLEARING")
@@ -77,10 +85,22 @@ def record_flow(path: str, max_seconds: int, result: AsyncResult):
     return run
 
 
-def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Centralita") -> str:
+def _listen_then_choose(channel: Channel, path: str) -> str:
+    """Play the take, then ask; 1 plays it again (a few times at most), any other key is the choice."""
+    for _ in range(MAX_LISTENS):
+        channel.play(path)
+        got = channel.collect(CONFIRM, max_digits=1, timeout=10, terminators="", tries=1)
+        if got.digits != LISTEN_KEY:
+            return got.digits
+    return ""
+
+
+def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Centralita",
+                      voices: Voices | None = None) -> str:
     """`contact` is host:port of the short-lived ESL server as FreeSWITCH reaches it."""
     variables = {channel_vars.FLOW: "record", channel_vars.TENANT: tenant.domain, "origination_caller_id_name": name,
-                 "origination_caller_id_number": "0", "ignore_early_media": "true"}
+                 "origination_caller_id_number": "0", "ignore_early_media": "true",
+                 **dict((voices or Voices()).for_language(tenant.language).variables())}
     prefix = ",".join(f"{encode.var_name(k)}={encode.token(v)}" for k, v in variables.items())
     return f"originate {{{prefix}}}{dial} &socket({encode.token(contact)} async full)"
 
@@ -97,7 +117,9 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
     server = EslServer(config.replace(esl_port=0, esl_max_sessions=1), registry)
     server.start()
     try:
-        reply = _originate(config, originate_command(dial, tenant, config.esl_contact(server.address[1])))
+        command = originate_command(dial, tenant, config.esl_contact(server.address[1]),
+                                    voices=Voices.from_config(config))
+        reply = _originate(config, command)
         if not reply.startswith("+OK"):
             raise RecordingFailed(f"could not call {target}: {reply.strip() or 'no answer from FreeSWITCH'}")
         confirmed = result.get(timeout=wait)
@@ -134,7 +156,7 @@ def record_command(args, ctx) -> int:
         from fs_plugins.ivr import service
 
         menu = service.get_menu(tenant, args.ivr, "--ivr")
-    print(f"calling {args.call}: record after the beep, press # to end, then 3 to keep it")
+    print(f"calling {args.call}: record after the beep, press # to end, then 1 to listen, 3 to keep it")
     raw = record_by_phone(ctx.config, tenant, args.call, args.wait)
     row = library.store_recording(ctx.config, tenant, name, raw)
     print(f"audio {row.name!r} recorded: {row.duration_ms / 1000:.1f} s")

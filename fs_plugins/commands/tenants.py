@@ -1,10 +1,13 @@
 """centralita tenant add|list|show|set|remove"""
 from __future__ import annotations
 
+import sys
+
 from fs_plugins import provisioning, references
-from fs_plugins.errors import InvalidInput
 from fs_plugins.commands.common import flush, open_tenant, print_table
+from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Tenant
+from fs_plugins.voices import Voices
 
 
 def register(subparsers) -> None:
@@ -47,6 +50,7 @@ def _add(args, ctx) -> int:
     ctx.db
     change = provisioning.add_tenant(args.name, args.domain, args.timezone, args.language, args.country, args.region)
     print(f"tenant {change.row.domain} created")
+    _warn_without_voice(ctx, change.row.language)
     return 0
 
 
@@ -60,7 +64,8 @@ def _list(args, ctx) -> int:
 def _show(args, ctx) -> int:
     tenant = open_tenant(ctx, args.domain)
     for label, value in (("domain", tenant.domain), ("name", tenant.name), ("timezone", tenant.timezone),
-                         ("language", tenant.language), ("country", tenant.country), ("region", tenant.region or "-")):
+                         ("language", _spoken(ctx, tenant.language)), ("country", tenant.country),
+                         ("region", tenant.region or "-")):
         print(f"{label:10} {value}")
     print("\nusers:")
     print_table(("EXT", "NAME", "EMAIL", "ENABLED"),
@@ -72,12 +77,26 @@ def _show(args, ctx) -> int:
     return 0
 
 
+def _spoken(ctx, language: str) -> str:
+    voice = Voices.from_config(ctx.config).for_language(language)
+    return f"{language} (FreeSWITCH language {voice.language}, voice {voice.prefix})"
+
+
+def _warn_without_voice(ctx, language: str) -> None:
+    """Calls of a language with no configured voice are spoken in English (fs_plugins/voices.py)."""
+    if not Voices.from_config(ctx.config).has(language):
+        print(f"warning: no voice for language {language!r} in the `voices` setting: its calls are spoken in English",
+              file=sys.stderr)
+
+
 def _set(args, ctx) -> int:
     ctx.db
     change = provisioning.set_tenant(args.domain, name=args.name, timezone=args.timezone, language=args.language,
                                      country=args.country, region=args.region)
     flush(ctx, change)
     print(f"tenant {change.row.domain} updated")
+    if args.language is not None:
+        _warn_without_voice(ctx, change.row.language)
     return 0
 
 

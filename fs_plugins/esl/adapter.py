@@ -98,6 +98,13 @@ class EslChannel:
         event = self.execute("playback", encode.token(path, "file"), timeout=max_seconds)
         return event.get("Application-Response") == "FILE PLAYED"
 
+    def say(self, number: int) -> bool:
+        # The dialplan set default_language from the tenant (fs_plugins/voices.py); `say` needs it
+        # named, as "<module> <type> <method> <text>" (mod_dptools' say, mod_say_<language>).
+        language = self.info.variables.get("default_language") or "en"
+        self.execute("say", encode.args(language, "number", "pronounced", int(number)))
+        return True  # say sets no application response; a missing file is only in FreeSWITCH's log
+
     def collect(self, prompt, *, min_digits=1, max_digits=1, timeout=5.0, terminators="#", regex=None,
                 tries=3, invalid_prompt=None, digit_timeout=None) -> Collected:
         if not (1 <= min_digits <= max_digits <= 128 and 1 <= tries <= 10 and timeout > 0):

@@ -184,7 +184,8 @@ class GroupCall:
                 return ANSWERED
             position = queue.position(entry)
             if rules.announce(self.group, last_position, position, since):
-                self.channel.play(rules.position_prompt(position))
+                self.channel.play(rules.POSITION_PROMPT)
+                self.channel.say(position)
                 last_position, since = position, 0.0
             path, seconds = self._melody_chunk()
             if self._hear_melody(path) and self._start_callback(queue, entry):

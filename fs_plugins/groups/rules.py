@@ -152,22 +152,9 @@ def announce(group: Group, last_position: int | None, position: int, since_last:
     return group.announce_every > 0 and since_last >= group.announce_every
 
 
-POSITION_PROMPT = "ivr/ivr-you_are_number.wav"  # FreeSWITCH's stock sounds, followed by the number
-
-
-def position_prompt(position: int) -> str:
-    """"You are number N" as one playable path (file_string joins FreeSWITCH's stock sound files)."""
-    return "file_string://" + "!".join([POSITION_PROMPT] + number_prompts(position))
-
-
-def number_prompts(number: int) -> list[str]:
-    """digits/N.wav exist for 0-19 and the tens; larger numbers are said digit by digit."""
-    if number < 20:
-        return [f"digits/{number}.wav"]
-    if number < 100:
-        tens, units = divmod(number, 10)
-        return [f"digits/{tens * 10}.wav"] + ([f"digits/{units}.wav"] if units else [])
-    return [f"digits/{digit}.wav" for digit in str(number)]
+# FreeSWITCH's stock sound, played from the tenant's voice (fs_plugins/voices.py); the number
+# follows, said by FreeSWITCH in the call's language (mod_say_<language>: "veintiuno", "twenty-one").
+POSITION_PROMPT = "ivr/ivr-you_are_number.wav"
 
 
 def overflow_route(group: Group) -> Destination:

@@ -33,6 +33,15 @@ def _playback(emu, data):
     return "FILE PLAYED"
 
 
+def _say(emu, data):
+    """mod_say plays a file per word; the report keeps what was said, in FreeSWITCH's syntax."""
+    emu.early_media()
+    emu.step(f"says {data}")
+    emu.report.played.append(f"say {data}")
+    play(emu, "say", emu.view.variables.get("playback_terminators", ""))
+    return "_none_"  # say_function sets no application response
+
+
 def _hangup(emu, data):
     emu.step(f"application hangs up ({data or 'NORMAL_CLEARING'})")
     emu.hangup_request = data or "NORMAL_CLEARING"
@@ -80,6 +89,7 @@ APPS = {
     "set": _set,
     "export": lambda emu, data: _set(emu, data, export=True),
     "playback": _playback,
+    "say": _say,
     "play_and_get_digits": play_and_get_digits,
     "hangup": _hangup,
     "transfer": _transfer,
