@@ -153,3 +153,85 @@ def test_snippets_are_not_whole_configurations_that_would_clash_in_autoload_conf
         assert etree.parse(str(path)).getroot().tag != "configuration"
     for path in (CONF / "autoload_configs").glob("*.xml"):
         assert etree.parse(str(path)).getroot().tag == "configuration"
+
+
+# -- install guide: what a new operator runs and edits (freeswitch/conf/README.md) --------------
+
+README = (CONF / "README.md").read_text()
+
+
+def install_block() -> list[str]:
+    """The shell lines of the first ```sh block under "Install"."""
+    section = README[README.index("## Install"):]
+    block = section[section.index("```sh") + len("```sh"):section.index("```", section.index("```sh") + 5)]
+    return [line.split("#")[0].rstrip() for line in block.replace("\\\n", " ").strip().splitlines()]
+
+
+def test_the_install_commands_copy_every_shipped_file_into_a_stock_configuration(tmp_path):
+    """Run the install block as written, minus apt-get and sudo, against a stock-shaped /etc/freeswitch."""
+    import subprocess
+
+    etc = tmp_path / "etc" / "freeswitch"
+    for folder in ("autoload_configs", "sip_profiles/external", "directory/default", "dialplan/default"):
+        (etc / folder).mkdir(parents=True)
+    (etc / "dialplan" / "default" / "00_stock.xml").write_text("<include/>")
+    lines = [line.replace("sudo ", "").replace("C=/etc/freeswitch", f"C={etc}") for line in install_block()
+             if line and not line.startswith("sudo apt-get")]
+    subprocess.run(["bash", "-euc", "\n".join(lines)], cwd=CONF.parent.parent, check=True)
+    for path in XML_FILES:
+        relative = path.relative_to(CONF)
+        if relative.parts[0] != "snippets":
+            assert (etc / relative).read_bytes() == path.read_bytes(), f"{relative} is not installed"
+    assert not (etc / "dialplan" / "default").exists(), "the stock dialplan must be gone"
+    assert (tmp_path / "etc" / "freeswitch.before-centralita").is_dir()
+
+
+def test_the_guide_installs_the_modules_sounds_and_languages_centralita_uses():
+    from fs_plugins.voices import Voices
+
+    apt = next(line for line in install_block() if line.startswith("sudo apt-get install"))
+    packages = set(apt.split()[3:])
+    assert {"freeswitch-mod-xml-curl", "freeswitch-mod-json-cdr", "freeswitch-mod-say-es",
+            "freeswitch-lang-es"} <= packages
+    voices = Voices()
+    modules = {m.get("module") for m in parse("snippets/modules.conf.modules.xml").getroot().iter("load")}
+    for language, folder in voices.folders.items():
+        package = "freeswitch-sounds-" + folder.replace("/", "-").lower()
+        assert package in packages and f"`{package}` → `{folder}`" in README, language
+        assert f"mod_say_{language}" in modules
+    assert Config().sounds_dir == "/usr/share/freeswitch/sounds" and "`sounds_dir`" in README
+
+
+def test_the_guide_says_exactly_which_modules_conf_line_to_uncomment_or_add():
+    # The stock lines, as in conf/vanilla/autoload_configs/modules.conf.xml.
+    assert 'uncomment `<!-- <load module="mod_xml_curl"/> -->`' in README
+    assert 'add\n  `<load module="mod_json_cdr"/>` after `<load module="mod_event_socket"/>`' in README
+    assert '`<load module="mod_say_es"/>` after\n  `<load module="mod_say_en"/>`' in README
+
+
+def test_the_carrier_gateway_is_the_one_the_outbound_dial_template_names():
+    gateway = parse("sip_profiles/external/carrier.xml").getroot().find("gateway")
+    assert DEFAULTS.outbound_dial_template.startswith(f"sofia/gateway/{gateway.get('name')}/")
+    settings = {p.get("name"): p.get("value") for p in gateway.iter("param")}
+    assert settings["proxy"].endswith(".example")  # a placeholder the operator must change
+    assert settings["register"] == "false" and "username" not in settings and "password" not in settings
+    assert "sip_profiles/external/carrier.xml" in README and "sofia status gateway carrier" in README
+
+
+def test_the_acl_file_builds_no_list_from_the_directory_and_denies_unknown_carriers():
+    lists = {lst.get("name"): lst for lst in parse("autoload_configs/acl.conf.xml").getroot().iter("list")}
+    assert lists["domains"].get("default") == "deny" and not list(lists["domains"])
+    assert lists["carriers"].get("default") == "deny"
+    assert [n.get("cidr") for n in lists["carriers"]] == ["192.0.2.0/24"]  # documentation range: nobody
+    assert not any(node.get("domain") for lst in lists.values() for node in lst)
+    assert "Cannot locate domain 127.0.0.1" in README
+
+
+def test_the_guide_restricts_the_external_profile_to_the_carriers():
+    assert '<param name="apply-inbound-acl" value="carriers"/>' in README
+    assert "port 5080" in README and "context `public`" in README
+
+
+def test_the_guide_says_cached_users_keep_registering_until_their_entry_expires():
+    assert "`directory_cache_ms`" in README and "xml_flush_cache id EXT DOMAIN" in README
+    assert "once\nFreeSWITCH has no cached entry for the user" in README
