@@ -65,20 +65,27 @@ class BridgeOutcome:
     hangup_cause: str = ""
     disposition: str = ""
     other_uuid: str = ""
+    ring_seconds: float | None = None  # answered: from the bridge's start to the answer, when known
 
     @property
     def answered(self) -> bool:
         return self.status == ANSWERED
 
     @classmethod
-    def from_variables(cls, variables: Mapping[str, str], other_uuid: str = "") -> "BridgeOutcome":
+    def from_variables(cls, variables: Mapping[str, str], other_uuid: str = "",
+                       started_us: int | None = None) -> "BridgeOutcome":
+        """`started_us`: when the bridge application started (its CHANNEL_EXECUTE's Event-Date-Timestamp)."""
         disposition = variables.get("originate_disposition", "")
         status = _DISPOSITION_STATUS.get(disposition, FAILED)
+        ring = None
         if status == ANSWERED:
             cause = variables.get("bridge_hangup_cause") or variables.get("last_bridge_hangup_cause", "")
+            joined = variables.get("bridge_uepoch", "")
+            if started_us is not None and joined.isdigit() and int(joined) >= started_us:
+                ring = (int(joined) - started_us) / 1_000_000
         else:
             cause = variables.get("originate_failed_cause") or disposition
-        return cls(status, cause, disposition, other_uuid)
+        return cls(status, cause, disposition, other_uuid, ring)
 
 
 @dataclass(frozen=True)

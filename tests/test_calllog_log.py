@@ -205,6 +205,7 @@ def test_calllog_export_to_a_file(cli_db, tmp_path, capsys):
     target = tmp_path / "calls.csv"
     assert main(["--database", cli_db, "calls", "export", "--tenant", "acme.example", "-o", str(target)]) == 0
     assert len(read_csv(target.read_text())) == 3
+    assert capsys.readouterr().out == f"2 calls written to {target}\n"
 
 
 @pytest.mark.parametrize("argv, message, code", [

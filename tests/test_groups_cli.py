@@ -123,7 +123,9 @@ def test_set_changes_opening_and_short_number_and_remove_cleans_up(run):
     group_cmd(run, "add", "--name", "Sales", "--short-number", "600")
     code, out, _ = group_cmd(run, "set", "--group", "Sales", "--opening", "schedule", "--schedule", "Office",
                              "--closed-to", "hangup:USER_BUSY", "--short-number", "601")
-    assert code == 0 and "opening: schedule by schedule 'Office'; closed: hangup:USER_BUSY" in out
+    assert code == 0 and "opening: by schedule 'Office'; while closed: hangup:USER_BUSY" in out
+    code, out, _ = group_cmd(run, "set", "--group", "Sales", "--opening", "open")
+    assert code == 0 and "opening: open\n" in out and "Office" not in out and "USER_BUSY" not in out
     assert [s.number for s in ShortNumber.select()] == ["601"]
     assert group_cmd(run, "remove", "--group", "Sales")[0] == 0
     assert CallGroup.select().count() == 0 and ShortNumber.select().count() == 0
@@ -168,7 +170,8 @@ def test_stats_sum_up_the_recorded_calls_and_export_formula_safe_csv(run, tmp_pa
     assert "longest 300s" in out and "service level (20s): 20%" in out
     assert "1001" in out and "90s" in out
     target = tmp_path / "stats.csv"
-    assert group_cmd(run, "stats", "--group", str(group.id), "--csv", str(target))[0] == 0
+    code, out, _ = group_cmd(run, "stats", "--group", str(group.id), "--csv", str(target))
+    assert code == 0 and f"group Sales: 5 calls offered" in out and f"figures written to {target}" in out
     lines = target.read_text().splitlines()
     assert lines[1].startswith("Sales,,5,3,1,1,0,1,")
     assert lines[2].startswith("Sales,'+34911234567,,1,")  # a cell starting with + cannot become a formula
@@ -235,7 +238,8 @@ def test_try_runs_emulated_calls_through_a_stored_group_step_by_step(run):
     code, out, _ = group_cmd(run, "try", "--group", "Sales", "--leg", "1002=answer:2:10")
     assert code == 0
     assert "bridge [leg_timeout=5]user/1001@acme.example failed: NO_ANSWER" in out
-    assert "bridged to user/1002@acme.example" in out and "result: answered after 5 s, answered by 1002@" in out
+    # 5 s ringing the first member, 2 s the second: FreeSWITCH's own timing of the bridge
+    assert "bridged to user/1002@acme.example" in out and "result: answered after 7.0 s, answered by 1002@" in out
     code, out, _ = group_cmd(run, "try", "--group", "Sales")
     assert "transferred to pbx-voicemail- in acme.example" in out and "result: no_answer" in out
     code, _, err = group_cmd(run, "try", "--group", "Sales", "--leg", "x=answer")
@@ -250,3 +254,24 @@ def test_a_member_row_pointing_into_another_tenant_never_rings(run):
     assert loader.load_group(T, str(group.id)).members == ()
     with pytest.raises(NotFound):  # nor can another tenant's call reach this group by its id
         loader.load_group("other.example", str(group.id))
+
+
+def test_try_prints_when_a_simultaneous_group_was_really_answered(run):
+    group_cmd(run, "add", "--name", "Sales")
+    group_cmd(run, "member add", "--group", "Sales", "--user", "1002")
+    code, out, _ = group_cmd(run, "try", "--group", "Sales", "--leg", "1002=answer:3.1:20")
+    assert code == 0 and "result: answered after 3.1 s, answered by 1002@" in out
+
+
+def test_show_of_a_simultaneous_group_names_no_time_per_member(run):
+    _, out, _ = group_cmd(run, "add", "--name", "Sales", "--timeout", "40")
+    code, out, _ = group_cmd(run, "show", "--group", "Sales")
+    assert code == 0 and "ringing: simultaneous, 40s in all" in out and "per member" not in out
+
+
+def test_closed_to_help_lists_every_destination_kind_including_messages(run, capsys):
+    with pytest.raises(SystemExit):
+        group_cmd(run, "set", "--help")
+    help_text = " ".join(capsys.readouterr().out.split())
+    closed = help_text[help_text.index("--closed-to CLOSED_DESTINATION where"):]
+    assert "message:AUDIO" in closed[:300]

@@ -96,14 +96,17 @@ def test_billing_lists_menus_that_existed_in_the_month_with_their_dates(run):
     for tenant, name, created, deleted in rows:
         IvrMenu.create(tenant=tenant, name=name, created_at=created, deleted_at=deleted)
     code, out, _ = run("billing", "report", "--month", "2026-03")
-    assert code == 0 and out.splitlines() == [
+    assert code == 0 and out.splitlines()[0].startswith("IVR menus billed for 2026-03, all tenants: every menu")
+    assert out.splitlines()[1:] == [
         "TENANT         MENU             CREATED           DELETED",
         "acme.example   Closed in March  2026-01-05 00:00  2026-03-31 23:59",
         "acme.example   Live             2026-02-01 00:00",
         "other.example  Theirs           2026-03-01 00:00  2026-03-01 00:01",
     ]
     code, out, _ = run("billing", "report", "--month", "2026-03", "--tenant", "other.example")
-    assert len(out.splitlines()) == 2
+    assert len(out.splitlines()) == 3 and "tenant other.example" in out
+    code, out, _ = run("billing", "report", "--month", "2025-03")
+    assert code == 0 and out == "no IVR menu existed in 2025-03 (all tenants): nothing to bill\n"
     code, _, err = run("billing", "report", "--month", "2026-13")
     assert code == 2 and "--month: expected YYYY-MM" in err
 
@@ -123,3 +126,35 @@ def test_try_runs_an_emulated_call_through_the_menu_and_prints_each_step(run):
     assert "transferred" not in out and "application hangs up (NORMAL_CLEARING)" in out
     assert run("ivr", "try", "Main", *T, "--digits", "x")[0] == 2
     assert run("ivr", "try", "Main", *T, "--at", "yesterday")[0] == 2
+
+
+def test_a_did_of_a_user_is_not_taken_by_a_menu_unless_asked_to_move_it(run):
+    Number.update(destination=f"user:{User.get().id}").execute()
+    code, _, err = run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--number", "+34911234567")
+    assert code == 2 and "--number" in err and "routes to user:1001 (Ana)" in err and "--move-number" in err
+    assert IvrMenu.select().count() == 0 and Number.get().destination.kind == "user"
+    code, out, err = run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--number", "+34911234567",
+                         "--move-number")
+    assert code == 0, err
+    assert Number.get().destination.kind == "ivr" and "numbers:       +34911234567" in out
+
+
+def test_an_unknown_did_is_refused_with_a_hint_that_names_a_real_command(run):
+    code, _, err = run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--number", "+34910000999")
+    assert code == 2 and "`centralita number add --tenant acme.example +34910000999 --to ivr:Main`" in err
+    import argparse
+
+    from fs_plugins.commands import numbers
+
+    parser = argparse.ArgumentParser()
+    numbers.register(parser.add_subparsers())
+    hinted = parser.parse_args(["number", "add", "--tenant", "acme.example", "+34910000999", "--to", "ivr:Main"])
+    assert hinted.handler.__module__ == "fs_plugins.commands.numbers"
+
+
+@pytest.mark.parametrize("exit_to, shown", [("voicemail:", "voicemail: (general box)"),
+                                            ("voicemail:1001", "voicemail:1001 (Ana)")])
+def test_after_the_last_loop_the_caller_can_leave_a_voicemail(run, exit_to, shown):
+    code, out, err = run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--exit", exit_to)
+    assert code == 0, err
+    assert f"then {shown}" in out

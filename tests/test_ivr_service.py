@@ -86,7 +86,7 @@ def test_removing_the_last_option_is_refused(tenant):
     ({"forward": "forward"}, "--forward-to", "needs --forward-to"),
     ({"forward": "sometimes"}, "--forward", "must be one of"),
     ({"forward_to": "message:Hola"}, "--forward-to", "must be one of number, user, group"),
-    ({"exit": "voicemail:1001"}, "--exit", "must be one of hangup"),
+    ({"exit": "message:Hola"}, "--exit", "must be one of hangup"),
     ({"timeout": 0}, "--timeout", "between 1 and 60"),
     ({"loops": 11}, "--loops", "between 1 and 10"),
     ({"short_number": "1001"}, "--short-number", "extension of a user"),

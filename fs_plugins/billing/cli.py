@@ -19,5 +19,11 @@ def register(subparsers) -> None:
 def cmd_billing(args, ctx) -> int:
     ctx.db
     lines = billing.report(billing.parse_month(args.month), args.tenant)
+    scope = f"tenant {args.tenant}" if args.tenant else "all tenants"
+    if not lines:
+        print(f"no IVR menu existed in {args.month.strip()} ({scope}): nothing to bill")
+        return 0
+    print(f"IVR menus billed for {args.month.strip()}, {scope}: every menu that existed at some moment of the "
+          f"month, with when it was created and deleted (UTC); one line is one menu to bill")
     print_table(("TENANT", "MENU", "CREATED", "DELETED"), lines)
     return 0

@@ -88,8 +88,12 @@ def _list(args, ctx) -> int:
 def _export(args, ctx) -> int:
     chunks = exportmod.export(ctx.db, query_from(args))
     if args.output:
+        lines = 0
         with open(args.output, "w", encoding="utf-8", newline="") as out:
-            out.writelines(chunks)
+            for chunk in chunks:
+                out.write(chunk)
+                lines += chunk.count("\r\n")  # one CSV record a line: values carry no line breaks
+        print(f"{max(lines - 1, 0)} calls written to {args.output}")
     else:
         sys.stdout.writelines(chunks)
     return 0

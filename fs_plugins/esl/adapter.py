@@ -44,13 +44,20 @@ class EslChannel:
         self.transferred_to: tuple[str, str] | None = None
         self.bridged_to = ""  # the other leg's uuid once a bridge connected (CHANNEL_BRIDGE)
         self._waiting: dict[str, AsyncResult] = {}
+        self._started: dict[str, int] = {}  # Application-UUID -> its CHANNEL_EXECUTE timestamp (µs)
+        self.last_started_us: int | None = None  # when the last application that completed started
         self._bridge_prepared = False
         conn.on_event = self._on_event
 
     # -- events (run in the connection's reader greenlet) ------------------------------------
     def _on_event(self, event: dict):
         name = event.get("Event-Name")
-        if name == "CHANNEL_EXECUTE_COMPLETE":
+        if name == "CHANNEL_EXECUTE":
+            app_uuid = event.get("Application-UUID", "")
+            stamp = event.get("Event-Date-Timestamp", "")
+            if app_uuid in self._waiting and stamp.isdigit():
+                self._started[app_uuid] = int(stamp)
+        elif name == "CHANNEL_EXECUTE_COMPLETE":
             waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
             if waiter is not None:
                 waiter.set(event)
@@ -84,11 +91,14 @@ class EslChannel:
             reply = self.conn.send("\n".join(lines))
             if not reply.data.startswith("+OK"):
                 raise CallGone(reason=f"{app} refused: {reply.data}")
-            return waiter.get(timeout=self.command_timeout if timeout is None else timeout)
+            event = waiter.get(timeout=self.command_timeout if timeout is None else timeout)
+            self.last_started_us = self._started.get(app_uuid)
+            return event
         except gevent.Timeout:
             raise CommandTimeout(f"{app} to complete") from None
         finally:
             self._waiting.pop(app_uuid, None)
+            self._started.pop(app_uuid, None)
 
     # -- Channel -----------------------------------------------------------------------------
     def answer(self) -> None:
@@ -128,7 +138,7 @@ class EslChannel:
             self.set("call_timeout", str(int(timeout)))
         event = self.execute("bridge", dial, timeout=MAX_BRIDGE_SECONDS)
         variables = {k[9:]: v for k, v in event.items() if k.startswith("variable_")}
-        return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""))
+        return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""), self.last_started_us)
 
     def _prepare_bridge(self):
         # The flow decides what happens after a bridge, not FreeSWITCH: keep the caller on a

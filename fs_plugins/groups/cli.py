@@ -13,9 +13,11 @@ from fs_plugins import references
 from fs_plugins.commands.common import open_tenant, parse_at, print_table, tenant_command
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import service, stats
+from fs_plugins.groups.kinds import ALWAYS_OPEN, BY_SCHEDULE, CONSECUTIVE
 from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
 
-DEST_HELP = "user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), hangup"
+DEST_HELP = ("user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), "
+             "message:AUDIO (play it and hang up), hangup")
 # (option, column, help, type)
 SETTINGS = (
     ("--type", "kind", f"{' or '.join(GROUP_TYPES)} (an advanced group cannot go back to simple)", str),
@@ -32,7 +34,8 @@ SETTINGS = (
     ("--short-number", "short_number", "internal short number (2-6 digits; empty removes it)", str),
     ("--queue-size", "queue_size", "advanced: callers that may wait at once (1-500)", str),
     ("--max-wait", "max_wait", "advanced: seconds a caller waits before overflowing (10-7200)", str),
-    ("--overflow", "overflow_destination", "advanced: where callers go after max wait or when full", str),
+    ("--overflow", "overflow_destination", "advanced: where callers go after max wait or when full: "
+                                            + DEST_HELP, str),
     ("--announce-every", "announce_every", "advanced: seconds between position announcements (0: on change)", str),
     ("--rounds", "rounds", "advanced, consecutive: passes over the members before overflowing (1-20)", str),
     ("--callback-key", "callback_key", "advanced: key a waiting caller presses to be called back", str),
@@ -172,10 +175,10 @@ def _show(tenant, group) -> int:
     print(f"group {group.name} (id {group.id}, {group.kind})" + (f": {group.comment}" if group.comment else ""))
     melody = f"audio:{group.melody_audio.name}" if group.melody_audio_id else group.melody
     print(f"  short number: {group.short_number or '-'}   melody: {melody}")
-    print(f"  ringing: {group.ring_mode}, {group.member_seconds}s per member, {group.total_seconds}s in all")
+    per_member = f"{group.member_seconds}s per member, " if group.ring_mode == CONSECUTIVE else ""
+    print(f"  ringing: {group.ring_mode}, {per_member}{group.total_seconds}s in all")
     print(f"  no answer: {describe(group.no_answer_destination)}")
-    schedule = f" by schedule {group.schedule.name!r}" if group.schedule_id else ""
-    print(f"  opening: {group.opening}{schedule}; closed: {describe(group.closed_destination)}")
+    print(f"  opening: {_opening(group, describe)}")
     if group.kind == "advanced":
         print(f"  queue: {group.queue_size} callers, max wait {group.max_wait}s, overflow "
               f"{describe(group.overflow_destination)}, position every {group.announce_every}s, "
@@ -185,6 +188,16 @@ def _show(tenant, group) -> int:
         who = f"{member.user.extension} ({member.user.display_name})" if member.user else member.number
         print(f"  member {position}: {who}")
     return 0
+
+
+def _opening(group, describe) -> str:
+    """Only what applies: an open group has no schedule nor closed destination in use."""
+    if group.opening == ALWAYS_OPEN:
+        return "open"
+    if group.opening == BY_SCHEDULE:
+        name = group.schedule.name if group.schedule_id else "?"
+        return f"by schedule {name!r}; while closed: {describe(group.closed_destination)}"
+    return f"closed; calls go to {describe(group.closed_destination)}"
 
 
 def cmd_member_add(args, ctx) -> int:
@@ -214,6 +227,8 @@ def cmd_stats(args, ctx) -> int:
         else:
             with open(args.csv, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
+            print(f"group {group.name}: {figures.offered} calls offered from {start:%Y-%m-%d} to "
+                  f"{end:%Y-%m-%d} (UTC), figures written to {args.csv}")
         return 0
     level = "-" if figures.service_level is None else f"{figures.service_level * 100:.0f}%"
     print(f"group {group.name}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")

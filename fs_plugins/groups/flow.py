@@ -125,17 +125,18 @@ class GroupCall:
         if not outcome.answered:
             self.waited += seconds if outcome.status == NO_ANSWER else 1
             return False
-        self._answered(legs, outcome.other_uuid, began)
+        self._answered(legs, outcome.other_uuid, began, outcome.ring_seconds)
         self.channel.hangup("NORMAL_CLEARING")
         return True
 
-    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float) -> None:
+    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float, rang: float | None = None) -> None:
+        """`rang`: how long the member's phone rang as FreeSWITCH timed the bridge, when it said."""
         self.outcome = ANSWERED
         self.member = self.s.busy.owner(other_uuid) or (legs[0].member if len(legs) == 1 else "")
         now = time.monotonic()
         answered = self.s.busy.answered_at(other_uuid)
-        if answered is None:  # no channel events (no event socket): the bridge's length is the talk time
-            answered = began
+        if answered is None:  # no channel events: FreeSWITCH's own timing of the bridge, else none known
+            answered = began + (rang or 0.0)
         self.waited += max(0.0, answered - began)  # the member's phone rang this long
         self.talk = max(0.0, now - answered)
 

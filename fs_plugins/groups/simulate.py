@@ -58,5 +58,5 @@ def describe(reports: list[CallReport], records: list) -> list[str]:
             lines.append("    (the ESL session handed the call back to the dialplan's fallback)")
     for record in records:
         who = f", answered by {record.member}" if record.member else ""
-        lines.append(f"result: {record.outcome} after {record.wait_seconds:.0f} s{who}")
+        lines.append(f"result: {record.outcome} after {record.wait_seconds:.1f} s{who}")
     return lines

@@ -51,6 +51,8 @@ def _menu_options(parser, creating: bool) -> None:
                              + ("" if creating else "; adds or replaces that key"))
     parser.add_argument("--number", action="append", default=[], metavar="E164",
                         help="a DID of the tenant that reaches this menu; repeatable")
+    parser.add_argument("--move-number", action="store_true",
+                        help="let --number take a DID that routes somewhere else now (a user, another menu…)")
     parser.add_argument("--short-number", metavar="DIGITS",
                         help="internal number that reaches the menu (not a user's extension)"
                              + ("" if creating else "; '' removes it"))
@@ -67,7 +69,8 @@ def _menu_options(parser, creating: bool) -> None:
     parser.add_argument("--loops", type=int, metavar="N",
                         help="prompts without a valid choice before --exit (1-10, default 3)")
     parser.add_argument("--exit", metavar="DESTINATION",
-                        help="after the last loop: hangup, number, user, ivr or group (default hangup)")
+                        help="after the last loop: hangup, number, user, ivr, group or voicemail (e.g. "
+                             "voicemail: for the general box; default hangup)")
     parser.add_argument("--direct-dial", type=bool_option, metavar="yes|no",
                         help="callers may dial the tenant's extensions from the menu")
 
@@ -79,7 +82,7 @@ def _settings(args) -> service.MenuSettings:
         closed=args.closed, forward_to=args.forward_to, welcome=args.welcome, prompt=args.prompt,
         timeout_prompt=args.timeout_prompt, invalid_prompt=args.invalid_prompt, timeout=args.timeout,
         loops=args.loops, exit=args.exit, direct_dial=args.direct_dial, options=options,
-        short_number=args.short_number, numbers=args.number)
+        short_number=args.short_number, numbers=args.number, move_numbers=args.move_number)
 
 
 def cmd_add(args, ctx) -> int:

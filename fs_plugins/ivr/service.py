@@ -20,7 +20,8 @@ from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 from fs_plugins.models.ivr import FORWARD_ALWAYS, FORWARD_MODES, FORWARD_SCHEDULE, IvrMenu, IvrOption
 
-EXIT_KINDS = ("hangup", "number", "user", "ivr", "group")
+# After the last loop the caller may leave a message: "Grupo de llamadas: … como, por ejemplo, un buzón de voz".
+EXIT_KINDS = ("hangup", "number", "user", "ivr", "group", "voicemail")
 FORWARD_KINDS = ("number", "user", "group")
 AUDIO = {"welcome": "welcome_audio", "prompt": "prompt_audio", "timeout_prompt": "timeout_audio",
          "invalid_prompt": "invalid_audio"}
@@ -47,6 +48,7 @@ class MenuSettings:
     options: dict = field(default_factory=dict)  # key -> destination text, added or replaced
     short_number: str | None = None
     numbers: list = field(default_factory=list)  # DIDs of the tenant to route to the menu
+    move_numbers: bool = False  # take those DIDs from whatever they route to now
 
 
 def option(text: str) -> tuple[str, str]:
@@ -164,9 +166,16 @@ def _apply_reachability(row: IvrMenu, tenant: Tenant, s: MenuSettings) -> None:
     for text in s.numbers:
         e164 = validate.e164(text, tenant.country, "--number")
         number = Number.get_or_none(Number.tenant == tenant, Number.e164 == e164)
+        target = Destination("ivr", str(row.id))
         if number is None:
-            raise InvalidInput("--number", f"{e164} is not a number of {tenant.domain} (add it with `numbers add`)")
-        number.destination = Destination("ivr", str(row.id))
+            raise InvalidInput("--number", f"{e164} is not a number of {tenant.domain} (add it with "
+                                           f"`centralita number add --tenant {tenant.domain} {e164} --to ivr:{row.name}`)")
+        in_service = number.destination.kind != "hangup"  # a DID that only hangs up belongs to nobody
+        if number.destination != target and in_service and not s.move_numbers:
+            now = references.describe(tenant, number.destination)
+            raise InvalidInput("--number", f"{e164} routes to {now}; add --move-number to route it to this menu "
+                                           "instead")
+        number.destination = target
         number.save()
 
 

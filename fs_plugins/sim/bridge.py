@@ -114,7 +114,8 @@ def _connected(emu, winner, lost_race):
         emu.emit("CHANNEL_ANSWER")
     if lost_race:
         variables["last_bridge_hangup_cause"] = "LOSE_RACE"
-    variables.update(originate_disposition="SUCCESS", DIALSTATUS="SUCCESS", bridge_uuid=b_leg["Unique-ID"])
+    variables.update(originate_disposition="SUCCESS", DIALSTATUS="SUCCESS", bridge_uuid=b_leg["Unique-ID"],
+                     bridge_uepoch=emu._stamp())  # when the legs were joined, as FreeSWITCH records it
     emu.view.other_leg = b_leg
     emu.view.call_state = "ACTIVE"
     emu.view.profile["Channel-Bridged-Time"] = emu._stamp()
