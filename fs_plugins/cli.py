@@ -11,9 +11,10 @@ import importlib
 import logging
 import sys
 from functools import cached_property
+from urllib.parse import urlsplit, urlunsplit
 
 from fs_plugins.config import Config, load_config
-from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.errors import CannotStart, InvalidInput, NotFound
 
 # Order is the order of `centralita --help`.
 COMMAND_MODULES = (
@@ -46,9 +47,25 @@ class Context:
 
     @cached_property
     def db(self):
+        import peewee
+
         from fs_plugins import db as dbmod
 
-        return dbmod.connect(self.config.effective_database_url)
+        url = self.config.effective_database_url
+        try:
+            return dbmod.connect(url)
+        except peewee.OperationalError as exc:  # server down, wrong credentials, unreadable file
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CannotStart(f"cannot open the database {without_password(url)}: {reason}") from None
+
+
+def without_password(url: str) -> str:
+    """A database URL fit to print: the password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInput as exc:
         print(f"centralita: error: {exc}", file=sys.stderr)
         return 2
-    except NotFound as exc:
+    except (NotFound, CannotStart) as exc:
         print(f"centralita: error: {exc}", file=sys.stderr)
         return 1
 

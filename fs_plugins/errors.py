@@ -1,4 +1,4 @@
-"""The one error type for bad input: it always names the field that was wrong."""
+"""The errors a person sees: bad input (naming the field), a missing object, a service that cannot start."""
 
 
 class InvalidInput(ValueError):
@@ -27,3 +27,10 @@ class Conflict(InvalidInput):
     """The value is well formed but clashes with what is stored: a name already taken, a row
     something still routes to. Front ends that distinguish it (HTTP 409) may; the CLI treats it
     as any bad input."""
+
+
+class CannotStart(RuntimeError):
+    """Something outside Centralita is not there: the database is down, a port is taken.
+
+    The command line prints the message as one line (no traceback) and exits 1.
+    """

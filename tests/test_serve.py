@@ -105,3 +105,34 @@ def test_the_http_servers_say_connection_close_when_they_close_and_only_then():
         server.stop()
     assert b"\r\nconnection: close" in closing
     assert b"connection:" not in kept
+
+
+def _serve_once(tmp_path, **settings) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
+           "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0",
+           **{f"CENTRALITA_{name.upper()}": value for name, value in settings.items()}}
+    return subprocess.run([sys.executable, "-m", "fs_plugins.cli", "serve"], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_a_port_already_taken_is_one_clear_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _serve_once(tmp_path, web_port=str(port))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"centralita: error: the web server cannot listen on 127.0.0.1:{port}: "
+                                   "Address already in use (another program there? change web_port or web_host)")
+
+
+def test_a_database_that_is_down_at_start_is_one_clear_line_without_its_password(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = _serve_once(tmp_path, database_url=f"postgresql://centralita:s3cret@127.0.0.1:{port}/centralita")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"centralita: error: cannot open the database postgresql://centralita:***@127.0.0.1:{port}/centralita: ")
+    assert "s3cret" not in done.stderr and "refused" in lines[0].lower()

@@ -1,13 +1,16 @@
 """centralita serve: every server in one process (or one of them), until interrupted."""
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import signal
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from fs_plugins import demo
+from fs_plugins.errors import CannotStart
 from fs_plugins.web import make_web_app, mounts_for
 from xml_curl.app import make_app
 
@@ -30,9 +33,11 @@ def _serve(args, ctx) -> int:
         for line in demo.create_demo():
             print(line)
     wanted = args.only or SERVERS
-    started = [starter(config, database) for name, starter in _STARTERS.items() if name in wanted]
+    plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
+            if name in wanted]
     if "web" in wanted or "api" in wanted:
-        started.insert(1 if "xml_curl" in wanted else 0, _start_web(config, mounts_for(wanted)))
+        plan.insert(1 if "xml_curl" in wanted else 0, ("web", functools.partial(_start_web, config, mounts_for(wanted))))
+    started = _start_all(config, plan)
     if config.cdr_sweep_dir and "web" in wanted:
         started.append(_start_sweeper(config, database))
     print(f"database: {config.effective_database_url}")
@@ -46,6 +51,28 @@ def _serve(args, ctx) -> int:
     for server in started:
         server.stop()
     return 0
+
+
+# The setting that moves each server elsewhere, for the message when its port is taken.
+_ADDRESS_SETTINGS = {"xml_curl": ("xml_curl_host", "xml_curl_port"), "web": ("web_host", "web_port"),
+                     "esl": ("esl_host", "esl_port")}
+
+
+def _start_all(config, plan: list) -> list:
+    """Start each (name, start) in turn; if one cannot listen, stop the others and say which port, in one line."""
+    started = []
+    for name, start in plan:
+        try:
+            started.append(start())
+        except OSError as exc:
+            for server in started:
+                server.stop()
+            host_setting, port_setting = _ADDRESS_SETTINGS[name]
+            address = f"{getattr(config, host_setting)}:{getattr(config, port_setting)}"
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise CannotStart(f"the {name} server cannot listen on {address}: {reason} "
+                              f"(another program there? change {port_setting} or {host_setting})") from None
+    return started
 
 
 class _Running:
