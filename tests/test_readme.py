@@ -55,3 +55,92 @@ def test_the_run_command_works_from_a_fresh_clone(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+# -- the README's commands, run in order as a new user runs them -------------------------------
+
+NEEDS_OUTSIDE = ("needs FreeSWITCH", "on the FreeSWITCH machine")  # said on the line itself
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}")
+    end = text.find("\n## ", start + 3)
+    return text[start:end if end > 0 else None]
+
+
+def section_commands(title: str) -> list[str]:
+    """The `centralita …` lines of a section's indented blocks, continuation lines joined."""
+    lines, current = [], ""
+    for raw in readme_section(title).splitlines():
+        if not raw.startswith("    ") or not (current or raw.strip().startswith("centralita ")):
+            continue
+        current += " " + raw.strip()
+        if current.endswith("\\"):
+            current = current[:-1]
+            continue
+        lines.append(current.strip())
+        current = ""
+    return lines
+
+
+def readme_argv(line: str) -> list[str]:
+    """A README line as the shell splits it, without `centralita` and the trailing comment."""
+    import shlex
+
+    words = shlex.split(line, comments=True)
+    assert words[0] == "centralita", line
+    return words[1:]
+
+
+@pytest.fixture
+def fresh_clone_dir(tmp_path, db_url, monkeypatch, capsys):
+    """A working folder like a fresh clone's: docs/samples reachable, the default database (or PostgreSQL)."""
+    (tmp_path / "docs").symlink_to(ROOT / "docs")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CENTRALITA_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # no FreeSWITCH here
+    if not db_url.startswith("sqlite"):
+        monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
+    return tmp_path
+
+
+def run_as_written(line: str, monkeypatch, capsys) -> tuple[int, str, str]:
+    import io
+
+    from fs_plugins.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("clave-de-ana-2026\n"))
+    code = main(readme_argv(line))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_readme_commands_run_in_order_as_written(fresh_clone_dir, monkeypatch, capsys):
+    lines = section_commands("Provisioning") + section_commands("Everyday commands by feature")
+    assert len(lines) > 30
+    ran = []
+    for line in lines:
+        if any(marker in line for marker in NEEDS_OUTSIDE):
+            continue
+        code, out, err = run_as_written(line, monkeypatch, capsys)
+        assert code == 0, f"{line}\n{out}{err}"
+        ran.append(line)
+    assert (fresh_clone_dir / "noviembre.csv").is_file() and (fresh_clone_dir / "soporte.csv").is_file()
+    for line in section_commands("Trying a call without FreeSWITCH"):
+        code, out, err = run_as_written(line, monkeypatch, capsys)
+        assert code == 0, f"{line}\n{out}{err}"
+        if "--to 5000 --digits 2" in line:
+            assert_matches_the_readme_sample(out)
+
+
+def assert_matches_the_readme_sample(out: str) -> None:
+    """The README's sample output, line by line; `...` stands for any text."""
+    section = readme_section("Trying a call without FreeSWITCH")
+    block = [line[4:] for line in section.split("It prints each dialplan")[1].splitlines()
+             if line.startswith("    ")]
+    actual = [line for line in out.splitlines() if line.strip()]
+    assert len(block) == len(actual), "\n".join(actual)
+    for expected, got in zip(block, actual):
+        pattern = ".*".join(re.escape(part) for part in expected.strip().split("..."))
+        assert re.fullmatch(pattern, got.strip()), f"README: {expected}\nactual: {got}"
