@@ -10,6 +10,10 @@ from argon2 import PasswordHasher
 
 from fs_plugins import provisioning
 from fs_plugins.access import apikeys, logins, passwords
+from fs_plugins.callhandling import service as callhandling
+from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts.records import ContactInput
+from fs_plugins.models.calllog import CallEntry
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 
@@ -24,7 +28,22 @@ class TenantData:
     other_extension: str
     number: str
     key_prefix: str
+    ring_id: int  # a simultaneous-ring entry of `extension`
+    other_ring_id: int  # one of `other_extension`
+    contact_id: int  # a personal contact of `extension`
+    other_contact_id: int  # one of `other_extension`
+    common_contact_id: int
     markers: list[str] = field(default_factory=list)
+
+    def values(self, user: str = "own", path: str = "") -> dict:
+        """Path parameters naming this tenant's objects; `other` for those of its second user. A
+        contact under /me is a personal one; under the tenant, a common one."""
+        mine = user == "own"
+        personal = self.contact_id if mine else self.other_contact_id
+        return {"domain": self.domain, "number": self.number, "prefix": self.key_prefix,
+                "extension": self.extension if mine else self.other_extension,
+                "ring_id": str(self.ring_id if mine else self.other_ring_id),
+                "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id)}
 
 
 @dataclass
@@ -62,8 +81,20 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     if ext1 != "1001":  # the API's example bodies name user 1001: every tenant has one
         provisioning.add_user(row, "1001", f"{first} Tres", password="sip-pass-1001")
     key = apikeys.create(f"{first} integration", "tenant-admin", row)
-    return TenantData(domain, ext1, ext2, number, key.row.prefix,
-                      markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix])
+    users = [provisioning.user(row, ext) for ext in (ext1, ext2)]
+    # External targets: a user another user's settings route to cannot be removed (409), and the
+    # matrix removes users.
+    rings = [callhandling.add_ring(owner, "number:+34699000111").id for owner in users]
+    callhandling.set_forward(users[0], "busy", f"voicemail:{ext1}")
+    for n, owner in enumerate(users):
+        CallEntry.create(tenant=row, user=owner, call_id=f"{domain}-call-{n}", kind="received", status="received",
+                         direction="inbound", started_at=1_790_000_000 + n, caller_name=f"{first} caller",
+                         caller_number="+34600999888", callee=owner.extension)
+    contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
+        f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
+    return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids,
+                      markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
+                               f"{domain}-call", f"{first} caller", f"{first} contact"])
 
 
 def api_client():

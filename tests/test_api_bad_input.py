@@ -7,6 +7,7 @@ import pytest
 
 from fs_plugins.models import Number, Tenant, User, database
 from fs_plugins.models.access import ApiKey, Login
+from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
 from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
 
 APP, CLIENT = api_client()
@@ -43,14 +44,14 @@ def snapshot() -> list:
     """Every stored row that a write could touch (a key's last use is bookkeeping, not a change)."""
     return [sorted(tuple(sorted((k, v) for k, v in row.items() if k != "last_used_at"))
                    for row in model.select().dicts())
-            for model in (Tenant, User, Number, ApiKey, Login)]
+            for model in (Tenant, User, Number, ApiKey, Login, CallHandling, SimRing, OutboundRestriction)]
 
 
-def refused_without_change(world, method: str, url: str, body: dict):
-    """Send as an operator; assert 422 and that no stored row changed (then roll back anyway)."""
+def refused_without_change(world, method: str, url: str, body: dict, role: str = "operator"):
+    """Send as `role`; assert 422 and that no stored row changed (then roll back anyway)."""
     with database.atomic() as case:
         before = snapshot()
-        response = getattr(CLIENT, method)(url, json=body, headers=world.headers("operator", **{"If-Match": "*"}))
+        response = getattr(CLIENT, method)(url, json=body, headers=world.headers(role, **{"If-Match": "*"}))
         after = snapshot()
         case.rollback()
     assert response.status_code == 422, response.json
@@ -64,11 +65,13 @@ def test_every_write_with_a_body_is_covered():
 
 @pytest.mark.parametrize("path,method,name,wrong", CASES, ids=[f"{m.upper()} {p} {n}" for p, m, n, _ in CASES])
 def test_a_value_of_the_wrong_type_is_refused_naming_the_field_and_nothing_changes(world, path, method, name, wrong):
-    url = (path.replace("{domain}", world.own.domain).replace("{extension}", world.own.extension)
-           .replace("{number}", world.own.number).replace("{prefix}", world.own.key_prefix))
+    url = path
+    for name, value in world.own.values("own", path).items():
+        url = url.replace("{" + name + "}", value)
     body = dict(SPEC["paths"][path][method]["requestBody"]["content"]["application/json"]["example"])
     body[name] = wrong
-    response = refused_without_change(world, method, url, body)
+    role = "user" if SPEC["paths"][path][method]["x-centralita-access"] == "self" else "operator"
+    response = refused_without_change(world, method, url, body, role)
     assert response.content_type == "application/problem+json"
     assert response.json["field"] == name and name in response.json["detail"]
 
@@ -101,6 +104,18 @@ SEMANTIC = [
     ("post", "/api/v1/tenants/{domain}/keys", {"name": "k", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
     ("post", "/api/v1/keys", {"name": "k", "role": "tenant-admin"}, "tenant"),
     ("post", "/api/v1/keys", {"name": "k", "role": "operator", "tenant": "acme.example.com"}, "tenant"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling", {"busy": "user:1001"}, "busy"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling", {"always": "hangup:"}, "always"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling", {"no_answer": "number:+34803123456"}, "no_answer"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling", {"no_answer_seconds": 2}, "no_answer_seconds"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling", {"dnd_mode": "loud"}, "dnd_mode"),
+    ("patch", "/api/v1/tenants/{domain}/users/1001/call-handling",
+     {"always": "user:1002", "not_registered": "user:9999"}, "not_registered"),
+    ("post", "/api/v1/tenants/{domain}/users/1001/simring", {"destination": "user:1002", "confirm": True}, "confirm"),
+    ("post", "/api/v1/tenants/{domain}/users/1001/simring", {"destination": "ivr:Main"}, "destination"),
+    ("post", "/api/v1/tenants/{domain}/users/1001/simring", {"destination": "number:+34600123456", "delay": 99},
+     "delay"),
+    ("put", "/api/v1/tenants/{domain}/restrictions", {"allow": ["everything"]}, "allow.0"),
 ]
 
 

@@ -21,7 +21,8 @@ def cli(db_url, capsys, monkeypatch):
         return code, out, err
 
     assert run("tenant", "add", "acme.example.com", "--name", "Acme")[0] == 0
-    assert run("user", "add", "--tenant", "acme.example.com", "1001", "--name", "Ana", "--password", "sip-pass-1")[0] == 0
+    assert run("user", "add", "--tenant", "acme.example.com", "1001", "--name", "Ana",
+               "--password", "sip-pass-1")[0] == 0
     return run
 
 

@@ -14,7 +14,7 @@ from fs_plugins import audit, fsapi, references
 from fs_plugins.api.etags import etag_of
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.models import User, database
+from fs_plugins.models import Tenant, User, database
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,14 @@ def audited(action: str, target: str, tenant=None, detail: dict | None = None):
     """One transaction for the change and its audit entry; the entry is written only if the change is."""
     with database.atomic():
         yield
-        audit.record(g.principal, action, target, tenant if tenant is not None else g.get("tenant"), detail)
+        audit.record(g.principal, action, target, tenant if tenant is not None else _callers_tenant(), detail)
+
+
+def _callers_tenant():
+    """The tenant of the URL, else the caller's own (a user changing their /me data)."""
+    if g.get("tenant") is not None:
+        return g.tenant
+    return Tenant.get_or_none(Tenant.id == g.principal.tenant_id) if g.principal.tenant_id else None
 
 
 @contextmanager

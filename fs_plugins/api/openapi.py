@@ -25,6 +25,18 @@ ERRORS = {
     429: "Too many failed attempts (see Retry-After)",
 }
 WRITES = {"post", "put", "patch", "delete"}
+CSV_EXAMPLE = "name,company,work,mobile,email\r\nPedro Pérez,Pérez S.L.,911 111 111,600 111 111,\r\n"
+CSV_BODY = {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                       "properties": {"file": {"type": "string", "format": "binary"}}}},
+}}
+
+
+def csv_body(view):
+    """Mark a view that reads a CSV file as its body (APIFlask describes JSON and form bodies only)."""
+    view._csv_body = True
+    return view
 
 
 def describe_access(app, spec: dict) -> dict:
@@ -34,11 +46,13 @@ def describe_access(app, spec: dict) -> dict:
         operations = spec["paths"].get(path)
         if not operations:
             continue
-        level = level_of(app.view_functions[rule.endpoint])
+        view = app.view_functions[rule.endpoint]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = operations.get(method.lower())
             if operation is not None:
-                _describe(operation, method.lower(), level)
+                if getattr(view, "_csv_body", False):
+                    operation["requestBody"] = CSV_BODY
+                _describe(operation, method.lower(), level_of(view))
     return spec
 
 

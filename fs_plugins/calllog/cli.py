@@ -1,7 +1,6 @@
 """centralita calls list|export, centralita cdr sweep|reclassify"""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 from fs_plugins.calllog import export as exportmod
@@ -9,7 +8,6 @@ from fs_plugins.calllog import log as logmod
 from fs_plugins.calllog.classify import KINDS
 from fs_plugins.calllog.store import reclassify
 from fs_plugins.calllog.sweep import sweep
-from fs_plugins.errors import InvalidInput
 
 LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")
 
@@ -53,21 +51,11 @@ def query_from(args) -> logmod.LogQuery:
     for name in logmod.PERIODS:
         value = getattr(args, name)
         if value is not None:
-            period, day = name, _date(name, value)
+            period, day = name, logmod.period_date(name, value, f"--{name}")
     return logmod.LogQuery(
         tenant=args.tenant, user=args.user, kind=args.type, period=period, day=day,
         page=getattr(args, "page", 1),
     )
-
-
-def _date(option: str, value: str) -> dt.date:
-    text = value.strip()
-    if option == "month" and len(text) == 7:
-        text += "-01"
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"--{option}", f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _list(args, ctx) -> int:

@@ -88,6 +88,24 @@ def page(db: peewee.Database, query: LogQuery) -> LogPage:
     return LogPage(tuple(entries[: query.page_size]), query.page, len(entries) > query.page_size)
 
 
+def page_after(db: peewee.Database, query: LogQuery, after: tuple[int, int] | None,
+               limit: int = PAGE_SIZE) -> tuple[tuple[LogEntry, ...], tuple[int, int] | None]:
+    """Keyset paging for the REST API: the entries after `after` (the (started_at, id) key the
+    previous page returned) and the key of the next page, or None at the end. Any page costs what
+    the first does, and a call logged meanwhile neither repeats nor skips an entry."""
+    scope = _scope(db, query)
+    where, params = _where(query, scope)
+    sql = f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+    if after is not None:
+        sql += " AND e.started_at <= ? AND (e.started_at < ? OR e.id < ?)"
+        params = (*params, after[0], after[0], after[1])
+    sql += " ORDER BY e.started_at DESC, e.id DESC LIMIT ?"
+    rows = db.execute_sql(sql_for(db, sql), (*params, limit + 1)).fetchall()
+    shown = rows[:limit]
+    following = (shown[-1][6], shown[-1][0]) if len(rows) > limit else None
+    return tuple(_entry(row, scope.zone) for row in shown), following
+
+
 def iterate(db: peewee.Database, query: LogQuery, batch: int = 2000) -> Iterator[LogEntry]:
     """Every entry of the query (all pages), newest first, holding one batch in memory at a time.
 
@@ -119,6 +137,17 @@ def _batches(db, base: str, params: tuple, batch: int) -> Iterator[tuple]:
         if len(rows) < batch:
             return
         after = (rows[-1][6], rows[-1][0])
+
+
+def period_date(period: str, text: str, field: str) -> dt.date:
+    """The date a period filter names: YYYY-MM-DD, or YYYY-MM for a month."""
+    value = text.strip()
+    if period == "month" and len(value) == 7:
+        value += "-01"
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def period_bounds(period: str, day: dt.date, zone: ZoneInfo) -> tuple[int, int]:
