@@ -1,4 +1,4 @@
-"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5 …] [--engine sqlite|postgresql …]`.
+"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6 …] [--engine sqlite|postgresql …]`.
 
 Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
 folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
@@ -18,7 +18,7 @@ from pathlib import Path
 from benches import datasets, report
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("b1", "b4", "b5")
+BENCHES = ("b1", "b4", "b5", "b6")
 ENGINES = ("sqlite", "postgresql")
 
 
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     lines: list[report.Line] = []
     say = lambda text: print(text, flush=True)  # noqa: E731
     results.mkdir(parents=True, exist_ok=True)
-    if "b1" in wanted or "b5" in wanted:
+    if "b1" in wanted or "b5" in wanted or "b6" in wanted:
         from benches import httpbench, wrk
 
         wrk_path, how = wrk.find_or_install()
@@ -64,6 +64,10 @@ def main(argv=None) -> int:
         from benches import b5_cdr
 
         lines += b5_cdr.run(options, scale, engines, say)
+    if "b6" in wanted:
+        from benches import b6_api
+
+        lines += b6_api.run(options, scale, engines, say)
     table = report.write(results, lines, header + f"\n\nload after the run: {_load()}")
     failed = [line for line in lines if not line.ok]
     print(f"\n{len(lines) - len(failed)} passed, {len(failed)} failed; table and charts in {table.parent}")

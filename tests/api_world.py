@@ -14,6 +14,7 @@ from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models.calllog import CallEntry
+from fs_plugins.voicemail import boxes as voicemail
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 
@@ -90,6 +91,8 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
         CallEntry.create(tenant=row, user=owner, call_id=f"{domain}-call-{n}", kind="received", status="received",
                          direction="inbound", started_at=1_790_000_000 + n, caller_name=f"{first} caller",
                          caller_number="+34600999888", callee=owner.extension)
+    for ext in (ext1, ext2, None):
+        voicemail.set_box(row, ext, pin="1234" if ext else None, email=f"box@{domain}")
     contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
         f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids,

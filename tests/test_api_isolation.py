@@ -110,7 +110,12 @@ def _expected(level: str, role: str, target: str) -> int:
 
 def _call(method: str, url: str, operation: dict, headers: dict) -> tuple[int, str]:
     content = operation.get("requestBody", {}).get("content", {})
-    kwargs = {}
+    kwargs = {"query_string": {}}
+    for parameter in operation.get("parameters", ()):
+        if parameter["in"] == "query" and parameter.get("required"):
+            example = parameter.get("example", parameter.get("schema", {}).get("example"))
+            assert example is not None, f"{url}: give the required query parameter {parameter['name']} an example"
+            kwargs["query_string"][parameter["name"]] = example
     if "application/json" in content:
         body = content["application/json"]
         assert "example" in body, f"{method.upper()} {url}: give the operation an example body (the matrix sends it)"
