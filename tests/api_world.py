@@ -2,6 +2,7 @@
 `rival` the other one, whose marker strings must never appear in an answer to acme's callers."""
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models.calllog import CallEntry
+from fs_plugins.schedule import service as schedules
+from fs_plugins.schedule import spec
 from fs_plugins.voicemail import boxes as voicemail
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
@@ -34,6 +37,8 @@ class TenantData:
     contact_id: int  # a personal contact of `extension`
     other_contact_id: int  # one of `other_extension`
     common_contact_id: int
+    schedule: str  # a schedule name of this tenant only
+    closure_id: int  # one of its closures
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -44,7 +49,8 @@ class TenantData:
         return {"domain": self.domain, "number": self.number, "prefix": self.key_prefix,
                 "extension": self.extension if mine else self.other_extension,
                 "ring_id": str(self.ring_id if mine else self.other_ring_id),
-                "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id)}
+                "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
+                "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id)}
 
 
 @dataclass
@@ -95,9 +101,13 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
         voicemail.set_box(row, ext, pin="1234" if ext else None, email=f"box@{domain}")
     contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
         f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
-    return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids,
+    hours = schedules.create_schedule(row, f"{first} horario", hours=spec.parse_hours("mon-fri 09:00-18:00"))
+    closure = schedules.add_override(hours, "closure", dt.datetime(2026, 12, 24), dt.datetime(2026, 12, 26),
+                                     f"{first} navidad")
+    return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
                       markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
-                               f"{domain}-call", f"{first} caller", f"{first} contact"])
+                               f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
+                               f"{first} navidad"])
 
 
 def api_client():
