@@ -180,7 +180,7 @@ def test_the_install_commands_copy_every_shipped_file_into_a_stock_configuration
     subprocess.run(["bash", "-euc", "\n".join(lines)], cwd=CONF.parent.parent, check=True)
     for path in XML_FILES:
         relative = path.relative_to(CONF)
-        if relative.parts[0] != "snippets":
+        if relative.parts[0] not in ("snippets", "tuning"):  # snippets are merged by hand; tuning is optional
             assert (etc / relative).read_bytes() == path.read_bytes(), f"{relative} is not installed"
     assert not (etc / "dialplan" / "default").exists(), "the stock dialplan must be gone"
     assert (tmp_path / "etc" / "freeswitch.before-centralita").is_dir()
@@ -235,3 +235,51 @@ def test_the_guide_restricts_the_external_profile_to_the_carriers():
 def test_the_guide_says_cached_users_keep_registering_until_their_entry_expires():
     assert "`directory_cache_ms`" in README and "xml_flush_cache id EXT DOMAIN" in README
     assert "once\nFreeSWITCH has no cached entry for the user" in README
+
+TUNING = CONF / "tuning"
+
+
+def _in_memory_name(dsn: str) -> str:
+    """The database name of an in-memory, shared-cache SQLite DSN as FreeSWITCH parses it."""
+    assert dsn.startswith("sqlite://memory://file:"), dsn  # src/switch_core_sqldb.c: sqlite://memory://<uri>
+    name, _, query = dsn[len("sqlite://memory://file:"):].partition("?")
+    # Without cache=shared every handle FreeSWITCH opens (one per thread) would get its own empty database.
+    assert set(query.split("&")) == {"mode=memory", "cache=shared"}, dsn
+    return name
+
+
+def test_tuning_puts_the_core_database_in_one_in_memory_database_every_handle_shares():
+    settings = params(parse("tuning/switch.conf.settings.xml"))
+    assert set(settings) == {"core-db-dsn"}
+    assert _in_memory_name(settings["core-db-dsn"].get("value")) == "core"
+
+
+def test_tuning_gives_each_sip_profile_an_in_memory_database_of_its_own():
+    profiles = parse("tuning/sofia.profile.settings.xml").getroot().findall("profile")
+    names = {}
+    for profile in profiles:
+        [param] = profile.iter("param")
+        assert param.get("name") == "odbc-dsn"
+        names[profile.get("name")] = _in_memory_name(param.get("value"))
+    assert set(names) == {"internal", "external"}
+    assert len(set(names.values()) | {"core"}) == 3  # no two share a database
+
+
+def test_tuning_is_optional_and_cannot_be_loaded_by_accident():
+    shipped_profile = params(parse("sip_profiles/internal.xml"))
+    assert "odbc-dsn" not in shipped_profile and "dbname" not in shipped_profile
+    shipped = {p.name for p in CONF.rglob("*.xml") if p.parent != TUNING}
+    for path in TUNING.glob("*.xml"):
+        assert path.name not in shipped
+        # A copy into autoload_configs/ or sip_profiles/ would not be taken for a configuration or a profile.
+        assert etree.parse(str(path)).getroot().tag == "include"
+
+
+def test_every_tuning_setting_says_what_it_trades_away_and_cites_freeswitch():
+    readme = (TUNING / "README.md").read_text()
+    sections = readme.split("\n## ")[1:]
+    for path in TUNING.glob("*.xml"):
+        assert path.name in readme
+        for param in etree.parse(str(path)).getroot().iter("param"):
+            [section] = [s for s in sections if f"`{param.get('name')}`" in s.splitlines()[0]]
+            assert "What it trades away" in section and "src/" in section, param.get("name")
