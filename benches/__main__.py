@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +36,9 @@ def parse(argv):
 
 
 def main(argv=None) -> int:
+    # A stopped run must not leave its servers behind: SIGTERM unwinds like Ctrl-C, through the
+    # `with` blocks that stop them.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = parse(argv)
     scale = datasets.QUICK if args.quick else datasets.FULL
     engines = args.engine or list(ENGINES)

@@ -41,8 +41,9 @@ class HttpPath:
     url_path: str = "/xml_curl"
     content_type: str = FORM
     answer_type: str = "text/xml"
-    # Posts that must never repeat (CDRs): `fresh(n)` gives the n-th set of new requests, each
-    # measurement sends its own set once; `url_path` is then per request.
+    # Posts that must never repeat (CDRs): `fresh(n)` gives the n-th set of new requests (more than
+    # a run can send; a run that sent them all is refused), one set per measurement; `url_path`
+    # is then per request.
     fresh: Callable[[int], Iterable[tuple[str, bytes]]] | None = None
     min_rate: float = 0  # an absolute target as well (CDRs/s), 0: none
 
@@ -61,7 +62,8 @@ def compare(path: HttpPath, database_url: str, engine: str, options: Options) ->
                           else servers.centralita(path.section, database_url, log, data_dir))
                 with server:
                     for connections in options.connections:
-                        result = _measure(server.url_base + path.url_path, requests, path, connections, options)
+                        result = _measure(server.url_base + path.url_path, requests, path, connections, options,
+                                          side)
                         key = (side, connections)
                         if key not in best or result.rate > best[key].rate:
                             best[key] = result
@@ -76,21 +78,25 @@ class _Requests:
         if path.fresh is None:
             self.fixed = wrk.write_bodies(folder / "bodies", ((path.url_path, body) for body in path.bodies))
 
-    def next(self) -> Path:
+    def next(self) -> tuple[Path, int]:
+        """The file for the next run and how many distinct requests it holds."""
         if self.path.fresh is None:
-            return self.fixed
+            return self.fixed, len(self.path.bodies)
         self.serial += 1
-        return wrk.write_bodies(self.folder / "bodies", self.path.fresh(self.serial))
+        posts = list(self.path.fresh(self.serial))
+        return wrk.write_bodies(self.folder / "bodies", posts), len(posts)
 
 
-def _measure(url: str, requests: _Requests, path: HttpPath, connections: int, options: Options) -> wrk.Result:
-    once = path.fresh is not None
+def _measure(url: str, requests: _Requests, path: HttpPath, connections: int, options: Options,
+             side: str) -> wrk.Result:
     if options.warmup:
-        wrk.run(options.wrk, url, requests.next(), path.content_type, connections, options.warmup, once)
-    result = wrk.run(options.wrk, url, requests.next(), path.content_type, connections,
-                     options.seconds * (6 if once else 1), once)
+        wrk.run(options.wrk, url, requests.next()[0], path.content_type, connections, options.warmup)
+    bodies, distinct = requests.next()
+    result = wrk.run(options.wrk, url, bodies, path.content_type, connections, options.seconds)
     if result.errors:
         raise RuntimeError(f"{path.name}: {result.errors} failed requests in {result.requests} against {url}")
+    if path.fresh is not None and side == "centralita" and result.requests >= distinct:
+        raise RuntimeError(f"{path.name}: all {distinct} distinct posts were sent, some twice: give more")
     return result
 
 

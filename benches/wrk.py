@@ -52,11 +52,9 @@ def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
     return path
 
 
-def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int,
-        once: bool = False) -> Result:
-    """wrk for `seconds` (with `once`: until every body was sent once, at most `seconds`)."""
+def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int) -> Result:
     argv = ["taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-            "-s", str(SCRIPT), url, "--", str(bodies), content_type, "once" if once else "many"]
+            "-s", str(SCRIPT), url, "--", str(bodies), content_type]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
