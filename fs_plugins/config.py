@@ -60,6 +60,12 @@ class Config:
     # Longest message the audio library accepts (upload or recording by phone), in seconds.
     audio_max_seconds: int = 600
     log_level: str = "INFO"
+    # The portal's own address as people reach it (https://pbx.example.net/): the links of password
+    # reset e-mails. Empty: the address the request came to (set it in production; see the portal).
+    portal_url: str = ""
+    # Mail leaves through the machine's MTA, as mod_voicemail's does: `<sendmail_path> -t -i`.
+    sendmail_path: str = "/usr/sbin/sendmail"
+    mail_from: str = "Centralita <centralita@localhost>"
 
     @property
     def effective_database_url(self) -> str:

@@ -116,6 +116,8 @@ def _start_web(config, mounts: dict[str, str]):
         described.append(f"CDR receiver: http://{host}:{port}/cdr   phonebooks: http://{host}:{port}/phonebook/")
     if "/api/v1" in mounts:
         described.append(f"REST API: http://{host}:{port}/api/v1/ (docs: http://{host}:{port}/api/v1/docs/)")
+    if "/" in mounts:
+        described.append(f"web portal: http://{host}:{port}/")
     return _Running(server, "\n".join(described))
 
 

@@ -16,6 +16,7 @@ from fs_plugins.models import ivr as ivr_models
 from fs_plugins.models import groups as groups_models
 from fs_plugins.models import access as access_models
 from fs_plugins.models import audit as audit_models
+from fs_plugins.models import portal as portal_models
 from fs_plugins.models.base import BaseModel, DestinationField, database, utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
 
@@ -32,6 +33,7 @@ COMPONENTS = [
     ("ivr", ivr_models.MODELS, ivr_models.MIGRATIONS),
     ("access", access_models.MODELS, access_models.MIGRATIONS),
     ("audit", audit_models.MODELS, audit_models.MIGRATIONS),
+    ("portal", portal_models.MODELS, portal_models.MIGRATIONS),
 ]
 
 __all__ = [

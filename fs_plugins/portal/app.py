@@ -1,0 +1,66 @@
+"""The portal as one WSGI app, mounted at `/` of the web server (after /cdr, /phonebook, /api/v1).
+
+This module only wires: the session guard, the languages, the templates' helpers, each space's
+pages (one module each in views/), and the error pages.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g
+from flask_babel import Babel
+
+from fs_plugins import validate
+from fs_plugins.config import Config
+from fs_plugins.portal import guard, i18n
+from fs_plugins.portal.pages import page
+from fs_plugins.portal.views import account, auth, home
+
+HERE = Path(__file__).parent
+VIEWS = (auth, account, home)
+MAX_BODY = 32 * 1024 * 1024  # the largest upload is an audio file
+STATIC_MAX_AGE = 24 * 3600
+
+
+def make_portal_app(config: Config) -> Flask:
+    app = Flask("fs_plugins.portal", static_folder=str(HERE / "static"), static_url_path="/static",
+                template_folder=str(HERE / "templates"))
+    app.config.update(
+        CENTRALITA=config,
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SEND_FILE_MAX_AGE_DEFAULT=STATIC_MAX_AGE,
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+    )
+    Babel(app, locale_selector=i18n.language, timezone_selector=i18n.timezone)
+    app.jinja_env.filters.update(i18n.FILTERS)
+    app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
+                                 min_password=validate.MIN_PASSWORD)
+    app.jinja_env.autoescape = True
+    guard.install(app)
+    for module in VIEWS:
+        app.register_blueprint(module.bp)
+    _error_pages(app)
+    return app
+
+
+def _error_pages(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    @app.errorhandler(403)
+    def _refused(_error):
+        return page("error.html", 403, title=_("This form has expired"),
+                    message=_("The page was open too long or came from elsewhere. Reload it and try again."))
+
+    @app.errorhandler(404)
+    def _missing(_error):
+        return page("error.html", 404, title=_("Page not found"),
+                    message=_("There is nothing here, or it is not yours to see."))
+
+    @app.errorhandler(413)
+    def _too_large(_error):
+        return page("error.html", 413, title=_("File too large"), message=_("The file is larger than allowed."))
+
+    @app.context_processor
+    def _csrf():
+        return {"csrf_token": g.get("csrf_token", "")}

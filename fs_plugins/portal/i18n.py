@@ -1,0 +1,62 @@
+"""Which language and time zone a page is shown in, and how values read in them.
+
+The language is, in order: the one the person chose with the switch in the page footer (a cookie),
+their tenant's language, what the browser asks for, Spanish. Times are stored in UTC and shown in
+the tenant's time zone (UTC for the operator). Every string of the templates and views goes through
+gettext (Flask-Babel); the Spanish catalog is translations/es, English is the source language.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import g, request
+from flask_babel import format_date, format_datetime, format_decimal, format_time
+
+LANGUAGES = ("es", "en")
+DEFAULT = "es"
+COOKIE = "centralita_lang"
+
+
+def language() -> str:
+    chosen = request.cookies.get(COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    tenant = g.get("tenant_row")
+    if tenant is not None and (tenant.language or "")[:2].lower() in LANGUAGES:
+        return tenant.language[:2].lower()
+    return request.accept_languages.best_match(LANGUAGES, DEFAULT)
+
+
+def timezone() -> str:
+    tenant = g.get("tenant_row")
+    return tenant.timezone if tenant is not None and tenant.timezone else "UTC"
+
+
+def when(value: dt.datetime | None, style: str = "short") -> str:
+    """A stored (naive UTC) instant in the page's time zone and language."""
+    return "" if value is None else format_datetime(value, style)
+
+
+def day(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    return "" if value is None else format_date(value, style)
+
+
+def clock(value: dt.datetime | None) -> str:
+    return "" if value is None else format_time(value, "short")
+
+
+def number(value) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def duration(seconds: int | float | None) -> str:
+    """1:05, 12:30, 1:02:03: the way a call's length is read on a phone's display."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+FILTERS = {"when": when, "day": day, "clock": clock, "number": number, "duration": duration}

@@ -1,0 +1,72 @@
+"""The left menu, as the seed's portal lays it out: call management, contacts, configuration (the
+customer's admins), the operator's pages, the person's account.
+
+An entry appears only when its page exists in this portal and the caller may open it, so the menu
+never offers a link that answers 404.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from fs_plugins.portal import guard
+
+SECTIONS = (
+    (_l("Fixed telephony – Call management"), guard.SELF, (
+        ("me.forwards", _l("Forwarding and do not disturb")),
+        ("me.calls", _l("Call log")),
+        ("me.voicemail", _l("Voicemail")),
+    )),
+    (_l("Contacts"), guard.SELF, (
+        ("me.contacts", _l("My contacts")),
+        ("me.directory", _l("Common directory")),
+        ("me.phonebook", _l("Phonebook on your phone")),
+    )),
+    (_l("Settings"), guard.ADMIN, (
+        ("admin.users", _l("Users")),
+        ("admin.numbers", _l("Numbers")),
+        ("admin.ivrs", _l("IVR")),
+        ("admin.groups", _l("Call groups")),
+        ("admin.schedules", _l("Schedules")),
+        ("admin.audio", _l("Audio library")),
+        ("admin.general_voicemail", _l("General voicemail")),
+        ("admin.billing", _l("Billing")),
+    )),
+    (_l("Operator"), guard.OPERATOR, (
+        ("operator.tenants", _l("Customers")),
+        ("operator.keys", _l("API keys")),
+        ("operator.audit", _l("Audit log")),
+        ("operator.health", _l("System health")),
+    )),
+    (_l("My account"), guard.SIGNED_IN, (
+        ("account.password", _l("Change password")),
+    )),
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    entries: tuple[Entry, ...]
+
+
+def for_caller(principal) -> list[Section]:
+    views = current_app.view_functions
+    found = []
+    for label, level, entries in SECTIONS:
+        if not guard.allowed(level, principal):
+            continue
+        shown = tuple(Entry(str(text), url_for(endpoint), request.endpoint == endpoint)
+                      for endpoint, text in entries if endpoint in views)
+        if shown:
+            found.append(Section(str(label), shown))
+    return found

@@ -1,0 +1,82 @@
+"""Every string of the portal is translated, the compiled catalogs match their sources, and pages
+speak the tenant's language (or the one the person chose)."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from fs_plugins.models import Tenant
+from fs_plugins.portal import catalogs
+from tests.portal_world import ADMIN, OPERATOR, Browser, browser, portal_app, world  # noqa: F401 (fixtures)
+from tests.api_world import cheap_argon2  # noqa: F401
+
+TEMPLATES = Path(catalogs.HERE) / "templates"
+# Words that read the same in every language: the product, and each language's own name.
+UNTRANSLATABLE = {"Centralita", "Español", "English", "·", "›", "–", ":", "IVR", "CSV", "SIP", "PIN"}
+
+
+def test_every_string_of_the_views_and_templates_has_a_spanish_translation():
+    spanish = {str(m.id): m for m in catalogs.read("es") if m.id}
+    source = [str(m.id) for m in catalogs.source_catalog() if m.id]
+    assert source, "no strings extracted: the extraction is broken"
+    missing = [text for text in source if text not in spanish or not spanish[text].string or spanish[text].fuzzy]
+    assert not missing, f"untranslated (run python -m fs_plugins.portal.catalogs): {missing}"
+
+
+def test_the_committed_compiled_catalog_is_the_current_po_file():
+    compiled = catalogs.po_path("es").with_suffix(".mo").read_bytes()
+    assert compiled == catalogs.compiled(catalogs.read("es")), "run python -m fs_plugins.portal.catalogs"
+
+
+class _Text(HTMLParser):
+    SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_data(self, data):
+        self.found.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.extend(value or "" for name, value in attrs if name in self.SHOWN_ATTRIBUTES)
+
+
+@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.html")))
+def test_no_template_shows_text_that_gettext_does_not_translate(template):
+    source = (TEMPLATES / template).read_text()
+    without_jinja = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", source, flags=re.S)
+    parser = _Text()
+    parser.feed(re.sub(r"<script.*?</script>|<style.*?</style>", " ", without_jinja, flags=re.S))
+    words = [w for chunk in parser.found for w in chunk.split() if re.search(r"[^\W\d_]", w)]
+    assert [w for w in words if w not in UNTRANSLATABLE] == []
+
+
+def test_a_spanish_tenants_pages_are_in_spanish(browser):
+    browser.sign_in(ADMIN)
+    html = browser.get("/").data.decode()
+    assert '<html lang="es"' in html and "Cerrar sesión" in html and "Sign out" not in html
+
+
+def test_an_english_tenants_pages_are_in_english_and_the_switch_overrides(browser):
+    Tenant.update(language="en").where(Tenant.domain == "acme.example.com").execute()
+    browser.sign_in(ADMIN)
+    assert "Sign out" in browser.get("/").data.decode()
+    browser.submit("/", {"language": "es", "next": "/"}, action="/language")
+    assert "Cerrar sesión" in browser.get("/").data.decode()
+
+
+def test_before_signing_in_the_browsers_language_is_used(world):
+    browser = Browser(portal_app())
+    english = browser.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"}).data.decode()
+    spanish = browser.get("/login", headers={"Accept-Language": "es-ES,es;q=0.9"}).data.decode()
+    assert "Forgot your password?" in english and "¿Ha olvidado su contraseña?" in spanish
+
+
+def test_the_operator_sees_the_operator_menu_and_no_tenants_menu(browser):
+    browser.sign_in(OPERATOR)
+    html = browser.get("/", headers={"Accept-Language": "es"}).data.decode()
+    assert "Mi cuenta" in html and "Telefonía fija" not in html
