@@ -212,3 +212,10 @@ def test_reset_requests_are_limited_without_locking_the_sign_in(world, mailbox):
 def test_when_the_mta_fails_the_answer_does_not_change(world, tmp_path):
     browser = _mail_browser(str(tmp_path / "no-sendmail-here"))
     assert browser.submit("/forgot", {"who": USER}).status_code == 200
+
+
+def test_an_unknown_address_is_404_for_anyone_and_any_method(browser):
+    assert browser.get("/no/such/page").status_code == 404
+    assert browser.client.post("/no/such/page", data={}).status_code == 404
+    browser.sign_in()
+    assert browser.get("/no/such/page").status_code == 404

@@ -12,6 +12,7 @@ from flask_babel import Babel
 
 from fs_plugins import validate
 from fs_plugins.config import Config
+from fs_plugins.errors import NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
 from fs_plugins.portal.views import account, auth, home
@@ -56,6 +57,10 @@ def _error_pages(app: Flask) -> None:
     def _missing(_error):
         return page("error.html", 404, title=_("Page not found"),
                     message=_("There is nothing here, or it is not yours to see."))
+
+    @app.errorhandler(NotFound)
+    def _not_in_scope(_error):  # an application lookup outside the caller's scope: the same 404
+        return _missing(None)
 
     @app.errorhandler(413)
     def _too_large(_error):

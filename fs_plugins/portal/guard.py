@@ -40,10 +40,10 @@ def area(level: str):
 def install(app: Flask) -> None:
     @app.before_request
     def _guard():
-        if request.endpoint == "static":
-            return None  # the stylesheet and scripts: the same for everybody, no session needed
         view = app.view_functions.get(request.endpoint or "")
-        level = getattr(view, "_area", SIGNED_IN) if view is not None else PUBLIC
+        if view is None or request.endpoint == "static":
+            return None  # routing answers 404/405 itself; the stylesheet and scripts need no session
+        level = getattr(view, "_area", SIGNED_IN)
         token = request.cookies.get(sessions.COOKIE, "")
         g.principal = sessions.resume(token, request.remote_addr or "") if token else None
         g.csrf_token = sessions.csrf_token(token) if g.principal else form_token()
