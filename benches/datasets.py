@@ -89,10 +89,11 @@ def discard(url: str) -> None:
 
 def _key(kind: str, scale: Scale) -> str:
     from fs_plugins.db import latest_version
-    from fs_plugins.models import COMPONENTS
+    from fs_plugins.plugins import installed
 
     here = Path(__file__).parent
-    parts = [kind, repr(scale), repr([(name, latest_version(steps)) for name, _, steps in COMPONENTS]),
+    components = installed().components
+    parts = [kind, repr(scale), repr([(name, latest_version(steps)) for name, _, steps in components]),
              *((here / f).read_text() for f in ("datasets.py", "bulk.py", "populate.py"))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 

@@ -9,8 +9,9 @@ from fs_plugins.models import Number, ShortNumber, Tenant, User
 from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
 from fs_plugins.models.calllog import CallEntry, CdrLeg
 from fs_plugins.models.contacts import Contact, ContactNumber
-from fs_plugins.models.groups import CallGroup, GroupMember, VoicemailBox
+from fs_plugins.models.groups import CallGroup, GroupMember
 from fs_plugins.models.ivr import IvrMenu, IvrOption
+from fs_plugins.models.voicemail import VoicemailBox
 
 A1_HASH = "5f4dcc3b5aa765d61d8327deb882cf99"
 

@@ -1,62 +1,52 @@
-"""`centralita …`: one entry point; each feature registers its own sub-commands.
+"""`centralita …`: one entry point; the process commands here, every feature's from its plugin.
 
-A command module exposes ``register(subparsers)`` and sets ``handler=fn`` on each parser it
-adds; ``fn(args, ctx)`` returns the exit status. Bad input raises InvalidInput (exit 2, the
-message names the field), a missing object NotFound (exit 1). Nothing else handles errors.
+A plugin's ``commands(subparsers)`` adds its parsers and sets ``handler=fn`` on each; ``fn(args,
+ctx)`` parses what argparse could not, calls the application layer with ``ctx.app`` and prints the
+result (returning the exit status). Errors are handled here and nowhere else: InvalidInput and
+Conflict exit 2, NotFound and Forbidden 1; the message names the field as the command's option
+(an app function's ``destination`` is this command's ``--to``).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
-from fs_plugins.config import Config, load_config
-from fs_plugins.errors import CannotStart, InvalidInput, NotFound
+import peewee
 
-# Order is the order of `centralita --help`.
-COMMAND_MODULES = (
-    "fs_plugins.commands.serve",
-    "fs_plugins.commands.db",
-    "fs_plugins.commands.tenants",
-    "fs_plugins.commands.users",
-    "fs_plugins.commands.numbers",
-    "fs_plugins.commands.demo",
-    "fs_plugins.contacts.cli",
-    "fs_plugins.schedule.cli",
-    "fs_plugins.calllog.cli",
-    "fs_plugins.callhandling.cli",
-    "fs_plugins.audio.cli",
-    "fs_plugins.ivr.cli",
-    "fs_plugins.billing.cli",
-    "fs_plugins.groups.cli",
-    "fs_plugins.voicemail.cli",
-    "fs_plugins.commands.simulate",
-    "fs_plugins.access.cli",
-    "fs_plugins.audit.cli",
-)
+from fs_plugins import db as dbmod
+from fs_plugins import plugins
+from fs_plugins.access.principal import cli_principal
+from fs_plugins.application import AppContext
+from fs_plugins.commands import db as db_command
+from fs_plugins.commands import demo, serve, simulate
+from fs_plugins.config import Config, load_config
+from fs_plugins.errors import CannotStart, Forbidden, InvalidInput, NotFound
+from fs_plugins.fsapi import FreeswitchDirectory
 
 
 class Context:
-    """What a command needs: the configuration, and the database opened on first use."""
+    """What a command needs: the configuration, the database opened on first use, and the
+    application context of whoever runs the command (the operator)."""
 
     def __init__(self, config: Config):
         self.config = config
 
     @cached_property
     def db(self):
-        import peewee
-
-        from fs_plugins import db as dbmod
-
         url = self.config.effective_database_url
         try:
             return dbmod.connect(url)
         except peewee.OperationalError as exc:  # server down, wrong credentials, unreadable file
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CannotStart(f"cannot open the database {without_password(url)}: {reason}") from None
+
+    @cached_property
+    def app(self) -> AppContext:
+        self.db  # the models are bound once connected
+        return AppContext(cli_principal(), self.config, freeswitch=FreeswitchDirectory(self.config))
 
 
 def without_password(url: str) -> str:
@@ -68,19 +58,39 @@ def without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="centralita", description="Centralita: a multi-tenant virtual PBX for FreeSWITCH."
-    )
+class CommandParser(argparse.ArgumentParser):
+    """Remembers which parser a command was declared on, so an error can name that command's option."""
+
+    def set_defaults(self, **kwargs):
+        if "handler" in kwargs:
+            kwargs.setdefault("command_parser", self)
+        super().set_defaults(**kwargs)
+
+
+def build_parser(registry: plugins.Registry | None = None) -> argparse.ArgumentParser:
+    parser = CommandParser(prog="centralita", description="Centralita: a multi-tenant virtual PBX for FreeSWITCH.")
     parser.add_argument("--config", help="TOML configuration file (also CENTRALITA_CONFIG)")
     parser.add_argument("--database", dest="database_url", help="database URL: sqlite:///file.db or postgresql://…")
     parser.add_argument("--data-dir", dest="data_dir", help="where the SQLite file and audio files live (default ./var)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log what happens on stderr (-v: info, -vv: debug); serve always logs at log_level")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    serve.register(subparsers)
+    db_command.register(subparsers)
+    (registry or plugins.installed()).register_commands(subparsers)
+    demo.register(subparsers)
+    simulate.register(subparsers)
     return parser
+
+
+def option_name(parser: argparse.ArgumentParser | None, field: str) -> str:
+    """How the command's user knows an app-layer field: its option (``--to``), else the field."""
+    wanted = field.lstrip("-").replace("-", "_")
+    for action in getattr(parser, "_actions", ()):
+        names = [option.lstrip("-").replace("-", "_") for option in action.option_strings]
+        if action.dest == wanted or wanted in names:
+            return max(action.option_strings, key=len) if action.option_strings else field
+    return field
 
 
 def log_level(args, config: Config) -> str:
@@ -101,10 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=log_level(args, config), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return args.handler(args, Context(config)) or 0
-    except InvalidInput as exc:
-        print(f"centralita: error: {exc}", file=sys.stderr)
-        return 2
-    except (NotFound, CannotStart) as exc:
+    except (InvalidInput, NotFound) as exc:
+        field = option_name(getattr(args, "command_parser", None), exc.field)
+        print(f"centralita: error: {field}: {exc.message}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidInput) else 1
+    except Forbidden as exc:
+        print(f"centralita: error: {exc.message}", file=sys.stderr)
+        return 1
+    except CannotStart as exc:
         print(f"centralita: error: {exc}", file=sys.stderr)
         return 1
 

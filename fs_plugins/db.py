@@ -4,7 +4,7 @@ URLs: ``sqlite:///relative/or/absolute/path.db``, ``sqlite:///:memory:``,
 ``postgresql://user:password@host:port/dbname`` (``?options=-csearch_path%3Dx`` and other libpq
 keywords pass through).
 
-Schema versions are kept per component (see fs_plugins.models.COMPONENTS) in ``schema_version``:
+Schema versions are kept per component (each plugin's, see fs_plugins.plugins) in ``schema_version``:
 a component missing from a database gets its current tables and its latest version; one recorded
 at an older version runs its upgrade steps in order, each in its own transaction with the version
 bump, so an interrupted upgrade resumes where it stopped.
@@ -19,7 +19,8 @@ import peewee
 from playhouse.migrate import SchemaMigrator
 
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import COMPONENTS, database
+from fs_plugins import plugins
+from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,9 @@ def latest_version(migrations) -> int:
 
 
 def upgrade(db: peewee.Database, components=None) -> list[tuple[str, int, int]]:
-    """Create or upgrade every component; returns (component, from_version, to_version) changes."""
-    components = COMPONENTS if components is None else components
+    """Create or upgrade every installed component (or those given), in the plugins' order (a
+    component's tables may refer to those before it); returns (component, from, to) changes."""
+    components = plugins.installed().components if components is None else components
     with db.bind_ctx([SchemaVersion]):
         db.create_tables([SchemaVersion], safe=True)
         recorded = {row.component: row.version for row in SchemaVersion.select()}

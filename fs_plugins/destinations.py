@@ -10,6 +10,7 @@ Stored form (one text column, see `fs_plugins.models.base.DestinationField`): ``
   ivr:<menu id>           group:<group id>          message:<audio id>
   voicemail:<user id>     a user's box;  ``voicemail:`` alone is the tenant's general box
   hangup:<cause>          a FreeSWITCH hangup cause from HANGUP_CAUSES
+  <plugin kind>:<id>      a kind a plugin adds (fs_plugins.plugins.DestinationKind): always a row id
 Ids, not names, are stored so renaming a menu or changing an extension never breaks a route.
 
 Inside a tenant's dialplan context every destination also has a routing extension
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 
 from fs_plugins.errors import InvalidInput
 
-KINDS = ("user", "number", "ivr", "group", "voicemail", "message", "hangup")
+KINDS = ("user", "number", "ivr", "group", "voicemail", "message", "hangup")  # the kinds Centralita ships
+# A plugin's kind: a lower-case word without '-' (routing extensions are pbx-<kind>-<target>).
+PLUGIN_KIND = re.compile(r"[a-z][a-z0-9_]{1,23}\Z")
 
 # Causes a tenant may choose to hang up with (a subset of FreeSWITCH's switch_cause_t names).
 HANGUP_CAUSES = (
@@ -90,9 +93,10 @@ def check_destination(kind: str, target: str) -> None:
     """Refuse any destination whose target could be anything but what its kind allows.
 
     This is the guard that keeps dial strings, `${...}` and separators out of every route:
-    targets are ids, E.164 numbers or a cause from a fixed list, nothing else.
+    targets are ids, E.164 numbers or a cause from a fixed list, nothing else. Whether a plugin's
+    kind is installed is for the code that resolves and routes it to say (fs_plugins.references).
     """
-    if kind not in KINDS:
+    if kind not in KINDS and not PLUGIN_KIND.match(kind):
         raise InvalidInput("destination", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     if kind == "number":
         if not _E164.match(target):

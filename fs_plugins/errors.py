@@ -1,11 +1,17 @@
-"""The errors a person sees: bad input (naming the field), a missing object, a service that cannot start."""
+"""The errors the application layer raises; each names the field it is about.
+
+Front ends map them, and nothing else: the CLI exits 2 for InvalidInput (Conflict included) and
+1 for NotFound, Forbidden and CannotStart; the REST API answers problem+json with the field: InvalidInput 422,
+Conflict 409, NotFound 404, Forbidden 403.
+"""
 
 
 class InvalidInput(ValueError):
     """A value given by a user (CLI, import file, HTTP form) was rejected.
 
-    `field` is the name the user knows the value by (a CLI option, a CSV column), so every
-    message can point at it: "extension: must be 2 to 6 digits".
+    `field` is the name the value is given by: the app function's argument, which is the REST
+    API's field (the CLI shows it as its option, e.g. ``--to``), or a CSV column; so every message
+    can point at it: "extension: must be 2 to 6 digits".
     """
 
     def __init__(self, field: str, message: str):
@@ -14,8 +20,13 @@ class InvalidInput(ValueError):
         self.message = message
 
 
+class Conflict(InvalidInput):
+    """The value is well formed but clashes with what is stored: the extension is taken, the
+    number belongs to someone, something still routes to the row being removed."""
+
+
 class NotFound(LookupError):
-    """A named object does not exist in the tenant it was looked up in."""
+    """A named object does not exist in the tenant it was looked up in (or the actor may not see it)."""
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
@@ -23,10 +34,12 @@ class NotFound(LookupError):
         self.message = message
 
 
-class Conflict(InvalidInput):
-    """The value is well formed but clashes with what is stored: a name already taken, a row
-    something still routes to. Front ends that distinguish it (HTTP 409) may; the CLI treats it
-    as any bad input."""
+class Forbidden(PermissionError):
+    """The actor may see the object but not do this to it (a user changing another user)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class CannotStart(RuntimeError):

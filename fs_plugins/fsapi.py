@@ -1,6 +1,6 @@
 """Commands Centralita sends to FreeSWITCH over its event socket (inbound ESL).
 
-The one used by provisioning: drop a user's cached directory entry (`xml_flush_cache`) the moment
+The one the application layer uses: drop a user's cached directory entry (`xml_flush_cache`) the moment
 its credentials or settings change, so no stale password or disabled user keeps working. If
 FreeSWITCH cannot be reached the change is still stored; the entry then expires after
 `directory_cache_ms` and the caller is told so.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 import gevent
 import greenswitch
@@ -67,13 +68,51 @@ def _close(connection) -> None:
     connection.sock.close()
 
 
-def flush_users(api: FreeswitchApi | None, users: list[tuple[str, str]], cache_ms: int) -> list[str]:
-    """Flush each (extension, domain); return warnings for the person who made the change."""
+@dataclass(frozen=True)
+class ServerAnswer:
+    """How one FreeSWITCH event socket took a command: `ok`, or the reason it could not."""
+
+    server: str  # host:port
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FlushReport:
+    """What a change told FreeSWITCH: the directory entries dropped, and which servers answered.
+
+    An entry a server did not drop expires there after `cache_ms` (FreeSWITCH's `cacheable`)."""
+
+    entries: tuple[str, ...] = ()  # "extension@domain"
+    answers: tuple[ServerAnswer, ...] = ()
+    cache_ms: int = 0
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"warning: {answer.error}; FreeSWITCH keeps the old entry for up to {self.cache_ms // 1000} s"
+                for answer in self.answers if not answer.ok]
+
+
+def flush_users(api: FreeswitchApi | None, users: list[tuple[str, str]], cache_ms: int) -> FlushReport:
+    """Flush each (extension, domain) on the server `api` talks to (None: flushing is off)."""
+    entries = tuple(f"{extension}@{domain}" for extension, domain in users)
     if api is None or not users:
-        return []
+        return FlushReport(entries, (), cache_ms)
+    server = f"{api.config.fs_event_socket_host}:{api.config.fs_event_socket_port}"
     try:
         api.flush_users(users)
     except FreeswitchUnavailable as exc:
         log.debug("could not flush FreeSWITCH's directory cache: %s", exc)
-        return [f"warning: {exc}; FreeSWITCH keeps the old entry for up to {cache_ms // 1000} s"]
-    return []
+        return FlushReport(entries, (ServerAnswer(server, False, str(exc)),), cache_ms)
+    return FlushReport(entries, (ServerAnswer(server, True),), cache_ms)
+
+
+class FreeswitchDirectory:
+    """The application layer's view of FreeSWITCH: forget users whose directory entry changed."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
+        api = FreeswitchApi(self.config) if self.config.fs_event_socket_port else None
+        return flush_users(api, users, self.config.directory_cache_ms)

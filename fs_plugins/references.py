@@ -4,34 +4,36 @@ Users type ``user:1002`` (an extension), ``number:91 123 45 67`` (any written fo
 ``ivr:Reception`` (a name or id), ``voicemail:1002`` or ``voicemail:`` (general box),
 ``message:Closed`` and ``hangup`` or ``hangup:USER_BUSY``. `resolve` turns that into the stored
 Destination (ids, E.164) after checking the target exists in the same tenant — a destination can
-never point into another tenant. Kinds whose tables belong to a feature (ivr, group, message) are
-resolved by that feature's module, named in FEATURE_RESOLVERS and imported on first use.
+never point into another tenant. Kinds whose tables belong to a feature (ivr, group, message, or
+a third party's) are resolved by the DestinationKind its plugin declares (fs_plugins.plugins).
 """
 from __future__ import annotations
 
-import importlib
-from typing import Callable
+from dataclasses import dataclass
 
-from fs_plugins import validate
+from fs_plugins import plugins, validate
 from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.base import DestinationField
 
-# kind -> "module:function"; function(tenant, reference_text, field) -> Destination, and
-# "module:function" describing it: function(tenant, destination) -> str.
-FEATURE_RESOLVERS: dict[str, tuple[str, str]] = {
-    "message": ("fs_plugins.audio.lookup:resolve", "fs_plugins.audio.lookup:describe"),
-    "ivr": ("fs_plugins.ivr.lookup:resolve", "fs_plugins.ivr.lookup:describe"),
-    "group": ("fs_plugins.groups.service:resolve", "fs_plugins.groups.service:describe"),
-}
+CORE_KINDS = ("user", "voicemail", "number", "hangup")
+
+
+@dataclass(frozen=True)
+class DestinationView:
+    """A destination as the application layer returns it: stored form and how a person reads it."""
+
+    destination: str  # kind:id ("ivr:4"), what the API accepts back as-is
+    label: str  # "ivr:Main", "user:1001 (Ana)"
 
 
 def resolve(tenant: Tenant, text: str, field: str = "destination") -> Destination:
     kind, _, reference = (text or "").partition(":")
     kind, reference = kind.strip().lower(), reference.strip()
-    if kind not in KINDS:
-        raise InvalidInput(field, f"expected kind:target with kind one of {', '.join(KINDS)}, got {text!r}")
+    known = _kinds()
+    if kind not in known:
+        raise InvalidInput(field, f"expected kind:target with kind one of {', '.join(known)}, got {text!r}")
     if kind == "user":
         return Destination("user", str(_user(tenant, reference, field).id))
     if kind == "voicemail":
@@ -43,7 +45,7 @@ def resolve(tenant: Tenant, text: str, field: str = "destination") -> Destinatio
             return Destination("hangup", reference.upper() or "NORMAL_CLEARING")
         except InvalidInput as exc:
             raise InvalidInput(field, exc.message) from None
-    return _feature(kind, "resolve")(tenant, reference, field)
+    return plugins.installed().destination_kinds[kind].resolve(tenant, reference, field)
 
 
 def describe(tenant: Tenant, destination: Destination | None) -> str:
@@ -56,24 +58,23 @@ def describe(tenant: Tenant, destination: Destination | None) -> str:
         return f"{kind}:{user.extension} ({user.display_name})" if user else f"{kind}:? (deleted user)"
     if kind in ("number", "hangup") or kind == "voicemail":
         return str(destination) if destination.target else "voicemail: (general box)"
-    try:
-        return _feature(kind, "describe")(tenant, destination)
-    except InvalidInput:
-        return str(destination)
+    feature = plugins.installed().destination_kinds.get(kind)
+    return feature.describe(tenant, destination) if feature else f"{destination} (not installed)"
+
+
+def view(tenant: Tenant, destination: Destination | None) -> DestinationView | None:
+    return None if destination is None else DestinationView(str(destination), describe(tenant, destination))
 
 
 def rows_routing_to(target: Destination) -> list:
     """Every row of any component whose destination column holds `target` — what would be left
     pointing at nothing if the target went away. Ids are unique across tenants, so only rows of
     the target's own tenant can match."""
-    from fs_plugins.models import COMPONENTS  # late: feature model modules import this one
-
     value, rows = str(target), []
-    for _component, models, _migrations in COMPONENTS:
-        for model in models:
-            for column in model._meta.sorted_fields:
-                if isinstance(column, DestinationField):
-                    rows.extend(model.select().where(column == value))
+    for model in plugins.installed().models():
+        for column in model._meta.sorted_fields:
+            if isinstance(column, DestinationField):
+                rows.extend(model.select().where(column == value))
     return rows
 
 
@@ -93,8 +94,7 @@ def _user(tenant: Tenant, extension: str, field: str) -> User:
     return user
 
 
-def _feature(kind: str, role: str) -> Callable:
-    if kind not in FEATURE_RESOLVERS:
-        raise InvalidInput("destination", f"{kind} destinations are not available in this installation")
-    module_name, _, function = FEATURE_RESOLVERS[kind][0 if role == "resolve" else 1].partition(":")
-    return getattr(importlib.import_module(module_name), function)
+def _kinds() -> tuple[str, ...]:
+    """The kinds a person may type here: the core's and every installed plugin's, in KINDS order."""
+    installed = plugins.installed().destination_kinds
+    return tuple(k for k in KINDS if k in CORE_KINDS or k in installed) + tuple(k for k in installed if k not in KINDS)

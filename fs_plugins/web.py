@@ -1,38 +1,32 @@
 """The HTTP server beside xml_curl: mod_json_cdr posts (/cdr), phone phonebooks (/phonebook), the REST API
 (/api/v1), and the web portal at / (whatever no other mount takes).
 
-Each mount is a WSGI app built by its feature; this module only routes by path prefix.
+Each mount is a WSGI app a plugin declares (``mounts = {prefix: factory}``, fs_plugins.plugins);
+this module only routes by path prefix, the longest first, so ``/`` takes what nothing else does.
 """
 from __future__ import annotations
 
-import importlib
+from typing import Callable, Mapping
 
+from fs_plugins import plugins
 from fs_plugins.config import Config
 
-# path prefix -> "module:factory"; factory(config) returns a WSGI app.
-MOUNTS: dict[str, str] = {
-    "/cdr": "fs_plugins.calllog.receiver:make_cdr_app",
-    "/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app",
-    "/api/v1": "fs_plugins.api.app:make_api_app",
-    "/": "fs_plugins.portal.app:make_portal_app",  # last: it takes every other path
-}
 API_PREFIX = "/api/v1"
 PORTAL_PREFIX = "/"
 PEOPLE_SIDE = (API_PREFIX, PORTAL_PREFIX)  # `serve --only api`: the API and the portal
 
 
-def mounts_for(servers) -> dict[str, str]:
-    """The mounts of `serve --only`'s names: "web" is FreeSWITCH's and the phones' side, "api" people's
-    (the REST API and the portal)."""
-    return {prefix: target for prefix, target in MOUNTS.items()
+def mounts_for(servers) -> dict[str, Callable]:
+    """The installed mounts of `serve --only`'s names: "web" is FreeSWITCH's and the phones' side
+    (/cdr, /phonebook, …), "api" people's (the REST API and the portal)."""
+    return {prefix: factory for prefix, factory in plugins.installed().mounts.items()
             if ("api" if prefix in PEOPLE_SIDE else "web") in servers}
 
 
-def make_web_app(config: Config, mounts: dict[str, str] | None = None):
-    apps = []
-    for prefix, target in (MOUNTS if mounts is None else mounts).items():
-        module_name, _, factory = target.partition(":")
-        apps.append((prefix, getattr(importlib.import_module(module_name), factory)(config)))
+def make_web_app(config: Config, mounts: Mapping[str, Callable] | None = None):
+    """`mounts`: path prefix -> factory(config) returning a WSGI app (default: every plugin's)."""
+    chosen = plugins.installed().mounts if mounts is None else mounts
+    apps = [(prefix, chosen[prefix](config)) for prefix in sorted(chosen, key=len, reverse=True)]
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")

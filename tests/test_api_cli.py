@@ -43,13 +43,13 @@ def test_a_key_is_printed_once_works_over_http_and_stops_when_revoked(cli):
 
 
 @pytest.mark.parametrize("args,field", [
-    (("apikey", "create", "x", "--role", "tenant-admin"), "tenant"),
-    (("apikey", "create", "x", "--role", "operator", "--tenant", "acme.example.com"), "tenant"),
+    (("apikey", "create", "x", "--role", "tenant-admin"), "--tenant"),
+    (("apikey", "create", "x", "--role", "operator", "--tenant", "acme.example.com"), "--tenant"),
     (("apikey", "create", "x", "--role", "user", "--tenant", "acme.example.com"), "extension"),
     (("apikey", "create", "x", "--role", "user", "--tenant", "acme.example.com", "--user", "9999"), "extension"),
     (("apikey", "create", "x", "--role", "operator", "--expires", "soon"), "--expires"),
     (("apikey", "create", "x", "--role", "operator", "--expires", "2001-01-01"), "expires_at"),
-    (("apikey", "create", "x", "--role", "tenant-admin", "--tenant", "nope.example.com"), "tenant"),
+    (("apikey", "create", "x", "--role", "tenant-admin", "--tenant", "nope.example.com"), "--tenant"),
     (("apikey", "revoke", "nope"), "prefix"),
 ])
 def test_bad_key_requests_name_the_field_and_create_nothing(cli, args, field):

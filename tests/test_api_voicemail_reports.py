@@ -6,7 +6,7 @@ import hashlib
 
 from fs_plugins import provisioning
 from fs_plugins.ivr import service as ivr
-from fs_plugins.models.groups import VoicemailBox
+from fs_plugins.models.voicemail import VoicemailBox
 from fs_plugins.models.ivr import IvrMenu
 from tests.api_world import cheap_argon2, client, world  # noqa: F401 (fixtures)
 

@@ -6,18 +6,18 @@ import pytest
 from fs_plugins import cli
 from fs_plugins import db as dbmod
 from fs_plugins.config import Config
-from fs_plugins.esl.flows import default_registry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.models import Tenant
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.sim.emulator import CallSetup, Emulator
+from fs_plugins import plugins
 from tests.audio_helpers import sine
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
+from tests.flows import installed_flows
 
 
 @pytest.fixture
 def run(db_url, capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.audio.cli",))
     database = dbmod.connect(db_url)
     Tenant.create(name="Acme", domain="acme.example")
 
@@ -31,7 +31,7 @@ def run(db_url, capsys, monkeypatch, tmp_path):
 
 
 def test_audio_commands_are_registered_in_the_cli():
-    assert "fs_plugins.audio.cli" in cli.COMMAND_MODULES
+    assert "audio" in plugins.installed().names()
 
 
 def test_upload_list_and_remove(run, tmp_path):
@@ -68,7 +68,7 @@ def test_every_audio_command_has_help(capsys):
 def test_the_message_flow_plays_a_file_of_the_tenants_library(run, tmp_path):
     run("upload", "Cerrado", str(sine(tmp_path / "c.wav", 1, 16000)), "--tenant", "acme.example")
     row = AudioFile.get()
-    server = EslServer(Config(esl_port=0), default_registry())
+    server = EslServer(Config(esl_port=0), installed_flows())
     server.start()
     try:
         setup = CallSetup(variables={"pbx_flow": "message", "pbx_flow_object": str(row.id),

@@ -147,7 +147,6 @@ def test_bgapi_originate_answers_with_a_job_and_sends_background_job(fs):
 def test_the_cli_records_stores_and_makes_it_the_menus_welcome(fs, config, db_url, tenant, capsys, monkeypatch):
     service.create_menu(tenant, service.MenuSettings(name="Main", options={"1": "user:1001"}))
     fs.default_script = CallerScript(digits=["3"])
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.audio.cli",))
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", str(fs.address[1]))
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PASSWORD", "s3cret")
     code = cli.main(["--database", db_url, "--data-dir", config.data_dir, "audio", "record", "Bienvenida",

@@ -16,8 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from lxml import etree
 
-from fs_plugins import provisioning
-from fs_plugins.callhandling import service
+from fs_plugins.callhandling import app as callhandling
 from fs_plugins.config import Config
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
@@ -25,6 +24,8 @@ from fs_plugins.models import User
 from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
 from tests.wsgi import call
 from xml_curl.app import make_app
+from tests import provision
+from tests.provision import OPERATOR, who
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 CARRIER = "sofia/gateway/carrier/"
@@ -36,13 +37,13 @@ def recorded_fields(name: str, index: int) -> dict:
 
 @pytest.fixture
 def pbx(db):
-    acme = provisioning.add_tenant("Acme", "acme.example", "Europe/Madrid", "en", "US").row
-    globex = provisioning.add_tenant("Globex", "globex.example", "America/New_York", "en", "US").row
-    users = {ext: provisioning.add_user(acme, ext, f"User {ext}", password="password-" + ext).row
+    acme = provision.tenant("Acme", "acme.example", "Europe/Madrid", "en", "US")
+    globex = provision.tenant("Globex", "globex.example", "America/New_York", "en", "US")
+    users = {ext: provision.user(acme, ext, f"User {ext}", password="password-" + ext)
              for ext in ("1001", "1002", "1003", "1004", "1005")}
-    users["globex"] = provisioning.add_user(globex, "1002", "Gina Globex", password="password-g").row
-    provisioning.add_number(acme, "+15550001002", "user:1002")
-    provisioning.add_number(acme, "+15550001001", "user:1001")
+    users["globex"] = provision.user(globex, "1002", "Gina Globex", password="password-g")
+    provision.number(acme, "+15550001002", "user:1002")
+    provision.number(acme, "+15550001001", "user:1001")
     return acme, globex, users
 
 
@@ -144,7 +145,7 @@ def test_a_user_without_settings_rings_for_the_default_time_with_no_failover(app
 
 
 def test_dnd_busy_marks_the_call_and_hangs_up_busy_as_recorded(app, pbx):
-    service.set_dnd(pbx[2]["1002"], True)
+    callhandling.set_dnd(*who(pbx[2]["1002"]), True)
     run = dialplan(app)
     assert run[-2:] == [("set", "pbx_dnd=true"), ("hangup", "USER_BUSY")]
     assert not bridges(run)
@@ -152,8 +153,8 @@ def test_dnd_busy_marks_the_call_and_hangs_up_busy_as_recorded(app, pbx):
 
 def test_dnd_with_forward_busy_mode_goes_to_the_busy_target_marked_dnd(app, pbx):
     users = pbx[2]
-    service.set_forward(users["1002"], "busy", "user:1003")
-    service.set_dnd(users["1002"], True, "forward-busy")
+    callhandling.set_forward(*who(users["1002"]), "busy", "user:1003")
+    callhandling.set_dnd(*who(users["1002"]), True, "forward-busy")
     doc = serve(app, fields())
     assert steps(doc)[-4:] == [("set", "pbx_dnd=true"), ("set", "pbx_forwarded=dnd"), ("set", "pbx_hops=1"),
                                ("transfer", f"pbx-user-{users['1003'].id} XML acme.example")]
@@ -162,13 +163,13 @@ def test_dnd_with_forward_busy_mode_goes_to_the_busy_target_marked_dnd(app, pbx)
 
 
 def test_dnd_forward_busy_without_a_busy_target_is_plain_busy(app, pbx):
-    service.set_forward(pbx[2]["1002"], "no-answer", "user:1003")
-    service.set_dnd(pbx[2]["1002"], True, "forward-busy")
+    callhandling.set_forward(*who(pbx[2]["1002"]), "no-answer", "user:1003")
+    callhandling.set_dnd(*who(pbx[2]["1002"]), True, "forward-busy")
     assert dialplan(app)[-2:] == [("set", "pbx_dnd=true"), ("hangup", "USER_BUSY")]
 
 
 def test_dnd_voicemail_mode_sends_callers_to_the_users_box(app, pbx):
-    service.set_dnd(pbx[2]["1002"], True, "voicemail")
+    callhandling.set_dnd(*who(pbx[2]["1002"]), True, "voicemail")
     run = dialplan(app)
     assert ("set", "pbx_dnd=true") in run and ("set", "pbx_forwarded=dnd") in run
     assert ("voicemail", "default acme.example 1002") in run and not bridges(run)
@@ -176,10 +177,10 @@ def test_dnd_voicemail_mode_sends_callers_to_the_users_box(app, pbx):
 
 def test_dnd_wins_over_the_no_answer_and_busy_forwards_but_not_over_forward_always(app, pbx):
     owner = pbx[2]["1002"]
-    service.set_forward(owner, "no-answer", "number:4155550125")
-    service.set_dnd(owner, True)
+    callhandling.set_forward(*who(owner), "no-answer", "number:4155550125")
+    callhandling.set_dnd(*who(owner), True)
     assert dialplan(app)[-1] == ("hangup", "USER_BUSY")
-    service.set_forward(owner, "always", "number:4155550126")
+    callhandling.set_forward(*who(owner), "always", "number:4155550126")
     run = dialplan(app)
     assert ("set", "pbx_forwarded=always") in run and ("set", "pbx_dnd=true") not in run
     assert bridges(run) == [CARRIER + "+14155550126"]
@@ -188,7 +189,7 @@ def test_dnd_wins_over_the_no_answer_and_busy_forwards_but_not_over_forward_alwa
 # --- forwards ----------------------------------------------------------------------------------
 
 def test_forward_always_to_a_number_never_rings_the_user(app, pbx):
-    service.set_forward(pbx[2]["1002"], "always", "number:(415) 555-0125")
+    callhandling.set_forward(*who(pbx[2]["1002"]), "always", "number:(415) 555-0125")
     doc = serve(app, fields())
     assert bridges(doc) == [CARRIER + "+14155550125"]
     run = steps(doc)
@@ -197,7 +198,7 @@ def test_forward_always_to_a_number_never_rings_the_user(app, pbx):
 
 
 def test_forward_on_no_answer_continues_inline_like_the_recording(app, pbx):
-    service.set_forward(pbx[2]["1003"], "no-answer", "number:4155550125", seconds=25)
+    callhandling.set_forward(*who(pbx[2]["1003"]), "no-answer", "number:4155550125", seconds=25)
     doc = serve(app, fields(destination="1003"))
     run = steps(doc)
     assert ("set", "call_timeout=25") in run
@@ -210,14 +211,14 @@ def test_forward_on_no_answer_continues_inline_like_the_recording(app, pbx):
 
 
 def test_a_busy_user_with_only_a_no_answer_forward_stays_busy(app, pbx):
-    service.set_forward(pbx[2]["1003"], "no-answer", "number:4155550125")
+    callhandling.set_forward(*who(pbx[2]["1003"]), "no-answer", "number:4155550125")
     trace = follow(app, fields(destination="1003"), {"user/1003": "USER_BUSY"})
     assert trace[-1] == ("END", "USER_BUSY") and ("set", "pbx_forwarded=no_answer") not in trace
 
 
 def test_the_no_answer_forward_also_covers_a_phone_that_is_not_registered(app, pbx):
     owner = pbx[2]["1003"]
-    service.set_forward(owner, "no-answer", "voicemail:1003")
+    callhandling.set_forward(*who(owner), "no-answer", "voicemail:1003")
     doc = serve(app, fields(destination="1003"))
     on_fail = doc.xpath("//action[starts-with(@data, 'transfer_on_fail=')]/@data")[0]
     assert "USER_NOT_REGISTERED" in on_fail and "USER_BUSY" not in on_fail
@@ -229,9 +230,9 @@ def test_the_no_answer_forward_also_covers_a_phone_that_is_not_registered(app, p
 
 def test_busy_and_not_registered_forwards_each_get_their_own_cause(app, pbx):
     owner = pbx[2]["1003"]
-    service.set_forward(owner, "no-answer", "voicemail:1003")
-    service.set_forward(owner, "busy", "user:1004")
-    service.set_forward(owner, "not-registered", "number:4155550127")
+    callhandling.set_forward(*who(owner), "no-answer", "voicemail:1003")
+    callhandling.set_forward(*who(owner), "busy", "user:1004")
+    callhandling.set_forward(*who(owner), "not-registered", "number:4155550127")
     busy = follow(app, fields(destination="1003"), {"user/1003": "USER_BUSY"})
     assert ("set", "pbx_forwarded=busy") in busy and busy[-2:] == [("bridge", "user/1004@acme.example"),
                                                                   ("END", "ANSWERED")]
@@ -244,7 +245,7 @@ def test_busy_and_not_registered_forwards_each_get_their_own_cause(app, pbx):
 
 def test_the_failover_context_clears_the_failover_so_the_next_bridge_cannot_bounce_back(app, pbx):
     owner = pbx[2]["1003"]
-    service.set_forward(owner, "busy", "number:4155550127")
+    callhandling.set_forward(*who(owner), "busy", "number:4155550127")
     run = steps(serve(app, fields(context=f"pbx-failover.{owner.id}.acme.example", destination="USER_BUSY")))
     assert run[:2] == [("unset", "transfer_on_fail"), ("unset", "continue_on_fail")]
     trace = follow(app, fields(destination="1003"), {"user/1003": "USER_BUSY", CARRIER: "USER_BUSY"})
@@ -266,8 +267,8 @@ def test_a_failover_context_never_reaches_a_user_of_another_tenant(app, pbx, con
 
 def test_a_forward_loop_between_two_users_ends_after_the_hop_limit(app, pbx):
     users = pbx[2]
-    service.set_forward(users["1002"], "always", "user:1003")
-    service.set_forward(users["1003"], "always", "user:1002")
+    callhandling.set_forward(*who(users["1002"]), "always", "user:1003")
+    callhandling.set_forward(*who(users["1003"]), "always", "user:1002")
     trace = follow(app, fields(), {})
     assert trace[-1] == ("END", "EXCHANGE_ROUTING_ERROR")
     assert sum(1 for step in trace if step[0] == "transfer") == 9
@@ -275,8 +276,8 @@ def test_a_forward_loop_between_two_users_ends_after_the_hop_limit(app, pbx):
 
 def test_a_busy_forward_loop_ends_too(app, pbx):
     users = pbx[2]
-    service.set_forward(users["1002"], "busy", "user:1003")
-    service.set_forward(users["1003"], "busy", "user:1002")
+    callhandling.set_forward(*who(users["1002"]), "busy", "user:1003")
+    callhandling.set_forward(*who(users["1003"]), "busy", "user:1002")
     trace = follow(app, fields(), {"user/1002": "USER_BUSY", "user/1003": "USER_BUSY"}, limit=40)
     assert trace[-1] == ("END", "EXCHANGE_ROUTING_ERROR")
 
@@ -285,10 +286,10 @@ def test_a_busy_forward_loop_ends_too(app, pbx):
 
 def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app, pbx):
     owner = pbx[2]["1002"]
-    service.add_ring(owner, "user:1003", delay=5)
-    service.add_ring(owner, "number:4155550130", confirm=True)
-    service.add_ring(owner, "number:4155550131", delay=30)  # starts after the ring time: never rings
-    service.set_forward(owner, "no-answer", "voicemail:1002", seconds=25)
+    callhandling.add_ring(*who(owner), "user:1003", delay=5)
+    callhandling.add_ring(*who(owner), "number:4155550130", confirm=True)
+    callhandling.add_ring(*who(owner), "number:4155550131", delay=30)  # starts after the ring time: never rings
+    callhandling.set_forward(*who(owner), "no-answer", "voicemail:1002", seconds=25)
     doc = serve(app, fields())
     assert bridges(doc)[0] == (
         "user/1002@acme.example,"
@@ -301,10 +302,10 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
 
 def test_a_simultaneous_ring_target_in_dnd_does_not_ring(app, pbx):
     users = pbx[2]
-    service.add_ring(users["1002"], "user:1003")
-    service.set_dnd(users["1003"], True)
+    callhandling.add_ring(*who(users["1002"]), "user:1003")
+    callhandling.set_dnd(*who(users["1003"]), True)
     assert bridges(dialplan(app)) == ["user/1002@acme.example"]
-    service.set_dnd(users["1003"], False)
+    callhandling.set_dnd(*who(users["1003"]), False)
     assert bridges(dialplan(app)) == ["user/1002@acme.example,user/1003@acme.example"]
 
 
@@ -312,9 +313,9 @@ def test_a_simultaneous_ring_target_in_dnd_does_not_ring(app, pbx):
 
 def test_a_forward_to_a_number_the_tenant_later_restricted_is_barred_at_call_time(app, pbx):
     acme, _, users = pbx
-    service.set_restriction(acme, None, "all")
-    service.set_forward(users["1002"], "no-answer", "number:+442079460000")
-    service.set_restriction(acme, None, "national,mobile")  # no international any more
+    callhandling.set_restriction(OPERATOR, acme.domain, None, "all")
+    callhandling.set_forward(*who(users["1002"]), "no-answer", "number:+442079460000")
+    callhandling.set_restriction(OPERATOR, acme.domain, None, "national,mobile")  # no international any more
     trace = follow(app, fields(), {"user/1002": "NO_ANSWER"})
     assert trace[-3:] == [("set", "pbx_block_reason=international"), ("hangup", "OUTGOING_CALL_BARRED"),
                           ("END", "OUTGOING_CALL_BARRED")]
@@ -371,9 +372,9 @@ def test_a_premium_number_is_barred_with_its_reason_as_recorded(app):
 def test_international_needs_permission_and_a_user_can_be_narrower_than_the_tenant(app, pbx):
     acme, _, users = pbx
     assert dialplan(app, "011442079460000")[-1] == ("hangup", "OUTGOING_CALL_BARRED")
-    service.set_restriction(acme, None, "all")
+    callhandling.set_restriction(OPERATOR, acme.domain, None, "all")
     assert bridges(dialplan(app, "011442079460000")) == [CARRIER + "+442079460000"]
-    service.set_restriction(acme, users["1001"], "national")
+    callhandling.set_restriction(OPERATOR, acme.domain, users["1001"].extension, "national")
     assert dialplan(app, "011442079460000")[-2:] == [("set", "pbx_block_reason=international"),
                                                     ("hangup", "OUTGOING_CALL_BARRED")]
     assert bridges(dialplan(app, "4155550123")) == [CARRIER + "+14155550123"]

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from fs_plugins.application import AppContext
 from fs_plugins import demo
-from fs_plugins.callhandling import service
+from fs_plugins.callhandling import app as callhandling
 from fs_plugins.commands.simulate import run_simulation
 from fs_plugins.config import Config
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.sim.dialplan import Caller
 from fs_plugins.sim.script import CallerScript, Leg
 from xml_curl.dialplan import MAX_HOPS
+from tests.provision import OPERATOR, who
 
 DOMAIN = demo.DEMO_DOMAIN
 ANA, BRUNO, RECEPTION = f"user/1001@{DOMAIN}", f"user/1002@{DOMAIN}", f"user/1003@{DOMAIN}"
@@ -21,7 +23,7 @@ MOBILE = "sofia/gateway/carrier/+34600123456"
 
 @pytest.fixture
 def ana(db):
-    demo.create_demo()
+    demo.create_demo(AppContext.operator())
     tenant = Tenant.get(Tenant.domain == DOMAIN)
     return User.get(User.tenant == tenant, User.extension == "1001")
 
@@ -44,7 +46,7 @@ def bridged(sim) -> list[tuple[str, str]]:
 
 
 def test_a_busy_phone_follows_the_busy_forward_to_a_colleague(db, ana):
-    service.set_forward(ana, "busy", "user:1003")
+    callhandling.set_forward(*who(ana), "busy", "user:1003")
     sim = call_the_did(db, {ANA: "busy", RECEPTION: "answer"})
     assert bridged(sim) == [(ANA, "USER_BUSY"), (RECEPTION, "SUCCESS")]
     assert any(step.startswith("transfer_on_fail: USER_BUSY") for step in sim.steps)
@@ -52,21 +54,21 @@ def test_a_busy_phone_follows_the_busy_forward_to_a_colleague(db, ana):
 
 
 def test_a_phone_that_does_not_answer_follows_the_no_answer_forward_inline(db, ana):
-    service.set_forward(ana, "no-answer", "number:+34600123456", seconds=10)
+    callhandling.set_forward(*who(ana), "no-answer", "number:+34600123456", seconds=10)
     sim = call_the_did(db, {ANA: "no_answer", MOBILE: "answer"})
     assert bridged(sim) == [(ANA, "NO_ANSWER"), (MOBILE, "SUCCESS")]
     assert sim.cdr["variables"]["pbx_forwarded"] == "no_answer"
 
 
 def test_an_unregistered_phone_without_its_own_forward_uses_the_no_answer_forward(db, ana):
-    service.set_forward(ana, "no-answer", "user:1002")
+    callhandling.set_forward(*who(ana), "no-answer", "user:1002")
     sim = call_the_did(db, {ANA: "not_registered", BRUNO: "answer"})
     assert bridged(sim)[0] == (ANA, "USER_NOT_REGISTERED")
     assert bridged(sim)[-1] == (BRUNO, "SUCCESS")
 
 
 def test_a_busy_phone_without_a_busy_forward_stays_busy(db, ana):
-    service.set_forward(ana, "no-answer", "user:1002")
+    callhandling.set_forward(*who(ana), "no-answer", "user:1002")
     sim = call_the_did(db, {ANA: "busy"})
     assert bridged(sim) == [(ANA, "USER_BUSY")]
     assert sim.hangup_cause == "USER_BUSY"
@@ -74,8 +76,8 @@ def test_a_busy_phone_without_a_busy_forward_stays_busy(db, ana):
 
 def test_a_forward_loop_between_two_busy_users_ends(db, ana):
     bruno = User.get(User.extension == "1002")
-    service.set_forward(ana, "busy", "user:1002")
-    service.set_forward(bruno, "busy", "user:1001")
+    callhandling.set_forward(*who(ana), "busy", "user:1002")
+    callhandling.set_forward(*who(bruno), "busy", "user:1001")
     sim = call_the_did(db, {ANA: "busy", BRUNO: "busy"})
     assert sim.hangup_cause == "EXCHANGE_ROUTING_ERROR"  # the Router's hop limit, not the emulator's cap
     assert 2 <= len(bridged(sim)) <= MAX_HOPS + 1

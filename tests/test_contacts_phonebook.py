@@ -13,6 +13,7 @@ from fs_plugins.contacts import service
 from fs_plugins.contacts.phonebook import make_phonebook_app, route
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models import Tenant, User
+from fs_plugins.web import make_web_app
 
 
 def xsd(body: str) -> etree.XMLSchema:
@@ -290,7 +291,6 @@ def test_the_app_uses_the_bound_database_when_none_is_given(acme):
 
 
 def test_the_web_server_mount_serves_the_phonebook_at_its_prefix(acme, db):
-    from fs_plugins.web import make_web_app
-    web = make_web_app(Config(), mounts={"/phonebook": "fs_plugins.contacts.phonebook:make_phonebook_app"})
+    web = make_web_app(Config())  # every installed plugin's mounts: the contacts plugin's /phonebook
     status, _, body = call(web, "/phonebook/acme.example/snom.xml", "100", "pw100")
     assert status == "200 OK" and "Mamá de Ana" in names(body)

@@ -3,12 +3,13 @@ import pytest
 
 from fs_plugins import db as dbmod
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import COMPONENTS, BaseModel, Tenant
+from fs_plugins import plugins
+from fs_plugins.models import BaseModel, Tenant
 
 
 def test_a_fresh_database_gets_every_component_at_its_latest_version(db):
     versions = dbmod.schema_versions(db)
-    for name, _models, migrations in COMPONENTS:
+    for name, _models, migrations in plugins.installed().components:
         assert versions[name] == dbmod.latest_version(migrations)
     assert db.table_exists("tenant") and db.table_exists("user")
 

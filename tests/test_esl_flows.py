@@ -5,11 +5,13 @@ import pytest
 
 from fs_plugins.config import Config
 from fs_plugins.errors import NotFound
-from fs_plugins.esl.flows import default_registry, placeholder_audio
+from fs_plugins.audio.flow import message_flow
+from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
+from tests.flows import installed_flows
 
 
 def message_call(registry, audio_id="7", tenant="acme.example", script=None):
@@ -29,30 +31,20 @@ def test_the_message_flow_answers_plays_the_tenants_audio_and_hangs_up():
         asked.append((tenant, audio_id))
         return "/var/lib/centralita/audio/acme/7.wav"
 
-    report = message_call(default_registry(resolve))
+    report = message_call(FlowRegistry({"message": message_flow(resolve)}))
     assert asked == [("acme.example", "7")]
     assert report.played == ["/var/lib/centralita/audio/acme/7.wav"]
     assert report.hangup_cause == "NORMAL_CLEARING" and not report.handed_back
 
 
-def test_without_an_audio_library_the_message_is_a_tone():
-    report = message_call(default_registry(placeholder_audio))
-    assert report.played == ["tone_stream://%(1000,0,440)"] and report.hangup_cause == "NORMAL_CLEARING"
-
-
 def test_a_caller_hanging_up_during_the_message_ends_the_session_quietly():
-    report = message_call(default_registry(lambda t, a: "tone_stream://%(20000,0,440)"),
+    report = message_call(FlowRegistry({"message": message_flow(lambda t, a: "tone_stream://%(20000,0,440)")}),
                           script=CallerScript(hangup_at=2))
     assert report.hangup_cause == "NORMAL_CLEARING" and report.commands[-1] == "exit"
 
 
-@pytest.mark.parametrize("tenant, audio_id", [("acme.example", "abc"), ("", "7"), ("acme.example", "")])
-def test_the_placeholder_resolver_refuses_what_is_not_an_audio_id(tenant, audio_id):
-    assert placeholder_audio(tenant, audio_id) is None
-
-
 def test_the_registry_names_its_flows_and_refuses_unknown_ones():
-    registry = default_registry()
+    registry = installed_flows()
     assert {"message", "ivr"} <= set(registry.names())
     with pytest.raises(NotFound):
         registry.get("no-such-flow")

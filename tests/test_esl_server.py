@@ -9,11 +9,13 @@ from gevent.event import Event
 
 from fs_plugins.channel import CallGone, CommandTimeout
 from fs_plugins.config import Config
-from fs_plugins.esl.flows import FlowRegistry, default_registry
+from fs_plugins.audio.flow import message_flow
+from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
+from tests.flows import installed_flows
 
 LONG = "tone_stream://%(30000,0,440)"
 VARS = {"pbx_flow": "test", "pbx_tenant": "acme.example", "pbx_flow_object": "1"}
@@ -43,12 +45,12 @@ def emulate(server, variables=VARS, script=None):
 
 
 def test_an_unknown_flow_is_handed_back_to_the_dialplan_without_answering(server_for):
-    report = emulate(server_for(registry=default_registry()), {**VARS, "pbx_flow": "nonesuch"})
+    report = emulate(server_for(registry=installed_flows()), {**VARS, "pbx_flow": "nonesuch"})
     assert report.handed_back and report.commands == ["myevents", "linger", "exit"]
 
 
 def test_a_message_that_does_not_exist_is_handed_back(server_for):
-    server = server_for(registry=default_registry(lambda tenant, audio: None))
+    server = server_for(registry=FlowRegistry({"message": message_flow(lambda tenant, audio: None)}))
     report = emulate(server, {**VARS, "pbx_flow": "message"})
     assert report.handed_back and report.played == []
 

@@ -31,8 +31,9 @@ def test_a_wrong_password_is_reported_not_hidden(event_socket):
 
 def test_an_unreachable_freeswitch_gives_a_warning_naming_the_expiry():
     api = FreeswitchApi(Config(fs_event_socket_port=1), timeout=1)
-    warnings = flush_users(api, [("1001", "acme.example")], cache_ms=300000)
-    assert len(warnings) == 1 and "300 s" in warnings[0]
+    report = flush_users(api, [("1001", "acme.example")], cache_ms=300000)
+    assert report.entries == ("1001@acme.example",) and [a.ok for a in report.answers] == [False]
+    assert len(report.warnings) == 1 and "300 s" in report.warnings[0]
 
 
 def test_values_that_are_not_plain_tokens_never_reach_the_event_socket(event_socket):

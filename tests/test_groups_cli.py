@@ -13,16 +13,17 @@ from fs_plugins.errors import NotFound
 from fs_plugins.groups import loader, stats
 from fs_plugins.groups.flow import CallRecord
 from fs_plugins.models import Number, ShortNumber, Tenant, User
-from fs_plugins.models.groups import CallGroup, GroupMember, VoicemailBox
+from fs_plugins.models.groups import CallGroup, GroupMember
+from fs_plugins.models.voicemail import VoicemailBox
 from fs_plugins.models.schedule import Schedule
 from fs_plugins.voicemail import boxes as voicemail
+from fs_plugins import plugins
 
 T = "acme.example"
 
 
 @pytest.fixture
 def run(db_url, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.groups.cli", "fs_plugins.voicemail.cli"))
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # no FreeSWITCH to flush here
     database = dbmod.connect(db_url)
     acme = Tenant.create(name="Acme", domain=T, country="ES")
@@ -47,7 +48,7 @@ def group_cmd(run, action, *args):
 
 
 def test_group_and_voicemail_commands_are_registered_in_the_cli():
-    assert "fs_plugins.groups.cli" in cli.COMMAND_MODULES and "fs_plugins.voicemail.cli" in cli.COMMAND_MODULES
+    assert "groups" in plugins.installed().names() and "voicemail" in plugins.installed().names()
 
 
 def test_add_members_show_list_and_load_a_group(run):
@@ -195,12 +196,12 @@ def test_voicemail_boxes_keep_only_a_hash_of_the_pin(run):
     assert VoicemailBox.select().count() == 1
 
 
-@pytest.mark.parametrize("args, field", [(("--user", "1001", "--pin", "12"), "--pin"),
-                                         (("--user", "2001",), "--user"),
-                                         (("--user", "1001", "--email", "not-an-address"), "--email")])
-def test_bad_voicemail_input_is_refused(run, args, field):
+@pytest.mark.parametrize("args, field, status", [(("--user", "1001", "--pin", "12"), "--pin", 2),
+                                                 (("--user", "2001",), "--user", 1),  # another tenant's user
+                                                 (("--user", "1001", "--email", "not-an-address"), "--email", 2)])
+def test_bad_voicemail_input_is_refused(run, args, field, status):
     code, _, err = run("voicemail", "set", "--tenant", T, *args)
-    assert code == 2 and f"{field}:" in err and VoicemailBox.select().count() == 0
+    assert code == status and f"{field}:" in err and VoicemailBox.select().count() == 0
 
 
 def test_directory_params_feed_mod_voicemail_without_a_clear_pin():

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fs_plugins import provisioning
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
-from fs_plugins.esl.flows import default_registry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.groups import service
 from fs_plugins.models.groups import GroupCall
@@ -18,6 +16,8 @@ from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript, Leg
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
 from tests.test_xml_curl import actions, app, dialplan_fields, pbx, post  # noqa: F401  (fixtures)
+from tests import provision
+from tests.flows import installed_flows
 
 
 def test_the_short_number_of_a_group_hands_the_call_to_the_group_session(app, pbx):
@@ -31,20 +31,20 @@ def test_the_short_number_of_a_group_hands_the_call_to_the_group_session(app, pb
 def test_a_did_routed_to_a_group_enters_the_tenant_at_the_groups_routing_extension(app, pbx):
     acme, _ = pbx
     row = service.add(acme, "Sales")
-    provisioning.add_number(acme, "+15550001999", "group:Sales")
+    provision.number(acme, "+15550001999", "group:Sales")
     steps = actions(post(app, dialplan_fields(context="public", destination="+15550001999")))
     assert ("transfer", f"pbx-group-{row.id} XML acme.example") in steps
     steps = actions(post(app, dialplan_fields(destination=f"pbx-group-{row.id}")))
     assert ("set", "pbx_flow=group") in steps
 
 
-def test_the_default_registry_runs_a_stored_group_and_records_who_answered(pbx, monkeypatch):
+def test_the_installed_flows_run_a_stored_group_and_records_who_answered(pbx, monkeypatch):
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # no FreeSWITCH event socket here
     acme, _ = pbx
     row = service.add(acme, "Sales", ring_mode="consecutive", member_seconds="5")
     for extension in ("1001", "1002"):
         service.add_member(acme, row, user=extension)
-    server = EslServer(Config(esl_port=0), default_registry())
+    server = EslServer(Config(esl_port=0), installed_flows())
     server.start()
     try:
         setup = CallSetup(variables={"pbx_flow": "group", "pbx_flow_object": str(row.id),

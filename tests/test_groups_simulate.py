@@ -1,19 +1,20 @@
 """`centralita simulate` shows a group call step by step, and writes no group statistics."""
 from __future__ import annotations
 
-from fs_plugins import cli, provisioning
+from fs_plugins import cli
 from fs_plugins import db as dbmod
 from fs_plugins.groups import service
 from fs_plugins.models.groups import GroupCall
+from tests import provision
 
 
 def test_simulate_shows_a_group_call_step_by_step_without_touching_the_statistics(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")
     url = f"sqlite:///{tmp_path / 'c.db'}"
     database = dbmod.connect(url)
-    acme = provisioning.add_tenant("Acme", "acme.example", "Europe/Madrid", "es", "ES").row
+    acme = provision.tenant("Acme", "acme.example", "Europe/Madrid", "es", "ES")
     for extension in ("1001", "1002", "1003"):
-        provisioning.add_user(acme, extension, f"User {extension}", password=f"pw-{extension}-secret")
+        provision.user(acme, extension, f"User {extension}", password=f"pw-{extension}-secret")
     group = service.add(acme, "Sales", ring_mode="consecutive", member_seconds="5", short_number="600")
     for extension in ("1002", "1003"):
         service.add_member(acme, group, user=extension)

@@ -11,13 +11,13 @@ from fs_plugins.billing.report import parse_month
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Number, Tenant, User
 from fs_plugins.models.ivr import IvrMenu, IvrOption
+from fs_plugins import plugins
 
 T = ("--tenant", "acme.example")
 
 
 @pytest.fixture
 def run(db_url, capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("fs_plugins.ivr.cli", "fs_plugins.billing.cli"))
     database = dbmod.connect(db_url)
     acme = Tenant.create(name="Acme", domain="acme.example")
     Tenant.create(name="Other", domain="other.example")
@@ -34,7 +34,7 @@ def run(db_url, capsys, monkeypatch, tmp_path):
 
 
 def test_ivr_commands_are_registered_in_the_cli():
-    assert "fs_plugins.ivr.cli" in cli.COMMAND_MODULES
+    assert "ivr" in plugins.installed().names()
 
 
 def test_add_show_list_set_and_remove_a_menu(run):
@@ -142,14 +142,9 @@ def test_a_did_of_a_user_is_not_taken_by_a_menu_unless_asked_to_move_it(run):
 def test_an_unknown_did_is_refused_with_a_hint_that_names_a_real_command(run):
     code, _, err = run("ivr", "add", "Main", *T, "--option", "1=user:1001", "--number", "+34910000999")
     assert code == 2 and "`centralita number add --tenant acme.example +34910000999 --to ivr:Main`" in err
-    import argparse
-
-    from fs_plugins.commands import numbers
-
-    parser = argparse.ArgumentParser()
-    numbers.register(parser.add_subparsers())
-    hinted = parser.parse_args(["number", "add", "--tenant", "acme.example", "+34910000999", "--to", "ivr:Main"])
-    assert hinted.handler.__module__ == "fs_plugins.commands.numbers"
+    hinted = cli.build_parser().parse_args(
+        ["number", "add", "--tenant", "acme.example", "+34910000999", "--to", "ivr:Main"])
+    assert hinted.handler.__module__ == "fs_plugins.core.cli" and hinted.handler.__name__ == "_number_add"
 
 
 @pytest.mark.parametrize("exit_to, shown", [("voicemail:", "voicemail: (general box)"),

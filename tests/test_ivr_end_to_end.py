@@ -3,7 +3,6 @@ and the `ivr` flow of the default registry runs it from the database over TCP.""
 from __future__ import annotations
 
 from fs_plugins.config import Config
-from fs_plugins.esl.flows import default_registry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.ivr import service
 from fs_plugins.models import User
@@ -12,6 +11,7 @@ from fs_plugins.sim.script import CallerScript
 from tests.audio_helpers import sine
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
 from tests.test_xml_curl import actions, app, dialplan_fields, pbx, post  # noqa: F401  (fixtures)
+from tests.flows import installed_flows
 
 
 def test_the_short_number_of_a_menu_hands_the_call_to_the_ivr_session(app, pbx):
@@ -24,14 +24,14 @@ def test_the_short_number_of_a_menu_hands_the_call_to_the_ivr_session(app, pbx):
     assert steps[-1][0] == "hangup"  # the fallback after the socket
 
 
-def test_the_default_registry_runs_a_stored_menu_with_its_uploaded_welcome(pbx, tmp_path):
+def test_the_installed_flows_run_a_stored_menu_with_its_uploaded_welcome(pbx, tmp_path):
     from fs_plugins.audio import library
 
     acme, _ = pbx
     welcome = library.upload(Config(data_dir=str(tmp_path)), acme, "Hola", sine(tmp_path / "w.wav", 1, 8000))
     row = service.create_menu(acme, service.MenuSettings(name="Main", welcome="Hola",
                                                          options={"1": "user:1002", "2": "message:Hola"}))
-    server = EslServer(Config(esl_port=0), default_registry())
+    server = EslServer(Config(esl_port=0), installed_flows())
     server.start()
     try:
         setup = CallSetup(variables={"pbx_flow": "ivr", "pbx_flow_object": str(row.id),

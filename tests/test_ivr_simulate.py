@@ -2,6 +2,7 @@
 and the destination it hands the call to, as one emulated call."""
 from __future__ import annotations
 
+from fs_plugins.application import AppContext
 from fs_plugins import demo
 from fs_plugins.commands.simulate import run_simulation
 from fs_plugins.config import Config
@@ -19,7 +20,7 @@ def caller():
 
 
 def test_a_caller_who_never_chooses_reaches_the_exit_destination_after_the_last_loop(db):
-    demo.create_demo()
+    demo.create_demo(AppContext.operator())
     tenant = Tenant.get(Tenant.domain == DOMAIN)
     service.create_menu(tenant, service.MenuSettings(name="Front", options={"1": "user:1002"}, short_number="5900",
                                                      loops=2, exit="user:1003"))
@@ -30,7 +31,7 @@ def test_a_caller_who_never_chooses_reaches_the_exit_destination_after_the_last_
 
 
 def test_a_menu_option_to_another_menu_runs_both_in_one_session(db):
-    demo.create_demo()
+    demo.create_demo(AppContext.operator())
     tenant = Tenant.get(Tenant.domain == DOMAIN)
     service.create_menu(tenant, service.MenuSettings(name="Sales", options={"1": "user:1002"}))
     service.create_menu(tenant, service.MenuSettings(name="Front", options={"2": "ivr:Sales"}, short_number="5900"))

@@ -9,6 +9,8 @@ from fs_plugins.models import BaseModel, Tenant
 from fs_plugins.models.schedule import Schedule, ScheduleOverride, ScheduleRange
 from fs_plugins.schedule import ScheduleInUse, load_schedule, register_usage_check, service, state_at
 from fs_plugins.schedule import rules
+from fs_plugins import plugins
+from fs_plugins.plugins import Component
 
 UTC = dt.timezone.utc
 GOOD_FRIDAY_NOON = dt.datetime(2026, 4, 3, 10, 0, tzinfo=UTC)
@@ -169,8 +171,8 @@ def stub_table(db):
 
 @pytest.fixture
 def menus(stub_table, monkeypatch):
-    from fs_plugins import models
-    monkeypatch.setattr(models, "COMPONENTS", models.COMPONENTS + [("stub", (stub_table,), ())])
+    registry = plugins.installed()
+    monkeypatch.setattr(registry, "components", registry.components + [Component("stub", (stub_table,))])
     return stub_table
 
 
@@ -193,7 +195,7 @@ def test_removing_a_schedule_in_use_is_refused_naming_its_users(tenant, menus):
 
 def test_the_database_constraint_backs_up_a_reference_no_check_knows(tenant, stub_table):
     row = service.create_schedule(tenant, "Office", hours=["daily 09:00-18:00"])
-    stub_table.create(tenant=tenant, name="Hidden", schedule=row)  # a table not listed in COMPONENTS
+    stub_table.create(tenant=tenant, name="Hidden", schedule=row)  # a table no installed plugin declares
     with pytest.raises(ScheduleInUse, match="still referenced"):
         service.remove_schedule(row)
     assert counts()[:2] == (1, 7)

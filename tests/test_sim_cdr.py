@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fs_plugins.application import AppContext
 from fs_plugins.config import Config
 from fs_plugins.sim import cdr
 from fs_plugins.web import make_web_app
@@ -52,7 +53,7 @@ def test_times_and_causes_are_derived_like_freeswitch():
 def test_the_real_cdr_receiver_files_the_emulated_call(db):
     from fs_plugins import demo
 
-    demo.create_demo()
+    demo.create_demo(AppContext.operator())
     variables = {"pbx_tenant": demo.DEMO_DOMAIN, "pbx_call_type": "internal",
                  "pbx_user_id": f"1001@{demo.DEMO_DOMAIN}", "direction": "inbound"}
     status = cdr.post(make_web_app(Config()), body(variables=variables), "0a0a0a0a-0000-4000-8000-000000000001")

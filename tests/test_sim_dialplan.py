@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from fs_plugins.application import AppContext
 from fs_plugins import demo
 from fs_plugins.cli import main
 from fs_plugins.config import Config
@@ -18,7 +19,7 @@ DOMAIN = demo.DEMO_DOMAIN
 
 @pytest.fixture
 def tenant(db):
-    demo.create_demo()
+    demo.create_demo(AppContext.operator())
     return Tenant.get(Tenant.domain == DOMAIN)
 
 

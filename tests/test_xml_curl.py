@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 import pytest
 from lxml import etree
 
-from fs_plugins import provisioning
 from fs_plugins.config import Config
+from fs_plugins.core import app as core
 from fs_plugins.models import User
 from tests.wsgi import basic, call
 from xml_curl.app import make_app
+from tests import provision
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 NOT_FOUND_XPATH = "/document/section[@name='result']/result[@status='not found']"
@@ -26,14 +27,14 @@ def exchanges(name: str) -> list[dict]:
 @pytest.fixture
 def pbx(db):
     """The tenants and users of the recordings, with the recorded passwords."""
-    acme = provisioning.add_tenant("Acme", "acme.example", "Europe/Madrid", "en", "US").row
-    globex = provisioning.add_tenant("Globex", "globex.example", "America/New_York", "en", "US").row
+    acme = provision.tenant("Acme", "acme.example", "Europe/Madrid", "en", "US")
+    globex = provision.tenant("Globex", "globex.example", "America/New_York", "en", "US")
     names = {"1001": "Alice Acme", "1002": "Bob Acme", "1003": "Carol Acme", "1004": "Dan Acme",
              "1005": "Eve Acme", "1999": "Unregistered"}
     for extension, name in names.items():
-        provisioning.add_user(acme, extension, name, password=f"acme-{extension}-pw")
-    provisioning.add_user(globex, "1002", "Gina Globex", password="globex-1002-pw")
-    provisioning.add_number(acme, "+15550001002", "user:1002")
+        provision.user(acme, extension, name, password=f"acme-{extension}-pw")
+    provision.user(globex, "1002", "Gina Globex", password="globex-1002-pw")
+    provision.number(acme, "+15550001002", "user:1002")
     return acme, globex
 
 
@@ -72,7 +73,7 @@ def test_register_of_an_unknown_user_is_not_found(app):
 
 
 def test_a_disabled_user_is_not_found(app, pbx):
-    provisioning.set_user(pbx[0], "1001", enabled=False)
+    core.set_user(provision.OPERATOR, "acme.example", "1001", enabled=False)
     assert recorded(app, "02_register_sip_auth_ok.json", 0).xpath(NOT_FOUND_XPATH)
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, plugins
 from fs_plugins.destinations import Destination
 from fs_plugins.voices import Voices
 from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
@@ -176,7 +176,10 @@ class Router:
             return [hangup(destination.target)]
         if kind == "voicemail":
             return self._voicemail_actions(tenant, destination)
-        # ivr, group, message: run as an outbound ESL session, with a fallback if it fails.
+        if kind not in plugins.installed().destination_kinds:
+            log.warning("%s routes to %s, whose plugin is not installed", tenant.domain, destination)
+            return [hangup("UNALLOCATED_NUMBER")]
+        # ivr, group, message and plugins' kinds: the ESL flow of that name, with a fallback if it fails.
         flow = socket_flow(self.esl_address, kind, destination.target, tenant.domain)
         return flow + [hangup(FLOW_FALLBACK_CAUSE)]
 

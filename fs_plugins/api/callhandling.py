@@ -101,13 +101,13 @@ def _change(owner: User, body: dict) -> dict:
         check_if_match(CallHandlingOut().dump(_shown(owner)))
         for name, when in FORWARDS.items():
             if name in body:
-                with api_fields({"--to": name, "--seconds": "no_answer_seconds"}):
+                with api_fields({"to": name, "seconds": "no_answer_seconds"}):
                     if body[name] is None:
                         service.clear_forward(owner, when)
                     else:
                         service.set_forward(owner, when, body[name])
         if "no_answer_seconds" in body:
-            with api_fields({"--seconds": "no_answer_seconds"}):
+            with api_fields({"seconds": "no_answer_seconds"}):
                 service.set_forward(owner, "no-answer", None, body["no_answer_seconds"])
         if "dnd" in body or "dnd_mode" in body:
             service.set_dnd(owner, body.get("dnd", service.settings(owner).dnd), body.get("dnd_mode"))
@@ -116,7 +116,7 @@ def _change(owner: User, body: dict) -> dict:
 
 def _add_ring(owner: User, body: dict):
     with audited("simring.add", f"user {owner.extension}", owner.tenant, body), \
-            api_fields({"--to": "destination", "--delay": "delay", "--confirm": "confirm"}):
+            api_fields({"to": "destination"}):
         row = service.add_ring(owner, body["destination"], body["delay"], body["confirm"])
     return {"id": row.id, "destination": destination_ref(owner.tenant, row.destination), "delay": row.delay,
             "confirm": row.confirm}, 201
@@ -133,7 +133,7 @@ def _set_restriction(owner: User | None, body: dict):
     target = f"user {owner.extension}" if owner else "tenant"
     with audited("restriction.set", target, detail=body):
         check_if_match(RestrictionOut().dump(_restriction(owner)))
-        with api_fields({"--allow": "allow"}):
+        with api_fields({}):
             service.set_restriction(tenant(), owner, format_allowed(body["allow"]))
     return with_etag(RestrictionOut(), _restriction(owner))
 

@@ -53,7 +53,7 @@ def flush(change) -> None:
     """Tell FreeSWITCH to forget the users a change made stale (logged if it cannot be reached)."""
     config = current_app.config["CENTRALITA"]
     api = fsapi.FreeswitchApi(config) if config.fs_event_socket_port else None
-    for warning in fsapi.flush_users(api, getattr(change, "flush", []), config.directory_cache_ms):
+    for warning in fsapi.flush_users(api, getattr(change, "flush", []), config.directory_cache_ms).warnings:
         log.warning("%s", warning)
 
 

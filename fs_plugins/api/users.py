@@ -18,7 +18,7 @@ from fs_plugins.models import User
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/v1/tenants/<domain>/users", tag="Users")
 # provisioning names the rename option as the CLI does; the API calls it `extension`.
-FIELDS = {"new-extension": "extension"}
+FIELDS = {"new_extension": "extension"}
 
 
 class UserOut(Schema):

@@ -17,10 +17,10 @@ from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.errors import NotFound
 from fs_plugins.models import Tenant
-from fs_plugins.voicemail import boxes
+from fs_plugins.voicemail import service as boxes
 
 bp = APIBlueprint("voicemail", __name__, url_prefix="/api/v1", tag="Voicemail")
-FIELDS = {"--pin": "pin", "--email": "email", "--user": "extension"}
+FIELDS = {"user": "extension", "attach": "attach_audio", "keep": "keep_after_email"}
 
 
 class BoxOut(Schema):

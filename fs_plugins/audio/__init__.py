@@ -5,7 +5,7 @@ Files: convert.py (decode, validate, convert to a playable WAV: soundfile + soxr
 destination resolver), cli.py (`centralita audio …`). Table: fs_plugins/models/audio.py.
 
 Other features use it like this:
-  * a destination ``message:<name>`` is resolved by fs_plugins.references (FEATURE_RESOLVERS);
+  * a destination ``message:<name>`` is resolved through the DestinationKind of plugin.py;
   * at call time `resolve_audio(tenant_domain, audio_id)` gives the path to play, or None;
   * a table pointing at AudioFile with a foreign key is found by `audio_users` before removal.
 """

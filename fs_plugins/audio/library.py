@@ -16,6 +16,7 @@ from typing import Callable
 
 import peewee
 
+from fs_plugins import plugins, references
 from fs_plugins.audio import convert
 from fs_plugins.config import Config
 from fs_plugins.destinations import Destination
@@ -127,15 +128,11 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
 def audio_users(audio_id: int) -> list[str]:
     """What still plays this file: destination columns holding ``message:<id>``, foreign keys to
     AudioFile in any component's table, and registered checks."""
-    from fs_plugins import references
-    from fs_plugins.models import COMPONENTS
-
     rows = references.rows_routing_to(Destination("message", str(audio_id)))
-    for _component, models, _migrations in COMPONENTS:
-        for model in models:
-            for field in model._meta.sorted_fields:
-                if isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
-                    rows.extend(model.select().where(field == audio_id))
+    for model in plugins.installed().models():
+        for field in model._meta.sorted_fields:
+            if isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
+                rows.extend(model.select().where(field == audio_id))
     users = [references.describe_row(row) for row in rows]
     for check in _USAGE_CHECKS:
         users += check(audio_id)

@@ -5,9 +5,8 @@ ivr:Reception, group:Sales, voicemail:1002.
 """
 from __future__ import annotations
 
-from fs_plugins import references
-from fs_plugins.callhandling import numbers, service
-from fs_plugins.commands.common import open_tenant, print_table, tenant_command
+from fs_plugins.callhandling import app, numbers
+from fs_plugins.commands.common import print_table, tenant_command
 from fs_plugins.models.callhandling import DND_MODES, MAX_NO_ANSWER_SECONDS, MIN_NO_ANSWER_SECONDS
 
 TARGET_HELP = "where to: user:EXT, number:NUMBER, ivr:NAME, group:NAME or voicemail:EXT"
@@ -31,13 +30,13 @@ def _forward(subparsers) -> None:
                                    description="Where a user's calls go instead of (or after) ringing them.")
     actions = parser.add_subparsers(dest="forward_command", metavar="ACTION", required=True)
     change = _command(actions, "set", cmd_forward_set, "set a forward (and the ring time before no-answer)")
-    change.add_argument("--when", required=True, choices=list(service.FORWARDS),
+    change.add_argument("--when", required=True, choices=list(app.FORWARDS),
                         help="always; on no-answer; when busy; when not-registered (phone offline)")
     change.add_argument("--to", help=TARGET_HELP)
     change.add_argument("--seconds", type=int, help=f"ring time before the no-answer forward, "
                                                     f"{MIN_NO_ANSWER_SECONDS}-{MAX_NO_ANSWER_SECONDS} (default 20)")
     clear = _command(actions, "clear", cmd_forward_clear, "remove a forward")
-    clear.add_argument("--when", required=True, choices=list(service.FORWARDS) + ["all"], help="which forward")
+    clear.add_argument("--when", required=True, choices=list(app.FORWARDS) + ["all"], help="which forward")
     _command(actions, "show", cmd_show, "a user's forwards, do-not-disturb and simultaneous ring")
 
 
@@ -58,7 +57,7 @@ def _simring(subparsers) -> None:
     add = _command(actions, "add", cmd_simring_add, "ring another user or an external number too")
     add.add_argument("--to", required=True, help="user:EXT or number:NUMBER")
     add.add_argument("--delay", type=int, default=0,
-                     help=f"seconds before it starts ringing (0-{service.MAX_RING_DELAY})")
+                     help=f"seconds before it starts ringing (0-{app.MAX_RING_DELAY})")
     add.add_argument("--confirm", action="store_true",
                      help="the answerer must press 1 to take the call (so a mobile's voicemail cannot)")
     remove = _command(actions, "remove", cmd_simring_remove, "stop ringing a user or number with this user")
@@ -81,92 +80,78 @@ def _restrict(subparsers) -> None:
     _command(actions, "show", cmd_restrict_show, "what is allowed, and why", user_required=False)
 
 
-def _owner(args, ctx):
-    tenant = open_tenant(ctx, args.tenant)
-    return tenant, (service.user(tenant, args.user) if args.user is not None else None)
+def _who(args, ctx) -> tuple:
+    return ctx.app, args.tenant, args.user
 
 
 def cmd_forward_set(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.set_forward(owner, args.when, args.to, args.seconds)
-    return _print_settings(tenant, owner)
+    return _print_settings(app.set_forward(*_who(args, ctx), args.when, args.to, args.seconds).value)
 
 
 def cmd_forward_clear(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.clear_forward(owner, args.when)
-    return _print_settings(tenant, owner)
+    return _print_settings(app.clear_forward(*_who(args, ctx), args.when).value)
 
 
 def cmd_show(args, ctx) -> int:
-    return _print_settings(*_owner(args, ctx))
+    return _print_settings(app.show(*_who(args, ctx)))
 
 
 def cmd_dnd_on(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.set_dnd(owner, True, args.mode)
-    return _print_settings(tenant, owner)
+    return _print_settings(app.set_dnd(*_who(args, ctx), True, args.mode).value)
 
 
 def cmd_dnd_off(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.set_dnd(owner, False)
-    return _print_settings(tenant, owner)
+    return _print_settings(app.set_dnd(*_who(args, ctx), False).value)
 
 
 def cmd_simring_add(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.add_ring(owner, args.to, args.delay, args.confirm)
-    return cmd_simring_list(args, ctx)
+    return _print_rings(app.add_ring(*_who(args, ctx), args.to, args.delay, args.confirm).value)
 
 
 def cmd_simring_remove(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.remove_ring(owner, args.to)
-    return cmd_simring_list(args, ctx)
+    return _print_rings(app.remove_ring(*_who(args, ctx), args.to).value)
 
 
 def cmd_simring_list(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    rows = service.rings(owner)
-    print_table(("TARGET", "DELAY", "CONFIRM"), [(references.describe(tenant, r.destination), f"{r.delay}s",
-                                                  "press 1" if r.confirm else "-") for r in rows])
-    return 0
+    return _print_rings(app.show(*_who(args, ctx)))
 
 
 def cmd_restrict_set(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.set_restriction(tenant, owner, args.allow)
-    return cmd_restrict_show(args, ctx)
+    return _print_restriction(args, app.set_restriction(*_who(args, ctx), args.allow).value)
 
 
 def cmd_restrict_clear(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    service.clear_restriction(tenant, owner)
-    return cmd_restrict_show(args, ctx)
+    return _print_restriction(args, app.clear_restriction(*_who(args, ctx)).value)
 
 
 def cmd_restrict_show(args, ctx) -> int:
-    tenant, owner = _owner(args, ctx)
-    view = service.restriction(tenant, owner)
+    return _print_restriction(args, app.restriction(*_who(args, ctx)))
+
+
+def _print_restriction(args, view: app.RestrictionView) -> int:
     default = "default (" + numbers.format_allowed(numbers.DEFAULT_ALLOWED) + ")"
-    print(f"tenant {tenant.domain}: {default if view.tenant is None else numbers.format_allowed(view.tenant)}")
-    if owner is not None:
-        print(f"user {owner.extension}: {'as the tenant' if view.user is None else numbers.format_allowed(view.user)}")
+    print(f"tenant {args.tenant}: {default if view.tenant is None else numbers.format_allowed(view.tenant)}")
+    if args.user is not None:
+        print(f"user {args.user}: {'as the tenant' if view.user is None else numbers.format_allowed(view.user)}")
         print(f"effective: {numbers.format_allowed(view.effective)} (toll-free always)")
     return 0
 
 
-def _print_settings(tenant, owner) -> int:
-    row = service.settings(owner)
-    describe = lambda destination: references.describe(tenant, destination)  # noqa: E731
-    print(f"user {owner.extension}@{tenant.domain}")
-    print(f"  forward always:         {describe(row.forward_always)}")
-    print(f"  forward no answer:      {describe(row.forward_no_answer)} after {row.no_answer_seconds}s")
-    print(f"  forward busy:           {describe(row.forward_busy)}")
-    print(f"  forward not registered: {describe(row.forward_not_registered)}")
-    print(f"  do not disturb:         {'on' if row.dnd else 'off'} ({row.dnd_mode})")
-    for ring in service.rings(owner):
+def _print_rings(view: app.CallHandlingView) -> int:
+    print_table(("TARGET", "DELAY", "CONFIRM"), [(r.target.label, f"{r.delay}s", "press 1" if r.confirm else "-")
+                                                 for r in view.rings])
+    return 0
+
+
+def _print_settings(view: app.CallHandlingView) -> int:
+    label = lambda target: target.label if target else "-"  # noqa: E731
+    print(f"user {view.extension}@{view.tenant}")
+    print(f"  forward always:         {label(view.forward_always)}")
+    print(f"  forward no answer:      {label(view.forward_no_answer)} after {view.no_answer_seconds}s")
+    print(f"  forward busy:           {label(view.forward_busy)}")
+    print(f"  forward not registered: {label(view.forward_not_registered)}")
+    print(f"  do not disturb:         {'on' if view.dnd else 'off'} ({view.dnd_mode})")
+    for ring in view.rings:
         confirm = ", press 1" if ring.confirm else ""
-        print(f"  rings with:             {describe(ring.destination)} after {ring.delay}s{confirm}")
+        print(f"  rings with:             {ring.target.label} after {ring.delay}s{confirm}")
     return 0

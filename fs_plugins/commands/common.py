@@ -1,11 +1,11 @@
-"""Helpers every command module shares: tenant option, table printing, flushing FreeSWITCH."""
+"""Helpers every command module shares: tenant option, table printing, FreeSWITCH warnings."""
 from __future__ import annotations
 
 import datetime as dt
 import sys
 from typing import Iterable, Sequence
 
-from fs_plugins import fsapi, provisioning
+from fs_plugins.application import Changed, tenant_in_scope
 from fs_plugins.errors import InvalidInput
 
 
@@ -47,8 +47,8 @@ def parse_at(text: str | None, field: str = "--at") -> dt.datetime | None:
 
 
 def open_tenant(ctx, domain: str):
-    ctx.db  # connect before querying
-    return provisioning.tenant(domain)
+    """The tenant's row, for commands of features not yet on an app layer of their own."""
+    return tenant_in_scope(ctx.app, domain)
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out=None) -> None:
@@ -60,8 +60,7 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out=No
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
 
 
-def flush(ctx, change: provisioning.Change) -> None:
-    """Tell FreeSWITCH to forget the users a change made stale; warn if it cannot be reached."""
-    api = fsapi.FreeswitchApi(ctx.config) if ctx.config.fs_event_socket_port else None
-    for warning in fsapi.flush_users(api, change.flush, ctx.config.directory_cache_ms):
+def report(done: Changed) -> None:
+    """Warn the person who made a change when a FreeSWITCH server did not drop its stale entries."""
+    for warning in done.freeswitch.warnings:
         print(warning, file=sys.stderr)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fs_plugins import db as dbmod
+from fs_plugins import plugins
 
 
 def register(subparsers) -> None:
@@ -25,7 +26,7 @@ def _upgrade(args, ctx) -> int:
 def _status(args, ctx) -> int:
     database = dbmod.bind(dbmod.open_database(ctx.config.effective_database_url))
     versions = dbmod.schema_versions(database)
-    for name, _models, migrations in dbmod.COMPONENTS:
+    for name, _models, migrations in plugins.installed().components:
         current = versions.get(name, 0)
         latest = dbmod.latest_version(migrations)
         print(f"{name:12} {current} (latest {latest}){'' if current == latest else '  ← run: centralita db upgrade'}")

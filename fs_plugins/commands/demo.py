@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fs_plugins import demo
-from fs_plugins.errors import InvalidInput
+from fs_plugins.errors import Conflict
 from fs_plugins.models import Tenant
 
 
@@ -14,8 +14,8 @@ def register(subparsers) -> None:
 def _demo(args, ctx) -> int:
     ctx.db
     if Tenant.select().where(Tenant.domain == demo.DEMO_DOMAIN).exists():
-        raise InvalidInput("demo", f"{demo.DEMO_DOMAIN} already exists (remove it with: centralita tenant remove "
+        raise Conflict("demo", f"{demo.DEMO_DOMAIN} already exists (remove it with: centralita tenant remove "
                                    f"{demo.DEMO_DOMAIN} --yes)")
-    for line in demo.create_demo():
+    for line in demo.create_demo(ctx.app):
         print(line)
     return 0

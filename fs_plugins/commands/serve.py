@@ -9,8 +9,11 @@ import signal
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from fs_plugins import demo
+from fs_plugins import demo, plugins
 from fs_plugins.errors import CannotStart
+from fs_plugins.calllog.sweep import sweep
+from fs_plugins.esl.server import EslServer
+from fs_plugins.plugins import FlowWiring
 from fs_plugins.web import make_web_app, mounts_for
 from xml_curl.app import make_app
 
@@ -30,7 +33,7 @@ def _serve(args, ctx) -> int:
     config = ctx.config
     database = ctx.db
     if not args.no_demo and demo.database_is_empty():
-        for line in demo.create_demo():
+        for line in demo.create_demo(ctx.app):
             print(line)
     wanted = args.only or SERVERS
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
@@ -107,7 +110,7 @@ def _start_xml_curl(config, database):
     return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
 
 
-def _start_web(config, mounts: dict[str, str]):
+def _start_web(config, mounts: dict):
     server = http_server(config.web_host, config.web_port, make_web_app(config, mounts), "fs_plugins.web.http")
     server.start()
     host, port = server.address[:2]
@@ -122,10 +125,7 @@ def _start_web(config, mounts: dict[str, str]):
 
 
 def _start_esl(config, database):
-    from fs_plugins.esl.flows import default_registry
-    from fs_plugins.esl.server import EslServer
-
-    server = EslServer(config, default_registry(config=config))
+    server = EslServer(config, plugins.installed().flow_registry(FlowWiring(config)))
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")
@@ -133,7 +133,6 @@ def _start_esl(config, database):
 
 def _start_sweeper(config, database):
     """Import mod_json_cdr's failed posts from its err-log-dir every cdr_sweep_seconds."""
-    from fs_plugins.calllog.sweep import sweep
 
     def run():
         while True:

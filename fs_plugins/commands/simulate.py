@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import re
 
+from fs_plugins import plugins
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.esl.server import EslServer
+from fs_plugins.plugins import FlowWiring
+from fs_plugins.sim import cdr
+from fs_plugins.sim.dialplan import Caller, DialplanEmulator
 from fs_plugins.sim.script import LEG_OUTCOMES, CallerScript, Leg, parse_dtmf, parse_leg
+from fs_plugins.web import make_web_app
+from xml_curl.app import make_app
+from xml_curl.directory import user_variables
+from xml_curl.lookups import Lookups
 
 _USER = re.compile(r"(?P<ext>[0-9]{2,6})@(?P<domain>[a-z0-9.-]+)\Z")
 _E164 = re.compile(r"\+?[0-9]{3,15}\Z")
@@ -55,10 +64,6 @@ def script_from_args(args) -> CallerScript:
 
 
 def caller_from_args(text: str, db):
-    from fs_plugins.sim.dialplan import Caller
-    from xml_curl.directory import user_variables
-    from xml_curl.lookups import Lookups
-
     match = _USER.match(text.lower())
     if match:
         user = Lookups(db).user(match["domain"], match["ext"])
@@ -72,12 +77,7 @@ def caller_from_args(text: str, db):
 
 def run_simulation(config, db, caller, destination: str, script: CallerScript):
     """The simulation itself (also used by tests): returns fs_plugins.sim.dialplan.Simulation."""
-    from fs_plugins.esl.flows import default_registry
-    from fs_plugins.esl.server import EslServer
-    from fs_plugins.sim.dialplan import DialplanEmulator
-    from xml_curl.app import make_app
-
-    registry = default_registry(config=config, simulated=True)
+    registry = plugins.installed().flow_registry(FlowWiring(config, simulated=True))
     server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), registry)
     server.start()
     try:
@@ -101,9 +101,6 @@ def _simulate(args, ctx) -> int:
 
 
 def post_cdr(config, simulation) -> str:
-    from fs_plugins.sim import cdr
-    from fs_plugins.web import make_web_app
-
     credentials = (config.cdr_user, config.cdr_password) if config.cdr_user else None
     app = make_web_app(config)
     statuses = [cdr.post(app, body, uuid, credentials=credentials) for uuid, body in simulation.b_legs]

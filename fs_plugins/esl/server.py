@@ -1,6 +1,6 @@
 """The outbound event-socket server: FreeSWITCH's `socket` app connects here, one greenlet per call.
 
-    server = EslServer(config, default_registry())
+    server = EslServer(config, plugins.installed().flow_registry(FlowWiring(config)))
     server.start()          # non-blocking; server.address is (host, port)
     ...
     server.stop()

@@ -13,7 +13,7 @@ import peewee
 
 from fs_plugins import references, validate
 from fs_plugins.callhandling import numbers
-from fs_plugins.callhandling import service as callhandling
+from fs_plugins.callhandling import app as callhandling
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import ShortNumber, Tenant, User, database, utcnow
@@ -226,7 +226,7 @@ def add_member(tenant: Tenant, group: CallGroup, user: str | None = None, number
                 raise InvalidInput("--user", f"{user} is already a member")
             return GroupMember.create(group=group, user=found, position=position)
         e164 = validate.e164(number, tenant.country, "--number")
-        barred = numbers.blocked_reason(e164, tenant.country, callhandling.restriction(tenant, None).effective)
+        barred = numbers.blocked_reason(e164, tenant.country, callhandling.allowed_for(tenant))
         if barred:
             raise InvalidInput("--number", f"{e164} is a {barred} number, which the tenant's outbound "
                                            "restrictions do not allow (centralita restrict)")

@@ -1,4 +1,4 @@
-"""``ivr:<name or id>`` destinations, for fs_plugins.references (FEATURE_RESOLVERS["ivr"])."""
+"""``ivr:<name or id>`` destinations: the DestinationKind the ivr plugin declares (plugin.py)."""
 from __future__ import annotations
 
 from fs_plugins.destinations import Destination

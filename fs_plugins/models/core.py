@@ -2,7 +2,7 @@
 
 Every other table of the product hangs off a Tenant (directly or through a User), so tenant
 isolation is a matter of always filtering by tenant. Features add their own tables in their own
-modules (see fs_plugins.models.COMPONENTS); this file does not change for them.
+modules (each a schema component of its plugin); this file does not change for them.
 """
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""Call groups and voicemail boxes (component "groups"). Rules and uses: fs_plugins/groups/.
+"""Call groups (component "groups"). Rules and uses: fs_plugins/groups/.
 
 A call group belongs to a tenant; its members are users of the same tenant or external E.164
 numbers. Every call a group flow handles leaves one GroupCall row (the statistics read them).
-Voicemail boxes keep what FreeSWITCH's mod_voicemail reads from the directory: the PIN only as
-`vm-a1-hash` (md5 of "box:domain:pin", which mod_voicemail checks), never in clear.
 """
 from __future__ import annotations
 
@@ -75,18 +73,5 @@ class GroupCall(BaseModel):
     talk_seconds = peewee.FloatField(default=0)
 
 
-class VoicemailBox(BaseModel):
-    """A user's box (user set) or the tenant's general box (user NULL, box id "general")."""
-
-    tenant = peewee.ForeignKeyField(Tenant, backref="voicemail_boxes", on_delete="CASCADE")
-    user = peewee.ForeignKeyField(User, null=True, unique=True, backref="voicemail_box", on_delete="CASCADE")
-    pin_hash = peewee.CharField(max_length=32, default="")  # md5("box:domain:pin"); "" : no PIN set
-    email = peewee.CharField(max_length=254, null=True)
-    attach_audio = peewee.BooleanField(default=True)
-    keep_after_email = peewee.BooleanField(default=True)
-    enabled = peewee.BooleanField(default=True)
-    updated_at = peewee.DateTimeField(default=utcnow)
-
-
-MODELS = (CallGroup, GroupMember, GroupCall, VoicemailBox)
+MODELS = (CallGroup, GroupMember, GroupCall)
 MIGRATIONS: tuple = ()

@@ -27,7 +27,7 @@ How IVR menus, call groups and other features use a schedule (reuse, not copy):
        if not state.is_open: route to menu.closed_destination   # state.reason / state.detail say why
 
 3. Removing a schedule still in use is refused with ScheduleInUse (an InvalidInput: exit 2 from
-   the CLI) naming its users. Foreign keys to Schedule in any table of models.COMPONENTS are found
+   the CLI) naming its users. Foreign keys to Schedule in any installed plugin's table are found
    automatically (rows are described by their `name` column when they have one), and the database
    constraint backs that up. References a foreign key cannot express can be added with
    `register_usage_check(fn)`, where `fn(schedule_id)` returns descriptions such as "IVR menu 'Main'".

@@ -15,6 +15,7 @@ from zoneinfo import available_timezones
 import holidays as holidays_lib
 import peewee
 
+from fs_plugins import plugins
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Tenant
@@ -54,16 +55,13 @@ def register_usage_check(check: UsageCheck) -> UsageCheck:
 
 
 def _referencing_fields():
-    from fs_plugins.models import COMPONENTS  # late: the registry imports this package's models
-
     own = (ScheduleRange, ScheduleOverride)
-    for _name, models, _migrations in COMPONENTS:
-        for model in models:
-            if model in own:
-                continue
-            for field in model._meta.refs:
-                if field.rel_model is Schedule:
-                    yield model, field
+    for model in plugins.installed().models():
+        if model in own:
+            continue
+        for field in model._meta.refs:
+            if field.rel_model is Schedule:
+                yield model, field
 
 
 def schedule_users(schedule_id: int) -> list[str]:

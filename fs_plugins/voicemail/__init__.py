@@ -1,6 +1,7 @@
 """Voicemail boxes: one per user and the tenant's general box, served to FreeSWITCH's mod_voicemail.
 
-boxes.py  the boxes: hot-path read for the xml_curl directory, mod_voicemail's params, changes
+boxes.py  what mod_voicemail gets: the hot-path read for the xml_curl directory, the vm-* params
+app.py    list, show, create or change, remove a box (the application layer)
 cli.py    `centralita voicemail set|list|remove`
-Table: fs_plugins/models/groups.py (VoicemailBox).
+Table: fs_plugins/models/voicemail.py.
 """

@@ -9,19 +9,9 @@ The general box is the directory user "general" of the tenant's domain (dialplan
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-import peewee
-
-from fs_plugins import validate
-from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.models import Tenant, User, database, utcnow
-from fs_plugins.models.groups import VoicemailBox
-
 GENERAL = "general"
-_PIN = re.compile(r"[0-9]{4,10}\Z")
-_EMAIL_UNSAFE = re.compile(r"[\x00-\x1f\x7f${}\[\],|^<>\"']")
 _BOX_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
             "WHERE user_id = {p}")
 _GENERAL_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
@@ -68,55 +58,3 @@ def box_info(db, user_id: int | None, tenant_id: int | None = None) -> BoxInfo |
         return None
     pin, email, attach, keep, enabled = row
     return BoxInfo(pin or "", email, bool(attach), bool(keep), bool(enabled))
-
-
-# ---- service --------------------------------------------------------------------------------
-
-def _owner(tenant: Tenant, extension: str | None) -> User | None:
-    if extension is None:
-        return None
-    user = User.get_or_none(User.tenant == tenant, User.extension == extension.strip())
-    if user is None:
-        raise InvalidInput("--user", f"no user with extension {extension!r} in {tenant.domain}")
-    return user
-
-
-def find(tenant: Tenant, extension: str | None) -> VoicemailBox | None:
-    owner = _owner(tenant, extension)
-    query = VoicemailBox.select().where(VoicemailBox.tenant == tenant)
-    return query.where(VoicemailBox.user.is_null() if owner is None else VoicemailBox.user == owner).first()
-
-
-def set_box(tenant: Tenant, extension: str | None, *, pin: str | None = None, email: str | None = None,
-            attach: bool | None = None, keep: bool | None = None, enabled: bool | None = None) -> VoicemailBox:
-    """Create or change a box (extension None: the general box). Only the given values change."""
-    owner = _owner(tenant, extension)
-    if pin is not None and pin != "" and not _PIN.match(pin):
-        raise InvalidInput("--pin", "must be 4 to 10 digits")
-    checked_email = validate.email(email, "--email") if email else email
-    if checked_email and _EMAIL_UNSAFE.search(checked_email):
-        raise InvalidInput("--email", "must not contain quotes, brackets, '$', '{', '}' or separators")
-    with database.atomic():
-        box = find(tenant, extension) or VoicemailBox(tenant=tenant, user=owner)
-        if pin is not None:
-            box.pin_hash = pin_hash(owner.extension if owner else GENERAL, tenant.domain, pin) if pin else ""
-        if email is not None:
-            box.email = checked_email or None
-        for name, value in (("attach_audio", attach), ("keep_after_email", keep), ("enabled", enabled)):
-            if value is not None:
-                setattr(box, name, value)
-        box.updated_at = utcnow()
-        box.save()
-    return box
-
-
-def remove_box(tenant: Tenant, extension: str | None) -> None:
-    box = find(tenant, extension)
-    if box is None:
-        raise NotFound("--user" if extension else "voicemail", "no such voicemail box")
-    box.delete_instance()
-
-
-def boxes(tenant: Tenant) -> list[VoicemailBox]:
-    return list(VoicemailBox.select(VoicemailBox, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
-                .where(VoicemailBox.tenant == tenant).order_by(VoicemailBox.id))

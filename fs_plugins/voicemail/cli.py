@@ -1,9 +1,8 @@
 """`centralita voicemail set|list|remove`: the users' boxes and the tenant's general box."""
 from __future__ import annotations
 
-from fs_plugins import provisioning
-from fs_plugins.commands.common import add_tenant_option, bool_option, flush, open_tenant, print_table
-from fs_plugins.voicemail.boxes import GENERAL, boxes, remove_box, set_box
+from fs_plugins.commands.common import add_tenant_option, bool_option, print_table, report
+from fs_plugins.voicemail import app
 
 
 def register(subparsers) -> None:
@@ -34,29 +33,18 @@ def register(subparsers) -> None:
 
 
 def cmd_set(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    set_box(tenant, None if args.general else args.user, pin=args.pin, email=args.email, attach=args.attach,
-            keep=args.keep, enabled=args.enabled)
-    _flush(args, ctx, tenant)
+    report(app.set_box(ctx.app, args.tenant, None if args.general else args.user, pin=args.pin, email=args.email,
+                       attach=args.attach, keep=args.keep, enabled=args.enabled))
     return cmd_list(args, ctx)
 
 
-def _flush(args, ctx, tenant) -> None:
-    """FreeSWITCH caches the user's directory entry, which carries the box settings: drop it."""
-    if not args.general:
-        flush(ctx, provisioning.Change(flush=[(args.user.strip(), tenant.domain)]))
-
-
 def cmd_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    remove_box(tenant, None if args.general else args.user)
-    _flush(args, ctx, tenant)
+    report(app.remove_box(ctx.app, args.tenant, None if args.general else args.user))
     return cmd_list(args, ctx)
 
 
 def cmd_list(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    rows = [(b.user.extension if b.user else GENERAL, "yes" if b.pin_hash else "no", b.email or "-",
-             "yes" if b.attach_audio else "no", "yes" if b.enabled else "no") for b in boxes(tenant)]
+    rows = [(b.box, "yes" if b.pin_set else "no", b.email or "-", "yes" if b.attach_audio else "no",
+             "yes" if b.enabled else "no") for b in app.list_boxes(ctx.app, args.tenant)]
     print_table(("BOX", "PIN", "EMAIL", "ATTACH", "ENABLED"), rows)
     return 0

@@ -1,0 +1,318 @@
+"""Tenants, users, numbers (DIDs) and short numbers: the core's application layer.
+
+Who may do what: the operator creates and removes tenants and hands out DIDs; a tenant's
+administrator changes the tenant's settings, its users and where its DIDs route; a user sees
+their own user. Every change is validated before anything is written, runs in one transaction
+with its audit event, and tells FreeSWITCH to drop the directory entries it made stale (users
+are served `cacheable`); the report says which event sockets took it.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from fs_plugins import references, validate
+from fs_plugins.application import (
+    AppContext, Changed, require_admin, require_operator, sees_tenant, tenant_in_scope, user_in_scope)
+from fs_plugins.destinations import Destination
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.fsvalues import check_text
+from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
+
+TENANT_SETTINGS = ("name", "timezone", "language", "country", "region")
+
+
+@dataclass(frozen=True)
+class TenantView:
+    domain: str
+    name: str
+    timezone: str
+    language: str
+    country: str
+    region: str | None
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    tenant: TenantView
+    users: int
+
+
+@dataclass(frozen=True)
+class UserView:
+    tenant: str  # the tenant's domain
+    extension: str
+    name: str
+    email: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: UserView
+    sip_password: str | None  # only when generated: shown once, never stored in clear
+
+
+@dataclass(frozen=True)
+class RouteView:
+    """A DID or a short number and where it routes: stored form and how it reads."""
+
+    number: str  # E.164 for DIDs, digits for short numbers
+    destination: str  # stored form, kind:id ("user:12")
+    label: str  # as a person reads it ("user:1001 (Ana)")
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TenantDetail:
+    tenant: TenantView
+    users: tuple[UserView, ...]
+    numbers: tuple[RouteView, ...]
+
+
+def a1_hash(extension: str, domain: str, password: str) -> str:
+    """FreeSWITCH's digest a1-hash: md5("user:realm:password"); the realm is the tenant's domain."""
+    return hashlib.md5(f"{extension}:{domain}:{password}".encode()).hexdigest()
+
+
+# --- tenants -----------------------------------------------------------------------------------
+
+def list_tenants(ctx: AppContext) -> list[TenantSummary]:
+    rows = Tenant.select().order_by(Tenant.domain)
+    return [TenantSummary(tenant_view(t), t.users.count()) for t in rows if sees_tenant(ctx.principal, t.id)]
+
+
+def show_tenant(ctx: AppContext, domain: str) -> TenantDetail:
+    tenant = tenant_in_scope(ctx, domain, "domain")
+    return TenantDetail(tenant_view(tenant), tuple(_users(tenant)), tuple(_numbers(tenant)))
+
+
+def add_tenant(ctx: AppContext, domain: str, name: str, timezone: str = "Europe/Madrid", language: str = "es",
+               country: str = "ES", region: str | None = None) -> Changed[TenantView]:
+    require_operator(ctx, "create tenants")
+    values = _tenant_values(name=name, domain=domain, timezone=timezone, language=language,
+                            country=country, region=region)
+    with database.atomic():
+        if Tenant.select().where(Tenant.domain == values["domain"]).exists():
+            raise Conflict("domain", f"{values['domain']} is already a tenant")
+        row = Tenant.create(**values)
+        ctx.record("tenant.create", row, f"tenant {row.domain}", values)
+    return Changed(tenant_view(row))
+
+
+def set_tenant(ctx: AppContext, domain: str, **changes: str | None) -> Changed[TenantView]:
+    """Change the given settings (TENANT_SETTINGS; None leaves one as it is)."""
+    require_admin(ctx, "change the tenant's settings")
+    unknown = set(changes) - set(TENANT_SETTINGS)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "not a tenant setting")
+    with database.atomic():
+        row = tenant_in_scope(ctx, domain, "domain")
+        current = {k: getattr(row, k) for k in TENANT_SETTINGS}
+        given = {k: v for k, v in changes.items() if v is not None}
+        for key, value in _tenant_values(domain=row.domain, **{**current, **given}).items():
+            setattr(row, key, value)
+        row.save()
+        ctx.record("tenant.update", row, f"tenant {row.domain}", given)
+        # Users' cached entries carry tenant data (caller-id context): flush them all.
+        stale = [(u.extension, row.domain) for u in row.users]
+    return Changed(tenant_view(row), ctx.freeswitch.flush_users(stale))
+
+
+def remove_tenant(ctx: AppContext, domain: str) -> Changed[TenantView]:
+    """Delete a tenant and everything it owns (users, numbers, call log, every feature's rows)."""
+    require_operator(ctx, "remove tenants")
+    with database.atomic():
+        row = tenant_in_scope(ctx, domain, "domain")
+        view, stale = tenant_view(row), [(u.extension, row.domain) for u in row.users]
+        ctx.record("tenant.delete", row, f"tenant {row.domain}")
+        row.delete_instance(recursive=True)
+    return Changed(view, ctx.freeswitch.flush_users(stale))
+
+
+def tenant_view(row: Tenant) -> TenantView:
+    return TenantView(row.domain, row.name, row.timezone, row.language, row.country, row.region)
+
+
+def _tenant_values(name, domain, timezone, language, country, region) -> dict:
+    country_code = validate.country(country)
+    return {
+        "name": check_text(name, "name"),
+        "domain": validate.domain(domain),
+        "timezone": validate.timezone(timezone),
+        "language": validate.language(language),
+        "country": country_code,
+        "region": validate.region(country_code, region),
+    }
+
+
+# --- users -------------------------------------------------------------------------------------
+
+def list_users(ctx: AppContext, tenant: str) -> list[UserView]:
+    require_admin(ctx, "list the tenant's users")
+    return _users(tenant_in_scope(ctx, tenant))
+
+
+def get_user(ctx: AppContext, tenant: str, extension: str) -> UserView:
+    return user_view(user_in_scope(ctx, tenant_in_scope(ctx, tenant), extension, "extension"))
+
+
+def add_user(ctx: AppContext, tenant: str, extension: str, name: str, email: str | None = None,
+             password: str | None = None, enabled: bool = True) -> Changed[NewUser]:
+    """Without a password one is generated and returned once (NewUser.sip_password)."""
+    require_admin(ctx, "add users")
+    owner = tenant_in_scope(ctx, tenant)
+    extension = validate.extension(extension)
+    generated = secrets.token_urlsafe(12) if password is None else None
+    values = dict(display_name=check_text(name, "name"), email=validate.email(email),
+                  a1_hash=a1_hash(extension, owner.domain, validate.password(password or generated)),
+                  enabled=bool(enabled))
+    with database.atomic():
+        _check_extension_free(owner, extension)
+        row = User.create(tenant=owner, extension=extension, **values)
+        ctx.record("user.create", owner, f"user {extension}", {"extension": extension, "name": name, "email": email,
+                                                                 "password": password, "enabled": enabled})
+    # A new user has no cached entry to flush: FreeSWITCH does not cache `not found`.
+    return Changed(NewUser(user_view(row), generated))
+
+
+def set_user(ctx: AppContext, tenant: str, extension: str, name: str | None = None, email: str | None = None,
+             password: str | None = None, enabled: bool | None = None,
+             new_extension: str | None = None) -> Changed[UserView]:
+    """Change what is given (None leaves it). A new extension needs a new password: the digest
+    hash FreeSWITCH checks includes the extension."""
+    owner = tenant_in_scope(ctx, tenant)
+    if enabled is not None or new_extension is not None:
+        require_admin(ctx, "enable, disable or renumber users")
+    with database.atomic():
+        row = user_in_scope(ctx, owner, extension, "extension")
+        stale = [(row.extension, owner.domain)]
+        given = {k: v for k, v in (("name", name), ("email", email), ("password", password), ("enabled", enabled),
+                                   ("new_extension", new_extension)) if v is not None}
+        if new_extension is not None and new_extension != row.extension:
+            new_extension = validate.extension(new_extension, "new_extension")
+            if password is None:
+                raise InvalidInput("password", "a new password is required when the extension changes")
+            _check_extension_free(owner, new_extension, "new_extension")
+            row.extension = new_extension
+            stale.append((new_extension, owner.domain))
+        if name is not None:
+            row.display_name = check_text(name, "name")
+        if email is not None:
+            row.email = validate.email(email)
+        if password is not None:
+            row.a1_hash = a1_hash(row.extension, owner.domain, validate.password(password))
+        if enabled is not None:
+            row.enabled = bool(enabled)
+        row.updated_at = utcnow()
+        row.save()
+        ctx.record("user.update", owner, f"user {extension}", given)
+    return Changed(user_view(row), ctx.freeswitch.flush_users(stale))
+
+
+def remove_user(ctx: AppContext, tenant: str, extension: str) -> Changed[UserView]:
+    """Refused (Conflict) while a number, menu, group or another user's forward routes to the user;
+    the user's own settings (forwards to their own voicemail…) go with them."""
+    require_admin(ctx, "remove users")
+    owner = tenant_in_scope(ctx, tenant)
+    with database.atomic():
+        row = user_in_scope(ctx, owner, extension, "extension")
+        routed = sorted({references.describe_row(other)
+                         for kind in ("user", "voicemail")
+                         for other in references.rows_routing_to(Destination(kind, str(row.id)))
+                         if getattr(other, "user_id", None) != row.id})
+        if routed:
+            raise Conflict("extension", f"{', '.join(routed)} still route to this user; re-route them first")
+        view = user_view(row)
+        row.delete_instance(recursive=True)
+        ctx.record("user.delete", owner, f"user {view.extension}")
+    return Changed(view, ctx.freeswitch.flush_users([(view.extension, owner.domain)]))
+
+
+def user_view(row: User) -> UserView:
+    return UserView(row.tenant.domain, row.extension, row.display_name, row.email, bool(row.enabled))
+
+
+def _users(tenant: Tenant) -> list[UserView]:
+    return [UserView(tenant.domain, u.extension, u.display_name, u.email, bool(u.enabled))
+            for u in tenant.users.order_by(User.extension)]
+
+
+def _check_extension_free(owner: Tenant, extension: str, field: str = "extension") -> None:
+    if User.select().where(User.tenant == owner, User.extension == extension).exists():
+        raise Conflict(field, f"{extension} is already a user of {owner.domain}")
+    if ShortNumber.select().where(ShortNumber.tenant == owner, ShortNumber.number == extension).exists():
+        raise Conflict(field, f"{extension} is already a short number of {owner.domain}")
+
+
+# --- numbers (DIDs) and short numbers -----------------------------------------------------------
+
+def list_numbers(ctx: AppContext, tenant: str) -> list[RouteView]:
+    require_admin(ctx, "list the tenant's numbers")
+    return _numbers(tenant_in_scope(ctx, tenant))
+
+
+def list_short_numbers(ctx: AppContext, tenant: str) -> list[RouteView]:
+    """Internal numbers reaching IVR menus and groups (each kept by its feature)."""
+    require_admin(ctx, "list the tenant's short numbers")
+    owner = tenant_in_scope(ctx, tenant)
+    rows = ShortNumber.select().where(ShortNumber.tenant == owner).order_by(ShortNumber.number)
+    return [RouteView(r.number, str(r.destination), references.describe(owner, r.destination)) for r in rows]
+
+
+def add_number(ctx: AppContext, tenant: str, number: str, destination: str,
+               description: str | None = None) -> Changed[RouteView]:
+    require_operator(ctx, "hand out numbers")
+    owner = tenant_in_scope(ctx, tenant)
+    e164 = validate.e164(number, owner.country, assigned=True)
+    target = references.resolve(owner, destination)
+    description = check_text(description or "", "description", required=False) or None
+    with database.atomic():
+        existing = Number.get_or_none(Number.e164 == e164)
+        if existing is not None:
+            where = "this tenant" if existing.tenant_id == owner.id else "another tenant"
+            raise Conflict("number", f"{e164} already belongs to {where}")
+        row = Number.create(tenant=owner, e164=e164, destination=target, description=description)
+        ctx.record("number.create", owner, f"number {e164}", {"destination": destination, "description": description})
+    return Changed(_number_view(owner, row))
+
+
+def route_number(ctx: AppContext, tenant: str, number: str, destination: str) -> Changed[RouteView]:
+    require_admin(ctx, "route numbers")
+    owner = tenant_in_scope(ctx, tenant)
+    e164 = validate.e164(number, owner.country, assigned=True)
+    target = references.resolve(owner, destination)
+    with database.atomic():
+        row = _number(owner, e164)
+        row.destination = target
+        row.save()
+        ctx.record("number.update", owner, f"number {e164}", {"destination": destination})
+    return Changed(_number_view(owner, row))
+
+
+def remove_number(ctx: AppContext, tenant: str, number: str) -> Changed[RouteView]:
+    require_operator(ctx, "take numbers back")
+    owner = tenant_in_scope(ctx, tenant)
+    e164 = validate.e164(number, owner.country, assigned=True)
+    with database.atomic():
+        row = _number(owner, e164)
+        view = _number_view(owner, row)
+        row.delete_instance()
+        ctx.record("number.delete", owner, f"number {e164}")
+    return Changed(view)
+
+
+def _numbers(tenant: Tenant) -> list[RouteView]:
+    return [_number_view(tenant, n) for n in tenant.numbers.order_by(Number.e164)]
+
+
+def _number_view(tenant: Tenant, row: Number) -> RouteView:
+    return RouteView(row.e164, str(row.destination), references.describe(tenant, row.destination), row.description)
+
+
+def _number(owner: Tenant, e164: str) -> Number:
+    row = Number.get_or_none(Number.tenant == owner, Number.e164 == e164)
+    if row is None:
+        raise NotFound("number", f"{e164} is not a number of {owner.domain}")
+    return row

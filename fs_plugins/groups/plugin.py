@@ -1,0 +1,14 @@
+"""Call groups and their queues: ``group:`` destinations, the `group` flow, `centralita group …`."""
+from fs_plugins.groups import cli, service
+from fs_plugins.groups.wiring import production_flow
+from fs_plugins.models import groups as models
+from fs_plugins.plugins import Component, DestinationKind, Plugin
+
+plugin = Plugin(
+    name="groups",
+    requires=("core", "audio", "schedule", "callhandling"),
+    components=(Component("groups", models.MODELS, models.MIGRATIONS),),
+    commands=cli.register,
+    destinations=(DestinationKind("group", service.resolve, service.describe),),
+    flows={"group": lambda wiring: production_flow(wiring.config, wiring.simulated)},
+)

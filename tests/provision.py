@@ -1,0 +1,28 @@
+"""Test set-up through the core's application layer, as the operator; returns the rows tests inspect."""
+from __future__ import annotations
+
+from fs_plugins.application import AppContext
+from fs_plugins.core import app
+from fs_plugins.models import Tenant, User
+
+OPERATOR = AppContext.operator(origin="test")
+
+
+def tenant(name: str, domain: str, timezone: str = "Europe/Madrid", language: str = "es", country: str = "ES",
+           region: str | None = None) -> Tenant:
+    app.add_tenant(OPERATOR, domain, name, timezone, language, country, region)
+    return Tenant.get(Tenant.domain == domain)
+
+
+def user(owner: Tenant, extension: str, name: str, **settings) -> User:
+    app.add_user(OPERATOR, owner.domain, extension, name, **settings)
+    return User.get(User.tenant == owner, User.extension == extension)
+
+
+def number(owner: Tenant, did: str, destination: str, description: str | None = None) -> app.RouteView:
+    return app.add_number(OPERATOR, owner.domain, did, destination, description).value
+
+
+def who(row: User) -> tuple[AppContext, str, str]:
+    """(operator context, tenant domain, extension): the first arguments of a user's app functions."""
+    return OPERATOR, row.tenant.domain, row.extension
