@@ -55,7 +55,7 @@ def test_simultaneous_ring_entries_are_added_and_removed_by_id(world, client):
                         headers=world.headers("user"))
     assert added.status_code == 201 and added.json["destination"] == "number:+34611222333"
     again = client.post("/api/v1/me/simring", json={"destination": "number:611 222 333"}, headers=world.headers("user"))
-    assert again.status_code == 422 and again.json["field"] == "destination"  # already rings
+    assert again.status_code == 409 and again.json["field"] == "destination"  # already rings: a conflict
     listed = client.get("/api/v1/me/simring", headers=world.headers("user")).json["items"]
     assert [r["destination"] for r in listed] == ["number:+34699000111", "number:+34611222333"]
     assert client.delete(f"/api/v1/me/simring/{added.json['id']}", headers=world.headers("user")).status_code == 204
