@@ -1,4 +1,4 @@
-"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6 …] [--engine sqlite|postgresql …]`.
+"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6|b7 …] [--engine sqlite|postgresql …]`.
 
 Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
 folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
@@ -19,7 +19,7 @@ from pathlib import Path
 from benches import datasets, report
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("b1", "b4", "b5", "b6")
+BENCHES = ("b1", "b4", "b5", "b6", "b7")
 ENGINES = ("sqlite", "postgresql")
 
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     lines: list[report.Line] = []
     say = lambda text: print(text, flush=True)  # noqa: E731
     results.mkdir(parents=True, exist_ok=True)
-    if "b1" in wanted or "b5" in wanted or "b6" in wanted:
+    if any(name in wanted for name in ("b1", "b5", "b6", "b7")):
         from benches import httpbench, wrk
 
         wrk_path, how = wrk.find_or_install()
@@ -72,6 +72,10 @@ def main(argv=None) -> int:
         from benches import b6_api
 
         lines += b6_api.run(options, scale, engines, say)
+    if "b7" in wanted:
+        from benches import b7_portal
+
+        lines += b7_portal.run(options, scale, engines, say)
     table = report.write(results, lines, header + f"\n\nload after the run: {_load()}")
     failed = [line for line in lines if not line.ok]
     print(f"\n{len(lines) - len(failed)} passed, {len(failed)} failed; table and charts in {table.parent}")

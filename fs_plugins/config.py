@@ -66,6 +66,9 @@ class Config:
     # Mail leaves through the machine's MTA, as mod_voicemail's does: `<sendmail_path> -t -i`.
     sendmail_path: str = "/usr/sbin/sendmail"
     mail_from: str = "Centralita <centralita@localhost>"
+    # mod_voicemail's recordings (FreeSWITCH's storage-dir/voicemail): the portal plays messages
+    # only when this folder is readable here (same machine or shared storage); nothing outside it.
+    voicemail_files_dir: str = "/var/lib/freeswitch/storage/voicemail"
 
     @property
     def effective_database_url(self) -> str:

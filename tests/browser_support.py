@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from fs_plugins import db as dbmod
 from fs_plugins.config import Config
+from fs_plugins.sim.inbound import InboundEmulator
 from fs_plugins.web import make_web_app
 from tests.conftest import UNDER_CI
 
@@ -54,20 +55,53 @@ class LiveServer:
     url: str
     config: Config
     database: object
+    freeswitch: InboundEmulator  # the emulated event socket the app talks to (voicemail, flushes)
+    folder: Path
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """The whole web app on 127.0.0.1:<ephemeral> over a fresh SQLite database, for one test module."""
+    """The whole web app on 127.0.0.1:<ephemeral> over a fresh SQLite database, for one test module,
+    talking to FreeSWITCH's emulated event socket."""
     folder = tmp_path_factory.mktemp("portal")
     database = dbmod.connect(f"sqlite:///{folder / 'centralita.db'}")
-    config = Config().replace(data_dir=str(folder), fs_event_socket_port=0)
+    emulator, stop_emulator = emulator_in_its_own_thread()
+    host, port = emulator.address
+    config = Config().replace(data_dir=str(folder), fs_event_socket_host=host, fs_event_socket_port=port,
+                              voicemail_files_dir=str(folder / "voicemail"))
     server = make_server("127.0.0.1", 0, make_web_app(config), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", config, database)
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", config, database, emulator, folder)
     server.shutdown()
+    stop_emulator()
     database.close()
+
+
+def emulator_in_its_own_thread():
+    """The event-socket emulator is a gevent server: it runs only while its hub does. Playwright blocks
+    the test's thread without yielding to gevent, so the emulator gets a thread (and hub) of its own."""
+    import gevent
+
+    started, stopping = threading.Event(), threading.Event()
+    emulator = InboundEmulator()
+
+    def run():
+        emulator.start()
+        started.set()
+        while not stopping.is_set():
+            gevent.sleep(0.02)
+        emulator.stop()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(10)
+
+    def stop():
+        stopping.set()
+        thread.join(10)
+
+    return emulator, stop
 
 
 @pytest.fixture

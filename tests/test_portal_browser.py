@@ -10,7 +10,7 @@ from fs_plugins.models import utcnow
 from fs_plugins.models.access import Session
 from tests.api_world import PASSWORD
 from tests.browser_support import chromium, live_server, page, sign_in  # noqa: F401 (fixtures)
-from tests.portal_world import ADMIN, OPERATOR, USER, portal_world
+from tests.portal_world import ADMIN, OPERATOR, RIVAL, USER, portal_world
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,7 +39,7 @@ def test_signing_in_shows_the_seeds_menu_in_spanish_and_signing_out_ends_it(page
     page.get_by_role("button", name="Iniciar sesión").click()
     page.wait_for_url(lambda url: "/login" not in url)
     menu = page.get_by_role("navigation", name="Menú principal")
-    assert "Cambiar la contraseña" in menu.inner_text()
+    assert "Telefonía fija – Gestión de las llamadas" in menu.text_content()
     page.get_by_role("button", name="Cerrar sesión").click()
     assert page.get_by_role("status").inner_text().strip() == "Ha cerrado la sesión."
 
@@ -95,3 +95,117 @@ def test_on_a_phone_screen_the_menu_folds_and_opens(page):
     assert not menu.get_by_role("link", name="Cambiar la contraseña").is_visible()
     summary.click()
     assert menu.get_by_role("link", name="Cambiar la contraseña").is_visible()
+
+
+# --- a user's own space --------------------------------------------------------------------------
+
+def test_a_forward_set_in_the_browser_is_what_the_dialplan_answers(page, live_server):
+    from fs_plugins.config import Config
+    from fs_plugins.models import User
+    from tests.test_callhandling_dialplan import fields, serve, steps
+    from xml_curl.app import make_app
+
+    sign_in(page, USER, PASSWORD)
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Desvíos y no molestar").click()
+    card = page.locator("#forward-no-answer")
+    card.get_by_label("Desviar a").select_option(label="Otra extensión")
+    card.get_by_label("Extensión, número o nombre").fill("1002")
+    card.get_by_label("Sonar durante (segundos)").fill("15")
+    card.get_by_role("button", name="Guardar").click()
+    notice = page.locator("#notices .notice")
+    notice.wait_for()
+    assert "Si no contesto" in notice.inner_text() and "1002" in notice.inner_text()
+    run = steps(serve(make_app(Config(), live_server.database), fields("acme.example.com", "1001")))
+    bruno = User.get(User.extension == "1002", User.tenant == User.get(User.extension == "1001").tenant)
+    assert ("set", "call_timeout=15") in run and run[-1] == ("transfer", f"pbx-user-{bruno.id} XML acme.example.com")
+
+
+def test_a_wrong_forward_target_is_shown_next_to_the_field(page):
+    sign_in(page, USER, PASSWORD)
+    page.goto("/me/forwards")
+    card = page.locator("#forward-busy")
+    card.get_by_label("Desviar a").select_option(label="Otra extensión")
+    card.get_by_label("Extensión, número o nombre").fill("4711")
+    card.get_by_role("button", name="Guardar").click()
+    error = page.locator("#e-busy-target")
+    error.wait_for()
+    assert "4711" in error.inner_text()
+    assert page.locator("#f-busy-target").evaluate("e => document.activeElement === e")
+
+
+CSV = "name,work,mobile\nProveedor S.A.,91 123 45 67,\nSin número,,\nCliente,,600 111 222\n"
+
+
+def test_importing_contacts_shows_the_bad_line_before_storing_anything(page):
+    from fs_plugins.models.contacts import Contact
+
+    sign_in(page, USER, PASSWORD)
+    page.goto("/me/contacts")
+    page.get_by_role("button", name="Importar CSV").click()
+    before = Contact.select().count()
+    page.get_by_label("Archivo CSV").set_input_files(
+        files=[{"name": "agenda.csv", "mimeType": "text/csv", "buffer": CSV.encode()}])
+    page.get_by_role("button", name="Comprobar el archivo").click()
+    bad = page.get_by_role("table", name="Líneas con errores")
+    assert bad.locator("tbody tr").count() == 1 and bad.locator("tbody td").first.inner_text() == "3"
+    assert Contact.select().count() == before
+    page.get_by_role("button", name="Importar solo las líneas correctas").click()
+    assert "Importado: 2 añadidos" in page.locator("#notices").inner_text()
+    assert Contact.select().count() == before + 2
+    assert page.get_by_role("cell", name="Cliente", exact=True).is_visible()
+
+
+def test_the_call_log_filters_without_reloading_and_shows_the_colour_key(page):
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+
+    ana = User.get(User.extension == "1001")
+    for n, status in enumerate((Status.MISSED, Status.RECEIVED, Status.MADE, Status.DND)):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"browser-{n}", kind="made" if status == Status.MADE
+                         else "received" if status == Status.RECEIVED else "missed", status=status.code,
+                         direction="inbound", started_at=1764000000 + n, caller_name="X", caller_number="+34911234567",
+                         callee="1001", answered_by="", ring_seconds=3, talk_seconds=0)
+    sign_in(page, USER, PASSWORD)
+    page.goto("/me/calls")
+    page.get_by_label("Perdidas").check()
+    page.wait_for_url("**type=missed**")
+    rows = page.locator("table.calls tbody tr")
+    classes = rows.evaluate_all("rows => rows.map(r => r.className)")
+    assert {"status-missed", "status-dnd"} <= set(classes)
+    assert set(classes) <= {"status-missed", "status-dnd", "status-rejected", "status-forwarded"}
+    dot = page.locator("tr.status-missed .status-dot").first
+    assert dot.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(198, 40, 40)"  # #c62828, Perdido
+
+
+def test_another_users_contact_is_a_404_page(page):
+    from fs_plugins.models import User
+    from fs_plugins.models.contacts import Contact
+
+    ana = User.get(User.extension == "1001")
+    mine = Contact.select().where(Contact.owner == ana).first()
+    sign_in(page, RIVAL, PASSWORD)
+    response = page.goto(f"/me/contacts/{mine.id}")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Página no encontrada"
+
+
+def test_a_voicemail_message_is_played_and_deleted(page, live_server):
+    from fs_plugins.sim.voicemail import StoredMessage
+
+    folder = live_server.folder / "voicemail" / "default" / "acme.example.com" / "1001"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "msg_b1.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+    uuid = "b1b1b1b1-0000-4000-8000-000000000001"
+    live_server.freeswitch.voicemail.leave("acme.example.com", "1001", StoredMessage(
+        uuid, "Proveedor", "+34911234567", 12, str(folder / "msg_b1.wav")))
+    sign_in(page, USER, PASSWORD)
+    page.goto("/me/voicemail")
+    page.screenshot(path="/tmp/i13-vm.png")
+    audio = page.locator("audio[aria-label='Mensaje de Proveedor']")
+    assert page.request.get(audio.get_attribute("src")).body().startswith(b"RIFF")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Eliminar el mensaje de Proveedor").click()
+    page.locator("#notices .notice").wait_for()
+    assert "Proveedor" in page.locator("#notices").inner_text()
+    assert not (folder / "msg_b1.wav").exists()

@@ -5,6 +5,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -113,6 +114,10 @@ def _start_xml_curl(config, database):
 def _start_web(config, mounts: dict):
     server = http_server(config.web_host, config.web_port, make_web_app(config, mounts), "fs_plugins.web.http")
     server.start()
+    # Browsers and API clients keep their connection open; pywsgi sends the headers and the body in two
+    # writes, and with Nagle on, the second waits for the client's delayed ACK: 40 ms on every small
+    # answer. Accepted connections inherit this from the listener.
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     host, port = server.address[:2]
     described = []
     if "/cdr" in mounts:

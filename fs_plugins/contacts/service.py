@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from peewee import fn
+
 from fs_plugins.contacts.records import (
     ContactInput, ContactView, Directory, NumberView, ValidContact, clean_email, clean_name,
     clean_numbers, clean_text, MAX_NAME, MAX_NOTE, validate,
@@ -160,6 +162,12 @@ def search(directory: Directory, query: str | None = None, limit: int | None = N
         select = select.where(Contact.name.contains(query) | Contact.company.contains(query)
                               | Contact.email.contains(query))
         users = users.where(User.display_name.contains(query))
+    if limit:
+        # Only the first `limit` of each side can be among the first `limit` of both: a 10,000-user
+        # tenant's directory page reads 2 × limit rows, not every user.
+        first = select.select(Contact.id).order_by(fn.LOWER(Contact.name), Contact.id).limit(limit)
+        select = Contact.select().where(Contact.id.in_([row.id for row in first]))
+        users = users.order_by(fn.LOWER(User.display_name), User.id).limit(limit)
     views = _sorted(_views(directory, select) + [_user_view(u) for u in users])
     return views[:limit] if limit else views
 

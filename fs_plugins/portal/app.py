@@ -9,16 +9,17 @@ from pathlib import Path
 
 from flask import Flask, g
 from flask_babel import Babel
+from flask_babel import gettext as _
 
 from fs_plugins import validate
 from fs_plugins.config import Config
 from fs_plugins.errors import NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
-from fs_plugins.portal.views import account, auth, home
+from fs_plugins.portal.views import account, auth, home, me_calls, me_contacts, me_forwards, me_phonebook, me_voicemail
 
 HERE = Path(__file__).parent
-VIEWS = (auth, account, home)
+VIEWS = (auth, account, home, me_forwards, me_calls, me_contacts, me_voicemail, me_phonebook)
 MAX_BODY = 32 * 1024 * 1024  # the largest upload is an audio file
 STATIC_MAX_AGE = 24 * 3600
 
@@ -46,8 +47,6 @@ def make_portal_app(config: Config) -> Flask:
 
 
 def _error_pages(app: Flask) -> None:
-    from flask_babel import gettext as _
-
     @app.errorhandler(403)
     def _refused(_error):
         return page("error.html", 403, title=_("This form has expired"),

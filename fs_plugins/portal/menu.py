@@ -16,13 +16,13 @@ from fs_plugins.portal import guard
 SECTIONS = (
     (_l("Fixed telephony – Call management"), guard.SELF, (
         ("me.forwards", _l("Forwarding and do not disturb")),
-        ("me.calls", _l("Call log")),
-        ("me.voicemail", _l("Voicemail")),
+        ("me_calls.calls", _l("Call log")),
+        ("me_voicemail.messages", _l("Voicemail")),
     )),
     (_l("Contacts"), guard.SELF, (
-        ("me.contacts", _l("My contacts")),
-        ("me.directory", _l("Common directory")),
-        ("me.phonebook", _l("Phonebook on your phone")),
+        ("me_contacts.contacts", _l("My contacts")),
+        ("me_contacts.directory", _l("Common directory")),
+        ("me_phonebook.phonebook", _l("Phonebook on your phone")),
     )),
     (_l("Settings"), guard.ADMIN, (
         ("admin.users", _l("Users")),

@@ -5,7 +5,7 @@ from fs_plugins.portal.app import make_portal_app
 
 plugin = Plugin(
     name="portal",
-    requires=("core", "access", "api"),
+    requires=("core", "access", "api", "callhandling", "calllog", "contacts", "voicemail"),
     components=(Component("portal", models.MODELS, models.MIGRATIONS),),
     mounts={"/": make_portal_app},
 )

@@ -28,6 +28,7 @@ from gevent.server import StreamServer
 
 from fs_plugins.sim.emulator import CallReport, CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
+from fs_plugins.sim.voicemail import VoicemailStore
 
 log = logging.getLogger(__name__)
 _ORIGINATE = re.compile(r"originate\s+(?:\{(?P<vars>[^}]*)\})?(?P<dial>\S+)\s+&socket\((?P<socket>[^)]*)\)\s*\Z")
@@ -67,6 +68,7 @@ class InboundEmulator:
         self._server: StreamServer | None = None
         self._subscribers: list = []
         self._calls: list = []
+        self.voicemail = VoicemailStore()  # mod_voicemail's messages, for its vm_fsdb_* API
 
     def start(self) -> None:
         self._server = StreamServer(("127.0.0.1", 0), self._handle)
@@ -132,6 +134,8 @@ class InboundEmulator:
             return self.originate(arg)
         if name == "xml_flush_cache":
             return "+OK\n"
+        if name in VoicemailStore.COMMANDS:
+            return self.voicemail.api(name, arg)
         if name == "status":
             return "UP 0 years, 0 days, 0 hours, 0 minutes, 1 second\nFreeSWITCH (emulated) is ready\n"
         return f"-ERR {name} Command not found!\n"

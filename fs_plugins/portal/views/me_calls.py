@@ -1,0 +1,81 @@
+"""A user's call log, as the seed shows it: a colour per status, filters received / missed / made and
+day / week / month, the columns status, time, presented name, number, duration and wait before
+answer, and the CSV export of what the filters select. Queries are fs_plugins.calllog.log's: pages by
+keyset (each page costs what the first does, however deep), periods in the tenant's time zone."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, g, request, stream_with_context
+from flask_babel import lazy_gettext as _l
+
+from fs_plugins.calllog import export, log
+from fs_plugins.calllog.classify import Status
+from fs_plugins.errors import InvalidInput
+from fs_plugins.models import database
+from fs_plugins.portal.context import me
+from fs_plugins.portal.guard import SELF, area
+from fs_plugins.portal.pages import Outcome, page
+
+bp = Blueprint("me_calls", __name__)
+
+# The seed's status names are the Spanish catalog's translations of these.
+STATUS_LABELS = {
+    Status.MADE: _l("Made"), Status.WRONG_NUMBER: _l("Made (wrong number)"),
+    Status.RESTRICTED: _l("Made (restricted)"), Status.CANCELLED: _l("Cancelled"),
+    Status.RECEIVED: _l("Received"), Status.DND: _l("Do not disturb"), Status.MISSED: _l("Missed"),
+    Status.REJECTED: _l("Rejected"), Status.FORWARDED: _l("Forwarded, not answered"),
+    Status.TRANSFERRED: _l("Transferred"),
+}
+KIND_OPTIONS = (("", _l("All calls")), ("received", _l("Received calls")), ("missed", _l("Missed calls")),
+                ("made", _l("Made calls")))
+PERIOD_OPTIONS = (("", _l("Any time")), ("day", _l("Day")), ("week", _l("Week")), ("month", _l("Month")))
+
+
+def _query(tenant: str, extension: str) -> log.LogQuery:
+    kind = request.args.get("type") or None
+    period = request.args.get("period") or None
+    text = request.args.get("day", "").strip()
+    day = log.period_date(period, text, "day") if period and text else None
+    if period and day is None:
+        day = dt.datetime.now(log.tenant_zone(g.tenant_row.timezone)).date()  # today, where the tenant is
+    return log.LogQuery(tenant=tenant, user=extension, kind=kind, period=period, day=day)
+
+
+def _after() -> tuple[int, int] | None:
+    """The page key of the "older" link: started_at.id of the last entry shown."""
+    started, _, entry_id = request.args.get("after", "").partition(".")
+    return (int(started), int(entry_id)) if started.isdigit() and entry_id.isdigit() else None
+
+
+@bp.get("/me/calls")
+@area(SELF)
+def calls():
+    tenant, extension = me()
+    outcome = None
+    try:
+        query = _query(tenant, extension)
+    except InvalidInput as exc:
+        query, outcome = log.LogQuery(tenant=tenant, user=extension), Outcome(errors={exc.field: exc.message})
+    entries, following = log.page_after(database.obj, query, _after())
+    filters = {"type": query.kind or "", "period": query.period or "",
+               "day": query.day.isoformat() if query.day else ""}
+    return page("me/calls.html", None, outcome, entries=entries, deeper=bool(request.args.get("after")),
+                older=f"{following[0]}.{following[1]}" if following else None, filters=filters,
+                statuses=[(status, STATUS_LABELS[status]) for status in Status], status_labels=STATUS_LABELS,
+                kinds=KIND_OPTIONS, periods=PERIOD_OPTIONS, link=lambda **more: _link(filters, **more))
+
+
+def _link(filters: dict, **more) -> str:
+    values = {key: value for key, value in {**filters, **more}.items() if value}
+    return "?" + urlencode(values) if values else "?"
+
+
+@bp.get("/me/calls.csv")
+@area(SELF)
+def calls_csv():
+    tenant, extension = me()
+    chunks = export.export(database.obj, _query(tenant, extension))  # checks the scope before the first byte
+    return Response(stream_with_context(chunks), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="calls-{extension}.csv"'})

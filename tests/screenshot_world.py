@@ -1,0 +1,121 @@
+"""A small, realistic tenant for the portal's screenshots (docs/screenshots/take.py): Acme's users,
+forwards, a day of calls in every status, contacts and two voicemail messages."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from fs_plugins import db as dbmod
+from fs_plugins.access import logins
+from fs_plugins.application import AppContext
+from fs_plugins.callhandling import app as callhandling
+from fs_plugins.calllog.classify import Status
+from fs_plugins.config import Config
+from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts.records import ContactInput
+from fs_plugins.core import app as core
+from fs_plugins.models.calllog import CallEntry
+from fs_plugins.sim.voicemail import StoredMessage
+from fs_plugins.web import make_web_app
+from tests.browser_support import emulator_in_its_own_thread
+
+DOMAIN = "acme.example.com"
+PASSWORD = "portal-pass-1"
+USER = ("ana@acme.example.com", PASSWORD)
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+
+
+def pages():
+    """(file name, login, path, viewport) of each screenshot."""
+    return [
+        ("login", None, "/login", DESKTOP),
+        ("forwards", USER, "/me/forwards", DESKTOP),
+        ("call-log", USER, "/me/calls?period=day&day=2026-11-24", DESKTOP),
+        ("contacts", USER, "/me/contacts", DESKTOP),
+        ("voicemail", USER, "/me/voicemail", DESKTOP),
+        ("phonebook", USER, "/me/phonebook", DESKTOP),
+        ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
+    ]
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    emulator, stop_emulator = emulator_in_its_own_thread()
+    _messages(emulator, folder / "voicemail")
+    database = dbmod.connect(f"sqlite:///{folder / 'centralita.db'}")
+    host, port = emulator.address
+    config = Config().replace(data_dir=str(folder), fs_event_socket_host=host, fs_event_socket_port=port,
+                              voicemail_files_dir=str(folder / "voicemail"))
+    server = make_server("127.0.0.1", 0, make_web_app(config), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        database.close()
+        stop_emulator()
+
+
+def _messages(emulator, files: Path) -> None:
+    folder = files / "default" / DOMAIN / "1001"
+    folder.mkdir(parents=True)
+    for n, (name, number, seconds) in enumerate((("Proveedor S.A.", "+34911234567", 34),
+                                                 ("Clínica Dental Sol", "+34600111222", 12)), 1):
+        path = folder / f"msg_{n}.wav"
+        path.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+        emulator.voicemail.leave(DOMAIN, "1001", StoredMessage(
+            f"5e1f0c2{n}-6a4b-4c7d-9e0f-1a2b3c4d5e6f", name, number, seconds, str(path),
+            created=int(dt.datetime(2026, 11, 24, 9 + n, 12, tzinfo=dt.timezone.utc).timestamp()),
+            read=0 if n == 2 else 1764000000))
+
+
+def sample_world() -> None:
+    ctx = AppContext.operator()
+    core.add_tenant(ctx, domain=DOMAIN, name="Acme S.L.", timezone="Europe/Madrid", language="es", country="ES",
+                    region="MD")
+    for extension, name in (("1001", "Ana García"), ("1002", "Bruno Díaz"), ("1003", "Carmen Ruiz")):
+        core.add_user(ctx, DOMAIN, extension=extension, name=name)
+    logins.add_login(USER[0], PASSWORD, "user", _tenant(), "1001")
+    callhandling.set_forward(ctx, DOMAIN, "1001", "no-answer", "voicemail:1001", 20)
+    callhandling.set_forward(ctx, DOMAIN, "1001", "busy", "user:1002")
+    callhandling.add_ring(ctx, DOMAIN, "1001", "number:600123456", 5, True)
+    mine = contacts.resolve_directory(DOMAIN, "1001")
+    for name, company, numbers in (("Proveedor S.A.", "Suministros", (("work", "91 123 45 67"),)),
+                                   ("Luis Martín", "Gestoría Martín", (("mobile", "600 222 333"), ("work", "91 555 12 34"))),
+                                   ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):
+        contacts.add_contact(mine, ContactInput(name, company, None, None, numbers))
+    _calls()
+
+
+def _tenant():
+    from fs_plugins.models import Tenant
+
+    return Tenant.get(Tenant.domain == DOMAIN)
+
+
+def _calls() -> None:
+    from fs_plugins.models import User
+
+    ana = User.get(User.extension == "1001", User.tenant == _tenant())
+    day = dt.datetime(2026, 11, 24, 7, 30, tzinfo=dt.timezone.utc)
+    calls = [  # (minutes after 08:30 local, kind, status, name, number, callee, ring, talk)
+        (0, "received", Status.RECEIVED, "Proveedor S.A.", "+34911234567", "1001", 6, 245),
+        (25, "missed", Status.MISSED, "Clínica Dental Sol", "+34917654321", "1001", 21, 0),
+        (40, "made", Status.MADE, "Ana García", "1001", "+34600222333", 8, 312),
+        (55, "missed", Status.FORWARDED, "Luis Martín", "+34600222333", "1001", 20, 0),
+        (70, "made", Status.WRONG_NUMBER, "Ana García", "1001", "+34900000000", 2, 0),
+        (95, "missed", Status.DND, "Desconocido", "+34699000111", "1001", 0, 0),
+        (130, "received", Status.TRANSFERRED, "Bruno Díaz", "1002", "1001", 3, 61),
+        (150, "missed", Status.REJECTED, "Televenta", "+34911000999", "1001", 4, 0),
+        (180, "made", Status.CANCELLED, "Ana García", "1001", "1003", 9, 0),
+        (200, "made", Status.RESTRICTED, "Ana García", "1001", "+4490012345", 0, 0),
+    ]
+    for n, (minutes, kind, status, name, number, callee, ring, talk) in enumerate(calls):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"sample-{n}", kind=kind, status=status.code,
+                         direction="outbound" if kind == "made" else "inbound",
+                         started_at=int((day + dt.timedelta(minutes=minutes)).timestamp()), caller_name=name,
+                         caller_number=number, callee=callee, answered_by="", ring_seconds=ring, talk_seconds=talk)
