@@ -26,6 +26,7 @@ from tests.browser_support import emulator_in_its_own_thread
 DOMAIN = "acme.example.com"
 PASSWORD = "portal-pass-1"
 USER = ("ana@acme.example.com", PASSWORD)
+ADMIN = ("jefa@acme.example.com", PASSWORD)
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
@@ -38,6 +39,8 @@ def pages():
         ("contacts", USER, "/me/contacts", DESKTOP),
         ("voicemail", USER, "/me/voicemail", DESKTOP),
         ("phonebook", USER, "/me/phonebook", DESKTOP),
+        ("users", ADMIN, f"/t/{DOMAIN}/users", DESKTOP),
+        ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
     ]
 
@@ -80,6 +83,9 @@ def sample_world() -> None:
     for extension, name in (("1001", "Ana García"), ("1002", "Bruno Díaz"), ("1003", "Carmen Ruiz")):
         core.add_user(ctx, DOMAIN, extension=extension, name=name)
     logins.add_login(USER[0], PASSWORD, "user", _tenant(), "1001")
+    logins.add_login(ADMIN[0], PASSWORD, "tenant-admin", _tenant())
+    core.add_number(ctx, DOMAIN, "+34 910 000 001", "user:1001", "Centralita")
+    core.add_number(ctx, DOMAIN, "+34 910 000 002", "voicemail:", "Fax antiguo")
     callhandling.set_forward(ctx, DOMAIN, "1001", "no-answer", "voicemail:1001", 20)
     callhandling.set_forward(ctx, DOMAIN, "1001", "busy", "user:1002")
     callhandling.add_ring(ctx, DOMAIN, "1001", "number:600123456", 5, True)

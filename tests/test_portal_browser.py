@@ -209,3 +209,30 @@ def test_a_voicemail_message_is_played_and_deleted(page, live_server):
     page.locator("#notices .notice").wait_for()
     assert "Proveedor" in page.locator("#notices").inner_text()
     assert not (folder / "msg_b1.wav").exists()
+
+
+# --- a customer's administration -----------------------------------------------------------------
+
+def test_an_admin_creates_a_user_and_sees_the_sip_password_once(page):
+    import hashlib
+
+    from fs_plugins.models import User
+
+    sign_in(page, ADMIN, PASSWORD)
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Usuarios").click()
+    page.get_by_text("Nuevo usuario").click()
+    page.get_by_label("Extensión").fill("1077")
+    page.get_by_label("Nombre").fill("Eva Martín")
+    page.get_by_role("button", name="Crear el usuario").click()
+    password = page.locator("#sip-password").inner_text()
+    assert "Usuario 1077 (Eva Martín) creado." in page.locator("#notices").inner_text()
+    eva = User.get(User.extension == "1077")
+    assert eva.a1_hash == hashlib.md5(f"1077:acme.example.com:{password}".encode()).hexdigest()
+    page.goto("/t/acme.example.com/users")  # the list again: the password is not shown any more
+    assert page.locator("#user-1077").is_visible() and page.locator("#sip-password").count() == 0
+
+
+def test_another_customers_pages_are_404_for_an_admin(page):
+    sign_in(page, ADMIN, PASSWORD)
+    response = page.goto("/t/rival-secret.example.net/users")
+    assert response.status == 404 and "Rivalina" not in page.content()

@@ -211,6 +211,14 @@ def set_user(ctx: AppContext, tenant: str, extension: str, name: str | None = No
     return Changed(user_view(row), ctx.freeswitch.flush_users(stale))
 
 
+def reset_sip_password(ctx: AppContext, tenant: str, extension: str) -> Changed[NewUser]:
+    """A new generated SIP password for the user, returned once (the phone must be set up again)."""
+    require_admin(ctx, "reset SIP passwords")
+    generated = secrets.token_urlsafe(12)
+    done = set_user(ctx, tenant, extension, password=generated)
+    return Changed(NewUser(done.value, generated), done.freeswitch)
+
+
 def remove_user(ctx: AppContext, tenant: str, extension: str) -> Changed[UserView]:
     """Refused (Conflict) while a number, menu, group or another user's forward routes to the user;
     the user's own settings (forwards to their own voicemail…) go with them."""

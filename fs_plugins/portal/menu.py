@@ -61,11 +61,15 @@ class Section:
 
 def for_caller(principal) -> list[Section]:
     views = current_app.view_functions
+    # The customer whose settings the menu leads to: the one in the URL (an operator looking at a
+    # customer), else the admin's own.
+    domain = (request.view_args or {}).get("domain") or principal.tenant_domain
     found = []
     for label, level, entries in SECTIONS:
-        if not guard.allowed(level, principal):
+        if not guard.allowed(level, principal) or (level == guard.ADMIN and not domain):
             continue
-        shown = tuple(Entry(str(text), url_for(endpoint), request.endpoint == endpoint)
+        shown = tuple(Entry(str(text), url_for(endpoint, **({"domain": domain} if level == guard.ADMIN else {})),
+                            request.endpoint == endpoint)
                       for endpoint, text in entries if endpoint in views)
         if shown:
             found.append(Section(str(label), shown))

@@ -1,0 +1,102 @@
+"""A customer's administration through the portal: users (a generated SIP password shown once, edit,
+new password, disable) and numbers; and that an admin reaches only their own tenant."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from fs_plugins.models import Number, Tenant, User
+from fs_plugins.models.audit import AuditEntry
+from tests.api_world import OTHER, OWN, cheap_argon2  # noqa: F401 (fixture)
+from tests.portal_world import ADMIN, OPERATOR, USER, Browser, browser, world  # noqa: F401
+
+USERS = f"/t/{OWN}/users"
+
+
+def _secret(html: str) -> str:
+    return re.search(r'<code class="secret" id="sip-password">([^<]+)</code>', html).group(1)
+
+
+def _user(extension: str) -> User:
+    return User.get(User.extension == extension, User.tenant == Tenant.get(Tenant.domain == OWN))
+
+
+def test_a_new_users_sip_password_is_generated_and_shown_only_once(browser):
+    browser.sign_in(ADMIN)
+    response = browser.submit(USERS, {"extension": "1009", "name": "Eva Martín", "email": ""})
+    assert response.status_code == 200
+    password = _secret(response.data.decode())
+    assert _user("1009").a1_hash == hashlib.md5(f"1009:{OWN}:{password}".encode()).hexdigest()
+    assert password not in browser.get(USERS).data.decode()
+    entry = AuditEntry.get(AuditEntry.action == "user.create")
+    assert password not in entry.detail and entry.actor == f"login {ADMIN}"
+
+
+@pytest.mark.parametrize("form, field", [
+    ({"extension": "12a", "name": "Eva", "email": ""}, "extension"),
+    ({"extension": "1001", "name": "Eva", "email": ""}, "extension"),
+    ({"extension": "1009", "name": "", "email": ""}, "name"),
+    ({"extension": "1009", "name": "Eva", "email": "not-an-address"}, "email"),
+])
+def test_a_bad_new_user_is_refused_next_to_its_field_and_nothing_is_created(browser, form, field):
+    browser.sign_in(ADMIN)
+    before = User.select().count()
+    response = browser.submit(USERS, form)
+    assert response.status_code == 422
+    assert f'id="e-{field}"' in response.data.decode()
+    assert User.select().count() == before
+
+
+def test_a_new_sip_password_replaces_the_old_one_and_is_shown_once(browser):
+    browser.sign_in(ADMIN)
+    before = _user("1002").a1_hash
+    response = browser.submit(USERS, {}, action=f"{USERS}/1002/password")
+    password = _secret(response.data.decode())
+    assert _user("1002").a1_hash == hashlib.md5(f"1002:{OWN}:{password}".encode()).hexdigest() != before
+
+
+def test_disabling_and_enabling_a_user(browser):
+    browser.sign_in(ADMIN)
+    browser.submit(USERS, {"enabled": "no"}, action=f"{USERS}/1002/enabled")
+    assert not _user("1002").enabled
+    browser.submit(USERS, {"enabled": "yes"}, action=f"{USERS}/1002/enabled")
+    assert _user("1002").enabled
+
+
+def test_editing_a_users_name(browser):
+    browser.sign_in(ADMIN)
+    response = browser.submit(f"{USERS}/1002", {"name": "Bruno Díaz", "email": "bruno@acme.example.com"})
+    assert response.status_code == 200 and _user("1002").display_name == "Bruno Díaz"
+    refused = browser.submit(f"{USERS}/1002", {"name": "", "email": ""})
+    assert refused.status_code == 422 and _user("1002").display_name == "Bruno Díaz"
+
+
+def test_a_number_is_routed_and_a_bad_destination_is_named(browser):
+    browser.sign_in(ADMIN)
+    number = Number.get(Number.tenant == Tenant.get(Tenant.domain == OWN))
+    page = f"/t/{OWN}/numbers"
+    refused = browser.submit(page, {"destination": "user:4711"}, action=f"{page}/{number.e164}")
+    assert refused.status_code == 422 and 'id="e-destination-1"' in refused.data.decode()
+    done = browser.submit(page, {"destination": "user:1002"}, action=f"{page}/{number.e164}")
+    assert done.status_code == 200 and str(Number.get_by_id(number.id).destination) == f"user:{_user('1002').id}"
+
+
+def test_an_admin_reaches_no_other_tenant_and_a_user_no_admin_page(browser):
+    browser.sign_in(ADMIN)
+    other = Tenant.get(Tenant.domain == OTHER)
+    assert browser.get(f"/t/{OTHER}/users").status_code == 404
+    assert browser.get(f"/t/{OTHER}/numbers").status_code == 404
+    their = User.get(User.tenant == other, User.extension == "2002")
+    assert browser.submit(USERS, {}, action=f"/t/{OTHER}/users/2002/password").status_code == 404
+    assert User.get_by_id(their.id).a1_hash == their.a1_hash
+    user = Browser(browser.app)
+    user.sign_in(USER)
+    assert user.get(USERS).status_code == 404
+
+
+def test_the_operator_manages_any_customer(browser):
+    browser.sign_in(OPERATOR)
+    html = browser.get(f"/t/{OTHER}/users").data.decode()
+    assert "Rivalina" in html and f"/t/{OTHER}/numbers" in html  # the menu leads to that customer's pages
