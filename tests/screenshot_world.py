@@ -27,6 +27,7 @@ DOMAIN = "acme.example.com"
 PASSWORD = "portal-pass-1"
 USER = ("ana@acme.example.com", PASSWORD)
 ADMIN = ("jefa@acme.example.com", PASSWORD)
+OPERATOR = ("operador", PASSWORD)
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
@@ -41,6 +42,8 @@ def pages():
         ("phonebook", USER, "/me/phonebook", DESKTOP),
         ("users", ADMIN, f"/t/{DOMAIN}/users", DESKTOP),
         ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
+        ("customers", OPERATOR, "/operator/tenants", DESKTOP),
+        ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
     ]
 
@@ -84,6 +87,7 @@ def sample_world() -> None:
         core.add_user(ctx, DOMAIN, extension=extension, name=name)
     logins.add_login(USER[0], PASSWORD, "user", _tenant(), "1001")
     logins.add_login(ADMIN[0], PASSWORD, "tenant-admin", _tenant())
+    logins.add_login(OPERATOR[0], PASSWORD, "operator")
     core.add_number(ctx, DOMAIN, "+34 910 000 001", "user:1001", "Centralita")
     core.add_number(ctx, DOMAIN, "+34 910 000 002", "voicemail:", "Fax antiguo")
     callhandling.set_forward(ctx, DOMAIN, "1001", "no-answer", "voicemail:1001", 20)

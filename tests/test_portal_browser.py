@@ -236,3 +236,20 @@ def test_another_customers_pages_are_404_for_an_admin(page):
     sign_in(page, ADMIN, PASSWORD)
     response = page.goto("/t/rival-secret.example.net/users")
     assert response.status == 404 and "Rivalina" not in page.content()
+
+
+# --- the operator --------------------------------------------------------------------------------
+
+def test_the_operator_creates_a_customer_and_opens_its_administration(page):
+    sign_in(page, OPERATOR, PASSWORD)
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Clientes").click()
+    page.get_by_text("Nuevo cliente").click()
+    page.get_by_label("Dominio SIP").fill("nueva.example.com")
+    page.get_by_label("Nombre").fill("Nueva S.L.")
+    page.get_by_role("button", name="Crear el cliente").click()
+    assert "Cliente Nueva S.L. (nueva.example.com) creado." in page.locator("#notices").inner_text()
+    page.get_by_role("row", name="Nueva S.L.").get_by_role("link", name="Administrar").click()
+    page.wait_for_url("**/t/nueva.example.com/users")
+    assert page.get_by_role("heading", level=1).inner_text() == "Usuarios"
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Estado del sistema").click()
+    assert page.locator("ul.health li.ok").first.is_visible()  # the database answers

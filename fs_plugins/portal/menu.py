@@ -37,7 +37,7 @@ SECTIONS = (
     (_l("Operator"), guard.OPERATOR, (
         ("operator.tenants", _l("Customers")),
         ("operator.keys", _l("API keys")),
-        ("operator.audit", _l("Audit log")),
+        ("operator.audit_log", _l("Audit log")),
         ("operator.health", _l("System health")),
     )),
     (_l("My account"), guard.SIGNED_IN, (
