@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g
+from markupsafe import Markup
 from flask_babel import Babel
 from flask_babel import gettext as _
 
@@ -39,13 +40,18 @@ def make_portal_app(config: Config) -> Flask:
     Babel(app, locale_selector=i18n.language, timezone_selector=i18n.timezone)
     app.jinja_env.filters.update(i18n.FILTERS)
     app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
-                                 min_password=validate.MIN_PASSWORD)
+                                 min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input)
     app.jinja_env.autoescape = True
     guard.install(app)
     for module in VIEWS:
         app.register_blueprint(module.bp)
     _error_pages(app)
     return app
+
+
+def _csrf_input() -> Markup:
+    """The hidden field every form posts (guard.py checks it)."""
+    return Markup('<input type="hidden" name="%s" value="%s">') % (guard.CSRF_FIELD, g.get("csrf_token", ""))
 
 
 def _error_pages(app: Flask) -> None:
