@@ -38,12 +38,20 @@ P99_MS, MAX_HOT_PATH_RATIO, API_RATE = 20.0, 1.2, 50.0
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
+    return on_big_tenant(options, scale, engines, measure, report)
+
+
+def on_big_tenant(options, scale: datasets.Scale, engines, measured_by, report=print, prepare=None) -> list[Line]:
+    """`measured_by(options, url, engine, scale)` on a fresh copy of the 1M-call data set per engine,
+    tenant 1 grown to BIG_TENANT_USERS (and `prepare(url)` run first)."""
     lines = []
     for engine in engines:
         url = datasets.database_url(engine, "calls", scale, fresh_copy=True)
         try:
             grow_tenant(url, scale)
-            measured = measure(options, url, engine, scale)
+            if prepare is not None:
+                prepare(url)
+            measured = measured_by(options, url, engine, scale)
         finally:
             datasets.discard(url)
         for line in measured:

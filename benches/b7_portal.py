@@ -42,19 +42,8 @@ _OLDER = re.compile(rb'href="/me/calls\?after=([0-9.]+)"')
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
-    lines = []
-    for engine in engines:
-        url = datasets.database_url(engine, "calls", scale, fresh_copy=True)
-        try:
-            b6_api.grow_tenant(url, scale)
-            login(url, "bench-user", "--role", "user", "--tenant", TENANT, "--user", USER)
-            measured = measure(options, url, engine, scale)
-        finally:
-            datasets.discard(url)
-        for line in measured:
-            report(line.text())
-        lines += measured
-    return lines
+    return b6_api.on_big_tenant(options, scale, engines, measure, report, prepare=lambda url: login(
+        url, "bench-user", "--role", "user", "--tenant", TENANT, "--user", USER))
 
 
 def login(url: str, username: str, *args: str) -> None:
