@@ -25,6 +25,7 @@ from pathlib import Path
 PROFILE = "default"  # freeswitch/conf/autoload_configs/voicemail.conf.xml
 _UUID = re.compile(r"[0-9A-Za-z-]{8,64}\Z")
 _BOX = re.compile(r"[0-9A-Za-z._-]{1,64}\Z")
+_DOMAIN = re.compile(r"[0-9A-Za-z.-]{1,253}\Z")
 
 
 class VoicemailUnavailable(RuntimeError):
@@ -93,7 +94,7 @@ class MessageStore:
     `api` is fs_plugins.fsapi.FreeswitchApi (or anything with the same `api(command) -> str`)."""
 
     def __init__(self, api, domain: str, box: str):
-        if not _BOX.match(box or "") or not _BOX.match((domain or "").replace(":", "")):
+        if not _BOX.match(box or "") or not _DOMAIN.match(domain or ""):  # one word each in the API command
             raise ValueError(f"not a voicemail box: {box!r}@{domain!r}")
         self.api, self.domain, self.box = api, domain, box
 
