@@ -100,3 +100,50 @@ def test_the_operator_manages_any_customer(browser):
     browser.sign_in(OPERATOR)
     html = browser.get(f"/t/{OTHER}/users").data.decode()
     assert "Rivalina" in html and f"/t/{OTHER}/numbers" in html  # the menu leads to that customer's pages
+
+
+def test_the_general_voicemail_box_is_the_admins_and_nobody_elses(world, tmp_path):
+    from fs_plugins.config import Config
+    from fs_plugins.portal.app import make_portal_app
+    from fs_plugins.sim.inbound import InboundEmulator
+    from fs_plugins.sim.voicemail import StoredMessage
+
+    emulator = InboundEmulator()
+    emulator.start()
+    try:
+        folder = tmp_path / "default" / OWN / "general"
+        folder.mkdir(parents=True)
+        (folder / "m.wav").write_bytes(b"RIFF....")
+        uuid = "0000000a-aaaa-bbbb-cccc-dddddddddddd"
+        emulator.voicemail.leave(OWN, "general", StoredMessage(uuid, "Cliente", "+34600111222", 9, str(folder / "m.wav")))
+        host, port = emulator.address
+        app = make_portal_app(Config().replace(fs_event_socket_host=host, fs_event_socket_port=port,
+                                               voicemail_files_dir=str(tmp_path)))
+        admin, user = Browser(app), Browser(app)
+        admin.sign_in(ADMIN)
+        user.sign_in(USER)
+        assert "Cliente" in admin.get(f"/t/{OWN}/voicemail").data.decode()
+        assert admin.get(f"/t/{OWN}/voicemail/{uuid}.wav").data.startswith(b"RIFF")
+        assert user.get(f"/t/{OWN}/voicemail").status_code == 404
+        assert user.get(f"/t/{OWN}/voicemail/{uuid}.wav").status_code == 404
+        assert admin.get(f"/t/{OTHER}/voicemail").status_code == 404
+        admin.submit(f"/t/{OWN}/voicemail", {}, action=f"/t/{OWN}/voicemail/{uuid}/delete")
+        assert emulator.voicemail.boxes[(OWN, "general")] == []
+    finally:
+        emulator.stop()
+
+
+def test_the_billing_page_counts_the_months_ivr_menus(browser):
+    import datetime as dt
+
+    from fs_plugins.models.ivr import IvrMenu
+
+    owner = Tenant.get(Tenant.domain == OWN)
+    IvrMenu.create(tenant=owner, name="Principal", created_at=dt.datetime(2026, 10, 5))
+    IvrMenu.create(tenant=owner, name="Antiguo", created_at=dt.datetime(2026, 9, 1), deleted_at=dt.datetime(2026, 9, 30))
+    browser.sign_in(ADMIN)
+    html = browser.get(f"/t/{OWN}/billing?month=2026-11").data.decode()
+    assert "<td>Principal</td>" in html and "Antiguo" not in html
+    refused = browser.get(f"/t/{OWN}/billing?month=noviembre")
+    assert refused.status_code == 422 and 'id="e-month"' in refused.data.decode()
+    assert browser.get(f"/t/{OTHER}/billing").status_code == 404

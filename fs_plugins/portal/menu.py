@@ -31,8 +31,8 @@ SECTIONS = (
         ("admin.groups", _l("Call groups")),
         ("admin.schedules", _l("Schedules")),
         ("admin.audio", _l("Audio library")),
-        ("admin.general_voicemail", _l("General voicemail")),
-        ("admin.billing", _l("Billing")),
+        ("me_voicemail.general", _l("General voicemail")),
+        ("admin_billing.billing_page", _l("Billing")),
     )),
     (_l("Operator"), guard.OPERATOR, (
         ("operator.tenants", _l("Customers")),
