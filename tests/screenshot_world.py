@@ -19,6 +19,8 @@ from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.models.calllog import CallEntry
+from fs_plugins.schedule import service as schedules
+from fs_plugins.schedule.spec import parse_hours
 from fs_plugins.sim.voicemail import StoredMessage
 from fs_plugins.web import make_web_app
 from tests.browser_support import emulator_in_its_own_thread
@@ -42,6 +44,7 @@ def pages():
         ("phonebook", USER, "/me/phonebook", DESKTOP),
         ("users", ADMIN, f"/t/{DOMAIN}/users", DESKTOP),
         ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
+        ("schedules", ADMIN, f"/t/{DOMAIN}/schedules?year=2026", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
         ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
@@ -98,6 +101,7 @@ def sample_world() -> None:
                                    ("Luis Martín", "Gestoría Martín", (("mobile", "600 222 333"), ("work", "91 555 12 34"))),
                                    ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):
         contacts.add_contact(mine, ContactInput(name, company, None, None, numbers))
+    schedules.create_schedule(_tenant(), "Oficina", hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
     _calls()
 
 

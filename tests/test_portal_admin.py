@@ -147,3 +147,23 @@ def test_the_billing_page_counts_the_months_ivr_menus(browser):
     refused = browser.get(f"/t/{OWN}/billing?month=noviembre")
     assert refused.status_code == 422 and 'id="e-month"' in refused.data.decode()
     assert browser.get(f"/t/{OTHER}/billing").status_code == 404
+
+
+def test_the_schedules_week_view_and_the_years_holidays(browser):
+    from fs_plugins.schedule import service as schedules
+    from fs_plugins.schedule.spec import parse_hours
+
+    owner = Tenant.get(Tenant.domain == OWN)
+    Tenant.update(country="ES", region="MD").where(Tenant.id == owner.id).execute()
+    schedules.create_schedule(Tenant.get_by_id(owner.id), "Oficina",
+                              hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
+    browser.sign_in(ADMIN)
+    html = browser.get(f"/t/{OWN}/schedules?year=2026").data.decode()
+    html = html.split(">Oficina</h2>")[1].split("</section>")[0]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', html, re.S)
+    assert [day for day, _ in rows][:1] == ["lunes"] and len(rows) == 7
+    assert rows[0][1].count('class="open-bar"') == 2 and "09:00–14:00" in rows[0][1]
+    assert 'class="open-bar"' not in rows[5][1]  # Saturday: closed
+    assert "25 de diciembre de 2026</time>: Natividad del Señor" in html
+    assert "2 de mayo de 2026" in html  # Madrid's own holiday: the region counts
+    assert browser.get(f"/t/{OTHER}/schedules").status_code == 404

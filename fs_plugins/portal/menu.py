@@ -29,7 +29,7 @@ SECTIONS = (
         ("admin.numbers", _l("Numbers")),
         ("admin.ivrs", _l("IVR")),
         ("admin.groups", _l("Call groups")),
-        ("admin.schedules", _l("Schedules")),
+        ("admin_schedules.schedules", _l("Schedules")),
         ("admin.audio", _l("Audio library")),
         ("me_voicemail.general", _l("General voicemail")),
         ("admin_billing.billing_page", _l("Billing")),
