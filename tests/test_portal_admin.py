@@ -167,3 +167,57 @@ def test_the_schedules_week_view_and_the_years_holidays(browser):
     assert "25 de diciembre de 2026</time>: Natividad del Señor" in html
     assert "2 de mayo de 2026" in html  # Madrid's own holiday: the region counts
     assert browser.get(f"/t/{OTHER}/schedules").status_code == 404
+
+
+def _ivr_form(**changes) -> dict:
+    form = {"name": "Principal", "comment": "", "numbers": "", "short_number": "5000", "forward": "none",
+            "forward_to": "", "schedule": "", "closed": "", "welcome": "", "timeout": "5", "loops": "3",
+            "exit": "voicemail:", "option_1": "user:1002"}
+    form.update(changes)
+    return form
+
+
+def test_an_ivr_menu_is_built_with_its_tabs_and_tried(browser, db):
+    from fs_plugins.ivr import service as ivr
+
+    browser.sign_in(ADMIN)
+    number = Number.get(Number.tenant == Tenant.get(Tenant.domain == OWN)).e164
+    saved = browser.submit(f"/t/{OWN}/ivr/new", _ivr_form(numbers=number))
+    assert saved.status_code == 302
+    menu = ivr.get_menu(Tenant.get(Tenant.domain == OWN), "Principal")
+    assert ivr.reached_by(menu) == ([number], ["5000"]) and set(ivr.options_of(menu)) == {"1"}
+    page = browser.get(saved.headers["Location"]).data.decode()
+    assert 'role="tablist"' in page and "Menú IVR Principal guardado." in page
+    # Tried as a call: 5000, key 1, Bruno (1002) rings.
+    from fs_plugins.commands.simulate import run_simulation
+    from fs_plugins.config import Config
+    from fs_plugins.sim.dialplan import Caller
+    from fs_plugins.sim.script import CallerScript, Leg
+
+    caller = Caller("1001", "Ana", OWN, {"pbx_tenant": OWN, "pbx_user_id": f"1001@{OWN}", "user_context": OWN})
+    sim = run_simulation(Config(), db, caller, "5000", CallerScript(digits=["1"], default_leg=Leg("answer")))
+    assert sim.sessions[0].collected == ["1"]
+    assert any(step.startswith(f"bridge user/1002@{OWN}") and step.endswith(": SUCCESS") for step in sim.steps)
+    # a second key, the first removed, in one save
+    browser.submit(f"/t/{OWN}/ivr/{menu.id}", _ivr_form(numbers=number, option_1="", option_2="user:1001"))
+    assert set(ivr.options_of(menu)) == {"2"}
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"forward": "forward", "forward_to": ""}, "forward_to"),
+    ({"forward": "schedule", "schedule": ""}, "schedule"),
+    ({"option_1": "user:4711"}, "option_1"),
+    ({"option_1": ""}, "option"),
+    ({"loops": "99"}, "loops"),
+    ({"name": ""}, "name"),
+])
+def test_a_bad_ivr_menu_is_refused_next_to_the_field_and_nothing_is_written(browser, changes, field):
+    from fs_plugins.models.ivr import IvrMenu
+
+    browser.sign_in(ADMIN)
+    before = IvrMenu.select().count()
+    response = browser.submit(f"/t/{OWN}/ivr/new", _ivr_form(**changes))
+    assert response.status_code == 422
+    html = response.data.decode()
+    assert f'id="e-{field}"' in html or (field == "option" and 'role="alert"' in html)
+    assert IvrMenu.select().count() == before

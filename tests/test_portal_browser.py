@@ -253,3 +253,25 @@ def test_the_operator_creates_a_customer_and_opens_its_administration(page):
     assert page.get_by_role("heading", level=1).inner_text() == "Usuarios"
     page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Estado del sistema").click()
     assert page.locator("ul.health li.ok").first.is_visible()  # the database answers
+
+
+def test_the_seeds_ivr_is_built_through_its_tabs_and_an_error_opens_its_tab(page):
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto("/t/acme.example.com/ivr/new")
+    tabs = page.get_by_role("tablist", name="Partes del menú")
+    assert tabs.get_by_role("tab").all_inner_texts() == ["General", "Gestión de los desvíos", "Gestión horaria",
+                                                         "Mensaje de bienvenida opcional", "Teclas"]
+    page.get_by_label("Nombre").fill("Recepción")
+    page.get_by_label("Número corto").fill("5077")
+    tabs.get_by_role("tab", name="General").press("ArrowRight")  # the keyboard moves between tabs
+    assert page.get_by_label("Desvío", exact=True).is_visible() and not page.get_by_label("Nombre").is_visible()
+    page.get_by_label("Desvío", exact=True).select_option("forward")
+    page.get_by_role("button", name="Guardar el menú").click()
+    error = page.locator("#e-forward_to")
+    assert error.is_visible() and page.locator("#f-forward_to").evaluate("e => document.activeElement === e")
+    page.get_by_label("Desvío", exact=True).select_option("none")
+    tabs.get_by_role("tab", name="Teclas").click()
+    page.get_by_label("Tecla 1", exact=True).fill("user:1002")
+    page.get_by_role("button", name="Guardar el menú").click()
+    page.wait_for_url("**/ivr/*?saved=1")
+    assert "Menú IVR Recepción guardado." in page.locator("#notices").inner_text()

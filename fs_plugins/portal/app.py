@@ -17,12 +17,12 @@ from fs_plugins.config import Config
 from fs_plugins.errors import NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
-from fs_plugins.portal.views import (account, admin_billing, admin_schedules, admin_users, auth, home, me_calls,
-                                    me_contacts, me_forwards, me_phonebook, me_voicemail, operator)
+from fs_plugins.portal.views import (account, admin_billing, admin_ivr, admin_schedules, admin_users, auth, home,
+                                    me_calls, me_contacts, me_forwards, me_phonebook, me_voicemail, operator)
 
 HERE = Path(__file__).parent
 VIEWS = (auth, account, home, me_forwards, me_calls, me_contacts, me_voicemail, me_phonebook, admin_users,
-         admin_billing, admin_schedules, operator)
+         admin_billing, admin_schedules, admin_ivr, operator)
 MAX_BODY = 32 * 1024 * 1024  # the largest upload is an audio file
 STATIC_MAX_AGE = 24 * 3600
 
@@ -40,7 +40,8 @@ def make_portal_app(config: Config) -> Flask:
     Babel(app, locale_selector=i18n.language, timezone_selector=i18n.timezone)
     app.jinja_env.filters.update(i18n.FILTERS)
     app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
-                                 min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input)
+                                 min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input,
+                                 pairs=lambda names: [(name, name) for name in names])
     app.jinja_env.autoescape = True
     guard.install(app)
     for module in VIEWS:

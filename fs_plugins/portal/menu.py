@@ -27,7 +27,7 @@ SECTIONS = (
     (_l("Settings"), guard.ADMIN, (
         ("admin.users", _l("Users")),
         ("admin.numbers", _l("Numbers")),
-        ("admin.ivrs", _l("IVR")),
+        ("admin_ivr.menus", _l("IVR")),
         ("admin.groups", _l("Call groups")),
         ("admin_schedules.schedules", _l("Schedules")),
         ("admin.audio", _l("Audio library")),

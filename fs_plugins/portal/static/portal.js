@@ -13,3 +13,32 @@ document.addEventListener("DOMContentLoaded", () => {
   const menu = document.querySelector(".menu-toggle");
   if (menu && window.matchMedia("(max-width: 768px)").matches) menu.removeAttribute("open");
 });
+
+// Tabs (the IVR editor): without JavaScript every part shows one after another; with it, one part at a
+// time, arrow keys move between tabs, and the part holding an error opens first.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[role='tablist']").forEach((list) => {
+    const tabs = Array.from(list.querySelectorAll("[role='tab']"));
+    const panelOf = (tab) => document.getElementById(tab.getAttribute("aria-controls"));
+    const select = (chosen, focus) => {
+      tabs.forEach((tab) => {
+        const on = tab === chosen;
+        tab.setAttribute("aria-selected", on ? "true" : "false");
+        tab.tabIndex = on ? 0 : -1;
+        panelOf(tab).hidden = !on;
+      });
+      if (focus) chosen.focus();
+    };
+    list.hidden = false;
+    tabs.forEach((tab, index) => {
+      tab.addEventListener("click", () => select(tab, true));
+      tab.addEventListener("keydown", (event) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+        if (step) select(tabs[(index + step + tabs.length) % tabs.length], true);
+      });
+    });
+    const withError = tabs.find((tab) => panelOf(tab).querySelector("[aria-invalid='true']"));
+    select(withError || tabs[0], false);
+    if (withError) panelOf(withError).querySelector("[aria-invalid='true']").focus();
+  });
+});
