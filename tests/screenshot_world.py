@@ -18,6 +18,7 @@ from fs_plugins.config import Config
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
+from fs_plugins.ivr import service as ivr
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import service as schedules
 from fs_plugins.schedule.spec import parse_hours
@@ -45,6 +46,7 @@ def pages():
         ("users", ADMIN, f"/t/{DOMAIN}/users", DESKTOP),
         ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
         ("schedules", ADMIN, f"/t/{DOMAIN}/schedules?year=2026", DESKTOP),
+        ("ivr", ADMIN, f"/t/{DOMAIN}/ivr/1", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
         ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
@@ -102,6 +104,8 @@ def sample_world() -> None:
                                    ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):
         contacts.add_contact(mine, ContactInput(name, company, None, None, numbers))
     schedules.create_schedule(_tenant(), "Oficina", hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
+    ivr.create_menu(_tenant(), ivr.MenuSettings(name="Principal", comment="Horario de oficina", short_number="5000",
+                                                 options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:"))
     _calls()
 
 
