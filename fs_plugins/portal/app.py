@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from fs_plugins import validate
 from fs_plugins.config import Config
-from fs_plugins.errors import NotFound
+from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
 from fs_plugins.portal.views import (account, admin_billing, admin_ivr, admin_schedules, admin_users, auth, home,
@@ -67,7 +67,8 @@ def _error_pages(app: Flask) -> None:
                     message=_("There is nothing here, or it is not yours to see."))
 
     @app.errorhandler(NotFound)
-    def _not_in_scope(_error):  # an application lookup outside the caller's scope: the same 404
+    @app.errorhandler(Forbidden)
+    def _not_in_scope(_error):  # outside the caller's scope, or not theirs to do: the same 404
         return _missing(None)
 
     @app.errorhandler(413)

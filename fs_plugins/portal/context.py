@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from fs_plugins.application import AppContext, NoFreeswitch
+from fs_plugins.application import AppContext, NoFreeswitch, require_admin, tenant_in_scope
 from fs_plugins.fsapi import FreeswitchDirectory
 
 
@@ -17,3 +17,12 @@ def app_context() -> AppContext:
 def me() -> tuple[str, str]:
     """The signed-in user's (tenant domain, extension): the /me pages' subject."""
     return g.principal.tenant_domain, g.principal.extension
+
+
+def admin_tenant(domain: str, what: str):
+    """The tenant of the URL for a page of its administration: NotFound outside the caller's scope,
+    Forbidden for someone who sees it but does not administer it."""
+    ctx = app_context()
+    owner = tenant_in_scope(ctx, domain)
+    require_admin(ctx, what)
+    return owner

@@ -6,10 +6,9 @@ import datetime as dt
 
 from flask import Blueprint, request
 
-from fs_plugins.application import require_admin, tenant_in_scope
 from fs_plugins.billing import report as billing
 from fs_plugins.errors import InvalidInput
-from fs_plugins.portal.context import app_context
+from fs_plugins.portal.context import admin_tenant
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, page
 
@@ -19,9 +18,7 @@ bp = Blueprint("admin_billing", __name__)
 @bp.get("/t/<domain>/billing")
 @area(ADMIN)
 def billing_page(domain: str):
-    ctx = app_context()
-    owner = tenant_in_scope(ctx, domain)
-    require_admin(ctx, "read the billing report")
+    owner = admin_tenant(domain, "read the billing report")
     month = request.args.get("month") or dt.date.today().strftime("%Y-%m")
     try:
         rows, outcome = billing.report(billing.parse_month(month, "month"), owner.domain), None

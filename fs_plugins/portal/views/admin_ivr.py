@@ -10,26 +10,18 @@ from flask import Blueprint, g, redirect, request
 from flask_babel import gettext as _
 
 from fs_plugins import audit, references
-from fs_plugins.application import require_admin, tenant_in_scope
 from fs_plugins.audio.library import list_audio
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.ivr import service
 from fs_plugins.ivr.rules import KEYS
 from fs_plugins.models import database
-from fs_plugins.portal.context import app_context
+from fs_plugins.portal.context import admin_tenant
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, page
 from fs_plugins.schedule.service import list_schedules
 
 bp = Blueprint("admin_ivr", __name__)
 TEXT_FIELDS = ("name", "comment", "forward", "schedule", "closed", "forward_to", "welcome", "exit", "short_number")
-
-
-def _tenant(domain: str):
-    ctx = app_context()
-    owner = tenant_in_scope(ctx, domain)
-    require_admin(ctx, "manage IVR menus")
-    return owner
 
 
 def form_field(cli_field: str) -> str:
@@ -40,7 +32,7 @@ def form_field(cli_field: str) -> str:
 @bp.get("/t/<domain>/ivr")
 @area(ADMIN)
 def menus(domain: str):
-    owner = _tenant(domain)
+    owner = admin_tenant(domain, "manage IVR menus")
     return page("admin/ivr_list.html", domain=domain, menus=service.list_menus(owner))
 
 
@@ -70,7 +62,7 @@ def _editor(owner, domain: str, row=None, values=None, outcome: Outcome | None =
 @bp.route("/t/<domain>/ivr/new", methods=["GET", "POST"])
 @area(ADMIN)
 def new_menu(domain: str):
-    owner = _tenant(domain)
+    owner = admin_tenant(domain, "manage IVR menus")
     if request.method == "GET":
         return _editor(owner, domain)
     return _save(owner, domain, None)
@@ -79,7 +71,7 @@ def new_menu(domain: str):
 @bp.route("/t/<domain>/ivr/<int:menu_id>", methods=["GET", "POST"])
 @area(ADMIN)
 def edit_menu(domain: str, menu_id: int):
-    owner = _tenant(domain)
+    owner = admin_tenant(domain, "manage IVR menus")
     row = next((m for m in service.list_menus(owner) if m.id == menu_id), None)
     if row is None:
         raise NotFound("menu", "no such IVR menu")

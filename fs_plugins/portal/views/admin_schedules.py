@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, request
 from flask_babel import format_date, get_locale
 
-from fs_plugins.application import require_admin, tenant_in_scope
-from fs_plugins.portal.context import app_context
+from fs_plugins.portal.context import admin_tenant
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import page
 from fs_plugins.schedule import loader, rules, service
@@ -43,9 +42,7 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
 @bp.get("/t/<domain>/schedules")
 @area(ADMIN)
 def schedules(domain: str):
-    ctx = app_context()
-    owner = tenant_in_scope(ctx, domain)
-    require_admin(ctx, "read the schedules")
+    owner = admin_tenant(domain, "read the schedules")
     year = int(request.args["year"]) if request.args.get("year", "").isdigit() else dt.date.today().year
     now = dt.datetime.now(dt.timezone.utc)
     shown = []
