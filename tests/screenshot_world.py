@@ -18,7 +18,9 @@ from fs_plugins.config import Config
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
+from fs_plugins.groups import service as groups
 from fs_plugins.ivr import service as ivr
+from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import service as schedules
 from fs_plugins.schedule.spec import parse_hours
@@ -47,6 +49,7 @@ def pages():
         ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
         ("schedules", ADMIN, f"/t/{DOMAIN}/schedules?year=2026", DESKTOP),
         ("ivr", ADMIN, f"/t/{DOMAIN}/ivr/1", DESKTOP),
+        ("group-stats", ADMIN, f"/t/{DOMAIN}/groups/1/stats?month=2026-11", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
         ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
@@ -107,6 +110,7 @@ def sample_world() -> None:
     ivr.create_menu(_tenant(), ivr.MenuSettings(name="Principal", comment="Horario de oficina", short_number="5000",
                                                  options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:"))
     _calls()
+    _group_calls()
 
 
 def _tenant():
@@ -137,3 +141,22 @@ def _calls() -> None:
                          direction="outbound" if kind == "made" else "inbound",
                          started_at=int((day + dt.timedelta(minutes=minutes)).timestamp()), caller_name=name,
                          caller_number=number, callee=callee, answered_by="", ring_seconds=ring, talk_seconds=talk)
+
+
+def _group_calls() -> None:
+    """A month of calls to an advanced group, as its flow records them."""
+    from fs_plugins.models import User
+
+    group = groups.add(_tenant(), "Soporte", kind="advanced", ring_mode="consecutive", member_seconds="15")
+    members = [User.get(User.extension == e, User.tenant == _tenant()) for e in ("1001", "1002", "1003")]
+    for member in members:
+        groups.add_member(_tenant(), group, user=member.extension)
+    for day in range(2, 28):
+        if dt.date(2026, 11, day).weekday() >= 5:
+            continue
+        for n in range(4 + day % 5):
+            outcome = "abandoned" if (day + n) % 7 == 0 else "overflowed" if (day + n) % 11 == 0 else "answered"
+            GroupCall.create(group=group, call_uuid=f"g-{day}-{n}", started_at=dt.datetime(2026, 11, day, 8 + n),
+                             outcome=outcome, wait_seconds=5 + (day * n) % 40,
+                             member_user=members[(day + n) % 3] if outcome == "answered" else None,
+                             talk_seconds=60 + (day * 7 + n * 13) % 300 if outcome == "answered" else 0)

@@ -221,3 +221,35 @@ def test_a_bad_ivr_menu_is_refused_next_to_the_field_and_nothing_is_written(brow
     html = response.data.decode()
     assert f'id="e-{field}"' in html or (field == "option" and 'role="alert"' in html)
     assert IvrMenu.select().count() == before
+
+
+def test_an_advanced_groups_statistics_after_emulated_calls(browser):
+    import datetime as dt
+
+    from fs_plugins.config import Config
+    from fs_plugins.groups import service as groups
+    from fs_plugins.groups import stats
+    from fs_plugins.groups.simulate import simulate_group
+    from fs_plugins.sim.script import CallerScript, Leg
+
+    owner = Tenant.get(Tenant.domain == OWN)
+    group = groups.add(owner, "Soporte", kind="advanced", ring_mode="consecutive", member_seconds="5")
+    for extension in ("1001", "1002"):
+        groups.add_member(owner, group, user=extension)
+    at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
+    answered_by_bruno = CallerScript(legs={f"user/1002@{OWN}": Leg("answer", 1, 30)},
+                                     default_leg=Leg("no_answer"))
+    gives_up = CallerScript(hangup_at=3, default_leg=Leg("no_answer"))
+    _reports, records = simulate_group(Config(), group, [answered_by_bruno, gives_up], at=at)
+    for record in records:
+        stats.write_record(record)  # what the flow's record callback does in production
+    browser.sign_in(ADMIN)
+    listing = browser.get(f"/t/{OWN}/groups").data.decode()
+    assert "Soporte" in listing and f"/t/{OWN}/groups/{group.id}/stats" in listing
+    html = browser.get(f"/t/{OWN}/groups/{group.id}/stats?month=2026-11").data.decode()
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
+    assert figures["Ofrecidas"] == "2" and figures["Contestadas"] == "1" and figures["Abandonadas"] == "1"
+    assert html.count('<svg class="chart"') == 2 and "24: 1 contestadas" in html
+    csv_text = browser.get(f"/t/{OWN}/groups/{group.id}/stats?month=2026-11&format=csv").data.decode()
+    assert csv_text.splitlines()[1].startswith("Soporte,,2,1,1")
+    assert browser.get(f"/t/{OTHER}/groups/{group.id}/stats").status_code == 404

@@ -85,6 +85,18 @@ def load_rows(group: CallGroup, start: dt.datetime, end: dt.datetime) -> list[Ro
                 c.talk_seconds) for c in query]
 
 
+def rows_by_day(group: CallGroup, start: dt.datetime, end: dt.datetime, zone) -> dict[dt.date, list[Row]]:
+    """The rows of [start, end) (naive UTC) grouped by the day they started on in `zone` (a ZoneInfo)."""
+    query = (GroupCall.select(GroupCall, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
+             .where(GroupCall.group == group, GroupCall.started_at >= start, GroupCall.started_at < end))
+    days: dict[dt.date, list[Row]] = {}
+    for c in query:
+        day = c.started_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+        days.setdefault(day, []).append(Row(c.outcome, c.wait_seconds, c.member_user.extension if c.member_user
+                                            else (c.member_number or ""), c.talk_seconds))
+    return days
+
+
 def write_record(record) -> None:
     """Store one flow's CallRecord (the flow's `record` callback in production)."""
     group = CallGroup.get_or_none(CallGroup.id == record.group_id)

@@ -28,7 +28,7 @@ SECTIONS = (
         ("admin.users", _l("Users")),
         ("admin.numbers", _l("Numbers")),
         ("admin_ivr.menus", _l("IVR")),
-        ("admin.groups", _l("Call groups")),
+        ("admin_groups.groups", _l("Call groups")),
         ("admin_schedules.schedules", _l("Schedules")),
         ("admin.audio", _l("Audio library")),
         ("me_voicemail.general", _l("General voicemail")),
