@@ -3,6 +3,8 @@ new password, disable) and numbers; and that an admin reaches only their own ten
 from __future__ import annotations
 
 import hashlib
+import io
+from pathlib import Path
 import re
 
 import pytest
@@ -253,3 +255,61 @@ def test_an_advanced_groups_statistics_after_emulated_calls(browser):
     csv_text = browser.get(f"/t/{OWN}/groups/{group.id}/stats?month=2026-11&format=csv").data.decode()
     assert csv_text.splitlines()[1].startswith("Soporte,,2,1,1")
     assert browser.get(f"/t/{OTHER}/groups/{group.id}/stats").status_code == 404
+
+
+SAMPLE_WAV = Path(__file__).resolve().parents[1] / "docs" / "samples" / "bienvenida.wav"
+
+
+@pytest.fixture
+def audio_browser(world, tmp_path):
+    from fs_plugins.config import Config
+    from fs_plugins.portal.app import make_portal_app
+    from fs_plugins.sim.inbound import InboundEmulator
+
+    emulator = InboundEmulator()
+    emulator.start()
+    host, port = emulator.address
+    config = Config().replace(data_dir=str(tmp_path / "data"), fs_event_socket_host=host, fs_event_socket_port=port,
+                              audio_max_seconds=60)
+    person = Browser(make_portal_app(config))
+    person.sign_in(ADMIN)
+    yield person, emulator
+    emulator.stop()
+
+
+def _post_file(person, name: str, data: bytes):
+    token = re.search(r'name="csrf_token" value="([^"]*)"', person.get(f"/t/{OWN}/audio").data.decode()).group(1)
+    return person.client.post(f"/t/{OWN}/audio", data={"csrf_token": token, "name": name,
+                                                       "file": (io.BytesIO(data), "file.wav")},
+                              content_type="multipart/form-data")
+
+
+def test_an_uploaded_message_is_listed_played_and_deleted(audio_browser):
+    from fs_plugins.models.audio import AudioFile
+
+    person, _emulator = audio_browser
+    done = _post_file(person, "Bienvenida", SAMPLE_WAV.read_bytes())
+    assert done.status_code == 200 and "Bienvenida" in done.data.decode()
+    row = AudioFile.get(AudioFile.name == "Bienvenida")
+    assert person.get(f"/t/{OWN}/audio/{row.id}.wav").data.startswith(b"RIFF")
+    refused = _post_file(person, "Ruido", b"not audio at all")
+    assert refused.status_code == 422 and 'id="e-file"' in refused.data.decode()
+    assert not AudioFile.select().where(AudioFile.name == "Ruido").exists()
+    person.submit(f"/t/{OWN}/audio", {}, action=f"/t/{OWN}/audio/{row.id}/delete")
+    assert not AudioFile.select().where(AudioFile.id == row.id).exists()
+
+
+def test_voice_recording_calls_the_phone_and_the_confirmed_take_joins_the_library(audio_browser):
+    from fs_plugins.models.audio import AudioFile
+    from fs_plugins.sim.script import CallerScript
+
+    person, emulator = audio_browser
+    emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])  # speaks, #, then 3 to keep
+    done = person.submit(f"/t/{OWN}/audio", {"name": "Cerrado", "call": "1002"}, action=f"/t/{OWN}/audio/record")
+    assert done.status_code == 200
+    assert AudioFile.get(AudioFile.name == "Cerrado").source == "recording"
+    assert emulator.report.originated[0][0] == f"user/1002@{OWN}"
+    emulator.outcomes[f"user/1001@{OWN}"] = "USER_NOT_REGISTERED"
+    failed = person.submit(f"/t/{OWN}/audio", {"name": "Otra", "call": "1001"}, action=f"/t/{OWN}/audio/record")
+    assert failed.status_code == 422 and "USER_NOT_REGISTERED" in failed.data.decode()
+    assert not AudioFile.select().where(AudioFile.name == "Otra").exists()

@@ -275,3 +275,14 @@ def test_the_seeds_ivr_is_built_through_its_tabs_and_an_error_opens_its_tab(page
     page.get_by_role("button", name="Guardar el menú").click()
     page.wait_for_url("**/ivr/*?saved=1")
     assert "Menú IVR Recepción guardado." in page.locator("#notices").inner_text()
+
+
+def test_the_voice_recording_pop_up_asks_for_a_file_name_and_a_number(page):
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto("/t/acme.example.com/audio")
+    page.get_by_role("button", name="Grabación de voz").click()
+    dialog = page.get_by_role("dialog", name="Grabación de voz")
+    assert dialog.is_visible()
+    assert dialog.get_by_label("Nombre del archivo").is_visible() and dialog.get_by_label("Número al que llamar").is_visible()
+    dialog.get_by_role("button", name="Cancelar").click()
+    assert not dialog.is_visible()

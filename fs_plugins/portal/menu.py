@@ -30,7 +30,7 @@ SECTIONS = (
         ("admin_ivr.menus", _l("IVR")),
         ("admin_groups.groups", _l("Call groups")),
         ("admin_schedules.schedules", _l("Schedules")),
-        ("admin.audio", _l("Audio library")),
+        ("admin_audio.audio", _l("Audio library")),
         ("me_voicemail.general", _l("General voicemail")),
         ("admin_billing.billing_page", _l("Billing")),
     )),

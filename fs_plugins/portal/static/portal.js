@@ -42,3 +42,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (withError) panelOf(withError).querySelector("[aria-invalid='true']").focus();
   });
 });
+
+// Dialogs (the "Grabación de voz" pop-up): a button names the <dialog> it opens or closes.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-opens]");
+  if (opener) document.getElementById(opener.dataset.opens).showModal();
+  const closer = event.target.closest("[data-closes]");
+  if (closer) document.getElementById(closer.dataset.closes).close();
+});
