@@ -3,7 +3,8 @@ FreeSWITCH's hot path.
 
 1. Every page a user opens (start page, forwarding, call log: first page, filtered, a month, pages deep
    in the history, contacts, common directory of 10,000 colleagues, phonebook, voicemail, password)
-   and the ones a tenant admin opens: p99 < 50 ms each, measured as the round trip of a keep-alive
+   and the ones a tenant admin opens (users of a 10,000-user tenant, a search among them, numbers, IVR,
+   groups, schedules, audio, billing, general voicemail): p99 < 50 ms each, measured as the round trip of a keep-alive
    client on the client core (the server's time is at most that). Ceiling, in the same run: a static
    file through the same server (what HTTP alone costs).
 2. Directory (sip_auth) p99 with wrk against `serve --only xml_curl` while `serve --only api` (the API
@@ -37,13 +38,19 @@ P99_MS, VIEWS_PER_PAGE, PORTAL_RATE = 50.0, 100, 50.0
 PASSWORD = "bench-portal-password"
 USER_PAGES = ("/", "/me/forwards", "/me/calls", "/me/calls?type=missed", "/me/calls?period=month&day=2026-06-01",
               "/me/contacts", "/me/directory", "/me/phonebook", "/me/voicemail", "/account/password")
+ADMIN_PAGES = tuple(f"/t/{TENANT}/{page}" for page in ("users", "users?q=User 1-99", "numbers", "ivr", "groups",
+                                                       "schedules", "audio", "billing", "voicemail"))
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]*)"')
 _OLDER = re.compile(rb'href="/me/calls\?after=([0-9.]+)"')
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
-    return b6_api.on_big_tenant(options, scale, engines, measure, report, prepare=lambda url: login(
-        url, "bench-user", "--role", "user", "--tenant", TENANT, "--user", USER))
+    return b6_api.on_big_tenant(options, scale, engines, measure, report, prepare=logins)
+
+
+def logins(url: str) -> None:
+    login(url, "bench-user", "--role", "user", "--tenant", TENANT, "--user", USER)
+    login(url, "bench-admin", "--role", "tenant-admin", "--tenant", TENANT)
 
 
 def login(url: str, username: str, *args: str) -> None:
@@ -60,6 +67,9 @@ def measure(options, url: str, engine: str, scale: datasets.Scale) -> list[Line]
         person.sign_in("bench-user")
         ceiling = [person.get("/static/vendor/pico.min.css")[1] for _ in range(VIEWS_PER_PAGE)]
         lines = [page_line(person, path, engine, ceiling) for path in USER_PAGES]
+        admin = Browser(server.port)
+        admin.sign_in("bench-admin")
+        lines += [page_line(admin, path.replace(" ", "%20"), engine, ceiling) for path in ADMIN_PAGES]
         lines.append(deep_pages_line(person, engine, ceiling))
         lines.append(b6_api.hot_path_line(options, url, engine, scale, server.port, admin_key, user_key, Path(tmp),
                                           load=lambda stop, done: portal_load(server.port, stop, done),

@@ -313,3 +313,19 @@ def test_voice_recording_calls_the_phone_and_the_confirmed_take_joins_the_librar
     failed = person.submit(f"/t/{OWN}/audio", {"name": "Otra", "call": "1001"}, action=f"/t/{OWN}/audio/record")
     assert failed.status_code == 422 and "USER_NOT_REGISTERED" in failed.data.decode()
     assert not AudioFile.select().where(AudioFile.name == "Otra").exists()
+
+
+def test_a_big_tenants_users_come_a_hundred_a_page_and_are_searched(browser):
+    from fs_plugins.models import utcnow
+
+    owner = Tenant.get(Tenant.domain == OWN)
+    User.insert_many([{"tenant": owner.id, "extension": str(3000 + n), "display_name": f"Persona {n}",
+                       "a1_hash": "0" * 32, "created_at": utcnow(), "updated_at": utcnow()} for n in range(250)]).execute()
+    browser.sign_in(ADMIN)
+    first = browser.get(USERS).data.decode()
+    assert len(re.findall(r'<tr id="user-', first)) == 100
+    following = re.search(r'href="(/t/[^"]+/users\?after=[^"]+)"', first).group(1)
+    second = browser.get(following.replace("&amp;", "&")).data.decode()
+    assert len(re.findall(r'<tr id="user-', second)) == 100 and 'id="user-1001"' not in second
+    found = browser.get(f"{USERS}?q=Persona 24").data.decode()
+    assert sorted(re.findall(r'<tr id="user-(\d+)"', found)) == ["3024"] + [str(3240 + n) for n in range(10)]

@@ -149,9 +149,22 @@ def _tenant_values(name, domain, timezone, language, country, region) -> dict:
 
 # --- users -------------------------------------------------------------------------------------
 
-def list_users(ctx: AppContext, tenant: str) -> list[UserView]:
+def list_users(ctx: AppContext, tenant: str, after: str | None = None, limit: int | None = None,
+               search: str | None = None) -> list[UserView]:
+    """By extension; `after` an extension (the next page starts past it), `limit` a page's size,
+    `search` part of an extension or a name. Without them: every user."""
     require_admin(ctx, "list the tenant's users")
-    return _users(tenant_in_scope(ctx, tenant))
+    owner = tenant_in_scope(ctx, tenant)
+    if after is None and limit is None and not search:
+        return _users(owner)
+    query = owner.users.order_by(User.extension)
+    if after:
+        query = query.where(User.extension > after)
+    if search:
+        query = query.where(User.extension.contains(search) | User.display_name.contains(search))
+    if limit:
+        query = query.limit(limit)
+    return [UserView(owner.domain, u.extension, u.display_name, u.email, bool(u.enabled)) for u in query]
 
 
 def get_user(ctx: AppContext, tenant: str, extension: str) -> UserView:

@@ -12,13 +12,17 @@ from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, attempt, page
 
 bp = Blueprint("admin", __name__)
+USERS_PAGE = 100
 
 
 def _users_page(domain: str, outcome: Outcome | None = None, form: str = "", values: dict | None = None,
                 secret: tuple[str, str] | None = None):
-    users = core.list_users(app_context(), domain)  # NotFound (404) outside the caller's scope
-    return page("admin/users.html", outcome=outcome, form=form, users=users, domain=domain,
-                values=values or {}, secret=secret)
+    after, search = request.args.get("after") or None, request.args.get("q", "").strip()
+    # One page more than shown tells whether there is a next one; NotFound (404) outside the caller's scope.
+    users = core.list_users(app_context(), domain, after=after, limit=USERS_PAGE + 1, search=search or None)
+    following = users[USERS_PAGE - 1].extension if len(users) > USERS_PAGE else None
+    return page("admin/users.html", outcome=outcome, form=form, users=users[:USERS_PAGE], domain=domain,
+                values=values or {}, secret=secret, q=search, following=following, paged=bool(after))
 
 
 @bp.get("/t/<domain>/users")
