@@ -6,12 +6,14 @@ import io
 import json
 import logging
 import os
+import time
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
 from fs_plugins.calllog import sweep as sweepmod
 from fs_plugins.calllog.receiver import make_cdr_app
+from fs_plugins.calllog.unassigned import unassigned_calls
 from fs_plugins.config import Config
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calllog import CallEntry, CdrLeg
@@ -178,15 +180,37 @@ def test_an_entry_is_only_written_when_its_leg_commits(db, acme, monkeypatch):
 
 # --- sweep -------------------------------------------------------------------------------------
 
-def write_err_log(folder, names):
+def write_err_log(folder, names, age: float = 60.0):
+    """The files mod_json_cdr wrote, `age` seconds ago (the sweep leaves files younger than a few seconds)."""
     for name in names:
         for body in recorded_bodies(name):
-            (folder / f"{uuid_of(body)}.cdr.json").write_bytes(body)
+            written(folder / f"{uuid_of(body)}.cdr.json", body, age)
+
+
+def written(path, body: bytes, age: float = 60.0):
+    path.write_bytes(body)
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def nobodys_call(body: bytes) -> bytes:
+    """The A leg of a call to a DID nobody owns: public context only, none of our variables."""
+    document = json.loads(body)
+    document["variables"] = {k: v for k, v in document["variables"].items() if not k.startswith("pbx_")}
+    for step in document["callflow"]:
+        step["caller_profile"]["context"] = "public"
+    return json.dumps(document).encode()
+
+
+def a_leg_of(name: str) -> bytes:
+    return next(b for b in recorded_bodies(name)
+                if not json.loads(b)["variables"].get("originating_leg_uuid"))
 
 
 def test_the_sweep_imports_err_log_files_and_moves_them_away(db, acme, tmp_path):
     write_err_log(tmp_path, ["incoming_answered.json", "outgoing_caller_cancel.json"])
-    (tmp_path / "junk.cdr.json").write_text("not a cdr")
+    written(tmp_path / "junk.cdr.json", b"not a cdr")
     result = sweepmod.sweep(db, tmp_path)
     assert (result.imported, result.duplicates, result.rejected) == (4, 0, 1)
     assert list(tmp_path.glob("*.cdr.json")) == []
@@ -230,7 +254,7 @@ def test_the_cdr_sweep_command_reports_what_it_did(db_url, tmp_path, capsys):
 
     write_err_log(tmp_path, ["outgoing_call_barred.json"])
     assert main(["--database", db_url, "cdr", "sweep", str(tmp_path)]) == 0
-    assert "imported 1, already stored 0, rejected 0" in capsys.readouterr().out
+    assert "imported 1, already stored 0, rejected 0, left for the next sweep 0" in capsys.readouterr().out
     assert main(["--database", db_url, "cdr", "sweep", str(tmp_path / "missing")]) == 2
     assert "DIR" in capsys.readouterr().err
 
@@ -315,3 +339,71 @@ def test_legs_of_one_call_posted_at_the_same_moment_are_classified_together(db, 
             thread.join(20)
     assert results == [200] * 8
     assert entries() == [("1002", "received", "received")] * 4
+
+
+def test_a_cdr_of_a_number_nobody_owns_is_stored_unassigned_and_the_sweep_goes_on(db, acme, tmp_path):
+    orphan = nobodys_call(a_leg_of("incoming_answered.json"))
+    written(tmp_path / f"{uuid_of(orphan)}.cdr.json", orphan)
+    write_err_log(tmp_path, ["outgoing_call_barred.json"])
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.rejected, result.waiting) == (2, 0, 0)
+    assert entries() == [("1001", "made", "restricted")]
+    orphans = unassigned_calls(db)
+    assert [(c.call_id, c.tenant, c.legs) for c in orphans] == [(uuid_of(orphan), "", 1)]
+    assert "names no tenant" in orphans[0].reason
+
+
+def test_a_post_of_a_cdr_of_a_number_nobody_owns_is_acknowledged(db, acme):
+    orphan = nobodys_call(a_leg_of("incoming_answered.json"))
+    assert post(make_cdr_app(CONFIG, db), orphan, uuid_of(orphan)) == 200
+    assert CdrLeg.select().count() == 1 and CallEntry.select().count() == 0
+
+
+def test_a_file_younger_than_a_few_seconds_is_left_for_the_next_sweep(db, acme, tmp_path):
+    body = a_leg_of("outgoing_call_barred.json")
+    fresh = written(tmp_path / f"{uuid_of(body)}.cdr.json", body[: len(body) // 2], age=0)  # still being written
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.rejected, result.waiting) == (0, 0, 1)
+    assert fresh.exists() and not (tmp_path / "rejected").exists()
+    written(fresh, body)  # FreeSWITCH finished writing it
+    assert sweepmod.sweep(db, tmp_path).imported == 1
+    assert entries() == [("1001", "made", "restricted")]
+
+
+def test_a_directory_named_like_a_cdr_or_a_failing_store_stops_nothing(db, acme, tmp_path, monkeypatch, caplog):
+    (tmp_path / "0-directory.cdr.json").mkdir()
+    write_err_log(tmp_path, ["incoming_answered.json", "outgoing_call_barred.json"])
+    real_store, seen = sweepmod.store_leg, []
+
+    def store_failing_once(database, facts):
+        seen.append(facts.uuid)
+        if len(seen) == 1:
+            raise RuntimeError("a bug in one CDR")
+        return real_store(database, facts)
+
+    monkeypatch.setattr(sweepmod, "store_leg", store_failing_once)
+    result = sweepmod.sweep(db, tmp_path)
+    assert (result.imported, result.waiting, result.skipped) == (2, 1, 1)
+    assert "0-directory.cdr.json is not a file" in caplog.text
+    assert (tmp_path / f"{seen[0]}.cdr.json").exists()  # kept for the next sweep, not lost
+    assert sweepmod.sweep(db, tmp_path).imported == 1
+    assert CdrLeg.select().count() == 3
+
+
+def test_the_calls_unassigned_command_lists_them_with_the_reason(db_url, tmp_path, capsys):
+    from fs_plugins import db as dbmod
+    from fs_plugins.cli import main
+
+    database = dbmod.connect(db_url)
+    orphan = nobodys_call(a_leg_of("incoming_answered.json"))
+    post(make_cdr_app(Config(), database), orphan, uuid_of(orphan))
+    stranger = [b.replace(b"acme.example", b"later.example") for b in recorded_bodies("incoming_rejected.json")]
+    for body in stranger:
+        post(make_cdr_app(Config(), database), body, uuid_of(body))
+    database.close()
+    assert main(["--database", db_url, "calls", "unassigned"]) == 0
+    out = capsys.readouterr().out
+    assert uuid_of(orphan) in out and "names no tenant" in out
+    assert "tenant later.example does not exist" in out and "2 unassigned calls" in out, out
+    assert main(["--database", db_url, "calls", "unassigned", "--limit", "0"]) == 2
+    assert "--limit" in capsys.readouterr().err

@@ -32,7 +32,9 @@ def test_serve_creates_the_demo_prints_where_it_listens_and_answers_freeswitch(t
     failed_posts = tmp_path / "json_cdr_failed"  # mod_json_cdr's err-log-dir, swept by serve
     failed_posts.mkdir()
     recorded_cdr = json.loads((CDRS / "outgoing_answered.json").read_text())["legs"][0]["body"]
-    (failed_posts / f"{recorded_cdr['variables']['uuid']}.cdr.json").write_text(json.dumps(recorded_cdr))
+    failed_file = failed_posts / f"{recorded_cdr['variables']['uuid']}.cdr.json"
+    failed_file.write_text(json.dumps(recorded_cdr))
+    os.utime(failed_file, (time.time() - 60, time.time() - 60))  # written a minute ago: finished
     env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
            "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "WARNING",
            "CENTRALITA_CDR_SWEEP_DIR": str(failed_posts), "CENTRALITA_CDR_SWEEP_SECONDS": "0.2"}

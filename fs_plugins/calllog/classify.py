@@ -153,14 +153,16 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated)
     if a_leg.var(channel_vars.FLOW) not in SYSTEM_FLOWS:
         entries.extend(received)
-    primary = entries[0] if caller or not received else next(
-        (entry for entry in received if entry.user == target), received[0])
+    if caller or not received:  # a call that reached no one we know (a DID nobody owns) has no entry
+        primary = entries[0] if entries else None
+    else:
+        primary = next((entry for entry in received if entry.user == target), received[0])
     answering = next((leg for leg in ([a_leg] if originated else []) + b_legs if leg.answered), None)
     return Call(
         call_id=a_leg.call_id,
         tenant=tenant,
         direction=direction,
-        status=primary.status if entries else Status.MISSED,
+        status=primary.status if entries and primary else Status.MISSED,
         start_us=a_leg.start_us,
         caller_name=_presented_name(a_leg, b_legs),
         caller_number=a_leg.caller_number,

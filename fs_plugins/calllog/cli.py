@@ -1,4 +1,4 @@
-"""centralita calls list|export, centralita cdr sweep|reclassify"""
+"""centralita calls list|export|unassigned, centralita cdr sweep|reclassify"""
 from __future__ import annotations
 
 import sys
@@ -7,7 +7,9 @@ from fs_plugins.calllog import export as exportmod
 from fs_plugins.calllog import log as logmod
 from fs_plugins.calllog.classify import KINDS
 from fs_plugins.calllog.store import reclassify
-from fs_plugins.calllog.sweep import sweep
+from fs_plugins.errors import InvalidInput
+from fs_plugins.calllog.sweep import MIN_AGE_SECONDS, sweep
+from fs_plugins.calllog.unassigned import unassigned_calls
 
 LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")
 
@@ -23,12 +25,17 @@ def register(subparsers) -> None:
     _query_options(dump)
     dump.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     dump.set_defaults(handler=_export)
+    orphans = sub.add_parser("unassigned", help="calls stored but in no one's log (no tenant matched them), newest first")
+    orphans.add_argument("--limit", type=int, default=100, help="how many calls at most (default 100)")
+    orphans.set_defaults(handler=_unassigned)
 
     cdr = subparsers.add_parser("cdr", help="CDR ingest maintenance")
     cdr_sub = cdr.add_subparsers(dest="action", metavar="ACTION", required=True)
     swept = cdr_sub.add_parser(
         "sweep", help="import the *.cdr.json files mod_json_cdr left in its err-log-dir (moved to DIR/imported)")
     swept.add_argument("directory", metavar="DIR", help="mod_json_cdr's err-log-dir")
+    swept.add_argument("--min-age", type=float, default=MIN_AGE_SECONDS, metavar="SECONDS",
+                       help=f"leave files younger than this for the next sweep (default {MIN_AGE_SECONDS:g})")
     swept.set_defaults(handler=_sweep)
     again = cdr_sub.add_parser(
         "reclassify", help="rebuild the call log from the stored legs (after creating a tenant or a rule change)")
@@ -88,8 +95,18 @@ def _export(args, ctx) -> int:
 
 
 def _sweep(args, ctx) -> int:
-    result = sweep(ctx.db, args.directory)
-    print(f"imported {result.imported}, already stored {result.duplicates}, rejected {result.rejected}")
+    print(sweep(ctx.db, args.directory, min_age=args.min_age))
+    return 0
+
+
+def _unassigned(args, ctx) -> int:
+    if args.limit < 1:
+        raise InvalidInput("limit", "must be at least 1")
+    calls = unassigned_calls(ctx.db, args.limit)
+    rows = [(str(c.received_at)[:19], c.call_id, c.tenant or "-", c.caller, c.dialled, c.legs, c.reason)
+            for c in calls]
+    _print_table(("received", "call", "tenant", "caller", "dialled", "legs", "why"), rows)
+    print(f"{len(rows)} unassigned calls")
     return 0
 
 
