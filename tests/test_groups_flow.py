@@ -140,7 +140,10 @@ def test_an_unknown_group_is_handed_back_to_the_dialplan_before_answering():
 
 def test_a_caller_hanging_up_while_members_ring_is_recorded_as_abandoned():
     report, records = run_one(group(), CallerScript(hangup_at=4))
-    assert report.hangup_cause == "NORMAL_CLEARING"
+    # As recorded (json_cdr_centralita/f2): a CANCEL before the answer is ORIGINATOR_CANCEL, and
+    # every ringing member's leg is cancelled with it.
+    assert report.hangup_cause == "ORIGINATOR_CANCEL"
+    assert {(leg["cause"], leg["sip_disposition"]) for leg in report.legs} == {("ORIGINATOR_CANCEL", "send_cancel")}
     assert [r.outcome for r in records] == ["abandoned"]
 
 

@@ -82,6 +82,8 @@ def test_bridge_outcomes_in_the_dialplan_follow_the_script():
     (["--from", "1001@x.example", "--to", "1002", "--digits", "1,x"], "--digits"),
     (["--from", "1001@x.example", "--to", "1002", "--dtmf", "soon:1"], "--dtmf"),
     (["--from", "1001@x.example", "--to", "1002", "--leg", "user/1=maybe"], "--leg"),
+    (["--from", "1001@x.example", "--to", "1002", "--transfer", "sideways:3:1003"], "--transfer"),
+    (["--from", "1001@x.example", "--to", "1002", "--transfer", "blind:soon:1003"], "--transfer"),
 ])
 def test_bad_options_are_refused_naming_the_option(tmp_path, capsys, argv, field):
     assert main(["--data-dir", str(tmp_path), "simulate", *argv]) == 2

@@ -15,7 +15,7 @@ from fs_plugins.esl.server import EslServer
 from fs_plugins.plugins import FlowWiring
 from fs_plugins.sim import cdr
 from fs_plugins.sim.dialplan import Caller, DialplanEmulator
-from fs_plugins.sim.script import LEG_OUTCOMES, CallerScript, Leg, parse_dtmf, parse_leg
+from fs_plugins.sim.script import LEG_OUTCOMES, CallerScript, Leg, parse_dtmf, parse_leg, parse_transfer
 from fs_plugins.web import make_web_app
 from xml_curl.app import make_app
 from xml_curl.directory import user_variables
@@ -43,6 +43,8 @@ def register(subparsers) -> None:
                         help=f"what a called leg does; OUTCOME one of {', '.join(LEG_OUTCOMES)} (repeatable)")
     parser.add_argument("--others", default="answer", choices=LEG_OUTCOMES,
                         help="what every other called leg does (default: answer)")
+    parser.add_argument("--transfer", metavar="blind|attended:SECONDS:EXT",
+                        help="the callee who answers hands the caller to EXT that many seconds after answering")
     parser.add_argument("--post-cdr", action="store_true",
                         help="file the call's CDR in the call log, as FreeSWITCH's mod_json_cdr would")
     parser.set_defaults(handler=_simulate)
@@ -57,9 +59,10 @@ def script_from_args(args) -> CallerScript:
     try:
         legs = dict(parse_leg(text) for text in args.leg)
         dtmf = [parse_dtmf(text) for text in args.dtmf]
+        transfer = parse_transfer(args.transfer) if getattr(args, "transfer", None) else None
     except InvalidInput as exc:
         raise InvalidInput("--" + exc.field, exc.message) from None
-    return CallerScript(digits=digits, dtmf=dtmf, hangup_at=args.hangup, legs=legs,
+    return CallerScript(digits=digits, dtmf=dtmf, hangup_at=args.hangup, legs=legs, transfer=transfer,
                         default_leg=Leg(args.others, talk=5.0 if args.others == "answer" else None))
 
 

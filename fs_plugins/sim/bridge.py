@@ -4,12 +4,11 @@ originate_failed_cause, last_bridge_hangup_cause, bridge_hangup_cause)."""
 from __future__ import annotations
 
 import math
-import re
 import uuid
 
+from fs_plugins.sim import dialstring
 from fs_plugins.sim.script import FAILURES
 
-_LEG_VARS = re.compile(r"^\[([^\]]*)\]")
 RING_READY = 0.04  # recorded: CHANNEL_PROGRESS ~40 ms after the bridge starts
 NO_LEG_DELAY = 0.02  # not registered / not in the directory fail at once
 DEFAULT_RING = {"answer": 1.0, "busy": 0.5, "decline": 0.5}
@@ -17,19 +16,8 @@ DEFAULT_RING = {"answer": 1.0, "busy": 0.5, "decline": 0.5}
 
 def parse_dial(data: str) -> list[list[tuple[str, int | None]]]:
     """`a,b|c` -> [[a, b], [c]]: groups tried in sequence, legs of a group at once."""
-    groups = []
-    for group in data.split("|"):
-        legs = []
-        for leg in group.split(","):
-            timeout = None
-            match = _LEG_VARS.match(leg)
-            if match:
-                found = re.search(r"leg_timeout=(\d+)", match.group(1))
-                timeout = int(found.group(1)) if found else None
-                leg = leg[match.end():]
-            legs.append((leg.strip(), timeout))
-        groups.append(legs)
-    return groups
+    return [[(leg.target, int(leg.timeout) if leg.timeout else None) for leg in group]
+            for group in dialstring.parse(data)]
 
 
 def bridge(emu, data):
@@ -75,7 +63,7 @@ def _ring_group(emu, group, call_timeout):
     if ringing:
         outcome = emu.advance(RING_READY)
         if outcome and outcome[0] in ("hangup", "closed"):
-            return "NORMAL_CLEARING"
+            return _cancelled(emu, ringing, start)
         first = ringing[0]
         if len(group) > 1:  # recorded: several legs show the first as other leg, without callee id
             emu.view.other_leg = _b_profile(emu, first[2])
@@ -89,10 +77,17 @@ def _ring_group(emu, group, call_timeout):
         if outcome is None:
             break
         if outcome[0] in ("hangup", "closed"):
-            return "NORMAL_CLEARING"
+            return _cancelled(emu, [p for p in ringing if start + p[0] > emu.now], start)
     if answers:
-        _connected(emu, answers[0], lost_race=len(ringing) > 1)
+        for seconds, kind, dial, _ in ringing:
+            if (seconds, kind, dial) != answers[0][:3]:
+                lost = seconds >= answers[0][0]
+                _b_leg(emu, dial, start, start + min(seconds, answers[0][0]),
+                       "LOSE_RACE" if lost else FAILURES.get(kind, ("NO_ANSWER",))[0])
+        _connected(emu, answers[0], lost_race=len(ringing) > 1, rang_from=start)
         return None
+    for seconds, kind, dial, _ in ringing:
+        _b_leg(emu, dial, start, start + seconds, FAILURES.get(kind, ("NO_ANSWER",))[0])
     failures = [p[1] for p in plan]
     kind = "no_answer" if "no_answer" in failures else failures[-1]
     cause = FAILURES[kind][0]
@@ -101,8 +96,28 @@ def _ring_group(emu, group, call_timeout):
     return cause
 
 
-def _connected(emu, winner, lost_race):
-    _, _, dial, leg = winner
+def _cancelled(emu, ringing, start):
+    """The caller hung up while these legs rang: FreeSWITCH cancels them (ORIGINATOR_CANCEL)."""
+    for seconds, kind, dial, _ in ringing:
+        _b_leg(emu, dial, start, emu.now, "ORIGINATOR_CANCEL")
+    if emu.view.answer_state != "answered":
+        emu.view.variables.update(originate_disposition="ORIGINATOR_CANCEL", DIALSTATUS="CANCEL")
+    return "NORMAL_CLEARING"
+
+
+def _b_leg(emu, dial, start, end, cause, answered=None, caller_ended=False):
+    """A leg the bridge created, for its CDR (fs_plugins.sim.cdr.b_leg_body): virtual seconds."""
+    if answered is not None:
+        disposition = "send_bye" if caller_ended else "recv_bye"
+    else:
+        disposition = "recv_refuse" if cause in ("USER_BUSY", "CALL_REJECTED") else "send_cancel"
+    emu.report.legs.append({"dial": dial, "start": start, "answered": answered, "end": end, "cause": cause,
+                            "sip_disposition": disposition})
+
+
+def _connected(emu, winner, lost_race, rang_from=None):
+    seconds, _, dial, leg = winner
+    rang_from = emu.now - seconds if rang_from is None else rang_from
     variables = emu.view.variables
     b_leg = _b_profile(emu, dial)
     emu.view.profile.update({"Callee-ID-Name": _user(dial), "Callee-ID-Number": _user(dial)})
@@ -123,9 +138,13 @@ def _connected(emu, winner, lost_race):
     emu.emit("CHANNEL_BRIDGE", top=emu._bridge_ids())
     emu.report.bridges.append((dial, "SUCCESS"))
     emu.step(f"bridged to {dial}")
+    answered_at = emu.now
     outcome = emu.advance(math.inf if leg.talk is None else leg.talk)
     if outcome is not None and outcome[0] != "idle":
-        return  # the caller or the application ended the call; the hang-up sequence unbridges
+        # the caller or the application ended the call; the hang-up sequence unbridges
+        _b_leg(emu, dial, rang_from, emu.now, "NORMAL_CLEARING", answered_at, caller_ended=True)
+        return
+    _b_leg(emu, dial, rang_from, emu.now, "NORMAL_CLEARING", answered_at)
     variables.update(bridge_hangup_cause="NORMAL_CLEARING", last_bridge_hangup_cause="NORMAL_CLEARING")
     emu.emit("CHANNEL_UNBRIDGE", top=emu._bridge_ids())
     emu.bridged_leg = None

@@ -37,6 +37,8 @@ class CallReport:
     frames: list = field(default_factory=list)  # bytes sent, when record_frames
     variables: dict = field(default_factory=dict)  # the channel's variables when the session ended
     answered_at: float | None = None  # virtual seconds
+    legs: list = field(default_factory=list)  # B legs bridges created (fs_plugins.sim.bridge._b_leg), for CDRs
+    caller_hung_up: bool = False  # the caller ended the call (BYE, or CANCEL before an answer)
 
 
 @dataclass

@@ -5,8 +5,9 @@ Host, User-Agent: freeswitch-json/1.0, Accept: */*, Content-Type: application/js
 Content-Length; a compact single-line JSON body with the keys core-uuid, switchname,
 channel_data, callStats, variables (all strings), app_log and callflow (newest first).
 
-Differences: B legs are made for bridges in the dialplan, not for those a flow runs over ESL (the
-A leg carries their outcome); RTP statistics are zeros; SIP variables are limited to those the
+B legs are made for every channel a bridge created, in the dialplan or by a flow over ESL, and for
+the consultation call of an attended transfer (it names the callee's leg as its originator, as
+recorded). Differences: RTP statistics are zeros; SIP variables are limited to those the
 emulator tracks; B legs carry no SIP details.
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ Q850 = {"NORMAL_CLEARING": "16", "USER_BUSY": "17", "NO_ANSWER": "19", "CALL_REJ
 
 
 def cdr_body(uuid: str, variables: dict, hangup_cause: str, start: float, answered: float | None, end: float,
-             app_log: list, callflow: list) -> dict:
+             app_log: list, callflow: list, sip_disposition: str | None = None) -> dict:
+    """`sip_disposition`: who ended the call (recv_bye/recv_cancel: the caller); by default FreeSWITCH did."""
     stamps = {"start": start, "answer": answered, "end": end}
     times = {}
     for name, moment in stamps.items():
@@ -36,7 +38,7 @@ def cdr_body(uuid: str, variables: dict, hangup_cause: str, start: float, answer
     billsec = int(end - answered) if answered else 0
     all_vars = {**{k: str(v) for k, v in variables.items()}, "uuid": uuid, "call_uuid": uuid,
                 "hangup_cause": hangup_cause, "hangup_cause_q850": Q850.get(hangup_cause, "16"),
-                "sip_hangup_disposition": "send_bye" if answered else "send_refuse", **times,
+                "sip_hangup_disposition": sip_disposition or ("send_bye" if answered else "send_refuse"), **times,
                 "duration": str(duration), "billsec": str(billsec),
                 "answersec": str(int(answered - start)) if answered else "0",
                 "last_app": app_log[-1]["app_name"] if app_log else "",
@@ -71,10 +73,14 @@ def post(app, body: dict, uuid: str, path: str = "/cdr", host: str = "127.0.0.1:
 
 
 def b_leg_body(a_uuid: str, dial: str, hangup_cause: str, start: float, answered: float | None, end: float,
-               caller_number: str, caller_name: str, context: str) -> tuple[str, dict]:
-    """(uuid, body) of a leg FreeSWITCH created for `bridge <dial>`: outbound, naming the A leg in
-    originating_leg_uuid/originator, with dialed_user/dialed_domain for user/ endpoints."""
-    b_uuid = str(uuidlib.uuid4())
+               caller_number: str, caller_name: str, context: str, sip_disposition: str | None = None,
+               uuid: str | None = None, extra: dict | None = None) -> tuple[str, dict]:
+    """(uuid, body) of a leg FreeSWITCH created for `bridge <dial>`: outbound, naming the leg that
+    originated it (the A leg; for att_xfer the callee's leg) in originating_leg_uuid/originator,
+    with dialed_user/dialed_domain for user/ endpoints. `sip_disposition` as recorded: send_cancel
+    (rang out, lost the race, caller cancelled), recv_refuse (busy, declined), recv_bye (the callee
+    hung up), send_bye (FreeSWITCH hung it up: the caller ended, or a transfer took the caller away)."""
+    b_uuid = uuid or str(uuidlib.uuid4())
     target = dial.split("/", 1)[-1]
     user, _, domain = target.partition("@")
     variables = {"direction": "outbound", "is_outbound": "true", "uuid": b_uuid,
@@ -82,6 +88,7 @@ def b_leg_body(a_uuid: str, dial: str, hangup_cause: str, start: float, answered
                  "originator": a_uuid, "originate_endpoint": dial.split("/", 1)[0]}
     if dial.startswith("user/"):
         variables.update(dialed_user=user, dialed_domain=domain)
+    variables.update(extra or {})
     body = cdr_body(b_uuid, variables, hangup_cause, start, answered, end, [], [{
         "dialplan": "XML", "profile_index": "1",
         "caller_profile": {"username": caller_number, "caller_id_name": caller_name, "caller_id_number": caller_number,
@@ -89,5 +96,7 @@ def b_leg_body(a_uuid: str, dial: str, hangup_cause: str, start: float, answered
                            "chan_name": variables["channel_name"], "originator": {"originator_caller_profiles": []}}}])
     body["channel_data"]["direction"] = "outbound"
     del body["app_log"]  # recorded: B legs run no dialplan applications
-    body["variables"]["sip_hangup_disposition"] = "recv_bye" if answered else "send_cancel"
+    body["variables"]["sip_hangup_disposition"] = sip_disposition or ("recv_bye" if answered else "send_cancel")
+    if hangup_cause in ("ORIGINATOR_CANCEL",):  # recorded (f1): the cancelled leg names the cause it ended with
+        body["variables"]["last_bridge_hangup_cause"] = hangup_cause
     return b_uuid, body

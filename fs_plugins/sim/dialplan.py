@@ -6,6 +6,12 @@ same HTTP headers, the common event fields, Caller-*, Hunt-* and the channel's v
 (`variable_*`, including those set by earlier actions). A `transfer` fetches again in the new
 context with Hunt-RDNIS / Hunt-Transfer-Source like FreeSWITCH.
 
+A dialplan `bridge` plays out in virtual time (fs_plugins.sim.ringing): legs ring, answer, fail
+or lose the race as the script says; the caller may hang up while it rings (ORIGINATOR_CANCEL,
+recv_cancel) or talks (recv_bye), and the callee may transfer the caller after answering (blind:
+a new dialplan fetch with `bl_xfer` in transfer_history; attended: `uuid_br`, as recorded in
+json_cdr_centralita i1/i2). `voicemail` answers and lasts until the caller hangs up.
+
 Differences: only the fields routing uses are posted (FreeSWITCH sends ~166, mostly SIP details);
 bridges in the dialplan are decided from the script without emulating the B legs' SIP.
 """
@@ -20,11 +26,13 @@ from urllib.parse import urlencode
 
 from lxml import etree
 
+from fs_plugins.sim import dialstring, ringing
 from fs_plugins.sim.cdr import b_leg_body, cdr_body
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import FAILURES, CallerScript
 
 log = logging.getLogger(__name__)
+GREETING_SECONDS = 2.0  # mod_voicemail's greeting and beep before the caller speaks
 MAX_FETCHES = 40  # FreeSWITCH has no such limit; above the Router's own hop limit, so that one is what ends loops
 HEADERS = {"HTTP_HOST": "127.0.0.1:18080", "HTTP_USER_AGENT": "freeswitch-xml/1.0", "HTTP_ACCEPT": "*/*",
            "CONTENT_TYPE": "application/x-www-form-urlencoded"}
@@ -68,7 +76,10 @@ class DialplanEmulator:
             if outcome is None:
                 break
             destination, context = outcome
-            call.transfers.append(f"{int(time.time())}:{call.uuid}:bl_xfer:{destination}/{context}/XML")
+            moment = call.start + call.elapsed
+            if call.callflow:
+                call.callflow[-1]["times"]["transfer_time"] = str(int(moment * 1e6))
+            call.transfers.append(f"{int(moment)}:{uuidlib.uuid4()}:bl_xfer:{destination}/{context}/XML")
         else:
             sim.steps.append(f"stopped after {MAX_FETCHES} dialplan fetches (routing loop?)")
             sim.hangup_cause = "EXCHANGE_ROUTING_ERROR"
@@ -76,8 +87,12 @@ class DialplanEmulator:
             sim.hangup_cause = "NORMAL_CLEARING"
             sim.steps.append("dialplan ended: FreeSWITCH hangs up (NORMAL_CLEARING)")
         end = call.start + call.elapsed
+        if call.caller_hung_up:
+            disposition = "recv_bye" if call.answered else "recv_cancel"
+        else:
+            disposition = "send_bye" if call.answered else "send_refuse"
         sim.cdr = cdr_body(call.uuid, call.variables, sim.hangup_cause, call.start, call.answered, end,
-                           call.app_log, call.callflow)
+                           call.app_log, call.callflow, sip_disposition=disposition)
         return sim
 
     # -- one fetch -----------------------------------------------------------------------------
@@ -89,7 +104,9 @@ class DialplanEmulator:
                               "caller_profile": {"username": call.caller.number, "caller_id_number": call.caller.number,
                                                  "destination_number": destination, "uuid": call.uuid,
                                                  "context": context, "chan_name": form["Channel-Name"],
-                                                 "rdnis": form.get("Hunt-RDNIS", "")}})
+                                                 "rdnis": form.get("Hunt-RDNIS", "")},
+                              "times": {"created_time": str(int((call.start + call.elapsed) * 1e6)),
+                                        "transfer_time": "0"}})
         body = urlencode(form).encode()
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/xml_curl", "CONTENT_LENGTH": str(len(body)),
                    "wsgi.input": io.BytesIO(body), "SERVER_PROTOCOL": "HTTP/1.1", **HEADERS}
@@ -123,6 +140,9 @@ class DialplanEmulator:
                     return ended
                 if ended:
                     return None
+            elif application == "voicemail":
+                self._voicemail(sim, call, data)
+                return None
             elif application == "socket":
                 outcome = self._socket(sim, call, data)
                 if outcome != "continue":
@@ -132,21 +152,37 @@ class DialplanEmulator:
         return None
 
     def _bridge(self, sim, call, data) -> "bool | tuple[str, str]":
-        """True when the call ended (answered, or failed for good), False to run the next action,
-        or (extension, context) when `transfer_on_fail` takes the failed call elsewhere — the order
-        of switch_channel_handle_cause: continue_on_fail (true or a list of causes), then the causes
-        that never hang the A leg up, then transfer_on_fail, else hang up with the cause."""
-        status, cause = bridge_outcome(data, self.script)
-        sim.steps.append(f"bridge {data}: {status}")
-        self._b_legs(sim, call, data, status)
-        if status == "SUCCESS":
-            talk = self.script.leg(data).talk or 5.0
-            call.answered = call.answered or call.start + call.elapsed + 1.0
-            call.elapsed += 1.0 + talk
-            call.variables.update(originate_disposition="SUCCESS", DIALSTATUS="SUCCESS")
-            sim.hangup_cause = "NORMAL_CLEARING"
+        """True when the call ended (answered, cancelled by the caller, or failed for good), False
+        to run the next action, or (extension, context) when the call goes elsewhere: a blind
+        transfer by the callee, or `transfer_on_fail` — the order of switch_channel_handle_cause:
+        continue_on_fail (true or a list of causes), then the causes that never hang the A leg up,
+        then transfer_on_fail, else hang up with the cause."""
+        call_timeout = float(call.variables.get("call_timeout") or 60)
+        run = None
+        for group in dialstring.parse(data):
+            start = call.elapsed
+            hangup_at = call.hangup_moment(self.script)
+            run = ringing.ring_group(group, self.script, call_timeout,
+                                     None if hangup_at is None else max(0.0, hangup_at - start))
+            call.elapsed = start + run.at
+            if run.outcome != "failed":
+                break
+            self._post_legs(sim, call, start, run.legs)
+        if run is None:
+            return False
+        sim.steps.append(f"bridge {data}: {'SUCCESS' if run.outcome == 'answered' else run.cause}")
+        if run.outcome == "answered":
+            return self._connected(sim, call, start, run)
+        if run.outcome == "cancelled":
+            self._post_legs(sim, call, start, run.legs)
+            call.variables.update(originate_disposition="ORIGINATOR_CANCEL", DIALSTATUS="CANCEL")
+            call.caller_hung_up = True
+            sim.steps.append("caller hangs up while it rings (CANCEL)")
+            sim.hangup_cause = "ORIGINATOR_CANCEL"
             return True
-        call.variables.update(originate_disposition=cause, last_bridge_hangup_cause=cause)
+        cause = run.cause
+        call.variables.update(originate_disposition=cause, last_bridge_hangup_cause=cause,
+                              DIALSTATUS=dict(FAILURES.values()).get(cause, cause))
         continue_on_fail = call.variables.get("continue_on_fail", "")
         if continue_on_fail:
             if continue_on_fail == "true" or cause in continue_on_fail.split(","):
@@ -161,33 +197,108 @@ class DialplanEmulator:
         sim.hangup_cause = cause
         return True
 
-    def _b_legs(self, sim, call, data, status):
-        """One B leg CDR per leg tried; the answering one talks, the others ring out or fail."""
-        start = call.start + call.elapsed
-        legs = [leg.split("]", 1)[-1] for group in data.split("|")
-                for leg in (group.split("}", 1)[-1]).split(",")]
-        winner = next((leg for leg in legs if self.script.leg(leg).outcome == "answer"), None) \
-            if status == "SUCCESS" else None
+    def _connected(self, sim, call, start, run) -> "bool | tuple[str, str]":
+        """Talk until someone hangs up, or the callee transfers the caller (once per call)."""
+        answered = start + run.at
+        call.answered = call.answered or answered
+        call.variables.update(originate_disposition="SUCCESS", DIALSTATUS="SUCCESS",
+                              last_bridge_hangup_cause="NORMAL_CLEARING")
+        winner, *others = run.legs
+        self._post_legs(sim, call, start, others)
+        callee_ends = answered + ringing.talk_seconds(self.script, run.winner)
+        hangup_at = call.hangup_moment(self.script)
+        transfer = self.script.transfer if not call.transferred else None
+        moments = [(answered + transfer.after if transfer else None, "transfer"), (hangup_at, "caller"),
+                   (callee_ends, "callee")]  # in a tie, the first of these happens
+        end, who = min((m for m in moments if m[0] is not None and m[0] >= answered), key=lambda m: m[0])
+        call.elapsed = end
+        sim.hangup_cause = "NORMAL_CLEARING"
+        if who == "transfer" and transfer.kind == "attended":
+            return self._attended(sim, call, start, winner, end, transfer, callee_ends)
+        b_uuid = self._post_leg(sim, call, start, winner, end, "send_bye" if who != "callee" else "recv_bye")
+        if who == "transfer":
+            call.transferred = True
+            sim.steps.append(f"  {run.winner.target} transfers the caller to {transfer.extension} (blind)")
+            return transfer.extension, call.caller.domain
+        call.caller_hung_up = who == "caller"
+        sim.steps.append(f"  {'the caller' if who == 'caller' else run.winner.target} hangs up")
+        return True
+
+    def _attended(self, sim, call, start, winner, consult_at, transfer, callee_ends) -> bool:
+        """att_xfer (recorded: json_cdr_centralita i2): the callee's channel calls the target; when
+        the callee hangs up, FreeSWITCH bridges the caller to the target (uuid_br on both legs)."""
+        call.transferred = True
+        target = f"user/{transfer.extension}@{call.caller.domain}"
+        spec = self.script.leg(target)
+        if spec.outcome != "answer":
+            sim.steps.append(f"  attended transfer to {transfer.extension}: {spec.outcome}; the call goes on")
+            call.elapsed = max(callee_ends, consult_at)
+            self._post_leg(sim, call, start, winner, call.elapsed, "recv_bye")
+            return True
+        target_answers = consult_at + (ringing.DEFAULT_RING["answer"] if spec.ring is None else spec.ring)
+        joined = max(callee_ends, target_answers)
+        end = target_answers + (ringing.DEFAULT_TALK if spec.talk is None else spec.talk)
+        end = max(end, joined)
+        callee_uuid = str(uuidlib.uuid4())
+        consult_uuid = str(uuidlib.uuid4())
+        epoch = int(call.start + joined)
+        self._post_leg(sim, call, start, winner, joined, "recv_bye", uuid=callee_uuid)
+        consult = ringing.LegRun(target, consult_at - start, target_answers - start, "NORMAL_CLEARING",
+                                 target_answers - start)
+        self._post_leg(sim, call, start, consult, end, "recv_bye", uuid=consult_uuid, originator=callee_uuid,
+                       extra={"transfer_history": f"{epoch}:{uuidlib.uuid4()}:uuid_br:{call.uuid}"})
+        call.transfers.append(f"{epoch}:{uuidlib.uuid4()}:uuid_br:{consult_uuid}")
+        call.variables["transfer_history"] = call.history()
+        call.elapsed = end
+        sim.steps.append(f"  attended transfer: consults {transfer.extension}, then bridges the caller to them")
+        return True
+
+    def _post_legs(self, sim, call, start, legs):
         for leg in legs:
-            outcome = self.script.leg(leg).outcome
-            if outcome in ("not_registered", "not_found"):
-                continue  # no channel is created
-            if leg == winner:
-                answered, end, cause = start + 1.0, start + 1.0 + (self.script.leg(leg).talk or 5.0), "NORMAL_CLEARING"
-            else:
-                answered, end = None, start + 1.0
-                cause = "LOSE_RACE" if winner else FAILURES.get(outcome, ("NO_ANSWER",))[0]
-            sim.b_legs.append(b_leg_body(call.uuid, leg, cause, start, answered, end, call.caller.number,
-                                         call.caller.name or call.caller.number, call.caller.domain or "public"))
+            self._post_leg(sim, call, start, leg, start + leg.end,
+                           "recv_refuse" if leg.cause in ("USER_BUSY", "CALL_REJECTED") else "send_cancel")
+
+    def _post_leg(self, sim, call, start, leg, end, disposition, uuid=None, originator=None, extra=None) -> str:
+        """One B leg's CDR; `start` and `end` are the call's virtual seconds, the leg's own relative to start."""
+        answered = call.start + start + leg.answered if leg.answered is not None else None
+        b_uuid, body = b_leg_body(originator or call.uuid, leg.dial, leg.cause, call.start + start + leg.start,
+                                  answered, call.start + end, call.caller.number,
+                                  call.caller.name or call.caller.number, call.caller.domain or "public",
+                                  sip_disposition=disposition, uuid=uuid, extra={**leg.variables, **(extra or {})})
+        sim.b_legs.append((b_uuid, body))
+        return b_uuid
+
+    def _voicemail(self, sim, call, data) -> None:
+        """mod_voicemail: greeting, beep, the caller speaks, then hangs up (the caller ends these calls)."""
+        call.answered = call.answered or call.start + call.elapsed
+        hangup_at = call.hangup_moment(self.script)
+        end = call.elapsed + GREETING_SECONDS + self.script.talk_seconds
+        if hangup_at is not None and hangup_at >= call.elapsed:
+            end = hangup_at
+        recorded = max(0, int(end - call.elapsed - GREETING_SECONDS))
+        sim.steps.append(f"voicemail {data}: the caller leaves {recorded} s and hangs up")
+        call.variables["voicemail_message_len"] = f"00:00:{recorded:02d}" if recorded else ""
+        call.elapsed = end
+        call.caller_hung_up = True
+        sim.hangup_cause = "NORMAL_CLEARING"
 
     def _socket(self, sim, call, data):
         sim.steps.append(f"socket {data} -> the ESL app (emulated call)")
         setup = CallSetup(caller_number=call.caller.number, caller_name=call.caller.name or call.caller.number,
                           domain=call.caller.domain or "public", destination=call.destination,
                           variables=dict(call.variables), uuid=call.uuid, socket_data=data)
+        if call.origin is None:
+            call.origin = call.elapsed  # the script's times count from when the call reaches a flow
         report = Emulator(self.esl_address, setup, self.script, idle_timeout=self.idle_timeout).run()
         sim.sessions.append(report)
         session_start = call.start + call.elapsed
+        for leg in report.legs:
+            answered = session_start + leg["answered"] if leg["answered"] is not None else None
+            sim.b_legs.append(b_leg_body(call.uuid, leg["dial"], leg["cause"], session_start + leg["start"], answered,
+                                         session_start + leg["end"], call.caller.number,
+                                         call.caller.name or call.caller.number, call.caller.domain or "public",
+                                         sip_disposition=leg["sip_disposition"]))
+        call.caller_hung_up = call.caller_hung_up or report.caller_hung_up
         call.elapsed += report.steps[-1][0] if report.steps else 0.0
         call.variables.update(report.variables)
         if report.answered_at is not None and call.answered is None:
@@ -213,6 +324,20 @@ class _Call:
     answered: float | None = None
     app_log: list = field(default_factory=list)
     callflow: list = field(default_factory=list)
+    origin: float | None = None  # virtual seconds when the call reached its first flow
+    caller_hung_up: bool = False
+    transferred: bool = False  # the script's transfer happened (it happens once)
+
+    def hangup_moment(self, script: CallerScript) -> float | None:
+        """When the caller hangs up, in the call's virtual seconds (the script counts from the
+        first flow, or from the start of a call that reaches none)."""
+        if script.hangup_at is None:
+            return None
+        return (self.origin or 0.0) + script.hangup_at
+
+    def history(self) -> str:
+        """transfer_history as FreeSWITCH writes it: one entry, or ARRAY:: joined by |:."""
+        return "ARRAY::" + "|:".join(self.transfers) if len(self.transfers) > 1 else self.transfers[0]
 
     def form(self, context: str, destination: str) -> dict:
         self.destination = destination
@@ -236,8 +361,7 @@ class _Call:
         if self.transfers:
             form["Hunt-RDNIS"] = self.variables.get("pbx_first_destination", destination)
             form["Hunt-Transfer-Source"] = self.transfers[-1]
-            self.variables["transfer_history"] = "ARRAY::" + "|:".join(self.transfers) if len(self.transfers) > 1 \
-                else self.transfers[0]
+            self.variables["transfer_history"] = self.history()
         variables = {"direction": "inbound", "uuid": self.uuid, "call_uuid": self.uuid, "channel_name": channel,
                      "sip_from_user": c.number, "sip_req_user": destination, **self.variables}
         form.update({f"variable_{k}": v for k, v in variables.items()})
@@ -258,12 +382,8 @@ def parse_actions(document: bytes, context: str) -> list[tuple[str, str]]:
 def bridge_outcome(dial: str, script: CallerScript) -> tuple[str, str]:
     """(originate_disposition, cause) of a dialplan bridge, from the script's legs."""
     last = "NO_ANSWER"
-    for group in dial.split("|"):
-        group = group.split("}", 1)[1] if group.startswith("{") else group
-        outcomes = []
-        for leg in group.split(","):
-            leg = leg.split("]", 1)[1] if leg.startswith("[") else leg
-            outcomes.append(script.leg(leg).outcome)
+    for group in dialstring.parse(dial):
+        outcomes = [script.leg(leg.target).outcome for leg in group]
         if "answer" in outcomes:
             return "SUCCESS", "NORMAL_CLEARING"
         kind = "no_answer" if "no_answer" in outcomes else outcomes[-1]

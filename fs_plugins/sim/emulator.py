@@ -141,8 +141,10 @@ class Emulator:
             at, kind, value, source = self.timeline.popleft()
             if kind == "hangup":
                 self.step("caller hangs up")
-                self.hangup_request = value
-                return ("hangup", value)
+                self.report.caller_hung_up = True
+                # A CANCEL before the answer ends the channel as ORIGINATOR_CANCEL (recorded: f1, f2).
+                self.hangup_request = value if self.view.answer_state == "answered" else "ORIGINATOR_CANCEL"
+                return ("hangup", self.hangup_request)
             duration = "2240" if source == "RTP" else "2000"
             self._emit("DTMF", tail=[("DTMF-Digit", value), ("DTMF-Duration", duration), ("DTMF-Source", source)])
             return ("dtmf", value)

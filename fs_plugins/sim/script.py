@@ -5,6 +5,8 @@ server. Text form (used by `centralita simulate`):
     digits "1,23#"            one entry per digit collection, typed shortly after it starts
     dtmf   "3.5:12#"          digits at a given moment
     hangup "12.5"             the caller hangs up then
+    transfer "blind:3:1003"   the callee who answered transfers the caller 3 s after answering
+                              (blind: uuid_transfer -bleg; attended: att_xfer, consulting first)
     leg    "user/1002@acme.example=answer:2:30"   outcome[:ring seconds[:talk seconds]]
 """
 from __future__ import annotations
@@ -36,6 +38,22 @@ class Leg:
             raise InvalidInput("leg", f"outcome must be one of {', '.join(LEG_OUTCOMES)}")
 
 
+TRANSFER_KINDS = ("blind", "attended")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What the callee does after answering: hand the caller to `extension` `after` seconds later."""
+
+    kind: str
+    after: float
+    extension: str
+
+    def __post_init__(self):
+        if self.kind not in TRANSFER_KINDS:
+            raise InvalidInput("transfer", f"kind must be one of {', '.join(TRANSFER_KINDS)}")
+
+
 @dataclass
 class CallerScript:
     digits: list[str] = field(default_factory=list)  # one string per collection attempt
@@ -46,6 +64,7 @@ class CallerScript:
     default_leg: Leg = field(default_factory=Leg)
     typing_delay: float = 0.5  # after a collection starts, before the first key of `digits`
     talk_seconds: float = 3.0  # how long the caller speaks into a recording before silence
+    transfer: Transfer | None = None  # the first callee who answers transfers the call
 
     def leg(self, dial: str) -> Leg:
         return self.legs.get(dial, self.default_leg)
@@ -82,3 +101,15 @@ def parse_dtmf(text: str) -> tuple[float, str]:
     if not sep or moment < 0 or not keys or any(k not in "0123456789*#ABCD" for k in keys):
         raise InvalidInput("dtmf", f"expected SECONDS:KEYS (e.g. 3.5:12#), got {text!r}")
     return moment, keys
+
+
+def parse_transfer(text: str) -> Transfer:
+    kind, _, rest = text.partition(":")
+    after, _, extension = rest.partition(":")
+    try:
+        seconds = float(after)
+    except ValueError:
+        seconds = -1
+    if seconds < 0 or not extension.isdigit() or len(extension) > 16:
+        raise InvalidInput("transfer", f"expected blind|attended:SECONDS:EXTENSION (e.g. blind:3:1003), got {text!r}")
+    return Transfer(kind, seconds, extension)
