@@ -36,6 +36,11 @@ def check_text(value: str, field: str, max_length: int = 120, required: bool = T
     return value
 
 
+def has_expansion(value: str) -> bool:
+    """True when `value` holds what FreeSWITCH would expand (`${`, `$${`, `$ {`)."""
+    return bool(_EXPANSION.search(value or ""))
+
+
 def neutralise(value: str | None, max_length: int = 80) -> str:
     """Make any text safe as a caller-id name or variable value in FreeSWITCH.
 

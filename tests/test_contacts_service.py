@@ -147,6 +147,11 @@ def test_a_contact_keeps_typed_numbers_of_every_kind_with_company_email_and_note
     (work("Bad email", "600 111 222", email="not-an-email"), "email"),
     (ContactInput("Bad kind", numbers=(("fax", "600 111 222"),)), "kind"),
     (work("Bad number", "12"), "work"),
+    (work("Eve ${system(id)}", "600 111 222"), "name"),
+    (work("Eve $${hostname}", "600 111 222"), "name"),
+    (work("Eve", "600 111 222", company="${api status}"), "company"),
+    (work("Eve", "600 111 222", email="${x}@acme.es"), "email"),
+    (work("Eve", "600 111 222", note="call ${sofia_contact(1001)}"), "note"),
 ])
 def test_bad_contacts_are_refused_naming_the_field_and_nothing_is_stored(acme, data, field):
     common = service.resolve_directory("acme.example")

@@ -119,3 +119,30 @@ def test_the_call_log_receives_the_b_leg_and_the_a_leg_like_from_freeswitch(db, 
     assert "app_log" not in b_leg and b_leg["channel_data"]["direction"] == "outbound"
     app = make_web_app(Config())
     assert [cdr.post(app, body, uuid) for uuid, body in [*sim.b_legs, (sim.uuid, sim.cdr)]] == ["200 OK", "200 OK"]
+
+
+def test_a_group_whose_no_answer_destination_is_itself_ends_at_the_hop_limit(db, tenant):
+    from fs_plugins.groups import service as groups
+    from fs_plugins.models.groups import CallGroup
+
+    sales = groups.add(tenant, "Sales", short_number="600", total_seconds="5")
+    groups.add_member(tenant, sales, user="1002")
+    # Stored before such a destination was refused (or written directly): the flows must still end it.
+    CallGroup.update(no_answer_destination=Destination("group", str(sales.id))).where(CallGroup.id == sales.id).execute()
+    sim = simulate(db, user_caller(), "600", CallerScript(default_leg=Leg("no_answer")))
+    assert sim.hangup_cause == "EXCHANGE_ROUTING_ERROR"
+    assert not any("dialplan fetches (routing loop?)" in step for step in sim.steps)  # not the emulator's guard
+    hops = [int(form.get("variable_pbx_hops", 0)) for form in sim.requests]
+    assert hops == sorted(hops) and hops[-1] == 9 and len(sim.sessions) == 9
+
+
+def test_a_group_cannot_be_set_to_route_to_itself(db, tenant):
+    from fs_plugins.errors import InvalidInput
+    from fs_plugins.groups import service as groups
+
+    sales = groups.add(tenant, "Sales")
+    for option in ("no_answer_destination", "closed_destination", "overflow_destination"):
+        with pytest.raises(InvalidInput) as refused:
+            groups.change(tenant, sales, **{option: "group:Sales"})
+        assert refused.value.field == groups.option(option) and "itself" in refused.value.message
+    assert groups.get(tenant, "Sales").no_answer_destination is None

@@ -213,3 +213,57 @@ def test_socket_actions_name_the_advertised_esl_address_when_one_is_set(db, pbx)
     local = make_app(Config(), db)
     assert ("socket", "10.0.0.5:18084 async full") in actions(post(wildcard, dialplan_fields(destination="5000")))
     assert ("socket", "127.0.0.1:18084 async full") in actions(post(local, dialplan_fields(destination="5000")))
+
+
+def _served(app, body: bytes) -> tuple[int, bytes]:
+    """`body` posted to `app` run by the real HTTP server `serve` uses."""
+    from gevent import socket as gsocket  # cooperative: the server runs in this process
+
+    from fs_plugins.commands.serve import http_server
+
+    server = http_server("127.0.0.1", 0, app, "tests.xml_curl")
+    server.start()
+    try:
+        with gsocket.create_connection(("127.0.0.1", server.address[1]), timeout=5) as sock:
+            sock.sendall(b"POST /xml_curl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+    finally:
+        server.stop()
+    head, _, payload = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), payload
+
+
+@pytest.mark.parametrize("context", ["acme.example\x01", "\x1b[31m", "acme.example\x7f"])
+def test_a_control_character_in_hunt_context_is_answered_with_a_clean_hangup_not_a_500(app, context):
+    status, data = _served(app, urlencode(dialplan_fields(context=context)).encode())
+    assert status == 200
+    doc = etree.fromstring(data)
+    assert doc.xpath("//context/@name") == ["global"] and actions(doc) == [("hangup", "UNALLOCATED_NUMBER")]
+
+
+def test_a_failing_route_with_a_control_character_in_the_context_still_answers_a_hangup(db, pbx, monkeypatch):
+    from xml_curl import dialplan
+    monkeypatch.setattr(dialplan.Router, "route", lambda self, request: 1 / 0)
+    status, data = _served(make_app(Config(), db), urlencode(dialplan_fields(context="x\x01")).encode())
+    assert status == 200 and actions(etree.fromstring(data)) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
+
+
+@pytest.mark.parametrize("fields", [
+    dialplan_fields(destination="$${hostname}"),
+    dialplan_fields(destination="1002$${hostname}"),
+    dialplan_fields(context="$${domain}"),
+    dialplan_fields(context="public", destination="$${hostname}"),
+    dialplan_fields(destination="${system(id)}"),
+])
+def test_expansions_in_the_dialled_number_or_context_are_never_echoed_into_the_served_xml(app, fields):
+    status, _, data = call(app, urlencode(fields).encode())
+    assert status == 200 and b"${" not in data and b"$$" not in data
+    assert actions(etree.fromstring(data))[-1][0] == "hangup"
+
+
+def test_a_plain_dialled_number_still_names_the_extension(app):
+    assert post(app, dialplan_fields()).xpath("//extension/@name") == ["call-1002"]

@@ -12,7 +12,7 @@ from fs_plugins.config import Config
 from fs_plugins.httpauth import basic_matches, expected_basic
 from xml_curl import directory, documents, plans
 from xml_curl.actions import hangup
-from xml_curl.dialplan import CallRequest, Router
+from xml_curl.dialplan import CallRequest, Router, answered_context
 from xml_curl.lookups import Lookups
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
             return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
     except Exception:  # a bug must not leave FreeSWITCH without an answer
         log.exception("xml_curl %s request failed", section or "unknown")
-        if section == "dialplan" and fields.get("Hunt-Context"):
-            return documents.dialplan(fields["Hunt-Context"], "error", [hangup("NORMAL_TEMPORARY_FAILURE").as_tuple()])
+        if section == "dialplan":  # the asked context is not echoed unchecked (it may be what failed)
+            context = answered_context(fields.get("Hunt-Context") or fields.get("Caller-Context") or "")
+            return documents.dialplan(context, "error", [hangup("NORMAL_TEMPORARY_FAILURE").as_tuple()])
         return documents.NOT_FOUND
     log.info("xml_curl: no answer for section %r", section)
     return documents.NOT_FOUND

@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 
 from fs_plugins import channel_vars, plugins
 from fs_plugins.destinations import Destination
+from fs_plugins.fsvalues import is_safe_token
 from fs_plugins.voices import Voices
 from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
@@ -34,6 +35,8 @@ MAX_HOPS = 8
 INTERNAL_DIGITS = 6
 FLOW_FALLBACK_CAUSE = "DESTINATION_OUT_OF_ORDER"  # the ESL app could not be reached or failed
 _DIALLED = re.compile(r"\+?[0-9*#]{1,32}\Z")
+_NAMEABLE = re.compile(r"[A-Za-z0-9+*#._@-]{1,64}\Z")
+GLOBAL_CONTEXT = "global"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,18 @@ class Route:
     actions: tuple[Action, ...]
 
 
+def answered_context(context: str) -> str:
+    """The context to answer in. A context that is no domain or name of ours (control characters,
+    `$${…}`) is never echoed: FreeSWITCH preprocesses the document and lxml refuses control
+    characters. mod_dialplan_xml uses a context named "global" when the asked one is missing."""
+    return context if is_safe_token(context) and context else GLOBAL_CONTEXT
+
+
+def extension_name(prefix: str, dialled: str) -> str:
+    """The extension's name, for FreeSWITCH's log: the dialled number only when it is plainly one."""
+    return f"{prefix}-{dialled}" if _NAMEABLE.match(dialled) else prefix
+
+
 # A plan renders the actions for one kind of destination: (router, tenant, request, target) -> actions.
 UserPlan = Callable[["Router", TenantInfo, CallRequest, DirectoryUser], list[Action]]
 NumberPlan = Callable[["Router", TenantInfo, CallRequest, str], list[Action]]
@@ -95,13 +110,13 @@ class Router:
 
     def route(self, request: CallRequest) -> Route:
         if request.context == PUBLIC_CONTEXT:
-            return Route(PUBLIC_CONTEXT, f"did-{request.destination}", tuple(self._route_did(request)))
+            return Route(PUBLIC_CONTEXT, extension_name("did", request.destination), tuple(self._route_did(request)))
         tenant = self.lookups.tenant(request.context)
         if tenant is None:
             log.warning("dialplan fetch for unknown context %r", request.context)
-            return Route(request.context, "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
+            return Route(answered_context(request.context), "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
         actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request)
-        return Route(tenant.domain, f"call-{request.destination}", tuple(actions))
+        return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
 
     def _spoken_in(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
         """Prompts, mod_voicemail and `say` speak the tenant's language (fs_plugins/voices.py); set once."""

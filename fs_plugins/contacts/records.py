@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fs_plugins.contacts.numbers import normalise
 from fs_plugins.errors import InvalidInput
+from fs_plugins.fsvalues import has_expansion
 from fs_plugins.models.contacts import NUMBER_KINDS
 
 MAX_NAME = 120
@@ -73,6 +74,8 @@ def clean_text(value: str | None, field: str, limit: int, required: bool = False
     text = unicodedata.normalize("NFC", (value or "")).strip()
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
         raise InvalidInput(field, "contains control characters")
+    if has_expansion(text):  # contact names become caller names and phonebook entries FreeSWITCH may expand
+        raise InvalidInput(field, "must not contain '${' (FreeSWITCH would expand it)")
     if not text:
         if required:
             raise InvalidInput(field, "is required")

@@ -15,6 +15,7 @@ from typing import Sequence
 import gevent
 from gevent.event import AsyncResult
 
+from fs_plugins import channel_vars
 from fs_plugins.channel import (
     BridgeOutcome,
     BridgeTarget,
@@ -47,6 +48,7 @@ class EslChannel:
         self._started: dict[str, int] = {}  # Application-UUID -> its CHANNEL_EXECUTE timestamp (µs)
         self.last_started_us: int | None = None  # when the last application that completed started
         self._bridge_prepared = False
+        self._hops: int | None = None  # routing hops (pbx_hops) once this session transferred
         conn.on_event = self._on_event
 
     # -- events (run in the connection's reader greenlet) ------------------------------------
@@ -155,8 +157,20 @@ class EslChannel:
         return Recording(path, event.get("variable_playback_terminator_used", ""))
 
     def transfer(self, extension: str, context: str) -> None:
+        # Every transfer a flow makes is one more routing hop, as the Router counts forwards: a
+        # group whose no-answer destination leads back to itself ends at MAX_HOPS instead of looping.
+        self._hops = self._hops_so_far() + 1
+        self.set(channel_vars.HOPS, str(self._hops))
         self.execute("transfer", encode.args(extension, "XML", context))
         self.transferred_to = (extension, context)
+
+    def _hops_so_far(self) -> int:
+        if self._hops is not None:
+            return self._hops
+        try:
+            return max(0, int(self.info.variables.get(channel_vars.HOPS) or 0))
+        except ValueError:  # a mangled counter counts as many hops, never as a reset
+            return 1000
 
     def set(self, name: str, value: str) -> None:
         self.execute("set", encode.assignment(name, value))

@@ -104,7 +104,8 @@ def _apply(tenant: Tenant, row: CallGroup, changes: dict[str, Any]) -> None:
         if column in SECONDS:
             setattr(row, column, _number(column, value))
         elif column in DESTINATIONS:
-            setattr(row, column, None if value == "" else references.resolve(tenant, value, option(column)))
+            setattr(row, column, None if value == "" else _elsewhere(row, references.resolve(tenant, value, option(column)),
+                                                                      option(column)))
         elif column == "melody":
             _set_melody(tenant, row, value)
         elif column in CHOICES:
@@ -139,6 +140,13 @@ def _set_melody(tenant: Tenant, row: CallGroup, value: str) -> None:
         row.melody, row.melody_audio = value, None
     else:
         raise InvalidInput("--melody", "ringback, music or audio:NAME (a file of the tenant's audio library)")
+
+
+def _elsewhere(row: CallGroup, destination: Destination, field: str) -> Destination:
+    """A group's own destinations must lead out of it: back to itself, a call would loop."""
+    if row.id is not None and destination.kind == "group" and destination.object_id == row.id:
+        raise InvalidInput(field, f"routes back to the group {row.name!r} itself; choose another destination")
+    return destination
 
 
 def _check_kind(row: CallGroup) -> None:
