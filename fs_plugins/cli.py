@@ -8,9 +8,15 @@ Conflict exit 2, NotFound and Forbidden 1; the message names the field as the co
 """
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
+
+if __name__ == "__main__":  # `python -m fs_plugins.cli serve`: patched before the imports below
+    from fs_plugins.launcher import prepare
+
+    prepare(sys.argv[1:])
+
+import argparse  # noqa: E402 (after the patching above)
+import logging  # noqa: E402
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,14 +37,19 @@ class Context:
     """What a command needs: the configuration, the database opened on first use, and the
     application context of whoever runs the command (the operator)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, serving: bool = False):
         self.config = config
+        self.serving = serving  # `serve`: pooled cooperative connections, and it upgrades the schema
 
     @cached_property
     def db(self):
         url = self.config.effective_database_url
         try:
-            return dbmod.connect(url)
+            if self.serving:
+                return dbmod.connect(url, pool=dbmod.PoolSettings.from_config(self.config))
+            database = dbmod.connect(url, upgrade_schema=False)
+            dbmod.require_current(database)
+            return database
         except peewee.OperationalError as exc:  # server down, wrong credentials, unreadable file
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CannotStart(f"cannot open the database {without_password(url)}: {reason}") from None
@@ -110,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config, overrides={"database_url": args.database_url, "data_dir": args.data_dir})
         logging.basicConfig(level=log_level(args, config), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        return args.handler(args, Context(config)) or 0
+        return args.handler(args, Context(config, serving=getattr(args, "serving", False))) or 0
     except (InvalidInput, NotFound) as exc:
         field = option_name(getattr(args, "command_parser", None), exc.field)
         print(f"centralita: error: {field}: {exc.message}", file=sys.stderr)

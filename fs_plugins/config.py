@@ -60,6 +60,18 @@ class Config:
     # Longest message the audio library accepts (upload or recording by phone), in seconds.
     audio_max_seconds: int = 600
     log_level: str = "INFO"
+    # FreeSWITCH waits for xml_curl (5 s by default) and blocks a SIP worker meanwhile: a directory
+    # or dialplan answer, and each database statement of an ESL session, comes within this (seconds),
+    # the database answering or not (fs_plugins/dbpool.py).
+    answer_deadline: float = 1.5
+    # A CDR post that cannot be stored within this answers 503: mod_json_cdr retries, then keeps the file.
+    cdr_deadline: float = 5.0
+    # `serve`'s connections: at most this many at once (one per request or session using one),
+    # each opened within database_connect_timeout (s); inside a deadline PostgreSQL cancels a
+    # statement after database_statement_timeout_ms, keeping its connection.
+    database_pool_size: int = 20
+    database_connect_timeout: float = 2.0
+    database_statement_timeout_ms: int = 500
     # The portal's own address as people reach it (https://pbx.example.net/): the links of password
     # reset e-mails. Empty: the address the request came to (set it in production; see the portal).
     portal_url: str = ""

@@ -11,15 +11,18 @@ bump, so an interrupted upgrade resumes where it stopped.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 from playhouse.migrate import SchemaMigrator
 
-from fs_plugins.errors import InvalidInput
-from fs_plugins import plugins
+from fs_plugins import dbpool, plugins
+from fs_plugins.errors import CannotStart, InvalidInput
 from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,27 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+# pg_advisory_lock's key for schema upgrades (any constant no other program on the database uses).
+SCHEMA_LOCK_KEY = 0x43656E7472616C  # "Central"
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How `serve` holds its connections (Config's database_* settings)."""
+    size: int = 20
+    connect_timeout: float = 2.0
+    statement_timeout_ms: int = 500
+
+    @classmethod
+    def from_config(cls, config) -> "PoolSettings":
+        return cls(config.database_pool_size, config.database_connect_timeout, config.database_statement_timeout_ms)
+
+    def sqlite(self) -> dict:
+        # A greenlet waits at most connect_timeout for a free connection (then: DatabaseUnavailable).
+        return {"max_connections": self.size, "timeout": self.connect_timeout, "connect_timeout": self.connect_timeout}
+
+    def postgresql(self, describe: str) -> dict:
+        return {**self.sqlite(), "statement_timeout_ms": self.statement_timeout_ms, "describe": describe}
 
 
 class SchemaVersion(peewee.Model):
@@ -41,7 +65,8 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
-def open_database(url: str) -> peewee.Database:
+def open_database(url: str, pool=None) -> peewee.Database:
+    """`pool` (a PoolSettings, for `serve`): the pooled, cooperative, healing classes of fs_plugins.dbpool."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
@@ -51,10 +76,15 @@ def open_database(url: str) -> peewee.Database:
             raise InvalidInput("database_url", "sqlite URL needs a file path or :memory:")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if pool is not None and path != ":memory:":  # one :memory: database per connection: no pool
+            return dbpool.GreenSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                                              busy_timeout_ms=SQLITE_PRAGMAS["busy_timeout"], **pool.sqlite())
         return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if parts.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parts.query))
-        return peewee.PostgresqlDatabase(
+        if pool is not None:
+            options.update(pool.postgresql(f"{parts.hostname or 'localhost'}:{parts.port or 5432}"))
+        return (dbpool.GreenPostgresqlDatabase if pool is not None else peewee.PostgresqlDatabase)(
             unquote(parts.path.lstrip("/")) or "postgres",
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -70,13 +100,49 @@ def bind(db: peewee.Database) -> peewee.Database:
     return db
 
 
-def connect(url: str, upgrade_schema: bool = True) -> peewee.Database:
-    """Open, bind and (by default) bring the schema up to date: what every entry point calls."""
-    db = bind(open_database(url))
+def connect(url: str, upgrade_schema: bool = True, pool: PoolSettings | None = None) -> peewee.Database:
+    """Open, bind and (by default) bring the schema up to date."""
+    db = bind(open_database(url, pool))
     db.connect(reuse_if_open=True)
     if upgrade_schema:
         upgrade(db)
     return db
+
+
+def require_current(db: peewee.Database) -> None:
+    """For every command but `serve` and `db upgrade`: an empty database gets the schema, an older
+    one is refused (upgrading is the operator's decision, taken once, under the schema lock)."""
+    versions = schema_versions(db)
+    if not versions:
+        upgrade(db)
+        return
+    behind = [f"{name} {versions.get(name, 0)}→{latest_version(migrations)}"
+              for name, _models, migrations in plugins.installed().components
+              if versions.get(name, 0) != latest_version(migrations)]
+    if behind:
+        raise CannotStart(f"the database schema is not current ({', '.join(behind)}); "
+                          "run: centralita db upgrade")
+
+
+@contextlib.contextmanager
+def schema_lock(db: peewee.Database):
+    """One upgrade at a time: a PostgreSQL advisory lock, a lock file beside a SQLite database."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+        return
+    if db.database == ":memory:":
+        yield
+        return
+    with open(f"{db.database}.upgrade-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def latest_version(migrations) -> int:
@@ -87,7 +153,7 @@ def upgrade(db: peewee.Database, components=None) -> list[tuple[str, int, int]]:
     """Create or upgrade every installed component (or those given), in the plugins' order (a
     component's tables may refer to those before it); returns (component, from, to) changes."""
     components = plugins.installed().components if components is None else components
-    with db.bind_ctx([SchemaVersion]):
+    with schema_lock(db), db.bind_ctx([SchemaVersion]):
         db.create_tables([SchemaVersion], safe=True)
         recorded = {row.component: row.version for row in SchemaVersion.select()}
         changes = []

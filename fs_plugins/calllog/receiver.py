@@ -8,7 +8,10 @@ application/json`, the CDR as the body (or `cdr=<url-encoded JSON>` with encode=
   keeps it in its err-log-dir, where `centralita cdr sweep` finds it once fixed;
 * 401 when `cdr_user`/`cdr_password` are set and the request's basic auth does not match;
 * 405 / 404 / 411 / 413 for the wrong method, path, missing or oversized length;
-* 500 if the database fails: nothing was acknowledged, so FreeSWITCH retries or writes the file.
+* 503 when the database is unavailable or does not store the leg within `cdr_deadline`, 500 on any
+  other failure: nothing was acknowledged, so mod_json_cdr retries, then writes the file into its
+  err-log-dir, which `serve`'s sweeper imports once the database is back (a leg stored late is a
+  duplicate there: legs are unique on their uuid).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import peewee
 from fs_plugins.calllog.parse import BadCdr, parse_body
 from fs_plugins.calllog.store import store_leg
 from fs_plugins.config import Config
+from fs_plugins.dbpool import UNAVAILABLE, deadline
 from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.models.base import database
 
@@ -51,8 +55,12 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
             log.warning("CDR post from %s (uuid=%s) rejected: %s", environ.get("REMOTE_ADDR", "?"), wanted, exc)
             return _answer(start_response, "400 Bad Request")
         try:
-            store_leg(db or database.obj, facts)
-        except Exception:  # the database is down or broken: do not acknowledge, FreeSWITCH keeps it
+            with deadline(config.cdr_deadline):
+                store_leg(db or database.obj, facts)
+        except UNAVAILABLE as exc:  # down, or not in time: logged once per outage by fs_plugins.dbpool
+            log.info("CDR leg %s not stored (%s): 503, FreeSWITCH retries or keeps the file", facts.uuid, exc)
+            return _answer(start_response, "503 Service Unavailable", [("Retry-After", "1")])
+        except Exception:  # a bug: do not acknowledge, FreeSWITCH keeps it
             log.exception("CDR leg %s could not be stored", facts.uuid)
             return _answer(start_response, "500 Internal Server Error")
         return _answer(start_response, "200 OK")

@@ -13,6 +13,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 from fs_plugins import demo, plugins
 from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
+from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
 from fs_plugins.plugins import FlowWiring
 from fs_plugins.web import make_web_app, mounts_for
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--only", choices=SERVERS, action="append",
                         help="run only this server (repeatable); default: all")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo tenant in an empty database")
-    parser.set_defaults(handler=_serve, service_logging=True)
+    parser.set_defaults(handler=_serve, service_logging=True, serving=True)
 
 
 def _serve(args, ctx) -> int:
@@ -40,7 +41,8 @@ def _serve(args, ctx) -> int:
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
             if name in wanted]
     if "web" in wanted or "api" in wanted:
-        plan.insert(1 if "xml_curl" in wanted else 0, ("web", functools.partial(_start_web, config, mounts_for(wanted))))
+        plan.insert(1 if "xml_curl" in wanted else 0,
+                    ("web", functools.partial(_start_web, config, mounts_for(wanted), database)))
     started = _start_all(config, plan)
     if config.cdr_sweep_dir and "web" in wanted:
         started.append(_start_sweeper(config, database))
@@ -105,14 +107,16 @@ def http_server(host: str, port: int, app, log_name: str) -> WSGIServer:
 
 
 def _start_xml_curl(config, database):
-    server = http_server(config.xml_curl_host, config.xml_curl_port, make_app(config, database), "xml_curl.http")
+    app = release_after(make_app(config, database), database)
+    server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http")
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
 
 
-def _start_web(config, mounts: dict):
-    server = http_server(config.web_host, config.web_port, make_web_app(config, mounts), "fs_plugins.web.http")
+def _start_web(config, mounts: dict, database):
+    app = release_after(make_web_app(config, mounts), database)
+    server = http_server(config.web_host, config.web_port, app, "fs_plugins.web.http")
     server.start()
     # Browsers and API clients keep their connection open; pywsgi sends the headers and the body in two
     # writes, and with Nagle on, the second waits for the client's delayed ACK: 40 ms on every small
@@ -130,7 +134,8 @@ def _start_web(config, mounts: dict):
 
 
 def _start_esl(config, database):
-    server = EslServer(config, plugins.installed().flow_registry(FlowWiring(config)))
+    server = EslServer(config, plugins.installed().flow_registry(FlowWiring(config)),
+                       release_database=functools.partial(release, database))
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")
@@ -145,8 +150,12 @@ def _start_sweeper(config, database):
                 result = sweep(database, config.cdr_sweep_dir)
                 if result.imported or result.rejected:
                     log.info("CDR sweep of %s: %s", config.cdr_sweep_dir, result)
-            except Exception:  # a bad folder or a database hiccup must not stop the servers
+            except UNAVAILABLE:  # logged once by the database; the files wait for the next sweep
+                pass
+            except Exception:  # a bad folder must not stop the servers
                 log.exception("CDR sweep of %s failed", config.cdr_sweep_dir)
+            finally:
+                release(database)
             gevent.sleep(config.cdr_sweep_seconds)
 
     greenlet = gevent.spawn(run)

@@ -31,8 +31,10 @@ EventHandler = Callable[[dict], None]
 
 
 class EslConnection(OutboundSession):
-    def __init__(self, sock, address=None, command_timeout: float = 30.0, on_event: EventHandler | None = None):
+    def __init__(self, sock, address=None, command_timeout: float = 30.0, on_event: EventHandler | None = None,
+                 before_wait: Callable[[], None] | None = None):
         self.command_timeout = command_timeout
+        self.before_wait = before_wait or (lambda: None)  # e.g. hand the database connection back
         self.on_event: EventHandler = on_event or (lambda headers: None)
         self.closed_reason = ""
         try:  # commands are small single writes; do not let Nagle hold them back
@@ -50,6 +52,7 @@ class EslConnection(OutboundSession):
         """Send one command and return its reply frame (headers; `.data` = Reply-Text or body)."""
         if not self.connected:
             raise CallGone(reason=self.closed_reason or "connection closed")
+        self.before_wait()
         waiter = AsyncResult()
         self._commands_sent.append(waiter)
         try:

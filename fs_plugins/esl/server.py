@@ -13,6 +13,7 @@ is logged and handed back the same way, by ending the session with `exit` before
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 import gevent
 from gevent.server import StreamServer
@@ -20,6 +21,7 @@ from gevent.server import StreamServer
 from fs_plugins import channel_vars
 from fs_plugins.channel import CallGone, SessionInfo
 from fs_plugins.config import Config
+from fs_plugins.dbpool import UNAVAILABLE, each_statement
 from fs_plugins.errors import NotFound
 from fs_plugins.esl.adapter import EslChannel
 from fs_plugins.esl.connection import EslConnection
@@ -29,8 +31,10 @@ log = logging.getLogger(__name__)
 
 
 class EslServer:
-    def __init__(self, config: Config, registry: FlowRegistry):
+    def __init__(self, config: Config, registry: FlowRegistry, release_database: Callable[..., None] | None = None):
         self.config = config
+        # serve's pooled database: a session hands its connection back whenever it waits for FreeSWITCH.
+        self.release_database = release_database or (lambda **_: None)
         self.registry = registry
         self.max_sessions = config.esl_max_sessions
         self.command_timeout = config.esl_command_timeout
@@ -69,7 +73,8 @@ class EslServer:
             self.active -= 1
 
     def run_session(self, sock, address) -> None:
-        conn = EslConnection(sock, address, command_timeout=self.command_timeout)
+        conn = EslConnection(sock, address, command_timeout=self.command_timeout,
+                             before_wait=lambda: self.release_database(idle_only=True))
         self._connections.add(conn)
         info = None
         try:
@@ -77,17 +82,23 @@ class EslServer:
             conn.send("myevents")
             conn.send("linger")
             flow = self.registry.get(info.flow)
-            flow(EslChannel(conn, info, self.command_timeout), info)
+            # A statement that does not answer within the deadline ends the session: before the flow
+            # answered, FreeSWITCH goes on with the dialplan's fallback, as for a missing object.
+            with each_statement(self.config.answer_deadline):
+                flow(EslChannel(conn, info, self.command_timeout), info)
         except CallGone as gone:
             log.info("call %s ended: %s", info.uuid if info else "?", gone)
         except NotFound as exc:
             log.warning("call %s handed back to the dialplan: %s", info.uuid if info else "?", exc)
+        except UNAVAILABLE as exc:  # the outage itself is logged once by the database
+            log.info("call %s handed back to the dialplan: database unavailable (%s)", info.uuid if info else "?", exc)
         except gevent.GreenletExit:
             raise
         except Exception:
             log.exception("flow %r failed on call %s; handing it back", info and info.flow, info and info.uuid)
         finally:
             self._connections.discard(conn)
+            self.release_database()
             conn.close(exit_timeout=min(2.0, self.command_timeout))
 
 

@@ -1,0 +1,405 @@
+"""The database as `centralita serve` uses it: pooled, cooperative, healing, answering in time.
+
+`serve` runs under gevent's monkey-patching (fs_plugins/launcher.py), so peewee's per-thread
+connection state is per greenlet: every request, ESL session and sweeper holds its own connection
+while it works, checked out of a bounded pool (playhouse.pool) and handed back by `release` when
+the unit of work ends (serve's WSGI wrapper, the ESL session between commands, the sweeper).
+
+* PostgreSQL goes through psycopg2 made cooperative by psycogreen: a query waits on its socket
+  like any other greenlet. playhouse's pool checks a connection on checkout with a `SELECT 1`
+  round trip, which would double the round trips of every directory request; here the checkout
+  looks only at what psycopg2 knows locally, and a connection found broken when it is used is
+  dropped, the pool's idle connections with it (after a reset or a restart they are all dead),
+  and the statement runs again once on a fresh connection when no transaction was open.
+* SQLite runs its statements inline (microseconds; WAL readers never wait for the writer) with no
+  busy wait; a statement that finds the write lock taken runs again in gevent's thread pool, with
+  the full busy timeout, so the wait blocks that thread and not the event loop.
+* `deadline(seconds)` bounds every statement of the block (greenlet-local): a statement still
+  waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
+  `statement_timeout` is set a little below it, so a slow query is cancelled there and its
+  connection survives, while a stalled network is cut by the client side.
+* An outage is logged once (WARNING) and its end once (INFO); requests answer without a traceback.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import gevent
+import peewee
+from gevent.local import local
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(peewee.OperationalError):
+    """The database did not answer in time, or the connection is lost: answer without it."""
+
+
+# What a caller answering without the database catches (a rollback on a lost connection is an
+# InterfaceError; a cancelled statement an OperationalError).
+UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
+
+_deadlines = local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None):
+    """Every statement of the block must be answered within `seconds` of entering it."""
+    previous = getattr(_deadlines, "at", None)
+    at = None if seconds is None else time.monotonic() + seconds
+    _deadlines.at = at if previous is None else (previous if at is None else min(previous, at))
+    _deadlines.budget = seconds if previous is None else getattr(_deadlines, "budget", seconds)
+    try:
+        yield
+    finally:
+        _deadlines.at = previous
+
+
+@contextlib.contextmanager
+def each_statement(seconds: float):
+    """Every statement of the block (an ESL session: a whole call) must be answered within `seconds`."""
+    previous = getattr(_deadlines, "each", None)
+    _deadlines.each = seconds
+    try:
+        yield
+    finally:
+        _deadlines.each = previous
+
+
+def _remaining() -> float | None:
+    at = getattr(_deadlines, "at", None)
+    each = getattr(_deadlines, "each", None)
+    remaining = None if at is None else at - time.monotonic()
+    return each if remaining is None else (remaining if each is None else min(each, remaining))
+
+
+def _budget() -> float:
+    """The seconds a statement was given (for messages and PostgreSQL's statement_timeout)."""
+    return getattr(_deadlines, "each", None) or getattr(_deadlines, "budget", None) or 0.0
+
+
+class _Expired(Exception):
+    pass
+
+
+class Health:
+    """One WARNING when the database stops answering, one INFO line when it answers again."""
+
+    def __init__(self, describe: str):
+        self.describe = describe
+        self.down_since: float | None = None
+        self.answered_once = False  # before that, the caller reports the failure (serve cannot start)
+
+    def failed(self, reason: str) -> None:
+        if self.down_since is None and self.answered_once:
+            self.down_since = time.monotonic()
+            log.warning("database %s unavailable: %s (answering without it until it is back)", self.describe, reason)
+
+    def succeeded(self) -> None:
+        self.answered_once = True
+        if self.down_since is not None:
+            log.info("database %s is back after %.1f s", self.describe, time.monotonic() - self.down_since)
+            self.down_since = None
+
+
+class _Green:
+    """What both engines share: checkouts owned by greenlets, time limits, dropping broken connections."""
+
+    def __init__(self, database, *, describe: str = "", connect_timeout: float = 2.0,
+                 statement_timeout_ms: int = 500, **kwargs):
+        self.connect_timeout = connect_timeout
+        self.statement_timeout_ms = statement_timeout_ms
+        self.health = Health(describe or str(database))
+        self._owners: dict[int, object] = {}
+        super().__init__(database, **kwargs)
+
+    # -- the pool ----------------------------------------------------------------------------
+    def _connect(self):
+        with self._pool_lock:
+            try:
+                conn = super()._connect()
+            except MaxConnectionsExceeded:
+                if not self._reclaim_dead_owners():
+                    raise
+                conn = super()._connect()
+            self._owners[self.conn_key(conn)] = gevent.getcurrent()
+            return conn
+
+    def _reclaim_dead_owners(self) -> int:
+        """Connections checked out by greenlets that ended without handing them back."""
+        dead = [key for key, owner in self._owners.items() if getattr(owner, "dead", False) and key in self._in_use]
+        for key in dead:
+            self._close_raw(self._in_use.pop(key).connection)
+            del self._owners[key]
+        if dead:
+            log.warning("reclaimed %d database connections of ended greenlets", len(dead))
+        return len(dead)
+
+    def _close(self, conn, close_conn=False):
+        with self._pool_lock:
+            self._owners.pop(self.conn_key(conn), None)
+            super()._close(conn, close_conn)
+
+    def connect(self, reuse_if_open=False):
+        try:
+            with self._time_limit(self.connect_timeout):
+                return super().connect(reuse_if_open)
+        except _Expired:
+            reason = f"no connection within {self._limit(self.connect_timeout):.1f} s"
+        except MaxConnectionsExceeded:
+            raise DatabaseUnavailable(f"all {self._max_connections} database connections are busy") from None
+        except UNAVAILABLE as exc:
+            reason = _first_line(exc)
+        self.health.failed(reason)
+        raise DatabaseUnavailable(reason) from None
+
+    def drop_connection(self) -> None:
+        """Forget this greenlet's connection without handing it back (it is broken or in use elsewhere)."""
+        conn = self._state.conn
+        self._state.reset()
+        if conn is not None:
+            self._close(conn, close_conn=True)
+
+    # -- statements --------------------------------------------------------------------------
+    def execute_sql(self, sql, params=None):
+        return self._guarded(lambda: self._run(sql, params), retry=True)
+
+    def begin(self, *args, **kwargs):
+        return self._guarded(lambda: super(_Green, self).begin(*args, **kwargs), retry=True)
+
+    def commit(self):
+        return self._guarded(super().commit, retry=False)
+
+    def rollback(self):
+        if self._broken():  # the server rolled it back when the connection went
+            return None
+        return super().rollback()
+
+    def _run(self, sql, params):
+        return super().execute_sql(sql, params)
+
+    def _guarded(self, call, retry: bool):
+        for attempt in range(2):
+            try:
+                with self._time_limit(None):
+                    result = call()
+                self.health.succeeded()
+                return result
+            except _Expired:
+                reason = f"no answer within {_budget():.1f} s"
+                self._forget_broken(reason, expired=True)
+                raise DatabaseUnavailable(reason) from None
+            except UNAVAILABLE as exc:
+                if isinstance(exc, DatabaseUnavailable):
+                    raise
+                if self._cancelled(exc):
+                    raise DatabaseUnavailable(f"no answer within {self.statement_timeout_ms} ms") from None
+                if not self._broken():
+                    raise
+                in_transaction = self.in_transaction()
+                self._forget_broken(_first_line(exc))
+                if in_transaction or not retry or attempt:
+                    raise DatabaseUnavailable(_first_line(exc)) from None
+        raise AssertionError("unreachable")
+
+    def _forget_broken(self, reason: str, expired: bool = False) -> None:
+        self.health.failed(reason)
+        if not self.in_transaction():
+            self.drop_connection()
+        if not expired:
+            self.close_idle()  # after a reset or a restart, the idle ones are dead too
+
+    def _broken(self) -> bool:
+        return False
+
+    def _cancelled(self, exc) -> bool:
+        return False
+
+    # -- time limits -------------------------------------------------------------------------
+    def _limit(self, cap: float | None) -> float | None:
+        remaining = _remaining()
+        if remaining is None:
+            return cap
+        return remaining if cap is None else min(cap, remaining)
+
+    @contextlib.contextmanager
+    def _time_limit(self, cap: float | None):
+        limit = self._limit(cap)
+        if limit is None:
+            yield
+            return
+        if limit <= 0:
+            raise _Expired()
+        with gevent.Timeout(limit, _Expired):
+            yield
+
+
+class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
+    def __init__(self, *args, **kwargs):
+        self._statement_timeouts: dict[int, int] = {}  # what each connection was told (a SET costs a round trip)
+        super().__init__(*args, **kwargs)
+
+    def _is_closed(self, conn):
+        # Only what psycopg2 knows locally: no round trip per checkout (see the module's docstring).
+        return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
+
+    def _broken(self) -> bool:
+        conn = self._state.conn
+        return conn is None or bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
+
+    def _cancelled(self, exc) -> bool:
+        return getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "57014"  # query_canceled
+
+    def _run(self, sql, params):
+        self._set_statement_timeout()
+        return super()._run(sql, params)
+
+    def _set_statement_timeout(self) -> None:
+        """Inside a deadline, the server cancels a statement a little before the client gives up."""
+        budget_ms = int(_budget() * 1000) if _remaining() is not None else 0
+        wanted = min(self.statement_timeout_ms, budget_ms) if budget_ms else 0
+        conn = self.connection()
+        key = self.conn_key(conn)
+        if self._statement_timeouts.get(key, 0) != wanted:
+            with peewee.__exception_wrapper__:
+                conn.cursor().execute("SET statement_timeout = %s", (wanted,))
+            self._statement_timeouts[key] = wanted
+
+    def _close_raw(self, conn):
+        self._statement_timeouts.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+
+class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
+    def __init__(self, database, *, busy_timeout_ms: int = 5000, pragmas=None, **kwargs):
+        self.busy_timeout_ms = busy_timeout_ms
+        self._abandoned: set[int] = set()  # connections a pool thread still uses after their greenlet gave up
+        pragmas = dict(pragmas or {}, busy_timeout=0)  # inline statements never wait for the lock
+        super().__init__(database, pragmas=pragmas, **kwargs)
+
+    def _broken(self) -> bool:
+        conn = self._state.conn
+        return conn is not None and self.conn_key(conn) in self._abandoned
+
+    def _run(self, sql, params):
+        if self._broken():
+            raise DatabaseUnavailable("the transaction's connection was given up")
+        try:
+            return super()._run(sql, params)
+        except peewee.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        return self._off_loop(sql, params)
+
+    def _off_loop(self, sql, params):
+        """Wait for the write lock in a thread of gevent's pool; the event loop runs meanwhile."""
+        conn = self.connection()
+        busy_ms = self.busy_timeout_ms
+
+        def run():
+            cursor = conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            try:
+                cursor.execute(sql, params or ())
+                return cursor, None
+            except Exception as exc:  # raised in the greenlet below, not logged by the thread pool
+                return None, exc
+            finally:
+                conn.execute("PRAGMA busy_timeout = 0")
+
+        waiting = gevent.get_hub().threadpool.spawn(run)
+        try:
+            limit = self._limit(None)
+            if limit is None:
+                cursor, error = waiting.get()
+            else:
+                with gevent.Timeout(max(limit, 0), _Expired):
+                    cursor, error = waiting.get()
+        except BaseException:
+            # Timed out or killed while the thread still uses the connection: it is never handed to
+            # another greenlet, nor used again by this one (not even to roll back: that would wait on
+            # the thread with the event loop); it is closed when the thread is done, which rolls back.
+            if not waiting.ready():
+                self._abandon(conn, waiting)
+            raise
+        if error is not None:
+            with peewee.__exception_wrapper__:
+                raise error
+        return cursor
+
+    def _abandon(self, conn, waiting) -> None:
+        key = self.conn_key(conn)
+        with self._pool_lock:
+            self._in_use.pop(key, None)
+            self._owners.pop(key, None)
+            self._abandoned.add(key)
+        if not self.in_transaction():
+            self._state.reset()
+
+        def close(_result):
+            self._abandoned.discard(key)
+            self._close_raw(conn)
+
+        waiting.rawlink(close)
+
+    def commit(self):
+        if self._broken():
+            raise DatabaseUnavailable("the transaction's connection was given up")
+        return super().commit()
+
+
+def release(db, idle_only: bool = False) -> None:
+    """Hand this greenlet's connection back to the pool: at the end of a request, or (`idle_only`:
+    unless a transaction is open) whenever an ESL session waits for FreeSWITCH."""
+    if not isinstance(db, _Green) or db.is_closed():
+        return
+    if db.in_transaction():
+        if idle_only:
+            return
+        # Never hand an open transaction to another greenlet; the server rolls it back on close.
+        log.error("a database transaction was left open at the end of a request; its connection is closed")
+        db._state.transactions.clear()
+        db.drop_connection()
+        return
+    try:
+        db.close()
+    except UNAVAILABLE:
+        db.drop_connection()
+
+
+def release_after(app, db):
+    """WSGI wrapper: the request's connection goes back to the pool once the answer is sent."""
+
+    def wrapped(environ, start_response):
+        try:
+            body = app(environ, start_response)
+        except BaseException:
+            release(db)
+            raise
+        return _ClosingBody(body, db)
+
+    return wrapped
+
+
+class _ClosingBody:
+    def __init__(self, body, db):
+        self.body, self.db = body, db
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            release(self.db)
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
