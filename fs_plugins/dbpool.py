@@ -277,7 +277,8 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
     def __init__(self, database, *, busy_timeout_ms: int = 5000, pragmas=None, **kwargs):
         self.busy_timeout_ms = busy_timeout_ms
         self._abandoned: set[int] = set()  # connections a pool thread still uses after their greenlet gave up
-        pragmas = dict(pragmas or {}, busy_timeout=0)  # inline statements never wait for the lock
+        # Inline statements never wait for the lock; set first, before any pragma that might.
+        pragmas = {"busy_timeout": 0, **{k: v for k, v in dict(pragmas or {}).items() if k != "busy_timeout"}}
         super().__init__(database, pragmas=pragmas, **kwargs)
 
     def _broken(self) -> bool:

@@ -37,6 +37,7 @@ def _serve(args, ctx) -> int:
     if not args.no_demo and demo.database_is_empty():
         for line in demo.create_demo(ctx.app):
             print(line)
+    release(database)  # the start-up's connection goes back to the pool for the servers
     wanted = args.only or SERVERS
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
             if name in wanted]
