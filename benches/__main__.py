@@ -1,4 +1,4 @@
-"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6|b7 …] [--engine sqlite|postgresql …]`.
+"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6|b7|b8 …] [--engine sqlite|postgresql …]`.
 
 Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
 folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
@@ -19,7 +19,7 @@ from pathlib import Path
 from benches import datasets, report
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("b1", "b4", "b5", "b6", "b7")
+BENCHES = ("b1", "b4", "b5", "b6", "b7", "b8")
 ENGINES = ("sqlite", "postgresql")
 
 
@@ -76,6 +76,10 @@ def main(argv=None) -> int:
         from benches import b7_portal
 
         lines += b7_portal.run(options, scale, engines, say)
+    if "b8" in wanted:
+        from benches import b8_faults
+
+        lines += b8_faults.run(args.quick, engines, say)
     table = report.write(results, lines, header + f"\n\nload after the run: {_load()}")
     failed = [line for line in lines if not line.ok]
     print(f"\n{len(lines) - len(failed)} passed, {len(failed)} failed; table and charts in {table.parent}")

@@ -100,3 +100,29 @@ def test_a_rewritten_body_changes_only_the_values_that_name_the_recording():
     new = bodies.rewrite(body, {"15550001002": "34910011002", "1002": "pbx-ivr-7"}).decode()
     assert new == ("section=dialplan&Hunt-Destination-Number=pbx-ivr-7&variable_sip_req_user=34910011002"
                    "&Core-UUID=ab%2Bc")
+
+
+def test_b8_measures_an_import_and_a_cdr_storm_and_stores_every_cdr(tmp_path):
+    from benches import b8_faults
+
+    settings = b8_faults.Settings(seconds=0.3, contacts=300, storm_rate=40)
+    [line] = b8_faults.import_and_cdr_storm(settings, ["sqlite"])
+    assert line.bench == "B8 faults" and "300-line import + CDR storm · sqlite" in line.name
+    assert "p99" in line.measured and "quiet p99" in line.reference
+    stored, sent = line.measured.split(" stored")[0].rsplit(", ", 1)[1].split("/")
+    assert int(sent) > 0 and stored == sent
+    assert line.text().startswith("PASS" if line.ok else "FAIL")
+
+
+@pytest.mark.postgres
+def test_b8_measures_a_stall_and_the_recoveries_on_postgresql(engine):
+    from benches import b8_faults
+
+    if engine != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings = b8_faults.Settings(seconds=0.5, contacts=0)
+    lines = b8_faults.stalled_postgresql(settings, ["postgresql"]) + b8_faults.recovery(settings, ["postgresql"])
+    assert [line.name for line in lines] == [
+        "directory during a PostgreSQL stall", "request needing no database during the stall",
+        "recovery after a connection reset", "recovery after a stall"]
+    assert all(line.ratio > 0 for line in lines)
