@@ -6,6 +6,7 @@ settings. Both are pinned with taskset to SERVER_CORE; the load generator gets C
 """
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -14,6 +15,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# The credentials the benches' FreeSWITCH sends: Centralita always requires them (the ceiling
+# ignores the header, and gets it too so both parse the same request).
+FREESWITCH_USER, FREESWITCH_PASSWORD = "freeswitch", "bench-only-not-a-secret"
+FREESWITCH_AUTHORIZATION = "Basic " + base64.b64encode(f"{FREESWITCH_USER}:{FREESWITCH_PASSWORD}".encode()).decode()
 
 
 def cores() -> tuple[int, int]:
@@ -83,7 +90,9 @@ def centralita(section: str, database_url: str, log_path: Path, data_dir: Path) 
     """`centralita serve --only <section>` (xml_curl or web) on the data set."""
     port = free_port()
     env = _env(database_url=database_url, data_dir=str(data_dir), **{f"{section}_host": "127.0.0.1",
-                                                                      f"{section}_port": str(port)})
+                                                                      f"{section}_port": str(port)},
+               xml_curl_user=FREESWITCH_USER, xml_curl_password=FREESWITCH_PASSWORD,
+               cdr_user=FREESWITCH_USER, cdr_password=FREESWITCH_PASSWORD)
     argv = [sys.executable, "-m", "fs_plugins.cli", "serve", "--only", section, "--no-demo"]
     return Server(f"centralita serve --only {section}", argv, env, port, log_path)
 
@@ -98,7 +107,8 @@ def ceiling(size: int, content_type: str, log_path: Path) -> Server:
 def post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
     """One request as mod_xml_curl sends it (new connection, Connection: close): (status, body)."""
     head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: freeswitch-xml/1.0\r\nAccept: */*\r\n"
-            f"Connection: close\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n")
+            f"Connection: close\r\nContent-Type: {content_type}\r\nAuthorization: {FREESWITCH_AUTHORIZATION}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head.encode() + body)
         chunks = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from benches.servers import CLIENT_CORE
+from benches.servers import CLIENT_CORE, FREESWITCH_AUTHORIZATION
 
 SCRIPT = Path(__file__).with_name("wrk_bodies.lua")
 
@@ -54,7 +54,7 @@ def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
 
 def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int) -> Result:
     argv = ["taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-            "-s", str(SCRIPT), url, "--", str(bodies), content_type]
+            "-s", str(SCRIPT), url, "--", str(bodies), content_type, FREESWITCH_AUTHORIZATION]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:

@@ -1,7 +1,7 @@
 -- Posts recorded request bodies round-robin, each on a new connection (`Connection: close`, as
 -- mod_xml_curl and mod_json_cdr do), and prints the run's figures as one JSON line.
 --
--- Usage: wrk -t1 -cN -dS -s benches/wrk_bodies.lua http://127.0.0.1:PORT/ -- BODIES CONTENT_TYPE
+-- Usage: wrk -t1 -cN -dS -s benches/wrk_bodies.lua http://127.0.0.1:PORT/ -- BODIES CONTENT_TYPE [AUTHORIZATION]
 -- BODIES holds the requests as "<path> <length>\n<body bytes>" one after another (benches/wrk.py).
 -- Requests go round-robin from a random start; benches that must not repeat a body (CDRs) give
 -- more bodies than a run can send and check the count afterwards (benches/httpbench.py).
@@ -16,6 +16,7 @@ function init(args)
     ["Connection"] = "close",
     ["Content-Type"] = args[2],
   }
+  if args[3] then headers["Authorization"] = args[3] end  -- FreeSWITCH's basic auth (benches/servers.py)
   while true do
     local line = file:read("*l")
     if not line then break end

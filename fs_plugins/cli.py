@@ -27,9 +27,10 @@ from fs_plugins import plugins
 from fs_plugins.access.principal import cli_principal
 from fs_plugins.application import AppContext
 from fs_plugins.commands import db as db_command
-from fs_plugins.commands import demo, serve, simulate
+from fs_plugins.commands import credentials, demo, serve, simulate
 from fs_plugins.config import Config, load_config
 from fs_plugins.errors import CannotStart, Forbidden, InvalidInput, NotFound
+from fs_plugins.files import close_up, private_dir, set_private_umask
 from fs_plugins.fsapi import FreeswitchDirectory
 
 
@@ -44,6 +45,8 @@ class Context:
     @cached_property
     def db(self):
         url = self.config.effective_database_url
+        if not self.config.database_url:  # the default SQLite file lives in the data dir: keep it private
+            private_dir(self.config.data_dir)
         try:
             if self.serving:
                 return dbmod.connect(url, pool=dbmod.PoolSettings.from_config(self.config))
@@ -88,6 +91,7 @@ def build_parser(registry: plugins.Registry | None = None) -> argparse.ArgumentP
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve.register(subparsers)
     db_command.register(subparsers)
+    credentials.register(subparsers)
     (registry or plugins.installed()).register_commands(subparsers)
     demo.register(subparsers)
     simulate.register(subparsers)
@@ -115,10 +119,12 @@ def log_level(args, config: Config) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_private_umask()  # before anything is written: the database, audio, credentials (fs_plugins/files.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, overrides={"database_url": args.database_url, "data_dir": args.data_dir})
+        close_up(config.data_dir)
         logging.basicConfig(level=log_level(args, config), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return args.handler(args, Context(config, serving=getattr(args, "serving", False))) or 0

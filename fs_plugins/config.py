@@ -25,12 +25,14 @@ class Config:
     # mod_xml_curl's bindings post here (directory, dialplan).
     xml_curl_host: str = "127.0.0.1"
     xml_curl_port: int = 18080
-    xml_curl_user: str = ""  # set both to require HTTP basic auth (gateway-credentials)
+    # HTTP basic auth FreeSWITCH sends (gateway-credentials). `serve` always requires it: what is not
+    # set here comes from <data_dir>/credentials.toml, generated on first start (fs_plugins/credentials.py).
+    xml_curl_user: str = ""
     xml_curl_password: str = ""
     # mod_json_cdr posts here; the same HTTP server serves phone phonebooks.
     web_host: str = "127.0.0.1"
     web_port: int = 18082
-    cdr_user: str = ""
+    cdr_user: str = ""  # likewise (mod_json_cdr's `cred`)
     cdr_password: str = ""
     # mod_json_cdr's err-log-dir: `serve` imports what FreeSWITCH failed to post (it never re-sends).
     cdr_sweep_dir: str = ""

@@ -23,6 +23,7 @@ from playhouse.migrate import SchemaMigrator
 
 from fs_plugins import dbpool, plugins
 from fs_plugins.errors import CannotStart, InvalidInput
+from fs_plugins.files import private_sqlite
 from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def open_database(url: str, pool=None) -> peewee.Database:
             raise InvalidInput("database_url", "sqlite URL needs a file path or :memory:")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(path)  # 0600, and so its -wal/-shm (fs_plugins/files.py)
         if pool is not None and path != ":memory:":  # one :memory: database per connection: no pool
             return dbpool.GreenSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                                               busy_timeout_ms=SQLITE_PRAGMAS["busy_timeout"], **pool.sqlite())

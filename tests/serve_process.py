@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -50,7 +51,9 @@ class ServeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
         env["PYTHONPATH"] = str(ROOT)
         env.update({"CENTRALITA_DATA_DIR": str(data_dir), "CENTRALITA_XML_CURL_PORT": "0",
-                    "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "INFO"})
+                    "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "INFO",
+                    "CENTRALITA_XML_CURL_USER": FS_USER, "CENTRALITA_XML_CURL_PASSWORD": FS_PASSWORD,
+                    "CENTRALITA_CDR_USER": FS_USER, "CENTRALITA_CDR_PASSWORD": FS_PASSWORD})
         env.update({f"CENTRALITA_{k.upper()}": str(v) for k, v in settings.items()})
         self.env = env
         self.process: subprocess.Popen | None = None
@@ -126,9 +129,15 @@ def cdr_with_uuid(uuid: str) -> dict:
     return json.loads(text)
 
 
+# What the test's FreeSWITCH sends: serve always requires credentials (fs_plugins/credentials.py).
+FS_USER, FS_PASSWORD = "freeswitch", "test-only-secret"
+FS_AUTHORIZATION = "Basic " + base64.b64encode(f"{FS_USER}:{FS_PASSWORD}".encode()).decode()
+
+
 def post(port: int, path: str, body: bytes, content_type: str, timeout: float = 10) -> tuple[int, bytes, float]:
     """One request as mod_xml_curl and mod_json_cdr send it: (status, body, seconds)."""
     head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"Authorization: {FS_AUTHORIZATION}\r\n"
             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n")
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:

@@ -95,8 +95,29 @@ def test_event_socket_password_is_the_documented_placeholder_matching_centralita
 def test_no_file_holds_a_secret_other_than_the_placeholder(path):
     for param in etree.parse(str(path)).getroot().iter("param"):
         if param.get("name") in SECRET_PARAMS:
-            assert param.get("value") in ("", PASSWORD_PLACEHOLDER), (
+            assert param.get("value") in ("", PASSWORD_PLACEHOLDER, *CREDENTIAL_REFERENCES.values()), (
                 f"{param.get('name')} in {path.name} holds a real secret")
+
+
+CREDENTIAL_REFERENCES = {"xml_curl.conf.xml": "$${centralita_xml_curl_credentials}",
+                         "json_cdr.conf.xml": "$${centralita_cdr_credentials}"}
+
+
+@pytest.mark.parametrize("name, parameter", [("xml_curl.conf.xml", "gateway-credentials"),
+                                             ("json_cdr.conf.xml", "cred")])
+def test_xml_curl_and_json_cdr_send_the_credentials_the_generated_include_sets(name, parameter, tmp_path):
+    from fs_plugins import credentials
+
+    text = (CONF / "autoload_configs" / name).read_text()
+    assert '<X-PRE-PROCESS cmd="include" data="$${conf_dir}/centralita_credentials.xml"/>' in text
+    assert params(parse(f"autoload_configs/{name}"))[parameter].get("value") == CREDENTIAL_REFERENCES[name]
+    kept = credentials.load_or_create(tmp_path / "credentials.toml")
+    include = etree.fromstring(credentials.freeswitch_include(kept).encode())
+    assigned = dict(p.get("data").split("=", 1) for p in include.iter("X-PRE-PROCESS"))
+    variable = CREDENTIAL_REFERENCES[name][3:-1]
+    user, password = (kept.xml_curl_user, kept.xml_curl_password) if "xml_curl" in name else (
+        kept.cdr_user, kept.cdr_password)
+    assert assigned[variable] == f"{user}:{password}" and len(password) >= 32
 
 
 def test_static_directory_has_no_domain_and_no_user():

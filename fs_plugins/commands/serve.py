@@ -11,6 +11,8 @@ import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from fs_plugins import demo, plugins
+from fs_plugins.credentials import path_in as credentials_path
+from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
@@ -32,7 +34,8 @@ def register(subparsers) -> None:
 
 
 def _serve(args, ctx) -> int:
-    config = ctx.config
+    # FreeSWITCH's side (xml_curl, /cdr) always asks for credentials: generated on first start.
+    ctx.config = config = with_credentials(ctx.config)
     database = ctx.db
     if not args.no_demo and demo.database_is_empty():
         for line in demo.create_demo(ctx.app):
@@ -50,6 +53,8 @@ def _serve(args, ctx) -> int:
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
+    print(f"credentials FreeSWITCH must send (xml_curl, /cdr): {credentials_path(config)} "
+          "(`centralita credentials freeswitch` prints them as FreeSWITCH configuration)")
     print(_freeswitch_hint(config), flush=True)
     stop = gevent.event.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
