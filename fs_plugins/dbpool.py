@@ -85,6 +85,9 @@ class _Expired(Exception):
     pass
 
 
+_NO_LIMIT = contextlib.nullcontext()
+
+
 class Health:
     """One WARNING when the database stops answering, one INFO line when it answers again."""
 
@@ -225,16 +228,17 @@ class _Green:
             return cap
         return remaining if cap is None else min(cap, remaining)
 
-    @contextlib.contextmanager
+    # A statement that waits on a socket can be interrupted; SQLite's inline ones run in C without
+    # yielding (microseconds: no timer for them), its lock waits are bounded in _off_loop.
+    interruptible = True
+
     def _time_limit(self, cap: float | None):
         limit = self._limit(cap)
         if limit is None:
-            yield
-            return
+            return _NO_LIMIT
         if limit <= 0:
             raise _Expired()
-        with gevent.Timeout(limit, _Expired):
-            yield
+        return gevent.Timeout(limit, _Expired) if self.interruptible else _NO_LIMIT
 
 
 class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
@@ -274,6 +278,8 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
 
 
 class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
+    interruptible = False
+
     def __init__(self, database, *, busy_timeout_ms: int = 5000, pragmas=None, **kwargs):
         self.busy_timeout_ms = busy_timeout_ms
         self._abandoned: set[int] = set()  # connections a pool thread still uses after their greenlet gave up

@@ -3,6 +3,7 @@ database behind a TCP proxy that resets and stalls (PostgreSQL), or locked by an
 (SQLite). Latency bounds here are loose (the machine is shared); benches/b8_faults.py measures."""
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -146,3 +147,53 @@ def test_a_big_contact_import_does_not_slow_the_directory(tmp_path):
     assert importing.returncode == 0, err
     assert reads and all(registered(read) for read in reads)
     assert max(read[2] for read in reads) < 1.0, sorted(read[2] for read in reads)[-5:]
+
+
+class FreeswitchSocketApp:
+    """FreeSWITCH's side of an outbound event-socket session (the dialplan's `socket` action)."""
+
+    def __init__(self, port: int, flow: str, flow_object: str):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.reply = (f"Unique-ID: {uuid.uuid4()}\nvariable_pbx_flow: {flow}\nvariable_pbx_flow_object: {flow_object}\n"
+                      f"variable_pbx_tenant: demo.centralita.test\nContent-Type: command/reply\n"
+                      f"Reply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n").encode()
+
+    def command(self) -> bytes:
+        data = b""
+        while not data.endswith(b"\n\n"):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+        return data
+
+    def handshake(self) -> None:
+        assert self.command().startswith(b"connect")
+        self.sock.sendall(self.reply)
+        for expected in (b"myevents", b"linger"):
+            assert self.command().startswith(expected)
+            self.sock.sendall(b"Content-Type: command/reply\nReply-Text: +OK\n\n")
+
+    def next_command(self) -> bytes:
+        return self.command()
+
+
+@pytest.mark.postgres
+def test_an_esl_session_answers_connect_and_is_handed_back_within_the_deadline_when_the_database_stalls(
+        tmp_path, pg_behind_proxy):
+    proxy, _direct, url = pg_behind_proxy
+    with ServeProcess(tmp_path, database_url=url) as serve:
+        assert registered(serve.directory())
+        proxy.stall()
+        started = time.monotonic()
+        session = FreeswitchSocketApp(serve.esl_port, "ivr", "1")
+        session.handshake()  # `connect` does not wait for the database
+        handshaken = time.monotonic() - started
+        after = session.next_command()  # the flow cannot load its menu: the session ends, unanswered
+        ended = time.monotonic() - started
+        session.sock.close()
+        proxy.resume()
+        log = serve.log()
+    assert handshaken < 0.5
+    assert b"answer" not in after and ended < DEADLINE + 1.0, (after, ended)
+    assert "handed back to the dialplan: database unavailable" in log and "Traceback" not in log
