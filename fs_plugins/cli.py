@@ -16,14 +16,13 @@ if __name__ == "__main__":  # `python -m fs_plugins.cli serve`: patched before t
     prepare(sys.argv[1:])
 
 import argparse  # noqa: E402 (after the patching above)
-import logging  # noqa: E402
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 
 from fs_plugins import db as dbmod
-from fs_plugins import plugins
+from fs_plugins import logs, plugins
 from fs_plugins.access.principal import cli_principal
 from fs_plugins.application import AppContext
 from fs_plugins.commands import db as db_command
@@ -125,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config, overrides={"database_url": args.database_url, "data_dir": args.data_dir})
         close_up(config.data_dir)
-        logging.basicConfig(level=log_level(args, config), stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if config.log_format not in logs.FORMATS:
+            raise InvalidInput("log_format", f"must be one of {', '.join(logs.FORMATS)}")
+        logs.configure(log_level(args, config), config.log_format)
         return args.handler(args, Context(config, serving=getattr(args, "serving", False))) or 0
     except (InvalidInput, NotFound) as exc:
         field = option_name(getattr(args, "command_parser", None), exc.field)

@@ -74,6 +74,9 @@ class Config:
     database_pool_size: int = 20
     database_connect_timeout: float = 2.0
     database_statement_timeout_ms: int = 500
+    log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
+    # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
+    metrics_token: str = ""
     # The portal's own address as people reach it (https://pbx.example.net/): the links of password
     # reset e-mails. Empty: the address the request came to (set it in production; see the portal).
     portal_url: str = ""

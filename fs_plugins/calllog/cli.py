@@ -10,6 +10,7 @@ from fs_plugins.calllog.store import reclassify
 from fs_plugins.errors import InvalidInput
 from fs_plugins.calllog.sweep import MIN_AGE_SECONDS, sweep
 from fs_plugins.calllog.unassigned import unassigned_calls
+from fs_plugins.progress import track
 
 LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")
 
@@ -85,7 +86,7 @@ def _export(args, ctx) -> int:
     if args.output:
         lines = 0
         with open(args.output, "w", encoding="utf-8", newline="") as out:
-            for chunk in chunks:
+            for chunk in track(chunks, f"exporting to {args.output}"):  # a bar on a terminal only
                 out.write(chunk)
                 lines += chunk.count("\r\n")  # one CSV record a line: values carry no line breaks
         print(f"{max(lines - 1, 0)} calls written to {args.output}")

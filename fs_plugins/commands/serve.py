@@ -10,7 +10,7 @@ import socket
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from fs_plugins import demo, plugins
+from fs_plugins import demo, metrics, plugins
 from fs_plugins.credentials import path_in as credentials_path
 from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
@@ -113,7 +113,7 @@ def http_server(host: str, port: int, app, log_name: str) -> WSGIServer:
 
 
 def _start_xml_curl(config, database):
-    app = release_after(make_app(config, database), database)
+    app = release_after(metrics.instrument_xml_curl(make_app(config, database)), database)
     server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http")
     server.start()
     host, port = server.address[:2]
@@ -121,7 +121,7 @@ def _start_xml_curl(config, database):
 
 
 def _start_web(config, mounts: dict, database):
-    app = release_after(make_web_app(config, mounts), database)
+    app = release_after(make_web_app(config, metrics.instrument_mounts(mounts)), database)
     server = http_server(config.web_host, config.web_port, app, "fs_plugins.web.http")
     server.start()
     # Browsers and API clients keep their connection open; pywsgi sends the headers and the body in two
@@ -140,9 +140,10 @@ def _start_web(config, mounts: dict, database):
 
 
 def _start_esl(config, database):
-    server = EslServer(config, plugins.installed().flow_registry(FlowWiring(config)),
+    server = EslServer(config, metrics.counting_flows(plugins.installed().flow_registry(FlowWiring(config))),
                        release_database=functools.partial(release, database))
     server.start()
+    metrics.watch_esl(server)
     host, port = server.address[:2]
     return _Running(server, f"outbound ESL app: {host}:{port} (dialplan `socket {host}:{port} async full`)")
 
@@ -154,6 +155,7 @@ def _start_sweeper(config, database):
         while True:
             try:
                 result = sweep(database, config.cdr_sweep_dir)
+                metrics.count_sweep(result)
                 if result.imported or result.rejected:
                     log.info("CDR sweep of %s: %s", config.cdr_sweep_dir, result)
             except UNAVAILABLE:  # logged once by the database; the files wait for the next sweep

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from fs_plugins.contacts import csv_export, csv_import, service
+from fs_plugins.progress import steps
 from fs_plugins.contacts.records import ContactInput, ContactView
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models.contacts import NUMBER_KINDS
@@ -116,11 +117,8 @@ def _import(args, ctx) -> int:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise InvalidInput("file", f"cannot read {args.file}: {exc.strerror}") from None
-
-    def progress(done: int, total: int, phase: str) -> None:
-        print(f"{phase} {done}/{total} lines", file=sys.stderr, flush=True)
-
-    report = csv_import.import_contacts(directory, data, args.duplicates, args.partial, progress)
+    with steps() as progress:  # bars on a terminal only
+        report = csv_import.import_contacts(directory, data, args.duplicates, args.partial, progress)
     for bad in report.errors:
         print(f"{args.file}: {bad}", file=sys.stderr)
     if report.ignored_columns:

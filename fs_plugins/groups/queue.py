@@ -99,3 +99,7 @@ class Queues:
 
     def next_seq(self) -> int:
         return next(self._arrivals)
+
+    def lengths(self) -> dict[int, int]:
+        """Callers in line per group id, for the metrics (groups whose line is empty included)."""
+        return {group_id: len(queue.entries) for group_id, queue in self._queues.items()}

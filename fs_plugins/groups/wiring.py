@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from fs_plugins import metrics
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import BusyTracker, EventFeed
@@ -23,7 +24,7 @@ def production_flow(config: Config | None = None, simulated: bool = False):
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
     originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
-    services = GroupServices(load=load_group, record=write_record, dial_template=config.outbound_dial_template,
+    services = GroupServices(load=load_group, record=_record, dial_template=config.outbound_dial_template,
                              busy=tracker, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
     started = []
@@ -38,6 +39,11 @@ def production_flow(config: Config | None = None, simulated: bool = False):
 
     run.services = services
     return run
+
+
+def _record(record) -> None:
+    write_record(record)
+    metrics.observe_group_call(record)
 
 
 def _discard(record) -> None:

@@ -5,7 +5,7 @@ Accepts `auth`, `event plain …`, `api …`, `bgapi …` and `exit`, with FreeS
 with a Content-Length body, ``text/disconnect-notice`` on exit or a bad password. Understood API
 commands: `originate {vars}<dial> &socket(<host:port> async full)` (the phone answers or fails as
 `outcomes` says; an answered call connects to that address as an outbound session emulated by
-fs_plugins.sim.emulator, with a per-dial CallerScript), `xml_flush_cache …` and `status`; others
+fs_plugins.sim.emulator, with a per-dial CallerScript), `xml_flush_cache …`, `module_exists <mod>` and `status`; others
 get FreeSWITCH's "-ERR <cmd> Command not found!". `bgapi` replies at once with a Job-UUID and sends
 BACKGROUND_JOB when done; CHANNEL_HANGUP_COMPLETE follows each originated call that ends, to
 connections subscribed to it.
@@ -33,6 +33,8 @@ from fs_plugins.sim.voicemail import VoicemailStore
 log = logging.getLogger(__name__)
 _ORIGINATE = re.compile(r"originate\s+(?:\{(?P<vars>[^}]*)\})?(?P<dial>\S+)\s+&socket\((?P<socket>[^)]*)\)\s*\Z")
 DISCONNECT_BODY = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+LOADED_MODULES = ("mod_event_socket", "mod_sofia", "mod_commands", "mod_dptools", "mod_xml_curl", "mod_json_cdr",
+                  "mod_voicemail", "mod_sndfile", "mod_tone_stream")
 FAILURE_CAUSES = ("USER_NOT_REGISTERED", "USER_BUSY", "NO_ANSWER", "CALL_REJECTED", "SUBSCRIBER_ABSENT")
 
 
@@ -69,6 +71,7 @@ class InboundEmulator:
         self._subscribers: list = []
         self._calls: list = []
         self.voicemail = VoicemailStore()  # mod_voicemail's messages, for its vm_fsdb_* API
+        self.modules = set(LOADED_MODULES)  # what `module_exists` says is loaded
 
     def start(self) -> None:
         self._server = StreamServer(("127.0.0.1", 0), self._handle)
@@ -136,6 +139,8 @@ class InboundEmulator:
             return "+OK\n"
         if name in VoicemailStore.COMMANDS:
             return self.voicemail.api(name, arg)
+        if name == "module_exists":  # mod_commands: "true" or "false", no line break
+            return "true" if arg.strip() in self.modules else "false"
         if name == "status":
             return "UP 0 years, 0 days, 0 hours, 0 minutes, 1 second\nFreeSWITCH (emulated) is ready\n"
         return f"-ERR {name} Command not found!\n"

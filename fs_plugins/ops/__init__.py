@@ -1,0 +1,1 @@
+"""Running Centralita for real: /metrics, /healthz and /readyz, `centralita doctor`, backups."""

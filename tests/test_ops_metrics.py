@@ -1,0 +1,177 @@
+"""/metrics, /healthz and /readyz as Prometheus, a load balancer and an operator use them."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from fs_plugins import logs, metrics
+from fs_plugins.calllog.receiver import make_cdr_app
+from fs_plugins.channel import SessionInfo
+from fs_plugins.config import Config
+from fs_plugins.db import SchemaVersion
+from fs_plugins.esl.flows import FlowRegistry
+from fs_plugins.ops.http import make_healthz_app, make_metrics_app, make_readyz_app
+from fs_plugins.sim.inbound import InboundEmulator
+from tests import provision
+from tests.wsgi import call
+from xml_curl.app import make_app
+
+TOKEN = "s3cret-scrape-token"
+DASHBOARD = Path(__file__).parents[1] / "docs" / "grafana-dashboard.json"
+NO_SOCKET = Config(fs_event_socket_port=0, metrics_token=TOKEN)
+
+
+def value(name: str, **labels) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(app, token: str | None = TOKEN) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    status, _headers, body = call(app, method="GET", path="/metrics", headers=headers)
+    return status, body.decode()
+
+
+def sip_auth(user: str, domain: str = "acme.example") -> bytes:
+    return urlencode({"section": "directory", "action": "sip_auth", "user": user, "domain": domain,
+                      "key_value": domain, "tag_name": "domain", "key_name": "name"}).encode()
+
+
+@pytest.fixture
+def acme(db):
+    tenant = provision.tenant("Acme", "acme.example")
+    provision.user(tenant, "1001", "Ana")
+    return tenant
+
+
+def test_xml_curl_requests_are_counted_by_section_action_and_result(db, acme):
+    app = metrics.instrument_xml_curl(make_app(Config(), db))
+    found = value("centralita_xml_curl_requests_total", section="directory", action="sip_auth", result="found")
+    missed = value("centralita_xml_curl_requests_total", section="directory", action="sip_auth", result="not_found")
+    timed = value("centralita_xml_curl_request_seconds_count", section="directory", result="found")
+
+    status, _, body = call(app, sip_auth("1001"))
+    assert status == 200 and b'<user id="1001"' in body  # the wrapped app still reads the whole form
+    call(app, sip_auth("4040"))
+
+    assert value("centralita_xml_curl_requests_total", section="directory", action="sip_auth",
+                 result="found") == found + 1
+    assert value("centralita_xml_curl_requests_total", section="directory", action="sip_auth",
+                 result="not_found") == missed + 1
+    assert value("centralita_xml_curl_request_seconds_count", section="directory", result="found") == timed + 1
+
+
+def test_label_values_a_caller_controls_are_folded_into_other(db, acme):
+    app = metrics.instrument_xml_curl(make_app(Config(), db))
+    before = value("centralita_xml_curl_requests_total", section="other", action="other", result="not_found")
+    call(app, urlencode({"section": "x" * 30, "action": "evil-1"}).encode())
+    assert value("centralita_xml_curl_requests_total", section="other", action="other",
+                 result="not_found") == before + 1
+
+
+def test_cdr_posts_are_counted_by_what_became_of_them(db):
+    app = metrics.instrument_mount("/cdr", make_cdr_app(Config(), db))
+    rejected, refused = value("centralita_cdr_posts_total", outcome="rejected"), value(
+        "centralita_cdr_posts_total", outcome="refused")
+    call(app, b"{not json", path="/cdr", content_type="application/json")
+    call(app, b"{}", path="/cdr/elsewhere", content_type="application/json")  # 404: not filed
+    assert value("centralita_cdr_posts_total", outcome="rejected") == rejected + 1
+    assert value("centralita_cdr_posts_total", outcome="refused") == refused + 1
+    assert value("centralita_http_requests_total", mount="/cdr", code="400") >= 1
+
+
+def test_metrics_are_off_without_a_token_and_refuse_a_wrong_one(db):
+    assert scrape(make_metrics_app(Config(fs_event_socket_port=0)))[0] == 404
+    app = make_metrics_app(NO_SOCKET)
+    assert scrape(app, token=None)[0] == 401
+    assert scrape(app, token="guess")[0] == 401
+
+
+def test_a_scrape_has_every_listed_metric_and_nothing_else(db, tmp_path):
+    (tmp_path / "a.cdr.json").write_text("{}")
+    status, text = scrape(make_metrics_app(NO_SOCKET.replace(cdr_sweep_dir=str(tmp_path))))
+    assert status == 200
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    exposed = {name + "_total" if family.type == "counter" else name for name, family in families.items()}
+    pool_only = {"centralita_database_connections_in_use", "centralita_database_connections_max"}
+    assert exposed == set(metrics.METRIC_NAMES) - pool_only
+    assert families["centralita_cdr_sweep_backlog"].samples[0].value == 1
+    checks = {s.labels["check"]: s.value for s in families["centralita_check_ok"].samples}
+    assert checks == {"database": 1, "schema": 1, "freeswitch_event_socket": 1}
+
+
+def test_esl_sessions_are_counted_by_flow_and_log_lines_name_the_call(caplog):
+    seen = []
+    registry = metrics.counting_flows(FlowRegistry({"ivr": lambda channel, info: seen.append(logs.current_call())}))
+    before = value("centralita_esl_sessions_total", flow="ivr")
+    info = SessionInfo(uuid="c0ffee", tenant="acme.example", flow="ivr", flow_object="3", caller_number="1001",
+                       caller_name="", destination="500", variables={})
+    import gevent
+    gevent.spawn(registry.get("ivr"), None, info).get()
+    assert value("centralita_esl_sessions_total", flow="ivr") == before + 1
+    assert seen == [{"call_uuid": "c0ffee", "tenant": "acme.example", "flow": "ivr"}]
+    assert logs.current_call() == {}  # the session's greenlet had its own context
+
+
+def test_the_dashboard_uses_only_metrics_that_exist():
+    dashboard = json.loads(DASHBOARD.read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    assert len(expressions) >= 8
+    known = set(metrics.METRIC_NAMES)
+    for expr in expressions:
+        names = set(re.findall(r"\bcentralita_[a-z_]+", expr))
+        assert names, expr
+        usable = {n for n in names if n in known or re.sub(r"_(bucket|sum|count)$", "", n) in known}
+        assert usable == names, f"{expr}: {names - usable} is not a metric Centralita exposes"
+
+
+def test_healthz_says_alive_whatever_else_is_down():
+    status, headers, body = call(make_healthz_app(Config()), method="GET", path="/healthz")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"status": "alive"}
+
+
+def readyz(config) -> tuple[int, dict]:
+    status, _headers, body = call(make_readyz_app(config), method="GET", path="/readyz")
+    return status, json.loads(body)
+
+
+def test_readyz_is_ready_with_the_database_current_and_the_event_socket_answering(db):
+    emulator = InboundEmulator(password="pw")
+    emulator.start()
+    try:
+        status, body = readyz(Config(fs_event_socket_port=emulator.address[1], fs_event_socket_password="pw"))
+    finally:
+        emulator.stop()
+    assert status == 200 and body["ready"] is True
+    assert set(body["checks"]) == {"database", "schema", "freeswitch_event_socket"}
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+def test_readyz_is_not_ready_when_the_event_socket_is_stopped_and_says_so_without_its_address(db):
+    emulator = InboundEmulator()
+    emulator.start()
+    port = emulator.address[1]
+    emulator.stop()
+    status, body = readyz(Config(fs_event_socket_port=port))
+    assert status == 503 and body["ready"] is False
+    socket_check = body["checks"]["freeswitch_event_socket"]
+    assert socket_check["ok"] is False and str(port) not in socket_check["detail"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_readyz_is_ready_when_the_event_socket_is_explicitly_not_configured(db):
+    status, body = readyz(Config(fs_event_socket_port=0))
+    assert status == 200 and "not configured" in body["checks"]["freeswitch_event_socket"]["detail"]
+
+
+def test_readyz_is_not_ready_while_the_schema_is_behind_the_code(db):
+    with db.bind_ctx([SchemaVersion]):
+        SchemaVersion.update(version=0).where(SchemaVersion.component == "calls").execute()
+    status, body = readyz(Config(fs_event_socket_port=0))
+    assert status == 503 and body["checks"]["schema"]["ok"] is False
+    assert "calls" in body["checks"]["schema"]["detail"] and "centralita db" in body["checks"]["schema"]["detail"]
