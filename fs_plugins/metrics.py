@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 import time
 import weakref
 from pathlib import Path
 
+import peewee
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -52,8 +54,10 @@ ESL_SESSIONS = Counter("centralita_esl_sessions", "outbound ESL sessions started
                        ["flow"], registry=REGISTRY)
 GROUP_CALLS = Histogram("centralita_group_wait_seconds", "how long group callers waited, by outcome",
                         ["domain", "group", "outcome"], buckets=WAIT_BUCKETS, registry=REGISTRY)
-DATABASE_ERRORS = Counter("centralita_database_errors", "requests that failed on the database",
+DATABASE_ERRORS = Counter("centralita_database_errors", "failures on the database that were logged, by module",
                           ["where"], registry=REGISTRY)
+LOG_EVENTS = Counter("centralita_log_events", "warnings and errors logged, by level and module",
+                     ["level", "where"], registry=REGISTRY)
 
 SECTIONS = frozenset({"directory", "dialplan", "configuration", "phrases", "languages", "chatplan"})
 ACTIONS = frozenset({"sip_auth", "user_call", "message-count", "voicemail-lookup", "reverse-auth-lookup",
@@ -125,8 +129,6 @@ def instrument_mount(prefix: str, app):
             HTTP_REQUESTS.labels(prefix, str(code)).inc()
             if prefix == "/cdr" and environ.get("REQUEST_METHOD") == "POST":
                 CDR_POSTS.labels(CDR_OUTCOMES.get(code, "refused")).inc()
-                if code == 500:
-                    DATABASE_ERRORS.labels("cdr").inc()
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         try:
@@ -185,6 +187,31 @@ def observe_group_call(record) -> None:
     GROUP_CALLS.labels(domain, str(record.group_id), record.outcome).observe(record.wait_seconds)
 
 
+class LogEvents(logging.Handler):
+    """Counts the warnings and errors every module logs, and among them the database's failures
+    (a peewee.DatabaseError or InterfaceError logged with its exception, as every server does
+    when a request or a session fails): errors are counted where they are already handled,
+    without a try in each server. `where` is the module's package (xml_curl, fs_plugins.esl …)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parts = record.name.split(".")
+        where = ".".join(parts[:2] if parts[0] == "fs_plugins" else parts[:1])  # bounded: one per package
+        LOG_EVENTS.labels(record.levelname, where).inc()
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (peewee.DatabaseError, peewee.InterfaceError)):
+            DATABASE_ERRORS.labels(where).inc()
+
+
+def count_log_events() -> None:
+    """Install the LogEvents handler on the root logger (once per process)."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, LogEvents) for handler in root.handlers):
+        root.addHandler(LogEvents())
+
+
 _esl_servers: "weakref.WeakSet" = weakref.WeakSet()
 
 
@@ -236,7 +263,7 @@ METRIC_NAMES = (
     "centralita_xml_curl_requests_total", "centralita_xml_curl_request_seconds",
     "centralita_http_requests_total", "centralita_http_request_seconds", "centralita_cdr_posts_total",
     "centralita_cdr_swept_files_total", "centralita_esl_sessions_total", "centralita_group_wait_seconds",
-    "centralita_database_errors_total", "centralita_esl_sessions_active", "centralita_esl_sessions_refused_total",
+    "centralita_database_errors_total", "centralita_log_events_total", "centralita_esl_sessions_active", "centralita_esl_sessions_refused_total",
     "centralita_group_queue_callers", "centralita_cdr_sweep_backlog", "centralita_check_ok",
     "centralita_database_connections_in_use", "centralita_database_connections_max",
 )

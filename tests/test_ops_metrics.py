@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from urllib.parse import urlencode
 
+import peewee
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -175,3 +177,52 @@ def test_readyz_is_not_ready_while_the_schema_is_behind_the_code(db):
     status, body = readyz(Config(fs_event_socket_port=0))
     assert status == 503 and body["checks"]["schema"]["ok"] is False
     assert "calls" in body["checks"]["schema"]["detail"] and "centralita db" in body["checks"]["schema"]["detail"]
+
+
+def test_database_failures_and_warnings_are_counted_where_the_servers_log_them():
+    metrics.count_log_events()
+    metrics.count_log_events()  # once per process, however often serve starts
+    errors = value("centralita_database_errors_total", where="xml_curl")
+    logged = value("centralita_log_events_total", level="ERROR", where="xml_curl")
+    warned = value("centralita_log_events_total", level="WARNING", where="fs_plugins.calllog")
+    try:
+        raise peewee.OperationalError("server closed the connection unexpectedly")
+    except peewee.OperationalError:
+        logging.getLogger("xml_curl.app").exception("xml_curl dialplan request failed")
+    logging.getLogger("fs_plugins.calllog.receiver").warning("CDR post refused")
+    logging.getLogger("fs_plugins.calllog.receiver").info("not counted")
+    assert value("centralita_database_errors_total", where="xml_curl") == errors + 1
+    assert value("centralita_log_events_total", level="ERROR", where="xml_curl") == logged + 1
+    assert value("centralita_log_events_total", level="WARNING", where="fs_plugins.calllog") == warned + 1
+
+
+class _EslServer:
+    """What the scrape reads of a running EslServer."""
+
+    def __init__(self, registry, active: int, refused: int):
+        self.registry, self.active, self.refused = registry, active, refused
+
+
+def test_a_scrape_shows_callers_waiting_per_group_labelled_by_domain_and_id_and_the_esl_sessions(db, acme):
+    from types import SimpleNamespace
+
+    from fs_plugins.groups.queue import Queues
+    from fs_plugins.models.groups import CallGroup
+
+    sales = CallGroup.create(tenant=acme, name="Ventas confidencial", kind="advanced")
+    queues = Queues()
+    queues.of(sales.id).join("caller-1", queues.next_seq(), limit=10)
+    queues.of(sales.id).join("caller-2", queues.next_seq(), limit=10)
+
+    def group_flow(channel, info):
+        pass
+
+    group_flow.services = SimpleNamespace(queues=queues)
+    server = _EslServer(metrics.counting_flows(FlowRegistry({"group": group_flow})), active=3, refused=1)
+    metrics.watch_esl(server)
+    families = {f.name: f for f in text_string_to_metric_families(scrape(make_metrics_app(NO_SOCKET))[1])}
+    waiting = [(s.labels, s.value) for s in families["centralita_group_queue_callers"].samples]
+    assert ({"domain": "acme.example", "group": str(sales.id)}, 2) in waiting
+    assert "Ventas" not in scrape(make_metrics_app(NO_SOCKET))[1]  # a group's name is the tenant's, not a label
+    assert families["centralita_esl_sessions_active"].samples[0].value >= 3
+    del server

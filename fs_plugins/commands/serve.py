@@ -42,6 +42,7 @@ def _serve(args, ctx) -> int:
             print(line)
     release(database)  # the start-up's connection goes back to the pool for the servers
     wanted = args.only or SERVERS
+    metrics.count_log_events()
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
             if name in wanted]
     if "web" in wanted or "api" in wanted:
