@@ -1,7 +1,9 @@
 """`centralita backup` and `restore`: what was there comes back, audio included, and nothing is overwritten by surprise."""
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -103,6 +105,12 @@ def test_a_postgresql_backup_restores_with_pg_dump_and_pg_restore(tmp_path, caps
         assert run(*settings, "backup", "-o", str(archive)) == 0
         with tarfile.open(archive) as tar:
             assert "database.pgdump" in tar.getnames()
+            tar.extract("database.pgdump", tmp_path, filter="data")
+        listing = subprocess.run(["pg_restore", "--list", str(tmp_path / "database.pgdump")], capture_output=True,
+                                 text=True, check=True).stdout
+        schemas = set(re.findall(r" SCHEMA - (\w+) ", listing)) | set(re.findall(r" TABLE (?:DATA )?(\w+) ", listing))
+        schema = url.rsplit("%3D", 1)[1]
+        assert schemas == {schema}, "only this installation's schema is dumped (and restored with --clean)"
         assert run(*settings, "user", "add", "--tenant", "acme.example", "1002", "--name", "Bea") == 0
         assert run(*settings, "restore", str(archive), "--force") == 0
         capsys.readouterr()

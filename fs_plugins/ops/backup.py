@@ -5,7 +5,8 @@ was taken from), the database and ``audio/<tenant domain>/…`` (the library, da
 
 * SQLite: ``database.sqlite3``, a consistent copy taken with SQLite's online backup API while
   the servers keep running (they may write meanwhile; the copy is one instant of the file);
-* PostgreSQL: ``database.pgdump`` from `pg_dump --format=custom` when pg_dump is installed;
+* PostgreSQL: ``database.pgdump`` from `pg_dump --format=custom` when pg_dump is installed (only
+  Centralita's schema when the URL sets a search_path, else the whole database);
   without it the command says how to take the dump by hand (the audio is archived either way).
 
 A restore writes the database back (SQLite: through the backup API again, so a database file in
@@ -20,6 +21,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -27,7 +29,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fs_plugins import db as dbmod
 from fs_plugins.errors import CannotStart, InvalidInput
@@ -57,6 +59,17 @@ def _sqlite_path(url: str) -> Path:
 def _libpq_url(url: str) -> str:
     parts = urlsplit(url)
     return parts._replace(scheme="postgresql").geturl()
+
+
+def _own_schema(url: str) -> str | None:
+    """The schema a URL confines Centralita to (``?options=-csearch_path%3Dx``), if any: then only
+    that schema is dumped and restored, never the database's other schemas (another application's,
+    or another installation's sharing the database)."""
+    for name, value in parse_qsl(urlsplit(url).query):
+        found = re.search(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)", value) if name == "options" else None
+        if found:
+            return found.group(1)
+    return None
 
 
 def backup(config, output: str | os.PathLike) -> Done:
@@ -100,7 +113,9 @@ def _pg_dump(url: str, target: Path) -> None:
         raise CannotStart("pg_dump is not installed: install PostgreSQL's client tools (apt install "
                           "postgresql-client) or take the dump yourself with "
                           "`pg_dump --format=custom --file=centralita.pgdump <database>` next to this archive")
-    _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", f"--dbname={_libpq_url(url)}"], "pg_dump")
+    schema = _own_schema(url)
+    _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", f"--dbname={_libpq_url(url)}",
+          *([f"--schema={schema}"] if schema else [])], "pg_dump")
 
 
 def _run(command: list[str], name: str) -> None:
