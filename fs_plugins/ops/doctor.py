@@ -227,4 +227,4 @@ def time_zones() -> list[Finding]:
             missing.append(zone)
     if missing:
         return [Finding(FAIL, "time-zone data", f"no data for {', '.join(missing)}: install tzdata (pip or the system's)")]
-    return [Finding(PASS, "time-zone data", f"{len(zones)} zones of the tenants' schedules load")]
+    return [Finding(PASS, "time-zone data", f"the tenants' {len(zones)} time zone(s) load")]
