@@ -63,7 +63,7 @@ SECTIONS = frozenset({"directory", "dialplan", "configuration", "phrases", "lang
 ACTIONS = frozenset({"sip_auth", "user_call", "message-count", "voicemail-lookup", "reverse-auth-lookup",
                      "group_call", "gateways", "none"})
 _VALUE = re.compile(rb"[A-Za-z0-9_\-]{1,40}\Z")
-CDR_OUTCOMES = {200: "stored", 400: "rejected", 500: "failed"}  # other codes: refused
+CDR_OUTCOMES = {200: "stored", 400: "rejected", 500: "failed", 503: "failed"}  # other codes: refused
 
 
 def bounded(value: str, allowed: frozenset) -> str:
