@@ -4,13 +4,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 
 import gevent
 import pytest
@@ -67,28 +60,3 @@ def test_an_unknown_log_format_is_refused_naming_the_setting(tmp_path, capsys):
     config.write_text('log_format = "xml"\n')
     assert main(["--config", str(config), "--data-dir", str(tmp_path), "db", "status"]) == 2
     assert "log_format: must be one of text, json" in capsys.readouterr().err
-
-
-def test_serve_logs_json_on_stderr_and_keeps_stdout_for_what_it_tells_the_operator(tmp_path):
-    env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
-           "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_FORMAT": "json",
-           "CENTRALITA_FS_EVENT_SOCKET_PORT": "0", "CENTRALITA_METRICS_TOKEN": "tok"}
-    process = subprocess.Popen([sys.executable, "-m", "fs_plugins.cli", "serve", "--no-demo"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        output = ""
-        deadline = time.time() + 30
-        while time.time() < deadline and "point FreeSWITCH at it" not in output:
-            output += process.stdout.readline()
-        port = int(re.search(r"CDR receiver: http://127\.0\.0\.1:(\d+)/cdr", output).group(1))
-        ready = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).read())
-        assert ready["ready"] is True
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer tok"})
-        scraped = urllib.request.urlopen(request, timeout=5).read().decode()
-        assert 'centralita_http_requests_total{code="200",mount="/readyz"} 1.0' in scraped
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
-    errors = process.stderr.read().splitlines()
-    assert errors and all(json.loads(line)["level"] for line in errors)
-    assert not any(line.startswith("{") for line in output.splitlines())

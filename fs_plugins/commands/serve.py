@@ -114,11 +114,25 @@ def http_server(host: str, port: int, app, log_name: str) -> WSGIServer:
 
 
 def _start_xml_curl(config, database):
-    app = release_after(metrics.instrument_xml_curl(make_app(config, database)), database)
+    app = release_after(_with_health(config, metrics.instrument_xml_curl(make_app(config, database))), database)
     server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http")
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
+
+
+HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _with_health(config, xml_curl):
+    """The xml_curl server answers /healthz, /readyz and /metrics too: `serve --only xml_curl` (one
+    role per unit, packaging/) has no web server, and its counts are this process's."""
+    extra = {path: factory(config) for path, factory in plugins.installed().mounts.items() if path in HEALTH_PATHS}
+
+    def app(environ, start_response):
+        return extra.get(environ.get("PATH_INFO", ""), xml_curl)(environ, start_response)
+
+    return app
 
 
 def _start_web(config, mounts: dict, database):
