@@ -96,7 +96,8 @@ def _export(args, ctx) -> int:
 
 
 def _sweep(args, ctx) -> int:
-    print(sweep(ctx.db, args.directory, min_age=args.min_age))
+    print(sweep(ctx.db, args.directory, min_age=args.min_age,
+                progress=lambda paths: track(paths, f"sweeping {args.directory}", total=len(paths))))
     return 0
 
 

@@ -50,13 +50,13 @@ class SweepResult:
 
 
 def sweep(db: peewee.Database, directory: str | os.PathLike, min_age: float = MIN_AGE_SECONDS,
-          now: float | None = None) -> SweepResult:
+          now: float | None = None, progress=iter) -> SweepResult:
     folder = Path(directory)
     if not folder.is_dir():
         raise InvalidInput("DIR", f"{folder} is not a directory")
     newest_allowed = (time.time() if now is None else now) - min_age
     counts = {"imported": 0, "duplicates": 0, "rejected": 0, "waiting": 0, "skipped": 0}
-    for path in sorted(folder.glob(PATTERN)):
+    for path in progress(sorted(folder.glob(PATTERN))):  # the CLI's bar on a terminal; serve passes nothing
         counts[_sweep_one(db, folder, path, newest_allowed)] += 1
     return SweepResult(**counts)
 
