@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from fs_plugins import logs
+from xml_curl.documents import NOT_FOUND
 
 disable_created_metrics()  # `_created` series double every counter for what Prometheus works out itself
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -88,8 +89,6 @@ def _form_value(body: bytes, name: str) -> str:
 
 def instrument_xml_curl(app):
     """mod_xml_curl's app, counted: requests and latency by section, action and result."""
-    from xml_curl.documents import NOT_FOUND
-
     def counted(environ, start_response):
         started = time.perf_counter()
         try:

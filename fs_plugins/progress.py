@@ -2,7 +2,8 @@
 
 `track(items, what)` yields the items; when stderr is a terminal it draws rich's bar there
 meanwhile, and otherwise it is the plain iteration: a pipe, a log file or the journal never gets
-bar redraws.
+bar redraws. rich is imported only when a bar is drawn: importing it costs ~90 ms, which every
+command run from a script would otherwise pay.
 """
 from __future__ import annotations
 

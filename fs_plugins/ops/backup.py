@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fs_plugins import db as dbmod
 from fs_plugins.errors import CannotStart, InvalidInput
+from fs_plugins.models.audio import AudioFile
 from fs_plugins.progress import track
 
 FORMAT = 1
@@ -204,8 +205,6 @@ def _repoint_audio(database, old_data_dir: Path, new_data_dir: Path) -> None:
     """The library's rows keep absolute paths: move them from the backed-up data_dir to this one."""
     if old_data_dir == new_data_dir:
         return
-    from fs_plugins.models.audio import AudioFile
-
     old_prefix, new_prefix = str(old_data_dir / "audio") + os.sep, str(new_data_dir / "audio") + os.sep
     with database.atomic():
         for row in AudioFile.select().where(AudioFile.path.startswith(old_prefix)):

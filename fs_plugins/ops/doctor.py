@@ -22,6 +22,8 @@ from lxml import etree
 
 from fs_plugins import db as dbmod
 from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
+from fs_plugins.models import database as bound_database
+from fs_plugins.models.core import Tenant
 from fs_plugins.ops.health import database_check, schema_check
 from fs_plugins.voices import Voices
 
@@ -163,8 +165,6 @@ def gateway(config, conf: Path) -> list[Finding]:
 
 def _tenants_use(column: str) -> set[str]:
     """The distinct values of a tenant column; none when the database cannot be read (reported above)."""
-    from fs_plugins.models.core import Tenant
-
     try:
         return {value for (value,) in Tenant.select(getattr(Tenant, column)).distinct().tuples()}
     except Exception:  # noqa: BLE001 - no database, no schema: the database check says so
@@ -203,12 +203,10 @@ def data_dir(config) -> list[Finding]:
 
 def clock(config) -> list[Finding]:
     """Against the database server's clock (PostgreSQL): CDR times, schedules and audit entries mix both."""
-    from fs_plugins.models import database
-
     if not config.effective_database_url.startswith(("postgres://", "postgresql://")):
         return [Finding(PASS, "clock", "SQLite: the database shares this machine's clock")]
     try:
-        (skew,) = database.execute_sql("SELECT EXTRACT(EPOCH FROM clock_timestamp()) - %s", (time.time(),)).fetchone()
+        (skew,) = bound_database.execute_sql("SELECT EXTRACT(EPOCH FROM clock_timestamp()) - %s", (time.time(),)).fetchone()
     except Exception as exc:  # the database check reports an unreachable server
         return [Finding(WARN, "clock", f"could not read the database server's clock: {exc}")]
     if abs(float(skew)) > 2:

@@ -16,6 +16,8 @@ from fs_plugins import plugins
 from fs_plugins.errors import NotFound
 from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models import database
+from fs_plugins.models.core import Tenant
+from fs_plugins.models.groups import CallGroup
 
 log = logging.getLogger(__name__)
 SOCKET_CACHE_SECONDS = 10.0  # a scrape every 15 s must not open a connection to FreeSWITCH each time
@@ -104,9 +106,6 @@ class Probes:
 
     def queue_lengths(self, esl_servers) -> dict[tuple[str, int], int]:
         """Callers waiting per (tenant domain, group id) in this process's group queues."""
-        from fs_plugins.models.core import Tenant  # the models are bound by the time anyone scrapes
-        from fs_plugins.models.groups import CallGroup
-
         lengths: dict[int, int] = {}
         for server in esl_servers:
             try:
