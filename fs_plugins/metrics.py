@@ -4,7 +4,8 @@ Counted at the edges, so no server carries metrics code of its own:
   * xml_curl: `instrument_xml_curl(app)` wraps mod_xml_curl's WSGI app; the section and action are
     read from the form (the body is handed on untouched), the result from the answer: `found`,
     `not_found` (FreeSWITCH falls back to its static XML), `unauthorized`, or what the app put in
-    ``environ["centralita.result"]`` (``deadline``, when a deadline cut an answer short);
+    ``environ["centralita.result"]``: ``deadline`` (the database did not answer in time, or was
+    lost) or ``error`` (a bug), both answered with FreeSWITCH's fallback or a hang-up;
   * the HTTP mounts (/cdr, /api/v1, the portal …): `instrument_mount(prefix, app)`; /cdr's status
     codes also say what became of a CDR post (fs_plugins.calllog.receiver's contract);
   * ESL: `counting_flows(registry)` counts sessions per flow and binds the call's log context

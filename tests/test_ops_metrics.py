@@ -226,3 +226,22 @@ def test_a_scrape_shows_callers_waiting_per_group_labelled_by_domain_and_id_and_
     assert "Ventas" not in scrape(make_metrics_app(NO_SOCKET))[1]  # a group's name is the tenant's, not a label
     assert families["centralita_esl_sessions_active"].samples[0].value >= 3
     del server
+
+
+class _FailingRouter:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def route(self, request):
+        raise self.error
+
+
+@pytest.mark.parametrize("error, result", [(peewee.OperationalError("statement timeout"), "deadline"),
+                                           (RuntimeError("a bug"), "error")])
+def test_a_dialplan_answered_without_a_route_is_counted_as_deadline_or_error(db, error, result):
+    app = metrics.instrument_xml_curl(make_app(Config(), db, router=_FailingRouter(error)))
+    before = value("centralita_xml_curl_requests_total", section="dialplan", action="none", result=result)
+    form = urlencode({"section": "dialplan", "Hunt-Context": "acme.example", "Hunt-Destination-Number": "1002"})
+    status, _, body = call(app, form.encode())
+    assert status == 200 and b"NORMAL_TEMPORARY_FAILURE" in body
+    assert value("centralita_xml_curl_requests_total", section="dialplan", action="none", result=result) == before + 1

@@ -73,6 +73,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 route = router.route(request)
                 return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
+        environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request
             log.debug("xml_curl %s request answered without the database: %s", section, exc)
         else:
