@@ -1,6 +1,7 @@
 """`centralita serve` as an operator runs it: health, metrics and JSON logs over real sockets."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -38,7 +39,8 @@ def test_serve_logs_json_on_stderr_and_keeps_stdout_for_what_it_tells_the_operat
 
 def test_a_server_running_only_xml_curl_answers_health_and_metrics_on_its_own_port(tmp_path):
     env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_XML_CURL_PORT": "0",
-           "CENTRALITA_FS_EVENT_SOCKET_PORT": "0", "CENTRALITA_METRICS_TOKEN": "tok"}
+           "CENTRALITA_FS_EVENT_SOCKET_PORT": "0", "CENTRALITA_METRICS_TOKEN": "tok",
+           "CENTRALITA_XML_CURL_USER": "fs", "CENTRALITA_XML_CURL_PASSWORD": "pw"}
     process = subprocess.Popen([sys.executable, "-m", "fs_plugins.cli", "serve", "--no-demo", "--only", "xml_curl"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -50,7 +52,8 @@ def test_a_server_running_only_xml_curl_answers_health_and_metrics_on_its_own_po
         assert json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()) == {
             "status": "alive"}
         form = b"section=directory&action=sip_auth&user=1001&domain=nowhere.example"
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/xml_curl", data=form), timeout=5)
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/xml_curl", data=form, headers={
+            "Authorization": "Basic " + base64.b64encode(b"fs:pw").decode()}), timeout=5)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer tok"})
         scraped = urllib.request.urlopen(request, timeout=5).read().decode()
         assert ('centralita_xml_curl_requests_total{action="sip_auth",result="not_found",section="directory"} 1.0'

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from fs_plugins import credentials
 from fs_plugins import db as dbmod
 from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models import database as bound_database
@@ -105,15 +106,51 @@ def _same_address(url: str, host: str, port: int, path: str) -> bool:
     return hosts_match and (parts.port or 80) == port and parts.path.rstrip("/") == path
 
 
-def _credentials(name: str, given: str | None, user: str, password: str, setting: str, param: str) -> Finding:
-    if not user and not password:
-        return Finding(WARN, name, f"no credentials: anyone who reaches the port is answered; set {setting}_user "
-                                   f"and {setting}_password here and {param} in FreeSWITCH's conf")
-    if given is None:
+def _preprocessor_variables(conf: Path) -> dict[str, str]:
+    """What FreeSWITCH's preprocessor `set`s anywhere in the conf tree ($${name} → value)."""
+    found = {}
+    for path in sorted(conf.rglob("*.xml")):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for name, value in _SET.findall(text):
+            found[name] = value
+    return found
+
+
+_SET = re.compile(r'<X-PRE-PROCESS\s+cmd="set"\s+data="([A-Za-z0-9_]+)=([^"]*)"')
+_VARIABLE = re.compile(r"\$\$\{([A-Za-z0-9_]+)\}")
+
+
+def centralita_credentials(config) -> dict[str, str] | None:
+    """The credentials serve will require: the settings, else the generated file (never created
+    here: a doctor changes nothing); None when serve has not generated them yet."""
+    if all(getattr(config, name) for name in credentials.FIELDS):
+        return {name: getattr(config, name) for name in credentials.FIELDS}
+    path = credentials.path_in(config)
+    if not path.exists():
+        return None
+    stored = credentials.load_or_create(path)
+    return {name: getattr(config, name) or getattr(stored, name) for name in credentials.FIELDS}
+
+
+def _credentials(name: str, given: str | None, expected: dict | None, setting: str, param: str,
+                 conf: Path) -> Finding:
+    fix = f"`centralita credentials freeswitch > {conf}/centralita_credentials.xml`, then reloadxml"
+    if expected is None:
+        return Finding(WARN, name, "not generated yet: `centralita serve` creates them on first start "
+                       f"(or set {setting}_user/{setting}_password); then {fix}")
+    if not given:
         return Finding(FAIL, name, f"Centralita requires credentials but FreeSWITCH sends none: add "
-                                   f"<param name=\"{param}\" value=\"USER:PASSWORD\"/>")
-    if given != f"{user}:{password}":
-        return Finding(FAIL, name, f"FreeSWITCH's {param} does not match {setting}_user:{setting}_password")
+                       f"<param name=\"{param}\" value=\"$${{...}}\"/> as freeswitch/conf/ ships it")
+    variables = _preprocessor_variables(conf)
+    unset = [v for v in _VARIABLE.findall(given) if v not in variables]
+    if unset:
+        return Finding(FAIL, name, f"FreeSWITCH's {param} uses $${{{unset[0]}}}, which nothing in {conf} sets: {fix}")
+    sent = _VARIABLE.sub(lambda m: variables[m.group(1)], given)
+    if sent != f"{expected[setting + '_user']}:{expected[setting + '_password']}":
+        return Finding(FAIL, name, f"what FreeSWITCH sends ({param}) is not what Centralita expects: {fix}")
     return Finding(PASS, name, "FreeSWITCH sends the credentials Centralita expects")
 
 
@@ -130,7 +167,7 @@ def xml_curl_binding(config, conf: Path) -> list[Finding]:
                else Finding(FAIL, "mod_xml_curl URL", f"FreeSWITCH posts to {url or '(nothing)'}, Centralita listens "
                             f"at {expected}: change gateway-url in {path.name} or xml_curl_host/xml_curl_port"))
     return [address, _credentials("mod_xml_curl credentials", params.get("gateway-credentials"),
-                                  config.xml_curl_user, config.xml_curl_password, "xml_curl", "gateway-credentials")]
+                                  centralita_credentials(config), "xml_curl", "gateway-credentials", conf)]
 
 
 def json_cdr_settings(config, conf: Path) -> list[Finding]:
@@ -143,8 +180,8 @@ def json_cdr_settings(config, conf: Path) -> list[Finding]:
     address = (Finding(PASS, "mod_json_cdr URL", url) if _same_address(url, config.web_host, config.web_port, "/cdr")
                else Finding(FAIL, "mod_json_cdr URL", f"FreeSWITCH posts CDRs to {url or '(nothing)'}, Centralita "
                             f"takes them at http://{config.web_host}:{config.web_port}/cdr"))
-    return [address, _credentials("mod_json_cdr credentials", params.get("cred"), config.cdr_user,
-                                  config.cdr_password, "cdr", "cred")]
+    return [address, _credentials("mod_json_cdr credentials", params.get("cred"), centralita_credentials(config),
+                                  "cdr", "cred", conf)]
 
 
 def gateway(config, conf: Path) -> list[Finding]:
