@@ -130,9 +130,12 @@ def import_and_cdr_storm(settings: Settings, engines: list[str]) -> list[report.
             importing.wait()
         line = ratio_line(f"directory during a {settings.contacts:,}-line import + CDR storm · {engine}",
                           p99(busy), quiet)
+        # A storm that did not reach 90% of its rate (the load generator shares the machine) measured
+        # less than it claims: that is a miss too, not a pass.
         lines.append(report.Line(line.bench, line.name,
                                  f"{line.measured}, {rate:,.0f} CDR/s, {stored}/{sent} stored (200)",
-                                 line.reference, line.ratio, line.target, line.ok and stored == sent, line.goal,
+                                 line.reference, line.ratio, f"{line.target} at ≥ {0.9 * settings.storm_rate:,.0f} CDR/s",
+                                 line.ok and stored == sent and rate >= 0.9 * settings.storm_rate, line.goal,
                                  False))
     return lines
 
