@@ -17,9 +17,36 @@ FLOW = "pbx_flow"  # which ESL flow runs the call (ivr, group, message, …)
 FLOW_OBJECT = "pbx_flow_object"  # the id of the menu / group / audio the flow runs
 HOPS = "pbx_hops"  # how many routing hops (forwards, transfers) the call has taken so far
 CALLER_NAME = "pbx_caller_name"  # the caller name presented to the callee (contacts lookup)
+# Every user the call was offered to, in order, with why it moved on from them:
+# "1002@acme.example:no_answer;1003@acme.example" (reasons: FORWARD_REASONS; "dnd" for any DND).
+CHAIN = "pbx_chain"
+RING_OF = "pbx_ring_of"  # on a simultaneous-ring leg to a number: the user whose ring set it belongs to
 
 CALL_TYPES = ("inbound", "outbound", "internal")
 FORWARD_REASONS = ("always", "no_answer", "busy", "not_registered", "dnd")
 BLOCK_REASONS = ("premium", "international", "national", "mobile", "special", "tenant", "user")
 
 TRUE = "true"
+
+
+def chain_items(value: str) -> list[tuple[str, str]]:
+    """`pbx_chain` as [(user, reason)], reason "" while the call stayed with that user."""
+    items = []
+    for item in value.split(";") if value else ():
+        user, _, reason = item.partition(":")
+        if user:
+            items.append((user, reason))
+    return items
+
+
+def chain_with(value: str, user: str) -> str:
+    return f"{value};{user}" if value else user
+
+
+def chain_reason(value: str, reason: str) -> str:
+    """The chain with `reason` given to its last user (why the call left them)."""
+    if not value:
+        return value
+    head, _, last = value.rpartition(";")
+    last = f"{last.partition(':')[0]}:{reason}"
+    return f"{head};{last}" if head else last

@@ -25,6 +25,19 @@ user add --tenant {DOMAIN} 1004 --name "Acme 1004"
 user add --tenant {DOMAIN} 1005 --name "Acme 1005"
 user add --tenant {DOMAIN} 1006 --name "Acme 1006"
 user add --tenant {DOMAIN} 1007 --name "Acme 1007"
+user add --tenant {DOMAIN} 1010 --name "No answer forwarder"
+user add --tenant {DOMAIN} 1011 --name "Busy forwarder"
+user add --tenant {DOMAIN} 1012 --name "Always forwarder"
+user add --tenant {DOMAIN} 1013 --name "Unregistered forwarder"
+user add --tenant {DOMAIN} 1014 --name "DND forward-busy"
+user add --tenant {DOMAIN} 1015 --name "DND busy"
+forward set --tenant {DOMAIN} --user 1010 --when no-answer --to user:1003 --seconds 5
+forward set --tenant {DOMAIN} --user 1011 --when busy --to user:1003
+forward set --tenant {DOMAIN} --user 1012 --when always --to user:1003
+forward set --tenant {DOMAIN} --user 1013 --when not-registered --to user:1003
+forward set --tenant {DOMAIN} --user 1014 --when busy --to user:1003
+dnd on --tenant {DOMAIN} --user 1014 --mode forward-busy
+dnd on --tenant {DOMAIN} --user 1015 --mode busy
 dnd on --tenant {DOMAIN} --user 1004 --mode voicemail
 simring add --tenant {DOMAIN} --user 1005 --to user:1006
 simring add --tenant {DOMAIN} --user 1007 --to number:600123456 --confirm
@@ -58,6 +71,14 @@ class World:
 
     def database(self):
         return dbmod.connect(self.config.effective_database_url)
+
+    def entries(self, call_id: str) -> dict:
+        """{extension or None (the tenant): (status code, cause, callee)} of one call in the log."""
+        db = self.database()
+        rows = db.execute_sql(
+            'SELECT u.extension, e.status, e.cause, e.callee FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id'
+            " WHERE e.call_id = ?", (call_id,)).fetchall()
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def call(self, caller: str, to: str, script: CallerScript, post: bool = True):
         """One emulated call; its CDRs are posted to the call log like mod_json_cdr posts them."""

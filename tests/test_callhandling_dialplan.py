@@ -147,7 +147,8 @@ def test_a_user_without_settings_rings_for_the_default_time_with_no_failover(app
 def test_dnd_busy_marks_the_call_and_hangs_up_busy_as_recorded(app, pbx):
     callhandling.set_dnd(*who(pbx[2]["1002"]), True)
     run = dialplan(app)
-    assert run[-2:] == [("set", "pbx_dnd=true"), ("hangup", "USER_BUSY")]
+    # (and the call's chain says the call left 1002 because of DND: the call log's "No molestar")
+    assert run[-3:] == [("set", "pbx_dnd=true"), ("set", "pbx_chain=1002@acme.example:dnd"), ("hangup", "USER_BUSY")]
     assert not bridges(run)
 
 
@@ -156,7 +157,8 @@ def test_dnd_with_forward_busy_mode_goes_to_the_busy_target_marked_dnd(app, pbx)
     callhandling.set_forward(*who(users["1002"]), "busy", "user:1003")
     callhandling.set_dnd(*who(users["1002"]), True, "forward-busy")
     doc = serve(app, fields())
-    assert steps(doc)[-4:] == [("set", "pbx_dnd=true"), ("set", "pbx_forwarded=dnd"), ("set", "pbx_hops=1"),
+    assert steps(doc)[-5:] == [("set", "pbx_dnd=true"), ("set", "pbx_forwarded=dnd"), ("set", "pbx_hops=1"),
+                               ("set", "pbx_chain=1002@acme.example:dnd"),
                                ("transfer", f"pbx-user-{users['1003'].id} XML acme.example")]
     trace = follow(app, fields(), {})
     assert ("bridge", "user/1003@acme.example") in trace and trace[-1] == ("END", "ANSWERED")
@@ -165,7 +167,8 @@ def test_dnd_with_forward_busy_mode_goes_to_the_busy_target_marked_dnd(app, pbx)
 def test_dnd_forward_busy_without_a_busy_target_is_plain_busy(app, pbx):
     callhandling.set_forward(*who(pbx[2]["1002"]), "no-answer", "user:1003")
     callhandling.set_dnd(*who(pbx[2]["1002"]), True, "forward-busy")
-    assert dialplan(app)[-2:] == [("set", "pbx_dnd=true"), ("hangup", "USER_BUSY")]
+    assert dialplan(app)[-3:] == [("set", "pbx_dnd=true"), ("set", "pbx_chain=1002@acme.example:dnd"),
+                                  ("hangup", "USER_BUSY")]
 
 
 def test_dnd_voicemail_mode_sends_callers_to_the_users_box(app, pbx):
@@ -293,7 +296,8 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
     doc = serve(app, fields())
     assert bridges(doc)[0] == (
         "user/1002@acme.example,"
-        "[group_confirm_key=1,group_confirm_file=/usr/share/freeswitch/sounds/en/us/callie/ivr/ivr-accept_reject_voicemail.wav,"
+        "[pbx_ring_of=1002@acme.example,group_confirm_key=1,"
+        "group_confirm_file=/usr/share/freeswitch/sounds/en/us/callie/ivr/ivr-accept_reject_voicemail.wav,"
         "group_confirm_cancel_timeout=1]sofia/gateway/carrier/+14155550130,"
         "[leg_delay_start=5]user/1003@acme.example")
     trace = follow(app, fields(), {"user/1002": "NO_ANSWER"})

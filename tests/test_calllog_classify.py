@@ -168,16 +168,18 @@ def test_an_internal_answered_call_is_made_for_the_caller_and_received_for_the_c
         ("1001@acme.example", "made", Status.MADE), ("1002@acme.example", "received", Status.RECEIVED)]
 
 
-def test_an_internal_call_to_a_user_in_dnd_is_made_for_the_caller_and_dnd_for_the_callee():
+def test_an_internal_call_to_a_user_in_dnd_is_cancelled_busy_for_the_caller_and_dnd_for_the_callee():
     call = classify([leg(A, cause="USER_BUSY", end=0, pbx=internal((channel_vars.DND, "true")))])
-    assert [(e.user, e.kind, e.status) for e in call.entries] == [
-        ("1001@acme.example", "made", Status.MADE), ("1002@acme.example", "missed", Status.DND)]
+    assert [(e.user, e.kind, e.status, e.cause) for e in call.entries] == [
+        ("1001@acme.example", "made", Status.CANCELLED, "busy"), ("1002@acme.example", "missed", Status.DND, "")]
 
 
-@pytest.mark.parametrize("cause", ["USER_BUSY", "NO_ANSWER", "CALL_REJECTED", "USER_NOT_REGISTERED"])
-def test_an_outgoing_call_the_callee_does_not_take_is_made_with_no_talk_time(cause):
+@pytest.mark.parametrize("cause, why", [("USER_BUSY", "busy"), ("NO_ANSWER", "no_answer"),
+                                        ("CALL_REJECTED", "declined"), ("USER_NOT_REGISTERED", "unreachable")])
+def test_an_outgoing_call_never_answered_is_cancelled_with_its_cause_and_no_talk_time(cause, why):
+    # The seed's "Cancelado": placed but cancelled before anyone picked up, whoever ended it.
     call = classify([leg(A, cause=cause, pbx=internal()), user_leg(B1, "1002", cause=cause)])
-    assert (call.status, call.entries[0].talk_seconds) == (Status.MADE, 0)
+    assert (call.status, call.entries[0].cause, call.entries[0].talk_seconds) == (Status.CANCELLED, why, 0)
 
 
 def test_an_outgoing_call_barred_by_the_block_variable_alone_is_restricted():
@@ -229,9 +231,10 @@ def test_a_transfer_by_the_callee_of_an_outgoing_call_marks_the_caller_transferr
     assert call.entries[0].status is Status.TRANSFERRED
 
 
-def test_forwarded_and_dnd_together_count_as_forwarded():
+def test_dnd_that_forwards_the_call_is_still_do_not_disturb():
+    # DND in voicemail or forward-busy mode: the seed's status is "No molestar", not a forward.
     pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.DND, "true"), (channel_vars.FORWARDED, "dnd"))
-    assert classify([leg(A, pbx=pbx)]).status is Status.FORWARDED
+    assert classify([leg(A, pbx=pbx)]).status is Status.DND
 
 
 def test_every_status_has_its_spanish_label_a_colour_and_a_stable_code():

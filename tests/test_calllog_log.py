@@ -129,8 +129,9 @@ def test_bad_filters_name_the_option():
 def test_posted_cdrs_end_up_in_the_users_log_with_all_the_columns(db, two):
     post_call(make_cdr_app(Config(), db), "incoming_forward_no_answer.json")
     (entry,) = logmod.page(db, LogQuery(tenant="acme.example", kind="missed")).entries
+    # The callee is the number the caller dialled: the DID, not the extension it routes to.
     assert (entry.status, entry.caller_number, entry.callee, entry.answered_by) == (
-        Status.FORWARDED, "+14155550104", "1003", "14155550125")
+        Status.FORWARDED, "+14155550104", "15550001003", "14155550125")
     assert entry.user == "" and entry.ring_seconds == 4  # 1003 is no user of this tenant: tenant entry
 
 
@@ -231,6 +232,6 @@ def test_the_csv_times_match_the_zones_rules_across_daylight_saving_changes(zone
     rng = random.Random(3)
     moments = sorted((rng.randrange(0, 2_000_000_000) for _ in range(3000)), reverse=True)
     moments += [int(dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC).timestamp()) + i for i in range(3)]
-    rows = [(i, "c", "", "made", "made", "outbound", m, "", "", "", "", 0, 0) for i, m in enumerate(moments)]
+    rows = [(i, "c", "", "made", "made", "outbound", m, "", "", "", "", 0, 0, "") for i, m in enumerate(moments)]
     shown = [r[0] for r in read_csv("".join(exportmod.csv_chunks(iter(rows), tz)))[1:]]
     assert shown == [dt.datetime.fromtimestamp(m, tz).isoformat(sep=" ") for m in moments]

@@ -52,6 +52,7 @@ class CallRequest:
     call_type: str  # pbx_call_type already set by an earlier routing step, or ""
     hops: int
     sound_prefix: str = ""  # the voice an earlier routing step chose, or ""
+    chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> "CallRequest":
@@ -72,6 +73,7 @@ class CallRequest:
             call_type=get(f"variable_{channel_vars.CALL_TYPE}"),
             hops=hops,
             sound_prefix=get("variable_sound_prefix"),
+            chain=get(f"variable_{channel_vars.CHAIN}"),
         )
 
 

@@ -64,7 +64,8 @@ class CallHandlingRouter(Router):
             return [hangup("UNALLOCATED_NUMBER")]
         if request.hops > MAX_HOPS:
             return [hangup("EXCHANGE_ROUTING_ERROR")]
-        call = _call(tenant, request, user, self.options, self.voices)
+        # The failed ringing already put this user last in the chain (user_call below).
+        call = _call(tenant, request, user, self.options, self.voices, request.chain)
         data = loader.user_call(self.lookups.db, tenant.id, user.id)
         return rules.failover(call, data, request.destination, self._renderer(tenant, request))
 
@@ -73,20 +74,23 @@ class CallHandlingRouter(Router):
 
 
 def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options: PlanOptions,
-          voices: Voices) -> rules.Call:
+          voices: Voices, chain: str) -> rules.Call:
     # The confirm prompt plays on the answering leg, which has no sound_prefix of its own: give it
     # the tenant's voice as a full path.
     confirm = voices.for_language(tenant.language).path(options.confirm_prompt) if options.confirm_prompt else ""
     return rules.Call(tenant.domain, tenant.country, user.id, user.extension, request.hops,
-                      options.dial_template, confirm)
+                      options.dial_template, confirm, chain)
 
 
 def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions()) -> list[Action]:
-    """Mark the target, name the caller from the contacts, then the user's own call handling."""
-    actions = [set_var(channel_vars.TARGET_USER, user.user_id)] + _caller_name(router.lookups.db, tenant, request, user)
+    """Mark the target, add the user to the call's chain (every user a call passes through gets
+    their call-log entry), name the caller from the contacts, then the user's own call handling."""
+    chain = channel_vars.chain_with(request.chain, user.user_id)
+    actions = [set_var(channel_vars.TARGET_USER, user.user_id), set_var(channel_vars.CHAIN, chain)]
+    actions += _caller_name(router.lookups.db, tenant, request, user)
     data = loader.user_call(router.lookups.db, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination)  # noqa: E731
-    return actions + rules.user_call(_call(tenant, request, user, options, router.voices), data, render)
+    return actions + rules.user_call(_call(tenant, request, user, options, router.voices, chain), data, render)
 
 
 def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:

@@ -55,6 +55,9 @@ class CallOut(Schema):
     answered_by = String(required=True)
     ring_seconds = Integer(required=True)
     talk_seconds = Integer(required=True)
+    cause = String(required=True, metadata={
+        "description": "why a made call was never answered (status cancelled): voicemail, caller_hung_up, busy, "
+                       "declined, no_answer, unreachable; empty otherwise"})
 
 
 class CallPage(Schema):

@@ -61,6 +61,11 @@ class Call:
     hops: int
     dial_template: str
     confirm_prompt: str
+    chain: str = ""  # pbx_chain with this user last (channel_vars.chain_items)
+
+    @property
+    def user_id_text(self) -> str:
+        return f"{self.extension}@{self.domain}"
 
     @property
     def user_dial(self) -> str:
@@ -99,7 +104,7 @@ def _dnd(call: Call, data: UserCallData, render: Render) -> list[Action]:
         return forward(call, data, "dnd", data.settings.forward_busy, render)
     if mode == "voicemail":
         return forward(call, data, "dnd", Destination("voicemail", str(call.user_id)), render)
-    return [hangup("USER_BUSY")]
+    return _left(call, "dnd") + [hangup("USER_BUSY")]
 
 
 def failover(call: Call, data: UserCallData, cause: str, render: Render) -> list[Action]:
@@ -117,8 +122,14 @@ def failover(call: Call, data: UserCallData, cause: str, render: Render) -> list
     return reset + forward(call, data, reason, target, render)
 
 
+def _left(call: Call, reason: str) -> list[Action]:
+    """Say in the chain why the call left this user (the call log gives them their entry)."""
+    return [set_var(channel_vars.CHAIN, channel_vars.chain_reason(call.chain, reason))] if call.chain else []
+
+
 def forward(call: Call, data: UserCallData, reason: str, target: Destination, render: Render) -> list[Action]:
     head = [set_var(channel_vars.FORWARDED, reason), set_var(channel_vars.HOPS, str(call.hops + 1))]
+    head += _left(call, reason)
     if target.kind == "user":
         return head + [transfer(target.routing_extension, call.domain)]
     if target.kind == "number":
@@ -154,6 +165,8 @@ def _leg_dial(call: Call, allowed: frozenset[str], leg: RingLeg) -> str | None:
     variables = [f"leg_delay_start={leg.delay}"] if leg.delay else []
     if leg.destination.kind == "user":
         return _with_vars(variables, f"user/{leg.extension}@{call.domain}")
+    # The user's own number (their mobile): its answer is the user's, so the leg says whose it is.
+    variables.append(f"{channel_vars.RING_OF}={call.user_id_text}")
     e164, cause = numbers.normalise(leg.destination.target, call.country)
     reason = cause or numbers.blocked_reason(e164, call.country, allowed)
     if reason:

@@ -3,11 +3,15 @@
 Vocabulary. The *A leg* is the first channel of the call; every other leg (*B leg*) names it in
 `originating_leg_uuid`. A *party* is someone the call log speaks for: the caller when the A leg is
 a user's own channel (`pbx_user_id` on A: the call was *made*), and each user a B leg rang
-(`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*). The
-*original target* of a received call is `pbx_target_user`; else, when `pbx_forwarded` is set, the
-extension the tenant's dialplan routed the A leg to (newest callflow step in the tenant's
-context); else the first user whose phone rang, else that routed extension. The target is a
-party even when its phone never rang (DND, forward always, refused before ringing). The
+(`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*), and every
+user of the call's *chain*: `pbx_chain` on A lists, in order, each user the dialplan offered the
+call to and why it left them (always, no_answer, busy, not_registered, dnd), so a forwarded call
+gives every user it passed through an entry. A leg to a number that carries `pbx_ring_of` (a
+user's own extra number in their simultaneous ring) counts as that user's leg. The *original
+target* of a received call is the chain's first user; for CDRs without a chain (recorded before
+it existed) `pbx_target_user`, else, when `pbx_forwarded` is set, the extension the tenant's
+dialplan routed the A leg to; else the first user whose phone rang, else that routed extension.
+A chain user is a party even when their phone never rang (DND, forward always, not registered). The
 call's *pickup* is the first moment a B leg answered (a person took the call; an IVR answering A is
 not a pickup). A *transfer after answer* is a transfer (callflow `transfer_time`, else
 `transfer_history`) at or after a pickup.
@@ -22,24 +26,31 @@ originate_disposition and last_bridge_hangup_cause:
 | made     | `pbx_block_reason` set, or a cause is OUTGOING_CALL_BARRED         | Emitido (restringido)        |
 | made     | a cause says the number is wrong (UNALLOCATED_NUMBER, NO_ROUTE_*, | Emitido (número equivocado)  |
 |          | INVALID_NUMBER_FORMAT, NUMBER_CHANGED)                            |                              |
-| made     | the caller gave up: A cause or disposition ORIGINATOR_CANCEL, or  | Cancelado                    |
-|          | A's SIP disposition recv_cancel / recv_bye (caller hung up first) |                              |
-| made     | anything else (busy, no answer, declined, unreachable): placed    | Emitido (talk time 0)        |
-|          | but not taken; a made call has no "missed" status of its own      |                              |
+| made     | anything else: placed but never answered (voicemail answered,     | Cancelado, with its cause    |
+|          | caller hung up, busy, declined, no answer, unreachable)           | (CANCEL_CAUSES, in that order)|
 | received | the party's leg answered, then a transfer after that answer       | Transferido                  |
 | received | the party's leg answered                                          | Recibido                     |
-| received | `pbx_forwarded` set and the party is the call's original target   | Remisión sin respuesta       |
-| received | `pbx_dnd`=true on A or on the party's leg                         | No molestar                  |
+| received | the chain says the call left the party for DND, or (no chain)     | No molestar                  |
+|          | `pbx_dnd`=true on A or on the party's leg                         |                              |
+| received | the chain says the call left the party by a forward, or (no       | Remisión sin respuesta       |
+|          | chain) `pbx_forwarded` set and the party is the original target   |                              |
 | received | the party's cause (A's when it has no leg) is CALL_REJECTED (603) | Rechazado                    |
 | received | anything else (no answer, busy, offline, caller hung up ringing)  | Perdido                      |
 
+A made call's *cause* (its own column) says why it was not answered: voicemail (the callee's
+voicemail answered), caller_hung_up, busy, declined, no_answer, unreachable.
+
 Who gets an entry: the caller (made) and every received party, except legs that lost a race
-(LOSE_RACE / PICKED_OFF: someone else took the call). A call run by a group flow (`pbx_flow` =
+(LOSE_RACE / PICKED_OFF: someone else took the call) of users the call was not for: the call's
+target whose phone lost to another phone of their simultaneous ring still gets an entry (missed,
+unless their own extra number answered). A call run by a group flow (`pbx_flow` =
 group) is received once: by the member who answered, or, if none did, by the tenant (no user)
 with the group's number as callee. An incoming call that reached no user at all (IVR, unknown
 extension) is one tenant entry. A leg Centralita originated as the A leg (FreeSWITCH direction
 "outbound": a group's callback rings the member first) rings its user: received, not made. A call
 Centralita places for itself (`pbx_flow` = record: a prompt recorded by phone) is in no log.
+The *callee* is the number the caller dialled (the DID, the extension, the short number), never
+a routing extension; `flow` names the menu or group the call reached (the store adds its name).
 The *call status* (what the fixtures' manifest labels) is the
 status of the caller for made calls, else of the original target. Kinds, the log's type filter:
 *made*; *received* = taken (Recibido, Transferido); *missed* = every other received status.
@@ -101,9 +112,16 @@ WRONG_NUMBER_CAUSES = frozenset({
 BARRED_CAUSES = frozenset({"OUTGOING_CALL_BARRED"})
 REJECTED_CAUSES = frozenset({"CALL_REJECTED"})
 CANCEL_CAUSES = frozenset({"ORIGINATOR_CANCEL"})
+BUSY_CAUSES = frozenset({"USER_BUSY"})
+NO_ANSWER_CAUSES = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "PROGRESS_TIMEOUT", "ALLOTTED_TIMEOUT"})
+VOICEMAIL, CALLER_HUNG_UP, BUSY, DECLINED, NO_ANSWER, UNREACHABLE = (
+    "voicemail", "caller_hung_up", "busy", "declined", "no_answer", "unreachable")
+CANCEL_REASONS = (VOICEMAIL, CALLER_HUNG_UP, BUSY, DECLINED, NO_ANSWER, UNREACHABLE)
+FLOW_KINDS = ("ivr", "group")  # flows whose name the callee column shows
 CALLER_ENDED = frozenset({"recv_cancel", "recv_bye"})
 LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
-SYSTEM_FLOWS = frozenset({"record"})  # calls Centralita places for itself (record a prompt by phone)
+SYSTEM_FLOWS = frozenset({"record"})
+ROUTING_PREFIX = "pbx-"  # fs_plugins.destinations: pbx-<kind>-<target>  # calls Centralita places for itself (record a prompt by phone)
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,7 @@ class Entry:
     status: Status
     ring_seconds: int
     talk_seconds: int
+    cause: str = ""  # made calls never answered: one of CANCEL_REASONS
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,7 @@ class Call:
     callee: str
     answered_by: str  # who took the call first: extension (ext@domain if another tenant's), number, or ""
     entries: tuple[Entry, ...]
+    flow: tuple[str, str] | None = None  # (kind, id) of the first menu/group the call reached
 
 
 def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
@@ -169,6 +189,7 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
         callee=_callee(a_leg, tenant),
         answered_by=_local(_user_of(answering), tenant) or _destination(answering) if answering else "",
         entries=tuple(entries),
+        flow=_flow(a_leg),
     )
 
 
@@ -178,58 +199,107 @@ def _made_entry(user, a_leg, b_legs, pickup, transfers) -> Entry:
         status = Status.TRANSFERRED if any(t >= pickup for t in transfers) else Status.MADE
         return Entry(user, MADE, status, _seconds(pickup - a_leg.start_us), _seconds(end - pickup))
     causes = _causes(a_leg) | {leg.hangup_cause for leg in b_legs}
+    cause = ""
     if a_leg.var(channel_vars.BLOCK_REASON) or causes & BARRED_CAUSES:
         status = Status.RESTRICTED
     elif causes & WRONG_NUMBER_CAUSES:
         status = Status.WRONG_NUMBER
-    elif _causes(a_leg) & CANCEL_CAUSES or a_leg.sip_disposition in CALLER_ENDED:
-        status = Status.CANCELLED
     else:
-        status = Status.MADE
-    return Entry(user, MADE, status, _seconds(end - a_leg.start_us), 0)
+        status, cause = Status.CANCELLED, _unanswered_cause(a_leg, causes)
+    return Entry(user, MADE, status, _seconds(end - a_leg.start_us), 0, cause)
+
+
+def _unanswered_cause(a_leg: LegFacts, causes: set[str]) -> str:
+    """Why a call the caller made was never taken by a person."""
+    if a_leg.answered and a_leg.last_app == "voicemail":
+        return VOICEMAIL
+    if _causes(a_leg) & CANCEL_CAUSES or a_leg.sip_disposition in CALLER_ENDED:
+        return CALLER_HUNG_UP
+    if causes & BUSY_CAUSES:
+        return BUSY
+    if causes & REJECTED_CAUSES:
+        return DECLINED
+    if causes & NO_ANSWER_CAUSES:
+        return NO_ANSWER
+    return UNREACHABLE
 
 
 def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tuple[list[Entry], str | None]:
     """Entries of the users the call was for, and which of them was the original target."""
     group = a_leg.var(channel_vars.FLOW) == "group"
-    forwarded = bool(a_leg.var(channel_vars.FORWARDED))
     rung = [a_leg, *b_legs] if originated else b_legs
     user_legs = [(user, leg) for leg in rung if (user := _user_of(leg))]
+    chain = channel_vars.chain_items(a_leg.var(channel_vars.CHAIN))
+    target = chain[0][0] if chain else _legacy_target(tenant, a_leg, user_legs, made)
+    reasons = dict(chain)
+    parties = list(reasons) + [user for user, _ in user_legs if user not in reasons]
+    entries = []
+    for user in parties:
+        legs = [leg for who, leg in user_legs if who == user]
+        leg = _party_leg(legs)
+        in_chain = user in reasons
+        lost = leg is not None and not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)
+        if lost and not (in_chain or (not chain and not group and user == target)):
+            continue  # someone else took the call (a group member, another user's simultaneous ring)
+        if leg is None and not in_chain and not (user == target and not entries):
+            continue
+        entries.append(_received_entry(user, leg, a_leg, transfers, user == target, reasons.get(user), bool(chain),
+                                       handed_off=_handed_off(b_legs) if leg is None else 0))
+    if group and not any(entry.kind == RECEIVED for entry in entries):
+        # An unanswered group call is the tenant's, once (its members' phones all rang).
+        entries.append(_received_entry(None, None, a_leg, transfers, True, None, bool(chain)))
+    elif target and target not in parties and (not entries or a_leg.var(channel_vars.FORWARDED)):
+        # The target's phone never rang (DND, forward always, refused, IVR): it still gets the
+        # call; if the target is no user, the store files it for the tenant (or drops it).
+        entries.insert(0, _received_entry(target, None, a_leg, transfers, True, None, bool(chain),
+                                          _handed_off(b_legs)))
+    return entries, target
+
+
+def _legacy_target(tenant, a_leg, user_legs, made) -> str | None:
+    """The original target of a CDR without a chain (recorded before Centralita kept one)."""
+    forwarded = bool(a_leg.var(channel_vars.FORWARDED))
     # Where the dialplan sent the call; for a made call only when it stayed inside the tenant.
     routed = _routed_user(a_leg, tenant) if not made or a_leg.var(channel_vars.CALL_TYPE) == "internal" else None
     first_rung = user_legs[0][0] if user_legs else None
     # A forward may ring only the forward target (forward always): the target is then where the
     # dialplan routed the call, not the first phone that rang.
-    target = a_leg.var(channel_vars.TARGET_USER) or ((routed or first_rung) if forwarded else (first_rung or routed))
-    entries, seen = [], set()
-    for user, leg in user_legs:
-        if user in seen or (not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)):
-            continue
-        seen.add(user)
-        entries.append(_received_entry(user, leg, a_leg, transfers, user == target))
-    if group and not entries:
-        # An unanswered group call is the tenant's, once (its members' phones all rang).
-        entries.append(_received_entry(None, None, a_leg, transfers, True))
-    elif target and target not in seen and (forwarded or not entries):
-        # The target's phone never rang (DND, forward always, refused, IVR): it still gets the
-        # call; if the target is no user, the store files it for the tenant (or drops it).
-        handed_off = min((leg.start_us for leg in b_legs), default=0)
-        entries.insert(0, _received_entry(target, None, a_leg, transfers, True, handed_off))
-    return entries, target
+    return a_leg.var(channel_vars.TARGET_USER) or ((routed or first_rung) if forwarded else (first_rung or routed))
 
 
-def _received_entry(user, leg, a_leg, transfers, is_target, handed_off=0) -> Entry:
-    """`handed_off`: when the call went elsewhere (a user without a leg waited until then)."""
+def _party_leg(legs: list[LegFacts]) -> LegFacts | None:
+    """The leg that speaks for a party: one that answered, else one still theirs, else any."""
+    for leg in legs:
+        if leg.answered:
+            return leg
+    for leg in legs:
+        if leg.hangup_cause not in LOST_RACE_CAUSES:
+            return leg
+    return legs[0] if legs else None
+
+
+def _handed_off(b_legs: list[LegFacts]) -> int:
+    return min((leg.start_us for leg in b_legs), default=0)
+
+
+def _received_entry(user, leg, a_leg, transfers, is_target, reason, chained, handed_off=0) -> Entry:
+    """`reason`: why the call left this user (chain); `handed_off`: when the call went elsewhere
+    (a user without a leg waited until then)."""
     start = a_leg.start_us
     if leg is not None and leg.answered:
         status = Status.TRANSFERRED if any(t >= leg.answer_us for t in transfers) else Status.RECEIVED
         return Entry(user, RECEIVED, status, _seconds(leg.answer_us - start), _seconds(leg.end_us - leg.answer_us))
-    dnd = a_leg.flag(channel_vars.DND) or (leg is not None and leg.flag(channel_vars.DND))
+    if chained:
+        dnd = reason == "dnd"
+        forwarded = bool(reason) and not dnd
+    else:
+        dnd = a_leg.flag(channel_vars.DND) or (leg is not None and leg.flag(channel_vars.DND))
+        forwarded = bool(a_leg.var(channel_vars.FORWARDED)) and is_target
     causes = {leg.hangup_cause} if leg is not None else _causes(a_leg)
-    if a_leg.var(channel_vars.FORWARDED) and is_target:
-        status = Status.FORWARDED
-    elif dnd:
+    if dnd:
         status = Status.DND
+    elif forwarded:
+        status = Status.FORWARDED
     elif causes & REJECTED_CAUSES:
         status = Status.REJECTED
     else:
@@ -250,7 +320,7 @@ def _causes(leg: LegFacts) -> set[str]:
 
 
 def _user_of(leg: LegFacts) -> str:
-    user = leg.var(channel_vars.USER_ID)
+    user = leg.var(channel_vars.USER_ID) or leg.var(channel_vars.RING_OF)
     if user:
         return user
     if leg.dialed_user and leg.dialed_domain:
@@ -276,11 +346,25 @@ def _routed_user(a_leg: LegFacts, tenant: str) -> str | None:
 
 
 def _callee(a_leg: LegFacts, tenant: str) -> str:
-    """What the caller reached first inside the tenant: the extension or number dialled."""
+    """The number the caller dialled: a DID, an extension, a short number; never a routing
+    extension (pbx-ivr-1), which only says where the dialplan sent the call."""
     for context, destination in a_leg.steps:
-        if context == tenant and destination:
+        if destination and not destination.startswith(ROUTING_PREFIX) and context in (tenant, "public"):
+            return destination
+    for _, destination in a_leg.steps:
+        if destination and not destination.startswith(ROUTING_PREFIX):
             return destination
     return a_leg.steps[0][1] if a_leg.steps else ""
+
+
+def _flow(a_leg: LegFacts) -> tuple[str, str] | None:
+    """The first menu or group the call reached: a routing extension, else the flow variables."""
+    for _, destination in a_leg.steps:
+        kind, _, target = destination[len(ROUTING_PREFIX):].partition("-")
+        if destination.startswith(ROUTING_PREFIX) and kind in FLOW_KINDS and target.isdigit():
+            return kind, target
+    kind, target = a_leg.var(channel_vars.FLOW), a_leg.var(channel_vars.FLOW_OBJECT)
+    return (kind, target) if kind in FLOW_KINDS and target.isdigit() else None
 
 
 def _tenant(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:

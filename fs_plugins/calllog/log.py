@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 PERIODS = ("day", "week", "month")
 COLUMNS = (
     "e.id, e.call_id, u.extension, e.kind, e.status, e.direction, e.started_at, e.caller_name,"
-    " e.caller_number, e.callee, e.answered_by, e.ring_seconds, e.talk_seconds"
+    " e.caller_number, e.callee, e.answered_by, e.ring_seconds, e.talk_seconds, e.cause"
 )
 
 
@@ -62,6 +62,7 @@ class LogEntry:
     answered_by: str
     ring_seconds: int
     talk_seconds: int
+    cause: str = ""  # a made call never answered: why (voicemail, caller_hung_up, busy, declined, …)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,6 @@ def _entry(row, zone: ZoneInfo) -> LogEntry:
     return LogEntry(
         call_id=row[1], user=row[2] or "", kind=row[3], status=Status.from_code(row[4]), direction=row[5],
         started=dt.datetime.fromtimestamp(row[6], zone), caller_name=row[7], caller_number=row[8],
-        callee=row[9], answered_by=row[10], ring_seconds=row[11], talk_seconds=row[12],
+        callee=row[9], answered_by=row[10], ring_seconds=row[11], talk_seconds=row[12], cause=row[13] or "",
     )
 

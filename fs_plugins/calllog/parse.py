@@ -54,6 +54,7 @@ class LegFacts:
     caller_name: str = ""  # the original caller id, from the oldest callflow step
     caller_number: str = ""
     presented_name: str = ""  # effective_caller_id_name: the name our dialplan presents onward
+    last_app: str = ""  # the last dialplan application (A leg: "voicemail" when voicemail answered)
     pbx: tuple[tuple[str, str], ...] = field(default=())  # every pbx_* variable, sorted
 
     @property
@@ -168,6 +169,7 @@ def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
         caller_name=caller[0],
         caller_number=caller[1],
         presented_name=variables.get("effective_caller_id_name", ""),
+        last_app=variables.get("last_app", ""),
         pbx=tuple(sorted((k, variables[k]) for k in variables if k[:4] == _OUR_PREFIX)),
     )
 

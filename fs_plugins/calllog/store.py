@@ -11,7 +11,8 @@ Matching to people: an entry's user "ext@domain" is looked up as Tenant.domain +
 A leg whose tenant we do not know is still stored (FreeSWITCH was told "200", so it must not be
 lost; create the tenant, then `centralita cdr reclassify`) but produces no entry, so it shows
 in no one's log. A received entry whose extension is no user becomes a tenant entry (no user,
-only in the tenant admin's log) when the call has no other entry; otherwise it is dropped.
+only in the tenant admin's log) when the call has no other entry; otherwise it is dropped. An
+entry the classifier made for the tenant itself (no user: a group call nobody answered) is kept.
 
 Hot path: raw SQL, no query builder (DESIGN.md rule 3).
 """
@@ -21,9 +22,11 @@ import logging
 
 import peewee
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, plugins
 from fs_plugins.calllog.classify import MADE, Call, classify
 from fs_plugins.calllog.parse import LegFacts
+from fs_plugins.destinations import Destination
+from fs_plugins.models.core import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +87,8 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
 
 INSERT_ENTRY = (
     "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
-    " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -98,17 +101,33 @@ def entry_rows(db: peewee.Database, call: Call) -> list[tuple]:
         if tenant_id is None:
             continue
         resolved.append((entry, tenant_id, user_id))
-    known = [item for item in resolved if item[2] is not None]
+    # Users found, and the tenant's own entries (a group call nobody answered is the tenant's).
+    known = [item for item in resolved if item[2] is not None or item[0].user is None]
     if not known and resolved and not any(entry.kind == MADE for entry, _, _ in resolved):
         entry, tenant_id, _ = resolved[0]
         known = [(entry, tenant_id, None)]
     started = call.start_us // 1_000_000
+    callee = _callee(call, known[0][1]) if known else ""
     return [
         (tenant_id, user_id, call.call_id, entry.kind, entry.status.code, call.direction, started,
-         call.caller_name[:120], call.caller_number[:64], call.callee[:64], call.answered_by[:120],
-         entry.ring_seconds, entry.talk_seconds)
+         call.caller_name[:120], call.caller_number[:64], callee, call.answered_by[:120],
+         entry.ring_seconds, entry.talk_seconds, entry.cause)
         for entry, tenant_id, user_id in known
     ]
+
+
+def _callee(call: Call, tenant_id: int) -> str:
+    """The number dialled, and the name of the menu or group it reached: "5000 (Principal)"."""
+    if call.flow is None:
+        return call.callee[:64]
+    kind, target = call.flow
+    name = ""
+    found = plugins.installed().destination_kinds.get(kind)
+    tenant = Tenant.get_or_none(Tenant.id == tenant_id) if found else None
+    if tenant is not None:
+        name = found.describe(tenant, Destination(kind, target)).partition(":")[2]
+    shown = f"{call.callee} ({name})" if name and call.callee else (call.callee or name)
+    return shown[:64]
 
 
 def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:

@@ -43,6 +43,7 @@ class CallEntry(BaseModel):
     answered_by = peewee.CharField(max_length=120, default="")
     ring_seconds = peewee.IntegerField(default=0)
     talk_seconds = peewee.IntegerField(default=0)
+    cause = peewee.CharField(max_length=16, default="")  # why a made call was never answered (classify.CANCEL_REASONS)
 
     class Meta:
         indexes = (
@@ -52,5 +53,14 @@ class CallEntry(BaseModel):
         )
 
 
+def add_entry_cause(migrator, db) -> None:
+    """call_entry.cause: why a made call was never answered (busy, declined, no answer, …)"""
+    from playhouse.migrate import migrate
+
+    migrate(migrator.add_column(CallEntry._meta.table_name, "cause", CallEntry.cause))
+
+
 MODELS = (CdrLeg, CallEntry)
-MIGRATIONS: tuple = ()
+# Upgrade steps, oldest first (fs_plugins.db): version 1 -> 2 adds call_entry.cause. Entries of
+# calls stored before it get their cause on `centralita cdr reclassify`.
+MIGRATIONS: tuple = (add_entry_cause,)
