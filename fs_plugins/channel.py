@@ -11,7 +11,7 @@ in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 
 class CallGone(Exception):
@@ -165,8 +165,11 @@ class Channel(Protocol):
     ) -> Collected: ...
 
     def bridge(
-        self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False, timeout: int | None = None
-    ) -> BridgeOutcome: ...
+        self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False, timeout: int | None = None,
+        on_connected: Callable[[], None] | None = None,
+    ) -> BridgeOutcome:
+        """Ring the targets; returns when the bridge ends. `on_connected` runs once, the moment a
+        target answers and the legs are joined (the bridge itself returns only after the talk)."""
 
     def record(
         self, path: str, *, max_seconds: int = 60, terminators: str = "#", silence_seconds: int = 3

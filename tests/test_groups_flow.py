@@ -292,3 +292,63 @@ def test_a_queued_caller_hanging_up_while_ringing_or_talking_frees_the_member(ha
     report, records = run_one(the_group, CallerScript(hangup_at=hangup_at, legs=legs), queues=queues)
     assert [r.outcome for r in records] == [outcome]
     assert queues.of(7).entries == [] and queues.of(7).reserved == {}
+
+
+# -- the queue: waiting callers only, overflow on time (issue 13 item 6) ----------------------
+
+def test_the_overflow_comes_at_the_maximum_wait_not_a_melody_chunk_later():
+    # The ringback cycle is 6 s and the queue looks every 5 s: an 8 s wait used to end at 12 s.
+    the_group = advanced(members=(), max_wait=8, overflow=Destination("number", "+34911234567"))
+    report, records = run_one(the_group)
+    assert report.transfer == ("pbx-number-+34911234567", DOMAIN)
+    assert records[0].outcome == "overflowed" and records[0].wait_seconds == 8
+    # The melody stops at 8 s of waiting (the last chunk cut short), then the call overflows at once.
+    assert sum(duration(path) for path in report.played if path.startswith("tone_stream://")) == 8.0
+    assert report.played[-1].startswith("tone_stream://") and report.steps[-2][1].startswith("transferred")
+
+
+from fs_plugins.sim.media import duration  # noqa: E402
+
+
+class WatchedQueues(Queues):
+    """Queues that note who was still waiting in line when each offer ended."""
+
+    def __init__(self):
+        super().__init__(keep_history=True)
+        self.in_line_after_offer = []
+
+    def of(self, group_id):
+        queue = super().of(group_id)
+        if not hasattr(queue, "watched"):
+            original, queue.watched = queue.release, True
+
+            def release(entry):
+                self.in_line_after_offer.append([e.uuid for e in queue.entries])
+                original(entry)
+            queue.release = release
+        return queue
+
+
+def test_a_caller_talking_to_a_member_is_no_longer_in_the_queue():
+    queues = WatchedQueues()
+    script = CallerScript(legs={U1: Leg("answer", 1, 20)})
+    report, records = run_one(advanced(members=(member("1001"),)), script, queues=queues)
+    assert records[0].outcome == "answered"
+    # Out of the line from the answer on: when the conversation (and so the offer) ended, nobody was waiting.
+    assert queues.in_line_after_offer[0] == []
+
+
+def test_positions_and_the_size_limit_count_only_callers_still_waiting():
+    from fs_plugins.groups.queue import GroupQueue
+
+    queue = GroupQueue()
+    talking = queue.join("a", 1, limit=2)
+    waiting = queue.join("b", 2, limit=2)
+    assert queue.join("c", 3, limit=2) is None  # two waiting: full
+    queue.claim(talking, [f"1001@{DOMAIN}"], None, busy=lambda key: False)
+    queue.connected(talking)
+    assert queue.position(waiting) == 1
+    assert queue.join("c", 3, limit=2) is not None  # the caller in conversation no longer counts
+    assert queue.claim(waiting, [f"1001@{DOMAIN}"], None, busy=lambda key: False) == ()  # still reserved
+    queue.release(talking)
+    assert queue.claim(waiting, [f"1001@{DOMAIN}"], None, busy=lambda key: False) == (f"1001@{DOMAIN}",)

@@ -44,6 +44,7 @@ class EslChannel:
         self.gone: CallGone | None = None
         self.transferred_to: tuple[str, str] | None = None
         self.bridged_to = ""  # the other leg's uuid once a bridge connected (CHANNEL_BRIDGE)
+        self._on_connected = None  # the running bridge's callback for CHANNEL_BRIDGE
         self._waiting: dict[str, AsyncResult] = {}
         self._started: dict[str, int] = {}  # Application-UUID -> its CHANNEL_EXECUTE timestamp (µs)
         self.last_started_us: int | None = None  # when the last application that completed started
@@ -65,6 +66,9 @@ class EslChannel:
                 waiter.set(event)
         elif name == "CHANNEL_BRIDGE":  # a flow learns a hung-up bridge had been answered
             self.bridged_to = event.get("Other-Leg-Unique-ID", "") or "?"
+            callback, self._on_connected = self._on_connected, None
+            if callback is not None:
+                callback()
         elif name == "CHANNEL_HANGUP":
             self._fail_all(CallGone(event.get("Hangup-Cause", "NORMAL_CLEARING")))
         elif name in ("DISCONNECT", "CONNECTION_LOST"):
@@ -130,7 +134,8 @@ class EslChannel:
         event = self.execute("play_and_get_digits", arg, timeout=limit)
         return _collected(event, variable)
 
-    def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential=False, timeout=None) -> BridgeOutcome:
+    def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential=False, timeout=None,
+               on_connected=None) -> BridgeOutcome:
         legs = [t if isinstance(t, BridgeTarget) else BridgeTarget(t) for t in targets]
         if not legs:
             raise ValueError("bridge: no targets")
@@ -138,7 +143,11 @@ class EslChannel:
         self._prepare_bridge()
         if timeout is not None:
             self.set("call_timeout", str(int(timeout)))
-        event = self.execute("bridge", dial, timeout=MAX_BRIDGE_SECONDS)
+        self._on_connected = on_connected
+        try:
+            event = self.execute("bridge", dial, timeout=MAX_BRIDGE_SECONDS)
+        finally:
+            self._on_connected = None
         variables = {k[9:]: v for k, v in event.items() if k.startswith("variable_")}
         return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""), self.last_started_us)
 

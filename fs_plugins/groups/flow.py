@@ -26,7 +26,7 @@ from fs_plugins.groups.busy import BusyTracker
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
 from fs_plugins.groups.records import Group, Leg
 from fs_plugins.groups.kinds import (
-    ABANDONED, ANSWERED, CLOSED, CONSECUTIVE, MUSIC, NO_ANSWER as NOBODY, OVERFLOWED,
+    ABANDONED, ANSWERED, AUDIO, CLOSED, CONSECUTIVE, MUSIC, NO_ANSWER as NOBODY, OVERFLOWED,
 )
 from fs_plugins.schedule.rules import state_at
 
@@ -111,12 +111,15 @@ class GroupCall:
         self.outcome = NOBODY
         self._hand_on(rules.no_answer_route(self.group))
 
-    def _ring(self, legs: tuple[Leg, ...], seconds: int) -> bool:
+    def _ring(self, legs: tuple[Leg, ...], seconds: int, on_connected=None) -> bool:
         """Bridge these legs; True when someone answered (the call is then over for the flow)."""
         targets = [BridgeTarget(leg.dial, seconds) for leg in legs]
         began = time.monotonic()
         try:
-            outcome = self.channel.bridge(targets, sequential=False, timeout=seconds)
+            if on_connected is None:
+                outcome = self.channel.bridge(targets, sequential=False, timeout=seconds)
+            else:
+                outcome = self.channel.bridge(targets, sequential=False, timeout=seconds, on_connected=on_connected)
         except CallGone:
             connected = getattr(self.channel, "bridged_to", "")
             if connected:  # the caller hung up during the conversation: still an answered call
@@ -188,7 +191,7 @@ class GroupCall:
                 self.channel.play(rules.POSITION_PROMPT)
                 self.channel.say(position)
                 last_position, since = position, 0.0
-            path, seconds = self._melody_chunk()
+            path, seconds = self._melody_chunk(self.group.max_wait - self.waited)
             if self._hear_melody(path) and self._start_callback(queue, entry):
                 return CALLBACK
             self.waited += seconds
@@ -245,18 +248,26 @@ class GroupCall:
             entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
         entry.offers += 1
         try:
-            return self._ring(chosen, self.group.member_seconds)
+            # Talking to a member is no longer waiting: out of the line at the answer, not after the talk.
+            return self._ring(chosen, self.group.member_seconds, on_connected=lambda: queue.connected(entry))
         finally:
             queue.release(entry)
 
-    def _melody_chunk(self) -> tuple[str, float]:
-        """What to play until the next look at the queue, and how long it lasts."""
-        if self.group.melody_path:  # an uploaded melody plays whole each time
-            return self.group.melody_path, max(self.group.melody_seconds, 1.0)
-        tone = MUSIC_TONE if self.group.melody == MUSIC else RINGBACK_TONE
+    def _melody_chunk(self, remaining: float) -> tuple[str, float]:
+        """What to play until the next look at the queue, and how long it lasts: never past the
+        maximum wait (`remaining` seconds away), so the overflow comes at max-wait exactly."""
+        remaining_ms = max(100, int(round(remaining * 1000)))
+        if self.group.melody_path and self.group.melody_seconds * 1000 <= remaining_ms:
+            return self.group.melody_path, max(self.group.melody_seconds, 1.0)  # an uploaded melody plays whole
+        tone = MUSIC_TONE if self.group.melody in (MUSIC, AUDIO) else RINGBACK_TONE
         cycle_ms = sum(int(on) + int(off) for on, off, *_ in _segments(tone))
         loops = max(1, round(self.s.poll_seconds * 1000 / cycle_ms))
-        return f"tone_stream://{tone};loops={loops}", loops * cycle_ms / 1000
+        if loops * cycle_ms <= remaining_ms:
+            return f"tone_stream://{tone};loops={loops}", loops * cycle_ms / 1000
+        whole = remaining_ms // cycle_ms  # (teletone's loops= repeats the whole script: no mixing)
+        if whole:
+            return f"tone_stream://{tone};loops={whole}", whole * cycle_ms / 1000
+        return f"tone_stream://{_cut(tone, remaining_ms)}", remaining_ms / 1000
 
     # -- leaving --------------------------------------------------------------------------------
     def _hand_on(self, destination: Destination) -> None:
@@ -274,6 +285,19 @@ class GroupCall:
             self.s.record(record)
         except Exception:  # statistics must never break a call that is otherwise fine
             log.exception("group %s: could not record call %s", self.group.id, self.info.uuid)
+
+
+def _cut(tone: str, ms: int) -> str:
+    """The first `ms` milliseconds of one cycle of a teletone script (the last tone shortened)."""
+    parts = []
+    for on, off, *freqs in _segments(tone):
+        on, off = int(on), int(off)
+        if ms <= 0:
+            break
+        on, off = min(on, ms), min(off, max(0, ms - on))
+        parts.append(f"%({','.join([str(on), str(off), *freqs])})")
+        ms -= on + off
+    return ";".join(parts)
 
 
 def _segments(tone: str):

@@ -7,7 +7,9 @@ Rules kept here:
   * the longest-waiting caller is served first: a caller may take members only when every caller
     who joined before it is already ringing someone (callers never overtake a waiting caller);
   * a member is offered to one caller at a time (reserved until that offer ends), and never while
-    the busy tracker says the member is on another call (FreeSWITCH's channel events, busy.py).
+    the busy tracker says the member is on another call (FreeSWITCH's channel events, busy.py);
+  * a caller leaves the line the moment a member answers (`connected`): positions and the size
+    limit count only callers still waiting; the member stays reserved until the conversation ends.
 """
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ class GroupQueue:
     def position(self, entry: Entry) -> int:
         """1 for the caller served next."""
         return self.entries.index(entry) + 1 if entry in self.entries else 0
+
+    def connected(self, entry: Entry) -> None:
+        """A member answered this caller: out of the line, the members it rang stay reserved."""
+        if entry in self.entries:
+            self.entries.remove(entry)
 
     def leave(self, entry: Entry) -> None:
         self.release(entry)
