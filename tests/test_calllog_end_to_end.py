@@ -63,6 +63,9 @@ CASES = [
     ("blind transfer after answer", ME, "1002",
      CallerScript(default_leg=Leg("answer", 1.0, 3.0), transfer=Transfer("blind", 3.0, "1003")),
      {"1001": ("transferred", ""), "1002": ("transferred", ""), "1003": ("received", "")}),
+    ("attended transfer after answer", ME, "1002",
+     CallerScript(default_leg=Leg("answer", 1.0, 10.0), transfer=Transfer("attended", 3.0, "1003")),
+     {"1001": ("transferred", ""), "1002": ("transferred", ""), "1003": ("received", "")}),
     ("IVR, then a user", CARRIER, "+34910000001", CallerScript(digits=["2"], default_leg=Leg("answer", 1.0, 3.0)),
      {"1003": ("received", "")}),
     ("simple group answered", ME, "600", legs(**{"1003": ("answer", 2.0, 3.0)}),
@@ -129,3 +132,24 @@ def test_a_call_log_stored_before_the_cause_column_upgrades_in_place_keeping_its
     assert ("calls", 1, 2) in dbmod.upgrade(db)
     assert db.execute_sql("SELECT call_id, cause FROM call_entry").fetchall() == [("old", "")]
     assert dbmod.upgrade(db) == []
+
+
+def test_the_recorded_attended_transfer_gives_the_consulted_user_a_received_entry(world):
+    """Posted in FreeSWITCH's own order, the consultation leg (naming the callee's leg) joins the call."""
+    import json
+
+    from fs_plugins.calllog.parse import parse_body
+    from fs_plugins.calllog.store import store_leg
+    from tests.calllog_world import recorded
+
+    db = world.database()
+    legs = recorded("i2_attended_transfer.json")
+    a_uuid = next(leg["variables"]["uuid"] for leg in legs if leg["variables"]["direction"] == "inbound")
+    for order in (legs, list(reversed(legs))):
+        for leg in legs:
+            db.execute_sql("DELETE FROM cdr_leg WHERE uuid = ?", (leg["variables"]["uuid"],))
+        db.execute_sql("DELETE FROM call_entry WHERE call_id = ?", (a_uuid,))
+        for leg in order:
+            store_leg(db, parse_body(json.dumps(leg).encode()))
+        got = {ext: status for ext, (status, _, _) in world.entries(a_uuid).items()}
+        assert got == {"1001": "transferred", "1002": "transferred", "1003": "received"}

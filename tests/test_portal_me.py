@@ -41,7 +41,8 @@ def test_a_no_answer_forward_set_in_the_portal_is_what_the_dialplan_does(browser
     run = steps(serve(make_xml_curl_app(Config(), db), fields("acme.example.com", "1001")))
     assert ("set", "call_timeout=15") in run
     bruno = User.get(User.extension == "1002", User.tenant == _ana().tenant)
-    assert run[-3:] == [("set", "pbx_forwarded=no_answer"), ("set", "pbx_hops=1"),
+    assert run[-4:] == [("set", "pbx_forwarded=no_answer"), ("set", "pbx_hops=1"),
+                        ("set", "pbx_chain=1001@acme.example.com:no_answer"),
                         ("transfer", f"pbx-user-{bruno.id} XML acme.example.com")]
     assert AuditEntry.select().where(AuditEntry.action == "forward.update").count() == 1
 

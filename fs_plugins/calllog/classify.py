@@ -1,7 +1,8 @@
 """The legs of one call -> its call-log entries, each with one of the ten statuses. Pure.
 
 Vocabulary. The *A leg* is the first channel of the call; every other leg (*B leg*) names it in
-`originating_leg_uuid`. A *party* is someone the call log speaks for: the caller when the A leg is
+`originating_leg_uuid` (an attended transfer's consultation leg names the callee's leg instead:
+the store files it with that leg's call, and its user received the call). A *party* is someone the call log speaks for: the caller when the A leg is
 a user's own channel (`pbx_user_id` on A: the call was *made*), and each user a B leg rang
 (`pbx_user_id`, or the `dialed_user@dialed_domain` the user/ endpoint sets: *received*), and every
 user of the call's *chain*: `pbx_chain` on A lists, in order, each user the dialplan offered the
@@ -287,7 +288,11 @@ def _received_entry(user, leg, a_leg, transfers, is_target, reason, chained, han
     (a user without a leg waited until then)."""
     start = a_leg.start_us
     if leg is not None and leg.answered:
-        status = Status.TRANSFERRED if any(t >= leg.answer_us for t in transfers) else Status.RECEIVED
+        # A leg another B leg originated (an attended transfer's consultation call) is the
+        # transfer's target: the call was handed to them, they received it.
+        target_of_transfer = leg.call_id != a_leg.uuid
+        transferred = not target_of_transfer and any(t >= leg.answer_us for t in transfers)
+        status = Status.TRANSFERRED if transferred else Status.RECEIVED
         return Entry(user, RECEIVED, status, _seconds(leg.answer_us - start), _seconds(leg.end_us - leg.answer_us))
     if chained:
         dnd = reason == "dnd"

@@ -45,13 +45,22 @@ def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
         if cursor.rowcount == 0:
             log.info("CDR leg %s already stored; ignored", facts.uuid)
             return False
-        refresh_call(db, facts.call_id)
+        refresh_call(db, _root_call(db, facts.call_id))
     return True
+
+
+def _root_call(db: peewee.Database, call_id: str) -> str:
+    """The call a leg belongs to: a leg originated by a B leg (att_xfer's consultation call names
+    the callee's leg, recorded in json_cdr_centralita i2) belongs to that B leg's call."""
+    row = db.execute_sql(sql_for(db, "SELECT call_id FROM cdr_leg WHERE uuid = ?"), (call_id,)).fetchone()
+    return row[0] if row and row[0] else call_id
 
 
 def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
     """Re-classify one call from its stored legs and replace its entries (caller holds the transaction)."""
-    rows = db.execute_sql(sql_for(db, "SELECT facts FROM cdr_leg WHERE call_id = ?"), (call_id,)).fetchall()
+    rows = db.execute_sql(sql_for(db, "SELECT facts FROM cdr_leg WHERE call_id = ? OR call_id IN"
+                                      " (SELECT uuid FROM cdr_leg WHERE call_id = ? AND uuid <> call_id)"),
+                          (call_id, call_id)).fetchall()
     call = classify([LegFacts.from_json(row[0]) for row in rows])
     if call is None:
         return None
