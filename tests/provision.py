@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from fs_plugins.application import AppContext
 from fs_plugins.core import app
+from fs_plugins.groups import app as groups
 from fs_plugins.models import Tenant, User
+from fs_plugins.models.groups import CallGroup
 
 OPERATOR = AppContext.operator(origin="test")
 
@@ -26,3 +28,11 @@ def number(owner: Tenant, did: str, destination: str, description: str | None = 
 def who(row: User) -> tuple[AppContext, str, str]:
     """(operator context, tenant domain, extension): the first arguments of a user's app functions."""
     return OPERATOR, row.tenant.domain, row.extension
+
+
+def group(owner: Tenant, name: str, members: tuple[str, ...] = (), **settings) -> CallGroup:
+    """A call group through groups.app, with `members` (extensions) in ringing order."""
+    groups.add_group(OPERATOR, owner.domain, name, **settings)
+    for extension in members:
+        groups.add_member(OPERATOR, owner.domain, name, user=extension)
+    return CallGroup.get(CallGroup.tenant == owner, CallGroup.name == name)

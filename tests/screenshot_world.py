@@ -18,7 +18,6 @@ from fs_plugins.config import Config
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
-from fs_plugins.groups import service as groups
 from fs_plugins.ivr import service as ivr
 from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.calllog import CallEntry
@@ -26,6 +25,7 @@ from fs_plugins.schedule import service as schedules
 from fs_plugins.schedule.spec import parse_hours
 from fs_plugins.sim.voicemail import StoredMessage
 from fs_plugins.web import make_web_app
+from tests import provision
 from tests.browser_support import emulator_in_its_own_thread
 
 DOMAIN = "acme.example.com"
@@ -147,10 +147,9 @@ def _group_calls() -> None:
     """A month of calls to an advanced group, as its flow records them."""
     from fs_plugins.models import User
 
-    group = groups.add(_tenant(), "Soporte", kind="advanced", ring_mode="consecutive", member_seconds="15")
+    group = provision.group(_tenant(), "Soporte", ("1001", "1002", "1003"), kind="advanced", ring_mode="consecutive",
+                            member_seconds="15")
     members = [User.get(User.extension == e, User.tenant == _tenant()) for e in ("1001", "1002", "1003")]
-    for member in members:
-        groups.add_member(_tenant(), group, user=member.extension)
     for day in range(2, 28):
         if dt.date(2026, 11, day).weekday() >= 5:
             continue

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fs_plugins import cli
 from fs_plugins import db as dbmod
-from fs_plugins.groups import service
 from fs_plugins.models.groups import GroupCall
 from tests import provision
 
@@ -15,9 +14,7 @@ def test_simulate_shows_a_group_call_step_by_step_without_touching_the_statistic
     acme = provision.tenant("Acme", "acme.example", "Europe/Madrid", "es", "ES")
     for extension in ("1001", "1002", "1003"):
         provision.user(acme, extension, f"User {extension}", password=f"pw-{extension}-secret")
-    group = service.add(acme, "Sales", ring_mode="consecutive", member_seconds="5", short_number="600")
-    for extension in ("1002", "1003"):
-        service.add_member(acme, group, user=extension)
+    provision.group(acme, "Sales", ("1002", "1003"), ring_mode="consecutive", member_seconds="5", short_number="600")
     code = cli.main(["--database", url, "simulate", "--from", "1001@acme.example", "--to", "600",
                      "--leg", "user/1003@acme.example=answer:2:10", "--others", "no_answer"])
     out = capsys.readouterr().out

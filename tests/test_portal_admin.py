@@ -11,6 +11,7 @@ import pytest
 
 from fs_plugins.models import Number, Tenant, User
 from fs_plugins.models.audit import AuditEntry
+from tests import provision
 from tests.api_world import OTHER, OWN, cheap_argon2  # noqa: F401 (fixture)
 from tests.portal_world import ADMIN, OPERATOR, USER, Browser, browser, world  # noqa: F401
 
@@ -229,20 +230,18 @@ def test_an_advanced_groups_statistics_after_emulated_calls(browser):
     import datetime as dt
 
     from fs_plugins.config import Config
-    from fs_plugins.groups import service as groups
     from fs_plugins.groups import stats
     from fs_plugins.groups.simulate import simulate_group
     from fs_plugins.sim.script import CallerScript, Leg
 
     owner = Tenant.get(Tenant.domain == OWN)
-    group = groups.add(owner, "Soporte", kind="advanced", ring_mode="consecutive", member_seconds="5")
-    for extension in ("1001", "1002"):
-        groups.add_member(owner, group, user=extension)
+    group = provision.group(owner, "Soporte", ("1001", "1002"), kind="advanced", ring_mode="consecutive",
+                            member_seconds="5")
     at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
     answered_by_bruno = CallerScript(legs={f"user/1002@{OWN}": Leg("answer", 1, 30)},
                                      default_leg=Leg("no_answer"))
     gives_up = CallerScript(hangup_at=3, default_leg=Leg("no_answer"))
-    _reports, records = simulate_group(Config(), group, [answered_by_bruno, gives_up], at=at)
+    _reports, records = simulate_group(Config(), OWN, group.id, [answered_by_bruno, gives_up], at=at)
     for record in records:
         stats.write_record(record)  # what the flow's record callback does in production
     browser.sign_in(ADMIN)

@@ -13,6 +13,7 @@ from fs_plugins.models.ivr import IvrMenu, IvrOption
 from fs_plugins.commands.simulate import run_simulation
 from fs_plugins.sim.dialplan import Caller, bridge_outcome, parse_actions
 from fs_plugins.sim.script import CallerScript, Leg
+from tests import provision
 
 DOMAIN = demo.DEMO_DOMAIN
 
@@ -122,11 +123,9 @@ def test_the_call_log_receives_the_b_leg_and_the_a_leg_like_from_freeswitch(db, 
 
 
 def test_a_group_whose_no_answer_destination_is_itself_ends_at_the_hop_limit(db, tenant):
-    from fs_plugins.groups import service as groups
     from fs_plugins.models.groups import CallGroup
 
-    sales = groups.add(tenant, "Sales", short_number="600", total_seconds="5")
-    groups.add_member(tenant, sales, user="1002")
+    sales = provision.group(tenant, "Sales", ("1002",), short_number="600", total_seconds="5")
     # Stored before such a destination was refused (or written directly): the flows must still end it.
     CallGroup.update(no_answer_destination=Destination("group", str(sales.id))).where(CallGroup.id == sales.id).execute()
     sim = simulate(db, user_caller(), "600", CallerScript(default_leg=Leg("no_answer")))
@@ -138,11 +137,11 @@ def test_a_group_whose_no_answer_destination_is_itself_ends_at_the_hop_limit(db,
 
 def test_a_group_cannot_be_set_to_route_to_itself(db, tenant):
     from fs_plugins.errors import InvalidInput
-    from fs_plugins.groups import service as groups
+    from fs_plugins.groups import app as groups
 
-    sales = groups.add(tenant, "Sales")
-    for option in ("no_answer_destination", "closed_destination", "overflow_destination"):
+    provision.group(tenant, "Sales")
+    for setting in ("no_answer_destination", "closed_destination", "overflow_destination"):
         with pytest.raises(InvalidInput) as refused:
-            groups.change(tenant, sales, **{option: "group:Sales"})
-        assert refused.value.field == groups.option(option) and "itself" in refused.value.message
-    assert groups.get(tenant, "Sales").no_answer_destination is None
+            groups.change_group(provision.OPERATOR, tenant.domain, "Sales", **{setting: "group:Sales"})
+        assert refused.value.field == setting and "itself" in refused.value.message
+    assert groups.get_group(provision.OPERATOR, tenant.domain, "Sales").no_answer_destination is None

@@ -8,9 +8,9 @@ from fs_plugins import provisioning
 from fs_plugins.commands.simulate import caller_from_args, run_simulation
 from fs_plugins.config import Config, load_config
 from fs_plugins.errors import InvalidInput
-from fs_plugins.groups import service as groups
 from fs_plugins.sim.script import CallerScript
 from fs_plugins.voices import Voices
+from tests import provision
 from tests.test_xml_curl import actions, dialplan_fields, post
 from xml_curl.app import make_app
 
@@ -114,7 +114,7 @@ def test_the_simultaneous_ring_confirm_prompt_plays_in_the_tenants_voice_on_the_
 
 
 def test_a_queued_caller_of_a_spanish_tenant_hears_the_position_said_in_spanish(db, casa):
-    groups.add(casa, "Soporte", kind="advanced", max_wait="20", short_number="600", overflow_destination="hangup")
+    provision.group(casa, "Soporte", kind="advanced", max_wait="20", short_number="600", overflow_destination="hangup")
     config = Config(fs_event_socket_port=0)
     caller = caller_from_args("1001@casa.example", db)
     simulation = run_simulation(config, db, caller, "600", CallerScript())

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from zoneinfo import ZoneInfo
 
-from fs_plugins import references
-from fs_plugins.commands.common import open_tenant, parse_at, print_table, tenant_command
+from fs_plugins.commands.common import parse_at, print_table, tenant_command
 from fs_plugins.errors import InvalidInput
-from fs_plugins.groups import service, stats
-from fs_plugins.groups.kinds import ALWAYS_OPEN, BY_SCHEDULE, CONSECUTIVE
-from fs_plugins.models.groups import GROUP_TYPES, RING_MODES
+from fs_plugins.groups import app, simulate, stats
+from fs_plugins.groups.kinds import ALWAYS_OPEN, BY_SCHEDULE, CONSECUTIVE, GROUP_TYPES, RING_MODES
+from fs_plugins.sim.script import CallerScript, parse_leg
 
 DEST_HELP = ("user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT, voicemail: (general box), "
              "message:AUDIO (play it and hang up), hangup")
@@ -112,11 +110,7 @@ def _try(actions) -> None:
 
 
 def cmd_try(args, ctx) -> int:
-    from fs_plugins.groups import simulate
-    from fs_plugins.sim.script import CallerScript, parse_leg
-
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.get(tenant, args.group)
+    group = app.get_group(ctx.app, args.tenant, args.group)
     if not 1 <= args.callers <= 10:
         raise InvalidInput("--callers", "must be between 1 and 10")
     legs = {}
@@ -124,10 +118,10 @@ def cmd_try(args, ctx) -> int:
         extension, _, spec = text.partition("=")
         if not extension.isdigit():
             raise InvalidInput("--leg", f"expected EXT=OUTCOME[:RING[:TALK]], got {text!r}")
-        legs.update([parse_leg(f"user/{extension}@{tenant.domain}={spec}")])
+        legs.update([parse_leg(f"user/{extension}@{group.tenant}={spec}")])
     at = parse_at(args.at)
     scripts = [CallerScript(legs=dict(legs), hangup_at=args.hangup) for _ in range(args.callers)]
-    reports, records = simulate.simulate_group(ctx.config, group, scripts, at, frozenset(args.busy))
+    reports, records = simulate.simulate_group(ctx.config, group.tenant, group.id, scripts, at, frozenset(args.busy))
     print("\n".join(simulate.describe(reports, records)))
     return 0
 
@@ -137,89 +131,75 @@ def _changes(args) -> dict:
 
 
 def cmd_add(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.add(tenant, args.name, **_changes(args))
+    group = app.add_group(ctx.app, args.tenant, args.name, **_changes(args)).value
     print(f"group {group.name!r} created (id {group.id})")
     return 0
 
 
 def cmd_set(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.change(tenant, service.get(tenant, args.group), name=args.name, **_changes(args))
-    return _show(tenant, group)
+    return _show(app.change_group(ctx.app, args.tenant, args.group, name=args.name, **_changes(args)).value)
 
 
 def cmd_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.get(tenant, args.group)
-    service.remove(tenant, group)
+    group = app.remove_group(ctx.app, args.tenant, args.group).value
     print(f"group {group.name!r} removed")
     return 0
 
 
 def cmd_list(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    rows = [(g.id, g.name, g.kind, g.ring_mode, g.opening, g.short_number or "-",
-             len(service.members(g))) for g in service.groups(tenant)]
+    rows = [(g.id, g.name, g.kind, g.ring_mode, g.opening, g.short_number or "-", len(g.members))
+            for g in app.list_groups(ctx.app, args.tenant)]
     print_table(("ID", "NAME", "TYPE", "RINGING", "OPENING", "SHORT", "MEMBERS"), rows)
     return 0
 
 
 def cmd_show(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    return _show(tenant, service.get(tenant, args.group))
+    return _show(app.get_group(ctx.app, args.tenant, args.group))
 
 
-def _show(tenant, group) -> int:
-    describe = lambda d: references.describe(tenant, d)  # noqa: E731
+def _show(group: app.GroupView) -> int:
     print(f"group {group.name} (id {group.id}, {group.kind})" + (f": {group.comment}" if group.comment else ""))
-    melody = f"audio:{group.melody_audio.name}" if group.melody_audio_id else group.melody
-    print(f"  short number: {group.short_number or '-'}   melody: {melody}")
+    print(f"  short number: {group.short_number or '-'}   melody: {group.melody}")
     per_member = f"{group.member_seconds}s per member, " if group.ring_mode == CONSECUTIVE else ""
     print(f"  ringing: {group.ring_mode}, {per_member}{group.total_seconds}s in all")
-    print(f"  no answer: {describe(group.no_answer_destination)}")
-    print(f"  opening: {_opening(group, describe)}")
+    print(f"  no answer: {_label(group.no_answer_destination)}")
+    print(f"  opening: {_opening(group)}")
     if group.kind == "advanced":
         print(f"  queue: {group.queue_size} callers, max wait {group.max_wait}s, overflow "
-              f"{describe(group.overflow_destination)}, position every {group.announce_every}s, "
+              f"{_label(group.overflow_destination)}, position every {group.announce_every}s, "
               f"{group.rounds} round(s), callback key {group.callback_key or '-'}, "
               f"service level {group.service_level_seconds}s")
-    for position, member in enumerate(service.members(group), 1):
-        who = f"{member.user.extension} ({member.user.display_name})" if member.user else member.number
+    for position, member in enumerate(group.members, 1):
+        who = f"{member.user} ({member.name})" if member.user else member.number
         print(f"  member {position}: {who}")
     return 0
 
 
-def _opening(group, describe) -> str:
+def _label(destination) -> str:
+    return destination.label if destination else "-"
+
+
+def _opening(group: app.GroupView) -> str:
     """Only what applies: an open group has no schedule nor closed destination in use."""
     if group.opening == ALWAYS_OPEN:
         return "open"
     if group.opening == BY_SCHEDULE:
-        name = group.schedule.name if group.schedule_id else "?"
-        return f"by schedule {name!r}; while closed: {describe(group.closed_destination)}"
-    return f"closed; calls go to {describe(group.closed_destination)}"
+        return f"by schedule {group.schedule or '?'!r}; while closed: {_label(group.closed_destination)}"
+    return f"closed; calls go to {_label(group.closed_destination)}"
 
 
 def cmd_member_add(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.get(tenant, args.group)
-    service.add_member(tenant, group, args.user, args.number)
-    return _show(tenant, group)
+    return _show(app.add_member(ctx.app, args.tenant, args.group, args.user, args.number).value)
 
 
 def cmd_member_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.get(tenant, args.group)
-    service.remove_member(tenant, group, args.user, args.number)
-    return _show(tenant, group)
+    return _show(app.remove_member(ctx.app, args.tenant, args.group, args.user, args.number).value)
 
 
 def cmd_stats(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    group = service.get(tenant, args.group)
-    zone = ZoneInfo(tenant.timezone)
-    start, end = period_bounds(args, zone, dt.datetime.now(zone).date())
-    figures = stats.summarise(stats.load_rows(group, start, end), group.service_level_seconds)
+    first, last = period_days(args)
+    done = app.group_stats(ctx.app, args.tenant, args.group, first, last)
+    group, figures, start, end = done.group, done.figures, done.start, done.end
     if args.csv:
         text = stats.to_csv(group.name, figures)
         if args.csv == "-":
@@ -242,25 +222,22 @@ def cmd_stats(args, ctx) -> int:
     return 0
 
 
-def period_bounds(args, zone: ZoneInfo, today: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in naive UTC for --day/--week/--month/--range (tenant's zone), default today."""
+def period_days(args) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last local day of --day/--week/--month/--range; (None, None): today."""
     if args.range:
         first, last = (_date("--range", v) for v in args.range)
         if last < first:
             raise InvalidInput("--range", "TO is before FROM")
-        after = last + dt.timedelta(days=1)
-    elif args.week:
+        return first, last
+    if args.week:
         first = _date("--week", args.week)
         first -= dt.timedelta(days=first.weekday())
-        after = first + dt.timedelta(days=7)
-    elif args.month:
+        return first, first + dt.timedelta(days=6)
+    if args.month:
         text = args.month if len(args.month) != 7 else args.month + "-01"
         first = _date("--month", text).replace(day=1)
-        after = (first + dt.timedelta(days=32)).replace(day=1)
-    else:
-        first = _date("--day", args.day) if args.day else today
-        after = first + dt.timedelta(days=1)
-    return _utc(first, zone), _utc(after, zone)
+        return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return (_date("--day", args.day),) * 2 if args.day else (None, None)
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -268,8 +245,3 @@ def _date(option: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(option, f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _utc(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)

@@ -1,5 +1,5 @@
 """Call groups and their queues: ``group:`` destinations, the `group` flow, `centralita group …`."""
-from fs_plugins.groups import cli, service
+from fs_plugins.groups import app, cli
 from fs_plugins.groups.wiring import production_flow
 from fs_plugins.models import groups as models
 from fs_plugins.plugins import Component, DestinationKind, Plugin
@@ -9,6 +9,6 @@ plugin = Plugin(
     requires=("core", "audio", "schedule", "callhandling"),
     components=(Component("groups", models.MODELS, models.MIGRATIONS),),
     commands=cli.register,
-    destinations=(DestinationKind("group", service.resolve, service.describe),),
+    destinations=(DestinationKind("group", app.resolve, app.describe),),
     flows={"group": lambda wiring: production_flow(wiring.config, wiring.simulated)},
 )

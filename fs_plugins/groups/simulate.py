@@ -17,15 +17,15 @@ from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
-from fs_plugins.models.groups import CallGroup
 from fs_plugins.sim.emulator import CallReport, CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
 
 
-def simulate_group(config: Config, group: CallGroup, scripts: list[CallerScript], at: dt.datetime | None = None,
-                   busy: frozenset[str] = frozenset(), caller: str = "1001") -> tuple[list[CallReport], list]:
-    """One emulated call per script, all at once, to `group`; returns the reports and the records."""
-    domain = group.tenant.domain
+def simulate_group(config: Config, domain: str, group_id: int, scripts: list[CallerScript],
+                   at: dt.datetime | None = None, busy: frozenset[str] = frozenset(),
+                   caller: str = "1001") -> tuple[list[CallReport], list]:
+    """One emulated call per script, all at once, to the group `group_id` of the tenant `domain`;
+    returns the reports and the records."""
     records: list = []
     services = GroupServices(load=load_group, record=records.append, dial_template=config.outbound_dial_template)
     services.busy.busy = lambda key: key.partition("@")[0] in busy
@@ -39,7 +39,7 @@ def simulate_group(config: Config, group: CallGroup, scripts: list[CallerScript]
         calls = []
         for number, script in enumerate(scripts):
             setup = CallSetup(caller_number=caller if number == 0 else f"{caller}{number}", domain=domain,
-                              variables={channel_vars.FLOW: "group", channel_vars.FLOW_OBJECT: str(group.id),
+                              variables={channel_vars.FLOW: "group", channel_vars.FLOW_OBJECT: str(group_id),
                                          channel_vars.TENANT: domain})
             calls.append(gevent.spawn(Emulator(server.address, setup, script, idle_timeout=5).run))
         gevent.joinall(calls)

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 
 from fs_plugins.billing import report as billing
 from fs_plugins.calllog.log import tenant_zone
-from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.groups import service, stats
+from fs_plugins.errors import InvalidInput
+from fs_plugins.groups import app, stats
 from fs_plugins.portal import charts
-from fs_plugins.portal.context import admin_tenant
+from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, page
 
@@ -25,23 +25,14 @@ ANSWERED, ABANDONED, OTHER = "#2e7d32", "#c62828", "#9e9e9e"
 @bp.get("/t/<domain>/groups")
 @area(ADMIN)
 def groups(domain: str):
-    owner = admin_tenant(domain, "manage call groups")
-    shown = [(group, service.members(group)) for group in service.groups(owner)]
-    return page("admin/groups.html", domain=domain, groups=shown, describe=lambda d: service.describe(owner, d))
-
-
-def _group(owner, group_id: int):
-    found = next((g for g in service.groups(owner) if g.id == group_id), None)
-    if found is None:
-        raise NotFound("group", "no such call group")
-    return found
+    admin_tenant(domain, "manage call groups")
+    return page("admin/groups.html", domain=domain, groups=app.list_groups(app_context(), domain))
 
 
 @bp.get("/t/<domain>/groups/<int:group_id>/stats")
 @area(ADMIN)
 def group_stats(domain: str, group_id: int):
     owner = admin_tenant(domain, "read call group statistics")
-    group = _group(owner, group_id)
     month = request.args.get("month") or dt.date.today().strftime("%Y-%m")
     try:
         start, end = billing.parse_month(month, "month")
@@ -51,7 +42,8 @@ def group_stats(domain: str, group_id: int):
     else:
         outcome = None
     zone = tenant_zone(owner.timezone)
-    days = stats.rows_by_day(group, start - dt.timedelta(days=1), end + dt.timedelta(days=1), zone)
+    group, days = app.group_rows_by_day(app_context(), domain, str(group_id), start - dt.timedelta(days=1),
+                                        end + dt.timedelta(days=1), zone)
     first = start.date()
     month_days = [first.replace(day=n) for n in range(1, calendar.monthrange(first.year, first.month)[1] + 1)]
     daily = [(day, stats.summarise(days.get(day, []), group.service_level_seconds)) for day in month_days]
