@@ -98,7 +98,11 @@ def build_parser(registry: plugins.Registry | None = None) -> argparse.ArgumentP
 
 
 def option_name(parser: argparse.ArgumentParser | None, field: str) -> str:
-    """How the command's user knows an app-layer field: its option (``--to``), else the field."""
+    """How the command's user knows an app-layer field: its option (``--to``), else the field; an
+    entry of a field (``options.1``, key 1 of a menu) reads as the option and the entry (``--option 1``)."""
+    head, dot, entry = field.partition(".")
+    if dot:
+        return f"{option_name(parser, head)} {entry}"
     wanted = field.lstrip("-").replace("-", "_")
     for action in getattr(parser, "_actions", ()):
         names = [option.lstrip("-").replace("-", "_") for option in action.option_strings]

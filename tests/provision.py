@@ -4,8 +4,10 @@ from __future__ import annotations
 from fs_plugins.application import AppContext
 from fs_plugins.core import app
 from fs_plugins.groups import app as groups
+from fs_plugins.ivr import app as ivr
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.groups import CallGroup
+from fs_plugins.models.ivr import IvrMenu
 
 OPERATOR = AppContext.operator(origin="test")
 
@@ -36,3 +38,8 @@ def group(owner: Tenant, name: str, members: tuple[str, ...] = (), **settings) -
     for extension in members:
         groups.add_member(OPERATOR, owner.domain, name, user=extension)
     return CallGroup.get(CallGroup.tenant == owner, CallGroup.name == name)
+
+
+def menu(owner: Tenant, name: str, **settings) -> IvrMenu:
+    """An IVR menu through ivr.app (settings as its fields: options={"1": "user:1001"}, …)."""
+    return IvrMenu.get_by_id(ivr.add_menu(OPERATOR, owner.domain, name, **settings).value.id)

@@ -18,7 +18,6 @@ from fs_plugins.config import Config
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
-from fs_plugins.ivr import service as ivr
 from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import service as schedules
@@ -107,8 +106,8 @@ def sample_world() -> None:
                                    ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):
         contacts.add_contact(mine, ContactInput(name, company, None, None, numbers))
     schedules.create_schedule(_tenant(), "Oficina", hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
-    ivr.create_menu(_tenant(), ivr.MenuSettings(name="Principal", comment="Horario de oficina", short_number="5000",
-                                                 options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:"))
+    provision.menu(_tenant(), "Principal", comment="Horario de oficina", short_number="5000",
+                   options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:")
     _calls()
     _group_calls()
 

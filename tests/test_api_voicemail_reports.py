@@ -5,9 +5,9 @@ import datetime as dt
 import hashlib
 
 from fs_plugins import provisioning
-from fs_plugins.ivr import service as ivr
 from fs_plugins.models.voicemail import VoicemailBox
 from fs_plugins.models.ivr import IvrMenu
+from tests import provision
 from tests.api_world import cheap_argon2, client, world  # noqa: F401 (fixtures)
 
 
@@ -46,7 +46,7 @@ def test_an_admin_creates_removes_and_recreates_the_general_box(world, client):
 
 def test_the_billing_report_shows_menus_of_the_month_and_only_the_callers_tenant(world, client):
     for domain in ("acme.example.com", "rival-secret.example.net"):
-        ivr.create_menu(provisioning.tenant(domain), ivr.MenuSettings(name="Principal", direct_dial=True))
+        provision.menu(provisioning.tenant(domain), "Principal", direct_dial=True)
     IvrMenu.update(created_at=dt.datetime(2026, 11, 3)).execute()
     mine = client.get("/api/v1/tenants/acme.example.com/billing", query_string={"month": "2026-11"},
                       headers=world.headers("tenant-admin")).json

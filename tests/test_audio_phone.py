@@ -13,11 +13,12 @@ from fs_plugins.audio import phone
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
 from fs_plugins.fsapi import _close
-from fs_plugins.ivr import service
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.ivr import IvrMenu
 from fs_plugins.sim.inbound import InboundEmulator
 from fs_plugins.sim.script import CallerScript
+from tests import provision
 
 DIAL = "user/1001@acme.example"
 
@@ -145,7 +146,7 @@ def test_bgapi_originate_answers_with_a_job_and_sends_background_job(fs):
 
 
 def test_the_cli_records_stores_and_makes_it_the_menus_welcome(fs, config, db_url, tenant, capsys, monkeypatch):
-    service.create_menu(tenant, service.MenuSettings(name="Main", options={"1": "user:1001"}))
+    provision.menu(tenant, "Main", options={"1": "user:1001"})
     fs.default_script = CallerScript(digits=["3"])
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", str(fs.address[1]))
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PASSWORD", "s3cret")
@@ -155,4 +156,4 @@ def test_the_cli_records_stores_and_makes_it_the_menus_welcome(fs, config, db_ur
     assert code == 0 and "IVR menu 'Main': welcome message is now 'Bienvenida'" in out
     row = AudioFile.get()
     assert row.source == "recording" and recordings(config) == [row.path.rsplit("/", 1)[1]]
-    assert service.get_menu(tenant, "Main").welcome_audio.name == "Bienvenida"
+    assert IvrMenu.get(IvrMenu.name == "Main").welcome_audio.name == "Bienvenida"

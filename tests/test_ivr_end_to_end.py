@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fs_plugins.config import Config
 from fs_plugins.esl.server import EslServer
-from fs_plugins.ivr import service
 from fs_plugins.models import User
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
+from tests import provision
 from tests.audio_helpers import sine
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
 from tests.test_xml_curl import actions, app, dialplan_fields, pbx, post  # noqa: F401  (fixtures)
@@ -16,8 +16,7 @@ from tests.flows import installed_flows
 
 def test_the_short_number_of_a_menu_hands_the_call_to_the_ivr_session(app, pbx):
     acme, _ = pbx
-    row = service.create_menu(acme, service.MenuSettings(name="Main", options={"1": "user:1002"},
-                                                         short_number="800"))
+    row = provision.menu(acme, "Main", options={"1": "user:1002"}, short_number="800")
     steps = actions(post(app, dialplan_fields(destination="800")))
     assert ("socket", "127.0.0.1:18084 async full") in steps
     assert ("set", "pbx_flow=ivr") in steps and ("set", f"pbx_flow_object={row.id}") in steps
@@ -29,8 +28,7 @@ def test_the_installed_flows_run_a_stored_menu_with_its_uploaded_welcome(pbx, tm
 
     acme, _ = pbx
     welcome = library.upload(Config(data_dir=str(tmp_path)), acme, "Hola", sine(tmp_path / "w.wav", 1, 8000))
-    row = service.create_menu(acme, service.MenuSettings(name="Main", welcome="Hola",
-                                                         options={"1": "user:1002", "2": "message:Hola"}))
+    row = provision.menu(acme, "Main", welcome="Hola", options={"1": "user:1002", "2": "message:Hola"})
     server = EslServer(Config(esl_port=0), installed_flows())
     server.start()
     try:

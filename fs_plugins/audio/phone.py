@@ -153,16 +153,14 @@ def record_command(args, ctx) -> int:
     library.check_unique(tenant, name)
     menu = None
     if args.ivr:
-        from fs_plugins.ivr import service
+        from fs_plugins.ivr import app as ivr
 
-        menu = service.get_menu(tenant, args.ivr, "--ivr")
+        menu = ivr.get_menu(ctx.app, tenant.domain, args.ivr, "ivr")
     print(f"calling {args.call}: record after the beep, press # to end, then 1 to listen, 3 to keep it")
     raw = record_by_phone(ctx.config, tenant, args.call, args.wait)
     row = library.store_recording(ctx.config, tenant, name, raw)
     print(f"audio {row.name!r} recorded: {row.duration_ms / 1000:.1f} s")
     if menu is not None:
-        from fs_plugins.ivr import service
-
-        service.change_menu(menu, service.MenuSettings(welcome=row.name))
+        ivr.change_menu(ctx.app, tenant.domain, str(menu.id), welcome=row.name)
         print(f"IVR menu {menu.name!r}: welcome message is now {row.name!r}")
     return 0

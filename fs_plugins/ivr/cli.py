@@ -1,10 +1,12 @@
 """`centralita ivr add|list|show|set|remove`, `ivr option set|remove`, `ivr try`."""
 from __future__ import annotations
 
-from fs_plugins import references
-from fs_plugins.commands.common import bool_option, open_tenant, parse_at, print_table, tenant_command
-from fs_plugins.ivr import service
+from fs_plugins.commands.common import bool_option, parse_at, print_table, tenant_command
+from fs_plugins.errors import InvalidInput
+from fs_plugins.ivr import app, simulate
+from fs_plugins.ivr.settings import check_key
 from fs_plugins.models.ivr import FORWARD_MODES
+from fs_plugins.sim.script import CallerScript
 
 DEST_HELP = "user:EXT, number:NUMBER, ivr:MENU, group:GROUP, voicemail:[EXT], message:AUDIO or hangup[:CAUSE]"
 
@@ -46,12 +48,12 @@ def _menu_options(parser, creating: bool) -> None:
     if not creating:
         parser.add_argument("--name", help="rename the menu")
     parser.add_argument("--comment", help="free text")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=DESTINATION",
+    parser.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=DESTINATION",
                         help=f"a key (0-9, *, #) and where it sends the call: {DEST_HELP}; repeatable"
                              + ("" if creating else "; adds or replaces that key"))
-    parser.add_argument("--number", action="append", default=[], metavar="E164",
+    parser.add_argument("--number", dest="numbers", action="append", default=[], metavar="E164",
                         help="a DID of the tenant that reaches this menu; repeatable")
-    parser.add_argument("--move-number", action="store_true",
+    parser.add_argument("--move-number", dest="move_numbers", action="store_true",
                         help="let --number take a DID that routes somewhere else now (a user, another menu…)")
     parser.add_argument("--short-number", metavar="DIGITS",
                         help="internal number that reaches the menu (not a user's extension)"
@@ -75,114 +77,98 @@ def _menu_options(parser, creating: bool) -> None:
                         help="callers may dial the tenant's extensions from the menu")
 
 
-def _settings(args) -> service.MenuSettings:
-    options = dict(service.option(text) for text in args.option)
-    return service.MenuSettings(
-        name=getattr(args, "name", None), comment=args.comment, forward=args.forward, schedule=args.schedule,
-        closed=args.closed, forward_to=args.forward_to, welcome=args.welcome, prompt=args.prompt,
-        timeout_prompt=args.timeout_prompt, invalid_prompt=args.invalid_prompt, timeout=args.timeout,
-        loops=args.loops, exit=args.exit, direct_dial=args.direct_dial, options=options,
-        short_number=args.short_number, numbers=args.number, move_numbers=args.move_number)
+def option(text: str) -> tuple[str, str]:
+    """``KEY=DESTINATION`` as typed after --option."""
+    key, sep, destination = (text or "").partition("=")
+    if not sep:
+        raise InvalidInput("--option", f"expected KEY=DESTINATION (e.g. 1=user:1001), got {text!r}")
+    return check_key(key), destination
+
+
+def _settings(args) -> dict:
+    return dict(
+        comment=args.comment, forward=args.forward, schedule=args.schedule, closed=args.closed,
+        forward_to=args.forward_to, welcome=args.welcome, prompt=args.prompt, timeout_prompt=args.timeout_prompt,
+        invalid_prompt=args.invalid_prompt, timeout=args.timeout, loops=args.loops, exit=args.exit,
+        direct_dial=args.direct_dial, options=dict(option(text) for text in args.options),
+        short_number=args.short_number, numbers=args.numbers, move_numbers=args.move_numbers)
 
 
 def cmd_add(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    settings = _settings(args)
-    settings.name = args.menu
-    row = service.create_menu(tenant, settings)
-    print(f"IVR menu {row.name!r} created (id {row.id})")
-    _print_menu(row)
+    menu = app.add_menu(ctx.app, args.tenant, args.menu, **_settings(args)).value
+    print(f"IVR menu {menu.name!r} created (id {menu.id})")
+    _print_menu(menu)
     return 0
 
 
 def cmd_set(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = service.change_menu(service.get_menu(tenant, args.menu), _settings(args))
-    print(f"IVR menu {row.name!r} changed")
-    _print_menu(row)
+    menu = app.change_menu(ctx.app, args.tenant, args.menu, name=args.name, **_settings(args)).value
+    print(f"IVR menu {menu.name!r} changed")
+    _print_menu(menu)
     return 0
 
 
 def cmd_list(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    rows = []
-    for row in service.list_menus(tenant):
-        numbers, shorts = service.reached_by(row)
-        rows.append((row.id, row.name, ",".join(shorts), ",".join(numbers), len(service.options_of(row)),
-                     row.forward_mode, row.comment))
+    rows = [(m.id, m.name, ",".join(m.short_numbers), ",".join(m.numbers), len(m.options), m.forward, m.comment)
+            for m in app.list_menus(ctx.app, args.tenant)]
     print_table(("ID", "NAME", "SHORT", "NUMBERS", "OPTIONS", "FORWARD", "COMMENT"), rows)
     return 0
 
 
 def cmd_show(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    _print_menu(service.get_menu(tenant, args.menu))
+    _print_menu(app.get_menu(ctx.app, args.tenant, args.menu))
     return 0
 
 
 def cmd_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = service.get_menu(tenant, args.menu)
-    service.remove_menu(row)
-    print(f"IVR menu {row.name!r} removed")
+    menu = app.remove_menu(ctx.app, args.tenant, args.menu).value
+    print(f"IVR menu {menu.name!r} removed")
     return 0
 
 
 def cmd_option_set(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = service.get_menu(tenant, args.menu)
-    service.set_option(row, args.key, args.destination)
-    print(f"key {args.key} of {row.name!r}: {references.describe(tenant, service.options_of(row)[args.key])}")
+    menu = app.set_option(ctx.app, args.tenant, args.menu, args.key, args.destination).value
+    chosen = next(o for o in menu.options if o.key == args.key)
+    print(f"key {args.key} of {menu.name!r}: {chosen.destination.label}")
     return 0
 
 
 def cmd_option_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = service.get_menu(tenant, args.menu)
-    service.remove_option(row, args.key)
-    print(f"key {args.key} removed from {row.name!r}")
+    menu = app.remove_option(ctx.app, args.tenant, args.menu, args.key).value
+    print(f"key {args.key} removed from {menu.name!r}")
     return 0
 
 
 def cmd_try(args, ctx) -> int:
-
-    from fs_plugins.errors import InvalidInput
-    from fs_plugins.ivr import simulate
-    from fs_plugins.sim.script import CallerScript
-
-    tenant = open_tenant(ctx, args.tenant)
-    row = service.get_menu(tenant, args.menu)
+    menu = app.get_menu(ctx.app, args.tenant, args.menu)
     at = parse_at(args.at)
     keys = args.digits.split(",") if args.digits else []
     if any(k not in "0123456789*#" for k in "".join(keys)):
         raise InvalidInput("--digits", "keys are 0-9, * and #, prompts separated by commas")
-    report = simulate.simulate_menu(ctx.config, row, CallerScript(digits=keys, hangup_at=args.hangup), at)
+    report = simulate.simulate_menu(ctx.config, menu.tenant, menu.id, CallerScript(digits=keys, hangup_at=args.hangup),
+                                    at)
     print("\n".join(simulate.describe(report)))
     return 0
 
 
-def _print_menu(row) -> None:
-    tenant = row.tenant
-    numbers, shorts = service.reached_by(row)
+def _print_menu(menu: app.MenuView) -> None:
+    def label(destination) -> str:
+        return destination.label if destination else "-"
 
-    def audio(value):
-        return value.name if value is not None else "-"
-
-    print(f"name:          {row.name} (id {row.id})")
-    print(f"comment:       {row.comment or '-'}")
-    print(f"numbers:       {', '.join(numbers) or '-'}")
-    print(f"short number:  {', '.join(shorts) or '-'}")
-    forward = row.forward_mode
+    print(f"name:          {menu.name} (id {menu.id})")
+    print(f"comment:       {menu.comment or '-'}")
+    print(f"numbers:       {', '.join(menu.numbers) or '-'}")
+    print(f"short number:  {', '.join(menu.short_numbers) or '-'}")
+    forward = menu.forward
     if forward == "schedule":
-        forward += f" {row.schedule.name!r}; closed -> {references.describe(tenant, row.closed_destination)}"
+        forward += f" {menu.schedule!r}; closed -> {label(menu.closed)}"
     elif forward == "forward":
-        forward += f" -> {references.describe(tenant, row.forward_destination)}"
+        forward += f" -> {label(menu.forward_to)}"
     print(f"forward:       {forward}")
-    print(f"welcome:       {audio(row.welcome_audio)}")
-    print(f"prompt:        {audio(row.prompt_audio)} (timeout: {audio(row.timeout_audio)}, "
-          f"invalid: {audio(row.invalid_audio)})")
-    print(f"timeout:       {row.timeout_seconds} s, {row.max_loops} loops, then "
-          f"{references.describe(tenant, row.exit_destination)}")
-    print(f"direct dial:   {'yes' if row.direct_dial else 'no'}")
-    for key, destination in service.options_of(row).items():
-        print(f"  key {key}:       {references.describe(tenant, destination)}")
+    print(f"welcome:       {menu.welcome or '-'}")
+    print(f"prompt:        {menu.prompt or '-'} (timeout: {menu.timeout_prompt or '-'}, "
+          f"invalid: {menu.invalid_prompt or '-'})")
+    print(f"timeout:       {menu.timeout} s, {menu.loops} loops, then {label(menu.exit)}")
+    print(f"direct dial:   {'yes' if menu.direct_dial else 'no'}")
+    for choice in menu.options:
+        print(f"  key {choice.key}:       {choice.destination.label}")

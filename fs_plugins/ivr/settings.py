@@ -1,8 +1,9 @@
-"""Validated create / change / remove of IVR menus, their options, DIDs and short number.
+"""An IVR menu's settings, options, DIDs and short number, checked and applied to its row inside
+the transaction of `ivr.app`.
 
-Every change runs in one transaction and ends with `_check_whole`, which looks at the menu as it
-would be saved: a refused change (bad value, option pointing to a deleted user or menu, a menu
-left without options) leaves nothing written. Error fields are the CLI's option names.
+`save` ends with `check_whole`, which looks at the menu as it would be saved: a refused change
+(bad value, option pointing to a deleted user or menu, a menu left without options) rolls the
+transaction back. Error fields are the API's (MenuSettings' names; ``options.1`` for key 1).
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
 from fs_plugins.ivr.loader import existing
-from fs_plugins.ivr.lookup import find_menu
 from fs_plugins.ivr.rules import KEYS
-from fs_plugins.models.base import database, utcnow
+from fs_plugins.models.base import utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
+from fs_plugins.schedule.service import get_schedule
 from fs_plugins.models.ivr import FORWARD_ALWAYS, FORWARD_MODES, FORWARD_SCHEDULE, IvrMenu, IvrOption
 
 # After the last loop the caller may leave a message: "Grupo de llamadas: … como, por ejemplo, un buzón de voz".
@@ -51,30 +52,11 @@ class MenuSettings:
     move_numbers: bool = False  # take those DIDs from whatever they route to now
 
 
-def option(text: str) -> tuple[str, str]:
-    """``KEY=DESTINATION`` as typed after --option."""
-    key, sep, destination = (text or "").partition("=")
-    if not sep:
-        raise InvalidInput("--option", f"expected KEY=DESTINATION (e.g. 1=user:1001), got {text!r}")
-    return check_key(key), destination
-
-
-def check_key(key: str) -> str:
+def check_key(key: str, field: str = "options") -> str:
     key = (key or "").strip()
     if len(key) != 1 or key not in KEYS:
-        raise InvalidInput("--option", f"key must be one of 0-9, * or #, got {key!r}")
+        raise InvalidInput(field, f"key must be one of 0-9, * or #, got {key!r}")
     return key
-
-
-def get_menu(tenant: Tenant, reference: str, field_name: str = "menu") -> IvrMenu:
-    row = find_menu(tenant, reference)
-    if row is None:
-        raise NotFound(field_name, f"no IVR menu {reference!r} in {tenant.domain}")
-    return row
-
-
-def list_menus(tenant: Tenant) -> list[IvrMenu]:
-    return list(IvrMenu.select().where(IvrMenu.tenant == tenant, IvrMenu.deleted_at.is_null()).order_by(IvrMenu.name))
 
 
 def options_of(row: IvrMenu) -> dict[str, Destination]:
@@ -90,91 +72,70 @@ def reached_by(row: IvrMenu) -> tuple[list[str], list[str]]:
     return sorted(numbers), sorted(shorts)
 
 
-def create_menu(tenant: Tenant, settings: MenuSettings) -> IvrMenu:
-    if settings.name is None:
-        raise InvalidInput("name", "a name is required")
-    with database.atomic():
-        row = IvrMenu(tenant=tenant)
-        _apply(row, tenant, settings)
-        row.save()
-        _apply_reachability(row, tenant, settings)
-        _check_whole(row, tenant)
-    return row
-
-
-def change_menu(row: IvrMenu, settings: MenuSettings) -> IvrMenu:
-    tenant = row.tenant
-    with database.atomic():
-        _apply(row, tenant, settings)
+def save(row: IvrMenu, tenant: Tenant, settings: MenuSettings, remove_options: tuple[str, ...] = ()) -> None:
+    """Apply `settings` to `row` and store it (inside the caller's transaction); the menu is checked
+    as a whole at the end, so a refusal rolls everything back."""
+    apply(row, tenant, settings)
+    if row.id is not None:
         row.updated_at = utcnow()
-        row.save()
-        _apply_reachability(row, tenant, settings)
-        _check_whole(row, tenant)
-    return row
-
-
-def set_option(row: IvrMenu, key: str, destination: str) -> None:
-    change_menu(row, MenuSettings(options={check_key(key): destination}))
-
-
-def remove_option(row: IvrMenu, key: str) -> None:
-    key = check_key(key)
-    with database.atomic():
+    row.save()
+    apply_reachability(row, tenant, settings)
+    for key in remove_options:
+        key = check_key(key, "remove_options")
         if not IvrOption.delete().where(IvrOption.menu == row, IvrOption.key == key).execute():
-            raise NotFound("key", f"menu {row.name!r} has no option {key}")
-        _check_whole(row, row.tenant)
+            raise NotFound("remove_options", f"menu {row.name!r} has no option {key}")
+    check_whole(row, tenant)
 
 
-def _apply(row: IvrMenu, tenant: Tenant, s: MenuSettings) -> None:
+def apply(row: IvrMenu, tenant: Tenant, s: MenuSettings) -> None:
     if s.name is not None:
         row.name = check_text(s.name, "name", max_length=64)
         _check_unique(tenant, row.name, row.id)
     if s.comment is not None:
-        row.comment = check_text(s.comment, "--comment", max_length=200, required=False)
+        row.comment = check_text(s.comment, "comment", max_length=200, required=False)
     if s.forward is not None:
         if s.forward not in FORWARD_MODES:
-            raise InvalidInput("--forward", f"must be one of {', '.join(FORWARD_MODES)}")
+            raise InvalidInput("forward", f"must be one of {', '.join(FORWARD_MODES)}")
         row.forward_mode = s.forward
     if s.schedule is not None:
         row.schedule = _schedule(tenant, s.schedule) if s.schedule else None
     if s.closed is not None:
-        row.closed_destination = references.resolve(tenant, s.closed, "--closed") if s.closed else None
+        row.closed_destination = references.resolve(tenant, s.closed, "closed") if s.closed else None
     if s.forward_to is not None:
-        row.forward_destination = _destination(tenant, s.forward_to, "--forward-to", FORWARD_KINDS) or None
+        row.forward_destination = _destination(tenant, s.forward_to, "forward_to", FORWARD_KINDS) or None
     if s.exit is not None:
-        row.exit_destination = _destination(tenant, s.exit, "--exit", EXIT_KINDS) or HANGUP
+        row.exit_destination = _destination(tenant, s.exit, "exit", EXIT_KINDS) or HANGUP
     for name, column in AUDIO.items():
         value = getattr(s, name)
         if value is not None:
-            flag = "--" + name.replace("_", "-")
-            setattr(row, column, _audio(tenant, value, flag) if value else None)
+            setattr(row, column, _audio(tenant, value, name) if value else None)
     if s.timeout is not None:
-        row.timeout_seconds = _bounded(s.timeout, 1, 60, "--timeout")
+        row.timeout_seconds = _bounded(s.timeout, 1, 60, "timeout")
     if s.loops is not None:
-        row.max_loops = _bounded(s.loops, 1, 10, "--loops")
+        row.max_loops = _bounded(s.loops, 1, 10, "loops")
     if s.direct_dial is not None:
         row.direct_dial = bool(s.direct_dial)
 
 
-def _apply_reachability(row: IvrMenu, tenant: Tenant, s: MenuSettings) -> None:
+def apply_reachability(row: IvrMenu, tenant: Tenant, s: MenuSettings) -> None:
     for key, text in s.options.items():
-        destination = references.resolve(tenant, text, f"--option {key}")
+        destination = references.resolve(tenant, text, f"options.{key}")
         IvrOption.delete().where(IvrOption.menu == row, IvrOption.key == key).execute()
         IvrOption.create(menu=row, key=key, destination=destination)
     if s.short_number is not None:
         _set_short_number(row, tenant, s.short_number)
     for text in s.numbers:
-        e164 = validate.e164(text, tenant.country, "--number")
+        e164 = validate.e164(text, tenant.country, "numbers")
         number = Number.get_or_none(Number.tenant == tenant, Number.e164 == e164)
         target = Destination("ivr", str(row.id))
         if number is None:
-            raise InvalidInput("--number", f"{e164} is not a number of {tenant.domain} (add it with "
+            raise InvalidInput("numbers", f"{e164} is not a number of {tenant.domain} (add it with "
                                            f"`centralita number add --tenant {tenant.domain} {e164} --to ivr:{row.name}`)")
         in_service = number.destination.kind != "hangup"  # a DID that only hangs up belongs to nobody
         if number.destination != target and in_service and not s.move_numbers:
             now = references.describe(tenant, number.destination)
-            raise InvalidInput("--number", f"{e164} routes to {now}; add --move-number to route it to this menu "
-                                           "instead")
+            raise InvalidInput("numbers", f"{e164} routes to {now}; ask to move it to this menu "
+                                            "(move_numbers; --move-number on the command line)")
         number.destination = target
         number.save()
 
@@ -184,29 +145,29 @@ def _set_short_number(row: IvrMenu, tenant: Tenant, text: str) -> None:
     ShortNumber.delete().where(ShortNumber.tenant == tenant, ShortNumber.destination == str(target)).execute()
     if not text:
         return
-    number = validate.extension(text, "--short-number")
+    number = validate.extension(text, "short_number")
     if User.select().where(User.tenant == tenant, User.extension == number).exists():
-        raise InvalidInput("--short-number", f"{number} is the extension of a user of {tenant.domain}")
+        raise InvalidInput("short_number", f"{number} is the extension of a user of {tenant.domain}")
     if ShortNumber.select().where(ShortNumber.tenant == tenant, ShortNumber.number == number).exists():
-        raise InvalidInput("--short-number", f"{number} is already a short number of {tenant.domain}")
+        raise InvalidInput("short_number", f"{number} is already a short number of {tenant.domain}")
     ShortNumber.create(tenant=tenant, number=number, destination=target)
 
 
-def _check_whole(row: IvrMenu, tenant: Tenant) -> None:
+def check_whole(row: IvrMenu, tenant: Tenant) -> None:
     options = options_of(row)
     if row.forward_mode == FORWARD_SCHEDULE and (row.schedule_id is None or row.closed_destination is None):
-        raise InvalidInput("--schedule", "forward mode 'schedule' needs --schedule and --closed")
+        raise InvalidInput("schedule", "forward mode 'schedule' needs a schedule and where calls go while closed")
     if row.forward_mode == FORWARD_ALWAYS and row.forward_destination is None:
-        raise InvalidInput("--forward-to", "forward mode 'forward' needs --forward-to")
+        raise InvalidInput("forward_to", "forward mode 'forward' needs where to forward to")
     if not options and not row.direct_dial and row.forward_mode != FORWARD_ALWAYS:
-        raise InvalidInput("--option", "a menu needs at least one option (KEY=DESTINATION) or --direct-dial yes")
+        raise InvalidInput("options", "a menu needs at least one option (KEY=DESTINATION) or direct dial")
     me = Destination("ivr", str(row.id))
-    for flag, destination in (("--closed", row.closed_destination), ("--forward-to", row.forward_destination)):
+    for flag, destination in (("closed", row.closed_destination), ("forward_to", row.forward_destination)):
         if destination == me:
             raise InvalidInput(flag, "a menu cannot send its calls to itself")
-    named = [(f"--option {k}", d) for k, d in options.items()]
-    named += [("--exit", row.exit_destination), ("--closed", row.closed_destination),
-              ("--forward-to", row.forward_destination)]
+    named = [(f"options.{k}", d) for k, d in options.items()]
+    named += [("exit", row.exit_destination), ("closed", row.closed_destination),
+              ("forward_to", row.forward_destination)]
     alive = existing(tenant.id, [d for _, d in named if d is not None])
     for flag, destination in named:
         if destination is not None and destination not in alive:
@@ -235,16 +196,14 @@ def _audio(tenant: Tenant, name: str, flag: str):
     try:
         return get_audio(tenant, name, flag)
     except NotFound as exc:
-        raise InvalidInput(flag, exc.message + " (upload it with `audio upload`)") from None
+        raise InvalidInput(flag, exc.message + " (upload it to the audio library first)") from None
 
 
 def _schedule(tenant: Tenant, name: str):
-    from fs_plugins.schedule.service import get_schedule
-
     try:
         return get_schedule(tenant, name)
     except NotFound as exc:
-        raise InvalidInput("--schedule", exc.message) from None
+        raise InvalidInput("schedule", exc.message) from None
 
 
 def _bounded(value, low: int, high: int, flag: str) -> int:
@@ -270,18 +229,14 @@ def _describe(other) -> str:
     return references.describe_row(other)
 
 
-def remove_menu(row: IvrMenu) -> None:
-    """Soft delete: the row stays for billing; options, short number and references go."""
-    users = routes_to(row)
-    if users:
-        raise InvalidInput("menu", f"IVR menu {row.name!r} is still reached from {', '.join(users)}; "
-                                   "route those elsewhere first")
-    with database.atomic():
-        IvrOption.delete().where(IvrOption.menu == row).execute()
-        _set_short_number(row, row.tenant, "")
-        for column in AUDIO.values():
-            setattr(row, column, None)
-        row.schedule = row.closed_destination = row.forward_destination = None
-        row.exit_destination = HANGUP
-        row.deleted_at = utcnow()
-        row.save()
+def clear(row: IvrMenu) -> None:
+    """Soft delete (inside the caller's transaction): the row stays for billing; options, short
+    number and references go."""
+    IvrOption.delete().where(IvrOption.menu == row).execute()
+    _set_short_number(row, row.tenant, "")
+    for column in AUDIO.values():
+        setattr(row, column, None)
+    row.schedule = row.closed_destination = row.forward_destination = None
+    row.exit_destination = HANGUP
+    row.deleted_at = utcnow()
+    row.save()
