@@ -15,7 +15,7 @@ from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models.calllog import CallEntry
-from fs_plugins.schedule import service as schedules
+from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule import spec
 from fs_plugins.voicemail import service as voicemail
 from fs_plugins.api.app import make_api_app

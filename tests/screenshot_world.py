@@ -20,7 +20,7 @@ from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.calllog import CallEntry
-from fs_plugins.schedule import service as schedules
+from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule.spec import parse_hours
 from fs_plugins.sim.voicemail import StoredMessage
 from fs_plugins.web import make_web_app

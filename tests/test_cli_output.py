@@ -36,5 +36,5 @@ def test_verbose_sends_info_log_lines_to_stderr_never_to_stdout(tenant_db):
     done = centralita(tenant_db, "-v", "schedule", "add", "Oficina", "--tenant", "acme.example",
                       "--hours", "mon-fri 09:00-14:00")
     assert done.returncode == 0, done.stderr
-    assert "INFO fs_plugins.schedule.service: schedule" in done.stderr
+    assert "INFO fs_plugins.schedule.settings: schedule" in done.stderr
     assert "INFO" not in done.stdout

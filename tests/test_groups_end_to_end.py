@@ -10,7 +10,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.esl.server import EslServer
 from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.schedule import Schedule
-from fs_plugins.schedule.service import remove_schedule
+from fs_plugins.schedule.settings import remove_schedule
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript, Leg
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)

@@ -14,8 +14,8 @@ from fs_plugins.ivr.loader import DEFAULT_PROMPT, load_menu
 from fs_plugins.ivr.settings import options_of, reached_by
 from fs_plugins.models import Number, ShortNumber, Tenant, User
 from fs_plugins.models.ivr import IvrMenu, IvrOption
-from fs_plugins.schedule import service as schedules
-from fs_plugins.schedule.service import ScheduleInUse
+from fs_plugins.schedule import settings as schedules
+from fs_plugins.schedule.settings import ScheduleInUse
 from tests.audio_helpers import sine
 from tests.provision import OPERATOR
 from tests.test_core_app import admin_of, pbx, user_of  # noqa: F401  (fixture)

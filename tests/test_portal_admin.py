@@ -153,7 +153,7 @@ def test_the_billing_page_counts_the_months_ivr_menus(browser):
 
 
 def test_the_schedules_week_view_and_the_years_holidays(browser):
-    from fs_plugins.schedule import service as schedules
+    from fs_plugins.schedule import settings as schedules
     from fs_plugins.schedule.spec import parse_hours
 
     owner = Tenant.get(Tenant.domain == OWN)

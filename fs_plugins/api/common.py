@@ -12,6 +12,7 @@ from flask import current_app, g
 
 from fs_plugins import audit, fsapi, references
 from fs_plugins.api.etags import etag_of
+from fs_plugins.application import AppContext, NoFreeswitch
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User, database
@@ -25,6 +26,14 @@ def audited(action: str, target: str, tenant=None, detail: dict | None = None):
     with database.atomic():
         yield
         audit.record(g.principal, action, target, tenant if tenant is not None else _callers_tenant(), detail)
+
+
+def app_context() -> AppContext:
+    """The application layer's context for this request: the caller's principal (API key or
+    session), the configuration, and FreeSWITCH for the cache flushes a change needs."""
+    config = current_app.config["CENTRALITA"]
+    freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
+    return AppContext(g.principal, config, freeswitch=freeswitch)
 
 
 def _callers_tenant():

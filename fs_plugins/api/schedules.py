@@ -2,21 +2,16 @@
 "is it open at this moment, and why" (`…/state?at=`)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 
-from fs_plugins.api.common import api_fields, audited, with_etag
+from fs_plugins.api.common import app_context, with_etag
 from fs_plugins.api.etags import check_if_match
-from fs_plugins.api.guard import TENANT, access, tenant
-from fs_plugins.errors import Conflict, InvalidInput
-from fs_plugins.models.schedule import CLOSURE, HOLIDAYS_TENANT, OPENING
-from fs_plugins.schedule import loader, rules, service, spec
+from fs_plugins.api.guard import TENANT, access
+from fs_plugins.models.schedule import CLOSURE, OPENING
+from fs_plugins.schedule import app, rules
 
 bp = APIBlueprint("schedules", __name__, url_prefix="/api/v1/tenants/<domain>/schedules", tag="Schedules")
-FIELDS = {"--timezone": "timezone", "--holidays": "holidays", "--region": "region", "--description": "description",
-          "--label": "label", "--to": "ends_at", "hours": "hours", "name": "name"}
 KINDS = {"closures": CLOSURE, "openings": OPENING}
 
 
@@ -79,27 +74,12 @@ class StateOut(Schema):
     local_time = String(required=True)
 
 
-def _shown(row) -> dict:
-    sched = loader.load_schedule(tenant().id, row.id)
-    period = lambda p: {"id": p.id, "starts_at": p.start.isoformat(), "ends_at": p.end.isoformat(),  # noqa: E731
-                        "label": p.label or ""}
-    return {"name": row.name, "description": row.description, "timezone": sched.timezone,
-            "follows_tenant_timezone": not row.timezone,
-            "holidays": str(sched.holidays) if sched.holidays is not None else None,
-            "hours": spec.format_hours(sched.weekly), "closures": [period(p) for p in sched.closures],
-            "openings": [period(p) for p in sched.openings]}
-
-
-def _hours(texts) -> list:
-    return [r for text in texts for r in spec.parse_hours(text, "hours")] if texts is not None else None
-
-
 @bp.get("")
 @access(TENANT)
 @bp.output(ScheduleList)
 def list_schedules(domain):
     """The tenant's schedules by name."""
-    return {"items": [_shown(row) for row in service.list_schedules(tenant())]}
+    return {"items": app.list_schedules(app_context(), domain)}
 
 
 @bp.post("")
@@ -109,11 +89,10 @@ def list_schedules(domain):
 @bp.output(ScheduleOut, status_code=201)
 def create_schedule(domain, body):
     """Create a schedule (holidays default to the tenant's country and region)."""
-    with audited("schedule.create", f"schedule {body['name']}", detail=body), api_fields(FIELDS):
-        row = service.create_schedule(tenant(), body["name"], hours=_hours(body.get("hours")) or (),
-                                      timezone=body.get("timezone"), holidays=body.get("holidays") or HOLIDAYS_TENANT,
-                                      region=body.get("region"), description=body.get("description"))
-    return with_etag(ScheduleOut(), _shown(row), 201)
+    done = app.add_schedule(app_context(), domain, body["name"], hours=body.get("hours") or (),
+                            timezone=body.get("timezone"), holidays=body.get("holidays"), region=body.get("region"),
+                            description=body.get("description"))
+    return with_etag(ScheduleOut(), done.value, 201)
 
 
 @bp.get("/<name>")
@@ -121,7 +100,7 @@ def create_schedule(domain, body):
 @bp.output(ScheduleOut)
 def get_schedule(domain, name):
     """One schedule with its hours, closures and openings."""
-    return with_etag(ScheduleOut(), _shown(service.get_schedule(tenant(), name)))
+    return with_etag(ScheduleOut(), app.get_schedule(app_context(), domain, name))
 
 
 @bp.patch("/<name>")
@@ -130,13 +109,12 @@ def get_schedule(domain, name):
 @bp.output(ScheduleOut)
 def change_schedule(domain, name, body):
     """Change a schedule; send If-Match."""
-    with audited("schedule.update", f"schedule {name}", detail=body), api_fields(FIELDS):
-        row = service.get_schedule(tenant(), name)
-        check_if_match(ScheduleOut().dump(_shown(row)))
-        row = service.change_schedule(row, name=body.get("name"), hours=_hours(body.get("hours")),
-                                      timezone=body.get("timezone"), holidays=body.get("holidays"),
-                                      region=body.get("region"), description=body.get("description"))
-    return with_etag(ScheduleOut(), _shown(row))
+    ctx = app_context()
+    check_if_match(ScheduleOut().dump(app.get_schedule(ctx, domain, name)))
+    done = app.change_schedule(ctx, domain, name, name=body.get("name"), hours=body.get("hours"),
+                               timezone=body.get("timezone"), holidays=body.get("holidays"),
+                               region=body.get("region"), description=body.get("description"))
+    return with_etag(ScheduleOut(), done.value)
 
 
 @bp.delete("/<name>")
@@ -144,18 +122,10 @@ def change_schedule(domain, name, body):
 @bp.output({}, status_code=204)
 def remove_schedule(domain, name):
     """Remove a schedule (409 while a menu or group uses it)."""
-    with audited("schedule.delete", f"schedule {name}"):
-        row = service.get_schedule(tenant(), name)
-        check_if_match(ScheduleOut().dump(_shown(row)), required=False)
-        try:
-            service.remove_schedule(row)
-        except service.ScheduleInUse as exc:
-            raise _conflict(exc) from None
+    ctx = app_context()
+    check_if_match(ScheduleOut().dump(app.get_schedule(ctx, domain, name)), required=False)
+    app.remove_schedule(ctx, domain, name)
     return ""
-
-
-def _conflict(exc: InvalidInput) -> Conflict:
-    return Conflict(exc.field, exc.message)
 
 
 @bp.get("/<name>/state")
@@ -164,11 +134,7 @@ def _conflict(exc: InvalidInput) -> Conflict:
 @bp.output(StateOut)
 def schedule_state(domain, name, query):
     """Open or closed at an instant, and why (closure, opening, holiday, within or outside hours)."""
-    sched = loader.load_schedule(tenant().id, service.get_schedule(tenant(), name).id)
-    at = query["at"] or dt.datetime.now(dt.timezone.utc)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=sched.zone)  # a local time of the schedule
-    state = rules.state_at(sched, at)
+    _view, state = app.state_at(app_context(), domain, name, query["at"])
     return {"open": state.is_open, "reason": state.reason, "detail": state.detail,
             "local_time": state.local_time.isoformat()}
 
@@ -178,9 +144,7 @@ def schedule_state(domain, name, query):
 @bp.output(PeriodList)
 def list_periods(domain, name, kind):
     """The schedule's closures (closed whatever the hours) or openings (open whatever the hours)."""
-    row = service.get_schedule(tenant(), name)
-    return {"items": [{"id": o.id, "starts_at": o.starts_at.isoformat(), "ends_at": o.ends_at.isoformat(),
-                       "label": o.label or ""} for o in service.list_overrides(row, KINDS[kind])]}
+    return {"items": app.list_periods(app_context(), domain, name, KINDS[kind])}
 
 
 @bp.post("/<name>/<any(closures, openings):kind>")
@@ -191,10 +155,7 @@ def list_periods(domain, name, kind):
 def add_period(domain, name, kind, body):
     """Add a closure or an opening (local wall-clock times of the schedule)."""
     starts, ends = (body[k].replace(tzinfo=None) for k in ("starts_at", "ends_at"))
-    with audited(f"schedule.{KINDS[kind]}.add", f"schedule {name}", detail=body), api_fields(FIELDS):
-        added = service.add_override(service.get_schedule(tenant(), name), KINDS[kind], starts, ends, body["label"])
-    return {"id": added.id, "starts_at": added.starts_at.isoformat(), "ends_at": added.ends_at.isoformat(),
-            "label": added.label or ""}, 201
+    return app.add_period(app_context(), domain, name, KINDS[kind], starts, ends, body["label"]).value, 201
 
 
 @bp.delete("/<name>/<any(closures, openings):kind>/<int:period_id>")
@@ -202,7 +163,5 @@ def add_period(domain, name, kind, body):
 @bp.output({}, status_code=204)
 def remove_period(domain, name, kind, period_id):
     """Remove a closure or an opening."""
-    with audited(f"schedule.{KINDS[kind]}.remove", f"schedule {name}", detail={"id": period_id}), \
-            api_fields({"id": "period_id"}):
-        service.remove_override(service.get_schedule(tenant(), name), KINDS[kind], period_id)
+    app.remove_period(app_context(), domain, name, KINDS[kind], period_id)
     return ""

@@ -18,7 +18,7 @@ from fs_plugins.ivr.loader import existing
 from fs_plugins.ivr.rules import KEYS
 from fs_plugins.models.base import utcnow
 from fs_plugins.models.core import Number, ShortNumber, Tenant, User
-from fs_plugins.schedule.service import get_schedule
+from fs_plugins.schedule.settings import get_schedule
 from fs_plugins.models.ivr import FORWARD_ALWAYS, FORWARD_MODES, FORWARD_SCHEDULE, IvrMenu, IvrOption
 
 # After the last loop the caller may leave a message: "Grupo de llamadas: … como, por ejemplo, un buzón de voz".

@@ -2,7 +2,7 @@
 closures and openings, evaluated in the tenant's time zone.
 
 Files: rules.py (the pure decision and its precedence table), spec.py (the text forms users type),
-loader.py (rows → frozen dataclasses), service.py (validated create/change/remove), cli.py
+loader.py (rows → frozen dataclasses), app.py (the application layer: list, show, change, remove; checks in settings.py), cli.py
 (`centralita schedule …`). Tables: fs_plugins/models/schedule.py.
 
 Time zone: a schedule follows its tenant's zone (Tenant.timezone) unless it has its own
@@ -34,7 +34,7 @@ How IVR menus, call groups and other features use a schedule (reuse, not copy):
 """
 from fs_plugins.schedule.loader import load_schedule
 from fs_plugins.schedule.rules import HolidayCalendar, Period, Schedule, State, WeeklyRange, state_at
-from fs_plugins.schedule.service import ScheduleInUse, register_usage_check, schedule_users
+from fs_plugins.schedule.settings import ScheduleInUse, register_usage_check, schedule_users
 
 __all__ = [
     "HolidayCalendar", "Period", "Schedule", "ScheduleInUse", "State", "WeeklyRange", "load_schedule",

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.models.core import Tenant
-from fs_plugins.models.schedule import CLOSURE, HOLIDAYS_NONE, HOLIDAYS_TENANT, OPENING
-from fs_plugins.schedule import loader, rules, service, spec
+from fs_plugins.errors import InvalidInput
+from fs_plugins.models.schedule import CLOSURE, HOLIDAYS_NONE, OPENING
+from fs_plugins.schedule import app, rules, spec
 
 HOURS_HELP = ('weekly hours, repeatable: "mon-fri 09:00-14:00,16:00-19:00", "sat 10:00-13:00", '
               '"fri 22:00-02:00" (past midnight), "daily 00:00-24:00"; Spanish day names work too')
@@ -37,7 +36,7 @@ def register(subparsers) -> None:
 def _command(commands, name, handler, text, named=True):
     parser = commands.add_parser(name, help=text, description=text)
     if named:
-        parser.add_argument("name", help="the schedule's name")
+        parser.add_argument("schedule", metavar="name", help="the schedule's name")
     parser.add_argument("--tenant", required=True, metavar="DOMAIN", help="the tenant's SIP domain")
     parser.set_defaults(handler=handler)
     return parser
@@ -45,7 +44,7 @@ def _command(commands, name, handler, text, named=True):
 
 def _schedule_options(parser, creating: bool) -> None:
     if not creating:
-        parser.add_argument("--name", dest="new_name", help="rename the schedule")
+        parser.add_argument("--name", help="rename the schedule")
     parser.add_argument("--hours", action="append", metavar="'DAYS HH:MM-HH:MM,…'",
                         help=HOURS_HELP + ("" if creating else "; replaces all weekly hours"))
     if not creating:
@@ -71,147 +70,120 @@ def _override_commands(commands, kind: str) -> None:
     add = _command(actions, "add", cmd_override_add, f"add a {kind}")
     add.add_argument("--date", metavar="YYYY-MM-DD", help="the day (alone: the whole day)")
     add.add_argument("--from", dest="start", metavar="WHEN", help="HH:MM with --date, else 'YYYY-MM-DD HH:MM'")
-    add.add_argument("--to", dest="end", metavar="WHEN", help="HH:MM with --date, else 'YYYY-MM-DD HH:MM' (exclusive)")
+    add.add_argument("--to", dest="ends_at", metavar="WHEN", help="HH:MM with --date, else 'YYYY-MM-DD HH:MM' (exclusive)")
     add.add_argument("--label", help="why (shown by check and to whoever routes the call)")
     _command(actions, "list", cmd_override_list, f"list a schedule's {kind}s")
     remove = _command(actions, "remove", cmd_override_remove, f"delete a {kind} by its id (see list)")
-    remove.add_argument("id", type=int, help=f"the {kind}'s id")
+    remove.add_argument("period_id", metavar="id", type=int, help=f"the {kind}'s id")
     for p in (add, remove, actions.choices["list"]):
         p.set_defaults(kind=kind)
 
 
 # ---- handlers --------------------------------------------------------------------------------
 
-def _tenant(args, ctx) -> Tenant:
-    ctx.db  # connect before querying
-    found = Tenant.get_or_none(Tenant.domain == (args.tenant or "").strip().lower())
-    if found is None:
-        raise NotFound("--tenant", f"no tenant with domain {args.tenant!r}")
-    return found
-
-
 def _holidays_choice(args) -> str | None:
     return HOLIDAYS_NONE if args.no_holidays else args.holidays
 
 
 def cmd_add(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.create_schedule(tenant, args.name, hours=args.hours or (), timezone=args.timezone,
-                                  holidays=_holidays_choice(args), region=args.region,
-                                  description=args.description)
-    print(f"schedule {row.name!r} created")
-    _print_schedule(row, tenant, None)
+    view = app.add_schedule(ctx.app, args.tenant, args.schedule, hours=args.hours or (), timezone=args.timezone,
+                            holidays=_holidays_choice(args), region=args.region, description=args.description).value
+    print(f"schedule {view.name!r} created")
+    _print_schedule(view, None)
     return 0
 
 
 def cmd_set(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
     if args.no_hours and args.hours:
         raise InvalidInput("--no-hours", "give either --hours or --no-hours")
     hours = [] if args.no_hours else args.hours
-    row = service.change_schedule(row, name=args.new_name, hours=hours, timezone=args.timezone,
-                                  holidays=_holidays_choice(args), region=args.region,
-                                  description=args.description)
-    print(f"schedule {row.name!r} changed")
-    _print_schedule(row, tenant, None)
+    view = app.change_schedule(ctx.app, args.tenant, args.schedule, name=args.name, hours=hours,
+                               timezone=args.timezone, holidays=_holidays_choice(args), region=args.region,
+                               description=args.description).value
+    print(f"schedule {view.name!r} changed")
+    _print_schedule(view, None)
     return 0
 
 
 def cmd_list(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    rows = service.list_schedules(tenant)
-    if not rows:
-        print(f"no schedules in {tenant.domain}")
-    for row in rows:
-        sched = loader.load_schedule(tenant.id, row.id)
-        hours = "; ".join(spec.format_hours(sched.weekly)) or "no weekly hours"
-        print(f"{row.name}  [{sched.timezone}, holidays {sched.holidays or 'none'}]  {hours}")
+    views = app.list_schedules(ctx.app, args.tenant)
+    if not views:
+        print(f"no schedules in {args.tenant.strip().lower()}")
+    for view in views:
+        hours = "; ".join(view.hours) or "no weekly hours"
+        print(f"{view.name}  [{view.timezone}, holidays {view.holidays or 'none'}]  {hours}")
     return 0
 
 
 def cmd_show(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
     first = spec.parse_date(args.from_date, "--from") if args.from_date else None
-    _print_schedule(row, tenant, first)
+    _print_schedule(app.get_schedule(ctx.app, args.tenant, args.schedule), first)
     return 0
 
 
 def cmd_remove(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
-    service.remove_schedule(row)
-    print(f"schedule {row.name!r} removed")
+    view = app.remove_schedule(ctx.app, args.tenant, args.schedule).value
+    print(f"schedule {view.name!r} removed")
     return 0
 
 
 def cmd_check(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    sched = loader.load_schedule(tenant.id, service.get_schedule(tenant, args.name).id)
-    instant = _instant(args.at, sched) if args.at else dt.datetime.now(dt.timezone.utc)
-    state = rules.state_at(sched, instant)
-    print(f"{sched.name} at {state.local_time:{WHEN} %Z} ({sched.timezone}): {state}")
+    view, state = app.state_at(ctx.app, args.tenant, args.schedule, _instant(args.at) if args.at else None)
+    print(f"{view.name} at {state.local_time:{WHEN} %Z} ({view.timezone}): {state}")
     return 0
 
 
-def _instant(text: str, sched: rules.Schedule) -> dt.datetime:
+def _instant(text: str) -> dt.datetime:
+    """An ISO time with an offset, or a local time of the schedule (naive)."""
     try:
-        value = dt.datetime.fromisoformat(text.strip())
+        return dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput("--at", f"bad date-time {text!r}; use 'YYYY-MM-DD HH:MM'") from None
-    # A local time in a fall-back night's repeated hour means its first occurrence (fold=0).
-    return value if value.tzinfo else value.replace(tzinfo=sched.zone)
 
 
 def cmd_override_add(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
-    start, end = spec.parse_period(args.date, args.start, args.end)
-    added = service.add_override(row, args.kind, start, end, args.label)
-    print(f"{args.kind} #{added.id} added to {row.name!r}: {_period(start, end, added.label)}")
+    start, end = spec.parse_period(args.date, args.start, args.ends_at)
+    added = app.add_period(ctx.app, args.tenant, args.schedule, args.kind, start, end, args.label).value
+    print(f"{args.kind} #{added.id} added to {args.schedule!r}: {_period(added)}")
     return 0
 
 
 def cmd_override_list(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
-    found = service.list_overrides(row, args.kind)
+    found = app.list_periods(ctx.app, args.tenant, args.schedule, args.kind)
     if not found:
-        print(f"no {args.kind}s in {row.name!r}")
-    for o in found:
-        print(f"#{o.id}  {_period(o.starts_at, o.ends_at, o.label)}")
+        print(f"no {args.kind}s in {args.schedule!r}")
+    for period in found:
+        print(f"#{period.id}  {_period(period)}")
     return 0
 
 
 def cmd_override_remove(args, ctx) -> int:
-    tenant = _tenant(args, ctx)
-    row = service.get_schedule(tenant, args.name)
-    service.remove_override(row, args.kind, args.id)
-    print(f"{args.kind} #{args.id} removed from {row.name!r}")
+    app.remove_period(ctx.app, args.tenant, args.schedule, args.kind, args.period_id)
+    print(f"{args.kind} #{args.period_id} removed from {args.schedule!r}")
     return 0
 
 
 # ---- output ----------------------------------------------------------------------------------
 
-def _period(start: dt.datetime, end: dt.datetime, label: str) -> str:
-    return f"{start:{WHEN}} → {end:{WHEN}}" + (f"  {label}" if label else "")
+def _period(period: app.PeriodView) -> str:
+    start, end = (dt.datetime.fromisoformat(t) for t in (period.starts_at, period.ends_at))
+    return f"{start:{WHEN}} → {end:{WHEN}}" + (f"  {period.label}" if period.label else "")
 
 
-def _print_schedule(row, tenant: Tenant, first: dt.date | None) -> None:
-    sched = loader.load_schedule(tenant.id, row.id)
+def _print_schedule(view: app.ScheduleView, first: dt.date | None) -> None:
+    sched = view.rules
     follows = " (tenant's)"
-    print(f"name:        {sched.name}")
-    if row.description:
-        print(f"description: {row.description}")
-    print(f"time zone:   {sched.timezone}{follows if not row.timezone else ''}")
-    print(f"holidays:    {sched.holidays or 'none'}{follows if row.holiday_mode == HOLIDAYS_TENANT else ''}")
-    hours = spec.format_hours(sched.weekly) or ["none (closed except openings)"]
+    print(f"name:        {view.name}")
+    if view.description:
+        print(f"description: {view.description}")
+    print(f"time zone:   {view.timezone}{follows if view.follows_tenant_timezone else ''}")
+    print(f"holidays:    {view.holidays or 'none'}{follows if view.follows_tenant_holidays else ''}")
+    hours = view.hours or ["none (closed except openings)"]
     print("hours:       " + "\n             ".join(hours))
-    for title, periods in (("closures", sched.closures), ("openings", sched.openings)):
+    for title, periods in (("closures", view.closures), ("openings", view.openings)):
         print(f"{title}:" + ("" if periods else " none"))
         for p in periods:
-            print(f"  #{p.id}  {_period(p.start, p.end, p.label)}")
+            print(f"  #{p.id}  {_period(p)}")
     if sched.holidays is None:
         return
     first = first or dt.datetime.now(sched.zone).date()  # the clock is read here, at the edge

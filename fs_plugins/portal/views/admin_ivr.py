@@ -17,7 +17,7 @@ from fs_plugins.ivr.rules import KEYS
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, page
-from fs_plugins.schedule.service import list_schedules
+from fs_plugins.schedule import app as schedules
 
 bp = Blueprint("admin_ivr", __name__)
 TEXT_FIELDS = ("name", "comment", "forward", "schedule", "closed", "forward_to", "welcome", "exit", "short_number")
@@ -53,7 +53,8 @@ def _editor(owner, domain: str, row=None, values=None, outcome: Outcome | None =
     return page("admin/ivr_edit.html", outcome=outcome, domain=domain, ivr=row, keys=KEYS,
                 values=values if values is not None else (_values(row) if row else {"forward": "none", "loops": "3",
                                                                                        "timeout": "5", "exit": "hangup"}),
-                schedules=[s.name for s in list_schedules(owner)], audio=[a.name for a in list_audio(owner)])
+                schedules=[s.name for s in schedules.list_schedules(app_context(), domain)],
+                audio=[a.name for a in list_audio(owner)])
 
 
 @bp.route("/t/<domain>/ivr/new", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """A customer's schedules, as a week view (when each schedule is open, day by day) with the public
 holidays of its country and region for the year, its closures and openings, and whether it is open
-now. Read from fs_plugins.schedule (loader → rules), the same values the dialplan decides with."""
+now. Read through fs_plugins.schedule.app, whose views carry the values the dialplan decides with."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flask import Blueprint, request
 from flask_babel import format_date, get_locale
 
-from fs_plugins.portal.context import admin_tenant
+from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import page
-from fs_plugins.schedule import loader, rules, service
+from fs_plugins.schedule import app, rules
 
 bp = Blueprint("admin_schedules", __name__)
 
@@ -42,12 +42,12 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
 @bp.get("/t/<domain>/schedules")
 @area(ADMIN)
 def schedules(domain: str):
-    owner = admin_tenant(domain, "read the schedules")
+    admin_tenant(domain, "read the schedules")
     year = int(request.args["year"]) if request.args.get("year", "").isdigit() else dt.date.today().year
     now = dt.datetime.now(dt.timezone.utc)
     shown = []
-    for row in service.list_schedules(owner):
-        schedule = loader.load_schedule(owner.id, row.id)
+    for view in app.list_schedules(app_context(), domain):
+        schedule = view.rules
         holidays = schedule.holidays.between(dt.date(year, 1, 1), dt.date(year, 12, 31)) if schedule.holidays else []
         day_names = get_locale().days["format"]["wide"]  # Babel's own names, 0 = Monday
         shown.append({"schedule": schedule, "days": [(day_names[n], bars) for n, bars in enumerate(day_bars(schedule.weekly))],

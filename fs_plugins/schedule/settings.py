@@ -1,6 +1,6 @@
 """Create, change and remove schedules and their closures/openings: validated, all-or-nothing.
 
-Every value is checked before anything is written (InvalidInput names the option), and each
+Every value is checked before anything is written (InvalidInput names the API's field), and each
 change runs in one transaction, so a rejected command leaves the database as it was.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import holidays as holidays_lib
 import peewee
 
 from fs_plugins import plugins
-from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Tenant
 from fs_plugins.models.schedule import (
@@ -33,7 +33,7 @@ _LABEL_MAX = 120
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]|\$\s*\{")
 
 
-class ScheduleInUse(InvalidInput):
+class ScheduleInUse(Conflict):
     """The schedule is still pointed at by an IVR menu, a call group, … and cannot be removed."""
 
 
@@ -84,7 +84,7 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def check_timezone(name: str, field: str = "--timezone") -> str:
+def check_timezone(name: str, field: str = "timezone") -> str:
     if name not in _zones():
         raise InvalidInput(field, f"unknown time zone {name!r}; use an IANA name such as Europe/Madrid")
     return name
@@ -97,21 +97,21 @@ def check_name(name: str, field: str = "name") -> str:
     return name
 
 
-def check_label(label: str | None, field: str = "--label") -> str:
+def check_label(label: str | None, field: str = "label") -> str:
     label = (label or "").strip()
     if len(label) > _LABEL_MAX or _UNSAFE.search(label):
         raise InvalidInput(field, f"at most {_LABEL_MAX} characters, no control characters or '${{'")
     return label
 
 
-def check_country(country: str, field: str = "--holidays") -> str:
+def check_country(country: str, field: str = "holidays") -> str:
     code = (country or "").strip().upper()
     if code not in holidays_lib.list_supported_countries():
         raise InvalidInput(field, f"unknown or unsupported country {country!r}; use an ISO code such as ES")
     return code
 
 
-def check_region(country: str, region: str, field: str = "--region") -> str:
+def check_region(country: str, region: str, field: str = "region") -> str:
     """The subdivision code for `region` (a code such as MD, or a name such as Madrid)."""
     entity = type(holidays_lib.country_holidays(country))
     wanted = region.strip().casefold()
@@ -132,12 +132,12 @@ def _holiday_settings(tenant: Tenant, current: Schedule | None, holidays: str | 
     if holidays is None:  # only a region: keep the country in use
         mode = current.holiday_mode if current else HOLIDAYS_TENANT
         if mode == HOLIDAYS_NONE:
-            raise InvalidInput("--region", "this schedule has no holidays; give --holidays COUNTRY too")
+            raise InvalidInput("region", "this schedule has no holidays; give the holidays' country too")
         holidays = current.holiday_country if mode == HOLIDAYS_CUSTOM else HOLIDAYS_TENANT
     choice = holidays.strip().lower()
     if choice == HOLIDAYS_NONE:
         if region:
-            raise InvalidInput("--region", "a region needs holidays; drop --no-holidays")
+            raise InvalidInput("region", "a region needs holidays (holidays is none)")
         return HOLIDAYS_NONE, None, None
     if choice == HOLIDAYS_TENANT and not region:
         return HOLIDAYS_TENANT, None, None
@@ -148,7 +148,7 @@ def _holiday_settings(tenant: Tenant, current: Schedule | None, holidays: str | 
 def _ranges(hours) -> tuple[rules.WeeklyRange, ...]:
     found: set[rules.WeeklyRange] = set()
     for item in hours:
-        found.update(spec.parse_hours(item, "--hours") if isinstance(item, str) else (item,))
+        found.update(spec.parse_hours(item, "hours") if isinstance(item, str) else (item,))
     return tuple(sorted(found))
 
 
@@ -188,7 +188,7 @@ def create_schedule(tenant: Tenant, name: str, *, hours: Iterable = (), timezone
     ranges = _ranges(hours)
     zone = check_timezone(timezone) if timezone else None
     mode, country, region_code = _holiday_settings(tenant, None, holidays or HOLIDAYS_TENANT, region)
-    description = check_label(description, "--description") or None
+    description = check_label(description, "description") or None
     with database.atomic():
         _check_unique(tenant, name)
         row = Schedule.create(tenant=tenant, name=name, description=description, timezone=zone,
@@ -213,7 +213,7 @@ def change_schedule(row: Schedule, *, name: str | None = None, hours: Iterable |
     mode, country, region_code = _holiday_settings(tenant, row, holidays, region)
     text = row.description
     if description is not None:
-        text = check_label(description, "--description") or None
+        text = check_label(description, "description") or None
     with database.atomic():
         _check_unique(tenant, new_name, exclude=row.id)
         row.name, row.timezone, row.description = new_name, zone, text
@@ -252,7 +252,7 @@ def add_override(row: Schedule, kind: str, starts_at: dt.datetime, ends_at: dt.d
     try:
         rules.Period(starts_at, ends_at)
     except ValueError as exc:
-        raise InvalidInput("--to", str(exc)) from None
+        raise InvalidInput("ends_at", str(exc)) from None
     label = check_label(label)
     with database.atomic():
         return ScheduleOverride.create(schedule=row, kind=kind, starts_at=starts_at, ends_at=ends_at, label=label)
@@ -270,4 +270,4 @@ def remove_override(row: Schedule, kind: str, override_id: int) -> None:
                       & (ScheduleOverride.kind == _check_kind(kind)))
                .execute())
     if not deleted:
-        raise NotFound("id", f"no {kind} #{override_id} in schedule {row.name!r}")
+        raise NotFound("period_id", f"no {kind} #{override_id} in schedule {row.name!r}")
