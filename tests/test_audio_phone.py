@@ -122,7 +122,7 @@ def test_numbers_are_dialled_through_the_outbound_template_and_junk_is_refused(c
     assert phone.dial_string(config, tenant, "600 11 22 33") == "sofia/gateway/carrier/+34600112233"
     with pytest.raises(InvalidInput) as error:
         phone.dial_string(config, tenant, "1001,user/1002")
-    assert error.value.field == "--call"
+    assert error.value.field == "call"
 
 
 def test_bgapi_originate_answers_with_a_job_and_sends_background_job(fs):

@@ -1,7 +1,8 @@
 """The tenant's audio library ("Grabación de voz"): uploaded and phone-recorded messages.
 
-Files: convert.py (decode, validate, convert to a playable WAV: soundfile + soxr), library.py
-(store, list, remove, usage checks), lookup.py (the call-time resolver and the ``message:``
+Files: app.py (the application layer: list, upload, record by phone, remove), convert.py (decode,
+validate, convert to a playable WAV: soundfile + soxr), library.py (rows and files: store, list,
+remove, what still plays a file), phone.py (the recording call), lookup.py (the call-time resolver and the ``message:``
 destination resolver), cli.py (`centralita audio …`). Table: fs_plugins/models/audio.py.
 
 Other features use it like this:

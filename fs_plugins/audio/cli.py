@@ -1,8 +1,9 @@
 """`centralita audio upload|list|remove|record`: the tenant's audio library."""
 from __future__ import annotations
 
-from fs_plugins.audio import library
-from fs_plugins.commands.common import open_tenant, print_table, tenant_command
+from fs_plugins.audio import app
+from fs_plugins.commands.common import print_table, tenant_command
+from fs_plugins.ivr import app as ivr
 
 
 def register(subparsers) -> None:
@@ -31,30 +32,32 @@ _command = tenant_command
 
 
 def cmd_upload(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = library.upload(ctx.config, tenant, args.name, args.file)
-    print(f"audio {row.name!r} stored: {row.duration_ms / 1000:.1f} s, {row.sample_rate} Hz mono "
-          f"(from {row.original_format}); use it as message:{row.name}")
+    audio = app.upload_audio(ctx.app, args.tenant, args.name, args.file).value
+    print(f"audio {audio.name!r} stored: {audio.duration_ms / 1000:.1f} s, {audio.sample_rate} Hz mono "
+          f"(from {audio.original_format}); use it as message:{audio.name}")
     return 0
 
 
 def cmd_list(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    rows = [(r.id, r.name, f"{r.duration_ms / 1000:.1f} s", r.sample_rate, r.source,
-             r.created_at.strftime("%Y-%m-%d %H:%M")) for r in library.list_audio(tenant)]
+    rows = [(a.id, a.name, f"{a.duration_ms / 1000:.1f} s", a.sample_rate, a.source,
+             a.created_at.strftime("%Y-%m-%d %H:%M")) for a in app.list_audio(ctx.app, args.tenant)]
     print_table(("ID", "NAME", "LENGTH", "RATE", "SOURCE", "CREATED (UTC)"), rows)
     return 0
 
 
 def cmd_remove(args, ctx) -> int:
-    tenant = open_tenant(ctx, args.tenant)
-    row = library.get_audio(tenant, args.name)
-    library.remove_audio(row)
-    print(f"audio {row.name!r} removed")
+    audio = app.remove_audio(ctx.app, args.tenant, args.name).value
+    print(f"audio {audio.name!r} removed")
     return 0
 
 
 def cmd_record(args, ctx) -> int:
-    from fs_plugins.audio import phone
-
-    return phone.record_command(args, ctx)
+    """Record by phone; with --ivr the recording becomes that menu's welcome (checked before calling)."""
+    menu = ivr.get_menu(ctx.app, args.tenant, args.ivr, "ivr") if args.ivr else None
+    print(f"calling {args.call}: record after the beep, press # to end, then 1 to listen, 3 to keep it")
+    audio = app.record_audio(ctx.app, args.tenant, args.name, args.call, args.wait).value
+    print(f"audio {audio.name!r} recorded: {audio.duration_ms / 1000:.1f} s")
+    if menu is not None:
+        ivr.change_menu(ctx.app, args.tenant, str(menu.id), welcome=audio.name)
+        print(f"IVR menu {menu.name!r}: welcome message is now {audio.name!r}")
+    return 0

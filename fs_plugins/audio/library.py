@@ -1,4 +1,5 @@
-"""The tenant's audio library: validated upload, phone recordings, listing, removal, lookup.
+"""The tenant's audio library's rows and files (fs_plugins.audio.app is the way in): validated
+upload, phone recordings, listing, removal, lookup.
 
 Files live under ``<data_dir>/audio/<tenant domain>/<random>.wav``; the user's name for a file is
 only a label in the database (unique per tenant), so nothing typed by a user becomes a path or
@@ -12,37 +13,25 @@ import logging
 import os
 import uuid
 from pathlib import Path
-from typing import Callable
-
 import peewee
 
 from fs_plugins import plugins, references
 from fs_plugins.audio import convert
 from fs_plugins.config import Config
 from fs_plugins.destinations import Destination
-from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models.audio import SOURCE_RECORDING, SOURCE_UPLOAD, AudioFile
 from fs_plugins.models.base import database
 from fs_plugins.models.core import Tenant
 
 log = logging.getLogger(__name__)
 MAX_NAME = 64
-UsageCheck = Callable[[int], list]  # audio id -> descriptions of what uses it
-_USAGE_CHECKS: list[UsageCheck] = []
 
 
-class AudioInUse(InvalidInput):
+class AudioInUse(Conflict):
     def __init__(self, name: str, users: list[str]):
         super().__init__("name", f"audio {name!r} is still used by {', '.join(users)}; change those first")
         self.users = users
-
-
-def register_usage_check(check: UsageCheck) -> UsageCheck:
-    """Add a "who plays this file" check run before removal (features whose tables refer to
-    audio in a way the generic scan in `audio_users` cannot see)."""
-    if check not in _USAGE_CHECKS:
-        _USAGE_CHECKS.append(check)
-    return check
 
 
 def check_name(name: str | None, field: str = "name") -> str:
@@ -92,7 +81,7 @@ def _store(config: Config, tenant: Tenant, name: str, playable: convert.Playable
                                    original_format=playable.source_format)
     except peewee.IntegrityError:
         _discard(temporary, final)
-        raise InvalidInput("name", f"an audio file named {name!r} already exists") from None
+        raise Conflict("name", f"an audio file named {name!r} already exists") from None
     except BaseException:
         _discard(temporary, final)
         raise
@@ -107,7 +96,7 @@ def _discard(*paths: Path) -> None:
 
 def check_unique(tenant: Tenant, name: str, field: str = "name") -> None:
     if AudioFile.select().where(AudioFile.tenant == tenant, AudioFile.name == name).exists():
-        raise InvalidInput(field, f"an audio file named {name!r} already exists")
+        raise Conflict(field, f"an audio file named {name!r} already exists")
 
 
 def list_audio(tenant: Tenant) -> list[AudioFile]:
@@ -126,17 +115,14 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
 
 
 def audio_users(audio_id: int) -> list[str]:
-    """What still plays this file: destination columns holding ``message:<id>``, foreign keys to
-    AudioFile in any component's table, and registered checks."""
+    """What still plays this file: destination columns holding ``message:<id>`` and foreign keys to
+    AudioFile in any component's table."""
     rows = references.rows_routing_to(Destination("message", str(audio_id)))
     for model in plugins.installed().models():
         for field in model._meta.sorted_fields:
             if isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
                 rows.extend(model.select().where(field == audio_id))
-    users = [references.describe_row(row) for row in rows]
-    for check in _USAGE_CHECKS:
-        users += check(audio_id)
-    return sorted(set(users))
+    return sorted({references.describe_row(row) for row in rows})
 
 
 def remove_audio(row: AudioFile) -> None:

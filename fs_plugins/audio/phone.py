@@ -47,7 +47,7 @@ class RecordingFailed(InvalidInput):
     """The call could not be made or nothing was confirmed."""
 
     def __init__(self, message: str):
-        super().__init__("--call", message)
+        super().__init__("call", message)
 
 
 def dial_string(config: Config, tenant: Tenant, target: str) -> str:
@@ -56,7 +56,7 @@ def dial_string(config: Config, tenant: Tenant, target: str) -> str:
     user = User.get_or_none(User.tenant == tenant, User.extension == target, User.enabled == True)  # noqa: E712
     if user is not None:
         return encode.dial_target(f"user/{user.extension}@{tenant.domain}")
-    e164 = validate.e164(target, tenant.country, "--call")
+    e164 = validate.e164(target, tenant.country, "call")
     return encode.dial_target(config.outbound_dial_template.format(e164=e164, digits=e164[1:]))
 
 
@@ -141,26 +141,3 @@ def _originate(config: Config, command: str, timeout: float = 70.0) -> str:
         return FreeswitchApi(config, timeout=timeout).api(command)
     except FreeswitchUnavailable as exc:
         raise RecordingFailed(str(exc)) from None
-
-
-def record_command(args, ctx) -> int:
-    """`centralita audio record NAME --call TARGET [--ivr MENU]`."""
-    from fs_plugins.audio import library
-    from fs_plugins.commands.common import open_tenant
-
-    tenant = open_tenant(ctx, args.tenant)
-    name = library.check_name(args.name)
-    library.check_unique(tenant, name)
-    menu = None
-    if args.ivr:
-        from fs_plugins.ivr import app as ivr
-
-        menu = ivr.get_menu(ctx.app, tenant.domain, args.ivr, "ivr")
-    print(f"calling {args.call}: record after the beep, press # to end, then 1 to listen, 3 to keep it")
-    raw = record_by_phone(ctx.config, tenant, args.call, args.wait)
-    row = library.store_recording(ctx.config, tenant, name, raw)
-    print(f"audio {row.name!r} recorded: {row.duration_ms / 1000:.1f} s")
-    if menu is not None:
-        ivr.change_menu(ctx.app, tenant.domain, str(menu.id), welcome=row.name)
-        print(f"IVR menu {menu.name!r}: welcome message is now {row.name!r}")
-    return 0
