@@ -6,8 +6,9 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import List, Nested, String
 from flask import request
 
+from fs_plugins.api.common import app_context
 from fs_plugins.api.guard import OPERATOR_ONLY, SELF, TENANT, access, principal, tenant
-from fs_plugins.billing import report as billing
+from fs_plugins.billing import app as billing
 
 bp = APIBlueprint("reports", __name__, url_prefix="/api/v1", tag="Reports")
 PHONES = (("yealink", "Yealink (remote phonebook)", "yealink.xml"), ("cisco", "Cisco (directory service)", "cisco.xml"),
@@ -43,8 +44,7 @@ class PhonebookList(Schema):
 
 
 def _billing(month: str, domain: str | None) -> dict:
-    rows = billing.report(billing.parse_month(month, "month"), domain)
-    return {"month": month, "items": [dict(zip(("tenant", "menu", "created", "deleted"), row)) for row in rows]}
+    return {"month": month, "items": billing.billing_report(app_context(), month, domain)}
 
 
 def _phonebooks(domain: str, login: str) -> dict:

@@ -1,7 +1,7 @@
 """`centralita billing report`: per tenant, the IVR menus that existed in a month."""
 from __future__ import annotations
 
-from fs_plugins.billing import report as billing
+from fs_plugins.billing import app
 from fs_plugins.commands.common import print_table
 
 
@@ -17,8 +17,7 @@ def register(subparsers) -> None:
 
 
 def cmd_billing(args, ctx) -> int:
-    ctx.db
-    lines = billing.report(billing.parse_month(args.month), args.tenant)
+    lines = [(m.tenant, m.menu, m.created, m.deleted) for m in app.billing_report(ctx.app, args.month, args.tenant)]
     scope = f"tenant {args.tenant}" if args.tenant else "all tenants"
     if not lines:
         print(f"no IVR menu existed in {args.month.strip()} ({scope}): nothing to bill")

@@ -15,7 +15,7 @@ from fs_plugins.models.ivr import IvrMenu
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
 
 
-def parse_month(text: str, field: str = "--month") -> tuple[dt.datetime, dt.datetime]:
+def parse_month(text: str, field: str = "month") -> tuple[dt.datetime, dt.datetime]:
     """[first instant, first instant of the next month) for YYYY-MM."""
     match = _MONTH.match((text or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:

@@ -1,14 +1,14 @@
 """What the provider bills a customer for a month: the IVR menus that existed at any moment of it
-(fs_plugins.billing.report, the same report as `centralita billing report` and the API)."""
+(fs_plugins.billing.app, the same report as `centralita billing report` and the API)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import Blueprint, request
 
-from fs_plugins.billing import report as billing
+from fs_plugins.billing import app
 from fs_plugins.errors import InvalidInput
-from fs_plugins.portal.context import admin_tenant
+from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.pages import Outcome, page
 
@@ -18,10 +18,10 @@ bp = Blueprint("admin_billing", __name__)
 @bp.get("/t/<domain>/billing")
 @area(ADMIN)
 def billing_page(domain: str):
-    owner = admin_tenant(domain, "read the billing report")
+    admin_tenant(domain, "read the billing report")
     month = request.args.get("month") or dt.date.today().strftime("%Y-%m")
     try:
-        rows, outcome = billing.report(billing.parse_month(month, "month"), owner.domain), None
+        rows, outcome = app.billing_report(app_context(), month, domain), None
     except InvalidInput as exc:
         rows, outcome = [], Outcome(errors={exc.field: exc.message})
     return page("admin/billing.html", outcome=outcome, domain=domain, month=month, rows=rows)
