@@ -12,11 +12,12 @@ from apiflask.validators import OneOf, Range
 from flask import Response, stream_with_context
 
 from fs_plugins.api import paging
+from fs_plugins.api.common import app_context
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
+from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import export, log
 from fs_plugins.calllog.classify import KINDS
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import database
 
 bp = APIBlueprint("calls", __name__, url_prefix="/api/v1", tag="Call log")
 
@@ -79,7 +80,8 @@ def _page(domain: str, extension: str | None, query: dict) -> dict:
     if after is not None and not (isinstance(after, list) and len(after) == 2
                                   and all(isinstance(v, int) for v in after)):
         raise InvalidInput("after", "not a cursor of this list")
-    entries, following = log.page_after(database.obj, _query(domain, extension, query), after, query["limit"])
+    entries, following = calllog.calls_after(app_context(), _query(domain, extension, query), after,
+                                             query["limit"])
     return {"items": [_shown(entry) for entry in entries],
             "next": paging.encode(list(following)) if following else None}
 
@@ -90,7 +92,7 @@ def _shown(entry: log.LogEntry) -> dict:
 
 
 def _csv(domain: str, extension: str | None, query: dict) -> Response:
-    zone, rows = log.iterate_rows(database.obj, _query(domain, extension, query))
+    zone, rows = calllog.call_rows(app_context(), _query(domain, extension, query))
     chunks = (chunk.encode() for chunk in export.csv_chunks(rows, zone))
     return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="calls.csv"'})

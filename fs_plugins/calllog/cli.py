@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from fs_plugins.calllog import export as exportmod
+from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import log as logmod
 from fs_plugins.calllog.classify import KINDS
 from fs_plugins.calllog.store import reclassify
@@ -68,7 +68,7 @@ def query_from(args) -> logmod.LogQuery:
 
 def _list(args, ctx) -> int:
     query = query_from(args)
-    result = logmod.page(ctx.db, query)
+    result = calllog.call_page(ctx.app, query)
     rows = [
         (e.started.strftime("%Y-%m-%d %H:%M:%S"), e.user, e.kind, e.status.label,
          " ".join(p for p in (e.caller_name, e.caller_number) if p), e.callee, e.answered_by,
@@ -82,7 +82,7 @@ def _list(args, ctx) -> int:
 
 
 def _export(args, ctx) -> int:
-    chunks = exportmod.export(ctx.db, query_from(args))
+    chunks = calllog.calls_csv(ctx.app, query_from(args))
     if args.output:
         lines = 0
         with open(args.output, "w", encoding="utf-8", newline="") as out:

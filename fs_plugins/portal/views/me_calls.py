@@ -1,6 +1,6 @@
 """A user's call log, as the seed shows it: a colour per status, filters received / missed / made and
 day / week / month, the columns status, time, presented name, number, duration and wait before
-answer, and the CSV export of what the filters select. Queries are fs_plugins.calllog.log's: pages by
+answer, and the CSV export of what the filters select, read through fs_plugins.calllog.app: pages by
 keyset (each page costs what the first does, however deep), periods in the tenant's time zone."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, g, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 
-from fs_plugins.calllog import export, log
+from fs_plugins.calllog import app as calllog
+from fs_plugins.calllog import log
 from fs_plugins.calllog.classify import Status
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import database
-from fs_plugins.portal.context import me
+from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.guard import SELF, area
 from fs_plugins.portal.pages import Outcome, page
 
@@ -58,7 +58,7 @@ def calls():
         query = _query(tenant, extension)
     except InvalidInput as exc:
         query, outcome = log.LogQuery(tenant=tenant, user=extension), Outcome(errors={exc.field: exc.message})
-    entries, following = log.page_after(database.obj, query, _after())
+    entries, following = calllog.calls_after(app_context(), query, _after())
     filters = {"type": query.kind or "", "period": query.period or "",
                "day": query.day.isoformat() if query.day else ""}
     return page("me/calls.html", None, outcome, entries=entries, deeper=bool(request.args.get("after")),
@@ -76,6 +76,6 @@ def _link(filters: dict, **more) -> str:
 @area(SELF)
 def calls_csv():
     tenant, extension = me()
-    chunks = export.export(database.obj, _query(tenant, extension))  # checks the scope before the first byte
+    chunks = calllog.calls_csv(app_context(), _query(tenant, extension))  # checks the scope before the first byte
     return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="calls-{extension}.csv"'})
