@@ -5,7 +5,7 @@ from fs_plugins.callhandling import numbers, rules
 from fs_plugins.callhandling.records import OutboundData, RingLeg, Settings, UserCallData, combine_allowed
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput
-from xml_curl.actions import Action, hangup
+from fs_plugins.actions import Action, hangup
 
 CALL = rules.Call("acme.example", "ES", 7, "1002", 0, "sofia/gateway/carrier/{e164}", "ivr/confirm.wav")
 

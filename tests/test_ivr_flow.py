@@ -9,7 +9,7 @@ from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.ivr.flow import MAX_AUTOMATIC_HOPS, ivr_flow
 from fs_plugins.ivr.rules import FORWARD_ALWAYS, FORWARD_SCHEDULE, Menu
-from fs_plugins.schedule import Schedule, WeeklyRange
+from fs_plugins.schedule.rules import Schedule, WeeklyRange
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)

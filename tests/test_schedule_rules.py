@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fs_plugins.errors import InvalidInput
-from fs_plugins.schedule import HolidayCalendar, Period, Schedule, WeeklyRange, state_at
+from fs_plugins.schedule.rules import HolidayCalendar, Period, Schedule, WeeklyRange, state_at
 from fs_plugins.schedule import rules, spec
 
 MADRID = ZoneInfo("Europe/Madrid")

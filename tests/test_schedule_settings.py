@@ -7,7 +7,10 @@ import pytest
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import BaseModel, Tenant
 from fs_plugins.models.schedule import Schedule, ScheduleOverride, ScheduleRange
-from fs_plugins.schedule import ScheduleInUse, load_schedule, register_usage_check, settings, state_at
+from fs_plugins.schedule import settings
+from fs_plugins.schedule.loader import load_schedule
+from fs_plugins.schedule.rules import state_at
+from fs_plugins.schedule.settings import ScheduleInUse
 from fs_plugins.schedule import rules
 from fs_plugins import plugins
 from fs_plugins.plugins import Component
@@ -199,14 +202,6 @@ def test_the_database_constraint_backs_up_a_reference_no_check_knows(tenant, stu
     with pytest.raises(ScheduleInUse, match="still referenced"):
         settings.remove_schedule(row)
     assert counts()[:2] == (1, 7)
-
-
-def test_a_registered_usage_check_can_refuse_removal(tenant, monkeypatch):
-    monkeypatch.setattr(settings, "_USAGE_CHECKS", [])
-    row = settings.create_schedule(tenant, "Office")
-    register_usage_check(lambda schedule_id: ["call group 'Support'"] if schedule_id == row.id else [])
-    with pytest.raises(ScheduleInUse, match="call group 'Support'"):
-        settings.remove_schedule(row)
 
 
 def test_removing_an_unused_schedule_removes_its_ranges_and_overrides(tenant):

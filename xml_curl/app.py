@@ -16,7 +16,7 @@ from fs_plugins.config import Config
 from fs_plugins.dbpool import UNAVAILABLE, deadline
 from fs_plugins.httpauth import basic_matches, expected_basic
 from xml_curl import directory, documents, plans
-from xml_curl.actions import hangup
+from fs_plugins.actions import hangup
 from xml_curl.dialplan import CallRequest, Router, answered_context
 from xml_curl.lookups import Lookups
 

@@ -25,7 +25,7 @@ from fs_plugins import channel_vars, plugins
 from fs_plugins.destinations import Destination
 from fs_plugins.fsvalues import is_safe_token
 from fs_plugins.voices import Voices
-from xml_curl.actions import Action, hangup, set_var, socket_flow, transfer
+from fs_plugins.actions import Action, hangup, set_var, socket_flow, transfer
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
 
 log = logging.getLogger(__name__)

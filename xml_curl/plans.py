@@ -22,7 +22,7 @@ from fs_plugins.callhandling import loader, numbers, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.contacts.numbers import lookup_key
 from fs_plugins.voices import Voices
-from xml_curl.actions import Action, caller_name, hangup, set_var
+from fs_plugins.actions import Action, caller_name, hangup, set_var
 from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
 from xml_curl.lookups import DirectoryUser, TenantInfo
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from fs_plugins.callhandling.numbers import DEFAULT_ALLOWED
 from fs_plugins.destinations import Destination
-from fs_plugins.models.callhandling import DEFAULT_NO_ANSWER_SECONDS
+from fs_plugins.callhandling.kinds import DEFAULT_NO_ANSWER_SECONDS
 
 
 @dataclass(frozen=True)

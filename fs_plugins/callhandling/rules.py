@@ -33,7 +33,7 @@ from fs_plugins import channel_vars
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import OutboundData, RingLeg, UserCallData
 from fs_plugins.destinations import Destination
-from xml_curl.actions import Action, hangup, set_var, transfer
+from fs_plugins.actions import Action, hangup, set_var, transfer
 
 log = logging.getLogger(__name__)
 

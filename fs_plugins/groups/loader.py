@@ -18,7 +18,7 @@ from fs_plugins.groups.records import Group, Member
 from fs_plugins.models import Tenant, User, database
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.groups import AUDIO, BY_SCHEDULE, CallGroup, GroupMember
-from fs_plugins.schedule import load_schedule
+from fs_plugins.schedule.loader import load_schedule
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from fs_plugins.channel import Channel, SessionInfo
 from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.errors import NotFound
 from fs_plugins.ivr.rules import PROMPT, Menu, Step, caller_entry, collect_spec, entry_step, next_step
+from fs_plugins.schedule.rules import state_at
 
 log = logging.getLogger(__name__)
 MAX_AUTOMATIC_HOPS = 5
@@ -98,6 +99,4 @@ def hand_on(channel: Channel, tenant_domain: str, destination: Destination) -> N
 def _is_open(menu: Menu, clock) -> bool | None:
     if menu.schedule is None:
         return None
-    from fs_plugins.schedule import state_at
-
     return state_at(menu.schedule, clock()).is_open

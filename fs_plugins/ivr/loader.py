@@ -15,6 +15,7 @@ from fs_plugins.ivr import rules
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.models.ivr import IvrMenu, IvrOption
+from fs_plugins.schedule.loader import load_schedule
 
 log = logging.getLogger(__name__)
 DEFAULT_PROMPT = tone(300, 800)  # a short beep when a menu has no usable prompt
@@ -84,8 +85,6 @@ def load_menu(tenant_domain: str, menu_id: int, resolve_audio: AudioResolver) ->
 def _schedule(tenant_id: int, schedule_id: int | None):
     if schedule_id is None:
         return None
-    from fs_plugins.schedule import load_schedule
-
     return load_schedule(tenant_id, schedule_id)
 
 

@@ -12,10 +12,9 @@ import peewee
 from fs_plugins.models.base import BaseModel, DestinationField, utcnow
 from fs_plugins.models.core import Tenant, User
 
-DND_MODES = ("busy", "forward-busy", "voicemail")
-DEFAULT_NO_ANSWER_SECONDS = 20
-MIN_NO_ANSWER_SECONDS = 5
-MAX_NO_ANSWER_SECONDS = 120
+from fs_plugins.callhandling.kinds import (  # noqa: F401  (re-exported: the model's vocabulary)
+    DEFAULT_NO_ANSWER_SECONDS, DND_MODES, MAX_NO_ANSWER_SECONDS, MIN_NO_ANSWER_SECONDS,
+)
 
 
 class CallHandling(BaseModel):

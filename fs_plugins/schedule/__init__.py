@@ -22,21 +22,16 @@ How IVR menus, call groups and other features use a schedule (reuse, not copy):
 
 2. At call time, load then decide (the clock is read by the caller, at the edge)::
 
-       from fs_plugins.schedule import load_schedule, state_at
+       from fs_plugins.schedule.loader import load_schedule
+       from fs_plugins.schedule.rules import state_at
        state = state_at(load_schedule(tenant_id, menu.schedule_id), datetime.now(timezone.utc))
        if not state.is_open: route to menu.closed_destination   # state.reason / state.detail say why
 
 3. Removing a schedule still in use is refused with ScheduleInUse (an InvalidInput: exit 2 from
    the CLI) naming its users. Foreign keys to Schedule in any installed plugin's table are found
    automatically (rows are described by their `name` column when they have one), and the database
-   constraint backs that up. References a foreign key cannot express can be added with
-   `register_usage_check(fn)`, where `fn(schedule_id)` returns descriptions such as "IVR menu 'Main'".
-"""
-from fs_plugins.schedule.loader import load_schedule
-from fs_plugins.schedule.rules import HolidayCalendar, Period, Schedule, State, WeeklyRange, state_at
-from fs_plugins.schedule.settings import ScheduleInUse, register_usage_check, schedule_users
+   constraint backs that up.
 
-__all__ = [
-    "HolidayCalendar", "Period", "Schedule", "ScheduleInUse", "State", "WeeklyRange", "load_schedule",
-    "register_usage_check", "schedule_users", "state_at",
-]
+The package itself imports nothing, so `fs_plugins.schedule.rules` loads neither peewee nor the
+plugins (tests/test_architecture.py).
+"""

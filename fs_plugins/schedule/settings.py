@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import re
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Iterable
 from zoneinfo import available_timezones
 
 import holidays as holidays_lib
@@ -39,21 +39,6 @@ class ScheduleInUse(Conflict):
 
 # ---- who uses a schedule -------------------------------------------------------------------
 
-UsageCheck = Callable[[int], Iterable[str]]
-_USAGE_CHECKS: list[UsageCheck] = []
-
-
-def register_usage_check(check: UsageCheck) -> UsageCheck:
-    """Add a check `check(schedule_id) -> descriptions of users` ("IVR menu 'Main'").
-
-    Foreign keys to Schedule are found without registering (see `schedule_users`); register a
-    check only for references a foreign key cannot express. Call it from your process wiring.
-    """
-    if check not in _USAGE_CHECKS:
-        _USAGE_CHECKS.append(check)
-    return check
-
-
 def _referencing_fields():
     own = (ScheduleRange, ScheduleOverride)
     for model in plugins.installed().models():
@@ -65,15 +50,13 @@ def _referencing_fields():
 
 
 def schedule_users(schedule_id: int) -> list[str]:
-    """Descriptions of everything that points at the schedule: foreign keys, then registered checks."""
+    """Descriptions of everything that points at the schedule through a foreign key."""
     users = []
     for model, field in _referencing_fields():
         for row in model.select().where(field == schedule_id).limit(10):
             label = getattr(row, "name", None)
             table = model._meta.table_name
             users.append(f"{table} {label!r}" if label else f"{table} #{row.get_id()}")
-    for check in _USAGE_CHECKS:
-        users += list(check(schedule_id))
     return users
 
 

@@ -1,4 +1,5 @@
-"""Dialplan actions as data: what a route decided, before it becomes XML.
+"""Dialplan actions as data: what a route decided, before it becomes XML (vocabulary: the rules of
+call handling build them, xml_curl renders them, and neither imports the other for it).
 
 Every action argument is built by us from ids, extensions, domains, E.164 numbers, causes and
 neutralised names; `Action` still refuses CR/LF and `${` so a slip can never reach FreeSWITCH.

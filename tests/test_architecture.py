@@ -1,0 +1,29 @@
+"""The layers hold: pure rules load no database, no gevent and no socket code, checked in a fresh
+interpreter (an import made by an earlier test cannot hide one)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = sorted(f"fs_plugins.{path.parent.name}.rules" for path in (ROOT / "fs_plugins").glob("*/rules.py"))
+PURE = RULES + ["fs_plugins.calllog.classify", "fs_plugins.calllog.parse", "fs_plugins.groups.records",
+                "fs_plugins.callhandling.records", "fs_plugins.destinations", "fs_plugins.actions"]
+FORBIDDEN = ("peewee", "gevent", "greenswitch", "lxml", "xml_curl", "fs_plugins.esl", "fs_plugins.models",
+             "fs_plugins.plugins")
+
+
+def test_every_feature_with_decisions_has_a_rules_module_to_check():
+    assert {"fs_plugins.callhandling.rules", "fs_plugins.groups.rules", "fs_plugins.ivr.rules",
+            "fs_plugins.schedule.rules"} <= set(RULES)
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_a_pure_module_loads_neither_the_database_nor_gevent_nor_socket_code(module):
+    probe = f"import sys, {module}; print(' '.join(n for n in {FORBIDDEN!r} if n in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"{module} loads {done.stdout.strip()}"
