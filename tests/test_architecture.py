@@ -1,5 +1,6 @@
-"""The layers hold: pure rules load no database, no gevent and no socket code, checked in a fresh
-interpreter (an import made by an earlier test cannot hide one)."""
+"""The layers hold: the import contracts of .importlinter (arrows point down, models import no
+feature, the emulator only for trials), and pure rules that load no database, no gevent and no
+socket code, checked in a fresh interpreter (an import made by an earlier test cannot hide one)."""
 from __future__ import annotations
 
 import subprocess
@@ -27,3 +28,10 @@ def test_a_pure_module_loads_neither_the_database_nor_gevent_nor_socket_code(mod
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"{module} loads {done.stdout.strip()}"
+
+
+def test_the_import_contracts_hold():
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
