@@ -22,7 +22,7 @@ from pathlib import Path
 import gevent
 from gevent.event import AsyncResult
 
-from fs_plugins import channel_vars, validate
+from fs_plugins import channel_vars, dialstrings, validate
 from fs_plugins.channel import Channel, SessionInfo, tone
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
@@ -55,9 +55,9 @@ def dial_string(config: Config, tenant: Tenant, target: str) -> str:
     target = (target or "").strip()
     user = User.get_or_none(User.tenant == tenant, User.extension == target, User.enabled == True)  # noqa: E712
     if user is not None:
-        return encode.dial_target(f"user/{user.extension}@{tenant.domain}")
+        return encode.dial_target(dialstrings.user(user.extension, tenant.domain))
     e164 = validate.e164(target, tenant.country, "call")
-    return encode.dial_target(config.outbound_dial_template.format(e164=e164, digits=e164[1:]))
+    return encode.dial_target(dialstrings.gateway(config.outbound_dial_template, e164))
 
 
 def record_flow(path: str, max_seconds: int, result: AsyncResult):
@@ -101,8 +101,8 @@ def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Cent
     variables = {channel_vars.FLOW: "record", channel_vars.TENANT: tenant.domain, "origination_caller_id_name": name,
                  "origination_caller_id_number": "0", "ignore_early_media": "true",
                  **dict((voices or Voices()).for_language(tenant.language).variables())}
-    prefix = ",".join(f"{encode.var_name(k)}={encode.token(v)}" for k, v in variables.items())
-    return f"originate {{{prefix}}}{dial} &socket({encode.token(contact)} async full)"
+    checked = {encode.var_name(k): encode.token(v) for k, v in variables.items()}
+    return f"originate {dialstrings.with_call_variables(checked, dial)} &socket({encode.token(contact)} async full)"
 
 
 def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 180.0) -> Path:

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, dialstrings
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import OutboundData, RingLeg, UserCallData
 from fs_plugins.destinations import Destination
@@ -69,7 +69,7 @@ class Call:
 
     @property
     def user_dial(self) -> str:
-        return f"user/{self.extension}@{self.domain}"
+        return dialstrings.user(self.extension, self.domain)
 
     @property
     def failover_context(self) -> str:
@@ -146,7 +146,7 @@ def external(call: Call, allowed: frozenset[str], number: str) -> list[Action]:
     if reason:
         return [set_var(channel_vars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
     return [set_var("call_timeout", str(FORWARD_RING_SECONDS)), set_var("hangup_after_bridge", "true"),
-            Action("bridge", dial_string(call.dial_template, e164))]
+            Action("bridge", dialstrings.gateway(call.dial_template, e164))]
 
 
 def ring_legs(call: Call, data: UserCallData) -> list[str]:
@@ -162,11 +162,11 @@ def ring_legs(call: Call, data: UserCallData) -> list[str]:
 
 
 def _leg_dial(call: Call, allowed: frozenset[str], leg: RingLeg) -> str | None:
-    variables = [f"leg_delay_start={leg.delay}"] if leg.delay else []
+    variables: dict[str, object] = {"leg_delay_start": leg.delay} if leg.delay else {}
     if leg.destination.kind == "user":
-        return _with_vars(variables, f"user/{leg.extension}@{call.domain}")
+        return dialstrings.with_leg_variables(variables, dialstrings.user(leg.extension, call.domain))
     # The user's own number (their mobile): its answer is the user's, so the leg says whose it is.
-    variables.append(f"{channel_vars.RING_OF}={call.user_id_text}")
+    variables[channel_vars.RING_OF] = call.user_id_text
     e164, cause = numbers.normalise(leg.destination.target, call.country)
     reason = cause or numbers.blocked_reason(e164, call.country, allowed)
     if reason:
@@ -175,17 +175,9 @@ def _leg_dial(call: Call, allowed: frozenset[str], leg: RingLeg) -> str | None:
     if leg.confirm and _SAFE_PROMPT.match(call.confirm_prompt or ""):
         # The answerer must press the key, so a mobile's voicemail cannot take the call; the leg
         # timeout stops counting once it answers, leaving time to listen and press.
-        variables += [f"group_confirm_key={CONFIRM_KEY}", f"group_confirm_file={call.confirm_prompt}",
-                      "group_confirm_cancel_timeout=1"]
-    return _with_vars(variables, dial_string(call.dial_template, e164))
-
-
-def _with_vars(variables: list[str], dial: str) -> str:
-    return f"[{','.join(variables)}]{dial}" if variables else dial
-
-
-def dial_string(template: str, e164: str) -> str:
-    return template.format(e164=e164, digits=e164.lstrip("+"))
+        variables.update(group_confirm_key=CONFIRM_KEY, group_confirm_file=call.confirm_prompt,
+                         group_confirm_cancel_timeout=1)
+    return dialstrings.with_leg_variables(variables, dialstrings.gateway(call.dial_template, e164))
 
 
 def outbound_call(country: str, dialled: str, data: OutboundData, from_user: bool, dial_template: str) -> list[Action]:
@@ -204,4 +196,4 @@ def outbound_call(country: str, dialled: str, data: OutboundData, from_user: boo
     actions = []
     if from_user and data.caller_id:
         actions.append(set_var("effective_caller_id_number", data.caller_id))
-    return actions + [set_var("hangup_after_bridge", "true"), Action("bridge", dial_string(dial_template, e164))]
+    return actions + [set_var("hangup_after_bridge", "true"), Action("bridge", dialstrings.gateway(dial_template, e164))]

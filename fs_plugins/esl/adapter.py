@@ -15,7 +15,7 @@ from typing import Sequence
 import gevent
 from gevent.event import AsyncResult
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, dialstrings
 from fs_plugins.channel import (
     BridgeOutcome,
     BridgeTarget,
@@ -203,9 +203,7 @@ class EslChannel:
 
 def _leg(leg: BridgeTarget) -> str:
     dial = encode.dial_target(leg.dial)
-    if leg.timeout is not None:
-        return f"[leg_timeout={int(leg.timeout)}]{dial}"
-    return dial
+    return dialstrings.with_leg_variables({} if leg.timeout is None else {"leg_timeout": int(leg.timeout)}, dial)
 
 
 def _collected(event: dict, variable: str) -> Collected:

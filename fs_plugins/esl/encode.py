@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
+from fs_plugins import dialstrings
 from fs_plugins.errors import InvalidInput
 
 _FORBIDDEN = ("\r", "\n", "\x00", "${", "$${")
-_DIAL_SEPARATORS = set(",|[]{}^ \t")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _APP_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}\Z")
 
@@ -61,8 +61,9 @@ def assignment(name: str, text: object) -> str:
 
 
 def dial_target(text: str) -> str:
-    """One bridge leg. Built by Centralita, but checked so a stray value cannot add legs."""
-    text = value(text, "dial string")
-    if not text or _DIAL_SEPARATORS & set(text):
-        raise UnsafeArgument("dial string", f"{text!r} must be one leg without separators , | [ ] {{ }} ^")
-    return text
+    """One bridge leg. Built by Centralita (fs_plugins.dialstrings), but checked so a stray value
+    cannot add legs."""
+    try:
+        return dialstrings.leg(text)
+    except InvalidInput as exc:
+        raise UnsafeArgument(exc.field, exc.message) from None

@@ -17,6 +17,7 @@ from typing import Callable
 
 import gevent
 
+from fs_plugins import dialstrings
 from fs_plugins.callhandling import numbers
 from fs_plugins.esl import encode
 from fs_plugins.groups import rules
@@ -34,7 +35,7 @@ def caller_dial(group: Group, caller_number: str, internal_extension: str | None
     """How to reach the caller again: their phone if they are a user, else their number under the
     tenant's restrictions (None: cannot be called back, the key is then ignored)."""
     if internal_extension:
-        return f"user/{internal_extension}@{group.domain}"
+        return dialstrings.user(internal_extension, group.domain)
     e164, cause = numbers.normalise(caller_number or "", group.country)
     if cause or numbers.blocked_reason(e164, group.country, group.allowed):
         return None
@@ -69,9 +70,10 @@ def fs_originate(api_factory) -> Originate:
     """The production originate over FreeSWITCH's inbound event socket (fs_plugins.fsapi)."""
 
     def originate(member_dial: str, caller: str, group: Group, seconds: int) -> bool:
-        variables = f"{{originate_timeout={int(seconds)},pbx_tenant={encode.token(group.domain)},pbx_flow=group," \
-                    f"pbx_flow_object={int(group.id)},ignore_early_media=true{_presented(caller)}}}"
-        command = f"originate {variables}{encode.dial_target(member_dial)} &bridge({encode.dial_target(caller)})"
+        variables = {"originate_timeout": int(seconds), "pbx_tenant": encode.token(group.domain), "pbx_flow": "group",
+                     "pbx_flow_object": int(group.id), "ignore_early_media": "true", **_presented(caller)}
+        dial = dialstrings.with_call_variables(variables, encode.dial_target(member_dial))
+        command = f"originate {dial} &bridge({encode.dial_target(caller)})"
         try:
             reply = api_factory(seconds + 10).api(command)
         except Exception as exc:  # FreeSWITCH unreachable: this member's turn is lost, not the callback
@@ -82,7 +84,7 @@ def fs_originate(api_factory) -> Originate:
     return originate
 
 
-def _presented(caller_dial: str) -> str:
+def _presented(caller_dial: str) -> dict[str, str]:
     """The member's phone shows who is being called back (digits only: it goes inside {...})."""
     match = _CALLER_NUMBER.search(caller_dial)
-    return f",origination_caller_id_number={match.group(1)}" if match else ""
+    return {"origination_caller_id_number": match.group(1)} if match else {}

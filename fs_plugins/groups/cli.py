@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+from fs_plugins import dialstrings
 from fs_plugins.commands.common import parse_at, print_table, tenant_command
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import app, simulate, stats
@@ -118,7 +119,7 @@ def cmd_try(args, ctx) -> int:
         extension, _, spec = text.partition("=")
         if not extension.isdigit():
             raise InvalidInput("--leg", f"expected EXT=OUTCOME[:RING[:TALK]], got {text!r}")
-        legs.update([parse_leg(f"user/{extension}@{group.tenant}={spec}")])
+        legs.update([parse_leg(f"{dialstrings.user(extension, group.tenant)}={spec}")])
     at = parse_at(args.at)
     scripts = [CallerScript(legs=dict(legs), hangup_at=args.hangup) for _ in range(args.callers)]
     reports, records = simulate.simulate_group(ctx.config, group.tenant, group.id, scripts, at, frozenset(args.busy))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fs_plugins import dialstrings
 from fs_plugins.callhandling import numbers
 from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.groups.records import Group, Leg, Member
@@ -67,9 +68,9 @@ def member_dial(group: Group, member: Member, dial_template: str) -> str | None:
         return None
     forward = member.forward
     if forward is None:
-        return f"user/{member.extension}@{group.domain}"
+        return dialstrings.user(member.extension, group.domain)
     if forward.kind == "user" and member.forward_extension:
-        return f"user/{member.forward_extension}@{group.domain}"
+        return dialstrings.user(member.forward_extension, group.domain)
     if forward.kind == "number":
         return _external(group, forward.target, member.allowed, dial_template)
     return None
@@ -79,7 +80,7 @@ def _external(group: Group, number: str, allowed: frozenset[str], dial_template:
     e164, cause = numbers.normalise(number, group.country)
     if cause or numbers.blocked_reason(e164, group.country, allowed):
         return None
-    return dial_template.format(e164=e164, digits=e164.lstrip("+"))
+    return dialstrings.gateway(dial_template, e164)
 
 
 def legs(group: Group, dial_template: str, caller: str = "") -> tuple[Leg, ...]:
