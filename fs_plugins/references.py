@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import peewee
+
 from fs_plugins import plugins, validate
 from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import InvalidInput
@@ -66,15 +68,22 @@ def view(tenant: Tenant, destination: Destination | None) -> DestinationView | N
     return None if destination is None else DestinationView(str(destination), describe(tenant, destination))
 
 
-def rows_routing_to(target: Destination) -> list:
-    """Every row of any component whose destination column holds `target` — what would be left
-    pointing at nothing if the target went away. Ids are unique across tenants, so only rows of
-    the target's own tenant can match."""
-    value, rows = str(target), []
-    for model in plugins.installed().models():
-        for column in model._meta.sorted_fields:
-            if isinstance(column, DestinationField):
-                rows.extend(model.select().where(column == value))
+def rows_referring_to(destination: Destination | None = None, *, model=None, row_id: int | None = None,
+                      own: tuple = ()) -> list:
+    """Every row of any installed component that would be left pointing at nothing if a target went
+    away: destination columns holding `destination`, and foreign keys to row `row_id` of `model`
+    (tables in `own`, the target's own parts deleted with it, do not count). The one scan behind
+    every "still used by …" refusal. Ids are unique across tenants, so only rows of the target's
+    own tenant can match."""
+    value, rows = str(destination) if destination is not None else None, []
+    for table in plugins.installed().models():
+        if table in own:
+            continue
+        for column in table._meta.sorted_fields:
+            if value is not None and isinstance(column, DestinationField):
+                rows.extend(table.select().where(column == value))
+            elif model is not None and isinstance(column, peewee.ForeignKeyField) and column.rel_model is model:
+                rows.extend(table.select().where(column == row_id))
     return rows
 
 

@@ -191,7 +191,7 @@ def test_every_user_of_a_schedule_sees_its_changes(tenant, menus):
 def test_removing_a_schedule_in_use_is_refused_naming_its_users(tenant, menus):
     row = settings.create_schedule(tenant, "Office", hours=["daily 09:00-18:00"])
     menus.create(tenant=tenant, name="Main", schedule=row)
-    with pytest.raises(ScheduleInUse, match="menu_stub 'Main'"):
+    with pytest.raises(ScheduleInUse, match="menu stub 'Main'"):
         settings.remove_schedule(row)
     assert counts()[:2] == (1, 7)
 

@@ -13,9 +13,10 @@ import logging
 import os
 import uuid
 from pathlib import Path
+
 import peewee
 
-from fs_plugins import plugins, references
+from fs_plugins import references
 from fs_plugins.audio import convert
 from fs_plugins.config import Config
 from fs_plugins.destinations import Destination
@@ -117,11 +118,7 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
 def audio_users(audio_id: int) -> list[str]:
     """What still plays this file: destination columns holding ``message:<id>`` and foreign keys to
     AudioFile in any component's table."""
-    rows = references.rows_routing_to(Destination("message", str(audio_id)))
-    for model in plugins.installed().models():
-        for field in model._meta.sorted_fields:
-            if isinstance(field, peewee.ForeignKeyField) and field.rel_model is AudioFile:
-                rows.extend(model.select().where(field == audio_id))
+    rows = references.rows_referring_to(Destination("message", str(audio_id)), model=AudioFile, row_id=audio_id)
     return sorted({references.describe_row(row) for row in rows})
 
 

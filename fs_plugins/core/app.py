@@ -241,7 +241,7 @@ def remove_user(ctx: AppContext, tenant: str, extension: str) -> Changed[UserVie
         row = user_in_scope(ctx, owner, extension, "extension")
         routed = sorted({references.describe_row(other)
                          for kind in ("user", "voicemail")
-                         for other in references.rows_routing_to(Destination(kind, str(row.id)))
+                         for other in references.rows_referring_to(Destination(kind, str(row.id)))
                          if getattr(other, "user_id", None) != row.id})
         if routed:
             raise Conflict("extension", f"{', '.join(routed)} still route to this user; re-route them first")

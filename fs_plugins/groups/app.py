@@ -233,7 +233,7 @@ def _find(tenant: Tenant, reference: str | int) -> CallGroup:
 
 def _referrers(target: Destination, own_id: int) -> list[str]:
     """What else routes to the group: its own short number and its own settings do not count."""
-    return sorted({references.describe_row(row) for row in references.rows_routing_to(target)
+    return sorted({references.describe_row(row) for row in references.rows_referring_to(target)
                    if not isinstance(row, ShortNumber) and not (isinstance(row, CallGroup) and row.id == own_id)})
 
 

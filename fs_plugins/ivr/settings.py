@@ -218,7 +218,7 @@ def _bounded(value, low: int, high: int, flag: str) -> int:
 
 def routes_to(row: IvrMenu) -> list[str]:
     """What else still sends calls to the menu (its own options and short number excepted)."""
-    return sorted({_describe(other) for other in references.rows_routing_to(Destination("ivr", str(row.id)))
+    return sorted({_describe(other) for other in references.rows_referring_to(Destination("ivr", str(row.id)))
                    if not isinstance(other, ShortNumber)
                    and not (isinstance(other, IvrOption) and other.menu_id == row.id)})
 

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 import holidays as holidays_lib
 import peewee
 
-from fs_plugins import plugins
+from fs_plugins import references
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Tenant
@@ -39,25 +39,11 @@ class ScheduleInUse(Conflict):
 
 # ---- who uses a schedule -------------------------------------------------------------------
 
-def _referencing_fields():
-    own = (ScheduleRange, ScheduleOverride)
-    for model in plugins.installed().models():
-        if model in own:
-            continue
-        for field in model._meta.refs:
-            if field.rel_model is Schedule:
-                yield model, field
-
-
 def schedule_users(schedule_id: int) -> list[str]:
-    """Descriptions of everything that points at the schedule through a foreign key."""
-    users = []
-    for model, field in _referencing_fields():
-        for row in model.select().where(field == schedule_id).limit(10):
-            label = getattr(row, "name", None)
-            table = model._meta.table_name
-            users.append(f"{table} {label!r}" if label else f"{table} #{row.get_id()}")
-    return users
+    """Descriptions of everything that points at the schedule through a foreign key (its own
+    ranges, closures and openings go with it)."""
+    rows = references.rows_referring_to(model=Schedule, row_id=schedule_id, own=(ScheduleRange, ScheduleOverride))
+    return sorted({references.describe_row(row) for row in rows})
 
 
 # ---- validation ------------------------------------------------------------------------------
