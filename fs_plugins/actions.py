@@ -29,10 +29,6 @@ def set_var(name: str, value: str) -> Action:
     return Action("set", f"{name}={value}")
 
 
-def export_var(name: str, value: str) -> Action:
-    return Action("export", f"{name}={value}")
-
-
 def hangup(cause: str) -> Action:
     return Action("hangup", cause)
 

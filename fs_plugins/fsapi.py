@@ -57,9 +57,6 @@ class FreeswitchApi:
                 raise ValueError("extension and domain are validated tokens")
         self.api_many([f"xml_flush_cache id {extension} {domain}" for extension, domain in users])
 
-    def flush_user(self, extension: str, domain: str) -> None:
-        self.flush_users([(extension, domain)])
-
 
 def _close(connection) -> None:
     """Close at once: greenswitch's stop() waits up to a second for its event greenlet to notice."""

@@ -1,6 +1,7 @@
 """The layers hold: the import contracts of .importlinter (arrows point down, models import no
-feature, the emulator only for trials), and pure rules that load no database, no gevent and no
-socket code, checked in a fresh interpreter (an import made by an earlier test cannot hide one)."""
+feature, the emulator only for trials), pure rules that load no database, no gevent and no socket
+code, checked in a fresh interpreter (an import made by an earlier test cannot hide one), and no
+dead code (vulture, with the small whitelist of names only templates, schemas or greenswitch read)."""
 from __future__ import annotations
 
 import subprocess
@@ -36,3 +37,18 @@ def test_the_import_contracts_hold():
     done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+# Flask routes and marshmallow hooks are called by the framework; tables are declarations; the
+# emulator (fs_plugins.sim) is test tooling whose users are the tests.
+VULTURE_DECORATORS = ("@bp.*,@app.*,@*.route,@*.get,@*.post,@*.patch,@*.put,@*.delete,@*.errorhandler,"
+                      "@*.before_request,@*.after_request,@*.app_template_global,@*.context_processor,"
+                      "@*.template_filter,@*.app_template_filter,@*.input,@*.output")
+
+
+def test_no_dead_code():
+    done = subprocess.run([sys.executable, "-m", "vulture", "fs_plugins", "xml_curl", "tests/vulture_whitelist.py",
+                           "--min-confidence", "60", "--exclude", "fs_plugins/models,fs_plugins/sim",
+                           "--ignore-decorators", VULTURE_DECORATORS],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -4,7 +4,8 @@ import hashlib
 import pytest
 
 from fs_plugins.contacts import service
-from fs_plugins.contacts.caller_name import caller_name, caller_name_for_number, safe_name
+from fs_plugins.contacts.caller_name import caller_name, safe_name
+from fs_plugins.contacts.numbers import lookup_key
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models import Tenant, User
 
@@ -67,7 +68,7 @@ def test_contacts_of_another_tenant_never_name_a_caller(db, acme):
 @pytest.mark.parametrize("as_sent", ["+34911234567", "0034911234567", "911234567", "34911234567"])
 def test_a_contact_saved_in_national_form_matches_the_caller_number_in_any_form(db, acme, as_sent):
     service.add_contact(service.resolve_directory("acme.example"), work("Oficina", "91 123 45 67"))
-    assert caller_name_for_number(db, acme.id, ids(acme)["100"], as_sent, "ES") == "Oficina"
+    assert caller_name(db, acme.id, ids(acme)["100"], lookup_key(as_sent, "ES")) == "Oficina"
 
 
 def test_when_two_common_contacts_share_a_number_the_oldest_names_the_caller(db, acme):

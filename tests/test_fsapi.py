@@ -19,14 +19,14 @@ def event_socket():
 
 def test_flush_sends_xml_flush_cache_for_the_user(event_socket):
     fake, port = event_socket
-    FreeswitchApi(Config(fs_event_socket_port=port)).flush_user("1001", "acme.example")
+    FreeswitchApi(Config(fs_event_socket_port=port)).flush_users([("1001", "acme.example")])
     assert fake.commands == ["xml_flush_cache id 1001 acme.example"]
 
 
 def test_a_wrong_password_is_reported_not_hidden(event_socket):
     _, port = event_socket
     with pytest.raises(FreeswitchUnavailable, match="refused the password"):
-        FreeswitchApi(Config(fs_event_socket_port=port, fs_event_socket_password="nope")).flush_user("1", "a.b")
+        FreeswitchApi(Config(fs_event_socket_port=port, fs_event_socket_password="nope")).flush_users([("1", "a.b")])
 
 
 def test_an_unreachable_freeswitch_gives_a_warning_naming_the_expiry():
@@ -39,7 +39,7 @@ def test_an_unreachable_freeswitch_gives_a_warning_naming_the_expiry():
 def test_values_that_are_not_plain_tokens_never_reach_the_event_socket(event_socket):
     fake, port = event_socket
     with pytest.raises(ValueError):
-        FreeswitchApi(Config(fs_event_socket_port=port)).flush_user("1001\nbgapi system", "acme.example")
+        FreeswitchApi(Config(fs_event_socket_port=port)).flush_users([("1001\nbgapi system", "acme.example")])
     assert fake.commands == []
 
 

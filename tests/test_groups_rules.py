@@ -98,10 +98,6 @@ def test_unanswered_and_overflowing_calls_fall_back_to_hang_up():
 
 # -- queue decisions ---------------------------------------------------------------------------
 
-def test_a_queue_admits_callers_until_it_holds_queue_size():
-    assert rules.admit(group(queue_size=2), 1) and not rules.admit(group(queue_size=2), 2)
-
-
 @pytest.mark.parametrize("waited, offers, members, expected", [
     (59.9, 0, 3, rules.OFFER), (60, 0, 3, rules.OVERFLOW), (0, 0, 0, rules.WAIT),
     (0, 5, 3, rules.OFFER), (0, 6, 3, rules.OVERFLOW),

@@ -208,7 +208,3 @@ class Router:
                 return [hangup("UNALLOCATED_NUMBER")]
             box = user.extension
         return [Action("answer"), Action("voicemail", f"default {tenant.domain} {box}"), hangup("NORMAL_CLEARING")]
-
-    def next_hop(self, request: CallRequest) -> Action:
-        """Mark one more routing hop before a transfer or forward, so loops end (MAX_HOPS)."""
-        return set_var(channel_vars.HOPS, str(request.hops + 1))

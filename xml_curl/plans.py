@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from fs_plugins import channel_vars
-from fs_plugins.callhandling import loader, numbers, rules
+from fs_plugins.callhandling import loader, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.contacts.numbers import lookup_key
 from fs_plugins.voices import Voices
@@ -113,11 +113,6 @@ def _caller_e164(number: str, country: str) -> str | None:
         return number
     e164 = lookup_key(number, country)
     return e164 if e164 and e164.startswith("+") else None
-
-
-def normalise_number(dialled: str, country: str) -> tuple[str | None, str | None]:
-    """(E.164, None) for a valid number, or (None, hangup cause) for one that cannot be called."""
-    return numbers.normalise(dialled, country)
 
 
 def outbound_call(router, tenant, request, dialled: str, dial_template: str) -> list[Action]:

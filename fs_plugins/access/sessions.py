@@ -62,6 +62,3 @@ def resume(token: str, source: str = "") -> Principal | None:
 def close(token: str) -> None:
     Session.delete().where(Session.token_hash == secrets.digest(token or "")).execute()
 
-
-def purge_expired(now: dt.datetime | None = None) -> int:
-    return Session.delete().where(Session.expires_at <= (now or utcnow())).execute()

@@ -107,17 +107,10 @@ def page_after(db: peewee.Database, query: LogQuery, after: tuple[int, int] | No
     return tuple(_entry(row, scope.zone) for row in shown), following
 
 
-def iterate(db: peewee.Database, query: LogQuery, batch: int = 2000) -> Iterator[LogEntry]:
-    """Every entry of the query (all pages), newest first, holding one batch in memory at a time.
-
-    The tenant and user are checked now (NotFound before anything is produced); rows come lazily.
-    """
-    zone, rows = iterate_rows(db, query, batch)
-    return (_entry(row, zone) for row in rows)
-
-
 def iterate_rows(db: peewee.Database, query: LogQuery, batch: int = 2000) -> tuple[ZoneInfo, Iterator[tuple]]:
-    """`iterate` as raw rows (COLUMNS order) and the tenant's zone: the CSV export's fast path."""
+    """Every entry of the query (all pages), newest first, as raw rows (COLUMNS order) read one batch
+    at a time, and the tenant's zone: the CSV export's fast path. The tenant and user are checked
+    now (NotFound before anything is produced); rows come lazily."""
     scope = _scope(db, query)
     where, params = _where(query, scope)
     base = f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'

@@ -5,7 +5,7 @@ import datetime as dt
 import sys
 from typing import Iterable, Sequence
 
-from fs_plugins.application import Changed, tenant_in_scope
+from fs_plugins.application import Changed
 from fs_plugins.errors import InvalidInput
 
 
@@ -44,11 +44,6 @@ def parse_at(text: str | None, field: str = "--at") -> dt.datetime | None:
     if at is None or at.tzinfo is None:
         raise InvalidInput(field, f"expected an ISO time with offset like 2026-03-04T10:00+01:00, got {text!r}")
     return at
-
-
-def open_tenant(ctx, domain: str):
-    """The tenant's row, for commands of features not yet on an app layer of their own."""
-    return tenant_in_scope(ctx.app, domain)
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], out=None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from fs_plugins.contacts.numbers import lookup_key
 
 MAX_LENGTH = 64
 
@@ -47,12 +46,6 @@ def caller_name(db, tenant_id: int, callee_user_id: int | None, caller: str) -> 
     params = (tenant_id, caller, callee_user_id, tenant_id, caller, True)
     row = db.execute_sql(lookup_sql(db.param), params).fetchone()
     return safe_name(row[0]) if row else None
-
-
-def caller_name_for_number(db, tenant_id: int, callee_user_id: int | None, number: str,
-                           country: str) -> str | None:
-    """Same, for a caller number as FreeSWITCH gives it (national, 00-prefixed, +E.164 or extension)."""
-    return caller_name(db, tenant_id, callee_user_id, lookup_key(number, country) or number)
 
 
 # Characters that mean something to FreeSWITCH (variable expansion `$`, `{ }`), to dial strings

@@ -42,7 +42,6 @@ class EslChannel:
         self.info = info
         self.command_timeout = command_timeout
         self.gone: CallGone | None = None
-        self.transferred_to: tuple[str, str] | None = None
         self.bridged_to = ""  # the other leg's uuid once a bridge connected (CHANNEL_BRIDGE)
         self._on_connected = None  # the running bridge's callback for CHANNEL_BRIDGE
         self._waiting: dict[str, AsyncResult] = {}
@@ -171,7 +170,6 @@ class EslChannel:
         self._hops = self._hops_so_far() + 1
         self.set(channel_vars.HOPS, str(self._hops))
         self.execute("transfer", encode.args(extension, "XML", context))
-        self.transferred_to = (extension, context)
 
     def _hops_so_far(self) -> int:
         if self._hops is not None:

@@ -117,11 +117,6 @@ def no_answer_route(group: Group) -> Destination:
     return group.no_answer or HANGUP
 
 
-def admit(group: Group, waiting: int) -> bool:
-    """May one more caller join the queue that already holds `waiting` callers?"""
-    return waiting < group.queue_size
-
-
 def queue_verdict(group: Group, waited: float, offers: int, member_count: int) -> str:
     """overflow | offer | wait for a queued caller (the queue itself decides who is first)."""
     if waited >= group.max_wait:

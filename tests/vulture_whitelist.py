@@ -1,0 +1,26 @@
+"""Names vulture cannot see used (tests/test_architecture.py runs it with this file): values read
+by templates and marshmallow schemas, greenswitch's hooks and the attributes its teardown reads,
+and vocabulary kept for readers of the database."""
+# flake8: noqa
+status_label  # api/calls.py CallOut: a schema field
+q  # api/contacts.py: a query-string field
+instance  # api/problems.py: an RFC 9457 member
+BRIDGE_STATUSES  # channel.py: the statuses a BridgeOutcome can have, for readers
+FORWARD_REASONS  # channel_vars.py: values of pbx_forward_reason in the call log
+BLOCK_REASONS  # channel_vars.py: values of pbx_block_reason
+SOURCES  # contacts/records.py: where a contact comes from
+OUTCOMES  # groups/kinds.py: GroupCall.outcome values
+start_event_handlers  # esl/connection.py: greenswitch hook
+session_data  # esl/connection.py: read by greenswitch
+_outbound_connected  # esl/connection.py: read by greenswitch
+_lingering  # esl/connection.py: read by greenswitch
+refused  # esl/server.py: connections refused, for the logs and tests
+autoescape  # portal/app.py: Jinja setting
+y  # portal/charts.py and views: SVG geometry read by templates
+width
+height
+margin
+heard  # voicemail/messages.py: fields of a message read by templates
+urgent
+updated_at  # peewee columns set on change
+Meta  # peewee model options
