@@ -1,11 +1,11 @@
 """Plugins: what the installed ones declare, how they are ordered, and a third party's plugin
-found through its own entry point, from outside the package (docs/architecture.md's example)."""
+found through its own entry point, from outside the package: docs/architecture.md's worked example,
+run as written there."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -46,64 +46,19 @@ def test_plugins_that_do_not_fit_together_are_refused_by_name(found, problem):
         Registry(found)
 
 
-PAGER = '''
-"""A third party's plugin: a `pager` destination kind (a row of its own table) and its flow."""
-import peewee
-
-from fs_plugins.application import tenant_in_scope
-from fs_plugins.destinations import Destination
-from fs_plugins.errors import InvalidInput
-from fs_plugins.models.base import BaseModel
-from fs_plugins.models.core import Tenant
-from fs_plugins.plugins import Component, DestinationKind, Plugin
+def worked_example() -> str:
+    """The plugin module of docs/architecture.md's worked example, as the reader sees it."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc.split("## Worked example: adding a destination kind as a plugin", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-class Pager(BaseModel):
-    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
-    name = peewee.CharField()
-
-
-def resolve(tenant, reference, field):
-    row = Pager.get_or_none(Pager.tenant == tenant, Pager.name == reference)
-    if row is None:
-        raise InvalidInput(field, f"no pager {reference!r}")
-    return Destination("pager", str(row.id))
-
-
-def describe(tenant, destination):
-    return f"pager:{Pager.get_by_id(destination.object_id).name}"
-
-
-def pager_flow(wiring):
-    def run(channel, info):
-        channel.answer()
-        channel.play("tone_stream://%(500,0,800)")
-        channel.hangup("NORMAL_CLEARING")
-    return run
-
-
-def add_pager(args, ctx):
-    Pager.create(tenant=tenant_in_scope(ctx.app, args.tenant), name=args.name)
-    print(f"pager {args.name} added")
-
-
-def commands(subparsers):
-    parser = subparsers.add_parser("pager", help="overhead pagers")
-    parser.add_argument("name")
-    parser.add_argument("--tenant", required=True)
-    parser.set_defaults(handler=add_pager)
-
-
-plugin = Plugin(name="pager", requires=("core",), components=(Component("pager", (Pager,)),),
-                commands=commands, destinations=(DestinationKind("pager", resolve, describe),),
-                flows={"pager": pager_flow})
-'''
 
 
 @pytest.fixture
 def third_party(tmp_path):
     """A package outside Centralita, visible to Python with its own entry point (as pip installs it)."""
-    (tmp_path / "pager_plugin.py").write_text(textwrap.dedent(PAGER))
+    (tmp_path / "pager_plugin.py").write_text(worked_example())
     info = tmp_path / "pager_plugin-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pager-plugin\nVersion: 1.0\n")
