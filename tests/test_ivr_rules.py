@@ -131,3 +131,18 @@ def test_an_empty_menu_goes_to_its_exit_destination():
     empty = Menu(1, "a.example", "M", "p.wav", exit_destination=EXIT)
     step = entry_step(empty)
     assert (step.action, step.destination, step.reason) == (ROUTE, EXIT, "empty menu")
+
+
+def test_the_caller_chose_a_route_taken_by_key_or_direct_dial_but_not_an_exit_after_failures():
+    direct = Menu(2, "acme.example", "D", "p.wav", options={"1": SALES}, extensions={"1001": 21})
+    assert next_step(direct, "1", 1).chosen and next_step(direct, "1001", 1).chosen
+    assert not next_step(direct, None, direct.max_loops).chosen and not next_step(direct, "9", direct.max_loops).chosen
+
+
+def test_the_entry_greets_the_caller_only_when_a_menu_or_an_empty_menus_welcome_plays():
+    assert entry_step(MENU).greets
+    assert entry_step(Menu(3, "acme.example", "E", "p.wav", welcome="w.wav")).greets
+    assert not entry_step(Menu(4, "acme.example", "E", "p.wav")).greets
+    forward = Menu(5, "acme.example", "F", "p.wav", welcome="w.wav", options={"1": SALES}, forward_mode="forward",
+                   forward_destination=EXIT)
+    assert not entry_step(forward).greets

@@ -67,13 +67,13 @@ def run_one(channel: Channel, menu: Menu, clock, answered: bool) -> tuple[Destin
     for a call that only passes through."""
     step = entry_step(menu, _is_open(menu, clock))
     log.info("ivr %s (%s): entry: %s %s", menu.id, menu.tenant, step.action, step.reason)
-    plays = step.action == PROMPT or (step.reason == "empty menu" and menu.welcome)
-    if plays and not answered:
+    greets = step.greets
+    if greets and not answered:
         channel.answer()
-    if plays and menu.welcome:
+    if greets and menu.welcome:
         channel.play(menu.welcome)
     step = collect_loop(channel, menu, step)
-    return step.destination or HANGUP, step.reason.startswith(("key", "direct dial")), bool(plays)
+    return step.destination or HANGUP, step.chosen, greets
 
 
 def collect_loop(channel: Channel, menu: Menu, step: Step) -> Step:

@@ -69,7 +69,9 @@ class Step:
     attempt: int = 0  # PROMPT: the number of the coming collection
     notice: str | None = None  # PROMPT: played before the prompt (timeout or invalid message)
     destination: Destination | None = None
-    reason: str = ""
+    reason: str = ""  # for the log only: flows decide on the fields, never on this text
+    chosen: bool = False  # ROUTE: the caller chose it (an option's key or a directly dialled extension)
+    greets: bool = False  # entry: the welcome plays (and the call is answered) before going on
 
 
 @dataclass(frozen=True)
@@ -85,18 +87,18 @@ def entry_step(menu: Menu, schedule_open: bool | None = None) -> Step:
     if menu.forward_mode == FORWARD_SCHEDULE and schedule_open is False:
         return Step(ROUTE, destination=menu.closed_destination or menu.exit_destination, reason="closed")
     if menu.empty:
-        return Step(ROUTE, destination=menu.exit_destination, reason="empty menu")
-    return Step(PROMPT, attempt=1)
+        return Step(ROUTE, destination=menu.exit_destination, reason="empty menu", greets=bool(menu.welcome))
+    return Step(PROMPT, attempt=1, greets=True)
 
 
 def next_step(menu: Menu, entry: str | None, attempt: int) -> Step:
     if attempt < 1:
         raise ValueError("attempt counts collections from 1")
     if entry is not None and entry in menu.options:
-        return Step(ROUTE, destination=menu.options[entry], reason=f"key {entry}")
+        return Step(ROUTE, destination=menu.options[entry], reason=f"key {entry}", chosen=True)
     if entry and entry in menu.extensions:
         return Step(ROUTE, destination=Destination("user", str(menu.extensions[entry])),
-                    reason=f"direct dial {entry}")
+                    reason=f"direct dial {entry}", chosen=True)
     timed_out = entry is None
     kind = "timeout" if timed_out else "invalid"
     if attempt >= menu.max_loops:
