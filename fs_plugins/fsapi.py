@@ -1,6 +1,9 @@
-"""Commands Centralita sends to FreeSWITCH over its event socket (inbound ESL).
+"""Centralita's one client of FreeSWITCH's inbound event socket: `connect` and `close_connection`
+(the one greenswitch teardown), API commands (`FreeswitchApi`: originate, status, mod_voicemail's
+vm_fsdb), and the connection the members' busy state subscribes to channel events on
+(fs_plugins.groups.busy).
 
-The one the application layer uses: drop a user's cached directory entry (`xml_flush_cache`) the moment
+The command the application layer uses: drop a user's cached directory entry (`xml_flush_cache`) the moment
 its credentials or settings change, so no stale password or disabled user keeps working. If
 FreeSWITCH cannot be reached the change is still stored; the entry then expires after
 `directory_cache_ms` and the caller is told so.
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 import gevent
 import greenswitch
+from gevent import socket
 
 from fs_plugins.config import Config
 
@@ -39,12 +43,11 @@ class FreeswitchApi:
         host, port = self.config.fs_event_socket_host, self.config.fs_event_socket_port
         try:
             with gevent.Timeout(self.timeout):
-                connection = greenswitch.InboundESL(host, port, self.config.fs_event_socket_password)
-                connection.connect()
+                connection = connect(self.config)
                 try:
                     replies = [connection.send(f"api {command}").data or "" for command in commands]
                 finally:
-                    _close(connection)
+                    close_connection(connection)
         except ValueError:
             raise FreeswitchUnavailable(f"FreeSWITCH event socket {host}:{port} refused the password") from None
         except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
@@ -58,10 +61,25 @@ class FreeswitchApi:
         self.api_many([f"xml_flush_cache id {extension} {domain}" for extension, domain in users])
 
 
-def _close(connection) -> None:
-    """Close at once: greenswitch's stop() waits up to a second for its event greenlet to notice."""
+def connect(config: Config) -> greenswitch.InboundESL:
+    """An authenticated connection to the configured event socket (ValueError: password refused;
+    OSError or NotConnectedError: nobody there)."""
+    connection = greenswitch.InboundESL(config.fs_event_socket_host, config.fs_event_socket_port,
+                                        config.fs_event_socket_password)
+    connection.connect()
+    return connection
+
+
+def close_connection(connection: greenswitch.InboundESL) -> None:
+    """Close at once: greenswitch's stop() waits up to a second for its event greenlet to notice,
+    so stop its greenlets here, then shut the socket down (its makefile() keeps the descriptor open,
+    which close() alone would leave)."""
     connection._run = False
     gevent.killall([g for g in (connection._receive_events_greenlet, connection._process_events_greenlet) if g])
+    try:
+        connection.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
     connection.sock.close()
 
 

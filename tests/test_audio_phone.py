@@ -12,7 +12,7 @@ from fs_plugins import cli
 from fs_plugins.audio import phone
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
-from fs_plugins.fsapi import _close
+from fs_plugins.fsapi import close_connection
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.ivr import IvrMenu
@@ -140,7 +140,7 @@ def test_bgapi_originate_answers_with_a_job_and_sends_background_job(fs):
                 gevent.sleep(0.01)
         assert connection.send("api nosuch").data == "-ERR nosuch Command not found!\n"
     finally:
-        _close(connection)
+        close_connection(connection)
     fs.wait_calls()
     assert jobs[0]["Job-UUID"] == reply.data.split(": ")[1] and jobs[0]["Job-Command"] == "originate"
 

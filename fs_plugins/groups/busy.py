@@ -18,9 +18,9 @@ import time
 from collections import OrderedDict
 
 import gevent
-from gevent import socket
+import greenswitch
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, fsapi
 
 log = logging.getLogger(__name__)
 
@@ -124,25 +124,14 @@ class EventFeed:
         if self._greenlet is not None:
             self._greenlet.kill()
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        connection._run = False
-        gevent.killall([g for g in (connection._receive_events_greenlet, connection._process_events_greenlet) if g])
-        try:
-            # shutdown, not just close: greenswitch's makefile() keeps the descriptor open.
-            connection.sock.shutdown(socket.SHUT_RDWR)
-            connection.sock.close()
-        except OSError:
-            pass
+        if connection is not None:
+            fsapi.close_connection(connection)
 
     def _run(self) -> None:
-        import greenswitch
-
         host, port = self.config.fs_event_socket_host, self.config.fs_event_socket_port
         while True:
             try:
-                connection = greenswitch.InboundESL(host, port, self.config.fs_event_socket_password)
-                connection.connect()
+                connection = fsapi.connect(self.config)
                 self._connection = connection
                 for name in EVENTS:
                     connection.register_handle(name, self._deliver)
