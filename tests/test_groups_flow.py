@@ -1,5 +1,6 @@
-"""The group flow over real TCP against the emulator: simple ringing, opening hours, hang-ups at
-every moment, and advanced queues with concurrent callers racing for the same members."""
+"""The group flow over real TCP against the emulator: a simple call end to end, hang-ups at every
+moment, and advanced queues with concurrent callers racing for the same members. The logic of simple
+ringing and opening hours runs on an in-memory Channel in tests/test_groups_flow_logic.py."""
 from __future__ import annotations
 
 
@@ -14,7 +15,6 @@ from fs_plugins.esl.server import EslServer
 from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.queue import Queues
 from fs_plugins.groups.records import Group, Member
-from fs_plugins.schedule.rules import Schedule
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript, Leg
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
@@ -93,43 +93,6 @@ def test_a_simultaneous_group_rings_every_member_at_once_and_the_answerer_takes_
     assert report.bridges == [(U2, "SUCCESS")]
     assert report.hangup_cause == "NORMAL_CLEARING"
     assert [r.outcome for r in records] == ["answered"]
-
-
-def test_a_consecutive_group_rings_one_member_after_the_other_for_its_seconds():
-    script = CallerScript(legs={U3: Leg("answer", 2, 5)})
-    report, records = run_one(group(ring_mode="consecutive"), script)
-    assert [b[0] for b in report.bridges] == [f"[leg_timeout=10]{U1}", f"[leg_timeout=10]{U2}", U3]
-    assert records[0].outcome == "answered" and records[0].member == f"1003@{DOMAIN}"
-
-
-def test_nobody_answering_sends_the_call_to_the_no_answer_destination():
-    report, records = run_one(group(no_answer=Destination("voicemail", "")))
-    assert report.transfer == ("pbx-voicemail-", DOMAIN)
-    assert records[0].outcome == "no_answer"
-
-
-def test_without_a_no_answer_destination_the_call_is_hung_up():
-    report, _ = run_one(group(members=(member("1001"),)))
-    assert report.hangup_cause == "NORMAL_CLEARING" and report.transfer is None
-
-
-def test_members_in_dnd_are_skipped_and_forwards_are_honoured():
-    members = (member("1001", dnd=True), member("1002", forward=Destination("user", "3"), forward_extension="1003"))
-    script = CallerScript(legs={U3: Leg("answer", 1, 1)})
-    report, _ = run_one(group(members=members), script)
-    assert report.bridges == [(U3, "SUCCESS")]
-
-
-def test_an_always_closed_group_sends_calls_to_its_closed_destination_without_ringing():
-    report, records = run_one(group(opening="closed", closed_destination=Destination("ivr", "4")))
-    assert report.transfer == ("pbx-ivr-4", DOMAIN) and report.bridges == []
-    assert records[0].outcome == "closed"
-
-
-def test_a_group_by_schedule_is_closed_outside_its_hours():
-    night = Schedule(name="office", timezone="Europe/Madrid", weekly=())
-    report, _ = run_one(group(opening="schedule", schedule=night, closed_destination=Destination("user", "9")))
-    assert report.transfer == ("pbx-user-9", DOMAIN)
 
 
 def test_an_unknown_group_is_handed_back_to_the_dialplan_before_answering():

@@ -1,0 +1,81 @@
+"""A simple group's call on an in-memory Channel (tests/fake_channel.py): who rings, in which order,
+where unanswered and closed calls go, and what is recorded. Hang-ups mid-bridge, queues and
+concurrent callers stay with the emulator (tests/test_groups_flow.py)."""
+from __future__ import annotations
+
+import pytest
+
+from fs_plugins.channel import ANSWERED, BridgeOutcome, SessionInfo
+from fs_plugins.destinations import Destination
+from fs_plugins.errors import NotFound
+from fs_plugins.groups.flow import GroupServices, group_flow
+from fs_plugins.schedule.rules import Schedule
+from tests.fake_channel import FakeChannel
+from tests.test_groups_flow import DOMAIN, U1, U2, U3, group, member
+
+PICKED_UP = BridgeOutcome(ANSWERED, "NORMAL_CLEARING", "SUCCESS", other_uuid="b-leg", ring_seconds=2.0)
+
+
+def ring(the_group, answered_by: str | None = None, group_id: str = "7") -> tuple[FakeChannel, list]:
+    records = []
+
+    def load(tenant, wanted):
+        if tenant != DOMAIN or wanted != str(the_group.id):
+            raise NotFound("group", "no such group")
+        return the_group
+
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", group_id),
+                          bridges={answered_by: PICKED_UP} if answered_by else {})
+    group_flow(GroupServices(load=load, record=records.append))(channel, channel.info)
+    return channel, records
+
+
+def test_a_simultaneous_group_rings_every_member_at_once_and_the_answerer_takes_the_call():
+    call, records = ring(group(), answered_by=U2)
+    assert call._args("bridge") == [f"{U1},{U2},{U3}"] and call.hung_up == "NORMAL_CLEARING"
+    assert [(r.outcome, r.wait_seconds) for r in records] == [("answered", 2.0)]
+
+
+def test_a_consecutive_group_rings_one_member_after_the_other_and_records_who_answered():
+    call, records = ring(group(ring_mode="consecutive"), answered_by=U3)
+    assert call._args("bridge") == [U1, U2, U3]
+    assert records[0].outcome == "answered" and records[0].member == f"1003@{DOMAIN}"
+    assert records[0].wait_seconds == 10 + 10 + 2.0  # two members rang out, the third answered after 2 s
+
+
+def test_callers_hear_ringback_while_members_ring_and_the_call_is_never_answered_by_the_group():
+    call, _ = ring(group(), answered_by=U1)
+    assert call._args("set")[0].startswith("ringback=") and not call.answered
+
+
+def test_nobody_answering_sends_the_call_to_the_no_answer_destination():
+    call, records = ring(group(no_answer=Destination("voicemail", "")))
+    assert call.transferred == ("pbx-voicemail-", DOMAIN) and records[0].outcome == "no_answer"
+
+
+def test_without_a_no_answer_destination_the_call_is_hung_up():
+    call, _ = ring(group(members=(member("1001"),)))
+    assert call.hung_up == "NORMAL_CLEARING" and call.transferred is None
+
+
+def test_members_in_dnd_are_skipped_and_forwards_are_honoured():
+    members = (member("1001", dnd=True), member("1002", forward=Destination("user", "3"), forward_extension="1003"))
+    call, _ = ring(group(members=members), answered_by=U3)
+    assert call._args("bridge") == [U3]
+
+
+def test_an_always_closed_group_sends_calls_to_its_closed_destination_without_ringing():
+    call, records = ring(group(opening="closed", closed_destination=Destination("ivr", "4")))
+    assert call.transferred == ("pbx-ivr-4", DOMAIN) and call._args("bridge") == []
+    assert records[0].outcome == "closed"
+
+
+def test_a_group_by_schedule_is_closed_outside_its_hours():
+    night = Schedule(name="office", timezone="Europe/Madrid", weekly=())
+    call, _ = ring(group(opening="schedule", schedule=night, closed_destination=Destination("user", "9")))
+    assert call.transferred == ("pbx-user-9", DOMAIN)
+
+
+def test_an_unknown_group_is_not_found_before_anything_is_done():
+    with pytest.raises(NotFound):
+        ring(group(), group_id="99")
