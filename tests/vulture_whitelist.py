@@ -24,3 +24,4 @@ heard  # voicemail/messages.py: fields of a message read by templates
 urgent
 updated_at  # peewee columns set on change
 Meta  # peewee model options
+_is_closed  # dbpool.py: peewee pool hook
