@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from fs_plugins import prepared
 from fs_plugins.destinations import Destination
 
 
@@ -45,25 +46,24 @@ _TENANT_COLUMNS = "t.id, t.domain, t.name, t.timezone, t.language, t.country"
 class Lookups:
     def __init__(self, db: peewee.Database):
         self.db = db
-        p = db.param
         self._sql_user = (
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
-            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.domain = {p} AND u.extension = {p}'
+            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.domain = ? AND u.extension = ?'
         )
         self._sql_user_by_id = (
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
-            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.id = {p} AND u.id = {p}'
+            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.id = ? AND u.id = ?'
         )
-        self._sql_tenant = f"SELECT {_TENANT_COLUMNS} FROM tenant t WHERE t.domain = {p}"
+        self._sql_tenant = f"SELECT {_TENANT_COLUMNS} FROM tenant t WHERE t.domain = ?"
         self._sql_tenants = f"SELECT {_TENANT_COLUMNS} FROM tenant t ORDER BY t.domain"
         self._sql_did = (
             f"SELECT {_TENANT_COLUMNS}, n.destination FROM number n JOIN tenant t ON t.id = n.tenant_id "
-            f"WHERE n.e164 = {p}"
+            f"WHERE n.e164 = ?"
         )
-        self._sql_short = f"SELECT destination FROM short_number WHERE tenant_id = {p} AND number = {p}"
+        self._sql_short = f"SELECT destination FROM short_number WHERE tenant_id = ? AND number = ?"
 
     def _rows(self, sql: str, params: tuple) -> list[tuple]:
-        cursor = self.db.execute_sql(sql, params)
+        cursor = prepared.run(self.db, sql, params)
         return cursor.fetchall()
 
     def user(self, domain: str, extension: str) -> DirectoryUser | None:

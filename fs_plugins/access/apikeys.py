@@ -11,6 +11,7 @@ import datetime as dt
 import secrets as random
 from dataclasses import dataclass
 
+from fs_plugins import prepared
 from fs_plugins.access import secrets, throttle
 from fs_plugins.access.logins import AuthFailed, Throttled, scope_rows
 from fs_plugins.access.principal import Principal
@@ -69,7 +70,7 @@ def revoke(row: ApiKey) -> ApiKey:
 # instead of the query builder's three.
 _KEY_SQL = ('SELECT k.id, k.secret_hash, k.role, k.name, k.expires_at, k.revoked_at, k.last_used_at,'
             ' t.id, t.domain, u.id, u.extension FROM api_key k LEFT JOIN tenant t ON t.id = k.tenant_id'
-            ' LEFT JOIN "user" u ON u.id = k.user_id WHERE k.prefix = {p}')
+            ' LEFT JOIN "user" u ON u.id = k.user_id WHERE k.prefix = ?')
 
 
 def authenticate(key: str, address: str) -> Principal:
@@ -82,7 +83,7 @@ def authenticate(key: str, address: str) -> Principal:
     row = None
     if scheme == PREFIX and prefix and secret:
         db = ApiKey._meta.database
-        row = db.execute_sql(_KEY_SQL.format(p=db.param), (prefix,)).fetchone()
+        row = prepared.run(db, _KEY_SQL, (prefix,)).fetchone()
     now = utcnow()
     if row is None or not secrets.matches(secret, row[1]) or row[5] is not None or _passed(row[4], now):
         counted = throttle.subjects(None, address)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 
+from fs_plugins import prepared
 from fs_plugins.callhandling.numbers import stored_allowed
 from fs_plugins.callhandling.records import OutboundData, RingLeg, Settings, UserCallData, combine_allowed
 from fs_plugins.destinations import Destination
@@ -23,43 +24,33 @@ _USER_SQL = """
 SELECT 0 AS part, h.forward_always AS a, h.forward_no_answer AS b, h.forward_busy AS c,
        h.forward_not_registered AS d, h.no_answer_seconds AS n, CASE WHEN h.dnd THEN 1 ELSE 0 END AS f,
        h.dnd_mode AS m
-  FROM call_handling h WHERE h.user_id = {p}
+  FROM call_handling h WHERE h.user_id = ?
 UNION ALL
 SELECT 1, s.destination, t.extension, CASE WHEN th.dnd THEN 'dnd' END, NULL, s.delay,
        CASE WHEN s.confirm THEN 1 ELSE 0 END, NULL
   FROM sim_ring s LEFT JOIN "user" t
-    ON t.id = s.target_user_id AND s.destination = 'user:' || CAST(t.id AS TEXT) AND t.tenant_id = {p}
-   AND t.enabled = {p}
+    ON t.id = s.target_user_id AND s.destination = 'user:' || CAST(t.id AS TEXT) AND t.tenant_id = ?
+   AND t.enabled = ?
   LEFT JOIN call_handling th ON th.user_id = t.id
- WHERE s.user_id = {p}
+ WHERE s.user_id = ?
 UNION ALL
 SELECT 2, r.allowed, NULL, NULL, NULL, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END, 0, NULL
-  FROM outbound_restriction r WHERE r.tenant_id = {p} AND (r.user_id IS NULL OR r.user_id = {p})
+  FROM outbound_restriction r WHERE r.tenant_id = ? AND (r.user_id IS NULL OR r.user_id = ?)
 """
 
-_CALLER = '(SELECT u.id FROM "user" u WHERE u.tenant_id = {p} AND u.extension = {p})'
+_CALLER = '(SELECT u.id FROM "user" u WHERE u.tenant_id = ? AND u.extension = ?)'
 _OUTBOUND_SQL = f"""
 SELECT 0 AS part, r.allowed AS v, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END AS k
-  FROM outbound_restriction r WHERE r.tenant_id = {{p}} AND (r.user_id IS NULL OR r.user_id = {_CALLER})
+  FROM outbound_restriction r WHERE r.tenant_id = ? AND (r.user_id IS NULL OR r.user_id = {_CALLER})
 UNION ALL
 SELECT 1, x.e164, x.mine FROM (
   SELECT n.e164 AS e164,
          CASE WHEN n.destination = 'user:' || CAST({_CALLER} AS TEXT) THEN 1 ELSE 0 END AS mine
-    FROM number n WHERE n.tenant_id = {{p}} ORDER BY mine DESC, n.id LIMIT 1) x
+    FROM number n WHERE n.tenant_id = ? ORDER BY mine DESC, n.id LIMIT 1) x
 """
-_PREPARED: dict[tuple[str, str], str] = {}
-
-
-def _sql(template: str, param: str) -> str:
-    key = (template, param)
-    if key not in _PREPARED:
-        _PREPARED[key] = template.format(p=param)
-    return _PREPARED[key]
-
-
 def user_call(db, tenant_id: int, user_id: int) -> UserCallData:
     params = (user_id, tenant_id, True, user_id, tenant_id, user_id)
-    rows = db.execute_sql(_sql(_USER_SQL, db.param), params).fetchall()
+    rows = prepared.run(db, _USER_SQL, params).fetchall()
     settings, legs, restrictions = Settings(), [], {}
     for part, a, b, c, d, n, f, m in rows:
         if part == 0:
@@ -79,7 +70,7 @@ def outbound(db, tenant_id: int, extension: str) -> OutboundData:
     """Restrictions of the calling user (or the tenant's alone) and the DID to present."""
     params = (tenant_id, tenant_id, extension, tenant_id, extension, tenant_id)
     restrictions, caller_id = {}, None
-    for part, value, key in db.execute_sql(_sql(_OUTBOUND_SQL, db.param), params).fetchall():
+    for part, value, key in prepared.run(db, _OUTBOUND_SQL, params).fetchall():
         if part == 0:
             restrictions[bool(key)] = stored_allowed(value)
         else:

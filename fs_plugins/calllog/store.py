@@ -23,6 +23,7 @@ import logging
 import peewee
 
 from fs_plugins import channel_vars, plugins
+from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import MADE, Call, classify
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.destinations import Destination
@@ -158,8 +159,3 @@ def _lookup(db: peewee.Database, domain: str, extension: str | None) -> tuple[in
         (extension, domain),
     ).fetchone()
     return (row[0], row[1]) if row else (None, None)
-
-
-def sql_for(db: peewee.Database, sql: str) -> str:
-    """`sql` written with ? placeholders, in the driver's style (PostgreSQL: %s)."""
-    return sql.replace("?", db.param) if db.param != "?" else sql

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from fs_plugins import prepared
 
 MAX_LENGTH = 64
 
@@ -22,29 +23,18 @@ _SQL = """
 SELECT name FROM (
   SELECT c.name AS name, CASE WHEN c.owner_id IS NULL THEN 1 ELSE 0 END AS rnk, c.id AS id
   FROM contact_number n JOIN contact c ON c.id = n.contact_id
-  WHERE n.tenant_id = {p} AND n.e164 = {p} AND (c.owner_id IS NULL OR c.owner_id = {p})
+  WHERE n.tenant_id = ? AND n.e164 = ? AND (c.owner_id IS NULL OR c.owner_id = ?)
   UNION ALL
   SELECT u.display_name AS name, 2 AS rnk, u.id AS id
-  FROM "user" u WHERE u.tenant_id = {p} AND u.extension = {p} AND u.enabled = {p}
+  FROM "user" u WHERE u.tenant_id = ? AND u.extension = ? AND u.enabled = ?
 ) m ORDER BY rnk, id LIMIT 1
 """
-_PREPARED: dict[str, str] = {}
-
-
-def lookup_sql(param: str) -> str:
-    """The statement with the database's placeholder (`?` SQLite, `%s` PostgreSQL)."""
-    sql = _PREPARED.get(param)
-    if sql is None:
-        sql = _PREPARED[param] = _SQL.format(p=param)
-    return sql
-
-
 def caller_name(db, tenant_id: int, callee_user_id: int | None, caller: str) -> str | None:
     """The name to present for `caller` (an E.164 number or an extension), already made safe."""
     if not caller:
         return None
     params = (tenant_id, caller, callee_user_id, tenant_id, caller, True)
-    row = db.execute_sql(lookup_sql(db.param), params).fetchone()
+    row = prepared.run(db, _SQL, params).fetchone()
     return safe_name(row[0]) if row else None
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from fs_plugins import prepared
+
 GENERAL = "general"
 _BOX_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
-            "WHERE user_id = {p}")
+            "WHERE user_id = ?")
 _GENERAL_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
-                "WHERE tenant_id = {p} AND user_id IS NULL ORDER BY id LIMIT 1")
+                "WHERE tenant_id = ? AND user_id IS NULL ORDER BY id LIMIT 1")
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ def directory_params(info: BoxInfo | None) -> list[tuple[str, str]]:
 def box_info(db, user_id: int | None, tenant_id: int | None = None) -> BoxInfo | None:
     """A user's box (or, with user_id None, the tenant's general box): one indexed lookup, raw SQL
     because the directory answers every REGISTER (DESIGN.md: hot paths skip the query builder)."""
-    sql = (_BOX_SQL if user_id is not None else _GENERAL_SQL).format(p=db.param)
-    row = db.execute_sql(sql, (user_id if user_id is not None else tenant_id,)).fetchone()
+    sql = _BOX_SQL if user_id is not None else _GENERAL_SQL
+    row = prepared.run(db, sql, (user_id if user_id is not None else tenant_id,)).fetchone()
     if row is None:
         return None
     pin, email, attach, keep, enabled = row
