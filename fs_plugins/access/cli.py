@@ -9,7 +9,8 @@ import datetime as dt
 import getpass
 import sys
 
-from fs_plugins import audit, provisioning
+from fs_plugins import audit
+from fs_plugins.application import tenant_in_scope
 from fs_plugins.access import apikeys, logins
 from fs_plugins.access.principal import cli_principal
 from fs_plugins.commands.common import bool_option, print_table
@@ -64,8 +65,7 @@ def _register_logins(parser) -> None:
 
 
 def _tenant(ctx, domain):
-    ctx.db
-    return provisioning.tenant(domain) if domain else None
+    return tenant_in_scope(ctx.app, domain) if domain else None
 
 
 def _expiry(text: str | None) -> dt.datetime | None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fs_plugins import provisioning
 from fs_plugins.access import passwords, throttle
 from fs_plugins.access.principal import OPERATOR, TENANT_ADMIN, USER, Principal
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
-from fs_plugins.models import Tenant, database, utcnow
+from fs_plugins.models import Tenant, User, database, utcnow
 from fs_plugins.models.access import ROLES, Login, Session
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@+-]{2,253}\Z")
@@ -64,7 +63,14 @@ def scope_rows(role: str, tenant: Tenant | None, extension: str | None) -> tuple
         raise InvalidInput("tenant", f"a {role} belongs to a tenant")
     if role == USER and not extension:
         raise InvalidInput("extension", "a user login belongs to a user: give the extension")
-    return tenant, provisioning.user(tenant, extension) if extension else None
+    return tenant, _user(tenant, extension) if extension else None
+
+
+def _user(tenant: Tenant, extension: str) -> User:
+    found = User.get_or_none(User.tenant == tenant, User.extension == (extension or "").strip())
+    if found is None:
+        raise NotFound("extension", f"no user {extension!r} in {tenant.domain}")
+    return found
 
 
 def add_login(name: str, password: str, role: str, tenant: Tenant | None = None,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from fs_plugins import audit, provisioning
+from fs_plugins import audit
+from fs_plugins.application import tenant_in_scope
 from fs_plugins.access.principal import cli_principal
 from fs_plugins.commands.common import print_table
 
@@ -19,8 +20,7 @@ def register(subparsers) -> None:
 
 
 def _list(args, ctx) -> int:
-    ctx.db
-    tenant_id = provisioning.tenant(args.tenant).id if args.tenant else None
+    tenant_id = tenant_in_scope(ctx.app, args.tenant).id if args.tenant else None
     rows = audit.entries(cli_principal(), tenant_id, args.before, max(1, args.limit))
     print_table(("ID", "AT (UTC)", "TENANT", "WHO", "FROM", "ACTION", "TARGET", "DETAIL"),
                 [(e.id, e.at.isoformat(sep=" ", timespec="seconds"), e.tenant or "-", e.actor, e.source, e.action,
