@@ -123,3 +123,12 @@ SEMANTIC = [
 def test_a_value_the_application_refuses_names_the_field_and_nothing_changes(world, method, path, body, field):
     response = refused_without_change(world, method, path.replace("{domain}", world.own.domain), body)
     assert response.json["field"] == field, response.json
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"since": "0001-01-01T00:00:00+01:00"}, "since"),  # no UTC time before year 1
+    ({"before": str(2 ** 70)}, "before"),  # no database integer that large
+])
+def test_an_audit_query_out_of_range_is_refused_naming_the_field(world, query, field):
+    response = CLIENT.get("/api/v1/audit", query_string=query, headers=world.headers("operator"))
+    assert response.status_code == 422 and field in str(response.json), response.json

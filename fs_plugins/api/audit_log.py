@@ -27,7 +27,8 @@ class EntryOut(Schema):
 
 class AuditQuery(Schema):
     limit = Integer(load_default=100, validate=Range(1, 1000))
-    before = Integer(load_default=None, metadata={"description": "the `next` value of the previous page"})
+    before = Integer(load_default=None, validate=Range(1, 2**63 - 1),
+                     metadata={"description": "the `next` value of the previous page"})
     since = DateTime(load_default=None)
 
 
@@ -37,7 +38,7 @@ class EntryPage(Schema):
 
 
 def _page(query, tenant_id):
-    rows = audit.entries(principal(), tenant_id, query["before"], query["limit"] + 1, naive_utc(query["since"]))
+    rows = audit.entries(principal(), tenant_id, query["before"], query["limit"] + 1, naive_utc(query["since"], "since"))
     shown = rows[:query["limit"]]
     return {"items": shown, "next": shown[-1].id if len(rows) > query["limit"] else None}
 

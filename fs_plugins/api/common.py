@@ -89,8 +89,12 @@ def destination_ref(tenant, destination: Destination | None) -> str | None:
     return references.describe(tenant, destination).split(" (")[0]
 
 
-def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """A client's time (any offset) as the naive UTC the database keeps."""
+def naive_utc(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """A client's time (any offset) as the naive UTC the database keeps; InvalidInput(field) for a
+    time the conversion cannot hold (year 1 or 9999 with an offset)."""
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise InvalidInput(field, f"{value.isoformat()} is out of range") from None

@@ -58,7 +58,7 @@ def _shown(row) -> dict:
 
 
 def _create(body, owner):
-    expires = naive_utc(body["expires_at"])
+    expires = naive_utc(body["expires_at"], "expires_at")
     with audited("key.create", f"key {body['name']}", owner, detail=body):
         created = apikeys.create(body["name"], body["role"], owner, body["extension"], expires, principal().name)
     return with_etag(KeyCreated(), {**_shown(created.row), "key": created.key}, 201)
