@@ -11,13 +11,14 @@ from argon2 import PasswordHasher
 
 from fs_plugins import provisioning
 from fs_plugins.access import apikeys, logins, passwords
+from fs_plugins.application import AppContext
 from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule import spec
-from fs_plugins.voicemail import service as voicemail
+from fs_plugins.voicemail import app as voicemail
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 
@@ -98,7 +99,7 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                          direction="inbound", started_at=1_790_000_000 + n, caller_name=f"{first} caller",
                          caller_number="+34600999888", callee=owner.extension)
     for ext in (ext1, ext2, None):
-        voicemail.set_box(row, ext, pin="1234" if ext else None, email=f"box@{domain}")
+        voicemail.set_box(AppContext.operator(), domain, ext, pin="1234" if ext else None, email=f"box@{domain}")
     contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
         f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
     hours = schedules.create_schedule(row, f"{first} horario", hours=spec.parse_hours("mon-fri 09:00-18:00"))

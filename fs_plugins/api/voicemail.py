@@ -11,13 +11,10 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, String
 
-from fs_plugins import provisioning
-from fs_plugins.api.common import api_fields, audited, flush, with_etag
+from fs_plugins.api.common import api_fields, app_context, with_etag
 from fs_plugins.api.etags import check_if_match
-from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
-from fs_plugins.errors import NotFound
-from fs_plugins.models import Tenant
-from fs_plugins.voicemail import service as boxes
+from fs_plugins.api.guard import SELF, TENANT, access, principal
+from fs_plugins.voicemail import app as voicemail
 
 bp = APIBlueprint("voicemail", __name__, url_prefix="/api/v1", tag="Voicemail")
 FIELDS = {"user": "extension", "attach": "attach_audio", "keep": "keep_after_email"}
@@ -42,45 +39,31 @@ class BoxIn(Schema):
     enabled = Boolean()
 
 
-def _shown(owner: Tenant, extension: str | None) -> dict:
-    box = boxes.find(owner, extension)
+def _shown(domain: str, extension: str | None) -> dict:
+    with api_fields(FIELDS):
+        box = voicemail.find_box(app_context(), domain, extension)
     if box is None:
         return {"exists": False, "enabled": False, "pin_set": False, "email": None, "attach_audio": False,
                 "keep_after_email": False}
-    return {"exists": True, "enabled": box.enabled, "pin_set": bool(box.pin_hash), "email": box.email,
+    return {"exists": True, "enabled": box.enabled, "pin_set": box.pin_set, "email": box.email,
             "attach_audio": box.attach_audio, "keep_after_email": box.keep_after_email}
 
 
-def _set(owner: Tenant, extension: str | None, body: dict):
-    current = _shown(owner, extension)
-    target = f"voicemail {extension or boxes.GENERAL}"
-    with audited("voicemail.set", target, owner, {**body, **({"pin": True} if "pin" in body else {})}), \
-            api_fields(FIELDS):
-        if current["exists"]:
-            check_if_match(BoxOut().dump(current))
-        boxes.set_box(owner, extension, pin=body.get("pin"), email=body.get("email"), attach=body.get("attach_audio"),
-                      keep=body.get("keep_after_email"), enabled=body.get("enabled"))
-    _flush(owner, extension)
-    return with_etag(BoxOut(), _shown(owner, extension), 200 if current["exists"] else 201)
+def _set(domain: str, extension: str | None, body: dict):
+    current = _shown(domain, extension)
+    if current["exists"]:
+        check_if_match(BoxOut().dump(current))
+    with api_fields(FIELDS):
+        voicemail.set_box(app_context(), domain, extension, pin=body.get("pin"), email=body.get("email"),
+                          attach=body.get("attach_audio"), keep=body.get("keep_after_email"),
+                          enabled=body.get("enabled"))
+    return with_etag(BoxOut(), _shown(domain, extension), 200 if current["exists"] else 201)
 
 
-def _remove(owner: Tenant, extension: str | None):
-    with audited("voicemail.remove", f"voicemail {extension or boxes.GENERAL}", owner), api_fields(FIELDS):
-        if boxes.find(owner, extension) is None:
-            raise NotFound("voicemail", "no such voicemail box")
-        boxes.remove_box(owner, extension)
-    _flush(owner, extension)
+def _remove(domain: str, extension: str | None):
+    with api_fields(FIELDS):
+        voicemail.remove_box(app_context(), domain, extension)
     return ""
-
-
-def _flush(owner: Tenant, extension: str | None) -> None:
-    """The box is served inside the user's cached directory entry: FreeSWITCH must forget it."""
-    if extension:
-        flush(provisioning.Change(flush=[(extension, owner.domain)]))
-
-
-def _user_box(extension: str) -> str:
-    return provisioning.user(tenant(), extension).extension  # 404 for a user the tenant does not have
 
 
 @bp.get("/me/voicemail")
@@ -88,7 +71,7 @@ def _user_box(extension: str) -> str:
 @bp.output(BoxOut)
 def my_box():
     """The caller's voicemail box settings."""
-    return with_etag(BoxOut(), _shown(_my_tenant(), principal().extension))
+    return with_etag(BoxOut(), _shown(principal().tenant_domain, principal().extension))
 
 
 @bp.put("/me/voicemail")
@@ -97,11 +80,7 @@ def my_box():
 @bp.output(BoxOut)
 def set_my_box(body):
     """Create or change the caller's box (If-Match when it exists)."""
-    return _set(_my_tenant(), principal().extension, body)
-
-
-def _my_tenant() -> Tenant:
-    return Tenant.get_by_id(principal().tenant_id)
+    return _set(principal().tenant_domain, principal().extension, body)
 
 
 @bp.get("/tenants/<domain>/users/<extension>/voicemail")
@@ -109,7 +88,7 @@ def _my_tenant() -> Tenant:
 @bp.output(BoxOut)
 def user_box(domain, extension):
     """A user's voicemail box settings."""
-    return with_etag(BoxOut(), _shown(tenant(), _user_box(extension)))
+    return with_etag(BoxOut(), _shown(domain, extension))
 
 
 @bp.put("/tenants/<domain>/users/<extension>/voicemail")
@@ -118,7 +97,7 @@ def user_box(domain, extension):
 @bp.output(BoxOut)
 def set_user_box(domain, extension, body):
     """Create or change a user's box (If-Match when it exists)."""
-    return _set(tenant(), _user_box(extension), body)
+    return _set(domain, extension, body)
 
 
 @bp.delete("/tenants/<domain>/users/<extension>/voicemail")
@@ -126,7 +105,7 @@ def set_user_box(domain, extension, body):
 @bp.output({}, status_code=204)
 def remove_user_box(domain, extension):
     """Remove a user's box (calls to it are no longer taken)."""
-    return _remove(tenant(), _user_box(extension))
+    return _remove(domain, extension)
 
 
 @bp.get("/tenants/<domain>/voicemail")
@@ -134,7 +113,7 @@ def remove_user_box(domain, extension):
 @bp.output(BoxOut)
 def general_box(domain):
     """The tenant's general box (`voicemail:` destinations)."""
-    return with_etag(BoxOut(), _shown(tenant(), None))
+    return with_etag(BoxOut(), _shown(domain, None))
 
 
 @bp.put("/tenants/<domain>/voicemail")
@@ -143,7 +122,7 @@ def general_box(domain):
 @bp.output(BoxOut)
 def set_general_box(domain, body):
     """Create or change the general box (If-Match when it exists)."""
-    return _set(tenant(), None, body)
+    return _set(domain, None, body)
 
 
 @bp.delete("/tenants/<domain>/voicemail")
@@ -151,4 +130,4 @@ def set_general_box(domain, body):
 @bp.output({}, status_code=204)
 def remove_general_box(domain):
     """Remove the general box."""
-    return _remove(tenant(), None)
+    return _remove(domain, None)

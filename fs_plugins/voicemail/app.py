@@ -42,11 +42,17 @@ def list_boxes(ctx: AppContext, tenant: str) -> list[BoxView]:
 
 
 def get_box(ctx: AppContext, tenant: str, user: str | None) -> BoxView:
+    found = find_box(ctx, tenant, user)
+    if found is None:
+        raise NotFound("user" if user else "general", "no such voicemail box")
+    return found
+
+
+def find_box(ctx: AppContext, tenant: str, user: str | None) -> BoxView | None:
+    """The box, or None when it does not exist yet (the user, though, must be in scope)."""
     owner = tenant_in_scope(ctx, tenant)
     row = _find(owner, _box_user(ctx, owner, user))
-    if row is None:
-        raise NotFound("user" if user else "general", "no such voicemail box")
-    return _view(owner, row)
+    return None if row is None else _view(owner, row)
 
 
 def set_box(ctx: AppContext, tenant: str, user: str | None, *, pin: str | None = None, email: str | None = None,
