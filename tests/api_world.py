@@ -99,7 +99,8 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                          direction="inbound", started_at=1_790_000_000 + n, caller_name=f"{first} caller",
                          caller_number="+34600999888", callee=owner.extension)
     for ext in (ext1, ext2, None):
-        voicemail.set_box(AppContext.operator(), domain, ext, pin="1234" if ext else None, email=f"box@{domain}")
+        voicemail.set_box(AppContext.operator(audit=lambda event: None), domain, ext, pin="1234" if ext else None,
+                          email=f"box@{domain}")  # set-up, as the world was before: not an audited change
     contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
         f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
     hours = schedules.create_schedule(row, f"{first} horario", hours=spec.parse_hours("mon-fri 09:00-18:00"))
