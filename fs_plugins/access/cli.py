@@ -65,7 +65,8 @@ def _register_logins(parser) -> None:
 
 
 def _tenant(ctx, domain):
-    return tenant_in_scope(ctx.app, domain) if domain else None
+    app = ctx.app  # opens the database, which every command here uses
+    return tenant_in_scope(app, domain) if domain else None
 
 
 def _expiry(text: str | None) -> dt.datetime | None:

@@ -20,7 +20,8 @@ def register(subparsers) -> None:
 
 
 def _list(args, ctx) -> int:
-    tenant_id = tenant_in_scope(ctx.app, args.tenant).id if args.tenant else None
+    app = ctx.app  # opens the database
+    tenant_id = tenant_in_scope(app, args.tenant).id if args.tenant else None
     rows = audit.entries(cli_principal(), tenant_id, args.before, max(1, args.limit))
     print_table(("ID", "AT (UTC)", "TENANT", "WHO", "FROM", "ACTION", "TARGET", "DETAIL"),
                 [(e.id, e.at.isoformat(sep=" ", timespec="seconds"), e.tenant or "-", e.actor, e.source, e.action,
