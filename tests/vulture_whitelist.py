@@ -25,3 +25,5 @@ urgent
 updated_at  # peewee columns set on change
 Meta  # peewee model options
 _is_closed  # dbpool.py: peewee pool hook
+METRIC_NAMES  # metrics.py: the series /metrics may carry, checked against the Grafana dashboard
+mtime  # ops/backup.py: tarfile member attribute
