@@ -13,7 +13,9 @@ on every REGISTER, one at a time (new connection each, as mod_xml_curl does), an
      directory fetch answered with the user: ≤ 1 s;
   3. a contact import (100,000 lines; --quick 10,000) by `centralita contact import` in its own
      process and a CDR storm (1,000 posts/s from another process), together: directory p99 ≤ 2×
-     the quiet p99 measured just before (with 5 ms of slack), on SQLite and on PostgreSQL.
+     the quiet p99 measured just before (with 5 ms of slack), on SQLite and on PostgreSQL;
+  4. 1,000 slowloris connections (heads never finished, tests/slowloris.py) to the xml_curl server:
+     directory p99 ≤ 2× the quiet p99 (with 5 ms of slack), every fetch answered.
 
 Each measurement is a function in MEASUREMENTS returning report.Lines (PASS/FAIL printed as they
 come); another one is added by appending it. Run: `python -m benches --bench b8` (or --quick).
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from benches import datasets, report  # noqa: E402
 from tests.serve_process import DOMAIN, ServeProcess, cdr_with_uuid, post  # noqa: E402
+from tests.slowloris import Slowloris  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 
 BENCH = "B8 faults"
@@ -140,7 +143,25 @@ def import_and_cdr_storm(settings: Settings, engines: list[str]) -> list[report.
     return lines
 
 
-MEASUREMENTS = [stalled_postgresql, recovery, import_and_cdr_storm]
+def slowloris(settings: Settings, engines: list[str]) -> list[report.Line]:
+    """Directory p99 while 1,000 slowloris clients hold connections to the same server (each
+    trickling a header byte a second, reconnecting when cut off) against the quiet p99 just before."""
+    with tempfile.TemporaryDirectory() as data, ServeProcess(Path(data), log_level="WARNING") as serve:
+        warm(serve)
+        quiet = p99([s for *_, s in sample(serve.directory, settings.seconds)])
+        with Slowloris(serve.xml_curl_port, SLOWLORIS) as loris:
+            time.sleep(1.0)
+            busy = sample(serve.directory, settings.seconds)
+            held = loris.open_now
+    answered = all(answered_user(result) for result in busy)
+    line = ratio_line(f"directory with {SLOWLORIS:,} slowloris connections", p99(busy), quiet)
+    return [report.Line(line.bench, line.name, f"{line.measured}, {held} held open, {len(busy)} fetches"
+                        f"{'' if answered else ', some unanswered'}", line.reference, line.ratio, line.target,
+                        line.ok and answered, line.goal, False)]
+
+
+SLOWLORIS = 1000
+MEASUREMENTS = [stalled_postgresql, recovery, import_and_cdr_storm, slowloris]
 
 
 # -- helpers ------------------------------------------------------------------------------------

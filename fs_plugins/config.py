@@ -34,6 +34,12 @@ class Config:
     web_port: int = 18082
     cdr_user: str = ""  # likewise (mod_json_cdr's `cred`)
     cdr_password: str = ""
+    # Every HTTP server (fs_plugins/httpserver.py): the request head must arrive within
+    # http_header_timeout seconds in all, each body read within http_body_timeout; at most
+    # http_max_connections connections at once per server (slowloris clients cannot starve the rest).
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 10.0
+    http_max_connections: int = 4000
     # mod_json_cdr's err-log-dir: `serve` imports what FreeSWITCH failed to post (it never re-sends).
     cdr_sweep_dir: str = ""
     cdr_sweep_seconds: float = 60.0

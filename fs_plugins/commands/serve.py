@@ -8,7 +8,6 @@ import signal
 import socket
 
 import gevent
-from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from fs_plugins import demo, metrics, plugins
 from fs_plugins.credentials import path_in as credentials_path
@@ -17,6 +16,7 @@ from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
+from fs_plugins.httpserver import HttpLimits, http_server  # noqa: F401  (http_server: benches/ceiling.py, tests)
 from fs_plugins.plugins import FlowWiring
 from fs_plugins.web import make_web_app, mounts_for
 from xml_curl.app import make_app
@@ -96,26 +96,9 @@ class _Running:
         self.server.stop()
 
 
-class _Handler(WSGIHandler):
-    """pywsgi closes after answering a request that said `Connection: close` but does not say so
-    in the answer; RFC 9112 §9.6 asks a server to, and clients (wrk in benches/) then close
-    cleanly instead of finding out with a failed read."""
-
-    def finalize_headers(self):
-        super().finalize_headers()
-        if self.close_connection and self.request_version != "HTTP/1.0":
-            if not any(name.lower() == b"connection" for name, _ in self.response_headers):
-                self.response_headers.append((b"Connection", b"close"))
-
-
-def http_server(host: str, port: int, app, log_name: str) -> WSGIServer:
-    """How both HTTP servers run (benches/ceiling.py measures its ceiling on the same settings)."""
-    return WSGIServer((host, port), app, log=None, error_log=logging.getLogger(log_name), handler_class=_Handler)
-
-
 def _start_xml_curl(config, database):
     app = release_after(_with_health(config, metrics.instrument_xml_curl(make_app(config, database))), database)
-    server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http")
+    server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http", HttpLimits.from_config(config))
     server.start()
     host, port = server.address[:2]
     return _Running(server, f"xml_curl handler: http://{host}:{port}/xml_curl (directory, dialplan)")
@@ -137,7 +120,7 @@ def _with_health(config, xml_curl):
 
 def _start_web(config, mounts: dict, database):
     app = release_after(make_web_app(config, metrics.instrument_mounts(mounts)), database)
-    server = http_server(config.web_host, config.web_port, app, "fs_plugins.web.http")
+    server = http_server(config.web_host, config.web_port, app, "fs_plugins.web.http", HttpLimits.from_config(config))
     server.start()
     # Browsers and API clients keep their connection open; pywsgi sends the headers and the body in two
     # writes, and with Nagle on, the second waits for the client's delayed ACK: 40 ms on every small

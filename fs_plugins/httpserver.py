@@ -1,0 +1,151 @@
+"""How every HTTP server of `serve` runs: gevent's pywsgi with limits a slow client cannot outwait.
+
+* The request head (request line and headers) must arrive within `header_timeout` seconds in
+  all, however it trickles in (a per-read timeout alone lets a slowloris client send one byte
+  every few seconds forever); an idle kept-alive connection is closed after the same time.
+* Each read of the body must bring data within `body_timeout` seconds; a body that stops
+  arriving is answered 408 and the connection closed (no traceback, one log line).
+* At most `max_connections` connections are served at once; more wait in the listen backlog.
+  The process's descriptor limit is raised to its hard limit so the cap, not EMFILE, is what
+  holds: a thousand idle connections cost a thousand greenlets and descriptors, nothing else.
+Each connection is a greenlet, so connections that wait cost the others nothing while they last.
+"""
+from __future__ import annotations
+
+import logging
+import resource
+import socket
+from dataclasses import dataclass
+
+import gevent
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIHandler, WSGIServer
+
+log = logging.getLogger(__name__)
+_REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    max_connections: int = 4000
+
+    @classmethod
+    def from_config(cls, config) -> "HttpLimits":
+        return cls(config.http_header_timeout, config.http_body_timeout, config.http_max_connections)
+
+
+class _HeadTooSlow(socket.timeout):
+    """The request head did not arrive within header_timeout (raised by the deadline)."""
+
+
+class BodyTimeout(Exception):
+    """A read of the request body brought nothing within body_timeout."""
+
+
+class _TimedInput:
+    """wsgi.input whose reads turn the socket's timeout into BodyTimeout, so that only a body that
+    stopped arriving (not, say, a timeout talking to FreeSWITCH) is answered 408."""
+
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except socket.timeout:
+            raise BodyTimeout() from None
+
+    def read(self, *args):
+        return self._guard(self._wrapped.read, *args)
+
+    def readline(self, *args):
+        return self._guard(self._wrapped.readline, *args)
+
+    def readlines(self, *args):
+        return self._guard(self._wrapped.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def __getattr__(self, name):
+        return getattr(self._wrapped, name)
+
+
+class LimitedHandler(WSGIHandler):
+    header_timeout = HttpLimits.header_timeout
+    body_timeout = HttpLimits.body_timeout
+
+    def handle_one_request(self):
+        # One deadline for the whole head; pywsgi closes quietly on a socket error while reading
+        # the request line, and read_request below answers 400 when it strikes inside the headers.
+        self.socket.settimeout(self.header_timeout)
+        deadline = gevent.Timeout(self.header_timeout, _HeadTooSlow("request head too slow"))
+        self._head_deadline = deadline
+        deadline.start()
+        try:
+            return super().handle_one_request()
+        finally:
+            deadline.close()
+
+    def read_request(self, raw_requestline):
+        try:
+            return super().read_request(raw_requestline)
+        except _HeadTooSlow:
+            self.close_connection = True
+            return False  # pywsgi answers 400 and closes
+        finally:
+            self._head_deadline.close()
+            if self.socket is not None:
+                self.socket.settimeout(self.body_timeout)  # from now on each body read has its own limit
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ["wsgi.input"] = _TimedInput(environ["wsgi.input"])
+        return environ
+
+    def finalize_headers(self):
+        """pywsgi closes after answering a request that said `Connection: close` but does not say so
+        in the answer; RFC 9112 §9.6 asks a server to, and clients (wrk in benches/) then close
+        cleanly instead of finding out with a failed read."""
+        super().finalize_headers()
+        if self.close_connection and self.request_version != "HTTP/1.0":
+            if not any(name.lower() == b"connection" for name, _ in self.response_headers):
+                self.response_headers.append((b"Connection", b"close"))
+
+
+def answering_slow_bodies(app):
+    """`app`, with a body read that timed out answered 408 instead of a 500 and a traceback."""
+
+    def guarded(environ, start_response):
+        try:
+            return app(environ, start_response)
+        except BodyTimeout:
+            log.warning("%s %s from %s: the body stopped arriving; 408", environ.get("REQUEST_METHOD"),
+                        environ.get("PATH_INFO"), environ.get("REMOTE_ADDR", "?"))
+            start_response("408 Request Timeout", [("Content-Type", "text/plain"), ("Connection", "close"),
+                                                   ("Content-Length", str(len(_REQUEST_TIMEOUT_BODY)))])
+            return [_REQUEST_TIMEOUT_BODY]
+
+    return guarded
+
+
+def raise_descriptor_limit(wanted: int) -> None:
+    """Let the process hold `wanted` descriptors if its hard limit allows (say so if not)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        log.warning("the descriptor limit (%d) is below what the connection caps need (%d): raise it "
+                    "(LimitNOFILE=) or lower http_max_connections", hard, wanted)
+
+
+def http_server(host: str, port: int, app, log_name: str, limits: HttpLimits = HttpLimits()) -> WSGIServer:
+    """How every HTTP server runs (benches/ceiling.py measures its ceiling on the same settings)."""
+    raise_descriptor_limit(2 * limits.max_connections + 1024)  # two servers, plus the database and ESL
+    handler = type("Handler", (LimitedHandler,), {"header_timeout": limits.header_timeout,
+                                                  "body_timeout": limits.body_timeout})
+    return WSGIServer((host, port), answering_slow_bodies(app), log=None, error_log=logging.getLogger(log_name),
+                      handler_class=handler, spawn=Pool(limits.max_connections))

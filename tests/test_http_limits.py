@@ -1,0 +1,96 @@
+"""Every HTTP server has header and body read deadlines and a connection cap: slow or idle clients
+cannot starve FreeSWITCH's requests (issue 12, items 4 and 7)."""
+from __future__ import annotations
+
+import time
+
+import gevent
+import pytest
+from gevent import socket as gsocket  # cooperative: the in-process servers run in this process
+
+from fs_plugins.httpserver import HttpLimits, http_server
+from tests.serve_process import ServeProcess
+from tests.slowloris import Slowloris
+
+
+def _app(environ, start_response):
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def limited():
+    server = http_server("127.0.0.1", 0, _app, "tests.http",
+                         HttpLimits(header_timeout=0.5, body_timeout=0.5, max_connections=2))
+    server.start()
+    yield server.address[1]
+    server.stop(timeout=1)
+
+
+def _read_all(sock, limit: float = 5.0) -> bytes:
+    sock.settimeout(limit)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_a_head_trickled_one_byte_at_a_time_is_cut_off_at_the_header_deadline(limited):
+    started = time.monotonic()
+    with gsocket.create_connection(("127.0.0.1", limited)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        for _ in range(30):  # a byte every 0.1 s: each read is quick, the head never ends
+            try:
+                sock.sendall(b"X")
+            except OSError:
+                break
+            gevent.sleep(0.1)
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400") or answer == b""
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_body_that_stops_arriving_is_answered_408(limited):
+    with gsocket.create_connection(("127.0.0.1", limited)) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten..")
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408") and b"connection: close" in answer.lower()
+
+
+def test_beyond_the_connection_cap_a_request_waits_only_until_idle_ones_time_out(limited):
+    idle = [gsocket.create_connection(("127.0.0.1", limited)) for _ in range(2)]
+    try:
+        started = time.monotonic()
+        with gsocket.create_connection(("127.0.0.1", limited)) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+            answer = _read_all(sock)
+        waited = time.monotonic() - started
+    finally:
+        for sock in idle:
+            sock.close()
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"ok")
+    assert 0.3 < waited < 3.0  # queued behind the two idle connections until their head deadline
+
+
+def test_a_thousand_slowloris_connections_leave_freeswitchs_requests_answered_in_normal_time(tmp_path):
+    with ServeProcess(tmp_path, http_header_timeout="3", log_level="WARNING") as serve:
+        for _ in range(5):
+            serve.directory()  # warm
+        quiet = sorted(serve.directory()[2] for _ in range(30))
+        with Slowloris(serve.xml_curl_port, 1000) as loris, Slowloris(serve.web_port, 200, path="/cdr") as cdr_loris:
+            time.sleep(1.0)
+            held = loris.open_now + loris.closed_by_server  # connected (the first may already be cut off)
+            during = [serve.directory() for _ in range(30)]
+            cdr = [serve.not_a_cdr() for _ in range(10)]
+            time.sleep(3.0)  # past the header deadline: the server has closed the first ones
+            closed = loris.closed_by_server + cdr_loris.closed_by_server
+        # all connected: neither EMFILE nor the cap refused them; the server cut every head that never ended
+        assert held >= 1000 and loris.open_failures == 0, (held, loris.open_failures)
+        assert closed >= 1000, closed
+    assert all(status == 200 and b'<user id="1001"' in body for status, body, _ in during)
+    assert all(status == 400 for status, _ in cdr)
+    quiet_p99, busy_p99 = quiet[-1], sorted(seconds for *_, seconds in during)[-1]
+    # Normal latency; the slack is for a shared CI machine (B8 measures it: 3.7 ms vs 3.5 ms quiet).
+    # Without the limits the failure is seconds (mod_xml_curl's 5 s timeout) or no answer at all.
+    assert busy_p99 <= 2 * quiet_p99 + 0.5, (quiet_p99, busy_p99)
