@@ -24,6 +24,7 @@ from playhouse.migrate import SchemaMigrator
 from fs_plugins import dbpool, plugins
 from fs_plugins.errors import CannotStart, InvalidInput
 from fs_plugins.files import private_sqlite
+from fs_plugins.redact import hide_secret_parameters
 from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class SchemaVersion(peewee.Model):
 
 
 def open_database(url: str, pool=None) -> peewee.Database:
+    hide_secret_parameters()  # peewee's DEBUG log of statements never shows a hash (fs_plugins/redact.py)
     """`pool` (a PoolSettings, for `serve`): the pooled, cooperative, healing classes of fs_plugins.dbpool."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":

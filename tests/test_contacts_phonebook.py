@@ -294,3 +294,27 @@ def test_the_web_server_mount_serves_the_phonebook_at_its_prefix(acme, db):
     web = make_web_app(Config())  # every installed plugin's mounts: the contacts plugin's /phonebook
     status, _, body = call(web, "/phonebook/acme.example/snom.xml", "100", "pw100")
     assert status == "200 OK" and "Mamá de Ana" in names(body)
+
+
+def test_an_address_guessing_passwords_is_locked_out_in_every_process_and_others_are_not(acme, db):
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    first = make_phonebook_app(Config(), db=db)
+    for attempt in range(10):
+        assert call(first, "/phonebook/yealink.xml", "100@acme.example", f"guess{attempt}", headers=guesser)[0] \
+            == "401 Unauthorized"
+    status, headers, body = call(first, "/phonebook/yealink.xml", "100@acme.example", "pw100", headers=guesser)
+    assert status == "429 Too Many Requests" and b"Ana" not in body
+    assert 0 < int(dict(headers)["Retry-After"]) <= 15 * 60
+    another_process = make_phonebook_app(Config(), db=db)  # the count is in the database, not in the app
+    assert call(another_process, "/phonebook/yealink.xml", "100@acme.example", "pw100", headers=guesser)[0] \
+        == "429 Too Many Requests"
+    elsewhere = {"REMOTE_ADDR": "198.51.100.7"}
+    assert call(another_process, "/phonebook/yealink.xml", "100@acme.example", "pw100", headers=elsewhere)[0] \
+        == "200 OK"
+
+
+def test_asking_for_the_challenge_without_credentials_counts_as_no_failure(acme, app):
+    phone = {"REMOTE_ADDR": "203.0.113.10"}
+    for _ in range(15):
+        assert call(app, "/phonebook/yealink.xml", headers=phone)[0] == "401 Unauthorized"
+    assert call(app, "/phonebook/yealink.xml", "100@acme.example", "pw100", headers=phone)[0] == "200 OK"

@@ -25,6 +25,7 @@ from base64 import b64decode
 from urllib.parse import parse_qs, quote, urlencode
 from urllib.request import parse_http_list, parse_keqv_list
 
+from fs_plugins.access import throttle
 from fs_plugins.contacts import phonebook_xml, service
 from fs_plugins.contacts.records import Directory
 from fs_plugins.models import Tenant, User, database
@@ -92,8 +93,18 @@ def handle(environ, secret: bytes) -> tuple[str, list, bytes]:
     if found is None:
         return "404 Not Found", [("Content-Type", "text/plain")], b"no such phonebook\n"
     path_domain, kind = found
+    # Guessing SIP passwords here is as good as guessing them by REGISTER: after LIMITS["phonebook"]
+    # failures from one address in throttle.WINDOW, that address is refused (429), right password
+    # or not, until the oldest failure leaves the window. Counted in the database: every process.
+    counted = [f"phonebook:{environ.get('REMOTE_ADDR') or '?'}"]
+    wait = throttle.retry_after(counted)
+    if wait:
+        return ("429 Too Many Requests", [("Retry-After", str(wait)), ("Content-Type", "text/plain")],
+                b"too many failed attempts from this address; try again later\n")
     user = authenticate(environ, path_domain, secret)
     if user is None:
+        if environ.get("HTTP_AUTHORIZATION"):  # a first request without credentials is how phones ask for the challenge
+            throttle.record_failure(counted)
         return _challenge(path_domain, secret)
     params = parse_qs(environ.get("QUERY_STRING", ""))
     query = (params.get("q") or [""])[0][:MAX_QUERY]
