@@ -148,4 +148,7 @@ def http_server(host: str, port: int, app, log_name: str, limits: HttpLimits = H
     handler = type("Handler", (LimitedHandler,), {"header_timeout": limits.header_timeout,
                                                   "body_timeout": limits.body_timeout})
     return WSGIServer((host, port), answering_slow_bodies(app), log=None, error_log=logging.getLogger(log_name),
-                      handler_class=handler, spawn=Pool(limits.max_connections))
+                      handler_class=handler, spawn=Pool(limits.max_connections),
+                      # Room for a burst of reconnects after many slow clients were cut off: a full listen
+                      # queue drops SYNs and the client retries only after 1 s (TCP's initial RTO).
+                      backlog=2048)
