@@ -102,6 +102,19 @@ class Collected:
 
 
 @dataclass(frozen=True)
+class Played:
+    """How a prompt went: `ok` False when FreeSWITCH could not play it; `seconds` how long the
+    caller heard it (FreeSWITCH's playback_ms, or how long the application ran), so a flow counts
+    its prompts in virtual time as well as in real time. Truthy exactly when it played."""
+
+    ok: bool
+    seconds: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass(frozen=True)
 class Recording:
     path: str
     terminator: str = ""  # the key that stopped it, "" when silence or the time limit did
@@ -144,10 +157,10 @@ class Channel(Protocol):
 
     def answer(self) -> None: ...
 
-    def play(self, path: str) -> bool:
-        """Play a file or tone to the end; False when FreeSWITCH could not play it."""
+    def play(self, path: str) -> Played:
+        """Play a file or tone to the end; falsy when FreeSWITCH could not play it."""
 
-    def say(self, number: int) -> bool:
+    def say(self, number: int) -> Played:
         """Say a number in the call's language (FreeSWITCH's say module of `default_language`)."""
 
     def collect(

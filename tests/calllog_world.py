@@ -48,6 +48,9 @@ group member add --tenant {DOMAIN} --group Ventas --user 1006
 group add --tenant {DOMAIN} --name Cola --type advanced --ring-mode simultaneous --max-wait 30 --overflow user:1002 --queue-size 5 --short-number 602
 group member add --tenant {DOMAIN} --group Cola --user 1003
 group member add --tenant {DOMAIN} --group Cola --user 1006
+group add --tenant {DOMAIN} --name Turnos --type advanced --ring-mode consecutive --member-seconds 5 --max-wait 60 --short-number 603
+group member add --tenant {DOMAIN} --group Turnos --user 1003
+group member add --tenant {DOMAIN} --group Turnos --user 1006
 ivr add Principal --tenant {DOMAIN} --short-number 5000 --option 1=user:1001 --option 2=user:1003 --timeout 5
 number add --tenant {DOMAIN} "+34 910 000 001" --to ivr:Principal
 number add --tenant {DOMAIN} "+34 910 000 004" --to group:Cola

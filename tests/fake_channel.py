@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from fs_plugins.channel import (
-    NO_ANSWER, BridgeOutcome, BridgeTarget, CallGone, Collected, Recording, SessionInfo,
+    NO_ANSWER, BridgeOutcome, BridgeTarget, CallGone, Collected, Played, Recording, SessionInfo,
 )
 
 
 class FakeChannel:
     def __init__(self, info: SessionInfo | None = None, *, digits: Sequence[str] = (),
                  bridges: Mapping[str, BridgeOutcome] | None = None, hang_up_after: int | None = None,
-                 variables: Mapping[str, str] | None = None):
+                 variables: Mapping[str, str] | None = None, prompt_seconds: float = 0.0):
         self.info = info or SessionInfo(uuid="fake-call", tenant="acme.example")
         self.digits = list(digits)
         self.bridges = dict(bridges or {})
@@ -27,6 +27,7 @@ class FakeChannel:
         self.variables = dict(variables or {})
         self.commands: list[tuple[str, str]] = []
         self.hung_up: str | None = None  # the cause, once the call is over
+        self.prompt_seconds = prompt_seconds  # how long every play and say lasts, as FreeSWITCH reports it
 
     # --- what the test reads ----------------------------------------------------------------
     def _args(self, name: str) -> list[str]:
@@ -53,13 +54,13 @@ class FakeChannel:
     def answer(self) -> None:
         self._command("answer")
 
-    def play(self, path: str) -> bool:
+    def play(self, path: str) -> Played:
         self._command("play", path)
-        return True
+        return Played(True, self.prompt_seconds)
 
-    def say(self, number: int) -> bool:
+    def say(self, number: int) -> Played:
         self._command("say", str(number))
-        return True
+        return Played(True, self.prompt_seconds)
 
     def collect(self, prompt: str, *, min_digits: int = 1, max_digits: int = 1, timeout: float = 5.0,
                 terminators: str = "#", regex: str | None = None, tries: int = 3,
@@ -74,11 +75,13 @@ class FakeChannel:
         return Collected(typed[:max_digits], "success")
 
     def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False,
-               timeout: int | None = None) -> BridgeOutcome:
+               timeout: int | None = None, on_connected=None) -> BridgeOutcome:
         dials = [target.dial if isinstance(target, BridgeTarget) else target for target in targets]
         self._command("bridge", ("|" if sequential else ",").join(dials))
         for dial in dials:
             if dial in self.bridges:
+                if self.bridges[dial].answered and on_connected is not None:
+                    on_connected()
                 return self.bridges[dial]
         return BridgeOutcome(NO_ANSWER, "NO_ANSWER", "NO_ANSWER")
 

@@ -5,6 +5,8 @@ ring, transfers, IVR and groups; each says every entry the call leaves, by exten
 tenant), with its status, and for calls never answered the cause."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from fs_plugins.sim.script import CallerScript, Leg, Transfer
@@ -106,6 +108,21 @@ def test_the_callee_is_the_number_dialled_with_the_menu_or_group_it_reached(worl
     assert {callee for *_, callee in world.entries(group.uuid).values()} == {"600 (Ventas)"}
     queue = world.call(CARRIER, "+34910000004", legs(**{"1003": ("answer", 2.0, 3.0)}))
     assert {callee for *_, callee in world.entries(queue.uuid).values()} == {"+34910000004 (Cola)"}
+
+
+def test_a_queued_caller_waits_while_hearing_the_position_too(world, caplog):
+    """Issue 13 [10]: "you are number 1" is part of the wait, in the group's statistics and in the
+    call log's wait before answer alike (the emulator's virtual time: 2 s prompt, 2 s say)."""
+    caplog.set_level(logging.INFO, logger="fs_plugins.groups.wiring")  # simulate logs the record it would write
+    sim = world.call(ME, "603", legs(**{"1003": "no_answer", "1006": ("answer", 2.0, 3.0)}))
+    assert "ivr/ivr-you_are_number.wav" in sim.sessions[0].played, "\n".join(sim.steps)
+    # 1003 rings out (5 s), the position (4 s), one ringback cycle (6 s), 1006 answers after 2 s
+    (record,) = [r.args for r in caplog.records if r.msg.startswith("simulated group call")]
+    assert record[1] == 5 + 4 + 6 + 2, "\n".join(sim.steps)
+    (ring,) = world.database().execute_sql(
+        "SELECT e.ring_seconds FROM call_entry e JOIN \"user\" u ON u.id = e.user_id"
+        " WHERE e.call_id = ? AND u.extension = '1006'", (sim.uuid,)).fetchone()
+    assert 17 <= ring <= 18  # the log counts from the call's start (answer and command delays)
 
 
 def test_the_csv_export_carries_the_cause_of_a_call_never_answered(world, capsys):

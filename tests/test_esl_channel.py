@@ -7,7 +7,7 @@ import gc
 import gevent
 import pytest
 
-from fs_plugins.channel import BridgeTarget, CallGone, Channel, Collected
+from fs_plugins.channel import BridgeTarget, CallGone, Channel, Collected, Played
 from fs_plugins.config import Config
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
@@ -71,11 +71,18 @@ def test_answer_and_play_reach_the_caller_and_the_session_info_is_read_from_the_
         return ch.play("tone_stream://%(1500,0,440)")
 
     report, seen = call(flow, variables={"pbx_flow_object": "42"})
-    assert seen["result"] is True
+    assert seen["result"] == Played(True, 1.5)  # FreeSWITCH's playback_ms, virtual time on the emulator
     assert report.played == ["tone_stream://%(1500,0,440)"]
     info = seen["info"]
     assert (info.tenant, info.flow, info.flow_object, info.caller_number, info.destination) == (
         "acme.example", "test", "42", "1001", "9001")
+
+
+def test_say_reports_how_long_the_caller_heard_it_from_the_applications_own_events():
+    """say's playback_ms is only its last word's: the time between CHANNEL_EXECUTE and its completion."""
+    report, seen = call(lambda ch: ch.say(21), variables={"default_language": "es"})
+    assert seen["result"] == Played(True, 2.0)  # the emulator's say lasts 2 virtual seconds
+    assert report.played == ["say es number pronounced 21"]
 
 
 def test_a_flow_that_returns_without_hanging_up_hands_the_call_back_to_the_dialplan():

@@ -200,7 +200,9 @@ def test_an_uploaded_melody_is_the_ringback_of_a_simple_group_and_the_music_of_a
     assert report.hangup_cause == "NORMAL_CLEARING"
     the_group = advanced(members=(), melody="audio", melody_path="/audio/hold.wav", melody_seconds=20)
     report, records = run_one(the_group)
-    assert report.played.count("/audio/hold.wav") == 3 and records[0].wait_seconds == 60
+    # 4 s of "you are number 1" (the emulator's 2 s prompt and 2 s say), 2 × 20 s of the melody, and
+    # the last 16 s before max-wait in the tone (an uploaded melody is never cut)
+    assert report.played.count("/audio/hold.wav") == 2 and records[0].wait_seconds == 60
 
 
 def test_many_callers_coming_and_going_keep_the_queue_consistent():
@@ -265,9 +267,13 @@ def test_the_overflow_comes_at_the_maximum_wait_not_a_melody_chunk_later():
     report, records = run_one(the_group)
     assert report.transfer == ("pbx-number-+34911234567", DOMAIN)
     assert records[0].outcome == "overflowed" and records[0].wait_seconds == 8
-    # The melody stops at 8 s of waiting (the last chunk cut short), then the call overflows at once.
-    assert sum(duration(path) for path in report.played if path.startswith("tone_stream://")) == 8.0
+    # "You are number 1" lasts 4 s (the emulator's 2 s prompt and 2 s say) and counts as waiting;
+    # the melody stops at 8 s of waiting (the last chunk cut short), then the call overflows at once.
+    assert report.played[:2] == ["ivr/ivr-you_are_number.wav", "say en number pronounced 1"]
+    assert sum(duration(path) for path in report.played if path.startswith("tone_stream://")) == 4.0
     assert report.played[-1].startswith("tone_stream://") and report.steps[-2][1].startswith("transferred")
+    transferred_at = report.steps[-2][0]
+    assert 8.0 <= transferred_at - report.answered_at < 8.5, report.steps  # virtual seconds (command delays)
 
 
 from fs_plugins.sim.media import duration  # noqa: E402

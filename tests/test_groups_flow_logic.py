@@ -79,3 +79,15 @@ def test_a_group_by_schedule_is_closed_outside_its_hours():
 def test_an_unknown_group_is_not_found_before_anything_is_done():
     with pytest.raises(NotFound):
         ring(group(), group_id="99")
+
+
+def test_a_queued_callers_wait_counts_the_position_announcements_as_freeswitch_timed_them():
+    """Issue 13 [10]: the prompt and the number last what the channel reports (playback_ms)."""
+    records = []
+    the_group = group(kind="advanced", ring_mode="consecutive", max_wait=60, queue_size=5, announce_every=0,
+                      members=(member("1001"), member("1002")))
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"), bridges={U2: PICKED_UP}, prompt_seconds=1.5)
+    group_flow(GroupServices(load=lambda tenant, wanted: the_group, record=records.append))(channel, channel.info)
+    assert channel._args("say") == ["1"] and channel._args("bridge") == [U1, U2]
+    # 1001 rings out (10 s), "you are number" + "1" (2 × 1.5 s), a ringback cycle (6 s), 1002 answers after 2 s
+    assert [(r.outcome, r.wait_seconds) for r in records] == [("answered", 10 + 3 + 6 + 2.0)]

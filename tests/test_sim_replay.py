@@ -28,6 +28,7 @@ VARIABLES_CHECKED = (
     "originate_disposition", "DIALSTATUS", "originate_failed_cause", "last_bridge_hangup_cause",
     "bridge_hangup_cause", "read_result", "read_terminator_used", "ivr_digits", "playback_terminator_used",
     "hangup_cause", "pbx_ivr_choice", "pbx_exported_var", "continue_on_fail", "hangup_after_bridge", "call_timeout",
+    "playback_ms", "playback_seconds",
 )
 U = "user/{}@acme.example"
 
@@ -157,6 +158,8 @@ def test_emulator_answers_recorded_commands_like_freeswitch(case):
             assert ours["Application-UUID"] == real["Application-UUID"]
         if real["Event-Name"] in ("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_EXECUTE"):
             for name in VARIABLES_CHECKED:
+                if name.startswith("playback_") and real.get("Hangup-Cause"):
+                    continue  # cut by a hang-up, FreeSWITCH counts its read-ahead (4096 ms of a 2.5 s play)
                 if "variable_" + name in real:
                     assert ours.get("variable_" + name) == real["variable_" + name], f"{name} in {_shape(theirs)}"
 

@@ -22,6 +22,7 @@ from fs_plugins.channel import (
     CallGone,
     Collected,
     CommandTimeout,
+    Played,
     Recording,
     SessionInfo,
 )
@@ -109,16 +110,31 @@ class EslChannel:
     def answer(self) -> None:
         self.execute("answer")
 
-    def play(self, path: str, max_seconds: float = MAX_PLAY_SECONDS) -> bool:
+    def play(self, path: str, max_seconds: float = MAX_PLAY_SECONDS) -> Played:
         event = self.execute("playback", encode.token(path, "file"), timeout=max_seconds)
-        return event.get("Application-Response") == "FILE PLAYED"
+        if event.get("Application-Response") != "FILE PLAYED":
+            return Played(False, self._ran_for(event))
+        # switch_ivr_play_file leaves how much it played in playback_ms (recorded: 1000 for a
+        # 1 s tone, esl_outbound/a_ivr_dtmf); a failed playback leaves the previous value, hence
+        # only read after FILE PLAYED.
+        ms = event.get("variable_playback_ms", "")
+        return Played(True, int(ms) / 1000 if ms.isdigit() else self._ran_for(event))
 
-    def say(self, number: int) -> bool:
+    def say(self, number: int) -> Played:
         # The dialplan set default_language from the tenant (fs_plugins/voices.py); `say` needs it
         # named, as "<module> <type> <method> <text>" (mod_dptools' say, mod_say_<language>).
         language = self.info.variables.get("default_language") or "en"
-        self.execute("say", encode.args(language, "number", "pronounced", int(number)))
-        return True  # say sets no application response; a missing file is only in FreeSWITCH's log
+        event = self.execute("say", encode.args(language, "number", "pronounced", int(number)))
+        # say sets no application response (a missing file is only in FreeSWITCH's log), and its
+        # playback_ms is only the last word's: the caller heard it for as long as it ran.
+        return Played(True, self._ran_for(event))
+
+    def _ran_for(self, event: dict) -> float:
+        """Seconds between the last application's CHANNEL_EXECUTE and its CHANNEL_EXECUTE_COMPLETE."""
+        ended = event.get("Event-Date-Timestamp", "")
+        if self.last_started_us is None or not ended.isdigit():
+            return 0.0
+        return max(0, int(ended) - self.last_started_us) / 1_000_000
 
     def collect(self, prompt, *, min_digits=1, max_digits=1, timeout=5.0, terminators="#", regex=None,
                 tries=3, invalid_prompt=None, digit_timeout=None) -> Collected:

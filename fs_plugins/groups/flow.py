@@ -188,9 +188,12 @@ class GroupCall:
                 return ANSWERED
             position = queue.position(entry)
             if rules.announce(self.group, last_position, position, since):
-                self.channel.play(rules.POSITION_PROMPT)
-                self.channel.say(position)
+                # Hearing "you are number 3" is waiting too; FreeSWITCH says how long it lasted
+                # (virtual time on the emulator, so never the wall clock).
+                self.waited += self.channel.play(rules.POSITION_PROMPT).seconds + self.channel.say(position).seconds
                 last_position, since = position, 0.0
+                if self.waited >= self.group.max_wait:
+                    continue  # the announcement reached max-wait: overflow now, not after a melody chunk
             path, seconds = self._melody_chunk(self.group.max_wait - self.waited)
             if self._hear_melody(path) and self._start_callback(queue, entry):
                 return CALLBACK

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from fs_plugins.sim.media import duration, play
+from fs_plugins.sim.media import duration, play, played
 
 
 def play_and_get_digits(emu, data):
@@ -75,7 +75,8 @@ def _one_try(emu, prompt, min_d, max_d, timeout, digit_timeout, terminators, var
 def _collect(emu, prompt, max_digits, timeout, digit_timeout, terminators):
     """(digits, terminator used, "done" | "timeout" | "gone"); the prompt stops at the first key."""
     digits = ""
-    end = emu.now + duration(prompt)
+    began = emu.now
+    end = began + duration(prompt)
     outcome = None
     while emu.now < end:
         outcome = emu.advance(end - emu.now)
@@ -83,6 +84,7 @@ def _collect(emu, prompt, max_digits, timeout, digit_timeout, terminators):
             break
         if outcome[0] in ("hangup", "closed"):
             return digits, "", "gone"
+    played(emu, began)
     while True:
         if outcome and outcome[0] == "dtmf":
             if outcome[1] in terminators:

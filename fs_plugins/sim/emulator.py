@@ -20,6 +20,8 @@ Known differences from the real FreeSWITCH (what tests/test_sim_replay.py does n
   * Keys pressed between applications (call parked) are dropped; not checked against FreeSWITCH
     (during `playback` FreeSWITCH too consumes keys that are not terminators).
   * Event-Date-* and Event-Sequence follow the virtual clock, not a wall clock.
+  * playback_ms / playback_seconds are what was heard; a prompt a hang-up cut short reports it
+    too, where FreeSWITCH counts its read-ahead (4096 ms of a tone cut at 2.5 s).
   * B legs exist only as the Other-Leg block; their own events (never part of myevents) are not made.
 """
 from __future__ import annotations

@@ -23,14 +23,25 @@ def duration(path: str) -> float:
 
 def play(emu, path, terminators):
     """Play until the end, a terminator key, or hang-up; other keys are ignored."""
-    end = emu.now + duration(path)
+    began = emu.now
+    end = began + duration(path)
+    outcome = None
     while emu.now < end:
         outcome = emu.advance(end - emu.now)
         if outcome is None:
-            return None
+            break
         if outcome[0] != "dtmf":
-            return outcome
+            break
         if outcome[1] in terminators:
             emu.view.variables["playback_terminator_used"] = outcome[1]
-            return outcome
-    return None
+            break
+        outcome = None
+    played(emu, began)
+    return outcome
+
+
+def played(emu, began):
+    """switch_ivr_play_file's account of how much it played, as recorded (esl_outbound/a_ivr_dtmf:
+    playback_ms 1000 and playback_seconds 1 after a 1 s tone, 300 after a prompt a key cut short)."""
+    ms = int(round((emu.now - began) * 1000))
+    emu.view.variables.update(playback_ms=str(ms), playback_seconds=str(ms // 1000))
