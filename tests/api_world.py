@@ -15,6 +15,7 @@ from fs_plugins.application import AppContext
 from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
+from fs_plugins.ivr import app as ivr
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule import spec
@@ -40,6 +41,7 @@ class TenantData:
     common_contact_id: int
     schedule: str  # a schedule name of this tenant only
     closure_id: int  # one of its closures
+    menu: str  # an IVR menu of this tenant only (two options, nothing routes to it)
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -51,7 +53,8 @@ class TenantData:
                 "extension": self.extension if mine else self.other_extension,
                 "ring_id": str(self.ring_id if mine else self.other_ring_id),
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
-                "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id)}
+                "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
+                "menu": self.menu, "key": "1"}
 
 
 @dataclass
@@ -106,10 +109,12 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     hours = schedules.create_schedule(row, f"{first} horario", hours=spec.parse_hours("mon-fri 09:00-18:00"))
     closure = schedules.add_override(hours, "closure", dt.datetime(2026, 12, 24), dt.datetime(2026, 12, 26),
                                      f"{first} navidad")
+    menu = ivr.add_menu(AppContext.operator(audit=lambda event: None), domain, f"{first} menú",
+                        options={"1": f"user:{ext1}", "2": "voicemail:"}).value
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
+                      menu.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
-                               f"{first} navidad"])
+                               f"{first} navidad", f"{first} menú"])
 
 
 def api_client():

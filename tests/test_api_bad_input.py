@@ -8,6 +8,8 @@ import pytest
 from fs_plugins.models import Number, Tenant, User, database
 from fs_plugins.models.access import ApiKey, Login
 from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
+from fs_plugins.models.core import ShortNumber
+from fs_plugins.models.ivr import IvrMenu, IvrOption
 from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
 
 APP, CLIENT = api_client()
@@ -44,7 +46,8 @@ def snapshot() -> list:
     """Every stored row that a write could touch (a key's last use is bookkeeping, not a change)."""
     return [sorted(tuple(sorted((k, v) for k, v in row.items() if k != "last_used_at"))
                    for row in model.select().dicts())
-            for model in (Tenant, User, Number, ApiKey, Login, CallHandling, SimRing, OutboundRestriction)]
+            for model in (Tenant, User, Number, ApiKey, Login, CallHandling, SimRing, OutboundRestriction, ShortNumber,
+                          IvrMenu, IvrOption)]
 
 
 def refused_without_change(world, method: str, url: str, body: dict, role: str = "operator"):
@@ -116,6 +119,20 @@ SEMANTIC = [
     ("post", "/api/v1/tenants/{domain}/users/1001/simring", {"destination": "number:+34600123456", "delay": 99},
      "delay"),
     ("put", "/api/v1/tenants/{domain}/restrictions", {"allow": ["everything"]}, "allow.0"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"x": "user:1001"}}, "options"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"1": "user:9999"}}, "options.1"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M"}, "options"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"1": "user:1001"}, "timeout": 0}, "timeout"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"1": "user:1001"}, "welcome": "nope"},
+     "welcome"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"1": "user:1001"},
+                                              "numbers": ["+34910000001"]}, "numbers"),
+    ("post", "/api/v1/tenants/{domain}/ivr", {"name": "M", "options": {"1": "user:1001"}, "short_number": "1001"},
+     "short_number"),
+    ("patch", "/api/v1/tenants/{domain}/ivr/Ana menú", {"remove_options": ["1", "2"]}, "options"),
+    ("patch", "/api/v1/tenants/{domain}/ivr/Ana menú", {"name": "Ana menú", "forward": "sideways"}, "forward"),
+    ("put", "/api/v1/tenants/{domain}/ivr/Ana menú/options/x", {"destination": "user:1001"}, "key"),
+    ("put", "/api/v1/tenants/{domain}/ivr/Ana menú/options/3", {"destination": "ivr:Nope"}, "options.3"),
 ]
 
 

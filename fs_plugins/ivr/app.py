@@ -134,6 +134,8 @@ def _find(owner: Tenant, reference: str, field: str = "menu") -> IvrMenu:
 
 def _settings(**values: Any) -> MenuSettings:
     values = {k: v for k, v in values.items() if v is not None or k not in ("options", "numbers")}
+    if values.get("options"):  # the CLI checks KEY=… as it parses; the API sends a dict
+        values["options"] = {settings.check_key(key, "options"): text for key, text in values["options"].items()}
     try:
         return MenuSettings(**values)
     except TypeError as exc:  # a front end passed a setting menus do not have
