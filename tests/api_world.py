@@ -41,7 +41,7 @@ class TenantData:
     common_contact_id: int
     schedule: str  # a schedule name of this tenant only
     closure_id: int  # one of its closures
-    menu: str  # an IVR menu of this tenant only (two options, nothing routes to it)
+    menu: str  # an IVR menu of this tenant only (two options to no user, nothing routes to it)
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -110,7 +110,7 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     closure = schedules.add_override(hours, "closure", dt.datetime(2026, 12, 24), dt.datetime(2026, 12, 26),
                                      f"{first} navidad")
     menu = ivr.add_menu(AppContext.operator(audit=lambda event: None), domain, f"{first} menú",
-                        options={"1": f"user:{ext1}", "2": "voicemail:"}).value
+                        options={"1": "number:+34699000111", "2": "voicemail:"}).value
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
                       menu.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",

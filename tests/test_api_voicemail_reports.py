@@ -47,7 +47,7 @@ def test_an_admin_creates_removes_and_recreates_the_general_box(world, client):
 def test_the_billing_report_shows_menus_of_the_month_and_only_the_callers_tenant(world, client):
     for domain in ("acme.example.com", "rival-secret.example.net"):
         provision.menu(provisioning.tenant(domain), "Principal", direct_dial=True)
-    IvrMenu.update(created_at=dt.datetime(2026, 11, 3)).execute()
+    IvrMenu.update(created_at=dt.datetime(2026, 11, 3)).where(IvrMenu.name == "Principal").execute()  # not the world's
     mine = client.get("/api/v1/tenants/acme.example.com/billing", query_string={"month": "2026-11"},
                       headers=world.headers("tenant-admin")).json
     assert [(r["tenant"], r["menu"]) for r in mine["items"]] == [("acme.example.com", "Principal")]
