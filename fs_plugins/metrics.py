@@ -20,7 +20,6 @@ otherwise); the only tenant data is the tenant's domain, with groups named by th
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import re
 import time
@@ -72,6 +71,26 @@ def bounded(value: str, allowed: frozenset) -> str:
     return value if value in allowed else "other"
 
 
+def _labels(environ) -> tuple[str, str]:
+    """(section, action) of an xml_curl request: from the fields the handler decoded (xml_curl.app
+    leaves them in the environ, so a body is decoded once), else from the raw body (a request
+    refused before decoding: unauthorized, or not a form)."""
+    fields = environ.get(XML_CURL_FIELDS)
+    if fields is not None:
+        section, action = fields.get("section", ""), fields.get("action") or fields.get("purpose") or "none"
+    else:
+        body = environ.get(XML_CURL_BODY)
+        if body is None:  # refused unread
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            body = environ["wsgi.input"].read(length) if 0 < length <= 256 * 1024 else b""
+        section = _form_value(body, "section")
+        action = _form_value(body, "action") or _form_value(body, "purpose") or "none"
+    return bounded(section, SECTIONS), bounded(action, ACTIONS)
+
+
 def _form_value(body: bytes, name: str) -> str:
     """A form field's raw value, found with bytes.find (a regex scanning 8 KB of form three times
     doubled the cost of a dialplan request); values that are not plain tokens read as ""."""
@@ -88,17 +107,14 @@ def _form_value(body: bytes, name: str) -> str:
     return value.decode() if _VALUE.match(value) else ""
 
 
+# What xml_curl.app leaves in the environ for the labels: the body it read, the fields it decoded.
+XML_CURL_BODY, XML_CURL_FIELDS = "centralita.xml_curl_body", "centralita.xml_curl_fields"
+
+
 def instrument_xml_curl(app):
     """mod_xml_curl's app, counted: requests and latency by section, action and result."""
     def counted(environ, start_response):
         started = time.perf_counter()
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if 0 < length <= 256 * 1024 else b""
-        if body:
-            environ["wsgi.input"] = io.BytesIO(body)
         status = []
 
         def remember(code, headers, exc_info=None):
@@ -106,8 +122,7 @@ def instrument_xml_curl(app):
             return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
 
         answer = b"".join(app(environ, remember))
-        section = bounded(_form_value(body, "section"), SECTIONS)
-        action = bounded(_form_value(body, "action") or _form_value(body, "purpose") or "none", ACTIONS)
+        section, action = _labels(environ)
         result = environ.get("centralita.result") or (
             "unauthorized" if status and status[0].startswith("401") else
             "not_found" if answer == NOT_FOUND else "found")

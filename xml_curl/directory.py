@@ -16,7 +16,7 @@ from fs_plugins import channel_vars
 from fs_plugins.config import Config
 from fs_plugins.voicemail import boxes as voicemail
 from xml_curl import documents
-from xml_curl.lookups import DirectoryUser, Lookups
+from xml_curl.lookups import DirectoryUser, Lookups, directory_user_from_row
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,21 @@ def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes
         return _general_box(lookups, domain)
     if not _EXTENSION.match(extension):
         return documents.NOT_FOUND
-    user = lookups.user(domain, extension)
-    if user is None or not user.enabled:
+    row = lookups.directory_row(domain, extension)  # the user and its box, one query
+    if row is None:
         return documents.NOT_FOUND
-    box = voicemail.box_info(lookups.db, user.id)
-    return _user_document(user, config.directory_cache_ms, tuple(voicemail.directory_params(box)))
+    return _user_document(row, config.directory_cache_ms)
 
 
 @functools.lru_cache(maxsize=20000)
-def _user_document(user: DirectoryUser, cache_ms: int, vm_params: tuple = ()) -> bytes:
-    """Rendered once per distinct row: the key is the whole frozen row, so any change renders anew."""
-    return documents.directory_user(user, user_variables(user), cache_ms, vm_params)
+def _user_document(row: tuple, cache_ms: int) -> bytes:
+    """Rendered once per distinct row (the user's and its box's columns as read): any change to
+    either is a new key, so it renders anew; a phone registering again costs a dict look-up."""
+    user = directory_user_from_row(row)
+    if not user.enabled:
+        return documents.NOT_FOUND
+    box = voicemail.box_from_row(row[len(row) - len(voicemail.BOX_COLUMNS):])
+    return documents.directory_user(user, user_variables(user), cache_ms, voicemail.directory_params(box))
 
 
 def _general_box(lookups: Lookups, domain: str) -> bytes:

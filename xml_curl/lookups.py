@@ -12,6 +12,7 @@ import peewee
 
 from fs_plugins import prepared
 from fs_plugins.destinations import Destination
+from fs_plugins.voicemail.boxes import BOX_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,13 @@ class Lookups:
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
             f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.id = ? AND u.id = ?'
         )
+        # A REGISTER's whole lookup in one query: the user and its voicemail box (user_id is unique).
+        self._sql_directory = (
+            f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash, "
+            f"{', '.join('b.' + column for column in BOX_COLUMNS)} "
+            f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id LEFT JOIN voicemail_box b ON b.user_id = u.id '
+            f"WHERE t.domain = ? AND u.extension = ?"
+        )
         self._sql_tenant = f"SELECT {_TENANT_COLUMNS} FROM tenant t WHERE t.domain = ?"
         self._sql_tenants = f"SELECT {_TENANT_COLUMNS} FROM tenant t ORDER BY t.domain"
         self._sql_did = (
@@ -69,6 +77,13 @@ class Lookups:
     def user(self, domain: str, extension: str) -> DirectoryUser | None:
         rows = self._rows(self._sql_user, (domain, extension))
         return _directory_user(rows[0]) if rows else None
+
+    def directory_row(self, domain: str, extension: str) -> tuple | None:
+        """The user's row with its box's BOX_COLUMNS after it (all NULL without a box), as the
+        driver gives it: the directory renders and caches documents keyed by it
+        (directory_user_from_row and fs_plugins.voicemail.boxes.box_from_row read it)."""
+        rows = self._rows(self._sql_directory, (domain, extension))
+        return tuple(rows[0]) if rows else None
 
     def user_by_id(self, tenant_id: int, user_id: int) -> DirectoryUser | None:
         rows = self._rows(self._sql_user_by_id, (tenant_id, user_id))
@@ -90,6 +105,11 @@ class Lookups:
     def short_number(self, tenant_id: int, number: str) -> Destination | None:
         rows = self._rows(self._sql_short, (tenant_id, number))
         return Destination.parse(rows[0][0]) if rows else None
+
+
+def directory_user_from_row(row: tuple) -> DirectoryUser:
+    """The DirectoryUser of a directory_row (its first 12 columns)."""
+    return _directory_user(row[:12])
 
 
 def _directory_user(row: tuple) -> DirectoryUser:

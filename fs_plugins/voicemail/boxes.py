@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from fs_plugins import prepared
 
 GENERAL = "general"
-_BOX_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
-            "WHERE user_id = ?")
-_GENERAL_SQL = ("SELECT pin_hash, email, attach_audio, keep_after_email, enabled FROM voicemail_box "
+# What the directory reads of a box, in the order box_from_row takes; the directory's user lookup
+# joins them in (xml_curl/lookups.py: one query per REGISTER), prefixed with the table's alias.
+BOX_COLUMNS = ("pin_hash", "email", "attach_audio", "keep_after_email", "enabled")
+_BOX_SQL = f"SELECT {', '.join(BOX_COLUMNS)} FROM voicemail_box WHERE user_id = ?"
+_GENERAL_SQL = (f"SELECT {', '.join(BOX_COLUMNS)} FROM voicemail_box "
                 "WHERE tenant_id = ? AND user_id IS NULL ORDER BY id LIMIT 1")
 
 
@@ -55,8 +57,13 @@ def box_info(db, user_id: int | None, tenant_id: int | None = None) -> BoxInfo |
     """A user's box (or, with user_id None, the tenant's general box): one indexed lookup, raw SQL
     because the directory answers every REGISTER (DESIGN.md: hot paths skip the query builder)."""
     sql = _BOX_SQL if user_id is not None else _GENERAL_SQL
-    row = prepared.run(db, sql, (user_id if user_id is not None else tenant_id,)).fetchone()
-    if row is None:
+    return box_from_row(prepared.run(db, sql, (user_id if user_id is not None else tenant_id,)).fetchone())
+
+
+def box_from_row(row: tuple | None) -> BoxInfo | None:
+    """The BoxInfo of BOX_COLUMNS' values; None for no row, or a left join's all-NULL one
+    (`enabled` is never NULL in a row)."""
+    if row is None or row[4] is None:
         return None
     pin, email, attach, keep, enabled = row
     return BoxInfo(pin or "", email, bool(attach), bool(keep), bool(enabled))
