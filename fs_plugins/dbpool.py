@@ -13,7 +13,12 @@ the unit of work ends (serve's WSGI wrapper, the ESL session between commands, t
   and the statement runs again once on a fresh connection when no transaction was open.
 * SQLite runs its statements inline (microseconds; WAL readers never wait for the writer) with no
   busy wait; a statement that finds the write lock taken runs again in gevent's thread pool, with
-  the full busy timeout, so the wait blocks that thread and not the event loop.
+  the full busy timeout, so the wait blocks that thread and not the event loop. A SELECT from a
+  greenlet holding no connection (every directory and dialplan read) skips the pool: it runs on
+  one shared reader connection and its rows are fetched at once, before anything can yield, so no
+  other greenlet ever sees that connection mid-statement (and no half-read cursor can pin an old
+  WAL snapshot for the others). The checkout and hand-back cost more than the read itself
+  (measured: 85 → 45 µs per sip_auth in-process).
 * `deadline(seconds)` bounds every statement of the block (greenlet-local): a statement still
   waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
   `statement_timeout` is set a little below it, so a slow query is cancelled there and its
@@ -24,11 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import time
 
 import gevent
 import peewee
 from gevent.local import local
+from gevent.monkey import get_original
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -277,12 +284,38 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         super()._close_raw(conn)
 
 
+_real_thread_id = get_original("_thread", "get_ident")  # the OS thread, not the greenlet
+
+
+class _Fetched:
+    """A SELECT's rows, fetched: what peewee and the callers read of a cursor."""
+
+    rowcount = -1
+
+    def __init__(self, description, rows: list):
+        self.description = description
+        self._rows = iter(rows)
+
+    def fetchone(self):
+        return next(self._rows, None)
+
+    def fetchall(self) -> list:
+        return list(self._rows)
+
+    def __iter__(self):
+        return self._rows
+
+    def close(self) -> None:
+        self._rows = iter(())
+
+
 class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
     interruptible = False
 
     def __init__(self, database, *, busy_timeout_ms: int = 5000, pragmas=None, **kwargs):
         self.busy_timeout_ms = busy_timeout_ms
         self._abandoned: set[int] = set()  # connections a pool thread still uses after their greenlet gave up
+        self._readers: dict[int, sqlite3.Connection] = {}  # the shared reader, per OS thread
         # Inline statements never wait for the lock; set first, before any pragma that might.
         pragmas = {"busy_timeout": 0, **{k: v for k, v in dict(pragmas or {}).items() if k != "busy_timeout"}}
         super().__init__(database, pragmas=pragmas, **kwargs)
@@ -290,6 +323,31 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
     def _broken(self) -> bool:
         conn = self._state.conn
         return conn is not None and self.conn_key(conn) in self._abandoned
+
+    def execute_sql(self, sql, params=None):
+        if self._state.closed and sql.startswith(("SELECT", "select")) and not self.query_hooks:
+            fetched = self._read_shared(sql, params)
+            if fetched is not None:
+                return fetched
+        return super().execute_sql(sql, params)
+
+    def _read_shared(self, sql, params) -> _Fetched | None:
+        """The SELECT's rows from the shared reader (see the module's docstring); None when the
+        database is busy (WAL recovery, a checkpoint): the pooled path then waits off the loop."""
+        self._log_query(sql, params)
+        thread = _real_thread_id()
+        try:
+            reader = self._readers.get(thread)
+            if reader is None:
+                with peewee.__exception_wrapper__:
+                    reader = self._readers[thread] = peewee.SqliteDatabase._connect(self)
+            cursor = reader.execute(sql, params or ())
+            return _Fetched(cursor.description, cursor.fetchall())
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            with peewee.__exception_wrapper__:
+                raise
 
     def _run(self, sql, params):
         if self._broken():

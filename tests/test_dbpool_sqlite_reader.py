@@ -1,0 +1,78 @@
+"""serve's SQLite: a SELECT from a greenlet holding no connection runs on the shared reader, without
+a pool checkout (fs_plugins/dbpool.py); everything else still goes through the pool."""
+from __future__ import annotations
+
+import sqlite3
+
+import peewee
+import pytest
+
+from fs_plugins import db as dbmod
+from fs_plugins.dbpool import release
+
+
+@pytest.fixture
+def pooled(tmp_path):
+    path = tmp_path / "c.db"
+    plain = sqlite3.connect(path)
+    plain.execute("PRAGMA journal_mode = wal")
+    plain.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    plain.executemany("INSERT INTO t (name) VALUES (?)", [("a",), ("b",), ("c",)])
+    plain.commit()
+    db = dbmod.open_database(f"sqlite:///{path}", pool=dbmod.PoolSettings(size=2))
+    yield db, plain
+    release(db)
+    db.close_all()
+    plain.close()
+
+
+def test_a_read_outside_a_transaction_checks_no_connection_out(pooled):
+    db, _ = pooled
+    cursor = db.execute_sql("SELECT id, name FROM t ORDER BY id")
+    assert db.is_closed()  # nothing was taken from the pool, so nothing is to be handed back
+    assert [d[0] for d in cursor.description] == ["id", "name"]
+    assert cursor.fetchone() == (1, "a")
+    assert cursor.fetchall() == [(2, "b"), (3, "c")]
+    assert cursor.fetchone() is None
+
+
+def test_peewee_queries_read_through_it(pooled):
+    db, _ = pooled
+
+    class T(peewee.Model):
+        name = peewee.TextField()
+
+        class Meta:
+            database = db
+            table_name = "t"
+
+    assert [row.name for row in T.select().order_by(T.id)] == ["a", "b", "c"]
+    assert T.get(T.name == "b").id == 2
+    assert db.is_closed()
+
+
+def test_a_half_read_result_does_not_hide_later_commits_from_other_reads(pooled):
+    db, plain = pooled
+    first = db.execute_sql("SELECT name FROM t ORDER BY id")
+    assert first.fetchone() == ("a",)  # the rest left unread, as a streaming reader might
+    plain.execute("INSERT INTO t (name) VALUES ('d')")
+    plain.commit()
+    assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (4,)
+
+
+def test_inside_a_transaction_reads_see_its_own_writes_on_its_own_connection(pooled):
+    db, plain = pooled
+    with db.atomic():
+        db.execute_sql("INSERT INTO t (name) VALUES ('e')")
+        assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (4,)
+        assert plain.execute("SELECT count(*) FROM t").fetchone() == (3,)  # not committed yet
+    # After a write the greenlet holds its connection until the end of the unit of work.
+    assert not db.is_closed()
+    release(db)
+    assert db.is_closed()
+
+
+def test_a_bad_read_is_peewee_s_error(pooled):
+    db, _ = pooled
+    with pytest.raises(peewee.OperationalError, match="no such table"):
+        db.execute_sql("SELECT * FROM missing")
