@@ -28,3 +28,4 @@ _is_closed  # dbpool.py: peewee pool hook
 METRIC_NAMES  # metrics.py: the series /metrics may carry, checked against the Grafana dashboard
 mtime  # ops/backup.py: tarfile member attribute
 CANCEL_REASONS  # calllog/classify.py: values of call_entry.cause, for readers
+ignore_aliases  # tenantfile/document.py: PyYAML Dumper hook (no &anchors in exports)
