@@ -115,6 +115,33 @@ def test_the_call_log_shows_each_status_in_its_colour_and_the_tenants_time(brows
     assert "status-" not in other_day.split('<div id="calls">')[1]
 
 
+def test_the_call_log_says_why_a_made_call_was_cancelled_in_the_tenants_language(browser):
+    """Issue 13 [10]: the cause column, e.g. busy, or a call a mailbox took (answered by voicemail)."""
+    ana = _ana()
+    for n, cause in enumerate(("busy", "voicemail")):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"c{n}", kind="made", status=Status.CANCELLED.code,
+                         direction="internal", started_at=_at(f"2026-11-24T09:0{n}:00+00:00"), caller_name="Ana",
+                         caller_number="1001", callee="1002", answered_by="", ring_seconds=4, talk_seconds=0,
+                         cause=cause)
+    browser.sign_in()
+
+    def causes() -> list[str]:
+        html = browser.get("/me/calls?period=day&day=2026-11-24").data.decode()  # not the world's received calls
+        assert re.search(r'<th scope="col">(Motivo|Cause)</th>', html)
+        return re.findall(r'<td class="cause">(.*?)</td>', html, re.S)
+
+    assert causes() == ["Atendida por el buzón de voz", "Ocupado"]  # newest first
+    Tenant.update(language="en").where(Tenant.id == ana.tenant.id).execute()
+    assert causes() == ["Answered by voicemail", "Busy"]
+
+
+def test_every_cause_the_classifier_gives_has_a_label():
+    from fs_plugins.calllog.classify import CANCEL_REASONS
+    from fs_plugins.portal.views.me_calls import CAUSE_LABELS
+
+    assert set(CAUSE_LABELS) == set(CANCEL_REASONS)
+
+
 def test_the_call_log_csv_is_what_the_filters_select(browser):
     ana = _ana()
     CallEntry.create(tenant=ana.tenant, user=ana, call_id="c1", kind="missed", status=Status.MISSED.code,

@@ -1,6 +1,6 @@
 """A user's call log, as the seed shows it: a colour per status, filters received / missed / made and
 day / week / month, the columns status, time, presented name, number, duration and wait before
-answer, and the CSV export of what the filters select, read through fs_plugins.calllog.app: pages by
+answer (and why a made call was never answered: issue 13's cause column), and the CSV export of what the filters select, read through fs_plugins.calllog.app: pages by
 keyset (each page costs what the first does, however deep), periods in the tenant's time zone."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import log
+from fs_plugins.calllog import classify
 from fs_plugins.calllog.classify import Status
 from fs_plugins.errors import InvalidInput
 from fs_plugins.portal.context import app_context, me
@@ -27,6 +28,12 @@ STATUS_LABELS = {
     Status.RECEIVED: _l("Received"), Status.DND: _l("Do not disturb"), Status.MISSED: _l("Missed"),
     Status.REJECTED: _l("Rejected"), Status.FORWARDED: _l("Forwarded, not answered"),
     Status.TRANSFERRED: _l("Transferred"),
+}
+# Why a made call ended "Cancelled" (call_entry.cause); "voicemail": a mailbox took it, not a person.
+CAUSE_LABELS = {
+    classify.VOICEMAIL: _l("Answered by voicemail"), classify.CALLER_HUNG_UP: _l("Hung up before the answer"),
+    classify.BUSY: _l("Busy"), classify.DECLINED: _l("Declined"), classify.NO_ANSWER: _l("No answer"),
+    classify.UNREACHABLE: _l("Unreachable"),
 }
 KIND_OPTIONS = (("", _l("All calls")), ("received", _l("Received calls")), ("missed", _l("Missed calls")),
                 ("made", _l("Made calls")))
@@ -64,6 +71,7 @@ def calls():
     return page("me/calls.html", None, outcome, entries=entries, deeper=bool(request.args.get("after")),
                 older=f"{following[0]}.{following[1]}" if following else None, filters=filters,
                 statuses=[(status, STATUS_LABELS[status]) for status in Status], status_labels=STATUS_LABELS,
+                cause_labels=CAUSE_LABELS,
                 kinds=KIND_OPTIONS, periods=PERIOD_OPTIONS, link=lambda **more: _link(filters, **more))
 
 
