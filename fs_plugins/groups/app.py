@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -33,6 +33,11 @@ class MemberView:
     user: str | None  # the user's extension, or None for an external number
     name: str | None  # the user's name
     number: str | None  # the external number (E.164)
+
+    @property
+    def key(self) -> str:
+        """How order_members and move_member name the member: user:EXT or number:E164."""
+        return f"user:{self.user}" if self.user is not None else f"number:{self.number}"
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,30 @@ def remove_member(ctx: AppContext, tenant: str, group: str, user: str | None = N
     return Changed(_view(owner, row))
 
 
+def order_members(ctx: AppContext, tenant: str, group: str, order: Sequence[str]) -> Changed[GroupView]:
+    """Ring the members in `order`: every member's key (MemberView.key) exactly once."""
+    owner = _tenant(ctx, tenant, "change call groups")
+    row = _find(owner, group)
+    with database.atomic():
+        _reorder(ctx, owner, row, list(order))
+    return Changed(_view(owner, row))
+
+
+def move_member(ctx: AppContext, tenant: str, group: str, member: str, offset: int) -> Changed[GroupView]:
+    """Move one member `offset` places in the ringing order (-1: one earlier); the ends stop it."""
+    owner = _tenant(ctx, tenant, "change call groups")
+    row = _find(owner, group)
+    with database.atomic():
+        keys = [m.key for m in _view(owner, row).members]
+        if member not in keys:
+            raise NotFound("member", f"{member} is not a member of {row.name!r}")
+        at = min(max(0, keys.index(member) + int(offset)), len(keys) - 1)
+        keys.remove(member)
+        keys.insert(at, member)
+        _reorder(ctx, owner, row, keys)
+    return Changed(_view(owner, row))
+
+
 @dataclass(frozen=True)
 class GroupStats:
     group: GroupView
@@ -229,6 +258,17 @@ def _find(tenant: Tenant, reference: str | int) -> CallGroup:
     if found is None:
         raise NotFound("group", f"no group {reference!r} in {tenant.domain}")
     return found
+
+
+def _reorder(ctx: AppContext, owner: Tenant, row: CallGroup, order: list[str]) -> None:
+    rows = {(f"user:{m.user.extension}" if m.user_id else f"number:{m.number}"): m
+            for m in GroupMember.select(GroupMember, User).join(User, join_type=peewee.JOIN.LEFT_OUTER)
+            .where(GroupMember.group == row)}
+    if len(order) != len(set(order)) or set(order) != set(rows):
+        raise InvalidInput("order", "name every member of the group exactly once, as user:EXT or number:E164")
+    for position, key in enumerate(order):
+        GroupMember.update(position=position).where(GroupMember.id == rows[key].id).execute()
+    ctx.record("group.member.order", owner, f"group {row.name}", {"order": order})
 
 
 def _referrers(target: Destination, own_id: int) -> list[str]:

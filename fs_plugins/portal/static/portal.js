@@ -50,3 +50,37 @@ document.addEventListener("click", (event) => {
   const closer = event.target.closest("[data-closes]");
   if (closer) document.getElementById(closer.dataset.closes).close();
 });
+
+// A group's members (admin/group_edit.html): dragged into a new order, the list posts that order
+// (every member's key, as groups.app.order_members takes it). Without JavaScript the arrows do it.
+document.addEventListener("DOMContentLoaded", () => {
+  const list = document.querySelector("ol[data-order-form]");
+  if (!list) return;
+  const form = document.getElementById(list.dataset.orderForm);
+  let dragged = null;
+  list.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.key);
+  });
+  list.addEventListener("dragover", (event) => {
+    const over = event.target.closest("li");
+    if (!dragged || !over || over === dragged) return;
+    event.preventDefault();
+    const after = event.clientY > over.getBoundingClientRect().top + over.offsetHeight / 2;
+    list.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  list.addEventListener("drop", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    dragged = null;
+    list.querySelectorAll("li").forEach((item) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "order";
+      input.value = item.dataset.key;
+      form.appendChild(input);
+    });
+    form.submit();
+  });
+});

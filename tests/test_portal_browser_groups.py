@@ -1,0 +1,63 @@
+"""Editing a call group in a real browser (Debian's chromium through Playwright, tests/browser_support.py):
+the error shown next to its field, the confirmation of each change, members reordered by drag and drop
+and by the arrows."""
+from __future__ import annotations
+
+import pytest
+
+from tests.api_world import PASSWORD
+from tests.browser_support import chromium, live_server, page, sign_in  # noqa: F401 (fixtures)
+from tests.portal_world import ADMIN, portal_world
+
+OWN = "acme.example.com"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def world(live_server):
+    from argon2 import PasswordHasher
+
+    from fs_plugins.access import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    saved = passwords._hasher, passwords._DUMMY
+    passwords._hasher, passwords._DUMMY = cheap, cheap.hash("not a password of anyone")
+    yield portal_world()
+    passwords._hasher, passwords._DUMMY = saved
+
+
+def _order(page) -> list[str]:
+    return page.locator("ol#members > li").evaluate_all("items => items.map(i => i.dataset.key)")
+
+
+def test_a_group_is_built_in_the_browser_and_its_members_reordered_by_drag_and_by_arrows(page):
+    from fs_plugins.groups import app as groups
+    from tests import provision
+
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/groups")
+    page.get_by_text("Nuevo grupo de llamadas").click()
+    page.get_by_label("Nombre", exact=True).fill("Turno")
+    page.get_by_label("Tipo").select_option("advanced")
+    page.get_by_label("Espera máxima en segundos").fill("5")
+    page.get_by_role("button", name="Guardar el grupo").click()
+    wait = page.get_by_label("Espera máxima en segundos")
+    assert wait.get_attribute("aria-invalid") == "true"
+    assert "10" in page.locator("#e-max_wait").inner_text()  # the application's own message: between 10 and …
+    wait.fill("120")
+    page.get_by_role("button", name="Guardar el grupo").click()
+    assert "Grupo de llamadas Turno guardado." in page.locator("#notices").inner_text()
+    assert '<option value="simple"' not in page.content()  # advanced is for good
+    for extension in ("1001", "1002"):
+        page.get_by_label("Extensión del usuario").fill(extension)
+        page.get_by_role("button", name="Añadir el miembro").click()
+        assert "Miembro añadido a Turno." in page.locator("#notices").inner_text()
+    assert _order(page) == ["user:1001", "user:1002"]
+    page.locator('li[data-key="user:1002"]').drag_to(page.locator('li[data-key="user:1001"]'),
+                                                      target_position={"x": 5, "y": 2})
+    page.wait_for_load_state()
+    assert "Orden de llamada de Turno cambiado." in page.locator("#notices").inner_text()
+    assert _order(page) == ["user:1002", "user:1001"]
+    assert [m.key for m in groups.get_group(provision.OPERATOR, OWN, "Turno").members] == ["user:1002", "user:1001"]
+    page.get_by_role("button", name="Subir a Ana").click()
+    assert "Orden de llamada de Turno cambiado." in page.locator("#notices").inner_text()
+    assert _order(page) == ["user:1001", "user:1002"]
