@@ -133,3 +133,25 @@ def parse_period(date: str | None, start: str | None, end: str | None) -> tuple[
     if last <= first:
         raise InvalidInput("--to", f"the end ({last:%Y-%m-%d %H:%M}) must be after the start ({first:%Y-%m-%d %H:%M})")
     return first, last
+
+
+def parse_week(days: dict[str, str]) -> tuple[WeeklyRange, ...]:
+    """A week typed day by day, as the portal's week view edits it: {"mon": "09:00-14:00,16:00-19:00",
+    …} (days named as WEEKDAYS); an empty day is closed. An error names the day's field, hours_<day>."""
+    ranges: list[WeeklyRange] = []
+    for name, text in days.items():
+        if name not in WEEKDAYS:
+            raise InvalidInput("hours", f"unknown day {name!r}; use mon tue wed thu fri sat sun")
+        if text.strip():
+            if ";" in text or any(c.isalpha() for c in text):
+                raise InvalidInput(f"hours_{name}", f"expected HH:MM-HH:MM[,HH:MM-HH:MM], got {text.strip()!r}")
+            ranges += parse_hours(f"{name} {text}", f"hours_{name}")
+    return tuple(sorted(set(ranges)))
+
+
+def format_week(ranges) -> dict[str, str]:
+    """Weekly ranges day by day, what parse_week reads back: {"mon": "09:00-14:00,16:00-19:00", …}."""
+    week = {name: [] for name in WEEKDAYS}
+    for r in sorted(ranges):
+        week[WEEKDAYS[r.weekday]].append(f"{hhmm(r.start)}-{hhmm(r.end)}")
+    return {name: ",".join(times) for name, times in week.items()}

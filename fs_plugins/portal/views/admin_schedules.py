@@ -1,18 +1,24 @@
 """A customer's schedules, as a week view (when each schedule is open, day by day) with the public
 holidays of its country and region for the year, its closures and openings, and whether it is open
-now. Read through fs_plugins.schedule.app, whose views carry the values the dialplan decides with."""
+now. Read through fs_plugins.schedule.app, whose views carry the values the dialplan decides with.
+
+Edited here too (issue 16 [13]): the week day by day (schedule.spec.parse_week, an error next to the
+day), the time zone and holidays, and closures and openings added and removed one at a time; every
+change is schedule.app's, confirmed on the page, refused with nothing written."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Blueprint, request
+from flask import Blueprint, redirect, request
 from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
-from fs_plugins.portal.pages import page
-from fs_plugins.schedule import app, rules
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.portal.pages import Outcome, attempt, page
+from fs_plugins.schedule import app, rules, spec
 
 bp = Blueprint("admin_schedules", __name__)
 
@@ -39,18 +45,112 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
     return [sorted(bars, key=lambda b: b.left) for bars in days]
 
 
+def _year() -> int:
+    return int(request.args["year"]) if request.args.get("year", "").isdigit() else dt.date.today().year
+
+
+def _shown(view: app.ScheduleView, year: int) -> dict:
+    """A schedule as the week view shows it: bars per day, the year's holidays, open or closed now."""
+    schedule = view.rules
+    holidays = schedule.holidays.between(dt.date(year, 1, 1), dt.date(year, 12, 31)) if schedule.holidays else []
+    day_names = get_locale().days["format"]["wide"]  # Babel's own names, 0 = Monday
+    return {"schedule": schedule, "days": [(day_names[n], bars) for n, bars in enumerate(day_bars(schedule.weekly))],
+            "holidays": [(format_date(day, "full"), name) for day, name in holidays],
+            "state": rules.state_at(schedule, dt.datetime.now(dt.timezone.utc))}
+
+
 @bp.get("/t/<domain>/schedules")
 @area(ADMIN)
 def schedules(domain: str):
     admin_tenant(domain, "read the schedules")
-    year = int(request.args["year"]) if request.args.get("year", "").isdigit() else dt.date.today().year
-    now = dt.datetime.now(dt.timezone.utc)
-    shown = []
-    for view in app.list_schedules(app_context(), domain):
-        schedule = view.rules
-        holidays = schedule.holidays.between(dt.date(year, 1, 1), dt.date(year, 12, 31)) if schedule.holidays else []
-        day_names = get_locale().days["format"]["wide"]  # Babel's own names, 0 = Monday
-        shown.append({"schedule": schedule, "days": [(day_names[n], bars) for n, bars in enumerate(day_bars(schedule.weekly))],
-                      "holidays": [(format_date(day, "full"), name) for day, name in holidays],
-                      "state": rules.state_at(schedule, now)})
+    year = _year()
+    shown = [_shown(view, year) for view in app.list_schedules(app_context(), domain)]
     return page("admin/schedules.html", domain=domain, year=year, schedules=shown)
+
+
+def _id(text: str) -> int:
+    return int(text) if text.isdigit() else 0  # no period has id 0: remove_period says it is not there
+
+
+def _find(domain: str, schedule_id: int) -> app.ScheduleView:
+    """The tenant's schedule by id: another tenant's id is the same 404 as a missing one."""
+    found = next((v for v in app.list_schedules(app_context(), domain) if v.rules.id == schedule_id), None)
+    if found is None:
+        raise NotFound("schedule", "no such schedule")
+    return found
+
+
+def _values(view: app.ScheduleView) -> dict:
+    holidays = view.rules.holidays
+    values = {"name": view.name, "description": view.description or "",
+              "timezone": "" if view.follows_tenant_timezone else view.timezone,
+              "holidays": "tenant" if view.follows_tenant_holidays else (holidays.country if holidays else "none"),
+              "region": (holidays.region or "") if holidays and not view.follows_tenant_holidays else ""}
+    values.update({f"hours_{day}": text for day, text in spec.format_week(view.rules.weekly).items()})
+    return values
+
+
+def _editor(domain: str, view=None, values=None, outcome: Outcome | None = None):
+    day_names = get_locale().days["format"]["wide"]
+    return page("admin/schedule_edit.html", outcome=outcome, domain=domain, schedule=view, year=_year(),
+                shown=_shown(view, _year()) if view else None,
+                days=[(name, day_names[n]) for n, name in enumerate(rules.WEEKDAYS)],
+                values=values if values is not None else (_values(view) if view else {"holidays": "tenant"}))
+
+
+@bp.route("/t/<domain>/schedules/new", methods=["GET", "POST"])
+@area(ADMIN)
+def new_schedule(domain: str):
+    admin_tenant(domain, "change schedules")
+    if request.method == "GET":
+        return _editor(domain)
+    return _save(domain, None)
+
+
+@bp.route("/t/<domain>/schedules/<int:schedule_id>", methods=["GET", "POST"])
+@area(ADMIN)
+def edit_schedule(domain: str, schedule_id: int):
+    admin_tenant(domain, "change schedules")
+    view = _find(domain, schedule_id)
+    if request.method == "GET":
+        saved = Outcome(notice=_("Schedule %(name)s saved.", name=view.name)) if request.args.get("saved") else None
+        return _editor(domain, view, outcome=saved)
+    return _save(domain, view)
+
+
+def _save(domain: str, view):
+    fields = ("name", "description", "timezone", "holidays", "region", *(f"hours_{d}" for d in rules.WEEKDAYS))
+    values = {name: request.form.get(name, "").strip() for name in fields}
+    ctx = app_context()
+    try:
+        hours = spec.parse_week({day: values[f"hours_{day}"] for day in rules.WEEKDAYS})
+        settings = dict(hours=hours, description=values["description"], holidays=values["holidays"] or "tenant",
+                        region=values["region"] or None)
+        if view is None:
+            saved = app.add_schedule(ctx, domain, values["name"], timezone=values["timezone"] or None, **settings).value
+        else:
+            saved = app.change_schedule(ctx, domain, view.name, name=values["name"],
+                                        timezone=values["timezone"] or "tenant", **settings).value
+    except (InvalidInput, NotFound) as exc:
+        return _editor(domain, view, values, Outcome(errors={exc.field: exc.message}))
+    return redirect(f"/t/{domain}/schedules/{saved.rules.id}?saved=1", code=303)
+
+
+@bp.post("/t/<domain>/schedules/<int:schedule_id>/periods")
+@area(ADMIN)
+def periods(domain: str, schedule_id: int):
+    """Add a closure or an opening (local times of the schedule), or remove one."""
+    admin_tenant(domain, "change schedules")
+    view = _find(domain, schedule_id)
+    form, ctx = request.form, app_context()
+    kind = form.get("kind", "")
+    if form.get("action") == "remove":
+        outcome = attempt(lambda: app.remove_period(ctx, domain, view.name, kind, _id(form.get("id", ""))),
+                          lambda done: _("%(start)s – %(end)s removed.", start=done.value.starts_at, end=done.value.ends_at))
+    else:
+        outcome = attempt(lambda: app.add_period(
+            ctx, domain, view.name, kind, spec.parse_wall_time(form.get("starts_at", ""), "starts_at"),
+            spec.parse_wall_time(form.get("ends_at", ""), "ends_at"), form.get("label", "").strip() or None),
+            lambda done: _("%(start)s – %(end)s added.", start=done.value.starts_at, end=done.value.ends_at))
+    period_values = {} if outcome.ok else {k: form.get(k, "") for k in ("kind", "starts_at", "ends_at", "label")}
+    return _editor(domain, _find(domain, schedule_id), {**_values(view), **period_values}, outcome)
