@@ -1,6 +1,6 @@
-"""Editing a call group in a real browser (Debian's chromium through Playwright, tests/browser_support.py):
-the error shown next to its field, the confirmation of each change, members reordered by drag and drop
-and by the arrows."""
+"""Editing call groups and schedules in a real browser (Debian's chromium through Playwright,
+tests/browser_support.py): the error shown next to its field, the confirmation of each change, members
+reordered by drag and drop and by the arrows, a week edited day by day and a closure added."""
 from __future__ import annotations
 
 import pytest
@@ -61,3 +61,27 @@ def test_a_group_is_built_in_the_browser_and_its_members_reordered_by_drag_and_b
     page.get_by_role("button", name="Subir a Ana").click()
     assert "Orden de llamada de Turno cambiado." in page.locator("#notices").inner_text()
     assert _order(page) == ["user:1001", "user:1002"]
+
+
+def test_a_schedule_is_edited_day_by_day_in_the_browser_and_a_closure_added(page):
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/schedules")
+    page.get_by_text("Nuevo horario").click()
+    page.get_by_label("Nombre", exact=True).fill("Oficina")
+    page.get_by_label("lunes").fill("09:00-14:00,16:00-19:00")
+    page.get_by_label("martes").fill("9-14")
+    page.get_by_role("button", name="Guardar el horario").click()
+    tuesday = page.get_by_label("martes")
+    assert tuesday.get_attribute("aria-invalid") == "true"
+    assert page.locator("#e-hours_tue").is_visible()
+    tuesday.fill("09:00-14:00")
+    page.get_by_role("button", name="Guardar el horario").click()
+    assert "Horario Oficina guardado." in page.locator("#notices").inner_text()
+    monday = page.get_by_role("row", name="lunes").locator(".open-bar")
+    assert monday.count() == 2 and monday.first.inner_text() == "09:00–14:00"
+    page.get_by_label("Desde (hora local del horario)").fill("2026-12-24T14:00")
+    page.get_by_label("Hasta").fill("2026-12-26T00:00")
+    page.get_by_label("Etiqueta").fill("Navidad")
+    page.get_by_role("button", name="Añadir el periodo").click()
+    assert "añadido" in page.locator("#notices").inner_text()
+    assert "Navidad" in page.locator("ul.periods").inner_text()
