@@ -15,6 +15,7 @@ from fs_plugins.application import AppContext
 from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
+from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import settings as schedules
@@ -25,6 +26,7 @@ from fs_plugins.config import Config
 
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
+GROUP_MEMBER = "+34699000222"  # each tenant's group rings this external number (no user: users stay removable)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class TenantData:
     schedule: str  # a schedule name of this tenant only
     closure_id: int  # one of its closures
     menu: str  # an IVR menu of this tenant only (two options to no user, nothing routes to it)
+    group: str  # a call group of this tenant only (an external member, nothing routes to it)
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -54,7 +57,7 @@ class TenantData:
                 "ring_id": str(self.ring_id if mine else self.other_ring_id),
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
-                "menu": self.menu, "key": "1"}
+                "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER}
 
 
 @dataclass
@@ -111,10 +114,12 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                                      f"{first} navidad")
     menu = ivr.add_menu(AppContext.operator(audit=lambda event: None), domain, f"{first} menú",
                         options={"1": "number:+34699000111", "2": "voicemail:"}).value
+    group = groups.add_group(AppContext.operator(audit=lambda event: None), domain, f"{first} ventas").value
+    groups.add_member(AppContext.operator(audit=lambda event: None), domain, group.name, number=GROUP_MEMBER)
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
+                      menu.name, group.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
-                               f"{first} navidad", f"{first} menú"])
+                               f"{first} navidad", f"{first} menú", f"{first} ventas"])
 
 
 def api_client():

@@ -9,6 +9,7 @@ from fs_plugins.models import Number, Tenant, User, database
 from fs_plugins.models.access import ApiKey, Login
 from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
 from fs_plugins.models.core import ShortNumber
+from fs_plugins.models.groups import CallGroup, GroupMember
 from fs_plugins.models.ivr import IvrMenu, IvrOption
 from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
 
@@ -47,7 +48,7 @@ def snapshot() -> list:
     return [sorted(tuple(sorted((k, v) for k, v in row.items() if k != "last_used_at"))
                    for row in model.select().dicts())
             for model in (Tenant, User, Number, ApiKey, Login, CallHandling, SimRing, OutboundRestriction, ShortNumber,
-                          IvrMenu, IvrOption)]
+                          IvrMenu, IvrOption, CallGroup, GroupMember)]
 
 
 def refused_without_change(world, method: str, url: str, body: dict, role: str = "operator"):
@@ -133,6 +134,17 @@ SEMANTIC = [
     ("patch", "/api/v1/tenants/{domain}/ivr/Ana menú", {"name": "Ana menú", "forward": "sideways"}, "forward"),
     ("put", "/api/v1/tenants/{domain}/ivr/Ana menú/options/x", {"destination": "user:1001"}, "key"),
     ("put", "/api/v1/tenants/{domain}/ivr/Ana menú/options/3", {"destination": "ivr:Nope"}, "options.3"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "1234"}, "name"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "ring_mode": "random"}, "ring_mode"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "member_seconds": 1}, "member_seconds"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "no_answer_destination": "user:9999"},
+     "no_answer_destination"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "short_number": "7"}, "short_number"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "melody": "audio:nope"}, "melody"),
+    ("post", "/api/v1/tenants/{domain}/groups", {"name": "G", "opening": "schedule"}, "schedule"),
+    ("post", "/api/v1/tenants/{domain}/groups/Ana ventas/members", {"number": "12"}, "number"),
+    ("post", "/api/v1/tenants/{domain}/groups/Ana ventas/members", {"user": "9999"}, "user"),
+    ("patch", "/api/v1/tenants/{domain}/groups/Ana ventas", {"callback_key": "x"}, "callback_key"),
 ]
 
 
