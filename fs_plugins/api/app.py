@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from apiflask import APIFlask
 
-from fs_plugins.api import (audit_log, callhandling, calls, contacts, docs, groups, guard, ivr, keys, me,
-                            numbers, problems, reports, schedules, session, tenants, users, voicemail)
+from fs_plugins.api import (audit_log, callhandling, calls, contacts, docs, etags, groups, guard, ivr, keys,
+                            me, numbers, problems, reports, schedules, session, tenants, users, voicemail)
 from fs_plugins.api.openapi import describe_access
 from fs_plugins.config import Config
 
@@ -36,5 +36,7 @@ def make_api_app(config: Config) -> APIFlask:
     for module in RESOURCES:
         app.register_blueprint(module.bp)
     guard.access(guard.PUBLIC)(app.view_functions["openapi.spec"])
+    for endpoint in {rule.endpoint for rule in app.url_map.iter_rules() if rule.methods & etags.CONDITIONAL_METHODS}:
+        app.view_functions[endpoint] = etags.conditional(app.view_functions[endpoint])
     app.spec_processor(lambda spec: describe_access(app, spec))
     return app
