@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,6 +17,7 @@ from fs_plugins.application import AppContext
 from fs_plugins.callhandling import service as callhandling
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
+from fs_plugins.audio import app as audio
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
 from fs_plugins.models.calllog import CallEntry
@@ -23,9 +26,11 @@ from fs_plugins.schedule import spec
 from fs_plugins.voicemail import app as voicemail
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
+from tests.audio_helpers import sine
 
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
+DATA_DIR = tempfile.mkdtemp(prefix="centralita-api-tests-")
 GROUP_MEMBER = "+34699000222"  # each tenant's group rings this external number (no user: users stay removable)
 
 
@@ -45,6 +50,7 @@ class TenantData:
     closure_id: int  # one of its closures
     menu: str  # an IVR menu of this tenant only (two options to no user, nothing routes to it)
     group: str  # a call group of this tenant only (an external member, nothing routes to it)
+    audio: str  # an audio file of this tenant only (nothing plays it)
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -57,7 +63,8 @@ class TenantData:
                 "ring_id": str(self.ring_id if mine else self.other_ring_id),
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
-                "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER}
+                "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
+                "audio": self.audio}
 
 
 @dataclass
@@ -116,14 +123,19 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                         options={"1": "number:+34699000111", "2": "voicemail:"}).value
     group = groups.add_group(AppContext.operator(audit=lambda event: None), domain, f"{first} ventas").value
     groups.add_member(AppContext.operator(audit=lambda event: None), domain, group.name, number=GROUP_MEMBER)
+    with tempfile.TemporaryDirectory() as folder:
+        sound = audio.upload_audio(AppContext.operator(Config().replace(data_dir=DATA_DIR), audit=lambda event: None),
+                                   domain, f"{first} saludo",
+                                   sine(Path(folder) / "saludo.wav", seconds=0.3, rate=8000)).value
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
+                      menu.name, group.name, sound.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
-                               f"{first} navidad", f"{first} menú", f"{first} ventas"])
+                               f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo"])
 
 
 def api_client():
-    config = Config().replace(fs_event_socket_port=0)  # no FreeSWITCH to flush in tests
+    # No FreeSWITCH to flush in tests; audio files under a temporary folder, not ./var.
+    config = Config().replace(fs_event_socket_port=0, data_dir=DATA_DIR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # apispec's duplicate-schema notice
         app = make_api_app(config)

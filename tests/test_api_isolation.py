@@ -10,12 +10,17 @@ transaction rolled back afterwards, so every case sees the same world.
 """
 from __future__ import annotations
 
+import io
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from fs_plugins.models import database
+from fs_plugins.models.audio import AudioFile
 from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
+from tests.audio_helpers import sine
 
 APP, CLIENT = api_client()
 SPEC = CLIENT.get("/api/v1/openapi.json").json
@@ -23,6 +28,8 @@ OPERATIONS = sorted((path, method) for path, ops in SPEC["paths"].items() for me
                     if method in ("get", "post", "put", "patch", "delete")
                     and ops[method]["x-centralita-access"] != "public")
 ROLES = ("operator", "tenant-admin", "user")
+with tempfile.TemporaryDirectory() as _folder:
+    TONE = sine(Path(_folder) / "tone.wav", seconds=0.2, rate=8000).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +42,9 @@ def rollback(world):
     with database.atomic() as transaction:
         yield world
         transaction.rollback()
+    for row in AudioFile.select():  # removing a file is not rolled back with its row: put it back
+        if not Path(row.path).exists():
+            Path(row.path).write_bytes(TONE)
 
 
 def test_the_matrix_covers_every_operation_of_the_document():
@@ -56,6 +66,8 @@ def test_every_operation_reaches_exactly_the_callers_scope(rollback, path, metho
                 status, body = _call(method, url, operation, world.headers(role, **{"If-Match": "*"}))
                 case.rollback()
             wanted = _expected(level, role, target)
+            if wanted == 200 and status == 503 and operation.get("x-centralita-freeswitch"):
+                continue  # reached, and needs the FreeSWITCH this test world has not got (its own tests have one)
             if (wanted == 404 and status != 404) or (wanted == 200 and not 200 <= status < 300):
                 failures.append(f"{role} on {target} ({url}): {status}, expected {wanted}: {body[:200]}")
             leaked = [m for m in world.other.markers if m in body and m not in url] if role != "operator" else []
@@ -122,5 +134,7 @@ def _call(method: str, url: str, operation: dict, headers: dict) -> tuple[int, s
         kwargs["json"] = body["example"]
     elif "text/csv" in content:
         kwargs.update(data=content["text/csv"]["example"].encode(), content_type="text/csv")
+    elif "multipart/form-data" in content:  # the audio upload: a short tone
+        kwargs["data"] = {"name": "Saludo nuevo", "file": (io.BytesIO(TONE), "tono.wav")}
     response = getattr(CLIENT, method)(url, headers=headers, **kwargs)
-    return response.status_code, response.get_data(as_text=True)
+    return response.status_code, response.get_data().decode("utf-8", "replace")  # a download is binary

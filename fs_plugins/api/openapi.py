@@ -23,6 +23,7 @@ ERRORS = {
     428: "If-Match is required on this update",
     413: "The body is larger than the server accepts",
     429: "Too many failed attempts (see Retry-After)",
+    503: "FreeSWITCH, which this operation needs, could not be reached",
 }
 WRITES = {"post", "put", "patch", "delete"}
 CSV_EXAMPLE = "name,company,work,mobile,email\r\nPedro Pérez,Pérez S.L.,911 111 111,600 111 111,\r\n"
@@ -39,6 +40,12 @@ def csv_body(view):
     return view
 
 
+def needs_freeswitch(view):
+    """Mark a view that asks FreeSWITCH (503 when it cannot): `x-centralita-freeswitch` in the document."""
+    view._freeswitch = True
+    return view
+
+
 def describe_access(app, spec: dict) -> dict:
     spec.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     for rule in app.url_map.iter_rules():
@@ -52,11 +59,11 @@ def describe_access(app, spec: dict) -> dict:
             if operation is not None:
                 if getattr(view, "_csv_body", False):
                     operation["requestBody"] = CSV_BODY
-                _describe(operation, method.lower(), level_of(view))
+                _describe(operation, method.lower(), level_of(view), getattr(view, "_freeswitch", False))
     return spec
 
 
-def _describe(operation: dict, method: str, level: str) -> None:
+def _describe(operation: dict, method: str, level: str, freeswitch: bool) -> None:
     operation["x-centralita-access"] = level
     operation["security"] = [] if level == PUBLIC else [{"apiKey": []}, {"session": []}]
     wanted = set()
@@ -70,6 +77,9 @@ def _describe(operation: dict, method: str, level: str) -> None:
         wanted |= {400, 413}
     if level == PUBLIC and method == "post":
         wanted |= {401, 429}
+    if freeswitch:
+        operation["x-centralita-freeswitch"] = True
+        wanted |= {503}
     responses = operation.setdefault("responses", {})
     for status in sorted(wanted):
         responses.setdefault(str(status), {"description": ERRORS[status]})

@@ -7,7 +7,8 @@
 
 422 bad values, 409 a clash with what is stored, 404 anything missing *or outside the caller's
 scope* (never 403 for scope, so nobody learns what another tenant has), 401 no or bad credentials,
-429 too many failed attempts, 412/428 for If-Match (fs_plugins.api.etags).
+429 too many failed attempts, 412/428 for If-Match (fs_plugins.api.etags), 503 when an operation needs
+FreeSWITCH (recording by phone, voicemail messages) and it cannot be reached.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from fs_plugins.access.logins import AuthFailed, Throttled
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.voicemail.messages import VoicemailUnavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -28,9 +30,15 @@ TYPES = {
     400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
     409: "conflict", 412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
     422: "invalid-input", 428: "precondition-required", 429: "too-many-attempts", 500: "server-error",
+    503: "freeswitch-unavailable",
 }
 TITLES = {422: "Invalid input", 409: "Conflict", 404: "Not found", 401: "Authentication required",
-          429: "Too many failed attempts", 412: "Changed since you read it", 428: "If-Match required"}
+          429: "Too many failed attempts", 412: "Changed since you read it", 428: "If-Match required",
+          503: "FreeSWITCH unavailable"}
+
+
+class FreeswitchMissing(Exception):
+    """The operation needs FreeSWITCH and this server has none configured (503)."""
 
 
 class FieldError(Schema):
@@ -86,6 +94,11 @@ def install(app: Flask) -> None:
     @app.errorhandler(Throttled)
     def _throttled(exc: Throttled):
         return problem(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+    @app.errorhandler(FreeswitchMissing)
+    @app.errorhandler(VoicemailUnavailable)
+    def _no_freeswitch(exc):
+        return problem(503, f"FreeSWITCH could not be asked: {exc}", headers={"Retry-After": "60"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

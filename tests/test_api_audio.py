@@ -1,0 +1,99 @@
+"""The audio library through the API: upload (multipart), download, remove (409 while something plays
+it), a bad file refused naming the field with nothing stored, and recording by phone through the
+FreeSWITCH emulator's event socket."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import soundfile
+
+from fs_plugins.api.app import make_api_app
+from fs_plugins.config import Config
+from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.ivr import IvrMenu
+from fs_plugins.sim.inbound import InboundEmulator
+from fs_plugins.sim.script import CallerScript
+from tests.api_world import cheap_argon2, client, world  # noqa: F401 (fixtures)
+from tests.audio_helpers import sine
+
+BASE = "/api/v1/tenants/acme.example.com/audio"
+
+
+def _upload(client, world, tmp_path, name: str, kind: str = "wav"):
+    sound = sine(tmp_path / f"in.{kind}", seconds=0.5, kind=kind).read_bytes()
+    return client.post(BASE, data={"name": name, "file": (io.BytesIO(sound), f"anything.{kind}")},
+                       headers=world.headers("tenant-admin"))
+
+
+def test_an_upload_is_converted_downloaded_and_removed(world, client, tmp_path):
+    created = _upload(client, world, tmp_path, "Música espera", "mp3")
+    assert created.status_code == 201, created.json
+    assert created.json["original_format"] == "mp3" and created.json["source"] == "upload"
+    assert created.headers["Location"] == f"{BASE}/{quote('Música espera')}"
+    admin = world.headers("tenant-admin")
+    assert [a["name"] for a in client.get(BASE, headers=admin).json["items"]] == ["Ana saludo", "Música espera"]
+    download = client.get(f"{BASE}/{quote('Música espera')}/file", headers=admin)
+    assert download.status_code == 200 and download.mimetype == "audio/wav"
+    (tmp_path / "out.wav").write_bytes(download.data)
+    assert soundfile.info(tmp_path / "out.wav").samplerate == created.json["sample_rate"]
+    assert _upload(client, world, tmp_path, "Música espera").status_code == 409  # the name is taken
+    path = Path(AudioFile.get(AudioFile.name == "Música espera").path)
+    assert client.delete(f"{BASE}/{quote('Música espera')}", headers=admin).status_code == 204
+    assert not path.exists() and client.get(f"{BASE}/{quote('Música espera')}", headers=admin).status_code == 404
+
+
+def test_a_file_a_menu_plays_cannot_be_removed(world, client):
+    admin = world.headers("tenant-admin")
+    menu = f"/api/v1/tenants/acme.example.com/ivr/{quote(world.own.menu)}"
+    client.patch(menu, json={"welcome": world.own.audio}, headers={**admin, "If-Match": "*"})
+    refused = client.delete(f"{BASE}/{quote(world.own.audio)}", headers=admin)
+    assert refused.status_code == 409 and world.own.menu in refused.json["detail"], refused.json
+    assert IvrMenu.get(IvrMenu.name == world.own.menu).welcome_audio.name == world.own.audio
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"name": "Nada", "file": b"not a sound at all"}, "file"),
+    ({"name": "Vacío", "file": b""}, "file"),
+    ({"name": "Sin fichero"}, "file"),
+    ({"name": "", "file": b"RIFF"}, "name"),
+])
+def test_a_bad_upload_names_the_field_and_stores_nothing(world, client, data, field):
+    data = {k: (io.BytesIO(v), "x.wav") if k == "file" else v for k, v in data.items()}
+    before = AudioFile.select().count()
+    refused = client.post(BASE, data=data, headers=world.headers("tenant-admin"))
+    assert refused.status_code == 422 and refused.json["field"] == field, refused.json
+    assert AudioFile.select().count() == before
+
+
+def test_recording_by_phone_needs_freeswitch(world, client):
+    refused = client.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001"},
+                          headers=world.headers("tenant-admin"))
+    assert refused.status_code == 503 and refused.content_type == "application/problem+json"
+
+
+def test_recording_by_phone_calls_through_freeswitch_and_joins_the_library(world, tmp_path):
+    emulator = InboundEmulator(password="s3cret")
+    emulator.start()
+    try:
+        emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
+        config = Config().replace(fs_event_socket_port=emulator.address[1], fs_event_socket_password="s3cret",
+                                  data_dir=str(tmp_path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            api = make_api_app(config).test_client()
+        admin = world.headers("tenant-admin")
+        junk = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "${x}"}, headers=admin)
+        assert junk.status_code == 422 and junk.json["field"] == "call"
+        done = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 20}, headers=admin)
+        assert done.status_code == 201, done.json
+        assert done.json["source"] == "recording" and done.json["duration_ms"] > 500
+        originate = next(c for c in emulator.report.commands if "originate" in c)
+        assert "pbx_flow=record" in originate and "user/1001@acme.example.com" in originate
+        emulator.wait_calls()
+        assert emulator.report.calls[0].played[-1] == "phrase:voicemail_ack:saved"
+    finally:
+        emulator.stop()
