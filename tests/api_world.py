@@ -31,6 +31,7 @@ from tests.audio_helpers import sine
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
 DATA_DIR = tempfile.mkdtemp(prefix="centralita-api-tests-")
+VOICEMAIL_MESSAGE = "0000000a-aaaa-bbbb-cccc-dddddddddddd"  # an id as mod_voicemail gives (no FreeSWITCH here)
 GROUP_MEMBER = "+34699000222"  # each tenant's group rings this external number (no user: users stay removable)
 
 
@@ -64,7 +65,7 @@ class TenantData:
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
                 "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
-                "audio": self.audio}
+                "audio": self.audio, "message": VOICEMAIL_MESSAGE}
 
 
 @dataclass

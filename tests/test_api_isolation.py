@@ -66,8 +66,9 @@ def test_every_operation_reaches_exactly_the_callers_scope(rollback, path, metho
                 status, body = _call(method, url, operation, world.headers(role, **{"If-Match": "*"}))
                 case.rollback()
             wanted = _expected(level, role, target)
-            if wanted == 200 and status == 503 and operation.get("x-centralita-freeswitch"):
-                continue  # reached, and needs the FreeSWITCH this test world has not got (its own tests have one)
+            if status == 503 and operation.get("x-centralita-freeswitch") and (
+                    wanted == 200 or _only_freeswitch_knows(path, target)):
+                continue  # reached, and needs the FreeSWITCH this world has not got (its own tests run an emulator)
             if (wanted == 404 and status != 404) or (wanted == 200 and not 200 <= status < 300):
                 failures.append(f"{role} on {target} ({url}): {status}, expected {wanted}: {body[:200]}")
             leaked = [m for m in world.other.markers if m in body and m not in url] if role != "operator" else []
@@ -96,6 +97,13 @@ def _targets(world, path: str, role: str):
     yield "other-tenant", world.other.values("own", path)
     if "domain" in names and len(names) > 1:
         yield "other-tenant-object", {**world.other.values("own", path), "domain": world.own.domain}
+
+
+def _only_freeswitch_knows(path: str, target: str) -> bool:
+    """The box addressed is the caller's own (theirs under /me; the tenant's general box) and only the
+    message id is another's: whether that id is in the box, only mod_voicemail can say."""
+    return path.startswith("/api/v1/me/") or (
+        target == "other-tenant-object" and set(re.findall(r"{(\w+)}", path)) <= {"domain", "message"})
 
 
 def _fill(path: str, values: dict) -> str:
