@@ -86,6 +86,9 @@ class Config:
     # The portal's own address as people reach it (https://pbx.example.net/): the links of password
     # reset e-mails. Empty: the address the request came to (set it in production; see the portal).
     portal_url: str = ""
+    # Reverse proxies in front of the web server (addresses or networks, comma-separated): only from
+    # these is X-Forwarded-For believed, for rate limits and the audit's "from where" (fs_plugins/forwarded.py).
+    trusted_proxies: str = ""
     # Mail leaves through the machine's MTA, as mod_voicemail's does: `<sendmail_path> -t -i`.
     sendmail_path: str = "/usr/sbin/sendmail"
     mail_from: str = "Centralita <centralita@localhost>"

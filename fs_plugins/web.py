@@ -3,12 +3,13 @@
 
 Each mount is a WSGI app a plugin declares (``mounts = {prefix: factory}``, fs_plugins.plugins);
 this module only routes by path prefix, the longest first, so ``/`` takes what nothing else does.
+Behind configured reverse proxies, REMOTE_ADDR becomes the client's address first (fs_plugins.forwarded).
 """
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from fs_plugins import plugins
+from fs_plugins import forwarded, plugins
 from fs_plugins.config import Config
 
 API_PREFIX = "/api/v1"
@@ -27,8 +28,12 @@ def make_web_app(config: Config, mounts: Mapping[str, Callable] | None = None):
     """`mounts`: path prefix -> factory(config) returning a WSGI app (default: every plugin's)."""
     chosen = plugins.installed().mounts if mounts is None else mounts
     apps = [(prefix, chosen[prefix](config)) for prefix in sorted(chosen, key=len, reverse=True)]
+    proxies = forwarded.parse_networks(config.trusted_proxies)
 
     def app(environ, start_response):
+        if proxies:
+            environ["REMOTE_ADDR"] = forwarded.client_address(environ.get("REMOTE_ADDR", ""),
+                                                              environ.get("HTTP_X_FORWARDED_FOR"), proxies)
         path = environ.get("PATH_INFO", "")
         for prefix, mounted in apps:
             if (prefix == PORTAL_PREFIX or path == prefix or path.startswith(prefix + "/")
