@@ -169,3 +169,17 @@ def test_production_hashing_uses_argon2id_at_rfc_9106s_cost():
 
     assert passwords.PARAMETERS.type is Type.ID
     assert passwords.PARAMETERS.memory_cost >= 65536 and passwords.PARAMETERS.time_cost >= 3
+
+
+def test_a_username_with_a_nul_is_a_failed_sign_in_not_a_server_error(world, client):
+    """PostgreSQL refuses NUL in a string: schemathesis found the sign-in answering 500 for one."""
+    answer = client.post("/api/v1/session", json={"username": "ana\x00@acme.example.com", "password": "x"})
+    assert answer.status_code == 401, answer.json
+
+
+def test_a_nul_in_a_path_or_query_is_refused_before_the_database(world, client):
+    admin = world.headers("tenant-admin")
+    assert client.get("/api/v1/tenants/acme%00.example.com/users", headers=admin).status_code == 404
+    refused = client.get("/api/v1/tenants/acme.example.com/users", query_string={"after": "a\x00"}, headers=admin)
+    assert refused.status_code == 422 and refused.json["field"] == "after"
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer ck_00\x0000_x"}).status_code == 401

@@ -78,7 +78,7 @@ def authenticate(key: str, address: str) -> Principal:
 
     A key is 256 random bits: guessing one is hopeless, so the limit is there to stop the noise of
     a guesser; it is consulted when a key fails, which keeps the check of a good key to one query."""
-    scheme, _, rest = (key or "").partition("_")
+    scheme, _, rest = (key or "").replace("\x00", "\ufffd").partition("_")  # PostgreSQL refuses NUL
     prefix, _, secret = rest.partition("_")
     row = None
     if scheme == PREFIX and prefix and secret:

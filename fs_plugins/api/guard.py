@@ -49,6 +49,11 @@ def install(app: Flask) -> None:
     @app.before_request
     def _guard():
         view = app.view_functions.get(request.endpoint or "")
+        if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+            return problem(404, "no such resource")  # nothing is named with a NUL (PostgreSQL refuses one)
+        for name, value in request.args.items(multi=True):
+            if "\x00" in value:
+                return problem(422, f"{name}: must not contain NUL", [{"field": name, "detail": "must not contain NUL"}])
         if view is None or level_of(view) == PUBLIC:
             return None  # routing answers 404/405 itself; public views need nobody
         principal, by_cookie = _authenticate()
