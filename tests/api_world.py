@@ -129,7 +129,8 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                                    domain, f"{first} saludo",
                                    sine(Path(folder) / "saludo.wav", seconds=0.3, rate=8000)).value
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, sound.name, markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
+                      menu.name, group.name, sound.name,
+                      markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
                                f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo"])
 

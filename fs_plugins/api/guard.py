@@ -53,7 +53,8 @@ def install(app: Flask) -> None:
             return problem(404, "no such resource")  # nothing is named with a NUL (PostgreSQL refuses one)
         for name, value in request.args.items(multi=True):
             if "\x00" in value:
-                return problem(422, f"{name}: must not contain NUL", [{"field": name, "detail": "must not contain NUL"}])
+                return problem(422, f"{name}: must not contain NUL",
+                               [{"field": name, "detail": "must not contain NUL"}])
         if view is None or level_of(view) == PUBLIC:
             return None  # routing answers 404/405 itself; public views need nobody
         principal, by_cookie = _authenticate()

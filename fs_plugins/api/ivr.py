@@ -123,7 +123,8 @@ def list_menus(domain):
 def create_menu(domain, body):
     """Create a menu: it needs at least one option (or direct dial, or forward=forward)."""
     menu = app.add_menu(app_context(), domain, body["name"], **_values(body)).value
-    return with_etag(MenuOut(), menu, 201, {"Location": f"/api/v1/tenants/{menu.tenant}/ivr/{quote(menu.name, safe='')}"})
+    location = f"/api/v1/tenants/{menu.tenant}/ivr/{quote(menu.name, safe='')}"
+    return with_etag(MenuOut(), menu, 201, {"Location": location})
 
 
 @bp.get("/<menu>")
