@@ -113,11 +113,17 @@ class Router:
     def route(self, request: CallRequest) -> Route:
         if request.context == PUBLIC_CONTEXT:
             return Route(PUBLIC_CONTEXT, extension_name("did", request.destination), tuple(self._route_did(request)))
-        tenant = self.lookups.tenant(request.context)
+        dialled = request.destination
+        # A number that may be an extension is looked up with its tenant in one query; a routing
+        # extension (pbx-…) or junk is never a user's (extensions are digits: fs_plugins.validate).
+        if _DIALLED.match(dialled):
+            tenant, user = self.lookups.tenant_and_user(request.context, dialled)
+        else:
+            tenant, user = self.lookups.tenant(request.context), None
         if tenant is None:
             log.warning("dialplan fetch for unknown context %r", request.context)
             return Route(answered_context(request.context), "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
-        actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request)
+        actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request, user)
         return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
 
     def _spoken_in(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
@@ -144,14 +150,14 @@ class Router:
                 return user.extension
         return destination.routing_extension
 
-    def _route_in_tenant(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
+    def _route_in_tenant(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser | None) -> list[Action]:
+        """`user`: the tenant's user whose extension is the dialled number, if any (looked up with the tenant)."""
         if request.hops > MAX_HOPS:
             log.warning("call %s in %s exceeded %d routing hops", request.uuid, tenant.domain, MAX_HOPS)
             return [hangup("EXCHANGE_ROUTING_ERROR")]
         dialled = request.destination
         if not _DIALLED.match(dialled) and not dialled.startswith("pbx-"):
             return self._marked(request, "internal") + [hangup("INVALID_NUMBER_FORMAT")]
-        user = self.lookups.user(tenant.domain, dialled)
         if user is not None:
             return self._marked(request, "internal") + self._user_actions(tenant, request, user)
         destination = Destination.from_routing_extension(dialled)
@@ -178,11 +184,14 @@ class Router:
             return [hangup("UNALLOCATED_NUMBER")]
         return self.user_plan(self, tenant, request, user)
 
-    def destination_actions(self, tenant: TenantInfo, request: CallRequest, destination: Destination) -> list[Action]:
-        """The actions that take a call already in its tenant's context to a destination."""
+    def destination_actions(self, tenant: TenantInfo, request: CallRequest, destination: Destination,
+                            known: DirectoryUser | None = None) -> list[Action]:
+        """The actions that take a call already in its tenant's context to a destination.
+        `known`: a user of the tenant already loaded (the one whose plan this is: a forward to
+        their own voicemail box is not looked up again)."""
         kind = destination.kind
         if kind == "user":
-            user = self.lookups.user_by_id(tenant.id, destination.object_id)
+            user = self._user_by_id(tenant, destination.object_id, known)
             if user is None:
                 log.warning("%s routes to a missing user %s", tenant.domain, destination)
                 return [hangup("UNALLOCATED_NUMBER")]
@@ -192,7 +201,7 @@ class Router:
         if kind == "hangup":
             return [hangup(destination.target)]
         if kind == "voicemail":
-            return self._voicemail_actions(tenant, destination)
+            return self._voicemail_actions(tenant, destination, known)
         if kind not in plugins.installed().destination_kinds:
             log.warning("%s routes to %s, whose plugin is not installed", tenant.domain, destination)
             return [hangup("UNALLOCATED_NUMBER")]
@@ -200,10 +209,16 @@ class Router:
         flow = socket_flow(self.esl_address, kind, destination.target, tenant.domain)
         return flow + [hangup(FLOW_FALLBACK_CAUSE)]
 
-    def _voicemail_actions(self, tenant: TenantInfo, destination: Destination) -> list[Action]:
+    def _user_by_id(self, tenant: TenantInfo, user_id: int, known: DirectoryUser | None) -> DirectoryUser | None:
+        if known is not None and known.id == user_id and known.tenant.id == tenant.id:
+            return known
+        return self.lookups.user_by_id(tenant.id, user_id)
+
+    def _voicemail_actions(self, tenant: TenantInfo, destination: Destination,
+                           known: DirectoryUser | None = None) -> list[Action]:
         box = "general"
         if destination.target:
-            user = self.lookups.user_by_id(tenant.id, destination.object_id)
+            user = self._user_by_id(tenant, destination.object_id, known)
             if user is None:
                 return [hangup("UNALLOCATED_NUMBER")]
             box = user.extension

@@ -62,6 +62,11 @@ class Lookups:
             f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id LEFT JOIN voicemail_box b ON b.user_id = u.id '
             f"WHERE t.domain = ? AND u.extension = ?"
         )
+        # A call in a tenant's context: the tenant and the dialled extension's user, one query.
+        self._sql_tenant_user = (
+            f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
+            f'FROM tenant t LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = ? WHERE t.domain = ?'
+        )
         self._sql_tenant = f"SELECT {_TENANT_COLUMNS} FROM tenant t WHERE t.domain = ?"
         self._sql_tenants = f"SELECT {_TENANT_COLUMNS} FROM tenant t ORDER BY t.domain"
         self._sql_did = (
@@ -84,6 +89,14 @@ class Lookups:
         (directory_user_from_row and fs_plugins.voicemail.boxes.box_from_row read it)."""
         rows = self._rows(self._sql_directory, (domain, extension))
         return tuple(rows[0]) if rows else None
+
+    def tenant_and_user(self, domain: str, extension: str) -> tuple[TenantInfo | None, DirectoryUser | None]:
+        """The tenant of `domain` and its user of `extension` (each None when missing), in one query."""
+        rows = self._rows(self._sql_tenant_user, (extension, domain))
+        if not rows:
+            return None, None
+        row = rows[0]
+        return (TenantInfo(*row[:6]), None) if row[6] is None else (TenantInfo(*row[:6]), _directory_user(row))
 
     def user_by_id(self, tenant_id: int, user_id: int) -> DirectoryUser | None:
         rows = self._rows(self._sql_user_by_id, (tenant_id, user_id))

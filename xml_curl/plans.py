@@ -67,10 +67,10 @@ class CallHandlingRouter(Router):
         # The failed ringing already put this user last in the chain (user_call below).
         call = _call(tenant, request, user, self.options, self.voices, request.chain)
         data = loader.user_call(self.lookups.db, tenant.id, user.id)
-        return rules.failover(call, data, request.destination, self._renderer(tenant, request))
+        return rules.failover(call, data, request.destination, self._renderer(tenant, request, user))
 
-    def _renderer(self, tenant: TenantInfo, request: CallRequest):
-        return lambda destination: self.destination_actions(tenant, request, destination)
+    def _renderer(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser):
+        return lambda destination: self.destination_actions(tenant, request, destination, known=user)
 
 
 def _call(tenant: TenantInfo, request: CallRequest, user: DirectoryUser, options: PlanOptions,
@@ -89,7 +89,7 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
     actions = [set_var(channel_vars.TARGET_USER, user.user_id), set_var(channel_vars.CHAIN, chain)]
     actions += _caller_name(router.lookups.db, tenant, request, user)
     data = loader.user_call(router.lookups.db, tenant.id, user.id)
-    render = lambda destination: router.destination_actions(tenant, request, destination)  # noqa: E731
+    render = lambda destination: router.destination_actions(tenant, request, destination, known=user)  # noqa: E731
     return actions + rules.user_call(_call(tenant, request, user, options, router.voices, chain), data, render)
 
 
