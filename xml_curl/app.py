@@ -10,6 +10,7 @@ or the phone may retry), the same answer as a failed route.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import unquote_plus
 
 from fs_plugins.config import Config
@@ -24,10 +25,12 @@ from xml_curl.lookups import Lookups
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
-# The fields routing reads. A dialplan fetch posts ~170 fields; decoding only these, each found
-# with str.find in one pass per name, costs 0.6x a split of every pair (benches/b1_xml_curl.py).
-# Their names hold only characters FreeSWITCH's URL encoding leaves alone (letters, digits, '-',
-# '_'), and a value never holds a raw '&', so "&name=" only ever matches a field's start.
+# The fields routing reads. A dialplan fetch posts ~170 fields; only these are decoded, found in
+# one pass of a regular expression over the body (its literal "&" lets the engine skip to each
+# field's start): ~0.8x the earlier str.rfind per name, and 0.3x a split of every pair
+# (benches/b1_xml_curl.py). Their names hold only characters FreeSWITCH's URL encoding leaves
+# alone (letters, digits, '-', '_'), and a value never holds a raw '&', so "&name=" only ever
+# matches a field's start.
 USED_FIELDS = frozenset({
     "section", "action", "purpose", "user", "domain", "key_value", "Unique-ID",
     "Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
@@ -35,8 +38,8 @@ USED_FIELDS = frozenset({
     "variable_sound_prefix",  # the voice an earlier fetch of the call set (fs_plugins/voices.py)
 })
 USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.channel_vars), carried by the channel
-_NEEDLES = tuple((f"&{name}=", name, len(name) + 2) for name in sorted(USED_FIELDS))
-_PREFIX_NEEDLE = "&" + USED_PREFIX
+_FIELD = re.compile("&(" + "|".join(re.escape(name) for name in sorted(USED_FIELDS, key=len, reverse=True))
+                    + "|" + re.escape(USED_PREFIX) + "[^=&]*)=([^&]*)")
 XML_HEADERS = [("Content-Type", "text/xml")]
 # Of answer_deadline, what the database may not use: building and sending the answer (well under 1 ms
 # on its own, but the process may be busy with other requests when the database gives up).
@@ -110,20 +113,7 @@ def _form(environ) -> dict[str, str]:
 def decode_fields(text: str) -> dict[str, str]:
     """The used fields of a form body (the last one of a name that occurs twice, as a dict built
     from every pair would hold), each value URL-decoded."""
-    text = "&" + text
-    find, rfind = text.find, text.rfind
     fields = {}
-    for needle, name, skip in _NEEDLES:
-        at = rfind(needle)
-        if at >= 0:
-            at += skip
-            end = find("&", at)
-            value = text[at:end] if end >= 0 else text[at:]
-            fields[name] = unquote_plus(value) if "%" in value or "+" in value else value
-    at = find(_PREFIX_NEEDLE)
-    while at >= 0:
-        end = find("&", at + 1)
-        key, _, value = (text[at + 1:end] if end >= 0 else text[at + 1:]).partition("=")
-        fields[key] = unquote_plus(value)
-        at = find(_PREFIX_NEEDLE, at + 1)
+    for name, value in _FIELD.findall("&" + text):
+        fields[name] = unquote_plus(value) if "%" in value or "+" in value else value
     return fields
