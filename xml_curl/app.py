@@ -9,6 +9,7 @@ or the phone may retry), the same answer as a failed route.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from urllib.parse import unquote_plus
@@ -73,6 +74,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
     section = fields.get("section", "")
     try:
         with deadline(max(config.answer_deadline - ANSWER_MARGIN, 0.05)):
+            lookups.cache.begin()  # the rows kept from earlier requests go if the database changed
             if section == "directory":
                 return directory.answer(fields, lookups, config)
             if section == "dialplan":
@@ -115,5 +117,10 @@ def decode_fields(text: str) -> dict[str, str]:
     from every pair would hold), each value URL-decoded."""
     fields = {}
     for name, value in _FIELD.findall("&" + text):
-        fields[name] = unquote_plus(value) if "%" in value or "+" in value else value
+        fields[name] = _unquote(value) if "%" in value or "+" in value else value
     return fields
+
+
+# Encoded values repeat from call to call (a caller's number and name, a context, a chain), and
+# urllib's decoding is pure Python: each distinct one is decoded once.
+_unquote = functools.lru_cache(maxsize=8192)(unquote_plus)

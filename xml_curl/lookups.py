@@ -13,6 +13,7 @@ import peewee
 from fs_plugins import prepared
 from fs_plugins.destinations import Destination
 from fs_plugins.voicemail.boxes import BOX_COLUMNS
+from xml_curl.cache import Cache
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ _TENANT_COLUMNS = "t.id, t.domain, t.name, t.timezone, t.language, t.country"
 class Lookups:
     def __init__(self, db: peewee.Database):
         self.db = db
+        self.cache = Cache(db)  # every lookup below is kept until the database changes (cache.py)
         self._sql_user = (
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
             f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.domain = ? AND u.extension = ?'
@@ -79,45 +81,59 @@ class Lookups:
         cursor = prepared.run(self.db, sql, params)
         return cursor.fetchall()
 
+    def _first(self, sql: str, params: tuple, make, missing=None):
+        """make(first row), or `missing` when there is none."""
+        rows = self._rows(sql, params)
+        return make(rows[0]) if rows else missing
+
     def user(self, domain: str, extension: str) -> DirectoryUser | None:
-        rows = self._rows(self._sql_user, (domain, extension))
-        return _directory_user(rows[0]) if rows else None
+        return self.cache.get(("user", domain, extension), lambda: self._first(self._sql_user, (domain, extension),
+                                                                                _directory_user))
 
     def directory_row(self, domain: str, extension: str) -> tuple | None:
         """The user's row with its box's BOX_COLUMNS after it (all NULL without a box), as the
         driver gives it: the directory renders and caches documents keyed by it
         (directory_user_from_row and fs_plugins.voicemail.boxes.box_from_row read it)."""
-        rows = self._rows(self._sql_directory, (domain, extension))
-        return tuple(rows[0]) if rows else None
+        return self.cache.get(("directory", domain, extension),
+                              lambda: self._first(self._sql_directory, (domain, extension), tuple))
 
     def tenant_and_user(self, domain: str, extension: str) -> tuple[TenantInfo | None, DirectoryUser | None]:
         """The tenant of `domain` and its user of `extension` (each None when missing), in one query."""
-        rows = self._rows(self._sql_tenant_user, (extension, domain))
-        if not rows:
-            return None, None
-        row = rows[0]
-        return (TenantInfo(*row[:6]), None) if row[6] is None else (TenantInfo(*row[:6]), _directory_user(row))
+        return self.cache.get(("tenant_user", domain, extension), lambda: self._first(
+            self._sql_tenant_user, (extension, domain), _tenant_and_user, (None, None)))
 
     def user_by_id(self, tenant_id: int, user_id: int) -> DirectoryUser | None:
-        rows = self._rows(self._sql_user_by_id, (tenant_id, user_id))
-        return _directory_user(rows[0]) if rows else None
+        return self.cache.get(("user_id", tenant_id, user_id),
+                              lambda: self._first(self._sql_user_by_id, (tenant_id, user_id), _directory_user))
 
     def tenant(self, domain: str) -> TenantInfo | None:
-        rows = self._rows(self._sql_tenant, (domain,))
-        return TenantInfo(*rows[0]) if rows else None
+        return self.cache.get(("tenant", domain), lambda: self._first(self._sql_tenant, (domain,), _tenant))
 
     def tenants(self) -> list[TenantInfo]:
-        return [TenantInfo(*row) for row in self._rows(self._sql_tenants, ())]
+        return self.cache.get(("tenants",), lambda: tuple(TenantInfo(*row) for row in self._rows(self._sql_tenants, ())))
 
     def did(self, e164: str) -> tuple[TenantInfo, Destination] | None:
-        rows = self._rows(self._sql_did, (e164,))
-        if not rows:
-            return None
-        return TenantInfo(*rows[0][:6]), Destination.parse(rows[0][6])
+        return self.cache.get(("did", e164), lambda: self._first(self._sql_did, (e164,), _tenant_and_destination))
 
     def short_number(self, tenant_id: int, number: str) -> Destination | None:
-        rows = self._rows(self._sql_short, (tenant_id, number))
-        return Destination.parse(rows[0][0]) if rows else None
+        return self.cache.get(("short", tenant_id, number),
+                              lambda: self._first(self._sql_short, (tenant_id, number), _destination))
+
+
+def _tenant(row: tuple) -> TenantInfo:
+    return TenantInfo(*row)
+
+
+def _tenant_and_user(row: tuple) -> tuple[TenantInfo, DirectoryUser | None]:
+    return TenantInfo(*row[:6]), None if row[6] is None else _directory_user(row)
+
+
+def _tenant_and_destination(row: tuple) -> tuple[TenantInfo, Destination]:
+    return TenantInfo(*row[:6]), Destination.parse(row[6])
+
+
+def _destination(row: tuple) -> Destination:
+    return Destination.parse(row[0])
 
 
 def directory_user_from_row(row: tuple) -> DirectoryUser:

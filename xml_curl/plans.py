@@ -66,7 +66,7 @@ class CallHandlingRouter(Router):
             return [hangup("EXCHANGE_ROUTING_ERROR")]
         # The failed ringing already put this user last in the chain (user_call below).
         call = _call(tenant, request, user, self.options, self.voices, request.chain)
-        data = loader.user_call(self.lookups.db, tenant.id, user.id)
+        data = _user_call_data(self.lookups, tenant.id, user.id)
         return rules.failover(call, data, request.destination, self._renderer(tenant, request, user))
 
     def _renderer(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser):
@@ -88,9 +88,15 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
     chain = channel_vars.chain_with(request.chain, user.user_id)
     actions = [set_var(channel_vars.TARGET_USER, user.user_id), set_var(channel_vars.CHAIN, chain)]
     actions += _caller_name(router.lookups.db, tenant, request, user)
-    data = loader.user_call(router.lookups.db, tenant.id, user.id)
+    data = _user_call_data(router.lookups, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination, known=user)  # noqa: E731
     return actions + rules.user_call(_call(tenant, request, user, options, router.voices, chain), data, render)
+
+
+def _user_call_data(lookups, tenant_id: int, user_id: int):
+    """The user's call handling (frozen records), kept with the lookups until the database changes."""
+    return lookups.cache.get(("user_call", tenant_id, user_id),
+                             lambda: loader.user_call(lookups.db, tenant_id, user_id))
 
 
 def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
@@ -118,5 +124,7 @@ def _caller_e164(number: str, country: str) -> str | None:
 def outbound_call(router, tenant, request, dialled: str, dial_template: str) -> list[Action]:
     extension, _, domain = request.caller_user_id.partition("@")
     from_user = bool(extension) and domain == tenant.domain
-    data = loader.outbound(router.lookups.db, tenant.id, extension if from_user else "")
+    caller = extension if from_user else ""
+    data = router.lookups.cache.get(("outbound", tenant.id, caller),
+                                    lambda: loader.outbound(router.lookups.db, tenant.id, caller))
     return rules.outbound_call(tenant.country, dialled, data, from_user, dial_template)

@@ -1,0 +1,98 @@
+"""The handler keeps what it read until the database changes (xml_curl/cache.py): a change made
+through the handler's own connection or committed by another one (another process) is answered
+at the next request, never a stale row."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from lxml import etree
+
+from fs_plugins import db as dbmod
+from fs_plugins.config import Config
+from fs_plugins.core import app as core
+from tests import provision
+from tests.test_xml_curl import RECORDED, exchanges, post  # noqa: F401  (RECORDED: the recordings used)
+from xml_curl.app import make_app
+from xml_curl.cache import Cache
+
+NOT_FOUND_XPATH = "/document/section[@name='result']/result[@status='not found']"
+REGISTER = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()  # 1001@acme.example
+DID_CALL = exchanges("08_inbound_did_public_then_tenant.json")[0]["request"]["body_raw"].encode()  # +15550001002
+
+
+@pytest.fixture
+def acme(db):
+    acme = provision.tenant("Acme", "acme.example", "Europe/Madrid", "en", "US")
+    provision.user(acme, "1001", "Alice Acme", password="acme-1001-pw")
+    provision.user(acme, "1002", "Bob Acme", password="acme-1002-pw")
+    provision.number(acme, "+15550001002", "user:1002")
+    return acme
+
+
+@pytest.fixture
+def app(db, acme):
+    return make_app(Config(directory_cache_ms=60000), db)
+
+
+@pytest.fixture
+def elsewhere(db_url):
+    """Another connection to the same database, as another process (the API, the CLI) has."""
+    other = dbmod.open_database(db_url)
+    other.connect()
+    yield other
+    other.close()
+
+
+def _name(doc) -> str:
+    return doc.xpath("//variable[@name='effective_caller_id_name']/@value")[0]
+
+
+def test_a_change_through_the_application_is_answered_at_the_next_request(app):
+    assert _name(post(app, REGISTER)) == "Alice Acme"
+    core.set_user(provision.OPERATOR, "acme.example", "1001", name="Alice Renamed")
+    assert _name(post(app, REGISTER)) == "Alice Renamed"
+    core.set_user(provision.OPERATOR, "acme.example", "1001", enabled=False)
+    assert post(app, REGISTER).xpath(NOT_FOUND_XPATH)
+
+
+def test_a_change_committed_by_another_process_is_answered_at_the_next_request(app, elsewhere):
+    assert _name(post(app, REGISTER)) == "Alice Acme"
+    elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'From Elsewhere' WHERE extension = '1001'")
+    assert _name(post(app, REGISTER)) == "From Elsewhere"
+
+
+def test_a_did_moved_by_another_process_routes_to_its_new_destination(app, elsewhere, acme):
+    first = etree.tostring(post(app, DID_CALL))
+    assert b'data="1002 XML acme.example"' in first
+    elsewhere.execute_sql("UPDATE number SET destination = 'hangup:CALL_REJECTED' WHERE e164 = '+15550001002'")
+    second = etree.tostring(post(app, DID_CALL))
+    assert b"1002 XML" not in second and b"pbx-hangup-CALL_REJECTED" in second
+
+
+def test_a_row_read_while_the_database_changed_is_not_kept(db, acme):
+    cache = Cache(db)
+    if not cache.enabled:
+        pytest.skip("nothing is kept on PostgreSQL yet (cache.py)")
+    loads = []
+
+    def load():
+        loads.append(1)
+        # Meanwhile another request, on a connection of its own (first seen: as if it had just
+        # seen a change), empties the cache; this connection saw no change and keeps its state.
+        other = threading.Thread(target=lambda: (cache.begin(), db.close()))
+        other.start()
+        other.join()
+        return "value"
+
+    cache.begin()
+    assert cache.get("key", load) == "value"
+    cache.begin()
+    assert cache.get("key", lambda: "reloaded") == "reloaded" and len(loads) == 1
+
+
+def test_nothing_is_kept_outside_a_request(db, acme):
+    cache = Cache(db)
+    values = iter(["first", "second"])
+    assert cache.get("key", lambda: next(values)) == "first"
+    assert cache.get("key", lambda: next(values)) == "second"
