@@ -70,7 +70,7 @@ def test_a_did_moved_by_another_process_routes_to_its_new_destination(app, elsew
     assert b"1002 XML" not in second and b"pbx-hangup-CALL_REJECTED" in second
 
 
-def test_a_row_read_while_the_database_changed_is_not_kept(db, acme):
+def test_a_row_read_while_the_database_changed_is_not_kept(db, acme, elsewhere):
     cache = Cache(db)
     if not cache.enabled:
         pytest.skip("nothing is kept on PostgreSQL yet (cache.py)")
@@ -78,17 +78,30 @@ def test_a_row_read_while_the_database_changed_is_not_kept(db, acme):
 
     def load():
         loads.append(1)
-        # Meanwhile another request, on a connection of its own (first seen: as if it had just
-        # seen a change), empties the cache; this connection saw no change and keeps its state.
-        other = threading.Thread(target=lambda: (cache.begin(), db.close()))
+        # Meanwhile a change is committed and another request (another greenlet) sees it.
+        elsewhere.execute_sql("UPDATE tenant SET name = 'Renamed'")
+        other = threading.Thread(target=cache.begin)
         other.start()
         other.join()
-        return "value"
+        return "read before the change"
 
     cache.begin()
-    assert cache.get("key", load) == "value"
+    assert cache.get("key", load) == "read before the change"
+    cache.begin()  # nothing changed since the other request looked
+    assert cache.get("key", lambda: "read again") == "read again" and len(loads) == 1
+
+
+def test_rows_are_kept_while_nothing_changes(db, acme):
+    cache = Cache(db)
+    if not cache.enabled:
+        pytest.skip("nothing is kept on PostgreSQL yet (cache.py)")
     cache.begin()
-    assert cache.get("key", lambda: "reloaded") == "reloaded" and len(loads) == 1
+    assert cache.get("key", lambda: "first") == "first"
+    cache.begin()
+    assert cache.get("key", lambda: "second") == "first"
+    core.set_user(provision.OPERATOR, "acme.example", "1001", name="Changed")
+    cache.begin()
+    assert cache.get("key", lambda: "third") == "third"
 
 
 def test_nothing_is_kept_outside_a_request(db, acme):

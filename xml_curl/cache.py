@@ -7,10 +7,11 @@ request whose rows are all kept touches the database only to ask whether anythin
 Whether anything changed is asked once per request (`Cache.begin`), so a request never mixes
 rows from before and after a change:
 
-* SQLite: `PRAGMA data_version` of the request's connection changes when any other connection,
-  of this process or another, commits (sqlite.org/pragma.html#pragma_data_version), and
-  `total_changes` counts this connection's own writes. Either moving on any connection empties
-  the cache. It is conservative (a call-log write empties it too) and costs one pragma, no query.
+* SQLite: the cache holds a connection of its own, which never writes, and asks its `PRAGMA
+  data_version`: it changes whenever another connection, of this process's pool or of another
+  process, commits (sqlite.org/pragma.html#pragma_data_version). Any commit empties the cache
+  (a call-log write too: conservative). One pragma, no query and no connection from the pool: a
+  request whose rows are all kept never touches the pool.
 * PostgreSQL: not kept (every request reads), until a change notification (LISTEN/NOTIFY from
   triggers) is there to empty it: another process's change would otherwise go unseen.
 
@@ -30,16 +31,19 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ENTRIES = 200_000  # ~100k users' directory rows and their DIDs: some tens of MB
-_MAX_CONNECTIONS = 256  # connections remembered; past it, all are forgotten (each then empties once)
 
 
 class Cache:
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.enabled = isinstance(db, peewee.SqliteDatabase)
+        path = getattr(db, "database", "") if isinstance(db, peewee.SqliteDatabase) else ""
+        # A :memory: database is one per connection: another connection could not watch it.
+        self._path = path if path and ":memory:" not in path and not path.startswith("file:") else ""
+        self.enabled = bool(self._path)
+        self._watch: sqlite3.Connection | None = None  # opened on first use
+        self._version: int | None = None  # the data_version the entries were read under
         self._entries: dict[Hashable, object] = {}
         self._generation = 0  # moves each time the entries are dropped
-        self._seen: dict[sqlite3.Connection, tuple[int, int]] = {}  # connection: (data_version, total_changes)
         # The generation each request began with: per greenlet under `serve` (gevent patches
         # threading.local), so concurrent requests never see each other's.
         self._request = threading.local()
@@ -66,15 +70,20 @@ class Cache:
 
     def _check(self) -> int | None:
         try:
-            conn = self.db.connection()
-            state = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-        except (sqlite3.Error, peewee.PeeweeException, AttributeError) as exc:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            version = self._watch.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error as exc:  # answered from the database this time; opened again next time
             log.debug("cache not used for this request: %s", exc)
+            self._forget_watch()
             return None
-        if self._seen.get(conn) != state:
-            if len(self._seen) >= _MAX_CONNECTIONS:
-                self._seen.clear()
-            self._seen[conn] = state
+        if version != self._version:
             self._entries.clear()
             self._generation += 1
+            self._version = version
         return self._generation
+
+    def _forget_watch(self) -> None:
+        watch, self._watch, self._version = self._watch, None, None
+        if watch is not None:
+            watch.close()
