@@ -4,6 +4,10 @@ at the next request, never a stale row."""
 from __future__ import annotations
 
 import threading
+import time
+
+import gevent
+import peewee
 
 import pytest
 from lxml import etree
@@ -73,7 +77,7 @@ def test_a_did_moved_by_another_process_routes_to_its_new_destination(app, elsew
 def test_a_row_read_while_the_database_changed_is_not_kept(db, acme, elsewhere):
     cache = Cache(db)
     if not cache.enabled:
-        pytest.skip("nothing is kept on PostgreSQL yet (cache.py)")
+        pytest.skip("PostgreSQL keeps rows only while listening: test_postgresql_keeps_rows_until_a_change_is_notified")
     loads = []
 
     def load():
@@ -94,7 +98,7 @@ def test_a_row_read_while_the_database_changed_is_not_kept(db, acme, elsewhere):
 def test_rows_are_kept_while_nothing_changes(db, acme):
     cache = Cache(db)
     if not cache.enabled:
-        pytest.skip("nothing is kept on PostgreSQL yet (cache.py)")
+        pytest.skip("PostgreSQL keeps rows only while listening: test_postgresql_keeps_rows_until_a_change_is_notified")
     cache.begin()
     assert cache.get("key", lambda: "first") == "first"
     cache.begin()
@@ -109,3 +113,35 @@ def test_nothing_is_kept_outside_a_request(db, acme):
     values = iter(["first", "second"])
     assert cache.get("key", lambda: next(values)) == "first"
     assert cache.get("key", lambda: next(values)) == "second"
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_rows_until_a_change_is_notified(db, acme, elsewhere):
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        pytest.skip("SQLite is watched through PRAGMA data_version (the tests above)")
+    cache = Cache(db, listen=True)  # as under `serve`: triggers installed, a greenlet listening
+    try:
+        _wait_for(lambda: cache._watch.version() is not None)
+        cache.begin()
+        assert cache.get("key", lambda: "first") == "first"
+        cache.begin()
+        assert cache.get("key", lambda: "second") == "first"
+        before = cache._watch.version()
+        elsewhere.execute_sql("UPDATE number SET destination = 'hangup:CALL_REJECTED'")  # committed elsewhere
+        _wait_for(lambda: cache._watch.version() != before)
+        cache.begin()
+        assert cache.get("key", lambda: "third") == "third"
+        # A busy table no lookup reads notifies nothing.
+        quiet = cache._watch.version()
+        elsewhere.execute_sql("DELETE FROM audit_entry")
+        gevent.sleep(0.3)
+        assert cache._watch.version() == quiet
+    finally:
+        cache._watch._greenlet.kill()
+
+
+def _wait_for(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within 5 s"
+        gevent.sleep(0.02)

@@ -12,8 +12,10 @@ rows from before and after a change:
   process, commits (sqlite.org/pragma.html#pragma_data_version). Any commit empties the cache
   (a call-log write too: conservative). One pragma, no query and no connection from the pool: a
   request whose rows are all kept never touches the pool.
-* PostgreSQL: not kept (every request reads), until a change notification (LISTEN/NOTIFY from
-  triggers) is there to empty it: another process's change would otherwise go unseen.
+* PostgreSQL: triggers on the tables notify every change at commit and a connection of the
+  cache's own listens (xml_curl/pgchanges.py); the count of notifications is the version. While
+  it is not listening (and outside `centralita serve`) nothing is kept. A change is seen once its
+  notification arrives (milliseconds after the commit), not at the commit itself.
 
 A value loaded while the cache was emptied (a change committed meanwhile) is not kept. The cache
 is bounded: past MAX_ENTRIES it starts again empty.
@@ -25,7 +27,10 @@ import sqlite3
 import threading
 from typing import Callable, Hashable, TypeVar
 
+import gevent.monkey
 import peewee
+
+from xml_curl.pgchanges import Changes
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +39,22 @@ MAX_ENTRIES = 200_000  # ~100k users' directory rows and their DIDs: some tens o
 
 
 class Cache:
-    def __init__(self, db: peewee.Database):
+    def __init__(self, db: peewee.Database, listen: bool | None = None):
+        """`listen` (PostgreSQL): keep rows, listening for changes; by default only in a
+        gevent-patched process (`serve`), where the listening greenlet runs."""
         self.db = db
-        path = getattr(db, "database", "") if isinstance(db, peewee.SqliteDatabase) else ""
-        # A :memory: database is one per connection: another connection could not watch it.
-        self._path = path if path and ":memory:" not in path and not path.startswith("file:") else ""
-        self.enabled = bool(self._path)
-        self._watch: sqlite3.Connection | None = None  # opened on first use
-        self._version: int | None = None  # the data_version the entries were read under
+        self._watch: _SqliteWatch | Changes | None = None
+        if isinstance(db, peewee.SqliteDatabase):
+            path = db.database or ""
+            # A :memory: database is one per connection: another connection could not watch it.
+            if path and ":memory:" not in path and not path.startswith("file:"):
+                self._watch = _SqliteWatch(path)
+        elif isinstance(db, peewee.PostgresqlDatabase):
+            if listen if listen is not None else gevent.monkey.is_module_patched("socket"):
+                self._watch = Changes(db)
+                self._watch.start()
+        self.enabled = self._watch is not None
+        self._version: int | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
         self._generation = 0  # moves each time the entries are dropped
         # The generation each request began with: per greenlet under `serve` (gevent patches
@@ -69,13 +82,9 @@ class Cache:
         return value
 
     def _check(self) -> int | None:
-        try:
-            if self._watch is None:
-                self._watch = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            version = self._watch.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error as exc:  # answered from the database this time; opened again next time
-            log.debug("cache not used for this request: %s", exc)
-            self._forget_watch()
+        version = self._watch.version()
+        if version is None:  # not known now: read from the database this time
+            self._version = None
             return None
         if version != self._version:
             self._entries.clear()
@@ -83,7 +92,22 @@ class Cache:
             self._version = version
         return self._generation
 
-    def _forget_watch(self) -> None:
-        watch, self._watch, self._version = self._watch, None, None
-        if watch is not None:
-            watch.close()
+
+class _SqliteWatch:
+    """The database's PRAGMA data_version, through a connection that never writes."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._conn: sqlite3.Connection | None = None  # opened on first use
+
+    def version(self) -> int | None:
+        try:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            return self._conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error as exc:  # opened again next time
+            log.debug("cache not used for this request: %s", exc)
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+            return None
