@@ -13,6 +13,7 @@ X-PRE-PROCESS instruction in the preprocessed document.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Sequence
 
@@ -39,6 +40,7 @@ _ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&q
             ord("\t"): "&#9;", ord("\n"): "&#10;", ord("\r"): "&#13;"}
 
 
+@functools.lru_cache(maxsize=16384)  # the same values come back call after call (set_var pairs, domains)
 def attr(value: str) -> str:
     """`value` escaped for a double-quoted attribute, as libxml2 writes it."""
     if _SPECIAL.search(value) is None:
