@@ -416,6 +416,11 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
         return super().commit()
 
 
+def cooperative(db) -> bool:
+    """Whether `db` is one of this module's (serve's pooled, cooperative databases)."""
+    return isinstance(db, _Green)
+
+
 def release(db, idle_only: bool = False) -> None:
     """Hand this greenlet's connection back to the pool: at the end of a request, or (`idle_only`:
     unless a transaction is open) whenever an ESL session waits for FreeSWITCH."""

@@ -3,7 +3,8 @@
 FreeSWITCH posts one leg per request: `POST /cdr?uuid=<channel uuid>`, `Content-Type:
 application/json`, the CDR as the body (or `cdr=<url-encoded JSON>` with encode=true). Answers:
 
-* 200 only after the leg is committed (a re-post of a stored leg is 200 too: idempotent);
+* 200 only after the leg is committed (a re-post of a stored leg is 200 too: idempotent); under
+  `serve`, legs posted at the same moment are committed together (calllog/group_commit.py);
 * 400 for a body we cannot file (logged with the reason, never with the body): FreeSWITCH then
   keeps it in its err-log-dir, where `centralita cdr sweep` finds it once fixed;
 * 401 when `cdr_user`/`cdr_password` are set and the request's basic auth does not match;
@@ -20,10 +21,11 @@ from urllib.parse import parse_qs
 
 import peewee
 
+from fs_plugins.calllog.group_commit import GroupCommit
 from fs_plugins.calllog.parse import BadCdr, parse_body
 from fs_plugins.calllog.store import store_leg
 from fs_plugins.config import Config
-from fs_plugins.dbpool import UNAVAILABLE, deadline
+from fs_plugins.dbpool import UNAVAILABLE, cooperative, deadline
 from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.models.base import database
 
@@ -36,6 +38,17 @@ PATHS = ("", "/", "/cdr", "/cdr/")  # mounted at /cdr, or called with the full p
 def make_cdr_app(config: Config, db: peewee.Database | None = None):
     """A WSGI app filing mod_json_cdr posts into `db` (default: the database the models are bound to)."""
     credentials = expected_basic(config.cdr_user, config.cdr_password)
+    groups: dict[int, GroupCommit] = {}  # per database (the models' one is known only at request time)
+
+    def store(target: peewee.Database, facts) -> None:
+        if not cooperative(target):
+            with deadline(config.cdr_deadline):
+                store_leg(target, facts)
+            return
+        group = groups.get(id(target))
+        if group is None:
+            group = groups[id(target)] = GroupCommit(target, config.cdr_deadline)
+        group.store(facts)
 
     def app(environ, start_response):
         if environ.get("PATH_INFO", "") not in PATHS:
@@ -55,8 +68,7 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
             log.warning("CDR post from %s (uuid=%s) rejected: %s", environ.get("REMOTE_ADDR", "?"), wanted, exc)
             return _answer(start_response, "400 Bad Request")
         try:
-            with deadline(config.cdr_deadline):
-                store_leg(db or database.obj, facts)
+            store(db or database.obj, facts)
         except UNAVAILABLE as exc:  # down, or not in time: logged once per outage by fs_plugins.dbpool
             log.info("CDR leg %s not stored (%s): 503, FreeSWITCH retries or keeps the file", facts.uuid, exc)
             return _answer(start_response, "503 Service Unavailable", [("Retry-After", "1")])

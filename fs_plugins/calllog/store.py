@@ -37,16 +37,22 @@ LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts"
 def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
     """File one leg and refresh its call's entries; True when the leg was new. Commits."""
     with db.atomic():
-        _lock_call(db, facts.call_id)
-        cursor = db.execute_sql(
-            sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
-                     " ON CONFLICT (uuid) DO NOTHING"),
-            (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json()),
-        )
-        if cursor.rowcount == 0:
-            log.info("CDR leg %s already stored; ignored", facts.uuid)
-            return False
-        refresh_call(db, _root_call(db, facts.call_id))
+        return file_leg(db, facts)
+
+
+def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
+    """store_leg inside the caller's transaction (group commit files several legs in one)."""
+    _lock_call(db, facts.call_id)
+    cursor = db.execute_sql(
+        sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
+                 " ON CONFLICT (uuid) DO NOTHING"),
+        (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json()),
+    )
+    if cursor.rowcount == 0:
+        log.info("CDR leg %s already stored; ignored", facts.uuid)
+        return False
+    # An A leg is its own call (its call_id is its uuid): no need to look its root up.
+    refresh_call(db, facts.call_id if facts.is_a_leg else _root_call(db, facts.call_id))
     return True
 
 

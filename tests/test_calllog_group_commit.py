@@ -1,0 +1,108 @@
+"""Group commit (fs_plugins/calllog/group_commit.py): under serve's pooled database, legs posted at
+the same moment share one transaction, and each post is still answered only after its commit."""
+from __future__ import annotations
+
+import gevent
+import peewee
+import pytest
+
+from fs_plugins import db as dbmod
+from fs_plugins.calllog import group_commit, store
+from fs_plugins.calllog.receiver import make_cdr_app
+from fs_plugins.dbpool import DatabaseUnavailable, release
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.calllog import CallEntry, CdrLeg
+
+from test_calllog_classify import recorded_bodies, variant
+from test_calllog_ingest import CONFIG, post, uuid_of
+
+
+@pytest.fixture
+def pooled(db_url):
+    database = dbmod.connect(db_url, pool=dbmod.PoolSettings(size=4))
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(database)
+    yield database
+    release(database)
+    database.close_all()
+
+
+@pytest.fixture
+def commits(pooled, monkeypatch):
+    seen = []
+    real = pooled.commit
+
+    def counted():
+        seen.append(1)
+        return real()
+
+    monkeypatch.setattr(pooled, "commit", counted)
+    return seen
+
+
+def calls(count: int) -> list[bytes]:
+    """The legs of `count` answered incoming calls (B legs first, as FreeSWITCH posts them)."""
+    return [body for n in range(count)
+            for body in variant(recorded_bodies("incoming_answered.json"), {}, seed=500 + 10 * n)]
+
+
+def post_together(app, bodies: list[bytes]) -> list[int]:
+    """Each body from its own greenlet, all at once (as mod_json_cdr's threads post)."""
+    posts = [gevent.spawn(post, app, body, uuid_of(body)) for body in bodies]
+    gevent.joinall(posts, raise_error=True)
+    return [g.value for g in posts]
+
+
+def test_legs_posted_together_are_filed_in_fewer_transactions_with_every_entry(pooled, commits):
+    bodies = calls(4)
+    assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [200] * len(bodies)
+    assert CdrLeg.select().count() == len(bodies)
+    assert sorted((e.user.extension, e.kind) for e in CallEntry.select()) == [("1002", "received")] * 4
+    assert 1 <= len(commits) < len(bodies)
+
+
+def test_a_re_post_in_the_same_batch_is_stored_once(pooled):
+    body = calls(1)[0]
+    assert post_together(make_cdr_app(CONFIG, pooled), [body, body]) == [200, 200]
+    assert CdrLeg.select().count() == 1
+
+
+def test_one_failing_leg_costs_only_its_own_post(pooled, monkeypatch):
+    bodies = calls(3)
+    bad = uuid_of(bodies[2])
+    real = store.file_leg
+
+    def failing_for_one(db, facts):
+        if facts.uuid == bad:
+            raise RuntimeError("crash while classifying")
+        return real(db, facts)
+
+    monkeypatch.setattr(store, "file_leg", failing_for_one)
+    monkeypatch.setattr(group_commit, "file_leg", failing_for_one)
+    statuses = post_together(make_cdr_app(CONFIG, pooled), bodies)
+    assert statuses == [500 if uuid_of(body) == bad else 200 for body in bodies]
+    assert {leg.uuid for leg in CdrLeg.select()} == {uuid_of(body) for body in bodies} - {bad}
+
+
+def test_nothing_is_acknowledged_when_the_batch_does_not_commit(pooled, monkeypatch):
+    def failing_commit():
+        raise peewee.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(pooled, "commit", failing_commit)
+    bodies = calls(2)
+    assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
+    monkeypatch.undo()
+    release(pooled)
+    assert CdrLeg.select().count() == 0
+
+
+def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, monkeypatch):
+    def unavailable(db, facts):
+        raise DatabaseUnavailable("no answer within 5.0 s")
+
+    monkeypatch.setattr(group_commit, "file_leg", unavailable)
+    monkeypatch.setattr(store, "file_leg", unavailable)
+    bodies = calls(2)
+    assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
