@@ -106,3 +106,17 @@ def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, mon
     monkeypatch.setattr(store, "file_leg", unavailable)
     bodies = calls(2)
     assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
+
+
+def test_a_call_s_legs_are_found_through_the_call_id_index_on_every_engine(db):
+    """Filing a leg reads its call's legs; a plan that scans cdr_leg makes ingest slow down as the
+    call log grows (PostgreSQL did, for the `call_id = ? OR call_id IN (…)` form)."""
+    sql = store.sql_for(db, store.LEGS_OF_CALL)
+    if isinstance(db, peewee.PostgresqlDatabase):
+        with db.atomic():
+            db.execute_sql("SET LOCAL enable_seqscan = off")  # a tiny table: would be scanned anyway
+            plan = "\n".join(row[0] for row in db.execute_sql(f"EXPLAIN {sql}", ("x", "x")).fetchall())
+        assert "Seq Scan" not in plan, plan
+    else:
+        plan = "\n".join(str(row[-1]) for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", ("x", "x")).fetchall())
+        assert "SCAN cdr_leg" not in plan.replace("SEARCH cdr_leg", ""), plan

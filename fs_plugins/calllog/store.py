@@ -65,9 +65,7 @@ def _root_call(db: peewee.Database, call_id: str) -> str:
 
 def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
     """Re-classify one call from its stored legs and replace its entries (caller holds the transaction)."""
-    rows = db.execute_sql(sql_for(db, "SELECT facts FROM cdr_leg WHERE call_id = ? OR call_id IN"
-                                      " (SELECT uuid FROM cdr_leg WHERE call_id = ? AND uuid <> call_id)"),
-                          (call_id, call_id)).fetchall()
+    rows = db.execute_sql(sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
     call = classify([LegFacts.from_json(row[0]) for row in rows])
     if call is None:
         return None
@@ -75,6 +73,14 @@ def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
     for values in entry_rows(db, call):
         db.execute_sql(sql_for(db, INSERT_ENTRY), values)
     return call
+
+
+# A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
+# UNION ALL (no row can be in both: the second half's legs name a B leg as their call): written
+# as `call_id = ? OR call_id IN (…)`, PostgreSQL scans the whole table (21 ms per leg at 100,000
+# legs, against 0.08 ms; SQLite plans both forms on the index).
+LEGS_OF_CALL = ("SELECT facts FROM cdr_leg WHERE call_id = ? UNION ALL SELECT facts FROM cdr_leg WHERE call_id IN"
+                " (SELECT uuid FROM cdr_leg WHERE call_id = ? AND uuid <> call_id)")
 
 
 def reclassify(db: peewee.Database, tenant: str | None = None, batch: int = 500) -> int:
