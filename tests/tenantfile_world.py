@@ -26,7 +26,7 @@ def operator(data_dir: Path, audit=None) -> AppContext:
     return AppContext.operator(Config(data_dir=str(data_dir)), **kwargs)
 
 
-def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN) -> None:
+def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+34910000001", "+34910000002")) -> None:
     core.add_tenant(ctx, domain, "Acme S.L.", country="ES", region="MD")
     for extension, name in (("1001", "Ana García"), ("1002", "Bruno"), ("1003", "Recepción")):
         core.add_user(ctx, domain, extension, name, email=f"u{extension}@acme.example", password="s3cret-pass-1")
@@ -63,8 +63,8 @@ def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN) -> None:
     callhandling.add_ring(ctx, domain, "1001", "user:1002")
     voicemail.set_box(ctx, domain, "1001", pin="1234", email="ana@acme.example", attach=False)
     voicemail.set_box(ctx, domain, None, pin="9999", keep=False)
-    core.add_number(ctx, domain, "+34910000001", "ivr:Main", "main line")
-    core.add_number(ctx, domain, "+34910000002", "user:1002")
+    core.add_number(ctx, domain, numbers[0], "ivr:Main", "main line")
+    core.add_number(ctx, domain, numbers[1], "user:1002")
     common = contacts.resolve_directory(domain)
     contacts.add_contact(common, ContactInput("Proveedor Uno", company="Uno S.A.",
                                               numbers=(("work", "91 123 45 67"), ("mobile", "600 999 888")),

@@ -1,6 +1,8 @@
 """Tenants as declarative files (fs_plugins/tenantfile): export, its schema, plan and apply."""
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 
 import jsonschema
@@ -8,15 +10,21 @@ import peewee
 import pytest
 import yaml
 
+from fs_plugins import db as dbmod
 from fs_plugins.cli import main
+from fs_plugins.core import app as core
+from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import User
 from fs_plugins.models.callhandling import CallHandling
 from fs_plugins.models.groups import CallGroup
 from fs_plugins.models.ivr import IvrMenu
 from fs_plugins.models.voicemail import VoicemailBox
 from fs_plugins.tenantfile import document, kinds
+from fs_plugins.tenantfile.apply import apply_file
 from fs_plugins.tenantfile.export import export_tenant
 from tests import tenantfile_world as world
+from tests.audio_helpers import sine
+from tests.conftest import pg_schema_url
 
 
 @pytest.fixture
@@ -95,3 +103,159 @@ def test_the_commands_write_the_export_and_the_schema(acme, db_url, tmp_path, ca
     assert json.loads(capsys.readouterr().out) == document.schema()
     assert main(["--database", db_url, "tenant", "export", "nowhere.example"]) == 1
     assert "no tenant with domain 'nowhere.example'" in capsys.readouterr().err
+
+
+# ---- plan and apply ----------------------------------------------------------------------------
+
+def _apply(ctx, text: str, **options):
+    return apply_file(ctx, document.load(text), **options)
+
+
+def _second_database(db_url: str, tmp_path):
+    """An empty database of the same kind as the test's, bound to the models."""
+    if db_url.startswith("sqlite"):
+        return contextlib.nullcontext(f"sqlite:///{tmp_path / 'second.db'}")
+    return pg_schema_url("t2_")
+
+
+def test_export_apply_to_an_empty_database_export_is_byte_identical(acme, db, db_url, tmp_path):
+    first = document.dump(export_tenant(acme, world.DOMAIN))
+    audio_dir = tmp_path / "data" / "audio" / world.DOMAIN
+    with _second_database(db_url, tmp_path) as url:
+        second = dbmod.connect(url)
+        try:
+            ctx = world.operator(tmp_path / "data2")
+            applied = _apply(ctx, first, audio_dir=audio_dir)
+            assert applied.done and applied.plan.lines()[0].startswith(f"tenant {world.DOMAIN}: ")
+            assert document.dump(export_tenant(ctx, world.DOMAIN)) == first
+            again = _apply(ctx, first, audio_dir=audio_dir)
+            assert not again.done and again.plan.lines() == [f"tenant {world.DOMAIN}: no changes"]
+        finally:
+            second.close()
+            dbmod.bind(db)
+
+
+def test_applying_the_export_to_its_own_tenant_changes_nothing(acme):
+    text = document.dump(export_tenant(acme, world.DOMAIN))
+    applied = _apply(acme, text)
+    assert applied.plan.changes == () and not applied.done
+
+
+def test_a_changed_file_plans_additions_changes_and_removals_and_a_dry_run_writes_nothing(acme):
+    data = export_tenant(acme, world.DOMAIN)
+    data["users"].append({"extension": "1004", "name": "Dora"})
+    data["users"][0]["forwards"]["no_answer"]["seconds"] = 30
+    data["users"][1].pop("dnd")
+    data["groups"] = [g for g in data["groups"] if g["name"] != "Sales"]
+    data["ivr_menus"][0]["options"].pop("1")
+    data["users"][0]["forwards"].pop("busy")
+    data["contacts"][1]["email"] = "zeta@example.org"
+    before = document.dump(export_tenant(acme, world.DOMAIN))
+    dry = apply_file(acme, copy.deepcopy(data), dry_run=True)
+    assert [str(c) for c in dry.plan.changes] == [
+        "~ user 1001: forwards", "~ user 1002: dnd", "+ user 1004", "~ IVR menu Main: options",
+        "- group Sales", "+ contact Zeta", "- contact Zeta"]
+    assert document.dump(export_tenant(acme, world.DOMAIN)) == before
+    applied = apply_file(acme, copy.deepcopy(data), passwords=True)
+    assert applied.done and set(applied.passwords) == {"1004"}
+    after = export_tenant(acme, world.DOMAIN)
+    assert document.dump(after) == document.dump(data)
+    assert apply_file(acme, copy.deepcopy(data)).plan.changes == ()
+    assert core.get_user(acme, world.DOMAIN, "1004").name == "Dora"
+
+
+@pytest.mark.parametrize("edit, path, message", [
+    (lambda d: d["users"][0]["forwards"]["no_answer"].update(seconds=3), "users[0].forwards.no_answer.seconds",
+     "must be 5 to 120 seconds"),
+    (lambda d: d["users"][1].update(name="Bruno ${system(rm)}"), "users[1].name", "${"),
+    (lambda d: d["groups"][0].update(comment="two\r\nlines"), "groups[0].comment", "control characters"),
+    (lambda d: d["ivr_menus"][0]["options"].update({"4": "group:Nowhere"}), "ivr_menus[0].options.4",
+     "no group 'Nowhere'"),
+    (lambda d: d["users"].append({"extension": "1005", "name": "Eva", "forwards": {"always": "user:2001"}}),
+     "users[4].forwards.always", "no user with extension '2001'"),
+    (lambda d: d["numbers"].append({"number": "+34930000009", "to": "user:1001"}), "numbers[2]",
+     "another tenant"),
+    (lambda d: d["users"].append({"extension": "1001", "name": "Twice"}), "users[4].extension", "already users[0]"),
+    (lambda d: d["users"][0].update(colour="blue"), "users[0]", "colour"),
+    (lambda d: d.update(users=d["users"][1:]), "users (removing 1001)", "still route to this user"),
+])
+def test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
+    core.add_tenant(acme, world.OTHER, "Globex")
+    core.add_user(acme, world.OTHER, "2001", "Gina")
+    core.add_number(acme, world.OTHER, "+34930000009", "user:2001")
+    before = {d: document.dump(export_tenant(acme, d)) for d in (world.DOMAIN, world.OTHER)}
+    data = export_tenant(acme, world.DOMAIN)
+    data["users"].append({"extension": "1009", "name": "Written first"})  # would be added before the error
+    edit(data)
+    with pytest.raises((InvalidInput, NotFound)) as refused:
+        apply_file(acme, data)
+    assert refused.value.field.startswith(path) and message in refused.value.message
+    assert {d: document.dump(export_tenant(acme, d)) for d in (world.DOMAIN, world.OTHER)} == before
+
+
+def test_applying_one_tenants_file_leaves_another_tenant_as_it_was(acme, tmp_path):
+    world.build(acme, tmp_path, world.OTHER, numbers=("+34930000001", "+34930000002"))
+    other = document.dump(export_tenant(acme, world.OTHER))
+    data = export_tenant(acme, world.DOMAIN)
+    data["users"] = [u for u in data["users"] if u["extension"] != "1003"]
+    data["groups"][0]["members"] = [{"user": "1001"}]
+    assert apply_file(acme, data).done
+    assert document.dump(export_tenant(acme, world.OTHER)) == other
+
+
+def test_apply_prints_its_plan_and_a_refusal_by_its_path(acme, db_url, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")
+    data = export_tenant(acme, world.DOMAIN)
+    data["users"].append({"extension": "1004", "name": "Dora"})
+    path = tmp_path / "acme.yaml"
+    path.write_text(document.dump(data), encoding="utf-8")
+    assert main(["--database", db_url, "apply", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"tenant {world.DOMAIN}: 1 to add\n  + user 1004\ndry run: nothing was changed\n"
+    assert main(["--database", db_url, "apply", str(tmp_path / "missing.yaml")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["--database", db_url, "apply", str(path), "--passwords"]) == 0
+    out = capsys.readouterr().out
+    assert "applied 1 changes" in out and "SIP password of 1004 (shown only now): " in out
+    assert main(["--database", db_url, "apply", str(path)]) == 0
+    assert capsys.readouterr().out == f"tenant {world.DOMAIN}: no changes\n"
+    data["users"][0]["forwards"]["no_answer"]["seconds"] = 3
+    path.write_text(document.dump(data), encoding="utf-8")
+    assert main(["--database", db_url, "apply", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == f"tenant {world.DOMAIN}: 1 to change\n  ~ user 1001: forwards\n"  # the plan came first
+    assert err == ("centralita: error: users[0].forwards.no_answer.seconds: must be 5 to 120 seconds\n"
+                   "nothing was changed\n")
+
+
+def test_a_new_tenants_audio_comes_from_the_audio_folder_or_is_refused(acme, tmp_path):
+    data = export_tenant(acme, world.DOMAIN)
+    data["audio"].append({"name": "Nueva", "file": "nueva.wav"})
+    with pytest.raises(InvalidInput) as refused:
+        apply_file(acme, copy.deepcopy(data))
+    assert refused.value.field == "audio[2].file" and "--audio-dir" in refused.value.message
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    sine(folder / "nueva.wav", 0.2, 8000)
+    library = tmp_path / "data" / "audio" / world.DOMAIN
+    stored = sorted(library.iterdir())
+    refused = copy.deepcopy(data)
+    refused["users"][0]["name"] = "line\nbreak"  # refused after the upload: the upload goes too
+    with pytest.raises(InvalidInput, match="users\\[0\\].name"):
+        apply_file(acme, refused, audio_dir=folder)
+    assert sorted(library.iterdir()) == stored
+    assert apply_file(acme, copy.deepcopy(data), audio_dir=folder).done
+    assert [a["name"] for a in export_tenant(acme, world.DOMAIN)["audio"]] == ["Bienvenida", "Cerrado", "Nueva"]
+
+
+def test_apply_shows_progress_through_the_track_it_is_given(acme):
+    data = export_tenant(acme, world.DOMAIN)
+    data["users"].append({"extension": "1004", "name": "Dora"})
+    seen = []
+
+    def track(items, what, total):
+        seen.append((what, total))
+        return items
+
+    apply_file(acme, data, track=track)
+    assert seen == [("applying", 1)]

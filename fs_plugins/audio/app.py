@@ -51,11 +51,13 @@ def audio_path(ctx: AppContext, tenant: str, audio: str) -> Path:
     return path
 
 
-def upload_audio(ctx: AppContext, tenant: str, name: str, file: str | os.PathLike) -> Changed[AudioView]:
-    """Validate and convert the sound `file` (WAV, MP3, OGG, FLAC) and store a playable copy as `name`."""
+def upload_audio(ctx: AppContext, tenant: str, name: str, file: str | os.PathLike,
+                 keep_file_name: bool = False) -> Changed[AudioView]:
+    """Validate and convert the sound `file` (WAV, MP3, OGG, FLAC) and store a playable copy as `name`;
+    `keep_file_name`: under `file`'s own name when it is a stored file's (another library's, moved)."""
     owner = _tenant(ctx, tenant, "change the audio library")
     with database.atomic():
-        row = library.upload(ctx.config, owner, name, file)
+        row = library.upload(ctx.config, owner, name, file, stored_as=Path(file).name if keep_file_name else None)
         ctx.record("audio.create", owner, f"audio {row.name}", {"source": "upload"})
     return Changed(_view(owner, row))
 

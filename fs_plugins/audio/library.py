@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from fs_plugins.models.core import Tenant
 
 log = logging.getLogger(__name__)
 MAX_NAME = 64
+_STORED = re.compile(r"[0-9a-f]{32}\.wav\Z")  # the names _store gives files
 
 
 class AudioInUse(Conflict):
@@ -53,12 +55,13 @@ def tenant_folder(config: Config, tenant: Tenant) -> Path:
 
 
 def upload(config: Config, tenant: Tenant, name: str, source: str | os.PathLike, *, field: str = "file",
-           origin: str = SOURCE_UPLOAD) -> AudioFile:
-    """Validate and convert `source`, store the playable copy under `name`."""
+           origin: str = SOURCE_UPLOAD, stored_as: str | None = None) -> AudioFile:
+    """Validate and convert `source`, store the playable copy under `name` (in the file `stored_as`
+    when that is a free name of the library's own form, so a tenant moved keeps its file names)."""
     name = check_name(name)
     check_unique(tenant, name)
     playable = convert.decode(source, config.audio_max_seconds, field)
-    return _store(config, tenant, name, playable, origin)
+    return _store(config, tenant, name, playable, origin, stored_as)
 
 
 def store_recording(config: Config, tenant: Tenant, name: str, recorded: str | os.PathLike) -> AudioFile:
@@ -68,10 +71,12 @@ def store_recording(config: Config, tenant: Tenant, name: str, recorded: str | o
     return row
 
 
-def _store(config: Config, tenant: Tenant, name: str, playable: convert.Playable, origin: str) -> AudioFile:
+def _store(config: Config, tenant: Tenant, name: str, playable: convert.Playable, origin: str,
+           stored_as: str | None = None) -> AudioFile:
     folder = tenant_folder(config, tenant)
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{uuid.uuid4().hex}.wav"
+    keep = stored_as and _STORED.match(stored_as) and not (folder / stored_as).exists()
+    final = folder / (stored_as if keep else f"{uuid.uuid4().hex}.wav")
     temporary = final.with_suffix(".part")
     try:
         convert.write_wav(playable, temporary)

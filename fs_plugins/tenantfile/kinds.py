@@ -14,7 +14,6 @@ KEYS = {  # what names an item of a section (unique in it)
 }
 
 TENANT = {"region": None, "restrictions": None, "voicemail": None}
-AUDIO: dict = {}
 SCHEDULE = {"description": None, "timezone": None, "holidays": "tenant", "region": None, "hours": [],
             "closures": [], "openings": []}
 PERIOD = {"label": ""}
@@ -35,9 +34,50 @@ GROUP = {"kind": "simple", "comment": "", "melody": "ringback", "ring_mode": "si
          "service_level_seconds": 20, "members": []}
 NUMBER = {"description": None}
 CONTACT = {"company": None, "email": None, "note": None, "numbers": []}
+DEFAULTS = {"audio": {}, "schedules": SCHEDULE, "users": USER, "ivr_menus": MENU, "groups": GROUP,
+            "numbers": NUMBER, "contacts": CONTACT}
 
 
 def compact(values: dict, defaults: dict) -> dict:
     """`values` without the keys whose value is their default (an item's name keys always stay)."""
     return {k: v for k, v in values.items() if k not in defaults or v != defaults[k]}
 
+
+
+def full(values: dict, defaults: dict) -> dict:
+    """`values` with every missing key given its default."""
+    return {**defaults, **values}
+
+
+def canonical(section: str, item: dict) -> dict:
+    """An item of `section` as an export writes it: every default left out, nested ones too, so a
+    file that spells out a default (``dnd: {on: false}``) plans as no change."""
+    item = dict(item)
+    if section == "users":
+        item["forwards"] = _forwards(item.get("forwards"))
+        dnd = full(item.get("dnd") or {}, DND)
+        item["dnd"] = None if dnd == DND else dnd
+        item["simultaneous_ring"] = [compact(r, RING) for r in item.get("simultaneous_ring") or ()]
+        item["voicemail"] = _box(item.get("voicemail"))
+        item["contacts"] = [canonical("contacts", c) for c in item.get("contacts") or ()]
+    elif section == "schedules":
+        for kind in ("closures", "openings"):
+            item[kind] = [compact(p, PERIOD) for p in item.get(kind) or ()]
+    elif section == "tenant":
+        item["voicemail"] = _box(item.get("voicemail"))
+    elif section == "audio":
+        item.pop("file", None)  # where the sound came from, not what the tenant has: never a change
+    elif section == "ivr_menus":
+        item["options"] = {str(k): v for k, v in sorted((item.get("options") or {}).items(), key=lambda kv: str(kv[0]))}
+    return compact(item, DEFAULTS.get(section, TENANT))
+
+
+def _forwards(value: dict | None) -> dict | None:
+    forwards = dict(value or {})
+    no_answer = compact(forwards.get("no_answer") or {}, NO_ANSWER)
+    forwards["no_answer"] = no_answer or None
+    return compact(forwards, FORWARDS) or None
+
+
+def _box(value: dict | None) -> dict | None:
+    return None if value is None else compact(value, BOX)
