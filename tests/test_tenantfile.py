@@ -259,3 +259,23 @@ def test_apply_shows_progress_through_the_track_it_is_given(acme):
 
     apply_file(acme, data, track=track)
     assert seen == [("applying", 1)]
+
+
+def test_numbers_and_hours_written_another_way_plan_as_no_change(acme):
+    data = export_tenant(acme, world.DOMAIN)
+    data["numbers"][0]["number"] = "910 00 00 01"
+    data["numbers"][1]["number"] = "+34 910-000-002"
+    data["groups"][0]["members"][2]["number"] = "600 11 12 22"
+    data["users"][0]["simultaneous_ring"][1]["to"] = "number:600 333 444"
+    office = next(s for s in data["schedules"] if s["name"] == "Office")
+    office["hours"] = ["sat 10:00-13:00", "mon-wed 09:00-14:00, 16:00-19:00", "thu-fri 09:00-14:00,16:00-19:00"]
+    assert apply_file(acme, data).plan.changes == ()
+    data["numbers"][0]["number"] = "12"
+    with pytest.raises(InvalidInput) as refused:
+        apply_file(acme, data)
+    assert refused.value.field == "numbers[0].number"
+    data["numbers"][0]["number"] = "+34910000001"
+    office["hours"] = ["mon 25:00-26:00"]
+    with pytest.raises(InvalidInput) as refused:
+        apply_file(acme, data)
+    assert refused.value.field == "schedules[0].hours[0]"

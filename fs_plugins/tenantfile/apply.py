@@ -38,6 +38,7 @@ from fs_plugins.models import database
 from fs_plugins.schedule import app as schedule
 from fs_plugins.tenantfile import document, kinds
 from fs_plugins.tenantfile.export import export_tenant
+from fs_plugins.tenantfile.forms import as_exported
 from fs_plugins.tenantfile.plan import ADD, CHANGE, REMOVE, Plan, canonical_document, contact_diff, make_plan
 from fs_plugins.voicemail import app as voicemail
 
@@ -71,7 +72,7 @@ def plan_file(ctx: AppContext, data: dict) -> tuple[Plan, dict, dict | None]:
     require_operator(ctx, "apply tenant files")
     _string_keys(data)
     document.check(data)
-    desired = canonical_document(data)
+    desired = as_exported(canonical_document(data))
     try:
         current = export_tenant(ctx, desired["tenant"]["domain"])
     except NotFound:
