@@ -27,6 +27,7 @@ from fs_plugins.voicemail import app as voicemail
 from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 from tests.audio_helpers import sine
+from tests.contact_directories import operator_directory
 
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
@@ -115,7 +116,7 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     for ext in (ext1, ext2, None):
         voicemail.set_box(AppContext.operator(audit=lambda event: None), domain, ext, pin="1234" if ext else None,
                           email=f"box@{domain}")  # set-up, as the world was before: not an audited change
-    contact_ids = [contacts.add_contact(contacts.resolve_directory(domain, ext), ContactInput(
+    contact_ids = [contacts.add_contact(operator_directory(domain, ext), ContactInput(
         f"{first} contact of {ext}", numbers=(("work", "+34 912 345 678"),))).id for ext in (ext1, ext2, None)]
     hours = schedules.create_schedule(row, f"{first} horario", hours=spec.parse_hours("mon-fri 09:00-18:00"))
     closure = schedules.add_override(hours, "closure", dt.datetime(2026, 12, 24), dt.datetime(2026, 12, 26),

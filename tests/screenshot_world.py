@@ -26,6 +26,7 @@ from fs_plugins.sim.voicemail import StoredMessage
 from fs_plugins.web import make_web_app
 from tests import provision
 from tests.browser_support import emulator_in_its_own_thread
+from tests.contact_directories import operator_directory
 
 DOMAIN = "acme.example.com"
 PASSWORD = "portal-pass-1"
@@ -100,7 +101,7 @@ def sample_world() -> None:
     callhandling.set_forward(ctx, DOMAIN, "1001", "no-answer", "voicemail:1001", 20)
     callhandling.set_forward(ctx, DOMAIN, "1001", "busy", "user:1002")
     callhandling.add_ring(ctx, DOMAIN, "1001", "number:600123456", 5, True)
-    mine = contacts.resolve_directory(DOMAIN, "1001")
+    mine = operator_directory(DOMAIN, "1001")
     for name, company, numbers in (("Proveedor S.A.", "Suministros", (("work", "91 123 45 67"),)),
                                    ("Luis Martín", "Gestoría Martín", (("mobile", "600 222 333"), ("work", "91 555 12 34"))),
                                    ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):

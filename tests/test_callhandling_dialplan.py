@@ -26,6 +26,7 @@ from tests.wsgi import call
 from xml_curl.app import make_app
 from tests import provision
 from tests.provision import OPERATOR, who
+from tests.contact_directories import operator_directory
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 CARRIER = "sofia/gateway/carrier/"
@@ -408,9 +409,9 @@ def test_the_caller_is_named_from_the_callees_contacts_then_the_common_directory
     inbound = recorded_fields("08_inbound_did_public_then_tenant.json", 1)
     assert not serve(app, inbound).xpath("//action[starts-with(@data, 'effective_caller_id_name=')]")
     caller = inbound["Caller-Caller-ID-Number"]
-    contacts.add_contact(contacts.resolve_directory("acme.example"), ContactInput("Carrier Inc", numbers=(("work", caller),)))
+    contacts.add_contact(operator_directory("acme.example"), ContactInput("Carrier Inc", numbers=(("work", caller),)))
     assert serve(app, inbound).xpath("//action[@data='effective_caller_id_name=Carrier Inc']")
-    mum = contacts.add_contact(contacts.resolve_directory("acme.example", "1002"),
+    mum = contacts.add_contact(operator_directory("acme.example", "1002"),
                                ContactInput("Mum", numbers=(("mobile", caller),)))
     from fs_plugins.models.contacts import Contact  # `${` is refused on input: as if changed in the database
     Contact.update(name="Mum ${x}").where(Contact.id == mum.id).execute()

@@ -8,6 +8,7 @@ from fs_plugins.contacts.caller_name import caller_name, safe_name
 from fs_plugins.contacts.numbers import lookup_key
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models import Tenant, User
+from tests.contact_directories import operator_directory
 
 
 def make_user(tenant, ext, name, enabled=True):
@@ -33,15 +34,15 @@ def ids(tenant):
 
 def test_the_callees_personal_contact_wins_over_the_common_directory(db, acme):
     users = ids(acme)
-    service.add_contact(service.resolve_directory("acme.example"), work("Proveedor SA", "91 123 45 67"))
-    service.add_contact(service.resolve_directory("acme.example", "100"), work("Pepe del proveedor", "911234567"))
+    service.add_contact(operator_directory("acme.example"), work("Proveedor SA", "91 123 45 67"))
+    service.add_contact(operator_directory("acme.example", "100"), work("Pepe del proveedor", "911234567"))
     assert caller_name(db, acme.id, users["100"], "+34911234567") == "Pepe del proveedor"
     assert caller_name(db, acme.id, users["101"], "+34911234567") == "Proveedor SA"
 
 
 def test_another_users_personal_contact_is_never_used(db, acme):
     users = ids(acme)
-    service.add_contact(service.resolve_directory("acme.example", "100"), work("Mamá de Ana", "600 111 222"))
+    service.add_contact(operator_directory("acme.example", "100"), work("Mamá de Ana", "600 111 222"))
     assert caller_name(db, acme.id, users["101"], "+34600111222") is None
 
 
@@ -60,19 +61,19 @@ def test_a_user_calling_from_their_extension_is_named_after_the_user(db, acme):
 def test_contacts_of_another_tenant_never_name_a_caller(db, acme):
     other = Tenant.create(name="Other", domain="other.example", country="ES")
     make_user(other, "100", "Otto")
-    service.add_contact(service.resolve_directory("other.example"), work("De otro tenant", "91 123 45 67"))
+    service.add_contact(operator_directory("other.example"), work("De otro tenant", "91 123 45 67"))
     assert caller_name(db, acme.id, ids(acme)["100"], "+34911234567") is None
     assert caller_name(db, other.id, None, "+34911234567") == "De otro tenant"
 
 
 @pytest.mark.parametrize("as_sent", ["+34911234567", "0034911234567", "911234567", "34911234567"])
 def test_a_contact_saved_in_national_form_matches_the_caller_number_in_any_form(db, acme, as_sent):
-    service.add_contact(service.resolve_directory("acme.example"), work("Oficina", "91 123 45 67"))
+    service.add_contact(operator_directory("acme.example"), work("Oficina", "91 123 45 67"))
     assert caller_name(db, acme.id, ids(acme)["100"], lookup_key(as_sent, "ES")) == "Oficina"
 
 
 def test_when_two_common_contacts_share_a_number_the_oldest_names_the_caller(db, acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     service.add_contact(common, work("Primero", "91 123 45 67"))
     service.add_contact(common, work("Segundo", "911234567"))
     assert caller_name(db, acme.id, None, "+34911234567") == "Primero"
@@ -80,7 +81,7 @@ def test_when_two_common_contacts_share_a_number_the_oldest_names_the_caller(db,
 
 def test_a_hostile_contact_name_reaches_freeswitch_neutralised(db, acme):
     hostile = "${system(rm -rf /)} $${sip_profile} \"q\" 'x' \r\nX-PRE-PROCESS"
-    stored = service.add_contact(service.resolve_directory("acme.example"), work("Hostile", "911234567"))
+    stored = service.add_contact(operator_directory("acme.example"), work("Hostile", "911234567"))
     from fs_plugins.models.contacts import Contact  # refused on input: as if written into the database directly
     Contact.update(name=hostile[:60]).where(Contact.id == stored.id).execute()
     name = caller_name(db, acme.id, None, "+34911234567")

@@ -12,6 +12,7 @@ from fs_plugins.contacts.csv_import import BadLine, import_contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Tenant, User
+from tests.contact_directories import operator_directory
 
 
 @pytest.fixture
@@ -25,12 +26,12 @@ def acme(db):
 
 @pytest.fixture
 def common(acme):
-    return service.resolve_directory("acme.example")
+    return operator_directory("acme.example")
 
 
 @pytest.fixture
 def personal(acme):
-    return service.resolve_directory("acme.example", "100")
+    return operator_directory("acme.example", "100")
 
 
 def stored(directory):
@@ -167,7 +168,7 @@ def test_import_into_personal_contacts_is_private_to_that_user(common, personal)
     import_contacts(personal, b"name,mobile\nMam\xc3\xa1,600111222\n")
     assert stored(personal) == [("Mamá", ("+34600111222",))]
     assert stored(common) == []
-    assert stored(service.resolve_directory("acme.example", "101")) == []
+    assert stored(operator_directory("acme.example", "101")) == []
 
 
 def test_progress_is_reported_for_large_files(common, monkeypatch):

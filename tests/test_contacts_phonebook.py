@@ -14,6 +14,7 @@ from fs_plugins.contacts.phonebook import make_phonebook_app, route
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models import Tenant, User
 from fs_plugins.web import make_web_app
+from tests.contact_directories import operator_directory
 
 
 def xsd(body: str) -> etree.XMLSchema:
@@ -103,13 +104,13 @@ def acme(db):
                 a1_hash=a1("102", "acme.example", "pw102"))
     other = Tenant.create(name="Other", domain="other.example", country="ES")
     User.create(tenant=other, extension="100", display_name="Otto Other", a1_hash=a1("100", "other.example", "pwo"))
-    service.add_contact(service.resolve_directory("other.example"), ContactInput("Other Secret", numbers=(("work", "911000000"),)))
-    service.add_contact(service.resolve_directory("acme.example"), ContactInput(
+    service.add_contact(operator_directory("other.example"), ContactInput("Other Secret", numbers=(("work", "911000000"),)))
+    service.add_contact(operator_directory("acme.example"), ContactInput(
         "Proveedor <S&A> \"]]>\"", numbers=(("work", "91 123 45 67"), ("mobile", "+44 20 7946 0000")),
         email="p@s.es"))
-    service.add_contact(service.resolve_directory("acme.example", "100"), ContactInput(
+    service.add_contact(operator_directory("acme.example", "100"), ContactInput(
         "Mamá de Ana", numbers=(("mobile", "600 111 222"),)))
-    service.add_contact(service.resolve_directory("acme.example", "101"), ContactInput(
+    service.add_contact(operator_directory("acme.example", "101"), ContactInput(
         "Bruno Private", numbers=(("home", "600 999 888"),)))
     return tenant
 
@@ -212,7 +213,7 @@ def test_cisco_search_screen_sends_the_text_back_to_the_directory(acme, app):
 
 
 def test_cisco_directories_are_paged_by_32_with_a_next_key(acme, app):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     for i in range(40):
         service.add_contact(common, ContactInput(f"Bulk {i:02d} with a name far longer than thirty-two",
                                                  numbers=(("work", f"9100000{i:02d}"),)))

@@ -8,6 +8,7 @@ from fs_plugins.contacts.numbers import lookup_key, normalise
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User
+from tests.contact_directories import operator_directory
 
 
 def make_user(tenant, ext, name, password="secret", enabled=True):
@@ -63,31 +64,31 @@ def test_a_caller_number_that_is_an_extension_has_no_e164():
 
 
 def test_a_personal_contact_is_seen_only_by_its_owner(acme):
-    ana = service.resolve_directory("acme.example", "100")
-    bruno = service.resolve_directory("acme.example", "101")
+    ana = operator_directory("acme.example", "100")
+    bruno = operator_directory("acme.example", "101")
     service.add_contact(ana, work("Mamá", "600 111 222"))
     assert [v.name for v in service.list_contacts(ana)] == ["Mamá"]
     assert service.list_contacts(bruno) == []
     assert "Mamá" not in [v.name for v in service.search(bruno, "Mam")]
-    assert "Mamá" not in [v.name for v in service.list_contacts(service.resolve_directory("acme.example"))]
+    assert "Mamá" not in [v.name for v in service.list_contacts(operator_directory("acme.example"))]
 
 
 def test_another_user_cannot_change_or_delete_a_personal_contact(acme):
-    ana = service.resolve_directory("acme.example", "100")
-    bruno = service.resolve_directory("acme.example", "101")
+    ana = operator_directory("acme.example", "100")
+    bruno = operator_directory("acme.example", "101")
     view = service.add_contact(ana, work("Mamá", "600 111 222"))
     with pytest.raises(NotFound):
         service.change_contact(bruno, view.id, {"name": "Hacked"}, {})
     with pytest.raises(NotFound):
         service.remove_contact(bruno, view.id)
     with pytest.raises(NotFound):  # nor through the common directory
-        service.remove_contact(service.resolve_directory("acme.example"), view.id)
+        service.remove_contact(operator_directory("acme.example"), view.id)
     assert service.get_contact(ana, view.id).name == "Mamá"
 
 
 def test_a_tenant_never_sees_another_tenants_contacts_or_users(acme, other):
-    acme_common = service.resolve_directory("acme.example")
-    other_common = service.resolve_directory("other.example")
+    acme_common = operator_directory("acme.example")
+    other_common = operator_directory("other.example")
     view = service.add_contact(acme_common, work("Proveedor", "91 123 45 67"))
     names = [v.name for v in service.list_contacts(other_common)]
     assert names == ["Otto Other"]
@@ -99,7 +100,7 @@ def test_a_tenant_never_sees_another_tenants_contacts_or_users(acme, other):
 
 
 def test_the_common_directory_shows_the_tenants_enabled_users_derived_at_query_time(acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     service.add_contact(common, work("Zeta Proveedores", "91 123 45 67"))
     views = service.list_contacts(common)
     assert [(v.name, v.source) for v in views] == [
@@ -110,23 +111,23 @@ def test_the_common_directory_shows_the_tenants_enabled_users_derived_at_query_t
 
 
 def test_a_user_sees_personal_common_and_users_when_searching(acme):
-    ana = service.resolve_directory("acme.example", "100")
+    ana = operator_directory("acme.example", "100")
     service.add_contact(ana, work("Bea Personal", "600 111 222"))
-    service.add_contact(service.resolve_directory("acme.example"), work("Bea Común", "600 333 444"))
+    service.add_contact(operator_directory("acme.example"), work("Bea Común", "600 333 444"))
     assert [(v.name, v.source) for v in service.search(ana, "bea")] == [
         ("Bea Común", "common"), ("Bea Personal", "personal")]
     assert [v.name for v in service.search(ana, "bruno")] == ["Bruno Bajo"]
 
 
 def test_search_by_number_matches_however_the_number_was_typed(acme):
-    ana = service.resolve_directory("acme.example", "100")
+    ana = operator_directory("acme.example", "100")
     service.add_contact(ana, work("Oficina Madrid", "91 123 45 67"))
     for query in ("911234567", "+34 911", "123 45", "0034911234567"):
         assert [v.name for v in service.search(ana, query)] == ["Oficina Madrid"], query
 
 
 def test_a_contact_keeps_typed_numbers_of_every_kind_with_company_email_and_note(acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     view = service.add_contact(common, ContactInput(
         "Carlos", company="Talleres SL", email="c@talleres.es", note="llamar por la mañana",
         numbers=(("mobile", "600 111 222"), ("work", "91 123 45 67"), ("home", "91 765 43 21"),
@@ -154,7 +155,7 @@ def test_a_contact_keeps_typed_numbers_of_every_kind_with_company_email_and_note
     (work("Eve", "600 111 222", note="call ${sofia_contact(1001)}"), "note"),
 ])
 def test_bad_contacts_are_refused_naming_the_field_and_nothing_is_stored(acme, data, field):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     with pytest.raises(InvalidInput) as err:
         service.add_contact(common, data)
     assert err.value.field == field
@@ -162,7 +163,7 @@ def test_bad_contacts_are_refused_naming_the_field_and_nothing_is_stored(acme, d
 
 
 def test_changing_a_contact_replaces_only_the_given_fields_and_kinds(acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     view = service.add_contact(common, ContactInput(
         "Carlos", company="Talleres", numbers=(("work", "91 123 45 67"), ("mobile", "600 111 222"))))
     changed = service.change_contact(common, view.id, {"company": ""}, {"mobile": ["600 999 888"]})
@@ -171,7 +172,7 @@ def test_changing_a_contact_replaces_only_the_given_fields_and_kinds(acme):
 
 
 def test_a_change_that_would_leave_a_contact_without_numbers_or_email_stores_nothing(acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     view = service.add_contact(common, work("Carlos", "91 123 45 67"))
     with pytest.raises(InvalidInput):
         service.change_contact(common, view.id, {}, {"work": []})
@@ -179,7 +180,7 @@ def test_a_change_that_would_leave_a_contact_without_numbers_or_email_stores_not
 
 
 def test_removing_a_contact_removes_its_numbers(acme, db):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     view = service.add_contact(common, work("Carlos", "91 123 45 67"))
     service.remove_contact(common, view.id)
     assert db.execute_sql("SELECT COUNT(*) FROM contact_number").fetchone()[0] == 0
@@ -187,23 +188,23 @@ def test_removing_a_contact_removes_its_numbers(acme, db):
 
 def test_unknown_tenant_user_or_contact_id_are_reported(acme):
     with pytest.raises(NotFound):
-        service.resolve_directory("nowhere.example")
+        operator_directory("nowhere.example")
     with pytest.raises(NotFound):
-        service.resolve_directory("acme.example", "999")
+        operator_directory("acme.example", "999")
     with pytest.raises(InvalidInput):
-        service.get_contact(service.resolve_directory("acme.example"), "abc")
+        service.get_contact(operator_directory("acme.example"), "abc")
 
 
 def test_search_text_is_literal_not_a_pattern(acme):
-    common = service.resolve_directory("acme.example")
+    common = operator_directory("acme.example")
     service.add_contact(common, work("Plain", "91 123 45 67"))
     assert service.search(common, "%") == [] and service.search(common, "_") == []
 
 
 def test_deleting_a_user_deletes_their_personal_contacts_but_not_the_common_ones(acme, db):
-    ana = service.resolve_directory("acme.example", "100")
+    ana = operator_directory("acme.example", "100")
     service.add_contact(ana, work("Mamá", "600 111 222"))
-    service.add_contact(service.resolve_directory("acme.example"), work("Común", "600 111 333"))
+    service.add_contact(operator_directory("acme.example"), work("Común", "600 111 333"))
     User.delete().where(User.id == ana.owner_id).execute()
     assert db.execute_sql("SELECT name FROM contact").fetchall() == [("Común",)]
     assert db.execute_sql("SELECT COUNT(*) FROM contact_number").fetchone()[0] == 1

@@ -11,15 +11,14 @@ from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf
 from flask import Response, request
 
-from fs_plugins import audit
-from fs_plugins.api.common import audited, with_etag
+from fs_plugins.api.common import app_context, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.api.openapi import csv_body
-from fs_plugins.contacts import csv_export, csv_import, service
-from fs_plugins.contacts.records import ContactInput, Directory
+from fs_plugins.contacts import app, csv_import
+from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import Tenant, database
+from fs_plugins.models import database
 from fs_plugins.models.contacts import NUMBER_KINDS
 
 bp = APIBlueprint("contacts", __name__, url_prefix="/api/v1", tag="Contacts")
@@ -90,19 +89,21 @@ class ImportOut(Schema):
 EXAMPLE = {"name": "Proveedor S.A.", "company": "Proveedor", "numbers": [{"kind": "work", "number": "911234567"}]}
 
 
-def my_directory() -> Directory:
-    return service.resolve_directory(principal().tenant_domain, principal().extension)
+def my_directory() -> tuple[str, str]:
+    """The caller's personal contacts: (tenant, user) as the application layer names a directory."""
+    return principal().tenant_domain, principal().extension
 
 
-def common_directory() -> Directory:
-    return service.resolve_directory(tenant().domain)
+def common_directory() -> tuple[str, None]:
+    return tenant().domain, None
 
 
-def _list(directory: Directory, query: dict) -> dict:
+def _list(where: tuple[str, str | None], query: dict) -> dict:
+    ctx = app_context()
     if query["q"]:
-        return {"items": service.search(directory, query["q"], limit=500)}
-    return {"items": [view for view in service.list_contacts(directory) if view.source != "user"]
-            if directory.owner_id is not None else service.list_contacts(directory)}
+        return {"items": app.search(ctx, *where, query["q"], limit=500)}
+    views = app.list_contacts(ctx, *where)
+    return {"items": [view for view in views if view.source != "user"] if where[1] is not None else views}
 
 
 def _input(body: dict) -> ContactInput:
@@ -110,43 +111,39 @@ def _input(body: dict) -> ContactInput:
     return ContactInput(body["name"], body.get("company"), body.get("email"), body.get("note"), numbers)
 
 
-def _add(directory: Directory, body: dict):
-    with audited("contact.create", f"contact {body['name']}", detail=_loggable(body)):
-        view = service.add_contact(directory, _input(body))
-    return with_etag(ContactOut(), view, 201)
+def _get(where: tuple[str, str | None], contact_id: int):
+    return with_etag(ContactOut(), app.get_contact(app_context(), *where, contact_id))
 
 
-def _change(directory: Directory, contact_id: int, body: dict):
+def _add(where: tuple[str, str | None], body: dict):
+    return with_etag(ContactOut(), app.add_contact(app_context(), *where, _input(body)).value, 201)
+
+
+def _change(where: tuple[str, str | None], contact_id: int, body: dict):
     numbers: dict[str, list[str]] = {}
     for item in body.get("numbers") or ():
         numbers.setdefault(item["kind"], []).append(item["number"])
     changes = {key: ("" if body[key] is None else body[key]) for key in ("name", "company", "email", "note")
                if key in body}
-    with audited("contact.update", f"contact {contact_id}", detail=_loggable(body)):
-        check_if_match(ContactOut().dump(service.get_contact(directory, contact_id)))
-        view = service.change_contact(directory, contact_id, changes, numbers)
+    ctx = app_context()
+    with database.atomic():  # the ETag checked is the contact's state the change starts from
+        check_if_match(ContactOut().dump(app.get_contact(ctx, *where, contact_id)))
+        view = app.change_contact(ctx, *where, contact_id, changes, numbers).value
     return with_etag(ContactOut(), view)
 
 
-def _remove(directory: Directory, contact_id: int):
-    with audited("contact.delete", f"contact {contact_id}"):
-        check_if_match(ContactOut().dump(service.get_contact(directory, contact_id)), required=False)
-        service.remove_contact(directory, contact_id)
+def _remove(where: tuple[str, str | None], contact_id: int):
+    ctx = app_context()
+    with database.atomic():
+        check_if_match(ContactOut().dump(app.get_contact(ctx, *where, contact_id)), required=False)
+        app.remove_contact(ctx, *where, contact_id)
     return ""
 
 
-def _import(directory: Directory, query: dict):
-    data = _uploaded()
-    with database.atomic() as transaction:
-        report = csv_import.import_contacts(directory, data, query["duplicates"], query["partial"])
-        if query["dry_run"]:
-            transaction.rollback()  # every check ran and every count is real; nothing stays
-            report.stored = False
-        elif report.stored:
-            audit.record(principal(), "contact.import", directory.label, Tenant.get_by_id(directory.tenant_id),
-                         {"added": report.added, "updated": report.updated, "skipped": report.skipped,
-                          "bad_lines": len(report.errors)})
-    return report
+def _import(where: tuple[str, str | None], query: dict):
+    done = app.import_contacts(app_context(), *where, _uploaded(), query["duplicates"], query["partial"],
+                               dry_run=query["dry_run"])
+    return done.value.report
 
 
 def _uploaded() -> bytes:
@@ -160,14 +157,9 @@ def _uploaded() -> bytes:
     return data
 
 
-def _export(directory: Directory) -> Response:
-    return Response(csv_export.export_contacts(directory), mimetype="text/csv",
+def _export(where: tuple[str, str | None]) -> Response:
+    return Response(app.export_contacts(app_context(), *where), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="contacts.csv"'})
-
-
-def _loggable(body: dict) -> dict:
-    return {key: value for key, value in body.items() if key != "numbers"} | (
-        {"numbers": len(body["numbers"])} if body.get("numbers") else {})
 
 
 COMMON = "/tenants/<domain>/contacts"
@@ -196,7 +188,7 @@ def add_my_contact(body):
 @bp.output(ContactOut)
 def my_contact(contact_id):
     """One personal contact (with its ETag)."""
-    return with_etag(ContactOut(), service.get_contact(my_directory(), contact_id))
+    return _get(my_directory(), contact_id)
 
 
 @bp.patch("/me/contacts/<int:contact_id>")
@@ -259,7 +251,7 @@ def add_common_contact(domain, body):
 @bp.output(ContactOut)
 def common_contact(domain, contact_id):
     """One common contact (with its ETag)."""
-    return with_etag(ContactOut(), service.get_contact(common_directory(), contact_id))
+    return _get(common_directory(), contact_id)
 
 
 @bp.patch(f"{COMMON}/<int:contact_id>")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fs_plugins.contacts import csv_export, csv_import, service
+from fs_plugins.contacts import app, csv_import
 from fs_plugins.progress import steps
 from fs_plugins.contacts.records import ContactInput, ContactView
 from fs_plugins.errors import InvalidInput
@@ -72,26 +72,21 @@ def _fields(parser, numbers_note: str) -> None:
                             help=f"{kind} number, national or international; repeatable{numbers_note}")
 
 
-def _directory(args, ctx):
-    ctx.db  # connect and bind before querying
-    return service.resolve_directory(args.tenant, args.user)
-
-
 def _add(args, ctx) -> int:
     numbers = tuple((kind, n) for kind in NUMBER_KINDS for n in getattr(args, kind) or ())
-    view = service.add_contact(_directory(args, ctx), ContactInput(args.name, args.company, args.email,
-                                                                   args.note, numbers))
-    print(f"contact {view.id} added: {view.name}")
+    done = app.add_contact(ctx.app, args.tenant, args.user,
+                           ContactInput(args.name, args.company, args.email, args.note, numbers))
+    print(f"contact {done.value.id} added: {done.value.name}")
     return 0
 
 
 def _list(args, ctx) -> int:
-    _print(service.list_contacts(_directory(args, ctx)))
+    _print(app.list_contacts(ctx.app, args.tenant, args.user))
     return 0
 
 
 def _search(args, ctx) -> int:
-    _print(service.search(_directory(args, ctx), args.query))
+    _print(app.search(ctx.app, args.tenant, args.user, args.query))
     return 0
 
 
@@ -100,40 +95,42 @@ def _set(args, ctx) -> int:
     numbers = {kind: [n for n in getattr(args, kind) if n.strip()] for kind in NUMBER_KINDS if getattr(args, kind)}
     if not changes and not numbers:
         raise InvalidInput("set", "nothing to change: give --name, --company, --email, --note or a number option")
-    view = service.change_contact(_directory(args, ctx), args.id, changes, numbers)
-    print(f"contact {view.id} updated: {view.name}")
+    done = app.change_contact(ctx.app, args.tenant, args.user, args.id, changes, numbers)
+    print(f"contact {done.value.id} updated: {done.value.name}")
     return 0
 
 
 def _remove(args, ctx) -> int:
-    view = service.remove_contact(_directory(args, ctx), args.id)
-    print(f"contact {view.id} removed: {view.name}")
+    done = app.remove_contact(ctx.app, args.tenant, args.user, args.id)
+    print(f"contact {done.value.id} removed: {done.value.name}")
     return 0
 
 
 def _import(args, ctx) -> int:
-    directory = _directory(args, ctx)
+    app.directory(ctx.app, args.tenant, args.user, change=True)  # a wrong --tenant or --user before reading
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise InvalidInput("file", f"cannot read {args.file}: {exc.strerror}") from None
     with steps() as progress:  # bars on a terminal only
-        report = csv_import.import_contacts(directory, data, args.duplicates, args.partial, progress)
+        done = app.import_contacts(ctx.app, args.tenant, args.user, data, args.duplicates, args.partial,
+                                   progress=progress)
+    label, report = done.value.directory, done.value.report
     for bad in report.errors:
         print(f"{args.file}: {bad}", file=sys.stderr)
     if report.ignored_columns:
         print(f"ignored columns: {', '.join(report.ignored_columns)}", file=sys.stderr)
     if not report.stored:
-        print(f"nothing imported into the {directory.label}: {len(report.errors)} problem(s) "
+        print(f"nothing imported into the {label}: {len(report.errors)} problem(s) "
               f"(use --partial to store the good lines)", file=sys.stderr)
         return 2
-    print(f"imported into the {directory.label}: {report.added} added, {report.updated} updated, "
+    print(f"imported into the {label}: {report.added} added, {report.updated} updated, "
           f"{report.skipped} skipped, {len(report.errors)} bad line(s)")
     return 2 if report.errors else 0
 
 
 def _export(args, ctx) -> int:
-    text = csv_export.export_contacts(_directory(args, ctx), args.delimiter)
+    text = app.export_contacts(ctx.app, args.tenant, args.user, args.delimiter)
     if args.bom:
         text = "\ufeff" + text
     if args.file == "-":

@@ -1,5 +1,7 @@
 """Reading and writing contacts, with the visibility rules enforced in every query.
 
+Below the application layer (fs_plugins.contacts.app, which decides whose Directory a principal
+reaches, opens the transaction and audits): the CSV import and export and the phonebook use it too.
 Rules: a personal contact is only ever read or written through its owner's Directory; common
 contacts through the tenant's common Directory; every query is filtered by tenant. The tenant's
 enabled users are shown in the common directory, derived from the user table at query time.
@@ -17,23 +19,10 @@ from fs_plugins.contacts.records import (
     clean_numbers, clean_text, MAX_NAME, MAX_NOTE, validate,
 )
 from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.models import Tenant, User, database, utcnow
+from fs_plugins.models import User, database, utcnow
 from fs_plugins.models.contacts import NUMBER_KINDS, Contact, ContactNumber
 
 _NUMBERISH = re.compile(r"\+?[0-9 ()./\-]+\Z")
-
-
-def resolve_directory(domain: str, extension: str | None = None) -> Directory:
-    """The common directory of a tenant, or a user's personal one when `extension` is given."""
-    tenant = Tenant.get_or_none(Tenant.domain == (domain or "").strip().lower())
-    if tenant is None:
-        raise NotFound("tenant", f"no tenant with domain {domain!r}")
-    if extension is None:
-        return Directory(tenant.id, tenant.domain, tenant.country)
-    user = User.get_or_none((User.tenant == tenant.id) & (User.extension == extension))
-    if user is None:
-        raise NotFound("user", f"no user {extension!r} in {tenant.domain}")
-    return Directory(tenant.id, tenant.domain, tenant.country, user.id, user.extension)
 
 
 def in_directory(directory: Directory):

@@ -5,17 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from fs_plugins import audit
-from fs_plugins.contacts import csv_export, csv_import, service
+from fs_plugins.contacts import app
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import Tenant, database
 from fs_plugins.models.contacts import NUMBER_KINDS
-from fs_plugins.portal.context import me
+from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.guard import SELF, area
 from fs_plugins.portal.pages import Outcome, attempt, page
 
@@ -27,18 +25,10 @@ MAX_IMPORT = 5 * 1024 * 1024
 DIRECTORY_PAGE = 100
 
 
-def my_directory():
-    return service.resolve_directory(*me())
-
-
-def _recorded(action: str, target: str, detail: dict | None = None) -> None:
-    audit.record(g.principal, action, target, g.tenant_row, detail)
-
-
 def _list(outcome=None):
     query = request.args.get("q", "").strip()
-    directory = my_directory()
-    contacts = service.search(directory, query, limit=500) if query else service.list_contacts(directory)
+    ctx = app_context()
+    contacts = app.search(ctx, *me(), query, limit=500) if query else app.list_contacts(ctx, *me())
     contacts = [view for view in contacts if view.source != "user"]  # the directory's users are in the common one
     return page("contacts/mine.html", outcome=outcome, contacts=contacts, q=query, kinds=KIND_LABELS)
 
@@ -72,10 +62,7 @@ def new_contact():
 
     def add():
         data, _numbers = _form_input()
-        with database.atomic():
-            view = service.add_contact(my_directory(), data)
-            _recorded("contact.create", f"contact {view.name}")
-        return view
+        return app.add_contact(app_context(), *me(), data).value
 
     outcome = attempt(add, lambda view: _("Contact %(name)s added.", name=view.name))
     if not outcome.ok:
@@ -86,18 +73,14 @@ def new_contact():
 @bp.route("/me/contacts/<int:contact_id>", methods=["GET", "POST"])
 @area(SELF)
 def edit_contact(contact_id: int):
-    directory = my_directory()
-    current = service.get_contact(directory, contact_id)  # NotFound (404) outside this user's contacts
+    current = app.get_contact(app_context(), *me(), contact_id)  # NotFound (404) outside this user's contacts
     if request.method == "GET":
         return page("contacts/edit.html", values=_form_values(current), contact=current, kinds=KIND_LABELS)
 
     def change():
         data, numbers = _form_input()
         changes = {"name": data.name, "company": data.company or "", "email": data.email or "", "note": data.note or ""}
-        with database.atomic():
-            view = service.change_contact(directory, contact_id, changes, numbers)
-            _recorded("contact.update", f"contact {contact_id}")
-        return view
+        return app.change_contact(app_context(), *me(), contact_id, changes, numbers).value
 
     outcome = attempt(change, lambda view: _("Contact %(name)s saved.", name=view.name))
     if not outcome.ok:
@@ -108,13 +91,10 @@ def edit_contact(contact_id: int):
 @bp.post("/me/contacts/<int:contact_id>/delete")
 @area(SELF)
 def delete_contact(contact_id: int):
-    service.get_contact(my_directory(), contact_id)  # NotFound (404) outside this user's contacts
+    app.get_contact(app_context(), *me(), contact_id)  # NotFound (404) outside this user's contacts
 
     def remove():
-        with database.atomic():
-            view = service.remove_contact(my_directory(), contact_id)
-            _recorded("contact.delete", f"contact {contact_id}")
-        return view
+        return app.remove_contact(app_context(), *me(), contact_id).value
 
     return _list(attempt(remove, lambda view: _("Contact %(name)s deleted.", name=view.name)))
 
@@ -122,7 +102,7 @@ def delete_contact(contact_id: int):
 @bp.get("/me/contacts.csv")
 @area(SELF)
 def export_contacts():
-    return Response(csv_export.export_contacts(my_directory()), mimetype="text/csv",
+    return Response(app.export_contacts(app_context(), *me()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="contacts.csv"'})
 
 
@@ -167,17 +147,7 @@ def _uploaded() -> bytes:
 
 
 def _run_import(data: bytes, duplicates: str, partial: bool, dry_run: bool):
-    directory = my_directory()
-    with database.atomic() as transaction:
-        report = csv_import.import_contacts(directory, data, duplicates, partial)
-        if dry_run:
-            transaction.rollback()  # every check ran and every count is real; nothing stays
-            report.stored = False
-        elif report.stored:
-            audit.record(g.principal, "contact.import", directory.label, Tenant.get_by_id(directory.tenant_id),
-                         {"added": report.added, "updated": report.updated, "skipped": report.skipped,
-                          "bad_lines": len(report.errors)})
-    return report
+    return app.import_contacts(app_context(), *me(), data, duplicates, partial, dry_run=dry_run).value.report
 
 
 def _imported(report) -> str:
@@ -189,8 +159,7 @@ def _imported(report) -> str:
 @area(SELF)
 def directory():
     query = request.args.get("q", "").strip()
-    common = service.resolve_directory(me()[0])
-    contacts = service.search(common, query, limit=DIRECTORY_PAGE)  # colleagues first by name; search for more
+    contacts = app.search(app_context(), me()[0], None, query, limit=DIRECTORY_PAGE)  # colleagues first by name; search for more
     return page("contacts/directory.html", contacts=contacts, q=query, kinds=KIND_LABELS,
                 more=len(contacts) >= DIRECTORY_PAGE)
 
