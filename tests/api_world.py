@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from fs_plugins import provisioning
 from fs_plugins.access import apikeys, logins, passwords
 from fs_plugins.application import AppContext
-from fs_plugins.callhandling import service as callhandling
+from fs_plugins.callhandling import app as callhandling
+from fs_plugins.core import app as core
 from fs_plugins.contacts import service as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.audio import app as audio
@@ -28,6 +28,7 @@ from fs_plugins.api.app import make_api_app
 from fs_plugins.config import Config
 from tests.audio_helpers import sine
 from tests.contact_directories import operator_directory
+from tests.provision import QUIET, find_tenant, find_user
 
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
@@ -83,7 +84,7 @@ def build_world() -> World:
     own = _tenant(OWN, "Acme S.L.", ("1001", "Ana"), ("1002", "Bruno"), "+34910000001")
     # Other extensions than acme's, so "rival's user under acme's domain" names nobody in acme.
     other = _tenant(OTHER, "Rivalsecret Corp", ("2001", "Rivalina"), ("2002", "Rivaldo"), "+34930000002")
-    acme = provisioning.tenant(OWN)
+    acme = find_tenant(OWN)
     keys = {
         "operator": apikeys.create("ops", "operator").key,
         "tenant-admin": apikeys.create("acme admin", "tenant-admin", acme).key,
@@ -95,20 +96,23 @@ def build_world() -> World:
 
 
 def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) -> TenantData:
-    row = provisioning.add_tenant(name, domain).row
+    # Set up unaudited, as the world always was (the audit log tests count entries).
+    core.add_tenant(QUIET, domain, name)
+    row = find_tenant(domain)
     (ext1, first), (ext2, second) = first, second
-    provisioning.add_user(row, ext1, f"{first} Uno", f"{first.lower()}@{domain}", password="sip-pass-1001")
-    provisioning.add_user(row, ext2, f"{second} Dos", password="sip-pass-1002")
+    core.add_user(QUIET, domain, ext1, f"{first} Uno", f"{first.lower()}@{domain}", password="sip-pass-1001")
+    core.add_user(QUIET, domain, ext2, f"{second} Dos", password="sip-pass-1002")
     # To the general voicemail, not a user: removing a user something routes to is refused (409).
-    provisioning.add_number(row, number, "voicemail:", f"{first} line")
+    core.add_number(QUIET, domain, number, "voicemail:", f"{first} line")
     if ext1 != "1001":  # the API's example bodies name user 1001: every tenant has one
-        provisioning.add_user(row, "1001", f"{first} Tres", password="sip-pass-1001")
+        core.add_user(QUIET, domain, "1001", f"{first} Tres", password="sip-pass-1001")
     key = apikeys.create(f"{first} integration", "tenant-admin", row)
-    users = [provisioning.user(row, ext) for ext in (ext1, ext2)]
+    users = [find_user(row, ext) for ext in (ext1, ext2)]
     # External targets: a user another user's settings route to cannot be removed (409), and the
     # matrix removes users.
-    rings = [callhandling.add_ring(owner, "number:+34699000111").id for owner in users]
-    callhandling.set_forward(users[0], "busy", f"voicemail:{ext1}")
+    rings = [callhandling.add_ring(QUIET, domain, ext, "number:+34699000111").value.rings[0].id
+             for ext in (ext1, ext2)]
+    callhandling.set_forward(QUIET, domain, ext1, "busy", f"voicemail:{ext1}")
     for n, owner in enumerate(users):
         CallEntry.create(tenant=row, user=owner, call_id=f"{domain}-call-{n}", kind="received", status="received",
                          direction="inbound", started_at=1_790_000_000 + n, caller_name=f"{first} caller",

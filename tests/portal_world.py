@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from fs_plugins import provisioning
 from fs_plugins.access import logins
 from fs_plugins.config import Config
 from fs_plugins.portal.app import make_portal_app
+from tests.provision import find_tenant
 from tests.api_world import OTHER, OWN, PASSWORD, build_world, cheap_argon2  # noqa: F401 (fixture)
 
 USER, ADMIN, OPERATOR, RIVAL = "ana@acme.example.com", "boss@acme.example.com", "ops", "rivalina@rival.example"
@@ -19,7 +19,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 def portal_world():
     world = build_world()
     logins.add_login(OPERATOR, PASSWORD, "operator")
-    logins.add_login(RIVAL, PASSWORD, "user", provisioning.tenant(OTHER), "2001")
+    logins.add_login(RIVAL, PASSWORD, "user", find_tenant(OTHER), "2001")
     return world
 
 

@@ -10,6 +10,15 @@ from fs_plugins.models.groups import CallGroup
 from fs_plugins.models.ivr import IvrMenu
 
 OPERATOR = AppContext.operator(origin="test")
+QUIET = AppContext.operator(origin="test", audit=lambda event: None)  # set-up that is not an audited change
+
+
+def find_tenant(domain: str) -> Tenant:
+    return Tenant.get(Tenant.domain == domain)
+
+
+def find_user(owner: Tenant, extension: str) -> User:
+    return User.get(User.tenant == owner, User.extension == extension)
 
 
 def tenant(name: str, domain: str, timezone: str = "Europe/Madrid", language: str = "es", country: str = "ES",

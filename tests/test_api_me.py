@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
-from fs_plugins import provisioning
-from fs_plugins.callhandling import service
+from fs_plugins.models.callhandling import CallHandling
+from tests.provision import find_tenant, find_user
 from fs_plugins.models.calllog import CallEntry
 from tests.api_world import cheap_argon2, client, world  # noqa: F401 (fixtures)
 
@@ -19,7 +19,7 @@ def test_a_user_sets_their_own_forward_with_the_etag_they_read(world, client):
     assert changed.status_code == 200, changed.json
     assert changed.json["no_answer"] == "voicemail:1001" and changed.json["no_answer_seconds"] == 25
     assert changed.json["busy"] is None
-    stored = service.settings(provisioning.user(provisioning.tenant("acme.example.com"), "1001"))
+    stored = CallHandling.get(CallHandling.user == find_user(find_tenant("acme.example.com"), "1001"))
     assert str(stored.forward_no_answer).startswith("voicemail:") and stored.forward_busy is None
     stale = client.patch("/api/v1/me/call-handling", json={"dnd": True},
                          headers=world.headers("user", **{"If-Match": read.headers["ETag"]}))
@@ -30,7 +30,7 @@ def test_a_bad_forward_changes_none_of_the_others(world, client):
     response = client.patch("/api/v1/me/call-handling", json={"always": "user:1002", "busy": "user:9999"},
                             headers=world.headers("user", **{"If-Match": "*"}))
     assert response.status_code == 422 and response.json["field"] == "busy"
-    stored = service.settings(provisioning.user(provisioning.tenant("acme.example.com"), "1001"))
+    stored = CallHandling.get(CallHandling.user == find_user(find_tenant("acme.example.com"), "1001"))
     assert stored.forward_always is None and str(stored.forward_busy).startswith("voicemail:")
 
 
@@ -64,8 +64,8 @@ def test_simultaneous_ring_entries_are_added_and_removed_by_id(world, client):
 
 
 def _log(count: int, extension: str = "1001"):
-    acme = provisioning.tenant("acme.example.com")
-    owner = provisioning.user(acme, extension)
+    acme = find_tenant("acme.example.com")
+    owner = find_user(acme, extension)
     for n in range(count):
         CallEntry.create(tenant=acme, user=owner, call_id=f"bulk-{extension}-{n}", kind=("missed", "made")[n % 2],
                          status=("missed", "made")[n % 2], direction="inbound", started_at=1_795_000_000 + n * 3600,

@@ -5,8 +5,9 @@ import hashlib
 
 import pytest
 
-from fs_plugins import provisioning
+from fs_plugins.core import app as core
 from fs_plugins.models import Number, Tenant, User
+from tests import provision
 from tests.api_world import cheap_argon2, client, world  # noqa: F401 (fixtures)
 
 
@@ -48,7 +49,7 @@ def test_a_user_created_without_a_password_gets_one_shown_only_in_that_answer(wo
 
 
 def test_the_user_list_pages_by_extension_without_repeats_or_gaps(world, client):
-    acme = provisioning.tenant("acme.example.com")
+    acme = provision.find_tenant("acme.example.com")
     for extension in range(1100, 1350):
         User.create(tenant=acme, extension=str(extension), display_name=f"U{extension}", a1_hash="0" * 32)
     seen, after = [], None
@@ -81,7 +82,7 @@ def test_two_admins_cannot_overwrite_each_other_silently(world, client):
     assert late.status_code == 412 and late.content_type == "application/problem+json"
     missing = client.patch(f"{USERS}/1001", json={"name": "Ana Tercera"}, headers=world.headers("operator"))
     assert missing.status_code == 428
-    assert User.get(User.extension == "1001", User.tenant == provisioning.tenant("acme.example.com")).display_name \
+    assert User.get(User.extension == "1001", User.tenant == provision.find_tenant("acme.example.com")).display_name \
         == "Ana Primera"
 
 
@@ -96,8 +97,7 @@ def test_disabling_renumbering_and_setting_the_sip_password(world, client):
 
 
 def test_a_user_something_routes_to_cannot_be_removed(world, client):
-    acme = provisioning.tenant("acme.example.com")
-    provisioning.route_number(acme, "+34910000001", "user:1002")
+    core.route_number(provision.QUIET, "acme.example.com", "+34910000001", "user:1002")
     refused = client.delete(f"{USERS}/1002", headers=world.headers("tenant-admin"))
     assert refused.status_code == 409 and refused.json["field"] == "extension"
     assert "+34910000001" in refused.json["detail"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from fs_plugins import provisioning
 from fs_plugins.models.voicemail import VoicemailBox
 from fs_plugins.models.ivr import IvrMenu
 from tests import provision
@@ -18,7 +17,7 @@ def test_a_user_changes_their_pin_which_is_stored_only_as_mod_voicemails_hash(wo
     done = client.put("/api/v1/me/voicemail", json={"pin": "2468"},
                       headers=world.headers("user", **{"If-Match": read.headers["ETag"]}))
     assert done.status_code == 200 and "2468" not in done.get_data(as_text=True)
-    user = provisioning.user(provisioning.tenant("acme.example.com"), "1001")
+    user = provision.find_user(provision.find_tenant("acme.example.com"), "1001")
     assert VoicemailBox.get(VoicemailBox.user == user).pin_hash == hashlib.md5(
         b"1001:acme.example.com:2468").hexdigest()
 
@@ -46,7 +45,7 @@ def test_an_admin_creates_removes_and_recreates_the_general_box(world, client):
 
 def test_the_billing_report_shows_menus_of_the_month_and_only_the_callers_tenant(world, client):
     for domain in ("acme.example.com", "rival-secret.example.net"):
-        provision.menu(provisioning.tenant(domain), "Principal", direct_dial=True)
+        provision.menu(provision.find_tenant(domain), "Principal", direct_dial=True)
     IvrMenu.update(created_at=dt.datetime(2026, 11, 3)).where(IvrMenu.name == "Principal").execute()  # not the world's
     mine = client.get("/api/v1/tenants/acme.example.com/billing", query_string={"month": "2026-11"},
                       headers=world.headers("tenant-admin")).json

@@ -68,3 +68,14 @@ def test_bad_database_urls_name_the_setting(url, field):
     with pytest.raises(InvalidInput) as err:
         dbmod.open_database(url)
     assert err.value.field == field
+
+
+def test_audit_entries_the_api_wrote_under_its_own_names_take_the_application_layers(db):
+    from fs_plugins.models.audit import AuditEntry
+
+    for action in ("number.route", "user.sip-password", "callhandling.update", "user.create"):
+        AuditEntry.create(actor="key ck_1", role="operator", action=action)
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'audit'")
+    assert ("audit", 1, 2) in dbmod.upgrade(db)
+    assert [e.action for e in AuditEntry.select().order_by(AuditEntry.id)] == [
+        "number.update", "user.update", "callhandling.update", "user.create"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fs_plugins import provisioning
+from fs_plugins.callhandling import app as callhandling
 from fs_plugins.commands.simulate import caller_from_args, run_simulation
 from fs_plugins.config import Config, load_config
 from fs_plugins.errors import InvalidInput
@@ -21,10 +21,10 @@ VOICE_XPATH = "//action[@application='set' and starts-with(@data, '{}=')]/@data"
 
 @pytest.fixture
 def casa(db):
-    tenant = provisioning.add_tenant("Casa", "casa.example", "Europe/Madrid", "es", "ES").row
-    provisioning.add_user(tenant, "1001", "Ana", password="casa-1001-pw")
-    provisioning.add_user(tenant, "1002", "Luis", password="casa-1002-pw")
-    provisioning.add_number(tenant, "+34910000001", "voicemail:1002")
+    tenant = provision.tenant("Casa", "casa.example", "Europe/Madrid", "es", "ES")
+    provision.user(tenant, "1001", "Ana", password="casa-1001-pw")
+    provision.user(tenant, "1002", "Luis", password="casa-1002-pw")
+    provision.number(tenant, "+34910000001", "voicemail:1002")
     return tenant
 
 
@@ -106,9 +106,7 @@ def test_a_configured_voice_is_used_by_the_dialplan(db, casa):
 
 
 def test_the_simultaneous_ring_confirm_prompt_plays_in_the_tenants_voice_on_the_answering_leg(db, casa):
-    from fs_plugins.callhandling import service as callhandling
-
-    callhandling.add_ring(casa.users.where().first(), "number:600123456", confirm=True)
+    callhandling.add_ring(*provision.who(casa.users.where().first()), "number:600123456", confirm=True)
     bridge = fetch(db, destination="1001").xpath("//action[@application='bridge']/@data")[0]
     assert f"group_confirm_file={SPANISH}/ivr/ivr-accept_reject_voicemail.wav" in bridge
 

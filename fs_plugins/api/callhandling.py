@@ -10,15 +10,16 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
-from fs_plugins import provisioning
-from fs_plugins.api.common import api_fields, audited, destination_ref, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, destination_ref, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
-from fs_plugins.callhandling import service
+from fs_plugins.application import AppContext, user_in_scope
+from fs_plugins.callhandling import app
 from fs_plugins.callhandling.numbers import CATEGORIES, format_allowed
-from fs_plugins.errors import NotFound
-from fs_plugins.models import User
-from fs_plugins.models.callhandling import DND_MODES, SimRing
+from fs_plugins.destinations import Destination
+from fs_plugins.models import Tenant
+from fs_plugins.models.callhandling import DND_MODES
+from fs_plugins.references import DestinationView
 
 bp = APIBlueprint("callhandling", __name__, url_prefix="/api/v1", tag="Call handling")
 FORWARDS = {"always": "always", "no_answer": "no-answer", "busy": "busy", "not_registered": "not-registered"}
@@ -55,7 +56,7 @@ class RingOut(Schema):
 class RingIn(Schema):
     destination = String(required=True, metadata={"description": "user:EXT or number:NUMBER",
                                                   "example": "number:+34600123456"})
-    delay = Integer(load_default=0, validate=Range(0, service.MAX_RING_DELAY))
+    delay = Integer(load_default=0, validate=Range(0, app.MAX_RING_DELAY))
     confirm = Boolean(load_default=False, metadata={"description": "the answerer must press a key (numbers only)"})
 
 
@@ -75,20 +76,32 @@ class RestrictionIn(Schema):
                            "example": ["national", "mobile"]})
 
 
-def _shown(owner: User) -> dict:
-    row = service.settings(owner)
-    shown = {name: destination_ref(owner.tenant, getattr(row, service.FORWARDS[when]))
-             for name, when in FORWARDS.items()}
-    return {**shown, "no_answer_seconds": row.no_answer_seconds, "dnd": row.dnd, "dnd_mode": row.dnd_mode}
+Owner = tuple[str, str]  # (tenant domain, extension): a user as the application layer names one
 
 
-def _rings(owner: User) -> dict:
-    return {"items": [{"id": r.id, "destination": destination_ref(owner.tenant, r.destination), "delay": r.delay,
-                       "confirm": r.confirm} for r in service.rings(owner)]}
+def _ref(owner: Owner, view: DestinationView | None) -> str | None:
+    """A destination as clients write it (`user:1001`, `voicemail:1001`)."""
+    if view is None:
+        return None
+    return destination_ref(Tenant.get(Tenant.domain == owner[0]), Destination.parse(view.destination))
 
 
-def _restriction(owner: User | None) -> dict:
-    view = service.restriction(tenant() if owner is None else owner.tenant, owner)
+def _shown(owner: Owner, ctx: AppContext | None = None) -> dict:
+    view = app.show(ctx or app_context(), *owner)
+    shown = {name: _ref(owner, getattr(view, app.FORWARDS[when])) for name, when in FORWARDS.items()}
+    return {**shown, "no_answer_seconds": view.no_answer_seconds, "dnd": view.dnd, "dnd_mode": view.dnd_mode}
+
+
+def _ring(owner: Owner, ring: app.RingView) -> dict:
+    return {"id": ring.id, "destination": _ref(owner, ring.target), "delay": ring.delay, "confirm": ring.confirm}
+
+
+def _rings(owner: Owner) -> dict:
+    return {"items": [_ring(owner, r) for r in app.show(app_context(), *owner).rings]}
+
+
+def _restriction(owner: Owner | None, ctx: AppContext | None = None) -> dict:
+    view = app.restriction(ctx or app_context(), *(owner or (tenant().domain, None)))
     return {"tenant": _ordered(view.tenant), "user": _ordered(view.user), "effective": _ordered(view.effective)}
 
 
@@ -96,63 +109,60 @@ def _ordered(allowed) -> list[str] | None:
     return None if allowed is None else [c for c in CATEGORIES if c in allowed]
 
 
-def _change(owner: User, body: dict) -> dict:
-    with audited("callhandling.update", f"user {owner.extension}", owner.tenant, body):
-        check_if_match(CallHandlingOut().dump(_shown(owner)))
+def _change(owner: Owner, body: dict) -> dict:
+    with checked_change() as ctx:
+        current = _shown(owner, ctx)
+        check_if_match(CallHandlingOut().dump(current))
         for name, when in FORWARDS.items():
             if name in body:
                 with api_fields({"to": name, "seconds": "no_answer_seconds"}):
                     if body[name] is None:
-                        service.clear_forward(owner, when)
+                        app.clear_forward(ctx, *owner, when)
                     else:
-                        service.set_forward(owner, when, body[name])
+                        app.set_forward(ctx, *owner, when, body[name])
         if "no_answer_seconds" in body:
             with api_fields({"seconds": "no_answer_seconds"}):
-                service.set_forward(owner, "no-answer", None, body["no_answer_seconds"])
+                app.set_forward(ctx, *owner, "no-answer", None, body["no_answer_seconds"])
         if "dnd" in body or "dnd_mode" in body:
-            service.set_dnd(owner, body.get("dnd", service.settings(owner).dnd), body.get("dnd_mode"))
+            with api_fields({"mode": "dnd_mode", "on": "dnd"}):
+                app.set_dnd(ctx, *owner, body.get("dnd", current["dnd"]), body.get("dnd_mode"))
     return with_etag(CallHandlingOut(), _shown(owner))
 
 
-def _add_ring(owner: User, body: dict):
-    with audited("simring.add", f"user {owner.extension}", owner.tenant, body), \
-            api_fields({"to": "destination"}):
-        row = service.add_ring(owner, body["destination"], body["delay"], body["confirm"])
-    return {"id": row.id, "destination": destination_ref(owner.tenant, row.destination), "delay": row.delay,
-            "confirm": row.confirm}, 201
+def _add_ring(owner: Owner, body: dict):
+    with api_fields({"to": "destination"}):
+        view = app.add_ring(app_context(), *owner, body["destination"], body["delay"], body["confirm"]).value
+    return _ring(owner, max(view.rings, key=lambda ring: ring.id)), 201  # the entry just made
 
 
-def _remove_ring(owner: User, ring_id: int):
-    with audited("simring.remove", f"user {owner.extension}", owner.tenant, {"id": ring_id}):
-        if not SimRing.delete().where(SimRing.user == owner, SimRing.id == ring_id).execute():
-            raise NotFound("ring_id", f"no simultaneous-ring entry {ring_id} for this user")
+def _remove_ring(owner: Owner, ring_id: int):
+    app.remove_ring_entry(app_context(), *owner, ring_id)
     return ""
 
 
-def _set_restriction(owner: User | None, body: dict):
-    target = f"user {owner.extension}" if owner else "tenant"
-    with audited("restriction.set", target, detail=body):
-        check_if_match(RestrictionOut().dump(_restriction(owner)))
+def _set_restriction(owner: Owner | None, body: dict):
+    with checked_change() as ctx:
+        check_if_match(RestrictionOut().dump(_restriction(owner, ctx)))
         with api_fields({}):
-            service.set_restriction(tenant(), owner, format_allowed(body["allow"]))
+            app.set_restriction(ctx, *(owner or (tenant().domain, None)), format_allowed(body["allow"]))
     return with_etag(RestrictionOut(), _restriction(owner))
 
 
-def _clear_restriction(owner: User | None):
-    try:
-        with audited("restriction.clear", f"user {owner.extension}" if owner else "tenant"):
-            service.clear_restriction(tenant(), owner)
-    except NotFound:
-        pass  # the defaults already apply: removing twice changes nothing
+def _clear_restriction(owner: Owner | None):
+    ctx = app_context()
+    current = app.restriction(ctx, *(owner or (tenant().domain, None)))  # NotFound for a user not there
+    if (current.tenant if owner is None else current.user) is not None:  # else the defaults already apply
+        app.clear_restriction(ctx, *(owner or (tenant().domain, None)))
     return ""
 
 
-def me() -> User:
-    return User.get_by_id(principal().user_id)
+def me() -> Owner:
+    return principal().tenant_domain, principal().extension
 
 
-def user(extension: str) -> User:
-    return provisioning.user(tenant(), extension)
+def user(extension: str) -> Owner:
+    """A user of the URL's tenant (404 naming `extension` when there is none)."""
+    return tenant().domain, user_in_scope(app_context(), tenant(), extension, "extension").extension
 
 
 USER = "/tenants/<domain>/users/<extension>"

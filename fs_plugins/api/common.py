@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import contextmanager
+from dataclasses import replace
 
 from apiflask import Schema
 from apiflask.fields import List, Nested, String
@@ -12,9 +13,10 @@ from flask import current_app, g
 
 from fs_plugins import audit, fsapi, references
 from fs_plugins.api.etags import etag_of
-from fs_plugins.application import AppContext, NoFreeswitch
+from fs_plugins.application import AppContext, FreeswitchPort, NoFreeswitch
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.fsapi import FlushReport
 from fs_plugins.models import Tenant, User, database
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,32 @@ def app_context() -> AppContext:
     config = current_app.config["CENTRALITA"]
     freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
     return AppContext(g.principal, config, freeswitch=freeswitch)
+
+
+class _AfterCommit:
+    """Holds the users a change made stale until the request's transaction has committed."""
+
+    def __init__(self, port: FreeswitchPort):
+        self.port = port
+        self.users: list[tuple[str, str]] = []
+
+    def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
+        self.users += users
+        return FlushReport(tuple(f"{extension}@{domain}" for extension, domain in users))
+
+
+@contextmanager
+def checked_change():
+    """An AppContext for a change made after a check in the same transaction (If-Match against
+    the object as it is): the check, the change and its audit entry commit together, and FreeSWITCH
+    is told once they have (told before, it could fetch and cache the old entry again)."""
+    ctx = app_context()
+    pending = _AfterCommit(ctx.freeswitch)
+    with database.atomic():
+        yield replace(ctx, freeswitch=pending)
+    if pending.users:
+        for warning in pending.port.flush_users(pending.users).warnings:
+            log.warning("%s", warning)
 
 
 def _callers_tenant():

@@ -6,11 +6,11 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import DateTime, String
 from apiflask.validators import OneOf
 
-from fs_plugins.api.fields import UtcDateTime
-from fs_plugins import provisioning
 from fs_plugins.access import apikeys
 from fs_plugins.access.principal import TENANT_ADMIN, USER
-from fs_plugins.api.common import audited, naive_utc, page_schema, with_etag
+from fs_plugins.api.common import app_context, audited, naive_utc, page_schema, with_etag
+from fs_plugins.api.fields import UtcDateTime
+from fs_plugins.application import tenant_in_scope
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, principal, tenant
 from fs_plugins.models.access import ROLES as ROLES_FOR_KEYS
 
@@ -84,7 +84,7 @@ def list_all_keys():
 @bp.output(KeyCreated, status_code=201)
 def create_any_key(body):
     """Create a key of any scope (operators)."""
-    owner = provisioning.tenant(body["tenant"]) if body["tenant"] else None
+    owner = tenant_in_scope(app_context(), body["tenant"]) if body["tenant"] else None
     return _create(body, owner)
 
 

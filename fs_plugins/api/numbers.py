@@ -4,12 +4,13 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
-from fs_plugins.api.fields import UtcDateTime
-from fs_plugins import provisioning, validate
+from fs_plugins import validate
 from fs_plugins.api import paging
-from fs_plugins.api.common import audited, destination_ref, page_schema, with_etag
+from fs_plugins.api.common import app_context, checked_change, destination_ref, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
+from fs_plugins.core import app
 from fs_plugins.errors import NotFound
 from fs_plugins.models import Number, ShortNumber
 
@@ -74,10 +75,9 @@ def list_numbers(domain, query):
 @bp.output(NumberOut, status_code=201)
 def create_number(domain, body):
     """Give the tenant a DID (operators: numbers come from the operator's carrier)."""
-    with audited("number.create", f"number {body['number']}", detail=body):
-        change = provisioning.add_number(tenant(), body["number"], body["destination"], body.get("description"))
-    return with_etag(NumberOut(), _shown(change.row), 201,
-                     {"Location": f"/api/v1/tenants/{tenant().domain}/numbers/{change.row.e164}"})
+    done = app.add_number(app_context(), tenant().domain, body["number"], body["destination"], body.get("description"))
+    return with_etag(NumberOut(), _shown(_number(done.value.number)), 201,
+                     {"Location": f"/api/v1/tenants/{tenant().domain}/numbers/{done.value.number}"})
 
 
 @bp.get("/numbers/<number>")
@@ -94,10 +94,10 @@ def get_number(domain, number):
 @bp.output(NumberOut)
 def route_number(domain, number, body):
     """Send the number's calls elsewhere (send If-Match)."""
-    with audited("number.route", f"number {number}", detail=body):
+    with checked_change() as ctx:
         check_if_match(NumberOut().dump(_shown(_number(number))))
-        change = provisioning.route_number(tenant(), number, body["destination"])
-    return with_etag(NumberOut(), _shown(change.row))
+        done = app.route_number(ctx, tenant().domain, number, body["destination"])
+    return with_etag(NumberOut(), _shown(_number(done.value.number)))
 
 
 @bp.delete("/numbers/<number>")
@@ -105,9 +105,9 @@ def route_number(domain, number, body):
 @bp.output({}, status_code=204)
 def delete_number(domain, number):
     """Take a DID back from the tenant (operators)."""
-    with audited("number.delete", f"number {number}"):
+    with checked_change() as ctx:
         check_if_match(NumberOut().dump(_shown(_number(number))), required=False)
-        provisioning.remove_number(tenant(), number)
+        app.remove_number(ctx, tenant().domain, number)
     return ""
 
 

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
-from flask import g
 
-from fs_plugins.api.fields import UtcDateTime
-from fs_plugins import provisioning
 from fs_plugins.access.principal import OPERATOR
 from fs_plugins.api import paging
-from fs_plugins.api.common import audited, flush, page_schema, with_etag
+from fs_plugins.api.common import app_context, checked_change, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import ADMIN, OPERATOR_ONLY, TENANT, access, principal, tenant
+from fs_plugins.core import app
 from fs_plugins.models import Tenant
 
 bp = APIBlueprint("tenants", __name__, url_prefix="/api/v1/tenants", tag="Tenants")
@@ -65,11 +64,10 @@ def create_tenant(body):
     """Create a tenant (operators)."""
     defaults = {"timezone": "Europe/Madrid", "language": "es", "country": "ES", "region": None}
     values = {**defaults, **body}
-    with audited("tenant.create", f"tenant {values['domain']}", detail=body):
-        change = provisioning.add_tenant(values["name"], values["domain"], values["timezone"], values["language"],
-                                         values["country"], values["region"])
-        g.tenant = change.row
-    return with_etag(TenantOut(), change.row, 201, {"Location": f"/api/v1/tenants/{change.row.domain}"})
+    done = app.add_tenant(app_context(), values["domain"], values["name"], values["timezone"], values["language"],
+                          values["country"], values["region"])
+    row = Tenant.get(Tenant.domain == done.value.domain)
+    return with_etag(TenantOut(), row, 201, {"Location": f"/api/v1/tenants/{row.domain}"})
 
 
 @bp.get("/<domain>")
@@ -86,11 +84,10 @@ def get_tenant(domain):
 @bp.output(TenantOut)
 def update_tenant(domain, body):
     """Change a tenant's name, time zone, language, country or region (send If-Match)."""
-    with audited("tenant.update", f"tenant {tenant().domain}", detail=body):
+    with checked_change() as ctx:
         check_if_match(TenantOut().dump(Tenant.get_by_id(tenant().id)))
-        change = provisioning.set_tenant(tenant().domain, **{k: body.get(k) for k in SETTINGS})
-    flush(change)
-    return with_etag(TenantOut(), change.row)
+        app.set_tenant(ctx, tenant().domain, **{k: body.get(k) for k in SETTINGS})
+    return with_etag(TenantOut(), Tenant.get_by_id(tenant().id))
 
 
 @bp.delete("/<domain>")
@@ -98,8 +95,7 @@ def update_tenant(domain, body):
 @bp.output({}, status_code=204)
 def delete_tenant(domain):
     """Remove a tenant and everything it owns (operators; If-Match honoured when sent)."""
-    with audited("tenant.delete", f"tenant {tenant().domain}"):
+    with checked_change() as ctx:
         check_if_match(TenantOut().dump(tenant()), required=False)
-        change = provisioning.remove_tenant(tenant().domain)
-    flush(change)
+        app.remove_tenant(ctx, tenant().domain)
     return ""

@@ -8,16 +8,17 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, String
 
-from fs_plugins.api.fields import UtcDateTime
-from fs_plugins import provisioning
 from fs_plugins.api import paging
-from fs_plugins.api.common import api_fields, audited, flush, page_schema, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access, tenant
+from fs_plugins.application import user_in_scope
+from fs_plugins.core import app
 from fs_plugins.models import User
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/v1/tenants/<domain>/users", tag="Users")
-# provisioning names the rename option as the CLI does; the API calls it `extension`.
+# core.app names the rename option as the CLI does; the API calls it `extension`.
 FIELDS = {"new_extension": "extension"}
 
 
@@ -75,14 +76,17 @@ def list_users(domain, query):
 @bp.output(UserCreated, status_code=201)
 def create_user(domain, body):
     """Create a user; without `password` a SIP password is generated and returned once."""
-    with audited("user.create", f"user {body['extension']}", detail=body):
-        change = provisioning.add_user(tenant(), body["extension"], body["name"], body.get("email"),
-                                       body.get("password"), body["enabled"])
-    flush(change)
-    row = change.row
-    row.sip_password = change.generated_password
+    done = app.add_user(app_context(), tenant().domain, body["extension"], body["name"], body.get("email"),
+                        body.get("password"), body["enabled"])
+    row = _user(done.value.user.extension)
+    row.sip_password = done.value.sip_password
     return with_etag(UserCreated(), row, 201,
                      {"Location": f"/api/v1/tenants/{tenant().domain}/users/{row.extension}"})
+
+
+def _user(extension: str) -> User:
+    """The user's row (the API shows its timestamps), within the caller's scope."""
+    return user_in_scope(app_context(), tenant(), extension, "extension")
 
 
 @bp.get("/<extension>")
@@ -90,7 +94,7 @@ def create_user(domain, body):
 @bp.output(UserOut)
 def get_user(domain, extension):
     """One user (with its ETag)."""
-    return with_etag(UserOut(), provisioning.user(tenant(), extension))
+    return with_etag(UserOut(), _user(extension))
 
 
 @bp.patch("/<extension>")
@@ -99,12 +103,11 @@ def get_user(domain, extension):
 @bp.output(UserOut)
 def update_user(domain, extension, body):
     """Change name, e-mail, enabled, extension (with a new password) or SIP password; send If-Match."""
-    with audited("user.update", f"user {extension}", detail=body), api_fields(FIELDS):
-        check_if_match(UserOut().dump(provisioning.user(tenant(), extension)))
-        change = provisioning.set_user(tenant(), extension, body.get("name"), body.get("email"),
-                                       body.get("password"), body.get("enabled"), body.get("extension"))
-    flush(change)
-    return with_etag(UserOut(), change.row)
+    with checked_change() as ctx, api_fields(FIELDS):
+        check_if_match(UserOut().dump(_user(extension)))
+        done = app.set_user(ctx, tenant().domain, extension, body.get("name"), body.get("email"),
+                            body.get("password"), body.get("enabled"), body.get("extension"))
+    return with_etag(UserOut(), _user(done.value.extension))
 
 
 @bp.put("/<extension>/sip-password")
@@ -115,9 +118,8 @@ def set_sip_password(domain, extension, body):
     """Set the user's SIP password (the phone must be reconfigured with it).
 
     No If-Match: it replaces a secret nobody can read, so nothing is overwritten unseen."""
-    with audited("user.sip-password", f"user {extension}", detail={"password": True}):
-        change = provisioning.set_user(tenant(), extension, password=body["password"])
-    flush(change)
+    with api_fields(FIELDS):
+        app.set_user(app_context(), tenant().domain, extension, password=body["password"])
     return ""
 
 
@@ -126,8 +128,7 @@ def set_sip_password(domain, extension, body):
 @bp.output({}, status_code=204)
 def delete_user(domain, extension):
     """Remove a user (409 while a number, menu or group still routes to them)."""
-    with audited("user.delete", f"user {extension}"):
-        check_if_match(UserOut().dump(provisioning.user(tenant(), extension)), required=False)
-        change = provisioning.remove_user(tenant(), extension)
-    flush(change)
+    with checked_change() as ctx, api_fields(FIELDS):
+        check_if_match(UserOut().dump(_user(extension)), required=False)
+        app.remove_user(ctx, tenant().domain, extension)
     return ""

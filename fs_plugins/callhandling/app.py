@@ -39,6 +39,7 @@ class RingView:
     target: DestinationView
     delay: int
     confirm: bool
+    id: int  # the entry's own name, for removing one entry by id (the REST API's ring_id)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,19 @@ def remove_ring(ctx: AppContext, tenant: str, user: str, to: str) -> Changed[Cal
     return Changed(_view(owner))
 
 
+def remove_ring_entry(ctx: AppContext, tenant: str, user: str, ring_id: int) -> Changed[CallHandlingView]:
+    """Remove the simultaneous-ring entry `ring_id` (RingView.id) of the user."""
+    owner = _owner(ctx, tenant, user)
+    with database.atomic():
+        row = SimRing.get_or_none(SimRing.user == owner, SimRing.id == ring_id)
+        if row is None:
+            raise NotFound("ring_id", f"no simultaneous-ring entry {ring_id} for this user")
+        row.delete_instance()
+        ctx.record("simring.delete", owner.tenant, f"user {owner.extension}",
+                   {"to": references.describe(owner.tenant, row.destination)})
+    return Changed(_view(owner))
+
+
 def restriction(ctx: AppContext, tenant: str, user: str | None = None) -> RestrictionView:
     """What the tenant (and, given a user, that user) may call, and why."""
     owner = tenant_in_scope(ctx, tenant)
@@ -200,7 +214,7 @@ def _view(owner: User) -> CallHandlingView:
     return CallHandlingView(
         tenant.domain, owner.extension, view(row.forward_always), view(row.forward_no_answer), row.no_answer_seconds,
         view(row.forward_busy), view(row.forward_not_registered), bool(row.dnd), row.dnd_mode,
-        tuple(RingView(view(r.destination), r.delay, bool(r.confirm)) for r in rings))
+        tuple(RingView(view(r.destination), r.delay, bool(r.confirm), r.id) for r in rings))
 
 
 def restriction_of(tenant: Tenant, owner: User | None) -> RestrictionView:

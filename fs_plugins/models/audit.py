@@ -27,4 +27,26 @@ class AuditEntry(BaseModel):
 
 
 MODELS = (AuditEntry,)
-MIGRATIONS: tuple = ()
+
+# Names the REST API wrote before it called the application layer, and the application layer's
+# names for the same change, which the CLI and the portal have always written. (The API's
+# "callhandling.update", one entry per PATCH, is kept: the app records each forward and DND change
+# on its own, and an old entry cannot be split after the fact.)
+RENAMED_ACTIONS = {
+    "user.sip-password": "user.update",
+    "number.route": "number.update",
+    "simring.add": "simring.create",
+    "simring.remove": "simring.delete",
+    "restriction.set": "restriction.update",
+    "restriction.clear": "restriction.delete",
+}
+
+
+def one_name_per_change(migrator, db) -> None:
+    """audit: one action name per change whatever the front end (the REST API's old names renamed)"""
+    with db.bind_ctx([AuditEntry]):
+        for old, new in RENAMED_ACTIONS.items():
+            AuditEntry.update(action=new).where(AuditEntry.action == old).execute()
+
+
+MIGRATIONS: tuple = (one_name_per_change,)
