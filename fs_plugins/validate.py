@@ -7,6 +7,7 @@ import zoneinfo
 import holidays
 import phonenumbers
 
+from fs_plugins.e164 import read as read_number
 from fs_plugins.errors import InvalidInput
 
 RESERVED_CONTEXTS = {"public", "default", "features", "skinny-patterns"}
@@ -93,11 +94,9 @@ def e164(value: str, default_country: str, field: str = "number", assigned: bool
     accepted (carriers hand out ranges phonenumbers' metadata may not know yet, and test ranges
     like +1 555 01xx); numbers users dial or forward to must be valid numbers.
     """
-    try:
-        parsed = phonenumbers.parse(value or "", default_country)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(field, f"{value!r} is not a phone number ({exc})") from None
-    usable = phonenumbers.is_possible_number(parsed) if assigned else phonenumbers.is_valid_number(parsed)
-    if not usable:
+    reading = read_number(value or "", default_country)
+    if reading.e164 is None:
+        raise InvalidInput(field, f"{value!r} is not a phone number (digits, spaces, + ( ) - . / only)")
+    if not (reading.possible if assigned else reading.allocated):
         raise InvalidInput(field, f"{value!r} is not a valid number in any numbering plan")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return reading.e164

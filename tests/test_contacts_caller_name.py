@@ -5,7 +5,7 @@ import pytest
 
 from fs_plugins.contacts import service
 from fs_plugins.contacts.caller_name import caller_name, safe_name
-from fs_plugins.contacts.numbers import lookup_key
+from fs_plugins.e164 import possible as lookup_key
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.models import Tenant, User
 from tests.contact_directories import operator_directory

@@ -4,7 +4,8 @@ import hashlib
 import pytest
 
 from fs_plugins.contacts import service
-from fs_plugins.contacts.numbers import lookup_key, normalise
+from fs_plugins.contacts.numbers import normalise
+from fs_plugins.e164 import possible as lookup_key
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import Tenant, User

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fs_plugins import channel_vars
 from fs_plugins.callhandling import loader, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
-from fs_plugins.contacts.numbers import lookup_key
+from fs_plugins.e164 import possible as possible_e164
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, caller_name, hangup, set_var
 from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
@@ -117,7 +117,7 @@ def _caller_e164(number: str, country: str) -> str | None:
     (cached: callers come back, and phonenumbers' parse is the largest cost of this lookup)."""
     if _E164.match(number):
         return number
-    e164 = lookup_key(number, country)
+    e164 = possible_e164(number, country)
     return e164 if e164 and e164.startswith("+") else None
 
 

@@ -20,6 +20,7 @@ from typing import Iterable
 import phonenumbers
 from phonenumbers import PhoneNumberType as T
 
+from fs_plugins.e164 import read
 from fs_plugins.errors import InvalidInput
 
 CATEGORIES = ("national", "mobile", "special", "premium", "international")
@@ -36,20 +37,16 @@ _TYPE_CATEGORY = {
 }
 
 
-@functools.lru_cache(maxsize=4096)
 def normalise(dialled: str, country: str) -> tuple[str | None, str | None]:
-    """(E.164, None) for a valid number, or (None, hangup cause) for one that cannot be called.
-
-    Cached: parsing costs ~0.1 ms and runs inside dialplan fetches, where the same forward targets
-    and dialled numbers come back again and again (the result depends on nothing else).
-    """
-    try:
-        parsed = phonenumbers.parse(dialled, country or None)
-    except phonenumbers.NumberParseException:
+    """(E.164, None) for an allocated number, or (None, hangup cause) for one that cannot be called:
+    INVALID_NUMBER_FORMAT when it is no number at all, UNALLOCATED_NUMBER otherwise (fs_plugins.e164,
+    cached there)."""
+    reading = read(dialled, country)
+    if reading.e164 is None:
         return None, INVALID_FORMAT
-    if not phonenumbers.is_valid_number(parsed):
+    if not reading.allocated:
         return None, UNALLOCATED
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+    return reading.e164, None
 
 
 @functools.lru_cache(maxsize=4096)

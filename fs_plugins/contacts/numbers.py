@@ -1,4 +1,5 @@
-"""Phone numbers of contacts, normalised with `phonenumbers` against the tenant's country.
+"""Phone numbers of contacts, normalised by fs_plugins.e164 against the tenant's country (a
+possible number is enough: a contact's number is matched, not dialled).
 
 A contact saved as "91 123 45 67" in a Spanish tenant is stored as +34911234567, so a call from
 +34911234567, 0034911234567 or 911234567 finds it with one indexed equality.
@@ -9,12 +10,8 @@ import re
 
 import phonenumbers
 
+from fs_plugins.e164 import MAX_TYPED, read
 from fs_plugins.errors import InvalidInput
-
-# What people type in a phone number cell: digits and the usual separators, nothing else
-# (phonenumbers would otherwise read letters as a vanity number).
-_TYPED = re.compile(r"\+?[0-9 ()./\-]{2,40}\Z")
-MAX_TYPED = 40
 
 
 def normalise(raw: str, country: str, field: str = "number") -> str:
@@ -22,23 +19,12 @@ def normalise(raw: str, country: str, field: str = "number") -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidInput(field, "is empty")
-    if len(text) > MAX_TYPED or not _TYPED.match(text):
+    reading = read(text, country)
+    if reading.e164 is None:
         raise InvalidInput(field, f"{text[:MAX_TYPED]!r} is not a phone number (digits, spaces, + ( ) - . / only)")
-    e164 = lookup_key(text, country)
-    if e164 is None:
+    if not reading.possible:
         raise InvalidInput(field, f"{text!r} is not a possible phone number in {country} or in international form")
-    return e164
-
-
-def lookup_key(number: str, country: str) -> str | None:
-    """E.164 of a number as FreeSWITCH or a user gives it, or None when it cannot be one."""
-    try:
-        parsed = phonenumbers.parse(number, country or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return reading.e164
 
 
 def dialable(e164: str, country: str) -> str:
