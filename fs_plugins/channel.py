@@ -179,10 +179,11 @@ class Channel(Protocol):
 
     def bridge(
         self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False, timeout: int | None = None,
-        on_connected: Callable[[], None] | None = None,
+        on_connected: Callable[[str], None] | None = None,
     ) -> BridgeOutcome:
-        """Ring the targets; returns when the bridge ends. `on_connected` runs once, the moment a
-        target answers and the legs are joined (the bridge itself returns only after the talk)."""
+        """Ring the targets; returns when the bridge ends. `on_connected(other_uuid)` runs once, the
+        moment a target answers and the legs are joined (the bridge itself returns only after the
+        talk; a caller hanging up during it raises CallGone, and the flow knows it was answered)."""
 
     def record(
         self, path: str, *, max_seconds: int = 60, terminators: str = "#", silence_seconds: int = 3

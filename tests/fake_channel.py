@@ -2,14 +2,15 @@
 
 The caller is a script: the keys typed at each prompt (an empty string is a prompt left to time
 out) and, optionally, a hang-up after so many commands. Bridges end as the test says per dial
-string (default: nobody answers). Every command is recorded in order, so a test reads what the
-flow did (`played`, `collected`, `transferred`, `hung_up`) the way the emulator's report shows it.
+string (default: nobody answers); an answered bridge calls `on_connected` with the member's leg,
+and `hang_up_in_talk` makes the caller hang up during that conversation. Every command is
+recorded in order, so a test reads what the flow did (`played`, `collected`, `transferred`, `hung_up`) the way the emulator's report shows it.
 Wire-level behaviour (ESL framing, FreeSWITCH's timing, a hang-up in the middle of a command) stays
 with the emulator tests.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from fs_plugins.channel import (
     NO_ANSWER, BridgeOutcome, BridgeTarget, CallGone, Collected, Played, Recording, SessionInfo,
@@ -19,7 +20,8 @@ from fs_plugins.channel import (
 class FakeChannel:
     def __init__(self, info: SessionInfo | None = None, *, digits: Sequence[str] = (),
                  bridges: Mapping[str, BridgeOutcome] | None = None, hang_up_after: int | None = None,
-                 variables: Mapping[str, str] | None = None, prompt_seconds: float = 0.0):
+                 variables: Mapping[str, str] | None = None, prompt_seconds: float = 0.0,
+                 hang_up_in_talk: bool = False):
         self.info = info or SessionInfo(uuid="fake-call", tenant="acme.example")
         self.digits = list(digits)
         self.bridges = dict(bridges or {})
@@ -28,6 +30,7 @@ class FakeChannel:
         self.commands: list[tuple[str, str]] = []
         self.hung_up: str | None = None  # the cause, once the call is over
         self.prompt_seconds = prompt_seconds  # how long every play and say lasts, as FreeSWITCH reports it
+        self.hang_up_in_talk = hang_up_in_talk
 
     # --- what the test reads ----------------------------------------------------------------
     def _args(self, name: str) -> list[str]:
@@ -75,14 +78,18 @@ class FakeChannel:
         return Collected(typed[:max_digits], "success")
 
     def bridge(self, targets: Sequence[BridgeTarget | str], *, sequential: bool = False,
-               timeout: int | None = None, on_connected=None) -> BridgeOutcome:
+               timeout: int | None = None, on_connected: Callable[[str], None] | None = None) -> BridgeOutcome:
         dials = [target.dial if isinstance(target, BridgeTarget) else target for target in targets]
         self._command("bridge", ("|" if sequential else ",").join(dials))
         for dial in dials:
             if dial in self.bridges:
-                if self.bridges[dial].answered and on_connected is not None:
-                    on_connected()
-                return self.bridges[dial]
+                outcome = self.bridges[dial]
+                if outcome.answered and on_connected is not None:
+                    on_connected(outcome.other_uuid)
+                if outcome.answered and self.hang_up_in_talk:
+                    self.hung_up = "NORMAL_CLEARING"
+                    raise CallGone("NORMAL_CLEARING")
+                return outcome
         return BridgeOutcome(NO_ANSWER, "NO_ANSWER", "NO_ANSWER")
 
     def record(self, path: str, *, max_seconds: int = 60, terminators: str = "#",

@@ -234,12 +234,10 @@ def test_a_waiting_caller_sees_members_change_their_dnd():
     assert harness.records[0].wait_seconds >= 60
 
 
-def test_with_channel_events_the_answerers_ring_counts_as_wait_and_the_rest_as_talk(monkeypatch):
-    from fs_plugins.groups import flow as flow_module
-
+def test_with_channel_events_the_answerers_ring_counts_as_wait_and_the_rest_as_talk():
     moments = iter([100.0, 130.0])  # bridge starts; bridge ends (the conversation is over)
-    monkeypatch.setattr(flow_module, "time", type("FakeTime", (), {"monotonic": staticmethod(lambda: next(moments))}))
     with Harness(group(members=(member("1001"), member("1002")))) as harness:
+        harness.services.timer = lambda: next(moments)  # the flow's clock is injected
         harness.services.busy.owner = lambda uuid: f"1002@{DOMAIN}"
         harness.services.busy.answered_at = lambda uuid: 104.0  # CHANNEL_ANSWER of the B leg
         harness.call(CallerScript(legs={U2: Leg("answer", 4, 26)}))

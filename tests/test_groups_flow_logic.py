@@ -1,11 +1,12 @@
-"""A simple group's call on an in-memory Channel (tests/fake_channel.py): who rings, in which order,
-where unanswered and closed calls go, and what is recorded. Hang-ups mid-bridge, queues and
-concurrent callers stay with the emulator (tests/test_groups_flow.py)."""
+"""A group's call on an in-memory Channel (tests/fake_channel.py): who rings, in which order, where
+unanswered, closed and overflowing calls go, a queued caller's line, and what is recorded. Concurrent
+callers, callbacks and hang-ups in the middle of a command stay with the emulator
+(tests/test_groups_flow.py)."""
 from __future__ import annotations
 
 import pytest
 
-from fs_plugins.channel import ANSWERED, BridgeOutcome, SessionInfo
+from fs_plugins.channel import ANSWERED, BridgeOutcome, CallGone, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
 from fs_plugins.groups.flow import GroupServices, group_flow
@@ -91,3 +92,67 @@ def test_a_queued_callers_wait_counts_the_position_announcements_as_freeswitch_t
     assert channel._args("say") == ["1"] and channel._args("bridge") == [U1, U2]
     # 1001 rings out (10 s), "you are number" + "1" (2 × 1.5 s), a ringback cycle (6 s), 1002 answers after 2 s
     assert [(r.outcome, r.wait_seconds) for r in records] == [("answered", 10 + 3 + 6 + 2.0)]
+
+
+# --- queues (advanced groups) on the FakeChannel ---------------------------------------------
+
+def queued(the_group, channel: FakeChannel, queues=None) -> list:
+    records = []
+    services = GroupServices(load=lambda tenant, wanted: the_group, record=records.append,
+                             timer=iter(range(0, 10_000, 10)).__next__)
+    if queues is not None:
+        services.queues = queues
+    group_flow(services)(channel, channel.info)
+    return records
+
+
+def advanced(**settings):
+    return group(**{"kind": "advanced", "ring_mode": "consecutive", "max_wait": 60, "queue_size": 5,
+                    "announce_every": 0, **settings})
+
+
+def test_a_queued_caller_is_answered_waits_in_line_and_is_offered_to_each_member_in_turn():
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"), bridges={U3: PICKED_UP})
+    records = queued(advanced(), channel)
+    assert channel.answered and channel._args("bridge") == [U1, U2, U3]
+    assert channel._args("say") == ["1"] and channel.hung_up == "NORMAL_CLEARING"
+    assert [(r.outcome, r.member) for r in records] == [("answered", f"1003@{DOMAIN}")]
+
+
+def test_nobody_taking_the_call_overflows_it_at_max_wait_to_the_overflow_destination():
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"))
+    records = queued(advanced(members=(), max_wait=20, overflow=Destination("voicemail", "")), channel)
+    assert channel.transferred == ("pbx-voicemail-", DOMAIN) and channel._args("bridge") == []
+    assert [(r.outcome, r.wait_seconds) for r in records] == [("overflowed", 20.0)]  # never past max wait
+
+
+def test_a_full_queue_overflows_at_once_without_answering():
+    from fs_plugins.groups.queue import Queues
+
+    full = Queues()
+    full.of(7).join("someone-else", full.next_seq(), 1)
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"))
+    records = queued(advanced(queue_size=1, no_answer=Destination("user", "9")), channel, full)
+    assert not channel.answered and channel.transferred == ("pbx-user-9", DOMAIN)
+    assert records[0].outcome == "overflowed"
+
+
+def test_a_caller_hanging_up_in_line_is_abandoned_and_leaves_the_queue():
+    from fs_plugins.groups.queue import Queues
+
+    queues = Queues()
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"), hang_up_after=4)
+    records = []
+    with pytest.raises(CallGone):  # the session runner ends the call quietly
+        group_flow(GroupServices(load=lambda tenant, wanted: advanced(members=()), record=records.append,
+                                 queues=queues))(channel, channel.info)
+    assert records[0].outcome == "abandoned" and queues.of(7).entries == []
+
+
+def test_a_caller_hanging_up_while_talking_to_a_member_was_answered_by_that_member():
+    channel = FakeChannel(SessionInfo("call-1", DOMAIN, "group", "7"), bridges={U2: PICKED_UP},
+                          hang_up_in_talk=True)
+    records = []
+    with pytest.raises(CallGone):
+        group_flow(GroupServices(load=lambda tenant, wanted: advanced(), record=records.append))(channel, channel.info)
+    assert [(r.outcome, r.member) for r in records] == [("answered", f"1002@{DOMAIN}")]

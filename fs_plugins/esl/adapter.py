@@ -43,7 +43,6 @@ class EslChannel:
         self.info = info
         self.command_timeout = command_timeout
         self.gone: CallGone | None = None
-        self.bridged_to = ""  # the other leg's uuid once a bridge connected (CHANNEL_BRIDGE)
         self._on_connected = None  # the running bridge's callback for CHANNEL_BRIDGE
         self._waiting: dict[str, AsyncResult] = {}
         self._started: dict[str, int] = {}  # Application-UUID -> its CHANNEL_EXECUTE timestamp (µs)
@@ -64,11 +63,10 @@ class EslChannel:
             waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
             if waiter is not None:
                 waiter.set(event)
-        elif name == "CHANNEL_BRIDGE":  # a flow learns a hung-up bridge had been answered
-            self.bridged_to = event.get("Other-Leg-Unique-ID", "") or "?"
+        elif name == "CHANNEL_BRIDGE":  # a flow learns a hung-up bridge had been answered, and by whom
             callback, self._on_connected = self._on_connected, None
             if callback is not None:
-                callback()
+                callback(event.get("Other-Leg-Unique-ID", ""))
         elif name == "CHANNEL_HANGUP":
             self._fail_all(CallGone(event.get("Hangup-Cause", "NORMAL_CLEARING")))
         elif name in ("DISCONNECT", "CONNECTION_LOST"):

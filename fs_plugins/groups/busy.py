@@ -30,8 +30,13 @@ EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "CHANNE
 ANSWERS_KEPT = 10_000  # answer moments remembered (a flow reads its B leg's after the bridge ends)
 
 
+def monotonic() -> float:
+    """The clock of answer moments, and of a group call's waits (flow.GroupServices.timer)."""
+    return time.monotonic()
+
+
 class BusyTracker:
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=monotonic):
         self._channels: dict[str, str] = {}  # channel uuid -> user key
         self._count: dict[str, int] = {}
         self._answers: OrderedDict[str, float] = OrderedDict()  # channel uuid -> clock() at CHANNEL_ANSWER

@@ -3,15 +3,17 @@
 Simple group: ring the plan's steps (bridge), then the no-answer destination. Advanced group:
 answer, join the group's queue, wait hearing the melody and the position, take members when the
 queue says so (queue.py), overflow after max wait, when the queue is full or after the rounds.
-Every call leaves one GroupCall row (via `record`) with its outcome, wait and who answered.
-Hang-up at any moment raises CallGone from the channel; the `finally` blocks leave the queue
-and record the call as abandoned, and the session runner ends it quietly.
+Every call leaves one GroupCall row (via `record`) with its outcome, wait and who answered; the
+outcome is the state the call ended in (states.py: the transition table the flow sends its events
+to). Hang-up at any moment raises CallGone from the channel; the `finally` blocks leave the queue
+and record the call as abandoned (unless it was answered), and the session runner ends it quietly.
+Times come from the services' `timer` (the busy tracker's clock, so a member's answer moment and
+the flow's waits are on one clock), never from the time module here.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,18 +23,15 @@ from fs_plugins import channel_vars
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
-from fs_plugins.groups import callback, rules
-from fs_plugins.groups.busy import BusyTracker
+from fs_plugins.groups import callback, rules, states
+from fs_plugins.groups.busy import BusyTracker, monotonic
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
 from fs_plugins.groups.records import Group, Leg
-from fs_plugins.groups.kinds import (
-    ABANDONED, ANSWERED, AUDIO, CLOSED, CONSECUTIVE, MUSIC, NO_ANSWER as NOBODY, OVERFLOWED,
-)
+from fs_plugins.groups.kinds import AUDIO, CONSECUTIVE, MUSIC
 from fs_plugins.schedule.rules import state_at
 
 log = logging.getLogger(__name__)
 
-CALLBACK = "callback"  # the caller left the line to be called back (the callback records the call)
 CALLBACK_LISTEN = 0.5  # seconds after each melody chunk during which the callback key is read
 CALLBACK_CONFIRM = "ivr/ivr-thank_you.wav"
 RELOAD_SECONDS = 30  # a waiting caller re-reads the group (members, DND, forwards) this often
@@ -63,6 +62,7 @@ class GroupServices:
     originate: callback.Originate | None = None  # None: no queue callback in this process
     callbacks: list = field(default_factory=list)  # greenlets of callbacks being served
     callback_poll_seconds: float = 2.0  # how often a waiting callback looks at the queue (real time)
+    timer: Callable[[], float] = monotonic  # seconds, on the busy tracker's clock (its answer moments)
 
 
 def group_flow(services: GroupServices):
@@ -77,13 +77,14 @@ class GroupCall:
     def __init__(self, services: GroupServices, channel: Channel, info: SessionInfo, group: Group):
         self.s, self.channel, self.info, self.group = services, channel, info, group
         self.started = services.clock()
-        self.outcome, self.waited, self.member, self.talk = ABANDONED, 0.0, "", 0.0
+        self.state = states.GroupCallState()
+        self.waited, self.member, self.talk = 0.0, "", 0.0  # measured as the call goes
 
     def run(self) -> None:
         try:
             closed = rules.closed_route(self.group, self._schedule_open())
             if closed is not None:
-                self.outcome = CLOSED
+                self.state.process(states.SCHEDULE_CLOSED)
                 self._hand_on(closed)
                 return
             if self.group.advanced:
@@ -91,6 +92,7 @@ class GroupCall:
             else:
                 self._simple()
         finally:
+            self.state.hung_up()  # however the flow ended: a live call is an abandoned one
             self._record()
 
     def _caller(self) -> str:
@@ -106,24 +108,28 @@ class GroupCall:
     def _simple(self) -> None:
         self._ringback()
         for step in rules.ring_plan(self.group, self.s.dial_template, self._caller()):
+            self.state.process(states.RING)
             if self._ring(step.legs, step.seconds):
                 return
-        self.outcome = NOBODY
+        self.state.process(states.RUNG_OUT)
         self._hand_on(rules.no_answer_route(self.group))
 
     def _ring(self, legs: tuple[Leg, ...], seconds: int, on_connected=None) -> bool:
         """Bridge these legs; True when someone answered (the call is then over for the flow)."""
         targets = [BridgeTarget(leg.dial, seconds) for leg in legs]
-        began = time.monotonic()
+        began = self.s.timer()
+        connected_to: list[str] = []  # the member's leg, from the moment the legs are joined
+
+        def connected(other_uuid: str) -> None:
+            connected_to.append(other_uuid)
+            if on_connected is not None:
+                on_connected()
+
         try:
-            if on_connected is None:
-                outcome = self.channel.bridge(targets, sequential=False, timeout=seconds)
-            else:
-                outcome = self.channel.bridge(targets, sequential=False, timeout=seconds, on_connected=on_connected)
+            outcome = self.channel.bridge(targets, sequential=False, timeout=seconds, on_connected=connected)
         except CallGone:
-            connected = getattr(self.channel, "bridged_to", "")
-            if connected:  # the caller hung up during the conversation: still an answered call
-                self._answered(legs, connected, began)
+            if connected_to:  # the caller hung up during the conversation: still an answered call
+                self._answered(legs, connected_to[0], began)
             raise
         if not outcome.answered:
             self.waited += seconds if outcome.status == NO_ANSWER else 1
@@ -134,9 +140,9 @@ class GroupCall:
 
     def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float, rang: float | None = None) -> None:
         """`rang`: how long the member's phone rang as FreeSWITCH timed the bridge, when it said."""
-        self.outcome = ANSWERED
+        self.state.process(states.CONNECT)
         self.member = self.s.busy.owner(other_uuid) or (legs[0].member if len(legs) == 1 else "")
-        now = time.monotonic()
+        now = self.s.timer()
         answered = self.s.busy.answered_at(other_uuid)
         if answered is None:  # no channel events: FreeSWITCH's own timing of the bridge, else none known
             answered = began + (rang or 0.0)
@@ -158,22 +164,20 @@ class GroupCall:
         queue = self.s.queues.of(self.group.id)
         entry = queue.join(self.info.uuid, self.s.queues.next_seq(), self.group.queue_size)
         if entry is None:
-            self.outcome = OVERFLOWED
+            self.state.process(states.QUEUE_FULL)
             self._hand_on(rules.overflow_route(self.group))
             return
-        result = ""
+        self.state.process(states.JOIN)
         try:
             self.channel.answer()
-            result = self._wait_in_queue(queue, entry)
-            if result in (ANSWERED, CALLBACK):
-                return
+            self._wait_in_queue(queue, entry)
         finally:
-            if result != CALLBACK:
+            if self.state.state != states.CALLBACK:  # a callback keeps the caller's place in line
                 queue.leave(entry)
-        self.outcome = OVERFLOWED
-        self._hand_on(rules.overflow_route(self.group))
+        if self.state.state == states.ENDED_OVERFLOWED:
+            self._hand_on(rules.overflow_route(self.group))
 
-    def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> str:
+    def _wait_in_queue(self, queue: GroupQueue, entry: Entry) -> None:
         """Wait, offer, announce until answered, time to overflow, or the caller chose a callback."""
         last_position, since, loaded = None, 0.0, self.waited
         while True:
@@ -183,9 +187,10 @@ class GroupCall:
             ringing = rules.legs(self.group, self.s.dial_template, self._caller())
             verdict = rules.queue_verdict(self.group, self.waited, entry.offers, len(ringing))
             if verdict == rules.OVERFLOW:
-                return OVERFLOWED
+                self.state.process(states.TIMEOUT)
+                return
             if verdict == rules.OFFER and self._offer(queue, entry, ringing):
-                return ANSWERED
+                return
             position = queue.position(entry)
             if rules.announce(self.group, last_position, position, since):
                 # Hearing "you are number 3" is waiting too; FreeSWITCH says how long it lasted
@@ -196,7 +201,7 @@ class GroupCall:
                     continue  # the announcement reached max-wait: overflow now, not after a melody chunk
             path, seconds = self._melody_chunk(self.group.max_wait - self.waited)
             if self._hear_melody(path) and self._start_callback(queue, entry):
-                return CALLBACK
+                return
             self.waited += seconds
             since += seconds
 
@@ -226,13 +231,13 @@ class GroupCall:
         if dial is None:
             return False
         entry.callback = dial
-        self.outcome = CALLBACK
+        self.state.process(states.CALLBACK_CHOSEN)
         waited_here = self.waited
         self.channel.play(CALLBACK_CONFIRM)
         self.channel.hangup("NORMAL_CLEARING")
 
         def done(answered: bool, waited: float) -> None:
-            self.outcome = ANSWERED if answered else OVERFLOWED
+            self.state.process(states.CALLED_BACK if answered else states.NOT_CALLED_BACK)
             self.waited = waited_here + waited
             self._record()
 
@@ -250,11 +255,15 @@ class GroupCall:
         if self.group.ring_mode == CONSECUTIVE:
             entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
         entry.offers += 1
+        self.state.process(states.OFFER)
         try:
             # Talking to a member is no longer waiting: out of the line at the answer, not after the talk.
-            return self._ring(chosen, self.group.member_seconds, on_connected=lambda: queue.connected(entry))
+            taken = self._ring(chosen, self.group.member_seconds, on_connected=lambda: queue.connected(entry))
         finally:
             queue.release(entry)
+        if not taken:
+            self.state.process(states.NOT_TAKEN)
+        return taken
 
     def _melody_chunk(self, remaining: float) -> tuple[str, float]:
         """What to play until the next look at the queue, and how long it lasts: never past the
@@ -280,9 +289,10 @@ class GroupCall:
             self.channel.transfer(destination.routing_extension, self.group.domain)
 
     def _record(self) -> None:
-        if self.outcome == CALLBACK:
-            return  # recorded by the callback when it ends
-        record = CallRecord(self.group.id, self.info.uuid, self.started, self.outcome, self.waited,
+        outcome = self.state.outcome
+        if outcome is None:
+            return  # the caller chose a callback: recorded by the callback when it ends
+        record = CallRecord(self.group.id, self.info.uuid, self.started, outcome, self.waited,
                             self.member, self.talk)
         try:
             self.s.record(record)
