@@ -11,7 +11,8 @@ import sys
 
 from fs_plugins import audit
 from fs_plugins.application import tenant_in_scope
-from fs_plugins.access import apikeys, logins
+from fs_plugins.access import app as keys_app
+from fs_plugins.access import logins
 from fs_plugins.access.principal import cli_principal
 from fs_plugins.commands.common import bool_option, print_table
 from fs_plugins.errors import InvalidInput
@@ -79,32 +80,21 @@ def _expiry(text: str | None) -> dt.datetime | None:
 
 
 def _key_create(args, ctx) -> int:
-    owner = _tenant(ctx, args.tenant)
-    actor = cli_principal()
-    with database.atomic():
-        created = apikeys.create(args.name, args.role, owner, args.user, _expiry(args.expires), actor.name)
-        audit.record(actor, "key.create", f"key {created.row.prefix} ({created.row.name})", owner,
-                     {"role": args.role, "extension": args.user, "expires": args.expires})
-    print(f"API key {args.name!r} ({args.role}{' of ' + owner.domain if owner else ''}); shown only now:")
-    print(created.key)
+    new = keys_app.create_key(ctx.app, args.name, args.role, args.tenant, args.user, _expiry(args.expires)).value
+    print(f"API key {args.name!r} ({args.role}{' of ' + new.key.tenant if new.key.tenant else ''}); shown only now:")
+    print(new.secret)
     return 0
 
 
 def _key_list(args, ctx) -> int:
-    rows = apikeys.keys(_tenant(ctx, args.tenant))
     print_table(("PREFIX", "NAME", "ROLE", "TENANT", "USER", "EXPIRES", "LAST USED", "REVOKED"),
-                [(r.prefix, r.name, r.role, r.tenant.domain if r.tenant_id else "-",
-                  r.user.extension if r.user_id else "-", r.expires_at or "-", r.last_used_at or "never",
-                  r.revoked_at or "-") for r in rows])
+                [(k.prefix, k.name, k.role, k.tenant or "-", k.extension or "-", k.expires_at or "-",
+                  k.last_used_at or "never", k.revoked_at or "-") for k in keys_app.list_keys(ctx.app, args.tenant)])
     return 0
 
 
 def _key_revoke(args, ctx) -> int:
-    ctx.db
-    actor = cli_principal()
-    with database.atomic():
-        row = apikeys.revoke(apikeys.find(args.prefix))
-        audit.record(actor, "key.revoke", f"key {row.prefix} ({row.name})", row.tenant if row.tenant_id else None)
+    row = keys_app.revoke_key(ctx.app, args.prefix).value
     print(f"API key {row.prefix} revoked")
     return 0
 

@@ -1,5 +1,5 @@
-"""What every resource module of the API shares: audited writes, FreeSWITCH flushes, field names,
-and how a destination is shown."""
+"""What every resource module of the API shares: the application layer's context of the request (and
+of a change checked under If-Match), field names, ETags, and how a destination is shown."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +11,7 @@ from apiflask import Schema
 from apiflask.fields import List, Nested, String
 from flask import current_app, g
 
-from fs_plugins import audit, fsapi, references
+from fs_plugins import fsapi, references
 from fs_plugins.api.etags import etag_of
 from fs_plugins.application import AppContext, FreeswitchPort, NoFreeswitch
 from fs_plugins.destinations import Destination
@@ -20,14 +20,6 @@ from fs_plugins.fsapi import FlushReport
 from fs_plugins.models import Tenant, User, database
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def audited(action: str, target: str, tenant=None, detail: dict | None = None):
-    """One transaction for the change and its audit entry; the entry is written only if the change is."""
-    with database.atomic():
-        yield
-        audit.record(g.principal, action, target, tenant if tenant is not None else _callers_tenant(), detail)
 
 
 def app_context() -> AppContext:
@@ -64,13 +56,6 @@ def checked_change():
             log.warning("%s", warning)
 
 
-def _callers_tenant():
-    """The tenant of the URL, else the caller's own (a user changing their /me data)."""
-    if g.get("tenant") is not None:
-        return g.tenant
-    return Tenant.get_or_none(Tenant.id == g.principal.tenant_id) if g.principal.tenant_id else None
-
-
 @contextmanager
 def api_fields(names: dict[str, str]):
     """Report a lower layer's field name (a CLI option like new-extension) as the API calls it."""
@@ -84,14 +69,6 @@ def api_fields(names: dict[str, str]):
         if exc.field in names:
             raise NotFound(names[exc.field], exc.message) from None
         raise
-
-
-def flush(change) -> None:
-    """Tell FreeSWITCH to forget the users a change made stale (logged if it cannot be reached)."""
-    config = current_app.config["CENTRALITA"]
-    api = fsapi.FreeswitchApi(config) if config.fs_event_socket_port else None
-    for warning in fsapi.flush_users(api, getattr(change, "flush", []), config.directory_cache_ms).warnings:
-        log.warning("%s", warning)
 
 
 def with_etag(schema: Schema, value, status: int = 200, headers: dict | None = None):

@@ -2,16 +2,17 @@
 /api/v1/tenants/{domain}/keys. The key itself is in the creation answer only."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import DateTime, String
 from apiflask.validators import OneOf
 
-from fs_plugins.access import apikeys
+from fs_plugins.access import app as keys_app
 from fs_plugins.access.principal import TENANT_ADMIN, USER
-from fs_plugins.api.common import app_context, audited, naive_utc, page_schema, with_etag
+from fs_plugins.api.common import app_context, naive_utc, page_schema, with_etag
 from fs_plugins.api.fields import UtcDateTime
-from fs_plugins.application import tenant_in_scope
-from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, principal, tenant
+from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
 from fs_plugins.models.access import ROLES as ROLES_FOR_KEYS
 
 bp = APIBlueprint("keys", __name__, url_prefix="/api/v1", tag="API keys")
@@ -49,24 +50,14 @@ class KeyIn(TenantKeyIn):
 KeyPage = page_schema(KeyOut, "KeyPage")
 
 
-def _shown(row) -> dict:
-    return {"prefix": row.prefix, "name": row.name, "role": row.role,
-            "tenant": row.tenant.domain if row.tenant_id else None,
-            "extension": row.user.extension if row.user_id else None, "created_at": row.created_at,
-            "created_by": row.created_by, "expires_at": row.expires_at, "last_used_at": row.last_used_at,
-            "revoked_at": row.revoked_at}
-
-
-def _create(body, owner):
+def _create(body, tenant: str | None):
     expires = naive_utc(body["expires_at"], "expires_at")
-    with audited("key.create", f"key {body['name']}", owner, detail=body):
-        created = apikeys.create(body["name"], body["role"], owner, body["extension"], expires, principal().name)
-    return with_etag(KeyCreated(), {**_shown(created.row), "key": created.key}, 201)
+    new = keys_app.create_key(app_context(), body["name"], body["role"], tenant, body["extension"], expires).value
+    return with_etag(KeyCreated(), {**asdict(new.key), "key": new.secret}, 201)
 
 
-def _revoke(prefix, owner):
-    with audited("key.revoke", f"key {prefix}", owner):
-        apikeys.revoke(apikeys.find(prefix, owner))
+def _revoke(prefix, tenant: str | None):
+    keys_app.revoke_key(app_context(), prefix, tenant)
     return ""
 
 
@@ -75,7 +66,7 @@ def _revoke(prefix, owner):
 @bp.output(KeyPage)
 def list_all_keys():
     """Every API key (never its secret)."""
-    return {"items": [_shown(row) for row in apikeys.keys()], "next": None}
+    return {"items": keys_app.list_keys(app_context()), "next": None}
 
 
 @bp.post("/keys")
@@ -84,8 +75,7 @@ def list_all_keys():
 @bp.output(KeyCreated, status_code=201)
 def create_any_key(body):
     """Create a key of any scope (operators)."""
-    owner = tenant_in_scope(app_context(), body["tenant"]) if body["tenant"] else None
-    return _create(body, owner)
+    return _create(body, body["tenant"])
 
 
 @bp.delete("/keys/<prefix>")
@@ -101,7 +91,7 @@ def revoke_any_key(prefix):
 @bp.output(KeyPage)
 def list_tenant_keys(domain):
     """The tenant's API keys (never their secrets)."""
-    return {"items": [_shown(row) for row in apikeys.keys(tenant())], "next": None}
+    return {"items": keys_app.list_keys(app_context(), tenant().domain), "next": None}
 
 
 @bp.post("/tenants/<domain>/keys")
@@ -110,7 +100,7 @@ def list_tenant_keys(domain):
 @bp.output(KeyCreated, status_code=201)
 def create_tenant_key(domain, body):
     """Create a tenant-admin key (or a user key with `extension`) for this tenant."""
-    return _create(body, tenant())
+    return _create(body, tenant().domain)
 
 
 @bp.delete("/tenants/<domain>/keys/<prefix>")
@@ -118,4 +108,4 @@ def create_tenant_key(domain, body):
 @bp.output({}, status_code=204)
 def revoke_tenant_key(domain, prefix):
     """Revoke one of the tenant's keys at once."""
-    return _revoke(prefix, tenant())
+    return _revoke(prefix, tenant().domain)

@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 
 from fs_plugins import audit
-from fs_plugins.access import apikeys
+from fs_plugins.access import app as keys_app
 from fs_plugins.core import app as core
 from fs_plugins.fsapi import FreeswitchApi
-from fs_plugins.errors import InvalidInput
-from fs_plugins.models import Tenant, database
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.models import database
 from fs_plugins.models.access import ROLES
 from fs_plugins.portal.context import app_context
 from fs_plugins.portal.guard import OPERATOR, area
@@ -100,7 +100,7 @@ def keys():
 
 
 def _keys_page(outcome: Outcome | None = None, values: dict | None = None, shown: str | None = None):
-    return page("operator/keys.html", outcome=outcome, keys=apikeys.keys(), values=values or {"role": "tenant-admin"},
+    return page("operator/keys.html", outcome=outcome, keys=keys_app.list_keys(app_context()), values=values or {"role": "tenant-admin"},
                 roles=ROLES, shown=shown)
 
 
@@ -110,32 +110,26 @@ def create_key():
     values = {name: request.form.get(name, "").strip() for name in ("name", "role", "tenant", "extension")}
 
     def create():
-        owner = Tenant.get_or_none(Tenant.domain == values["tenant"].lower()) if values["tenant"] else None
-        if values["tenant"] and owner is None:
-            raise InvalidInput("tenant", _("no customer with the SIP domain %(domain)s", domain=values["tenant"]))
-        principal = app_context().principal
-        with database.atomic():
-            created = apikeys.create(values["name"], values["role"], owner, values["extension"] or None,
-                                     created_by=principal.name)
-            audit.record(principal, "key.create", f"key {created.row.prefix} ({created.row.name})", owner,
-                         {"role": values["role"], "extension": values["extension"] or None})
-        return created
+        try:
+            return keys_app.create_key(app_context(), values["name"], values["role"], values["tenant"] or None,
+                                       values["extension"] or None).value
+        except NotFound as missing:
+            if missing.field != "tenant":
+                raise
+            raise InvalidInput("tenant", _("no customer with the SIP domain %(domain)s", domain=values["tenant"])) \
+                from None
 
-    outcome = attempt(create, lambda created: _("API key %(name)s created. Copy it now: it is shown only this once.",
-                                                name=created.row.name))
+    outcome = attempt(create, lambda new: _("API key %(name)s created. Copy it now: it is shown only this once.",
+                                            name=new.key.name))
     if not outcome.ok:
         return _keys_page(outcome, values)
-    return _keys_page(outcome, shown=outcome.value.key)
+    return _keys_page(outcome, shown=outcome.value.secret)
 
 
 @bp.post("/operator/keys/<prefix>/revoke")
 @area(OPERATOR)
 def revoke_key(prefix: str):
     def revoke():
-        principal = app_context().principal
-        with database.atomic():
-            row = apikeys.revoke(apikeys.find(prefix))
-            audit.record(principal, "key.revoke", f"key {row.prefix} ({row.name})", row.tenant if row.tenant_id else None)
-        return row
+        return keys_app.revoke_key(app_context(), prefix).value
 
     return _keys_page(attempt(revoke, lambda row: _("API key %(name)s revoked.", name=row.name)))
