@@ -8,7 +8,7 @@ from fs_plugins.application import AppContext
 from fs_plugins.audio import app as audio
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.config import Config
-from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts import app as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.groups import app as groups
@@ -65,10 +65,9 @@ def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+349100000
     voicemail.set_box(ctx, domain, None, pin="9999", keep=False)
     core.add_number(ctx, domain, numbers[0], "ivr:Main", "main line")
     core.add_number(ctx, domain, numbers[1], "user:1002")
-    common = contacts.resolve_directory(domain)
-    contacts.add_contact(common, ContactInput("Proveedor Uno", company="Uno S.A.",
-                                              numbers=(("work", "91 123 45 67"), ("mobile", "600 999 888")),
-                                              note="Pedidos\nlunes a jueves"))
-    contacts.add_contact(common, ContactInput("Zeta", email="zeta@example.com"))
-    personal = contacts.resolve_directory(domain, "1001")
-    contacts.add_contact(personal, ContactInput("Mamá", numbers=(("mobile", "+34 600 123 123"),)))
+    contacts.add_contact(ctx, domain, None, ContactInput("Proveedor Uno", company="Uno S.A.",
+                                                         numbers=(("work", "91 123 45 67"), ("mobile", "600 999 888")),
+                                                         note="Pedidos
+lunes a jueves"))
+    contacts.add_contact(ctx, domain, None, ContactInput("Zeta", email="zeta@example.com"))
+    contacts.add_contact(ctx, domain, "1001", ContactInput("Mamá", numbers=(("mobile", "+34 600 123 123"),)))

@@ -14,7 +14,7 @@ from fs_plugins import references
 from fs_plugins.application import AppContext
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.callhandling.numbers import format_allowed
-from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts import app as contacts
 from fs_plugins.core import app as core
 from fs_plugins.destinations import Destination
 from fs_plugins.groups import app as groups_app
@@ -56,7 +56,7 @@ def export_tenant(ctx: AppContext, domain: str, track: Track | None = None) -> d
         "groups": [_group(names, view) for view in groups_app.list_groups(ctx, domain)],
         "numbers": [kinds.compact({"number": n.number, "to": names.reference(n.destination),
                                    "description": n.description}, kinds.NUMBER) for n in detail.numbers],
-        "contacts": _contacts(contacts.resolve_directory(domain)),
+        "contacts": _contacts(contacts.list_contacts(ctx, domain)),
     }
     return {k: v for k, v in document.items() if v or k in ("centralita", "tenant")}
 
@@ -129,7 +129,7 @@ def _user(ctx: AppContext, tenant: Tenant, names: _Names, user, box) -> dict:
         "simultaneous_ring": [kinds.compact({"to": names.view(r.target), "delay": r.delay, "confirm": r.confirm},
                                             kinds.RING) for r in handling.rings],
         "restrictions": _allowed(restriction.user), "voicemail": _box(box),
-        "contacts": _contacts(contacts.resolve_directory(tenant.domain, user.extension)),
+        "contacts": _contacts(contacts.list_contacts(ctx, tenant.domain, user.extension)),
     }, kinds.USER)
 
 
@@ -152,7 +152,8 @@ def _group(names: _Names, view) -> dict:
     return kinds.compact({"name": view.name, **values, "members": members}, kinds.GROUP)
 
 
-def _contacts(directory) -> list[dict]:
+def _contacts(views) -> list[dict]:
+    """A directory's own contacts (the tenant's users are in the common one only by derivation)."""
     return [kinds.compact({"name": c.name, "company": c.company, "email": c.email, "note": c.note,
                            "numbers": [{"kind": n.kind, "number": n.number} for n in c.numbers]}, kinds.CONTACT)
-            for c in contacts.list_contacts(directory) if c.source != "user"]
+            for c in views if c.source != "user"]
