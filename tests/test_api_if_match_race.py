@@ -9,9 +9,10 @@ import time
 import peewee
 import pytest
 
-from fs_plugins import provisioning
+from fs_plugins.core import app as core
 from fs_plugins.models import User, database
 from tests.api_world import api_client, cheap_argon2, world  # noqa: F401 (fixtures)
+from tests.provision import find_tenant
 
 URL = "/api/v1/tenants/acme.example.com/users/1001"
 
@@ -22,7 +23,7 @@ def _race(world, monkeypatch, first_body: dict, second_body: dict, if_match: str
     app, client = api_client()
     admin = world.headers("tenant-admin")
     etag = if_match or client.get(URL, headers=admin).headers["ETag"]
-    checked, real = threading.Event(), provisioning.set_user
+    checked, real = threading.Event(), core.set_user
 
     def slow_set_user(*args, **kwargs):
         if not checked.is_set():
@@ -30,7 +31,7 @@ def _race(world, monkeypatch, first_body: dict, second_body: dict, if_match: str
             time.sleep(0.6)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(provisioning, "set_user", slow_set_user)
+    monkeypatch.setattr(core, "set_user", slow_set_user)
     statuses: dict[str, int] = {}
 
     def send(name: str, body: dict) -> None:
@@ -52,7 +53,7 @@ def _race(world, monkeypatch, first_body: dict, second_body: dict, if_match: str
 
 def test_two_updates_with_the_same_etag_cannot_both_succeed(world, monkeypatch):
     assert _race(world, monkeypatch, {"name": "Ana (first admin)"}, {"name": "Ana (second admin)"}) == [200, 412]
-    assert User.get(User.extension == "1001", User.tenant == provisioning.tenant(world.own.domain)).display_name \
+    assert User.get(User.extension == "1001", User.tenant == find_tenant(world.own.domain)).display_name \
         == "Ana (first admin)"
 
 
