@@ -7,10 +7,10 @@ import datetime as dt
 import io
 from urllib.parse import quote
 
-from fs_plugins import provisioning
 from fs_plugins.models import User
 from fs_plugins.models.groups import ABANDONED, ANSWERED, CallGroup, GroupCall, GroupMember
 from tests.api_world import GROUP_MEMBER, cheap_argon2, client, world  # noqa: F401 (fixtures)
+from tests.provision import find_tenant
 
 BASE = "/api/v1/tenants/acme.example.com/groups"
 
@@ -68,7 +68,7 @@ def test_two_admins_cannot_overwrite_each_others_group_changes(world, client):
 def test_statistics_count_the_local_days_asked_for_as_json_and_csv(world, client):
     admin = world.headers("tenant-admin")
     group = CallGroup.get(CallGroup.name == world.own.group)
-    ana = User.get(User.tenant == provisioning.tenant("acme.example.com"), User.extension == "1001")
+    ana = User.get(User.tenant == find_tenant("acme.example.com"), User.extension == "1001")
     # Madrid is UTC+1 in November: 23:30 UTC on the 2nd is the 3rd locally, so it is not a call of the 2nd.
     calls = [(dt.datetime(2026, 11, 2, 9), ANSWERED, 4.0, ana, 60.0), (dt.datetime(2026, 11, 2, 10), ANSWERED, 30.0,
              None, 10.0), (dt.datetime(2026, 11, 2, 11), ABANDONED, 12.0, None, 0.0),
