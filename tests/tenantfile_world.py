@@ -67,7 +67,6 @@ def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+349100000
     core.add_number(ctx, domain, numbers[1], "user:1002")
     contacts.add_contact(ctx, domain, None, ContactInput("Proveedor Uno", company="Uno S.A.",
                                                          numbers=(("work", "91 123 45 67"), ("mobile", "600 999 888")),
-                                                         note="Pedidos
-lunes a jueves"))
+                                                         note="Pedidos\nlunes a jueves"))
     contacts.add_contact(ctx, domain, None, ContactInput("Zeta", email="zeta@example.com"))
     contacts.add_contact(ctx, domain, "1001", ContactInput("Mamá", numbers=(("mobile", "+34 600 123 123"),)))

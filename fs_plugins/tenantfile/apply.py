@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 from fs_plugins.application import AppContext, require_operator
 from fs_plugins.audio import app as audio
 from fs_plugins.callhandling import app as callhandling
-from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts import app as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.errors import InvalidInput, NotFound
@@ -384,17 +384,17 @@ class _Run:
                                                               self.desired["contacts"]))]
 
     def _sync_contacts(self, extension: str | None, old: list[dict], new: list[dict]) -> None:
-        directory = contacts.resolve_directory(self.domain, extension)
+        ctx, domain = self.ctx, self.domain
         old = [kinds.canonical("contacts", c) for c in old]
         removed, added = contact_diff(old, new)
         if removed:
-            ids = [c.id for c in contacts.list_contacts(directory) if c.source != "user"]
+            ids = [c.id for c in contacts.list_contacts(ctx, domain, extension) if c.source != "user"]
             for index in removed:  # the export lists contacts in the directory's order
-                contacts.remove_contact(directory, ids[index])
+                contacts.remove_contact(ctx, domain, extension, ids[index])
         for index in added:
             item = kinds.full(new[index], kinds.CONTACT)
             try:
-                contacts.add_contact(directory, ContactInput(
+                contacts.add_contact(ctx, domain, extension, ContactInput(
                     item["name"], item["company"], item["email"], item["note"],
                     tuple((n["kind"], n["number"]) for n in item["numbers"])))
             except InvalidInput as exc:
