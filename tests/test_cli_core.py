@@ -132,6 +132,15 @@ def test_removing_a_tenant_removes_everything_it_owns(acme):
     assert (Tenant.select().count(), User.select().count(), Number.select().count()) == (0, 0, 0)
 
 
+def test_a_tenant_is_suspended_and_resumed_from_the_command_line(acme):
+    code, out, _ = acme("tenant", "suspend", "acme.example")
+    assert code == 0 and out == "tenant acme.example suspended: its users can no longer register\n"
+    assert Tenant.get(Tenant.domain == "acme.example").suspended
+    code, out, _ = acme("tenant", "resume", "acme.example")
+    assert code == 0 and "resumed" in out and not Tenant.get(Tenant.domain == "acme.example").suspended
+    assert acme("tenant", "suspend", "nobody.example")[0] != 0
+
+
 def test_demo_creates_the_demo_tenant_once(cli):
     code, out, _ = cli("demo")
     assert code == 0 and "demo.centralita.test" in out and out.count("SIP password") == 3

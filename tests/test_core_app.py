@@ -157,3 +157,28 @@ def test_the_cli_writes_its_changes_to_the_audit_log_as_the_operator(db_url, cap
     assert [(e.action, e.target, e.tenant, e.source) for e in entries] == [
         ("user.create", "user 1001", "acme.example", "cli"), ("tenant.create", "tenant acme.example", "acme.example", "cli")]
     assert entries[0].detail["password"] == "(changed)" and entries[0].actor.startswith("cli ")
+
+
+def test_only_the_operator_suspends_a_tenant_its_cached_users_are_flushed_and_it_resumes(pbx):
+    context, events, freeswitch = pbx
+    operator = context(operator_principal())
+    with pytest.raises(Forbidden):
+        app.suspend_tenant(context(admin_of("acme.example")), "acme.example")
+    done = app.suspend_tenant(operator, "acme.example")
+    assert done.value.suspended and Tenant.get(domain="acme.example").suspended
+    assert sorted(freeswitch.flushed) == [("1001", "acme.example"), ("1002", "acme.example")]
+    assert [e.action for e in events] == ["tenant.suspend"]
+    assert not Tenant.get(domain="globex.example").suspended
+    assert not app.suspend_tenant(operator, "acme.example", suspended=False).value.suspended
+    assert events[-1].action == "tenant.resume"
+
+
+def test_a_database_from_before_suspension_upgrades_in_place_with_every_tenant_active(db):
+    from fs_plugins import db as dbmod
+
+    Tenant.create(name="Old", domain="old.example")
+    db.execute_sql("ALTER TABLE tenant DROP COLUMN suspended")  # as version 1 of the "core" component made it
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'core'")
+    assert ("core", 1, 2) in dbmod.upgrade(db)
+    assert [(t.domain, t.suspended) for t in Tenant.select()] == [("old.example", False)]
+    assert dbmod.upgrade(db) == []

@@ -51,7 +51,7 @@ def test_a_command_refuses_a_database_that_is_not_current_naming_db_upgrade(db_u
 def test_an_empty_database_gets_its_schema_from_any_command(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert centralita(url, "tenant", "list").returncode == 0
-    assert dbmod.schema_versions(dbmod.open_database(url))["core"] == 1
+    assert dbmod.schema_versions(dbmod.open_database(url))["core"] == 2  # 2: tenant.suspended
 
 
 def test_a_second_upgrade_waits_for_the_first_one_s_lock_on_sqlite(tmp_path):

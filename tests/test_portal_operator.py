@@ -100,3 +100,27 @@ def test_a_bad_key_is_refused_naming_the_field(browser, form, field):
     response = browser.submit("/operator/keys", form)
     assert response.status_code == 422 and f'id="e-{field}"' in response.data.decode()
     assert ApiKey.select().count() == before
+
+
+def test_the_operator_suspends_a_customer_whose_users_then_cannot_register_and_resumes_it(browser, db):
+    from xml_curl.lookups import Lookups
+
+    browser.sign_in(OPERATOR)
+    done = browser.submit("/operator/tenants", {"action": "suspend"},
+                          action="/operator/tenants/acme.example.com/suspension")
+    html = done.data.decode()
+    assert done.status_code == 200 and "sus teléfonos ya no pueden registrarse" in html
+    assert Tenant.get(Tenant.domain == "acme.example.com").suspended and 'value="resume"' in html
+    assert Lookups(db).user("acme.example.com", "1001") is None  # the directory: not found
+    assert Lookups(db).user("rival-secret.example.net", "2001") is not None  # others untouched
+    resumed = browser.submit("/operator/tenants", {"action": "resume"},
+                             action="/operator/tenants/acme.example.com/suspension")
+    assert "Cliente Acme S.L. reactivado." in resumed.data.decode()
+    assert Lookups(db).user("acme.example.com", "1001") is not None
+
+
+def test_a_customers_admin_cannot_suspend_it(browser):
+    browser.sign_in(ADMIN)
+    refused = browser.submit("/t/acme.example.com/users", {"action": "suspend"},
+                             action="/operator/tenants/acme.example.com/suspension")
+    assert refused.status_code in (403, 404) and not Tenant.get(Tenant.domain == "acme.example.com").suspended

@@ -77,6 +77,14 @@ def test_a_disabled_user_is_not_found(app, pbx):
     assert recorded(app, "02_register_sip_auth_ok.json", 0).xpath(NOT_FOUND_XPATH)
 
 
+def test_a_suspended_tenants_users_are_not_found_and_find_again_once_resumed(app, pbx):
+    """Issue 16 [13]: a suspended customer's phones cannot register (FreeSWITCH answers 403)."""
+    core.suspend_tenant(provision.OPERATOR, "acme.example")
+    assert recorded(app, "02_register_sip_auth_ok.json", 0).xpath(NOT_FOUND_XPATH)
+    core.suspend_tenant(provision.OPERATOR, "acme.example", suspended=False)
+    assert not recorded(app, "02_register_sip_auth_ok.json", 0).xpath(NOT_FOUND_XPATH)
+
+
 def test_mod_voicemail_lookups_get_the_user(app):
     assert recorded(app, "02_register_sip_auth_ok.json", 1).xpath("//user[@id='1001']")
     assert recorded(app, "07_voicemail_lookup.json", 2).xpath("//user[@id='1002']")

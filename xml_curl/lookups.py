@@ -52,6 +52,7 @@ class Lookups:
         self._sql_user = (
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
             f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id WHERE t.domain = ? AND u.extension = ?'
+            " AND NOT t.suspended"  # a suspended tenant's users are not found: they cannot register
         )
         self._sql_user_by_id = (
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash "
@@ -62,7 +63,7 @@ class Lookups:
             f"SELECT {_TENANT_COLUMNS}, u.id, u.extension, u.display_name, u.email, u.enabled, u.a1_hash, "
             f"{', '.join('b.' + column for column in BOX_COLUMNS)} "
             f'FROM "user" u JOIN tenant t ON t.id = u.tenant_id LEFT JOIN voicemail_box b ON b.user_id = u.id '
-            f"WHERE t.domain = ? AND u.extension = ?"
+            f"WHERE t.domain = ? AND u.extension = ? AND NOT t.suspended"  # a suspended tenant's: not found
         )
         # A call in a tenant's context: the tenant and the dialled extension's user, one query.
         self._sql_tenant_user = (

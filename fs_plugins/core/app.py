@@ -31,6 +31,7 @@ class TenantView:
     language: str
     country: str
     region: str | None
+    suspended: bool = False  # its users cannot register (the directory does not find them)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,20 @@ def set_tenant(ctx: AppContext, domain: str, **changes: str | None) -> Changed[T
     return Changed(tenant_view(row), ctx.freeswitch.flush_users(stale))
 
 
+def suspend_tenant(ctx: AppContext, domain: str, suspended: bool = True) -> Changed[TenantView]:
+    """Suspend a customer (its users can no longer register: the directory stops finding them) or,
+    with `suspended=False`, resume it. Nothing is deleted; FreeSWITCH drops its cached users now, so
+    a suspended phone fails at its next registration, not up to directory_cache_ms later."""
+    require_operator(ctx, "suspend or resume tenants")
+    with database.atomic():
+        row = tenant_in_scope(ctx, domain, "domain")
+        row.suspended = bool(suspended)
+        row.save()
+        ctx.record("tenant.suspend" if suspended else "tenant.resume", row, f"tenant {row.domain}")
+        stale = [(u.extension, row.domain) for u in row.users]
+    return Changed(tenant_view(row), ctx.freeswitch.flush_users(stale))
+
+
 def remove_tenant(ctx: AppContext, domain: str) -> Changed[TenantView]:
     """Delete a tenant and everything it owns (users, numbers, call log, every feature's rows)."""
     require_operator(ctx, "remove tenants")
@@ -132,7 +147,7 @@ def remove_tenant(ctx: AppContext, domain: str) -> Changed[TenantView]:
 
 
 def tenant_view(row: Tenant) -> TenantView:
-    return TenantView(row.domain, row.name, row.timezone, row.language, row.country, row.region)
+    return TenantView(row.domain, row.name, row.timezone, row.language, row.country, row.region, bool(row.suspended))
 
 
 def _tenant_values(name, domain, timezone, language, country, region) -> dict:

@@ -43,6 +43,11 @@ def _tenant_commands(subparsers) -> None:
     remove.add_argument("domain")
     remove.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     remove.set_defaults(handler=_tenant_remove)
+    for name, text in (("suspend", "suspend a tenant: its users can no longer register (nothing is deleted)"),
+                       ("resume", "resume a suspended tenant")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("domain")
+        command.set_defaults(handler=_tenant_suspension, suspend=name == "suspend")
 
 
 def _settings(parser, defaults: bool) -> None:
@@ -101,6 +106,12 @@ def _warn_without_voice(ctx, language: str) -> None:
     if not Voices.from_config(ctx.config).has(language):
         print(f"warning: no voice for language {language!r} in the `voices` setting: its calls are spoken in English",
               file=sys.stderr)
+
+
+def _tenant_suspension(args, ctx) -> int:
+    report(app.suspend_tenant(ctx.app, args.domain, args.suspend))
+    print(f"tenant {args.domain} {'suspended: its users can no longer register' if args.suspend else 'resumed'}")
+    return 0
 
 
 def _tenant_remove(args, ctx) -> int:

@@ -20,6 +20,9 @@ class Tenant(BaseModel):
     language = peewee.CharField(max_length=16, default="es")
     country = peewee.CharField(max_length=2, default="ES")  # ISO 3166-1 alpha-2
     region = peewee.CharField(max_length=16, null=True)  # ISO 3166-2 subdivision code, e.g. MD
+    # A suspended customer keeps everything, but FreeSWITCH's directory no longer finds its users
+    # (xml_curl.lookups): their phones cannot register until it is resumed.
+    suspended = peewee.BooleanField(default=False)
     created_at = peewee.DateTimeField(default=utcnow)
 
 
@@ -64,6 +67,14 @@ class ShortNumber(BaseModel):
         indexes = ((("tenant", "number"), True),)
 
 
+def add_tenant_suspended(migrator, db) -> None:
+    """tenant.suspended: the operator suspends a customer (its users stop registering)."""
+    from playhouse.migrate import migrate
+
+    migrate(migrator.add_column(Tenant._meta.table_name, "suspended", Tenant.suspended))
+
+
 MODELS = (Tenant, User, Number, ShortNumber)
 # Upgrade steps for databases created by an older version, oldest first; see fs_plugins.db.
-MIGRATIONS: tuple = ()
+# Version 1 -> 2 adds tenant.suspended.
+MIGRATIONS: tuple = (add_tenant_suspended,)

@@ -1,4 +1,4 @@
-"""The operator's space: customers (list, create, open their administration), API keys (created as
+"""The operator's space: customers (list, create, suspend and resume, open their administration), API keys (created as
 `centralita apikey create` does: shown once, revocable), the audit log, and the system's health
 (database, FreeSWITCH's event socket, the CDR files waiting to be swept)."""
 from __future__ import annotations
@@ -45,6 +45,18 @@ def add_tenant():
                       lambda done: _("Customer %(name)s (%(domain)s) created.", name=done.value.name,
                                      domain=done.value.domain))
     return _tenants_page(outcome, values if not outcome.ok else None)
+
+
+@bp.post("/operator/tenants/<domain>/suspension")
+@area(OPERATOR)
+def suspension(domain: str):
+    """Suspend (its users stop registering) or resume a customer: core.suspend_tenant."""
+    suspend = request.form.get("action") == "suspend"
+    outcome = attempt(lambda: core.suspend_tenant(app_context(), domain, suspend),
+                      lambda done: (_("Customer %(name)s suspended: its phones can no longer register.",
+                                      name=done.value.name) if suspend else
+                                    _("Customer %(name)s resumed.", name=done.value.name)))
+    return _tenants_page(outcome)
 
 
 @bp.get("/operator/audit")
