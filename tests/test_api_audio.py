@@ -97,3 +97,18 @@ def test_recording_by_phone_calls_through_freeswitch_and_joins_the_library(world
         assert emulator.report.calls[0].played[-1] == "phrase:voicemail_ack:saved"
     finally:
         emulator.stop()
+
+
+def test_recording_by_phone_with_freeswitch_not_answering_is_503_not_a_bad_call(world, tmp_path):
+    emulator = InboundEmulator(password="s3cret")
+    emulator.start()
+    port = emulator.address[1]
+    emulator.stop()  # configured, but nobody listens there any more
+    config = Config().replace(fs_event_socket_port=port, fs_event_socket_password="s3cret", data_dir=str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = make_api_app(config).test_client()
+    answer = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 10},
+                      headers=world.headers("tenant-admin"))
+    assert answer.status_code == 503, answer.json
+    assert AudioFile.select().where(AudioFile.name == "Grabado").count() == 0

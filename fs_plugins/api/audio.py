@@ -5,7 +5,8 @@ Uploads are validated and converted by the application layer (fs_plugins.audio.a
 is written: a refused file leaves nothing behind. A file something still plays is not removed (409
 naming what plays it). Recording by phone calls the given extension or number through FreeSWITCH
 and answers when the call ends: 201 with the new file once it was confirmed with key 3, 422 (field
-`call`) when nothing was confirmed, 503 when this server has no FreeSWITCH to call through.
+`call`) when nothing was confirmed, 503 when this server has no FreeSWITCH to call through or its
+event socket does not answer.
 """
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from fs_plugins.access.logins import AuthFailed, Throttled
+from fs_plugins.audio.phone import FreeswitchUnreachable
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.voicemail.messages import VoicemailUnavailable
 
@@ -96,6 +97,7 @@ def install(app: Flask) -> None:
         return problem(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
 
     @app.errorhandler(FreeswitchMissing)
+    @app.errorhandler(FreeswitchUnreachable)
     @app.errorhandler(VoicemailUnavailable)
     def _no_freeswitch(exc):
         return problem(503, f"FreeSWITCH could not be asked: {exc}", headers={"Retry-After": "60"})

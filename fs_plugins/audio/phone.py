@@ -50,6 +50,10 @@ class RecordingFailed(InvalidInput):
         super().__init__("call", message)
 
 
+class FreeswitchUnreachable(RecordingFailed):
+    """FreeSWITCH's event socket did not answer: nothing about `call` was wrong (the API says 503)."""
+
+
 def dial_string(config: Config, tenant: Tenant, target: str) -> str:
     """A tenant user's extension rings that user; anything else must be a phone number."""
     target = (target or "").strip()
@@ -140,4 +144,4 @@ def _originate(config: Config, command: str, timeout: float = 70.0) -> str:
     try:
         return FreeswitchApi(config, timeout=timeout).api(command)
     except FreeswitchUnavailable as exc:
-        raise RecordingFailed(str(exc)) from None
+        raise FreeswitchUnreachable(str(exc)) from None
