@@ -29,3 +29,4 @@ METRIC_NAMES  # metrics.py: the series /metrics may carry, checked against the G
 mtime  # ops/backup.py: tarfile member attribute
 CANCEL_REASONS  # calllog/classify.py: values of call_entry.cause, for readers
 ignore_aliases  # tenantfile/document.py: PyYAML Dumper hook (no &anchors in exports)
+after_commit  # api/etags.py: flask.g attribute, read by api/common.app_context with g.get

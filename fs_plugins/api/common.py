@@ -27,6 +27,10 @@ def app_context() -> AppContext:
     session), the configuration, and FreeSWITCH for the cache flushes a change needs."""
     config = current_app.config["CENTRALITA"]
     freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
+    held = g.get("after_commit")
+    if held is not None:  # inside a conditional write's transaction (etags.conditional): flush after it
+        freeswitch = _AfterCommit(freeswitch)
+        held.append(freeswitch.send)
     return AppContext(g.principal, config, freeswitch=freeswitch)
 
 
@@ -41,6 +45,11 @@ class _AfterCommit:
         self.users += users
         return FlushReport(tuple(f"{extension}@{domain}" for extension, domain in users))
 
+    def send(self) -> None:
+        if self.users:
+            for warning in self.port.flush_users(self.users).warnings:
+                log.warning("%s", warning)
+
 
 @contextmanager
 def checked_change():
@@ -51,9 +60,7 @@ def checked_change():
     pending = _AfterCommit(ctx.freeswitch)
     with database.atomic():
         yield replace(ctx, freeswitch=pending)
-    if pending.users:
-        for warning in pending.port.flush_users(pending.users).warnings:
-            log.warning("%s", warning)
+    pending.send()  # within a conditional write, ctx.freeswitch holds it again until the outer commit
 
 
 @contextmanager

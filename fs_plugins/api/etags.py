@@ -61,8 +61,15 @@ def conditional(view):
         tags = request.headers.get("If-Match")
         if request.method not in CONDITIONAL_METHODS or tags is None or tags.strip() == "*":
             return view(*args, **kwargs)
-        with serialized(_scope()):
-            return view(*args, **kwargs)
+        g.after_commit = []  # FreeSWITCH flushes the view's changes asked for: sent once committed
+        try:
+            with serialized(_scope()):
+                answer = view(*args, **kwargs)
+        finally:
+            held = g.pop("after_commit")
+        for send in held:  # told before the commit, FreeSWITCH could fetch and cache the old entry again
+            send()
+        return answer
 
     return run
 
