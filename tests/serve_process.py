@@ -5,6 +5,7 @@
         serve.dialplan("1002")             # a call from 1001 to 1002
         serve.post_cdr(cdr)                # (status, seconds)
         serve.log()                        # what it wrote on stderr so far
+        serve.log(waiting_for="is back")   # ... once that text is there (or after 5 s)
 """
 from __future__ import annotations
 
@@ -104,7 +105,12 @@ class ServeProcess:
         for line in self.process.stderr:
             self._stderr.append(line)
 
-    def log(self) -> str:
+    def log(self, waiting_for: str = "", timeout: float = 5.0) -> str:
+        """stderr so far. A thread reads it from a pipe, so a line the server wrote just before answering
+        may not be here yet: `waiting_for` gives that text up to `timeout` seconds to arrive."""
+        deadline = time.monotonic() + timeout
+        while waiting_for not in "".join(self._stderr) and time.monotonic() < deadline:
+            time.sleep(0.02)
         return "".join(self._stderr)
 
     # -- requests as FreeSWITCH sends them ------------------------------------------------------

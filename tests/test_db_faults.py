@@ -60,7 +60,7 @@ def test_after_a_reset_the_next_request_is_answered_without_restarting_serve(tmp
             first = serve.directory()
             assert registered(first) or registered(serve.directory()), serve.log()
             assert serve.dialplan()[0] == 200
-        log = serve.log()
+        log = serve.log(waiting_for="is back after")
     assert "Traceback" not in log
     warnings = [line for line in log.splitlines() if " WARNING " in line]
     assert 1 <= len(warnings) <= 3 and all("unavailable" in line for line in warnings), log
@@ -100,7 +100,7 @@ def test_a_stalled_database_is_answered_within_the_deadline_and_nothing_posted_m
             time.sleep(0.1)
         assert registered(serve.directory())
         assert [serve.post_cdr(cdr)[0] for cdr in during] == [200] * 3  # mod_json_cdr's retries
-        log = serve.log()
+        log = serve.log(waiting_for="is back after")
     assert {cdr["variables"]["uuid"] for cdr in during} <= stored_legs(direct)
     assert "Traceback" not in log and "is back after" in log
 
@@ -193,7 +193,7 @@ def test_an_esl_session_answers_connect_and_is_handed_back_within_the_deadline_w
         ended = time.monotonic() - started
         session.sock.close()
         proxy.resume()
-        log = serve.log()
+        log = serve.log(waiting_for="handed back to the dialplan")
     assert handshaken < 0.5
     assert b"answer" not in after and ended < DEADLINE + 1.0, (after, ended)
     assert "handed back to the dialplan: database unavailable" in log and "Traceback" not in log
