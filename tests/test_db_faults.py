@@ -63,7 +63,13 @@ def test_after_a_reset_the_next_request_is_answered_without_restarting_serve(tmp
         log = serve.log(waiting_for="is back after")
     assert "Traceback" not in log
     warnings = [line for line in log.splitlines() if " WARNING " in line]
-    assert 1 <= len(warnings) <= 3 and all("unavailable" in line for line in warnings), log
+    # The pool says it once per reset; the change listener (xml_curl.pgchanges) says it lost its own
+    # connection when the reset reached it too, which depends on when it had connected.
+    pool = [line for line in warnings if " fs_plugins.dbpool: " in line]
+    listener = [line for line in warnings if " xml_curl.pgchanges: " in line]
+    assert 1 <= len(pool) <= 3 and all("unavailable" in line for line in pool), log
+    assert len(pool) + len(listener) == len(warnings) and len(listener) <= 3, log
+    assert all("not listening for PostgreSQL changes" in line for line in listener), log
     assert "is back after" in log
 
 
@@ -75,8 +81,11 @@ def test_a_stalled_database_is_answered_within_the_deadline_and_nothing_posted_m
         assert registered(serve.directory())
         proxy.stall()
         stalled = {}
+        # 1001's entry may already sit in xml_curl's lookup cache (kept until PostgreSQL says a table
+        # changed), and answering it from there is fine; 1002 was never looked up, so its fetch must go to
+        # the stalled database and be answered at the deadline.
         workers = [threading.Thread(target=lambda key=key, call=call: stalled.__setitem__(key, call()))
-                   for key, call in (("directory", serve.directory), ("dialplan", serve.dialplan),
+                   for key, call in (("directory", lambda: serve.directory("1002")), ("dialplan", serve.dialplan),
                                      ("cdr", lambda: serve.post_cdr(cdr_with_uuid(str(uuid.uuid4())))))]
         for worker in workers:
             worker.start()
