@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -16,6 +17,8 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.voices import DEFAULT_SOUNDS_DIR, DEFAULT_VOICES
 
 ENV_PREFIX = "CENTRALITA_"
+# sip_proxy: a host name or IPv4 address, or [IPv6], with an optional port; it goes into dial strings.
+_HOST_PORT = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class Config:
     voices: str = DEFAULT_VOICES
     # FreeSWITCH keeps a served user this long (ms); every change also flushes it at once.
     directory_cache_ms: int = 300000
+    # Kamailio in front of several FreeSWITCH servers (kamailio/README.md): host:port where FreeSWITCH
+    # reaches it. Phones register there, so calls to a user go through it (users' dial-string); empty:
+    # phones register at FreeSWITCH itself.
+    sip_proxy: str = ""
     # FreeSWITCH's own event socket (inbound ESL): cache flushes, originate, channel events.
     fs_event_socket_host: str = "127.0.0.1"
     fs_event_socket_port: int = 8021
@@ -166,4 +173,7 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
         if number <= 0:
             raise InvalidInput(name, "must be positive")
         return number
-    return str(value)
+    text = str(value)
+    if name == "sip_proxy" and text and not _HOST_PORT.fullmatch(text):
+        raise InvalidInput(name, f"must be host or host:port of the SIP proxy (e.g. 10.0.0.5:5060), got {text!r}")
+    return text

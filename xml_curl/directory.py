@@ -28,7 +28,8 @@ _EXTENSION = re.compile(r"[0-9]{2,16}\Z")
 def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes:
     purpose = fields.get("purpose")
     if purpose == "gateways":
-        return documents.directory_domains(t.domain for t in lookups.tenants())
+        return documents.directory_domains((t.domain for t in lookups.tenants()),
+                                           documents.dial_string(config.sip_proxy))
     if purpose:
         return documents.NOT_FOUND
     action = fields.get("action", "")
@@ -47,18 +48,19 @@ def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes
     row = lookups.directory_row(domain, extension)  # the user and its box, one query
     if row is None:
         return documents.NOT_FOUND
-    return _user_document(row, config.directory_cache_ms)
+    return _user_document(row, config.directory_cache_ms, config.sip_proxy)
 
 
 @functools.lru_cache(maxsize=20000)
-def _user_document(row: tuple, cache_ms: int) -> bytes:
+def _user_document(row: tuple, cache_ms: int, sip_proxy: str) -> bytes:
     """Rendered once per distinct row (the user's and its box's columns as read): any change to
     either is a new key, so it renders anew; a phone registering again costs a dict look-up."""
     user = directory_user_from_row(row)
     if not user.enabled:
         return documents.NOT_FOUND
     box = voicemail.box_from_row(row[len(row) - len(voicemail.BOX_COLUMNS):])
-    return documents.directory_user(user, user_variables(user), cache_ms, voicemail.directory_params(box))
+    return documents.directory_user(user, user_variables(user), cache_ms, voicemail.directory_params(box),
+                                    documents.dial_string(sip_proxy))
 
 
 def _general_box(lookups: Lookups, domain: str) -> bytes:

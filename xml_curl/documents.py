@@ -25,10 +25,18 @@ NOT_FOUND = (
 )
 
 # How FreeSWITCH reaches a registered user of a tenant (the domain is the tenant).
-DIAL_STRING = (
-    "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
-    "${sofia_contact(*/${dialed_user}@${dialed_domain})}"
-)
+_DIAL_VARIABLES = "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+DIAL_STRING = _DIAL_VARIABLES + "${sofia_contact(*/${dialed_user}@${dialed_domain})}"
+
+
+def dial_string(sip_proxy: str = "") -> str:
+    """Phones registered at FreeSWITCH are found with sofia_contact; with Kamailio in front (config
+    sip_proxy, a checked host:port) they registered there, so the call goes to user@domain through it
+    (sofia's fs_path: a Route to the proxy, `;lr` url-encoded as sofia decodes it), and Kamailio's
+    usrloc finds the phone (kamailio/kamailio.cfg, route TOPHONE)."""
+    if not sip_proxy:
+        return DIAL_STRING
+    return _DIAL_VARIABLES + f"sofia/internal/${{dialed_user}}@${{dialed_domain}};fs_path=sip:{sip_proxy}%3Blr"
 
 _HEAD = "<?xml version='1.0' encoding='UTF-8' standalone='no'?>\n<document type=\"freeswitch/xml\">\n"
 _TAIL = "  </section>\n</document>\n"
@@ -50,9 +58,9 @@ def attr(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def _domain(domain: str, inner: str = "") -> str:
+def _domain(domain: str, inner: str = "", dial: str = DIAL_STRING) -> str:
     return (f'    <domain name="{attr(domain)}">\n      <params>\n'
-            f'        <param name="dial-string" value="{attr(DIAL_STRING)}"/>\n      </params>\n'
+            f'        <param name="dial-string" value="{attr(dial)}"/>\n      </params>\n'
             f"{inner}    </domain>\n")
 
 
@@ -64,7 +72,7 @@ def _element(indent: str, tag: str, children: list[str]) -> str:
 
 
 def directory_user(user, variables: Sequence[tuple[str, str]], cache_ms: int,
-                   extra_params: Sequence[tuple[str, str]] = ()) -> bytes:
+                   extra_params: Sequence[tuple[str, str]] = (), dial: str = DIAL_STRING) -> bytes:
     """One user in its domain, with its digest a1-hash (never a clear password) and extra params
     (mod_voicemail's vm-*); a user without a1-hash (a voicemail-only box) cannot register."""
     cacheable = f' cacheable="{cache_ms}"' if cache_ms > 0 else ""
@@ -77,12 +85,12 @@ def directory_user(user, variables: Sequence[tuple[str, str]], cache_ms: int,
              f'            <user id="{attr(user.extension)}"{cacheable}>\n'
              f'{_element("              ", "params", params)}{_element("              ", "variables", variable_lines)}'
              f"            </user>\n          </users>\n        </group>\n      </groups>\n")
-    return (_HEAD + '  <section name="directory">\n' + _domain(user.tenant.domain, users) + _TAIL).encode()
+    return (_HEAD + '  <section name="directory">\n' + _domain(user.tenant.domain, users, dial) + _TAIL).encode()
 
 
-def directory_domains(domains: Iterable[str]) -> bytes:
+def directory_domains(domains: Iterable[str], dial: str = DIAL_STRING) -> bytes:
     """The tenants' domains without users (sofia's `purpose=gateways` fetch)."""
-    inner = "".join(_domain(domain) for domain in domains)
+    inner = "".join(_domain(domain, "", dial) for domain in domains)
     if not inner:
         return (_HEAD + '  <section name="directory"/>\n</document>\n').encode()
     return (_HEAD + '  <section name="directory">\n' + inner + _TAIL).encode()

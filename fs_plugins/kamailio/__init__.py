@@ -1,0 +1,1 @@
+"""Kamailio in front of several FreeSWITCH servers: the database view its digest authentication reads."""
