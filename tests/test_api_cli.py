@@ -7,6 +7,7 @@ import pytest
 
 from fs_plugins.cli import main
 from fs_plugins.models.access import ApiKey, Login
+from fs_plugins.models.audit import AuditEntry
 from tests.api_world import api_client, cheap_argon2  # noqa: F401 (fixture)
 
 
@@ -80,3 +81,17 @@ def test_bad_login_requests_name_the_field_and_store_nothing(cli, args, stdin, f
     code, _, err = cli(*args, stdin=stdin)
     assert code == 2 and f"error: {field}:" in err
     assert Login.select().count() == 0
+
+
+def test_login_commands_go_through_the_application_layer_and_are_audited_once(cli):
+    assert cli("login", "add", "boss", "--role", "tenant-admin", "--tenant", "acme.example.com",
+               stdin="portal-pass-1\n")[0] == 0
+    assert cli("login", "set", "boss", "--password-stdin", stdin="portal-pass-2\n")[0] == 0
+    code, out, _ = cli("login", "remove", "boss")
+    assert (code, out.strip()) == (0, "login boss removed")
+    assert cli("login", "remove", "boss")[2].strip() == "centralita: error: username: no login 'boss'"
+    entries = [(e.action, e.tenant_domain, e.actor.split()[0], e.detail)
+               for e in AuditEntry.select().where(AuditEntry.action.startswith("login.")).order_by(AuditEntry.id)]
+    assert entries == [("login.create", "acme.example.com", "cli", '{"extension": null, "role": "tenant-admin"}'),
+                       ("login.update", "acme.example.com", "cli", '{"password": "(changed)"}'),
+                       ("login.delete", "acme.example.com", "cli", "{}")]

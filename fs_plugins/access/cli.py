@@ -1,7 +1,7 @@
 """centralita apikey create|list|revoke, centralita login add|list|set|remove
 
-Whoever runs these on the server is the operator: every change is written to the audit log as
-`cli <unix user>`.
+Whoever runs these on the server is the operator: every change goes through fs_plugins.access.app
+and is written to the audit log as `cli <unix user>`.
 """
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ import datetime as dt
 import getpass
 import sys
 
-from fs_plugins import audit
-from fs_plugins.application import tenant_in_scope
-from fs_plugins.access import app as keys_app
-from fs_plugins.access import logins
-from fs_plugins.access.principal import cli_principal
+from fs_plugins.access import app
 from fs_plugins.commands.common import bool_option, print_table
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import database
 from fs_plugins.models.access import ROLES
 
 
@@ -65,11 +60,6 @@ def _register_logins(parser) -> None:
     remove.set_defaults(handler=_login_remove)
 
 
-def _tenant(ctx, domain):
-    app = ctx.app  # opens the database, which every command here uses
-    return tenant_in_scope(app, domain) if domain else None
-
-
 def _expiry(text: str | None) -> dt.datetime | None:
     if not text:
         return None
@@ -80,7 +70,7 @@ def _expiry(text: str | None) -> dt.datetime | None:
 
 
 def _key_create(args, ctx) -> int:
-    new = keys_app.create_key(ctx.app, args.name, args.role, args.tenant, args.user, _expiry(args.expires)).value
+    new = app.create_key(ctx.app, args.name, args.role, args.tenant, args.user, _expiry(args.expires)).value
     print(f"API key {args.name!r} ({args.role}{' of ' + new.key.tenant if new.key.tenant else ''}); shown only now:")
     print(new.secret)
     return 0
@@ -89,12 +79,12 @@ def _key_create(args, ctx) -> int:
 def _key_list(args, ctx) -> int:
     print_table(("PREFIX", "NAME", "ROLE", "TENANT", "USER", "EXPIRES", "LAST USED", "REVOKED"),
                 [(k.prefix, k.name, k.role, k.tenant or "-", k.extension or "-", k.expires_at or "-",
-                  k.last_used_at or "never", k.revoked_at or "-") for k in keys_app.list_keys(ctx.app, args.tenant)])
+                  k.last_used_at or "never", k.revoked_at or "-") for k in app.list_keys(ctx.app, args.tenant)])
     return 0
 
 
 def _key_revoke(args, ctx) -> int:
-    row = keys_app.revoke_key(ctx.app, args.prefix).value
+    row = app.revoke_key(ctx.app, args.prefix).value
     print(f"API key {row.prefix} revoked")
     return 0
 
@@ -104,44 +94,31 @@ def _read_password(prompt: str) -> str:
 
 
 def _login_add(args, ctx) -> int:
-    owner = _tenant(ctx, args.tenant)
-    actor = cli_principal()
+    ctx.app  # opens the database before the password is asked for
     password = _read_password("password: ")
-    with database.atomic():
-        row = logins.add_login(args.username, password, args.role, owner, args.user)
-        audit.record(actor, "login.create", f"login {row.username}", owner, {"role": args.role, "extension": args.user})
-    print(f"login {row.username} ({row.role}{' of ' + owner.domain if owner else ''}) created")
+    row = app.add_login(ctx.app, args.username, password, args.role, args.tenant, args.user).value
+    print(f"login {row.username} ({row.role}{' of ' + row.tenant if row.tenant else ''}) created")
     return 0
 
 
 def _login_list(args, ctx) -> int:
-    rows = [logins.view(r) for r in logins.logins(_tenant(ctx, args.tenant))]
     print_table(("USERNAME", "ROLE", "TENANT", "USER", "ENABLED", "LAST LOGIN"),
                 [(r.username, r.role, r.tenant or "-", r.extension or "-", "yes" if r.enabled else "no",
-                  r.last_login_at or "never") for r in rows])
+                  r.last_login_at or "never") for r in app.list_logins(ctx.app, args.tenant)])
     return 0
 
 
 def _login_set(args, ctx) -> int:
-    ctx.db
     if not args.password_stdin and args.enabled is None:
         raise InvalidInput("--password-stdin", "give --password-stdin and/or --enabled")
+    ctx.app
     password = _read_password("new password: ") if args.password_stdin else None
-    actor = cli_principal()
-    with database.atomic():
-        row = logins.set_login(logins.find(args.username), password, args.enabled)
-        audit.record(actor, "login.update", f"login {row.username}", row.tenant if row.tenant_id else None,
-                     {"password": password is not None, "enabled": args.enabled})
+    row = app.set_login(ctx.app, args.username, password, args.enabled).value
     print(f"login {row.username} updated")
     return 0
 
 
 def _login_remove(args, ctx) -> int:
-    ctx.db
-    actor = cli_principal()
-    with database.atomic():
-        row = logins.find(args.username)
-        audit.record(actor, "login.delete", f"login {row.username}", row.tenant if row.tenant_id else None)
-        row.delete_instance(recursive=True)
-    print(f"login {args.username} removed")
+    row = app.remove_login(ctx.app, args.username).value
+    print(f"login {row.username} removed")
     return 0

@@ -94,9 +94,18 @@ def find(name: str, tenant: Tenant | None = None) -> Login:
     return row
 
 
-def set_login(row: Login, password: str | None = None, enabled: bool | None = None) -> Login:
+def get(login_id: int) -> Login:
+    row = Login.get_or_none(Login.id == login_id)
+    if row is None:
+        raise NotFound("username", "this login no longer exists")
+    return row
+
+
+def set_login(row: Login, password: str | None = None, enabled: bool | None = None,
+              field: str = "password") -> Login:
+    """Change what is given; `field` names the password as the caller knows it (new_password)."""
     if password is not None:
-        row.password_hash = passwords.hash_password(password)
+        row.password_hash = passwords.hash_password(password, field)
     if enabled is not None:
         row.enabled = enabled
     with database.atomic():
@@ -105,6 +114,10 @@ def set_login(row: Login, password: str | None = None, enabled: bool | None = No
             # A changed password or a disabled login ends every session it had.
             Session.delete().where(Session.login == row).execute()
     return row
+
+
+def remove(row: Login) -> None:
+    row.delete_instance(recursive=True)  # its sessions and reset links go with it
 
 
 def logins(tenant: Tenant | None = None) -> list[Login]:
@@ -138,4 +151,9 @@ def principal(row: Login, source: str = "") -> Principal:
     user = row.user if row.user_id else None
     role = row.role if row.role in (OPERATOR, TENANT_ADMIN, USER) else USER
     return Principal(role, tenant.id if tenant else None, tenant.domain if tenant else "",
-                     user.id if user else None, user.extension if user else "", f"login {row.username}", source)
+                     user.id if user else None, user.extension if user else "", f"login {row.username}", source,
+                     row.id)
+
+
+def tenant_of(row: Login) -> Tenant | None:
+    return row.tenant if row.tenant_id else None

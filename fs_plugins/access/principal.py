@@ -7,9 +7,13 @@ that another tenant's objects exist.
 """
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass, replace
 
 OPERATOR, TENANT_ADMIN, USER = "operator", "tenant-admin", "user"
+# Someone not signed in (signing in, asking for a password-reset link): no scope check lets them
+# through, since they have no tenant and are neither operator nor admin.
+VISITOR = "visitor"
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Principal:
     extension: str = ""
     name: str = ""  # who, as the audit log shows it: "login ana", "key ck_1a2b3c4d5e (billing)"
     source: str = ""  # where from: the client's address, or "cli"
+    login_id: int | None = None  # the login a session belongs to (its own password is theirs to change)
 
     def sees_tenant(self, tenant_id: int) -> bool:
         return self.role == OPERATOR or (self.role == TENANT_ADMIN and self.tenant_id == tenant_id)
@@ -36,6 +41,9 @@ class Principal:
 
 def cli_principal() -> Principal:
     """Whoever runs `centralita` on the server: root there is the operator."""
-    import getpass
-
     return Principal(OPERATOR, name=f"cli {getpass.getuser()}", source="cli")
+
+
+def visitor(source: str) -> Principal:
+    """Someone at `source` who has not signed in."""
+    return Principal(VISITOR, name=f"visitor {source or '?'}", source=source)

@@ -59,6 +59,7 @@ def resume(token: str, source: str = "") -> Principal | None:
     return principal(row.login, source)
 
 
-def close(token: str) -> None:
-    Session.delete().where(Session.token_hash == secrets.digest(token or "")).execute()
+def close(token: str) -> bool:
+    """End the session of `token`; False when there was none."""
+    return Session.delete().where(Session.token_hash == secrets.digest(token or "")).execute() > 0
 

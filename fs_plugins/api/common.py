@@ -9,9 +9,10 @@ from dataclasses import replace
 
 from apiflask import Schema
 from apiflask.fields import List, Nested, String
-from flask import current_app, g
+from flask import current_app, g, request
 
 from fs_plugins import fsapi, references
+from fs_plugins.access.principal import visitor
 from fs_plugins.api.etags import etag_of
 from fs_plugins.application import AppContext, FreeswitchPort, NoFreeswitch
 from fs_plugins.destinations import Destination
@@ -24,14 +25,14 @@ log = logging.getLogger(__name__)
 
 def app_context() -> AppContext:
     """The application layer's context for this request: the caller's principal (API key or
-    session), the configuration, and FreeSWITCH for the cache flushes a change needs."""
+    session; a visitor on a public operation), the configuration, and FreeSWITCH for the cache flushes a change needs."""
     config = current_app.config["CENTRALITA"]
     freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
     held = g.get("after_commit")
     if held is not None:  # inside a conditional write's transaction (etags.conditional): flush after it
         freeswitch = _AfterCommit(freeswitch)
         held.append(freeswitch.send)
-    return AppContext(g.principal, config, freeswitch=freeswitch)
+    return AppContext(g.get("principal") or visitor(request.remote_addr or ""), config, freeswitch=freeswitch)
 
 
 class _AfterCommit:

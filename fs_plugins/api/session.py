@@ -5,11 +5,10 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 from flask import g, make_response, request
 
+from fs_plugins.access import account, sessions
+from fs_plugins.api.common import app_context
 from fs_plugins.api.fields import UtcDateTime
-from fs_plugins import audit
-from fs_plugins.access import logins, sessions
 from fs_plugins.api.guard import ANY, PUBLIC, access, principal
-from fs_plugins.models import database
 
 bp = APIBlueprint("session", __name__, url_prefix="/api/v1/session", tag="Session")
 
@@ -44,13 +43,9 @@ def sign_in(body):
 
     The cookie is HttpOnly, SameSite=Lax, Secure over HTTPS. 401 for wrong credentials, 429 after
     too many failures."""
-    address = request.remote_addr or ""
-    # Outside the transaction: a failure must stay counted when the answer is 401.
-    row = logins.authenticate(body["username"], body["password"], address)
-    with database.atomic():
-        opened = sessions.open_session(row, address, request.headers.get("User-Agent", ""))
-        g.principal = logins.principal(row, address)
-        audit.record(g.principal, "session.open", f"login {row.username}", row.tenant if row.tenant_id else None)
+    signed = account.sign_in(app_context(), body["username"], body["password"], request.headers.get("User-Agent", ""))
+    g.principal = signed.principal
+    opened = signed.session
     response = make_response(Caller().dump(_caller(opened.csrf_token, opened.expires_at)), 201)
     response.set_cookie(sessions.COOKIE, opened.token, max_age=int(sessions.LIFETIME.total_seconds()), path="/",
                         httponly=True, secure=request.is_secure, samesite="Lax")
@@ -72,7 +67,7 @@ def who_am_i():
 @bp.output({}, status_code=204)
 def sign_out():
     """End the session of the cookie (an API key has no session: nothing happens)."""
-    sessions.close(request.cookies.get(sessions.COOKIE, ""))
+    account.sign_out(app_context(), request.cookies.get(sessions.COOKIE, ""))
     response = make_response("", 204)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response

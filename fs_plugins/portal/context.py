@@ -1,17 +1,20 @@
-"""The application layer's context for the page being served: who asks (the session's principal),
-the configuration, and FreeSWITCH for the cache flushes a change needs."""
+"""The application layer's context for the page being served: who asks (the session's principal,
+or a visitor before signing in), the configuration, and FreeSWITCH for the cache flushes a change needs."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 
+from fs_plugins.access.principal import visitor
 from fs_plugins.application import AppContext, NoFreeswitch, require_admin, tenant_in_scope
 from fs_plugins.fsapi import FreeswitchDirectory
 
 
 def app_context() -> AppContext:
+    """The page's caller: the session's principal, or a visitor from the client's address on the
+    pages shown before signing in."""
     config = current_app.config["CENTRALITA"]
     freeswitch = FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
-    return AppContext(g.principal, config, freeswitch=freeswitch)
+    return AppContext(g.principal or visitor(request.remote_addr or ""), config, freeswitch=freeswitch)
 
 
 def me() -> tuple[str, str]:

@@ -6,12 +6,11 @@ import logging
 from flask import Blueprint, current_app, g, redirect, request
 from flask_babel import gettext as _
 
-from fs_plugins import audit
-from fs_plugins.access import logins, sessions
+from fs_plugins.access import account, sessions
 from fs_plugins.access.logins import AuthFailed, Throttled
-from fs_plugins.errors import InvalidInput
-from fs_plugins.models import database
-from fs_plugins.portal import i18n, mail, resets
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.portal import i18n, mail
+from fs_plugins.portal.context import app_context
 from fs_plugins.portal.guard import PUBLIC, area
 from fs_plugins.portal.pages import Outcome, page
 
@@ -28,15 +27,10 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def start_session(response, login_row):
-    """Open a session for `login_row` and put its cookie on `response` (also the API's cookie)."""
-    address = request.remote_addr or ""
-    with database.atomic():
-        opened = sessions.open_session(login_row, address, request.headers.get("User-Agent", ""))
-        audit.record(logins.principal(login_row, address), "session.open", f"login {login_row.username}",
-                     login_row.tenant if login_row.tenant_id else None)
-    response.set_cookie(sessions.COOKIE, opened.token, max_age=int(sessions.LIFETIME.total_seconds()), path="/",
-                        httponly=True, secure=request.is_secure, samesite="Lax")
+def with_session(response, signed: account.SignedIn):
+    """Put the new session's cookie on `response` (the REST API reads the same cookie)."""
+    response.set_cookie(sessions.COOKIE, signed.session.token, max_age=int(sessions.LIFETIME.total_seconds()),
+                        path="/", httponly=True, secure=request.is_secure, samesite="Lax")
     return response
 
 
@@ -50,7 +44,8 @@ def login():
         return page("auth/login.html", target=target, username="", notice=_said(request.args.get("said", "")))
     username = request.form.get("username", "")
     try:
-        row = logins.authenticate(username, request.form.get("password", ""), request.remote_addr or "")
+        signed = account.sign_in(app_context(), username, request.form.get("password", ""),
+                                 request.headers.get("User-Agent", ""))
     except AuthFailed:
         return page("auth/login.html", 401, target=target, username=username,
                     errors={"password": _("Wrong username or password.")})
@@ -58,7 +53,7 @@ def login():
         return page("auth/login.html", 429, target=target, username=username,
                     errors={"_": _("Too many failed attempts. Try again in %(minutes)s minutes.",
                                    minutes=max(1, -(-exc.retry_after // 60)))})
-    return start_session(redirect(target), row)
+    return with_session(redirect(target), signed)
 
 
 def _said(what: str) -> str:
@@ -72,9 +67,7 @@ def _said(what: str) -> str:
 def logout():
     token = request.cookies.get(sessions.COOKIE, "")
     if g.principal is not None:
-        with database.atomic():
-            sessions.close(token)
-            audit.record(g.principal, "session.close", g.principal.name, g.get("tenant_row"))
+        account.sign_out(app_context(), token)
     response = redirect("/login?said=signed-out")
     response.delete_cookie(sessions.COOKIE, path="/")
     return response
@@ -100,7 +93,7 @@ def forgot():
     if not who.strip():
         return page("auth/forgot.html", who=who, errors={"who": _("Give your username or e-mail address.")})
     try:
-        issued = resets.issue(who, request.remote_addr or "")
+        issued = account.request_reset(app_context(), who)
     except Throttled as exc:
         return page("auth/forgot.html", 429, who=who,
                     errors={"_": _("Too many requests. Try again in %(minutes)s minutes.",
@@ -113,44 +106,39 @@ def forgot():
         "The link works once, for one hour."))
 
 
-def _send_reset_mail(issued: resets.Issued) -> None:
+def _send_reset_mail(issued: account.ResetLink) -> None:
     config = current_app.config["CENTRALITA"]
     link = (config.portal_url or request.url_root).rstrip("/") + "/reset/" + issued.token
     body = _("Someone, hopefully you, asked to reset the password of %(username)s in Centralita.\n\n"
              "Open this link within an hour to choose a new password (it works only once):\n%(link)s\n\n"
              "If it was not you, ignore this message: your password stays as it is.",
-             username=issued.login.username, link=link)
+             username=issued.username, link=link)
     try:
         mail.send(config, mail.message(config, issued.email, _("Your Centralita password"), body))
     except mail.MailNotSent as exc:
-        log.warning("password reset e-mail for login %s not sent: %s", issued.login.username, exc)
+        log.warning("password reset e-mail for login %s not sent: %s", issued.username, exc)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @area(PUBLIC)
 def reset(token: str):
-    pending = resets.pending(token)
-    if pending is None:
+    username = account.reset_username(token)
+    if username is None:
         return page("auth/reset.html", 404, valid=False)
     if request.method == "GET":
-        return page("auth/reset.html", valid=True, username=pending.login.username)
-    outcome = _new_password(pending)
+        return page("auth/reset.html", valid=True, username=username)
+    outcome = _new_password(token)
     if not outcome.ok:
-        return page("auth/reset.html", valid=True, username=pending.login.username, outcome=outcome)
+        return page("auth/reset.html", valid=True, username=username, outcome=outcome)
     return redirect("/login?said=password-reset")
 
 
-def _new_password(pending) -> Outcome:
+def _new_password(token: str) -> Outcome:
     password, again = request.form.get("password", ""), request.form.get("password_again", "")
     if password != again:
         return Outcome(errors={"password_again": _("The two passwords are not the same.")})
-    row = pending.login
     try:
-        with database.atomic():
-            logins.set_login(row, password=password)  # ends every session the login had
-            resets.redeem(pending)
-            audit.record(logins.principal(row, request.remote_addr or ""), "login.password-reset",
-                         f"login {row.username}", row.tenant if row.tenant_id else None, {"password": True})
-    except InvalidInput as exc:
+        done = account.reset_password(app_context(), token, password)  # ends every session the login had
+    except (InvalidInput, NotFound) as exc:
         return Outcome(errors={exc.field: exc.message})
-    return Outcome(row)
+    return Outcome(done.value)

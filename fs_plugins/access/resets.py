@@ -1,4 +1,5 @@
-"""Password-reset links: single use, expiring, kept only as a hash (fs_plugins/models/portal.py).
+"""Password-reset links: single use, expiring, kept only as a hash (the table is the portal component's,
+fs_plugins/models/portal.py: the portal is where people ask for one).
 
 Asking for a link never tells whether the account exists: the answer is the same either way, and a
 request is throttled like a failed sign-in (per address and per account), so the form can neither
