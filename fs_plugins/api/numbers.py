@@ -4,15 +4,13 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
-from fs_plugins import validate
 from fs_plugins.api import paging
 from fs_plugins.api.common import app_context, checked_change, destination_ref, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
 from fs_plugins.core import app
-from fs_plugins.errors import NotFound
-from fs_plugins.models import Number, ShortNumber
+from fs_plugins.destinations import Destination
 
 bp = APIBlueprint("numbers", __name__, url_prefix="/api/v1/tenants/<domain>", tag="Numbers")
 DESTINATION_HELP = ("user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT (voicemail: for the general "
@@ -46,17 +44,17 @@ NumberPage = page_schema(NumberOut, "NumberPage")
 ShortNumberPage = page_schema(ShortNumberOut, "ShortNumberPage")
 
 
-def _shown(row: Number) -> dict:
-    return {"number": row.e164, "destination": destination_ref(tenant(), row.destination),
-            "description": row.description, "created_at": row.created_at}
+def _shown(number: app.RouteView) -> dict:
+    return {"number": number.number, "destination": _reference(number), "description": number.description,
+            "created_at": number.created_at}
 
 
-def _number(number: str) -> Number:
-    e164 = validate.e164(number, tenant().country, assigned=True)
-    row = Number.get_or_none(Number.tenant == tenant(), Number.e164 == e164)
-    if row is None:
-        raise NotFound("number", f"{number} is not a number of {tenant().domain}")
-    return row
+def _reference(number: app.RouteView) -> str | None:
+    return destination_ref(tenant(), Destination.parse(number.destination))
+
+
+def _number(number: str) -> app.RouteView:
+    return app.get_number(app_context(), tenant().domain, number)
 
 
 @bp.get("/numbers")
@@ -65,8 +63,9 @@ def _number(number: str) -> Number:
 @bp.output(NumberPage)
 def list_numbers(domain, query):
     """The tenant's numbers (DIDs) in E.164 order, a page at a time."""
-    found = paging.keyset(Number.select().where(Number.tenant == tenant()), Number.e164, query)
-    return {**found, "items": [_shown(row) for row in found["items"]]}
+    ctx = app_context()
+    found = paging.keyset(lambda after, limit: app.list_numbers(ctx, tenant().domain, after, limit), "number", query)
+    return {**found, "items": [_shown(number) for number in found["items"]]}
 
 
 @bp.post("/numbers")
@@ -116,6 +115,5 @@ def delete_number(domain, number):
 @bp.output(ShortNumberPage)
 def list_short_numbers(domain):
     """Internal numbers that reach the tenant's IVR menus and groups (set with the menu or group)."""
-    rows = ShortNumber.select().where(ShortNumber.tenant == tenant()).order_by(ShortNumber.number)
-    return {"items": [{"number": r.number, "destination": destination_ref(tenant(), r.destination)} for r in rows],
-            "next": None}
+    rows = app.list_short_numbers(app_context(), tenant().domain)
+    return {"items": [{"number": r.number, "destination": _reference(r)} for r in rows], "next": None}

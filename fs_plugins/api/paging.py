@@ -45,10 +45,10 @@ def page(items: list, limit: int, key) -> dict:
     return {"items": shown, "next": encode(key(shown[-1])) if more and shown else None}
 
 
-def keyset(rows, column, query: dict) -> dict:
-    """One page of `rows` ordered by the unique `column`, after the cursor in `query`."""
+def keyset(listing, key: str, query: dict) -> dict:
+    """One page of an application-layer list function ordered by its unique `key` (an attribute of
+    its views): `listing(after, limit)` is called with the decoded cursor and one item more than
+    the page, which says whether another page follows."""
     after = decode(query["after"])
-    if after is not None:
-        rows = rows.where(column > str(after))
-    found = list(rows.order_by(column).limit(query["limit"] + 1))
-    return page(found, query["limit"], lambda row: getattr(row, column.name))
+    found = listing(None if after is None else str(after), query["limit"] + 1)
+    return page(found, query["limit"], lambda item: getattr(item, key))

@@ -4,14 +4,12 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
-from fs_plugins.access.principal import OPERATOR
 from fs_plugins.api import paging
 from fs_plugins.api.common import app_context, checked_change, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
-from fs_plugins.api.guard import ADMIN, OPERATOR_ONLY, TENANT, access, principal, tenant
+from fs_plugins.api.guard import ADMIN, OPERATOR_ONLY, TENANT, access, tenant
 from fs_plugins.core import app
-from fs_plugins.models import Tenant
 
 bp = APIBlueprint("tenants", __name__, url_prefix="/api/v1/tenants", tag="Tenants")
 
@@ -49,10 +47,8 @@ SETTINGS = ("name", "timezone", "language", "country", "region")
 @bp.output(TenantPage)
 def list_tenants(query):
     """Tenants the caller administers (an operator: all of them), by domain."""
-    rows = Tenant.select()
-    if principal().role != OPERATOR:
-        rows = rows.where(Tenant.id == principal().tenant_id)
-    return paging.keyset(rows, Tenant.domain, query)
+    ctx = app_context()
+    return paging.keyset(lambda after, limit: [s.tenant for s in app.list_tenants(ctx, after, limit)], "domain", query)
 
 
 @bp.post("")
@@ -66,8 +62,7 @@ def create_tenant(body):
     values = {**defaults, **body}
     done = app.add_tenant(app_context(), values["domain"], values["name"], values["timezone"], values["language"],
                           values["country"], values["region"])
-    row = Tenant.get(Tenant.domain == done.value.domain)
-    return with_etag(TenantOut(), row, 201, {"Location": f"/api/v1/tenants/{row.domain}"})
+    return with_etag(TenantOut(), done.value, 201, {"Location": f"/api/v1/tenants/{done.value.domain}"})
 
 
 @bp.get("/<domain>")
@@ -75,7 +70,7 @@ def create_tenant(body):
 @bp.output(TenantOut)
 def get_tenant(domain):
     """One tenant's settings (with its ETag)."""
-    return with_etag(TenantOut(), tenant())
+    return with_etag(TenantOut(), _tenant())
 
 
 @bp.patch("/<domain>")
@@ -85,9 +80,14 @@ def get_tenant(domain):
 def update_tenant(domain, body):
     """Change a tenant's name, time zone, language, country or region (send If-Match)."""
     with checked_change() as ctx:
-        check_if_match(TenantOut().dump(Tenant.get_by_id(tenant().id)))
-        app.set_tenant(ctx, tenant().domain, **{k: body.get(k) for k in SETTINGS})
-    return with_etag(TenantOut(), Tenant.get_by_id(tenant().id))
+        check_if_match(TenantOut().dump(_tenant()))
+        done = app.set_tenant(ctx, tenant().domain, **{k: body.get(k) for k in SETTINGS})
+    return with_etag(TenantOut(), done.value)
+
+
+def _tenant() -> app.TenantView:
+    """The tenant of the URL as it is now (the guard found it within the caller's scope)."""
+    return app.get_tenant(app_context(), tenant().domain)
 
 
 @bp.delete("/<domain>")
@@ -96,6 +96,6 @@ def update_tenant(domain, body):
 def delete_tenant(domain):
     """Remove a tenant and everything it owns (operators; If-Match honoured when sent)."""
     with checked_change() as ctx:
-        check_if_match(TenantOut().dump(tenant()), required=False)
+        check_if_match(TenantOut().dump(_tenant()), required=False)
         app.remove_tenant(ctx, tenant().domain)
     return ""

@@ -5,6 +5,8 @@ with PUT …/sip-password; stored only as FreeSWITCH's a1-hash, never returned.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, String
 
@@ -13,9 +15,7 @@ from fs_plugins.api.common import api_fields, app_context, checked_change, page_
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access, tenant
-from fs_plugins.application import user_in_scope
 from fs_plugins.core import app
-from fs_plugins.models import User
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/v1/tenants/<domain>/users", tag="Users")
 # core.app names the rename option as the CLI does; the API calls it `extension`.
@@ -24,7 +24,7 @@ FIELDS = {"new_extension": "extension"}
 
 class UserOut(Schema):
     extension = String(required=True)
-    name = String(required=True, attribute="display_name")
+    name = String(required=True)
     email = String(required=True, allow_none=True)
     enabled = Boolean(required=True)
     created_at = UtcDateTime(required=True)
@@ -66,7 +66,8 @@ UserPage = page_schema(UserOut, "UserPage")
 @bp.output(UserPage)
 def list_users(domain, query):
     """The tenant's users by extension, a page at a time."""
-    return paging.keyset(User.select().where(User.tenant == tenant()), User.extension, query)
+    ctx = app_context()
+    return paging.keyset(lambda after, limit: app.list_users(ctx, tenant().domain, after, limit), "extension", query)
 
 
 @bp.post("")
@@ -78,15 +79,14 @@ def create_user(domain, body):
     """Create a user; without `password` a SIP password is generated and returned once."""
     done = app.add_user(app_context(), tenant().domain, body["extension"], body["name"], body.get("email"),
                         body.get("password"), body["enabled"])
-    row = _user(done.value.user.extension)
-    row.sip_password = done.value.sip_password
-    return with_etag(UserCreated(), row, 201,
-                     {"Location": f"/api/v1/tenants/{tenant().domain}/users/{row.extension}"})
+    created = {**asdict(done.value.user), "sip_password": done.value.sip_password}
+    return with_etag(UserCreated(), created, 201,
+                     {"Location": f"/api/v1/tenants/{tenant().domain}/users/{done.value.user.extension}"})
 
 
-def _user(extension: str) -> User:
-    """The user's row (the API shows its timestamps), within the caller's scope."""
-    return user_in_scope(app_context(), tenant(), extension, "extension")
+def _user(extension: str) -> app.UserView:
+    """The user as the API shows it, within the caller's scope."""
+    return app.get_user(app_context(), tenant().domain, extension)
 
 
 @bp.get("/<extension>")

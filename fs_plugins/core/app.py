@@ -8,13 +8,16 @@ are served `cacheable`); the report says which event sockets took it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
 
+from peewee import JOIN, fn
+
 from fs_plugins import references, validate
-from fs_plugins.application import (
-    AppContext, Changed, require_admin, require_operator, sees_tenant, tenant_in_scope, user_in_scope)
+from fs_plugins.access.principal import OPERATOR
+from fs_plugins.application import AppContext, Changed, require_admin, require_operator, tenant_in_scope, user_in_scope
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
@@ -32,6 +35,7 @@ class TenantView:
     country: str
     region: str | None
     suspended: bool = False  # its users cannot register (the directory does not find them)
+    created_at: dt.datetime | None = None  # UTC, naive (as the database keeps it)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class UserView:
     name: str
     email: str | None
     enabled: bool
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class RouteView:
     destination: str  # stored form, kind:id ("user:12")
     label: str  # as a person reads it ("user:1001 (Ana)")
     description: str | None = None
+    created_at: dt.datetime | None = None  # a DID's: when the tenant got it
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,22 @@ def a1_hash(extension: str, domain: str, password: str) -> str:
 
 # --- tenants -----------------------------------------------------------------------------------
 
-def list_tenants(ctx: AppContext) -> list[TenantSummary]:
-    rows = Tenant.select().order_by(Tenant.domain)
-    return [TenantSummary(tenant_view(t), t.users.count()) for t in rows if sees_tenant(ctx.principal, t.id)]
+def list_tenants(ctx: AppContext, after: str | None = None, limit: int | None = None) -> list[TenantSummary]:
+    """By domain with their users counted (one query); `after` a domain (the next page starts past
+    it), `limit` a page's size. The operator sees every tenant, anyone else only their own."""
+    query = (Tenant.select(Tenant, fn.COUNT(User.id).alias("user_count"))
+             .join(User, JOIN.LEFT_OUTER, on=(User.tenant == Tenant.id)).group_by(Tenant.id).order_by(Tenant.domain))
+    if ctx.principal.role != OPERATOR:
+        query = query.where(Tenant.id == ctx.principal.tenant_id)
+    if after:
+        query = query.where(Tenant.domain > after)
+    if limit:
+        query = query.limit(limit)
+    return [TenantSummary(tenant_view(row), row.user_count) for row in query]
+
+
+def get_tenant(ctx: AppContext, domain: str) -> TenantView:
+    return tenant_view(tenant_in_scope(ctx, domain, "domain"))
 
 
 def show_tenant(ctx: AppContext, domain: str) -> TenantDetail:
@@ -147,7 +167,8 @@ def remove_tenant(ctx: AppContext, domain: str) -> Changed[TenantView]:
 
 
 def tenant_view(row: Tenant) -> TenantView:
-    return TenantView(row.domain, row.name, row.timezone, row.language, row.country, row.region, bool(row.suspended))
+    return TenantView(row.domain, row.name, row.timezone, row.language, row.country, row.region, bool(row.suspended),
+                      row.created_at)
 
 
 def _tenant_values(name, domain, timezone, language, country, region) -> dict:
@@ -169,17 +190,7 @@ def list_users(ctx: AppContext, tenant: str, after: str | None = None, limit: in
     """By extension; `after` an extension (the next page starts past it), `limit` a page's size,
     `search` part of an extension or a name. Without them: every user."""
     require_admin(ctx, "list the tenant's users")
-    owner = tenant_in_scope(ctx, tenant)
-    if after is None and limit is None and not search:
-        return _users(owner)
-    query = owner.users.order_by(User.extension)
-    if after:
-        query = query.where(User.extension > after)
-    if search:
-        query = query.where(User.extension.contains(search) | User.display_name.contains(search))
-    if limit:
-        query = query.limit(limit)
-    return [UserView(owner.domain, u.extension, u.display_name, u.email, bool(u.enabled)) for u in query]
+    return _users(tenant_in_scope(ctx, tenant), after, limit, search)
 
 
 def get_user(ctx: AppContext, tenant: str, extension: str) -> UserView:
@@ -266,13 +277,21 @@ def remove_user(ctx: AppContext, tenant: str, extension: str) -> Changed[UserVie
     return Changed(view, ctx.freeswitch.flush_users([(view.extension, owner.domain)]))
 
 
-def user_view(row: User) -> UserView:
-    return UserView(row.tenant.domain, row.extension, row.display_name, row.email, bool(row.enabled))
+def user_view(row: User, domain: str | None = None) -> UserView:
+    return UserView(domain or row.tenant.domain, row.extension, row.display_name, row.email, bool(row.enabled),
+                    row.created_at, row.updated_at)
 
 
-def _users(tenant: Tenant) -> list[UserView]:
-    return [UserView(tenant.domain, u.extension, u.display_name, u.email, bool(u.enabled))
-            for u in tenant.users.order_by(User.extension)]
+def _users(tenant: Tenant, after: str | None = None, limit: int | None = None,
+           search: str | None = None) -> list[UserView]:
+    query = tenant.users.order_by(User.extension)
+    if after:
+        query = query.where(User.extension > after)
+    if search:
+        query = query.where(User.extension.contains(search) | User.display_name.contains(search))
+    if limit:
+        query = query.limit(limit)
+    return [user_view(row, tenant.domain) for row in query]
 
 
 def _check_extension_free(owner: Tenant, extension: str, field: str = "extension") -> None:
@@ -284,9 +303,18 @@ def _check_extension_free(owner: Tenant, extension: str, field: str = "extension
 
 # --- numbers (DIDs) and short numbers -----------------------------------------------------------
 
-def list_numbers(ctx: AppContext, tenant: str) -> list[RouteView]:
+def list_numbers(ctx: AppContext, tenant: str, after: str | None = None, limit: int | None = None) -> list[RouteView]:
+    """The tenant's DIDs in E.164 order; `after` a number in E.164 (the next page starts past it),
+    `limit` a page's size."""
     require_admin(ctx, "list the tenant's numbers")
-    return _numbers(tenant_in_scope(ctx, tenant))
+    return _numbers(tenant_in_scope(ctx, tenant), after, limit)
+
+
+def get_number(ctx: AppContext, tenant: str, number: str) -> RouteView:
+    """One DID of the tenant and where it routes (any written form of the number)."""
+    require_admin(ctx, "see the tenant's numbers")
+    owner = tenant_in_scope(ctx, tenant)
+    return _number_view(owner, _number(owner, validate.e164(number, owner.country, assigned=True)))
 
 
 def list_short_numbers(ctx: AppContext, tenant: str) -> list[RouteView]:
@@ -339,12 +367,18 @@ def remove_number(ctx: AppContext, tenant: str, number: str) -> Changed[RouteVie
     return Changed(view)
 
 
-def _numbers(tenant: Tenant) -> list[RouteView]:
-    return [_number_view(tenant, n) for n in tenant.numbers.order_by(Number.e164)]
+def _numbers(tenant: Tenant, after: str | None = None, limit: int | None = None) -> list[RouteView]:
+    query = tenant.numbers.order_by(Number.e164)
+    if after:
+        query = query.where(Number.e164 > after)
+    if limit:
+        query = query.limit(limit)
+    return [_number_view(tenant, row) for row in query]
 
 
 def _number_view(tenant: Tenant, row: Number) -> RouteView:
-    return RouteView(row.e164, str(row.destination), references.describe(tenant, row.destination), row.description)
+    return RouteView(row.e164, str(row.destination), references.describe(tenant, row.destination), row.description,
+                     row.created_at)
 
 
 def _number(owner: Tenant, e164: str) -> Number:
