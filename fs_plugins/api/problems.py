@@ -13,6 +13,7 @@ FreeSWITCH (recording by phone, voicemail messages) and it cannot be reached.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from apiflask import Schema
 from apiflask.exceptions import HTTPError
@@ -128,8 +129,6 @@ def _field_errors(detail) -> list[dict]:
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

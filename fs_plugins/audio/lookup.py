@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from fs_plugins.audio.library import get_audio
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models.audio import AudioFile
@@ -23,8 +24,6 @@ def resolve_audio(tenant_domain: str, audio_id: str) -> str | None:
 
 def resolve(tenant: Tenant, reference: str, field: str) -> Destination:
     """``message:<name or id>`` as typed by a user -> ``message:<id>`` of this tenant."""
-    from fs_plugins.audio.library import get_audio
-
     try:
         return Destination("message", str(get_audio(tenant, reference, field).id))
     except NotFound as exc:

@@ -29,6 +29,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
+from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.voices import Voices
 
@@ -139,8 +140,6 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
 
 def _originate(config: Config, command: str, timeout: float = 70.0) -> str:
     """`api originate …` over the inbound event socket: returns once the phone answered or failed."""
-    from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
-
     try:
         return FreeswitchApi(config, timeout=timeout).api(command)
     except FreeswitchUnavailable as exc:

@@ -25,6 +25,7 @@ from base64 import b64decode
 from urllib.parse import parse_qs, quote, urlencode
 from urllib.request import parse_http_list, parse_keqv_list
 
+from fs_plugins import db as dbmod
 from fs_plugins.access import throttle
 from fs_plugins.contacts import phonebook_xml, service
 from fs_plugins.contacts.records import Directory
@@ -64,7 +65,6 @@ def _database(config, db):
     if db is not None:
         return db
     if database.obj is None:
-        from fs_plugins import db as dbmod
         dbmod.connect(config.effective_database_url)
     return database.obj
 

@@ -14,6 +14,7 @@ seconds; the tenant's zone is applied when showing and filtering.
 from __future__ import annotations
 
 import peewee
+from playhouse.migrate import migrate
 
 from fs_plugins.models.base import BaseModel, utcnow
 from fs_plugins.models.core import Tenant, User
@@ -55,8 +56,6 @@ class CallEntry(BaseModel):
 
 def add_entry_cause(migrator, db) -> None:
     """call_entry.cause: why a made call was never answered (busy, declined, no answer, …)"""
-    from playhouse.migrate import migrate
-
     migrate(migrator.add_column(CallEntry._meta.table_name, "cause", CallEntry.cause))
 
 

@@ -7,6 +7,7 @@ modules (each a schema component of its plugin); this file does not change for t
 from __future__ import annotations
 
 import peewee
+from playhouse.migrate import migrate
 
 from fs_plugins.models.base import BaseModel, DestinationField, utcnow
 
@@ -69,8 +70,6 @@ class ShortNumber(BaseModel):
 
 def add_tenant_suspended(migrator, db) -> None:
     """tenant.suspended: the operator suspends a customer (its users stop registering)."""
-    from playhouse.migrate import migrate
-
     migrate(migrator.add_column(Tenant._meta.table_name, "suspended", Tenant.suspended))
 
 
