@@ -28,6 +28,7 @@ class DestinationView:
 
     destination: str  # kind:id ("ivr:4"), what the API accepts back as-is
     label: str  # "ivr:Main", "user:1001 (Ana)"
+    reference: str = ""  # as a person types it ("user:1001", "ivr:Main", "voicemail:")
 
 
 def resolve(tenant: Tenant, text: str, field: str = "destination") -> Destination:
@@ -65,7 +66,19 @@ def describe(tenant: Tenant, destination: Destination | None) -> str:
 
 
 def view(tenant: Tenant, destination: Destination | None) -> DestinationView | None:
-    return None if destination is None else DestinationView(str(destination), describe(tenant, destination))
+    if destination is None:
+        return None
+    label = describe(tenant, destination)
+    return DestinationView(str(destination), label, typed(destination, label))
+
+
+def typed(destination: Destination, label: str) -> str:
+    """A destination as a person types it, from its label (`describe`): the label without the
+    explanation in brackets; one whose target is gone ("user:? (deleted user)") as stored."""
+    if destination.kind in ("number", "hangup"):
+        return str(destination)
+    reference = label.split(" (")[0]
+    return str(destination) if reference.endswith(":?") else reference
 
 
 def rows_referring_to(destination: Destination | None = None, *, model=None, row_id: int | None = None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from fs_plugins import references
 from fs_plugins.core import app
+from fs_plugins.destinations import Destination
 from fs_plugins.errors import Forbidden, NotFound
 from tests.test_core_app import admin_of, operator_principal, pbx, user_of  # noqa: F401 (fixture)
 
@@ -57,3 +59,23 @@ def test_tenants_page_by_domain_with_users_counted_and_an_admin_sees_only_theirs
     assert app.get_tenant(admin, "globex.example").name == "Globex"
     with pytest.raises(NotFound):
         app.get_tenant(admin, "acme.example")
+
+
+@pytest.mark.parametrize("stored,label,typed", [
+    ("user:12", "user:1001 (Ana (boss))", "user:1001"),
+    ("user:12", "user:? (deleted user)", "user:12"),  # gone: as stored, never "user:?"
+    ("voicemail:12", "voicemail:1001 (Ana)", "voicemail:1001"),
+    ("voicemail:", "voicemail: (general box)", "voicemail:"),
+    ("number:+34910000001", "number:+34910000001", "number:+34910000001"),
+    ("hangup:USER_BUSY", "hangup:USER_BUSY", "hangup:USER_BUSY"),
+    ("ivr:4", "ivr:Main", "ivr:Main"),
+])
+def test_a_destination_reads_back_as_a_person_types_it(stored, label, typed):
+    assert references.typed(Destination.parse(stored), label) == typed
+
+
+def test_a_did_shows_its_destination_as_typed(pbx):
+    context, _, _ = pbx
+    operator = context(operator_principal())
+    app.add_number(operator, "acme.example", "+34910000001", "voicemail:1002")
+    assert app.list_numbers(operator, "acme.example")[0].reference == "voicemail:1002"

@@ -10,14 +10,12 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
-from fs_plugins.api.common import api_fields, app_context, checked_change, destination_ref, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.application import AppContext, user_in_scope
 from fs_plugins.callhandling import app
 from fs_plugins.callhandling.numbers import CATEGORIES, format_allowed
-from fs_plugins.destinations import Destination
-from fs_plugins.models import Tenant
 from fs_plugins.models.callhandling import DND_MODES
 from fs_plugins.references import DestinationView
 
@@ -79,21 +77,19 @@ class RestrictionIn(Schema):
 Owner = tuple[str, str]  # (tenant domain, extension): a user as the application layer names one
 
 
-def _ref(owner: Owner, view: DestinationView | None) -> str | None:
+def _ref(view: DestinationView | None) -> str | None:
     """A destination as clients write it (`user:1001`, `voicemail:1001`)."""
-    if view is None:
-        return None
-    return destination_ref(Tenant.get(Tenant.domain == owner[0]), Destination.parse(view.destination))
+    return None if view is None else view.reference
 
 
 def _shown(owner: Owner, ctx: AppContext | None = None) -> dict:
     view = app.show(ctx or app_context(), *owner)
-    shown = {name: _ref(owner, getattr(view, app.FORWARDS[when])) for name, when in FORWARDS.items()}
+    shown = {name: _ref(getattr(view, app.FORWARDS[when])) for name, when in FORWARDS.items()}
     return {**shown, "no_answer_seconds": view.no_answer_seconds, "dnd": view.dnd, "dnd_mode": view.dnd_mode}
 
 
 def _ring(owner: Owner, ring: app.RingView) -> dict:
-    return {"id": ring.id, "destination": _ref(owner, ring.target), "delay": ring.delay, "confirm": ring.confirm}
+    return {"id": ring.id, "destination": _ref(ring.target), "delay": ring.delay, "confirm": ring.confirm}
 
 
 def _rings(owner: Owner) -> dict:

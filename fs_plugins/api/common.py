@@ -11,14 +11,13 @@ from apiflask import Schema
 from apiflask.fields import List, Nested, String
 from flask import current_app, g, request
 
-from fs_plugins import fsapi, references
+from fs_plugins import fsapi
 from fs_plugins.access.principal import visitor
 from fs_plugins.api.etags import etag_of
 from fs_plugins.application import AppContext, FreeswitchPort, NoFreeswitch
-from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsapi import FlushReport
-from fs_plugins.models import Tenant, User, database
+from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +87,6 @@ def with_etag(schema: Schema, value, status: int = 200, headers: dict | None = N
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict({"items": List(Nested(item), required=True),
                              "next": String(required=True, allow_none=True)}, name=name)
-
-
-def destination_ref(tenant, destination: Destination | None) -> str | None:
-    """A destination written the way clients write one (`user:1001`, `ivr:Main`, `voicemail:`)."""
-    if destination is None:
-        return None
-    if destination.kind in ("user", "voicemail") and destination.target:
-        user = User.get_or_none(User.tenant == tenant, User.id == destination.object_id)
-        return f"{destination.kind}:{user.extension}" if user else str(destination)
-    if destination.kind in ("number", "hangup", "voicemail"):
-        return str(destination)
-    return references.describe(tenant, destination).split(" (")[0]
 
 
 def naive_utc(value: dt.datetime | None, field: str) -> dt.datetime | None:

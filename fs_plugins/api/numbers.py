@@ -5,12 +5,11 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
 from fs_plugins.api import paging
-from fs_plugins.api.common import app_context, checked_change, destination_ref, page_schema, with_etag
+from fs_plugins.api.common import app_context, checked_change, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
 from fs_plugins.core import app
-from fs_plugins.destinations import Destination
 
 bp = APIBlueprint("numbers", __name__, url_prefix="/api/v1/tenants/<domain>", tag="Numbers")
 DESTINATION_HELP = ("user:EXT, number:NUMBER, ivr:NAME, group:NAME, voicemail:EXT (voicemail: for the general "
@@ -45,12 +44,8 @@ ShortNumberPage = page_schema(ShortNumberOut, "ShortNumberPage")
 
 
 def _shown(number: app.RouteView) -> dict:
-    return {"number": number.number, "destination": _reference(number), "description": number.description,
+    return {"number": number.number, "destination": number.reference, "description": number.description,
             "created_at": number.created_at}
-
-
-def _reference(number: app.RouteView) -> str | None:
-    return destination_ref(tenant(), Destination.parse(number.destination))
 
 
 def _number(number: str) -> app.RouteView:
@@ -116,4 +111,4 @@ def delete_number(domain, number):
 def list_short_numbers(domain):
     """Internal numbers that reach the tenant's IVR menus and groups (set with the menu or group)."""
     rows = app.list_short_numbers(app_context(), tenant().domain)
-    return {"items": [{"number": r.number, "destination": _reference(r)} for r in rows], "next": None}
+    return {"items": [{"number": r.number, "destination": r.reference} for r in rows], "next": None}

@@ -70,6 +70,7 @@ class RouteView:
     label: str  # as a person reads it ("user:1001 (Ana)")
     description: str | None = None
     created_at: dt.datetime | None = None  # a DID's: when the tenant got it
+    reference: str = ""  # the destination as a person types it ("user:1001")
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def list_short_numbers(ctx: AppContext, tenant: str) -> list[RouteView]:
     require_admin(ctx, "list the tenant's short numbers")
     owner = tenant_in_scope(ctx, tenant)
     rows = ShortNumber.select().where(ShortNumber.tenant == owner).order_by(ShortNumber.number)
-    return [RouteView(r.number, str(r.destination), references.describe(owner, r.destination)) for r in rows]
+    return [_route(owner, row.number, row.destination) for row in rows]
 
 
 def add_number(ctx: AppContext, tenant: str, number: str, destination: str,
@@ -377,8 +378,13 @@ def _numbers(tenant: Tenant, after: str | None = None, limit: int | None = None)
 
 
 def _number_view(tenant: Tenant, row: Number) -> RouteView:
-    return RouteView(row.e164, str(row.destination), references.describe(tenant, row.destination), row.description,
-                     row.created_at)
+    return _route(tenant, row.e164, row.destination, row.description, row.created_at)
+
+
+def _route(tenant: Tenant, number: str, destination: Destination, description: str | None = None,
+           created_at: dt.datetime | None = None) -> RouteView:
+    shown = references.view(tenant, destination)
+    return RouteView(number, shown.destination, shown.label, description, created_at, shown.reference)
 
 
 def _number(owner: Tenant, e164: str) -> Number:
