@@ -43,11 +43,13 @@ def caller_dial(group: Group, caller_number: str, internal_extension: str | None
 
 
 def run(group: Group, queue: GroupQueue, entry: Entry, originate: Originate, busy: Callable[[str], bool],
-        dial_template: str, poll_seconds: float, on_done: Callable[[bool, float], None]) -> None:
-    """Serve one callback; `on_done(answered, waited seconds)` records the outcome."""
-    began = time.monotonic()
+        dial_template: str, poll_seconds: float, on_done: Callable[[bool, float], None],
+        timer: Callable[[], float] = time.monotonic) -> None:
+    """Serve one callback; `on_done(answered, waited seconds)` records the outcome. `timer`: the
+    group flow's clock (seconds), so the wait is measured as the caller's was on the line."""
+    began = timer()
     try:
-        while time.monotonic() - began < group.max_wait:
+        while timer() - began < group.max_wait:
             ringing = rules.legs(group, dial_template)
             order = rules.offer_order(ringing, entry.cursor)
             keys = queue.claim(entry, [leg.member for leg in order], 1, busy)
@@ -56,12 +58,12 @@ def run(group: Group, queue: GroupQueue, entry: Entry, originate: Originate, bus
                 entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
                 try:
                     if originate(member.dial, entry.callback, group, group.member_seconds):
-                        on_done(True, time.monotonic() - began)
+                        on_done(True, timer() - began)
                         return
                 finally:
                     queue.release(entry)
             gevent.sleep(poll_seconds)
-        on_done(False, time.monotonic() - began)
+        on_done(False, timer() - began)
     finally:
         queue.leave(entry)
 

@@ -243,7 +243,7 @@ class GroupCall:
 
         self.s.callbacks.append(gevent.spawn(
             callback.run, self.group, queue, entry, self.s.originate, self.s.busy.busy, self.s.dial_template,
-            self.s.callback_poll_seconds, done))
+            self.s.callback_poll_seconds, done, self.s.timer))
         return True
 
     def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...]) -> bool:
