@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fs_plugins import demo
 from fs_plugins.errors import Conflict
-from fs_plugins.models import Tenant
 
 
 def register(subparsers) -> None:
@@ -12,10 +11,13 @@ def register(subparsers) -> None:
 
 
 def _demo(args, ctx) -> int:
-    ctx.db
-    if Tenant.select().where(Tenant.domain == demo.DEMO_DOMAIN).exists():
+    try:
+        lines = demo.create_demo(ctx.app)
+    except Conflict as exc:
+        if exc.field != "domain":
+            raise
         raise Conflict("demo", f"{demo.DEMO_DOMAIN} already exists (remove it with: centralita tenant remove "
-                                   f"{demo.DEMO_DOMAIN} --yes)")
-    for line in demo.create_demo(ctx.app):
+                               f"{demo.DEMO_DOMAIN} --yes)") from None
+    for line in lines:
         print(line)
     return 0
