@@ -21,6 +21,7 @@ CALLER_NAME = "pbx_caller_name"  # the caller name presented to the callee (cont
 # "1002@acme.example:no_answer;1003@acme.example" (reasons: FORWARD_REASONS; "dnd" for any DND).
 CHAIN = "pbx_chain"
 RING_OF = "pbx_ring_of"  # on a simultaneous-ring leg to a number: the user whose ring set it belongs to
+FEATURE_ARGUMENT = "pbx_feature_argument"  # the digits dialled after a feature code (*72 -> the number)
 
 CALL_TYPES = ("inbound", "outbound", "internal")
 FORWARD_REASONS = ("always", "no_answer", "busy", "not_registered", "dnd")

@@ -19,7 +19,7 @@ from fs_plugins.errors import InvalidInput
 
 SEPARATORS = frozenset(",|[]{}^ \t")
 _FORBIDDEN = ("\r", "\n", "\x00", "${", "$${")
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}\Z")  # "-": SIP header variables (sip_h_Call-Info)
 _VALUE_BREAKERS = frozenset(",[]{}'\"")
 
 

@@ -7,11 +7,12 @@ forged To host. Calls from carriers land in `public`, where only DIDs route.
 
 Order inside a tenant context (first match wins):
   1. too many routing hops (a forward loop)      → hangup EXCHANGE_ROUTING_ERROR
-  2. a user's extension                          → the user's call plan
-  3. a routing extension pbx-<kind>-<target>     → that destination (fs_plugins.destinations)
-  4. a short number (IVR menu, call group)       → its destination
-  5. anything with INTERNAL_DIGITS digits or less → hangup UNALLOCATED_NUMBER (internal dialling)
-  6. anything else                                → an external number (outbound plan)
+  2. a feature code (*…, #…) of the tenant        → what the code does (xml_curl/codes.py)
+  3. a user's extension                          → the user's call plan
+  4. a routing extension pbx-<kind>-<target>     → that destination (fs_plugins.destinations)
+  5. a short number (IVR menu, call group)       → its destination
+  6. anything with INTERNAL_DIGITS digits or less → hangup UNALLOCATED_NUMBER (internal dialling)
+  7. anything else                                → an external number (outbound plan)
 A miss never falls through to FreeSWITCH's static XML: every answer ends in an action.
 """
 from __future__ import annotations
@@ -99,12 +100,15 @@ def extension_name(prefix: str, dialled: str) -> str:
 # A plan renders the actions for one kind of destination: (router, tenant, request, target) -> actions.
 UserPlan = Callable[["Router", TenantInfo, CallRequest, DirectoryUser], list[Action]]
 NumberPlan = Callable[["Router", TenantInfo, CallRequest, str], list[Action]]
+# A feature plan answers a dialled feature code, or None when the number is none.
+FeaturePlan = Callable[["Router", TenantInfo, CallRequest], "list[Action] | None"]
 
 
 class Router:
     def __init__(self, lookups: Lookups, esl_address: str, user_plan: UserPlan, number_plan: NumberPlan,
-                 voices: Voices | None = None):
+                 voices: Voices | None = None, feature_plan: FeaturePlan | None = None):
         self.lookups = lookups
+        self.feature_plan = feature_plan
         self.esl_address = esl_address
         self.user_plan = user_plan
         self.number_plan = number_plan
@@ -158,6 +162,9 @@ class Router:
         dialled = request.destination
         if not _DIALLED.match(dialled) and not dialled.startswith("pbx-"):
             return self._marked(request, "internal") + [hangup("INVALID_NUMBER_FORMAT")]
+        planned = self.feature_plan(self, tenant, request) if self.feature_plan is not None else None
+        if planned is not None:
+            return self._marked(request, "internal") + planned
         if user is not None:
             return self._marked(request, "internal") + self._user_actions(tenant, request, user)
         destination = Destination.from_routing_extension(dialled)

@@ -23,6 +23,7 @@ from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.e164 import possible as possible_e164
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, caller_name, hangup, set_var
+from xml_curl import codes
 from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
 from xml_curl.lookups import DirectoryUser, TenantInfo
 
@@ -47,7 +48,8 @@ class CallHandlingRouter(Router):
         self.options = options
         super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
                          number_plan=functools.partial(outbound_call, dial_template=options.dial_template),
-                         voices=voices)
+                         voices=voices, feature_plan=functools.partial(
+                             codes.feature_call, user_call_data=functools.partial(_user_call_data, lookups)))
 
     def route(self, request: CallRequest) -> Route:
         if request.context.startswith(rules.FAILOVER_PREFIX):

@@ -49,7 +49,8 @@ group) is received once: by the member who answered, or, if none did, by the ten
 with the group's number as callee. An incoming call that reached no user at all (IVR, unknown
 extension) is one tenant entry. A leg Centralita originated as the A leg (FreeSWITCH direction
 "outbound": a group's callback rings the member first) rings its user: received, not made. A call
-Centralita places for itself (`pbx_flow` = record: a prompt recorded by phone) is in no log.
+Centralita places for itself (`pbx_flow` = record: a prompt recorded by phone) is in no log, nor is
+a feature code's call (`pbx_flow` = featurecode: *78, *72 number, *97 …).
 The *callee* is the number the caller dialled (the DID, the extension, the short number), never
 a routing extension; `flow` names the menu or group the call reached (the store adds its name).
 The *call status* (what the fixtures' manifest labels) is the
@@ -121,7 +122,9 @@ CANCEL_REASONS = (VOICEMAIL, CALLER_HUNG_UP, BUSY, DECLINED, NO_ANSWER, UNREACHA
 FLOW_KINDS = ("ivr", "group")  # flows whose name the callee column shows
 CALLER_ENDED = frozenset({"recv_cancel", "recv_bye"})
 LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
-SYSTEM_FLOWS = frozenset({"record"})
+# Calls that are no conversation: a prompt recorded by phone (record), a feature code dialled to
+# change a setting or reach voicemail (featurecode: fs_plugins.featurecodes.kinds.FLOW).
+SYSTEM_FLOWS = frozenset({"record", "featurecode"})
 ROUTING_PREFIX = "pbx-"  # fs_plugins.destinations: pbx-<kind>-<target>  # calls Centralita places for itself (record a prompt by phone)
 
 
@@ -169,10 +172,11 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     if direction not in channel_vars.CALL_TYPES:
         direction = "outbound" if caller else "inbound"
     entries = []
-    if caller:
+    system = a_leg.var(channel_vars.FLOW) in SYSTEM_FLOWS  # no conversation: in nobody's log
+    if caller and not system:
         entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))
     received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated)
-    if a_leg.var(channel_vars.FLOW) not in SYSTEM_FLOWS:
+    if not system:
         entries.extend(received)
     if caller or not received:  # a call that reached no one we know (a DID nobody owns) has no entry
         primary = entries[0] if entries else None

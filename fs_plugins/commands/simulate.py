@@ -78,9 +78,10 @@ def caller_from_args(text: str, db):
     raise InvalidInput("--from", "expected EXT@DOMAIN (a user) or a phone number")
 
 
-def run_simulation(config, db, caller, destination: str, script: CallerScript):
-    """The simulation itself (also used by tests): returns fs_plugins.sim.dialplan.Simulation."""
-    registry = plugins.installed().flow_registry(FlowWiring(config, simulated=True))
+def run_simulation(config, db, caller, destination: str, script: CallerScript, simulated: bool = True):
+    """The simulation itself (also used by tests): returns fs_plugins.sim.dialplan.Simulation.
+    `simulated=False`: the flows write what they would write in production (tests of what they store)."""
+    registry = plugins.installed().flow_registry(FlowWiring(config, simulated=simulated))
     server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), registry)
     server.start()
     try:

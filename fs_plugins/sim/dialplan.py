@@ -269,9 +269,15 @@ class DialplanEmulator:
         return b_uuid
 
     def _voicemail(self, sim, call, data) -> None:
-        """mod_voicemail: greeting, beep, the caller speaks, then hangs up (the caller ends these calls)."""
+        """mod_voicemail: greeting, beep, the caller speaks, then hangs up (the caller ends these calls).
+        `check …` (a user listening to a box): the caller listens, then hangs up; no message is left."""
         call.answered = call.answered or call.start + call.elapsed
         hangup_at = call.hangup_moment(self.script)
+        if data.startswith("check "):
+            end = hangup_at if hangup_at is not None and hangup_at >= call.elapsed else call.elapsed + self.script.talk_seconds
+            sim.steps.append(f"voicemail {data}: the caller listens to the box for {int(end - call.elapsed)} s and hangs up")
+            call.elapsed, call.caller_hung_up, sim.hangup_cause = end, True, "NORMAL_CLEARING"
+            return
         end = call.elapsed + GREETING_SECONDS + self.script.talk_seconds
         if hangup_at is not None and hangup_at >= call.elapsed:
             end = hangup_at

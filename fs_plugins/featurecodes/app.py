@@ -1,0 +1,142 @@
+"""Feature codes, the application layer: a tenant's code table, and what dialling a code changes.
+
+The table is the administrator's (`list_codes` is open to the tenant's users too: their phone's
+keys and the portal show them). `dial` is what a code does to the settings of the user who dialled
+it; it calls the same call-handling functions the portal and the API call, as that user, so the
+same checks (outbound restrictions, targets of the same tenant) and the same audit entries apply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fs_plugins.access.principal import USER, Principal
+from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
+from fs_plugins.callhandling import app as callhandling
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.featurecodes import rules
+from fs_plugins.featurecodes.kinds import BY_NAME, CHANGES, FEATURES
+from fs_plugins.models import Tenant, User, database, utcnow
+from fs_plugins.models.featurecodes import FeatureCode
+
+FORWARDS = {"forward_always": "always", "forward_no_answer": "no-answer", "forward_busy": "busy"}
+# What a change did, as the flow announces it:
+FORWARD_SET, FORWARD_CLEARED, DND_ON, DND_OFF = "forward_set", "forward_cleared", "dnd_on", "dnd_off"
+
+
+@dataclass(frozen=True)
+class CodeView:
+    feature: str
+    code: str  # "" when the tenant turned the feature off
+    default: str
+    argument: str  # what follows the code: kinds.NONE, NUMBER or EXTENSION
+    description: str
+
+    @property
+    def changed(self) -> bool:
+        return self.code != self.default
+
+
+def list_codes(ctx: AppContext, tenant: str) -> list[CodeView]:
+    return _views(tenant_in_scope(ctx, tenant))
+
+
+def set_code(ctx: AppContext, tenant: str, feature: str, code: str) -> Changed[list[CodeView]]:
+    """Give `feature` the code `code` ("" turns it off for the tenant)."""
+    require_admin(ctx, "change the feature codes")
+    owner = tenant_in_scope(ctx, tenant)
+    _feature(feature)
+    code = (code or "").strip()
+    with database.atomic():
+        before = codes_of(owner)
+        _check(before, {**before, feature: code})
+        row = FeatureCode.get_or_none(FeatureCode.tenant == owner, FeatureCode.feature == feature)
+        row = row or FeatureCode(tenant=owner, feature=feature)
+        row.code, row.updated_at = code, utcnow()
+        row.save()
+        ctx.record("featurecode.update", owner, f"feature code {feature}", {"code": code})
+    return Changed(_views(owner))
+
+
+def reset_code(ctx: AppContext, tenant: str, feature: str) -> Changed[list[CodeView]]:
+    """Back to the default code."""
+    require_admin(ctx, "change the feature codes")
+    owner = tenant_in_scope(ctx, tenant)
+    _feature(feature)
+    with database.atomic():
+        before = codes_of(owner)
+        _check(before, {**before, feature: BY_NAME[feature].default})
+        deleted = FeatureCode.delete().where(FeatureCode.tenant == owner, FeatureCode.feature == feature).execute()
+        if not deleted:
+            raise NotFound("feature", f"{feature} already has its default code {BY_NAME[feature].default}")
+        ctx.record("featurecode.delete", owner, f"feature code {feature}")
+    return Changed(_views(owner))
+
+
+def dial(ctx: AppContext, tenant: str, user: str, feature: str, argument: str = "") -> str:
+    """Make the change `feature` stands for on the user's settings; returns what it did (FORWARD_SET,
+    FORWARD_CLEARED, DND_ON, DND_OFF). `argument`: the digits dialled after the code. Refusals are
+    InvalidInput naming the field ("to" for a number that may not be called), nothing stored."""
+    if feature not in CHANGES:
+        raise InvalidInput("feature", f"{feature!r} changes no setting")
+    owner = user_in_scope(ctx, tenant_in_scope(ctx, tenant), user)
+    base, _, state = feature.rpartition("_")
+    if base in FORWARDS:
+        if state == "off":
+            callhandling.clear_forward(ctx, tenant, user, FORWARDS[base])
+            return FORWARD_CLEARED
+        callhandling.set_forward(ctx, tenant, user, FORWARDS[base], _forward_target(owner, argument))
+        return FORWARD_SET
+    on = not callhandling.show(ctx, tenant, user).dnd if state == "toggle" else state == "on"
+    callhandling.set_dnd(ctx, tenant, user, on)
+    return DND_ON if on else DND_OFF
+
+
+def codes_of(tenant: Tenant) -> dict[str, str]:
+    """The codes in force in `tenant` (a row already in scope)."""
+    rows = FeatureCode.select().where(FeatureCode.tenant == tenant)
+    return rules.table({row.feature: row.code for row in rows if row.feature in BY_NAME})
+
+
+def _forward_target(owner: User, argument: str) -> str:
+    """What was dialled after the code, as a destination: a user of the tenant, else a number."""
+    if not argument:
+        raise InvalidInput("to", "dial the number to forward to after the code")
+    if User.select().where(User.tenant == owner.tenant, User.extension == argument).exists():
+        return f"user:{argument}"
+    return f"number:{argument}"
+
+
+def _feature(feature: str) -> None:
+    if feature not in BY_NAME:
+        raise InvalidInput("feature", f"{feature!r}: use one of {', '.join(BY_NAME)}")
+
+
+def _check(before: dict[str, str], after: dict[str, str]) -> None:
+    """Refuse a change that makes the table inconsistent (a problem it already had is not this change's)."""
+    old = rules.problems(before)
+    new = [why for problem in rules.problems(after) if problem not in old for why in problem[1:]]
+    if new:
+        raise InvalidInput("code", new[0])
+
+
+def _views(tenant: Tenant) -> list[CodeView]:
+    codes = codes_of(tenant)
+    return [CodeView(f.name, codes[f.name], f.default, f.argument, f.description) for f in FEATURES]
+
+
+def dial_from_phone(config, tenant: str, extension: str, feature: str, argument: str = "",
+                    dry_run: bool = False) -> str:
+    """`dial` as the user whose phone dialled the code (the `featurecode` flow's door in): their own
+    principal, so they reach only their own settings and the audit log names the phone. `dry_run`
+    (`centralita simulate`): the change and its audit entry are rolled back, the answer is the same."""
+    owner = Tenant.get_or_none(Tenant.domain == tenant)
+    user = User.get_or_none(User.tenant == owner, User.extension == extension) if owner else None
+    if user is None:
+        raise NotFound("user", f"no user {extension!r} in {tenant!r}")
+    principal = Principal(USER, owner.id, owner.domain, user.id, user.extension, name=f"phone {extension}",
+                          source="phone")
+    with database.atomic() as transaction:
+        done = dial(AppContext(principal, config), tenant, extension, feature, argument)
+        if dry_run:
+            transaction.rollback()
+    return done

@@ -1,0 +1,131 @@
+"""The feature codes' application layer: the tenant's table (the admin's), and what a code dialled
+from a phone changes, as that user, through call handling's own functions."""
+from __future__ import annotations
+
+import pytest
+
+from fs_plugins.access.principal import TENANT_ADMIN, USER, Principal
+from fs_plugins.application import AppContext
+from fs_plugins.callhandling import app as callhandling
+from fs_plugins.config import Config
+from fs_plugins.errors import Forbidden, InvalidInput, NotFound
+from fs_plugins.featurecodes import app
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.audit import AuditEntry
+from fs_plugins.models.callhandling import CallHandling
+from fs_plugins.models.featurecodes import FeatureCode
+from tests import provision
+from tests.provision import OPERATOR
+
+
+@pytest.fixture
+def acme(db):
+    acme = provision.tenant("Acme", "acme.example", country="ES")
+    globex = provision.tenant("Globex", "globex.example", country="ES")
+    for ext in ("1001", "1002"):
+        provision.user(acme, ext, f"User {ext}", password="password-" + ext)
+    provision.user(globex, "1001", "Gina", password="password-g")
+    return acme
+
+
+def as_admin(tenant: Tenant) -> AppContext:
+    return AppContext(Principal(TENANT_ADMIN, tenant.id, tenant.domain, name="key ck_1", source="test"), Config())
+
+
+def as_user(tenant: Tenant, extension: str) -> AppContext:
+    user = User.get(User.tenant == tenant, User.extension == extension)
+    return AppContext(Principal(USER, tenant.id, tenant.domain, user.id, extension, name="login", source="test"),
+                      Config())
+
+
+def code_of(views, feature):
+    return next(view.code for view in views if view.feature == feature)
+
+
+def test_a_new_tenant_has_the_default_codes(acme):
+    views = app.list_codes(as_user(acme, "1001"), "acme.example")
+    assert code_of(views, "dnd_on") == "*78" and code_of(views, "forward_always_on") == "*72"
+    assert not any(view.changed for view in views)
+
+
+def test_the_admin_changes_a_code_for_their_tenant_only_and_it_is_audited(acme):
+    views = app.set_code(as_admin(acme), "acme.example", "dnd_on", "*4").value
+    assert code_of(views, "dnd_on") == "*4"
+    assert code_of(app.list_codes(OPERATOR, "globex.example"), "dnd_on") == "*78"
+    entry = AuditEntry.select().where(AuditEntry.action == "featurecode.update").get()
+    assert (entry.tenant_domain, entry.target) == ("acme.example", "feature code dnd_on")
+
+
+def test_reset_brings_the_default_back_and_a_default_cannot_be_reset_again(acme):
+    app.set_code(OPERATOR, "acme.example", "dnd_on", "")
+    assert code_of(app.reset_code(OPERATOR, "acme.example", "dnd_on").value, "dnd_on") == "*78"
+    with pytest.raises(NotFound):
+        app.reset_code(OPERATOR, "acme.example", "dnd_on")
+
+
+@pytest.mark.parametrize("feature, code, field", [
+    ("dnd_on", "*79", "code"),  # dnd_off's
+    ("dnd_on", "78", "code"),
+    ("dnd_on", "*7${x}", "code"),
+    ("dnd_on", "*7\n8", "code"),
+    ("intercom", "*7", "code"),  # would swallow *78
+    ("nonsense", "*5", "feature"),
+])
+def test_a_bad_code_names_the_field_and_nothing_is_stored(acme, feature, code, field):
+    with pytest.raises(InvalidInput) as error:
+        app.set_code(OPERATOR, "acme.example", feature, code)
+    assert error.value.field == field
+    assert FeatureCode.select().count() == 0 and AuditEntry.select().where(
+        AuditEntry.action == "featurecode.update").count() == 0
+
+
+def test_a_user_may_read_the_codes_but_not_change_them_nor_see_another_tenants(acme):
+    with pytest.raises(Forbidden):
+        app.set_code(as_user(acme, "1001"), "acme.example", "dnd_on", "*4")
+    with pytest.raises(NotFound):
+        app.list_codes(as_admin(acme), "globex.example")
+
+
+def test_dnd_codes_turn_dnd_on_off_and_toggle_it_as_the_phone_s_user(acme):
+    config = Config()
+    assert app.dial_from_phone(config, "acme.example", "1001", "dnd_on") == app.DND_ON
+    assert callhandling.show(OPERATOR, "acme.example", "1001").dnd
+    assert app.dial_from_phone(config, "acme.example", "1001", "dnd_toggle") == app.DND_OFF
+    assert app.dial_from_phone(config, "acme.example", "1001", "dnd_toggle") == app.DND_ON
+    assert app.dial_from_phone(config, "acme.example", "1001", "dnd_off") == app.DND_OFF
+    entries = AuditEntry.select().where(AuditEntry.action == "dnd.update").order_by(AuditEntry.id)
+    assert [(e.actor, e.role, e.source) for e in entries][0] == ("phone 1001", "user", "phone")
+    assert not callhandling.show(OPERATOR, "globex.example", "1001").dnd
+
+
+def test_forward_codes_set_a_colleague_or_a_number_and_clear_it(acme):
+    config = Config()
+    assert app.dial_from_phone(config, "acme.example", "1001", "forward_always_on", "1002") == app.FORWARD_SET
+    assert callhandling.show(OPERATOR, "acme.example", "1001").forward_always.label.startswith("user:1002")
+    app.dial_from_phone(config, "acme.example", "1001", "forward_busy_on", "600123456")
+    assert callhandling.show(OPERATOR, "acme.example", "1001").forward_busy.destination == "number:+34600123456"
+    assert app.dial_from_phone(config, "acme.example", "1001", "forward_always_off") == app.FORWARD_CLEARED
+    assert callhandling.show(OPERATOR, "acme.example", "1001").forward_always is None
+
+
+@pytest.mark.parametrize("argument", ["905123456", "", "1001"])  # premium (restricted); nothing; oneself
+def test_a_forward_the_user_may_not_set_is_refused_and_nothing_is_stored(acme, argument):
+    with pytest.raises(InvalidInput) as error:
+        app.dial_from_phone(Config(), "acme.example", "1001", "forward_always_on", argument)
+    assert error.value.field == "to"
+    assert CallHandling.select().count() == 0
+
+
+def test_a_dry_run_answers_the_same_and_stores_nothing(acme):
+    assert app.dial_from_phone(Config(), "acme.example", "1001", "dnd_on", dry_run=True) == app.DND_ON
+    assert CallHandling.select().count() == 0 and AuditEntry.select().where(
+        AuditEntry.action == "dnd.update").count() == 0
+
+
+def test_a_phone_reaches_only_its_own_users_settings(acme):
+    with pytest.raises(NotFound):
+        app.dial_from_phone(Config(), "acme.example", "1009", "dnd_on")
+    with pytest.raises(NotFound):
+        app.dial(as_user(acme, "1001"), "acme.example", "1002", "dnd_on")
+    with pytest.raises(InvalidInput):
+        app.dial(as_user(acme, "1001"), "acme.example", "1001", "voicemail")
