@@ -10,6 +10,7 @@ in one place.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
@@ -135,6 +136,36 @@ class SessionInfo:
 
 
 @dataclass(frozen=True)
+class RingingLeg:
+    """A leg FreeSWITCH is ringing now (a row of `show channels`): what call pickup chooses from.
+    `presence_id` is the user it rings ("1002@acme.example": FreeSWITCH's user/ endpoint sets it
+    on every leg it dials, unless the dial string sets one)."""
+
+    uuid: str
+    presence_id: str
+    created_epoch: int = 0
+
+    @classmethod
+    def from_show_channels(cls, text: str) -> "list[RingingLeg]":
+        """The ringing outbound legs in `show channels as json` ({"row_count": 0} when there is none;
+        anything unreadable is no leg: pickup then finds nothing rather than guessing)."""
+        try:
+            rows = json.loads(text).get("rows") or []
+        except (ValueError, AttributeError):
+            return []
+        legs = []
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict) or row.get("direction") != "outbound":
+                continue
+            if row.get("callstate") not in ("RINGING", "EARLY") or not row.get("uuid"):
+                continue
+            created = str(row.get("created_epoch") or "0")
+            legs.append(cls(str(row["uuid"]), str(row.get("presence_id") or ""),
+                            int(created) if created.isdigit() else 0))
+        return legs
+
+
+@dataclass(frozen=True)
 class BridgeTarget:
     """One leg to ring: a dial string built by Centralita (never user-typed) and its ring time."""
 
@@ -190,6 +221,13 @@ class Channel(Protocol):
     ) -> Recording: ...
 
     def transfer(self, extension: str, context: str) -> None: ...
+
+    def ringing(self) -> list[RingingLeg]:
+        """Every leg this FreeSWITCH is ringing now (for call pickup)."""
+
+    def intercept(self, leg_uuid: str) -> bool:
+        """Take the call that is ringing on `leg_uuid` (its other legs stop ringing) and talk until
+        it ends, which raises CallGone; False at once when the leg no longer rings."""
 
     def set(self, name: str, value: str) -> None: ...
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Callable, Mapping, Sequence
 
 from fs_plugins.channel import (
-    NO_ANSWER, BridgeOutcome, BridgeTarget, CallGone, Collected, Played, Recording, SessionInfo,
+    NO_ANSWER, BridgeOutcome, BridgeTarget, CallGone, Collected, Played, Recording, RingingLeg, SessionInfo,
 )
 
 
@@ -21,7 +21,7 @@ class FakeChannel:
     def __init__(self, info: SessionInfo | None = None, *, digits: Sequence[str] = (),
                  bridges: Mapping[str, BridgeOutcome] | None = None, hang_up_after: int | None = None,
                  variables: Mapping[str, str] | None = None, prompt_seconds: float = 0.0,
-                 hang_up_in_talk: bool = False):
+                 hang_up_in_talk: bool = False, ringing: Sequence[RingingLeg] = ()):
         self.info = info or SessionInfo(uuid="fake-call", tenant="acme.example")
         self.digits = list(digits)
         self.bridges = dict(bridges or {})
@@ -31,6 +31,7 @@ class FakeChannel:
         self.hung_up: str | None = None  # the cause, once the call is over
         self.prompt_seconds = prompt_seconds  # how long every play and say lasts, as FreeSWITCH reports it
         self.hang_up_in_talk = hang_up_in_talk
+        self.ringing_legs = list(ringing)  # what `show channels` lists as ringing (call pickup)
 
     # --- what the test reads ----------------------------------------------------------------
     def _args(self, name: str) -> list[str]:
@@ -99,6 +100,13 @@ class FakeChannel:
 
     def transfer(self, extension: str, context: str) -> None:
         self._command("transfer", f"{extension} XML {context}")
+
+    def ringing(self) -> list[RingingLeg]:
+        return list(self.ringing_legs)
+
+    def intercept(self, leg_uuid: str) -> bool:
+        self._command("intercept", f"-bleg {leg_uuid}")
+        return any(leg.uuid == leg_uuid for leg in self.ringing_legs)
 
     def set(self, name: str, value: str) -> None:
         self._command("set", f"{name}={value}")

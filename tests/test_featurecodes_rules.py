@@ -67,7 +67,7 @@ def test_an_inconsistent_table_names_the_feature_and_why(overrides, feature, why
 
 
 def test_a_code_without_argument_may_start_one_with_an_argument():
-    assert rules.problems(rules.table({"dnd_on": "*8", "intercom": "*80"})) == []
+    assert rules.problems(rules.table({"dnd_on": "*6", "intercom": "*60"})) == []
 
 
 def test_a_settings_code_hands_the_call_to_the_featurecode_flow_with_its_argument():
@@ -114,3 +114,11 @@ def test_intercom_to_nobody_oneself_or_a_user_in_dnd_does_not_ring(target, expec
     call = CodeCall("acme.example", "1001", "x:1", target)
     actions = [a.as_tuple() for a in rules.code_actions(Match("intercom", "1002"), call)]
     assert expected in actions and not any(app == "bridge" for app, _ in actions)
+
+
+def test_pickup_codes_hand_the_call_to_the_pickup_flow_with_the_extension_or_the_group():
+    group = [a.as_tuple() for a in rules.code_actions(rules.match(DEFAULTS, "*8"), CALL)]
+    direct = [a.as_tuple() for a in rules.code_actions(rules.match(DEFAULTS, "**1002"), CALL)]
+    assert ("set", "pbx_flow=pickup") in group and ("set", "pbx_flow_object=group") in group
+    assert ("set", "pbx_flow_object=1002") in direct and ("socket", "127.0.0.1:8084 async full") in direct
+    assert rules.match(DEFAULTS, "**") == Match("pickup_direct", "", valid=False)

@@ -13,6 +13,7 @@ import uuid
 from typing import Sequence
 
 import gevent
+import gevent.event
 from gevent.event import AsyncResult
 
 from fs_plugins import channel_vars, dialstrings
@@ -24,6 +25,7 @@ from fs_plugins.channel import (
     CommandTimeout,
     Played,
     Recording,
+    RingingLeg,
     SessionInfo,
 )
 from fs_plugins.esl import encode
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 SILENCE = "silence_stream://250"
 MAX_PLAY_SECONDS = 3600  # a prompt longer than an hour is a stuck channel
 MAX_BRIDGE_SECONDS = 12 * 3600  # a bridged conversation may be long, not endless
+INTERCEPT_JOIN_SECONDS = 2.0  # FreeSWITCH joins an intercepted call right after the application returns
 SILENCE_THRESHOLD = 200
 
 
@@ -184,6 +187,41 @@ class EslChannel:
         self._hops = self._hops_so_far() + 1
         self.set(channel_vars.HOPS, str(self._hops))
         self.execute("transfer", encode.args(extension, "XML", context))
+
+    def ringing(self) -> list[RingingLeg]:
+        if self.gone is not None:
+            raise self.gone
+        return RingingLeg.from_show_channels(self.conn.send("api show channels as json").data)
+
+    def intercept(self, leg_uuid: str) -> bool:
+        # -bleg: take the partner of the ringing leg (the caller), not the ringing phone itself.
+        # FreeSWITCH's intercept joins the two calls (uuid_bridge) and returns at once; the join
+        # shows as CHANNEL_BRIDGE, and the conversation lasts until a hang-up ends this channel.
+        joined = gevent.event.Event()
+        self._on_connected = lambda other_uuid: joined.set()
+        self._prepare_bridge()
+        try:
+            self.execute("intercept", encode.args("-bleg", encode.token(leg_uuid, "uuid")))
+            if not joined.wait(timeout=INTERCEPT_JOIN_SECONDS):
+                return False  # the leg stopped ringing meanwhile (answered, cancelled): nothing taken
+        finally:
+            self._on_connected = None
+        self._until_hangup()
+        return True
+
+    def _until_hangup(self) -> None:
+        """Wait while the call goes on without us; the hang-up raises CallGone (see _fail_all)."""
+        if self.gone is not None:
+            raise self.gone
+        waiter = AsyncResult()
+        key = str(uuid.uuid4())
+        self._waiting[key] = waiter
+        try:
+            waiter.get(timeout=MAX_BRIDGE_SECONDS)
+        except gevent.Timeout:
+            raise CommandTimeout("the picked-up call to end") from None
+        finally:
+            self._waiting.pop(key, None)
 
     def _hops_so_far(self) -> int:
         if self._hops is not None:

@@ -14,9 +14,10 @@ from fs_plugins.application import AppContext, Changed, require_admin, tenant_in
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.featurecodes import rules
-from fs_plugins.featurecodes.kinds import BY_NAME, CHANGES, FEATURES
+from fs_plugins.featurecodes.kinds import BY_NAME, CHANGES, FEATURES, GROUP_PICKUP
+from fs_plugins.fsvalues import check_text
 from fs_plugins.models import Tenant, User, database, utcnow
-from fs_plugins.models.featurecodes import FeatureCode
+from fs_plugins.models.featurecodes import FeatureCode, PickupMember
 
 FORWARDS = {"forward_always": "always", "forward_no_answer": "no-answer", "forward_busy": "busy"}
 # What a change did, as the flow announces it:
@@ -140,3 +141,53 @@ def dial_from_phone(config, tenant: str, extension: str, feature: str, argument:
         if dry_run:
             transaction.rollback()
     return done
+
+
+# --- pickup groups ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PickupView:
+    extension: str
+    name: str
+    group: str  # "" : the tenant's own group (every user without one)
+
+
+def list_pickup(ctx: AppContext, tenant: str) -> list[PickupView]:
+    """Every user of the tenant and their pickup group."""
+    owner = tenant_in_scope(ctx, tenant)
+    groups = {row.user_id: row.group for row in PickupMember.select().join(User).where(User.tenant == owner)}
+    users = User.select().where(User.tenant == owner).order_by(User.extension)
+    return [PickupView(u.extension, u.display_name, groups.get(u.id, "")) for u in users]
+
+
+def set_pickup_group(ctx: AppContext, tenant: str, user: str, group: str | None) -> Changed[PickupView]:
+    """Put the user in pickup group `group` (a name; None or "" : back in the tenant's own group)."""
+    require_admin(ctx, "change pickup groups")
+    owner = user_in_scope(ctx, tenant_in_scope(ctx, tenant), user)
+    group = check_text(group or "", "group", max_length=32, required=False)
+    with database.atomic():
+        PickupMember.delete().where(PickupMember.user == owner).execute()
+        if group:
+            PickupMember.create(user=owner, group=group)
+        ctx.record("pickup.update", owner.tenant, f"user {owner.extension}", {"group": group})
+    return Changed(PickupView(owner.extension, owner.display_name, group))
+
+
+def pickup_allowed(tenant: str, picker: str, target: str) -> frozenset[str]:
+    """Whose ringing calls the user `picker` may take ("ext@domain" each): for *8 (`target` is
+    kinds.GROUP_PICKUP) the users of their pickup group, for **EXT that user of their tenant."""
+    owner = Tenant.get_or_none(Tenant.domain == tenant)
+    me = User.get_or_none(User.tenant == owner, User.extension == picker) if owner else None
+    if me is None:
+        return frozenset()
+    if target != GROUP_PICKUP:
+        found = User.get_or_none(User.tenant == owner, User.extension == target, User.enabled == True)  # noqa: E712
+        return frozenset({f"{found.extension}@{tenant}"} if found else ())
+    mine = PickupMember.get_or_none(PickupMember.user == me)
+    grouped = PickupMember.select(PickupMember.user).join(User).where(User.tenant == owner)
+    if mine is not None:
+        same = PickupMember.select(PickupMember.user).where(PickupMember.group == mine.group)
+        members = User.select().where(User.tenant == owner, User.id.in_(same))
+    else:
+        members = User.select().where(User.tenant == owner, User.id.not_in(grouped))
+    return frozenset(f"{u.extension}@{tenant}" for u in members)

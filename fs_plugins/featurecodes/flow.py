@@ -16,6 +16,7 @@ from fs_plugins import channel_vars
 from fs_plugins.channel import Channel, SessionInfo
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.featurecodes.kinds import CHANGES
+from fs_plugins.featurecodes.rules import pickup_choice
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,32 @@ def featurecode_flow(dial: Dial):
             channel.play(REFUSED)
         else:
             channel.play(PROMPTS[done])
+        channel.hangup("NORMAL_CLEARING")
+
+    return run
+
+
+# (tenant domain, picker's extension, kinds.GROUP_PICKUP or the extension dialled) -> "ext@domain"
+# of every user whose ringing calls the picker may take
+Allowed = Callable[[str, str, str], frozenset]
+NOTHING_TO_PICK_UP = REFUSED
+
+
+def pickup_flow(allowed: Allowed):
+    """*8 and **EXT: take the call ringing longest for a user the caller may pick up from, with
+    FreeSWITCH's `intercept` (inside one FreeSWITCH: `show channels` lists this server's legs)."""
+    def run(channel: Channel, info: SessionInfo) -> None:
+        extension, _, domain = info.variables.get(channel_vars.USER_ID, "").partition("@")
+        if not extension or domain != info.tenant:
+            raise NotFound("user", f"call pickup from {extension!r}@{domain!r} in {info.tenant!r}: not one of ours")
+        leg = pickup_choice(channel.ringing(), allowed(info.tenant, extension, info.flow_object),
+                            f"{extension}@{domain}")
+        if leg is not None:
+            log.info("%s@%s picks up the call ringing %s (leg %s)", extension, domain, leg.presence_id, leg.uuid)
+        if leg is None or not channel.intercept(leg.uuid):
+            channel.answer()
+            channel.play(PAUSE)
+            channel.play(NOTHING_TO_PICK_UP)
         channel.hangup("NORMAL_CLEARING")
 
     return run

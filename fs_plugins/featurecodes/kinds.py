@@ -32,6 +32,8 @@ FEATURES = (
     Feature("dnd_toggle", "*76", NONE, "do not disturb on if off, off if on"),
     Feature("voicemail", "*97", NONE, "your own voicemail box (asks for its PIN)"),
     Feature("voicemail_any", "*98", NONE, "any voicemail box of the tenant (asks for the box and its PIN)"),
+    Feature("pickup_group", "*8", NONE, "answer a call ringing a colleague of your pickup group"),
+    Feature("pickup_direct", "**", EXTENSION, "answer the call ringing the extension dialled after the code"),
     Feature("intercom", "*80", EXTENSION, "talk through the speaker of the extension dialled after the code"),
 )
 BY_NAME = {feature.name: feature for feature in FEATURES}
@@ -40,3 +42,5 @@ BY_NAME = {feature.name: feature for feature in FEATURES}
 CHANGES = frozenset({"forward_always_on", "forward_always_off", "forward_no_answer_on", "forward_no_answer_off",
                      "forward_busy_on", "forward_busy_off", "dnd_on", "dnd_off", "dnd_toggle"})
 FLOW = "featurecode"  # the ESL flow's name, and the pbx_flow of every code's call (in no call log)
+PICKUP_FLOW = "pickup"  # the ESL flow that takes a ringing call (*8, **EXT)
+GROUP_PICKUP = "group"  # its object for *8 (for **EXT: the extension)

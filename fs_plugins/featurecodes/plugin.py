@@ -1,9 +1,10 @@
-"""Feature codes: `centralita featurecode …`, the code table's component and the `featurecode` flow."""
+"""Feature codes and call pickup: `centralita featurecode|pickup …`, their component, and the
+`featurecode` (settings changed from the phone) and `pickup` (*8, **EXT) flows."""
 import functools
 
 from fs_plugins.featurecodes import app, cli
-from fs_plugins.featurecodes.flow import featurecode_flow
-from fs_plugins.featurecodes.kinds import FLOW
+from fs_plugins.featurecodes.flow import featurecode_flow, pickup_flow
+from fs_plugins.featurecodes.kinds import FLOW, PICKUP_FLOW
 from fs_plugins.models import featurecodes as models
 from fs_plugins.plugins import Component, Plugin
 
@@ -12,6 +13,9 @@ plugin = Plugin(
     requires=("core", "callhandling"),
     components=(Component("featurecodes", models.MODELS, models.MIGRATIONS),),
     commands=cli.register,
-    flows={FLOW: lambda wiring: featurecode_flow(
-        functools.partial(app.dial_from_phone, wiring.config, dry_run=wiring.simulated))},
+    flows={
+        FLOW: lambda wiring: featurecode_flow(
+            functools.partial(app.dial_from_phone, wiring.config, dry_run=wiring.simulated)),
+        PICKUP_FLOW: lambda wiring: pickup_flow(app.pickup_allowed),
+    },
 )

@@ -26,7 +26,10 @@ from typing import Mapping
 
 from fs_plugins import channel_vars, dialstrings
 from fs_plugins.actions import Action, hangup, set_var, socket_flow
-from fs_plugins.featurecodes.kinds import BY_NAME, CHANGES, EXTENSION, FEATURES, FLOW, NONE, NUMBER
+from fs_plugins.channel import RingingLeg
+from fs_plugins.featurecodes.kinds import (
+    BY_NAME, CHANGES, EXTENSION, FEATURES, FLOW, GROUP_PICKUP, NONE, NUMBER, PICKUP_FLOW,
+)
 
 CODE = re.compile(r"[*#][0-9*#]{1,7}\Z")
 _ARGUMENTS = {NUMBER: re.compile(r"\+?[0-9]{2,20}\Z"), EXTENSION: re.compile(r"[0-9]{2,6}\Z")}
@@ -133,6 +136,9 @@ def code_actions(found: Match, call: CodeCall) -> list[Action]:
         box = f" {call.caller}" if feature == "voicemail" else ""
         return quiet + [Action("answer"), Action("voicemail", f"check default {call.domain}{box}"),
                         hangup("NORMAL_CLEARING")]
+    if feature in ("pickup_group", "pickup_direct"):
+        target = found.argument if feature == "pickup_direct" else GROUP_PICKUP
+        return socket_flow(call.esl_address, PICKUP_FLOW, target, call.domain) + [hangup(FLOW_FALLBACK)]
     return intercom(call)
 
 
@@ -153,3 +159,10 @@ def intercom(call: CodeCall) -> list[Action]:
 def refused() -> list[Action]:
     """Answer, say the entry was invalid, hang up: nothing was changed."""
     return [Action("answer"), Action("sleep", "500"), Action("playback", REFUSED_PROMPT), hangup("NORMAL_CLEARING")]
+
+
+def pickup_choice(legs: list[RingingLeg], allowed: frozenset[str], picker: str) -> RingingLeg | None:
+    """The leg call pickup takes: of the legs ringing a user the picker may pick up from (`allowed`:
+    "ext@domain" of each), never their own, the one ringing longest; None when there is none."""
+    candidates = [leg for leg in legs if leg.presence_id in allowed and leg.presence_id != picker]
+    return min(candidates, key=lambda leg: (leg.created_epoch, leg.uuid), default=None)

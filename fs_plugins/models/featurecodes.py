@@ -1,14 +1,16 @@
-"""A tenant's feature codes (component "featurecodes"). Rules and uses: fs_plugins/featurecodes/.
+"""A tenant's feature codes and pickup groups (component "featurecodes"). Rules and uses:
+fs_plugins/featurecodes/.
 
 Only a tenant's changes are stored: a feature without a row has its default code
-(fs_plugins.featurecodes.kinds), so a new default reaches every tenant that kept the old one.
+(fs_plugins.featurecodes.kinds), so a new default reaches every tenant that kept the old one; a
+user without a pickup group is in the tenant's (every user of the tenant without one).
 """
 from __future__ import annotations
 
 import peewee
 
 from fs_plugins.models.base import BaseModel, utcnow
-from fs_plugins.models.core import Tenant
+from fs_plugins.models.core import Tenant, User
 
 
 class FeatureCode(BaseModel):
@@ -21,5 +23,18 @@ class FeatureCode(BaseModel):
         indexes = ((("tenant", "feature"), True),)
 
 
-MODELS = (FeatureCode,)
-MIGRATIONS: tuple = ()
+class PickupMember(BaseModel):
+    """The pickup group of one user: *8 picks up calls ringing the users of the same group."""
+
+    user = peewee.ForeignKeyField(User, unique=True, backref="pickup_membership", on_delete="CASCADE")
+    group = peewee.CharField(max_length=32)  # a name of the tenant's choosing ("Ventas")
+
+
+def add_pickup_groups(migrator, db) -> None:
+    """pickup_member: users in pickup groups (before, every user picked up any colleague's call)."""
+    db.create_tables([PickupMember], safe=True)
+
+
+MODELS = (FeatureCode, PickupMember)
+# Upgrade steps, oldest first (fs_plugins.db). Version 1 -> 2 adds pickup groups.
+MIGRATIONS: tuple = (add_pickup_groups,)

@@ -83,6 +83,26 @@ def _record(emu, data):
     emu.step(f"recording ended after {emu.now - start:.1f} s")
 
 
+def _intercept(emu, data):
+    """mod_dptools intercept [-bleg] <uuid>: with -bleg, the caller of a ringing leg is answered
+    for this channel (its other legs stop ringing, PICKED_OFF); they talk until one hangs up. An
+    unknown uuid: FreeSWITCH logs an error and the application returns at once."""
+    leg_uuid = data.split()[-1] if data.split() else ""
+    ringing = {row.get("uuid"): row for row in emu.script.ringing}
+    if leg_uuid not in ringing:
+        emu.step(f"intercept {data}: no such channel")
+        return
+    emu.answer()
+    emu.report.bridges.append((f"intercept {leg_uuid}", "SUCCESS"))
+    emu.step(f"intercepts the call ringing {ringing[leg_uuid].get('presence_id', '')} ({leg_uuid})")
+    emu.emit("CHANNEL_BRIDGE", top=[("Bridge-A-Unique-ID", emu.setup.uuid), ("Bridge-B-Unique-ID", leg_uuid),
+                                    ("Other-Leg-Unique-ID", leg_uuid)])
+    outcome = emu.advance(emu.script.talk_seconds)
+    if outcome is None:  # the picked-up caller hangs up; uuid_bridge then hangs this channel up too
+        emu.step("the picked-up caller hangs up")
+        emu.hangup_request = "NORMAL_CLEARING"
+
+
 APPS = {
     "answer": _answer,
     "pre_answer": lambda emu, data: emu.early_media(),
@@ -96,4 +116,5 @@ APPS = {
     "sleep": _sleep,
     "record": _record,
     "bridge": bridge,
+    "intercept": _intercept,
 }

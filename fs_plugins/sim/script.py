@@ -65,6 +65,10 @@ class CallerScript:
     typing_delay: float = 0.5  # after a collection starts, before the first key of `digits`
     talk_seconds: float = 3.0  # how long the caller speaks into a recording before silence
     transfer: Transfer | None = None  # the first callee who answers transfers the call
+    # Legs FreeSWITCH is ringing for other calls, as `show channels as json` lists them (call pickup):
+    # {"uuid", "direction": "outbound", "callstate": "RINGING", "presence_id": "1002@acme.example",
+    # "created_epoch": "…"}; `intercept -bleg <uuid>` takes the call of one of them.
+    ringing: list[dict] = field(default_factory=list)
 
     def leg(self, dial: str) -> Leg:
         return self.legs.get(dial, self.default_leg)
