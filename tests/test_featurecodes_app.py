@@ -129,3 +129,27 @@ def test_a_phone_reaches_only_its_own_users_settings(acme):
         app.dial(as_user(acme, "1001"), "acme.example", "1002", "dnd_on")
     with pytest.raises(InvalidInput):
         app.dial(as_user(acme, "1001"), "acme.example", "1001", "voicemail")
+
+
+def test_queue_logout_and_login_pause_the_user_in_every_group_and_a_paused_member_does_not_ring(acme):
+    from fs_plugins.groups import loader, rules as group_rules
+    from fs_plugins.models.groups import GroupMember
+
+    ventas = provision.group(acme, "Ventas", members=("1001", "1002"))
+    provision.group(acme, "Soporte", members=("1001",))
+    assert app.dial_from_phone(Config(), "acme.example", "1001", "queue_logout") == app.LOGGED_OUT
+    assert {(m.group.name, m.user.extension, m.paused) for m in GroupMember.select()} == {
+        ("Ventas", "1001", True), ("Ventas", "1002", False), ("Soporte", "1001", True)}
+    group = loader.load_group("acme.example", ventas.id)
+    dials = [group_rules.member_dial(group, member, "sofia/gateway/carrier/{e164}") for member in group.members]
+    assert dials == [None, "user/1002@acme.example"]
+    entry = AuditEntry.get(AuditEntry.action == "group.member.pause")
+    assert (entry.actor, entry.target) == ("phone 1001", "user 1001")
+    assert app.dial_from_phone(Config(), "acme.example", "1001", "queue_login") == app.LOGGED_IN
+    assert not any(m.paused for m in GroupMember.select())
+
+
+def test_queue_logout_of_a_user_in_no_group_is_refused(acme):
+    with pytest.raises(InvalidInput) as error:
+        app.dial_from_phone(Config(), "acme.example", "1002", "queue_logout")
+    assert error.value.field == "user"

@@ -68,3 +68,23 @@ def test_a_code_s_call_leaves_no_call_log_entry(db, acme):
         post_cdr(Config(), dial(db, code))
     assert CdrLeg.select().count() >= 3  # the CDRs were filed ...
     assert CallEntry.select().count() == 0  # ... and nobody's call log shows them
+
+
+def test_queue_logout_from_the_phone_pauses_the_member_and_says_so(db, acme):
+    from fs_plugins.models.groups import GroupMember
+
+    provision.group(acme, "Ventas", members=("1001",))
+    sim = dial(db, "*51")
+    assert any("ivr-you_are_now_logged_out.wav" in step for step in played(sim)), sim.steps
+    assert GroupMember.get().paused
+
+
+def test_a_groups_database_from_before_pausing_is_upgraded_keeping_its_members(db, acme):
+    from fs_plugins import db as dbmod
+    from fs_plugins.models.groups import GroupMember
+
+    provision.group(acme, "Ventas", members=("1001",))
+    db.execute_sql("ALTER TABLE group_member DROP COLUMN paused")
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'groups'")
+    assert ("groups", 1, 2) in dbmod.upgrade(db)
+    assert [(m.user.extension, m.paused) for m in GroupMember.select()] == [("1001", False)]

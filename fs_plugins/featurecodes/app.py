@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fs_plugins.access.principal import USER, Principal
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.callhandling import app as callhandling
+from fs_plugins.groups import app as groups
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.featurecodes import rules
 from fs_plugins.featurecodes.kinds import BY_NAME, CHANGES, FEATURES, GROUP_PICKUP
@@ -22,6 +23,7 @@ from fs_plugins.models.featurecodes import FeatureCode, PickupMember
 FORWARDS = {"forward_always": "always", "forward_no_answer": "no-answer", "forward_busy": "busy"}
 # What a change did, as the flow announces it:
 FORWARD_SET, FORWARD_CLEARED, DND_ON, DND_OFF = "forward_set", "forward_cleared", "dnd_on", "dnd_off"
+LOGGED_IN, LOGGED_OUT = "logged_in", "logged_out"
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,15 @@ def reset_code(ctx: AppContext, tenant: str, feature: str) -> Changed[list[CodeV
 
 def dial(ctx: AppContext, tenant: str, user: str, feature: str, argument: str = "") -> str:
     """Make the change `feature` stands for on the user's settings; returns what it did (FORWARD_SET,
-    FORWARD_CLEARED, DND_ON, DND_OFF). `argument`: the digits dialled after the code. Refusals are
+    FORWARD_CLEARED, DND_ON, DND_OFF, LOGGED_IN, LOGGED_OUT: queue login/logout in every call group
+    the user is a member of). `argument`: the digits dialled after the code. Refusals are
     InvalidInput naming the field ("to" for a number that may not be called), nothing stored."""
     if feature not in CHANGES:
         raise InvalidInput("feature", f"{feature!r} changes no setting")
     owner = user_in_scope(ctx, tenant_in_scope(ctx, tenant), user)
+    if feature in ("queue_login", "queue_logout"):
+        groups.pause_member(ctx, tenant, user, paused=feature == "queue_logout")
+        return LOGGED_OUT if feature == "queue_logout" else LOGGED_IN
     base, _, state = feature.rpartition("_")
     if base in FORWARDS:
         if state == "off":

@@ -29,6 +29,8 @@ PROMPTS = {
     "forward_cleared": "ivr/ivr-call_forwarding_has_been_cancelled.wav",
     "dnd_on": "ivr/ivr-dnd_activated.wav",
     "dnd_off": "ivr/ivr-dnd_cancelled.wav",
+    "logged_in": "ivr/ivr-you_are_now_logged_in.wav",
+    "logged_out": "ivr/ivr-you_are_now_logged_out.wav",
 }
 REFUSED = "ivr/ivr-that_was_an_invalid_entry.wav"
 PAUSE = "silence_stream://500"  # a phone's audio path takes a moment to open after the answer

@@ -32,6 +32,8 @@ FEATURES = (
     Feature("dnd_toggle", "*76", NONE, "do not disturb on if off, off if on"),
     Feature("voicemail", "*97", NONE, "your own voicemail box (asks for its PIN)"),
     Feature("voicemail_any", "*98", NONE, "any voicemail box of the tenant (asks for the box and its PIN)"),
+    Feature("queue_login", "*50", NONE, "take the calls of your call groups again (log in)"),
+    Feature("queue_logout", "*51", NONE, "stop taking the calls of your call groups (log out, pause)"),
     Feature("pickup_group", "*8", NONE, "answer a call ringing a colleague of your pickup group"),
     Feature("pickup_direct", "**", EXTENSION, "answer the call ringing the extension dialled after the code"),
     Feature("intercom", "*80", EXTENSION, "talk through the speaker of the extension dialled after the code"),
@@ -40,7 +42,8 @@ BY_NAME = {feature.name: feature for feature in FEATURES}
 # The features that change a user's settings: the `featurecode` ESL flow makes the change through
 # the application layer and answers with a prompt. The others are routed by the dialplan itself.
 CHANGES = frozenset({"forward_always_on", "forward_always_off", "forward_no_answer_on", "forward_no_answer_off",
-                     "forward_busy_on", "forward_busy_off", "dnd_on", "dnd_off", "dnd_toggle"})
+                     "forward_busy_on", "forward_busy_off", "dnd_on", "dnd_off", "dnd_toggle",
+                     "queue_login", "queue_logout"})
 FLOW = "featurecode"  # the ESL flow's name, and the pbx_flow of every code's call (in no call log)
 PICKUP_FLOW = "pickup"  # the ESL flow that takes a ringing call (*8, **EXT)
 GROUP_PICKUP = "group"  # its object for *8 (for **EXT: the extension)

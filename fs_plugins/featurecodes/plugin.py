@@ -10,7 +10,7 @@ from fs_plugins.plugins import Component, Plugin
 
 plugin = Plugin(
     name="featurecodes",
-    requires=("core", "callhandling"),
+    requires=("core", "callhandling", "groups"),
     components=(Component("featurecodes", models.MODELS, models.MIGRATIONS),),
     commands=cli.register,
     flows={

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from fs_plugins import references
-from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope
+from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.groups import settings, stats
@@ -167,6 +167,23 @@ def remove_member(ctx: AppContext, tenant: str, group: str, user: str | None = N
             raise NotFound(field, f"{what} is not a member of {row.name!r}")
         ctx.record("group.member.delete", owner, f"group {row.name}", _given(user=user, number=number))
     return Changed(_view(owner, row))
+
+
+def pause_member(ctx: AppContext, tenant: str, user: str, paused: bool) -> Changed[list[str]]:
+    """Log a user out of (paused) or back into the calls of every group they are a member of: the
+    user's own choice (queue login/logout from the phone), so a user principal may make it for
+    themself. Returns the groups' names; a user of no group is refused (field "user")."""
+    owner = user_in_scope(ctx, tenant_in_scope(ctx, tenant), user)
+    with database.atomic():
+        rows = list(GroupMember.select(GroupMember, CallGroup).join(CallGroup).where(GroupMember.user == owner)
+                    .order_by(CallGroup.name))
+        if not rows:
+            raise InvalidInput("user", f"{owner.extension} is a member of no call group")
+        GroupMember.update(paused=bool(paused)).where(GroupMember.user == owner).execute()
+        names = [row.group.name for row in rows]
+        ctx.record("group.member.pause" if paused else "group.member.resume", owner.tenant,
+                   f"user {owner.extension}", {"groups": names})
+    return Changed(names)
 
 
 def order_members(ctx: AppContext, tenant: str, group: str, order: Sequence[str]) -> Changed[GroupView]:

@@ -86,4 +86,4 @@ def _members(db, row: CallGroup, tenant: Tenant, tenant_allowed: frozenset[str])
             forward_extension = target.extension if target else None
         yield Member(key=f"{user.extension}@{tenant.domain}", user_id=user.id, extension=user.extension,
                      dnd=data.settings.dnd, forward=forward, forward_extension=forward_extension,
-                     allowed=data.allowed)
+                     allowed=data.allowed, paused=bool(member.paused))

@@ -25,6 +25,7 @@ class Member:
     forward: Destination | None = None
     forward_extension: str | None = None
     allowed: frozenset[str] = DEFAULT_ALLOWED
+    paused: bool = False  # logged out of the groups' calls (feature code *51)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ State table (first matching row wins; the flow in flow.py runs it on a Channel):
 | offer   | answered                                                | done (answered)                 |
 | offer   | not answered                                            | queued (same place in line)     |
 
-Who rings (`legs`): members in their order; a user in do-not-disturb is skipped; a user's
+Who rings (`legs`): members in their order; a user in do-not-disturb or logged out (*51) is skipped; a user's
 forward-always is honoured (its target rings instead: a user of the tenant, or an external number
 the user may call; a forward to anything else — voicemail, IVR — skips the member, because a
 machine must not take a group's call); an external member rings only if the tenant's outbound
@@ -64,7 +64,7 @@ def member_dial(group: Group, member: Member, dial_template: str) -> str | None:
     """The dial string that rings this member now, or None when the member must be skipped."""
     if member.number:
         return _external(group, member.number, member.allowed, dial_template)
-    if member.dnd:
+    if member.dnd or member.paused:
         return None
     forward = member.forward
     if forward is None:

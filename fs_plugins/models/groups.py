@@ -55,6 +55,7 @@ class GroupMember(BaseModel):
     user = peewee.ForeignKeyField(User, null=True, backref="group_memberships", on_delete="CASCADE")
     number = peewee.CharField(max_length=16, null=True)
     position = peewee.IntegerField(default=0)
+    paused = peewee.BooleanField(default=False)  # the user logged out of the group's calls (*51)
 
     class Meta:
         indexes = ((("group", "user"), True), (("group", "number"), True))
@@ -73,5 +74,13 @@ class GroupCall(BaseModel):
     talk_seconds = peewee.FloatField(default=0)
 
 
+def add_member_paused(migrator, db) -> None:
+    """group_member.paused: a member logs out of (and back into) the groups' calls from the phone."""
+    from playhouse.migrate import migrate
+
+    migrate(migrator.add_column(GroupMember._meta.table_name, "paused", GroupMember.paused))
+
+
 MODELS = (CallGroup, GroupMember, GroupCall)
-MIGRATIONS: tuple = ()
+# Upgrade steps, oldest first (fs_plugins.db). Version 1 -> 2 adds group_member.paused.
+MIGRATIONS: tuple = (add_member_paused,)
