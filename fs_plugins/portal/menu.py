@@ -31,6 +31,7 @@ SECTIONS = (
         ("admin_groups.groups", _l("Call groups")),
         ("admin_schedules.schedules", _l("Schedules")),
         ("admin_audio.audio", _l("Audio library")),
+        ("admin_featurecodes.feature_codes", _l("Feature codes")),
         ("me_voicemail.general", _l("General voicemail")),
         ("admin_billing.billing_page", _l("Billing")),
     )),

@@ -1,0 +1,47 @@
+"""The customer's feature codes and pickup groups in the portal's admin space: the table in the
+tenant's language, a change or a reset through featurecodes.app (audited as the login), a bad code
+shown next to its field with nothing stored, and another customer's page that does not exist."""
+from __future__ import annotations
+
+from fs_plugins.models.audit import AuditEntry
+from fs_plugins.models.featurecodes import FeatureCode, PickupMember
+from tests.api_world import OTHER, OWN, cheap_argon2  # noqa: F401 (fixture)
+from tests.portal_world import ADMIN, USER, browser, world  # noqa: F401
+
+PAGE = f"/t/{OWN}/feature-codes"
+
+
+def test_the_admin_sees_every_code_in_spanish_and_changes_one(browser):
+    browser.sign_in(ADMIN)
+    html = browser.get(PAGE).data.decode()
+    assert "Códigos de servicio" in html and "Activar no molestar" in html and 'value="*78"' in html
+    done = browser.submit(PAGE, {"code": "*4", "action": "save"}, action=f"{PAGE}/dnd_on")
+    assert done.status_code == 200 and 'value="*4"' in done.data.decode()
+    assert [(row.feature, row.code) for row in FeatureCode.select()] == [("dnd_on", "*4")]
+    assert AuditEntry.get(AuditEntry.action == "featurecode.update").actor == f"login {ADMIN}"
+    reset = browser.submit(PAGE, {"code": "", "action": "reset"}, action=f"{PAGE}/dnd_on")
+    assert reset.status_code == 200 and FeatureCode.select().count() == 0
+
+
+def test_a_clashing_code_is_shown_next_to_its_field_and_nothing_is_stored(browser):
+    browser.sign_in(ADMIN)
+    refused = browser.submit(PAGE, {"code": "*79", "action": "save"}, action=f"{PAGE}/dnd_on")
+    html = refused.data.decode()
+    assert refused.status_code == 422 and 'id="e-code-dnd_on"' in html and "dnd_off" in html
+    assert FeatureCode.select().count() == 0
+
+
+def test_a_pickup_group_is_set_from_the_page(browser):
+    browser.sign_in(ADMIN)
+    done = browser.submit(PAGE, {"group": "Ventas"}, action=f"/t/{OWN}/pickup/1001")
+    assert done.status_code == 200 and [m.group for m in PickupMember.select()] == ["Ventas"]
+
+
+def test_a_user_cannot_open_the_page(browser):
+    browser.sign_in(USER)
+    assert browser.get(PAGE).status_code in (403, 404)
+
+
+def test_another_customers_page_does_not_exist_for_an_admin(browser):
+    browser.sign_in(ADMIN)
+    assert browser.get(f"/t/{OTHER}/feature-codes").status_code == 404
