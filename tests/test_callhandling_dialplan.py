@@ -10,6 +10,7 @@ The FreeSWITCH emulator (fs_plugins.sim) runs outbound-ESL sessions only, not xm
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -30,6 +31,11 @@ from tests.contact_directories import operator_directory
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 CARRIER = "sofia/gateway/carrier/"
+
+
+def forwarded(extension: str) -> str:
+    """A forward of `extension` to a number: the leg carries the user's presence (their busy lamp)."""
+    return f"[presence_id={extension}@acme.example]{CARRIER}"
 
 
 def recorded_fields(name: str, index: int) -> dict:
@@ -107,7 +113,8 @@ def follow(app, data: dict, outcomes: dict[str, str], limit: int = 20) -> list[t
                 transfer = arg.split(" ")
                 break
             elif application == "bridge":
-                cause = next((c for prefix, c in outcomes.items() if arg.startswith(prefix)), "SUCCESS")
+                target = re.sub(r"^\[[^]]*\]", "", arg)  # a leg's own variables ([presence_id=…]) aside
+                cause = next((c for prefix, c in outcomes.items() if target.startswith(prefix)), "SUCCESS")
                 if cause == "SUCCESS":
                     return trace + [("END", "ANSWERED")]
                 variables["originate_disposition"] = cause
@@ -187,7 +194,7 @@ def test_dnd_wins_over_the_no_answer_and_busy_forwards_but_not_over_forward_alwa
     callhandling.set_forward(*who(owner), "always", "number:4155550126")
     run = dialplan(app)
     assert ("set", "pbx_forwarded=always") in run and ("set", "pbx_dnd=true") not in run
-    assert bridges(run) == [CARRIER + "+14155550126"]
+    assert bridges(run) == [forwarded(owner.extension) + "+14155550126"]
 
 
 # --- forwards ----------------------------------------------------------------------------------
@@ -195,9 +202,9 @@ def test_dnd_wins_over_the_no_answer_and_busy_forwards_but_not_over_forward_alwa
 def test_forward_always_to_a_number_never_rings_the_user(app, pbx):
     callhandling.set_forward(*who(pbx[2]["1002"]), "always", "number:(415) 555-0125")
     doc = serve(app, fields())
-    assert bridges(doc) == [CARRIER + "+14155550125"]
+    assert bridges(doc) == [forwarded("1002") + "+14155550125"]
     run = steps(doc)
-    assert before(run, ("set", "pbx_forwarded=always"), ("bridge", CARRIER + "+14155550125"))
+    assert before(run, ("set", "pbx_forwarded=always"), ("bridge", forwarded("1002") + "+14155550125"))
     assert ("set", "pbx_hops=1") in run
 
 
@@ -207,11 +214,11 @@ def test_forward_on_no_answer_continues_inline_like_the_recording(app, pbx):
     run = steps(doc)
     assert ("set", "call_timeout=25") in run
     assert ("set", "continue_on_fail=NO_ANSWER,NO_USER_RESPONSE,PROGRESS_TIMEOUT") in run
-    assert bridges(doc) == ["user/1003@acme.example", CARRIER + "+14155550125"]
+    assert bridges(doc) == ["user/1003@acme.example", forwarded("1003") + "+14155550125"]
     assert before(run, ("bridge", "user/1003@acme.example"), ("set", "pbx_forwarded=no_answer"))
-    assert before(run, ("set", "pbx_forwarded=no_answer"), ("bridge", CARRIER + "+14155550125"))
+    assert before(run, ("set", "pbx_forwarded=no_answer"), ("bridge", forwarded("1003") + "+14155550125"))
     trace = follow(app, fields(destination="1003"), {"user/1003": "NO_ANSWER"})
-    assert trace[-2:] == [("bridge", CARRIER + "+14155550125"), ("END", "ANSWERED")]
+    assert trace[-2:] == [("bridge", forwarded("1003") + "+14155550125"), ("END", "ANSWERED")]
 
 
 def test_a_busy_user_with_only_a_no_answer_forward_stays_busy(app, pbx):
@@ -242,7 +249,7 @@ def test_busy_and_not_registered_forwards_each_get_their_own_cause(app, pbx):
                                                                   ("END", "ANSWERED")]
     offline = follow(app, fields(destination="1003"), {"user/1003": "USER_NOT_REGISTERED"})
     assert ("set", "pbx_forwarded=not_registered") in offline
-    assert offline[-2:] == [("bridge", CARRIER + "+14155550127"), ("END", "ANSWERED")]
+    assert offline[-2:] == [("bridge", forwarded("1003") + "+14155550127"), ("END", "ANSWERED")]
     unanswered = follow(app, fields(destination="1003"), {"user/1003": "NO_ANSWER"})
     assert ("set", "pbx_forwarded=no_answer") in unanswered and unanswered[-1] == ("END", "NORMAL_CLEARING")
 
@@ -297,7 +304,7 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
     doc = serve(app, fields())
     assert bridges(doc)[0] == (
         "user/1002@acme.example,"
-        "[pbx_ring_of=1002@acme.example,group_confirm_key=1,"
+        "[pbx_ring_of=1002@acme.example,presence_id=1002@acme.example,group_confirm_key=1,"
         "group_confirm_file=/usr/share/freeswitch/sounds/en/us/callie/ivr/ivr-accept_reject_voicemail.wav,"
         "group_confirm_cancel_timeout=1]sofia/gateway/carrier/+14155550130,"
         "[leg_delay_start=5]user/1003@acme.example")

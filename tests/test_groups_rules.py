@@ -56,7 +56,8 @@ def test_a_member_in_dnd_is_skipped():
 
 @pytest.mark.parametrize("forward, extension, allowed, expected", [
     (Destination("user", "9"), "1009", frozenset({"national"}), f"user/1009@{D}"),
-    (Destination("number", "+34911234567"), None, frozenset({"national"}), "sofia/gateway/carrier/+34911234567"),
+    (Destination("number", "+34911234567"), None, frozenset({"national"}),
+     "[presence_id=1001@acme.example]sofia/gateway/carrier/+34911234567"),  # the member's busy lamp
     (Destination("number", "+34911234567"), None, frozenset(), None),  # the user may not call it
     (Destination("voicemail", "1"), None, frozenset({"national"}), None),  # a machine must not take it
     (Destination("user", "9"), None, frozenset({"national"}), None),  # target user gone or disabled
@@ -233,3 +234,7 @@ def test_a_callback_calls_the_member_first_showing_the_callers_number():
     assert caller_dial(the_group, "", None, TEMPLATE) is None  # anonymous: cannot be called back
     assert caller_dial(the_group, "+34911234567", None, TEMPLATE) is None  # a landline the tenant may not call
     assert caller_dial(the_group, "x", "1005", TEMPLATE) == f"user/1005@{D}"
+
+
+def test_a_paused_member_is_skipped_like_one_in_dnd():
+    assert rules.member_dial(group(), user("1001", paused=True), TEMPLATE) is None

@@ -145,8 +145,10 @@ def external(call: Call, allowed: frozenset[str], number: str) -> list[Action]:
     reason = numbers.blocked_reason(e164, call.country, allowed)
     if reason:
         return [set_var(channel_vars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
+    # The leg is the forwarding user's call: presence_id lights their busy lamp (BLF) while it rings and talks.
+    dial = dialstrings.with_leg_variables({"presence_id": call.user_id_text}, dialstrings.gateway(call.dial_template, e164))
     return [set_var("call_timeout", str(FORWARD_RING_SECONDS)), set_var("hangup_after_bridge", "true"),
-            Action("bridge", dialstrings.gateway(call.dial_template, e164))]
+            Action("bridge", dial)]
 
 
 def ring_legs(call: Call, data: UserCallData) -> list[str]:
@@ -165,8 +167,10 @@ def _leg_dial(call: Call, allowed: frozenset[str], leg: RingLeg) -> str | None:
     variables: dict[str, object] = {"leg_delay_start": leg.delay} if leg.delay else {}
     if leg.destination.kind == "user":
         return dialstrings.with_leg_variables(variables, dialstrings.user(leg.extension, call.domain))
-    # The user's own number (their mobile): its answer is the user's, so the leg says whose it is.
+    # The user's own number (their mobile): its answer is the user's, so the leg says whose it is,
+    # to the call log and to the user's busy lamp (presence_id; FreeSWITCH sets it on user/ legs itself).
     variables[channel_vars.RING_OF] = call.user_id_text
+    variables["presence_id"] = call.user_id_text
     e164, cause = numbers.normalise(leg.destination.target, call.country)
     reason = cause or numbers.blocked_reason(e164, call.country, allowed)
     if reason:

@@ -71,8 +71,9 @@ def member_dial(group: Group, member: Member, dial_template: str) -> str | None:
         return dialstrings.user(member.extension, group.domain)
     if forward.kind == "user" and member.forward_extension:
         return dialstrings.user(member.forward_extension, group.domain)
-    if forward.kind == "number":
-        return _external(group, forward.target, member.allowed, dial_template)
+    if forward.kind == "number":  # the member's own call: presence_id lights their busy lamp (BLF)
+        dial = _external(group, forward.target, member.allowed, dial_template)
+        return dialstrings.with_leg_variables({"presence_id": member.key}, dial) if dial else None
     return None
 
 
