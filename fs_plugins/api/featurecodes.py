@@ -8,9 +8,12 @@ from dataclasses import asdict
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import List, Nested, String
 
-from fs_plugins.api.common import app_context
+from fs_plugins.api.common import api_fields, app_context, checked_change, with_etag
+from fs_plugins.api.etags import check_if_match
+from fs_plugins.errors import NotFound
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.featurecodes import app
+from fs_plugins.featurecodes.kinds import FEATURES
 
 bp = APIBlueprint("featurecodes", __name__, url_prefix="/api/v1", tag="Feature codes")
 
@@ -28,9 +31,9 @@ class CodeList(Schema):
     items = List(Nested(CodeOut), required=True)
 
 
-class CodeIn(Schema):
-    code = String(required=True, metadata={"description": "* or # and 1 to 7 of 0-9 * #; \"\" turns it off",
-                                           "example": "*4"})
+CODE_HELP = "* or # and 1 to 7 of 0-9 * #; \"\" turns the feature off; null brings its default back"
+CodesPatch = Schema.from_dict({feature.name: String(allow_none=True, metadata={"description": CODE_HELP})
+                               for feature in FEATURES}, name="CodesPatch")
 
 
 class PickupOut(Schema):
@@ -52,10 +55,6 @@ def _codes(views) -> dict:
     return {"items": [asdict(view) for view in views]}
 
 
-def _one(views, feature: str) -> dict:
-    return next(asdict(view) for view in views if view.feature == feature)
-
-
 @bp.get("/me/feature-codes")
 @access(SELF)
 @bp.output(CodeList)
@@ -68,26 +67,27 @@ def list_my_feature_codes():
 @access(TENANT)
 @bp.output(CodeList)
 def list_feature_codes(domain):
-    """Every feature and the code the tenant's users dial for it."""
-    return _codes(app.list_codes(app_context(), tenant().domain))
+    """Every feature and the code the tenant's users dial for it (with the ETag to send when changing them)."""
+    return with_etag(CodeList(), _codes(app.list_codes(app_context(), tenant().domain)))
 
 
-@bp.put("/tenants/<domain>/feature-codes/<feature>")
+@bp.patch("/tenants/<domain>/feature-codes")
 @access(TENANT)
-@bp.input(CodeIn, arg_name="body", example={"code": "*4"})
-@bp.output(CodeOut)
-def set_feature_code(domain, feature, body):
-    """Give a feature another code ("" turns it off); refused when it clashes with another code."""
-    return _one(app.set_code(app_context(), tenant().domain, feature, body["code"]).value, feature)
-
-
-@bp.delete("/tenants/<domain>/feature-codes/<feature>")
-@access(TENANT)
-@bp.output({}, status_code=204)
-def reset_feature_code(domain, feature):
-    """Back to the default code (404 when it has it already)."""
-    app.reset_code(app_context(), tenant().domain, feature)
-    return ""
+@bp.input(CodesPatch, arg_name="body", example={"dnd_on": "*4", "intercom": None})
+@bp.output(CodeList)
+def change_feature_codes(domain, body):
+    """Give features other codes ("" turns one off, null brings its default back), all or nothing:
+    a code that clashes with another or is malformed is refused naming that feature."""
+    with checked_change() as ctx:
+        check_if_match(CodeList().dump(_codes(app.list_codes(ctx, tenant().domain))))
+        for feature, code in body.items():
+            with api_fields({"code": feature}):
+                if code is None:
+                    if any(v.feature == feature and v.changed for v in app.list_codes(ctx, tenant().domain)):
+                        app.reset_code(ctx, tenant().domain, feature)
+                else:
+                    app.set_code(ctx, tenant().domain, feature, code)
+    return with_etag(CodeList(), _codes(app.list_codes(app_context(), tenant().domain)))
 
 
 @bp.get("/tenants/<domain>/pickup-groups")
@@ -103,5 +103,12 @@ def list_pickup_groups(domain):
 @bp.input(PickupIn, arg_name="body", example={"group": "Ventas"})
 @bp.output(PickupOut)
 def set_pickup_group(domain, extension, body):
-    """Put a user in a pickup group ("" : back in the tenant's own)."""
-    return asdict(app.set_pickup_group(app_context(), tenant().domain, extension, body["group"]).value)
+    """Put a user in a pickup group ("" : back in the tenant's own); send If-Match (the list's
+    entry of the user, or *)."""
+    with checked_change() as ctx:
+        current = next((v for v in app.list_pickup(ctx, tenant().domain) if v.extension == extension), None)
+        if current is None:
+            raise NotFound("extension", f"no user {extension!r} in {tenant().domain}")
+        check_if_match(PickupOut().dump(asdict(current)))
+        done = app.set_pickup_group(ctx, tenant().domain, extension, body["group"]).value
+    return with_etag(PickupOut(), asdict(done))
