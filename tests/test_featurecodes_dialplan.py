@@ -53,10 +53,13 @@ def test_an_unknown_code_or_a_bad_argument_gets_the_invalid_entry_prompt_and_no_
 
 
 @pytest.mark.parametrize("hostile", ["*72${system(rm)}", "*78\r\nX", "*72,user/1002@globex.example", "*72$${x}"])
-def test_hostile_dialled_numbers_never_reach_freeswitch(app, hostile):
-    steps = actions(dial(app, hostile))
+def test_hostile_dialled_numbers_get_the_invalid_entry_prompt_and_never_reach_freeswitch(app, hostile):
+    doc = dial(app, hostile)
+    steps = actions(doc)
+    assert ("playback", "ivr/ivr-that_was_an_invalid_entry.wav") in steps
     assert not any("${" in data or "globex" in data or "\n" in data for _, data in steps)
     assert not any(app_ in ("socket", "bridge") for app_, _ in steps)
+    assert doc.xpath("//extension/@name") == ["call"]  # the junk is not even the extension's name
 
 
 def test_a_tenants_changed_code_is_served_at_once_and_the_old_one_is_unknown(app):

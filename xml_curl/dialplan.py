@@ -160,11 +160,13 @@ class Router:
             log.warning("call %s in %s exceeded %d routing hops", request.uuid, tenant.domain, MAX_HOPS)
             return [hangup("EXCHANGE_ROUTING_ERROR")]
         dialled = request.destination
-        if not _DIALLED.match(dialled) and not dialled.startswith("pbx-"):
-            return self._marked(request, "internal") + [hangup("INVALID_NUMBER_FORMAT")]
+        # Before the dialled number is checked: a code with junk after it (*72${x}) gets the code's
+        # invalid-entry prompt, and the feature plan answers with fixed actions, never the junk.
         planned = self.feature_plan(self, tenant, request) if self.feature_plan is not None else None
         if planned is not None:
             return self._marked(request, "internal") + planned
+        if not _DIALLED.match(dialled) and not dialled.startswith("pbx-"):
+            return self._marked(request, "internal") + [hangup("INVALID_NUMBER_FORMAT")]
         if user is not None:
             return self._marked(request, "internal") + self._user_actions(tenant, request, user)
         destination = Destination.from_routing_extension(dialled)
