@@ -45,3 +45,9 @@ def test_a_user_cannot_open_the_page(browser):
 def test_another_customers_page_does_not_exist_for_an_admin(browser):
     browser.sign_in(ADMIN)
     assert browser.get(f"/t/{OTHER}/feature-codes").status_code == 404
+
+
+def test_a_user_sees_the_codes_that_change_their_forwards_from_the_phone(browser):
+    browser.sign_in(USER)
+    html = browser.get("/me/forwards").data.decode()
+    assert "Desde su teléfono" in html and "<kbd>*78</kbd>" in html and "Activar no molestar" in html

@@ -1,5 +1,6 @@
 """A user's call handling: forwards (immediate, no answer after N seconds, busy, not registered),
-do not disturb with its mode, and simultaneous ring. Every change is callhandling.app's."""
+do not disturb with its mode, and simultaneous ring. Every change is callhandling.app's. The page
+ends with the feature codes that change the same settings from the phone (featurecodes.app)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -7,11 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fs_plugins.callhandling import app as callhandling
+from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.errors import InvalidInput
 from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.forms import destination, whole_number
 from fs_plugins.portal.guard import SELF, area
 from fs_plugins.portal.pages import attempt, page
+from fs_plugins.portal.views.admin_featurecodes import FOLLOWED_BY, LABELS
 
 bp = Blueprint("me", __name__)
 
@@ -39,8 +42,10 @@ DND_MODES = (  # models.callhandling.DND_MODES
 def _show(outcome=None, form=""):
     tenant, extension = me()
     settings = callhandling.show(app_context(), tenant, extension)
+    codes = [code for code in featurecodes.list_codes(app_context(), tenant) if code.code]
     return page("me/forwards.html", outcome=outcome, form=form, settings=settings, when_options=WHEN,
-                forward_kinds=FORWARD_KINDS, ring_kinds=RING_KINDS, dnd_modes=DND_MODES)
+                forward_kinds=FORWARD_KINDS, ring_kinds=RING_KINDS, dnd_modes=DND_MODES, codes=codes,
+                code_labels=LABELS, followed_by=FOLLOWED_BY)
 
 
 @bp.get("/me/forwards")
