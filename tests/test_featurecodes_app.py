@@ -153,3 +153,16 @@ def test_queue_logout_of_a_user_in_no_group_is_refused(acme):
     with pytest.raises(InvalidInput) as error:
         app.dial_from_phone(Config(), "acme.example", "1002", "queue_logout")
     assert error.value.field == "user"
+
+
+def test_a_paused_member_shows_as_logged_out_in_the_group_and_through_the_cli(acme, capsys):
+    from fs_plugins.groups import app as groups
+    from fs_plugins.groups import cli as groups_cli
+
+    provision.group(acme, "Ventas", members=("1001", "1002"))
+    app.dial_from_phone(Config(), "acme.example", "1001", "queue_logout")
+    view = groups.get_group(OPERATOR, "acme.example", "Ventas")
+    assert [(m.user, m.paused) for m in view.members] == [("1001", True), ("1002", False)]
+    groups_cli._show(view)
+    out = capsys.readouterr().out
+    assert "member 1: 1001 (User 1001) (logged out)" in out and "member 2: 1002 (User 1002)\n" in out

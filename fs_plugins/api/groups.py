@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Date, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, Float, Integer, List, Nested, String
 from flask import Response
 
 from fs_plugins.api.common import app_context, with_etag
@@ -29,6 +29,8 @@ class MemberOut(Schema):
     user = String(required=True, allow_none=True, metadata={"description": "extension, or null for a number"})
     name = String(required=True, allow_none=True)
     number = String(required=True, allow_none=True, metadata={"description": "external number (E.164)"})
+    paused = Boolean(required=True, metadata={"description": "logged out of the groups' calls from the phone "
+                                                            "(feature code *51; *50 logs back in): not rung"})
 
 
 class GroupOut(Schema):

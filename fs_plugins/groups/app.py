@@ -33,6 +33,7 @@ class MemberView:
     user: str | None  # the user's extension, or None for an external number
     name: str | None  # the user's name
     number: str | None  # the external number (E.164)
+    paused: bool = False  # the user logged out of the groups' calls (*51): not rung until *50
 
     @property
     def key(self) -> str:
@@ -314,5 +315,5 @@ def _view(owner: Tenant, row: CallGroup) -> GroupView:
         row.schedule.name if row.schedule_id else None, view("closed_destination"), row.short_number,
         row.queue_size, row.max_wait, view("overflow_destination"), row.announce_every, row.rounds,
         row.callback_key, row.service_level_seconds,
-        tuple(MemberView(m.user.extension, m.user.display_name, None) if m.user_id else MemberView(None, None, m.number)
-              for m in members))
+        tuple(MemberView(m.user.extension, m.user.display_name, None, bool(m.paused)) if m.user_id
+              else MemberView(None, None, m.number) for m in members))

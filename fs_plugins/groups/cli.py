@@ -172,7 +172,7 @@ def _show(group: app.GroupView) -> int:
               f"service level {group.service_level_seconds}s")
     for position, member in enumerate(group.members, 1):
         who = f"{member.user} ({member.name})" if member.user else member.number
-        print(f"  member {position}: {who}")
+        print(f"  member {position}: {who}{' (logged out)' if member.paused else ''}")
     return 0
 
 
