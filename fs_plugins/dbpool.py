@@ -19,8 +19,8 @@ the unit of work ends (serve's WSGI wrapper, the ESL session between commands, t
   other greenlet ever sees that connection mid-statement (and no half-read cursor can pin an old
   WAL snapshot for the others). The checkout and hand-back cost more than the read itself
   (measured: 85 → 45 µs per sip_auth in-process).
-* `deadline(seconds)` bounds every statement of the block (greenlet-local): a statement still
-  waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
+* `deadline(seconds)` (fs_plugins/deadlines.py) bounds every statement of the block, per
+  greenlet: a statement still waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
   `statement_timeout` is set a little below it, so a slow query is cancelled there and its
   connection survives, while a stalled network is cut by the client side.
 * An outage is logged once (WARNING) and its end once (INFO); requests answer without a traceback.
@@ -31,12 +31,16 @@ import contextlib
 import logging
 import sqlite3
 import time
+import weakref
 
 import gevent
 import peewee
-from gevent.local import local
 from gevent.monkey import get_original
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
+
+from fs_plugins.deadlines import budget as _budget
+from fs_plugins.deadlines import deadline, each_statement  # noqa: F401  (the servers' way in)
+from fs_plugins.deadlines import remaining as _remaining
 
 log = logging.getLogger(__name__)
 
@@ -48,44 +52,6 @@ class DatabaseUnavailable(peewee.OperationalError):
 # What a caller answering without the database catches (a rollback on a lost connection is an
 # InterfaceError; a cancelled statement an OperationalError).
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
-
-_deadlines = local()
-
-
-@contextlib.contextmanager
-def deadline(seconds: float | None):
-    """Every statement of the block must be answered within `seconds` of entering it."""
-    previous = getattr(_deadlines, "at", None)
-    at = None if seconds is None else time.monotonic() + seconds
-    _deadlines.at = at if previous is None else (previous if at is None else min(previous, at))
-    _deadlines.budget = seconds if previous is None else getattr(_deadlines, "budget", seconds)
-    try:
-        yield
-    finally:
-        _deadlines.at = previous
-
-
-@contextlib.contextmanager
-def each_statement(seconds: float):
-    """Every statement of the block (an ESL session: a whole call) must be answered within `seconds`."""
-    previous = getattr(_deadlines, "each", None)
-    _deadlines.each = seconds
-    try:
-        yield
-    finally:
-        _deadlines.each = previous
-
-
-def _remaining() -> float | None:
-    at = getattr(_deadlines, "at", None)
-    each = getattr(_deadlines, "each", None)
-    remaining = None if at is None else at - time.monotonic()
-    return each if remaining is None else (remaining if each is None else min(each, remaining))
-
-
-def _budget() -> float:
-    """The seconds a statement was given (for messages and PostgreSQL's statement_timeout)."""
-    return getattr(_deadlines, "each", None) or getattr(_deadlines, "budget", None) or 0.0
 
 
 class _Expired(Exception):
@@ -124,6 +90,11 @@ class _Green:
         self.statement_timeout_ms = statement_timeout_ms
         self.health = Health(describe or str(database))
         self._owners: dict[int, object] = {}
+        # Every greenlet whose peewee state may hold a connection (a superset: added before a
+        # checkout, dropped once its state is closed). `release` asks this first: most requests
+        # never check one out (cached rows, the shared reader), and reading peewee's greenlet-local
+        # state in a new greenlet builds it (~3 µs a request).
+        self._holding: weakref.WeakSet = weakref.WeakSet()
         super().__init__(database, **kwargs)
 
     # -- the pool ----------------------------------------------------------------------------
@@ -154,6 +125,7 @@ class _Green:
             super()._close(conn, close_conn)
 
     def connect(self, reuse_if_open=False):
+        self._holding.add(gevent.getcurrent())
         try:
             with self._time_limit(self.connect_timeout):
                 return super().connect(reuse_if_open)
@@ -170,8 +142,20 @@ class _Green:
         """Forget this greenlet's connection without handing it back (it is broken or in use elsewhere)."""
         conn = self._state.conn
         self._state.reset()
+        self._holding.discard(gevent.getcurrent())
         if conn is not None:
             self._close(conn, close_conn=True)
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            if self._state.closed:
+                self._holding.discard(gevent.getcurrent())
+
+    def may_hold_connection(self) -> bool:
+        """False when this greenlet certainly holds no connection (nothing to hand back)."""
+        return gevent.getcurrent() in self._holding
 
     # -- statements --------------------------------------------------------------------------
     def execute_sql(self, sql, params=None):
@@ -424,7 +408,7 @@ def cooperative(db) -> bool:
 def release(db, idle_only: bool = False) -> None:
     """Hand this greenlet's connection back to the pool: at the end of a request, or (`idle_only`:
     unless a transaction is open) whenever an ESL session waits for FreeSWITCH."""
-    if not isinstance(db, _Green) or db.is_closed():
+    if not isinstance(db, _Green) or not db.may_hold_connection() or db.is_closed():
         return
     if db.in_transaction():
         if idle_only:
@@ -441,7 +425,8 @@ def release(db, idle_only: bool = False) -> None:
 
 
 def release_after(app, db):
-    """WSGI wrapper: the request's connection goes back to the pool once the answer is sent."""
+    """WSGI wrapper: the request's connection goes back to the pool once the answer is made (a streamed
+    answer: once it is sent)."""
 
     def wrapped(environ, start_response):
         try:
@@ -449,6 +434,9 @@ def release_after(app, db):
         except BaseException:
             release(db)
             raise
+        if isinstance(body, list):  # all made already: nothing to read while it is sent
+            release(db)
+            return body
         return _ClosingBody(body, db)
 
     return wrapped

@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from fs_plugins import logs
+from fs_plugins.tally import RequestTally
 from xml_curl.documents import NOT_FOUND
 
 disable_created_metrics()  # `_created` series double every counter for what Prometheus works out itself
@@ -38,10 +39,12 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 WAIT_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 
-XML_CURL_REQUESTS = Counter("centralita_xml_curl_requests", "mod_xml_curl requests answered",
-                            ["section", "action", "result"], registry=REGISTRY)
-XML_CURL_SECONDS = Histogram("centralita_xml_curl_request_seconds", "time to answer a mod_xml_curl request",
-                             ["section", "result"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
+# centralita_xml_curl_requests_total{section,action,result} and centralita_xml_curl_request_seconds
+# {section,result}: plain sums read at scrape time (fs_plugins/tally.py: no lock per request).
+XML_CURL = RequestTally(("centralita_xml_curl_requests", "mod_xml_curl requests answered"),
+                        ("centralita_xml_curl_request_seconds", "time to answer a mod_xml_curl request"),
+                        ["section", "action", "result"], LATENCY_BUCKETS)
+REGISTRY.register(XML_CURL)
 HTTP_REQUESTS = Counter("centralita_http_requests", "requests to the web server's mounts",
                         ["mount", "code"], registry=REGISTRY)
 HTTP_SECONDS = Histogram("centralita_http_request_seconds", "time to answer a request to a mount",
@@ -126,19 +129,10 @@ def instrument_xml_curl(app):
         result = environ.get("centralita.result") or (
             "unauthorized" if status and status[0].startswith("401") else
             "not_found" if answer == NOT_FOUND else "found")
-        counter, histogram = _xml_curl_children(section, action, result)
-        counter.inc()
-        histogram.observe(time.perf_counter() - started)
+        XML_CURL.observe((section, action, result), time.perf_counter() - started)
         return [answer]
 
     return counted
-
-
-@functools.lru_cache(maxsize=None)  # bounded: section and action are from fixed sets, result from five
-def _xml_curl_children(section: str, action: str, result: str):
-    """The labelled series of one kind of request (prometheus_client's labels() takes a lock and
-    builds a key on every call: a quarter of this wrapper's cost per request)."""
-    return XML_CURL_REQUESTS.labels(section, action, result), XML_CURL_SECONDS.labels(section, result)
 
 
 def instrument_mount(prefix: str, app):

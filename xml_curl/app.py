@@ -75,12 +75,15 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
     try:
         with deadline(max(config.answer_deadline - ANSWER_MARGIN, 0.05)):
             lookups.cache.begin()  # the rows kept from earlier requests go if the database changed
-            if section == "directory":
-                return directory.answer(fields, lookups, config)
-            if section == "dialplan":
-                request = CallRequest.from_fields(fields)
-                route = router.route(request)
-                return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+            try:
+                if section == "directory":
+                    return directory.answer(fields, lookups, config)
+                if section == "dialplan":
+                    request = CallRequest.from_fields(fields)
+                    route = router.route(request)
+                    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+            finally:
+                lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
         environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request

@@ -4,14 +4,14 @@ A REGISTER storm or a busy hour asks the same few rows again and again (a phone'
 tenant); every lookup of xml_curl/lookups.py and the call plans goes through `Cache.get`, and a
 request whose rows are all kept touches the database only to ask whether anything changed.
 
-Whether anything changed is asked once per request (`Cache.begin`), so a request never mixes
-rows from before and after a change:
+Whether anything changed is asked once per request (`Cache.begin`, paired with `Cache.end`), so a
+request never mixes rows from before and after a change:
 
-* SQLite: the cache holds a connection of its own, which never writes, and asks its `PRAGMA
-  data_version`: it changes whenever another connection, of this process's pool or of another
-  process, commits (sqlite.org/pragma.html#pragma_data_version). Any commit empties the cache
-  (a call-log write too: conservative). One pragma, no query and no connection from the pool: a
-  request whose rows are all kept never touches the pool.
+* SQLite: any commit, of this process's pool or of another process, is seen by a connection of
+  the cache's own that never writes: in WAL mode from the WAL-index header the commit rewrote,
+  else from PRAGMA data_version (xml_curl/sqlitechanges.py). Any commit empties the cache (a
+  call-log write too: conservative). No query and no connection from the pool: a request whose
+  rows are all kept never touches the pool.
 * PostgreSQL: triggers on the tables notify every change at commit and a connection of the
   cache's own listens (xml_curl/pgchanges.py); the count of notifications is the version. While
   it is not listening (and outside `centralita serve`) nothing is kept. A change is seen once its
@@ -23,14 +23,14 @@ is bounded: past MAX_ENTRIES it starts again empty.
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
 from typing import Callable, Hashable, TypeVar
 
 import gevent.monkey
 import peewee
+from greenlet import getcurrent
 
 from xml_curl.pgchanges import Changes
+from xml_curl.sqlitechanges import SqliteChanges
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,12 @@ class Cache:
         """`listen` (PostgreSQL): keep rows, listening for changes; by default only in a
         gevent-patched process (`serve`), where the listening greenlet runs."""
         self.db = db
-        self._watch: _SqliteWatch | Changes | None = None
+        self._watch: SqliteChanges | Changes | None = None
         if isinstance(db, peewee.SqliteDatabase):
             path = db.database or ""
             # A :memory: database is one per connection: another connection could not watch it.
             if path and ":memory:" not in path and not path.startswith("file:"):
-                self._watch = _SqliteWatch(path)
+                self._watch = SqliteChanges(path)
         elif isinstance(db, peewee.PostgresqlDatabase):
             if listen if listen is not None else gevent.monkey.is_module_patched("socket"):
                 self._watch = Changes(db)
@@ -57,17 +57,26 @@ class Cache:
         self._version: int | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
         self._generation = 0  # moves each time the entries are dropped
-        # The generation each request began with: per greenlet under `serve` (gevent patches
-        # threading.local), so concurrent requests never see each other's.
-        self._request = threading.local()
+        # The generation each request began with, by greenlet (a thread's own greenlet without
+        # gevent), so concurrent requests never see each other's. A dict, not a greenlet-local:
+        # every request is a new greenlet, where a local's first use costs more than a cached answer.
+        self._requests: dict = {}
 
     def begin(self) -> None:
         """At the start of a request: drop everything if the database changed since it was read."""
-        self._request.generation = self._check() if self.enabled else None
+        generation = self._check() if self.enabled else None
+        if generation is None:
+            self._requests.pop(getcurrent(), None)
+        else:
+            self._requests[getcurrent()] = generation
+
+    def end(self) -> None:
+        """At the end of a request (begin's pair): nothing more is kept for it."""
+        self._requests.pop(getcurrent(), None)
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         """The value kept for `key`, else `load()` (kept when nothing changed meanwhile)."""
-        generation = getattr(self._request, "generation", None)  # None: outside a request, or not kept
+        generation = self._requests.get(getcurrent())  # None: outside a request, or not kept
         if generation is None:
             return load()
         try:
@@ -91,25 +100,3 @@ class Cache:
             self._generation += 1
             self._version = version
         return self._generation
-
-
-class _SqliteWatch:
-    """The database's PRAGMA data_version, through a connection that never writes."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self._conn: sqlite3.Connection | None = None  # opened on first use
-        self._cursor: sqlite3.Cursor | None = None  # reused: 5 µs a check instead of 7.5
-
-    def version(self) -> int | None:
-        try:
-            if self._conn is None:
-                self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                self._cursor = self._conn.cursor()
-            return self._cursor.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error as exc:  # opened again next time
-            log.debug("cache not used for this request: %s", exc)
-            conn, self._conn, self._cursor = self._conn, None, None
-            if conn is not None:
-                conn.close()
-            return None
