@@ -309,7 +309,7 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
         return conn is not None and self.conn_key(conn) in self._abandoned
 
     def execute_sql(self, sql, params=None):
-        if self._state.closed and sql.startswith(("SELECT", "select")) and not self.query_hooks:
+        if self._state.closed and sql.lstrip()[:6].upper() == "SELECT" and not self.query_hooks:
             fetched = self._read_shared(sql, params)
             if fetched is not None:
                 return fetched

@@ -36,6 +36,14 @@ def test_a_read_outside_a_transaction_checks_no_connection_out(pooled):
     assert cursor.fetchone() is None
 
 
+def test_a_select_written_over_several_lines_checks_no_connection_out_either(pooled):
+    db, _ = pooled
+    cursor = db.execute_sql("""
+      SELECT name FROM t
+      WHERE id = ?""", (2,))  # as the caller-name and call-handling statements are written
+    assert db.is_closed() and cursor.fetchall() == [("b",)]
+
+
 def test_peewee_queries_read_through_it(pooled):
     db, _ = pooled
 

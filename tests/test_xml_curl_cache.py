@@ -18,7 +18,12 @@ from fs_plugins.core import app as core
 from tests import provision
 from tests.test_xml_curl import RECORDED, exchanges, post  # noqa: F401  (RECORDED: the recordings used)
 from xml_curl.app import make_app
+from xml_curl import lookups as lookups_module
 from xml_curl.cache import Cache
+from xml_curl.pgchanges import Changes
+from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts.records import ContactInput
+from tests.contact_directories import operator_directory
 
 NOT_FOUND_XPATH = "/document/section[@name='result']/result[@status='not found']"
 REGISTER = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()  # 1001@acme.example
@@ -138,6 +143,69 @@ def test_postgresql_keeps_rows_until_a_change_is_notified(db, acme, elsewhere):
         assert cache._watch.version() == quiet
     finally:
         cache._watch._greenlet.kill()
+
+
+@pytest.fixture
+def keeping_app(db, acme, monkeypatch):
+    """The handler keeping rows as under `serve` on either engine (PostgreSQL: listening), and a way
+    to wait until a change made elsewhere has reached it (at once on SQLite)."""
+    caches = []
+
+    def listening(database):
+        caches.append(Cache(database, listen=True))
+        return caches[-1]
+
+    monkeypatch.setattr(lookups_module, "Cache", listening)
+    app = make_app(Config(), db)
+    cache = caches[0]
+    if isinstance(db, peewee.PostgresqlDatabase):
+        _wait_for(lambda: cache._watch.version() is not None)
+
+    def changed_since(version):
+        if isinstance(db, peewee.PostgresqlDatabase):
+            _wait_for(lambda: cache._watch.version() != version)
+
+    yield app, cache, changed_since
+    if isinstance(cache._watch, Changes) and cache._watch._greenlet is not None:
+        cache._watch._greenlet.kill()
+
+
+TENANT_CALL = exchanges("08_inbound_did_public_then_tenant.json")[1]["request"]["body_raw"].encode()  # to 1002
+CALLER = "+14155550100"  # the recorded caller of TENANT_CALL
+
+
+def _caller_name(doc) -> str | None:
+    names = doc.xpath("//action[@application='set'][starts-with(@data, 'effective_caller_id_name=')]/@data")
+    return names[0].split("=", 1)[1] if names else None
+
+
+def test_a_contact_renamed_elsewhere_names_the_next_call(keeping_app, elsewhere, acme):
+    app, cache, changed_since = keeping_app
+    contacts.add_contact(operator_directory("acme.example"), ContactInput("Supplier", numbers=(("work", CALLER),)))
+    assert _caller_name(post(app, TENANT_CALL)) == "Supplier"
+    assert _caller_name(post(app, TENANT_CALL)) == "Supplier"  # kept: no query over the contacts
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE contact SET name = 'Supplier Renamed'")
+    changed_since(version)
+    assert _caller_name(post(app, TENANT_CALL)) == "Supplier Renamed"
+    version = cache._watch.version()
+    elsewhere.execute_sql("DELETE FROM contact_number")
+    changed_since(version)
+    assert _caller_name(post(app, TENANT_CALL)) is None  # the name the caller sent is kept
+
+
+def test_a_forward_set_elsewhere_routes_the_next_call(keeping_app, elsewhere, acme):
+    app, cache, changed_since = keeping_app
+    assert b"bridge" in etree.tostring(post(app, TENANT_CALL))
+    assert b"bridge" in etree.tostring(post(app, TENANT_CALL))
+    version = cache._watch.version()
+    user = provision.find_user(acme, "1002")
+    elsewhere.execute_sql("INSERT INTO call_handling (user_id, forward_always, no_answer_seconds, dnd, dnd_mode, "
+                          "updated_at) VALUES (%s, 'hangup:CALL_REJECTED', 20, %s, 'busy', '2026-01-01')"
+                          .replace("%s", elsewhere.param), (user.id, False))
+    changed_since(version)
+    routed = etree.tostring(post(app, TENANT_CALL))
+    assert b"bridge" not in routed and b"CALL_REJECTED" in routed
 
 
 def _wait_for(condition, seconds: float = 5.0) -> None:

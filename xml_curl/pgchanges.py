@@ -1,7 +1,7 @@
 """PostgreSQL tells the handler when its rows change: triggers NOTIFY, one connection LISTENs.
 
-Every table but the busy ones no cached lookup reads (UNWATCHED: the call log, contacts, audit,
-sessions…) gets a statement-level trigger that sends a notification on channel CHANNEL when a
+Every table but the busy ones no cached lookup reads (UNWATCHED: the call log, audit, sessions…)
+gets a statement-level trigger that sends a notification on channel CHANNEL when a
 statement changes it; PostgreSQL delivers it at commit, to every listening process
 (postgresql.org/docs/current/sql-notify.html). `Changes` keeps a connection of its own listening in
 a greenlet and counts the notifications: xml_curl/cache.py empties its rows when the count moves.
@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "centralita_changed"
 # Written all day long and read by no cached lookup: a trigger there would only empty the cache.
-UNWATCHED = frozenset({"audit_entry", "auth_failure", "call_entry", "cdr_leg", "contact", "contact_number",
-                       "group_call", "login", "password_reset", "session", "schema_version"})
+# Contacts are watched: the dialplan keeps the caller names it read (xml_curl/plans.py); an import
+# notifies once per statement, not per row (statement-level triggers).
+UNWATCHED = frozenset({"audit_entry", "auth_failure", "call_entry", "cdr_leg", "group_call", "login",
+                       "password_reset", "session", "schema_version"})
 RETRY_SECONDS = 1.0
 _FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN

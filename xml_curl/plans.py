@@ -89,7 +89,7 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
     their call-log entry), name the caller from the contacts, then the user's own call handling."""
     chain = channel_vars.chain_with(request.chain, user.user_id)
     actions = [set_var(channel_vars.TARGET_USER, user.user_id), set_var(channel_vars.CHAIN, chain)]
-    actions += _caller_name(router.lookups.db, tenant, request, user)
+    actions += _caller_name(router.lookups, tenant, request, user)
     data = _user_call_data(router.lookups, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination, known=user)  # noqa: E731
     return actions + rules.user_call(_call(tenant, request, user, options, router.voices, chain), data, render)
@@ -101,12 +101,15 @@ def _user_call_data(lookups, tenant_id: int, user_id: int):
                              lambda: loader.user_call(lookups.db, tenant_id, user_id))
 
 
-def _caller_name(db, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
-    """The callee's personal contact, else the common directory; else keep the name sent."""
+def _caller_name(lookups, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
+    """The callee's personal contact, else the common directory; else keep the name sent. Kept
+    with the lookups until the database changes (contacts included: xml_curl/pgchanges.py), per
+    callee and number, so a caller who calls back costs no query over the contacts."""
     e164 = _caller_e164(request.caller_number, tenant.country) if request.caller_number else None
     if not e164:
         return []
-    name = contact_name(db, tenant.id, user.id, e164)
+    name = lookups.cache.get(("caller_name", tenant.id, user.id, e164),
+                             lambda: contact_name(lookups.db, tenant.id, user.id, e164))
     return [caller_name(name), set_var(channel_vars.CALLER_NAME, name)] if name else []
 
 
