@@ -194,6 +194,19 @@ def test_a_contact_renamed_elsewhere_names_the_next_call(keeping_app, elsewhere,
     assert _caller_name(post(app, TENANT_CALL)) is None  # the name the caller sent is kept
 
 
+def test_a_kept_answer_is_only_given_to_the_same_call_from_the_same_caller(keeping_app, acme):
+    """Dialplan documents are kept per everything routing reads (all but the call's uuid)."""
+    app, _cache, _changed_since = keeping_app
+    contacts.add_contact(operator_directory("acme.example"), ContactInput("Supplier", numbers=(("work", CALLER),)))
+    assert _caller_name(post(app, TENANT_CALL)) == "Supplier"
+    another_call = TENANT_CALL.replace(b"fec27e7c-ed18-4450-a7a1-4fd4ef309cb1", b"0aa27e7c-ed18-4450-a7a1-4fd4ef309cb2")
+    assert _caller_name(post(app, another_call)) == "Supplier"
+    stranger = TENANT_CALL.replace(b"Caller-ID-Number=%2B14155550100", b"Caller-ID-Number=%2B14155550177")
+    assert _caller_name(post(app, stranger)) is None
+    forwarded = TENANT_CALL.replace(b"Hunt-Destination-Number=1002", b"Hunt-Destination-Number=1001")
+    assert b"1001@acme.example" in etree.tostring(post(app, forwarded))
+
+
 def test_a_forward_set_elsewhere_routes_the_next_call(keeping_app, elsewhere, acme):
     app, cache, changed_since = keeping_app
     assert b"bridge" in etree.tostring(post(app, TENANT_CALL))

@@ -79,9 +79,11 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 if section == "directory":
                     return directory.answer(fields, lookups, config)
                 if section == "dialplan":
+                    # The document, kept until the database changes: a busy hour routes the same
+                    # calls again and again (a warning logged while routing is then logged once).
                     request = CallRequest.from_fields(fields)
-                    route = router.route(request)
-                    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+                    return lookups.cache.answer(("dialplan", request.routing_key),
+                                                lambda: _dialplan_document(router, request))
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
@@ -96,6 +98,11 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
         return documents.NOT_FOUND
     log.info("xml_curl: no answer for section %r", section)
     return documents.NOT_FOUND
+
+
+def _dialplan_document(router: Router, request: CallRequest) -> bytes:
+    route = router.route(request)
+    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
 
 
 def _form(environ) -> dict[str, str]:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_ENTRIES = 200_000  # ~100k users' directory rows and their DIDs: some tens of MB
+MAX_ANSWERS = 20_000  # dialplan documents of 1–4 KB: at most some tens of MB
 
 
 class Cache:
@@ -56,6 +57,7 @@ class Cache:
         self.enabled = self._watch is not None
         self._version: int | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
+        self._answers: dict[Hashable, bytes] = {}
         self._generation = 0  # moves each time the entries are dropped
         # The generation each request began with, by greenlet (a thread's own greenlet without
         # gevent), so concurrent requests never see each other's. A dict, not a greenlet-local:
@@ -76,18 +78,25 @@ class Cache:
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         """The value kept for `key`, else `load()` (kept when nothing changed meanwhile)."""
+        return self._get(self._entries, MAX_ENTRIES, key, load)
+
+    def answer(self, key: Hashable, load: Callable[[], bytes]) -> bytes:
+        """Like `get`, for whole answers (a few KB each, so fewer of them: MAX_ANSWERS)."""
+        return self._get(self._answers, MAX_ANSWERS, key, load)
+
+    def _get(self, entries: dict, bound: int, key: Hashable, load: Callable[[], T]) -> T:
         generation = self._requests.get(getcurrent())  # None: outside a request, or not kept
         if generation is None:
             return load()
         try:
-            return self._entries[key]  # type: ignore[return-value]
+            return entries[key]
         except KeyError:
             pass
         value = load()
         if generation == self._generation:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = value
+            if len(entries) >= bound:
+                entries.clear()
+            entries[key] = value
         return value
 
     def _check(self) -> int | None:
@@ -97,6 +106,7 @@ class Cache:
             return None
         if version != self._version:
             self._entries.clear()
+            self._answers.clear()
             self._generation += 1
             self._version = version
         return self._generation

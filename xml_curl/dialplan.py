@@ -78,6 +78,15 @@ class CallRequest:
         )
 
 
+    @property
+    def routing_key(self) -> tuple:
+        """Everything routing may read of the request: all but the call's uuid, which only names the
+        call in log lines. Two requests with the same key route the same way while the database
+        does not change (the Router reads nothing else but its configuration)."""
+        return (self.context, self.destination, self.caller_number, self.caller_name, self.caller_user_id,
+                self.call_type, self.hops, self.sound_prefix, self.chain)
+
+
 @dataclass(frozen=True)
 class Route:
     context: str
