@@ -39,8 +39,22 @@ USED_FIELDS = frozenset({
     "variable_sound_prefix",  # the voice an earlier fetch of the call set (fs_plugins/voices.py)
 })
 USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.channel_vars), carried by the channel
-_FIELD = re.compile("&(" + "|".join(re.escape(name) for name in sorted(USED_FIELDS, key=len, reverse=True))
-                    + "|" + re.escape(USED_PREFIX) + "[^=&]*)=([^&]*)")
+
+
+def _alternatives(names, prefixes) -> str:
+    """A regular expression matching exactly `names`, and any name starting with one of `prefixes`;
+    those that share a first word ("Hunt-", "Caller-", "variable_") grouped under it: the engine
+    tries every branch at each of the ~170 fields, and a shared word is then tried once (a dialplan
+    body decodes in 9 µs instead of 11)."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names | prefixes, key=len, reverse=True):  # a name that begins another: after it
+        word = re.match(r"[^-_]*[-_]?", name).group()
+        groups.setdefault(word, []).append(re.escape(name[len(word):]) + ("[^=&]*" if name in prefixes else ""))
+    return "|".join(re.escape(word) + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})")
+                    for word, rests in sorted(groups.items()))
+
+
+_FIELD = re.compile(f"&({_alternatives(USED_FIELDS, {USED_PREFIX})})=([^&]*)")
 XML_HEADERS = [("Content-Type", "text/xml")]
 # Of answer_deadline, what the database may not use: building and sending the answer (well under 1 ms
 # on its own, but the process may be busy with other requests when the database gives up).
