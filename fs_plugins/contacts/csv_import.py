@@ -35,11 +35,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from fs_plugins.contacts import service
-from fs_plugins.contacts.records import ContactInput, Directory, check, name_key
+from fs_plugins.contacts import import_store
+from fs_plugins.contacts.records import ContactInput, Directory, check
 from fs_plugins.errors import InvalidInput
-from fs_plugins.models import database
-from fs_plugins.models.contacts import NUMBER_KINDS, Contact
+from fs_plugins.models.contacts import NUMBER_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +156,10 @@ def row_input(columns: dict[int, str], row: list[str]) -> tuple[ContactInput, se
 
 
 def import_contacts(directory: Directory, data: bytes, duplicates: str = "skip", partial: bool = False,
-                    progress=None) -> ImportReport:
-    """Validate every line, then store (all or, with `partial`, the good lines) in one transaction.
+                    progress=None, dry_run: bool = False, finish=None) -> ImportReport:
+    """Validate every line, then store (all or, with `partial`, the good lines) all or nothing
+    (import_store: in short transactions on SQLite). `dry_run`: only count. `finish()` runs once
+    everything is stored, in a transaction of the store's (the audit entry).
 
     `progress(done, total)` is called every PROGRESS_EVERY lines on files larger than that.
     """
@@ -179,8 +180,10 @@ def import_contacts(directory: Directory, data: bytes, duplicates: str = "skip",
     report.lines = len(rows) - 1
     if report.errors and not partial:
         return report
-    with database.atomic():
-        _store(directory, good, duplicates, report, progress)
+    import_store.store(directory, good, duplicates, report, progress, PROGRESS_EVERY, write=not dry_run,
+                       finish=(lambda: finish(report)) if finish else None)
+    if dry_run:
+        return report
     report.stored = True
     log.info("imported into the %s: %d added, %d updated, %d skipped, %d bad lines", directory.label,
              report.added, report.updated, report.skipped, len(report.errors))
@@ -219,25 +222,3 @@ def _validate_rows(directory, columns, header, rows, report, progress):
         if progress and len(rows) > PROGRESS_EVERY and done % PROGRESS_EVERY == 0:
             progress(done, len(rows), "checked")
     return good
-
-
-def _store(directory, good, duplicates, report, progress) -> None:
-    existing = {name_key(name): cid for cid, name in
-                Contact.select(Contact.id, Contact.name).where(service.in_directory(directory)).tuples()}
-    for done, (_line, contact, given) in enumerate(good, 1):
-        key = name_key(contact.name)
-        match = existing.get(key)
-        if match is not None and duplicates == "skip":
-            report.skipped += 1
-        elif match is not None and duplicates == "update":
-            fields = {f: getattr(contact, f) for f in ("company", "email", "note") if f in given}
-            numbers = {}
-            for kind, raw, e164 in contact.numbers:
-                numbers.setdefault(kind, []).append((kind, raw, e164))
-            service.update_contact(directory, match, dict(fields, name=contact.name), numbers)
-            report.updated += 1
-        else:
-            existing.setdefault(key, service.store_contact(directory, contact))
-            report.added += 1
-        if progress and len(good) > PROGRESS_EVERY and (done % PROGRESS_EVERY == 0 or done == len(good)):
-            progress(done, len(good), "stored")
