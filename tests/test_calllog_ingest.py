@@ -407,3 +407,26 @@ def test_the_calls_unassigned_command_lists_them_with_the_reason(db_url, tmp_pat
     assert "tenant later.example does not exist" in out and "2 unassigned calls" in out, out
     assert main(["--database", db_url, "calls", "unassigned", "--limit", "0"]) == 2
     assert "--limit" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_a_leg_is_filed_on_postgresql_in_at_most_four_statements(db, acme, monkeypatch):
+    """Every statement is a round trip to the server under a CDR storm: the call's lock rides on the
+    insert, the users are looked up together, the entries replaced in one statement."""
+    import peewee
+
+    from fs_plugins.calllog import store
+    from fs_plugins.calllog.parse import parse_body
+
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        pytest.skip("SQLite's statements are calls into the process, not round trips")
+    statements = []
+    execute = type(db).execute_sql
+    monkeypatch.setattr(type(db), "execute_sql",
+                        lambda self, sql, params=None, *a, **k: statements.append(sql) or execute(self, sql, params, *a, **k))
+    for name in ("incoming_answered.json", "incoming_forward_no_answer.json", "outgoing_call_barred.json"):
+        for body in recorded_bodies(name):
+            statements.clear()
+            assert store.store_leg(db, parse_body(body))
+            assert len(statements) <= 4, statements
+    assert entries()  # the calls were classified

@@ -42,12 +42,12 @@ def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
 
 def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
     """store_leg inside the caller's transaction (group commit files several legs in one)."""
-    _lock_call(db, facts.call_id)
-    cursor = db.execute_sql(
-        sql_for(db, f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
-                 " ON CONFLICT (uuid) DO NOTHING"),
-        (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json()),
-    )
+    values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json())
+    if isinstance(db, peewee.PostgresqlDatabase):  # the call's lock and the insert: one round trip
+        cursor = db.execute_sql(_INSERT_LOCKED_LEG, values + (facts.call_id,))
+    else:
+        cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
+                                " ON CONFLICT (uuid) DO NOTHING", values)
     if cursor.rowcount == 0:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
@@ -69,10 +69,21 @@ def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
     call = classify([LegFacts.from_json(row[0]) for row in rows])
     if call is None:
         return None
-    db.execute_sql(sql_for(db, "DELETE FROM call_entry WHERE call_id = ?"), (call_id,))
-    for values in entry_rows(db, call):
-        db.execute_sql(sql_for(db, INSERT_ENTRY), values)
+    _replace_entries(db, call_id, entry_rows(db, call))
     return call
+
+
+def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple]) -> None:
+    """The call's entries become `rows`: on PostgreSQL in one statement (a data-modifying WITH)."""
+    delete = "DELETE FROM call_entry WHERE call_id = ?"
+    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
+    flat = tuple(value for row in rows for value in row)
+    if rows and isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat)
+        return
+    db.execute_sql(sql_for(db, delete), (call_id,))
+    if rows:
+        db.execute_sql(sql_for(db, insert), flat)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -104,22 +115,29 @@ def reclassify(db: peewee.Database, tenant: str | None = None, batch: int = 500)
 
 def _lock_call(db: peewee.Database, call_id: str) -> None:
     if isinstance(db, peewee.PostgresqlDatabase):
-        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (call_id,))
+        db.execute_sql(_LOCK_CALL, (call_id,))
+
+
+_LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+# The lock is taken by the row source, before the row is inserted (PostgreSQL only).
+_INSERT_LOCKED_LEG = (f"INSERT INTO cdr_leg ({LEG_COLUMNS}) SELECT %s, %s, %s, CURRENT_TIMESTAMP, %s"
+                      f" FROM ({_LOCK_CALL}) AS locked ON CONFLICT (uuid) DO NOTHING")
 
 
 INSERT_ENTRY = (
     "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
-    " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause) VALUES "
 )
+ENTRY_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def entry_rows(db: peewee.Database, call: Call) -> list[tuple]:
     """The call_entry rows of a classified call, with users and tenants resolved (see module doc)."""
     resolved = []
-    for entry in call.entries:
-        domain, extension = _split_user(entry.user, call.tenant)
-        tenant_id, user_id = _lookup(db, domain, extension)
+    wanted = [_split_user(entry.user, call.tenant) for entry in call.entries]
+    found = _lookup(db, wanted)
+    for entry, key in zip(call.entries, wanted):
+        tenant_id, user_id = found.get(key, (None, None))
         if tenant_id is None:
             continue
         resolved.append((entry, tenant_id, user_id))
@@ -159,15 +177,13 @@ def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:
     return (domain or tenant), extension
 
 
-def _lookup(db: peewee.Database, domain: str, extension: str | None) -> tuple[int | None, int | None]:
-    if not domain:
-        return None, None
-    if extension is None:
-        row = db.execute_sql(sql_for(db, "SELECT id FROM tenant WHERE domain = ?"), (domain,)).fetchone()
-        return (row[0] if row else None), None
-    row = db.execute_sql(
-        sql_for(db, 'SELECT t.id, u.id FROM tenant t LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = ?'
-                 " WHERE t.domain = ?"),
-        (extension, domain),
-    ).fetchone()
-    return (row[0], row[1]) if row else (None, None)
+def _lookup(db: peewee.Database, wanted: list[tuple[str, str | None]]) -> dict[tuple, tuple[int, int | None]]:
+    """(tenant id, user id or None) of each known (domain, extension or None), in one query."""
+    keys = sorted({key for key in wanted if key[0]}, key=lambda key: (key[0], key[1] or ""))
+    if not keys:
+        return {}
+    rows = db.execute_sql(sql_for(db, (
+        "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
+        ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
+    )), tuple(value for key in keys for value in key)).fetchall()
+    return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in rows}
