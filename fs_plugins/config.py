@@ -102,6 +102,10 @@ class Config:
     # mod_voicemail's recordings (FreeSWITCH's storage-dir/voicemail): the portal plays messages
     # only when this folder is readable here (same machine or shared storage); nothing outside it.
     voicemail_files_dir: str = "/var/lib/freeswitch/storage/voicemail"
+    # Custom call flows (docs/flows.md): a folder of *.py flow files (besides installed packages'),
+    # and the seconds of its own time (not counting waits for the caller) a flow may take per call.
+    flows_dir: str = ""
+    flow_budget_seconds: float = 10.0
 
     @property
     def effective_database_url(self) -> str:

@@ -30,3 +30,8 @@ mtime  # ops/backup.py: tarfile member attribute
 CANCEL_REASONS  # calllog/classify.py: values of call_entry.cause, for readers
 ignore_aliases  # tenantfile/document.py: PyYAML Dumper hook (no &anchors in exports)
 after_commit  # api/etags.py: flask.g attribute, read by api/common.app_context with g.get
+get_var  # callflows/session.py: the flow API (docs/flows.md), called by operators' flows
+compute
+http_json
+flow_world  # callflows/testing.py: the flow authors' test helper (docs/flows.md)
+handed_to

@@ -1,0 +1,70 @@
+"""Custom call flows' tables (the `callflows` component): which flows a tenant may use, the routes
+it attached them with, what flows stored, and the one note a flow left on a call.
+
+Settings and records are JSON text: their shape is the flow's (checked against its declared
+settings by fs_plugins.callflows.settings before they are written).
+"""
+from __future__ import annotations
+
+import peewee
+
+from fs_plugins.models.base import BaseModel, DestinationField, utcnow
+from fs_plugins.models.core import Tenant
+
+
+class FlowGrant(BaseModel):
+    """The operator allows `flow` in a tenant, with tenant-wide settings."""
+
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    flow = peewee.CharField(max_length=32)
+    settings = peewee.TextField(default="{}")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "flow"), True),)
+
+
+class FlowRoute(BaseModel):
+    """A flow attached in a tenant under a name: ``flow:<name>`` destinations point at it."""
+
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    name = peewee.CharField(max_length=32)
+    flow = peewee.CharField(max_length=32)
+    settings = peewee.TextField(default="{}")
+    fallback = DestinationField(null=True)  # None: the tenant's general voicemail box
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "name"), True),)
+
+
+class FlowRecord(BaseModel):
+    """Something a flow stored during a call (a survey's answers), the tenant's to export."""
+
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    flow = peewee.CharField(max_length=32)
+    route = peewee.CharField(max_length=32)
+    call_uuid = peewee.CharField(max_length=64)
+    caller = peewee.CharField(max_length=64, default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+    data = peewee.TextField(default="{}")
+
+    class Meta:
+        indexes = ((("tenant", "flow", "created_at"), False),)
+
+
+class FlowNote(BaseModel):
+    """The one short note a flow left on a call, shown with the call's log entries."""
+
+    tenant = peewee.ForeignKeyField(Tenant, on_delete="CASCADE")
+    call_uuid = peewee.CharField(max_length=64)
+    flow = peewee.CharField(max_length=32)
+    note = peewee.CharField(max_length=140)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tenant", "call_uuid"), True),)
+
+
+MODELS = (FlowGrant, FlowRoute, FlowRecord, FlowNote)
+MIGRATIONS: tuple = ()
