@@ -232,6 +232,6 @@ def test_the_csv_times_match_the_zones_rules_across_daylight_saving_changes(zone
     rng = random.Random(3)
     moments = sorted((rng.randrange(0, 2_000_000_000) for _ in range(3000)), reverse=True)
     moments += [int(dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC).timestamp()) + i for i in range(3)]
-    rows = [(i, "c", "", "made", "made", "outbound", m, "", "", "", "", 0, 0, "") for i, m in enumerate(moments)]
+    rows = [(i, "c", "", "made", "made", "outbound", m, "", "", "", "", 0, 0, "", None) for i, m in enumerate(moments)]
     shown = [r[0] for r in read_csv("".join(exportmod.csv_chunks(iter(rows), tz)))[1:]]
     assert shown == [dt.datetime.fromtimestamp(m, tz).isoformat(sep=" ") for m in moments]

@@ -59,6 +59,7 @@ class CallOut(Schema):
     cause = String(required=True, metadata={
         "description": "why a made call was never answered (status cancelled): voicemail, caller_hung_up, busy, "
                        "declined, no_answer, unreachable; empty otherwise"})
+    note = String(required=True, metadata={"description": "what a custom call flow noted on the call; empty otherwise"})
 
 
 class CallPage(Schema):

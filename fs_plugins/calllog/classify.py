@@ -119,7 +119,7 @@ NO_ANSWER_CAUSES = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "PROGRESS_TIMEOUT
 VOICEMAIL, CALLER_HUNG_UP, BUSY, DECLINED, NO_ANSWER, UNREACHABLE = (
     "voicemail", "caller_hung_up", "busy", "declined", "no_answer", "unreachable")
 CANCEL_REASONS = (VOICEMAIL, CALLER_HUNG_UP, BUSY, DECLINED, NO_ANSWER, UNREACHABLE)
-FLOW_KINDS = ("ivr", "group")  # flows whose name the callee column shows
+FLOW_KINDS = ("ivr", "group", "flow")  # flows whose name the callee column shows (flow: a custom flow's route)
 CALLER_ENDED = frozenset({"recv_cancel", "recv_bye"})
 LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
 # Calls that are no conversation: a prompt recorded by phone (record), a feature code dialled to

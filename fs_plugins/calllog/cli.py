@@ -12,7 +12,7 @@ from fs_plugins.calllog.sweep import MIN_AGE_SECONDS, sweep
 from fs_plugins.calllog.unassigned import unassigned_calls
 from fs_plugins.progress import track
 
-LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk")
+LIST_HEADERS = ("started", "user", "type", "status", "caller", "callee", "answered_by", "ring", "talk", "note")
 
 
 def register(subparsers) -> None:
@@ -72,7 +72,7 @@ def _list(args, ctx) -> int:
     rows = [
         (e.started.strftime("%Y-%m-%d %H:%M:%S"), e.user, e.kind, e.status.label,
          " ".join(p for p in (e.caller_name, e.caller_number) if p), e.callee, e.answered_by,
-         _duration(e.ring_seconds), _duration(e.talk_seconds))
+         _duration(e.ring_seconds), _duration(e.talk_seconds), e.note)
         for e in result.entries
     ]
     _print_table(LIST_HEADERS, rows)

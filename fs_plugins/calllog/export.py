@@ -23,7 +23,7 @@ from fs_plugins.csvsafe import FORMULA_STARTS, neutralise
 
 HEADER = (
     "started", "user", "type", "status", "colour", "caller_name", "caller_number", "callee",
-    "answered_by", "ring_seconds", "talk_seconds", "cause", "call_id",
+    "answered_by", "ring_seconds", "talk_seconds", "cause", "note", "call_id",
 )
 ROWS_PER_CHUNK = 500
 _STATUS = {status.code: (status.label, status.colour) for status in Status}
@@ -35,14 +35,15 @@ def csv_chunks(rows: Iterable[tuple], zone: ZoneInfo) -> Iterator[str]:
     write = csv.writer(buffer, lineterminator="\r\n").writerow
     write(HEADER)
     stamp, danger, count = _LocalTime(zone), _DANGER, 0
-    for (_, call_id, user, kind, status, _, started, name, number, callee, answered_by, ring, talk, cause) in rows:
+    for (_, call_id, user, kind, status, _, started, name, number, callee, answered_by, ring, talk, cause,
+         note) in rows:
         label, colour = _STATUS[status]
         user = user or ""
         write((stamp(started), "'" + user if user[:1] in danger else user, kind, label, colour,
                "'" + name if name[:1] in danger else name, "'" + number if number[:1] in danger else number,
                "'" + callee if callee[:1] in danger else callee,
                "'" + answered_by if answered_by[:1] in danger else answered_by, ring, talk, cause or "",
-               neutralise(call_id)))
+               ("'" + note if note[:1] in danger else note) if note else "", neutralise(call_id)))
         count += 1
         if count == ROWS_PER_CHUNK:
             yield buffer.getvalue()

@@ -23,8 +23,11 @@ PAGE_SIZE = 50
 PERIODS = ("day", "week", "month")
 COLUMNS = (
     "e.id, e.call_id, u.extension, e.kind, e.status, e.direction, e.started_at, e.caller_name,"
-    " e.caller_number, e.callee, e.answered_by, e.ring_seconds, e.talk_seconds, e.cause"
+    " e.caller_number, e.callee, e.answered_by, e.ring_seconds, e.talk_seconds, e.cause, n.note"
 )
+# The note a custom flow left on the call (fs_plugins.callflows: one per call and tenant, unique index).
+FROM = ('call_entry e LEFT JOIN "user" u ON u.id = e.user_id'
+        " LEFT JOIN flow_note n ON n.tenant_id = e.tenant_id AND n.call_uuid = e.call_id")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class LogEntry:
     ring_seconds: int
     talk_seconds: int
     cause: str = ""  # a made call never answered: why (voicemail, caller_hung_up, busy, declined, …)
+    note: str = ""  # what a custom flow noted on the call (fs_plugins.callflows), else ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class _Scope:
 def page(db: peewee.Database, query: LogQuery) -> LogPage:
     scope = _scope(db, query)
     where, params = _where(query, scope)
-    sql = (f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+    sql = (f'SELECT {COLUMNS} FROM {FROM} WHERE {where}'
            " ORDER BY e.started_at DESC, e.id DESC LIMIT ? OFFSET ?")
     rows = db.execute_sql(sql_for(db, sql), (*params, query.page_size + 1, (query.page - 1) * query.page_size))
     entries = [_entry(row, scope.zone) for row in rows.fetchall()]
@@ -96,7 +100,7 @@ def page_after(db: peewee.Database, query: LogQuery, after: tuple[int, int] | No
     the first does, and a call logged meanwhile neither repeats nor skips an entry."""
     scope = _scope(db, query)
     where, params = _where(query, scope)
-    sql = f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+    sql = f'SELECT {COLUMNS} FROM {FROM} WHERE {where}'
     if after is not None:
         sql += " AND e.started_at <= ? AND (e.started_at < ? OR e.id < ?)"
         params = (*params, after[0], after[0], after[1])
@@ -113,7 +117,7 @@ def iterate_rows(db: peewee.Database, query: LogQuery, batch: int = 2000) -> tup
     now (NotFound before anything is produced); rows come lazily."""
     scope = _scope(db, query)
     where, params = _where(query, scope)
-    base = f'SELECT {COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE {where}'
+    base = f'SELECT {COLUMNS} FROM {FROM} WHERE {where}'
     return scope.zone, _batches(db, base, params, batch)
 
 
@@ -203,5 +207,6 @@ def _entry(row, zone: ZoneInfo) -> LogEntry:
         call_id=row[1], user=row[2] or "", kind=row[3], status=Status.from_code(row[4]), direction=row[5],
         started=dt.datetime.fromtimestamp(row[6], zone), caller_name=row[7], caller_number=row[8],
         callee=row[9], answered_by=row[10], ring_seconds=row[11], talk_seconds=row[12], cause=row[13] or "",
+        note=row[14] or "",
     )
 
