@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 
 from fs_plugins.access import apikeys, logins, passwords
 from fs_plugins.application import AppContext
+from fs_plugins.callflows import app as callflows
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.core import app as core
 from fs_plugins.contacts import service as contacts
@@ -33,6 +34,7 @@ from tests.provision import QUIET, find_tenant, find_user
 OWN, OTHER = "acme.example.com", "rival-secret.example.net"
 PASSWORD = "portal-pass-1"
 DATA_DIR = tempfile.mkdtemp(prefix="centralita-api-tests-")
+FLOWS_DIR = str(Path(__file__).resolve().parents[1] / "examples" / "flows")  # pin_line for /flow-routes
 VOICEMAIL_MESSAGE = "0000000a-aaaa-bbbb-cccc-dddddddddddd"  # an id as mod_voicemail gives (no FreeSWITCH here)
 GROUP_MEMBER = "+34699000222"  # each tenant's group rings this external number (no user: users stay removable)
 
@@ -54,6 +56,8 @@ class TenantData:
     menu: str  # an IVR menu of this tenant only (two options to no user, nothing routes to it)
     group: str  # a call group of this tenant only (an external member, nothing routes to it)
     audio: str  # an audio file of this tenant only (nothing plays it)
+    route: str = ""  # a custom flow route of this tenant only (pin_line, enabled; nothing routes to it)
+    flow: str = "pin_line"  # a flow enabled for this tenant only (besides pin_line, which both may use)
     markers: list[str] = field(default_factory=list)
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -67,7 +71,7 @@ class TenantData:
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
                 "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
-                "audio": self.audio, "message": VOICEMAIL_MESSAGE}
+                "audio": self.audio, "message": VOICEMAIL_MESSAGE, "flow": self.flow, "route": self.route}
 
 
 @dataclass
@@ -133,16 +137,23 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
         sound = audio.upload_audio(AppContext.operator(Config().replace(data_dir=DATA_DIR), audit=lambda event: None),
                                    domain, f"{first} saludo",
                                    sine(Path(folder) / "saludo.wav", seconds=0.3, rate=8000)).value
+    flows = AppContext.operator(Config(flows_dir=FLOWS_DIR), audit=lambda event: None)
+    callflows.enable_flow(flows, domain, "pin_line")
+    only_here = "pin_line" if domain == OWN else "survey"
+    callflows.enable_flow(flows, domain, only_here)
+    route = callflows.add_route(flows, domain, f"{first.lower()}_line", "pin_line",
+                                {"pin": "1234", "target": "voicemail:"}).value
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, sound.name,
+                      menu.name, group.name, sound.name, route.name, only_here,
                       markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
-                               f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo"])
+                               f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo",
+                               route.name])
 
 
 def api_client():
     # No FreeSWITCH to flush in tests; audio files under a temporary folder, not ./var.
-    config = Config().replace(fs_event_socket_port=0, data_dir=DATA_DIR)
+    config = Config().replace(fs_event_socket_port=0, data_dir=DATA_DIR, flows_dir=FLOWS_DIR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # apispec's duplicate-schema notice
         app = make_api_app(config)

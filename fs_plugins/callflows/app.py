@@ -107,14 +107,17 @@ def list_grants(ctx: AppContext, tenant: str) -> list[GrantView]:
 
 
 def enable_flow(ctx: AppContext, tenant: str, flow: str, values: Mapping[str, Any] | None = None,
-                unset: tuple[str, ...] = ()) -> Changed[GrantView]:
-    """Allow `flow` in the tenant (again: change its tenant-wide settings)."""
+                unset: tuple[str, ...] = (), enabled_only: bool = False) -> Changed[GrantView]:
+    """Allow `flow` in the tenant (again: change its tenant-wide settings; `enabled_only`: only
+    that, NotFound when the flow is not enabled there)."""
     owner = tenant_in_scope(ctx, tenant)
     require_operator(ctx, "enable flows for a tenant")
+    row = FlowGrant.get_or_none(FlowGrant.tenant == owner, FlowGrant.flow == (flow or "").strip())
+    if row is None and enabled_only:
+        raise NotFound("flow", f"flow {flow!r} is not enabled for {owner.domain}")
     offered = settings.offered(_catalog(ctx), flow)
     checked = settings.check_values(offered, owner, values or {})
     with database.atomic():
-        row = FlowGrant.get_or_none(FlowGrant.tenant == owner, FlowGrant.flow == offered.name)
         row = row or FlowGrant(tenant=owner, flow=offered.name)
         stored = {k: v for k, v in {**settings.loads(row.settings), **checked}.items() if k not in unset}
         row.settings = settings.dumps(stored)

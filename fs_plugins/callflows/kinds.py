@@ -57,6 +57,8 @@ class Setting:
 
     def check(self, raw: Any, field: str) -> Any:
         """The value `raw` (typed text or a JSON value) as this setting's type, or InvalidInput(field)."""
+        if isinstance(raw, (dict, list, tuple, float)):
+            raise InvalidInput(field, "must be one value: text, a whole number or true/false")
         if self.type == BOOLEAN:
             return _boolean(raw, field)
         if self.type == INTEGER:
