@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from fs_plugins import references
 from fs_plugins.application import AppContext, Changed, require_admin, require_operator, tenant_in_scope
@@ -21,6 +21,7 @@ from fs_plugins.callflows.catalog import Catalog, cached_catalog
 from fs_plugins.callflows.kinds import DESTINATION, Setting
 from fs_plugins.callflows.lookup import find_route
 from fs_plugins.callflows.records import CallFlow
+from fs_plugins.csvsafe import neutralise
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, NotFound
 from fs_plugins.models import Tenant, database
@@ -216,6 +217,17 @@ def list_records(ctx: AppContext, tenant: str, flow: str | None = None, since: d
         query = query.where(FlowRecord.created_at >= since.astimezone(dt.timezone.utc).replace(tzinfo=None))
     return [RecordView(r.created_at, r.flow, r.route, r.call_uuid, r.caller, settings.loads(r.data))
             for r in query.order_by(FlowRecord.created_at, FlowRecord.id)]
+
+
+def records_csv(ctx: AppContext, tenant: str, flow: str | None = None) -> Iterator[list[str]]:
+    """The records as CSV rows (header first): when (UTC), flow, route, call, caller, then one
+    column per value any record holds; every cell formula-safe."""
+    records = list_records(ctx, tenant, flow)
+    fields = sorted({key for record in records for key in record.data})
+    yield ["time_utc", "flow", "route", "call_uuid", "caller", *fields]
+    for r in records:
+        yield [neutralise(v) for v in (r.created_at.isoformat(timespec="seconds"), r.flow, r.route, r.call_uuid,
+                                       r.caller, *(r.data.get(f) for f in fields))]
 
 
 def _admin(ctx: AppContext, domain: str, what: str) -> Tenant:

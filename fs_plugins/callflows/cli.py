@@ -6,7 +6,6 @@ import sys
 
 from fs_plugins.callflows import app, simulate
 from fs_plugins.commands.common import print_table, tenant_command
-from fs_plugins.csvsafe import neutralise
 from fs_plugins.errors import InvalidInput
 
 DEST_HELP = "user:EXT, voicemail:[EXT], ivr:MENU, group:GROUP, number:NUMBER, message:AUDIO or hangup[:CAUSE]"
@@ -162,15 +161,10 @@ def cmd_try(args, ctx) -> int:
 
 
 def cmd_records(args, ctx) -> int:
-    records = app.list_records(ctx.app, args.tenant, args.flow)
-    fields = sorted({key for record in records for key in record.data})
+    rows = app.records_csv(ctx.app, args.tenant, args.flow)
     out = sys.stdout if args.file == "-" else open(args.file, "w", newline="", encoding="utf-8")
     try:
-        writer = csv.writer(out)
-        writer.writerow(["time_utc", "flow", "route", "call_uuid", "caller", *fields])
-        for r in records:
-            writer.writerow([neutralise(v) for v in (r.created_at.isoformat(timespec="seconds"), r.flow, r.route,
-                                                     r.call_uuid, r.caller, *(r.data.get(f) for f in fields))])
+        csv.writer(out).writerows(rows)
     finally:
         if out is not sys.stdout:
             out.close()
