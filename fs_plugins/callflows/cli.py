@@ -156,7 +156,7 @@ def cmd_try(args, ctx) -> int:
     route = app.get_route(ctx.app, args.tenant, args.flow)
     report = simulate.simulate_route(ctx.config, route.tenant, route.id, keys, caller=args.caller,
                                      hangup_at=args.hangup)
-    print("\n".join(simulate.describe(report)))
+    print("\n".join(report.lines()))
     return 0
 
 

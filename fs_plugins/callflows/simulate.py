@@ -51,10 +51,3 @@ def simulate_calls(config: Config, domain: str, route_id: int, calls: Sequence[t
         return [call.value for call in running]
     finally:
         server.stop(timeout=1)
-
-
-def describe(report: CallReport) -> list[str]:
-    lines = [f"{at:8.2f} s  {text}" for at, text in report.steps]
-    if report.handed_back:
-        lines.append("    (the ESL session handed the call back to the dialplan's fallback)")
-    return lines

@@ -57,7 +57,7 @@ class FlowCall:
 
     @property
     def steps(self) -> list[str]:
-        return simulate.describe(self.report)
+        return self.report.lines()
 
 
 class FlowWorld:

@@ -147,7 +147,7 @@ def cmd_try(args, ctx) -> int:
         raise InvalidInput("--digits", "keys are 0-9, * and #, prompts separated by commas")
     report = simulate.simulate_menu(ctx.config, menu.tenant, menu.id, CallerScript(digits=keys, hangup_at=args.hangup),
                                     at)
-    print("\n".join(simulate.describe(report)))
+    print("\n".join(report.lines()))
     return 0
 
 

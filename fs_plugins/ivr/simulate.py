@@ -33,10 +33,3 @@ def simulate_menu(config: Config, domain: str, menu_id: int, script: CallerScrip
         return Emulator(server.address, setup, script, idle_timeout=5).run()
     finally:
         server.stop(timeout=1)
-
-
-def describe(report: CallReport) -> list[str]:
-    lines = [f"{at:8.2f} s  {text}" for at, text in report.steps]
-    if report.handed_back:
-        lines.append("    (the ESL session handed the call back to the dialplan's fallback)")
-    return lines

@@ -40,6 +40,13 @@ class CallReport:
     legs: list = field(default_factory=list)  # B legs bridges created (fs_plugins.sim.bridge._b_leg), for CDRs
     caller_hung_up: bool = False  # the caller ended the call (BYE, or CANCEL before an answer)
 
+    def lines(self) -> list[str]:
+        """What happened, a line per step with its virtual time (what `ivr try` and `flow try` print)."""
+        lines = [f"{at:8.2f} s  {text}" for at, text in self.steps]
+        if self.handed_back:
+            lines.append("    (the ESL session handed the call back to the dialplan's fallback)")
+        return lines
+
 
 @dataclass
 class Command:
