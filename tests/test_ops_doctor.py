@@ -131,3 +131,12 @@ def test_an_unreachable_database_fails_without_a_traceback(tmp_path, capsys):
     output = capsys.readouterr()
     assert status == 1 and "FAIL database: cannot open it" in output.out
     assert "secret" not in output.out + output.err and "Traceback" not in output.err
+
+
+def test_a_custom_flow_file_that_does_not_load_fails_the_doctor(tmp_path):
+    (tmp_path / "ok.py").write_text("from fs_plugins.callflows import CallFlow\nflow = CallFlow('ok_flow', print)\n")
+    assert [f.line() for f in ops_doctor.custom_flows(Config(flows_dir=str(tmp_path)))] == ["PASS custom flows: ok_flow"]
+    (tmp_path / "broken.py").write_text("def flow(:\n")
+    [finding] = ops_doctor.custom_flows(Config(flows_dir=str(tmp_path)))
+    assert finding.level == "FAIL" and finding.what == f"custom flow file {tmp_path / 'broken.py'}"
+    assert "SyntaxError" in finding.advice

@@ -22,6 +22,7 @@ from lxml import etree
 
 from fs_plugins import credentials
 from fs_plugins import db as dbmod
+from fs_plugins.callflows.catalog import load_catalog
 from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models import database as bound_database
 from fs_plugins.models.core import Tenant
@@ -48,7 +49,7 @@ def run(config, freeswitch_conf: str | os.PathLike) -> list[Finding]:
     findings = database(config)
     findings += freeswitch_socket(config)
     findings += xml_curl_binding(config, conf) + json_cdr_settings(config, conf) + gateway(config, conf)
-    findings += sounds(config) + data_dir(config) + clock(config) + time_zones()
+    findings += sounds(config) + data_dir(config) + clock(config) + time_zones() + custom_flows(config)
     return findings
 
 
@@ -222,6 +223,16 @@ def sounds(config) -> list[Finding]:
                                  f"{voice.prefix}; add {language}=<folder> to voices"))
         else:
             found.append(Finding(PASS, f"sounds for {language!r}", voice.prefix))
+    return found
+
+
+def custom_flows(config) -> list[Finding]:
+    """Custom call flows that failed to load: calls routed to them go to their fallback."""
+    catalog = load_catalog(config.flows_dir)
+    found = [Finding(FAIL, f"custom flow {problem.origin}", f"not loaded ({problem.error}): calls to its routes go "
+                     "to their fallback; fix it and restart serve") for problem in catalog.problems]
+    if catalog.flows and not found:
+        found.append(Finding(PASS, "custom flows", ", ".join(catalog.names())))
     return found
 
 
