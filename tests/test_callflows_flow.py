@@ -171,3 +171,10 @@ def test_the_session_tells_the_call_facts():
     run(facts)
     assert seen == {"caller": "+34600111222", "dialled": "+34910000999", "domain": "acme.example",
                     "language": "es", "zone": "Europe/Madrid", "route": "probe_route", "flow": "probe", "uuid": UUID}
+
+
+def test_a_stored_destination_the_flow_can_no_longer_read_sends_the_call_to_the_fallback(caplog):
+    call = run(lambda session: session.transfer(session.settings["target"]), the_route=route(target="user:x"),
+               settings=(Setting("target", "destination"),))
+    assert call.transferred == ("pbx-voicemail-", "acme.example") and "user:x" not in str(call.commands)
+    assert "route 'probe_route' (acme.example)" in caplog.text

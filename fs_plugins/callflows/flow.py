@@ -26,7 +26,7 @@ from fs_plugins.callflows.records import CallFlow, Route
 from fs_plugins.callflows.session import FlowSession
 from fs_plugins.channel import CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
-from fs_plugins.errors import NotFound
+from fs_plugins.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,15 @@ def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load
                         route.name, route.domain, "not loaded" if route.enabled else "not enabled for the tenant")
             _fall_back(channel, route)
             return
+        try:
+            values = effective_settings(flow, route)
+        except InvalidInput as exc:  # a stored value the flow's settings no longer accept (the flow changed)
+            log.error("call %s: route %r (%s): %s; going to the fallback", info.uuid, route.name, route.domain, exc)
+            _fall_back(channel, route)
+            return
         budget = Budget(budget_seconds)
-        session = FlowSession(channel, route, tenant, effective_settings(flow, route), budget,
-                              loader.TenantData(route.tenant_id), resolve, clock)
+        session = FlowSession(channel, route, tenant, values, budget, loader.TenantData(route.tenant_id), resolve,
+                              clock)
         if run_guarded(flow, session, budget, info.uuid) and not session.handed_on:
             channel.hangup("NORMAL_CLEARING")
         elif not session.handed_on:
