@@ -35,3 +35,4 @@ compute
 http_json
 flow_world  # callflows/testing.py: the flow authors' test helper (docs/flows.md)
 handed_to
+declared  # callflows/app.py GrantView: read by the portal template and the API schema

@@ -49,6 +49,8 @@ class GrantOut(Schema):
     flow = String(required=True)
     settings = Dict(required=True, metadata={"description": "tenant-wide values; secrets read \"(set)\""})
     installed = Boolean(required=True)
+    description = String(required=True)
+    declared = List(Nested(SettingOut), required=True, metadata={"description": "the settings a route may set"})
 
 
 class GrantList(Schema):

@@ -66,6 +66,8 @@ class GrantView:
     flow: str
     settings: Mapping[str, Any]  # tenant-wide values; secrets shown as "(set)"
     installed: bool  # False: the flow's package or file is gone; its routes go to their fallback
+    description: str = ""
+    declared: tuple[SettingView, ...] = ()  # what a route of it may set
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,8 @@ def _shown(flow: CallFlow | None, values: Mapping[str, Any], owner: Tenant | Non
 
 def _grant_view(ctx: AppContext, owner: Tenant, row: FlowGrant) -> GrantView:
     flow = _catalog(ctx).get(row.flow)
-    return GrantView(owner.domain, row.flow, _shown(flow, settings.loads(row.settings), owner), flow is not None)
+    return GrantView(owner.domain, row.flow, _shown(flow, settings.loads(row.settings), owner), flow is not None,
+                     flow.description if flow else "", tuple(_setting(s) for s in flow.settings) if flow else ())
 
 
 def _route_view(ctx: AppContext, owner: Tenant, row: FlowRoute) -> RouteView:

@@ -32,6 +32,7 @@ SECTIONS = (
         ("admin_schedules.schedules", _l("Schedules")),
         ("admin_audio.audio", _l("Audio library")),
         ("admin_featurecodes.feature_codes", _l("Feature codes")),
+        ("admin_flows.flows", _l("Call flows")),
         ("me_voicemail.general", _l("General voicemail")),
         ("admin_billing.billing_page", _l("Billing")),
     )),
