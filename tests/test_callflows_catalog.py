@@ -146,3 +146,14 @@ def test_a_broken_flow_file_is_logged_when_the_server_wires_its_flows_and_the_re
     registry = plugins.installed().flow_registry(FlowWiring(Config(flows_dir=str(folder))))
     assert "flow" in registry.names() and "ivr" in registry.names()
     assert f"custom flow not loaded from file {folder / 'zz_bad.py'}: RuntimeError: typo in the CRM token" in caplog.text
+
+
+def test_serve_starts_and_answers_with_a_broken_flow_file_and_logs_it(folder):
+    from tests.serve_process import ServeProcess
+
+    (folder / "zz_bad.py").write_text("import this_module_does_not_exist\n")
+    with ServeProcess(folder.parent / "data", flows_dir=str(folder)) as serve:
+        status, _body, _seconds = serve.directory("1001")
+        assert status == 200
+        log = serve.log()
+    assert f"custom flow not loaded from file {folder / 'zz_bad.py'}: ModuleNotFoundError" in log
