@@ -146,3 +146,25 @@ def test_the_catalog_is_the_operators_and_names_every_setting(pbx):
     assert [s.name for s in pin.settings] == ["pin", "target", "tries", "prompt"]
     with pytest.raises(Forbidden):
         app.catalog(admin)
+
+
+def test_a_user_a_routes_setting_sends_calls_to_cannot_be_removed_from_under_it(pbx):
+    operator, admin, _ = pbx
+    app.enable_flow(operator, "acme.example", "pin_line")
+    app.add_route(admin, "acme.example", "boss_line", "pin_line", {"pin": "4321", "target": "user:1001"})
+    with pytest.raises(Conflict) as refused:
+        core.remove_user(admin, "acme.example", "1001")
+    assert "flow route target 'boss_line'" in refused.value.message
+    app.change_route(admin, "acme.example", "boss_line", values={"target": "voicemail:"})
+    core.remove_user(admin, "acme.example", "1001")
+    app.remove_route(admin, "acme.example", "boss_line")
+
+
+def test_a_database_with_the_first_flows_schema_gets_the_route_targets_table(db):
+    from fs_plugins import db as dbmod
+    from fs_plugins.models.callflows import FlowRouteTarget
+
+    db.drop_tables([FlowRouteTarget])
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'callflows'")
+    assert ("callflows", 1, 2) in dbmod.upgrade(db)
+    assert FlowRouteTarget.table_exists() and dbmod.schema_versions(db)["callflows"] == 2

@@ -25,7 +25,7 @@ from fs_plugins.csvsafe import neutralise
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, NotFound
 from fs_plugins.models import Tenant, database
-from fs_plugins.models.callflows import FlowGrant, FlowRecord, FlowRoute
+from fs_plugins.models.callflows import FlowGrant, FlowRecord, FlowRoute, FlowRouteTarget
 from fs_plugins.references import DestinationView
 
 
@@ -167,6 +167,7 @@ def add_route(ctx: AppContext, tenant: str, name: str, flow: str, values: Mappin
     with database.atomic():
         row = FlowRoute.create(tenant=owner, name=name, flow=offered.name, settings=settings.dumps(checked),
                                fallback=settings.fallback(owner, fallback))
+        settings.write_targets(row, offered, checked)
         ctx.record("flow.attach", owner, f"flow route {name}", {"flow": offered.name, "fallback": fallback,
                                                                 "settings": _shown(offered, checked)})
     return Changed(_route_view(ctx, owner, row))
@@ -190,6 +191,7 @@ def change_route(ctx: AppContext, tenant: str, route: str, *, name: str | None =
             row.fallback = settings.fallback(owner, fallback)
         row.settings = settings.dumps(stored)
         row.save()
+        settings.write_targets(row, offered, stored)
         ctx.record("flow.update", owner, f"flow route {row.name}", {
             "name": name, "fallback": fallback, "settings": _shown(offered, checked) or None, "unset": list(unset) or None})
     return Changed(_route_view(ctx, owner, row))
@@ -200,11 +202,12 @@ def remove_route(ctx: AppContext, tenant: str, route: str) -> Changed[RouteView]
     owner = _admin(ctx, tenant, "remove flow routes")
     row = _find(owner, route)
     view = _route_view(ctx, owner, row)
-    users = sorted({references.describe_row(r) for r in references.rows_referring_to(Destination("flow", str(row.id)))})
+    users = sorted({references.describe_row(r) for r in references.rows_referring_to(Destination("flow", str(row.id)))
+                    if not (isinstance(r, FlowRouteTarget) and r.route_id == row.id)})
     if users:
         raise Conflict("route", f"flow route {row.name!r} is still reached from {', '.join(users)}; route those elsewhere first")
     with database.atomic():
-        row.delete_instance()
+        row.delete_instance(recursive=True)
         ctx.record("flow.detach", owner, f"flow route {row.name}")
     return Changed(view)
 

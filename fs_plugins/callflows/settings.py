@@ -16,7 +16,7 @@ from fs_plugins.callflows.kinds import DESTINATION, check_flow_name
 from fs_plugins.callflows.records import CallFlow
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models import Tenant
-from fs_plugins.models.callflows import FlowGrant, FlowRoute
+from fs_plugins.models.callflows import FlowGrant, FlowRoute, FlowRouteTarget
 
 
 def offered(catalog: Catalog, name: str, field: str = "flow") -> CallFlow:
@@ -40,6 +40,15 @@ def check_values(flow: CallFlow, tenant: Tenant, values: Mapping[str, Any]) -> d
         else:
             checked[name] = setting.check(raw, field)
     return checked
+
+
+def write_targets(route: FlowRoute, flow: CallFlow, values: Mapping[str, Any]) -> None:
+    """The route's destination settings as rows the "still routes to" checks see (inside the change's
+    transaction)."""
+    FlowRouteTarget.delete().where(FlowRouteTarget.route == route).execute()
+    for setting in flow.settings:
+        if setting.type == DESTINATION and values.get(setting.name):
+            FlowRouteTarget.create(route=route, setting=setting.name, destination=values[setting.name])
 
 
 def check_required(flow: CallFlow, tenant_values: Mapping[str, Any], route_values: Mapping[str, Any]) -> None:

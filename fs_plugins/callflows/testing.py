@@ -130,3 +130,4 @@ def _prepare(world: FlowWorld, users: dict, values: dict, fallback: str | None) 
         checks.check_required(world.flow, {}, checked)
         world.route = FlowRoute.create(tenant=world.tenant, name=world.flow.name, flow=world.flow.name,
                                        settings=checks.dumps(checked), fallback=checks.fallback(world.tenant, fallback))
+        checks.write_targets(world.route, world.flow, checked)

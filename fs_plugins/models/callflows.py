@@ -38,6 +38,20 @@ class FlowRoute(BaseModel):
         indexes = ((("tenant", "name"), True),)
 
 
+class FlowRouteTarget(BaseModel):
+    """A destination setting of a route (its value is also in the route's JSON, which the flow
+    reads), kept as a Destination column so that "still routes to …" checks see it: a user or a
+    menu a route's setting names cannot be removed from under it."""
+
+    route = peewee.ForeignKeyField(FlowRoute, on_delete="CASCADE", backref="targets")
+    setting = peewee.CharField(max_length=32)
+    destination = DestinationField()
+
+    @property
+    def name(self) -> str:  # how fs_plugins.references.describe_row names it: "flow route target 'boss_line'"
+        return f"{self.route.name}"
+
+
 class FlowRecord(BaseModel):
     """Something a flow stored during a call (a survey's answers), the tenant's to export."""
 
@@ -66,5 +80,12 @@ class FlowNote(BaseModel):
         indexes = ((("tenant", "call_uuid"), True),)
 
 
-MODELS = (FlowGrant, FlowRoute, FlowRecord, FlowNote)
-MIGRATIONS: tuple = ()
+def add_route_targets(migrator, db) -> None:
+    """flow_route_target: routes' destination settings, seen by the "still routes to" checks"""
+    db.create_tables([FlowRouteTarget])
+
+
+MODELS = (FlowGrant, FlowRoute, FlowRouteTarget, FlowRecord, FlowNote)
+# Upgrade steps, oldest first (fs_plugins.db): version 1 -> 2 adds flow_route_target (a route made
+# before it gets its targets when next changed).
+MIGRATIONS: tuple = (add_route_targets,)
