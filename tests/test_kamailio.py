@@ -139,3 +139,15 @@ def dbmod_url_for(role: str) -> str:
 
 def centralita_schema(database: peewee.Database) -> str:
     return database.execute_sql("SELECT current_schema()").fetchone()[0]
+
+
+def test_a_tenant_whose_media_server_is_dead_is_answered_by_the_other_one(tmp_path, centralita, kamailio_role):
+    dead, alive = free_udp_port(), free_udp_port()  # nobody listens on `dead`
+    with sipp_uas(tmp_path, "alive", alive) as log:
+        with kamailio(tmp_path / "kamailio", kamailio_role, [dead, alive]) as proxy:
+            calls = [f"{domain};5000" for domain in TENANTS]
+            done = run_sipp(tmp_path, proxy, scenarios.call(), "calls", "-m", str(len(calls)), "-r", "8",
+                            inject=calls, timeout=90)
+            assert done.returncode == 0, f"a call was lost with one media server dead:\n{done.stdout[-3000:]}"
+            assert f"FreeSWITCH sip:127.0.0.1:{dead} failed" in proxy.log(), "no call was hashed to the dead server"
+    assert sorted(invites_received(log)) == sorted(TENANTS)
