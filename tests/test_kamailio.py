@@ -7,6 +7,8 @@ Centralita and another, with a login role, for Kamailio.
 from __future__ import annotations
 
 import collections
+import shutil
+import subprocess
 
 import peewee
 import pytest
@@ -17,7 +19,7 @@ from fs_plugins.kamailio import app as kamailio_app
 from tests import provision
 from tests import sipp_scenarios as scenarios
 from tests.conftest import PG_URL, pg_schema_url
-from tests.kamailio_world import (free_udp_port, invites_received, kamailio, kamailio_schema, require_tools,
+from tests.kamailio_world import (SHIPPED, free_udp_port, invites_received, kamailio, kamailio_schema, require_tools,
                                   run_sipp, sipp_uas)
 
 pytestmark = pytest.mark.postgres
@@ -151,3 +153,13 @@ def test_a_tenant_whose_media_server_is_dead_is_answered_by_the_other_one(tmp_pa
             assert done.returncode == 0, f"a call was lost with one media server dead:\n{done.stdout[-3000:]}"
             assert f"FreeSWITCH sip:127.0.0.1:{dead} failed" in proxy.log(), "no call was hashed to the dead server"
     assert sorted(invites_received(log)) == sorted(TENANTS)
+
+
+def test_the_shipped_configuration_with_the_example_values_passes_kamailios_check(tmp_path):
+    require_tools()
+    shutil.copy(SHIPPED / "kamailio.cfg", tmp_path / "kamailio.cfg")
+    shutil.copy(SHIPPED / "centralita-local.cfg.example", tmp_path / "centralita-local.cfg")
+    checked = subprocess.run(["kamailio", "-c", "-f", str(tmp_path / "kamailio.cfg")], capture_output=True, text=True,
+                             timeout=60)
+    assert checked.returncode == 0 and "config file ok" in checked.stdout + checked.stderr, checked.stderr[-2000:]
+    assert "sip.pbx.example.net" in checked.stdout  # the example's alias was read, not skipped
