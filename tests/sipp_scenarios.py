@@ -106,11 +106,12 @@ Content-Length: 0
 
 
 def answer() -> str:
-    """A FreeSWITCH or a phone answering an INVITE: 180, then 200 (echoing Record-Route, as a real one
-    does, so ACK and BYE come back through the proxy), then the caller's BYE answered 200."""
+    """A FreeSWITCH or a phone answering an INVITE 200 (echoing Record-Route, as a real one does, so ACK and
+    BYE come back through the proxy), then the caller's BYE answered 200. No 180 first: the proxy's
+    processes may relay a 180 after the 200, which the caller's scenario would take for an unexpected
+    message once it has moved on."""
     return (_HEAD.format(name="answer") +
             '  <recv request="INVITE" crlf="true"/>\n'
-            f'  <send><![CDATA[\n{_ANSWER.format(status="180 Ringing")}]]></send>\n'
             f'  <send retrans="500"><![CDATA[\n{_ANSWER.format(status="200 OK")}]]></send>\n'
             '  <recv request="ACK" optional="false"/>\n'
             '  <recv request="BYE"/>\n'
