@@ -20,7 +20,7 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import CallRequest, Router, answered_context
+from xml_curl.dialplan import CallRequest, Router, answered_context, request_values, routing_key
 from xml_curl.lookups import Lookups
 
 log = logging.getLogger(__name__)
@@ -95,9 +95,9 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 if section == "dialplan":
                     # The document, kept until the database changes: a busy hour routes the same
                     # calls again and again (a warning logged while routing is then logged once).
-                    request = CallRequest.from_fields(fields)
-                    return lookups.cache.answer(("dialplan", request.routing_key),
-                                                lambda: _dialplan_document(router, request))
+                    values = request_values(fields)
+                    return lookups.cache.answer(("dialplan", routing_key(values)),
+                                                lambda: _dialplan_document(router, CallRequest(*values)))
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one

@@ -55,36 +55,31 @@ class CallRequest:
     sound_prefix: str = ""  # the voice an earlier routing step chose, or ""
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
-    @classmethod
-    def from_fields(cls, fields: Mapping[str, str]) -> "CallRequest":
-        def get(name: str) -> str:
-            return fields.get(name) or ""
 
-        try:
-            hops = int(get(f"variable_{channel_vars.HOPS}") or 0)
-        except ValueError:
-            hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
-        return cls(
-            context=get("Hunt-Context") or get("Caller-Context"),
-            destination=get("Hunt-Destination-Number") or get("Caller-Destination-Number"),
-            caller_number=get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number"),
-            caller_name=get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name"),
-            uuid=get("Unique-ID"),
-            caller_user_id=get(f"variable_{channel_vars.USER_ID}"),
-            call_type=get(f"variable_{channel_vars.CALL_TYPE}"),
-            hops=hops,
-            sound_prefix=get("variable_sound_prefix"),
-            chain=get(f"variable_{channel_vars.CHAIN}"),
-        )
+def request_values(fields: Mapping[str, str]) -> tuple:
+    """CallRequest's fields, in their order (CallRequest(*values)), from a dialplan fetch's form."""
+    get = fields.get
+    try:
+        hops = int(get(_HOPS) or 0)
+    except ValueError:
+        hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
+    return (get("Hunt-Context") or get("Caller-Context") or "",
+            get("Hunt-Destination-Number") or get("Caller-Destination-Number") or "",
+            get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number") or "",
+            get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name") or "",
+            get("Unique-ID") or "", get(_USER_ID) or "", get(_CALL_TYPE) or "", hops,
+            get("variable_sound_prefix") or "", get(_CHAIN) or "")
 
 
-    @property
-    def routing_key(self) -> tuple:
-        """Everything routing may read of the request: all but the call's uuid, which only names the
-        call in log lines. Two requests with the same key route the same way while the database
-        does not change (the Router reads nothing else but its configuration)."""
-        return (self.context, self.destination, self.caller_number, self.caller_name, self.caller_user_id,
-                self.call_type, self.hops, self.sound_prefix, self.chain)
+def routing_key(values: tuple) -> tuple:
+    """Everything routing may read of request_values(…): all but the call's uuid, which only names
+    the call in log lines. Two requests with the same key route the same way while the database
+    does not change (the Router reads nothing else but its configuration)."""
+    return values[:4] + values[5:]
+
+
+_HOPS, _USER_ID = f"variable_{channel_vars.HOPS}", f"variable_{channel_vars.USER_ID}"
+_CALL_TYPE, _CHAIN = f"variable_{channel_vars.CALL_TYPE}", f"variable_{channel_vars.CHAIN}"
 
 
 @dataclass(frozen=True)
