@@ -194,6 +194,12 @@ def test_basic_auth_is_required_when_configured(db, pbx):
     assert call(app, body, headers=basic("fs", "wrong"))[0] == 401
     status, _, data = call(app, body, headers=basic("fs", "s3cret"))
     assert status == 200 and b"a1-hash" in data
+    # Other spellings of the same credentials are decoded and accepted; nothing else is.
+    token = basic("fs", "s3cret")["Authorization"].split(" ", 1)[1]
+    for header in (f"basic {token}", f"BASIC  {token} "):
+        assert call(app, body, headers={"Authorization": header})[0] == 200
+    for header in (f"Basic {token}x", f"Bearer {token}", "Basic \u00e9t\u00e9", token, f"Basic {token[:-1]}"):
+        assert call(app, body, headers={"Authorization": header})[0] == 401
 
 
 def test_a_name_changed_directly_in_the_database_cannot_inject_into_freeswitch(app):
