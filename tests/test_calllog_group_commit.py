@@ -108,10 +108,11 @@ def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, mon
     assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
 
 
-def test_a_call_s_legs_are_found_through_the_call_id_index_on_every_engine(db):
+@pytest.mark.parametrize("query", ["LEGS_OF_CALL", "LEGS_OF_ROOT_CALL"])
+def test_a_call_s_legs_are_found_through_the_call_id_index_on_every_engine(db, query):
     """Filing a leg reads its call's legs; a plan that scans cdr_leg makes ingest slow down as the
     call log grows (PostgreSQL did, for the `call_id = ? OR call_id IN (…)` form)."""
-    sql = store.sql_for(db, store.LEGS_OF_CALL)
+    sql = store.sql_for(db, getattr(store, query))
     if isinstance(db, peewee.PostgresqlDatabase):
         with db.atomic():
             db.execute_sql("SET LOCAL enable_seqscan = off")  # a tiny table: would be scanned anyway

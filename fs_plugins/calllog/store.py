@@ -52,21 +52,19 @@ def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
     # An A leg is its own call (its call_id is its uuid): no need to look its root up.
-    refresh_call(db, facts.call_id if facts.is_a_leg else _root_call(db, facts.call_id))
+    refresh_call(db, facts.call_id, find_root=not facts.is_a_leg)
     return True
 
 
-def _root_call(db: peewee.Database, call_id: str) -> str:
-    """The call a leg belongs to: a leg originated by a B leg (att_xfer's consultation call names
-    the callee's leg, recorded in json_cdr_centralita i2) belongs to that B leg's call."""
-    row = db.execute_sql(sql_for(db, "SELECT call_id FROM cdr_leg WHERE uuid = ?"), (call_id,)).fetchone()
-    return row[0] if row and row[0] else call_id
-
-
-def refresh_call(db: peewee.Database, call_id: str) -> Call | None:
-    """Re-classify one call from its stored legs and replace its entries (caller holds the transaction)."""
-    rows = db.execute_sql(sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
-    call = classify([LegFacts.from_json(row[0]) for row in rows])
+def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False) -> Call | None:
+    """Re-classify one call from its stored legs and replace its entries (caller holds the transaction).
+    `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL)."""
+    if find_root:
+        rows = db.execute_sql(sql_for(db, LEGS_OF_ROOT_CALL), (call_id, call_id)).fetchall()
+        call_id = rows[0][0] if rows else call_id
+    else:
+        rows = db.execute_sql(sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
+    call = classify([LegFacts.from_json(row[-1]) for row in rows])
     if call is None:
         return None
     _replace_entries(db, call_id, entry_rows(db, call))
@@ -92,6 +90,14 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple]) -> No
 # legs, against 0.08 ms; SQLite plans both forms on the index).
 LEGS_OF_CALL = ("SELECT facts FROM cdr_leg WHERE call_id = ? UNION ALL SELECT facts FROM cdr_leg WHERE call_id IN"
                 " (SELECT uuid FROM cdr_leg WHERE call_id = ? AND uuid <> call_id)")
+# The same for the call a leg's call_id belongs to, found in the same statement (one round trip): a
+# leg originated by a B leg (att_xfer's consultation call names the callee's leg, recorded in
+# json_cdr_centralita i2) belongs to that B leg's call. Rows are (the call's id, facts).
+LEGS_OF_ROOT_CALL = (
+    "WITH root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = ?), ?))"
+    " SELECT root.id, l.facts FROM root JOIN cdr_leg l ON l.call_id = root.id"
+    " UNION ALL SELECT root.id, l.facts FROM root JOIN cdr_leg b ON b.call_id = root.id AND b.uuid <> b.call_id"
+    " JOIN cdr_leg l ON l.call_id = b.uuid")
 
 
 def reclassify(db: peewee.Database, tenant: str | None = None, batch: int = 500) -> int:
