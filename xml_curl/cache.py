@@ -1,24 +1,32 @@
-"""What the handler read from the database, kept until the database changes.
+"""What the handler read from the database, kept until that tenant's rows change.
 
 A REGISTER storm or a busy hour asks the same few rows again and again (a phone's user, a DID, a
 tenant); every lookup of xml_curl/lookups.py and the call plans goes through `Cache.get`, and a
 request whose rows are all kept touches the database only to ask whether anything changed.
 
 Whether anything changed is asked once per request (`Cache.begin`, paired with `Cache.end`), so a
-request never mixes rows from before and after a change:
+request never mixes rows from before and after a change. What changed is told per tenant
+(xml_curl/changes.py): each kept value names the tenant whose rows it was read from, and a change
+drops only the changed tenants' values, plus those that name none (a lookup that found nothing,
+the tenant list, whole dialplan answers), which a change anywhere may alter. An admin editing a
+user of one tenant through the API at 50 requests a second does not send every other tenant's
+REGISTERs back to the database (benches/b6_api.py).
 
 * SQLite: any commit, of this process's pool or of another process, is seen by a connection of
   the cache's own that never writes: in WAL mode from the WAL-index header the commit rewrote,
-  else from PRAGMA data_version (xml_curl/sqlitechanges.py). Any commit empties the cache (a
-  call-log write too: conservative). No query and no connection from the pool: a request whose
-  rows are all kept never touches the pool.
-* PostgreSQL: triggers on the tables notify every change at commit and a connection of the
-  cache's own listens (xml_curl/pgchanges.py); the count of notifications is the version. While
-  it is not listening (and outside `centralita serve`) nothing is kept. A change is seen once its
-  notification arrives (milliseconds after the commit), not at the commit itself.
+  else from PRAGMA data_version (xml_curl/sqlitechanges.py); then the per-tenant counts the
+  triggers keep say whose rows changed (xml_curl/sqlitetriggers.py). A commit to a table no lookup
+  reads (the call log, the audit) drops nothing. No connection from the pool: a request whose rows
+  are all kept never touches the pool.
+* PostgreSQL: triggers notify the changed row's tenant at commit and a connection of the cache's
+  own listens (xml_curl/pgchanges.py). While it is not listening (and outside `centralita serve`)
+  nothing is kept. A change is seen once its notification arrives (milliseconds after the
+  commit), not at the commit itself.
 
-A value loaded while the cache was emptied (a change committed meanwhile) is not kept. The cache
-is bounded: past MAX_ENTRIES it starts again empty.
+Both watch per tenant only under `serve` (where the triggers are installed at start); elsewhere
+SQLite's watch treats every commit as every tenant's change. A value loaded while anything was
+dropped (a change committed meanwhile) is not kept. The cache is bounded: past MAX_ENTRIES it
+starts again empty.
 """
 from __future__ import annotations
 
@@ -29,8 +37,9 @@ import gevent.monkey
 import peewee
 from greenlet import getcurrent
 
+from xml_curl import sqlitetriggers
+from xml_curl.changes import Version, changed_tenants
 from xml_curl.pgchanges import Changes
-from xml_curl.sqlitechanges import SqliteChanges
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +50,26 @@ MAX_ANSWERS = 20_000  # dialplan documents of 1–4 KB: at most some tens of MB
 
 class Cache:
     def __init__(self, db: peewee.Database, listen: bool | None = None):
-        """`listen` (PostgreSQL): keep rows, listening for changes; by default only in a
-        gevent-patched process (`serve`), where the listening greenlet runs."""
+        """`listen`: watch changes per tenant (triggers installed now) and, on PostgreSQL, keep
+        rows at all; by default only in a gevent-patched process (`serve`), where the PostgreSQL
+        listening greenlet runs."""
         self.db = db
-        self._watch: SqliteChanges | Changes | None = None
+        self._watch: sqlitetriggers.SqliteWatch | Changes | None = None
+        listen = listen if listen is not None else gevent.monkey.is_module_patched("socket")
         if isinstance(db, peewee.SqliteDatabase):
             path = db.database or ""
             # A :memory: database is one per connection: another connection could not watch it.
             if path and ":memory:" not in path and not path.startswith("file:"):
-                self._watch = SqliteChanges(path)
-        elif isinstance(db, peewee.PostgresqlDatabase):
-            if listen if listen is not None else gevent.monkey.is_module_patched("socket"):
-                self._watch = Changes(db)
-                self._watch.start()
+                self._watch = sqlitetriggers.SqliteWatch(path, triggers=listen and sqlitetriggers.install(path))
+        elif isinstance(db, peewee.PostgresqlDatabase) and listen:
+            self._watch = Changes(db)
+            self._watch.start()
         self.enabled = self._watch is not None
-        self._version: int | None = None  # the database's version the entries were read under
+        self._version: Version | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
-        self._answers: dict[Hashable, bytes] = {}
-        self._generation = 0  # moves each time the entries are dropped
+        self._keys: dict[int | None, list[Hashable]] = {}  # each tenant's entries (None: of no one tenant)
+        self._answers: dict[Hashable, bytes] = {}  # whole dialplan answers: dropped at any change
+        self._generation = 0  # moves each time entries are dropped
         # The generation each request began with, by greenlet (a thread's own greenlet without
         # gevent), so concurrent requests never see each other's. A dict, not a greenlet-local:
         # every request is a new greenlet, where a local's first use costs more than a cached answer.
@@ -76,27 +87,42 @@ class Cache:
         """At the end of a request (begin's pair): nothing more is kept for it."""
         self._requests.pop(getcurrent(), None)
 
-    def get(self, key: Hashable, load: Callable[[], T]) -> T:
-        """The value kept for `key`, else `load()` (kept when nothing changed meanwhile)."""
-        return self._get(self._entries, MAX_ENTRIES, key, load)
-
-    def answer(self, key: Hashable, load: Callable[[], bytes]) -> bytes:
-        """Like `get`, for whole answers (a few KB each, so fewer of them: MAX_ANSWERS)."""
-        return self._get(self._answers, MAX_ANSWERS, key, load)
-
-    def _get(self, entries: dict, bound: int, key: Hashable, load: Callable[[], T]) -> T:
+    def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], int | None] | int | None = None) -> T:
+        """The value kept for `key`, else `load()` (kept when nothing changed meanwhile). `tenant`:
+        the tenant id the value was read from, or how to tell it from the value (None: no one
+        tenant's; dropped at any change)."""
         generation = self._requests.get(getcurrent())  # None: outside a request, or not kept
         if generation is None:
             return load()
         try:
-            return entries[key]
+            return self._entries[key]  # type: ignore[return-value]
         except KeyError:
             pass
         value = load()
         if generation == self._generation:
-            if len(entries) >= bound:
-                entries.clear()
-            entries[key] = value
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+                self._keys.clear()
+            self._entries[key] = value
+            owner = tenant(value) if callable(tenant) else tenant
+            self._keys.setdefault(owner, []).append(key)
+        return value
+
+    def answer(self, key: Hashable, load: Callable[[], bytes]) -> bytes:
+        """Like `get`, for whole answers (a few KB each, so fewer of them: MAX_ANSWERS), of no one
+        tenant (a DID call's answer depends on the number's tenant and the called one's)."""
+        generation = self._requests.get(getcurrent())
+        if generation is None:
+            return load()
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
+        value = load()
+        if generation == self._generation:
+            if len(self._answers) >= MAX_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = value
         return value
 
     def _check(self) -> int | None:
@@ -104,9 +130,21 @@ class Cache:
         if version is None:  # not known now: read from the database this time
             self._version = None
             return None
-        if version != self._version:
-            self._entries.clear()
-            self._answers.clear()
-            self._generation += 1
+        if self._version is None or version.serial != self._version.serial:
+            changed = changed_tenants(self._version, version)
+            if changed is None or changed:
+                self._drop(changed)
             self._version = version
         return self._generation
+
+    def _drop(self, tenants: frozenset[int] | None) -> None:
+        """Drop the values of `tenants`, those of no one tenant and every answer (None: everything)."""
+        self._generation += 1
+        self._answers.clear()
+        if tenants is None:
+            self._entries.clear()
+            self._keys.clear()
+            return
+        for owner in (None, *tenants):
+            for key in self._keys.pop(owner, ()):
+                self._entries.pop(key, None)

@@ -89,36 +89,46 @@ class Lookups:
 
     def user(self, domain: str, extension: str) -> DirectoryUser | None:
         return self.cache.get(("user", domain, extension), lambda: self._first(self._sql_user, (domain, extension),
-                                                                                _directory_user))
+                                                                                _directory_user), _tenant_id)
 
     def directory_row(self, domain: str, extension: str) -> tuple | None:
         """The user's row with its box's BOX_COLUMNS after it (all NULL without a box), as the
         driver gives it: the directory renders and caches documents keyed by it
         (directory_user_from_row and fs_plugins.voicemail.boxes.box_from_row read it)."""
         return self.cache.get(("directory", domain, extension),
-                              lambda: self._first(self._sql_directory, (domain, extension), tuple))
+                              lambda: self._first(self._sql_directory, (domain, extension), tuple),
+                              lambda row: None if row is None else row[0])
 
     def tenant_and_user(self, domain: str, extension: str) -> tuple[TenantInfo | None, DirectoryUser | None]:
         """The tenant of `domain` and its user of `extension` (each None when missing), in one query."""
         return self.cache.get(("tenant_user", domain, extension), lambda: self._first(
-            self._sql_tenant_user, (extension, domain), _tenant_and_user, (None, None)))
+            self._sql_tenant_user, (extension, domain), _tenant_and_user, (None, None)),
+            lambda found: _tenant_id(found[0]))
 
     def user_by_id(self, tenant_id: int, user_id: int) -> DirectoryUser | None:
         return self.cache.get(("user_id", tenant_id, user_id),
-                              lambda: self._first(self._sql_user_by_id, (tenant_id, user_id), _directory_user))
+                              lambda: self._first(self._sql_user_by_id, (tenant_id, user_id), _directory_user), tenant_id)
 
     def tenant(self, domain: str) -> TenantInfo | None:
-        return self.cache.get(("tenant", domain), lambda: self._first(self._sql_tenant, (domain,), _tenant))
+        return self.cache.get(("tenant", domain), lambda: self._first(self._sql_tenant, (domain,), _tenant), _tenant_id)
 
     def tenants(self) -> list[TenantInfo]:
         return self.cache.get(("tenants",), lambda: tuple(TenantInfo(*row) for row in self._rows(self._sql_tenants, ())))
 
     def did(self, e164: str) -> tuple[TenantInfo, Destination] | None:
-        return self.cache.get(("did", e164), lambda: self._first(self._sql_did, (e164,), _tenant_and_destination))
+        return self.cache.get(("did", e164), lambda: self._first(self._sql_did, (e164,), _tenant_and_destination),
+                              lambda found: None if found is None else found[0].id)
 
     def short_number(self, tenant_id: int, number: str) -> Destination | None:
         return self.cache.get(("short", tenant_id, number),
-                              lambda: self._first(self._sql_short, (tenant_id, number), _destination))
+                              lambda: self._first(self._sql_short, (tenant_id, number), _destination), tenant_id)
+
+
+def _tenant_id(found: TenantInfo | DirectoryUser | None) -> int | None:
+    """Whose rows a kept value was read from (None: found nothing, which a change anywhere may alter)."""
+    if found is None:
+        return None
+    return found.id if isinstance(found, TenantInfo) else found.tenant.id
 
 
 def _tenant(row: tuple) -> TenantInfo:

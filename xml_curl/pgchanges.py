@@ -1,15 +1,17 @@
-"""PostgreSQL tells the handler when its rows change: triggers NOTIFY, one connection LISTENs.
+"""PostgreSQL tells the handler whose rows change: triggers NOTIFY the tenant, one connection LISTENs.
 
-Every table but the busy ones no cached lookup reads (UNWATCHED: the call log, audit, sessions…)
-gets a statement-level trigger that sends a notification on channel CHANNEL when a
-statement changes it; PostgreSQL delivers it at commit, to every listening process
+Every watched table (xml_curl/changes.py: all but the busy ones no cached lookup reads) gets a
+row-level trigger that sends, on channel CHANNEL, the id of the tenant the row belongs to (or
+EVERY_TENANT), and a statement-level one for TRUNCATE; PostgreSQL delivers them at commit, one per
+distinct payload and transaction, to every listening process
 (postgresql.org/docs/current/sql-notify.html). `Changes` keeps a connection of its own listening in
-a greenlet and counts the notifications: xml_curl/cache.py empties its rows when the count moves.
+a greenlet and counts the notifications per tenant: xml_curl/cache.py drops a tenant's rows when
+its count moves.
 
 While that connection is not listening (not yet, or lost: PostgreSQL restarted), `version()` is
-None and nothing is kept; it listens again on its own, and counts the gap as a change. It only
-runs in a gevent-patched process (`centralita serve`): elsewhere (a command, a test that does not
-ask for it) nothing is kept, which is always correct.
+None and nothing is kept; it listens again on its own, and counts the gap as every tenant's change.
+It only runs in a gevent-patched process (`centralita serve`): elsewhere (a command, a test that
+does not ask for it) nothing is kept, which is always correct.
 """
 from __future__ import annotations
 
@@ -19,50 +21,85 @@ import weakref
 import gevent
 import peewee
 
+from xml_curl.changes import EVERY_TENANT, UNWATCHED, Version, tenant_source
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "centralita_changed"
-# Written all day long and read by no cached lookup: a trigger there would only empty the cache.
-# Contacts are watched: the dialplan keeps the caller names it read (xml_curl/plans.py); an import
-# notifies once per statement, not per row (statement-level triggers).
-UNWATCHED = frozenset({"audit_entry", "auth_failure", "call_entry", "cdr_leg", "group_call", "login",
-                       "password_reset", "session", "schema_version"})
 RETRY_SECONDS = 1.0
-_FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}() RETURNS trigger LANGUAGE plpgsql AS $body$
+# The row's tenant: its column TG_ARGV[0], or (TG_ARGV[1]: the parent table) the parent's tenant_id.
+# (%%I: psycopg2 reads one % as a parameter.)
+_ROW_FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}_row() RETURNS trigger LANGUAGE plpgsql AS $body$
+DECLARE
+  changed jsonb;
+  tenant text;
 BEGIN
-  PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+  FOREACH changed IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
+                                 CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END] LOOP
+    CONTINUE WHEN changed IS NULL;
+    IF TG_NARGS = 1 THEN
+      tenant := changed ->> TG_ARGV[0];
+    ELSE
+      EXECUTE format('SELECT tenant_id::text FROM %%I WHERE id = $1', TG_ARGV[1]) INTO tenant
+        USING (changed ->> TG_ARGV[0])::bigint;
+    END IF;
+    PERFORM pg_notify('{CHANNEL}', COALESCE(tenant, '{EVERY_TENANT}'));
+  END LOOP;
+  RETURN NULL;
+END
+$body$"""
+_EVERY_FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  PERFORM pg_notify('{CHANNEL}', '{EVERY_TENANT}');
   RETURN NULL;
 END
 $body$"""
 
 
 def install_triggers(db: peewee.PostgresqlDatabase) -> list[str]:
-    """The function and a trigger on every watched table of the current schema (idempotent, under
-    the schema lock: two processes starting together must not replace the function at once)."""
+    """The functions and the triggers of every watched table of the current schema (idempotent,
+    under the schema lock: two processes starting together must not replace a function at once)."""
     from fs_plugins.db import schema_lock
 
     with schema_lock(db), db.atomic():
         tables = [row[0] for row in db.execute_sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
         watched = [table for table in tables if table not in UNWATCHED]
-        db.execute_sql(_FUNCTION)
+        db.execute_sql(_ROW_FUNCTION)
+        db.execute_sql(_EVERY_FUNCTION)
         for table in watched:
-            db.execute_sql(f'CREATE OR REPLACE TRIGGER {CHANNEL} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
-                           f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}()')
+            source = tenant_source(table, {column.name for column in db.get_columns(table)})
+            db.execute_sql(f'DROP TRIGGER IF EXISTS {CHANNEL} ON "{table}"')  # before 2026-12: one per statement
+            db.execute_sql(f'DROP TRIGGER IF EXISTS {CHANNEL}_row ON "{table}"')
+            if source is None:
+                db.execute_sql(f'CREATE TRIGGER {CHANNEL} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
+                               f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}()')
+                continue
+            arguments = ", ".join(f"'{value}'" for value in (source.column, source.parent) if value)
+            db.execute_sql(f'CREATE TRIGGER {CHANNEL}_row AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                           f"FOR EACH ROW EXECUTE FUNCTION {CHANNEL}_row({arguments})")
+            db.execute_sql(f'CREATE TRIGGER {CHANNEL} AFTER TRUNCATE ON "{table}" '
+                           f"FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}()")
     return watched
 
 
 class Changes:
-    """How many changes were notified so far (None while not listening)."""
+    """How many changes were notified so far, and whose (None while not listening)."""
 
     def __init__(self, db: peewee.PostgresqlDatabase):
         self.db = db
         self._count = 0
+        self._tenants: dict[int, int] = {}
+        self._version: Version | None = None
         self._listening = False
         self._greenlet: gevent.Greenlet | None = None
 
-    def version(self) -> int | None:
-        return self._count if self._listening else None
+    def version(self) -> Version | None:
+        if not self._listening:
+            return None
+        if self._version is None or self._version.serial != self._count:
+            self._version = Version(self._count, dict(self._tenants))
+        return self._version
 
     def start(self) -> None:
         """Install the triggers (at start-up, not inside a request's deadline) and listen."""
@@ -85,8 +122,15 @@ class Changes:
         conn.cursor().execute(f"LISTEN {CHANNEL}")
         return conn
 
-    def _heard(self, listening: bool) -> None:
-        self._count += 1  # a notification, or a gap in listening: either way, rows read before may be old
+    def _heard(self, listening: bool, payloads=(str(EVERY_TENANT),)) -> None:
+        """Notifications (by default: a gap in listening, after which any row read before may be old)."""
+        for payload in payloads:
+            try:
+                tenant = int(payload)
+            except ValueError:  # not ours (someone else's NOTIFY on the channel): assume the worst
+                tenant = EVERY_TENANT
+            self._tenants[tenant] = self._tenants.get(tenant, 0) + 1
+        self._count += 1
         self._listening = listening
 
 
@@ -107,8 +151,9 @@ def _listen(ref) -> None:
                     return
                 conn.poll()
                 if conn.notifies:
+                    payloads = [notify.payload for notify in conn.notifies]
                     conn.notifies.clear()
-                    changes._heard(listening=True)
+                    changes._heard(True, payloads)
                 del changes
         except Exception as exc:  # the server went away or refused: not listening until it is back
             changes = ref()

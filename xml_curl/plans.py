@@ -98,7 +98,7 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
 def _user_call_data(lookups, tenant_id: int, user_id: int):
     """The user's call handling (frozen records), kept with the lookups until the database changes."""
     return lookups.cache.get(("user_call", tenant_id, user_id),
-                             lambda: loader.user_call(lookups.db, tenant_id, user_id))
+                             lambda: loader.user_call(lookups.db, tenant_id, user_id), tenant_id)
 
 
 def _caller_name(lookups, tenant: TenantInfo, request: CallRequest, user: DirectoryUser) -> list[Action]:
@@ -109,7 +109,7 @@ def _caller_name(lookups, tenant: TenantInfo, request: CallRequest, user: Direct
     if not e164:
         return []
     name = lookups.cache.get(("caller_name", tenant.id, user.id, e164),
-                             lambda: contact_name(lookups.db, tenant.id, user.id, e164))
+                             lambda: contact_name(lookups.db, tenant.id, user.id, e164), tenant.id)
     return [caller_name(name), set_var(channel_vars.CALLER_NAME, name)] if name else []
 
 
@@ -131,5 +131,5 @@ def outbound_call(router, tenant, request, dialled: str, dial_template: str) -> 
     from_user = bool(extension) and domain == tenant.domain
     caller = extension if from_user else ""
     data = router.lookups.cache.get(("outbound", tenant.id, caller),
-                                    lambda: loader.outbound(router.lookups.db, tenant.id, caller))
+                                    lambda: loader.outbound(router.lookups.db, tenant.id, caller), tenant.id)
     return rules.outbound_call(tenant.country, dialled, data, from_user, dial_template)
