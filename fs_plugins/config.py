@@ -87,6 +87,15 @@ class Config:
     database_pool_size: int = 20
     database_connect_timeout: float = 2.0
     database_statement_timeout_ms: int = 500
+    # A person's request (REST API, portal) may wait longer than FreeSWITCH's: every database
+    # statement of it, a wait for a lock included, is answered within api_deadline seconds (on
+    # PostgreSQL its statement timeout too, not database_statement_timeout_ms), else 503 with
+    # Retry-After and nothing changed (docs/api.md).
+    api_deadline: float = 10.0
+    # A `serve` process with no FreeSWITCH-facing server (`--only api`: the REST API and the portal)
+    # lowers its own CPU priority to this niceness (0-19; 0: leave it), so that on a shared core
+    # FreeSWITCH's handlers get the CPU first (docs/operations.md, packaging/systemd).
+    api_nice: int = 5
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
     metrics_token: str = ""
@@ -168,6 +177,8 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
             raise InvalidInput(name, f"must be a whole number, got {value!r}") from None
         if number < 0:
             raise InvalidInput(name, "must not be negative")
+        if name == "api_nice" and number > 19:
+            raise InvalidInput(name, "must be a niceness from 0 to 19")
         return number
     if type_name == "float":
         try:

@@ -35,6 +35,12 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+# Every transaction takes SQLite's write lock at its BEGIN, waiting for it (busy_timeout; under
+# serve off the event loop, within the request's deadline). With a plain BEGIN, a transaction that
+# reads first and writes next cannot take the lock once another writer committed since its read
+# (WAL: SQLITE_BUSY_SNAPSHOT, "database is locked" at once, no wait): two API writes to one row at
+# the same moment gave one 500. Every transaction here is there to write.
+SQLITE_BEGIN = "IMMEDIATE"
 # pg_advisory_lock's key for schema upgrades (any constant no other program on the database uses).
 SCHEMA_LOCK_KEY = 0x43656E7472616C  # "Central"
 
@@ -82,8 +88,9 @@ def open_database(url: str, pool=None) -> peewee.Database:
             private_sqlite(path)  # 0600, and so its -wal/-shm (fs_plugins/files.py)
         if pool is not None and path != ":memory:":  # one :memory: database per connection: no pool
             return dbpool.GreenSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
-                                              busy_timeout_ms=SQLITE_PRAGMAS["busy_timeout"], **pool.sqlite())
-        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+                                              busy_timeout_ms=SQLITE_PRAGMAS["busy_timeout"], lock_type=SQLITE_BEGIN,
+                                              **pool.sqlite())
+        return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, lock_type=SQLITE_BEGIN)
     if parts.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parts.query))
         if pool is not None:

@@ -41,6 +41,7 @@ from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, Poo
 from fs_plugins.deadlines import budget as _budget
 from fs_plugins.deadlines import deadline, each_statement  # noqa: F401  (the servers' way in)
 from fs_plugins.deadlines import remaining as _remaining
+from fs_plugins.deadlines import uncapped as _uncapped
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,8 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
     def _set_statement_timeout(self) -> None:
         """Inside a deadline, the server cancels a statement a little before the client gives up."""
         budget_ms = int(_budget() * 1000) if _remaining() is not None else 0
-        wanted = min(self.statement_timeout_ms, budget_ms) if budget_ms else 0
+        cap = budget_ms if _uncapped() else self.statement_timeout_ms
+        wanted = min(cap, budget_ms) if budget_ms else 0
         conn = self.connection()
         key = self.conn_key(conn)
         if self._statement_timeouts.get(key, 0) != wanted:
@@ -314,6 +316,12 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
             if fetched is not None:
                 return fetched
         return super().execute_sql(sql, params)
+
+    def begin(self, lock_type=None):
+        # Through execute_sql, so that a BEGIN IMMEDIATE finding the write lock taken waits for it
+        # off the loop like any statement (peewee's own begin runs it on the cursor: "locked" at once).
+        lock_type = lock_type or self._lock_type
+        self.execute_sql(f"BEGIN {lock_type}" if lock_type else "BEGIN")
 
     def _read_shared(self, sql, params) -> _Fetched | None:
         """The SELECT's rows from the shared reader (see the module's docstring); None when the

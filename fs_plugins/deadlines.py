@@ -17,6 +17,7 @@ from greenlet import getcurrent
 # greenlet -> (at: monotonic time or None, budget: seconds or None, each: seconds or None),
 # present only while the greenlet is inside deadline() or each_statement().
 _limits: dict = {}
+_uncapped: set = set()  # greenlets inside person_deadline()
 _NONE = (None, None, None)
 
 
@@ -61,6 +62,29 @@ class each_statement:
 
     def __exit__(self, *exc) -> None:
         _restore(self._key, self._previous)
+
+
+class person_deadline(deadline):
+    """A person's request (the API, the portal): like `deadline`, but a statement may use all of
+    `seconds` (PostgreSQL's statement timeout is not capped at the pool's statement_timeout_ms,
+    which is FreeSWITCH's fast paths' budget), so waiting for another write's lock is no error."""
+
+    __slots__ = ("_was_uncapped",)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._was_uncapped = self._key in _uncapped
+        _uncapped.add(self._key)
+
+    def __exit__(self, *exc) -> None:
+        if not self._was_uncapped:
+            _uncapped.discard(self._key)
+        super().__exit__(*exc)
+
+
+def uncapped() -> bool:
+    """Whether the running greenlet is inside a person_deadline."""
+    return getcurrent() in _uncapped
 
 
 def _restore(key, previous) -> None:

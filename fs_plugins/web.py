@@ -4,6 +4,8 @@
 Each mount is a WSGI app a plugin declares (``mounts = {prefix: factory}``, fs_plugins.plugins);
 this module only routes by path prefix, the longest first, so ``/`` takes what nothing else does.
 Behind configured reverse proxies, REMOTE_ADDR becomes the client's address first (fs_plugins.forwarded).
+A person's request (the API, the portal) has `api_deadline` for its database work, lock waits
+included (fs_plugins.deadlines.person_deadline); FreeSWITCH's (/cdr, …) keep their own, shorter ones.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Callable, Mapping
 
 from fs_plugins import forwarded, plugins
 from fs_plugins.config import Config
+from fs_plugins.deadlines import person_deadline
 
 API_PREFIX = "/api/v1"
 PORTAL_PREFIX = "/"
@@ -27,7 +30,8 @@ def mounts_for(servers) -> dict[str, Callable]:
 def make_web_app(config: Config, mounts: Mapping[str, Callable] | None = None):
     """`mounts`: path prefix -> factory(config) returning a WSGI app (default: every plugin's)."""
     chosen = plugins.installed().mounts if mounts is None else mounts
-    apps = [(prefix, chosen[prefix](config)) for prefix in sorted(chosen, key=len, reverse=True)]
+    apps = [(prefix, _for_people(chosen[prefix](config), config) if prefix in PEOPLE_SIDE else chosen[prefix](config))
+            for prefix in sorted(chosen, key=len, reverse=True)]
     proxies = forwarded.parse_networks(config.trusted_proxies)
 
     def app(environ, start_response):
@@ -42,5 +46,16 @@ def make_web_app(config: Config, mounts: Mapping[str, Callable] | None = None):
         body = b"not found\n"
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]
+
+    return app
+
+
+def _for_people(mounted, config: Config):
+    """The API's or the portal's app, its database statements bounded by api_deadline (a body
+    streamed after the answer began, such as a CSV export, runs outside it)."""
+
+    def app(environ, start_response):
+        with person_deadline(config.api_deadline):
+            return mounted(environ, start_response)
 
     return app

@@ -82,13 +82,14 @@ class ServeProcess:
         ports = {name: re.search(pattern, output) for name, pattern in (
             ("xml_curl", r"xml_curl handler: http://127\.0\.0\.1:(\d+)/"),
             ("web", r"CDR receiver: http://127\.0\.0\.1:(\d+)/cdr"),
-            ("esl", r"outbound ESL app: 127\.0\.0\.1:(\d+)"))}
+            ("esl", r"outbound ESL app: 127\.0\.0\.1:(\d+)"),
+            ("api", r"REST API: http://127\.0\.0\.1:(\d+)/api/v1/"))}
         wanted = [name for name in ports if not self.only or name in self.only]
         if not all(ports[name] for name in wanted):
             self.__exit__()
             raise RuntimeError(f"serve did not start:\n{output}\n{self.log()}")
-        self.xml_curl_port, self.web_port, self.esl_port = (int(ports[n].group(1)) if ports[n] else None
-                                                            for n in ("xml_curl", "web", "esl"))
+        self.xml_curl_port, self.web_port, self.esl_port, self.api_port = (
+            int(ports[n].group(1)) if ports[n] else None for n in ("xml_curl", "web", "esl", "api"))
         threading.Thread(target=self.process.stdout.read, daemon=True).start()  # never let stdout fill up
         return self
 

@@ -74,3 +74,9 @@ def test_systemd_analyze_verifies_each_unit_without_a_warning(unit, tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", target.name], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr  # unknown keys only warn
+
+
+def test_the_api_role_gives_the_cpu_to_freeswitchs_roles():
+    drop_in = PACKAGING / "systemd" / "centralita@api.service.d" / "cpu.conf"
+    assert 0 < int(options(drop_in)["CPUWeight"][0]) < 100  # the other roles keep systemd's default, 100
+    assert "centralita@api.service.d/cpu.conf" in (PACKAGING / "README.md").read_text()

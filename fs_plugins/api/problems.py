@@ -8,13 +8,16 @@
 422 bad values, 409 a clash with what is stored, 404 anything missing *or outside the caller's
 scope* (never 403 for scope, so nobody learns what another tenant has), 401 no or bad credentials,
 429 too many failed attempts, 412/428 for If-Match (fs_plugins.api.etags), 503 when an operation needs
-FreeSWITCH (recording by phone, voicemail messages) and it cannot be reached.
+FreeSWITCH (recording by phone, voicemail messages) and it cannot be reached, or when the database
+did not answer within api_deadline (busy with other writes, or down): nothing was changed, and
+Retry-After says when to try again.
 """
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
+import peewee
 from apiflask import Schema
 from apiflask.exceptions import HTTPError
 from apiflask.fields import Integer, List, Nested, String
@@ -23,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from fs_plugins.access.logins import AuthFailed, Throttled
 from fs_plugins.audio.phone import FreeswitchUnreachable
+from fs_plugins.dbpool import DatabaseUnavailable
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.voicemail.messages import VoicemailUnavailable
 
@@ -37,6 +41,16 @@ TYPES = {
 TITLES = {422: "Invalid input", 409: "Conflict", 404: "Not found", 401: "Authentication required",
           429: "Too many failed attempts", 412: "Changed since you read it", 428: "If-Match required",
           503: "FreeSWITCH unavailable"}
+
+
+RETRY_AFTER_BUSY = 2  # seconds: another write held the lock for all of api_deadline, or the database is down
+
+
+def database_busy(exc: BaseException) -> bool:
+    """The database did not answer in time: serve's deadline passed (DatabaseUnavailable), or
+    SQLite's write lock stayed taken for all of its busy timeout."""
+    return isinstance(exc, DatabaseUnavailable) or (
+        isinstance(exc, peewee.OperationalError) and ("database is locked" in str(exc) or "database is busy" in str(exc)))
 
 
 class FreeswitchMissing(Exception):
@@ -58,9 +72,10 @@ class Problem(Schema):
     errors = List(Nested(FieldError))
 
 
-def problem(status: int, detail: str = "", errors: list[dict] | None = None, headers: dict | None = None):
-    body = {"type": f"urn:centralita:problem:{TYPES.get(status, 'error')}",
-            "title": TITLES.get(status) or _reason(status), "status": status, "instance": request.path}
+def problem(status: int, detail: str = "", errors: list[dict] | None = None, headers: dict | None = None,
+            kind: str | None = None, title: str | None = None):
+    body = {"type": f"urn:centralita:problem:{kind or TYPES.get(status, 'error')}",
+            "title": title or TITLES.get(status) or _reason(status), "status": status, "instance": request.path}
     if detail:
         body["detail"] = detail
     if errors:
@@ -107,6 +122,11 @@ def install(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):  # raised outside APIFlask's own handling (e.g. 405 from routing)
             return problem(exc.code or 500, exc.description or "")
+        if database_busy(exc):
+            log.warning("API request %s %s answered 503: %s", request.method, request.path, exc)
+            return problem(503, "the database did not answer in time (busy with other changes, or unavailable); "
+                                "nothing was changed: try again", headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+                           kind="database-unavailable", title="Database unavailable")
         log.exception("API request %s %s failed", request.method, request.path)
         return problem(500, "the server failed; the change, if any, was not made")
 

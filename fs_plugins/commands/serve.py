@@ -23,6 +23,7 @@ from xml_curl.app import make_app
 
 log = logging.getLogger(__name__)
 SERVERS = ("xml_curl", "web", "api", "esl")  # web (/cdr, /phonebook) and api (/api/v1) share one HTTP server
+FOR_FREESWITCH = {"xml_curl", "web", "esl"}  # what a call or a REGISTER waits for
 
 
 def register(subparsers) -> None:
@@ -42,6 +43,7 @@ def _serve(args, ctx) -> int:
             print(line)
     release(database)  # the start-up's connection goes back to the pool for the servers
     wanted = args.only or SERVERS
+    yield_cpu(config, wanted)
     metrics.count_log_events()
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
             if name in wanted]
@@ -64,6 +66,18 @@ def _serve(args, ctx) -> int:
     for server in started:
         server.stop()
     return 0
+
+
+def yield_cpu(config, wanted) -> None:
+    """A process serving only people (the API, the portal) lowers its CPU priority to api_nice: on a
+    core it shares with the xml_curl handler, a REGISTER or a call's dialplan gets the CPU before an
+    API request does (benches/b6_api.py measures it; docs/operations.md)."""
+    if FOR_FREESWITCH & set(wanted) or not config.api_nice:
+        return
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if current < config.api_nice:
+        os.setpriority(os.PRIO_PROCESS, 0, config.api_nice)
+        log.info("serving people only: CPU niceness %d (api_nice), FreeSWITCH's handlers go first", config.api_nice)
 
 
 # The setting that moves each server elsewhere, for the message when its port is taken.

@@ -1,0 +1,121 @@
+"""An API write that finds another write's lock waits for it, up to api_deadline, in `serve` as
+operators run it: on SQLite for the write lock, on PostgreSQL for a row (or the tenant's If-Match
+lock) — past PostgreSQL's 500 ms statement timeout of FreeSWITCH's paths, which used to turn the wait
+into a 500. Only past api_deadline does it answer 503, with Retry-After and nothing changed."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import peewee
+import pytest
+
+from fs_plugins import db as dbmod
+from tests.serve_process import DOMAIN, ROOT, ServeProcess
+
+USER_URL = f"/api/v1/tenants/{DOMAIN}/users/1001"
+
+
+def _key(url: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
+    created = subprocess.run([sys.executable, "-m", "fs_plugins.cli", "--database", url, "apikey", "create", "ops",
+                              "--role", "operator"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return created.stdout.strip().splitlines()[-1]
+
+
+def _patch(port: int, key: str, name: str, if_match: str = "*") -> tuple[int, dict, dict, float]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{USER_URL}", data=json.dumps({"name": name}).encode(),
+                                     method="PATCH", headers={"Content-Type": "application/json", "If-Match": if_match,
+                                                              "Authorization": f"Bearer {key}"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, headers, body = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, dict(error.headers), error.read()
+    return status, headers, json.loads(body or b"{}"), time.monotonic() - started
+
+
+def _shown(port: int, key: str) -> tuple[str, dict]:
+    """(ETag, body) of user 1001."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{USER_URL}", headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["ETag"], json.loads(response.read())
+
+
+class HeldLock:
+    """Another process's transaction holding what the API write needs, for `seconds`: SQLite's
+    write lock, or on PostgreSQL user 1001's row and the tenant's If-Match lock."""
+
+    def __init__(self, url: str, seconds: float):
+        self.db = dbmod.open_database(url)
+        self.seconds = seconds
+        self.taken = threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        from fs_plugins.api.etags import LOCK_CLASS, _key
+
+        self.db.connect()
+        try:
+            with self.db.atomic():
+                if isinstance(self.db, peewee.PostgresqlDatabase):
+                    self.db.execute_sql('SELECT id FROM "user" WHERE extension = %s FOR UPDATE', ("1001",))
+                    self.db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, _key(DOMAIN)))
+                self.taken.set()
+                time.sleep(self.seconds)
+        finally:
+            self.db.close()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.taken.wait(10)
+        return self
+
+    def __exit__(self, *exc):
+        self.thread.join(30)
+
+
+@pytest.fixture
+def api(tmp_path, db_url):
+    def start(deadline: float):
+        return ServeProcess(tmp_path, only=("api",), database_url=db_url, api_deadline=str(deadline),
+                            fs_event_socket_port="0")
+    return start
+
+
+@pytest.mark.parametrize("if_match", ["*", "etag"])
+def test_a_write_waits_for_another_writes_lock_longer_than_the_statement_timeout(api, db_url, if_match):
+    with api(deadline=10) as serve:
+        key = _key(db_url)
+        tag = _shown(serve.api_port, key)[0] if if_match == "etag" else "*"
+        with HeldLock(db_url, seconds=1.5):
+            status, _, body, seconds = _patch(serve.api_port, key, "Waited", tag)
+        assert status == 200, serve.log()[-9000:]
+        assert body["name"] == "Waited" and seconds >= 1.0
+
+
+def test_a_write_past_api_deadline_answers_503_with_retry_after_and_changes_nothing(api, db_url):
+    with api(deadline=1) as serve:
+        key = _key(db_url)
+        with HeldLock(db_url, seconds=4):
+            status, headers, body, seconds = _patch(serve.api_port, key, "Too late")
+        assert status == 503, body
+        assert headers["Retry-After"].isdigit() and body["type"] == "urn:centralita:problem:database-unavailable"
+        assert seconds < 3.5  # answered at the deadline, not when the lock was let go
+        assert _shown(serve.api_port, key)[1]["name"] != "Too late"
+        status, _, body, _ = _patch(serve.api_port, key, "Later")  # the lock is free again: the server carries on
+        assert status == 200 and body["name"] == "Later"
+
+
+def test_serve_only_api_yields_the_cpu_to_freeswitchs_handlers(api, tmp_path, db_url):
+    with api(deadline=10) as serve:
+        assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == 5  # api_nice's default
+    with ServeProcess(tmp_path, only=("xml_curl",), database_url=db_url) as serve:
+        assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == os.getpriority(os.PRIO_PROCESS, 0)
