@@ -21,6 +21,7 @@ from fs_plugins.contacts.records import ContactInput
 from fs_plugins.audio import app as audio
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
+from fs_plugins.models.audio import RecordingJob
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule import spec
@@ -56,6 +57,7 @@ class TenantData:
     menu: str  # an IVR menu of this tenant only (two options to no user, nothing routes to it)
     group: str  # a call group of this tenant only (an external member, nothing routes to it)
     audio: str  # an audio file of this tenant only (nothing plays it)
+    recording_job: int  # a recording by phone of this tenant (ended: failed)
     route: str = ""  # a custom flow route of this tenant only (pin_line, enabled; nothing routes to it)
     flow: str = "pin_line"  # a flow enabled for this tenant only (besides pin_line, which both may use)
     markers: list[str] = field(default_factory=list)
@@ -71,7 +73,8 @@ class TenantData:
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
                 "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
-                "audio": self.audio, "message": VOICEMAIL_MESSAGE, "flow": self.flow, "route": self.route}
+                "audio": self.audio, "message": VOICEMAIL_MESSAGE, "flow": self.flow, "route": self.route,
+                "job": str(self.recording_job)}
 
 
 @dataclass
@@ -143,12 +146,14 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     callflows.enable_flow(flows, domain, only_here)
     route = callflows.add_route(flows, domain, f"{first.lower()}_line", "pin_line",
                                 {"pin": "1234", "target": "voicemail:"}).value
+    job = RecordingJob.create(tenant=row, name=f"{first} grabación", call=ext1, state="failed",
+                              detail="no recording was confirmed", give_up_at=dt.datetime(2026, 1, 1))
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, sound.name, route.name, only_here,
+                      menu.name, group.name, sound.name, job.id, route.name, only_here,
                       markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
                                f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo",
-                               route.name])
+                               route.name, f"{first} grabación"])
 
 
 def api_client():

@@ -4,10 +4,12 @@ FreeSWITCH emulator's event socket."""
 from __future__ import annotations
 
 import io
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import quote
 
+import gevent
 import pytest
 import soundfile
 
@@ -75,28 +77,78 @@ def test_recording_by_phone_needs_freeswitch(world, client):
     assert refused.status_code == 503 and refused.content_type == "application/problem+json"
 
 
-def test_recording_by_phone_calls_through_freeswitch_and_joins_the_library(world, tmp_path):
+def _emulated_api(tmp_path, emulator):
+    config = Config().replace(fs_event_socket_port=emulator.address[1], fs_event_socket_password="s3cret",
+                              data_dir=str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make_api_app(config).test_client()
+
+
+def _poll(api, location: str, headers: dict, until: set[str], seconds: float = 30.0) -> list[dict]:
+    """GET the job until its state is one of `until`; every distinct answer seen, in order."""
+    seen, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = api.get(location, headers=headers)
+        assert job.status_code == 200, job.json
+        if not seen or job.json["state"] != seen[-1]["state"]:
+            seen.append(job.json)
+        if job.json["state"] in until:
+            return seen
+        gevent.sleep(0.05)  # the recording's greenlet runs meanwhile
+    raise AssertionError(f"the job stayed {seen[-1]['state']}")
+
+
+def test_recording_by_phone_answers_202_at_once_and_the_job_ends_with_the_new_file(world, tmp_path):
     emulator = InboundEmulator(password="s3cret")
     emulator.start()
     try:
         emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
-        config = Config().replace(fs_event_socket_port=emulator.address[1], fs_event_socket_password="s3cret",
-                                  data_dir=str(tmp_path))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            api = make_api_app(config).test_client()
+        api = _emulated_api(tmp_path, emulator)
         admin = world.headers("tenant-admin")
         junk = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "${x}"}, headers=admin)
         assert junk.status_code == 422 and junk.json["field"] == "call"
-        done = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 20}, headers=admin)
-        assert done.status_code == 201, done.json
-        assert done.json["source"] == "recording" and done.json["duration_ms"] > 500
+        started = time.monotonic()
+        accepted = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 20}, headers=admin)
+        assert accepted.status_code == 202, accepted.json
+        assert time.monotonic() - started < 1.0  # not the length of the call
+        location = accepted.headers["Location"]
+        assert location == f"{BASE}/recordings/{accepted.json['id']}"
+        assert accepted.json["state"] == "calling" and accepted.json["audio"] is None
+        again = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1002"}, headers=admin)
+        assert again.status_code == 409 and again.json["field"] == "name"  # that name is being recorded
+        seen = _poll(api, location, admin, {"done", "failed"})
+        assert [job["state"] for job in seen] == ["calling", "recording", "done"], seen
+        audio = seen[-1]["audio"]
+        assert audio["name"] == "Grabado" and audio["source"] == "recording" and audio["duration_ms"] > 500
+        assert api.get(f"{BASE}/Grabado", headers=admin).status_code == 200
         originate = next(c for c in emulator.report.commands if "originate" in c)
         assert "pbx_flow=record" in originate and "user/1001@acme.example.com" in originate
         emulator.wait_calls()
         assert emulator.report.calls[0].played[-1] == "phrase:voicemail_ack:saved"
     finally:
         emulator.stop()
+
+
+def test_a_recording_nobody_confirms_ends_failed_saying_why_and_stores_nothing(world, tmp_path):
+    emulator = InboundEmulator(password="s3cret")
+    emulator.start()
+    try:
+        emulator.default_script = CallerScript(dtmf=[(1.0, "#")], digits=["9", "9", "9"])
+        api = _emulated_api(tmp_path, emulator)
+        admin = world.headers("tenant-admin")
+        accepted = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 20}, headers=admin)
+        assert accepted.status_code == 202, accepted.json
+        failed = _poll(api, accepted.headers["Location"], admin, {"done", "failed"})[-1]
+        assert failed["state"] == "failed" and "confirmed" in failed["detail"] and failed["audio"] is None
+        assert AudioFile.select().where(AudioFile.name == "Grabado").count() == 0
+    finally:
+        emulator.stop()
+
+
+def test_an_unknown_recording_job_is_404(world, client):
+    missing = client.get(f"{BASE}/recordings/999", headers=world.headers("tenant-admin"))
+    assert missing.status_code == 404 and missing.json["field"] == "job"
 
 
 def test_recording_by_phone_with_freeswitch_not_answering_is_503_not_a_bad_call(world, tmp_path):

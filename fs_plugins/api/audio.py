@@ -4,9 +4,10 @@ destinations play): list, upload (multipart), show, download, remove, and record
 Uploads are validated and converted by the application layer (fs_plugins.audio.app) before a row
 is written: a refused file leaves nothing behind. A file something still plays is not removed (409
 naming what plays it). Recording by phone calls the given extension or number through FreeSWITCH
-and answers when the call ends: 201 with the new file once it was confirmed with key 3, 422 (field
-`call`) when nothing was confirmed, 503 when this server has no FreeSWITCH to call through or its
-event socket does not answer.
+and answers at once: 202 with a Location of the recording job, which the client polls (calling,
+recording, done with the new file once confirmed with key 3, or failed with why); 422 (field `name`
+or `call`) or 409 (`name`) for what can be refused before calling, 503 when this server has no
+FreeSWITCH to call through or its event socket does not answer.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+import gevent
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import File, Integer, List, Nested, String
 from apiflask.validators import Range
@@ -26,7 +28,9 @@ from fs_plugins.api.guard import TENANT, access
 from fs_plugins.api.openapi import needs_freeswitch
 from fs_plugins.api.problems import FreeswitchMissing
 from fs_plugins.audio import app
+from fs_plugins.dbpool import release
 from fs_plugins.errors import InvalidInput
+from fs_plugins.models import database
 
 bp = APIBlueprint("audio", __name__, url_prefix="/api/v1/tenants/<domain>/audio", tag="Audio library")
 
@@ -57,6 +61,18 @@ class RecordIn(Schema):
                                            "example": "1001"})
     wait = Integer(load_default=180, validate=Range(10, 900),
                    metadata={"description": "seconds the call may last before giving up"})
+
+
+class RecordingJobOut(Schema):
+    id = Integer(required=True)
+    name = String(required=True, metadata={"description": "the audio file it makes"})
+    call = String(required=True, metadata={"description": "the extension or number called"})
+    state = String(required=True, metadata={"description": "calling, recording, done or failed",
+                                            "enum": ["calling", "recording", "done", "failed"]})
+    detail = String(required=True, metadata={"description": "why it failed (empty otherwise)"})
+    audio = Nested(AudioOut, required=True, allow_none=True, metadata={"description": "the new file, once done"})
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 def _location(view) -> dict:
@@ -92,15 +108,40 @@ def upload_audio(domain, body):
 @access(TENANT)
 @needs_freeswitch
 @bp.input(RecordIn, arg_name="body", example={"name": "Bienvenida", "call": "1001"})
-@bp.output(AudioOut, status_code=201)
+@bp.output(RecordingJobOut, status_code=202, description="The recording job, calling (poll its Location)")
 def record_audio(domain, body):
     """Record by phone: the extension or number is called, hears the instructions, dictates after the
-    beep, presses # then 3 to keep it. Answers when the call ends (up to `wait` seconds)."""
+    beep, presses # then 3 to keep it. Answers at once with the job to poll (the call may last up
+    to `wait` seconds)."""
     ctx = app_context()
     if not ctx.config.fs_event_socket_port:
         raise FreeswitchMissing("this server has no FreeSWITCH event socket to call through")
-    view = app.record_audio(ctx, domain, body["name"], body["call"], float(body["wait"])).value
-    return with_etag(AudioOut(), view, 201, _location(view))
+    job = app.start_recording(ctx, domain, body["name"], body["call"], float(body["wait"]), _in_background).value
+    return job, 202, {"Location": _job_location(job)}
+
+
+@bp.get("/recordings/<int:job>")
+@access(TENANT)
+@bp.output(RecordingJobOut)
+def get_recording_job(domain, job):
+    """A recording by phone as it goes: calling, recording, done (`audio` is the new file) or failed (`detail`)."""
+    return app.recording_job(app_context(), domain, job)
+
+
+def _job_location(job) -> str:
+    return f"/api/v1/tenants/{job.tenant}/audio/recordings/{job.id}"
+
+
+def _in_background(work) -> None:
+    """The recording in a greenlet of its own, its pooled connection handed back when it ends."""
+
+    def run():
+        try:
+            work()
+        finally:
+            release(database)
+
+    gevent.spawn(run)
 
 
 @bp.get("/<audio>")

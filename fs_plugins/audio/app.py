@@ -4,19 +4,30 @@ The library is the tenant administrator's. A file is validated and converted bef
 written (fs_plugins.audio.library; a refused upload leaves nothing behind), a recording by phone
 lasts as long as the call (fs_plugins.audio.phone), and a file something still plays is not removed
 (AudioInUse, a Conflict naming what plays it). Each change writes its audit entry with its row.
+
+A front end that must answer at once (the API) starts a recording as a job instead
+(`start_recording`): everything that can be refused is checked first, a RecordingJob row says how it
+goes (calling, recording, done with the new file, failed with why), and the call itself runs in the
+background the front end provides.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope
 from fs_plugins.audio import library, phone
-from fs_plugins.errors import NotFound
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models import Tenant, database
-from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.audio import (JOB_CALLING, JOB_DONE, JOB_FAILED, JOB_RECORDING, AudioFile,
+                                     RecordingJob)
+from fs_plugins.models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,17 +73,88 @@ def upload_audio(ctx: AppContext, tenant: str, name: str, file: str | os.PathLik
     return Changed(_view(owner, row))
 
 
-def record_audio(ctx: AppContext, tenant: str, name: str, call: str, wait: float = 180.0) -> Changed[AudioView]:
+def record_audio(ctx: AppContext, tenant: str, name: str, call: str, wait: float = 180.0,
+                 answered: Callable[[], None] = lambda: None) -> Changed[AudioView]:
     """Call `call` (an extension of the tenant or a phone number), record what is dictated there
-    and store it as `name` once confirmed (key 3); RecordingFailed (field ``call``) otherwise."""
+    and store it as `name` once confirmed (key 3); RecordingFailed (field ``call``) otherwise.
+    `answered` is told when the phone answers."""
     owner = _tenant(ctx, tenant, "change the audio library")
     name = library.check_name(name)
     library.check_unique(owner, name)
-    raw = phone.record_by_phone(ctx.config, owner, call, wait)
+    raw = phone.record_by_phone(ctx.config, owner, call, wait, answered)
     with database.atomic():
         row = library.store_recording(ctx.config, owner, name, raw)
         ctx.record("audio.create", owner, f"audio {row.name}", {"source": "phone", "call": call})
     return Changed(_view(owner, row))
+
+
+@dataclass(frozen=True)
+class RecordingJobView:
+    tenant: str  # the tenant's domain
+    id: int
+    name: str  # the audio file it makes
+    call: str  # the extension or number called
+    state: str  # calling, recording, done or failed
+    detail: str  # why it failed ("" otherwise)
+    audio: AudioView | None  # the new file, once done
+    created_at: dt.datetime  # naive UTC
+    updated_at: dt.datetime
+
+
+def start_recording(ctx: AppContext, tenant: str, name: str, call: str, wait: float,
+                    run: Callable[[Callable[[], None]], None]) -> Changed[RecordingJobView]:
+    """Check what `record_audio` would refuse (the name, `call`, FreeSWITCH answering), write the
+    job, and hand `run` the recording to do in the background; the job as it starts (calling)."""
+    owner = _tenant(ctx, tenant, "change the audio library")
+    name = library.check_name(name)
+    library.check_unique(owner, name)
+    if RecordingJob.select().where(RecordingJob.tenant == owner, RecordingJob.name == name,
+                                   RecordingJob.state.in_((JOB_CALLING, JOB_RECORDING)),
+                                   RecordingJob.give_up_at > utcnow()).exists():
+        raise Conflict("name", f"{name!r} is being recorded already")
+    phone.dial_string(ctx.config, owner, call)  # a bad number is refused now, not in the job
+    phone.check_reachable(ctx.config)
+    now = utcnow()
+    with database.atomic():
+        job = RecordingJob.create(tenant=owner, name=name, call=call.strip(), created_at=now, updated_at=now,
+                                  give_up_at=now + dt.timedelta(seconds=wait + phone.ORIGINATE_SECONDS + 30))
+        ctx.record("audio.record", owner, f"recording {name}", {"call": call})
+    run(lambda: _record_job(ctx, owner.domain, job.id, name, call, wait))
+    return Changed(_job_view(owner, job))
+
+
+def recording_job(ctx: AppContext, tenant: str, job_id: int) -> RecordingJobView:
+    """A recording job of the tenant, as it goes now (one whose process ended without telling is failed)."""
+    owner = _tenant(ctx, tenant, "read the audio library")
+    job = RecordingJob.get_or_none(RecordingJob.id == job_id, RecordingJob.tenant == owner)
+    if job is None:
+        raise NotFound("job", f"no recording job {job_id} in {owner.domain}")
+    if job.state in (JOB_CALLING, JOB_RECORDING) and job.give_up_at <= utcnow():
+        job.state, job.detail = JOB_FAILED, "the server that made the call stopped before it ended"
+    return _job_view(owner, job)
+
+
+def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float) -> None:
+    """The job's recording, in the background: its row follows the call."""
+    try:
+        done = record_audio(ctx, domain, name, call, wait, answered=lambda: _job_state(job_id, JOB_RECORDING))
+        _job_state(job_id, JOB_DONE, audio=done.value.id)
+    except InvalidInput as exc:  # nothing confirmed, no answer, FreeSWITCH gone, or the name taken meanwhile
+        _job_state(job_id, JOB_FAILED, detail=exc.message)
+    except Exception:
+        log.exception("recording job %d failed", job_id)
+        _job_state(job_id, JOB_FAILED, detail="the server failed; nothing was stored")
+
+
+def _job_state(job_id: int, state: str, detail: str = "", audio: int | None = None) -> None:
+    RecordingJob.update(state=state, detail=detail[:512], audio=audio, updated_at=utcnow()).where(
+        RecordingJob.id == job_id).execute()
+
+
+def _job_view(owner: Tenant, job: RecordingJob) -> RecordingJobView:
+    audio = AudioFile.get_or_none(AudioFile.id == job.audio_id) if job.audio_id else None
+    return RecordingJobView(owner.domain, job.id, job.name, job.call, job.state, job.detail,
+                            _view(owner, audio) if audio else None, job.created_at, job.updated_at)
 
 
 def remove_audio(ctx: AppContext, tenant: str, audio: str) -> Changed[AudioView]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import gevent
 from gevent.event import AsyncResult
@@ -25,11 +26,13 @@ from gevent.event import AsyncResult
 from fs_plugins import channel_vars, dialstrings, validate
 from fs_plugins.channel import Channel, SessionInfo, tone
 from fs_plugins.config import Config
+from fs_plugins.dbpool import release
 from fs_plugins.errors import InvalidInput
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
 from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
+from fs_plugins.models import database
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.voices import Voices
 
@@ -65,11 +68,13 @@ def dial_string(config: Config, tenant: Tenant, target: str) -> str:
     return encode.dial_target(dialstrings.gateway(config.outbound_dial_template, e164))
 
 
-def record_flow(path: str, max_seconds: int, result: AsyncResult):
-    """The flow on the answered call; `result` gets True once a take is confirmed, else False."""
+def record_flow(path: str, max_seconds: int, result: AsyncResult, answered: Callable[[], None] = lambda: None):
+    """The flow on the answered call; `result` gets True once a take is confirmed, else False.
+    `answered` is told when the phone answered (FreeSWITCH connected to the flow)."""
 
     def run(channel: Channel, info: SessionInfo) -> None:
         try:
+            answered()
             channel.answer()
             for take in range(1, MAX_TAKES + 1):
                 channel.play(INSTRUCTIONS)
@@ -110,16 +115,20 @@ def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Cent
     return f"originate {dialstrings.with_call_variables(checked, dial)} &socket({encode.token(contact)} async full)"
 
 
-def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 180.0) -> Path:
-    """Call `target`, run the recording; the confirmed raw file's path (RecordingFailed otherwise)."""
+def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 180.0,
+                    answered: Callable[[], None] = lambda: None) -> Path:
+    """Call `target`, run the recording; the confirmed raw file's path (RecordingFailed otherwise).
+    `answered` is told when the phone answers."""
     dial = dial_string(config, tenant, target)
     folder = Path(config.data_dir).resolve() / "audio" / tenant.domain
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"rec-{uuid.uuid4().hex}.wav"
     result = AsyncResult()
     registry = FlowRegistry()
-    registry.register("record", record_flow(str(path), config.audio_max_seconds, result))
-    server = EslServer(config.replace(esl_port=0, esl_max_sessions=1), registry)
+    registry.register("record", record_flow(str(path), config.audio_max_seconds, result, answered))
+    # serve's pooled connection of the call's greenlet (`answered` may write) goes back when it ends.
+    server = EslServer(config.replace(esl_port=0, esl_max_sessions=1), registry,
+                       release_database=lambda **how: release(database, **how))
     server.start()
     try:
         command = originate_command(dial, tenant, config.esl_contact(server.address[1]),
@@ -138,9 +147,21 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
     return path
 
 
-def _originate(config: Config, command: str, timeout: float = 70.0) -> str:
+ORIGINATE_SECONDS = 70.0  # FreeSWITCH answers `api originate` once the phone answered or failed
+
+
+def _originate(config: Config, command: str, timeout: float = ORIGINATE_SECONDS) -> str:
     """`api originate …` over the inbound event socket: returns once the phone answered or failed."""
     try:
         return FreeswitchApi(config, timeout=timeout).api(command)
+    except FreeswitchUnavailable as exc:
+        raise FreeswitchUnreachable(str(exc)) from None
+
+
+def check_reachable(config: Config) -> None:
+    """FreeswitchUnreachable unless FreeSWITCH's event socket answers now (before a recording is
+    promised to someone who will only poll for it)."""
+    try:
+        FreeswitchApi(config, timeout=5.0).api("status")
     except FreeswitchUnavailable as exc:
         raise FreeswitchUnreachable(str(exc)) from None
