@@ -164,3 +164,12 @@ def test_recording_by_phone_with_freeswitch_not_answering_is_503_not_a_bad_call(
                       headers=world.headers("tenant-admin"))
     assert answer.status_code == 503, answer.json
     assert AudioFile.select().where(AudioFile.name == "Grabado").count() == 0
+
+
+def test_a_database_of_audio_schema_1_gets_the_recording_jobs_table_on_upgrade(db):
+    from fs_plugins import db as dbmod
+
+    db.execute_sql("DROP TABLE recording_job")
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'audio'")
+    assert ("audio", 1, 2) in dbmod.upgrade(db)
+    assert db.table_exists("recording_job") and dbmod.schema_versions(db)["audio"] == 2
