@@ -19,6 +19,8 @@ def test_a_user_sets_their_own_forward_with_the_etag_they_read(world, client):
     assert changed.status_code == 200, changed.json
     assert changed.json["no_answer"] == "voicemail:1001" and changed.json["no_answer_seconds"] == 25
     assert changed.json["busy"] is None
+    # The answer is the object as stored: its ETag is the one the next read gives.
+    assert changed.headers["ETag"] == client.get("/api/v1/me/call-handling", headers=world.headers("user")).headers["ETag"]
     stored = CallHandling.get(CallHandling.user == find_user(find_tenant("acme.example.com"), "1001"))
     assert str(stored.forward_no_answer).startswith("voicemail:") and stored.forward_busy is None
     stale = client.patch("/api/v1/me/call-handling", json={"dnd": True},

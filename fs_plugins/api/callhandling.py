@@ -83,7 +83,10 @@ def _ref(view: DestinationView | None) -> str | None:
 
 
 def _shown(owner: Owner, ctx: AppContext | None = None) -> dict:
-    view = app.show(ctx or app_context(), *owner)
+    return _as_shown(app.show(ctx or app_context(), *owner))
+
+
+def _as_shown(view: app.CallHandlingView) -> dict:
     shown = {name: _ref(getattr(view, app.FORWARDS[when])) for name, when in FORWARDS.items()}
     return {**shown, "no_answer_seconds": view.no_answer_seconds, "dnd": view.dnd, "dnd_mode": view.dnd_mode}
 
@@ -107,22 +110,22 @@ def _ordered(allowed) -> list[str] | None:
 
 def _change(owner: Owner, body: dict) -> dict:
     with checked_change() as ctx:
-        current = _shown(owner, ctx)
-        check_if_match(CallHandlingOut().dump(current))
+        view = app.show(ctx, *owner)
+        check_if_match(CallHandlingOut().dump(_as_shown(view)))
         for name, when in FORWARDS.items():
             if name in body:
                 with api_fields({"to": name, "seconds": "no_answer_seconds"}):
                     if body[name] is None:
-                        app.clear_forward(ctx, *owner, when)
+                        view = app.clear_forward(ctx, *owner, when).value
                     else:
-                        app.set_forward(ctx, *owner, when, body[name])
+                        view = app.set_forward(ctx, *owner, when, body[name]).value
         if "no_answer_seconds" in body:
             with api_fields({"seconds": "no_answer_seconds"}):
-                app.set_forward(ctx, *owner, "no-answer", None, body["no_answer_seconds"])
+                view = app.set_forward(ctx, *owner, "no-answer", None, body["no_answer_seconds"]).value
         if "dnd" in body or "dnd_mode" in body:
             with api_fields({"mode": "dnd_mode", "on": "dnd"}):
-                app.set_dnd(ctx, *owner, body.get("dnd", current["dnd"]), body.get("dnd_mode"))
-    return with_etag(CallHandlingOut(), _shown(owner))
+                view = app.set_dnd(ctx, *owner, body.get("dnd", view.dnd), body.get("dnd_mode")).value
+    return with_etag(CallHandlingOut(), _as_shown(view))  # as the last change left it
 
 
 def _add_ring(owner: Owner, body: dict):
