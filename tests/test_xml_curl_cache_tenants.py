@@ -15,7 +15,7 @@ from fs_plugins.core import app as core
 from tests import provision
 from xml_curl import sqlitetriggers
 from xml_curl.cache import Cache
-from xml_curl.lookups import Lookups
+from xml_curl.lookups import Lookups, directory_user_from_row as _user
 
 
 @pytest.fixture
@@ -101,12 +101,12 @@ def test_a_change_to_a_users_call_handling_drops_that_tenant_only(handler):
 
 
 def test_a_change_committed_by_another_process_is_answered_at_the_next_request(handler, elsewhere):
-    assert handler.register("acme.example")[0][7] == "1001"
+    assert _user(handler.register("acme.example")[0]).display_name == "Acme One"
     elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'From Elsewhere' "
                           "WHERE extension = '1001' AND tenant_id = (SELECT id FROM tenant WHERE domain = 'acme.example')")
     _settle(handler)
     row, queries = handler.register("acme.example")
-    assert queries == 1 and row[8] == "From Elsewhere"
+    assert queries == 1 and _user(row).display_name == "From Elsewhere"
 
 
 def test_a_user_added_where_the_lookup_found_none_is_found_at_the_next_request(handler):
@@ -117,7 +117,7 @@ def test_a_user_added_where_the_lookup_found_none_is_found_at_the_next_request(h
     assert handler.register("bravo.example", "1003") == (None, 1)  # …until any tenant changes
     provision.user(provision.find_tenant("bravo.example"), "1003", "Bravo Three")
     _settle(handler)
-    assert handler.register("bravo.example", "1003")[0][8] == "Bravo Three"
+    assert _user(handler.register("bravo.example", "1003")[0]).display_name == "Bravo Three"
 
 
 def test_a_change_to_the_tenant_table_drops_every_tenants_rows(handler, elsewhere):
