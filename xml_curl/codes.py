@@ -18,7 +18,8 @@ def feature_call(router, tenant: TenantInfo, request: CallRequest, user_call_dat
     dialled = request.destination
     if not rules.is_feature_dial(dialled):
         return None
-    codes = router.lookups.cache.get(("featurecodes", tenant.id), lambda: loader.codes(router.lookups.db, tenant.id))
+    codes = router.lookups.cache.get(("featurecodes", tenant.id), lambda: loader.codes(router.lookups.db, tenant.id),
+                                     tenant.id)
     found = rules.match(codes, dialled)
     extension, _, domain = request.caller_user_id.partition("@")
     caller = extension if extension and domain == tenant.domain else ""
