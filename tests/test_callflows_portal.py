@@ -43,3 +43,16 @@ def test_a_user_and_another_tenants_admin_do_not_reach_the_page(browser):
     browser.sign_in(USER)
     assert browser.get(PAGE).status_code in (403, 404)
     assert browser.get(f"/t/{OTHER}/flows").status_code == 404
+
+
+def test_a_routes_settings_and_fallback_are_changed_from_the_page(browser):
+    browser.sign_in(ADMIN)
+    page = browser.get(PAGE).data.decode()
+    assert 'name="fallback" type="text" value="voicemail:"' in page  # as typed, not the stored id
+    refused = browser.submit(PAGE, {"settings": "tries=9", "fallback": "voicemail:"}, action=f"{PAGE}/ana_line")
+    assert refused.status_code == 422 and "tries: must be at most 5" in refused.data.decode()
+    done = browser.submit(PAGE, {"settings": "tries=2\nprompt=", "fallback": "user:1001"}, action=f"{PAGE}/ana_line")
+    assert done.status_code == 200, done.data.decode()[:300]
+    route = FlowRoute.get(FlowRoute.name == "ana_line")
+    assert '"tries": 2' in route.settings and str(route.fallback).startswith("user:")
+    assert 'value="user:1001"' in done.data.decode()

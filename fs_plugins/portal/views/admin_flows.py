@@ -40,11 +40,25 @@ def attach(domain: str):
         return app.add_route(app_context(), domain, form["name"] or form["flow"], form["flow"], values,
                              form["fallback"] or None).value
 
-    outcome = attempt(add, lambda route: _("%(route)s attached.", route=route.destination))
-    outcome.errors = {("settings" if key.startswith("settings.") else key):
-                      (f"{key[9:]}: {text}" if key.startswith("settings.") else text)
-                      for key, text in outcome.errors.items()}
+    outcome = _settings_errors(attempt(add, lambda route: _("%(route)s attached.", route=route.destination)))
     return _page(domain, outcome, form if not outcome.ok else None)
+
+
+@bp.post("/t/<domain>/flows/<route>")
+@area(ADMIN)
+def change(domain: str, route: str):
+    admin_tenant(domain, "manage the tenant's call flows")
+    text = request.form.get("settings", "")
+
+    def save():
+        lines = settings_lines(text)
+        values = {name: value for name, value in lines.items() if value}
+        unset = tuple(name for name, value in lines.items() if not value)
+        return app.change_route(app_context(), domain, route, values=values, unset=unset,
+                                fallback=request.form.get("fallback", "").strip()).value
+
+    outcome = _settings_errors(attempt(save, lambda done: _("%(route)s changed.", route=done.destination)))
+    return _page(domain, outcome, {"route": route, "settings": text} if not outcome.ok else None)
 
 
 @bp.post("/t/<domain>/flows/<route>/delete")
@@ -54,6 +68,14 @@ def detach(domain: str, route: str):
     outcome = attempt(lambda: app.remove_route(app_context(), domain, route).value,
                       lambda removed: _("%(route)s removed.", route=removed.destination))
     return _page(domain, outcome)
+
+
+def _settings_errors(outcome: Outcome) -> Outcome:
+    """An error of one setting (settings.pin) shows under the settings box, naming the setting."""
+    outcome.errors = {("settings" if key.startswith("settings.") else key):
+                      (f"{key[9:]}: {text}" if key.startswith("settings.") else text)
+                      for key, text in outcome.errors.items()}
+    return outcome
 
 
 def settings_lines(text: str) -> dict[str, str]:
