@@ -51,3 +51,16 @@ def test_a_user_sees_the_codes_that_change_their_forwards_from_the_phone(browser
     browser.sign_in(USER)
     html = browser.get("/me/forwards").data.decode()
     assert "Desde su teléfono" in html and "<kbd>*78</kbd>" in html and "Activar no molestar" in html
+
+
+def test_the_group_page_marks_a_member_who_logged_out_from_the_phone(browser):
+    from fs_plugins.config import Config
+    from fs_plugins.featurecodes import app
+    from fs_plugins.models import Tenant
+    from tests import provision
+
+    row = provision.group(Tenant.get(Tenant.domain == OWN), "Ventas", ("1001", "1002"))
+    app.dial_from_phone(Config(), OWN, "1001", "queue_logout")
+    browser.sign_in(ADMIN)
+    html = browser.get(f"/t/{OWN}/groups/{row.id}").data.decode()
+    assert html.count("desconectado (*51): no suena") == 1
