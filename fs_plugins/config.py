@@ -58,6 +58,10 @@ class Config:
     outbound_dial_template: str = "sofia/gateway/carrier/{e164}"
     # Played to whoever answers a simultaneous-ring leg that must press 1 to take the call.
     confirm_prompt: str = "ivr/ivr-accept_reject_voicemail.wav"
+    # A suspended tenant's calls (its DIDs, anything in its context) hang up with this cause (one of
+    # fs_plugins.destinations.HANGUP_CAUSES), after the announcement (a sound, played as early media) if set.
+    suspended_cause: str = "CALL_REJECTED"
+    suspended_announcement: str = ""
     # FreeSWITCH's sounds folder and the voice (sound set) under it for each tenant language,
     # "language=folder" pairs; see fs_plugins/voices.py and freeswitch/conf/README.md.
     sounds_dir: str = DEFAULT_SOUNDS_DIR

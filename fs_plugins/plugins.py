@@ -11,6 +11,8 @@ the worked example). What a plugin may declare:
   destinations   DestinationKind: how ``kind:reference`` typed by a person becomes a Destination
                  of the same tenant, how one reads back, and which rows refer to what it points at
   flows          flow name → ``factory(FlowWiring) -> flow(channel, info)`` for the outbound ESL app
+  gates          ``factory(FlowWiring) -> gate(info)``: asked before every flow; a gate that
+                 returns a hang-up cause refuses the call (the core's: a suspended tenant)
   requires       names of the plugins it builds on (their tables come first; a missing one is an error)
 
 Nothing is imported at import time: `installed()` reads the entry points on first use and keeps the
@@ -27,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from fs_plugins.config import Config
 from fs_plugins.destinations import Destination
-from fs_plugins.esl.flows import FlowRegistry
+from fs_plugins.esl.flows import FlowRegistry, Gate
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class FlowWiring:
 
 WsgiFactory = Callable[[Config], Callable]
 FlowFactory = Callable[[FlowWiring], Callable]
+GateFactory = Callable[[FlowWiring], Gate]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Plugin:
     mounts: Mapping[str, WsgiFactory] = field(default_factory=dict)
     destinations: tuple[DestinationKind, ...] = ()
     flows: Mapping[str, FlowFactory] = field(default_factory=dict)
+    gates: tuple[GateFactory, ...] = ()
 
 
 class PluginError(RuntimeError):
@@ -94,6 +98,7 @@ class Registry:
         self.destination_kinds = _unique("destination kind", [(d.kind, d) for p in self.plugins for d in p.destinations])
         self.mounts = _unique("HTTP mount", [(prefix, f) for p in self.plugins for prefix, f in p.mounts.items()])
         self.flow_factories = _unique("flow", [(name, f) for p in self.plugins for name, f in p.flows.items()])
+        self.gate_factories = [gate for p in self.plugins for gate in p.gates]
 
     def names(self) -> list[str]:
         return [plugin.name for plugin in self.plugins]
@@ -105,7 +110,8 @@ class Registry:
 
     def flow_registry(self, wiring: FlowWiring) -> FlowRegistry:
         """Every plugin's flows, built for this process (`serve`, `simulate`, a test)."""
-        return FlowRegistry({name: factory(wiring) for name, factory in self.flow_factories.items()})
+        return FlowRegistry({name: factory(wiring) for name, factory in self.flow_factories.items()},
+                            gates=[factory(wiring) for factory in self.gate_factories])
 
     def models(self) -> list:
         return [model for component in self.components for model in component.models]

@@ -109,7 +109,7 @@ def test_the_operator_suspends_a_customer_whose_users_then_cannot_register_and_r
     done = browser.submit("/operator/tenants", {"action": "suspend"},
                           action="/operator/tenants/acme.example.com/suspension")
     html = done.data.decode()
-    assert done.status_code == 200 and "sus teléfonos ya no pueden registrarse" in html
+    assert done.status_code == 200 and "sus teléfonos, números, accesos y claves de API quedan rechazados" in html
     assert Tenant.get(Tenant.domain == "acme.example.com").suspended and 'value="resume"' in html
     assert Lookups(db).user("acme.example.com", "1001") is None  # the directory: not found
     assert Lookups(db).user("rival-secret.example.net", "2001") is not None  # others untouched

@@ -5,7 +5,11 @@ directory), never a header the caller controls: a number is only ever looked up 
 context's tenant, so a user of tenant A cannot reach tenant B by extension, `ext@domain` or a
 forged To host. Calls from carriers land in `public`, where only DIDs route.
 
+A suspended customer's calls (a DID of theirs, anything in their context) get the Suspension's
+answer instead: an optional announcement as early media, then its cause (CALL_REJECTED).
+
 Order inside a tenant context (first match wins):
+  0. the tenant is suspended                      → the Suspension's answer
   1. too many routing hops (a forward loop)      → hangup EXCHANGE_ROUTING_ERROR
   2. a feature code (*…, #…) of the tenant        → what the code does (xml_curl/codes.py)
   3. a user's extension                          → the user's call plan
@@ -25,6 +29,7 @@ from typing import Callable, Mapping
 from fs_plugins import channel_vars, plugins
 from fs_plugins.destinations import Destination
 from fs_plugins.fsvalues import is_safe_token
+from fs_plugins.suspension import Suspension
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, hangup, set_var, socket_flow, transfer
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
@@ -38,8 +43,6 @@ FLOW_FALLBACK_CAUSE = "DESTINATION_OUT_OF_ORDER"  # the ESL app could not be rea
 _DIALLED = re.compile(r"\+?[0-9*#]{1,32}\Z")
 _NAMEABLE = re.compile(r"[A-Za-z0-9+*#._@-]{1,64}\Z")
 GLOBAL_CONTEXT = "global"
-
-
 @dataclass(frozen=True)
 class CallRequest:
     """The fields of a dialplan fetch that routing uses."""
@@ -110,13 +113,15 @@ FeaturePlan = Callable[["Router", TenantInfo, CallRequest], "list[Action] | None
 
 class Router:
     def __init__(self, lookups: Lookups, esl_address: str, user_plan: UserPlan, number_plan: NumberPlan,
-                 voices: Voices | None = None, feature_plan: FeaturePlan | None = None):
+                 voices: Voices | None = None, feature_plan: FeaturePlan | None = None,
+                 suspension: Suspension = Suspension()):
         self.lookups = lookups
         self.feature_plan = feature_plan
         self.esl_address = esl_address
         self.user_plan = user_plan
         self.number_plan = number_plan
         self.voices = voices or Voices()
+        self.suspension = suspension
 
     def route(self, request: CallRequest) -> Route:
         if request.context == PUBLIC_CONTEXT:
@@ -131,8 +136,15 @@ class Router:
         if tenant is None:
             log.warning("dialplan fetch for unknown context %r", request.context)
             return Route(answered_context(request.context), "unknown-context", (hangup("UNALLOCATED_NUMBER"),))
+        if tenant.suspended:
+            return Route(tenant.domain, "suspended", tuple(self.refusal(tenant, request)))
         actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request, user)
         return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
+
+    def refusal(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
+        """A suspended customer's call: nothing of its dialplan runs, the caller gets the Suspension's answer."""
+        log.info("call %s to %s refused: tenant %s is suspended", request.uuid, request.destination, tenant.domain)
+        return self.suspension.actions(self.voices.for_language(tenant.language))  # the sound's path is absolute
 
     def _spoken_in(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
         """Prompts, mod_voicemail and `say` speak the tenant's language (fs_plugins/voices.py); set once."""
@@ -148,6 +160,8 @@ class Router:
             return [hangup("UNALLOCATED_NUMBER")]
         tenant, destination = found
         actions = [set_var(channel_vars.TENANT, tenant.domain), set_var(channel_vars.CALL_TYPE, "inbound")]
+        if tenant.suspended:  # the call log keeps it under its tenant, as a call that was not answered
+            return actions + self.refusal(tenant, request)
         return actions + [transfer(self._entry_extension(tenant, destination), tenant.domain)]
 
     def _entry_extension(self, tenant: TenantInfo, destination: Destination) -> str:

@@ -67,7 +67,7 @@ def _general_box(lookups: Lookups, domain: str) -> bytes:
     """The tenant's general box as a directory user mod_voicemail can use (no a1-hash: it never
     registers; not cacheable, so a later SIP lookup of "general" never finds it)."""
     tenant = lookups.tenant(domain)
-    box = voicemail.box_info(lookups.db, None, tenant.id) if tenant else None
+    box = voicemail.box_info(lookups.db, None, tenant.id) if tenant and not tenant.suspended else None
     if box is None or not box.enabled:
         return documents.NOT_FOUND
     user = DirectoryUser(0, tenant, voicemail.GENERAL, "Voicemail", None, True, "")

@@ -24,6 +24,8 @@ class TenantInfo:
     timezone: str
     language: str
     country: str
+    # The operator suspended this customer: its calls are refused (Router.refusal), its users not found.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class DirectoryUser:
         return f"{self.extension}@{self.tenant.domain}"
 
 
-_TENANT_COLUMNS = "t.id, t.domain, t.name, t.timezone, t.language, t.country"
+_TENANT_COLUMNS = "t.id, t.domain, t.name, t.timezone, t.language, t.country, t.suspended"
+_TENANT_WIDTH = 7  # the columns of a TenantInfo at the start of a row
 
 
 class Lookups:
@@ -113,7 +116,7 @@ class Lookups:
         return self.cache.get(("tenant", domain), lambda: self._first(self._sql_tenant, (domain,), _tenant), _tenant_id)
 
     def tenants(self) -> list[TenantInfo]:
-        return self.cache.get(("tenants",), lambda: tuple(TenantInfo(*row) for row in self._rows(self._sql_tenants, ())))
+        return self.cache.get(("tenants",), lambda: tuple(_tenant(row) for row in self._rows(self._sql_tenants, ())))
 
     def did(self, e164: str) -> tuple[TenantInfo, Destination] | None:
         return self.cache.get(("did", e164), lambda: self._first(self._sql_did, (e164,), _tenant_and_destination),
@@ -132,15 +135,17 @@ def _tenant_id(found: TenantInfo | DirectoryUser | None) -> int | None:
 
 
 def _tenant(row: tuple) -> TenantInfo:
-    return TenantInfo(*row)
+    """The TenantInfo of a row's first _TENANT_WIDTH columns (SQLite gives `suspended` as 0/1)."""
+    *values, suspended = row[:_TENANT_WIDTH]
+    return TenantInfo(*values, bool(suspended))
 
 
 def _tenant_and_user(row: tuple) -> tuple[TenantInfo, DirectoryUser | None]:
-    return TenantInfo(*row[:6]), None if row[6] is None else _directory_user(row)
+    return _tenant(row), None if row[_TENANT_WIDTH] is None else _directory_user(row)
 
 
 def _tenant_and_destination(row: tuple) -> tuple[TenantInfo, Destination]:
-    return TenantInfo(*row[:6]), Destination.parse(row[6])
+    return _tenant(row), Destination.parse(row[_TENANT_WIDTH])
 
 
 def _destination(row: tuple) -> Destination:
@@ -148,11 +153,11 @@ def _destination(row: tuple) -> Destination:
 
 
 def directory_user_from_row(row: tuple) -> DirectoryUser:
-    """The DirectoryUser of a directory_row (its first 12 columns)."""
-    return _directory_user(row[:12])
+    """The DirectoryUser of a directory_row (its tenant's and user's columns)."""
+    return _directory_user(row[:_TENANT_WIDTH + 6])
 
 
 def _directory_user(row: tuple) -> DirectoryUser:
-    tenant = TenantInfo(*row[:6])
-    uid, extension, display_name, email, enabled, a1_hash = row[6:]
+    tenant = _tenant(row)
+    uid, extension, display_name, email, enabled, a1_hash = row[_TENANT_WIDTH:]
     return DirectoryUser(uid, tenant, extension, display_name, email, bool(enabled), a1_hash)

@@ -23,6 +23,7 @@ from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.e164 import possible as possible_e164
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, caller_name, hangup, set_var
+from fs_plugins.suspension import Suspension
 from xml_curl import codes
 from xml_curl.dialplan import MAX_HOPS, CallRequest, Route, Router
 from xml_curl.lookups import DirectoryUser, TenantInfo
@@ -40,16 +41,19 @@ class PlanOptions:
 
 def make_router(lookups, config) -> "CallHandlingRouter":
     options = PlanOptions(config.outbound_dial_template, config.confirm_prompt)
-    return CallHandlingRouter(lookups, config.esl_contact(), options, Voices.from_config(config))
+    return CallHandlingRouter(lookups, config.esl_contact(), options, Voices.from_config(config),
+                              Suspension.from_config(config))
 
 
 class CallHandlingRouter(Router):
-    def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions(), voices: Voices | None = None):
+    def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions(), voices: Voices | None = None,
+                 suspension: Suspension = Suspension()):
         self.options = options
         super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
                          number_plan=functools.partial(outbound_call, dial_template=options.dial_template),
                          voices=voices, feature_plan=functools.partial(
-                             codes.feature_call, user_call_data=functools.partial(_user_call_data, lookups)))
+                             codes.feature_call, user_call_data=functools.partial(_user_call_data, lookups)),
+                         suspension=suspension)
 
     def route(self, request: CallRequest) -> Route:
         if request.context.startswith(rules.FAILOVER_PREFIX):
@@ -64,6 +68,8 @@ class CallHandlingRouter(Router):
         if user is None:
             log.warning("failover context %r names no user of its tenant", request.context)
             return [hangup("UNALLOCATED_NUMBER")]
+        if tenant.suspended:
+            return self.refusal(tenant, request)
         if request.hops > MAX_HOPS:
             return [hangup("EXCHANGE_ROUTING_ERROR")]
         # The failed ringing already put this user last in the chain (user_call below).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from fs_plugins import prepared
 from fs_plugins.access import secrets, throttle
-from fs_plugins.access.logins import AuthFailed, Throttled, scope_rows
+from fs_plugins.access.logins import AuthFailed, TenantSuspended, Throttled, scope_rows
 from fs_plugins.access.principal import Principal
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
@@ -69,12 +69,13 @@ def revoke(row: ApiKey) -> ApiKey:
 # Every API request checks its key: one indexed query (prepared SQL, as DESIGN.md asks of hot paths)
 # instead of the query builder's three.
 _KEY_SQL = ('SELECT k.id, k.secret_hash, k.role, k.name, k.expires_at, k.revoked_at, k.last_used_at,'
-            ' t.id, t.domain, u.id, u.extension FROM api_key k LEFT JOIN tenant t ON t.id = k.tenant_id'
+            ' t.id, t.domain, u.id, u.extension, t.suspended FROM api_key k LEFT JOIN tenant t ON t.id = k.tenant_id'
             ' LEFT JOIN "user" u ON u.id = k.user_id WHERE k.prefix = ?')
 
 
 def authenticate(key: str, address: str) -> Principal:
-    """The principal a presented key grants, or AuthFailed / Throttled (failures counted per address).
+    """The principal a presented key grants, or AuthFailed / Throttled (failures counted per address);
+    TenantSuspended for a good key of a suspended tenant (an operator key has no tenant: it still works).
 
     A key is 256 random bits: guessing one is hopeless, so the limit is there to stop the noise of
     a guesser; it is consulted when a key fails, which keeps the check of a good key to one query."""
@@ -92,7 +93,9 @@ def authenticate(key: str, address: str) -> Principal:
             raise Throttled(wait)
         throttle.record_failure(counted)
         raise AuthFailed()
-    key_id, _, role, name, _, _, last_used, tenant_id, domain, user_id, extension = row
+    key_id, _, role, name, _, _, last_used, tenant_id, domain, user_id, extension, suspended = row
+    if suspended:
+        raise TenantSuspended(domain)
     if last_used is None or now - _as_datetime(last_used) >= TOUCH_EVERY:
         ApiKey.update(last_used_at=now).where(ApiKey.id == key_id).execute()
     return Principal(role, tenant_id, domain or "", user_id, extension or "", f"key {PREFIX}_{prefix} ({name})",

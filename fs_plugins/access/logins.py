@@ -21,6 +21,15 @@ class AuthFailed(Exception):
     """Wrong credentials (which part was wrong is never said)."""
 
 
+class TenantSuspended(Exception):
+    """Right credentials of a suspended customer's login or key: refused, and told why (the
+    operator resumes it; nothing of the tenant is reachable meanwhile)."""
+
+    def __init__(self, domain: str):
+        super().__init__(f"tenant {domain} is suspended")
+        self.domain = domain
+
+
 class Throttled(Exception):
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed attempts; try again in {retry_after} s")
@@ -128,7 +137,8 @@ def logins(tenant: Tenant | None = None) -> list[Login]:
 
 
 def authenticate(name: str, password: str, address: str) -> Login:
-    """The enabled login these credentials open, or AuthFailed / Throttled."""
+    """The enabled login these credentials open, or AuthFailed / Throttled; TenantSuspended for the
+    right password of a suspended tenant's login (said only to someone who knows the password)."""
     # No username holds a NUL, and PostgreSQL refuses one in a query (a 500): count it as what it is, a miss.
     name = (name or "").replace("\x00", "\ufffd")
     counted = throttle.subjects(name, address)
@@ -139,6 +149,8 @@ def authenticate(name: str, password: str, address: str) -> Login:
     if not passwords.verify(row.password_hash if row else None, password or "") or not row.enabled:
         throttle.record_failure(counted)
         raise AuthFailed()
+    if row.tenant_id and row.tenant.suspended:
+        raise TenantSuspended(row.tenant.domain)
     row.last_login_at = utcnow()
     if passwords.needs_rehash(row.password_hash):
         row.password_hash = passwords.hash_password(password)

@@ -2,7 +2,8 @@
 
 The browser holds a random token in an HttpOnly cookie; the table holds its SHA-256, so a copy of
 the database opens no session. A session ends after IDLE without use, after LIFETIME in any case,
-on logout, and when its login's password changes or the login is disabled.
+on logout, when its login's password changes or the login is disabled, and when the operator
+suspends its tenant (core.app.suspend_tenant deletes them; one found meanwhile is not resumed).
 
 Cookie-authenticated writes must also carry the session's CSRF token (X-CSRF-Token): it is derived
 from the session token (HMAC), so it needs no storage and dies with the session; a page of another
@@ -13,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import peewee
+
 from fs_plugins.access import secrets
 from fs_plugins.access.logins import principal
 from fs_plugins.access.principal import Principal
-from fs_plugins.models import utcnow
+from fs_plugins.models import Tenant, utcnow
 from fs_plugins.models.access import Login, Session
 
 COOKIE = "centralita_session"
@@ -48,10 +51,12 @@ def resume(token: str, source: str = "") -> Principal | None:
     """The principal of a live session, extending its idle deadline; None if gone or expired."""
     if not token:
         return None
-    row = (Session.select(Session, Login).join(Login)
+    row = (Session.select(Session, Login, Tenant).join(Login).join(Tenant, peewee.JOIN.LEFT_OUTER)
            .where(Session.token_hash == secrets.digest(token)).first())
     now = utcnow()
     if row is None or row.expires_at <= now or not row.login.enabled:
+        return None
+    if row.login.tenant_id and row.login.tenant.suspended:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         deadline = min(now + IDLE, row.created_at + LIFETIME)

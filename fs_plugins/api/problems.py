@@ -7,6 +7,7 @@
 
 422 bad values, 409 a clash with what is stored, 404 anything missing *or outside the caller's
 scope* (never 403 for scope, so nobody learns what another tenant has), 401 no or bad credentials,
+403 good credentials of a suspended tenant (type urn:centralita:problem:tenant-suspended),
 429 too many failed attempts, 412/428 for If-Match (fs_plugins.api.etags), 503 when an operation needs
 FreeSWITCH (recording by phone, voicemail messages) and it cannot be reached, or when the database
 did not answer within api_deadline (busy with other writes, or down): nothing was changed, and
@@ -24,7 +25,7 @@ from apiflask.fields import Integer, List, Nested, String
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from fs_plugins.access.logins import AuthFailed, Throttled
+from fs_plugins.access.logins import AuthFailed, TenantSuspended, Throttled
 from fs_plugins.audio.phone import FreeswitchUnreachable
 from fs_plugins.dbpool import DatabaseUnavailable
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
@@ -107,6 +108,13 @@ def install(app: Flask) -> None:
     def _unauthenticated(exc):
         return problem(401, "missing, wrong, expired or revoked credentials",
                        headers={"WWW-Authenticate": 'Bearer realm="centralita"'})
+
+    @app.errorhandler(TenantSuspended)
+    def _suspended(exc: TenantSuspended):
+        body, status, headers = problem(403, f"{exc}: its API keys and logins are refused until the operator "
+                                             "resumes it")
+        body["type"], body["title"] = "urn:centralita:problem:tenant-suspended", "Tenant suspended"
+        return body, status, headers
 
     @app.errorhandler(Throttled)
     def _throttled(exc: Throttled):

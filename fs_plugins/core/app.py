@@ -22,6 +22,7 @@ from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.fsvalues import check_text
 from fs_plugins.models import Number, ShortNumber, Tenant, User, database, utcnow
+from fs_plugins.models.access import Login, Session
 
 TENANT_SETTINGS = ("name", "timezone", "language", "country", "region")
 
@@ -143,14 +144,19 @@ def set_tenant(ctx: AppContext, domain: str, **changes: str | None) -> Changed[T
 
 
 def suspend_tenant(ctx: AppContext, domain: str, suspended: bool = True) -> Changed[TenantView]:
-    """Suspend a customer (its users can no longer register: the directory stops finding them) or,
-    with `suspended=False`, resume it. Nothing is deleted; FreeSWITCH drops its cached users now, so
-    a suspended phone fails at its next registration, not up to directory_cache_ms later."""
+    """Suspend a customer or, with `suspended=False`, resume it. While suspended its users cannot
+    register (the directory stops finding them), its numbers and context answer every call with the
+    configured cause (xml_curl/dialplan.py: CALL_REJECTED), its ESL flows refuse (core/flow.py), its
+    logins cannot sign in and its API keys answer 403 (fs_plugins.access); its open sessions end
+    here. Nothing is deleted, so resuming restores all of it. FreeSWITCH drops its cached users now,
+    so a suspended phone fails at its next registration, not up to directory_cache_ms later."""
     require_operator(ctx, "suspend or resume tenants")
     with database.atomic():
         row = tenant_in_scope(ctx, domain, "domain")
         row.suspended = bool(suspended)
         row.save()
+        if suspended:
+            Session.delete().where(Session.login.in_(Login.select(Login.id).where(Login.tenant == row))).execute()
         ctx.record("tenant.suspend" if suspended else "tenant.resume", row, f"tenant {row.domain}")
         stale = [(u.extension, row.domain) for u in row.users]
     return Changed(tenant_view(row), ctx.freeswitch.flush_users(stale))

@@ -84,3 +84,12 @@ document.addEventListener("DOMContentLoaded", () => {
     form.submit();
   });
 });
+
+// A plain form (no hx-post) that should ask first: htmx's hx-confirm asks only before htmx requests,
+// so the same question is put here before an ordinary submit (revoke a key, suspend a customer, …).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const question = form.getAttribute("hx-confirm");
+  if (!question || form.matches("[hx-post], [hx-put], [hx-delete], [hx-get]")) return;
+  if (!window.confirm(question)) event.preventDefault();
+}, true);

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, g, redirect, request
 from flask_babel import gettext as _
 
 from fs_plugins.access import account, sessions
-from fs_plugins.access.logins import AuthFailed, Throttled
+from fs_plugins.access.logins import AuthFailed, TenantSuspended, Throttled
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.portal import i18n, mail
 from fs_plugins.portal.context import app_context
@@ -53,6 +53,10 @@ def login():
         return page("auth/login.html", 429, target=target, username=username,
                     errors={"_": _("Too many failed attempts. Try again in %(minutes)s minutes.",
                                    minutes=max(1, -(-exc.retry_after // 60)))})
+    except TenantSuspended as exc:
+        return page("auth/login.html", 403, target=target, username=username,
+                    errors={"_": _("The account of %(domain)s is suspended: nobody can sign in to it until "
+                                   "your provider resumes it.", domain=exc.domain)})
     return with_session(redirect(target), signed)
 
 

@@ -50,11 +50,11 @@ def add_tenant():
 @bp.post("/operator/tenants/<domain>/suspension")
 @area(OPERATOR)
 def suspension(domain: str):
-    """Suspend (its users stop registering) or resume a customer: core.suspend_tenant."""
+    """Suspend (its phones, numbers, sign-ins and keys are refused) or resume a customer: core.suspend_tenant."""
     suspend = request.form.get("action") == "suspend"
     outcome = attempt(lambda: core.suspend_tenant(app_context(), domain, suspend),
-                      lambda done: (_("Customer %(name)s suspended: its phones can no longer register.",
-                                      name=done.value.name) if suspend else
+                      lambda done: (_("Customer %(name)s suspended: its phones, numbers, sign-ins and API keys "
+                                      "are refused until you resume it.", name=done.value.name) if suspend else
                                     _("Customer %(name)s resumed.", name=done.value.name)))
     return _tenants_page(outcome)
 
