@@ -1,13 +1,14 @@
 """Editing call groups and schedules in a real browser (Debian's chromium through Playwright,
 tests/browser_support.py): the error shown next to its field, the confirmation of each change, members
-reordered by drag and drop and by the arrows, a week edited day by day and a closure added."""
+reordered by drag and drop and by the arrows, the queue settings shown only for an advanced group, a
+week edited day by day and a closure added, and a customer suspended only once the operator confirms."""
 from __future__ import annotations
 
 import pytest
 
 from tests.api_world import PASSWORD
 from tests.browser_support import chromium, live_server, page, sign_in  # noqa: F401 (fixtures)
-from tests.portal_world import ADMIN, portal_world
+from tests.portal_world import ADMIN, OPERATOR, portal_world
 
 OWN = "acme.example.com"
 
@@ -85,3 +86,33 @@ def test_a_schedule_is_edited_day_by_day_in_the_browser_and_a_closure_added(page
     page.get_by_role("button", name="Añadir el periodo").click()
     assert "añadido" in page.locator("#notices").inner_text()
     assert "Navidad" in page.locator("ul.periods").inner_text()
+
+
+def test_the_queue_settings_show_only_while_the_group_is_advanced(page):
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/groups/new")
+    queue = page.locator("#queue-settings")
+    assert not queue.is_visible() and not page.get_by_label("Espera máxima en segundos").is_visible()
+    page.get_by_label("Tipo").select_option("advanced")
+    assert queue.is_visible() and page.get_by_label("Espera máxima en segundos").is_visible()
+    page.get_by_label("Tipo").select_option("simple")
+    assert not queue.is_visible()
+
+
+def test_a_customer_is_suspended_only_once_the_operator_confirms_and_resumed(page):
+    from fs_plugins.models import Tenant
+
+    sign_in(page, OPERATOR, PASSWORD)
+    page.goto("/operator/tenants")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Suspender Acme S.L.").click()
+    assert asked and "dejan de funcionar" in asked[0] and not Tenant.get(Tenant.domain == OWN).suspended
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Suspender Acme S.L.").click()
+    page.wait_for_load_state()
+    assert "Cliente Acme S.L. suspendido" in page.locator("#notices").inner_text()
+    assert Tenant.get(Tenant.domain == OWN).suspended
+    page.get_by_role("button", name="Reactivar Acme S.L.").click()
+    assert "Cliente Acme S.L. reactivado." in page.locator("#notices").inner_text()
+    assert not Tenant.get(Tenant.domain == OWN).suspended

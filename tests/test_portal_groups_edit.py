@@ -84,6 +84,24 @@ def test_a_simple_group_becomes_advanced_and_never_goes_back(browser):
     assert refused.status_code == 422 and 'id="e-kind"' in refused.data.decode() and _group().kind == "advanced"
 
 
+def _queue_hidden(html: str) -> bool:
+    fieldset = re.search(r'<fieldset id="queue-settings"[^>]*>', html)
+    assert fieldset, "the editor has no queue settings"
+    return " hidden" in fieldset.group(0)
+
+
+def test_the_queue_settings_show_only_for_an_advanced_group_or_when_one_holds_an_error(browser):
+    owner = Tenant.get(Tenant.domain == OWN)
+    simple = provision.group(owner, "Ventas", ("1001",))
+    advanced = provision.group(owner, "Turno", ("1002",), kind="advanced")
+    browser.sign_in(ADMIN)
+    assert _queue_hidden(browser.get(f"{GROUPS}/new").data.decode())  # a new group starts simple
+    assert _queue_hidden(browser.get(f"{GROUPS}/{simple.id}").data.decode())
+    assert not _queue_hidden(browser.get(f"{GROUPS}/{advanced.id}").data.decode())
+    refused = browser.submit(f"{GROUPS}/{simple.id}", _form(max_wait="5")).data.decode()
+    assert 'id="e-max_wait"' in refused and not _queue_hidden(refused)  # an error is never hidden
+
+
 def test_members_are_added_reordered_by_arrows_and_by_drag_and_removed(browser):
     owner = Tenant.get(Tenant.domain == OWN)
     row = provision.group(owner, "Ventas", ("1001",))

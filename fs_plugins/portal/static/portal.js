@@ -93,3 +93,19 @@ document.addEventListener("submit", (event) => {
   if (!question || form.matches("[hx-post], [hx-put], [hx-delete], [hx-get]")) return;
   if (!window.confirm(question)) event.preventDefault();
 }, true);
+
+// A part of a form that applies to one choice only (a call group's queue, for an advanced group):
+// data-shown-with="name=value" shows it while the form's `name` has that value, or while it holds
+// an error. Without JavaScript the server shows it for the saved choice.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-shown-with]").forEach((part) => {
+    const [name, wanted] = part.dataset.shownWith.split("=");
+    const control = part.closest("form").elements.namedItem(name);
+    if (!control) return;
+    const sync = () => {
+      part.hidden = control.value !== wanted && !part.querySelector("[aria-invalid='true']");
+    };
+    control.addEventListener("change", sync);
+    sync();
+  });
+});
