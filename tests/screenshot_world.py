@@ -1,5 +1,6 @@
 """A small, realistic tenant for the portal's screenshots (docs/screenshots/take.py): Acme's users,
-forwards, a day of calls in every status, contacts and two voicemail messages."""
+forwards, a day of calls in every status, contacts, two voicemail messages, a schedule with a closure,
+an advanced call group; and a second customer, suspended, whose login is refused."""
 from __future__ import annotations
 
 import contextlib
@@ -33,6 +34,8 @@ PASSWORD = "portal-pass-1"
 USER = ("ana@acme.example.com", PASSWORD)
 ADMIN = ("jefa@acme.example.com", PASSWORD)
 OPERATOR = ("operador", PASSWORD)
+SUSPENDED_DOMAIN = "ferreteria-lopez.example.com"
+SUSPENDED_USER = ("luis@ferreteria-lopez.example.com", PASSWORD)
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
@@ -48,9 +51,12 @@ def pages():
         ("users", ADMIN, f"/t/{DOMAIN}/users", DESKTOP),
         ("numbers", ADMIN, f"/t/{DOMAIN}/numbers", DESKTOP),
         ("schedules", ADMIN, f"/t/{DOMAIN}/schedules?year=2026", DESKTOP),
+        ("schedule-edit", ADMIN, f"/t/{DOMAIN}/schedules/1?year=2026", DESKTOP),
         ("ivr", ADMIN, f"/t/{DOMAIN}/ivr/1", DESKTOP),
+        ("group-edit", ADMIN, f"/t/{DOMAIN}/groups/1", DESKTOP),
         ("group-stats", ADMIN, f"/t/{DOMAIN}/groups/1/stats?month=2026-11", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
+        ("login-suspended", None, "/login", DESKTOP),  # take.py signs in as SUSPENDED_USER: refused
         ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
     ]
@@ -106,17 +112,29 @@ def sample_world() -> None:
                                    ("Luis Martín", "Gestoría Martín", (("mobile", "600 222 333"), ("work", "91 555 12 34"))),
                                    ("Clínica Dental Sol", None, (("work", "91 765 43 21"),))):
         contacts.add_contact(mine, ContactInput(name, company, None, None, numbers))
-    schedules.create_schedule(_tenant(), "Oficina", hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
+    office = schedules.create_schedule(_tenant(), "Oficina", hours=parse_hours("mon-fri 09:00-14:00,16:00-19:00"))
+    schedules.add_override(office, "closure", dt.datetime(2026, 12, 24, 14), dt.datetime(2026, 12, 26), "Navidad")
+    schedules.add_override(office, "opening", dt.datetime(2026, 12, 19, 10), dt.datetime(2026, 12, 19, 14),
+                           "Sábado de inventario")
     provision.menu(_tenant(), "Principal", comment="Horario de oficina", short_number="5000",
                    options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:")
     _calls()
     _group_calls()
+    _suspended_customer(ctx)
 
 
-def _tenant():
+def _suspended_customer(ctx) -> None:
+    core.add_tenant(ctx, domain=SUSPENDED_DOMAIN, name="Ferretería López", timezone="Europe/Madrid", language="es",
+                    country="ES")
+    core.add_user(ctx, SUSPENDED_DOMAIN, extension="1001", name="Luis López")
+    logins.add_login(SUSPENDED_USER[0], PASSWORD, "user", _tenant(SUSPENDED_DOMAIN), "1001")
+    core.suspend_tenant(ctx, SUSPENDED_DOMAIN)
+
+
+def _tenant(domain: str = DOMAIN):
     from fs_plugins.models import Tenant
 
-    return Tenant.get(Tenant.domain == DOMAIN)
+    return Tenant.get(Tenant.domain == domain)
 
 
 def _calls() -> None:

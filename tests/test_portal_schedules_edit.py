@@ -77,7 +77,7 @@ def test_closures_and_openings_are_added_and_removed_and_a_bad_one_is_explained(
     edit, periods = f"{SCHEDULES}/{row.id}", f"{SCHEDULES}/{row.id}/periods"
     added = browser.submit(edit, {"action": "add", "kind": "closure", "starts_at": "2026-12-24T14:00",
                                   "ends_at": "2026-12-26T00:00", "label": "Navidad"}, action=periods)
-    assert added.status_code == 200 and "2026-12-24T14:00:00 – 2026-12-26T00:00:00 añadido." in added.data.decode()
+    assert added.status_code == 200 and "24 dic 2026, 14:00 – 26 dic 2026, 0:00 añadido." in added.data.decode()
     browser.submit(edit, {"action": "add", "kind": "opening", "starts_at": "2026-12-27T10:00",
                           "ends_at": "2026-12-27T13:00", "label": "Rebajas"}, action=periods)
     view = schedules.get_schedule(provision.OPERATOR, OWN, "Oficina")
@@ -108,3 +108,15 @@ def test_another_tenants_schedule_is_a_404_to_read_and_to_change(browser):
         assert response.status_code == 404
     assert Schedule.get_by_id(rival.id).name == "Rival"
     assert schedules.get_schedule(provision.OPERATOR, OTHER, "Rival").closures == []
+
+
+def test_why_a_schedule_is_open_now_reads_in_the_pages_language():
+    import datetime as dt
+
+    from fs_plugins.portal.views.admin_schedules import _now_detail
+    from fs_plugins.schedule import rules
+
+    spanish = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+    now = dt.datetime(2026, 12, 3, 10, tzinfo=dt.timezone.utc)
+    assert _now_detail(rules.State(True, rules.WITHIN_HOURS, "thu 09:00-14:00", now), spanish) == "jueves 09:00–14:00"
+    assert _now_detail(rules.State(False, rules.CLOSURE, "Navidad", now), spanish) == "Navidad"

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.screenshot_world import pages, sample_world, serve  # noqa: E402
+from tests.screenshot_world import SUSPENDED_USER, pages, sample_world, serve  # noqa: E402
 
 HERE = Path(__file__).parent
 
@@ -33,6 +33,9 @@ def main() -> int:
                 if login:
                     sign_in(page, login)
                 page.goto(path)
+                if name == "login-suspended":  # the suspended customer's person, refused with the reason
+                    fill_sign_in(page, SUSPENDED_USER)
+                    page.wait_for_load_state()
                 if name.endswith("phone-menu"):
                     page.get_by_role("navigation").get_by_text("Menú", exact=True).click()
                 page.screenshot(path=str(HERE / f"{name}.png"), full_page=True)
@@ -45,10 +48,14 @@ def main() -> int:
 def sign_in(page, login: tuple[str, str]) -> None:
     """As a person would: the form, then the page it leads to."""
     page.goto("/login")
+    fill_sign_in(page, login)
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def fill_sign_in(page, login: tuple[str, str]) -> None:
     page.get_by_label("Usuario").fill(login[0])
     page.get_by_label("Contraseña").fill(login[1])
     page.get_by_role("button", name="Iniciar sesión").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel import dates as babel_dates
 from flask import g, request
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 
 LANGUAGES = ("es", "en")
 DEFAULT = "es"
@@ -37,6 +38,17 @@ def when(value: dt.datetime | None, style: str = "short") -> str:
     return "" if value is None else format_datetime(value, style)
 
 
+def wall(value: dt.datetime | str | None) -> str:
+    """A local wall-clock time as it was written (a schedule's closure, in the schedule's own zone),
+    in the page's language and never moved to another zone: "24 dic 2026, 14:00". ISO text is read."""
+    if value is None or value == "":
+        return ""
+    value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    locale = get_locale()
+    return (f"{babel_dates.format_date(value.date(), 'medium', locale=locale)}, "
+            f"{babel_dates.format_time(value.time(), 'short', locale=locale)}")
+
+
 def day(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
     return "" if value is None else format_date(value, style)
 
@@ -59,4 +71,4 @@ def duration(seconds: int | float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-FILTERS = {"when": when, "day": day, "clock": clock, "number": number, "duration": duration}
+FILTERS = {"when": when, "wall": wall, "day": day, "clock": clock, "number": number, "duration": duration}

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
+from fs_plugins.portal.i18n import wall
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.portal.pages import Outcome, attempt, page
 from fs_plugins.schedule import app, rules, spec
@@ -54,9 +55,19 @@ def _shown(view: app.ScheduleView, year: int) -> dict:
     schedule = view.rules
     holidays = schedule.holidays.between(dt.date(year, 1, 1), dt.date(year, 12, 31)) if schedule.holidays else []
     day_names = get_locale().days["format"]["wide"]  # Babel's own names, 0 = Monday
+    state = rules.state_at(schedule, dt.datetime.now(dt.timezone.utc))
     return {"schedule": schedule, "days": [(day_names[n], bars) for n, bars in enumerate(day_bars(schedule.weekly))],
             "holidays": [(format_date(day, "full"), name) for day, name in holidays],
-            "state": rules.state_at(schedule, dt.datetime.now(dt.timezone.utc))}
+            "state": state, "now_detail": _now_detail(state, day_names)}
+
+
+def _now_detail(state: rules.State, day_names) -> str:
+    """Why it is open or closed now, in the page's language: a weekly range ("thu 09:00-14:00" in
+    the rules) reads "jueves 09:00–14:00"; a label or a holiday's name is shown as it is."""
+    if state.reason != rules.WITHIN_HOURS:
+        return state.detail
+    day, _, hours = state.detail.partition(" ")
+    return f"{day_names[rules.WEEKDAYS.index(day)]} {hours.replace('-', '–')}"
 
 
 @bp.get("/t/<domain>/schedules")
@@ -146,11 +157,12 @@ def periods(domain: str, schedule_id: int):
     kind = form.get("kind", "")
     if form.get("action") == "remove":
         outcome = attempt(lambda: app.remove_period(ctx, domain, view.name, kind, _id(form.get("id", ""))),
-                          lambda done: _("%(start)s – %(end)s removed.", start=done.value.starts_at, end=done.value.ends_at))
+                          lambda done: _("%(start)s – %(end)s removed.", start=wall(done.value.starts_at),
+                                                        end=wall(done.value.ends_at)))
     else:
         outcome = attempt(lambda: app.add_period(
             ctx, domain, view.name, kind, spec.parse_wall_time(form.get("starts_at", ""), "starts_at"),
             spec.parse_wall_time(form.get("ends_at", ""), "ends_at"), form.get("label", "").strip() or None),
-            lambda done: _("%(start)s – %(end)s added.", start=done.value.starts_at, end=done.value.ends_at))
+            lambda done: _("%(start)s – %(end)s added.", start=wall(done.value.starts_at), end=wall(done.value.ends_at)))
     period_values = {} if outcome.ok else {k: form.get(k, "") for k in ("kind", "starts_at", "ends_at", "label")}
     return _editor(domain, _find(domain, schedule_id), {**_values(view), **period_values}, outcome)
