@@ -86,6 +86,13 @@ def test_a_number_is_routed_and_a_bad_destination_is_named(browser):
     assert done.status_code == 200 and str(Number.get_by_id(number.id).destination) == f"user:{_user('1002').id}"
 
 
+def test_the_general_box_a_number_goes_to_is_named_in_the_pages_language(browser):
+    browser.sign_in(ADMIN)
+    assert "voicemail: (buzón general)" in browser.get(f"/t/{OWN}/numbers").data.decode()
+    browser.client.set_cookie("centralita_lang", "en")
+    assert "voicemail: (general box)" in browser.get(f"/t/{OWN}/numbers").data.decode()
+
+
 def test_an_admin_reaches_no_other_tenant_and_a_user_no_admin_page(browser):
     browser.sign_in(ADMIN)
     other = Tenant.get(Tenant.domain == OTHER)

@@ -120,3 +120,14 @@ def test_why_a_schedule_is_open_now_reads_in_the_pages_language():
     now = dt.datetime(2026, 12, 3, 10, tzinfo=dt.timezone.utc)
     assert _now_detail(rules.State(True, rules.WITHIN_HOURS, "thu 09:00-14:00", now), spanish) == "jueves 09:00–14:00"
     assert _now_detail(rules.State(False, rules.CLOSURE, "Navidad", now), spanish) == "Navidad"
+
+
+def test_the_holidays_are_named_in_the_pages_language(browser, madrid):
+    schedules.add_schedule(provision.OPERATOR, OWN, "Oficina", hours=["mon-fri 09:00-14:00"])
+    browser.sign_in(ADMIN)
+    page = f"{SCHEDULES}?year=2026"
+    assert "Año Nuevo" in browser.get(page).data.decode()
+    browser.client.set_cookie("centralita_lang", "en")
+    english = browser.get(page).data.decode()
+    assert "New Year&#39;s Day" in english or "New Year's Day" in english
+    assert "Año Nuevo" not in english

@@ -11,7 +11,7 @@ import datetime as dt
 
 from babel import dates as babel_dates
 from flask import g, request
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale, gettext
 
 LANGUAGES = ("es", "en")
 DEFAULT = "es"
@@ -71,4 +71,11 @@ def duration(seconds: int | float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-FILTERS = {"when": when, "wall": wall, "day": day, "clock": clock, "number": number, "duration": duration}
+def destination(label: str | None) -> str:
+    """Where something goes, as the application layer describes it (`user:1001 (Ana García)`, what a
+    person types back); the one English phrase it may hold, the general box's, in the page's language."""
+    return (label or "").replace(GENERAL_BOX, "(" + gettext("general box") + ")")
+
+
+GENERAL_BOX = "(general box)"  # fs_plugins.references.describe: "voicemail: (general box)"
+FILTERS = {"when": when, "wall": wall, "destination": destination, "day": day, "clock": clock, "number": number, "duration": duration}

@@ -7,6 +7,7 @@ day), the time zone and holidays, and closures and openings added and removed on
 change is schedule.app's, confirmed on the page, refused with nothing written."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from fs_plugins.portal.i18n import wall
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.portal.pages import Outcome, attempt, page
 from fs_plugins.schedule import app, rules, spec
+from fs_plugins.schedule.loader import holiday_language
 
 bp = Blueprint("admin_schedules", __name__)
 
@@ -52,13 +54,23 @@ def _year() -> int:
 
 def _shown(view: app.ScheduleView, year: int) -> dict:
     """A schedule as the week view shows it: bars per day, the year's holidays, open or closed now."""
-    schedule = view.rules
+    schedule = _in_page_language(view.rules)
     holidays = schedule.holidays.between(dt.date(year, 1, 1), dt.date(year, 12, 31)) if schedule.holidays else []
     day_names = get_locale().days["format"]["wide"]  # Babel's own names, 0 = Monday
     state = rules.state_at(schedule, dt.datetime.now(dt.timezone.utc))
     return {"schedule": schedule, "days": [(day_names[n], bars) for n, bars in enumerate(day_bars(schedule.weekly))],
             "holidays": [(format_date(day, "full"), name) for day, name in holidays],
             "state": state, "now_detail": _now_detail(state, day_names)}
+
+
+def _in_page_language(schedule: rules.Schedule) -> rules.Schedule:
+    """The schedule with its holidays named in the page's language (the dialplan's are the tenant's),
+    when the `holidays` package has names in it; else as they are."""
+    calendar = schedule.holidays
+    if calendar is None:
+        return schedule
+    language = holiday_language(calendar.country, str(get_locale()))
+    return dataclasses.replace(schedule, holidays=dataclasses.replace(calendar, language=language or calendar.language))
 
 
 def _now_detail(state: rules.State, day_names) -> str:
