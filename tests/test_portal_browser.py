@@ -286,3 +286,24 @@ def test_the_voice_recording_pop_up_asks_for_a_file_name_and_a_number(page):
     assert dialog.get_by_label("Nombre del archivo").is_visible() and dialog.get_by_label("Número al que llamar").is_visible()
     dialog.get_by_role("button", name="Cancelar").click()
     assert not dialog.is_visible()
+
+
+def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_socket(page, live_server):
+    """The pop-up's journey to the end, against the emulated FreeSWITCH (its inbound event socket takes
+    the originate, calls back the recording session, and the phone speaks, presses # and then 3)."""
+    from fs_plugins.models.audio import AudioFile
+    from fs_plugins.sim.script import CallerScript
+
+    live_server.freeswitch.scripts["user/1002@acme.example.com"] = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto("/t/acme.example.com/audio")
+    page.get_by_role("button", name="Grabación de voz").click()
+    dialog = page.get_by_role("dialog", name="Grabación de voz")
+    dialog.get_by_label("Nombre del archivo").fill("Vacaciones")
+    dialog.get_by_label("Número al que llamar").fill("1002")
+    dialog.get_by_role("button", name="Llamarme").click()
+    page.wait_for_load_state()
+    assert "Vacaciones" in page.locator("#notices").inner_text()
+    assert AudioFile.get(AudioFile.name == "Vacaciones").source == "recording"
+    assert live_server.freeswitch.report.originated[-1][0] == "user/1002@acme.example.com"
+    assert page.locator("audio").count() >= 1  # the new message can be listened to on the page

@@ -116,3 +116,68 @@ def test_a_customer_is_suspended_only_once_the_operator_confirms_and_resumed(pag
     page.get_by_role("button", name="Reactivar Acme S.L.").click()
     assert "Cliente Acme S.L. reactivado." in page.locator("#notices").inner_text()
     assert not Tenant.get(Tenant.domain == OWN).suspended
+
+
+def _emulated_calls(flow: str, object_id: int, scripts) -> list:
+    """Calls to a flow of acme's, run as `serve` runs them (the installed flows, over TCP) against the
+    emulated FreeSWITCH: what happens is stored in the database the browser's server reads."""
+    from fs_plugins.config import Config
+    from fs_plugins.esl.server import EslServer
+    from fs_plugins.sim.emulator import CallSetup, Emulator
+    from tests.flows import installed_flows
+
+    server = EslServer(Config(esl_port=0), installed_flows())
+    server.start()
+    try:
+        setup = CallSetup(variables={"pbx_flow": flow, "pbx_flow_object": str(object_id), "pbx_tenant": OWN})
+        return [Emulator(server.address, setup, script, idle_timeout=2).run() for script in scripts]
+    finally:
+        server.stop(timeout=1)
+
+
+def test_an_advanced_group_built_in_the_browser_shows_its_statistics_after_emulated_calls(page, monkeypatch):
+    from fs_plugins.models.groups import CallGroup, GroupCall
+    from fs_plugins.sim.script import CallerScript, Leg
+
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")  # the flow's config: no event socket to ask
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/groups/new")
+    page.get_by_label("Nombre", exact=True).fill("Atención")
+    page.get_by_label("Tipo").select_option("advanced")
+    page.get_by_label("Espera máxima en segundos").fill("60")
+    page.get_by_role("button", name="Guardar el grupo").click()
+    page.get_by_label("Extensión del usuario").fill("1001")
+    page.get_by_role("button", name="Añadir el miembro").click()
+    assert "Miembro añadido a Atención." in page.locator("#notices").inner_text()
+    group = CallGroup.get(CallGroup.name == "Atención")
+    answered = CallerScript(legs={f"user/1001@{OWN}": Leg("answer", 2, 30)})
+    reports = _emulated_calls("group", group.id, [answered, answered, CallerScript(hangup_at=8)])
+    assert [r.hangup_cause for r in reports] and reports[0].bridges[-1] == (f"user/1001@{OWN}", "SUCCESS")
+    month = GroupCall.select().where(GroupCall.group == group).first().started_at.strftime("%Y-%m")
+    page.goto(f"/t/{OWN}/groups/{group.id}/stats?month={month}")
+    figures = dict(zip(page.locator("dl.figures dt").all_inner_texts(), page.locator("dl.figures dd").all_inner_texts()))
+    assert (figures["Ofrecidas"], figures["Contestadas"], figures["Abandonadas"]) == ("3", "2", "1")
+    assert page.locator("svg.chart").count() == 2  # calls per day, answered per member
+    member = page.locator("table.members tbody tr")
+    assert member.count() == 1 and member.locator("td").first.inner_text() == "1001"
+    assert member.locator("td").nth(1).inner_text() == "2"
+
+
+def test_the_seeds_ivr_built_in_the_browser_answers_an_emulated_call(page):
+    from fs_plugins.models import User
+    from fs_plugins.models.ivr import IvrMenu
+    from fs_plugins.sim.script import CallerScript
+
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/ivr/new")
+    page.get_by_label("Nombre").fill("Centralita")
+    page.get_by_role("tablist", name="Partes del menú").get_by_role("tab", name="Teclas").click()
+    page.get_by_label("Tecla 1", exact=True).fill("user:1002")
+    page.get_by_label("Tecla 2", exact=True).fill("voicemail:")
+    page.get_by_role("button", name="Guardar el menú").click()
+    page.wait_for_url("**/ivr/*?saved=1")
+    menu = IvrMenu.get(IvrMenu.name == "Centralita")
+    pressed_one, = _emulated_calls("ivr", menu.id, [CallerScript(digits=["1"])])
+    bruno = User.get(User.extension == "1002", User.tenant == menu.tenant)
+    assert pressed_one.answered_at is not None and pressed_one.played  # the caller heard the menu
+    assert pressed_one.transfer == (f"pbx-user-{bruno.id}", OWN)  # key 1: on to Bruno, through the dialplan
