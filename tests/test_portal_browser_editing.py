@@ -181,3 +181,24 @@ def test_the_seeds_ivr_built_in_the_browser_answers_an_emulated_call(page):
     bruno = User.get(User.extension == "1002", User.tenant == menu.tenant)
     assert pressed_one.answered_at is not None and pressed_one.played  # the caller heard the menu
     assert pressed_one.transfer == (f"pbx-user-{bruno.id}", OWN)  # key 1: on to Bruno, through the dialplan
+
+
+def test_a_welcome_uploaded_in_the_ivr_editors_tab_becomes_the_menus_welcome(page):
+    from pathlib import Path
+
+    from fs_plugins.ivr import app as ivr
+    from tests import provision
+
+    menu = provision.menu(provision.find_tenant(OWN), "Bienvenidas", options={"1": "user:1002"})
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/ivr/{menu.id}")
+    page.get_by_role("tab", name="Mensaje de bienvenida opcional").click()
+    page.get_by_role("button", name="Subir un archivo").click()
+    dialog = page.get_by_role("dialog", name="Subir un archivo")
+    dialog.get_by_label("Nombre del archivo").fill("Buenos días")
+    dialog.get_by_label("Archivo de audio", exact=False).set_input_files(
+        str(Path(__file__).resolve().parents[1] / "docs" / "samples" / "bienvenida.wav"))
+    dialog.get_by_role("button", name="Subir", exact=True).click()
+    page.wait_for_load_state()
+    assert "Ahora es el mensaje de bienvenida de Bienvenidas." in page.locator("#notices").inner_text()
+    assert ivr.get_menu(provision.OPERATOR, OWN, "Bienvenidas").welcome == "Buenos días"

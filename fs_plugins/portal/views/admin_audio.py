@@ -38,37 +38,46 @@ def listen(domain: str, audio_id: int):
     return send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
 
 
+def add_to_library(domain: str, how: str) -> app.AudioView:
+    """The posted message stored in the library: an uploaded file (`how` upload) or one recorded by
+    phone (`how` record: the request lasts as long as the call, a few minutes at most). The IVR
+    editor's welcome tab posts the same forms (macros/audio.html)."""
+    form = request.form
+    name = form.get("name", "")
+    if how == "record":
+        return app.record_audio(app_context(), domain, name.strip(), form.get("call", "").strip()).value
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        raise InvalidInput("file", _("choose an audio file"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload"
+        sent.save(path)
+        return app.upload_audio(app_context(), domain, name, path).value
+
+
+def how_posted() -> str:
+    return "record" if request.form.get("how") == "record" else "upload"
+
+
+def added(audio: app.AudioView, how: str) -> str:
+    if how == "record":
+        return _("%(name)s recorded by phone and added to the library.", name=audio.name)
+    return _("%(name)s added to the library (%(seconds)s s).", name=audio.name, seconds=round(audio.duration_ms / 1000, 1))
+
+
+def posted_values() -> dict:
+    return {"name": request.form.get("name", "").strip(), "call": request.form.get("call", "").strip()}
+
+
 @bp.post("/t/<domain>/audio")
-@area(ADMIN)
-def upload(domain: str):
-    admin_tenant(domain, "manage the audio library")
-    name, sent = request.form.get("name", ""), request.files.get("file")
-
-    def store():
-        if sent is None or not sent.filename:
-            raise InvalidInput("file", _("choose an audio file"))
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload"
-            sent.save(path)
-            return app.upload_audio(app_context(), domain, name, path).value
-
-    outcome = attempt(store, lambda audio: _("%(name)s added to the library (%(seconds)s s).", name=audio.name,
-                                             seconds=round(audio.duration_ms / 1000, 1)))
-    return _library(domain, outcome, "upload", {"name": name} if not outcome.ok else None)
-
-
 @bp.post("/t/<domain>/audio/record")
 @area(ADMIN)
-def record(domain: str):
-    """The "Grabación de voz" dialog: the request lasts as long as the call (a few minutes at most)."""
+def add(domain: str):
+    """Upload, or the "Grabación de voz" dialog."""
     admin_tenant(domain, "manage the audio library")
-    values = {"name": request.form.get("name", "").strip(), "call": request.form.get("call", "").strip()}
-
-    def call():
-        return app.record_audio(app_context(), domain, values["name"], values["call"]).value
-
-    outcome = attempt(call, lambda audio: _("%(name)s recorded by phone and added to the library.", name=audio.name))
-    return _library(domain, outcome, "record", values if not outcome.ok else None)
+    how = "record" if request.path.endswith("/record") else how_posted()
+    outcome = attempt(lambda: add_to_library(domain, how), lambda audio: added(audio, how))
+    return _library(domain, outcome, how, posted_values() if not outcome.ok else None)
 
 
 @bp.post("/t/<domain>/audio/<int:audio_id>/delete")

@@ -16,7 +16,8 @@ from fs_plugins.ivr import app
 from fs_plugins.ivr.rules import KEYS
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
-from fs_plugins.portal.pages import Outcome, page
+from fs_plugins.portal.views.admin_audio import add_to_library, added, how_posted, posted_values
+from fs_plugins.portal.pages import Outcome, attempt, page
 from fs_plugins.schedule import app as schedules
 
 bp = Blueprint("admin_ivr", __name__)
@@ -49,8 +50,8 @@ def _ref(destination) -> str:
     return destination.label.split(" (")[0] if destination is not None else ""
 
 
-def _editor(owner, domain: str, row=None, values=None, outcome: Outcome | None = None):
-    return page("admin/ivr_edit.html", outcome=outcome, domain=domain, ivr=row, keys=KEYS,
+def _editor(owner, domain: str, row=None, values=None, outcome: Outcome | None = None, **welcome):
+    return page("admin/ivr_edit.html", outcome=outcome, domain=domain, ivr=row, keys=KEYS, **welcome,
                 values=values if values is not None else (_values(row) if row else {"forward": "none", "loops": "3",
                                                                                        "timeout": "5", "exit": "hangup"}),
                 schedules=[s.name for s in schedules.list_schedules(app_context(), domain)],
@@ -70,13 +71,41 @@ def new_menu(domain: str):
 @area(ADMIN)
 def edit_menu(domain: str, menu_id: int):
     owner = admin_tenant(domain, "manage IVR menus")
-    row = next((m for m in app.list_menus(app_context(), domain) if m.id == menu_id), None)
-    if row is None:
-        raise NotFound("menu", "no such IVR menu")
+    row = _menu(domain, menu_id)
     if request.method == "GET":
         saved = Outcome(notice=_("IVR menu %(name)s saved.", name=row.name)) if request.args.get("saved") else None
         return _editor(owner, domain, row, outcome=saved)
     return _save(owner, domain, row)
+
+
+def _menu(domain: str, menu_id: int) -> app.MenuView:
+    """The tenant's menu by id: another tenant's id is the same 404 as a missing one."""
+    row = next((m for m in app.list_menus(app_context(), domain) if m.id == menu_id), None)
+    if row is None:
+        raise NotFound("menu", "no such IVR menu")
+    return row
+
+
+@bp.post("/t/<domain>/ivr/<int:menu_id>/welcome")
+@area(ADMIN)
+def welcome(domain: str, menu_id: int):
+    """The welcome tab's "Upload a file" and "Grabación de voz": the new message joins the audio
+    library (as on the library's page) and becomes this menu's welcome (ivr.app.change_menu)."""
+    owner = admin_tenant(domain, "manage IVR menus")
+    row = _menu(domain, menu_id)
+    how = how_posted()
+
+    def add_and_use():
+        audio = add_to_library(domain, how)
+        app.change_menu(app_context(), domain, str(row.id), welcome=audio.name)
+        return audio
+
+    outcome = attempt(add_and_use, lambda audio: _("%(added)s It is now the welcome message of %(menu)s.",
+                                                   added=added(audio, how), menu=row.name))
+    if not outcome.ok:  # shown in its dialog, not next to the menu's own fields of the same name
+        return _editor(owner, domain, row, outcome=Outcome(errors={"_welcome": next(iter(outcome.errors.values()))}),
+                       welcome_form=how, welcome_errors=outcome.errors, welcome_values=posted_values())
+    return _editor(owner, domain, _menu(domain, menu_id), outcome=outcome)
 
 
 def _save(owner, domain: str, row):
