@@ -154,6 +154,10 @@ def test_the_billing_page_counts_the_months_ivr_menus(browser):
     browser.sign_in(ADMIN)
     html = browser.get(f"/t/{OWN}/billing?month=2026-11").data.decode()
     assert "<td>Principal</td>" in html and "Antiguo" not in html
+    assert "1 menú IVR facturado en noviembre 2026." in html and "<td>5 oct 2026, 0:00</td>" in html
+    browser.client.set_cookie("centralita_lang", "en")
+    assert "1 IVR menu billed in November 2026." in browser.get(f"/t/{OWN}/billing?month=2026-11").data.decode()
+    browser.client.set_cookie("centralita_lang", "es")
     refused = browser.get(f"/t/{OWN}/billing?month=noviembre")
     assert refused.status_code == 422 and 'id="e-month"' in refused.data.decode()
     assert browser.get(f"/t/{OTHER}/billing").status_code == 404

@@ -41,7 +41,12 @@ def read(language: str) -> Catalog:
 
 
 def untranslated(catalog: Catalog) -> list[str]:
-    return [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
+    """The source text of every message without a translation (a plural one needs every form)."""
+    def missing(message) -> bool:
+        forms = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+        return not all(forms) or message.fuzzy
+
+    return [str(m.id[0] if isinstance(m.id, (tuple, list)) else m.id) for m in catalog if m.id and missing(m)]
 
 
 def compiled(catalog: Catalog) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, request
+from flask_babel import format_date
 
 from fs_plugins.billing import app
 from fs_plugins.errors import InvalidInput
@@ -24,4 +25,10 @@ def billing_page(domain: str):
         rows, outcome = app.billing_report(app_context(), month, domain), None
     except InvalidInput as exc:
         rows, outcome = [], Outcome(errors={exc.field: exc.message})
-    return page("admin/billing.html", outcome=outcome, domain=domain, month=month, rows=rows)
+    return page("admin/billing.html", outcome=outcome, domain=domain, month=month, rows=rows,
+                month_name=_month_name(month) if outcome is None else month)
+
+
+def _month_name(month: str) -> str:
+    """2026-12 as "diciembre 2026" / "December 2026" (the month was checked by the report)."""
+    return format_date(dt.date(int(month[:4]), int(month[5:7]), 1), "LLLL y")
