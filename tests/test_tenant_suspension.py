@@ -173,3 +173,5 @@ def test_a_suspended_tenants_api_keys_answer_403_saying_so_while_operator_keys_s
     suspend(OWN, False)
     assert client.get(path, headers=world.headers("tenant-admin")).status_code == 200
     assert client.post("/api/v1/session", json={"username": ADMIN, "password": PASSWORD}).status_code == 201
+    described = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/tenants/{domain}/users"]["get"]
+    assert "tenant-suspended" in described["responses"]["403"]["description"]  # the API's document says so

@@ -16,7 +16,8 @@ SECURITY_SCHEMES = {
 ERRORS = {
     400: "The body is not JSON",
     401: "No, wrong, expired or revoked credentials",
-    403: "A write with the session cookie without its X-CSRF-Token",
+    403: ("A write with the session cookie without its X-CSRF-Token, or good credentials of a suspended tenant "
+          "(type urn:centralita:problem:tenant-suspended)"),
     404: "Not found, or outside the caller's scope (never 403: existence is not confirmed)",
     409: "Clashes with what is stored (a taken name, something still routes here)",
     412: "Changed since the ETag in If-Match was read",
@@ -68,15 +69,15 @@ def _describe(operation: dict, method: str, level: str, freeswitch: bool) -> Non
     operation["security"] = [] if level == PUBLIC else [{"apiKey": []}, {"session": []}]
     wanted = set()
     if level != PUBLIC:
-        wanted |= {401, 404}
+        wanted |= {401, 403, 404}  # 403 for every call: a suspended tenant's keys and sessions are refused
     if method in WRITES and level != PUBLIC:
-        wanted |= {403, 409}
+        wanted |= {409}
     if method in ("patch", "put"):
         wanted |= {412, 428}
     if "requestBody" in operation:
         wanted |= {400, 413}
     if level == PUBLIC and method == "post":
-        wanted |= {401, 429}
+        wanted |= {401, 403, 429}
     if freeswitch:
         operation["x-centralita-freeswitch"] = True
         wanted |= {503}
