@@ -81,7 +81,8 @@ def test_a_tenant_admin_manages_their_tenants_logins_and_no_one_elses(people):
     for attempt in (lambda: app.list_logins(admin, "globex.example"),
                     lambda: app.add_login(admin, "x@globex.example", PASSWORD, "user", "globex.example", "2001"),
                     lambda: app.set_login(admin, "gina@globex.example", enabled=False, tenant="acme.example"),
-                    lambda: app.set_login(admin, "gina@globex.example", password="taken-over-1", tenant="globex.example"),
+                    lambda: app.set_login(admin, "gina@globex.example", password="taken-over-1",
+                                          tenant="globex.example"),
                     lambda: app.remove_login(admin, "gina@globex.example", "acme.example"),
                     lambda: app.remove_login(admin, "root@ops.example", "acme.example")):
         with pytest.raises(NotFound):

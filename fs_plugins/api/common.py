@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 def app_context() -> AppContext:
     """The application layer's context for this request: the caller's principal (API key or
-    session; a visitor on a public operation), the configuration, and FreeSWITCH for the cache flushes a change needs."""
+    session; a visitor on a public operation), the configuration, and FreeSWITCH for the cache
+    flushes a change needs."""
     config = current_app.config["CENTRALITA"]
     freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
     held = g.get("after_commit")
