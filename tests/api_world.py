@@ -61,13 +61,14 @@ class TenantData:
     route: str = ""  # a custom flow route of this tenant only (pin_line, enabled; nothing routes to it)
     flow: str = "pin_line"  # a flow enabled for this tenant only (besides pin_line, which both may use)
     markers: list[str] = field(default_factory=list)
+    login: str = ""  # a user login of this tenant only (build_world)
 
     def values(self, user: str = "own", path: str = "") -> dict:
         """Path parameters naming this tenant's objects; `other` for those of its second user. A
         contact under /me is a personal one; under the tenant, a common one."""
         mine = user == "own"
         personal = self.contact_id if mine else self.other_contact_id
-        return {"domain": self.domain, "number": self.number, "prefix": self.key_prefix,
+        return {"domain": self.domain, "username": self.login, "number": self.number, "prefix": self.key_prefix,
                 "extension": self.extension if mine else self.other_extension,
                 "ring_id": str(self.ring_id if mine else self.other_ring_id),
                 "contact_id": str(personal if path.startswith("/api/v1/me") else self.common_contact_id),
@@ -99,6 +100,9 @@ def build_world() -> World:
     }
     logins.add_login("ana@acme.example.com", PASSWORD, "user", acme, "1001")
     logins.add_login("boss@acme.example.com", PASSWORD, "tenant-admin", acme)
+    for tenant in (own, other):  # the isolation matrix's {username}: a login of this tenant only
+        tenant.login = logins.add_login(f"people@{tenant.domain}", PASSWORD, "user", find_tenant(tenant.domain),
+                                        tenant.extension).username
     return World(own, other, keys)
 
 

@@ -74,6 +74,10 @@ def list_logins(ctx: AppContext, tenant: str | None = None) -> list[LoginView]:
     return [logins.view(row) for row in logins.logins(_owner(ctx, tenant, "list logins"))]
 
 
+def get_login(ctx: AppContext, username: str, tenant: str | None = None) -> LoginView:
+    return logins.view(logins.find(username, _owner(ctx, tenant, "see logins")))
+
+
 def add_login(ctx: AppContext, username: str, password: str, role: str, tenant: str | None = None,
               extension: str | None = None) -> Changed[LoginView]:
     """A login for a person: an operator (no tenant), a tenant's admin (optionally also one of its

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fs_plugins import validate
 from fs_plugins.access import passwords, throttle
 from fs_plugins.access.principal import OPERATOR, TENANT_ADMIN, USER, Principal
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
@@ -76,7 +77,7 @@ def scope_rows(role: str, tenant: Tenant | None, extension: str | None) -> tuple
 
 
 def _user(tenant: Tenant, extension: str) -> User:
-    found = User.get_or_none(User.tenant == tenant, User.extension == (extension or "").strip())
+    found = User.get_or_none(User.tenant == tenant, User.extension == validate.extension(extension))
     if found is None:
         raise NotFound("extension", f"no user {extension!r} in {tenant.domain}")
     return found
