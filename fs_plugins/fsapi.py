@@ -4,21 +4,23 @@ vm_fsdb), and the connection the members' busy state subscribes to channel event
 (fs_plugins.groups.busy).
 
 The command the application layer uses: drop a user's cached directory entry (`xml_flush_cache`) the moment
-its credentials or settings change, so no stale password or disabled user keeps working. If
-FreeSWITCH cannot be reached the change is still stored; the entry then expires after
-`directory_cache_ms` and the caller is told so.
+its credentials or settings change, so no stale password or disabled user keeps working. It goes to
+every enabled media server (fs_plugins/models/cluster.py; with none registered, the configured event
+socket), all at once. A server that cannot be reached is reported by name and the change is still
+stored; the entry then expires there after `directory_cache_ms` and the caller is told so.
 """
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gevent
 import greenswitch
 from gevent import socket
 
 from fs_plugins.config import Config
+from fs_plugins.models.cluster import MediaServer
 
 log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"[A-Za-z0-9._@-]+\Z")
@@ -28,10 +30,39 @@ class FreeswitchUnavailable(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class EventSocket:
+    """One FreeSWITCH's inbound event socket."""
+
+    host: str
+    port: int
+    password: str = field(repr=False)
+    name: str = ""  # the media server's name, when it is one
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.host}:{self.port})" if self.name else f"{self.host}:{self.port}"
+
+
+def configured_socket(config: Config) -> EventSocket:
+    return EventSocket(config.fs_event_socket_host, config.fs_event_socket_port, config.fs_event_socket_password)
+
+
+def event_sockets(config: Config) -> list[EventSocket]:
+    """Every enabled media server's event socket; with none registered, the configured one (none
+    when its port is 0)."""
+    rows = MediaServer.select().where(MediaServer.enabled == True).order_by(MediaServer.name)  # noqa: E712
+    servers = [EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name) for row in rows]
+    if servers or MediaServer.select().exists():
+        return servers  # registered but all disabled: nobody is told
+    return [configured_socket(config)] if config.fs_event_socket_port else []
+
+
 class FreeswitchApi:
-    def __init__(self, config: Config, timeout: float = 3.0):
+    def __init__(self, config: Config, timeout: float = 3.0, server: EventSocket | None = None):
         self.config = config
         self.timeout = timeout
+        self.server = server or configured_socket(config)
 
     def api(self, command: str) -> str:
         return self.api_many([command])[0]
@@ -40,18 +71,18 @@ class FreeswitchApi:
         """Run several API commands over one connection; returns their replies."""
         if any("\n" in command or "\r" in command for command in commands):
             raise ValueError("an API command is one line")
-        host, port = self.config.fs_event_socket_host, self.config.fs_event_socket_port
+        where = self.server.label
         try:
             with gevent.Timeout(self.timeout):
-                connection = connect(self.config)
+                connection = connect_to(self.server)
                 try:
                     replies = [connection.send(f"api {command}").data or "" for command in commands]
                 finally:
                     close_connection(connection)
         except ValueError:
-            raise FreeswitchUnavailable(f"FreeSWITCH event socket {host}:{port} refused the password") from None
+            raise FreeswitchUnavailable(f"FreeSWITCH event socket {where} refused the password") from None
         except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
-            raise FreeswitchUnavailable(f"FreeSWITCH event socket {host}:{port}: {exc or type(exc).__name__}") from None
+            raise FreeswitchUnavailable(f"FreeSWITCH event socket {where}: {exc or type(exc).__name__}") from None
         return replies
 
     def flush_users(self, users: list[tuple[str, str]]) -> None:
@@ -64,8 +95,11 @@ class FreeswitchApi:
 def connect(config: Config) -> greenswitch.InboundESL:
     """An authenticated connection to the configured event socket (ValueError: password refused;
     OSError or NotConnectedError: nobody there)."""
-    connection = greenswitch.InboundESL(config.fs_event_socket_host, config.fs_event_socket_port,
-                                        config.fs_event_socket_password)
+    return connect_to(configured_socket(config))
+
+
+def connect_to(server: EventSocket) -> greenswitch.InboundESL:
+    connection = greenswitch.InboundESL(server.host, server.port, server.password)
     connection.connect()
     return connection
 
@@ -113,7 +147,7 @@ def flush_users(api: FreeswitchApi | None, users: list[tuple[str, str]], cache_m
     entries = tuple(f"{extension}@{domain}" for extension, domain in users)
     if api is None or not users:
         return FlushReport(entries, (), cache_ms)
-    server = f"{api.config.fs_event_socket_host}:{api.config.fs_event_socket_port}"
+    server = api.server.label
     try:
         api.flush_users(users)
     except FreeswitchUnavailable as exc:
@@ -123,11 +157,19 @@ def flush_users(api: FreeswitchApi | None, users: list[tuple[str, str]], cache_m
 
 
 class FreeswitchDirectory:
-    """The application layer's view of FreeSWITCH: forget users whose directory entry changed."""
+    """The application layer's view of FreeSWITCH: forget users whose directory entry changed, on
+    every media server at once (each answers or times out on its own); the report lists each."""
 
     def __init__(self, config: Config):
         self.config = config
 
     def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
-        api = FreeswitchApi(self.config) if self.config.fs_event_socket_port else None
-        return flush_users(api, users, self.config.directory_cache_ms)
+        entries = tuple(f"{extension}@{domain}" for extension, domain in users)
+        servers = event_sockets(self.config) if users else []
+        if not servers:
+            return FlushReport(entries, (), self.config.directory_cache_ms)
+        jobs = [gevent.spawn(flush_users, FreeswitchApi(self.config, server=server), users,
+                             self.config.directory_cache_ms) for server in servers]
+        gevent.joinall(jobs)
+        answers = tuple(answer for job in jobs for answer in job.get().answers)
+        return FlushReport(entries, answers, self.config.directory_cache_ms)

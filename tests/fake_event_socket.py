@@ -5,10 +5,10 @@ from gevent.server import StreamServer
 
 
 class FakeEventSocket:
-    def __init__(self, password: str = "ClueCon"):
+    def __init__(self, password: str = "ClueCon", host: str = "127.0.0.1"):
         self.password = password
         self.commands: list[str] = []
-        self.server = StreamServer(("127.0.0.1", 0), self._session)
+        self.server = StreamServer((host, 0), self._session)
 
     def start(self) -> int:
         self.server.start()

@@ -6,11 +6,9 @@ and is written to the audit log as `cli <unix user>`.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import sys
 
 from fs_plugins.access import app
-from fs_plugins.commands.common import bool_option, print_table
+from fs_plugins.commands.common import bool_option, print_table, read_secret
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models.access import ROLES
 
@@ -89,13 +87,9 @@ def _key_revoke(args, ctx) -> int:
     return 0
 
 
-def _read_password(prompt: str) -> str:
-    return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass(prompt)
-
-
 def _login_add(args, ctx) -> int:
     ctx.app  # opens the database before the password is asked for
-    password = _read_password("password: ")
+    password = read_secret("password: ")
     row = app.add_login(ctx.app, args.username, password, args.role, args.tenant, args.user).value
     print(f"login {row.username} ({row.role}{' of ' + row.tenant if row.tenant else ''}) created")
     return 0
@@ -112,7 +106,7 @@ def _login_set(args, ctx) -> int:
     if not args.password_stdin and args.enabled is None:
         raise InvalidInput("--password-stdin", "give --password-stdin and/or --enabled")
     ctx.app
-    password = _read_password("new password: ") if args.password_stdin else None
+    password = read_secret("new password: ") if args.password_stdin else None
     row = app.set_login(ctx.app, args.username, password, args.enabled).value
     print(f"login {row.username} updated")
     return 0

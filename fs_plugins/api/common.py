@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from fs_plugins import fsapi
 from fs_plugins.access.principal import visitor
 from fs_plugins.api.etags import etag_of
-from fs_plugins.application import AppContext, FreeswitchPort, NoFreeswitch
+from fs_plugins.application import AppContext, FreeswitchPort
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsapi import FlushReport
 from fs_plugins.models import database
@@ -27,7 +27,7 @@ def app_context() -> AppContext:
     session; a visitor on a public operation), the configuration, and FreeSWITCH for the cache
     flushes a change needs."""
     config = current_app.config["CENTRALITA"]
-    freeswitch = fsapi.FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
+    freeswitch: FreeswitchPort = fsapi.FreeswitchDirectory(config)  # the media servers, or the configured one
     held = g.get("after_commit")
     if held is not None:  # inside a conditional write's transaction (etags.conditional): flush after it
         freeswitch = _AfterCommit(freeswitch)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from typing import Iterable, Sequence
 
@@ -59,3 +60,8 @@ def report(done: Changed) -> None:
     """Warn the person who made a change when a FreeSWITCH server did not drop its stale entries."""
     for warning in done.freeswitch.warnings:
         print(warning, file=sys.stderr)
+
+
+def read_secret(prompt: str) -> str:
+    """A password from standard input: one line when piped, asked without echo on a terminal."""
+    return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass(prompt)

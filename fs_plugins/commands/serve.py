@@ -8,12 +8,14 @@ import signal
 import socket
 
 import gevent
+import peewee
 
 from fs_plugins import demo, metrics, plugins
 from fs_plugins.credentials import path_in as credentials_path
 from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
+from fs_plugins.cluster import nodes
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
 from fs_plugins.httpserver import HttpLimits, http_server  # noqa: F401  (http_server: benches/ceiling.py, tests)
@@ -53,6 +55,8 @@ def _serve(args, ctx) -> int:
     started = _start_all(config, plan)
     if config.cdr_sweep_dir and "web" in wanted:
         started.append(_start_sweeper(config, database))
+    if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
+        started.append(_start_heartbeat(config, database))
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
@@ -180,6 +184,13 @@ def _start_sweeper(config, database):
 
     greenlet = gevent.spawn(run)
     return _Running(_Greenlet(greenlet), f"CDR sweeper: {config.cdr_sweep_dir} every {config.cdr_sweep_seconds:g} s")
+
+
+def _start_heartbeat(config, database):
+    """Announce this node (`centralita node`) every nodes.BEAT_SECONDS."""
+    name = nodes.default_name(config.esl_port)
+    greenlet = gevent.spawn(nodes.run, name, config.esl_contact(), lambda: release(database))
+    return _Running(_Greenlet(greenlet), f"node {name}: heartbeat every {nodes.BEAT_SECONDS:g} s")
 
 
 class _Greenlet:

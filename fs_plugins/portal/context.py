@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from fs_plugins.access.principal import visitor
-from fs_plugins.application import AppContext, NoFreeswitch, require_admin, tenant_in_scope
+from fs_plugins.application import AppContext, require_admin, tenant_in_scope
 from fs_plugins.fsapi import FreeswitchDirectory
 
 
@@ -13,8 +13,7 @@ def app_context() -> AppContext:
     """The page's caller: the session's principal, or a visitor from the client's address on the
     pages shown before signing in."""
     config = current_app.config["CENTRALITA"]
-    freeswitch = FreeswitchDirectory(config) if config.fs_event_socket_port else NoFreeswitch()
-    return AppContext(g.principal or visitor(request.remote_addr or ""), config, freeswitch=freeswitch)
+    return AppContext(g.principal or visitor(request.remote_addr or ""), config, freeswitch=FreeswitchDirectory(config))
 
 
 def me() -> tuple[str, str]:

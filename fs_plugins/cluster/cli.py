@@ -1,0 +1,86 @@
+"""centralita media-server add|list|set|remove, centralita node [list|remove]
+
+The operator registers each FreeSWITCH by its inbound event socket; the password is read from
+standard input (or asked for on a terminal) and never printed.
+"""
+from __future__ import annotations
+
+from fs_plugins.cluster import app
+from fs_plugins.commands.common import bool_option, print_table, read_secret
+
+
+def register(subparsers) -> None:
+    _register_media_servers(subparsers.add_parser(
+        "media-server", help="the FreeSWITCH servers: every one gets each cache flush"))
+    nodes = subparsers.add_parser("node", help="the Centralita nodes (`serve` processes) and their heartbeats")
+    sub = nodes.add_subparsers(dest="action", metavar="ACTION")
+    sub.add_parser("list", help="every node, alive or not (the default)").set_defaults(handler=_node_list)
+    remove = sub.add_parser("remove", help="forget a node that is gone for good")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_node_remove)
+    nodes.set_defaults(handler=_node_list)
+
+
+def _register_media_servers(parser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="register a FreeSWITCH; its event socket password is read from standard input")
+    add.add_argument("name", help="how you call it (fs1, madrid-2…)")
+    add.add_argument("--host", required=True, help="its inbound event socket's address")
+    add.add_argument("--port", type=int, default=8021, help="its inbound event socket's port (8021)")
+    add.add_argument("--socket-address", metavar="HOST:PORT",
+                     help="where its `socket` action reaches Centralita's ESL app, if not esl_advertise_host:esl_port")
+    add.add_argument("--enabled", type=bool_option, default=True, help="yes/no (default yes)")
+    add.set_defaults(handler=_add)
+    sub.add_parser("list", help="the media servers (never their passwords)").set_defaults(handler=_list)
+    change = sub.add_parser("set", help="change a media server")
+    change.add_argument("name")
+    change.add_argument("--host")
+    change.add_argument("--port", type=int)
+    change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
+    change.add_argument("--socket-address", metavar="HOST:PORT", help='"" for the configured one')
+    change.add_argument("--enabled", type=bool_option, help="yes/no: a disabled server gets no flush")
+    change.set_defaults(handler=_set)
+    remove = sub.add_parser("remove", help="stop telling this FreeSWITCH about changes")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+
+def _add(args, ctx) -> int:
+    ctx.app  # opens the database before the password is asked for
+    server = app.add_media_server(ctx.app, args.name, args.host, read_secret("event socket password: "), args.port, args.socket_address,
+                                  args.enabled).value
+    print(f"media server {server.name} ({server.host}:{server.port}) added")
+    return 0
+
+
+def _list(args, ctx) -> int:
+    print_table(("NAME", "EVENT SOCKET", "SOCKET ADDRESS", "ENABLED", "ADDED"),
+                [(s.name, f"{s.host}:{s.port}", s.socket_address or "(configured)", "yes" if s.enabled else "no",
+                  s.created_at) for s in app.list_media_servers(ctx.app)])
+    return 0
+
+
+def _set(args, ctx) -> int:
+    ctx.app
+    password = read_secret("event socket password: ") if args.password_stdin else None
+    server = app.set_media_server(ctx.app, args.name, args.host, args.port, password, args.socket_address,
+                                  args.enabled).value
+    print(f"media server {server.name} updated")
+    return 0
+
+
+def _remove(args, ctx) -> int:
+    print(f"media server {app.remove_media_server(ctx.app, args.name).value.name} removed")
+    return 0
+
+
+def _node_list(args, ctx) -> int:
+    print_table(("NAME", "ADDRESS", "STARTED", "LAST HEARD", "STATE"),
+                [(n.name, n.address, n.started_at, n.heartbeat_at, "alive" if n.alive else "gone")
+                 for n in app.list_nodes(ctx.app)])
+    return 0
+
+
+def _node_remove(args, ctx) -> int:
+    print(f"node {app.remove_node(ctx.app, args.name).value} removed")
+    return 0
