@@ -17,6 +17,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.voices import DEFAULT_SOUNDS_DIR, DEFAULT_VOICES
 
 ENV_PREFIX = "CENTRALITA_"
+API_SCHEDULING = ("idle", "normal")
 # sip_proxy: a host name or IPv4 address, or [IPv6], with an optional port; it goes into dial strings.
 _HOST_PORT = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
@@ -97,8 +98,11 @@ class Config:
     # Retry-After and nothing changed (docs/api.md).
     api_deadline: float = 10.0
     # A `serve` process with no FreeSWITCH-facing server (`--only api`: the REST API and the portal)
-    # lowers its own CPU priority to this niceness (0-19; 0: leave it), so that on a shared core
-    # FreeSWITCH's handlers get the CPU first (docs/operations.md, packaging/systemd).
+    # gives the CPU to FreeSWITCH's handlers (docs/operations.md, packaging/systemd): with
+    # api_scheduling "idle" it runs under Linux's SCHED_IDLE, so the kernel runs it only when no
+    # ordinary process wants that core and a waking handler takes the core back at once; "normal"
+    # leaves the policy. Either way it lowers its niceness to api_nice (0-19; 0: leave it).
+    api_scheduling: str = "idle"
     api_nice: int = 5
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
@@ -193,6 +197,8 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
             raise InvalidInput(name, "must be positive")
         return number
     text = str(value)
+    if name == "api_scheduling" and text not in API_SCHEDULING:
+        raise InvalidInput(name, f"must be {' or '.join(API_SCHEDULING)}, got {text!r}")
     if name == "sip_proxy" and text and not _HOST_PORT.fullmatch(text):
         raise InvalidInput(name, f"must be host or host:port of the SIP proxy (e.g. 10.0.0.5:5060), got {text!r}")
     return text

@@ -115,7 +115,56 @@ def test_a_write_past_api_deadline_answers_503_with_retry_after_and_changes_noth
 
 
 def test_serve_only_api_yields_the_cpu_to_freeswitchs_handlers(api, tmp_path, db_url):
-    with api(deadline=10) as serve:
+    with api(deadline=10) as serve:  # api_scheduling "normal" (ServeProcess): the niceness is what is left
         assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == 5  # api_nice's default
+        assert os.sched_getscheduler(serve.process.pid) == os.SCHED_OTHER
     with ServeProcess(tmp_path, only=("xml_curl",), database_url=db_url) as serve:
         assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def _policy_after_yield(roles: tuple[str, ...], **settings: str) -> dict:
+    """serve's yield_cpu(config, roles) in a fresh interpreter that already runs a second thread (as
+    serve's thread pool may): each thread's policy and the niceness afterwards. A process cannot
+    leave SCHED_IDLE without privilege, hence not in this one."""
+    code = (
+        "import json, os, threading\n"
+        "from fs_plugins.commands.serve import yield_cpu\n"
+        "from fs_plugins.config import load_config\n"
+        "started, stop = threading.Event(), threading.Event()\n"
+        "threading.Thread(target=lambda: (started.set(), stop.wait())).start(); started.wait()\n"
+        f"yield_cpu(load_config(), {roles!r})\n"
+        "policies = [os.sched_getscheduler(int(t)) for t in os.listdir('/proc/self/task')]\n"
+        "stop.set()\n"
+        "print(json.dumps({'policies': policies, 'nice': os.getpriority(os.PRIO_PROCESS, 0)}))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
+    env.update({f"CENTRALITA_{k.upper()}": v for k, v in settings.items()})
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_by_default_a_process_serving_only_people_runs_under_sched_idle_every_thread_of_it():
+    after = _policy_after_yield(("api",))
+    assert len(after["policies"]) == 2 and set(after["policies"]) == {os.SCHED_IDLE}, after
+    assert after["nice"] == 5
+
+
+@pytest.mark.parametrize("roles", [("xml_curl",), ("api", "xml_curl"), ("web",), ("esl", "api")])
+def test_a_process_with_a_freeswitch_facing_server_keeps_its_cpu_priority(roles):
+    after = _policy_after_yield(roles)
+    assert set(after["policies"]) == {os.SCHED_OTHER} and after["nice"] == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_api_scheduling_normal_leaves_the_policy_and_only_lowers_the_niceness():
+    after = _policy_after_yield(("api",), api_scheduling="normal", api_nice="12")
+    assert set(after["policies"]) == {os.SCHED_OTHER} and after["nice"] == 12
+
+
+@pytest.mark.parametrize("value", ["IDLE", "batch", ""])
+def test_an_unknown_api_scheduling_is_refused_naming_the_setting(value):
+    from fs_plugins.config import load_config
+    from fs_plugins.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        load_config(environ={"CENTRALITA_API_SCHEDULING": value})
+    assert refused.value.field == "api_scheduling" and "idle or normal" in str(refused.value)

@@ -25,7 +25,8 @@ def _request(url: str, method: str = "GET", body: dict | None = None, headers: d
 
 def test_serve_only_api_answers_the_api_and_nothing_else(tmp_path):
     env = {**os.environ, "CENTRALITA_DATA_DIR": str(tmp_path), "CENTRALITA_WEB_PORT": "0",
-           "CENTRALITA_LOG_LEVEL": "WARNING", "CENTRALITA_FS_EVENT_SOCKET_PORT": "0"}
+           "CENTRALITA_LOG_LEVEL": "WARNING", "CENTRALITA_FS_EVENT_SOCKET_PORT": "0",
+           "CENTRALITA_API_SCHEDULING": "normal"}  # not starved by the suite's other processes (serve_process.py)
     database = ["--database", f"sqlite:///{tmp_path / 'centralita.db'}"]
     created = subprocess.run([sys.executable, "-m", "fs_plugins.cli", *database, "apikey", "create", "ops",
                               "--role", "operator"], env=env, capture_output=True, text=True, check=True)

@@ -1,6 +1,7 @@
 """The systemd units in packaging/: what they promise an operator, and what systemd makes of them."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,21 @@ def test_systemd_analyze_verifies_each_unit_without_a_warning(unit, tmp_path):
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr  # unknown keys only warn
 
 
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_analyze_accepts_the_api_roles_drop_in(tmp_path):
+    # systemd older than 252 would warn "Invalid CPU weight" for CPUWeight=idle: this says which we need
+    centralita = Path(sys.executable).with_name("centralita")
+    template = (PACKAGING / "systemd" / "centralita@.service").read_text()
+    (tmp_path / "centralita@.service").write_text(template.replace("/opt/centralita/bin/centralita", str(centralita)))
+    shutil.copytree(PACKAGING / "systemd" / "centralita@api.service.d", tmp_path / "centralita@api.service.d")
+    result = subprocess.run(["systemd-analyze", "verify", "centralita@api.service"], cwd=tmp_path,
+                            env={**os.environ, "SYSTEMD_UNIT_PATH": f"{tmp_path}:"}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
 def test_the_api_role_gives_the_cpu_to_freeswitchs_roles():
     drop_in = PACKAGING / "systemd" / "centralita@api.service.d" / "cpu.conf"
-    assert 0 < int(options(drop_in)["CPUWeight"][0]) < 100  # the other roles keep systemd's default, 100
+    # the other roles keep systemd's default weight, 100; this one runs only when they leave the core
+    assert options(drop_in)["CPUWeight"] == ["idle"] and options(drop_in)["CPUSchedulingPolicy"] == ["idle"]
     assert "centralita@api.service.d/cpu.conf" in (PACKAGING / "README.md").read_text()

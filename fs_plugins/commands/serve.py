@@ -73,15 +73,23 @@ def _serve(args, ctx) -> int:
 
 
 def yield_cpu(config, wanted) -> None:
-    """A process serving only people (the API, the portal) lowers its CPU priority to api_nice: on a
-    core it shares with the xml_curl handler, a REGISTER or a call's dialplan gets the CPU before an
-    API request does (benches/b6_api.py measures it; docs/operations.md)."""
-    if FOR_FREESWITCH & set(wanted) or not config.api_nice:
+    """A process serving only people (the API, the portal) gives the CPU to FreeSWITCH's handlers.
+
+    Niceness alone does not: on a core shared with the xml_curl handler the kernel still lets an API
+    request run for its slice (about 0.7 ms, repeatedly) while a REGISTER waits, and that is the
+    handler's p99. Under SCHED_IDLE (api_scheduling "idle") the API runs only when the core is
+    otherwise idle and a waking handler preempts it at once (benches/b6_api.py measures it;
+    docs/operations.md). Set for every thread the process has, before the servers start."""
+    if FOR_FREESWITCH & set(wanted):
         return
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    if current < config.api_nice:
+    if config.api_nice and os.getpriority(os.PRIO_PROCESS, 0) < config.api_nice:
         os.setpriority(os.PRIO_PROCESS, 0, config.api_nice)
         log.info("serving people only: CPU niceness %d (api_nice), FreeSWITCH's handlers go first", config.api_nice)
+    if config.api_scheduling == "idle" and os.sched_getscheduler(0) != os.SCHED_IDLE:
+        for thread in os.listdir("/proc/self/task"):  # a policy is per thread; later threads inherit it
+            os.sched_setscheduler(int(thread), os.SCHED_IDLE, os.sched_param(0))
+        log.info("serving people only: CPU policy SCHED_IDLE (api_scheduling), the core goes to FreeSWITCH's "
+                 "handlers whenever they want it")
 
 
 # The setting that moves each server elsewhere, for the message when its port is taken.
