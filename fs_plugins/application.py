@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
-from fs_plugins import audit
+from fs_plugins import audit, prepared
 from fs_plugins.access.principal import OPERATOR, TENANT_ADMIN, USER, Principal
 from fs_plugins.config import Config
 from fs_plugins.errors import Forbidden, NotFound
@@ -116,7 +116,7 @@ def sees_tenant(principal: Principal, tenant_id: int) -> bool:
 def tenant_in_scope(ctx: AppContext, domain: str, field: str = "tenant") -> Tenant:
     """The tenant named by `domain`, if the principal may see it (else it does not exist for them)."""
     domain = (domain or "").strip().lower()
-    row = Tenant.get_or_none(Tenant.domain == domain)
+    row = prepared.get_or_none(Tenant, domain=domain)
     if row is None or not sees_tenant(ctx.principal, row.id):
         raise NotFound(field, f"no tenant with domain {domain!r}")
     return row
@@ -136,7 +136,7 @@ def require_admin(ctx: AppContext, what: str) -> None:
 def user_in_scope(ctx: AppContext, tenant: Tenant, extension: str, field: str = "user") -> User:
     """A user of `tenant` (already in scope); a user principal reaches only themselves."""
     extension = (extension or "").strip()
-    row = User.get_or_none(User.tenant == tenant, User.extension == extension)
+    row = prepared.get_or_none(User, tenant=tenant, extension=extension)  # row.tenant is `tenant`, no query
     if row is None or (ctx.principal.role == USER and ctx.principal.user_id != row.id):
         raise NotFound(field, f"no user {extension!r} in {tenant.domain}")
     return row

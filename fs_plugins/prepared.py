@@ -1,4 +1,5 @@
-"""Prepared SQL for the hot paths: the directory, the dialplan, API keys, caller names, the call log.
+"""Prepared SQL for the hot paths: the directory, the dialplan, API keys, caller names, the call log,
+and (get_or_none) the rows every API request looks up.
 
 DESIGN.md measured peewee's query builder at 30–40× raw SQL on a user lookup, so these reads are
 written as SQL once, with `?` placeholders, and handed to the driver in its own style (SQLite `?`,
@@ -9,6 +10,8 @@ a literal `?` or `%` (none does).
 from __future__ import annotations
 
 import functools
+
+import peewee
 
 
 @functools.lru_cache(maxsize=512)
@@ -24,3 +27,40 @@ def statement(db, sql: str) -> str:
 def run(db, sql: str, params: tuple = ()):
     """Execute `sql` (written with `?`) with `params` on `db`; returns the cursor."""
     return db.execute_sql(statement(db, sql), params)
+
+
+# --- one row by equal columns, without peewee's query builder -----------------------------------
+# The application layer's scope checks (tenant by domain, user by tenant and extension) and a few
+# per-request rows run on every API and portal request; built by peewee each costs more CPU than
+# the query itself, on a core the xml_curl handler may share (benches/b6_api.py).
+
+@functools.lru_cache(maxsize=256)
+def _lookup(model, names: tuple[str, ...], param: str) -> tuple[str, tuple]:
+    """(SELECT of every column of `model` where each of `names` equals a parameter, the field names
+    in the order of its columns): written once per model, fields and driver."""
+    meta = model._meta
+    columns = meta.sorted_fields
+    where = " AND ".join(f'"{meta.fields[name].column_name}" = {param}' for name in names)
+    sql = (f'SELECT {", ".join(chr(34) + field.column_name + chr(34) for field in columns)} '
+           f'FROM "{meta.table_name}" WHERE {where} LIMIT 1')
+    return sql, tuple(field.name for field in columns)
+
+
+def get_or_none(model, **equal):
+    """`model.get_or_none(model.a == x, model.b == y)` as `get_or_none(model, a=x, b=y)`: the same
+    instance (values converted by the fields, nothing marked changed), the SQL written once. A
+    foreign key given as a row is kept as that row: reading it back costs no query."""
+    meta = model._meta
+    fields = meta.fields
+    sql, names = _lookup(model, tuple(equal), meta.database.param)
+    found = meta.database.execute_sql(sql, tuple(fields[name].db_value(value) for name, value in equal.items()))
+    rows = found.fetchall()  # to the end: an unfinished SQLite statement would keep its read open
+    if not rows:
+        return None
+    row = rows[0]
+    instance = model(__no_default__=1, **{name: fields[name].python_value(value) for name, value in zip(names, row)})
+    for name, value in equal.items():
+        if isinstance(value, peewee.Model) and isinstance(fields[name], peewee.ForeignKeyField):
+            setattr(instance, name, value)
+    instance._dirty.clear()
+    return instance

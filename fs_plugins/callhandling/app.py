@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fs_plugins import references
+from fs_plugins import prepared, references
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import combine_allowed
@@ -204,7 +204,7 @@ def _owner(ctx: AppContext, tenant: str, user: str) -> User:
 
 def _settings(owner: User) -> CallHandling:
     """The user's row, or an unsaved one holding the defaults."""
-    return CallHandling.get_or_none(CallHandling.user == owner) or CallHandling(user=owner)
+    return prepared.get_or_none(CallHandling, user=owner) or CallHandling(user=owner)
 
 
 def _view(owner: User) -> CallHandlingView:

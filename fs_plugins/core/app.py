@@ -291,14 +291,17 @@ def user_view(row: User, domain: str | None = None) -> UserView:
 
 def _users(tenant: Tenant, after: str | None = None, limit: int | None = None,
            search: str | None = None) -> list[UserView]:
-    query = tenant.users.order_by(User.extension)
+    # The view's columns as tuples: a page of 100 built as model rows cost as much CPU as the query
+    query = (User.select(User.extension, User.display_name, User.email, User.enabled, User.created_at,
+                         User.updated_at).where(User.tenant == tenant).order_by(User.extension))
     if after:
         query = query.where(User.extension > after)
     if search:
         query = query.where(User.extension.contains(search) | User.display_name.contains(search))
     if limit:
         query = query.limit(limit)
-    return [user_view(row, tenant.domain) for row in query]
+    return [UserView(tenant.domain, extension, name, email, bool(enabled), created, updated)
+            for extension, name, email, enabled, created, updated in query.tuples()]
 
 
 def _check_extension_free(owner: Tenant, extension: str, field: str = "extension") -> None:

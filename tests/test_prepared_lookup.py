@@ -1,0 +1,80 @@
+"""prepared.get_or_none: the row every API request looks up (tenant by domain, user by tenant and
+extension, a user's call handling), without peewee's query builder. It must hand back exactly what
+Model.get_or_none would, on both engines, and the row must save like one peewee read."""
+from __future__ import annotations
+
+import datetime as dt
+
+from fs_plugins import prepared
+from fs_plugins.destinations import Destination
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.callhandling import CallHandling
+
+
+def _world():
+    one = Tenant.create(domain="one.example.com", name="One")
+    two = Tenant.create(domain="two.example.com", name="Two")
+    stamp = dt.datetime(2026, 3, 4, 5, 6, 7)
+    mine = User.create(tenant=one, extension="1001", display_name="Ana", a1_hash="a" * 32, enabled=False,
+                       created_at=stamp, updated_at=stamp)
+    User.create(tenant=two, extension="1001", display_name="Other", a1_hash="b" * 32)
+    CallHandling.create(user=mine, dnd=True, forward_busy=Destination("voicemail", str(mine.id)))
+    return one, two, mine
+
+
+def _fields(row) -> dict:
+    return {name: getattr(row, name) for name in row._meta.fields} | {"data": dict(row.__data__)}
+
+
+def _queries(db, action):
+    """(what `action` returned, the SQL statements it sent)."""
+    sent, execute = [], db.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        sent.append(sql)
+        return execute(sql, params, *args, **kwargs)
+
+    db.execute_sql = counting
+    try:
+        return action(), sent
+    finally:
+        del db.execute_sql
+
+
+def test_the_row_is_the_one_peewee_reads_values_converted_by_their_fields(db):
+    one, two, mine = _world()
+    assert _fields(prepared.get_or_none(Tenant, domain="two.example.com")) == _fields(
+        Tenant.get_or_none(Tenant.domain == "two.example.com"))
+    found = prepared.get_or_none(User, tenant=one, extension="1001")
+    assert _fields(found) == _fields(User.get_or_none(User.tenant == one, User.extension == "1001"))
+    assert found.enabled is False and found.created_at == dt.datetime(2026, 3, 4, 5, 6, 7)
+    assert prepared.get_or_none(User, tenant=two, extension="1001").display_name == "Other"  # the tenant counts
+    assert prepared.get_or_none(User, tenant=two.id, extension="1001").display_name == "Other"  # an id as well
+    handling = prepared.get_or_none(CallHandling, user=mine)
+    assert handling.dnd is True and handling.forward_busy == Destination("voicemail", str(mine.id))
+
+
+def test_nothing_found_is_none(db):
+    one, _, _ = _world()
+    assert prepared.get_or_none(Tenant, domain="three.example.com") is None
+    assert prepared.get_or_none(User, tenant=one, extension="1002") is None
+    assert prepared.get_or_none(User, tenant=one, extension="1001' OR '1'='1") is None  # a value, never SQL
+
+
+def test_a_foreign_key_given_as_a_row_is_read_back_without_a_query(db):
+    one, _, _ = _world()
+    found, sent = _queries(db, lambda: prepared.get_or_none(User, tenant=one, extension="1001"))
+    assert len(sent) == 1
+    tenant, sent = _queries(db, lambda: found.tenant)
+    assert tenant is one and sent == []
+
+
+def test_the_row_saves_only_what_is_changed_afterwards(db):
+    one, _, mine = _world()
+    found = prepared.get_or_none(User, tenant=one, extension="1001")
+    assert not found.is_dirty()
+    found.display_name = "Ana María"
+    assert found.dirty_fields == [User.display_name]
+    found.save()
+    again = User.get_by_id(mine.id)
+    assert (again.display_name, again.tenant_id, again.a1_hash, again.enabled) == ("Ana María", one.id, "a" * 32, False)
