@@ -64,3 +64,43 @@ def get_or_none(model, **equal):
             setattr(instance, name, value)
     instance._dirty.clear()
     return instance
+
+
+@functools.lru_cache(maxsize=256)
+def _insert(model, names: tuple[str, ...], param: str) -> str:
+    meta = model._meta
+    columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
+    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(names))})'
+
+
+def insert(model, **values) -> None:
+    """`model.insert(**values).execute()` for a row whose id nobody reads back (an audit entry);
+    a column not given gets its field's default, as with peewee."""
+    fields = model._meta.fields
+    for field in model._meta.sorted_fields:
+        if field.name not in values and field.default is not None and field is not model._meta.primary_key:
+            values[field.name] = field.default() if callable(field.default) else field.default
+    model._meta.database.execute_sql(_insert(model, tuple(values), model._meta.database.param),
+                                     tuple(fields[name].db_value(value) for name, value in values.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _update(model, names: tuple[str, ...], param: str) -> str:
+    meta = model._meta
+    assignments = ", ".join(f'"{meta.fields[name].column_name}" = {param}' for name in names)
+    return f'UPDATE "{meta.table_name}" SET {assignments} WHERE "{meta.primary_key.column_name}" = {param}'
+
+
+def save(row) -> None:
+    """`row.save()` for a row read from the table (it has its id): the columns it holds written, as
+    peewee does, the SQL written once per model and columns. A new row goes through peewee (its id
+    comes back)."""
+    if row._pk is None:
+        row.save()
+        return
+    meta = row._meta
+    key = meta.primary_key
+    names = tuple(field.name for field in meta.sorted_fields if field is not key and field.name in row.__data__)
+    values = tuple(meta.fields[name].db_value(row.__data__[name]) for name in names)
+    meta.database.execute_sql(_update(type(row), names, meta.database.param), values + (key.db_value(row._pk),))
+    row._dirty.clear()

@@ -21,7 +21,7 @@ from apiflask.fields import File, Integer, List, Nested, String
 from apiflask.validators import Range
 from flask import send_file
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access
@@ -101,7 +101,7 @@ def upload_audio(domain, body):
         if path.stat().st_size == 0:
             raise InvalidInput("file", "the file is empty")
         view = app.upload_audio(app_context(), domain, body["name"], path).value
-    return with_etag(AudioOut(), view, 201, _location(view))
+    return with_etag(AudioOut, view, 201, _location(view))
 
 
 @bp.post("/recordings")
@@ -149,7 +149,7 @@ def _in_background(work) -> None:
 @bp.output(AudioOut)
 def get_audio(domain, audio):
     """One audio file's details (with its ETag)."""
-    return with_etag(AudioOut(), app.get_audio(app_context(), domain, audio))
+    return with_etag(AudioOut, app.get_audio(app_context(), domain, audio))
 
 
 @bp.get("/<audio>/file")
@@ -169,6 +169,6 @@ def download_audio(domain, audio):
 def remove_audio(domain, audio):
     """Remove a file (409 while a menu, group or destination plays it)."""
     ctx = app_context()
-    check_if_match(AudioOut().dump(app.get_audio(ctx, domain, audio)), required=False)
+    check_if_match(schema_of(AudioOut).dump(app.get_audio(ctx, domain, audio)), required=False)
     app.remove_audio(ctx, domain, audio)
     return ""

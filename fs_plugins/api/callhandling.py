@@ -10,7 +10,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
-from fs_plugins.api.common import api_fields, app_context, checked_change, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.application import AppContext, user_in_scope
@@ -111,7 +111,7 @@ def _ordered(allowed) -> list[str] | None:
 def _change(owner: Owner, body: dict) -> dict:
     with checked_change() as ctx:
         view = app.show(ctx, *owner)
-        check_if_match(CallHandlingOut().dump(_as_shown(view)))
+        check_if_match(schema_of(CallHandlingOut).dump(_as_shown(view)))
         for name, when in FORWARDS.items():
             if name in body:
                 with api_fields({"to": name, "seconds": "no_answer_seconds"}):
@@ -125,7 +125,7 @@ def _change(owner: Owner, body: dict) -> dict:
         if "dnd" in body or "dnd_mode" in body:
             with api_fields({"mode": "dnd_mode", "on": "dnd"}):
                 view = app.set_dnd(ctx, *owner, body.get("dnd", view.dnd), body.get("dnd_mode")).value
-    return with_etag(CallHandlingOut(), _as_shown(view))  # as the last change left it
+    return with_etag(CallHandlingOut, _as_shown(view))  # as the last change left it
 
 
 def _add_ring(owner: Owner, body: dict):
@@ -141,10 +141,10 @@ def _remove_ring(owner: Owner, ring_id: int):
 
 def _set_restriction(owner: Owner | None, body: dict):
     with checked_change() as ctx:
-        check_if_match(RestrictionOut().dump(_restriction(owner, ctx)))
+        check_if_match(schema_of(RestrictionOut).dump(_restriction(owner, ctx)))
         with api_fields({}):
             app.set_restriction(ctx, *(owner or (tenant().domain, None)), format_allowed(body["allow"]))
-    return with_etag(RestrictionOut(), _restriction(owner))
+    return with_etag(RestrictionOut, _restriction(owner))
 
 
 def _clear_restriction(owner: Owner | None):
@@ -172,7 +172,7 @@ USER = "/tenants/<domain>/users/<extension>"
 @bp.output(CallHandlingOut)
 def get_my_call_handling():
     """The caller's forwards and do-not-disturb (with the ETag to send when changing them)."""
-    return with_etag(CallHandlingOut(), _shown(me()))
+    return with_etag(CallHandlingOut, _shown(me()))
 
 
 @bp.patch("/me/call-handling")
@@ -189,7 +189,7 @@ def change_my_call_handling(body):
 @bp.output(CallHandlingOut)
 def get_call_handling(domain, extension):
     """A user's forwards and do-not-disturb."""
-    return with_etag(CallHandlingOut(), _shown(user(extension)))
+    return with_etag(CallHandlingOut, _shown(user(extension)))
 
 
 @bp.patch(f"{USER}/call-handling")
@@ -256,7 +256,7 @@ def remove_ring(domain, extension, ring_id):
 @bp.output(RestrictionOut)
 def my_restrictions():
     """What the caller may dial (set by the tenant's admin)."""
-    return with_etag(RestrictionOut(), _restriction(me()))
+    return with_etag(RestrictionOut, _restriction(me()))
 
 
 @bp.get("/tenants/<domain>/restrictions")
@@ -264,7 +264,7 @@ def my_restrictions():
 @bp.output(RestrictionOut)
 def tenant_restrictions(domain):
     """What the tenant's users may dial, unless narrowed per user."""
-    return with_etag(RestrictionOut(), _restriction(None))
+    return with_etag(RestrictionOut, _restriction(None))
 
 
 @bp.put("/tenants/<domain>/restrictions")
@@ -289,7 +289,7 @@ def clear_tenant_restrictions(domain):
 @bp.output(RestrictionOut)
 def user_restrictions(domain, extension):
     """What a user may dial: the tenant's categories narrowed by the user's."""
-    return with_etag(RestrictionOut(), _restriction(user(extension)))
+    return with_etag(RestrictionOut, _restriction(user(extension)))
 
 
 @bp.put(f"{USER}/restrictions")

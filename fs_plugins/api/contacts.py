@@ -11,7 +11,7 @@ from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf
 from flask import Response, request
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.api.openapi import csv_body
@@ -112,11 +112,11 @@ def _input(body: dict) -> ContactInput:
 
 
 def _get(where: tuple[str, str | None], contact_id: int):
-    return with_etag(ContactOut(), app.get_contact(app_context(), *where, contact_id))
+    return with_etag(ContactOut, app.get_contact(app_context(), *where, contact_id))
 
 
 def _add(where: tuple[str, str | None], body: dict):
-    return with_etag(ContactOut(), app.add_contact(app_context(), *where, _input(body)).value, 201)
+    return with_etag(ContactOut, app.add_contact(app_context(), *where, _input(body)).value, 201)
 
 
 def _change(where: tuple[str, str | None], contact_id: int, body: dict):
@@ -127,15 +127,15 @@ def _change(where: tuple[str, str | None], contact_id: int, body: dict):
                if key in body}
     ctx = app_context()
     with database.atomic():  # the ETag checked is the contact's state the change starts from
-        check_if_match(ContactOut().dump(app.get_contact(ctx, *where, contact_id)))
+        check_if_match(schema_of(ContactOut).dump(app.get_contact(ctx, *where, contact_id)))
         view = app.change_contact(ctx, *where, contact_id, changes, numbers).value
-    return with_etag(ContactOut(), view)
+    return with_etag(ContactOut, view)
 
 
 def _remove(where: tuple[str, str | None], contact_id: int):
     ctx = app_context()
     with database.atomic():
-        check_if_match(ContactOut().dump(app.get_contact(ctx, *where, contact_id)), required=False)
+        check_if_match(schema_of(ContactOut).dump(app.get_contact(ctx, *where, contact_id)), required=False)
         app.remove_contact(ctx, *where, contact_id)
     return ""
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import List, Nested, String
 
-from fs_plugins.api.common import api_fields, app_context, checked_change, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.errors import NotFound
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
@@ -68,7 +68,7 @@ def list_my_feature_codes():
 @bp.output(CodeList)
 def list_feature_codes(domain):
     """Every feature and the code the tenant's users dial for it (with the ETag to send when changing them)."""
-    return with_etag(CodeList(), _codes(app.list_codes(app_context(), tenant().domain)))
+    return with_etag(CodeList, _codes(app.list_codes(app_context(), tenant().domain)))
 
 
 @bp.patch("/tenants/<domain>/feature-codes")
@@ -87,7 +87,7 @@ def change_feature_codes(domain, body):
                         app.reset_code(ctx, tenant().domain, feature)
                 else:
                     app.set_code(ctx, tenant().domain, feature, code)
-    return with_etag(CodeList(), _codes(app.list_codes(app_context(), tenant().domain)))
+    return with_etag(CodeList, _codes(app.list_codes(app_context(), tenant().domain)))
 
 
 @bp.get("/tenants/<domain>/pickup-groups")
@@ -109,6 +109,6 @@ def set_pickup_group(domain, extension, body):
         current = next((v for v in app.list_pickup(ctx, tenant().domain) if v.extension == extension), None)
         if current is None:
             raise NotFound("extension", f"no user {extension!r} in {tenant().domain}")
-        check_if_match(PickupOut().dump(asdict(current)))
+        check_if_match(schema_of(PickupOut).dump(asdict(current)))
         done = app.set_pickup_group(ctx, tenant().domain, extension, body["group"]).value
-    return with_etag(PickupOut(), asdict(done))
+    return with_etag(PickupOut, asdict(done))

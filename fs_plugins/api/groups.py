@@ -13,7 +13,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Date, Float, Integer, List, Nested, String
 from flask import Response
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
 from fs_plugins.api.ivr import DestinationOut
@@ -149,7 +149,7 @@ def list_groups(domain):
 def create_group(domain, body):
     """Create a group (add members with POST …/members)."""
     group = app.add_group(app_context(), domain, body["name"], **_settings(body)).value
-    return with_etag(GroupOut(), group, 201, {"Location": f"/api/v1/tenants/{group.tenant}/groups/"
+    return with_etag(GroupOut, group, 201, {"Location": f"/api/v1/tenants/{group.tenant}/groups/"
                                                           f"{quote(group.name, safe='')}"})
 
 
@@ -158,7 +158,7 @@ def create_group(domain, body):
 @bp.output(GroupOut)
 def get_group(domain, group):
     """One group with its members (with its ETag)."""
-    return with_etag(GroupOut(), app.get_group(app_context(), domain, group))
+    return with_etag(GroupOut, app.get_group(app_context(), domain, group))
 
 
 @bp.patch("/<group>")
@@ -168,8 +168,8 @@ def get_group(domain, group):
 def change_group(domain, group, body):
     """Change the settings given; send If-Match."""
     ctx = app_context()
-    check_if_match(GroupOut().dump(app.get_group(ctx, domain, group)))
-    return with_etag(GroupOut(), app.change_group(ctx, domain, group, **body).value)
+    check_if_match(schema_of(GroupOut).dump(app.get_group(ctx, domain, group)))
+    return with_etag(GroupOut, app.change_group(ctx, domain, group, **body).value)
 
 
 @bp.delete("/<group>")
@@ -178,7 +178,7 @@ def change_group(domain, group, body):
 def remove_group(domain, group):
     """Remove a group (409 while a number, menu, forward or group routes to it)."""
     ctx = app_context()
-    check_if_match(GroupOut().dump(app.get_group(ctx, domain, group)), required=False)
+    check_if_match(schema_of(GroupOut).dump(app.get_group(ctx, domain, group)), required=False)
     app.remove_group(ctx, domain, group)
     return ""
 

@@ -21,6 +21,7 @@ import hmac
 
 from flask import Flask, g, request
 
+from fs_plugins import prepared
 from fs_plugins.access import apikeys, sessions
 from fs_plugins.access.logins import AuthFailed
 from fs_plugins.access.principal import OPERATOR, TENANT_ADMIN, Principal
@@ -92,7 +93,7 @@ def _csrf_ok() -> bool:
 
 def _check_scope(level: str, caller: Principal, domain: str | None) -> None:
     if domain is not None:
-        found = Tenant.get_or_none(Tenant.domain == domain.strip().lower())
+        found = prepared.get_or_none(Tenant, domain=domain.strip().lower())
         if found is None or not caller.sees_tenant(found.id):
             raise NotFound("domain", f"no tenant {domain!r}")
         g.tenant = found

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
 from fs_plugins.ivr import app
@@ -124,7 +124,7 @@ def create_menu(domain, body):
     """Create a menu: it needs at least one option (or direct dial, or forward=forward)."""
     menu = app.add_menu(app_context(), domain, body["name"], **_values(body)).value
     location = f"/api/v1/tenants/{menu.tenant}/ivr/{quote(menu.name, safe='')}"
-    return with_etag(MenuOut(), menu, 201, {"Location": location})
+    return with_etag(MenuOut, menu, 201, {"Location": location})
 
 
 @bp.get("/<menu>")
@@ -132,7 +132,7 @@ def create_menu(domain, body):
 @bp.output(MenuOut)
 def get_menu(domain, menu):
     """One menu with its options, short number and DIDs (with its ETag)."""
-    return with_etag(MenuOut(), app.get_menu(app_context(), domain, menu))
+    return with_etag(MenuOut, app.get_menu(app_context(), domain, menu))
 
 
 @bp.patch("/<menu>")
@@ -142,10 +142,10 @@ def get_menu(domain, menu):
 def change_menu(domain, menu, body):
     """Change the settings given; `options` adds or replaces keys, `remove_options` drops keys. Send If-Match."""
     ctx = app_context()
-    check_if_match(MenuOut().dump(app.get_menu(ctx, domain, menu)))
+    check_if_match(schema_of(MenuOut).dump(app.get_menu(ctx, domain, menu)))
     done = app.change_menu(ctx, domain, menu, remove_options=tuple(body.get("remove_options") or ()),
                            name=body.get("name"), **_values(body))
-    return with_etag(MenuOut(), done.value)
+    return with_etag(MenuOut, done.value)
 
 
 @bp.delete("/<menu>")
@@ -154,7 +154,7 @@ def change_menu(domain, menu, body):
 def remove_menu(domain, menu):
     """Remove a menu (409 while a number, short number, menu or group routes to it)."""
     ctx = app_context()
-    check_if_match(MenuOut().dump(app.get_menu(ctx, domain, menu)), required=False)
+    check_if_match(schema_of(MenuOut).dump(app.get_menu(ctx, domain, menu)), required=False)
     app.remove_menu(ctx, domain, menu)
     return ""
 

@@ -53,7 +53,7 @@ KeyPage = page_schema(KeyOut, "KeyPage")
 def _create(body, tenant: str | None):
     expires = naive_utc(body["expires_at"], "expires_at")
     new = keys_app.create_key(app_context(), body["name"], body["role"], tenant, body["extension"], expires).value
-    return with_etag(KeyCreated(), {**asdict(new.key), "key": new.secret}, 201)
+    return with_etag(KeyCreated, {**asdict(new.key), "key": new.secret}, 201)
 
 
 def _revoke(prefix, tenant: str | None):

@@ -5,7 +5,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
 from fs_plugins.api import paging
-from fs_plugins.api.common import app_context, checked_change, page_schema, with_etag
+from fs_plugins.api.common import app_context, checked_change, page_schema, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
@@ -70,7 +70,7 @@ def list_numbers(domain, query):
 def create_number(domain, body):
     """Give the tenant a DID (operators: numbers come from the operator's carrier)."""
     done = app.add_number(app_context(), tenant().domain, body["number"], body["destination"], body.get("description"))
-    return with_etag(NumberOut(), _shown(_number(done.value.number)), 201,
+    return with_etag(NumberOut, _shown(_number(done.value.number)), 201,
                      {"Location": f"/api/v1/tenants/{tenant().domain}/numbers/{done.value.number}"})
 
 
@@ -79,7 +79,7 @@ def create_number(domain, body):
 @bp.output(NumberOut)
 def get_number(domain, number):
     """One number and where it routes (with its ETag)."""
-    return with_etag(NumberOut(), _shown(_number(number)))
+    return with_etag(NumberOut, _shown(_number(number)))
 
 
 @bp.patch("/numbers/<number>")
@@ -89,9 +89,9 @@ def get_number(domain, number):
 def route_number(domain, number, body):
     """Send the number's calls elsewhere (send If-Match)."""
     with checked_change() as ctx:
-        check_if_match(NumberOut().dump(_shown(_number(number))))
+        check_if_match(schema_of(NumberOut).dump(_shown(_number(number))))
         done = app.route_number(ctx, tenant().domain, number, body["destination"])
-    return with_etag(NumberOut(), _shown(_number(done.value.number)))
+    return with_etag(NumberOut, _shown(_number(done.value.number)))
 
 
 @bp.delete("/numbers/<number>")
@@ -100,7 +100,7 @@ def route_number(domain, number, body):
 def delete_number(domain, number):
     """Take a DID back from the tenant (operators)."""
     with checked_change() as ctx:
-        check_if_match(NumberOut().dump(_shown(_number(number))), required=False)
+        check_if_match(schema_of(NumberOut).dump(_shown(_number(number))), required=False)
         app.remove_number(ctx, tenant().domain, number)
     return ""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
 from fs_plugins.models.schedule import CLOSURE, OPENING
@@ -92,7 +92,7 @@ def create_schedule(domain, body):
     done = app.add_schedule(app_context(), domain, body["name"], hours=body.get("hours") or (),
                             timezone=body.get("timezone"), holidays=body.get("holidays"), region=body.get("region"),
                             description=body.get("description"))
-    return with_etag(ScheduleOut(), done.value, 201)
+    return with_etag(ScheduleOut, done.value, 201)
 
 
 @bp.get("/<name>")
@@ -100,7 +100,7 @@ def create_schedule(domain, body):
 @bp.output(ScheduleOut)
 def get_schedule(domain, name):
     """One schedule with its hours, closures and openings."""
-    return with_etag(ScheduleOut(), app.get_schedule(app_context(), domain, name))
+    return with_etag(ScheduleOut, app.get_schedule(app_context(), domain, name))
 
 
 @bp.patch("/<name>")
@@ -110,11 +110,11 @@ def get_schedule(domain, name):
 def change_schedule(domain, name, body):
     """Change a schedule; send If-Match."""
     ctx = app_context()
-    check_if_match(ScheduleOut().dump(app.get_schedule(ctx, domain, name)))
+    check_if_match(schema_of(ScheduleOut).dump(app.get_schedule(ctx, domain, name)))
     done = app.change_schedule(ctx, domain, name, name=body.get("name"), hours=body.get("hours"),
                                timezone=body.get("timezone"), holidays=body.get("holidays"),
                                region=body.get("region"), description=body.get("description"))
-    return with_etag(ScheduleOut(), done.value)
+    return with_etag(ScheduleOut, done.value)
 
 
 @bp.delete("/<name>")
@@ -123,7 +123,7 @@ def change_schedule(domain, name, body):
 def remove_schedule(domain, name):
     """Remove a schedule (409 while a menu or group uses it)."""
     ctx = app_context()
-    check_if_match(ScheduleOut().dump(app.get_schedule(ctx, domain, name)), required=False)
+    check_if_match(schema_of(ScheduleOut).dump(app.get_schedule(ctx, domain, name)), required=False)
     app.remove_schedule(ctx, domain, name)
     return ""
 

@@ -5,7 +5,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import String
 
 from fs_plugins.api import paging
-from fs_plugins.api.common import app_context, checked_change, page_schema, with_etag
+from fs_plugins.api.common import app_context, checked_change, page_schema, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import ADMIN, OPERATOR_ONLY, TENANT, access, tenant
@@ -62,7 +62,7 @@ def create_tenant(body):
     values = {**defaults, **body}
     done = app.add_tenant(app_context(), values["domain"], values["name"], values["timezone"], values["language"],
                           values["country"], values["region"])
-    return with_etag(TenantOut(), done.value, 201, {"Location": f"/api/v1/tenants/{done.value.domain}"})
+    return with_etag(TenantOut, done.value, 201, {"Location": f"/api/v1/tenants/{done.value.domain}"})
 
 
 @bp.get("/<domain>")
@@ -70,7 +70,7 @@ def create_tenant(body):
 @bp.output(TenantOut)
 def get_tenant(domain):
     """One tenant's settings (with its ETag)."""
-    return with_etag(TenantOut(), _tenant())
+    return with_etag(TenantOut, _tenant())
 
 
 @bp.patch("/<domain>")
@@ -80,9 +80,9 @@ def get_tenant(domain):
 def update_tenant(domain, body):
     """Change a tenant's name, time zone, language, country or region (send If-Match)."""
     with checked_change() as ctx:
-        check_if_match(TenantOut().dump(_tenant()))
+        check_if_match(schema_of(TenantOut).dump(_tenant()))
         done = app.set_tenant(ctx, tenant().domain, **{k: body.get(k) for k in SETTINGS})
-    return with_etag(TenantOut(), done.value)
+    return with_etag(TenantOut, done.value)
 
 
 def _tenant() -> app.TenantView:
@@ -96,6 +96,6 @@ def _tenant() -> app.TenantView:
 def delete_tenant(domain):
     """Remove a tenant and everything it owns (operators; If-Match honoured when sent)."""
     with checked_change() as ctx:
-        check_if_match(TenantOut().dump(_tenant()), required=False)
+        check_if_match(schema_of(TenantOut).dump(_tenant()), required=False)
         app.remove_tenant(ctx, tenant().domain)
     return ""

@@ -11,7 +11,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, String
 
 from fs_plugins.api import paging
-from fs_plugins.api.common import api_fields, app_context, checked_change, page_schema, with_etag
+from fs_plugins.api.common import api_fields, app_context, checked_change, page_schema, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access, tenant
@@ -80,7 +80,7 @@ def create_user(domain, body):
     done = app.add_user(app_context(), tenant().domain, body["extension"], body["name"], body.get("email"),
                         body.get("password"), body["enabled"])
     created = {**asdict(done.value.user), "sip_password": done.value.sip_password}
-    return with_etag(UserCreated(), created, 201,
+    return with_etag(UserCreated, created, 201,
                      {"Location": f"/api/v1/tenants/{tenant().domain}/users/{done.value.user.extension}"})
 
 
@@ -94,7 +94,7 @@ def _user(extension: str) -> app.UserView:
 @bp.output(UserOut)
 def get_user(domain, extension):
     """One user (with its ETag)."""
-    return with_etag(UserOut(), _user(extension))
+    return with_etag(UserOut, _user(extension))
 
 
 @bp.patch("/<extension>")
@@ -104,10 +104,10 @@ def get_user(domain, extension):
 def update_user(domain, extension, body):
     """Change name, e-mail, enabled, extension (with a new password) or SIP password; send If-Match."""
     with checked_change() as ctx, api_fields(FIELDS):
-        check_if_match(UserOut().dump(_user(extension)))
+        check_if_match(schema_of(UserOut).dump(_user(extension)))
         done = app.set_user(ctx, tenant().domain, extension, body.get("name"), body.get("email"),
                             body.get("password"), body.get("enabled"), body.get("extension"))
-    return with_etag(UserOut(), _user(done.value.extension))
+    return with_etag(UserOut, _user(done.value.extension))
 
 
 @bp.put("/<extension>/sip-password")
@@ -129,6 +129,6 @@ def set_sip_password(domain, extension, body):
 def delete_user(domain, extension):
     """Remove a user (409 while a number, menu or group still routes to them)."""
     with checked_change() as ctx, api_fields(FIELDS):
-        check_if_match(UserOut().dump(_user(extension)), required=False)
+        check_if_match(schema_of(UserOut).dump(_user(extension)), required=False)
         app.remove_user(ctx, tenant().domain, extension)
     return ""

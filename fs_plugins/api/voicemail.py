@@ -13,7 +13,7 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import send_file
 
-from fs_plugins.api.common import api_fields, app_context, with_etag
+from fs_plugins.api.common import api_fields, app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import SELF, TENANT, access, principal
@@ -88,12 +88,12 @@ def _shown(domain: str, extension: str | None) -> dict:
 def _set(domain: str, extension: str | None, body: dict):
     current = _shown(domain, extension)
     if current["exists"]:
-        check_if_match(BoxOut().dump(current))
+        check_if_match(schema_of(BoxOut).dump(current))
     with api_fields(FIELDS):
         voicemail.set_box(app_context(), domain, extension, pin=body.get("pin"), email=body.get("email"),
                           attach=body.get("attach_audio"), keep=body.get("keep_after_email"),
                           enabled=body.get("enabled"))
-    return with_etag(BoxOut(), _shown(domain, extension), 200 if current["exists"] else 201)
+    return with_etag(BoxOut, _shown(domain, extension), 200 if current["exists"] else 201)
 
 
 def _remove(domain: str, extension: str | None):
@@ -107,7 +107,7 @@ def _remove(domain: str, extension: str | None):
 @bp.output(BoxOut)
 def my_box():
     """The caller's voicemail box settings."""
-    return with_etag(BoxOut(), _shown(principal().tenant_domain, principal().extension))
+    return with_etag(BoxOut, _shown(principal().tenant_domain, principal().extension))
 
 
 @bp.put("/me/voicemail")
@@ -124,7 +124,7 @@ def set_my_box(body):
 @bp.output(BoxOut)
 def user_box(domain, extension):
     """A user's voicemail box settings."""
-    return with_etag(BoxOut(), _shown(domain, extension))
+    return with_etag(BoxOut, _shown(domain, extension))
 
 
 @bp.put("/tenants/<domain>/users/<extension>/voicemail")
@@ -149,7 +149,7 @@ def remove_user_box(domain, extension):
 @bp.output(BoxOut)
 def general_box(domain):
     """The tenant's general box (`voicemail:` destinations)."""
-    return with_etag(BoxOut(), _shown(domain, None))
+    return with_etag(BoxOut, _shown(domain, None))
 
 
 @bp.put("/tenants/<domain>/voicemail")

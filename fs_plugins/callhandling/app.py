@@ -268,4 +268,4 @@ def _resolve(owner: User, text: str, field: str) -> Destination:
 
 def _save(row: CallHandling) -> None:
     row.updated_at = utcnow()
-    row.save()
+    prepared.save(row)

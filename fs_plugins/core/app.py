@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from fs_plugins import references, validate
+from fs_plugins import prepared, references, validate
 from fs_plugins.access.principal import OPERATOR
 from fs_plugins.application import AppContext, Changed, require_admin, require_operator, tenant_in_scope, user_in_scope
 from fs_plugins.destinations import Destination
@@ -252,7 +252,7 @@ def set_user(ctx: AppContext, tenant: str, extension: str, name: str | None = No
         if enabled is not None:
             row.enabled = bool(enabled)
         row.updated_at = utcnow()
-        row.save()
+        prepared.save(row)
         ctx.record("user.update", owner, f"user {extension}", given)
     return Changed(user_view(row), ctx.freeswitch.flush_users(stale))
 
