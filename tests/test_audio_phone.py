@@ -3,6 +3,8 @@ the emulated phone answers → outbound ESL session (instructions, beep, record,
 listen again, 3 to keep), spoken in the tenant's language."""
 from __future__ import annotations
 
+import datetime as dt
+
 import gevent
 import greenswitch
 import pytest
@@ -14,7 +16,8 @@ from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
 from fs_plugins.fsapi import close_connection
 from fs_plugins.models import Tenant, User
-from fs_plugins.models.audio import AudioFile
+from fs_plugins.models.audio import AudioFile, RecordingJob
+from fs_plugins.models.base import utcnow
 from fs_plugins.models.ivr import IvrMenu
 from fs_plugins.sim.inbound import InboundEmulator
 from fs_plugins.sim.script import CallerScript
@@ -157,3 +160,36 @@ def test_the_cli_records_stores_and_makes_it_the_menus_welcome(fs, config, db_ur
     row = AudioFile.get()
     assert row.source == "recording" and recordings(config) == [row.path.rsplit("/", 1)[1]]
     assert IvrMenu.get(IvrMenu.name == "Main").welcome_audio.name == "Bienvenida"
+    job = RecordingJob.get()  # the API's job path: its row followed the call, as the API shows it
+    assert (job.name, job.call, job.state, job.audio_id) == ("Bienvenida", "1001", "done", row.id)
+    assert f"recording job {job.id} (GET /api/v1/tenants/acme.example/audio/recordings/{job.id})" in out
+    assert out.index(f"recording job {job.id}: done") < out.index("audio 'Bienvenida' recorded")
+
+
+def _cli_record(db_url, config, fs, monkeypatch, *args: str) -> int:
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", str(fs.address[1]))
+    monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PASSWORD", "s3cret")
+    return cli.main(["--database", db_url, "--data-dir", config.data_dir, "audio", "record", *args,
+                     "--tenant", "acme.example", "--wait", "5"])
+
+
+def test_the_cli_reports_a_failed_recording_by_its_jobs_reason_and_stores_nothing(fs, config, db_url, tenant,
+                                                                                   capsys, monkeypatch):
+    fs.outcomes[DIAL] = "USER_NOT_REGISTERED"
+    code = _cli_record(db_url, config, fs, monkeypatch, "Bienvenida", "--call", "1001")
+    captured = capsys.readouterr()
+    job = RecordingJob.get()
+    assert code != 0 and job.state == "failed" and "USER_NOT_REGISTERED" in job.detail
+    assert "call" in captured.err and "USER_NOT_REGISTERED" in captured.err
+    assert AudioFile.select().count() == 0 and recordings(config) == []
+
+
+def test_the_cli_refuses_a_name_the_api_is_recording_before_calling(fs, config, db_url, tenant, capsys,
+                                                                     monkeypatch):
+    now = utcnow()
+    RecordingJob.create(tenant=tenant, name="Bienvenida", call="1002", created_at=now, updated_at=now,
+                        give_up_at=now + dt.timedelta(minutes=5))  # another front end's job, still calling
+    code = _cli_record(db_url, config, fs, monkeypatch, "Bienvenida", "--call", "1001")
+    captured = capsys.readouterr()
+    assert code != 0 and "name" in captured.err and "being recorded already" in captured.err
+    assert RecordingJob.select().count() == 1 and fs.report.calls == []

@@ -78,3 +78,31 @@ def test_the_row_saves_only_what_is_changed_afterwards(db):
     found.save()
     again = User.get_by_id(mine.id)
     assert (again.display_name, again.tenant_id, again.a1_hash, again.enabled) == ("Ana María", one.id, "a" * 32, False)
+
+
+def test_save_writes_the_columns_the_row_holds_and_no_other(db):
+    one, _, mine = _world()
+    partial = User.select(User.id, User.display_name).where(User.id == mine.id).get()  # no a1_hash, no tenant
+    partial.display_name = "Only the name"
+    prepared.save(partial)
+    again = User.get_by_id(mine.id)
+    assert (again.display_name, again.a1_hash, again.tenant_id, again.enabled) == ("Only the name", "a" * 32, one.id,
+                                                                                    False)
+    assert not partial.is_dirty()
+
+
+def test_save_of_a_new_row_inserts_it_and_gives_its_id(db):
+    _, two, _ = _world()
+    other = prepared.get_or_none(User, tenant=two, extension="1001")
+    handling = CallHandling(user=other, dnd=True)
+    prepared.save(handling)
+    assert handling.id is not None and CallHandling.get_by_id(handling.id).user_id == other.id
+
+
+def test_insert_gives_the_fields_defaults_to_what_is_not_given(db):
+    from fs_plugins.models.audit import AuditEntry
+
+    prepared.insert(AuditEntry, actor="tester", role="operator", action="thing.update", detail='{"a": 1}')
+    row = AuditEntry.get(AuditEntry.actor == "tester")
+    assert (row.tenant_id, row.tenant_domain, row.source, row.target, row.detail) == (None, "", "", "", '{"a": 1}')
+    assert abs((row.at - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).total_seconds()) < 60

@@ -5,10 +5,12 @@ written (fs_plugins.audio.library; a refused upload leaves nothing behind), a re
 lasts as long as the call (fs_plugins.audio.phone), and a file something still plays is not removed
 (AudioInUse, a Conflict naming what plays it). Each change writes its audit entry with its row.
 
-A front end that must answer at once (the API) starts a recording as a job instead
-(`start_recording`): everything that can be refused is checked first, a RecordingJob row says how it
-goes (calling, recording, done with the new file, failed with why), and the call itself runs in the
-background the front end provides.
+The API and the CLI start a recording as a job (`start_recording`): everything that can be refused is
+checked first, a RecordingJob row says how it goes (calling, recording, done with the new file,
+failed with why), and the call itself runs in the background the front end provides (the API a
+greenlet of its server, the CLI one it follows to the end, `recorded_audio`). Either shows the
+other's jobs, and a name being recorded is refused to both. (The portal's pop-up still waits for
+the call in its request, through `record_audio`.)
 """
 from __future__ import annotations
 
@@ -132,6 +134,13 @@ def recording_job(ctx: AppContext, tenant: str, job_id: int) -> RecordingJobView
     if job.state in (JOB_CALLING, JOB_RECORDING) and job.give_up_at <= utcnow():
         job.state, job.detail = JOB_FAILED, "the server that made the call stopped before it ended"
     return _job_view(owner, job)
+
+
+def recorded_audio(job: RecordingJobView) -> AudioView:
+    """The file a job made; RecordingFailed (field ``call``) with the job's reason when it failed."""
+    if job.state == JOB_DONE and job.audio is not None:
+        return job.audio
+    raise phone.RecordingFailed(job.detail or f"the recording is {job.state}, not done")
 
 
 def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float) -> None:

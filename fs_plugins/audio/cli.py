@@ -1,6 +1,8 @@
 """`centralita audio upload|list|remove|record`: the tenant's audio library."""
 from __future__ import annotations
 
+import gevent
+
 from fs_plugins.audio import app
 from fs_plugins.commands.common import print_table, tenant_command
 from fs_plugins.ivr import app as ivr
@@ -52,12 +54,32 @@ def cmd_remove(args, ctx) -> int:
 
 
 def cmd_record(args, ctx) -> int:
-    """Record by phone; with --ivr the recording becomes that menu's welcome (checked before calling)."""
+    """Record by phone as the API does, as a job (its row shows how it goes to the API and the portal
+    too, and a name being recorded there is refused here); the command follows the job to its end.
+    With --ivr the recording becomes that menu's welcome (the menu checked before calling)."""
     menu = ivr.get_menu(ctx.app, args.tenant, args.ivr, "ivr") if args.ivr else None
-    print(f"calling {args.call}: record after the beep, press # to end, then 1 to listen, 3 to keep it")
-    audio = app.record_audio(ctx.app, args.tenant, args.name, args.call, args.wait).value
+    running = []
+    job = app.start_recording(ctx.app, args.tenant, args.name, args.call, args.wait,
+                              lambda work: running.append(gevent.spawn(work))).value
+    print(f"recording job {job.id} ({_job_path(job)}): calling {args.call}: record after the beep, "
+          "press # to end, then 1 to listen, 3 to keep it", flush=True)
+    state = job.state
+    while not running[0].ready():
+        running[0].join(timeout=POLL_SECONDS)  # the call goes on in the job's greenlet meanwhile
+        job = app.recording_job(ctx.app, args.tenant, job.id)
+        if job.state != state:
+            print(f"recording job {job.id}: {job.state}", flush=True)
+            state = job.state
+    audio = app.recorded_audio(app.recording_job(ctx.app, args.tenant, job.id))
     print(f"audio {audio.name!r} recorded: {audio.duration_ms / 1000:.1f} s")
     if menu is not None:
         ivr.change_menu(ctx.app, args.tenant, str(menu.id), welcome=audio.name)
         print(f"IVR menu {menu.name!r}: welcome message is now {audio.name!r}")
     return 0
+
+
+POLL_SECONDS = 0.5
+
+
+def _job_path(job) -> str:
+    return f"GET /api/v1/tenants/{job.tenant}/audio/recordings/{job.id}"
