@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import gevent
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import File, Integer, List, Nested, String
 from apiflask.validators import Range
 from flask import send_file
@@ -27,6 +27,7 @@ from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access
 from fs_plugins.api.openapi import needs_freeswitch
 from fs_plugins.api.problems import FreeswitchMissing
+from fs_plugins.api.schema import Schema
 from fs_plugins.audio import app
 from fs_plugins.dbpool import release
 from fs_plugins.errors import InvalidInput

@@ -1,7 +1,7 @@
 """/api/v1/audit (operators: every entry) and /api/v1/tenants/{domain}/audit (a tenant's entries)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Range
 
@@ -9,6 +9,7 @@ from fs_plugins.api.fields import UtcDateTime
 from fs_plugins import audit
 from fs_plugins.api.common import naive_utc
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, principal, tenant
+from fs_plugins.api.schema import Schema
 
 bp = APIBlueprint("audit", __name__, url_prefix="/api/v1", tag="Audit log")
 

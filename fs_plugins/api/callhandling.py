@@ -6,13 +6,14 @@ only (a user reads theirs); the tenant-wide restriction is at /api/v1/tenants/{d
 """
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
 from fs_plugins.api.common import api_fields, app_context, checked_change, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.application import AppContext, user_in_scope
 from fs_plugins.callhandling import app
 from fs_plugins.callhandling.numbers import CATEGORIES, format_allowed

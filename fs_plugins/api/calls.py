@@ -6,7 +6,7 @@ week containing the date) or `month` (YYYY-MM or a date in it), in the tenant's 
 """
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 from flask import Response, stream_with_context
@@ -14,6 +14,7 @@ from flask import Response, stream_with_context
 from fs_plugins.api import paging
 from fs_plugins.api.common import app_context
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import export, log
 from fs_plugins.calllog.classify import KINDS

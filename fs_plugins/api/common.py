@@ -8,13 +8,13 @@ import logging
 from contextlib import contextmanager
 from dataclasses import replace
 
-from apiflask import Schema
 from apiflask.fields import List, Nested, String
 from flask import current_app, g, request
 
 from fs_plugins import fsapi
 from fs_plugins.access.principal import visitor
 from fs_plugins.api.etags import etag_of
+from fs_plugins.api.schema import Schema
 from fs_plugins.application import AppContext, FreeswitchPort
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.fsapi import FlushReport

@@ -6,7 +6,7 @@ user: personal, common and the tenant's users, as phones and the caller-name loo
 """
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf
 from flask import Response, request
@@ -15,6 +15,7 @@ from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.api.openapi import csv_body
+from fs_plugins.api.schema import Schema
 from fs_plugins.contacts import app, csv_import
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.errors import InvalidInput

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import List, Nested, String
 
 from fs_plugins.api.common import api_fields, app_context, checked_change, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
+from fs_plugins.api.schema import Schema
 from fs_plugins.errors import NotFound
 from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.featurecodes import app

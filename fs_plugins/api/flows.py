@@ -4,13 +4,14 @@ tenant-wide settings with PATCH, disables with DELETE), the tenant's routes (/ap
 `flow:<name>`) and what its flows stored (/api/v1/tenants/{domain}/flow-records)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
 
 from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access
+from fs_plugins.api.schema import Schema
 from fs_plugins.callflows import app
 
 bp = APIBlueprint("flows", __name__, url_prefix="/api/v1", tag="Custom call flows")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Date, Float, Integer, List, Nested, String
 from flask import Response
 
@@ -17,6 +17,7 @@ from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
 from fs_plugins.api.ivr import DestinationOut
+from fs_plugins.api.schema import Schema
 from fs_plugins.errors import InvalidInput
 from fs_plugins.groups import app, stats
 from fs_plugins.groups.kinds import GROUP_TYPES, OPENINGS, RING_MODES

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 
 from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
+from fs_plugins.api.schema import Schema
 from fs_plugins.ivr import app
 from fs_plugins.models.ivr import FORWARD_MODES
 

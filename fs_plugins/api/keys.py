@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import DateTime, String
 from apiflask.validators import OneOf
 
@@ -13,6 +13,7 @@ from fs_plugins.access.principal import TENANT_ADMIN, USER
 from fs_plugins.api.common import app_context, naive_utc, page_schema, with_etag
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.models.access import ROLES as ROLES_FOR_KEYS
 
 bp = APIBlueprint("keys", __name__, url_prefix="/api/v1", tag="API keys")

@@ -7,7 +7,7 @@ disabled login ends its sessions. Operators' own logins are managed on the serve
 """
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, String
 from apiflask.validators import OneOf
 
@@ -16,6 +16,7 @@ from fs_plugins.access.principal import TENANT_ADMIN, USER
 from fs_plugins.api.common import app_context, page_schema
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access, tenant
+from fs_plugins.api.schema import Schema
 
 bp = APIBlueprint("logins", __name__, url_prefix="/api/v1/tenants/<domain>/logins", tag="Logins")
 

@@ -1,7 +1,7 @@
 """/api/v1/tenants/{domain}/numbers (DIDs) and /short-numbers (internal numbers of menus and groups)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import String
 
 from fs_plugins.api import paging
@@ -9,6 +9,7 @@ from fs_plugins.api.common import app_context, checked_change, page_schema, sche
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.core import app
 
 bp = APIBlueprint("numbers", __name__, url_prefix="/api/v1/tenants/<domain>", tag="Numbers")

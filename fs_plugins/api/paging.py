@@ -10,10 +10,10 @@ import base64
 import binascii
 import json
 
-from apiflask import Schema
 from apiflask.fields import Integer, String
 from apiflask.validators import Range
 
+from fs_plugins.api.schema import Schema
 from fs_plugins.errors import InvalidInput
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000

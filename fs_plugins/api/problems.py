@@ -19,13 +19,13 @@ import logging
 from http import HTTPStatus
 
 import peewee
-from apiflask import Schema
 from apiflask.exceptions import HTTPError
 from apiflask.fields import Integer, List, Nested, String
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from fs_plugins.access.logins import AuthFailed, TenantSuspended, Throttled
+from fs_plugins.api.schema import Schema
 from fs_plugins.audio.phone import FreeswitchUnreachable
 from fs_plugins.dbpool import DatabaseUnavailable
 from fs_plugins.errors import Conflict, InvalidInput, NotFound

@@ -2,12 +2,13 @@
 tenant's desk phones are configured with."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import List, Nested, String
 from flask import request
 
 from fs_plugins.api.common import app_context
 from fs_plugins.api.guard import OPERATOR_ONLY, SELF, TENANT, access, principal, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.billing import app as billing
 
 bp = APIBlueprint("reports", __name__, url_prefix="/api/v1", tag="Reports")

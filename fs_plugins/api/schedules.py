@@ -2,12 +2,13 @@
 "is it open at this moment, and why" (`…/state?at=`)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 
 from fs_plugins.api.common import app_context, schema_of, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.guard import TENANT, access
+from fs_plugins.api.schema import Schema
 from fs_plugins.models.schedule import CLOSURE, OPENING
 from fs_plugins.schedule import app, rules
 

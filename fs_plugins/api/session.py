@@ -1,7 +1,7 @@
 """/api/v1/session: people sign in (cookie + CSRF token), see who they are, sign out."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import String
 from flask import g, make_response, request
 
@@ -9,6 +9,7 @@ from fs_plugins.access import account, sessions
 from fs_plugins.api.common import app_context
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import ANY, PUBLIC, access, principal
+from fs_plugins.api.schema import Schema
 
 bp = APIBlueprint("session", __name__, url_prefix="/api/v1/session", tag="Session")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, String
 
 from fs_plugins.api import paging
@@ -15,6 +15,7 @@ from fs_plugins.api.common import api_fields, app_context, checked_change, page_
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import TENANT, access, tenant
+from fs_plugins.api.schema import Schema
 from fs_plugins.core import app
 
 bp = APIBlueprint("users", __name__, url_prefix="/api/v1/tenants/<domain>/users", tag="Users")

@@ -9,7 +9,7 @@ asked; the recording is served only when its folder is readable here (`voicemail
 """
 from __future__ import annotations
 
-from apiflask import APIBlueprint, Schema
+from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import send_file
 
@@ -18,6 +18,7 @@ from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import SELF, TENANT, access, principal
 from fs_plugins.api.openapi import needs_freeswitch
+from fs_plugins.api.schema import Schema
 from fs_plugins.voicemail import app as voicemail
 from fs_plugins.voicemail import inbox
 
