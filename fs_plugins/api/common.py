@@ -87,10 +87,11 @@ def schema_of(schema: type[Schema]) -> Schema:
     return schema()
 
 
-def with_etag(schema: type[Schema], value, status: int = 200, headers: dict | None = None):
+def with_etag(schema: type[Schema] | Schema, value, status: int = 200, headers: dict | None = None):
     """A single object as the view answers it (the output schema dumps it again, to the same JSON),
-    with the ETag of exactly what is sent."""
-    return value, status, {"ETag": etag_of(schema_of(schema).dump(value)), **(headers or {})}
+    with the ETag of exactly what is sent. `schema`: its class (built once), or an instance."""
+    dumper = schema_of(schema) if isinstance(schema, type) else schema
+    return value, status, {"ETag": etag_of(dumper.dump(value)), **(headers or {})}
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

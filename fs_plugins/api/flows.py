@@ -4,14 +4,13 @@ tenant-wide settings with PATCH, disables with DELETE), the tenant's routes (/ap
 `flow:<name>`) and what its flows stored (/api/v1/tenants/{domain}/flow-records)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
 
-from fs_plugins.api.common import app_context, schema_of, with_etag
+from fs_plugins.api.common import app_context, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access
-from fs_plugins.api.schema import Schema
 from fs_plugins.callflows import app
 
 bp = APIBlueprint("flows", __name__, url_prefix="/api/v1", tag="Custom call flows")
@@ -177,7 +176,7 @@ def list_routes(domain):
 def add_route(domain, body):
     """Attach an enabled flow under a name, with its settings and fallback."""
     done = app.add_route(app_context(), domain, body["name"], body["flow"], body["settings"], body["fallback"])
-    return with_etag(RouteOut, done.value, 201)
+    return with_etag(RouteOut(), done.value, 201)
 
 
 @bp.get("/tenants/<domain>/flow-routes/<route>")
@@ -185,7 +184,7 @@ def add_route(domain, body):
 @bp.output(RouteOut)
 def get_route(domain, route):
     """One route."""
-    return with_etag(RouteOut, app.get_route(app_context(), domain, route))
+    return with_etag(RouteOut(), app.get_route(app_context(), domain, route))
 
 
 @bp.patch("/tenants/<domain>/flow-routes/<route>")
@@ -195,10 +194,10 @@ def get_route(domain, route):
 def change_route(domain, route, body):
     """Rename a route, set or unset its settings, change its fallback; send If-Match."""
     ctx = app_context()
-    check_if_match(schema_of(RouteOut).dump(app.get_route(ctx, domain, route)))
+    check_if_match(RouteOut().dump(app.get_route(ctx, domain, route)))
     done = app.change_route(ctx, domain, route, name=body.get("name"), values=body["settings"],
                             unset=tuple(body["unset"]), fallback=body.get("fallback"))
-    return with_etag(RouteOut, done.value)
+    return with_etag(RouteOut(), done.value)
 
 
 @bp.delete("/tenants/<domain>/flow-routes/<route>")
@@ -207,7 +206,7 @@ def change_route(domain, route, body):
 def remove_route(domain, route):
     """Remove a route (409 while a number, menu, group or forward routes to it)."""
     ctx = app_context()
-    check_if_match(schema_of(RouteOut).dump(app.get_route(ctx, domain, route)), required=False)
+    check_if_match(RouteOut().dump(app.get_route(ctx, domain, route)), required=False)
     app.remove_route(ctx, domain, route)
     return ""
 
