@@ -120,9 +120,11 @@ class Config:
     # only when this folder is readable here (same machine or shared storage); nothing outside it.
     voicemail_files_dir: str = "/var/lib/freeswitch/storage/voicemail"
     # Custom call flows (docs/flows.md): a folder of *.py flow files (besides installed packages'),
-    # and the seconds of its own time (not counting waits for the caller) a flow may take per call.
+    # and the seconds of its own time (not counting waits for the caller) a flow may take per call;
+    # a flow computing this many CPU seconds without yielding (holding every other call) is stopped.
     flows_dir: str = ""
     flow_budget_seconds: float = 10.0
+    flow_hold_seconds: float = 0.5
 
     @property
     def effective_database_url(self) -> str:

@@ -51,3 +51,25 @@ def test_cpu_heavy_work_handed_to_session_compute_leaves_other_calls_running(tmp
         world.calls([(SLOW, CallerScript()), (QUICK, CallerScript())])
     assert finished[QUICK] < finished[SLOW]
     assert finished[QUICK] - started < (finished[SLOW] - started) / 2
+
+
+def test_a_flow_spinning_in_a_cpu_loop_is_stopped_and_other_calls_go_on(tmp_path, caplog):
+    spun_out: list[bool] = []
+
+    def spin(session):  # never yields: without the watchdog it holds every call for 15 s
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            pass
+        spun_out.append(True)
+
+    flow, finished = timed_flow(spin)
+    with flow_world(flow, tmp_path, budget=30, hold=0.3) as world:
+        started = time.monotonic()
+        slow, quick = world.calls([(SLOW, CallerScript()), (QUICK, CallerScript())])
+        took = time.monotonic() - started
+    assert quick.hangup_cause == "NORMAL_CLEARING" and finished[QUICK] - started < 4  # 0.3 s of CPU, a loaded machine
+    assert not spun_out and SLOW not in finished and slow.handed_to == "voicemail: (general box)"
+    assert took < 8
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and slow.report.uuid in errors[0].getMessage()
+    assert "without yielding" in errors[0].getMessage() and "in spin" in caplog.text  # the traceback, once

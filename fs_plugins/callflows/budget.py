@@ -6,11 +6,9 @@ are bounded by FreeSWITCH's own timers. When the budget is spent a gevent.Timeou
 `BudgetSpent` in the flow's greenlet at its next cooperative wait; every session operation also
 checks the budget first, so a flow that catches it carelessly is stopped again at its next call.
 
-What this cannot do: interrupt code that never yields. gevent runs every call of the process in
-one thread, and a greenlet is switched only when it waits on I/O or sleeps; a CPU loop that never
-waits holds every other call until it ends. Flows must therefore use cooperative I/O (the session's
-helpers, or anything gevent patches under `serve`) and hand CPU-heavy work to `session.compute`,
-which runs it in a worker thread. docs/flows.md states this for authors.
+The timeout cannot fire while the flow never yields (gevent runs every call of the process in one
+thread, and its event loop is held too): that case is fs_plugins.callflows.watchdog's, which stops
+such a flow after `flow_hold_seconds` of computing and spends its budget.
 """
 from __future__ import annotations
 
@@ -52,6 +50,12 @@ class Budget:
         if self._since is not None:
             self.left -= self._clock() - self._since
             self._since = None
+
+    def spend(self) -> None:
+        """Nothing left (the watchdog stopped the flow): every later session operation refuses."""
+        self.left = 0.0
+        if self._since is not None:
+            self._since = self._clock()
 
     def check(self) -> None:
         spent = self.left if self._since is None else self.left - (self._clock() - self._since)

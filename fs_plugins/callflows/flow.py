@@ -5,8 +5,9 @@ The dialplan hands a ``flow:<route id>`` destination here (pbx_flow=flow, pbx_fl
      dialplan's fallback action before anything was done (like a deleted menu)
   2. the flow is looked up in the catalog; missing (its file broke, its package went away) or no
      longer allowed for the tenant: the call goes to the route's fallback destination
-  3. the flow runs with its settings and its time budget (fs_plugins.callflows.budget)
-  4. it raised, or ran past its budget: logged once with the call's uuid and the traceback, and
+  3. the flow runs with its settings and its time budget (fs_plugins.callflows.budget), watched
+     for holding every other call (fs_plugins.callflows.watchdog: a CPU loop that never yields)
+  4. it raised, ran past its budget or held the loop: logged once with the call's uuid and the traceback, and
      the call goes to the fallback destination (unless the flow had already handed it on)
   5. it returned without handing the call on: the call is hung up (NORMAL_CLEARING)
 A caller hanging up (CallGone) ends the flow wherever it is, as in every flow.
@@ -14,6 +15,7 @@ The fallback is the route's, else the tenant's general voicemail box.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from typing import Callable
@@ -24,6 +26,7 @@ from fs_plugins.callflows.catalog import Catalog
 from fs_plugins.callflows.kinds import DESTINATION
 from fs_plugins.callflows.records import CallFlow, Route
 from fs_plugins.callflows.session import FlowSession
+from fs_plugins.callflows.watchdog import WATCHDOG, LoopHeld, Watchdog
 from fs_plugins.channel import CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
@@ -40,7 +43,7 @@ def utc_now() -> dt.datetime:
 
 
 def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load: RouteLoader = loader.load_route,
-                clock: Callable[[], dt.datetime] = utc_now):
+                clock: Callable[[], dt.datetime] = utc_now, hold_seconds: float = 0.5, watchdog: Watchdog = WATCHDOG):
     def run(channel: Channel, info: SessionInfo) -> None:
         loaded = load(info.tenant, int(info.flow_object)) if info.flow_object.isdigit() else None
         if loaded is None:
@@ -61,7 +64,8 @@ def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load
         budget = Budget(budget_seconds)
         session = FlowSession(channel, route, tenant, values, budget, loader.TenantData(route.tenant_id), resolve,
                               clock)
-        if run_guarded(flow, session, budget, info.uuid) and not session.handed_on:
+        held = watchdog.guard(hold_seconds, f"call {info.uuid}: flow {flow.name!r}", budget.spend)
+        if run_guarded(flow, session, budget, info.uuid, held) and not session.handed_on:
             channel.hangup("NORMAL_CLEARING")
         elif not session.handed_on:
             _fall_back(channel, route)
@@ -69,14 +73,20 @@ def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load
     return run
 
 
-def run_guarded(flow: CallFlow, session: FlowSession, budget: Budget, uuid: str) -> bool:
-    """Run the flow; True when it returned, False when it failed (logged once). CallGone passes."""
+def run_guarded(flow: CallFlow, session: FlowSession, budget: Budget, uuid: str, held=contextlib.nullcontext()) -> bool:
+    """Run the flow; True when it returned, False when it failed (logged once). CallGone passes.
+    `held`: the watchdog's guard, around the flow's own code only (left before any logging)."""
     budget.start()
     try:
-        flow.run(session)
+        with held:
+            flow.run(session)
         return True
     except CallGone:
         raise
+    except LoopHeld as stopped:
+        log.error("call %s: flow %r computed for %.2f s without yielding, holding every other call (limit "
+                  "flow_hold_seconds = %g s; CPU work belongs in session.compute); going to the fallback", uuid,
+                  flow.name, stopped.cpu, stopped.hold, exc_info=True)
     except BudgetSpent as spent:
         log.error("call %s: flow %r ran past its budget (%g s); going to the fallback", uuid, flow.name, spent.seconds,
                   exc_info=True)

@@ -9,7 +9,8 @@ from fs_plugins.plugins import Component, DestinationKind, Plugin
 def _flow(wiring):
     catalog = cached_catalog(wiring.config.flows_dir)
     catalog.log_problems()  # a broken flow file is reported when serve starts, and serve goes on
-    return custom_flow(catalog, wiring.config.flow_budget_seconds, loader.resolve_destination)
+    return custom_flow(catalog, wiring.config.flow_budget_seconds, loader.resolve_destination,
+                       hold_seconds=wiring.config.flow_hold_seconds)
 
 
 plugin = Plugin(

@@ -36,7 +36,7 @@ def simulate_calls(config: Config, domain: str, route_id: int, calls: Sequence[t
     """Several callers at once (each (caller, script)); their reports in the same order."""
     registry = FlowRegistry()
     registry.register("flow", custom_flow(catalog or cached_catalog(config.flows_dir), config.flow_budget_seconds,
-                                          loader.resolve_destination))
+                                          loader.resolve_destination, hold_seconds=config.flow_hold_seconds))
     server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), registry)
     server.start()
     try:

@@ -61,10 +61,10 @@ class FlowCall:
 
 
 class FlowWorld:
-    def __init__(self, flow: CallFlow, folder: Path, domain: str, budget: float):
+    def __init__(self, flow: CallFlow, folder: Path, domain: str, budget: float, hold: float):
         self.flow = flow
         self.domain = domain
-        self.config = Config(data_dir=str(folder), flow_budget_seconds=budget)
+        self.config = Config(data_dir=str(folder), flow_budget_seconds=budget, flow_hold_seconds=hold)
         self.catalog = Catalog({flow.name: Available(flow, "test")})
         self.tenant: Tenant | None = None
         self.route: FlowRoute | None = None
@@ -105,12 +105,12 @@ class FlowWorld:
 @contextlib.contextmanager
 def flow_world(flow: CallFlow, folder: str | Path, *, settings: Mapping[str, Any] | None = None,
                fallback: str | None = None, users: Mapping[str, str] | None = None,
-               domain: str = "flows.test", budget: float = 10.0) -> Iterator[FlowWorld]:
+               domain: str = "flows.test", budget: float = 10.0, hold: float = 0.5) -> Iterator[FlowWorld]:
     """A PBX with one tenant (`domain`) using `flow` through a route with `settings` (as typed:
     ``"user:1001"`` for a destination) and `fallback`; `users` (extension -> name) exist first,
     so settings may name them."""
     database_ = dbmod.connect(f"sqlite:///{Path(folder) / 'flows-test.db'}")
-    world = FlowWorld(flow, Path(folder), domain, budget)
+    world = FlowWorld(flow, Path(folder), domain, budget, hold)
     try:
         _prepare(world, dict(users or {}), dict(settings or {}), fallback)
         yield world
