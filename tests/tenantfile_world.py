@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fs_plugins.application import AppContext
 from fs_plugins.audio import app as audio
+from fs_plugins.callflows import app as callflows
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.config import Config
 from fs_plugins.contacts import app as contacts
@@ -19,11 +20,12 @@ from tests.audio_helpers import sine
 
 DOMAIN = "acme.example"
 OTHER = "globex.example"
+FLOWS_DIR = str(Path(__file__).resolve().parents[1] / "examples" / "flows")  # crm_router, pin_line, survey
 
 
 def operator(data_dir: Path, audit=None) -> AppContext:
     kwargs = {"audit": audit} if audit is not None else {}
-    return AppContext.operator(Config(data_dir=str(data_dir)), **kwargs)
+    return AppContext.operator(Config(data_dir=str(data_dir), flows_dir=FLOWS_DIR), **kwargs)
 
 
 def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+34910000001", "+34910000002")) -> None:
@@ -55,6 +57,12 @@ def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+349100000
                      melody="audio:Bienvenida", callback_key="5")
     groups.add_member(ctx, domain, "Support", user="1001")
     ivr.change_menu(ctx, domain, "Main", options={"3": "group:Support"})  # a cycle: Main -> Support -> Main
+    callflows.enable_flow(ctx, domain, "crm_router", {"crm_url": "https://crm.acme.example/lookup", "timeout": 3})
+    callflows.enable_flow(ctx, domain, "survey")
+    callflows.add_route(ctx, domain, "vip_router", "crm_router", {"vip": "group:Support", "customers": "ivr:Main"},
+                        fallback="user:1001")
+    callflows.add_route(ctx, domain, "rate_us", "survey", {"agent": "1002"})
+    ivr.change_menu(ctx, domain, "Main", options={"4": "flow:vip_router"})  # Main -> vip_router -> Main
     callhandling.set_forward(ctx, domain, "1001", "no-answer", "voicemail:1001", seconds=25)
     callhandling.set_forward(ctx, domain, "1001", "busy", "group:Sales")
     callhandling.set_forward(ctx, domain, "1002", "always", "ivr:Main")

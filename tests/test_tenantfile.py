@@ -15,6 +15,7 @@ from fs_plugins.cli import main
 from fs_plugins.core import app as core
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import User
+from fs_plugins.models.callflows import FlowRoute
 from fs_plugins.models.callhandling import CallHandling
 from fs_plugins.models.groups import CallGroup
 from fs_plugins.models.ivr import IvrMenu
@@ -51,7 +52,14 @@ def test_an_export_names_everything_by_name_and_holds_no_secret(acme):
     assert data["tenant"]["voicemail"] == {"keep_after_email": False}
     assert data["tenant"]["restrictions"] == "national,mobile,international"
     menu = data["ivr_menus"][0]
-    assert menu["options"] == {"0": "voicemail:", "1": "group:Sales", "2": "user:1001", "3": "group:Support"}
+    assert menu["options"] == {"0": "voicemail:", "1": "group:Sales", "2": "user:1001", "3": "group:Support",
+                               "4": "flow:vip_router"}
+    assert data["flows"] == [{"flow": "crm_router", "settings": {"crm_url": "https://crm.acme.example/lookup",
+                                                                 "timeout": 3}}, {"flow": "survey"}]
+    assert data["flow_routes"] == [
+        {"name": "rate_us", "flow": "survey", "settings": {"agent": "1002"}},
+        {"name": "vip_router", "flow": "crm_router", "settings": {"customers": "ivr:Main", "vip": "group:Support"},
+         "fallback": "user:1001"}]
     assert (menu["closed"], menu["welcome"], menu["short_number"]) == ("message:Cerrado", "Bienvenida", "600")
     support = next(g for g in data["groups"] if g["name"] == "Support")
     assert support["closed_destination"] == "ivr:Main" and support["melody"] == "audio:Bienvenida"
@@ -94,6 +102,7 @@ def test_the_defaults_left_out_of_a_file_are_the_tables_defaults():
 
 def test_the_commands_write_the_export_and_the_schema(acme, db_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")
+    monkeypatch.setenv("CENTRALITA_FLOWS_DIR", world.FLOWS_DIR)
     assert main(["--database", db_url, "tenant", "export", world.DOMAIN]) == 0
     out = capsys.readouterr().out
     assert out == document.dump(export_tenant(acme, world.DOMAIN))
@@ -178,6 +187,16 @@ def test_a_changed_file_plans_additions_changes_and_removals_and_a_dry_run_write
     (lambda d: d["users"].append({"extension": "1001", "name": "Twice"}), "users[4].extension", "already users[0]"),
     (lambda d: d["users"][0].update(colour="blue"), "users[0]", "colour"),
     (lambda d: d.update(users=d["users"][1:]), "users (removing 1001)", "still route to this user"),
+    (lambda d: d.update(flows=d["flows"][:1]), "flow_routes[0].flow", "'survey' is not enabled for the tenant"),
+    (lambda d: d["flow_routes"][1]["settings"].update(vip="group:Nowhere"), "flow_routes[1].settings.vip",
+     "no group 'Nowhere'"),
+    (lambda d: d["flow_routes"][1].update(fallback="user:2001"), "flow_routes[1].fallback",
+     "no user with extension '2001'"),
+    (lambda d: d["flows"].append({"flow": "teleporter"}), "flows[2].flow", "no flow 'teleporter' is installed"),
+    (lambda d: (d["flows"].append({"flow": "pin_line"}), d["flow_routes"].append(
+        {"name": "boss", "flow": "pin_line", "settings": {"target": "user:1001"}})),
+     "flow_routes[2].settings.pin", "needs this setting"),
+    (lambda d: d["flow_routes"][0].update(flow="crm_router"), "flow_routes[0].flow", "cannot change"),
 ])
 def test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
     core.add_tenant(acme, world.OTHER, "Globex")
@@ -193,6 +212,30 @@ def test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, 
     assert {d: document.dump(export_tenant(acme, d)) for d in (world.DOMAIN, world.OTHER)} == before
 
 
+def test_flows_and_their_routes_are_added_changed_and_removed_by_the_file(acme):
+    data = export_tenant(acme, world.DOMAIN)
+    data["flows"] = [{"flow": "crm_router", "settings": {"crm_url": "https://crm2.acme.example/"}},
+                     {"flow": "pin_line"}]
+    data["flow_routes"] = [
+        {"name": "boss", "flow": "pin_line", "settings": {"pin": "4321", "target": "user:1001"}},  # a secret by hand
+        {"name": "vip_router", "flow": "crm_router", "settings": {"customers": "ivr:Main", "vip": "user:1002"}}]
+    data["users"][0]["forwards"]["busy"] = "flow:boss"
+    applied = apply_file(acme, copy.deepcopy(data))
+    assert [str(c) for c in applied.plan.changes] == [
+        "~ user 1001: forwards", "~ flow crm_router: settings", "+ flow pin_line", "- flow survey",
+        "+ flow route boss", "~ flow route vip_router: settings, fallback", "- flow route rate_us"]
+    after = export_tenant(acme, world.DOMAIN)
+    assert after["flows"] == [{"flow": "crm_router", "settings": {"crm_url": "https://crm2.acme.example/"}},
+                              {"flow": "pin_line"}]
+    assert after["flow_routes"] == [{"name": "boss", "flow": "pin_line", "settings": {"target": "user:1001"}},
+                                    data["flow_routes"][1]]
+    assert json.loads(FlowRoute.get(FlowRoute.name == "boss").settings)["pin"] == "4321"
+    assert after["users"][0]["forwards"]["busy"] == "flow:boss" and "4321" not in document.dump(after)
+    data["flow_routes"][0]["settings"]["pin"] = "9999"  # an existing route keeps its secret: `flow set` changes it
+    assert apply_file(acme, copy.deepcopy(data)).plan.changes == ()
+    assert json.loads(FlowRoute.get(FlowRoute.name == "boss").settings)["pin"] == "4321"
+
+
 def test_applying_one_tenants_file_leaves_another_tenant_as_it_was(acme, tmp_path):
     world.build(acme, tmp_path, world.OTHER, numbers=("+34930000001", "+34930000002"))
     other = document.dump(export_tenant(acme, world.OTHER))
@@ -205,6 +248,7 @@ def test_applying_one_tenants_file_leaves_another_tenant_as_it_was(acme, tmp_pat
 
 def test_apply_prints_its_plan_and_a_refusal_by_its_path(acme, db_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CENTRALITA_FS_EVENT_SOCKET_PORT", "0")
+    monkeypatch.setenv("CENTRALITA_FLOWS_DIR", world.FLOWS_DIR)
     data = export_tenant(acme, world.DOMAIN)
     data["users"].append({"extension": "1004", "name": "Dora"})
     path = tmp_path / "acme.yaml"

@@ -10,6 +10,7 @@ Secrets (settings of type secret) are never read back in clear, nor written to t
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
@@ -18,12 +19,12 @@ from fs_plugins import references
 from fs_plugins.application import AppContext, Changed, require_admin, require_operator, tenant_in_scope
 from fs_plugins.callflows import settings
 from fs_plugins.callflows.catalog import Catalog, cached_catalog
-from fs_plugins.callflows.kinds import DESTINATION, Setting
+from fs_plugins.callflows.kinds import DESTINATION, SECRET, Setting
 from fs_plugins.callflows.lookup import find_route
 from fs_plugins.callflows.records import CallFlow
 from fs_plugins.csvsafe import neutralise
 from fs_plugins.destinations import Destination
-from fs_plugins.errors import Conflict, NotFound
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models import Tenant, database
 from fs_plugins.models.callflows import FlowGrant, FlowRecord, FlowRoute, FlowRouteTarget
 from fs_plugins.references import DestinationView
@@ -90,6 +91,19 @@ class RecordView:
     call_uuid: str
     caller: str
     data: Mapping[str, Any]
+    id: int = 0  # the order records were stored in (pages follow it)
+
+
+@dataclass(frozen=True)
+class StoredValues:
+    """A grant's or a route's values as stored, for the tenant file (fs_plugins.tenantfile):
+    destinations as stored (``user:17``, named in `destinations`), secrets left out (a file never
+    holds one), and no settings at all for a flow no longer installed (which are secret is unknown)."""
+    flow: str
+    settings: Mapping[str, Any]
+    destinations: frozenset[str] = frozenset()
+    name: str = ""  # a route's
+    fallback: str | None = None  # a route's, as stored; None: the tenant's general voicemail
 
 
 GENERAL_VOICEMAIL = Destination("voicemail", "")
@@ -142,6 +156,32 @@ def disable_flow(ctx: AppContext, tenant: str, flow: str) -> Changed[GrantView]:
         row.delete_instance()
         ctx.record("flow.disable", owner, f"flow {row.flow}")
     return Changed(view)
+
+
+def stored_values(ctx: AppContext, tenant: str) -> tuple[list[StoredValues], list[StoredValues]]:
+    """(the flows enabled for the tenant, its routes), each by name, as the tenant file writes them."""
+    owner = _admin(ctx, tenant, "read the tenant's flows")
+    found = _catalog(ctx)
+    grants = [_stored(found.get(row.flow), row.flow, row.settings)
+              for row in FlowGrant.select().where(FlowGrant.tenant == owner).order_by(FlowGrant.flow)]
+    routes = [dataclasses.replace(_stored(found.get(row.flow), row.flow, row.settings), name=row.name,
+                                  fallback=None if row.fallback is None else str(row.fallback))
+              for row in FlowRoute.select().where(FlowRoute.tenant == owner).order_by(FlowRoute.name)]
+    return grants, routes
+
+
+def secret_settings(ctx: AppContext, flow: str) -> frozenset[str]:
+    """The names of `flow`'s secret settings (none when it is not installed)."""
+    found = _catalog(ctx).get(flow)
+    return frozenset(s.name for s in found.settings if s.type == SECRET) if found else frozenset()
+
+
+def _stored(flow: CallFlow | None, name: str, stored: str) -> StoredValues:
+    if flow is None:
+        return StoredValues(name, {})
+    values = settings.loads(stored)
+    kept = {k: v for k, v in values.items() if flow.setting(k) is not None and flow.setting(k).type != SECRET}
+    return StoredValues(name, kept, frozenset(k for k in kept if flow.setting(k).type == DESTINATION))
 
 
 def list_routes(ctx: AppContext, tenant: str) -> list[RouteView]:
@@ -212,16 +252,34 @@ def remove_route(ctx: AppContext, tenant: str, route: str) -> Changed[RouteView]
     return Changed(view)
 
 
-def list_records(ctx: AppContext, tenant: str, flow: str | None = None, since: dt.datetime | None = None) -> list[RecordView]:
-    """What the tenant's flows stored, oldest first (optionally one flow's, from `since` on, UTC)."""
+def list_records(ctx: AppContext, tenant: str, flow: str | None = None, since: dt.datetime | None = None,
+                 after: str | None = None, limit: int | None = None) -> list[RecordView]:
+    """What the tenant's flows stored, in the order they were stored (optionally one flow's, from
+    `since` on, UTC); `after` a record's id (the next page starts past it), `limit` a page's size."""
     owner = _admin(ctx, tenant, "read what the tenant's flows stored")
     query = FlowRecord.select().where(FlowRecord.tenant == owner)
     if flow:
         query = query.where(FlowRecord.flow == flow)
     if since is not None:
         query = query.where(FlowRecord.created_at >= since.astimezone(dt.timezone.utc).replace(tzinfo=None))
-    return [RecordView(r.created_at, r.flow, r.route, r.call_uuid, r.caller, settings.loads(r.data))
-            for r in query.order_by(FlowRecord.created_at, FlowRecord.id)]
+    if after is not None:
+        query = query.where(FlowRecord.id > _record_id(after))
+    query = query.order_by(FlowRecord.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [RecordView(r.created_at, r.flow, r.route, r.call_uuid, r.caller, settings.loads(r.data), r.id)
+            for r in query]
+
+
+def _record_id(after: str) -> int:
+    """A page's cursor: a record id (any row id fits in a signed 64-bit integer, as both engines keep it)."""
+    try:
+        value = int(after)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2 ** 63:
+        raise InvalidInput("after", "not a cursor this API gave out; use the `next` value of a page")
+    return value
 
 
 def records_csv(ctx: AppContext, tenant: str, flow: str | None = None) -> Iterator[list[str]]:

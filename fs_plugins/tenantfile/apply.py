@@ -9,8 +9,9 @@ directory entries the changes made stale once, after the commit.
 
 Order matters because items refer to each other by name: the tenant, audio, schedules and users
 first; new IVR menus and groups as bare rows (a menu and a group may point at each other); then
-every menu's and group's settings, the users' call handling, the DIDs and the contacts; removals
-last, what routes to something before what it routes to.
+the custom flows the tenant may use and their routes (a route's settings may name a new menu; menus,
+forwards and DIDs may route to it); every menu's and group's settings, the users' call handling,
+the DIDs and the contacts; removals last, what routes to something before what it routes to.
 
 New users get a random SIP password nobody is shown (no phone can register as them) unless
 `passwords` is asked for: then the generated passwords are returned, to be shown once. A password
@@ -26,6 +27,7 @@ from typing import Callable, Iterable
 
 from fs_plugins.application import AppContext, require_operator
 from fs_plugins.audio import app as audio
+from fs_plugins.callflows import app as callflows
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.contacts import app as contacts
 from fs_plugins.contacts.records import ContactInput
@@ -77,7 +79,23 @@ def plan_file(ctx: AppContext, data: dict) -> tuple[Plan, dict, dict | None]:
         current = export_tenant(ctx, desired["tenant"]["domain"])
     except NotFound:
         current = None
+    _secrets_only_when_created(ctx, desired, current or {})
     return make_plan(current, desired), desired, current
+
+
+def _secrets_only_when_created(ctx: AppContext, desired: dict, current: dict) -> None:
+    """An export never holds a flow's secret setting (a PIN). One written in the file by hand is
+    given when its flow or route is created; an existing one keeps what it has (`flow set` changes
+    it), so applying the same file again plans no change."""
+    for section in ("flows", "flow_routes"):
+        key = kinds.KEYS[section]
+        existing = {item[key] for item in current.get(section) or ()}
+        for item in desired.get(section) or ():
+            if item[key] in existing and item.get("settings"):
+                secret = callflows.secret_settings(ctx, item["flow"])
+                item["settings"] = {k: v for k, v in item["settings"].items() if k not in secret}
+                if not item["settings"]:
+                    del item["settings"]
 
 
 def apply_file(ctx: AppContext, data: dict, *, dry_run: bool = False, audio_dir: str | Path | None = None,
@@ -154,7 +172,7 @@ class _Run:
                                                                          direct_dial=True))
         steps += self._bare(ADD, "groups", lambda item: groups.add_group(self.ctx, self.domain, item["name"],
                                                                           kind=item.get("kind")))
-        steps += self._restrictions() + self._release_short_numbers()
+        steps += self._restrictions() + self._release_short_numbers() + self._flows() + self._flow_routes()
         steps += self._menus() + self._groups() + self._users_then() + self._numbers() + self._contacts()
         steps += self._removals()
         return steps
@@ -306,6 +324,43 @@ class _Run:
             except InvalidInput as exc:
                 raise _entry(index, exc) from None
 
+    def _flows(self) -> list[_Step]:
+        """The flows the operator enables for the tenant, with their tenant-wide settings."""
+        steps = []
+        for change in self.plan.of("flows"):
+            if change.action != REMOVE:  # a flow not installed here: NotFound at flows[i].flow
+                values, gone = self._settings_change("flows", change)
+                steps.append(_Step(change.path, lambda c=change, v=values, g=gone: callflows.enable_flow(
+                    self.ctx, self.domain, c.key, v, unset=g, enabled_only=c.action == CHANGE)))
+        return steps
+
+    def _flow_routes(self) -> list[_Step]:
+        """Routes before what routes to them (menus, forwards, numbers); their own destinations
+        (users, bare menus and groups) exist by now."""
+        steps = []
+        for change in self.plan.of("flow_routes"):
+            if change.action == REMOVE:
+                continue
+            want = kinds.full(self._item(change), kinds.FLOW_ROUTE)
+            values, gone = self._settings_change("flow_routes", change)
+            if change.action == ADD:
+                steps.append(_Step(change.path, lambda n=change.key, w=want, v=values: callflows.add_route(
+                    self.ctx, self.domain, n, w["flow"], v, w["fallback"])))
+            elif "flow" in change.fields:
+                steps.append(_Step(f"{change.path}.flow", lambda: _refuse(
+                    "a route's flow cannot change: remove the route and attach the flow under another name")))
+            else:
+                fallback = (want["fallback"] or "") if "fallback" in change.fields else None
+                steps.append(_Step(change.path, lambda n=change.key, v=values, g=gone, f=fallback:
+                                   callflows.change_route(self.ctx, self.domain, n, values=v, unset=g, fallback=f)))
+        return steps
+
+    def _settings_change(self, section: str, change) -> tuple[dict, tuple[str, ...]]:
+        """(the settings to set, the ones to unset) for a flow or route of the file."""
+        want = self._item(change).get("settings") or {}
+        have = (self._current(section, change.key) or {}).get("settings") or {}
+        return {k: v for k, v in want.items() if have.get(k) != v}, tuple(k for k in have if k not in want)
+
     def _users_then(self) -> list[_Step]:
         steps = []
         for change in self.plan.of("users"):
@@ -412,6 +467,8 @@ class _Run:
             steps.append(_Step(change.path, lambda e=change.key, r=rings: (  # what may route to another removed user
                 callhandling.clear_forward(ctx, domain, e, "all"),
                 [callhandling.remove_ring(ctx, domain, e, ring["to"]) for ring in r])))
+        for change in self.plan.of("flow_routes", REMOVE):  # before the menus, groups and users they route to
+            steps.append(_Step(change.path, lambda n=change.key: callflows.remove_route(ctx, domain, n)))
         for change in self.plan.of("ivr_menus", REMOVE):
             steps.append(_Step(change.path, lambda n=change.key: ivr.remove_menu(ctx, domain, n)))
         for change in self.plan.of("groups", REMOVE):
@@ -422,6 +479,8 @@ class _Run:
             steps.append(_Step(change.path, lambda n=change.key: schedule.remove_schedule(ctx, domain, n)))
         for change in self.plan.of("audio", REMOVE):
             steps.append(_Step(change.path, lambda n=change.key: audio.remove_audio(ctx, domain, n)))
+        for change in self.plan.of("flows", REMOVE):  # its routes are gone: the file lists none without it
+            steps.append(_Step(change.path, lambda n=change.key: callflows.disable_flow(ctx, domain, n)))
         return steps
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -457,6 +516,10 @@ def _box(ctx: AppContext, domain: str, extension: str | None, box: dict | None) 
     box = kinds.full(box, kinds.BOX)
     voicemail.set_box(ctx, domain, extension, email=box["email"] or "", attach=box["attach_audio"],
                       keep=box["keep_after_email"], enabled=box["enabled"])
+
+
+def _refuse(message: str) -> None:
+    raise InvalidInput("", message)
 
 
 def _when(text: str, field: str) -> dt.datetime:

@@ -3,7 +3,8 @@
 Destinations are written as people type them (``user:1001``, ``ivr:Main``, ``group:Sales``,
 ``message:Closed``, ``voicemail:1001``, ``voicemail:``, ``number:+34…``, ``hangup:USER_BUSY``),
 never as ids; values equal to their default (kinds.py) are left out. No secret is written: no SIP
-a1-hash, no voicemail PIN, no portal login. Audio is referenced by name and file name, not content.
+a1-hash, no voicemail PIN, no portal login, no custom flow's secret setting. Audio is referenced by
+name and file name, not content.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Callable, Iterable
 
 from fs_plugins import references
 from fs_plugins.application import AppContext
+from fs_plugins.callflows import app as callflows
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.callhandling.numbers import format_allowed
 from fs_plugins.contacts import app as contacts
@@ -41,6 +43,7 @@ def export_tenant(ctx: AppContext, domain: str, track: Track | None = None) -> d
     boxes = {b.box: b for b in voicemail_app.list_boxes(ctx, domain)}
     restriction = callhandling.restriction(ctx, domain)
     settings = detail.tenant
+    grants, routes = callflows.stored_values(ctx, domain)
     document = {
         "centralita": VERSION,
         "tenant": kinds.compact({
@@ -54,6 +57,9 @@ def export_tenant(ctx: AppContext, domain: str, track: Track | None = None) -> d
                   for user in track(detail.users, "users", len(detail.users))],
         "ivr_menus": [_menu(names, view) for view in ivr_app.list_menus(ctx, domain)],
         "groups": [_group(names, view) for view in groups_app.list_groups(ctx, domain)],
+        "flows": [kinds.compact({"flow": g.flow, "settings": _flow_settings(names, g)}, kinds.FLOW) for g in grants],
+        "flow_routes": [kinds.compact({"name": r.name, "flow": r.flow, "settings": _flow_settings(names, r),
+                                       "fallback": names.reference(r.fallback)}, kinds.FLOW_ROUTE) for r in routes],
         "numbers": [kinds.compact({"number": n.number, "to": names.reference(n.destination),
                                    "description": n.description}, kinds.NUMBER) for n in detail.numbers],
         "contacts": _contacts(contacts.list_contacts(ctx, domain)),
@@ -150,6 +156,11 @@ def _group(names: _Names, view) -> dict:
         values[name] = names.view(values[name])
     members = [{"user": m.user} if m.user is not None else {"number": m.number} for m in view.members]
     return kinds.compact({"name": view.name, **values, "members": members}, kinds.GROUP)
+
+
+def _flow_settings(names: _Names, stored) -> dict:
+    """A flow's or route's values by name (secrets are never in `stored`), destinations as typed."""
+    return {k: names.reference(v) if k in stored.destinations else v for k, v in sorted(stored.settings.items())}
 
 
 def _contacts(views) -> list[dict]:

@@ -7,10 +7,10 @@ tables' defaults, written out so the pure plan need not import the models
 """
 from __future__ import annotations
 
-SECTIONS = ("audio", "schedules", "users", "ivr_menus", "groups", "numbers", "contacts")
+SECTIONS = ("audio", "schedules", "users", "ivr_menus", "groups", "flows", "flow_routes", "numbers", "contacts")
 KEYS = {  # what names an item of a section (unique in it)
     "audio": "name", "schedules": "name", "users": "extension", "ivr_menus": "name", "groups": "name",
-    "numbers": "number",
+    "flows": "flow", "flow_routes": "name", "numbers": "number",
 }
 
 TENANT = {"region": None, "restrictions": None, "voicemail": None}
@@ -32,10 +32,12 @@ GROUP = {"kind": "simple", "comment": "", "melody": "ringback", "ring_mode": "si
          "closed_destination": None, "short_number": None, "queue_size": 10, "max_wait": 300,
          "overflow_destination": None, "announce_every": 60, "rounds": 1, "callback_key": "",
          "service_level_seconds": 20, "members": []}
+FLOW = {"settings": {}}
+FLOW_ROUTE = {"settings": {}, "fallback": None}
 NUMBER = {"description": None}
 CONTACT = {"company": None, "email": None, "note": None, "numbers": []}
 DEFAULTS = {"audio": {}, "schedules": SCHEDULE, "users": USER, "ivr_menus": MENU, "groups": GROUP,
-            "numbers": NUMBER, "contacts": CONTACT}
+            "flows": FLOW, "flow_routes": FLOW_ROUTE, "numbers": NUMBER, "contacts": CONTACT}
 
 
 def compact(values: dict, defaults: dict) -> dict:
@@ -67,6 +69,8 @@ def canonical(section: str, item: dict) -> dict:
         item["voicemail"] = _box(item.get("voicemail"))
     elif section == "audio":
         item.pop("file", None)  # where the sound came from, not what the tenant has: never a change
+    elif section in ("flows", "flow_routes"):
+        item["settings"] = dict(sorted((item.get("settings") or {}).items()))
     elif section == "ivr_menus":
         item["options"] = {str(k): v for k, v in sorted((item.get("options") or {}).items(), key=lambda kv: str(kv[0]))}
     return compact(item, DEFAULTS.get(section, TENANT))

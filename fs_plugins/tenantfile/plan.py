@@ -18,7 +18,7 @@ from fs_plugins.tenantfile import kinds
 ADD, CHANGE, REMOVE = "add", "change", "remove"
 SIGNS = {ADD: "+", CHANGE: "~", REMOVE: "-"}
 LABELS = {"tenant": "tenant", "audio": "audio", "schedules": "schedule", "users": "user", "ivr_menus": "IVR menu",
-          "groups": "group", "numbers": "number", "contacts": "contact"}
+          "groups": "group", "flows": "flow", "flow_routes": "flow route", "numbers": "number", "contacts": "contact"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,17 @@ def canonical_document(document: dict) -> dict:
                                        f"{item[key]!r} is already {section}[{seen[item[key]]}]")
                 seen[item[key]] = index
         result[section] = items
+    _enabled_flows_only(result)
     return result
+
+
+def _enabled_flows_only(document: dict) -> None:
+    """A route's flow must be one the file enables for the tenant (its flows section)."""
+    enabled = {item["flow"] for item in document["flows"]}
+    for index, route in enumerate(document["flow_routes"]):
+        if route["flow"] not in enabled:
+            raise InvalidInput(f"flow_routes[{index}].flow", f"flow {route['flow']!r} is not enabled for the tenant: "
+                                                               "list it under flows (the operator's choice)")
 
 
 def make_plan(current: dict | None, desired: dict) -> Plan:
