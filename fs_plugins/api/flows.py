@@ -7,7 +7,8 @@ from __future__ import annotations
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
 
-from fs_plugins.api.common import app_context, with_etag
+from fs_plugins.api import paging
+from fs_plugins.api.common import app_context, page_schema, with_etag
 from fs_plugins.api.etags import check_if_match
 from fs_plugins.api.fields import UtcDateTime
 from fs_plugins.api.guard import OPERATOR_ONLY, TENANT, access
@@ -109,12 +110,11 @@ class RecordOut(Schema):
     data = Dict(required=True)
 
 
-class RecordList(Schema):
-    items = List(Nested(RecordOut), required=True)
+RecordPage = page_schema(RecordOut, "FlowRecordPage")
 
 
-class RecordQuery(Schema):
-    flow = String(load_default=None)
+class RecordQuery(paging.PageQuery):
+    flow = String(load_default=None, metadata={"description": "only this flow's records"})
 
 
 @bp.get("/flows")
@@ -214,7 +214,9 @@ def remove_route(domain, route):
 @bp.get("/tenants/<domain>/flow-records")
 @access(TENANT)
 @bp.input(RecordQuery, location="query", arg_name="query")
-@bp.output(RecordList)
+@bp.output(RecordPage)
 def list_records(domain, query):
-    """What the tenant's flows stored (a survey's answers), oldest first."""
-    return {"items": app.list_records(app_context(), domain, query["flow"])}
+    """What the tenant's flows stored (a survey's answers), oldest first, a page at a time."""
+    ctx = app_context()
+    return paging.keyset(lambda after, limit: app.list_records(ctx, domain, query["flow"], after=after, limit=limit),
+                         "id", query)
