@@ -1,6 +1,7 @@
 """A customer's custom call flows: the flows the operator allows it, with the settings each takes,
 and its routes (what numbers, menus and forwards reach as flow:NAME): attach one, remove one.
-Everything goes through fs_plugins.callflows.app; the operator enables flows from the CLI or API."""
+Everything goes through fs_plugins.callflows.app; the operator enables flows on the customer's
+flows page (operator_flows), from the CLI or the API."""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -40,7 +41,7 @@ def attach(domain: str):
         return app.add_route(app_context(), domain, form["name"] or form["flow"], form["flow"], values,
                              form["fallback"] or None).value
 
-    outcome = _settings_errors(attempt(add, lambda route: _("%(route)s attached.", route=route.destination)))
+    outcome = settings_errors(attempt(add, lambda route: _("%(route)s attached.", route=route.destination)))
     return _page(domain, outcome, form if not outcome.ok else None)
 
 
@@ -57,7 +58,7 @@ def change(domain: str, route: str):
         return app.change_route(app_context(), domain, route, values=values, unset=unset,
                                 fallback=request.form.get("fallback", "").strip()).value
 
-    outcome = _settings_errors(attempt(save, lambda done: _("%(route)s changed.", route=done.destination)))
+    outcome = settings_errors(attempt(save, lambda done: _("%(route)s changed.", route=done.destination)))
     return _page(domain, outcome, {"route": route, "settings": text} if not outcome.ok else None)
 
 
@@ -70,7 +71,7 @@ def detach(domain: str, route: str):
     return _page(domain, outcome)
 
 
-def _settings_errors(outcome: Outcome) -> Outcome:
+def settings_errors(outcome: Outcome) -> Outcome:
     """An error of one setting (settings.pin) shows under the settings box, naming the setting."""
     outcome.errors = {("settings" if key.startswith("settings.") else key):
                       (f"{key[9:]}: {text}" if key.startswith("settings.") else text)
