@@ -4,31 +4,24 @@ non-zero and stores nothing."""
 import pytest
 
 from fs_plugins import cli
-from fs_plugins import db as dbmod
 from fs_plugins.models.callhandling import CallHandling, OutboundRestriction, SimRing
 from fs_plugins import plugins
 from tests import provision
+from tests.cli_runs import cli_runner
 
 T = ("--tenant", "acme.example")
 U = T + ("--user", "1002")
 
 
 @pytest.fixture
-def run(db_url, capsys, monkeypatch):
-    database = dbmod.connect(db_url)
-    acme = provision.tenant("Acme", "acme.example", country="ES")
-    globex = provision.tenant("Globex", "globex.example", country="ES")
-    for ext in ("1002", "1003"):
-        provision.user(acme, ext, f"User {ext}", password="password-" + ext)
-    provision.user(globex, "2001", "Gina", password="password-g")
-
-    def run(*argv):
-        code = cli.main(["--database", db_url, "--data-dir", "/nonexistent", *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    database.close()
+def run(db_url, capsys):
+    with cli_runner(db_url, capsys) as run:
+        acme = provision.tenant("Acme", "acme.example", country="ES")
+        globex = provision.tenant("Globex", "globex.example", country="ES")
+        for ext in ("1002", "1003"):
+            provision.user(acme, ext, f"User {ext}", password="password-" + ext)
+        provision.user(globex, "2001", "Gina", password="password-g")
+        yield run
 
 
 def stored():

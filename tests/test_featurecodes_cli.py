@@ -2,26 +2,18 @@
 stores, and that a bad code names its option, exits non-zero and stores nothing."""
 import pytest
 
-from fs_plugins import cli
-from fs_plugins import db as dbmod
 from fs_plugins.models.featurecodes import FeatureCode
 from tests import provision
+from tests.cli_runs import cli_runner
 
 T = ("--tenant", "acme.example")
 
 
 @pytest.fixture
 def run(db_url, capsys):
-    database = dbmod.connect(db_url)
-    provision.tenant("Acme", "acme.example", country="ES")
-
-    def run(*argv):
-        code = cli.main(["--database", db_url, "--data-dir", "/nonexistent", *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    database.close()
+    with cli_runner(db_url, capsys) as run:
+        provision.tenant("Acme", "acme.example", country="ES")
+        yield run
 
 
 def line_of(out: str, feature: str) -> str:

@@ -12,10 +12,10 @@ import peewee
 import pytest
 from lxml import etree
 
-from fs_plugins import db as dbmod
 from fs_plugins.config import Config
 from fs_plugins.core import app as core
 from tests import provision
+from tests.second_connection import elsewhere  # noqa: F401 (fixture)
 from tests.test_xml_curl import RECORDED, exchanges, post  # noqa: F401  (RECORDED: the recordings used)
 from xml_curl.app import make_app
 from xml_curl import lookups as lookups_module
@@ -42,15 +42,6 @@ def acme(db):
 @pytest.fixture
 def app(db, acme):
     return make_app(Config(directory_cache_ms=60000), db)
-
-
-@pytest.fixture
-def elsewhere(db_url):
-    """Another connection to the same database, as another process (the API, the CLI) has."""
-    other = dbmod.open_database(db_url)
-    other.connect()
-    yield other
-    other.close()
 
 
 def _name(doc) -> str:

@@ -9,10 +9,10 @@ import gevent
 import peewee
 import pytest
 
-from fs_plugins import db as dbmod
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.core import app as core
 from tests import provision
+from tests.second_connection import elsewhere  # noqa: F401 (fixture)
 from xml_curl import sqlitetriggers
 from xml_curl.cache import Cache
 from xml_curl.lookups import Lookups, directory_user_from_row as _user
@@ -25,15 +25,6 @@ def world(db):
         provision.user(owner, "1001", f"{name} One")
         provision.user(owner, "1002", f"{name} Two")
     return db
-
-
-@pytest.fixture
-def elsewhere(db_url):
-    """Another connection to the same database, as another process (the API, the CLI) has."""
-    other = dbmod.open_database(db_url)
-    other.connect()
-    yield other
-    other.close()
 
 
 class Counted:
