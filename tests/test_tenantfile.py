@@ -14,6 +14,7 @@ from fs_plugins import db as dbmod
 from fs_plugins.cli import main
 from fs_plugins.core import app as core
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ivr import app as ivr
 from fs_plugins.models import User
 from fs_plugins.models.callflows import FlowRoute
 from fs_plugins.models.callhandling import CallHandling
@@ -234,6 +235,22 @@ def test_flows_and_their_routes_are_added_changed_and_removed_by_the_file(acme):
     data["flow_routes"][0]["settings"]["pin"] = "9999"  # an existing route keeps its secret: `flow set` changes it
     assert apply_file(acme, copy.deepcopy(data)).plan.changes == ()
     assert json.loads(FlowRoute.get(FlowRoute.name == "boss").settings)["pin"] == "4321"
+
+
+def test_a_menu_and_the_flow_route_it_reaches_are_removed_together(acme):
+    ivr.change_menu(acme, world.DOMAIN, "Main", closed="flow:rate_us")
+    data = export_tenant(acme, world.DOMAIN)
+    data["ivr_menus"], data["flow_routes"] = [], []  # vip_router's settings reach Main too
+    data["numbers"][0]["to"] = "user:1001"
+    next(u for u in data["users"] if u["extension"] == "1002").pop("forwards")
+    support = next(g for g in data["groups"] if g["name"] == "Support")
+    for key in ("closed_destination", "opening", "schedule"):
+        support.pop(key)
+    applied = apply_file(acme, copy.deepcopy(data))
+    assert {str(c) for c in applied.plan.changes} >= {"- IVR menu Main", "- flow route vip_router",
+                                                       "- flow route rate_us"}
+    after = export_tenant(acme, world.DOMAIN)
+    assert "ivr_menus" not in after and "flow_routes" not in after and len(after["flows"]) == 2
 
 
 def test_applying_one_tenants_file_leaves_another_tenant_as_it_was(acme, tmp_path):

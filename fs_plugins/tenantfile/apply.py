@@ -467,6 +467,13 @@ class _Run:
             steps.append(_Step(change.path, lambda e=change.key, r=rings: (  # what may route to another removed user
                 callhandling.clear_forward(ctx, domain, e, "all"),
                 [callhandling.remove_ring(ctx, domain, e, ring["to"]) for ring in r])))
+        for change in self.plan.of("ivr_menus", REMOVE):  # a removed route may be reached from a removed menu
+            menu = kinds.full(self._current("ivr_menus", change.key) or {}, kinds.MENU)
+            keys = tuple(k for k, to in menu["options"].items() if _is_flow(to))
+            ends = {"forward": "none", "closed": ""} if _is_flow(menu["closed"]) else {}  # exit, forward_to: no flows
+            if keys or ends:
+                steps.append(_Step(change.path, lambda n=change.key, k=keys, e=ends: ivr.change_menu(
+                    ctx, domain, n, remove_options=k, **e)))
         for change in self.plan.of("flow_routes", REMOVE):  # before the menus, groups and users they route to
             steps.append(_Step(change.path, lambda n=change.key: callflows.remove_route(ctx, domain, n)))
         for change in self.plan.of("ivr_menus", REMOVE):
@@ -516,6 +523,10 @@ def _box(ctx: AppContext, domain: str, extension: str | None, box: dict | None) 
     box = kinds.full(box, kinds.BOX)
     voicemail.set_box(ctx, domain, extension, email=box["email"] or "", attach=box["attach_audio"],
                       keep=box["keep_after_email"], enabled=box["enabled"])
+
+
+def _is_flow(destination: str | None) -> bool:
+    return (destination or "").startswith("flow:")
 
 
 def _refuse(message: str) -> None:
