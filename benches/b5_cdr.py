@@ -69,7 +69,7 @@ def bench_month_page(db, engine: str, samples: int = 1000) -> Line:
     users = db.execute_sql('SELECT u.tenant_id, u.id, u.extension, t.domain FROM "user" u '
                            "JOIN tenant t ON t.id = u.tenant_id").fetchall()
     p = db.param
-    bare_sql = (f'SELECT {logmod.COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id WHERE '
+    bare_sql = (f"SELECT {logmod.COLUMNS} FROM {logmod.FROM} WHERE "
                 f"e.tenant_id = {p} AND e.user_id = {p} AND e.started_at >= {p} AND e.started_at < {p} "
                 "ORDER BY e.started_at DESC, e.id DESC LIMIT 51")
     rng, ours, bare, empty = random.Random(2), [], [], 0
@@ -129,7 +129,7 @@ def bench_csv(db, engine: str, scale: datasets.Scale) -> list[Line]:
 def raw_csv(db, tenant_id: int, limit: int) -> int:
     """The floor: one query's raw rows through csv.writer into a buffer, flushed every 500 rows."""
     p = db.param
-    cursor = db.execute_sql(f'SELECT {logmod.COLUMNS} FROM call_entry e LEFT JOIN "user" u ON u.id = e.user_id'
+    cursor = db.execute_sql(f"SELECT {logmod.COLUMNS} FROM {logmod.FROM}"
                             f" WHERE e.tenant_id = {p} ORDER BY e.started_at DESC, e.id DESC LIMIT {p}",
                             (tenant_id, limit))
     buffer, sink, count = io.StringIO(), NullSink(), 0
