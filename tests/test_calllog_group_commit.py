@@ -13,8 +13,8 @@ from fs_plugins.dbpool import DatabaseUnavailable, release
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calllog import CallEntry, CdrLeg
 
-from test_calllog_classify import recorded_bodies, variant
-from test_calllog_ingest import CONFIG, post, uuid_of
+from test_calllog_classify import MANIFEST, recorded_bodies, variant
+from test_calllog_ingest import CONFIG, acme, post, uuid_of  # noqa: F401 (acme: a fixture)
 
 
 @pytest.fixture
@@ -72,15 +72,14 @@ def test_a_re_post_in_the_same_batch_is_stored_once(pooled):
 def test_one_failing_leg_costs_only_its_own_post(pooled, monkeypatch):
     bodies = calls(3)
     bad = uuid_of(bodies[2])
-    real = store.file_leg
+    real = store.classify
 
-    def failing_for_one(db, facts):
-        if facts.uuid == bad:
+    def failing_for_one(legs):
+        if any(leg.uuid == bad for leg in legs):
             raise RuntimeError("crash while classifying")
-        return real(db, facts)
+        return real(legs)
 
-    monkeypatch.setattr(store, "file_leg", failing_for_one)
-    monkeypatch.setattr(group_commit, "file_leg", failing_for_one)
+    monkeypatch.setattr(store, "classify", failing_for_one)
     statuses = post_together(make_cdr_app(CONFIG, pooled), bodies)
     assert statuses == [500 if uuid_of(body) == bad else 200 for body in bodies]
     assert {leg.uuid for leg in CdrLeg.select()} == {uuid_of(body) for body in bodies} - {bad}
@@ -102,8 +101,8 @@ def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, mon
     def unavailable(db, facts):
         raise DatabaseUnavailable("no answer within 5.0 s")
 
-    monkeypatch.setattr(group_commit, "file_leg", unavailable)
-    monkeypatch.setattr(store, "file_leg", unavailable)
+    monkeypatch.setattr(group_commit, "file_legs", unavailable)
+    monkeypatch.setattr(group_commit, "store_leg", unavailable)
     bodies = calls(2)
     assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
 
@@ -121,3 +120,35 @@ def test_a_call_s_legs_are_found_through_the_call_id_index_on_every_engine(db, q
     else:
         plan = "\n".join(str(row[-1]) for row in db.execute_sql(f"EXPLAIN QUERY PLAN {sql}", ("x", "x")).fetchall())
         assert "SCAN cdr_leg" not in plan.replace("SEARCH cdr_leg", ""), plan
+
+
+def logged() -> list[tuple]:
+    """Every call_entry row but its id, sorted."""
+    columns = [c for c in CallEntry._meta.sorted_field_names if c != "id"]
+    return sorted(tuple(getattr(e, c + "_id" if c in ("tenant", "user") else c) for c in columns)
+                  for e in CallEntry.select())
+
+
+def test_a_batch_leaves_the_entries_filing_its_legs_one_by_one_leaves(db, acme, monkeypatch):
+    """Every recorded call (transfers' consultation legs, legs of unknown users, re-posts) filed
+    in one batch, then again leg by leg: the same call log; on PostgreSQL in four statements."""
+    from fs_plugins.calllog.parse import parse_body
+
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    legs.append(legs[0])  # the same leg twice in one batch: stored once, new once
+    statements = []
+    execute = type(db).execute_sql
+    monkeypatch.setattr(type(db), "execute_sql", lambda self, sql, params=None, *a, **k:
+                        statements.append(sql) or execute(self, sql, params, *a, **k))
+    with db.atomic():
+        new = store.file_legs(db, sorted(legs, key=lambda leg: leg.call_id))
+    monkeypatch.undo()
+    assert sum(new) == len(legs) - 1
+    if isinstance(db, peewee.PostgresqlDatabase):
+        assert len(statements) <= 4, statements
+    batched = logged()
+    assert len(batched) >= len(MANIFEST)
+    CallEntry.delete().execute()
+    CdrLeg.delete().execute()
+    assert [store.store_leg(db, leg) for leg in legs] == [True] * (len(legs) - 1) + [False]
+    assert logged() == batched

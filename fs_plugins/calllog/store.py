@@ -56,6 +56,61 @@ def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
     return True
 
 
+def file_legs(db: peewee.Database, batch: list[LegFacts]) -> list[bool]:
+    """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
+
+    On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
+    the calls' locks and every insert, the legs of every call touched, the users of every entry,
+    and every call's entries replaced (per leg it was four, ×16 for a full batch). The entries are
+    the ones filing the legs one by one would leave: each call is classified once, from all its
+    legs, after all were inserted. SQLite runs statements in-process: leg by leg."""
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        return [file_leg(db, facts) for facts in batch]
+    values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
+    params = (*(value for row in values for value in row), [facts.call_id for facts in batch])
+    inserted = {row[0] for row in db.execute_sql(_insert_locked_legs(len(batch)), params).fetchall()}
+    outcomes = []
+    for facts in batch:
+        outcomes.append(facts.uuid in inserted)
+        inserted.discard(facts.uuid)  # the same leg twice in one batch: stored once, new once
+        if not outcomes[-1]:
+            log.info("CDR leg %s already stored; ignored", facts.uuid)
+    asked = sorted({facts.call_id for facts, new in zip(batch, outcomes) if new})
+    if not asked:
+        return outcomes
+    legs: dict[str, list[LegFacts]] = {}
+    for root, text in db.execute_sql(_legs_of_root_calls(len(asked)), asked).fetchall():
+        legs.setdefault(root, []).append(LegFacts.from_json(text))
+    calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
+             if call is not None}
+    if calls:
+        found = _lookup(db, [_split_user(entry.user, call.tenant) for call in calls.values() for entry in call.entries])
+        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()})
+    return outcomes
+
+
+def _insert_locked_legs(count: int) -> str:
+    """Every call's lock (in the order of their keys, so two batches never wait on each other in a
+    cycle; one statement, so taken before any row is inserted), then the legs; returns the new uuids."""
+    rows = ", ".join(["(%s, %s, %s, %s)"] * count)
+    return (f"INSERT INTO cdr_leg ({LEG_COLUMNS}) SELECT v.uuid, v.call_id, v.tenant_domain, CURRENT_TIMESTAMP,"
+            f" v.facts FROM (VALUES {rows}) AS v(uuid, call_id, tenant_domain, facts),"
+            " (SELECT count(*) FROM (SELECT k, pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(id) AS k"
+            " FROM unnest(%s::text[]) AS id ORDER BY 1) AS keys) AS taken) AS locked"
+            " ON CONFLICT (uuid) DO NOTHING RETURNING uuid")
+
+
+def _legs_of_root_calls(count: int) -> str:
+    """LEGS_OF_ROOT_CALL for several legs' call ids at once (PostgreSQL, which plans the joins on
+    the indexes): rows (the call's id, facts), every call once."""
+    return (f"WITH asked(id) AS (VALUES {', '.join(['(%s)'] * count)}),"
+            " root(id) AS (SELECT DISTINCT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = asked.id), asked.id)"
+            " FROM asked)"
+            " SELECT root.id, l.facts FROM root JOIN cdr_leg l ON l.call_id = root.id"
+            " UNION ALL SELECT root.id, l.facts FROM root JOIN cdr_leg b ON b.call_id = root.id AND b.uuid <> b.call_id"
+            " JOIN cdr_leg l ON l.call_id = b.uuid")
+
+
 def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False) -> Call | None:
     """Re-classify one call from its stored legs and replace its entries (caller holds the transaction).
     `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL)."""
@@ -82,6 +137,19 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple]) -> No
     db.execute_sql(sql_for(db, delete), (call_id,))
     if rows:
         db.execute_sql(sql_for(db, insert), flat)
+
+
+def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]]) -> None:
+    """_replace_entries for several calls in one statement (PostgreSQL)."""
+    ids = list(calls)
+    rows = [row for call_rows in calls.values() for row in call_rows]
+    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
+    flat = tuple(value for row in rows for value in row)
+    if rows:
+        insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
+        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat))
+    else:
+        db.execute_sql(sql_for(db, delete), ids)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -141,11 +209,12 @@ INSERT_ENTRY = (
 ENTRY_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def entry_rows(db: peewee.Database, call: Call) -> list[tuple]:
-    """The call_entry rows of a classified call, with users and tenants resolved (see module doc)."""
+def entry_rows(db: peewee.Database, call: Call, found: dict | None = None) -> list[tuple]:
+    """The call_entry rows of a classified call, with users and tenants resolved (see module doc;
+    `found`: what _lookup answered for these entries' users, when looked up with other calls')."""
     resolved = []
     wanted = [_split_user(entry.user, call.tenant) for entry in call.entries]
-    found = _lookup(db, wanted)
+    found = _lookup(db, wanted) if found is None else found
     for entry, key in zip(call.entries, wanted):
         tenant_id, user_id = found.get(key, (None, None))
         if tenant_id is None:
