@@ -86,3 +86,82 @@ def test_other_writers_wait_little_while_a_big_import_is_stored(pbx, db):
     assert report.added == 20000 and report.stored
     assert len(waits) >= 10, f"the other writer wrote {len(waits)} times in {took:.1f} s"
     assert max(waits) < 0.3, f"a write waited {max(waits):.2f} s for the import (took {took:.1f} s)"
+
+
+def _started_import(db_url: str, tmp_path, lines: int):
+    """`centralita contact import` of `lines` contacts in a process of its own (as an operator runs it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from fs_plugins.cli import main
+
+    assert main(["--database", db_url, "tenant", "add", "acme.example", "--name", "Acme"]) == 0
+    csv = tmp_path / "contacts.csv"
+    csv.write_bytes(_csv(lines))
+    return subprocess.Popen([sys.executable, "-m", "fs_plugins.cli", "--database", db_url, "contact", "import",
+                             "--tenant", "acme.example", str(csv)], cwd=Path(__file__).parents[1],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_until(condition, seconds: float = 60.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _stored(db_url: str) -> tuple[int, int, int]:
+    """(contacts, contacts without their number, audit entries of an import) as another process sees them."""
+    from fs_plugins import db as dbmod
+
+    other = dbmod.open_database(db_url)
+    try:
+        return other.execute_sql(
+            "SELECT (SELECT count(*) FROM contact),"
+            " (SELECT count(*) FROM contact c WHERE NOT EXISTS"
+            " (SELECT 1 FROM contact_number n WHERE n.contact_id = c.id)),"
+            f" (SELECT count(*) FROM audit_entry WHERE action = {other.param})", ("contact.import",)).fetchone()
+    finally:
+        other.close()
+
+
+def test_an_import_is_seen_as_it_goes_and_a_killed_one_keeps_what_it_committed(db_url, tmp_path):
+    """docs/contacts.md: on SQLite the lines are stored in short transactions, so the contacts stored so
+    far are visible before the import ends, and a process killed mid-way keeps them, each whole (with
+    its number), with no audit entry (the import never finished). On PostgreSQL: one transaction, so
+    nothing is seen before the end and a killed import leaves nothing."""
+    import signal
+
+    lines = 30000
+    importing = _started_import(db_url, tmp_path, lines)
+    try:
+        if db_url.startswith("sqlite"):
+            assert _wait_until(lambda: _stored(db_url)[0] > 0), importing.stderr.read()
+            seen = _stored(db_url)[0]
+            assert 0 < seen < lines and importing.poll() is None  # visible while it still runs
+        else:
+            name = db_url.rsplit("search_path%3D", 1)[1]
+            from fs_plugins import db as dbmod
+
+            watcher = dbmod.open_database(db_url.split("?")[0])
+            writing = ("SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+                       " AND query LIKE %s AND datname = current_database()")
+            try:
+                assert _wait_until(lambda: watcher.execute_sql(writing, ("%contact%",)).fetchone()[0] > 0), name
+            finally:
+                watcher.close()
+            assert _stored(db_url)[0] == 0  # its rows are not seen before it commits
+        importing.send_signal(signal.SIGKILL)
+        importing.wait(10)
+    finally:
+        if importing.poll() is None:
+            importing.kill()
+        importing.stderr.close()
+    contacts, without_number, audited = _stored(db_url)
+    if db_url.startswith("sqlite"):
+        assert 0 < contacts < lines and without_number == 0 and audited == 0
+    else:
+        assert (contacts, audited) == (0, 0)
