@@ -21,6 +21,10 @@ CALLER_NAME = "pbx_caller_name"  # the caller name presented to the callee (cont
 # "1002@acme.example:no_answer;1003@acme.example" (reasons: FORWARD_REASONS; "dnd" for any DND).
 CHAIN = "pbx_chain"
 RING_OF = "pbx_ring_of"  # on a simultaneous-ring leg to a number: the user whose ring set it belongs to
+# On every leg Centralita dials to a user (the directory's dial-string, a forward to a number): that
+# user, "<extension>@<domain>", so the busy state finds the member however the leg reaches the phone
+# (FreeSWITCH's own dialed_user is not there when the leg goes through a proxy).
+LEG_USER = "pbx_leg_user"
 FEATURE_ARGUMENT = "pbx_feature_argument"  # the digits dialled after a feature code (*72 -> the number)
 
 CALL_TYPES = ("inbound", "outbound", "internal")

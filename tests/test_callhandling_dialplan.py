@@ -35,7 +35,7 @@ CARRIER = "sofia/gateway/carrier/"
 
 def forwarded(extension: str) -> str:
     """A forward of `extension` to a number: the leg carries the user's presence (their busy lamp)."""
-    return f"[presence_id={extension}@acme.example]{CARRIER}"
+    return f"[presence_id={extension}@acme.example,pbx_leg_user={extension}@acme.example]{CARRIER}"
 
 
 def recorded_fields(name: str, index: int) -> dict:
@@ -304,7 +304,8 @@ def test_simultaneous_ring_with_delays_confirmation_and_a_no_answer_forward(app,
     doc = serve(app, fields())
     assert bridges(doc)[0] == (
         "user/1002@acme.example,"
-        "[pbx_ring_of=1002@acme.example,presence_id=1002@acme.example,group_confirm_key=1,"
+        "[pbx_ring_of=1002@acme.example,presence_id=1002@acme.example,pbx_leg_user=1002@acme.example,"
+        "group_confirm_key=1,"
         "group_confirm_file=/usr/share/freeswitch/sounds/en/us/callie/ivr/ivr-accept_reject_voicemail.wav,"
         "group_confirm_cancel_timeout=1]sofia/gateway/carrier/+14155550130,"
         "[leg_delay_start=5]user/1003@acme.example")

@@ -56,7 +56,8 @@ def test_a_busy_phone_follows_the_busy_forward_to_a_colleague(db, ana):
 def test_a_phone_that_does_not_answer_follows_the_no_answer_forward_inline(db, ana):
     callhandling.set_forward(*who(ana), "no-answer", "number:+34600123456", seconds=10)
     sim = call_the_did(db, {ANA: "no_answer", MOBILE: "answer"})
-    assert bridged(sim) == [(ANA, "NO_ANSWER"), (f"[presence_id=1001@{DOMAIN}]{MOBILE}", "SUCCESS")]
+    mobile = f"[presence_id=1001@{DOMAIN},pbx_leg_user=1001@{DOMAIN}]{MOBILE}"
+    assert bridged(sim) == [(ANA, "NO_ANSWER"), (mobile, "SUCCESS")]
     assert sim.cdr["variables"]["pbx_forwarded"] == "no_answer"
 
 

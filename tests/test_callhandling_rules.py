@@ -70,7 +70,8 @@ def test_an_unsafe_confirmation_prompt_is_never_put_into_a_leg():
     call = rules.Call("acme.example", "ES", 7, "1002", 0, "sofia/gateway/carrier/{e164}", "a,b]${x}")
     data = UserCallData(Settings(), (RingLeg(Destination("number", "+34600123456"), confirm=True),))
     assert rules.ring_legs(call, data) == [
-        "[pbx_ring_of=1002@acme.example,presence_id=1002@acme.example]sofia/gateway/carrier/+34600123456"]
+        "[pbx_ring_of=1002@acme.example,presence_id=1002@acme.example,pbx_leg_user=1002@acme.example]"
+        "sofia/gateway/carrier/+34600123456"]
 
 
 def test_forwards_mark_the_reason_and_count_a_hop_before_going_anywhere():

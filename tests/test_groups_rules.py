@@ -57,7 +57,8 @@ def test_a_member_in_dnd_is_skipped():
 @pytest.mark.parametrize("forward, extension, allowed, expected", [
     (Destination("user", "9"), "1009", frozenset({"national"}), f"user/1009@{D}"),
     (Destination("number", "+34911234567"), None, frozenset({"national"}),
-     "[presence_id=1001@acme.example]sofia/gateway/carrier/+34911234567"),  # the member's busy lamp
+     # the member's busy lamp and busy state
+     "[presence_id=1001@acme.example,pbx_leg_user=1001@acme.example]sofia/gateway/carrier/+34911234567"),
     (Destination("number", "+34911234567"), None, frozenset(), None),  # the user may not call it
     (Destination("voicemail", "1"), None, frozenset({"national"}), None),  # a machine must not take it
     (Destination("user", "9"), None, frozenset({"national"}), None),  # target user gone or disabled

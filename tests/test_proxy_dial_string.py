@@ -11,7 +11,8 @@ from tests.test_xml_curl import post, recorded
 from xml_curl.app import make_app
 
 DIAL_STRING_XPATH = "//domain/params/param[@name='dial-string']/@value"
-VARIABLES = "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+VARIABLES = ("{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}"
+             ":pbx_leg_user=${dialed_user}@${dialed_domain}}")  # whose leg it is, for the busy state
 
 
 @pytest.fixture

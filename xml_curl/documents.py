@@ -25,7 +25,10 @@ NOT_FOUND = (
 )
 
 # How FreeSWITCH reaches a registered user of a tenant (the domain is the tenant).
-_DIAL_VARIABLES = "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+# pbx_leg_user (fs_plugins.channel_vars.LEG_USER): the user this leg rings, on the leg however it
+# reaches the phone (through a proxy too), so the members' busy state finds them.
+_DIAL_VARIABLES = ("{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}"
+                   ":pbx_leg_user=${dialed_user}@${dialed_domain}}")
 DIAL_STRING = _DIAL_VARIABLES + "${sofia_contact(*/${dialed_user}@${dialed_domain})}"
 
 

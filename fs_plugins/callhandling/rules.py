@@ -146,7 +146,9 @@ def external(call: Call, allowed: frozenset[str], number: str) -> list[Action]:
     if reason:
         return [set_var(channel_vars.BLOCK_REASON, reason), hangup(numbers.BARRED)]
     # The leg is the forwarding user's call: presence_id lights their busy lamp (BLF) while it rings and talks.
-    dial = dialstrings.with_leg_variables({"presence_id": call.user_id_text}, dialstrings.gateway(call.dial_template, e164))
+    # pbx_leg_user: the user is on this call wherever it is (busy state, fs_plugins.groups.busy).
+    dial = dialstrings.with_leg_variables({"presence_id": call.user_id_text, channel_vars.LEG_USER: call.user_id_text},
+                                          dialstrings.gateway(call.dial_template, e164))
     return [set_var("call_timeout", str(FORWARD_RING_SECONDS)), set_var("hangup_after_bridge", "true"),
             Action("bridge", dial)]
 
@@ -170,7 +172,7 @@ def _leg_dial(call: Call, allowed: frozenset[str], leg: RingLeg) -> str | None:
     # The user's own number (their mobile): its answer is the user's, so the leg says whose it is,
     # to the call log and to the user's busy lamp (presence_id; FreeSWITCH sets it on user/ legs itself).
     variables[channel_vars.RING_OF] = call.user_id_text
-    variables["presence_id"] = call.user_id_text
+    variables["presence_id"] = variables[channel_vars.LEG_USER] = call.user_id_text
     e164, cause = numbers.normalise(leg.destination.target, call.country)
     reason = cause or numbers.blocked_reason(e164, call.country, allowed)
     if reason:

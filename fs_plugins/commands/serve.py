@@ -15,7 +15,7 @@ from fs_plugins.credentials import path_in as credentials_path
 from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
-from fs_plugins.cluster import nodes
+from fs_plugins.cluster import feeds, nodes
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
 from fs_plugins.httpserver import HttpLimits, http_server  # noqa: F401  (http_server: benches/ceiling.py, tests)
@@ -57,6 +57,8 @@ def _serve(args, ctx) -> int:
         started.append(_start_sweeper(config, database))
     if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
         started.append(_start_heartbeat(config, database))
+        if "esl" in wanted:  # the node that runs calls follows media servers' events (busy state)
+            started.append(_start_feeds(database))
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
@@ -199,6 +201,13 @@ def _start_heartbeat(config, database):
     name = nodes.default_name(config.esl_port)
     greenlet = gevent.spawn(nodes.run, name, config.esl_contact(), lambda: release(database))
     return _Running(_Greenlet(greenlet), f"node {name}: heartbeat every {nodes.BEAT_SECONDS:g} s")
+
+
+def _start_feeds(database):
+    """Take each media server's channel events nobody follows (fs_plugins/cluster/feeds.py)."""
+    keeper = feeds.Keeper(database, lambda: release(database)).start()
+    return _Running(keeper, f"media servers' channel events: taken over within {feeds.TRY_SECONDS:g} s "
+                            "of the node following them stopping")
 
 
 class _Greenlet:

@@ -9,6 +9,10 @@ user/ endpoint). A user with any live channel is busy, wherever the call came fr
 `EventFeed` keeps an InboundESL (greenswitch) subscription alive and feeds the tracker; if the
 event socket is unreachable it retries, and the tracker (empty) treats everyone as free, so calls
 still flow — members then answer busy themselves (SIP 486), which the flow handles as no answer.
+
+Several machines (PostgreSQL with media servers registered): the node holding each server's feed
+writes its members' channels to the member_channel table (fs_plugins/cluster/feeds.py) and every
+node reads them (`TableBusy`); `Busy` asks whichever applies.
 """
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ from collections import OrderedDict
 
 import gevent
 import greenswitch
+import peewee
 
 from fs_plugins import channel_vars, fsapi
+from fs_plugins.models import database
+from fs_plugins.models.cluster import MediaServer, MemberChannel
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,9 @@ class BusyTracker:
 
     def busy(self, key: str) -> bool:
         return self._count.get(key, 0) > 0
+
+    def busy_among(self, keys) -> set[str]:
+        return {key for key in keys if self.busy(key)}
 
     def owner(self, uuid: str) -> str:
         """The user a live channel belongs to ("" if unknown): who answered a group's bridge."""
@@ -107,7 +117,9 @@ def existing_channels(reply: str) -> dict[str, str]:
 
 
 def user_key(event: dict) -> str:
-    user = event.get(f"variable_{channel_vars.USER_ID}", "")
+    """The user a channel is of: their own call (pbx_user_id), a leg Centralita dialled to them
+    (pbx_leg_user, however it reached the phone), else FreeSWITCH's user/ endpoint's dialed_user."""
+    user = event.get(f"variable_{channel_vars.USER_ID}", "") or event.get(f"variable_{channel_vars.LEG_USER}", "")
     if user:
         return user
     dialed, domain = event.get("variable_dialed_user", ""), event.get("variable_dialed_domain", "")
@@ -153,3 +165,72 @@ class EventFeed:
 
     def _deliver(self, event) -> None:
         self.tracker.on_event(dict(event.headers))
+
+
+class TableBusy:
+    """The members' channels every node sees: member_channel, written by the node that follows
+    each media server's events (fs_plugins/cluster/feeds.py). The same questions as BusyTracker."""
+
+    def __init__(self, clock=monotonic, wall=time.time):
+        self._clock, self._wall = clock, wall
+
+    def busy(self, key: str) -> bool:
+        return MemberChannel.select().where(MemberChannel.member == key).exists()
+
+    def busy_among(self, keys) -> set[str]:
+        keys = list(keys)
+        if not keys:
+            return set()
+        query = MemberChannel.select(MemberChannel.member).where(MemberChannel.member.in_(keys)).distinct()
+        return {row.member for row in query}
+
+    def owner(self, uuid: str) -> str:
+        row = MemberChannel.get_or_none(MemberChannel.uuid == uuid) if uuid else None
+        return row.member if row is not None else ""
+
+    def answered_at(self, uuid: str) -> float | None:
+        """The answer moment (Unix time in the table) on this process's clock."""
+        row = MemberChannel.get_or_none(MemberChannel.uuid == uuid) if uuid else None
+        if row is None or row.answered_at is None:
+            return None
+        return self._clock() - max(0.0, self._wall() - row.answered_at)
+
+
+SHARED_CHECK_SECONDS = 10.0
+
+
+class Busy:
+    """The busy state a group call asks: this process's tracker (one FreeSWITCH, the configured event
+    socket: SQLite, or PostgreSQL without media servers), or the table every node shares once media
+    servers are registered on PostgreSQL. Which one is looked at again every SHARED_CHECK_SECONDS."""
+
+    def __init__(self, local: BusyTracker, shared: TableBusy | None = None, clock=monotonic):
+        self.local, self.shared = local, shared or TableBusy(clock)
+        self._clock = clock
+        self._checked: tuple[float, bool] | None = None
+
+    def shared_now(self) -> bool:
+        now = self._clock()
+        if self._checked is None or now - self._checked[0] >= SHARED_CHECK_SECONDS:
+            self._checked = (now, _cluster_database() and MediaServer.select().exists())
+        return self._checked[1]
+
+    def _source(self):
+        return self.shared if self.shared_now() else self.local
+
+    def busy(self, key: str) -> bool:
+        return self._source().busy(key)
+
+    def busy_among(self, keys) -> set[str]:
+        return self._source().busy_among(keys)
+
+    def owner(self, uuid: str) -> str:
+        return self._source().owner(uuid)
+
+    def answered_at(self, uuid: str) -> float | None:
+        return self._source().answered_at(uuid)
+
+
+def _cluster_database() -> bool:
+    """Nodes share PostgreSQL; a SQLite file has one node (and its process's tracker)."""
+    return isinstance(database.obj, peewee.PostgresqlDatabase)

@@ -24,7 +24,7 @@ from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, Sessi
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
 from fs_plugins.groups import callback, rules, states
-from fs_plugins.groups.busy import BusyTracker, monotonic
+from fs_plugins.groups.busy import Busy, BusyTracker, monotonic
 from fs_plugins.groups.queue import Entry, GroupQueue, Queues
 from fs_plugins.groups.records import Group, Leg
 from fs_plugins.groups.kinds import AUDIO, CONSECUTIVE, MUSIC
@@ -56,7 +56,7 @@ class GroupServices:
     record: Callable[[CallRecord], None]
     dial_template: str = "sofia/gateway/carrier/{e164}"
     queues: Queues = field(default_factory=Queues)
-    busy: BusyTracker = field(default_factory=BusyTracker)
+    busy: BusyTracker | Busy = field(default_factory=BusyTracker)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     poll_seconds: int = 5  # how long the caller hears the melody between two looks at the queue
     originate: callback.Originate | None = None  # None: no queue callback in this process
@@ -248,7 +248,9 @@ class GroupCall:
 
     def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...]) -> bool:
         order = rules.offer_order(ringing, entry.cursor)
-        keys = queue.claim(entry, [leg.member for leg in order], rules.offer_size(self.group), self.s.busy.busy)
+        candidates = [leg.member for leg in order]
+        busy = self.s.busy.busy_among(candidates)  # one look (a query, on several machines) for them all
+        keys = queue.claim(entry, candidates, rules.offer_size(self.group), busy.__contains__)
         if not keys:
             return False
         chosen = tuple(leg for leg in order if leg.member in keys)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fs_plugins import dialstrings
+from fs_plugins import channel_vars, dialstrings
 from fs_plugins.callhandling import numbers
 from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.groups.records import Group, Leg, Member
@@ -73,7 +73,8 @@ def member_dial(group: Group, member: Member, dial_template: str) -> str | None:
         return dialstrings.user(member.forward_extension, group.domain)
     if forward.kind == "number":  # the member's own call: presence_id lights their busy lamp (BLF)
         dial = _external(group, forward.target, member.allowed, dial_template)
-        return dialstrings.with_leg_variables({"presence_id": member.key}, dial) if dial else None
+        return dialstrings.with_leg_variables({"presence_id": member.key, channel_vars.LEG_USER: member.key},
+                                              dial) if dial else None
     return None
 
 

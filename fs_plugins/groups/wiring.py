@@ -6,7 +6,7 @@ import logging
 from fs_plugins import metrics
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
-from fs_plugins.groups.busy import BusyTracker, EventFeed
+from fs_plugins.groups.busy import Busy, BusyTracker, EventFeed
 from fs_plugins.groups.callback import fs_originate
 from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
@@ -23,9 +23,10 @@ def production_flow(config: Config | None = None, simulated: bool = False):
         return group_flow(GroupServices(load=load_group, record=_discard, dial_template=config.outbound_dial_template))
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
+    busy = Busy(tracker)  # with media servers on PostgreSQL: the table every node shares
     originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
     services = GroupServices(load=load_group, record=_record, dial_template=config.outbound_dial_template,
-                             busy=tracker, originate=originate if config.fs_event_socket_port else None)
+                             busy=busy, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
     started = []
 
@@ -34,7 +35,8 @@ def production_flow(config: Config | None = None, simulated: bool = False):
         # commands and tests that never run a group open no connection to FreeSWITCH.
         if not started and config.fs_event_socket_port:
             started.append(feed)
-            feed.start()
+            if not busy.shared_now():  # several machines: the nodes holding the servers' feeds follow them
+                feed.start()
         flow(channel, info)
 
     run.services = services

@@ -5,6 +5,10 @@ one-machine default). Registered, every enabled media server gets each directory
 changed password or a removed user stops working on all of them at once, not after
 `directory_cache_ms` on the ones nobody told. A node is a `centralita serve` process; its
 heartbeat says it is alive (several nodes share one PostgreSQL).
+
+Which members are on a call, whatever server and node the call is on: for each media server one
+node holds its event feed (fs_plugins/cluster/feeds.py) and keeps that server's member channels
+here; every node reads them (fs_plugins.groups.busy.TableBusy).
 """
 from __future__ import annotations
 
@@ -36,5 +40,23 @@ class Node(BaseModel):
     heartbeat_at = peewee.DateTimeField(default=utcnow)
 
 
-MODELS = (MediaServer, Node)
-MIGRATIONS: tuple = ()
+class MemberChannel(BaseModel):
+    """A live channel of a user on one media server (its own call, or a leg ringing or talking to
+    the user), as the node holding that server's event feed saw it."""
+
+    server = peewee.CharField(max_length=63)  # MediaServer.name
+    uuid = peewee.CharField(max_length=64)
+    member = peewee.CharField(max_length=200, index=True)  # "ext@domain"
+    answered_at = peewee.DoubleField(null=True)  # Unix time of CHANNEL_ANSWER (None: not answered)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("server", "uuid")
+
+
+def add_member_channels(migrator, db) -> None:
+    """the member_channel table: members' live channels per media server (busy state across nodes)"""
+    db.create_tables([MemberChannel], safe=True)
+
+
+MODELS = (MediaServer, Node, MemberChannel)
+MIGRATIONS: tuple = (add_member_channels,)

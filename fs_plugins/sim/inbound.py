@@ -3,7 +3,8 @@
 Accepts `auth`, `event plain …`, `api …`, `bgapi …` and `exit`, with FreeSWITCH's replies:
 ``auth/request`` on connect, ``command/reply`` (+OK accepted / -ERR invalid), ``api/response``
 with a Content-Length body, ``text/disconnect-notice`` on exit or a bad password. Understood API
-commands: `originate {vars}<dial> &socket(<host:port> async full)` (the phone answers or fails as
+commands: `show channels as json` (the channels PhoneCalls started, in FreeSWITCH's columns),
+`originate {vars}<dial> &socket(<host:port> async full)` (the phone answers or fails as
 `outcomes` says; an answered call connects to that address as an outbound session emulated by
 fs_plugins.sim.emulator, with a per-dial CallerScript), `xml_flush_cache …`, `module_exists <mod>` and `status`; others
 get FreeSWITCH's "-ERR <cmd> Command not found!". `bgapi` replies at once with a Job-UUID and sends
@@ -15,6 +16,7 @@ as long as the caller "talked") at the path it was given.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid as uuidlib
@@ -58,10 +60,32 @@ class InboundReport:
     originated: list = field(default_factory=list)  # (dial string, variables, outcome)
 
 
+# FreeSWITCH's `channels` table (switch_core_sqldb.c), the columns of `show channels as json`, in order.
+CHANNEL_COLUMNS = (
+    "uuid", "direction", "created", "created_epoch", "name", "state", "cid_name", "cid_num", "ip_addr", "dest",
+    "application", "application_data", "dialplan", "context", "read_codec", "read_rate", "read_bit_rate",
+    "write_codec", "write_rate", "write_bit_rate", "secure", "hostname", "presence_id", "presence_data",
+    "accountcode", "callstate", "callee_name", "callee_num", "callee_direction", "call_uuid", "sent_callee_name",
+    "sent_callee_num", "initial_cid_name", "initial_cid_num", "initial_ip_addr", "initial_dest", "initial_dialplan",
+    "initial_context",
+)
+
+
+def show_channels_json(rows: list[dict]) -> str:
+    """mod_commands' answer: every column a string (NULL as ""), `{"row_count": 0}` with a line break
+    when there is no channel (show_as_json_callback and its caller in mod_commands.c)."""
+    if not rows:
+        return '{"row_count": 0}\n'
+    full = [{column: str(row.get(column) or "") for column in CHANNEL_COLUMNS} for row in rows]
+    return json.dumps({"row_count": len(full), "rows": full}, separators=(",", ":"))
+
+
 class InboundEmulator:
     def __init__(self, password: str = "ClueCon", outcomes: dict | None = None,
-                 scripts: dict | None = None, default_script: CallerScript | None = None):
+                 scripts: dict | None = None, default_script: CallerScript | None = None, host: str = "127.0.0.1"):
         self.password = password
+        self.host = host
+        self.channels: dict[str, dict] = {}  # uuid -> its row of `show channels` (PhoneCalls keeps them)
         self.outcomes = outcomes or {}  # dial string -> "answer" or a FAILURE_CAUSES cause
         self.scripts = scripts or {}  # dial string -> CallerScript of whoever answers
         self.default_script = default_script or CallerScript()
@@ -74,7 +98,7 @@ class InboundEmulator:
         self.modules = set(LOADED_MODULES)  # what `module_exists` says is loaded
 
     def start(self) -> None:
-        self._server = StreamServer(("127.0.0.1", 0), self._handle)
+        self._server = StreamServer((self.host, 0), self._handle)
         self._server.start()
         self.address = self._server.address[:2]
 
@@ -137,6 +161,8 @@ class InboundEmulator:
             return self.originate(arg)
         if name == "xml_flush_cache":
             return "+OK\n"
+        if name == "show" and arg.split() == ["channels", "as", "json"]:
+            return show_channels_json(list(self.channels.values()))
         if name in VoicemailStore.COMMANDS:
             return self.voicemail.api(name, arg)
         if name == "module_exists":  # mod_commands: "true" or "false", no line break
