@@ -70,6 +70,21 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL schema's URL, for what only several nodes need (no SQLite run)."""
+    with pg_schema_url("n_") as url:
+        yield url
+
+
+@pytest.fixture
+def pg_db(pg_url) -> peewee.Database:
+    """That schema with the current tables, bound to the models."""
+    database = dbmod.connect(pg_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
 def db(db_url) -> peewee.Database:
     """A fresh database of each kind with the current schema, bound to the models."""
     database = dbmod.connect(db_url)

@@ -20,7 +20,6 @@ from fs_plugins.models.cluster import MediaServer, MemberChannel
 from fs_plugins.sim.channel_events import PhoneCalls
 from fs_plugins.sim.inbound import CHANNEL_COLUMNS, InboundEmulator
 from fs_plugins.sim.script import CallerScript, Leg
-from tests.conftest import pg_schema_url
 from tests.serve_process import ServeProcess
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
 from tests.test_groups_flow import DOMAIN, U2, U3, Harness, advanced
@@ -74,16 +73,8 @@ def test_on_sqlite_the_process_tracker_answers_even_with_media_servers_registere
 
 # -- two servers, two nodes, one PostgreSQL -------------------------------------------------------
 @pytest.fixture
-def schema_url():
-    with pg_schema_url("busy_") as url:
-        yield url
-
-
-@pytest.fixture
-def pg(schema_url):
-    database = dbmod.connect(schema_url)
-    yield database
-    database.close()
+def pg(pg_db):
+    return pg_db
 
 
 @pytest.fixture
@@ -206,11 +197,11 @@ def test_a_server_whose_event_socket_is_down_counts_nobody_busy_and_is_followed_
 
 
 @pytest.mark.postgres
-def test_a_killed_serve_process_s_servers_are_taken_over_by_the_other_node(tmp_path, servers, schema_url):
+def test_a_killed_serve_process_s_servers_are_taken_over_by_the_other_node(tmp_path, servers, pg_url):
     """Two real `centralita serve --only esl` nodes: SIGKILL the one following, the other follows."""
-    with ServeProcess(tmp_path / "a", only=("esl",), database_url=schema_url) as a:
+    with ServeProcess(tmp_path / "a", only=("esl",), database_url=pg_url) as a:
         wait_until(lambda: all(subscriptions(e) == 1 for e in servers.values()), seconds=20, what="a follows both")
-        with ServeProcess(tmp_path / "b", only=("esl",), database_url=schema_url) as b:
+        with ServeProcess(tmp_path / "b", only=("esl",), database_url=pg_url) as b:
             phones = PhoneCalls(servers["fs2"])
             ending = phones.starts("1001", DOMAIN)
             wait_until(lambda: TableBusy().busy(ANA), what="ana busy")

@@ -145,23 +145,41 @@ def test_consecutive_rounds_overflow_after_every_member_was_tried_n_times():
     assert len(report.bridges) == 4 and report.transfer == ("pbx-ivr-3", DOMAIN)
 
 
-def test_a_full_queue_overflows_at_once():
-    queues = Queues()
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+def line_store(request):
+    """Makes a group's line store: this process's (one node), or PostgreSQL's shared by nodes."""
+    if request.param == "memory":
+        yield Queues
+        return
+    from fs_plugins import db as dbmod
+    from fs_plugins.cluster import nodes
+    from fs_plugins.groups.store import SharedQueues
+    from tests.conftest import pg_schema_url
+
+    with pg_schema_url("line_") as url:
+        database = dbmod.connect(url)
+        nodes.beat("node-a", "127.0.0.4:18084", started=True)
+        yield lambda keep_history=False: SharedQueues("node-a", keep_history=keep_history)
+        database.close()
+
+
+def test_a_full_queue_overflows_at_once(line_store):
+    queues = line_store()
     queue = queues.of(7)
     queue.join("someone", 0, 1)
     report, records = run_one(advanced(queue_size=1, overflow=Destination("user", "5")), queues=queues)
     assert report.transfer == ("pbx-user-5", DOMAIN) and report.bridges == []
 
 
-def test_a_caller_hanging_up_while_waiting_leaves_the_queue():
-    queues = Queues()
+def test_a_caller_hanging_up_while_waiting_leaves_the_queue(line_store):
+    queues = line_store()
     report, records = run_one(advanced(members=()), CallerScript(hangup_at=12), queues=queues)
     assert records[0].outcome == "abandoned" and queues.of(7).entries == []
 
 
 @pytest.mark.parametrize("mode", ["consecutive", "simultaneous"])
-def test_two_callers_and_three_members_racing_are_never_double_offered_nor_lost(mode):
-    queues = Queues(keep_history=True)
+def test_two_callers_and_three_members_racing_are_never_double_offered_nor_lost(mode, line_store):
+    queues = line_store(keep_history=True)
     legs = {U1: Leg("answer", 1, 2), U2: Leg("no_answer"), U3: Leg("answer", 2, 2)}
     with Harness(advanced(ring_mode=mode), queues=queues) as harness:
         calls = [gevent.spawn(harness.call, CallerScript(legs=dict(legs)), uuid=f"caller-{i}") for i in range(2)]
@@ -205,8 +223,8 @@ def test_an_uploaded_melody_is_the_ringback_of_a_simple_group_and_the_music_of_a
     assert report.played.count("/audio/hold.wav") == 2 and records[0].wait_seconds == 60
 
 
-def test_many_callers_coming_and_going_keep_the_queue_consistent():
-    queues = Queues(keep_history=True)
+def test_many_callers_coming_and_going_keep_the_queue_consistent(line_store):
+    queues = line_store(keep_history=True)
     legs = {U1: Leg("answer", 2, 3), U2: Leg("busy"), U3: Leg("no_answer")}
     scripts = [CallerScript(legs=dict(legs), hangup_at=hangup) for hangup in (None, 4, None, 13, None, 30)]
     with Harness(advanced(ring_mode="consecutive", queue_size=4, overflow=Destination("voicemail", "")),

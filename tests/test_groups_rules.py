@@ -8,7 +8,6 @@ import pytest
 from fs_plugins.destinations import HANGUP, Destination
 from fs_plugins.groups import rules
 from fs_plugins.groups.busy import BusyTracker
-from fs_plugins.groups.queue import GroupQueue
 from fs_plugins.groups.records import Group, Leg, Member
 from fs_plugins.groups.stats import Row, summarise
 
@@ -126,27 +125,7 @@ def test_the_position_is_announced_when_it_changes_or_every_interval(last, posit
     assert rules.announce(group(announce_every=every), last, position, since) is expected
 
 
-# -- the line itself ---------------------------------------------------------------------------
-
-def test_the_longest_waiting_caller_is_served_first_and_a_member_is_never_offered_twice():
-    queue = GroupQueue()
-    first, second = queue.join("a", 1, 5), queue.join("b", 2, 5)
-    free = lambda key: False  # noqa: E731
-    assert queue.claim(second, ["m1", "m2"], 1, free) == ()  # "a" waits longer and is not served yet
-    assert queue.claim(first, ["m1", "m2"], 1, free) == ("m1",)
-    assert queue.claim(second, ["m1", "m2"], 1, free) == ("m2",)  # m1 is reserved for "a"
-    queue.release(first)
-    assert queue.claim(first, ["m2"], 1, free) == ()  # m2 rings for "b"
-    assert queue.position(first) == 1 and queue.position(second) == 2
-    queue.leave(first)
-    assert queue.position(second) == 1 and "m1" not in queue.reserved
-
-
-def test_busy_members_are_not_claimed_and_a_full_queue_refuses():
-    queue = GroupQueue()
-    entry = queue.join("a", 1, 1)
-    assert queue.join("b", 2, 1) is None
-    assert queue.claim(entry, ["m1", "m2"], None, lambda key: key == "m1") == ("m2",)
+# (the line itself: tests/test_groups_store.py, on this process's line and on the one nodes share)
 
 
 # -- busy state from FreeSWITCH's channel events ---------------------------------------------------

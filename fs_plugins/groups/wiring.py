@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import logging
 
+import gevent.lock
+
 from fs_plugins import metrics
+from fs_plugins.cluster import nodes
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import Busy, BusyTracker, EventFeed
@@ -11,6 +14,7 @@ from fs_plugins.groups.callback import fs_originate
 from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
 from fs_plugins.groups.stats import write_record
+from fs_plugins.groups.store import SharedQueues
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +32,31 @@ def production_flow(config: Config | None = None, simulated: bool = False):
     services = GroupServices(load=load_group, record=_record, dial_template=config.outbound_dial_template,
                              busy=busy, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
-    started = []
+    started, first_call = [], gevent.lock.Semaphore()
 
     def run(channel, info):
-        # The event feed starts with the first group call, not when the registry is built, so
-        # commands and tests that never run a group open no connection to FreeSWITCH.
-        if not started and config.fs_event_socket_port:
-            started.append(feed)
-            if not busy.shared_now():  # several machines: the nodes holding the servers' feeds follow them
-                feed.start()
+        if not started:
+            with first_call:  # the first calls wait for the choice, so no caller joins a line left behind
+                if not started:
+                    _choose(config, services, busy, feed)
+                    started.append(True)
         flow(channel, info)
 
     run.services = services
     return run
+
+
+def _choose(config: Config, services: GroupServices, busy: Busy, feed: EventFeed) -> None:
+    """At the first group call, not when the registry is built (commands and tests that never run a
+    group open no connection to FreeSWITCH nor read the database): several machines (PostgreSQL
+    with media servers) share the lines in the database, and the nodes holding the servers' feeds
+    follow their events; else this process's lines and its own event feed, as on one machine. The
+    choice holds until the process restarts."""
+    if busy.shared_now():
+        services.queues = SharedQueues(nodes.default_name(config.esl_port))
+        log.info("group queues: shared by every node (PostgreSQL, media servers registered)")
+    elif config.fs_event_socket_port:
+        feed.start()
 
 
 def _record(record) -> None:

@@ -53,10 +53,38 @@ class MemberChannel(BaseModel):
         primary_key = peewee.CompositeKey("server", "uuid")
 
 
+
+class QueueEntry(BaseModel):
+    """A caller waiting in an advanced group's line, on whichever node runs the call (several
+    machines on PostgreSQL: fs_plugins/groups/store.py). The id is the order of arrival."""
+
+    group_id = peewee.IntegerField(index=True)
+    uuid = peewee.CharField(max_length=64)
+    node = peewee.CharField(max_length=120)  # Node.name: a dead node's callers are purged
+    waiting = peewee.BooleanField(default=True)  # False once a member answered (out of the line)
+    joined_at = peewee.DateTimeField(default=utcnow)
+
+
+class QueueOffer(BaseModel):
+    """A member being offered a queued call (until that offer, or the conversation, ends): one at a
+    time across every group, server and node, which the primary key holds."""
+
+    member = peewee.CharField(max_length=200, primary_key=True)  # "ext@domain" or the external number's key
+    group_id = peewee.IntegerField()
+    entry_id = peewee.IntegerField(index=True)  # QueueEntry.id
+    node = peewee.CharField(max_length=120)
+    offered_at = peewee.DateTimeField(default=utcnow)
+
+
 def add_member_channels(migrator, db) -> None:
     """the member_channel table: members' live channels per media server (busy state across nodes)"""
     db.create_tables([MemberChannel], safe=True)
 
 
-MODELS = (MediaServer, Node, MemberChannel)
-MIGRATIONS: tuple = (add_member_channels,)
+def add_queue_tables(migrator, db) -> None:
+    """queue_entry and queue_offer: advanced groups' lines and offers shared by every node"""
+    db.create_tables([QueueEntry, QueueOffer], safe=True)
+
+
+MODELS = (MediaServer, Node, MemberChannel, QueueEntry, QueueOffer)
+MIGRATIONS: tuple = (add_member_channels, add_queue_tables)

@@ -1,0 +1,144 @@
+"""Advanced groups' lines shared by several nodes (issue 17 [14] item 3): today's rules, with the
+in-process line (one node, SQLite) and the PostgreSQL store (groups/store.py) side by side, then
+what only the shared store has to hold: two nodes' callers, one member offered once across groups,
+a dead node's rows purged, and a randomized race of many callers on two nodes."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+
+import pytest
+
+from fs_plugins.cluster import nodes
+from fs_plugins.groups.queue import Queues
+from fs_plugins.groups.store import SharedQueues
+from fs_plugins.models.cluster import Node, QueueEntry, QueueOffer
+
+FREE = lambda key: False  # noqa: E731
+
+
+@pytest.fixture
+def pg(pg_db):
+    """Two nodes alive (a beat each), a and b."""
+    nodes.beat("node-a", "127.0.0.4:18084", started=True)
+    nodes.beat("node-b", "127.0.0.5:18084", started=True)
+    return pg_db
+
+
+@pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+def queues(request):
+    if request.param == "memory":
+        yield Queues()
+        return
+    yield SharedQueues("node-a")
+
+
+@pytest.fixture(autouse=True)
+def _database_for_postgres(request):
+    if "queues" in request.fixturenames and request.node.callspec.params.get("queues") == "postgres":
+        request.getfixturevalue("pg")
+
+
+# -- today's rules, on both stores ----------------------------------------------------------------
+def test_the_longest_waiting_caller_is_served_first_and_a_member_is_offered_once(queues):
+    queue = queues.of(7)
+    first, second = queue.join("a", queues.next_seq(), 5), queue.join("b", queues.next_seq(), 5)
+    assert queue.claim(second, ["m1", "m2"], 1, FREE) == ()  # "a" waits longer and is not served yet
+    assert queue.claim(first, ["m1", "m2"], 1, FREE) == ("m1",)
+    assert queue.claim(second, ["m1", "m2"], 1, FREE) == ("m2",)  # m1 is reserved for "a"
+    queue.release(first)
+    assert queue.claim(first, ["m2"], 1, FREE) == ()  # m2 rings for "b"
+    assert queue.position(first) == 1 and queue.position(second) == 2
+    queue.leave(first)
+    assert queue.position(second) == 1 and "m1" not in queue.reserved and "m2" in queue.reserved
+
+
+def test_busy_members_are_not_claimed_a_full_line_refuses_and_an_answered_caller_leaves_the_line(queues):
+    queue = queues.of(7)
+    entry = queue.join("a", queues.next_seq(), 1)
+    assert queue.join("b", queues.next_seq(), 1) is None
+    assert queue.claim(entry, ["m1", "m2", "m3"], None, lambda key: key == "m1") == ("m2", "m3")
+    queue.connected(entry)  # a member answered: out of the line, still reserved
+    assert queue.position(entry) == 0 and queue.join("c", queues.next_seq(), 1) is not None
+    assert set(queue.reserved) == {"m2", "m3"}
+    queue.leave(entry)
+    assert queue.reserved == {} and queues.lengths()[7] == 1
+
+
+# -- several nodes ----------------------------------------------------------------------------------
+@pytest.mark.postgres
+def test_a_later_caller_on_another_node_never_overtakes_and_a_member_rings_for_one_group(pg):
+    a, b = SharedQueues("node-a"), SharedQueues("node-b")
+    early = a.of(7).join("early", 0, 5)
+    late = b.of(7).join("late", 0, 5)
+    assert b.of(7).claim(late, ["m1"], 1, FREE) == ()  # "early" waits on node a, unserved
+    assert a.of(7).claim(early, ["m1", "m2"], 1, FREE) == ("m1",)
+    other_group = b.of(8).join("other", 0, 5)
+    assert b.of(8).claim(other_group, ["m1", "m2"], None, FREE) == ("m2",)  # m1 rings for group 7
+    assert b.of(7).position(late) == 2 and a.lengths() == {7: 2, 8: 1}
+
+
+@pytest.mark.postgres
+def test_a_dead_nodes_callers_and_offers_are_purged_and_the_others_served(pg):
+    a, b = SharedQueues("node-a"), SharedQueues("node-b")
+    gone = b.of(7).join("gone", 0, 5)
+    assert b.of(7).claim(gone, ["m1"], 1, FREE) == ("m1",)
+    waiting = a.of(7).join("waiting", 0, 5)
+    assert a.of(7).claim(waiting, ["m1"], 1, FREE) == ()
+    Node.update(heartbeat_at=nodes.now() - nodes.DEAD_AFTER - dt.timedelta(seconds=1)).where(
+        Node.name == "node-b").execute()
+    a._purged = float("-inf")  # the next look purges (at most every PURGE_SECONDS otherwise)
+    assert a.of(7).claim(waiting, ["m1"], 1, FREE) == ("m1",)
+    assert [row.uuid for row in QueueEntry.select()] == ["waiting"]
+    assert [(row.member, row.node) for row in QueueOffer.select()] == [("m1", "node-a")]
+
+
+@pytest.mark.postgres
+def test_many_callers_on_two_nodes_are_never_offered_the_same_member_at_once(pg):
+    """Threads are callers, each on its own PostgreSQL session, half on node a, half on node b, in two
+    groups sharing members; every offer is logged with the moments it began and ended."""
+    members = [f"m{i}" for i in range(6)]
+    offers: list[tuple[str, float, float, str]] = []
+    served, lock = [], threading.Lock()
+
+    def caller(node: str, group_id: int, name: str, seed: int) -> None:
+        rng = random.Random(seed)
+        try:  # peewee's connection is per thread: each caller has its own PostgreSQL session
+            queues = SharedQueues(node)
+            queue = queues.of(group_id)
+            entry = queue.join(name, 0, 100)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                candidates = rng.sample(members, 4)
+                keys = queue.claim(entry, candidates, rng.choice([1, None]), lambda key: rng.random() < 0.1)
+                if not keys:
+                    time.sleep(0.002)
+                    continue
+                began = time.monotonic()
+                time.sleep(rng.uniform(0.001, 0.01))  # ringing
+                ended = time.monotonic()
+                queue.release(entry)
+                with lock:
+                    offers.extend((key, began, ended, name) for key in keys)
+                if rng.random() < 0.5:
+                    break
+            queue.leave(entry)
+            with lock:
+                served.append(name)
+        finally:
+            pg.close()  # this thread's connection
+
+    threads = [threading.Thread(target=caller, args=("node-a" if i % 2 else "node-b", 7 + i % 3, f"c{i}", i))
+               for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(served) == 24 and len(offers) >= 24
+    for member in members:
+        spans = sorted((began, ended, who) for key, began, ended, who in offers if key == member)
+        for (_, end, who), (start, _, other) in zip(spans, spans[1:]):
+            assert start >= end, f"{member} offered to {other} while ringing for {who}"
+    assert QueueEntry.select().count() == 0 and QueueOffer.select().count() == 0
