@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from fs_plugins import db as dbmod
 from fs_plugins.cluster import nodes
 from fs_plugins.groups.queue import Queues
 from fs_plugins.groups.store import SharedQueues
@@ -142,3 +143,20 @@ def test_many_callers_on_two_nodes_are_never_offered_the_same_member_at_once(pg)
         for (_, end, who), (start, _, other) in zip(spans, spans[1:]):
             assert start >= end, f"{member} offered to {other} while ringing for {who}"
     assert QueueEntry.select().count() == 0 and QueueOffer.select().count() == 0
+
+
+def test_a_nodes_first_group_call_shares_the_line_only_with_media_servers_on_postgresql(db):
+    from fs_plugins.config import Config
+    from fs_plugins.groups import wiring
+    from fs_plugins.models.cluster import MediaServer
+
+    def chosen():
+        config = Config(fs_event_socket_port=0)
+        services = wiring.production_flow(config).services
+        wiring._choose(config, services, services.busy, None)
+        return type(services.queues)
+
+    assert chosen() is Queues
+    MediaServer.create(name="fs1", esl_host="127.0.0.2", esl_password="pw")
+    on_postgresql = not isinstance(db, dbmod.peewee.SqliteDatabase)
+    assert chosen() is (SharedQueues if on_postgresql else Queues)
