@@ -9,12 +9,13 @@ import random
 import threading
 import time
 
+import peewee
 import pytest
 
 from fs_plugins import db as dbmod
 from fs_plugins.cluster import nodes
 from fs_plugins.groups.queue import Queues
-from fs_plugins.groups.store import SharedQueues
+from fs_plugins.groups.store import SharedGroupQueue, SharedQueues
 from fs_plugins.models.cluster import Node, QueueEntry, QueueOffer
 
 FREE = lambda key: False  # noqa: E731
@@ -160,3 +161,17 @@ def test_a_nodes_first_group_call_shares_the_line_only_with_media_servers_on_pos
     MediaServer.create(name="fs1", esl_host="127.0.0.2", esl_password="pw")
     on_postgresql = not isinstance(db, dbmod.peewee.SqliteDatabase)
     assert chosen() is (SharedQueues if on_postgresql else Queues)
+
+
+@pytest.mark.postgres
+def test_a_claim_the_database_cannot_answer_leaves_the_caller_waiting(pg, monkeypatch):
+    queue = SharedQueues("node-a").of(7)
+    entry = queue.join("a", 0, 5)
+
+    def lost(self):
+        raise peewee.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SharedGroupQueue, "_lock", lost)
+    assert queue.claim(entry, ["m1"], 1, FREE) == () and entry.offering == ()
+    monkeypatch.undo()
+    assert queue.claim(entry, ["m1"], 1, FREE) == ("m1",) and queue.position(entry) == 1

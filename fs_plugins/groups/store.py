@@ -20,6 +20,7 @@ PURGE_SECONDS, by whichever node claims next: its callers are gone with its call
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable, Iterable
 
@@ -30,6 +31,7 @@ from fs_plugins.groups.queue import Entry
 from fs_plugins.models import database
 from fs_plugins.models.cluster import Node, QueueEntry, QueueOffer
 
+log = logging.getLogger(__name__)
 GROUP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('centralita-queue:' || current_schema()), %s)"
 PURGE_SECONDS = 5.0
 
@@ -90,9 +92,10 @@ class SharedGroupQueue:
                     QueueOffer.member.in_(candidates))} if candidates else set()
                 chosen = [key for key in candidates if key not in offered and not busy(key)][:want]
                 taken = self._offer(entry, chosen)
-        except peewee.OperationalError as exc:  # a deadlock PostgreSQL broke: nobody now, the next look
-            if "deadlock" not in str(exc):
-                raise
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            # A deadlock PostgreSQL broke, or the database away: nobody now; the caller keeps waiting
+            # (and overflows at max-wait), looking again after the next melody chunk.
+            log.warning("group %s: no claim for call %s: %s", self.group_id, entry.uuid, exc)
             return ()
         for key in taken:
             self._log("offer", entry, key)
