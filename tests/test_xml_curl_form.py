@@ -1,5 +1,5 @@
-"""The xml_curl form decoder finds the used fields by name: it must read every recorded body
-exactly as decoding every pair and keeping the used ones would."""
+"""The xml_curl form finds each field when it is read: every read must give what decoding every
+pair would (the last pair of a name, URL-decoded), for the recorded bodies and tricky ones."""
 from __future__ import annotations
 
 import json
@@ -8,16 +8,20 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from xml_curl.app import USED_FIELDS, USED_PREFIX, decode_fields
+from xml_curl.app import MARKER_PREFIX
+from xml_curl.form import Form
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
+# Names no recorded body holds, but readers ask for (absent: get gives the default).
+ABSENT = ("purpose", "variable_sound_prefix", "variable_pbx_hops", "Hunt-Context", "hunt-context", "section=x")
 
 
 def _every_pair(text: str) -> dict[str, str]:
+    """The reference: every pair decoded, the last one of a name kept; a pair without "=" has no value."""
     fields = {}
     for pair in text.split("&"):
-        key, _, value = pair.partition("=")
-        if key in USED_FIELDS or key.startswith(USED_PREFIX):
+        key, equals, value = pair.partition("=")
+        if equals:
             fields[key] = unquote_plus(value)
     return fields
 
@@ -32,25 +36,52 @@ def _recorded_bodies() -> list[str]:
     return bodies
 
 
+def _reads_as_every_pair(body: str) -> None:
+    expected = _every_pair(body)
+    form = Form(body.encode())
+    for name, value in expected.items():
+        assert form.get(name) == value, name
+        assert form[name] == value and name in form
+    for name in ABSENT:
+        if name not in expected:
+            assert form.get(name) is None and form.get(name, "") == "" and name not in form
+            with pytest.raises(KeyError):
+                form[name]  # noqa: B018
+    markers = {k: v for k, v in expected.items() if k.startswith(MARKER_PREFIX)}
+    fresh = Form(body.encode())
+    assert fresh.prefixed(MARKER_PREFIX) == markers
+    for name in (*markers, "variable_pbx_absent"):  # read after the prefix's pass: from it
+        assert fresh.get(name) == markers.get(name)
+
+
 def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
     bodies = _recorded_bodies()
     assert len(bodies) > 10
+    assert any(MARKER_PREFIX in body for body in bodies)
     for body in bodies:
-        assert decode_fields(body) == _every_pair(body)
+        _reads_as_every_pair(body)
 
 
 @pytest.mark.parametrize("body", [
     "section=dialplan&Hunt-Context=a&Hunt-Context=b",  # twice: the last, as a dict of every pair
     "Hunt-Context=x%26section%3Ddirectory&section=dialplan",  # a value holding an encoded field
+    "Hunt-Context=first&x=1&Hunt-Context=last",  # the first pair's name again later
     "variable_pbx_hops=2&variable_pbx_chain=1001%40t1.example&variable_pbx_hops=3",
+    "variable_pbx_hops&variable_pbx_chain=a&variable_pbx_=b&variable_pbx_x=c=d",  # no value; empty rest; "=" in value
     "user=1000&domain=t1.example&section=directory&action=sip_auth&key_value=t1.example",
     "Caller-Caller-ID-Name=Jos%C3%A9+P%C3%A9rez&Hunt-Caller-ID-Name=",  # encoded, and empty
-    "xsection=dialplan&section_x=1&Xsection=1",  # look-alike names
+    "Caller-Caller-ID-Name=Jos\u00e9&section=dialplan",  # raw UTF-8 (not what FreeSWITCH sends)
+    "xsection=dialplan&section_x=1&Xsection=1&section",  # look-alike names; a name without a value
+    "&&section=dialplan&",  # empty pairs
 ])
 def test_tricky_bodies_read_as_a_decoding_of_every_pair(body):
-    assert decode_fields(body) == _every_pair(body)
+    _reads_as_every_pair(body)
 
 
-def test_a_name_without_a_value_reads_as_empty():
-    # Absent rather than "": every reader takes a missing field as "" (fields.get(name) or "").
-    assert decode_fields("section&action=sip_auth").get("section", "") == ""
+def test_a_name_without_a_value_reads_as_absent():
+    assert Form(b"section&action=sip_auth").get("section", "") == ""
+
+
+def test_a_body_that_is_not_utf8_is_refused():
+    with pytest.raises(ValueError):
+        Form(b"section=dialplan&Hunt-Context=\xff\xfe")

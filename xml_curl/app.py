@@ -9,10 +9,7 @@ or the phone may retry), the same answer as a failed route.
 """
 from __future__ import annotations
 
-import functools
 import logging
-import re
-from urllib.parse import unquote_plus
 
 from fs_plugins.config import Config
 from fs_plugins.dbpool import UNAVAILABLE, deadline
@@ -20,41 +17,16 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import CallRequest, Router, answered_context, request_values, routing_key
+from xml_curl.dialplan import Router, answered_context, call_request, routing_key
+from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
-# The fields routing reads. A dialplan fetch posts ~170 fields; only these are decoded, found in
-# one pass of a regular expression over the body (its literal "&" lets the engine skip to each
-# field's start): ~0.8x the earlier str.rfind per name, and 0.3x a split of every pair
-# (benches/b1_xml_curl.py). Their names hold only characters FreeSWITCH's URL encoding leaves
-# alone (letters, digits, '-', '_'), and a value never holds a raw '&', so "&name=" only ever
-# matches a field's start.
-USED_FIELDS = frozenset({
-    "section", "action", "purpose", "user", "domain", "key_value", "Unique-ID",
-    "Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
-    "Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name",
-    "variable_sound_prefix",  # the voice an earlier fetch of the call set (fs_plugins/voices.py)
-})
-USED_PREFIX = "variable_pbx_"  # our own markers (fs_plugins.channel_vars), carried by the channel
-
-
-def _alternatives(names, prefixes) -> str:
-    """A regular expression matching exactly `names`, and any name starting with one of `prefixes`;
-    those that share a first word ("Hunt-", "Caller-", "variable_") grouped under it: the engine
-    tries every branch at each of the ~170 fields, and a shared word is then tried once (a dialplan
-    body decodes in 9 µs instead of 11)."""
-    groups: dict[str, list[str]] = {}
-    for name in sorted(names | prefixes, key=len, reverse=True):  # a name that begins another: after it
-        word = re.match(r"[^-_]*[-_]?", name).group()
-        groups.setdefault(word, []).append(re.escape(name[len(word):]) + ("[^=&]*" if name in prefixes else ""))
-    return "|".join(re.escape(word) + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})")
-                    for word, rests in sorted(groups.items()))
-
-
-_FIELD = re.compile(f"&({_alternatives(USED_FIELDS, {USED_PREFIX})})=([^&]*)")
+# The channel variables routing reads are our own markers (fs_plugins.channel_vars), all under one
+# prefix: found in one pass (xml_curl/form.py) before routing reads them one by one.
+MARKER_PREFIX = "variable_pbx_"
 XML_HEADERS = [("Content-Type", "text/xml")]
 # Of answer_deadline, what the database may not use: building and sending the answer (well under 1 ms
 # on its own, but the process may be busy with other requests when the database gives up).
@@ -95,9 +67,10 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 if section == "dialplan":
                     # The document, kept until the database changes: a busy hour routes the same
                     # calls again and again (a warning logged while routing is then logged once).
-                    values = request_values(fields)
-                    return lookups.cache.answer(("dialplan", routing_key(values)),
-                                                lambda: _dialplan_document(router, CallRequest(*values)))
+                    fields.prefixed(MARKER_PREFIX)
+                    key = routing_key(fields)
+                    return lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
+                        router, call_request(key, fields.get("Unique-ID") or "")))
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
@@ -114,12 +87,12 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
     return documents.NOT_FOUND
 
 
-def _dialplan_document(router: Router, request: CallRequest) -> bytes:
+def _dialplan_document(router: Router, request) -> bytes:
     route = router.route(request)
     return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
 
 
-def _form(environ) -> dict[str, str]:
+def _form(environ) -> Form:
     if environ.get("REQUEST_METHOD") != "POST":
         raise ValueError(f"method {environ.get('REQUEST_METHOD')} (mod_xml_curl always POSTs)")
     try:
@@ -130,21 +103,6 @@ def _form(environ) -> dict[str, str]:
         raise ValueError(f"body of {length} bytes")
     raw = environ[XML_CURL_BODY] = environ["wsgi.input"].read(length)
     try:
-        text = raw.decode("utf-8")
+        return Form(raw)
     except UnicodeDecodeError:
         raise ValueError("body is not UTF-8") from None
-    return decode_fields(text)
-
-
-def decode_fields(text: str) -> dict[str, str]:
-    """The used fields of a form body (the last one of a name that occurs twice, as a dict built
-    from every pair would hold), each value URL-decoded."""
-    fields = {}
-    for name, value in _FIELD.findall("&" + text):
-        fields[name] = _unquote(value) if "%" in value or "+" in value else value
-    return fields
-
-
-# Encoded values repeat from call to call (a caller's number and name, a context, a chain), and
-# urllib's decoding is pure Python: each distinct one is decoded once.
-_unquote = functools.lru_cache(maxsize=8192)(unquote_plus)

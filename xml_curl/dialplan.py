@@ -59,8 +59,11 @@ class CallRequest:
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def request_values(fields: Mapping[str, str]) -> tuple:
-    """CallRequest's fields, in their order (CallRequest(*values)), from a dialplan fetch's form."""
+def routing_key(fields: Mapping[str, str]) -> tuple:
+    """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
+    uuid, which only names the call in log lines. Two requests with the same key route the same
+    way while the database does not change (the Router reads nothing else but its configuration),
+    and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py)."""
     get = fields.get
     try:
         hops = int(get(_HOPS) or 0)
@@ -70,15 +73,13 @@ def request_values(fields: Mapping[str, str]) -> tuple:
             get("Hunt-Destination-Number") or get("Caller-Destination-Number") or "",
             get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number") or "",
             get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name") or "",
-            get("Unique-ID") or "", get(_USER_ID) or "", get(_CALL_TYPE) or "", hops,
+            get(_USER_ID) or "", get(_CALL_TYPE) or "", hops,
             get("variable_sound_prefix") or "", get(_CHAIN) or "")
 
 
-def routing_key(values: tuple) -> tuple:
-    """Everything routing may read of request_values(…): all but the call's uuid, which only names
-    the call in log lines. Two requests with the same key route the same way while the database
-    does not change (the Router reads nothing else but its configuration)."""
-    return values[:4] + values[5:]
+def call_request(key: tuple, uuid: str) -> CallRequest:
+    """The CallRequest of a routing_key(…) and the call's uuid."""
+    return CallRequest(*key[:4], uuid, *key[4:])
 
 
 _HOPS, _USER_ID = f"variable_{channel_vars.HOPS}", f"variable_{channel_vars.USER_ID}"

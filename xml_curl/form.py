@@ -1,0 +1,109 @@
+"""A mod_xml_curl form body whose fields are found when first read, never all decoded.
+
+A dialplan fetch posts ~145 fields in ~6 KB; routing reads about ten, and a cached answer needs
+fewer (no Unique-ID, no Caller-* when the Hunt-* fields are there). Matching every field's name
+against the used ones (a regular expression over the whole body) cost ~140,000 instructions per
+request under callgrind, more than half of all the handler adds to the server's own cost
+(benches/b1_xml_curl.py). Here a field is found by `bytes.rfind` of "&name=" from the end: the
+Hunt-* fields routing reads first are the last block FreeSWITCH sends, so those searches stop
+after a few hundred bytes.
+
+A read gives exactly what decoding every pair would give for that name (the pair's value
+URL-decoded, the last pair of a name that occurs twice): "&" only ever starts a pair (a value's
+own "&" is encoded as %26), so "&name=" found anywhere is a pair named exactly `name`, and the
+last one found from the end is the last pair. Names are case-sensitive, as FreeSWITCH sends them.
+A pair without "=" has no value and reads as absent.
+"""
+from __future__ import annotations
+
+import functools
+from urllib.parse import unquote_plus
+
+_ABSENT = object()
+
+
+class Form:
+    """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str)."""
+
+    __slots__ = ("_raw", "_read", "_prefixes")
+
+    def __init__(self, raw: bytes):
+        """`raw`: the body. ValueError when it is not UTF-8 (FreeSWITCH's is URL-encoded ASCII)."""
+        if not raw.isascii():
+            raw.decode("utf-8")  # UnicodeDecodeError is a ValueError; "&" and "=" never occur inside a character
+        self._raw = raw
+        self._read: dict[str, object] = {}  # name -> value or _ABSENT, once read
+        self._prefixes: set[str] = set()  # prefixes whose every field is in _read (prefixed)
+
+    def get(self, name: str, default=None):
+        value = self._read.get(name, None)
+        if value is None:
+            value = self._read[name] = self._find(name)
+        return default if value is _ABSENT else value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name, _ABSENT) is not _ABSENT
+
+    def prefixed(self, prefix: str) -> dict[str, str]:
+        """Every field whose name starts with `prefix`, found in one pass from the end (one search
+        per field and one that finds no more, instead of one per name that may be there)."""
+        raw, needle = self._raw, b"&" + prefix.encode()
+        found: dict[str, str] = {}
+        end = len(raw)
+        while True:
+            at = raw.rfind(needle, 0, end)
+            if at < 0:
+                break
+            self._pair(at + 1, found)
+            end = at
+        if raw.startswith(needle[1:]):
+            self._pair(0, found)
+        if prefix not in self._prefixes:
+            self._prefixes.add(prefix)
+            self._read.update(found)
+        return found
+
+    def _pair(self, start: int, found: dict[str, str]) -> None:
+        """The pair starting at `start`, into `found` unless a later one of its name is there."""
+        raw = self._raw
+        equals, amp = raw.find(b"=", start), raw.find(b"&", start)
+        if equals < 0 or 0 <= amp < equals:
+            return  # no value
+        name = raw[start:equals].decode()
+        if name not in found:
+            found[name] = _value(raw, equals + 1, amp)
+
+    def _find(self, name: str):
+        for prefix in self._prefixes:
+            if name.startswith(prefix):
+                return _ABSENT  # all of that prefix's fields were read: this one is not there
+        raw, needle = self._raw, _needle(name)
+        at = raw.rfind(needle)
+        if at >= 0:
+            start = at + len(needle)
+        elif raw.startswith(needle[1:]):
+            start = len(needle) - 1
+        else:
+            return _ABSENT
+        return _value(raw, start, raw.find(b"&", start))
+
+
+@functools.lru_cache(maxsize=1024)
+def _needle(name: str) -> bytes:
+    return b"&" + name.encode() + b"="
+
+
+def _value(raw: bytes, start: int, end: int) -> str:
+    value = (raw[start:end] if end >= 0 else raw[start:]).decode()
+    return _unquote(value) if "%" in value or "+" in value else value
+
+
+# Encoded values repeat from call to call (a caller's number and name, a context, a chain), and
+# urllib's decoding is pure Python: each distinct one is decoded once.
+_unquote = functools.lru_cache(maxsize=8192)(unquote_plus)
