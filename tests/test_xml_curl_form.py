@@ -66,6 +66,7 @@ def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
     "section=dialplan&Hunt-Context=a&Hunt-Context=b",  # twice: the last, as a dict of every pair
     "Hunt-Context=x%26section%3Ddirectory&section=dialplan",  # a value holding an encoded field
     "Hunt-Context=first&x=1&Hunt-Context=last",  # the first pair's name again later
+    "section=first&x=1&section=mid&section=last",  # thrice, searched from the start
     "variable_pbx_hops=2&variable_pbx_chain=1001%40t1.example&variable_pbx_hops=3",
     "variable_pbx_hops&variable_pbx_chain=a&variable_pbx_=b&variable_pbx_x=c=d",  # no value; empty rest; "=" in value
     "user=1000&domain=t1.example&section=directory&action=sip_auth&key_value=t1.example",

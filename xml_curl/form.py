@@ -20,6 +20,7 @@ import functools
 from urllib.parse import unquote_plus
 
 _ABSENT = object()
+FROM_END = "Hunt-"  # the fields FreeSWITCH sends last (the caller profile of the dialplan's hunt)
 
 
 class Form:
@@ -51,40 +52,40 @@ class Form:
         return self.get(name, _ABSENT) is not _ABSENT
 
     def prefixed(self, prefix: str) -> dict[str, str]:
-        """Every field whose name starts with `prefix`, found in one pass from the end (one search
+        """Every field whose name starts with `prefix`, found in one pass (one search
         per field and one that finds no more, instead of one per name that may be there)."""
         raw, needle = self._raw, b"&" + prefix.encode()
         found: dict[str, str] = {}
-        end = len(raw)
-        while True:
-            at = raw.rfind(needle, 0, end)
-            if at < 0:
-                break
-            self._pair(at + 1, found)
-            end = at
         if raw.startswith(needle[1:]):
             self._pair(0, found)
+        at = raw.find(needle)
+        while at >= 0:  # in order: a later pair of a name replaces an earlier one
+            self._pair(at + 1, found)
+            at = raw.find(needle, at + 1)
         if prefix not in self._prefixes:
             self._prefixes.add(prefix)
             self._read.update(found)
         return found
 
     def _pair(self, start: int, found: dict[str, str]) -> None:
-        """The pair starting at `start`, into `found` unless a later one of its name is there."""
+        """The pair starting at `start`, into `found`."""
         raw = self._raw
         equals, amp = raw.find(b"=", start), raw.find(b"&", start)
         if equals < 0 or 0 <= amp < equals:
             return  # no value
-        name = raw[start:equals].decode()
-        if name not in found:
-            found[name] = _value(raw, equals + 1, amp)
+        found[raw[start:equals].decode()] = _value(raw, equals + 1, amp)
 
     def _find(self, name: str):
         for prefix in self._prefixes:
             if name.startswith(prefix):
                 return _ABSENT  # all of that prefix's fields were read: this one is not there
         raw, needle = self._raw, _needle(name)
-        at = raw.rfind(needle)
+        if name.startswith(FROM_END):
+            at = raw.rfind(needle)
+        else:
+            at = raw.find(needle)
+            while at >= 0 and (later := raw.find(needle, at + 1)) >= 0:
+                at = later
         if at >= 0:
             start = at + len(needle)
         elif raw.startswith(needle[1:]):
