@@ -80,7 +80,10 @@ def _labels(environ) -> tuple[str, str]:
     refused before decoding: unauthorized, or not a form)."""
     fields = environ.get(XML_CURL_FIELDS)
     if fields is not None:
-        section, action = fields.get("section", ""), fields.get("action") or fields.get("purpose") or "none"
+        section = fields.get("section", "")
+        # A dialplan fetch (the channel's variables) has neither: not searched for in its ~6 KB on
+        # every call (xml_curl/form.py reads a field by searching the body).
+        action = "none" if section == "dialplan" else fields.get("action") or fields.get("purpose") or "none"
     else:
         body = environ.get(XML_CURL_BODY)
         if body is None:  # refused unread
