@@ -14,6 +14,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.featurecodes import app, rules
 from fs_plugins.featurecodes.flow import REFUSED, pickup_flow
 from fs_plugins.featurecodes.kinds import GROUP_PICKUP
+from fs_plugins.models import Tenant
 from fs_plugins.models.audit import AuditEntry
 from fs_plugins.models.featurecodes import FeatureCode, PickupMember
 from fs_plugins.sim.script import CallerScript
@@ -132,6 +133,23 @@ def test_the_emulator_runs_a_directed_pickup_with_intercept(acme, db):
                 "created_epoch": "200"}]
     sim = run_simulation(Config(), db, caller_from_args(f"1001@{A}", db), "**1002", CallerScript(ringing=ringing))
     assert any("intercepts the call ringing 1002@acme.example (leg-1002)" in step for step in sim.steps), sim.steps
+
+
+def test_a_busy_lamp_key_picks_up_with_the_dialog_target_freeswitch_gives_whatever_the_tenants_code(acme, db):
+    # mod_sofia's dialog-info for a ringing 1002 carries <target uri="sip:**1002@acme.example"/>;
+    # the phone dials it when its lamp key is pressed, even though Acme moved directed pickup to *88
+    app.set_code(OPERATOR, A, "pickup_direct", "*88")
+    ringing = [{"uuid": "leg-1002", "direction": "outbound", "callstate": "EARLY", "presence_id": f"1002@{A}",
+                "created_epoch": "200"},
+               {"uuid": "leg-g", "direction": "outbound", "callstate": "RINGING", "presence_id": "1002@globex.example",
+                "created_epoch": "100"}]
+    sim = run_simulation(Config(), db, caller_from_args(f"1001@{A}", db), "**1002", CallerScript(ringing=ringing))
+    assert any("intercepts the call ringing 1002@acme.example (leg-1002)" in step for step in sim.steps), sim.steps
+    # a Globex phone's lamp on Globex's 1002 never takes Acme's 1002's call
+    provision.user(Tenant.get(Tenant.domain == "globex.example"), "1003", "Gil", password="password-g3")
+    sim = run_simulation(Config(), db, caller_from_args("1003@globex.example", db), "**1002",
+                         CallerScript(ringing=ringing[:1]))
+    assert not any("intercept" in step for step in sim.steps), sim.steps
 
 
 def test_the_emulator_says_so_when_nothing_rings(acme, db):

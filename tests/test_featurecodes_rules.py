@@ -60,10 +60,27 @@ def test_the_longest_code_that_takes_a_number_wins():
     ({"dnd_on": "*7,8"}, "dnd_on", "must be * or #"),
     ({"dnd_on": "*123456789"}, "dnd_on", "must be * or #"),
     ({"intercom": "*7"}, "intercom", "cannot also start *78"),
+    ({"pickup_direct": "*88", "dnd_on": "**5"}, "dnd_on", "codes starting with ** are for call pickup"),
+    ({"pickup_direct": "*88", "intercom": "**"}, "intercom", "codes starting with ** are for call pickup"),
 ])
 def test_an_inconsistent_table_names_the_feature_and_why(overrides, feature, why):
     found = rules.problems(rules.table(overrides))
     assert any(name == feature and why in text for name, text in found), found
+
+
+@pytest.mark.parametrize("overrides", [{}, {"pickup_direct": "*88"}])
+def test_a_busy_lamp_key_on_a_ringing_colleague_picks_the_call_up_whatever_the_tenants_code(overrides):
+    # mod_sofia's dialog-info gives an early dialog the remote target sip:**EXT@domain, which the
+    # phone dials when the lamp's key is pressed
+    codes = rules.table(overrides)
+    assert rules.match(codes, "**1002") == Match("pickup_direct", "1002")
+    actions = [a.as_tuple() for a in rules.code_actions(rules.match(codes, "**1002"), CALL)]
+    assert ("set", "pbx_flow=pickup") in actions and ("set", "pbx_flow_object=1002") in actions
+    assert rules.match(codes, "**1234567") != Match("pickup_direct", "1234567")  # no extension is that long
+
+
+def test_a_tenant_that_turned_directed_pickup_off_has_no_pickup_from_busy_lamps_either():
+    assert rules.match(rules.table({"pickup_direct": ""}), "**1002") == Match(UNKNOWN, valid=False)
 
 
 def test_a_code_without_argument_may_start_one_with_an_argument():

@@ -7,6 +7,7 @@ Matching a dialled number against a tenant's table (first rule that applies wins
 |------------------------------------------------------|----------------------------------------|
 | does not start with * or #                           | no feature code (routing goes on)      |
 | exactly a code                                       | that feature, no argument               |
+| `**` and an extension (what a busy lamp dials)       | pickup_direct, the extension            |
 | a code that takes an argument, then digits           | that feature, the digits (the longest   |
 |                                                      | such code wins)                        |
 | anything else starting with * or #                   | an unknown code                        |
@@ -14,9 +15,16 @@ Matching a dialled number against a tenant's table (first rule that applies wins
 A feature that takes an argument dialled without one (`*72` alone) or with other keys
 (`*72*5`) is refused with a prompt, like an unknown code: nothing is stored.
 
+A busy lamp field key on a ringing colleague dials what FreeSWITCH put in the dialog's remote target:
+`sip:**EXT@domain`, hard-coded in mod_sofia (sofia_presence.c, the `<target uri="sip:**%s@%s"/>` of
+an early or confirmed dialog). So `**EXT` picks up EXT's call whatever code the tenant gave
+pickup_direct (unless it turned directed pickup off): a phone's lamp works without being told the
+tenant's table.
+
 A table is consistent when no two features share a code and no code that takes an argument is the
 start of another code (`*7` taking a number would swallow `*72`); a code that takes none may start
-one that does (*8 and *80), because an exact match is tried first.
+one that does (*8 and *80), because an exact match is tried first. No feature but pickup_direct may
+have a code starting with `**` (it would take the lamps' pickups).
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ from fs_plugins.featurecodes.kinds import (
 
 CODE = re.compile(r"[*#][0-9*#]{1,7}\Z")
 _ARGUMENTS = {NUMBER: re.compile(r"\+?[0-9]{2,20}\Z"), EXTENSION: re.compile(r"[0-9]{2,6}\Z")}
+BLF_PICKUP = "**"  # mod_sofia's dialog remote target: sip:**EXT@domain (see the module's text)
+_BLF_PICKUP = re.compile(r"\*\*([0-9]{2,6})\Z")
 UNKNOWN = "unknown"  # Match.feature when the dialled number is a code of no feature
 
 
@@ -60,6 +70,9 @@ def match(codes: Mapping[str, str], dialled: str) -> Match | None:
         if code and code == dialled:
             argument = BY_NAME[name].argument
             return Match(name, "", valid=argument == NONE)
+    lamp = _BLF_PICKUP.match(dialled)
+    if lamp and codes.get("pickup_direct"):  # a tenant that turned directed pickup off has none
+        return Match("pickup_direct", lamp.group(1))
     prefixed = [(code, name) for name, code in codes.items()
                 if code and BY_NAME[name].argument != NONE and dialled.startswith(code)]
     if not prefixed:
@@ -80,6 +93,9 @@ def problems(codes: Mapping[str, str]) -> list[tuple[str, str]]:
             found.append((name, f"{code!r} must be * or # and then 1 to 7 of 0-9 * #"))
         elif code in used:
             found.append((name, f"{code} is already the code of {used[code]}"))
+        elif name != "pickup_direct" and code.startswith(BLF_PICKUP):
+            found.append((name, f"{code}: codes starting with ** are for call pickup (** and an extension is "
+                                "what a busy lamp key dials)"))
         used.setdefault(code, name)
     for name, code in codes.items():
         if not code or BY_NAME[name].argument == NONE:
