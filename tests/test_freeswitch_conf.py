@@ -153,6 +153,16 @@ def test_internal_profile_authenticates_calls_and_keeps_the_tenant_domain():
     assert "accept-blind-reg" not in profile and "accept-blind-auth" not in profile
 
 
+def test_a_subscription_is_challenged_in_the_realm_of_the_user_it_watches():
+    # sofia_reg_handle_register: realm = to_host for auto_to (from_host for auto_from, where a phone
+    # of one tenant authenticates in its own realm and may then watch another tenant's user);
+    # subscriptions are authenticated unless disable-auth-subscriptions is set
+    profile = params(parse("sip_profiles/internal.xml"))
+    assert profile["challenge-realm"].get("value") == "auto_to"
+    assert "disable-auth-subscriptions" not in profile and "auth-subscriptions" not in profile
+    assert profile["manage-presence"].get("value") == "true"
+
+
 def test_api_expansion_is_left_on_because_user_dial_strings_call_sofia_contact():
     """Turning it off would break `bridge user/…` (see README "Hardening"); nothing ships it off."""
     from xml_curl.documents import DIAL_STRING
