@@ -32,6 +32,7 @@ from fs_plugins.config import Config
 from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.fsapi import FlushReport
 from fs_plugins.models import Tenant, User
+from fs_plugins.presence import FsEvent
 
 T = TypeVar("T")
 
@@ -64,12 +65,17 @@ class FreeswitchPort(Protocol):
 
     def flush_users(self, users: list[tuple[str, str]]) -> FlushReport: ...
 
+    def send_events(self, events: list[FsEvent]) -> FlushReport: ...
+
 
 class NoFreeswitch:
     """For processes and tests with no FreeSWITCH: nothing is sent, nothing is reported missing."""
 
     def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
         return FlushReport(tuple(f"{extension}@{domain}" for extension, domain in users))
+
+    def send_events(self, events: list[FsEvent]) -> FlushReport:
+        return FlushReport(tuple(event.label for event in events))
 
 
 def utc_now() -> dt.datetime:

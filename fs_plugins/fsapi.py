@@ -22,6 +22,7 @@ from gevent import socket
 from fs_plugins import prepared
 from fs_plugins.config import Config
 from fs_plugins.models.cluster import MediaServer
+from fs_plugins.presence import FsEvent, sendevent_command
 
 log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"[A-Za-z0-9._@-]+\Z")
@@ -89,6 +90,25 @@ class FreeswitchApi:
         except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
             raise FreeswitchUnavailable(f"FreeSWITCH event socket {where}: {exc or type(exc).__name__}") from None
         return replies
+
+    def send_events(self, events: list[FsEvent]) -> None:
+        """Fire each event inside FreeSWITCH (`sendevent`), over one connection."""
+        commands = [sendevent_command(event) for event in events]
+        try:
+            with gevent.Timeout(self.timeout):
+                connection = connect_to(self.server)
+                try:
+                    replies = [connection.send(command).headers.get("Reply-Text", "") for command in commands]
+                finally:
+                    close_connection(connection)
+        except ValueError:
+            raise FreeswitchUnavailable(f"FreeSWITCH event socket {self.server.label} refused the password") from None
+        except (OSError, gevent.Timeout, greenswitch.esl.NotConnectedError) as exc:
+            raise FreeswitchUnavailable(f"FreeSWITCH event socket {self.server.label}: "
+                                        f"{exc or type(exc).__name__}") from None
+        refused = [reply for reply in replies if not reply.startswith("+OK")]
+        if refused:
+            raise FreeswitchUnavailable(f"FreeSWITCH event socket {self.server.label}: {refused[0]}")
 
     def flush_users(self, users: list[tuple[str, str]]) -> None:
         for extension, domain in users:
@@ -178,3 +198,21 @@ class FreeswitchDirectory:
         gevent.joinall(jobs)
         answers = tuple(answer for job in jobs for answer in job.get().answers)
         return FlushReport(entries, answers, self.config.directory_cache_ms)
+
+    def send_events(self, events: list[FsEvent]) -> FlushReport:
+        """Fire `events` on every media server (presence is per server: each notifies the phones
+        registered to it); the report names the events and each server's answer."""
+        entries = tuple(event.label for event in events)
+        servers = event_sockets(self.config) if events else []
+        jobs = [gevent.spawn(_send_events, FreeswitchApi(self.config, server=server), events) for server in servers]
+        gevent.joinall(jobs)
+        return FlushReport(entries, tuple(job.get() for job in jobs))
+
+
+def _send_events(api: FreeswitchApi, events: list[FsEvent]) -> ServerAnswer:
+    try:
+        api.send_events(events)
+    except FreeswitchUnavailable as exc:
+        log.warning("could not tell FreeSWITCH %s: %s", ", ".join(event.label for event in events), exc)
+        return ServerAnswer(api.server.label, False, str(exc))
+    return ServerAnswer(api.server.label, True)

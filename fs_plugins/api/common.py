@@ -42,15 +42,22 @@ class _AfterCommit:
     def __init__(self, port: FreeswitchPort):
         self.port = port
         self.users: list[tuple[str, str]] = []
+        self.events: list = []
 
     def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
         self.users += users
         return FlushReport(tuple(f"{extension}@{domain}" for extension, domain in users))
 
+    def send_events(self, events) -> FlushReport:
+        self.events += events  # presence told before the commit could show a state that is rolled back
+        return FlushReport(tuple(event.label for event in events))
+
     def send(self) -> None:
         if self.users:
             for warning in self.port.flush_users(self.users).warnings:
                 log.warning("%s", warning)
+        if self.events:
+            self.port.send_events(self.events)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fs_plugins import prepared, references
+from fs_plugins import prepared, presence, references
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import combine_allowed
@@ -109,7 +109,10 @@ def set_dnd(ctx: AppContext, tenant: str, user: str, on: bool, mode: str | None 
             row.dnd_mode = mode
         _save(row)
         ctx.record("dnd.update", owner.tenant, f"user {owner.extension}", {"on": bool(on), "mode": mode})
-    return Changed(_view(owner))
+    # colleagues' busy lamps show the user busy while in DND (a pseudo-dialog FreeSWITCH's presence
+    # engine notifies; the user's real calls keep their own dialogs)
+    told = ctx.freeswitch.send_events([presence.dnd(owner.extension, owner.tenant.domain, bool(on))])
+    return Changed(_view(owner), told)
 
 
 def add_ring(ctx: AppContext, tenant: str, user: str, to: str, delay: int = 0,

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fs_plugins.access.principal import USER, Principal
-from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
+from fs_plugins.application import (
+    AppContext, Changed, FreeswitchPort, NoFreeswitch, require_admin, tenant_in_scope, user_in_scope,
+)
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.groups import app as groups
 from fs_plugins.errors import InvalidInput, NotFound
@@ -132,10 +134,11 @@ def _views(tenant: Tenant) -> list[CodeView]:
 
 
 def dial_from_phone(config, tenant: str, extension: str, feature: str, argument: str = "",
-                    dry_run: bool = False) -> str:
+                    dry_run: bool = False, freeswitch: FreeswitchPort | None = None) -> str:
     """`dial` as the user whose phone dialled the code (the `featurecode` flow's door in): their own
     principal, so they reach only their own settings and the audit log names the phone. `dry_run`
-    (`centralita simulate`): the change and its audit entry are rolled back, the answer is the same."""
+    (`centralita simulate`): the change and its audit entry are rolled back, the answer is the same.
+    `freeswitch`: where a change's side effects go (a DND's busy lamp), none when simulated."""
     owner = Tenant.get_or_none(Tenant.domain == tenant)
     user = User.get_or_none(User.tenant == owner, User.extension == extension) if owner else None
     if user is None:
@@ -143,7 +146,8 @@ def dial_from_phone(config, tenant: str, extension: str, feature: str, argument:
     principal = Principal(USER, owner.id, owner.domain, user.id, user.extension, name=f"phone {extension}",
                           source="phone")
     with database.atomic() as transaction:
-        done = dial(AppContext(principal, config), tenant, extension, feature, argument)
+        ctx = AppContext(principal, config, freeswitch=freeswitch or NoFreeswitch())
+        done = dial(ctx, tenant, extension, feature, argument)
         if dry_run:
             transaction.rollback()
     return done

@@ -5,6 +5,7 @@ import functools
 from fs_plugins.featurecodes import app, cli
 from fs_plugins.featurecodes.flow import featurecode_flow, pickup_flow
 from fs_plugins.featurecodes.kinds import FLOW, PICKUP_FLOW
+from fs_plugins.fsapi import FreeswitchDirectory
 from fs_plugins.models import featurecodes as models
 from fs_plugins.plugins import Component, Plugin
 
@@ -15,7 +16,8 @@ plugin = Plugin(
     commands=cli.register,
     flows={
         FLOW: lambda wiring: featurecode_flow(
-            functools.partial(app.dial_from_phone, wiring.config, dry_run=wiring.simulated)),
+            functools.partial(app.dial_from_phone, wiring.config, dry_run=wiring.simulated,
+                              freeswitch=None if wiring.simulated else FreeswitchDirectory(wiring.config))),
         PICKUP_FLOW: lambda wiring: pickup_flow(app.pickup_allowed),
     },
 )

@@ -1,6 +1,8 @@
 """FreeSWITCH's inbound event socket (mod_event_socket, port 8021), as far as Centralita uses it.
 
-Accepts `auth`, `event plain …`, `api …`, `bgapi …` and `exit`, with FreeSWITCH's replies:
+Accepts `auth`, `event plain …`, `api …`, `bgapi …`, `sendevent NAME` (header lines follow; the
+event is kept in the report and fired to subscribers, the reply is "+OK <event uuid>") and `exit`,
+with FreeSWITCH's replies:
 ``auth/request`` on connect, ``command/reply`` (+OK accepted / -ERR invalid), ``api/response``
 with a Content-Length body, ``text/disconnect-notice`` on exit or a bad password. Understood API
 commands: `show channels as json` (the channels PhoneCalls started, in FreeSWITCH's columns),
@@ -58,6 +60,7 @@ class InboundReport:
     commands: list = field(default_factory=list)  # every command line received, passwords masked
     calls: list = field(default_factory=list)  # CallReport of each originated call that was answered
     originated: list = field(default_factory=list)  # (dial string, variables, outcome)
+    events: list = field(default_factory=list)  # (name, [(header, value)]) of each sendevent
 
 
 # FreeSWITCH's `channels` table (switch_core_sqldb.c), the columns of `show channels as json`, in order.
@@ -212,6 +215,12 @@ class _Session:
         elif verb == "api":
             body = self.emulator.api(rest).encode()
             self.write(b"Content-Type: api/response\nContent-Length: %d\n\n" % len(body) + body)
+        elif verb == "sendevent":
+            name, *lines = rest.split("\n")
+            headers = [tuple(part.strip() for part in header.split(":", 1)) for header in lines if ":" in header]
+            self.emulator.report.events.append((name.strip(), headers))
+            self.emulator.publish(name.strip(), headers)
+            self.reply(f"+OK {uuidlib.uuid4()}")
         elif verb == "bgapi":
             job = str(uuidlib.uuid4())
             self.write(f"Content-Type: command/reply\nReply-Text: +OK Job-UUID: {job}\nJob-UUID: {job}\n\n".encode())

@@ -119,6 +119,8 @@ def apply_file(ctx: AppContext, data: dict, *, dry_run: bool = False, audio_dir:
     except BaseException:
         run.discard_uploads()
         raise
+    if port.events:
+        ctx.freeswitch.send_events(port.events)
     return Applied(plan, True, run.passwords, ctx.freeswitch.flush_users(port.users()))
 
 
@@ -146,9 +148,14 @@ class _Collecting:
 
     def __init__(self):
         self.pending: dict[tuple[str, str], None] = {}
+        self.events: list = []
 
     def flush_users(self, users: list[tuple[str, str]]) -> FlushReport:
         self.pending.update(dict.fromkeys(users))
+        return FlushReport()
+
+    def send_events(self, events) -> FlushReport:
+        self.events += events
         return FlushReport()
 
     def users(self) -> list[tuple[str, str]]:

@@ -1,0 +1,118 @@
+"""Busy lamps: a user's do-not-disturb shown to the colleagues watching them, as a PRESENCE_IN
+event fired inside FreeSWITCH (fs_plugins/presence.py builds it, fsapi sends it with `sendevent`
+over the event socket), whoever changes the DND: the portal's and API's application layer or the
+phone's *78/*79. Checked against the emulated event socket."""
+from __future__ import annotations
+
+import pytest
+
+from fs_plugins import presence
+from fs_plugins.application import AppContext
+from fs_plugins.callhandling import app as callhandling
+from fs_plugins.config import Config
+from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.featurecodes import app as featurecodes
+from fs_plugins.fsapi import FreeswitchDirectory
+from fs_plugins.models.callhandling import CallHandling
+from fs_plugins.sim.inbound import InboundEmulator
+from tests import provision
+from tests.provision import OPERATOR
+
+A = "acme.example"
+
+
+def test_dnd_on_is_a_confirmed_pseudo_dialog_of_the_user_and_off_ends_that_same_dialog():
+    on, off = presence.dnd("1002", A, True), presence.dnd("1002", A, False)
+    assert on.name == off.name == "PRESENCE_IN"
+    for event in (on, off):
+        assert event.header("proto") == "sip"
+        assert event.header("from") == event.header("login") == "1002@acme.example"
+        assert event.header("event_type") == "presence" and event.header("alt_event_type") == "dialog"
+    assert (on.header("answer-state"), on.header("rpid"), on.header("status")) == ("confirmed", "busy", "DND")
+    assert (off.header("answer-state"), off.header("status")) == ("terminated", "Available")
+    assert on.header("unique-id") == off.header("unique-id") != presence.dnd("1002", "globex.example", True).header(
+        "unique-id")
+
+
+@pytest.mark.parametrize("extension, domain", [("1002\nproto: x", A), ("1002", "acme.example\r\nrpid: busy"),
+                                               ("", A), ("1002", "")])
+def test_a_user_address_that_could_forge_a_header_is_never_sent(extension, domain):
+    with pytest.raises(ValueError):
+        presence.sendevent_command(presence.dnd(extension, domain, True))
+
+
+def test_the_command_is_sendevent_with_one_header_a_line():
+    command = presence.sendevent_command(presence.dnd("1002", A, True))
+    lines = command.split("\n")
+    assert lines[0] == "sendevent PRESENCE_IN" and "from: 1002@acme.example" in lines
+    assert "answer-state: confirmed" in lines and all(": " in line for line in lines[1:])
+    with pytest.raises(ValueError):
+        presence.sendevent_command(presence.FsEvent("PRESENCE_IN", (("status", "a\nb"),)))
+
+
+@pytest.fixture
+def freeswitch():
+    emulator = InboundEmulator(password="s3cret")
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def acme(db):
+    acme = provision.tenant("Acme", A, country="ES")
+    globex = provision.tenant("Globex", "globex.example", country="ES")
+    for extension in ("1001", "1002"):
+        provision.user(acme, extension, f"User {extension}", password="password-" + extension)
+    provision.user(globex, "1002", "Gina", password="password-g")
+    return acme
+
+
+def _config(emulator) -> Config:
+    host, port = emulator.address
+    return Config().replace(fs_event_socket_host=host, fs_event_socket_port=port, fs_event_socket_password="s3cret")
+
+
+def _lamps(emulator) -> list[tuple[str, str, str]]:
+    return [(name, dict(headers)["from"], dict(headers)["answer-state"]) for name, headers in emulator.report.events]
+
+
+def test_dnd_set_in_the_portal_or_api_lights_the_users_lamp_and_clearing_it_puts_it_out(acme, freeswitch):
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    done = callhandling.set_dnd(ctx, A, "1002", True)
+    assert done.value.dnd and [answer.ok for answer in done.freeswitch.answers] == [True]
+    callhandling.set_dnd(ctx, A, "1002", False)
+    assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed"),
+                                  ("PRESENCE_IN", "1002@acme.example", "terminated")]
+    ids = {dict(headers)["unique-id"] for _, headers in freeswitch.report.events}
+    assert len(ids) == 1  # the same pseudo-dialog, ended
+    assert any(command.startswith("sendevent PRESENCE_IN\n") for command in freeswitch.report.commands)
+
+
+def test_dnd_from_the_phone_lights_the_lamp_too(acme, freeswitch):
+    config = _config(freeswitch)
+    assert featurecodes.dial_from_phone(config, A, "1002", "dnd_toggle", freeswitch=FreeswitchDirectory(config)) \
+        == "dnd_on"
+    assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+
+
+def test_a_simulated_code_tells_freeswitch_nothing(acme, freeswitch):
+    featurecodes.dial_from_phone(_config(freeswitch), A, "1002", "dnd_on", dry_run=True)
+    assert freeswitch.report.events == []
+
+
+def test_dnd_is_stored_when_freeswitch_cannot_be_told_and_the_report_says_so(acme):
+    config = Config().replace(fs_event_socket_host="127.0.0.1", fs_event_socket_port=1)  # nobody listens
+    ctx = AppContext(OPERATOR.principal, config, freeswitch=FreeswitchDirectory(config))
+    done = callhandling.set_dnd(ctx, A, "1002", True)
+    assert [answer.ok for answer in done.freeswitch.answers] == [False]
+    assert CallHandling.get(CallHandling.user == provision.find_user(acme, "1002")).dnd
+
+
+def test_a_refused_dnd_change_tells_freeswitch_nothing(acme, freeswitch):
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    with pytest.raises(InvalidInput):
+        callhandling.set_dnd(ctx, A, "1002", True, mode="nonsense")
+    with pytest.raises(NotFound):
+        callhandling.set_dnd(ctx, A, "1099", True)
+    assert freeswitch.report.events == []
