@@ -12,6 +12,7 @@ from fs_plugins.config import Config
 from fs_plugins.contacts import app as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
+from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
 from fs_plugins.schedule import app as schedule
@@ -78,3 +79,12 @@ def build(ctx: AppContext, tmp: Path, domain: str = DOMAIN, numbers=("+349100000
                                                          note="Pedidos\nlunes a jueves"))
     contacts.add_contact(ctx, domain, None, ContactInput("Zeta", email="zeta@example.com"))
     contacts.add_contact(ctx, domain, "1001", ContactInput("Mamá", numbers=(("mobile", "+34 600 123 123"),)))
+    # phone features: two codes swapped (only a whole table can restore that), one off, one moved
+    featurecodes.set_code(ctx, domain, "dnd_on", "*4")
+    featurecodes.set_code(ctx, domain, "dnd_off", "*78")
+    featurecodes.set_code(ctx, domain, "dnd_on", "*79")
+    featurecodes.set_code(ctx, domain, "intercom", "")
+    featurecodes.set_code(ctx, domain, "pickup_direct", "*88")
+    featurecodes.set_pickup_group(ctx, domain, "1001", "Ventas")
+    featurecodes.set_pickup_group(ctx, domain, "1002", "Ventas")
+    groups.pause_member(ctx, domain, "1002", paused=True)  # logged out of Sales with *51

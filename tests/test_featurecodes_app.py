@@ -56,6 +56,38 @@ def test_the_admin_changes_a_code_for_their_tenant_only_and_it_is_audited(acme):
     assert (entry.tenant_domain, entry.target) == ("acme.example", "feature code dnd_on")
 
 
+def test_a_whole_table_replaces_the_tenants_codes_at_once_so_codes_can_swap(acme):
+    app.set_code(OPERATOR, "acme.example", "intercom", "*81")
+    views = app.replace_codes(as_admin(acme), "acme.example", {"dnd_on": "*79", "dnd_off": "*78", "voicemail": "*97"})
+    assert (code_of(views.value, "dnd_on"), code_of(views.value, "dnd_off")) == ("*79", "*78")
+    assert code_of(views.value, "intercom") == "*80"  # not in the table: its default again
+    assert {row.feature for row in FeatureCode.select()} == {"dnd_on", "dnd_off"}  # a default is no row
+    assert AuditEntry.select().where(AuditEntry.action == "featurecode.replace").count() == 1
+    assert code_of(app.list_codes(OPERATOR, "globex.example"), "dnd_on") == "*78"
+
+
+@pytest.mark.parametrize("codes, field", [
+    ({"dnd_on": "*79"}, "dnd_off"),  # dnd_off keeps *79, which dnd_on now has
+    ({"teleport": "*5"}, "feature"),
+    ({"dnd_on": 78}, "dnd_on"),
+    ({"intercom": "**9"}, "intercom"),
+])
+def test_a_table_that_cannot_stand_is_refused_naming_the_feature_and_nothing_changes(acme, codes, field):
+    app.set_code(OPERATOR, "acme.example", "intercom", "*81")
+    with pytest.raises(InvalidInput) as refused:
+        app.replace_codes(as_admin(acme), "acme.example", codes)
+    assert refused.value.field == field
+    assert [(row.feature, row.code) for row in FeatureCode.select()] == [("intercom", "*81")]
+
+
+def test_only_an_admin_of_the_tenant_replaces_its_table(acme):
+    globex = Tenant.get(Tenant.domain == "globex.example")
+    with pytest.raises(Forbidden):
+        app.replace_codes(as_user(acme, "1001"), "acme.example", {})
+    with pytest.raises(NotFound):
+        app.replace_codes(as_admin(globex), "acme.example", {})
+
+
 def test_reset_brings_the_default_back_and_a_default_cannot_be_reset_again(acme):
     app.set_code(OPERATOR, "acme.example", "dnd_on", "")
     assert code_of(app.reset_code(OPERATOR, "acme.example", "dnd_on").value, "dnd_on") == "*78"

@@ -14,9 +14,9 @@ from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.fsapi import FreeswitchDirectory
 from fs_plugins.models.callhandling import CallHandling
-from fs_plugins.sim.inbound import InboundEmulator
 from tests import provision
 from tests.provision import OPERATOR
+from tests.test_audio_phone import fs  # noqa: F401 (fixture)
 
 A = "acme.example"
 
@@ -51,11 +51,8 @@ def test_the_command_is_sendevent_with_one_header_a_line():
 
 
 @pytest.fixture
-def freeswitch():
-    emulator = InboundEmulator(password="s3cret")
-    emulator.start()
-    yield emulator
-    emulator.stop()
+def freeswitch(fs):
+    return fs  # the emulated event socket, password s3cret
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from fs_plugins.cli import main
 from fs_plugins.core import app as core
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.ivr import app as ivr
+from fs_plugins.featurecodes.kinds import BY_NAME
 from fs_plugins.models import User
 from fs_plugins.models.callflows import FlowRoute
 from fs_plugins.models.callhandling import CallHandling
@@ -65,7 +66,10 @@ def test_an_export_names_everything_by_name_and_holds_no_secret(acme):
     support = next(g for g in data["groups"] if g["name"] == "Support")
     assert support["closed_destination"] == "ivr:Main" and support["melody"] == "audio:Bienvenida"
     sales = next(g for g in data["groups"] if g["name"] == "Sales")
-    assert sales["members"] == [{"user": "1002"}, {"user": "1001"}, {"number": "+34600111222"}]
+    assert sales["members"] == [{"user": "1002", "paused": True}, {"user": "1001"}, {"number": "+34600111222"}]
+    assert data["tenant"]["feature_codes"] == {"dnd_on": "*79", "dnd_off": "*78", "intercom": "", "pickup_direct": "*88"}
+    assert (users["1001"]["pickup_group"], users["1002"]["pickup_group"]) == ("Ventas", "Ventas")
+    assert "pickup_group" not in users["1003"]
     assert data["numbers"] == [{"number": "+34910000001", "to": "ivr:Main", "description": "main line"},
                                {"number": "+34910000002", "to": "user:1002"}]
     office = next(s for s in data["schedules"] if s["name"] == "Office")
@@ -99,6 +103,11 @@ def test_the_defaults_left_out_of_a_file_are_the_tables_defaults():
             assert value == column.default, name
     assert kinds.MENU["timeout"] == IvrMenu.timeout_seconds.default and kinds.MENU["loops"] == IvrMenu.max_loops.default
     assert kinds.MENU["exit"] == str(IvrMenu.exit_destination.default)
+
+
+def test_the_schema_names_every_feature_whose_code_a_file_may_change():
+    names = document.schema()["properties"]["tenant"]["properties"]["feature_codes"]["propertyNames"]["enum"]
+    assert names == list(BY_NAME)
 
 
 def test_the_commands_write_the_export_and_the_schema(acme, db_url, tmp_path, capsys, monkeypatch):
@@ -198,6 +207,13 @@ def test_a_changed_file_plans_additions_changes_and_removals_and_a_dry_run_write
         {"name": "boss", "flow": "pin_line", "settings": {"target": "user:1001"}})),
      "flow_routes[2].settings.pin", "needs this setting"),
     (lambda d: d["flow_routes"][0].update(flow="crm_router"), "flow_routes[0].flow", "cannot change"),
+    (lambda d: d["tenant"]["feature_codes"].update(voicemail="*79"), "tenant.feature_codes.",
+     "already the code of"),
+    (lambda d: d["tenant"]["feature_codes"].update(dnd_toggle="**7"), "tenant.feature_codes.dnd_toggle",
+     "codes starting with ** are for call pickup"),
+    (lambda d: d["tenant"]["feature_codes"].update(teleport="*5"), "tenant", "teleport"),
+    (lambda d: d["users"][0].update(pickup_group="Ventas ${x}"), "users[0].pickup_group", "${"),
+    (lambda d: d["groups"][0]["members"][2].update(paused=True), "groups[0]", "paused"),
 ])
 def test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
     core.add_tenant(acme, world.OTHER, "Globex")

@@ -62,6 +62,29 @@ def set_code(ctx: AppContext, tenant: str, feature: str, code: str) -> Changed[l
     return Changed(_views(owner))
 
 
+def replace_codes(ctx: AppContext, tenant: str, codes: dict[str, str]) -> Changed[list[CodeView]]:
+    """The whole table at once: `codes` holds each feature whose code is not its default ("" : off),
+    every other feature gets its default back. Checked as the table it makes, so codes can swap
+    (a tenant file restoring a table one code at a time could not)."""
+    require_admin(ctx, "change the feature codes")
+    owner = tenant_in_scope(ctx, tenant)
+    if not isinstance(codes, dict):
+        raise InvalidInput("feature_codes", "expected feature: code pairs")
+    for feature, code in codes.items():
+        _feature(feature)
+        if not isinstance(code, str):
+            raise InvalidInput(feature, f"the code of {feature} is text, like '*78' ('' turns it off)")
+    wanted = {feature: code.strip() for feature, code in codes.items() if code.strip() != BY_NAME[feature].default}
+    with database.atomic():
+        before = codes_of(owner)
+        _check(before, rules.table(wanted), by_feature=True)
+        FeatureCode.delete().where(FeatureCode.tenant == owner).execute()
+        for feature, code in wanted.items():
+            FeatureCode.create(tenant=owner, feature=feature, code=code, updated_at=utcnow())
+        ctx.record("featurecode.replace", owner, "feature codes", {"codes": wanted})
+    return Changed(_views(owner))
+
+
 def reset_code(ctx: AppContext, tenant: str, feature: str) -> Changed[list[CodeView]]:
     """Back to the default code."""
     require_admin(ctx, "change the feature codes")
@@ -120,12 +143,14 @@ def _feature(feature: str) -> None:
         raise InvalidInput("feature", f"{feature!r}: use one of {', '.join(BY_NAME)}")
 
 
-def _check(before: dict[str, str], after: dict[str, str]) -> None:
-    """Refuse a change that makes the table inconsistent (a problem it already had is not this change's)."""
+def _check(before: dict[str, str], after: dict[str, str], by_feature: bool = False) -> None:
+    """Refuse a change that makes the table inconsistent (a problem it already had is not this
+    change's); the error's field is "code", or with `by_feature` the feature whose code it is."""
     old = rules.problems(before)
-    new = [why for problem in rules.problems(after) if problem not in old for why in problem[1:]]
+    new = [problem for problem in rules.problems(after) if problem not in old]
     if new:
-        raise InvalidInput("code", new[0])
+        feature, why = new[0]
+        raise InvalidInput(feature if by_feature else "code", why)
 
 
 def _views(tenant: Tenant) -> list[CodeView]:

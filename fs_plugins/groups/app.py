@@ -126,12 +126,15 @@ def remove_group(ctx: AppContext, tenant: str, group: str) -> Changed[GroupView]
 
 
 def add_member(ctx: AppContext, tenant: str, group: str, user: str | None = None,
-               number: str | None = None) -> Changed[GroupView]:
-    """A user of the tenant (by extension) or an external number, rung after the others."""
+               number: str | None = None, paused: bool = False) -> Changed[GroupView]:
+    """A user of the tenant (by extension) or an external number, rung after the others. `paused`:
+    the user joins logged out (*51), as a tenant file restores a membership."""
     owner = _tenant(ctx, tenant, "change call groups")
     row = _find(owner, group)
     if (user is None) == (number is None):
         raise InvalidInput("user", "give either a user's extension or an external number")
+    if paused and user is None:
+        raise InvalidInput("paused", "only a user logs out of a group's calls, not an external number")
     with database.atomic():
         position = GroupMember.select().where(GroupMember.group == row).count()
         if user is not None:
@@ -140,13 +143,14 @@ def add_member(ctx: AppContext, tenant: str, group: str, user: str | None = None
                 raise InvalidInput("user", f"no user with extension {user!r} in {owner.domain}")
             if GroupMember.select().where(GroupMember.group == row, GroupMember.user == found).exists():
                 raise Conflict("user", f"{user} is already a member")
-            GroupMember.create(group=row, user=found, position=position)
+            GroupMember.create(group=row, user=found, position=position, paused=bool(paused))
         else:
             e164 = settings.member_number(owner, number)
             if GroupMember.select().where(GroupMember.group == row, GroupMember.number == e164).exists():
                 raise Conflict("number", f"{e164} is already a member")
             GroupMember.create(group=row, number=e164, position=position)
-        ctx.record("group.member.add", owner, f"group {row.name}", _given(user=user, number=number))
+        ctx.record("group.member.add", owner, f"group {row.name}",
+                   _given(user=user, number=number, paused=True if paused else None))
     return Changed(_view(owner, row))
 
 

@@ -33,6 +33,7 @@ from fs_plugins.contacts import app as contacts
 from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.fsapi import FlushReport
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
@@ -201,6 +202,9 @@ class _Run:
                                    ALLOW))
             if want["voicemail"] != have["voicemail"]:
                 steps.append(_Step("tenant.voicemail", lambda: _box(ctx, domain, None, want["voicemail"]), BOX))
+            if want["feature_codes"] != have["feature_codes"]:
+                steps.append(_Step("tenant.feature_codes", lambda: featurecodes.replace_codes(
+                    ctx, domain, want["feature_codes"] or {})))
         return steps
 
     def _audio(self) -> list[_Step]:
@@ -327,7 +331,8 @@ class _Run:
             groups.remove_member(self.ctx, self.domain, name, user=member.get("user"), number=member.get("number"))
         for index, member in enumerate(new):
             try:
-                groups.add_member(self.ctx, self.domain, name, user=member.get("user"), number=member.get("number"))
+                groups.add_member(self.ctx, self.domain, name, user=member.get("user"), number=member.get("number"),
+                                  paused=bool(member.get("paused")))
             except InvalidInput as exc:
                 raise _entry(index, exc) from None
 
@@ -388,6 +393,9 @@ class _Run:
             if want["voicemail"] != have["voicemail"]:
                 steps.append(_Step(f"{path}.voicemail", lambda e=extension, b=want["voicemail"]:
                                    _box(self.ctx, self.domain, e, b), BOX))
+            if want["pickup_group"] != have["pickup_group"]:
+                steps.append(_Step(f"{path}.pickup_group", lambda e=extension, g=want["pickup_group"]:
+                                   featurecodes.set_pickup_group(self.ctx, self.domain, e, g), {"group": ""}))
             if want["contacts"] != have["contacts"]:
                 steps.append(_Step(f"{path}.contacts", lambda e=extension, o=have["contacts"], n=want["contacts"]:
                                    self._sync_contacts(e, o, n)))

@@ -19,6 +19,7 @@ from fs_plugins.callhandling.numbers import format_allowed
 from fs_plugins.contacts import app as contacts
 from fs_plugins.core import app as core
 from fs_plugins.destinations import Destination
+from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.groups import app as groups_app
 from fs_plugins.ivr import app as ivr_app
 from fs_plugins.models import Tenant, User
@@ -42,6 +43,7 @@ def export_tenant(ctx: AppContext, domain: str, track: Track | None = None) -> d
     names = _Names(tenant)
     boxes = {b.box: b for b in voicemail_app.list_boxes(ctx, domain)}
     restriction = callhandling.restriction(ctx, domain)
+    pickup = {view.extension: view.group for view in featurecodes.list_pickup(ctx, domain)}
     settings = detail.tenant
     grants, routes = callflows.stored_values(ctx, domain)
     document = {
@@ -50,10 +52,11 @@ def export_tenant(ctx: AppContext, domain: str, track: Track | None = None) -> d
             "domain": domain, "name": settings.name, "timezone": settings.timezone, "language": settings.language,
             "country": settings.country, "region": settings.region,
             "restrictions": _allowed(restriction.tenant), "voicemail": _box(boxes.get(GENERAL)),
+            "feature_codes": {v.feature: v.code for v in featurecodes.list_codes(ctx, domain) if v.changed} or None,
         }, kinds.TENANT),
         "audio": _audio(tenant),
         "schedules": [_schedule(tenant, view) for view in schedule_app.list_schedules(ctx, domain)],
-        "users": [_user(ctx, tenant, names, user, boxes.get(user.extension))
+        "users": [_user(ctx, tenant, names, user, boxes.get(user.extension), pickup.get(user.extension))
                   for user in track(detail.users, "users", len(detail.users))],
         "ivr_menus": [_menu(names, view) for view in ivr_app.list_menus(ctx, domain)],
         "groups": [_group(names, view) for view in groups_app.list_groups(ctx, domain)],
@@ -120,7 +123,7 @@ def _period(view) -> dict:
     return kinds.compact({"starts_at": view.starts_at, "ends_at": view.ends_at, "label": view.label}, kinds.PERIOD)
 
 
-def _user(ctx: AppContext, tenant: Tenant, names: _Names, user, box) -> dict:
+def _user(ctx: AppContext, tenant: Tenant, names: _Names, user, box, pickup_group: str | None) -> dict:
     handling = callhandling.show(ctx, tenant.domain, user.extension)
     restriction = callhandling.restriction(ctx, tenant.domain, user.extension)
     no_answer = kinds.compact({"to": names.view(handling.forward_no_answer),
@@ -136,6 +139,7 @@ def _user(ctx: AppContext, tenant: Tenant, names: _Names, user, box) -> dict:
                                             kinds.RING) for r in handling.rings],
         "restrictions": _allowed(restriction.user), "voicemail": _box(box),
         "contacts": _contacts(contacts.list_contacts(ctx, tenant.domain, user.extension)),
+        "pickup_group": pickup_group or None,
     }, kinds.USER)
 
 
@@ -154,7 +158,8 @@ def _group(names: _Names, view) -> dict:
     values = {name: getattr(view, name) for name in kinds.GROUP if name != "members"}
     for name in ("no_answer_destination", "closed_destination", "overflow_destination"):
         values[name] = names.view(values[name])
-    members = [{"user": m.user} if m.user is not None else {"number": m.number} for m in view.members]
+    members = [({"user": m.user, "paused": True} if m.paused else {"user": m.user}) if m.user is not None
+               else {"number": m.number} for m in view.members]
     return kinds.compact({"name": view.name, **values, "members": members}, kinds.GROUP)
 
 

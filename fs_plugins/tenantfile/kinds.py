@@ -13,7 +13,7 @@ KEYS = {  # what names an item of a section (unique in it)
     "flows": "flow", "flow_routes": "name", "numbers": "number",
 }
 
-TENANT = {"region": None, "restrictions": None, "voicemail": None}
+TENANT = {"region": None, "restrictions": None, "voicemail": None, "feature_codes": None}
 SCHEDULE = {"description": None, "timezone": None, "holidays": "tenant", "region": None, "hours": [],
             "closures": [], "openings": []}
 PERIOD = {"label": ""}
@@ -23,7 +23,7 @@ DND = {"on": False, "mode": "busy"}
 RING = {"delay": 0, "confirm": False}
 BOX = {"email": None, "attach_audio": True, "keep_after_email": True, "enabled": True}
 USER = {"email": None, "enabled": True, "forwards": None, "dnd": None, "simultaneous_ring": [],
-        "restrictions": None, "voicemail": None, "contacts": []}
+        "restrictions": None, "voicemail": None, "contacts": [], "pickup_group": None}
 MENU = {"comment": "", "forward": "none", "schedule": None, "closed": None, "forward_to": None, "welcome": None,
         "prompt": None, "timeout_prompt": None, "invalid_prompt": None, "timeout": 5, "loops": 3,
         "exit": "hangup:NORMAL_CLEARING", "direct_dial": False, "short_number": None, "options": {}}
@@ -62,11 +62,16 @@ def canonical(section: str, item: dict) -> dict:
         item["simultaneous_ring"] = [compact(r, RING) for r in item.get("simultaneous_ring") or ()]
         item["voicemail"] = _box(item.get("voicemail"))
         item["contacts"] = [canonical("contacts", c) for c in item.get("contacts") or ()]
+        item["pickup_group"] = item.get("pickup_group") or None  # "": the tenant's own group
     elif section == "schedules":
         for kind in ("closures", "openings"):
             item[kind] = [compact(p, PERIOD) for p in item.get(kind) or ()]
     elif section == "tenant":
         item["voicemail"] = _box(item.get("voicemail"))
+        item["feature_codes"] = item.get("feature_codes") or None  # {}: every default, as none
+    elif section == "groups":
+        item["members"] = [m if m.get("paused") else {k: v for k, v in m.items() if k != "paused"}
+                           for m in item.get("members") or ()]
     elif section == "audio":
         item.pop("file", None)  # where the sound came from, not what the tenant has: never a change
     elif section in ("flows", "flow_routes"):
