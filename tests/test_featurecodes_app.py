@@ -57,7 +57,7 @@ def test_the_admin_changes_a_code_for_their_tenant_only_and_it_is_audited(acme):
 
 
 def test_a_whole_table_replaces_the_tenants_codes_at_once_so_codes_can_swap(acme):
-    app.set_code(OPERATOR, "acme.example", "intercom", "*81")
+    app.set_code(OPERATOR, "acme.example", "intercom", "*82")
     views = app.replace_codes(as_admin(acme), "acme.example", {"dnd_on": "*79", "dnd_off": "*78", "voicemail": "*97"})
     assert (code_of(views.value, "dnd_on"), code_of(views.value, "dnd_off")) == ("*79", "*78")
     assert code_of(views.value, "intercom") == "*80"  # not in the table: its default again
@@ -73,11 +73,11 @@ def test_a_whole_table_replaces_the_tenants_codes_at_once_so_codes_can_swap(acme
     ({"intercom": "**9"}, "intercom"),
 ])
 def test_a_table_that_cannot_stand_is_refused_naming_the_feature_and_nothing_changes(acme, codes, field):
-    app.set_code(OPERATOR, "acme.example", "intercom", "*81")
+    app.set_code(OPERATOR, "acme.example", "intercom", "*82")
     with pytest.raises(InvalidInput) as refused:
         app.replace_codes(as_admin(acme), "acme.example", codes)
     assert refused.value.field == field
-    assert [(row.feature, row.code) for row in FeatureCode.select()] == [("intercom", "*81")]
+    assert [(row.feature, row.code) for row in FeatureCode.select()] == [("intercom", "*82")]
 
 
 def test_only_an_admin_of_the_tenant_replaces_its_table(acme):

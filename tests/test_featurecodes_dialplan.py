@@ -99,3 +99,45 @@ def test_intercom_to_a_colleague_in_dnd_is_busy(app):
     callhandling.set_dnd(OPERATOR, "acme.example", "1002", True)
     steps = actions(dial(app, "*801002"))
     assert steps[-1] == ("hangup", "USER_BUSY") and not any(a == "bridge" for a, _ in steps)
+
+
+# --- paging a group (*81 and the group's short number) ------------------------------------------
+
+@pytest.fixture
+def paging(app):
+    acme, globex = provision.find_tenant("acme.example"), provision.find_tenant("globex.example")
+    provision.user(acme, "1004", "In DND", password="acme-1004-pw")
+    provision.group(acme, "Almacén", ("1001", "1002", "1003", "1004"), short_number="600")
+    provision.group(globex, "Ventas", ("1002",), short_number="600")
+    provision.group(acme, "Solo", ("1001",), short_number="601")
+    callhandling.set_dnd(OPERATOR, "acme.example", "1004", True)
+    return app
+
+
+def test_a_group_page_is_a_conference_every_member_joins_muted_answering_by_itself(paging):
+    uuid = "2f0e6c1a-58a0-4bd6-9d1c-6a4c2b1e0a11"
+    steps = actions(post(paging, dialplan_fields(destination="*81600", variable_pbx_user_id="1001@acme.example",
+                                                 **{"Unique-ID": uuid, "Caller-Unique-ID": uuid})))
+    outcalls = [data for app_, data in steps if app_ == "conference_set_auto_outcall"]
+    # the caller and the member in do-not-disturb are not paged; Globex's 600 is another group
+    assert [dial.rsplit("]", 1)[1] for dial in outcalls] == ["user/1002@acme.example", "user/1003@acme.example"]
+    assert all("answer-after=0" in dial and "info=alert-autoanswer" in dial for dial in outcalls)
+    assert ("set", "conference_utils_auto_outcall_flags=mute") in steps
+    assert ("set", "conference_auto_outcall_delimiter=|") in steps and not any("|" in d for d in outcalls)
+    assert ("conference", f"page-{uuid}@default+flags{{endconf}}") in steps
+    assert not any("globex" in data for _, data in steps)
+
+
+@pytest.mark.parametrize("dialled, caller, expected", [
+    ("*81699", "1001@acme.example", ("playback", "ivr/ivr-that_was_an_invalid_entry.wav")),  # no such group
+    ("*815000", "1001@acme.example", ("playback", "ivr/ivr-that_was_an_invalid_entry.wav")),  # not a group
+    ("*81601", "1001@acme.example", ("hangup", "USER_BUSY")),  # nobody but the caller
+    ("*81600", "1002@globex.example", None),  # Globex's own 600: its 1002 is the caller, nobody else
+])
+def test_a_page_to_no_group_or_nobody_reachable_pages_nobody(paging, dialled, caller, expected):
+    context = caller.partition("@")[2]
+    provision.menu(provision.find_tenant("acme.example"), "Recepción", short_number="5000", direct_dial=True)
+    steps = actions(post(paging, dialplan_fields(context=context, destination=dialled, variable_pbx_user_id=caller)))
+    assert not any(app_ in ("conference", "conference_set_auto_outcall") for app_, _ in steps)
+    if expected:
+        assert expected in steps

@@ -31,6 +31,8 @@ CALL = CodeCall("acme.example", "1001", "127.0.0.1:8084")
     ("*801002", Match("intercom", "1002")),
     ("*80", Match("intercom", "", valid=False)),
     ("*80123456789", Match("intercom", "123456789", valid=False)),  # longer than an extension
+    ("*81600", Match("paging", "600")),  # a call group's short number
+    ("*81", Match("paging", "", valid=False)),
 ])
 def test_a_dialled_number_asks_for_the_feature_of_its_code(dialled, expected):
     assert rules.match(DEFAULTS, dialled) == expected
@@ -49,8 +51,8 @@ def test_a_changed_code_replaces_the_default_and_an_empty_one_turns_the_feature_
 
 
 def test_the_longest_code_that_takes_a_number_wins():
-    codes = rules.table({"intercom": "*8", "forward_busy_on": "*81"})  # inconsistent, but matched predictably
-    assert rules.match(codes, "*811002") == Match("forward_busy_on", "1002")
+    codes = rules.table({"intercom": "*8", "forward_busy_on": "*83"})  # inconsistent, but matched predictably
+    assert rules.match(codes, "*831002") == Match("forward_busy_on", "1002")
 
 
 @pytest.mark.parametrize("overrides, feature, why", [

@@ -2,7 +2,8 @@
 is one of the tenant's codes (fs_plugins.featurecodes.rules decides which, and what it does).
 
 One read per call beyond routing's own: the tenant's code table (cached until the database
-changes), plus, for an intercom call, the dialled user and their do-not-disturb.
+changes), plus, for an intercom call, the dialled user and their do-not-disturb, and for a group
+page the group's short number and the members it reaches.
 """
 from __future__ import annotations
 
@@ -23,9 +24,13 @@ def feature_call(router, tenant: TenantInfo, request: CallRequest, user_call_dat
     found = rules.match(codes, dialled)
     extension, _, domain = request.caller_user_id.partition("@")
     caller = extension if extension and domain == tenant.domain else ""
-    target = None
+    target = page = None
     if found.valid and found.feature == "intercom" and caller:
         _, user = router.lookups.tenant_and_user(tenant.domain, found.argument)
         if user is not None and user.enabled:
             target = rules.Target(user.extension, user_call_data(tenant.id, user.id).settings.dnd)
-    return rules.code_actions(found, rules.CodeCall(tenant.domain, caller, router.esl_address, target))
+    if found.valid and found.feature == "paging" and caller:
+        group = router.lookups.short_number(tenant.id, found.argument)  # the tenant's own short numbers only
+        if group is not None and group.kind == "group":
+            page = rules.Page(request.uuid, tuple(loader.paged(router.lookups.db, tenant.id, group.object_id)))
+    return rules.code_actions(found, rules.CodeCall(tenant.domain, caller, router.esl_address, target, page))

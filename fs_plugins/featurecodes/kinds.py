@@ -37,6 +37,8 @@ FEATURES = (
     Feature("pickup_group", "*8", NONE, "answer a call ringing a colleague of your pickup group"),
     Feature("pickup_direct", "**", EXTENSION, "answer the call ringing the extension dialled after the code"),
     Feature("intercom", "*80", EXTENSION, "talk through the speaker of the extension dialled after the code"),
+    Feature("paging", "*81", EXTENSION, "talk through the speakers of every member of the call group whose "
+                                        "short number is dialled after the code"),
 )
 BY_NAME = {feature.name: feature for feature in FEATURES}
 # The features that change a user's settings: the `featurecode` ESL flow makes the change through

@@ -129,11 +129,21 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Page:
+    """A group page: the call's uuid (names its conference) and the extensions it reaches (the
+    group's enabled users not in do-not-disturb, in ring order)."""
+
+    uuid: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CodeCall:
     domain: str  # the tenant's
     caller: str  # the dialling user's extension; "" when the caller is none of the tenant's users
     esl_address: str
     target: Target | None = None  # intercom: the user dialled after the code, when there is one
+    page: Page | None = None  # paging: the group whose short number was dialled, when there is one
 
 
 def code_actions(found: Match, call: CodeCall) -> list[Action]:
@@ -155,6 +165,8 @@ def code_actions(found: Match, call: CodeCall) -> list[Action]:
     if feature in ("pickup_group", "pickup_direct"):
         target = found.argument if feature == "pickup_direct" else GROUP_PICKUP
         return socket_flow(call.esl_address, PICKUP_FLOW, target, call.domain) + [hangup(FLOW_FALLBACK)]
+    if feature == "paging":
+        return paging(call)
     return intercom(call)
 
 
@@ -170,6 +182,35 @@ def intercom(call: CodeCall) -> list[Action]:
     dial = dialstrings.with_leg_variables(variables, dialstrings.user(target.extension, call.domain))
     return [set_var(channel_vars.TARGET_USER, user), set_var(channel_vars.CHAIN, user),
             Action("bridge", dial), hangup("NORMAL_CLEARING")]
+
+
+# A group page is a conference the caller speaks into and every member's phone joins muted,
+# answering by itself (mod_conference's auto outcall: conference_set_auto_outcall adds a dial
+# string, the conference dials them all when the caller enters). mod_conference reads the members'
+# flags from conference_utils_auto_outcall_flags (conference_loop.c), not the documented
+# conference_auto_outcall_flags; a timeout under 10 s is taken as 60. Each dial string carries its
+# own leg variables, so the list delimiter is one that no dial string holds.
+_UUID = re.compile(r"[0-9A-Za-z-]{8,64}\Z")
+PAGE_DELIMITER = "|"
+
+
+def paging(call: CodeCall) -> list[Action]:
+    page = call.page
+    if page is None or not _UUID.match(page.uuid):
+        return [set_var(channel_vars.FLOW, FLOW)] + refused()
+    members = [extension for extension in page.members if extension != call.caller]
+    if not members:
+        return [hangup("USER_BUSY")]  # everyone is in do-not-disturb (or it is only the caller)
+    auto_answer = {name: value.format(domain=call.domain) for name, value in AUTO_ANSWER.items()}
+    actions = [set_var("conference_auto_outcall_caller_id_number", call.caller),
+               set_var("conference_auto_outcall_timeout", str(INTERCOM_RING_SECONDS)),
+               set_var("conference_utils_auto_outcall_flags", "mute"),
+               set_var("conference_auto_outcall_delimiter", PAGE_DELIMITER)]
+    actions += [Action("conference_set_auto_outcall",
+                       dialstrings.with_leg_variables(auto_answer, dialstrings.user(extension, call.domain)))
+                for extension in members]
+    return actions + [Action("conference", f"page-{page.uuid}@default+flags{{endconf}}"),
+                      hangup("NORMAL_CLEARING")]
 
 
 def refused() -> list[Action]:

@@ -31,6 +31,7 @@ LABELS = {
     "pickup_group": _l("Answer a call ringing a colleague of your pickup group"),
     "pickup_direct": _l("Answer the call ringing the extension dialled after the code"),
     "intercom": _l("Talk through the speaker of the extension dialled after the code"),
+    "paging": _l("Talk through the speakers of the call group whose short number is dialled after the code"),
 }
 FOLLOWED_BY = {"number": _l("number"), "extension": _l("extension")}
 
