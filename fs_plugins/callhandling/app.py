@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fs_plugins import prepared, presence, references
+from fs_plugins import prepared, references
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.callhandling import numbers
 from fs_plugins.callhandling.records import combine_allowed
 from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.models import Tenant, User, database, utcnow
+from fs_plugins.presence import dnd as dnd_presence
 from fs_plugins.models.callhandling import (
     DND_MODES, MAX_NO_ANSWER_SECONDS, MIN_NO_ANSWER_SECONDS, CallHandling, OutboundRestriction, SimRing)
 from fs_plugins.references import DestinationView
@@ -111,7 +112,7 @@ def set_dnd(ctx: AppContext, tenant: str, user: str, on: bool, mode: str | None 
         ctx.record("dnd.update", owner.tenant, f"user {owner.extension}", {"on": bool(on), "mode": mode})
     # colleagues' busy lamps show the user busy while in DND (a pseudo-dialog FreeSWITCH's presence
     # engine notifies; the user's real calls keep their own dialogs)
-    told = ctx.freeswitch.send_events([presence.dnd(owner.extension, owner.tenant.domain, bool(on))])
+    told = ctx.freeswitch.send_events([dnd_presence(owner.extension, owner.tenant.domain, bool(on))])
     return Changed(_view(owner), told)
 
 
