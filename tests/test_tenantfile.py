@@ -207,13 +207,6 @@ def test_a_changed_file_plans_additions_changes_and_removals_and_a_dry_run_write
         {"name": "boss", "flow": "pin_line", "settings": {"target": "user:1001"}})),
      "flow_routes[2].settings.pin", "needs this setting"),
     (lambda d: d["flow_routes"][0].update(flow="crm_router"), "flow_routes[0].flow", "cannot change"),
-    (lambda d: d["tenant"]["feature_codes"].update(voicemail="*79"), "tenant.feature_codes.",
-     "already the code of"),
-    (lambda d: d["tenant"]["feature_codes"].update(dnd_toggle="**7"), "tenant.feature_codes.dnd_toggle",
-     "codes starting with ** are for call pickup"),
-    (lambda d: d["tenant"]["feature_codes"].update(teleport="*5"), "tenant", "teleport"),
-    (lambda d: d["users"][0].update(pickup_group="Ventas ${x}"), "users[0].pickup_group", "${"),
-    (lambda d: d["groups"][0]["members"][2].update(paused=True), "groups[0]", "paused"),
 ])
 def test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
     core.add_tenant(acme, world.OTHER, "Globex")
@@ -356,3 +349,16 @@ def test_numbers_and_hours_written_another_way_plan_as_no_change(acme):
     with pytest.raises(InvalidInput) as refused:
         apply_file(acme, data)
     assert refused.value.field == "schedules[0].hours[0]"
+
+
+@pytest.mark.parametrize("edit, path, message", [
+    (lambda d: d["tenant"]["feature_codes"].update(voicemail="*79"), "tenant.feature_codes.",
+     "already the code of"),
+    (lambda d: d["tenant"]["feature_codes"].update(dnd_toggle="**7"), "tenant.feature_codes.dnd_toggle",
+     "codes starting with ** are for call pickup"),
+    (lambda d: d["tenant"]["feature_codes"].update(teleport="*5"), "tenant", "teleport"),
+    (lambda d: d["users"][0].update(pickup_group="Ventas ${x}"), "users[0].pickup_group", "${"),
+    (lambda d: d["groups"][0]["members"][2].update(paused=True), "groups[0]", "paused"),
+])
+def test_a_refused_phone_feature_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
+    test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message)
