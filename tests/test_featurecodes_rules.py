@@ -62,8 +62,6 @@ def test_the_longest_code_that_takes_a_number_wins():
     ({"dnd_on": "*7,8"}, "dnd_on", "must be * or #"),
     ({"dnd_on": "*123456789"}, "dnd_on", "must be * or #"),
     ({"intercom": "*7"}, "intercom", "cannot also start *78"),
-    ({"pickup_direct": "*88", "dnd_on": "**5"}, "dnd_on", "codes starting with ** are for call pickup"),
-    ({"pickup_direct": "*88", "intercom": "**"}, "intercom", "codes starting with ** are for call pickup"),
 ])
 def test_an_inconsistent_table_names_the_feature_and_why(overrides, feature, why):
     found = rules.problems(rules.table(overrides))
@@ -83,6 +81,16 @@ def test_a_busy_lamp_key_on_a_ringing_colleague_picks_the_call_up_whatever_the_t
 
 def test_a_tenant_that_turned_directed_pickup_off_has_no_pickup_from_busy_lamps_either():
     assert rules.match(rules.table({"pickup_direct": ""}), "**1002") == Match(UNKNOWN, valid=False)
+
+
+@pytest.mark.parametrize("overrides, feature", [
+    ({"pickup_direct": "*88", "dnd_on": "**5"}, "dnd_on"),
+    ({"pickup_direct": "*88", "intercom": "**"}, "intercom"),
+])
+def test_only_directed_pickup_may_have_a_code_starting_with_two_stars(overrides, feature):
+    assert [name for name, _ in rules.reserved(rules.table(overrides))] == [feature]
+    assert "codes starting with ** are for call pickup" in rules.reserved(rules.table(overrides))[0][1]
+    assert rules.reserved(rules.table({})) == []
 
 
 def test_a_code_without_argument_may_start_one_with_an_argument():

@@ -358,7 +358,7 @@ def test_numbers_and_hours_written_another_way_plan_as_no_change(acme):
      "codes starting with ** are for call pickup"),
     (lambda d: d["tenant"]["feature_codes"].update(teleport="*5"), "tenant", "teleport"),
     (lambda d: d["users"][0].update(pickup_group="Ventas ${x}"), "users[0].pickup_group", "${"),
-    (lambda d: d["groups"][0]["members"][2].update(paused=True), "groups[0]", "paused"),
+    (lambda d: d["groups"][0]["members"][2].update(paused=True), "groups[0]", "paused"),  # a number: schema
 ])
 def test_a_refused_phone_feature_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message):
     test_a_refused_value_names_its_yaml_path_and_nothing_is_written(acme, edit, path, message)

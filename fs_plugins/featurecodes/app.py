@@ -68,13 +68,11 @@ def replace_codes(ctx: AppContext, tenant: str, codes: dict[str, str]) -> Change
     (a tenant file restoring a table one code at a time could not)."""
     require_admin(ctx, "change the feature codes")
     owner = tenant_in_scope(ctx, tenant)
-    if not isinstance(codes, dict):
-        raise InvalidInput("feature_codes", "expected feature: code pairs")
-    for feature, code in codes.items():
+    for feature in codes:
         _feature(feature)
-        if not isinstance(code, str):
-            raise InvalidInput(feature, f"the code of {feature} is text, like '*78' ('' turns it off)")
-    wanted = {feature: code.strip() for feature, code in codes.items() if code.strip() != BY_NAME[feature].default}
+    # a code that is no text (78) is checked as its text, and refused as any malformed code
+    wanted = {feature: str(code).strip() for feature, code in codes.items()
+              if str(code).strip() != BY_NAME[feature].default}
     with database.atomic():
         before = codes_of(owner)
         _check(before, rules.table(wanted), by_feature=True)
@@ -146,8 +144,8 @@ def _feature(feature: str) -> None:
 def _check(before: dict[str, str], after: dict[str, str], by_feature: bool = False) -> None:
     """Refuse a change that makes the table inconsistent (a problem it already had is not this
     change's); the error's field is "code", or with `by_feature` the feature whose code it is."""
-    old = rules.problems(before)
-    new = [problem for problem in rules.problems(after) if problem not in old]
+    old = rules.reserved(before) + rules.problems(before)
+    new = [problem for problem in rules.reserved(after) + rules.problems(after) if problem not in old]
     if new:
         feature, why = new[0]
         raise InvalidInput(feature if by_feature else "code", why)

@@ -93,9 +93,6 @@ def problems(codes: Mapping[str, str]) -> list[tuple[str, str]]:
             found.append((name, f"{code!r} must be * or # and then 1 to 7 of 0-9 * #"))
         elif code in used:
             found.append((name, f"{code} is already the code of {used[code]}"))
-        elif name != "pickup_direct" and code.startswith(BLF_PICKUP):
-            found.append((name, f"{code}: codes starting with ** are for call pickup (** and an extension is "
-                                "what a busy lamp key dials)"))
         used.setdefault(code, name)
     for name, code in codes.items():
         if not code or BY_NAME[name].argument == NONE:
@@ -104,6 +101,14 @@ def problems(codes: Mapping[str, str]) -> list[tuple[str, str]]:
             if other != name and longer and longer != code and longer.startswith(code):
                 found.append((name, f"{code} takes a number after it, so it cannot also start {longer} ({other})"))
     return found
+
+
+def reserved(codes: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(feature, why) for each code of another feature than pickup_direct that starts with `**`:
+    `**` and an extension is what a busy lamp dials to pick up (see the module's text)."""
+    return [(name, f"{code}: codes starting with ** are for call pickup (** and an extension is what a busy "
+                   "lamp key dials)")
+            for name, code in codes.items() if code and name != "pickup_direct" and code.startswith(BLF_PICKUP)]
 
 
 # --- what the dialplan does with a code ---------------------------------------------------------

@@ -128,13 +128,12 @@ def remove_group(ctx: AppContext, tenant: str, group: str) -> Changed[GroupView]
 def add_member(ctx: AppContext, tenant: str, group: str, user: str | None = None,
                number: str | None = None, paused: bool = False) -> Changed[GroupView]:
     """A user of the tenant (by extension) or an external number, rung after the others. `paused`:
-    the user joins logged out (*51), as a tenant file restores a membership."""
+    the user joins logged out (*51), as a tenant file restores a membership (a number has no login:
+    the flag does not apply to it, and the tenant file's schema allows it on users only)."""
     owner = _tenant(ctx, tenant, "change call groups")
     row = _find(owner, group)
     if (user is None) == (number is None):
         raise InvalidInput("user", "give either a user's extension or an external number")
-    if paused and user is None:
-        raise InvalidInput("paused", "only a user logs out of a group's calls, not an external number")
     with database.atomic():
         position = GroupMember.select().where(GroupMember.group == row).count()
         if user is not None:
