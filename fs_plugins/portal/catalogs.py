@@ -1,6 +1,7 @@
 """The portal's translation catalogs: `python -m fs_plugins.portal.catalogs` after changing a string.
 
-Extracts every gettext string of the views and templates (English is the source language), merges
+Extracts every gettext string of the views and templates (English is the source language) and every
+error message pattern of the application layer (app_errors.py, under the context "app error"), merges
 them into translations/es/LC_MESSAGES/messages.po keeping what is translated, compiles the .mo
 files the portal reads (they are committed, so an install needs no build step), and lists what is
 still untranslated (tests/test_portal_i18n.py fails while anything is).
@@ -16,6 +17,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from fs_plugins.portal import app_errors
+
 HERE = Path(__file__).parent
 TRANSLATIONS = HERE / "translations"
 LANGUAGES = ("es",)  # English is the source language: its text is the msgid
@@ -28,6 +31,8 @@ def source_catalog() -> Catalog:
     for _file, _line, message, comments, context in extract_from_dir(
             str(HERE), METHODS, keywords=KEYWORDS, options_map={"**/templates/**.html": {"extensions": ""}}):
         catalog.add(message, None, auto_comments=comments, context=context)
+    for pattern in app_errors.patterns():
+        catalog.add(pattern, None, context=app_errors.CONTEXT)
     return catalog
 
 

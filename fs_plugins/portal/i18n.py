@@ -13,6 +13,8 @@ from babel import dates as babel_dates
 from flask import g, request
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale, gettext
 
+from fs_plugins.portal import app_errors
+
 LANGUAGES = ("es", "en")
 DEFAULT = "es"
 COOKIE = "centralita_lang"
@@ -78,4 +80,5 @@ def destination(label: str | None) -> str:
 
 
 GENERAL_BOX = "(general box)"  # fs_plugins.references.describe: "voicemail: (general box)"
-FILTERS = {"when": when, "wall": wall, "destination": destination, "day": day, "clock": clock, "number": number, "duration": duration}
+FILTERS = {"app_error": app_errors.translate, "when": when, "wall": wall, "destination": destination, "day": day,
+           "clock": clock, "number": number, "duration": duration}

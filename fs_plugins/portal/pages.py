@@ -3,7 +3,8 @@ met shown where the person looks for them.
 
 A form post calls one application function through `attempt`: on success the page says what was
 done (a status message, read out by screen readers); on bad input the error stays next to the field
-the application named, with the application's own message, and nothing was stored.
+the application named, with the application's own message in the page's language (app_errors.py),
+and nothing was stored.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Callable
 from flask import g, render_template
 
 from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.portal import menu
+from fs_plugins.portal import app_errors, menu
 
 
 @dataclass
@@ -26,12 +27,17 @@ class Outcome:
     def ok(self) -> bool:
         return not self.errors
 
+    @classmethod
+    def refused(cls, exc: InvalidInput | NotFound, field: str | None = None) -> "Outcome":
+        """The application's refusal, next to `field` (the one it named) in the page's language."""
+        return cls(errors={field or exc.field: app_errors.translate(exc.message)})
+
 
 def attempt(change: Callable[[], Any], notice: Callable[[Any], str] | str) -> Outcome:
     try:
         value = change()
     except (InvalidInput, NotFound) as exc:
-        return Outcome(errors={exc.field: exc.message})
+        return Outcome.refused(exc)
     return Outcome(value, notice(value) if callable(notice) else notice)
 
 

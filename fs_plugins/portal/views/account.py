@@ -41,5 +41,5 @@ def _change() -> Outcome:
     except InvalidInput as exc:
         if exc.field == "current_password":
             return Outcome(errors={"current_password": _("This is not your current password.")})
-        return Outcome(errors={exc.field: exc.message})
+        return Outcome.refused(exc)
     return Outcome(signed, _("Your password has been changed. Your other sessions have been signed out."))

@@ -24,7 +24,7 @@ def billing_page(domain: str):
     try:
         rows, outcome = app.billing_report(app_context(), month, domain), None
     except InvalidInput as exc:
-        rows, outcome = [], Outcome(errors={exc.field: exc.message})
+        rows, outcome = [], Outcome.refused(exc)
     return page("admin/billing.html", outcome=outcome, domain=domain, month=month, rows=rows,
                 month_name=_month_name(month) if outcome is None else month)
 

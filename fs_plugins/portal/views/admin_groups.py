@@ -106,7 +106,7 @@ def _save(owner, domain: str, group):
         else:
             saved = app.change_group(ctx, domain, str(group.id), name=values["name"], **changes).value
     except (InvalidInput, NotFound) as exc:
-        return _editor(owner, domain, group, values, Outcome(errors={exc.field: exc.message}))
+        return _editor(owner, domain, group, values, Outcome.refused(exc))
     return redirect(f"/t/{domain}/groups/{saved.id}?saved=1", code=303)
 
 
@@ -154,7 +154,7 @@ def group_stats(domain: str, group_id: int):
     try:
         start, end = billing.parse_month(month, "month")
     except InvalidInput as exc:
-        month, outcome = dt.date.today().strftime("%Y-%m"), Outcome(errors={exc.field: exc.message})
+        month, outcome = dt.date.today().strftime("%Y-%m"), Outcome.refused(exc)
         start, end = billing.parse_month(month, "month")
     else:
         outcome = None

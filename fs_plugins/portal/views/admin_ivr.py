@@ -125,5 +125,5 @@ def _save(owner, domain: str, row):
             dropped = tuple(sorted({o.key for o in row.options} - set(chosen)))
             saved = app.change_menu(ctx, domain, str(row.id), dropped, name=values["name"], **settings).value
     except (InvalidInput, NotFound) as exc:
-        return _editor(owner, domain, row, values, Outcome(errors={form_field(exc.field): exc.message}))
+        return _editor(owner, domain, row, values, Outcome.refused(exc, form_field(exc.field)))
     return redirect(f"/t/{domain}/ivr/{saved.id}?saved=1")

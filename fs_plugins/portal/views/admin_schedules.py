@@ -155,7 +155,7 @@ def _save(domain: str, view):
             saved = app.change_schedule(ctx, domain, view.name, name=values["name"],
                                         timezone=values["timezone"] or "tenant", **settings).value
     except (InvalidInput, NotFound) as exc:
-        return _editor(domain, view, values, Outcome(errors={exc.field: exc.message}))
+        return _editor(domain, view, values, Outcome.refused(exc))
     return redirect(f"/t/{domain}/schedules/{saved.rules.id}?saved=1", code=303)
 
 

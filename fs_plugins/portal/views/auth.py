@@ -144,5 +144,5 @@ def _new_password(token: str) -> Outcome:
     try:
         done = account.reset_password(app_context(), token, password)  # ends every session the login had
     except (InvalidInput, NotFound) as exc:
-        return Outcome(errors={exc.field: exc.message})
+        return Outcome.refused(exc)
     return Outcome(done.value)

@@ -64,7 +64,7 @@ def calls():
     try:
         query = _query(tenant, extension)
     except InvalidInput as exc:
-        query, outcome = log.LogQuery(tenant=tenant, user=extension), Outcome(errors={exc.field: exc.message})
+        query, outcome = log.LogQuery(tenant=tenant, user=extension), Outcome.refused(exc)
     entries, following = calllog.calls_after(app_context(), query, _after())
     filters = {"type": query.kind or "", "period": query.period or "",
                "day": query.day.isoformat() if query.day else ""}

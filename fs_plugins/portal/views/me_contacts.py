@@ -117,7 +117,7 @@ def import_contacts():
     try:
         data = _uploaded()
     except InvalidInput as exc:
-        return page("contacts/import.html", outcome=Outcome(errors={exc.field: exc.message}), report=None,
+        return page("contacts/import.html", outcome=Outcome.refused(exc), report=None,
                     duplicates=DUPLICATES, chosen=chosen, data="")
     store = request.form.get("store") in ("all", "good")
     # The check is a partial import rolled back: every bad line is listed and the counts are those of
