@@ -67,26 +67,34 @@ class BridgeOutcome:
     disposition: str = ""
     other_uuid: str = ""
     ring_seconds: float | None = None  # answered: from the bridge's start to the answer, when known
+    talk_seconds: float | None = None  # answered: from the answer to the end of the bridge, when known
 
     @property
     def answered(self) -> bool:
         return self.status == ANSWERED
 
     @classmethod
-    def from_variables(cls, variables: Mapping[str, str], other_uuid: str = "",
-                       started_us: int | None = None) -> "BridgeOutcome":
-        """`started_us`: when the bridge application started (its CHANNEL_EXECUTE's Event-Date-Timestamp)."""
+    def from_variables(cls, variables: Mapping[str, str], other_uuid: str = "", started_us: int | None = None,
+                       bridged_us: str = "", ended_us: str = "") -> "BridgeOutcome":
+        """FreeSWITCH's own timing, in microseconds: `started_us` when the bridge application started
+        (its CHANNEL_EXECUTE's Event-Date-Timestamp), `bridged_us` when the legs were joined (the
+        completion's Caller-Channel-Bridged-Time) and `ended_us` when the bridge ended (the completion's
+        Event-Date-Timestamp). A recorded answered bridge (esl_outbound/d_bridge_answered) carries
+        Bridged-Time 1795658255469687 and ends at 1795658257489693: the callee's BYE 2.02 s later.
+        bridge_uepoch, which the CDR has, is only set when the channel hangs up."""
         disposition = variables.get("originate_disposition", "")
         status = _DISPOSITION_STATUS.get(disposition, FAILED)
-        ring = None
+        ring = talk = None
         if status == ANSWERED:
             cause = variables.get("bridge_hangup_cause") or variables.get("last_bridge_hangup_cause", "")
-            joined = variables.get("bridge_uepoch", "")
+            joined = variables.get("bridge_uepoch", "") or bridged_us
             if started_us is not None and joined.isdigit() and int(joined) >= started_us:
                 ring = (int(joined) - started_us) / 1_000_000
+            if joined.isdigit() and int(joined) > 0 and ended_us.isdigit() and int(ended_us) >= int(joined):
+                talk = (int(ended_us) - int(joined)) / 1_000_000
         else:
             cause = variables.get("originate_failed_cause") or disposition
-        return cls(status, cause, disposition, other_uuid, ring)
+        return cls(status, cause, disposition, other_uuid, ring, talk)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@ hang-up in the middle of each blocking command. No greenlet may outlive a call."
 from __future__ import annotations
 
 import gc
+import gzip
+import re
+from pathlib import Path
+from urllib.parse import unquote
 
 import gevent
 import pytest
 
-from fs_plugins.channel import BridgeTarget, CallGone, Channel, Collected, Played
+from fs_plugins.channel import BridgeOutcome, BridgeTarget, CallGone, Channel, Collected, Played
 from fs_plugins.config import Config
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
@@ -15,6 +19,7 @@ from fs_plugins.esl.server import EslServer
 from fs_plugins.sim.emulator import CallSetup, Emulator
 from fs_plugins.sim.script import CallerScript, Leg
 
+FIXTURES = Path(__file__).parent / "fixtures" / "freeswitch" / "esl_outbound"
 LONG = "tone_stream://%(30000,0,440)"
 B = "user/1002@acme.example"
 C = "user/1003@acme.example"
@@ -159,6 +164,35 @@ def test_bridge_reports_each_outcome_with_freeswitchs_cause(outcome, status, cau
     result = seen["result"]
     assert (result.status, result.hangup_cause) == (status, cause)
     assert report.hangup_cause is None  # the caller is kept for the flow to decide
+
+
+def test_an_answered_bridge_says_how_long_the_member_rang_and_talked_in_freeswitchs_time():
+    _, seen = call(lambda ch: ch.bridge([B], timeout=20), CallerScript(legs={B: Leg("answer", 3.0, 45.0)}))
+    assert (seen["result"].ring_seconds, seen["result"].talk_seconds) == (3.0, 45.0)  # virtual seconds
+
+
+def test_the_recorded_answered_bridge_gives_its_ring_and_talk_time():
+    """esl_outbound/d_bridge_answered: 1002 rings 1 s, answers, hangs up 2 s later (its BYE). The bridge's
+    CHANNEL_EXECUTE_COMPLETE carries no bridge_uepoch (set only at hang-up), but the bridged time."""
+    events = _recorded_events("d_bridge_answered")
+    started = next(e for e in events if e.get("Event-Name") == "CHANNEL_EXECUTE" and e.get("Application") == "bridge")
+    done = next(e for e in events if e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE"
+                and e.get("Application") == "bridge")
+    variables = {k[9:]: v for k, v in done.items() if k.startswith("variable_")}
+    assert "bridge_uepoch" not in variables
+    outcome = BridgeOutcome.from_variables(variables, done["Other-Leg-Unique-ID"], int(started["Event-Date-Timestamp"]),
+                                           done["Caller-Channel-Bridged-Time"], done["Event-Date-Timestamp"])
+    assert outcome.answered and (round(outcome.ring_seconds, 2), round(outcome.talk_seconds, 2)) == (1.04, 2.02)
+
+
+def _recorded_events(case: str) -> list[dict]:
+    text = gzip.decompress((FIXTURES / f"{case}.transcript.txt.gz").read_bytes()).decode()
+    events = []
+    for chunk in re.split(r"^### .*$", text, flags=re.M):
+        headers = dict(line.split(": ", 1) for line in chunk.splitlines() if ": " in line)
+        if "Event-Name" in headers:
+            events.append({k: unquote(v) for k, v in headers.items()})
+    return events
 
 
 def test_bridge_to_several_targets_at_once_connects_the_first_to_answer():

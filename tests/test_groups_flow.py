@@ -263,6 +263,14 @@ def test_with_channel_events_the_answerers_ring_counts_as_wait_and_the_rest_as_t
     assert (record.member, record.wait_seconds, record.talk_seconds) == (f"1002@{DOMAIN}", 4.0, 26.0)
 
 
+def test_without_channel_events_the_ring_and_talk_time_are_freeswitchs_timing_of_the_bridge():
+    # The emulator's seconds are virtual: the flow's own clock hardly moves, FreeSWITCH's does.
+    with Harness(group(members=(member("1001"),))) as harness:
+        harness.call(CallerScript(legs={U1: Leg("answer", 4, 95)}))
+    record = harness.records[0]
+    assert (record.outcome, record.wait_seconds, record.talk_seconds) == ("answered", 4.0, 95.0)
+
+
 @pytest.mark.parametrize("hangup_at, legs, outcome", [
     (3, {}, "abandoned"),  # while a member's phone rings for them
     (6, {U1: Leg("answer", 1)}, "answered"),  # during the conversation

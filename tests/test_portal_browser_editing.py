@@ -161,6 +161,7 @@ def test_an_advanced_group_built_in_the_browser_shows_its_statistics_after_emula
     member = page.locator("table.members tbody tr")
     assert member.count() == 1 and member.locator("td").first.inner_text() == "1001"
     assert member.locator("td").nth(1).inner_text() == "2"
+    assert member.locator("td").nth(2).inner_text() == "1:00"  # talk time: 2 calls of 30 emulated seconds
 
 
 def test_the_seeds_ivr_built_in_the_browser_answers_an_emulated_call(page):

@@ -165,7 +165,9 @@ class EslChannel:
         finally:
             self._on_connected = None
         variables = {k[9:]: v for k, v in event.items() if k.startswith("variable_")}
-        return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""), self.last_started_us)
+        return BridgeOutcome.from_variables(variables, event.get("Other-Leg-Unique-ID", ""), self.last_started_us,
+                                            event.get("Caller-Channel-Bridged-Time", ""),
+                                            event.get("Event-Date-Timestamp", ""))
 
     def _prepare_bridge(self):
         # The flow decides what happens after a bridge, not FreeSWITCH: keep the caller on a

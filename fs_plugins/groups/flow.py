@@ -134,12 +134,14 @@ class GroupCall:
         if not outcome.answered:
             self.waited += seconds if outcome.status == NO_ANSWER else 1
             return False
-        self._answered(legs, outcome.other_uuid, began, outcome.ring_seconds)
+        self._answered(legs, outcome.other_uuid, began, outcome.ring_seconds, outcome.talk_seconds)
         self.channel.hangup("NORMAL_CLEARING")
         return True
 
-    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float, rang: float | None = None) -> None:
-        """`rang`: how long the member's phone rang as FreeSWITCH timed the bridge, when it said."""
+    def _answered(self, legs: tuple[Leg, ...], other_uuid: str, began: float, rang: float | None = None,
+                  talked: float | None = None) -> None:
+        """`rang`, `talked`: how long the member's phone rang and the conversation lasted, as FreeSWITCH
+        timed the bridge, when it said (else this process's clock, which an emulated call does not move)."""
         self.state.process(states.CONNECT)
         self.member = self.s.busy.owner(other_uuid) or (legs[0].member if len(legs) == 1 else "")
         now = self.s.timer()
@@ -147,7 +149,7 @@ class GroupCall:
         if answered is None:  # no channel events: FreeSWITCH's own timing of the bridge, else none known
             answered = began + (rang or 0.0)
         self.waited += max(0.0, answered - began)  # the member's phone rang this long
-        self.talk = max(0.0, now - answered)
+        self.talk = talked if talked is not None else max(0.0, now - answered)
 
     def _ringback(self) -> None:
         # Callers hear ringback (or music) while the members' phones ring, without answering.
