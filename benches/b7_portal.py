@@ -89,9 +89,17 @@ class Browser:
         body = None
         if form is not None:
             body, headers["Content-Type"] = urlencode(form), "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        self.connection.request(method, path, body, headers)
-        response = self.connection.getresponse()
+        try:
+            started = time.perf_counter()
+            self.connection.request(method, path, body, headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed a keep-alive connection left idle (this user waited while the admin's pages
+            # were measured); a browser opens a new one, and so does this client, once.
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body, headers)
+            response = self.connection.getresponse()
         data = response.read()
         elapsed = time.perf_counter() - started
         for name, value in response.getheaders():
