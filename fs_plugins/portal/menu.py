@@ -26,6 +26,7 @@ SECTIONS = (
     )),
     (_l("Settings"), guard.ADMIN, (
         ("admin.users", _l("Users")),
+        ("admin_logins.logins", _l("Logins")),
         ("admin.numbers", _l("Numbers")),
         ("admin_ivr.menus", _l("IVR")),
         ("admin_groups.groups", _l("Call groups")),
