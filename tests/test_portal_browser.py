@@ -239,6 +239,27 @@ def test_another_customers_pages_are_404_for_an_admin(page):
     assert response.status == 404 and "Rivalina" not in page.content()
 
 
+def test_an_admin_gives_a_user_a_login_after_a_refusal_in_spanish_and_then_deletes_it(page):
+    from fs_plugins.models.access import Login
+
+    sign_in(page, ADMIN, PASSWORD)
+    page.get_by_role("navigation", name="Menú principal").get_by_role("link", name="Accesos").click()
+    page.get_by_text("Nuevo acceso").click()
+    page.get_by_label("Usuario", exact=True).fill("bruno.browser@acme.example.com")
+    page.get_by_label("Contraseña", exact=True).fill("bruno-first-pass")
+    page.get_by_role("button", name="Crear el acceso").click()  # no extension: refused next to its field
+    error = page.locator("#e-extension")
+    assert error.inner_text() == "un acceso de usuario pertenece a un usuario: indique la extensión"
+    page.get_by_label("Extensión del usuario").fill("1002")
+    page.get_by_label("Contraseña", exact=True).fill("bruno-first-pass")
+    page.get_by_role("button", name="Crear el acceso").click()
+    assert "Acceso bruno.browser@acme.example.com creado" in page.locator("#notices").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Eliminar bruno.browser@acme.example.com").click()
+    page.wait_for_selector("text=Acceso bruno.browser@acme.example.com eliminado.")
+    assert not Login.select().where(Login.username == "bruno.browser@acme.example.com").exists()
+
+
 # --- the operator --------------------------------------------------------------------------------
 
 def test_the_operator_creates_a_customer_and_opens_its_administration(page):
