@@ -40,8 +40,10 @@ def make_portal_app(config: Config) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
     )
     Babel(app, locale_selector=i18n.language, timezone_selector=i18n.timezone)
+    i18n.install_template_gettext(app.jinja_env)
     app.jinja_env.filters.update(i18n.FILTERS)
     app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
+                                 gettext_raw=i18n.gettext_raw,
                                  min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input,
                                  pairs=lambda names: [(name, name) for name in names])
     app.jinja_env.autoescape = True

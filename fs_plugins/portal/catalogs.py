@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 TRANSLATIONS = HERE / "translations"
 LANGUAGES = ("es",)  # English is the source language: its text is the msgid
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "gettext_raw": None}
 
 
 def source_catalog() -> Catalog:
