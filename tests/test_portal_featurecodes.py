@@ -28,6 +28,7 @@ def test_a_clashing_code_is_shown_next_to_its_field_and_nothing_is_stored(browse
     refused = browser.submit(PAGE, {"code": "*79", "action": "save"}, action=f"{PAGE}/dnd_on")
     html = refused.data.decode()
     assert refused.status_code == 422 and 'id="e-code-dnd_on"' in html and "dnd_off" in html
+    assert "field-error\">*79 ya es el código de " in html  # the rules' reason, in the page's language
     assert FeatureCode.select().count() == 0
 
 

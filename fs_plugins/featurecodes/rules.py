@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from fs_plugins import channel_vars, dialstrings
 from fs_plugins.actions import Action, hangup, set_var, socket_flow
@@ -82,24 +82,32 @@ def match(codes: Mapping[str, str], dialled: str) -> Match | None:
     return Match(name, argument, valid=bool(_ARGUMENTS[BY_NAME[name].argument].match(argument)))
 
 
-def problems(codes: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(feature, why) for each code that cannot stand in this table; [] when it is consistent."""
+class CodeProblem(NamedTuple):
+    """A code that cannot stand in its table: the feature, and why (a message the portal translates:
+    fs_plugins/portal/app_errors.py reads every CodeProblem's `why` as it reads InvalidInput's message)."""
+    feature: str
+    why: str
+
+
+def problems(codes: Mapping[str, str]) -> list[CodeProblem]:
+    """A CodeProblem for each code that cannot stand in this table; [] when it is consistent."""
     found = []
     used: dict[str, str] = {}
     for name, code in codes.items():
         if not code:
             continue
         if not CODE.match(code):
-            found.append((name, f"{code!r} must be * or # and then 1 to 7 of 0-9 * #"))
+            found.append(CodeProblem(name, f"{code!r} must be * or # and then 1 to 7 of 0-9 * #"))
         elif code in used:
-            found.append((name, f"{code} is already the code of {used[code]}"))
+            found.append(CodeProblem(name, f"{code} is already the code of {used[code]}"))
         used.setdefault(code, name)
     for name, code in codes.items():
         if not code or BY_NAME[name].argument == NONE:
             continue
         for other, longer in codes.items():
             if other != name and longer and longer != code and longer.startswith(code):
-                found.append((name, f"{code} takes a number after it, so it cannot also start {longer} ({other})"))
+                found.append(CodeProblem(name, f"{code} takes a number after it, so it cannot also start {longer} "
+                                               f"({other})"))
     return found
 
 
