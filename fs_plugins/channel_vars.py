@@ -25,6 +25,7 @@ RING_OF = "pbx_ring_of"  # on a simultaneous-ring leg to a number: the user whos
 # user, "<extension>@<domain>", so the busy state finds the member however the leg reaches the phone
 # (FreeSWITCH's own dialed_user is not there when the leg goes through a proxy).
 LEG_USER = "pbx_leg_user"
+RECORDING = "pbx_recording"  # the call's recording, relative to recordings_dir ("<tenant id>/<uuid>.wav")
 FEATURE_ARGUMENT = "pbx_feature_argument"  # the digits dialled after a feature code (*72 -> the number)
 
 CALL_TYPES = ("inbound", "outbound", "internal")

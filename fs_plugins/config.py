@@ -126,6 +126,13 @@ class Config:
     flow_budget_seconds: float = 10.0
     flow_hold_seconds: float = 0.5
 
+    # Call recording (docs/recording.md): the folder FreeSWITCH writes calls' recordings into and
+    # Centralita serves them from (the same disk, or shared storage; empty: <data_dir>/recordings),
+    # and the sound played before a recorded call when a tenant asks for the announcement.
+    recordings_dir: str = ""
+    recording_announcement: str = "ivr/ivr-this_call_may_be_recorded.wav"
+    recording_sweep_seconds: float = 60.0  # new files are filed, expired ones deleted, this often
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

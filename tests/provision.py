@@ -52,3 +52,7 @@ def group(owner: Tenant, name: str, members: tuple[str, ...] = (), **settings) -
 def menu(owner: Tenant, name: str, **settings) -> IvrMenu:
     """An IVR menu through ivr.app (settings as its fields: options={"1": "user:1001"}, …)."""
     return IvrMenu.get_by_id(ivr.add_menu(OPERATOR, owner.domain, name, **settings).value.id)
+
+
+def group_id(owner: Tenant, name: str) -> int:
+    return CallGroup.get(CallGroup.tenant == owner, CallGroup.name == name).id

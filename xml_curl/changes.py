@@ -23,8 +23,8 @@ from typing import Mapping
 # Written all day long and read by no cached lookup: a trigger there would only empty the cache.
 # Contacts are watched: the dialplan keeps the caller names it read (xml_curl/plans.py).
 UNWATCHED = frozenset({"api_key", "audit_entry", "auth_failure", "call_entry", "cdr_leg", "group_call", "login",
-                       "node", "member_channel", "queue_entry", "queue_offer", "password_reset", "session",
-                       "schema_version", "centralita_cache_epoch"})
+                       "node", "member_channel", "queue_entry", "queue_offer", "password_reset", "recording",
+                       "session", "schema_version", "centralita_cache_epoch"})
 # A table without tenant_id: the column pointing at a parent row that has one.
 PARENTS = {"user_id": "user", "group_id": "call_group", "menu_id": "ivr_menu", "schedule_id": "schedule"}
 EVERY_TENANT = 0  # the count of changes no single tenant owns (tenant ids start at 1)

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 from fs_plugins import channel_vars
 from fs_plugins.callhandling import loader, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
+from fs_plugins.destinations import Destination
+from fs_plugins.recording import loader as recording_loader
+from fs_plugins.recording import rules as recording
+from fs_plugins.recording.kinds import NEVER
+from fs_plugins.recording.rules import recordings_dir
 from fs_plugins.e164 import possible as possible_e164
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, caller_name, hangup, set_var
@@ -37,10 +42,13 @@ _E164 = re.compile(r"\+[1-9][0-9]{5,14}\Z")
 class PlanOptions:
     dial_template: str = "sofia/gateway/carrier/{e164}"
     confirm_prompt: str = ""
+    recordings_dir: str = "/var/lib/centralita/recordings"
+    announcement: str = ""
 
 
 def make_router(lookups, config) -> "CallHandlingRouter":
-    options = PlanOptions(config.outbound_dial_template, config.confirm_prompt)
+    options = PlanOptions(config.outbound_dial_template, config.confirm_prompt, recordings_dir(config),
+                          config.recording_announcement)
     return CallHandlingRouter(lookups, config.esl_contact(), options, Voices.from_config(config),
                               Suspension.from_config(config))
 
@@ -50,7 +58,7 @@ class CallHandlingRouter(Router):
                  suspension: Suspension = Suspension()):
         self.options = options
         super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
-                         number_plan=functools.partial(outbound_call, dial_template=options.dial_template),
+                         number_plan=functools.partial(outbound_call, options=options),
                          voices=voices, feature_plan=functools.partial(
                              codes.feature_call, user_call_data=functools.partial(_user_call_data, lookups)),
                          suspension=suspension)
@@ -77,6 +85,15 @@ class CallHandlingRouter(Router):
         data = _user_call_data(self.lookups, tenant.id, user.id)
         return rules.failover(call, data, request.destination, self._renderer(tenant, request, user))
 
+    def destination_actions(self, tenant: TenantInfo, request: CallRequest, destination: Destination,
+                            known: DirectoryUser | None = None) -> list[Action]:
+        actions = super().destination_actions(tenant, request, destination, known)
+        if destination.kind != "group":
+            return actions
+        policy = _recording(self.lookups, tenant.id)
+        return _recorded(self.options, tenant, policy, policy.group_mode(destination.object_id),
+                         _caller_mode(policy, tenant, request)) + actions
+
     def _renderer(self, tenant: TenantInfo, request: CallRequest, user: DirectoryUser):
         return lambda destination: self.destination_actions(tenant, request, destination, known=user)
 
@@ -98,7 +115,27 @@ def user_call(router, tenant, request, user, options: PlanOptions = PlanOptions(
     actions += _caller_name(router.lookups, tenant, request, user)
     data = _user_call_data(router.lookups, tenant.id, user.id)
     render = lambda destination: router.destination_actions(tenant, request, destination, known=user)  # noqa: E731
+    policy = _recording(router.lookups, tenant.id)
+    actions += _recorded(options, tenant, policy, policy.user_mode(user.extension),
+                         _caller_mode(policy, tenant, request))
     return actions + rules.user_call(_call(tenant, request, user, options, router.voices, chain), data, render)
+
+
+def _recording(lookups, tenant_id: int):
+    """The tenant's recording policies (frozen), kept with the lookups until its rows change."""
+    return lookups.cache.get(("recording", tenant_id),
+                             lambda: recording_loader.tenant_recording(lookups.db, tenant_id), tenant_id)
+
+
+def _caller_mode(policy, tenant: TenantInfo, request: CallRequest) -> str:
+    """The calling user's policy, when the caller is one of this tenant's users (else never)."""
+    extension, _, domain = request.caller_user_id.partition("@")
+    return policy.user_mode(extension) if extension and domain == tenant.domain else NEVER
+
+
+def _recorded(options: PlanOptions, tenant: TenantInfo, policy, callee_mode: str, caller_mode: str) -> list[Action]:
+    return recording.call_actions(options.recordings_dir, tenant.id, callee_mode, caller_mode,
+                                  policy.announce, options.announcement)
 
 
 def _user_call_data(lookups, tenant_id: int, user_id: int):
@@ -132,10 +169,14 @@ def _caller_e164(number: str, country: str) -> str | None:
     return e164 if e164 and e164.startswith("+") else None
 
 
-def outbound_call(router, tenant, request, dialled: str, dial_template: str) -> list[Action]:
+def outbound_call(router, tenant, request, dialled: str, options: PlanOptions = PlanOptions()) -> list[Action]:
     extension, _, domain = request.caller_user_id.partition("@")
     from_user = bool(extension) and domain == tenant.domain
     caller = extension if from_user else ""
     data = router.lookups.cache.get(("outbound", tenant.id, caller),
                                     lambda: loader.outbound(router.lookups.db, tenant.id, caller), tenant.id)
-    return rules.outbound_call(tenant.country, dialled, data, from_user, dial_template)
+    actions = rules.outbound_call(tenant.country, dialled, data, from_user, options.dial_template)
+    if not from_user or actions[-1].application != "bridge":  # a barred number is not recorded
+        return actions
+    policy = _recording(router.lookups, tenant.id)
+    return _recorded(options, tenant, policy, NEVER, policy.user_mode(caller)) + actions

@@ -15,6 +15,8 @@ from fs_plugins.credentials import path_in as credentials_path
 from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
+from fs_plugins.recording.rules import recordings_dir
+from fs_plugins.recording.sweep import sweep as recording_sweep
 from fs_plugins.cluster import feeds, nodes
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
@@ -55,6 +57,8 @@ def _serve(args, ctx) -> int:
     started = _start_all(config, plan)
     if config.cdr_sweep_dir and "web" in wanted:
         started.append(_start_sweeper(config, database))
+    if "web" in wanted:
+        started.append(_start_recording_sweeper(config, database))
     if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
         started.append(_start_heartbeat(config, database))
         if "esl" in wanted:  # the node that runs calls follows media servers' events (busy state)
@@ -177,23 +181,45 @@ def _start_esl(config, database):
 def _start_sweeper(config, database):
     """Import mod_json_cdr's failed posts from its err-log-dir every cdr_sweep_seconds."""
 
+    def job():
+        result = sweep(database, config.cdr_sweep_dir)
+        metrics.count_sweep(result)
+        return f"CDR sweep of {config.cdr_sweep_dir}: {result}" if result.imported or result.rejected else ""
+
+    return _periodic(database, config.cdr_sweep_seconds, f"CDR sweep of {config.cdr_sweep_dir}", job,
+                     f"CDR sweeper: {config.cdr_sweep_dir} every {config.cdr_sweep_seconds:g} s")
+
+
+def _start_recording_sweeper(config, database):
+    """File the calls' recordings FreeSWITCH wrote and delete expired ones (fs_plugins/recording/sweep.py)."""
+    folder = recordings_dir(config)
+
+    def job():
+        result = recording_sweep(folder)
+        return f"recordings in {folder}: {result}" if result.filed or result.expired else ""
+
+    return _periodic(database, config.recording_sweep_seconds, f"recording sweep of {folder}", job,
+                     f"recording sweeper: {folder} every {config.recording_sweep_seconds:g} s")
+
+
+def _periodic(database, seconds: float, what: str, job, describe: str):
+    """Run `job` every `seconds` in its own greenlet; what it returns (if anything) is logged."""
+
     def run():
         while True:
             try:
-                result = sweep(database, config.cdr_sweep_dir)
-                metrics.count_sweep(result)
-                if result.imported or result.rejected:
-                    log.info("CDR sweep of %s: %s", config.cdr_sweep_dir, result)
+                said = job()
+                if said:
+                    log.info("%s", said)
             except UNAVAILABLE:  # logged once by the database; the files wait for the next sweep
                 pass
             except Exception:  # a bad folder must not stop the servers
-                log.exception("CDR sweep of %s failed", config.cdr_sweep_dir)
+                log.exception("%s failed", what)
             finally:
                 release(database)
-            gevent.sleep(config.cdr_sweep_seconds)
+            gevent.sleep(seconds)
 
-    greenlet = gevent.spawn(run)
-    return _Running(_Greenlet(greenlet), f"CDR sweeper: {config.cdr_sweep_dir} every {config.cdr_sweep_seconds:g} s")
+    return _Running(_Greenlet(gevent.spawn(run)), describe)
 
 
 def _start_heartbeat(config, database):
