@@ -23,6 +23,7 @@ from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
 from fs_plugins.models.audio import RecordingJob
 from fs_plugins.models.calllog import CallEntry
+from fs_plugins.models.recording import Recording
 from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule import spec
 from fs_plugins.voicemail import app as voicemail
@@ -62,6 +63,7 @@ class TenantData:
     flow: str = "pin_line"  # a flow enabled for this tenant only (besides pin_line, which both may use)
     markers: list[str] = field(default_factory=list)
     login: str = ""  # a user login of this tenant only (build_world)
+    recording: int = 0  # a call recording of this tenant (the first user's received call), its file on disk
 
     def values(self, user: str = "own", path: str = "") -> dict:
         """Path parameters naming this tenant's objects; `other` for those of its second user. A
@@ -75,7 +77,7 @@ class TenantData:
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
                 "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
                 "audio": self.audio, "message": VOICEMAIL_MESSAGE, "flow": self.flow, "route": self.route,
-                "job": str(self.recording_job)}
+                "job": str(self.recording_job), "recording": str(self.recording)}
 
 
 @dataclass
@@ -152,12 +154,22 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
                                 {"pin": "1234", "target": "voicemail:"}).value
     job = RecordingJob.create(tenant=row, name=f"{first} grabación", call=ext1, state="failed",
                               detail="no recording was confirmed", give_up_at=dt.datetime(2026, 1, 1))
+    recorded = Recording.create(tenant=row, call_id=f"{domain}-call-0", file=f"{row.id}/call-0.wav", size=4,
+                                started_at=1_790_000_000)
+    put_recording_file(recorded.file)
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, sound.name, job.id, route.name, only_here,
+                      menu.name, group.name, sound.name, job.id, route.name, only_here, recording=recorded.id,
                       markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
                                f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo",
                                route.name, f"{first} grabación"])
+
+
+def put_recording_file(name: str) -> None:
+    """A recording's file where the API's config finds it (<data_dir>/recordings), as FreeSWITCH wrote it."""
+    path = Path(DATA_DIR) / "recordings" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF")
 
 
 def api_client():

@@ -19,7 +19,8 @@ import pytest
 
 from fs_plugins.models import database
 from fs_plugins.models.audio import AudioFile
-from tests.api_world import api_client, build_world, cheap_argon2  # noqa: F401 (fixture)
+from fs_plugins.models.recording import Recording
+from tests.api_world import DATA_DIR, api_client, build_world, cheap_argon2, put_recording_file  # noqa: F401 (fixture)
 from tests.audio_helpers import sine
 
 APP, CLIENT = api_client()
@@ -45,6 +46,9 @@ def rollback(world):
     for row in AudioFile.select():  # removing a file is not rolled back with its row: put it back
         if not Path(row.path).exists():
             Path(row.path).write_bytes(TONE)
+    for row in Recording.select():  # likewise a recording's
+        if not (Path(DATA_DIR) / "recordings" / row.file).exists():
+            put_recording_file(row.file)
 
 
 def test_the_matrix_covers_every_operation_of_the_document():
