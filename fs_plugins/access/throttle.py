@@ -16,7 +16,8 @@ WINDOW = dt.timedelta(minutes=15)
 # "reset": password-reset e-mails asked for, per address and per account (the portal's own count,
 # so asking for links never locks anyone out of signing in).
 # "phonebook": failed SIP-credential checks of desk-phone phonebooks (Basic/Digest), per address.
-LIMITS = {"login": 5, "address": 20, "reset": 5, "phonebook": 10}
+# "provisioning": failed device-credential checks of phone configuration files, per address.
+LIMITS = {"login": 5, "address": 20, "reset": 5, "phonebook": 10, "provisioning": 10}
 
 
 def subjects(username: str | None, address: str) -> list[str]:

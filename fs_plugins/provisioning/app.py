@@ -1,0 +1,145 @@
+"""Phone provisioning, the application layer: devices (a desk phone by MAC, given to one user) and
+the file a phone fetches.
+
+Adding a device gives it a random secret, shown once: the phone presents it (HTTP Basic, user =
+its MAC) with every fetch. The user's SIP password becomes one derived from that secret
+(secrets.derived), so the file can carry it without Centralita keeping it anywhere: who has only a
+MAC, or a copy of the database, has no SIP password. Hence one device per user (a second would
+change the first one's password), and removing a device gives the user a new random SIP password
+nobody is shown, so the removed phone stops registering (`user reset-password` gives a new one).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets as random
+from dataclasses import dataclass
+
+from fs_plugins.access import secrets
+from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
+from fs_plugins.core.app import a1_hash
+from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.featurecodes.app import codes_of
+from fs_plugins.models import Tenant, User, database, utcnow
+from fs_plugins.models.provisioning import Device
+from fs_plugins.provisioning import rules
+from fs_plugins.provisioning.render import render
+
+log = logging.getLogger(__name__)
+SIP_PURPOSE = "centralita sip password"
+SPEED_KEYS = (("dnd_toggle", "DND"), ("voicemail", "Voicemail"))  # feature-code keys every phone gets
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    tenant: str
+    mac: str
+    vendor: str
+    user: str  # the extension
+    blf: tuple[str, ...]
+    file: str  # the file name the phone asks for under /provision/<vendor>/
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    device: DeviceView
+    secret: str  # the phone's provisioning password: shown once, never stored in clear
+
+
+def add_device(ctx: AppContext, tenant: str, mac: str, vendor: str, user: str,
+               blf: tuple[str, ...] = ()) -> Changed[NewDevice]:
+    require_admin(ctx, "add phones")
+    owner = tenant_in_scope(ctx, tenant)
+    address, vendor = rules.mac(mac), rules.vendor(vendor)
+    secret = random.token_urlsafe(24)
+    with database.atomic():
+        person = user_in_scope(ctx, owner, user)
+        keys = _colleagues(owner, rules.blf_list(blf, person.extension))
+        if Device.get_or_none(Device.mac == address) is not None:
+            raise Conflict("mac", f"{rules.mac(mac)} is already a provisioned phone")
+        if Device.get_or_none(Device.user == person) is not None:
+            raise Conflict("user", f"user {person.extension} already has a provisioned phone (remove it first)")
+        row = Device.create(tenant=owner, user=person, mac=address, vendor=vendor,
+                            secret_digest=secrets.digest(secret), blf=",".join(keys))
+        _set_sip_password(person, sip_password(secret))
+        ctx.record("device.create", owner, f"phone {address}",
+                   {"mac": address, "vendor": vendor, "user": person.extension, "blf": list(keys)})
+    return Changed(NewDevice(_view(owner, row), secret), ctx.freeswitch.flush_users([(person.extension, owner.domain)]))
+
+
+def list_devices(ctx: AppContext, tenant: str) -> list[DeviceView]:
+    require_admin(ctx, "list phones")
+    owner = tenant_in_scope(ctx, tenant)
+    return [_view(owner, row) for row in Device.select().where(Device.tenant == owner).order_by(Device.mac)]
+
+
+def remove_device(ctx: AppContext, tenant: str, mac: str) -> Changed[DeviceView]:
+    require_admin(ctx, "remove phones")
+    owner = tenant_in_scope(ctx, tenant)
+    with database.atomic():
+        row = Device.get_or_none(Device.mac == rules.mac(mac), Device.tenant == owner)
+        if row is None:
+            raise NotFound("mac", f"no phone {mac!r} in {owner.domain}")
+        view = _view(owner, row)
+        person = row.user
+        row.delete_instance()
+        _set_sip_password(person, random.token_urlsafe(18))  # the removed phone stops registering
+        ctx.record("device.delete", owner, f"phone {view.mac}", {"user": view.user})
+    return Changed(view, ctx.freeswitch.flush_users([(person.extension, owner.domain)]))
+
+
+def phone_file(vendor: str, file_name: str, mac: str, secret: str, base_url: str, proxy: str = "",
+               today: dt.date | None = None) -> bytes | None:
+    """The file a phone asked for, when `mac` and `secret` are that phone's and the file is its own;
+    None otherwise (the caller answers 404 and counts the failure)."""
+    wanted = rules.requested(vendor, file_name)
+    try:
+        address = rules.mac(mac)
+    except InvalidInput:  # a user name that is no MAC: simply not this phone
+        return None
+    row = Device.get_or_none(Device.mac == address) if wanted == address else None
+    if row is None or row.vendor != vendor or not secrets.matches(secret, row.secret_digest):
+        return None
+    return render(_phone(row, sip_password(secret), base_url, proxy, today or dt.date.today()))
+
+
+def sip_password(secret: str) -> str:
+    return secrets.derived(secret, SIP_PURPOSE)[:32]
+
+
+def _phone(row: Device, password: str, base_url: str, proxy: str, today: dt.date) -> rules.PhoneFile:
+    owner, person = row.tenant, row.user
+    codes = codes_of(owner)
+    names = {u.extension: u.display_name for u in
+             User.select().where(User.tenant == owner, User.extension.in_(row.blf.split(",") if row.blf else []))}
+    keys = [rules.Key("blf", names[ext], ext) for ext in (row.blf.split(",") if row.blf else []) if ext in names]
+    keys += [rules.Key("speed", label, codes[feature]) for feature, label in SPEED_KEYS if codes.get(feature)]
+    language = rules.LANGUAGES[row.vendor].get(owner.language.split("-")[0], rules.LANGUAGES[row.vendor]["en"])
+    return rules.PhoneFile(
+        row.vendor, row.mac, owner.domain, person.extension, person.display_name, password, proxy or owner.domain,
+        f"{base_url}/phonebook/{owner.domain}/{_PHONEBOOKS[row.vendor]}", language,
+        rules.standard_offset_minutes(owner.timezone, today), codes.get("pickup_direct", "**"), tuple(keys))
+
+
+_PHONEBOOKS = {"yealink": "yealink.xml", "snom": "snom.xml", "grandstream": "grandstream.xml", "cisco": "cisco.xml"}
+
+
+def _colleagues(owner: Tenant, extensions: tuple[str, ...]) -> tuple[str, ...]:
+    found = {u.extension for u in User.select().where(User.tenant == owner, User.extension.in_(list(extensions)))}
+    missing = [ext for ext in extensions if ext not in found]
+    if missing:
+        raise NotFound("blf", f"no user {missing[0]!r} in {owner.domain}")
+    return extensions
+
+
+def _set_sip_password(person: User, password: str) -> None:
+    person.a1_hash = a1_hash(person.extension, person.tenant.domain, password)
+    person.updated_at = utcnow()
+    person.save()
+
+
+def _view(owner: Tenant, row: Device) -> DeviceView:
+    return DeviceView(owner.domain, row.mac, row.vendor, row.user.extension,
+                      tuple(row.blf.split(",")) if row.blf else (), rules.file_name(row.vendor, row.mac),
+                      row.created_at)

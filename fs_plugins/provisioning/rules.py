@@ -1,0 +1,127 @@
+"""Phone provisioning's decisions (pure): MAC addresses, which file a phone asked for, what goes
+into a file, and how user-typed text is made harmless in each file format."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from fs_plugins.errors import InvalidInput
+from fs_plugins.provisioning.kinds import MAX_BLF_KEYS, VENDORS
+
+_MAC = re.compile(r"[0-9a-f]{12}\Z")
+# The file name each vendor's phone asks for, with its MAC (any case): see kinds.py.
+_FILES = {
+    "yealink": re.compile(r"([0-9A-Fa-f]{12})\.cfg\Z"),
+    "snom": re.compile(r"([0-9A-Fa-f]{12})\.xml\Z"),
+    "grandstream": re.compile(r"cfg([0-9A-Fa-f]{12})\.xml\Z"),
+    "cisco": re.compile(r"spa([0-9A-Fa-f]{12})\.xml\Z"),
+}
+FILE_NAMES = {"yealink": "{mac}.cfg", "snom": "{MAC}.xml", "grandstream": "cfg{mac}.xml", "cisco": "spa{mac}.xml"}
+# The languages a tenant may speak, as each vendor names them in its file (else English).
+LANGUAGES = {
+    "yealink": {"es": "Spanish", "en": "English", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese"},
+    "snom": {"es": "Espanol", "en": "English", "fr": "Francais", "de": "Deutsch", "it": "Italiano", "pt": "Portugues"},
+    "grandstream": {"es": "es", "en": "en", "fr": "fr", "de": "de", "it": "it", "pt": "pt"},
+    "cisco": {"es": "Spanish", "en": "English", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese"},
+}
+
+
+def mac(value: str, field: str = "mac") -> str:
+    """A MAC address written with or without : - . separators, as 12 lowercase hex digits."""
+    cleaned = re.sub(r"[:.\-\s]", "", (value or "").strip()).lower()
+    if not _MAC.match(cleaned):
+        raise InvalidInput(field, f"{value!r} is not a MAC address (12 hex digits, e.g. 80:5e:c0:12:34:56)")
+    if cleaned == "000000000000" or int(cleaned[1], 16) & 1:
+        raise InvalidInput(field, f"{value!r} is not a phone's address (zero or multicast)")
+    return cleaned
+
+
+def vendor(value: str, field: str = "vendor") -> str:
+    value = (value or "").strip().lower()
+    if value not in VENDORS:
+        raise InvalidInput(field, f"{value!r}: one of {', '.join(VENDORS)}")
+    return value
+
+
+def requested(vendor_name: str, file_name: str) -> str | None:
+    """The MAC in the file name a phone of `vendor_name` asked for, or None when it is no such file."""
+    pattern = _FILES.get(vendor_name)
+    match = pattern.match(file_name) if pattern else None
+    return match.group(1).lower() if match else None
+
+
+def file_name(vendor_name: str, mac_address: str) -> str:
+    return FILE_NAMES[vendor_name].format(mac=mac_address, MAC=mac_address.upper())
+
+
+def blf_list(extensions, own: str, field: str = "blf") -> tuple[str, ...]:
+    """Colleagues' extensions for busy-lamp keys: digits, no repeats, not the phone's own user."""
+    found = []
+    for item in extensions:
+        item = str(item).strip()
+        if not item.isdigit() or len(item) > 16:
+            raise InvalidInput(field, f"{item!r} is not an extension")
+        if item == own:
+            raise InvalidInput(field, "a phone's own extension needs no busy lamp")
+        if item not in found:
+            found.append(item)
+    if len(found) > MAX_BLF_KEYS:
+        raise InvalidInput(field, f"at most {MAX_BLF_KEYS} busy-lamp keys")
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # "blf" (a colleague's lamp; pressing it while it rings picks the call up) or "speed"
+    label: str
+    value: str  # an extension or a feature code
+
+
+@dataclass(frozen=True)
+class PhoneFile:
+    """Everything a file says; the templates only lay it out. Text a person typed is in `label`s
+    and `display_name` and is made harmless by the template's format (cfg_text, XML escaping)."""
+
+    vendor: str
+    mac: str
+    domain: str
+    extension: str
+    display_name: str
+    sip_password: str
+    proxy: str  # where phones send SIP (the tenant's domain, or the configured proxy)
+    phonebook_url: str
+    language: str  # as the vendor names it
+    utc_offset_minutes: int  # the tenant's standard offset (the phone applies its own summer time)
+    pickup_prefix: str  # the tenant's directed-pickup code (**): a BLF key pressed while ringing
+    keys: tuple[Key, ...]
+
+    @property
+    def utc_offset_hours(self) -> str:
+        """+1, -5, +5:30 (Yealink's local_time.time_zone)."""
+        sign = "+" if self.utc_offset_minutes >= 0 else "-"
+        hours, minutes = divmod(abs(self.utc_offset_minutes), 60)
+        return f"{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+    @property
+    def gmt_offset(self) -> str:
+        """GMT+01:00 (Cisco's Time_Zone)."""
+        sign = "+" if self.utc_offset_minutes >= 0 else "-"
+        hours, minutes = divmod(abs(self.utc_offset_minutes), 60)
+        return f"GMT{sign}{hours:02d}:{minutes:02d}"
+
+
+def standard_offset_minutes(zone: str, today: dt.date) -> int:
+    """The zone's offset without summer time (January's in the north, July's in the south)."""
+    tz = ZoneInfo(zone)
+    offsets = [dt.datetime(today.year, month, 1, 12, tzinfo=tz).utcoffset() for month in (1, 7)]
+    return int(min(offsets).total_seconds() // 60)
+
+
+def cfg_text(value: str, max_length: int = 64) -> str:
+    """Text for a `key = value` line (Yealink's .cfg): no control characters (a line break would
+    start a line of the attacker's choosing), no leading/trailing spaces, bounded."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value or "")
+    return " ".join(text.split())[:max_length]

@@ -1,0 +1,37 @@
+"""`centralita device add|list|remove` on a database file, and /provision through the web server's
+mounts (the phone's side of `serve`)."""
+from __future__ import annotations
+
+import base64
+import re
+
+from fs_plugins.cli import main
+from fs_plugins.config import Config
+from fs_plugins.web import make_web_app
+from tests import provision
+from tests.wsgi import call
+
+
+def test_device_commands_add_list_and_remove_and_the_web_server_serves_the_file(db, db_url, capsys, monkeypatch):
+    owner = provision.tenant("Acme", "acme.example")
+    for ext in ("1001", "1002"):
+        provision.user(owner, ext, f"User {ext}")
+    monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
+    add = ["device", "add", "--tenant", "acme.example", "80:5E:C0:12:34:56", "--vendor", "yealink",
+           "--user", "1001", "--blf", "1002"]
+    assert main(add) == 0
+    out = capsys.readouterr().out
+    secret = re.search(r"provisioning password \(shown once\): (\S+)", out).group(1)
+    assert "/provision/yealink/" in out and "805ec0123456.cfg" in out
+    assert main(["device", "list", "--tenant", "acme.example"]) == 0
+    listed = capsys.readouterr().out
+    assert "805ec0123456" in listed and "1002" in listed and secret not in listed
+    web = make_web_app(Config())
+    token = base64.b64encode(f"805ec0123456:{secret}".encode()).decode()
+    status, _, body = call(web, method="GET", path="/provision/yealink/805ec0123456.cfg",
+                           headers={"Authorization": f"Basic {token}", "Host": "pbx.example.net"})
+    assert status == 200 and b"account.1.user_name = 1001" in body
+    assert main(["device", "remove", "--tenant", "acme.example", "805ec0123456"]) == 0
+    status, _, _ = call(web, method="GET", path="/provision/yealink/805ec0123456.cfg",
+                        headers={"Authorization": f"Basic {token}"})
+    assert status == 404
