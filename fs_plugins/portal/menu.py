@@ -18,6 +18,7 @@ SECTIONS = (
         ("me.forwards", _l("Forwarding and do not disturb")),
         ("me_calls.calls", _l("Call log")),
         ("me_voicemail.messages", _l("Voicemail")),
+        ("recordings.mine", _l("Call recordings")),
     )),
     (_l("Contacts"), guard.SELF, (
         ("me_contacts.contacts", _l("My contacts")),
@@ -35,6 +36,7 @@ SECTIONS = (
         ("admin_featurecodes.feature_codes", _l("Feature codes")),
         ("admin_flows.flows", _l("Call flows")),
         ("me_voicemail.general", _l("General voicemail")),
+        ("recordings.tenant_recordings", _l("Call recordings")),
         ("admin_billing.billing_page", _l("Billing")),
     )),
     (_l("Operator"), guard.OPERATOR, (
