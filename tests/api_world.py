@@ -21,6 +21,7 @@ from fs_plugins.contacts.records import ContactInput
 from fs_plugins.audio import app as audio
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
+from fs_plugins.provisioning import app as provisioning
 from fs_plugins.models.audio import RecordingJob
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.models.recording import Recording
@@ -63,6 +64,7 @@ class TenantData:
     flow: str = "pin_line"  # a flow enabled for this tenant only (besides pin_line, which both may use)
     markers: list[str] = field(default_factory=list)
     login: str = ""  # a user login of this tenant only (build_world)
+    mac: str = ""  # a provisioned phone of this tenant (its second user's)
     recording: int = 0  # a call recording of this tenant (the first user's received call), its file on disk
 
     def values(self, user: str = "own", path: str = "") -> dict:
@@ -77,7 +79,7 @@ class TenantData:
                 "name": self.schedule, "kind": "closures", "period_id": str(self.closure_id),
                 "menu": self.menu, "key": "1", "group": self.group, "member": GROUP_MEMBER,
                 "audio": self.audio, "message": VOICEMAIL_MESSAGE, "flow": self.flow, "route": self.route,
-                "job": str(self.recording_job), "recording": str(self.recording)}
+                "job": str(self.recording_job), "recording": str(self.recording), "mac": self.mac}
 
 
 @dataclass
@@ -157,12 +159,14 @@ def _tenant(domain: str, name: str, first: tuple, second: tuple, number: str) ->
     recorded = Recording.create(tenant=row, call_id=f"{domain}-call-0", file=f"{row.id}/call-0.wav", size=4,
                                 started_at=1_790_000_000)
     put_recording_file(recorded.file)
+    phone = provisioning.add_device(QUIET, domain, "80:5e:c0:00:00:01" if domain == OWN else "80:5e:c0:00:00:02",
+                                    "snom", ext2).value.device
     return TenantData(domain, ext1, ext2, number, key.row.prefix, *rings, *contact_ids, hours.name, closure.id,
-                      menu.name, group.name, sound.name, job.id, route.name, only_here, recording=recorded.id,
+                      menu.name, group.name, sound.name, job.id, route.name, only_here, recording=recorded.id, mac=phone.mac,
                       markers=[domain, name, f"{first} Uno", f"{second} Dos", number, key.row.prefix,
                                f"{domain}-call", f"{first} caller", f"{first} contact", f"{first} horario",
                                f"{first} navidad", f"{first} menú", f"{first} ventas", f"{first} saludo",
-                               route.name, f"{first} grabación"])
+                               route.name, f"{first} grabación", phone.mac])
 
 
 def put_recording_file(name: str) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from apiflask import APIFlask
 
-from fs_plugins.api import (audio, audit_log, callhandling, calls, contacts, docs, etags, featurecodes, flows, groups,
-                            guard, ivr, keys, logins, me, numbers, problems, recordings, reports, schedules, session,
-                            tenants, users, voicemail)
+from fs_plugins.api import (audio, audit_log, callhandling, calls, contacts, devices, docs, etags, featurecodes, flows,
+                            groups, guard, ivr, keys, logins, me, numbers, problems, recordings, reports, schedules,
+                            session, tenants, users, voicemail)
 from fs_plugins.api.openapi import describe_access
 from fs_plugins.config import Config
 
 RESOURCES = (session, me, tenants, users, numbers, callhandling, featurecodes, calls, contacts, voicemail, schedules,
-             ivr, groups, audio, flows, recordings, reports, keys, logins, audit_log, docs)
+             ivr, groups, audio, flows, recordings, devices, reports, keys, logins, audit_log, docs)
 SPEC_PATH = "/api/v1/openapi.json"
 MAX_BODY = 32 * 1024 * 1024  # the largest thing sent is an audio file
 
