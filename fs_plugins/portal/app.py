@@ -17,15 +17,15 @@ from fs_plugins.config import Config
 from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
-from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_featurecodes, admin_flows, admin_groups,
-                                    admin_ivr, admin_logins, admin_schedules, admin_users, auth, home, me_calls,
-                                    me_contacts, me_forwards, me_phonebook, me_voicemail, operator, operator_flows,
-                                    recordings)
+from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_devices, admin_featurecodes,
+                                    admin_flows, admin_groups, admin_ivr, admin_logins, admin_schedules, admin_users,
+                                    auth, home, me_calls, me_contacts, me_forwards, me_phonebook, me_voicemail,
+                                    operator, operator_flows, recordings)
 
 HERE = Path(__file__).parent
 VIEWS = (auth, account, home, me_forwards, me_calls, me_contacts, me_voicemail, me_phonebook, admin_users,
          admin_logins, admin_billing, admin_schedules, admin_ivr, admin_groups, admin_audio, admin_featurecodes,
-         admin_flows, operator, operator_flows, recordings)
+         admin_flows, admin_devices, operator, operator_flows, recordings)
 MAX_BODY = 32 * 1024 * 1024  # the largest upload is an audio file
 STATIC_MAX_AGE = 24 * 3600
 

@@ -34,6 +34,7 @@ SECTIONS = (
         ("admin_schedules.schedules", _l("Schedules")),
         ("admin_audio.audio", _l("Audio library")),
         ("admin_featurecodes.feature_codes", _l("Feature codes")),
+        ("admin_devices.devices", _l("Desk phones")),
         ("admin_flows.flows", _l("Call flows")),
         ("me_voicemail.general", _l("General voicemail")),
         ("recordings.tenant_recordings", _l("Call recordings")),

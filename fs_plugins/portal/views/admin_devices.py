@@ -1,0 +1,52 @@
+"""The customer's provisioned desk phones (`/t/<domain>/devices`): add one by MAC for a user (its
+provisioning secret is shown once, on the page that added it), list, remove; through
+fs_plugins.provisioning.app."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_babel import gettext as _
+
+from fs_plugins.portal.context import admin_tenant, app_context
+from fs_plugins.portal.guard import ADMIN, area
+from fs_plugins.portal.pages import Outcome, attempt, page
+from fs_plugins.provisioning import app
+from fs_plugins.provisioning.kinds import VENDORS
+
+bp = Blueprint("admin_devices", __name__)
+VENDOR_NAMES = {"yealink": "Yealink", "snom": "Snom", "grandstream": "Grandstream", "cisco": "Cisco SPA/MPP"}
+
+
+def _page(domain: str, outcome: Outcome | None = None, added=None):
+    return page("admin/devices.html", outcome=outcome, domain=domain, devices=app.list_devices(app_context(), domain),
+                vendors=[(vendor, VENDOR_NAMES[vendor]) for vendor in VENDORS], added=added,
+                form=request.form if outcome and outcome.errors else {})
+
+
+@bp.get("/t/<domain>/devices")
+@area(ADMIN)
+def devices(domain: str):
+    admin_tenant(domain, "list phones")
+    return _page(domain)
+
+
+@bp.post("/t/<domain>/devices")
+@area(ADMIN)
+def add(domain: str):
+    admin_tenant(domain, "add phones")
+    form = request.form
+    blf = tuple(item for item in form.get("blf", "").replace(" ", ",").split(",") if item)
+    outcome = attempt(lambda: app.add_device(app_context(), domain, form.get("mac", ""), form.get("vendor", ""),
+                                             form.get("user", ""), blf),
+                      lambda done: _("Phone %(mac)s added for user %(user)s.", mac=done.value.device.mac,
+                                     user=done.value.device.user))
+    return _page(domain, outcome, added=outcome.value.value if outcome.value else None)
+
+
+@bp.post("/t/<domain>/devices/<mac>/delete")
+@area(ADMIN)
+def remove(domain: str, mac: str):
+    admin_tenant(domain, "remove phones")
+    outcome = attempt(lambda: app.remove_device(app_context(), domain, mac),
+                      lambda done: _("Phone %(mac)s removed; user %(user)s has a new SIP password.",
+                                     mac=done.value.mac, user=done.value.user))
+    return _page(domain, outcome)

@@ -1,0 +1,38 @@
+"""Desk phones in the portal: the customer's administrator adds one (its password shown once, on the
+page that added it), sees the list, is told a refused MAC next to the field, removes it; users and
+other customers do not reach the page (404)."""
+from __future__ import annotations
+
+import re
+
+from fs_plugins.models.provisioning import Device
+from tests.api_world import OTHER, OWN
+from tests.portal_world import ADMIN, Browser, browser, portal_app, world  # noqa: F401 (fixtures)
+from tests.api_world import cheap_argon2  # noqa: F401
+
+
+def test_the_admin_adds_a_phone_sees_its_password_once_and_removes_it(browser, world):
+    browser.sign_in(ADMIN)
+    page = f"/t/{OWN}/devices"
+    shown = browser.get(page).get_data(as_text=True)
+    assert "Teléfonos de sobremesa" in shown and world.own.mac in shown
+    added = browser.submit(page, {"mac": "00:04:13:AA:BB:CC", "vendor": "snom", "user": "1001", "blf": "1002"})
+    text = added.get_data(as_text=True)
+    assert added.status_code == 200 and "000413aabbcc" in text
+    secret = re.search(r"Contraseña \(solo se muestra ahora\)</dt><dd><code>([^<]+)</code>", text).group(1)
+    assert secret not in browser.get(page).get_data(as_text=True)
+    refused = browser.submit(page, {"mac": "not-a-mac", "vendor": "snom", "user": "1002"})
+    assert refused.status_code == 422 and 'id="e-mac"' in refused.get_data(as_text=True)
+    gone = browser.submit(page, {}, action=f"{page}/000413aabbcc/delete")
+    assert gone.status_code == 200 and not Device.select().where(Device.mac == "000413aabbcc").exists()
+
+
+def test_users_and_other_customers_do_not_reach_the_phones_page(browser, world):
+    browser.sign_in()
+    assert browser.get(f"/t/{OWN}/devices").status_code == 404
+    admin = Browser(portal_app())
+    admin.sign_in(ADMIN)
+    assert admin.get(f"/t/{OTHER}/devices").status_code == 404
+    foreign = f"/t/{OTHER}/devices/{world.other.mac}/delete"
+    assert admin.submit(f"/t/{OWN}/devices", {}, action=foreign).status_code == 404
+    assert Device.select().where(Device.mac == world.other.mac).exists()
