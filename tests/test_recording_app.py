@@ -11,6 +11,7 @@ import pytest
 
 from fs_plugins.access.principal import TENANT_ADMIN, USER, Principal
 from fs_plugins.application import AppContext
+from fs_plugins.billing import app as billing
 from fs_plugins.config import Config
 from fs_plugins.errors import Forbidden, InvalidInput, NotFound
 from fs_plugins.models.calllog import CallEntry
@@ -152,3 +153,22 @@ def test_retention_deletes_only_recordings_older_than_the_tenants_days(world):
     assert (result.filed, result.expired) == (3, 1)
     assert sorted(r.call_id for r in Recording.select()) == sorted([CALL_B, FOREIGN])
     assert not (Path(config.recordings_dir) / str(acme.id) / f"{CALL_A}.wav").exists()
+
+
+def test_the_billing_report_counts_each_tenants_recordings_of_the_months_calls(world):
+    acme, globex, users, config = world
+    november, december = 1_793_491_200, 1_796_083_200  # 2026-11-01 and 2026-12-01 00:00 UTC
+    for call_id, tenant, user, started in ((CALL_A, acme, users["1001"], november + 10),
+                                           (CALL_B, acme, users["1001"], december + 10),
+                                           (FOREIGN, globex, users["g"], november + 20)):
+        entry(tenant, user, call_id, "made", started)
+        wav(config, tenant, call_id, size=100)
+    sweep(config.recordings_dir, now=december + 100)
+    rows = billing.recordings_report(OPERATOR, "2026-11")
+    assert [(r.tenant, r.recordings, r.size) for r in rows] == [("acme.example", 1, 100), ("globex.example", 1, 100)]
+    admin = context(config, users["1003"], TENANT_ADMIN)
+    assert [r.tenant for r in billing.recordings_report(admin, "2026-11", "acme.example")] == ["acme.example"]
+    with pytest.raises(NotFound):
+        billing.recordings_report(admin, "2026-11", "globex.example")
+    with pytest.raises(Forbidden):
+        billing.recordings_report(admin, "2026-11")

@@ -19,6 +19,10 @@ def register(subparsers) -> None:
 def cmd_billing(args, ctx) -> int:
     lines = [(m.tenant, m.menu, m.created, m.deleted) for m in app.billing_report(ctx.app, args.month, args.tenant)]
     scope = f"tenant {args.tenant}" if args.tenant else "all tenants"
+    recorded = app.recordings_report(ctx.app, args.month, args.tenant)
+    if recorded:
+        print(f"Call recordings kept of the calls of {args.month.strip()}, {scope}:")
+        print_table(("TENANT", "RECORDINGS", "BYTES"), [(r.tenant, r.recordings, r.size) for r in recorded])
     if not lines:
         print(f"no IVR menu existed in {args.month.strip()} ({scope}): nothing to bill")
         return 0

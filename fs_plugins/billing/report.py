@@ -8,9 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import peewee
+
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models.core import Tenant
 from fs_plugins.models.ivr import IvrMenu
+from fs_plugins.models.recording import Recording
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
 
@@ -36,6 +39,18 @@ def report(month: tuple[dt.datetime, dt.datetime], tenant_domain: str | None = N
         query = query.where(Tenant.domain == tenant_domain.strip().lower())
     return [(row.tenant.domain, row.name, _when(row.created_at), _when(row.deleted_at) if row.deleted_at else "")
             for row in query]
+
+
+def recordings(month: tuple[dt.datetime, dt.datetime], tenant_domain: str | None = None) -> list[tuple]:
+    """(tenant domain, recordings, bytes) of the calls started in the month whose recordings are
+    kept (fs_plugins/recording: filed by the sweep, deleted after the tenant's retention)."""
+    start, end = (int(edge.replace(tzinfo=dt.timezone.utc).timestamp()) for edge in month)
+    query = (Recording.select(Tenant.domain, peewee.fn.COUNT(Recording.id), peewee.fn.SUM(Recording.size))
+             .join(Tenant).where(Recording.started_at >= start, Recording.started_at < end)
+             .group_by(Tenant.domain).order_by(Tenant.domain))
+    if tenant_domain:
+        query = query.where(Tenant.domain == tenant_domain.strip().lower())
+    return [(domain, int(count), int(size or 0)) for domain, count, size in query.tuples()]
 
 
 def _when(value: dt.datetime) -> str:
