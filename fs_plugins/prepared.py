@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 
-import peewee
-
 
 @functools.lru_cache(maxsize=512)
 def _styled(sql: str, param: str) -> str:
@@ -60,7 +58,8 @@ def get_or_none(model, **equal):
     row = rows[0]
     instance = model(__no_default__=1, **{name: fields[name].python_value(value) for name, value in zip(names, row)})
     for name, value in equal.items():
-        if isinstance(value, peewee.Model) and isinstance(fields[name], peewee.ForeignKeyField):
+        # a row given for a foreign key (duck-typed: this module stays free of peewee, tests/test_architecture.py)
+        if hasattr(value, "_meta") and hasattr(fields[name], "rel_model"):
             setattr(instance, name, value)
     instance._dirty.clear()
     return instance

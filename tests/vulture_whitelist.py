@@ -40,3 +40,4 @@ phonebook_url  # provisioning/rules.py PhoneFile: read by the phone templates
 pickup_prefix  # likewise
 utc_offset_hours  # likewise (Yealink)
 gmt_offset  # likewise (Cisco)
+_page_translations  # portal/i18n.py: set on flask.g, read back by g.get("_page_translations")
