@@ -3,9 +3,12 @@
 SQLite lets one connection write at a time, and every other writer (a CDR post, a portal change)
 waits for it. A 100,000-line import in one transaction held that lock for the whole store phase,
 and CDR posts got 503 after cdr_deadline. So on SQLite, unless the caller already holds a
-transaction, the lines are stored in batches of about BATCH_SECONDS, each its own transaction,
-with a pause at least as long between them: a writer waiting for the lock (SQLite's busy handler
-tries again every 25 ms or less in its first 80 ms) gets it within about 100 ms.
+transaction, the lines are stored in batches that end after BATCH_SECONDS (checked line by line,
+so a slow or descheduled batch never grows), each its own transaction, with a PAUSE between
+them longer than the longest interval of SQLite's busy handler (100 ms): a writer waiting for
+the lock tries again within that pause whatever its phase, so it waits about one batch. (A
+pause as short as the batch was not enough: once a waiter's handler sleeps 100 ms between
+tries it could miss several short pauses in a row, and writes waited up to a second.)
 
 All or nothing, as the importer sees it: what each batch changes is journalled in memory, and if
 a later batch (or `finish`, the audit entry) fails, the contacts added so far are deleted and the
@@ -29,9 +32,8 @@ from fs_plugins.contacts.records import Directory, name_key
 from fs_plugins.models import database
 from fs_plugins.models.contacts import Contact, ContactNumber
 
-BATCH_SECONDS = 0.04
-MIN_PAUSE = 0.03  # longer than SQLite's busy handler's early retry intervals (25 ms at most)
-FIRST_BATCH, MIN_BATCH, MAX_BATCH = 100, 10, 5000
+BATCH_SECONDS = 0.08
+PAUSE = 0.11  # SQLite's busy handler sleeps at most 100 ms between tries (sqliteDefaultBusyCallback)
 
 
 class _Added:
@@ -156,16 +158,15 @@ def _batched() -> bool:
 
 
 def _in_batches(items: list, run: Callable) -> None:
-    """run(item) for every item, in transactions of about BATCH_SECONDS with pauses between them."""
-    size, start = FIRST_BATCH, 0
+    """run(item) for every item, in transactions of at most about BATCH_SECONDS with PAUSEs between them."""
+    start = 0
     while start < len(items):
-        began = time.monotonic()
+        deadline = time.monotonic() + BATCH_SECONDS
         with database.atomic():
-            for item in items[start:start + size]:
-                run(item)
-        start += size
-        took = time.monotonic() - began
-        size = max(MIN_BATCH, min(MAX_BATCH, int(size * BATCH_SECONDS / max(took, 0.001))))
+            run(items[start])  # at least one item per batch, however slow
+            start += 1
+            while start < len(items) and time.monotonic() < deadline:
+                run(items[start])
+                start += 1
         if start < len(items):
-            time.sleep(max(took, MIN_PAUSE))  # cooperative under `serve` (gevent patches time.sleep)
-
+            time.sleep(PAUSE)  # cooperative under `serve` (gevent patches time.sleep)
