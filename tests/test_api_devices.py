@@ -34,3 +34,16 @@ def test_a_bad_phone_is_refused_naming_the_field_and_nothing_is_stored(world, cl
     assert Device.select().count() == before
     assert client.get(f"/api/v1/tenants/{OTHER}/devices", headers=admin).status_code == 404
     assert client.get(BASE, headers=world.headers("user")).status_code == 404
+
+
+def test_the_admin_changes_a_phones_keys_and_bad_keys_are_refused_with_nothing_stored(world, client):
+    admin = {**world.headers("tenant-admin"), "If-Match": "*"}
+    mac = world.own.mac
+    changed = client.patch(f"{BASE}/{mac}", json={"blf": ["1001"], "general_mwi": True}, headers=admin)
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["blf"], changed.json["general_mwi"]) == (["1001"], True)
+    refused = client.patch(f"{BASE}/{mac}", json={"blf": ["2001"]}, headers=admin)
+    assert refused.status_code == 404 and refused.json["field"] == "blf", refused.json
+    assert (Device.get(Device.mac == mac).blf, Device.get(Device.mac == mac).general_mwi) == ("1001", True)
+    assert client.patch(f"{BASE}/{world.other.mac}", json={"blf": []}, headers=admin).status_code == 404
+    assert client.patch(f"{BASE}/{mac}", json={"blf": []}, headers=world.headers("user")).status_code == 404

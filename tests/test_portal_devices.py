@@ -36,3 +36,19 @@ def test_users_and_other_customers_do_not_reach_the_phones_page(browser, world):
     foreign = f"/t/{OTHER}/devices/{world.other.mac}/delete"
     assert admin.submit(f"/t/{OWN}/devices", {}, action=foreign).status_code == 404
     assert Device.select().where(Device.mac == world.other.mac).exists()
+
+
+def test_the_admin_changes_a_phones_keys_and_a_refused_key_is_named_with_nothing_stored(browser, world):
+    browser.sign_in(ADMIN)
+    page = f"/t/{OWN}/devices"
+    action = f"{page}/{world.own.mac}/keys"
+    changed = browser.submit(page, {"mac": world.own.mac, "blf": "1001", "general_mwi": "yes"}, action=action)
+    assert changed.status_code == 200 and "sus teclas cambian" in changed.get_data(as_text=True)
+    row = Device.get(Device.mac == world.own.mac)
+    assert (row.blf, row.general_mwi) == ("1001", True)
+    refused = browser.submit(page, {"mac": world.own.mac, "blf": "2001"}, action=action)
+    assert refused.status_code == 422 and f'id="e-blf-{world.own.mac}"' in refused.get_data(as_text=True)
+    row = Device.get(Device.mac == world.own.mac)
+    assert (row.blf, row.general_mwi) == ("1001", True)
+    foreign = f"/t/{OTHER}/devices/{world.other.mac}/keys"
+    assert browser.submit(page, {"blf": ""}, action=foreign).status_code == 404

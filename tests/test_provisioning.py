@@ -190,3 +190,64 @@ def test_the_time_zone_is_the_standard_offset_south_and_north(acme):
     assert standard_offset_minutes("Europe/Madrid", dt.date(2026, 7, 1)) == 60
     assert standard_offset_minutes("America/Santiago", dt.date(2026, 1, 1)) == -240
     assert standard_offset_minutes("Asia/Kolkata", dt.date(2026, 1, 1)) == 330
+
+
+def test_the_admin_changes_a_phones_keys_without_removing_it(acme):
+    done = app.add_device(OPERATOR, "acme.example", "00:1e:13:00:00:01", "cisco", "1001", blf=("1002",)).value
+    password = User.get(User.extension == "1001", User.tenant == acme).a1_hash
+    view = app.set_device(OPERATOR, "acme.example", "00-1E-13-00-00-01", blf=("1003", "1002"), general_mwi=True)
+    assert (view.blf, view.general_mwi) == (("1003", "1002"), True)
+    assert User.get(User.extension == "1001", User.tenant == acme).a1_hash == password  # the phone still registers
+    server = make_provisioning_app(Config())
+    cisco = etree.fromstring(get(server, "/provision/cisco/spa001e13000001.xml", "001e13000001", done.secret)[2])
+    functions = [cisco.find(f"Extended_Function_{n}_").text for n in (2, 3, 4)]
+    assert functions == ["fnc=blf+sd+cp;sub=1003@acme.example", "fnc=blf+sd+cp;sub=1002@acme.example",
+                         "fnc=mwi;sub=general@acme.example;vid=1;nme=General"]
+    assert app.set_device(OPERATOR, "acme.example", "001e13000001", general_mwi=False).blf == ("1003", "1002")
+    assert app.set_device(OPERATOR, "acme.example", "001e13000001", blf=()).blf == ()
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"mac": "00:1e:13:00:00:01", "blf": ("2001",)}, "blf"),  # globex's user
+    ({"mac": "00:1e:13:00:00:01", "blf": ("1001",)}, "blf"),  # the phone's own user
+    ({"mac": "00:1e:13:00:00:01", "blf": ("1;x",)}, "blf"),
+    ({"mac": "00:1e:13:00:00:02", "blf": ("1003",)}, "mac"),  # no such phone
+    ({"mac": "bad", "general_mwi": True}, "mac"),
+])
+def test_a_bad_key_change_is_refused_naming_the_field_and_nothing_changes(acme, kwargs, field):
+    app.add_device(OPERATOR, "acme.example", "00:1e:13:00:00:01", "cisco", "1001", blf=("1002",))
+    with pytest.raises((InvalidInput, NotFound)) as refused:
+        app.set_device(OPERATOR, "acme.example", **kwargs)
+    assert refused.value.field == field
+    assert [(d.blf, d.general_mwi) for d in Device.select()] == [("1002", False)]
+
+
+def test_another_tenants_admin_or_a_user_cannot_change_a_phone(acme):
+    app.add_device(OPERATOR, "acme.example", MAC_A, "yealink", "1001")
+    rival = provision.find_tenant("globex.example")
+    with pytest.raises(NotFound):
+        app.set_device(AppContext(Principal(TENANT_ADMIN, rival.id, rival.domain), Config()), "acme.example", MAC_A,
+                       blf=("1002",))
+    user = AppContext(Principal(USER, acme.id, acme.domain, provision.find_user(acme, "1002").id, "1002"), Config())
+    with pytest.raises(Forbidden):
+        app.set_device(user, "acme.example", MAC_A, blf=("1002",))
+    assert Device.get().blf == ""
+
+
+def test_the_general_box_lamp_is_only_in_files_of_phones_that_can_show_it(acme):
+    server = make_provisioning_app(Config())
+    done = app.add_device(OPERATOR, "acme.example", MAC_A, "yealink", "1001", general_mwi=True).value
+    body = get(server, "/provision/yealink/805ec0123456.cfg", "805ec0123456", done.secret)[2].decode()
+    assert "general" not in body.lower()  # no Yealink key for another box could be confirmed: none is written
+
+
+def test_a_grandstream_phone_gets_the_tenants_time_zone_with_summer_time(acme):
+    from fs_plugins.provisioning.rules import posix_tz
+    server = make_provisioning_app(Config())
+    secret = app.add_device(OPERATOR, "acme.example", "00:0b:82:00:00:01", "grandstream", "1002").value.secret
+    body = get(server, "/provision/grandstream/cfg000b82000001.xml", "000b82000001", secret)[2]
+    items = {item.get("name"): item.text for item in etree.fromstring(body).iter("item")}
+    assert items["dateTime.timezone"] == "CET-1CEST,M3.5.0,M10.5.0/3"
+    # Without a compiled zone (or with a footer that is no TZ rule) the standard offset, POSIX's sign.
+    assert posix_tz(b"", 330) == "<+0530>-5:30" and posix_tz(b"", -300) == "<-0500>+5"
+    assert posix_tz(b"TZif2...\n<x>\n$(id)\n", 60) == "<+0100>-1"

@@ -1,4 +1,4 @@
-"""Provisioned desk phones: /api/v1/tenants/{domain}/devices (list, add, remove). Adding one answers
+"""Provisioned desk phones: /api/v1/tenants/{domain}/devices (list, add, change keys, remove). Adding one answers
 its provisioning secret once (the phone's HTTP password for /provision/<vendor>/, user = its MAC);
 the user's SIP password becomes one derived from it (fs_plugins/provisioning/app.py)."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import List, Nested, String
+from apiflask.fields import Boolean, List, Nested, String
 from apiflask.validators import OneOf
 
 from fs_plugins.api.common import app_context
@@ -23,6 +23,8 @@ class DeviceOut(Schema):
     vendor = String(required=True)
     user = String(required=True, metadata={"description": "the extension whose SIP account the phone gets"})
     blf = List(String(), required=True, metadata={"description": "colleagues whose busy lamps the phone shows"})
+    general_mwi = Boolean(required=True, metadata={
+        "description": "a key shows the general voicemail box's message-waiting lamp (Cisco files only)"})
     file = String(required=True, metadata={"description": "what the phone asks for under /provision/<vendor>/"})
     created_at = UtcDateTime(required=True)
 
@@ -40,6 +42,12 @@ class DeviceIn(Schema):
     vendor = String(required=True, validate=OneOf(VENDORS))
     user = String(required=True, metadata={"example": "1001"})
     blf = List(String(), load_default=[], metadata={"example": []})
+    general_mwi = Boolean(load_default=False)
+
+
+class DeviceChange(Schema):
+    blf = List(String(), metadata={"description": "the busy-lamp keys, in order; absent: unchanged"})
+    general_mwi = Boolean(metadata={"description": "absent: unchanged"})
 
 
 @bp.get("")
@@ -56,8 +64,19 @@ def list_devices(domain):
 @bp.output(NewDeviceOut, status_code=201)
 def add_device(domain, body):
     """Give a phone (by MAC) to a user; 409 when the MAC or the user already has one."""
-    done = app.add_device(app_context(), domain, body["mac"], body["vendor"], body["user"], tuple(body["blf"])).value
+    done = app.add_device(app_context(), domain, body["mac"], body["vendor"], body["user"], tuple(body["blf"]),
+                          body["general_mwi"]).value
     return {**asdict(done.device), "secret": done.secret}
+
+
+@bp.patch("/<mac>")
+@access(TENANT)
+@bp.input(DeviceChange, arg_name="body", example={"blf": ["1002", "1003"], "general_mwi": True})
+@bp.output(DeviceOut)
+def change_device(domain, mac, body):
+    """Change a phone's keys without removing it: its secret and its user's SIP password stay."""
+    blf = tuple(body["blf"]) if "blf" in body else None
+    return asdict(app.set_device(app_context(), domain, mac, blf, body.get("general_mwi")))
 
 
 @bp.delete("/<mac>")

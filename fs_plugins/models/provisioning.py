@@ -8,6 +8,7 @@ the phone presents it, so nothing stored here gives a SIP password to whoever re
 from __future__ import annotations
 
 import peewee
+from playhouse.migrate import migrate
 
 from fs_plugins.models.base import BaseModel, utcnow
 from fs_plugins.models.core import Tenant, User
@@ -20,8 +21,15 @@ class Device(BaseModel):
     vendor = peewee.CharField(max_length=16)  # fs_plugins.provisioning.kinds.VENDORS
     secret_digest = peewee.CharField(max_length=64)
     blf = peewee.CharField(max_length=200, default="")  # colleagues' extensions, comma-separated, in key order
+    # A key whose lamp is the tenant's general voicemail box (the phone subscribes to general@domain).
+    general_mwi = peewee.BooleanField(default=False)
     created_at = peewee.DateTimeField(default=utcnow)
 
 
+def add_general_mwi(migrator, db) -> None:
+    """device.general_mwi: the phone shows the general voicemail box's lamp on a key"""
+    migrate(migrator.add_column(Device._meta.table_name, "general_mwi", Device.general_mwi))
+
+
 MODELS = (Device,)
-MIGRATIONS: tuple = ()
+MIGRATIONS: tuple = (add_general_mwi,)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import zoneinfo
+from importlib import resources
 import secrets as random
 from dataclasses import dataclass
 
@@ -24,10 +27,12 @@ from fs_plugins.models import Tenant, User, database, utcnow
 from fs_plugins.models.provisioning import Device
 from fs_plugins.provisioning import rules
 from fs_plugins.provisioning.render import render
+from fs_plugins.voicemail.boxes import GENERAL
 
 log = logging.getLogger(__name__)
 SIP_PURPOSE = "centralita sip password"
 SPEED_KEYS = (("dnd_toggle", "DND"), ("voicemail", "Voicemail"))  # feature-code keys every phone gets
+GENERAL_MWI_LABEL = "General"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class DeviceView:
     vendor: str
     user: str  # the extension
     blf: tuple[str, ...]
+    general_mwi: bool  # a key shows the tenant's general voicemail box's lamp
     file: str  # the file name the phone asks for under /provision/<vendor>/
     created_at: dt.datetime
 
@@ -48,7 +54,7 @@ class NewDevice:
 
 
 def add_device(ctx: AppContext, tenant: str, mac: str, vendor: str, user: str,
-               blf: tuple[str, ...] = ()) -> Changed[NewDevice]:
+               blf: tuple[str, ...] = (), general_mwi: bool = False) -> Changed[NewDevice]:
     require_admin(ctx, "add phones")
     owner = tenant_in_scope(ctx, tenant)
     address, vendor = rules.mac(mac), rules.vendor(vendor)
@@ -61,10 +67,11 @@ def add_device(ctx: AppContext, tenant: str, mac: str, vendor: str, user: str,
         if Device.get_or_none(Device.user == person) is not None:
             raise Conflict("user", f"user {person.extension} already has a provisioned phone (remove it first)")
         row = Device.create(tenant=owner, user=person, mac=address, vendor=vendor,
-                            secret_digest=secrets.digest(secret), blf=",".join(keys))
+                            secret_digest=secrets.digest(secret), blf=",".join(keys), general_mwi=bool(general_mwi))
         _set_sip_password(person, sip_password(secret))
         ctx.record("device.create", owner, f"phone {address}",
-                   {"mac": address, "vendor": vendor, "user": person.extension, "blf": list(keys)})
+                   {"mac": address, "vendor": vendor, "user": person.extension, "blf": list(keys),
+                    "general_mwi": bool(general_mwi)})
     return Changed(NewDevice(_view(owner, row), secret), ctx.freeswitch.flush_users([(person.extension, owner.domain)]))
 
 
@@ -72,6 +79,28 @@ def list_devices(ctx: AppContext, tenant: str) -> list[DeviceView]:
     require_admin(ctx, "list phones")
     owner = tenant_in_scope(ctx, tenant)
     return [_view(owner, row) for row in Device.select().where(Device.tenant == owner).order_by(Device.mac)]
+
+
+def set_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] | None = None,
+               general_mwi: bool | None = None) -> DeviceView:
+    """Change a phone's keys (None: unchanged) without removing it: its secret, and so its user's
+    SIP password, stay as they are; the phone gets the new keys at its next fetch."""
+    require_admin(ctx, "change phones")
+    owner = tenant_in_scope(ctx, tenant)
+    address = rules.mac(mac)
+    with database.atomic():
+        row = Device.get_or_none(Device.mac == address, Device.tenant == owner)
+        if row is None:
+            raise NotFound("mac", f"no phone {mac!r} in {owner.domain}")
+        given = {}
+        if blf is not None:
+            row.blf = ",".join(_colleagues(owner, rules.blf_list(blf, row.user.extension)))
+            given["blf"] = row.blf.split(",") if row.blf else []
+        if general_mwi is not None:
+            row.general_mwi = given["general_mwi"] = bool(general_mwi)
+        row.save()
+        ctx.record("device.update", owner, f"phone {address}", given)
+    return _view(owner, row)
 
 
 def remove_device(ctx: AppContext, tenant: str, mac: str) -> Changed[DeviceView]:
@@ -114,15 +143,32 @@ def _phone(row: Device, password: str, base_url: str, proxy: str, today: dt.date
     names = {u.extension: u.display_name for u in
              User.select().where(User.tenant == owner, User.extension.in_(row.blf.split(",") if row.blf else []))}
     keys = [rules.Key("blf", names[ext], ext) for ext in (row.blf.split(",") if row.blf else []) if ext in names]
+    if row.general_mwi:
+        keys.append(rules.Key("mwi", GENERAL_MWI_LABEL, GENERAL))
     keys += [rules.Key("speed", label, codes[feature]) for feature, label in SPEED_KEYS if codes.get(feature)]
     language = rules.LANGUAGES[row.vendor].get(owner.language.split("-")[0], rules.LANGUAGES[row.vendor]["en"])
     return rules.PhoneFile(
         row.vendor, row.mac, owner.domain, person.extension, person.display_name, password, proxy or owner.domain,
         f"{base_url}/phonebook/{owner.domain}/{_PHONEBOOKS[row.vendor]}", language,
-        rules.standard_offset_minutes(owner.timezone, today), codes.get("pickup_direct", "**"), tuple(keys))
+        rules.standard_offset_minutes(owner.timezone, today), codes.get("pickup_direct", "**"), tuple(keys),
+        rules.posix_tz(_tzif(owner.timezone), rules.standard_offset_minutes(owner.timezone, today)))
 
 
 _PHONEBOOKS = {"yealink": "yealink.xml", "snom": "snom.xml", "grandstream": "grandstream.xml", "cisco": "cisco.xml"}
+
+
+def _tzif(zone: str) -> bytes:
+    """The zone's compiled TZif file as zoneinfo finds it (system zoneinfo, else the tzdata package);
+    b"" when neither has it."""
+    for directory in zoneinfo.TZPATH:
+        path = os.path.join(directory, *zone.split("/"))
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                return handle.read()
+    try:
+        return resources.files("tzdata.zoneinfo").joinpath(*zone.split("/")).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return b""
 
 
 def _colleagues(owner: Tenant, extensions: tuple[str, ...]) -> tuple[str, ...]:
@@ -141,5 +187,6 @@ def _set_sip_password(person: User, password: str) -> None:
 
 def _view(owner: Tenant, row: Device) -> DeviceView:
     return DeviceView(owner.domain, row.mac, row.vendor, row.user.extension,
-                      tuple(row.blf.split(",")) if row.blf else (), rules.file_name(row.vendor, row.mac),
+                      tuple(row.blf.split(",")) if row.blf else (), bool(row.general_mwi),
+                      rules.file_name(row.vendor, row.mac),
                       row.created_at)

@@ -1,4 +1,4 @@
-"""`centralita device add|list|remove`: desk phones provisioned by MAC address (docs/provisioning.md)."""
+"""`centralita device add|list|set|remove`: desk phones provisioned by MAC address (docs/provisioning.md)."""
 from __future__ import annotations
 
 from fs_plugins.commands.common import print_table, tenant_command
@@ -15,14 +15,21 @@ def register(subparsers) -> None:
     add.add_argument("--vendor", required=True, choices=VENDORS)
     add.add_argument("--user", required=True, metavar="EXT")
     add.add_argument("--blf", default="", metavar="EXT,EXT", help="colleagues whose busy lamps the phone shows")
+    add.add_argument("--general-voicemail", choices=("on", "off"), default="off",
+                     help="a key showing the general voicemail box's lamp (Cisco only)")
     tenant_command(actions, "list", cmd_list, "the tenant's phones")
+    change = tenant_command(actions, "set", cmd_set, "change a phone's keys (it keeps its secret and SIP password)")
+    change.add_argument("mac")
+    change.add_argument("--blf", metavar="EXT,EXT", help="the busy-lamp keys, in order ('' for none)")
+    change.add_argument("--general-voicemail", choices=("on", "off"),
+                        help="a key showing the general voicemail box's lamp (Cisco only)")
     remove = tenant_command(actions, "remove", cmd_remove, "forget a phone (its user gets a new SIP password)")
     remove.add_argument("mac")
 
 
 def cmd_add(args, ctx) -> int:
-    blf = tuple(item for item in args.blf.split(",") if item.strip())
-    done = app.add_device(ctx.app, args.tenant, args.mac, args.vendor, args.user, blf).value
+    done = app.add_device(ctx.app, args.tenant, args.mac, args.vendor, args.user, _extensions(args.blf),
+                          args.general_voicemail == "on").value
     view = done.device
     print(f"phone {view.mac} ({view.vendor}) for user {view.user}")
     print(f"server path: https://<this server>/provision/{view.vendor}/  (it asks for {view.file})")
@@ -32,9 +39,22 @@ def cmd_add(args, ctx) -> int:
 
 
 def cmd_list(args, ctx) -> int:
-    print_table(("MAC", "VENDOR", "USER", "BLF", "FILE"),
-                [(v.mac, v.vendor, v.user, ",".join(v.blf), v.file) for v in app.list_devices(ctx.app, args.tenant)])
+    print_table(("MAC", "VENDOR", "USER", "BLF", "GENERAL VM", "FILE"),
+                [(v.mac, v.vendor, v.user, ",".join(v.blf), "on" if v.general_mwi else "off", v.file)
+                 for v in app.list_devices(ctx.app, args.tenant)])
     return 0
+
+
+def cmd_set(args, ctx) -> int:
+    general = None if args.general_voicemail is None else args.general_voicemail == "on"
+    view = app.set_device(ctx.app, args.tenant, args.mac, None if args.blf is None else _extensions(args.blf), general)
+    print(f"phone {view.mac}: busy lamps {','.join(view.blf) or '(none)'}; general voicemail lamp "
+          f"{'on' if view.general_mwi else 'off'} (the phone gets them at its next fetch)")
+    return 0
+
+
+def _extensions(text: str) -> tuple[str, ...]:
+    return tuple(item for item in text.split(",") if item.strip())
 
 
 def cmd_remove(args, ctx) -> int:

@@ -73,11 +73,17 @@ def blf_list(extensions, own: str, field: str = "blf") -> tuple[str, ...]:
     return tuple(found)
 
 
+# Vendors whose phones can show a second box's message-waiting lamp on a key, each confirmed in the
+# vendor's documentation: Cisco MPP's administration guide, "voicemail PLK" (`fnc=mwi;sub=box@domain`).
+# For the others no such key could be confirmed here, so their files leave it out.
+MWI_KEY_VENDORS = ("cisco",)
+
+
 @dataclass(frozen=True)
 class Key:
-    kind: str  # "blf" (a colleague's lamp; pressing it while it rings picks the call up) or "speed"
+    kind: str  # "blf" (a colleague's lamp; pressing it while it rings picks the call up), "mwi" or "speed"
     label: str
-    value: str  # an extension or a feature code
+    value: str  # an extension, a feature code, or (mwi) the box whose lamp the key shows
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ class PhoneFile:
     utc_offset_minutes: int  # the tenant's standard offset (the phone applies its own summer time)
     pickup_prefix: str  # the tenant's directed-pickup code (**): a BLF key pressed while ringing
     keys: tuple[Key, ...]
+    posix_tz: str = ""  # the tenant's zone as a POSIX TZ rule, summer time included (Grandstream)
+
+    def keys_for(self, vendor_name: str) -> tuple[Key, ...]:
+        """The keys this vendor's phones can show (message-waiting keys only where confirmed)."""
+        return tuple(key for key in self.keys if key.kind != "mwi" or vendor_name in MWI_KEY_VENDORS)
 
     @property
     def utc_offset_hours(self) -> str:
@@ -118,6 +129,23 @@ def standard_offset_minutes(zone: str, today: dt.date) -> int:
     tz = ZoneInfo(zone)
     offsets = [dt.datetime(today.year, month, 1, 12, tzinfo=tz).utcoffset() for month in (1, 7)]
     return int(min(offsets).total_seconds() // 60)
+
+
+_POSIX_TZ = re.compile(r"[A-Za-z0-9<>+\-,./:]{1,80}\Z")
+
+
+def posix_tz(tzif: bytes, standard_offset: int) -> str:
+    """The POSIX TZ rule (`CET-1CEST,M3.5.0,M10.5.0/3`) a TZif file of version 2 or later ends with
+    (RFC 8536 section 3.3, the footer), which is how phones that take a TZ string learn summer time.
+    Without one: the fixed standard offset (`<+0100>-1`: POSIX counts west as positive)."""
+    footer = tzif.rstrip(b"\n").rsplit(b"\n", 1)[-1] if tzif.startswith(b"TZif") else b""
+    text = footer.decode("ascii", "replace")
+    if footer and _POSIX_TZ.match(text):
+        return text
+    sign = "-" if standard_offset >= 0 else "+"
+    hours, minutes = divmod(abs(standard_offset), 60)
+    name = f"<{'+' if standard_offset >= 0 else '-'}{hours:02d}{minutes:02d}>"
+    return f"{name}{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 def cfg_text(value: str, max_length: int = 64) -> str:

@@ -1,5 +1,5 @@
 """The customer's provisioned desk phones (`/t/<domain>/devices`): add one by MAC for a user (its
-provisioning secret is shown once, on the page that added it), list, remove; through
+provisioning secret is shown once, on the page that added it), change its keys, list, remove; through
 fs_plugins.provisioning.app."""
 from __future__ import annotations
 
@@ -34,12 +34,26 @@ def devices(domain: str):
 def add(domain: str):
     admin_tenant(domain, "add phones")
     form = request.form
-    blf = tuple(item for item in form.get("blf", "").replace(" ", ",").split(",") if item)
     outcome = attempt(lambda: app.add_device(app_context(), domain, form.get("mac", ""), form.get("vendor", ""),
-                                             form.get("user", ""), blf),
+                                             form.get("user", ""), _extensions(form), form.get("general_mwi") == "yes"),
                       lambda done: _("Phone %(mac)s added for user %(user)s.", mac=done.value.device.mac,
                                      user=done.value.device.user))
     return _page(domain, outcome, added=outcome.value.value if outcome.value else None)
+
+
+@bp.post("/t/<domain>/devices/<mac>/keys")
+@area(ADMIN)
+def keys(domain: str, mac: str):
+    admin_tenant(domain, "change phones")
+    form = request.form
+    outcome = attempt(lambda: app.set_device(app_context(), domain, mac, _extensions(form),
+                                             form.get("general_mwi") == "yes"),
+                      lambda view: _("Phone %(mac)s: its keys change at its next fetch.", mac=view.mac))
+    return _page(domain, outcome)
+
+
+def _extensions(form) -> tuple[str, ...]:
+    return tuple(item for item in form.get("blf", "").replace(" ", ",").split(",") if item)
 
 
 @bp.post("/t/<domain>/devices/<mac>/delete")
