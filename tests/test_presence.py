@@ -113,3 +113,36 @@ def test_a_refused_dnd_change_tells_freeswitch_nothing(acme, freeswitch):
     with pytest.raises(NotFound):
         callhandling.set_dnd(ctx, A, "1099", True)
     assert freeswitch.report.events == []
+
+
+def test_after_freeswitch_restarts_every_dnd_users_lamp_is_fired_again_on_it(acme, freeswitch):
+    from fs_plugins.callhandling.lamps import LampKeeper, dnd_events
+    from fs_plugins.fsapi import event_sockets
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)
+    callhandling.set_dnd(ctx, "globex.example", "1002", True)
+    callhandling.set_dnd(ctx, A, "1001", True)
+    callhandling.set_dnd(ctx, A, "1001", False)  # out of DND again: not lit after the restart
+    freeswitch.report.events.clear()
+    keeper = LampKeeper(event_sockets(_config(freeswitch)), retry_seconds=0.05, settle_seconds=0.2).start()
+    try:
+        lit = [("PRESENCE_IN", "1002@acme.example", "confirmed"), ("PRESENCE_IN", "1002@globex.example", "confirmed")]
+        _wait(lambda: len(freeswitch.report.events) >= 4)
+        assert _lamps(freeswitch) == lit + lit  # when connected, and again once phones had time to re-subscribe
+        freeswitch.stop(timeout=0.1)  # FreeSWITCH restarts: its presence state is gone
+        freeswitch.report.events.clear()
+        freeswitch.start(port=freeswitch.address[1])
+        _wait(lambda: len(freeswitch.report.events) >= 2)
+        assert _lamps(freeswitch)[:2] == lit
+    finally:
+        keeper.stop()
+    assert [event.header("from") for event in dnd_events()] == ["1002@acme.example", "1002@globex.example"]
+
+
+def _wait(condition, seconds: float = 5.0) -> None:
+    import gevent
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        gevent.sleep(0.05)
+    raise AssertionError("not seen in time")

@@ -17,9 +17,11 @@ from fs_plugins.errors import CannotStart
 from fs_plugins.calllog.sweep import sweep
 from fs_plugins.recording.rules import recordings_dir
 from fs_plugins.recording.sweep import sweep as recording_sweep
+from fs_plugins.callhandling import lamps
 from fs_plugins.cluster import feeds, nodes
 from fs_plugins.dbpool import UNAVAILABLE, release, release_after
 from fs_plugins.esl.server import EslServer
+from fs_plugins.fsapi import event_sockets
 from fs_plugins.httpserver import HttpLimits, http_server  # noqa: F401  (http_server: benches/ceiling.py, tests)
 from fs_plugins.plugins import FlowWiring
 from fs_plugins.web import make_web_app, mounts_for
@@ -59,6 +61,8 @@ def _serve(args, ctx) -> int:
         started.append(_start_sweeper(config, database))
     if "web" in wanted:
         started.append(_start_recording_sweeper(config, database))
+    if "esl" in wanted:
+        started.append(_start_lamps(config, database))
     if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
         started.append(_start_heartbeat(config, database))
         if "esl" in wanted:  # the node that runs calls follows media servers' events (busy state)
@@ -220,6 +224,16 @@ def _periodic(database, seconds: float, what: str, job, describe: str):
             gevent.sleep(seconds)
 
     return _Running(_Greenlet(gevent.spawn(run)), describe)
+
+
+def _start_lamps(config, database):
+    """Fire the DND lamps again on each media server whenever it (re)starts (callhandling/lamps.py)."""
+    try:
+        servers = event_sockets(config)
+    finally:
+        release(database)
+    keeper = lamps.LampKeeper(servers, release=lambda: release(database)).start()
+    return _Running(keeper, f"DND lamps: fired again on {len(servers)} media server(s) at each (re)start")
 
 
 def _start_heartbeat(config, database):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -96,12 +97,14 @@ class InboundEmulator:
         self.address: tuple[str, int] | None = None
         self._server: StreamServer | None = None
         self._subscribers: list = []
+        self._open: set = set()  # the client sockets connected now
         self._calls: list = []
         self.voicemail = VoicemailStore()  # mod_voicemail's messages, for its vm_fsdb_* API
         self.modules = set(LOADED_MODULES)  # what `module_exists` says is loaded
 
-    def start(self) -> None:
-        self._server = StreamServer((self.host, 0), self._handle)
+    def start(self, port: int = 0) -> None:
+        """Listen (on `port`: the same one again to play a FreeSWITCH that restarts)."""
+        self._server = StreamServer((self.host, port), self._handle)
         self._server.start()
         self.address = self._server.address[:2]
 
@@ -110,6 +113,11 @@ class InboundEmulator:
         if self._server is not None:
             self._server.stop(timeout=timeout)
             self._server = None
+        for sock in list(self._open):  # as FreeSWITCH stopping: its event socket clients are cut off
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def wait_calls(self, timeout: float = 5.0) -> None:
         gevent.joinall(self._calls, timeout=timeout)
@@ -117,9 +125,11 @@ class InboundEmulator:
     # -- one client connection -----------------------------------------------------------------
     def _handle(self, sock, _address) -> None:
         session = _Session(self, sock)
+        self._open.add(sock)
         try:
             session.run()
         finally:
+            self._open.discard(sock)
             if session in self._subscribers:
                 self._subscribers.remove(session)
             sock.close()
