@@ -233,9 +233,10 @@ class Channel(Protocol):
     def ringing(self) -> list[RingingLeg]:
         """Every leg this FreeSWITCH is ringing now (for call pickup)."""
 
-    def intercept(self, leg_uuid: str) -> bool:
+    def intercept(self, leg_uuid: str, picked_by: str = "") -> bool:
         """Take the call that is ringing on `leg_uuid` (its other legs stop ringing) and talk until
-        it ends, which raises CallGone; False at once when the leg no longer rings."""
+        it ends, which raises CallGone; False at once when the leg no longer rings. `picked_by`
+        ("ext@domain") is first written on the ringing leg (channel_vars.PICKED_UP_BY)."""
 
     def set(self, name: str, value: str) -> None: ...
 

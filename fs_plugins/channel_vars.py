@@ -26,6 +26,11 @@ RING_OF = "pbx_ring_of"  # on a simultaneous-ring leg to a number: the user whos
 # (FreeSWITCH's own dialed_user is not there when the leg goes through a proxy).
 LEG_USER = "pbx_leg_user"
 RECORDING = "pbx_recording"  # the call's recording, relative to recordings_dir ("<tenant id>/<uuid>.wav")
+# On a ringing leg a colleague took with *8/**EXT: who took it, "<extension>@<domain>". Written by
+# the pickup flow just before FreeSWITCH's intercept hangs that leg up (PICKED_OFF), so the leg's
+# CDR says who answered the call (the picker's own channel is another call: the call log cannot
+# join the two otherwise).
+PICKED_UP_BY = "pbx_picked_up_by"
 FEATURE_ARGUMENT = "pbx_feature_argument"  # the digits dialled after a feature code (*72 -> the number)
 
 CALL_TYPES = ("inbound", "outbound", "internal")

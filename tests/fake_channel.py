@@ -104,7 +104,9 @@ class FakeChannel:
     def ringing(self) -> list[RingingLeg]:
         return list(self.ringing_legs)
 
-    def intercept(self, leg_uuid: str) -> bool:
+    def intercept(self, leg_uuid: str, picked_by: str = "") -> bool:
+        if picked_by:
+            self._command("uuid_setvar", f"{leg_uuid} pbx_picked_up_by {picked_by}")
         self._command("intercept", f"-bleg {leg_uuid}")
         return any(leg.uuid == leg_uuid for leg in self.ringing_legs)
 

@@ -346,3 +346,51 @@ def test_a_group_callback_rings_the_member_first_and_is_received_by_the_member()
 def test_a_prompt_recorded_by_phone_is_in_no_log():
     record = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "record"), (channel_vars.USER_ID, "1001@acme.example"))
     assert classify([originated(A, "1001", answer=1, pbx=record)]).entries == ()
+
+
+# --- a call a colleague picked up (*8, **EXT) -------------------------------------------------
+# No recorded intercept exists (tests/fixtures/freeswitch/json_cdr has none): these CDRs are what
+# FreeSWITCH's source says they carry. switch_ivr_intercept_session answers the caller's leg,
+# hangs its ringing legs up with PICKED_OFF and bridges the caller to the picker's own channel
+# (another call: its A leg, pbx_flow=pickup, bridged); the pickup flow wrote the picker on the
+# ringing leg first (pbx_picked_up_by, uuid_setvar).
+
+def picked_leg(uuid, ext, picker="1003@acme.example", end=4, **kw):
+    return user_leg(uuid, ext, cause="PICKED_OFF", end=end, pbx=((channel_vars.PICKED_UP_BY, picker),), **kw)
+
+
+def test_a_call_picked_up_by_a_colleague_is_received_by_the_picker_and_not_missed_by_the_called_user():
+    call = classify([leg(A, answer=4, bridge_us=T0 + 4 * S, end=30, pbx=internal()), picked_leg(B1, "1002")])
+    assert [(e.user, e.kind, e.status, e.ring_seconds, e.talk_seconds) for e in call.entries] == [
+        ("1001@acme.example", "made", Status.MADE, 4, 26), ("1003@acme.example", "received", Status.RECEIVED, 4, 26)]
+    assert call.answered_by == "1003"
+
+
+def test_an_incoming_call_picked_up_is_the_pickers_and_its_status_is_received():
+    incoming = ((channel_vars.TENANT, "acme.example"), (channel_vars.CALL_TYPE, "inbound"))
+    call = classify([leg(A, answer=6, end=20, pbx=incoming), picked_leg(B1, "1002", end=6),
+                     picked_leg(B2, "1002", end=6)])  # the called user's second phone rang too
+    assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.RECEIVED)]
+    assert (call.status, call.answered_by) == (Status.RECEIVED, "1003")
+
+
+def test_a_group_call_picked_up_is_the_pickers_not_a_missed_call_of_the_tenant():
+    group = ((channel_vars.TENANT, "acme.example"), (channel_vars.FLOW, "group"), (channel_vars.FLOW_OBJECT, "7"))
+    call = classify([leg(A, answer=1, end=20, pbx=group, steps=(("acme.example", "600"),)),
+                     picked_leg(B1, "1002", end=5), user_leg(B2, "1004", cause="PICKED_OFF", end=5)])
+    assert [(e.user, e.status) for e in call.entries] == [("1003@acme.example", Status.RECEIVED)]
+
+
+def test_the_pickers_own_channel_is_no_second_call_unless_nothing_was_picked_up():
+    pickup = ((channel_vars.TENANT, "acme.example"), (channel_vars.USER_ID, "1003@acme.example"),
+              (channel_vars.FLOW, "pickup"), (channel_vars.FLOW_OBJECT, "1002"))
+    taken = classify([leg(A, answer=4, bridge_us=T0 + 4 * S, end=30, pbx=pickup, steps=(("acme.example", "**1002"),))])
+    assert taken.entries == ()
+    nothing = classify([leg(A, answer=1, end=5, pbx=pickup, steps=(("acme.example", "**1002"),))])
+    assert [(e.user, e.kind) for e in nothing.entries] == [("1003@acme.example", "made")]
+
+
+def test_a_picker_of_another_tenant_written_on_a_leg_is_not_believed():
+    call = classify([leg(A, answer=4, end=30, pbx=internal()), picked_leg(B1, "1002", picker="2001@globex.example")])
+    assert ("2001@globex.example" not in [e.user for e in call.entries]
+            and ("1002@acme.example", Status.MISSED) in [(e.user, e.status) for e in call.entries])

@@ -110,6 +110,9 @@ def test_the_flow_intercepts_the_chosen_leg():
     channel = FakeChannel(info(), ringing=[leg("b-2", f"1002@{A}")])
     pickup_flow(lambda tenant, picker, target: frozenset({f"1002@{A}"}))(channel, channel.info)
     assert ("intercept", "-bleg b-2") in channel.commands and channel.hung_up == "NORMAL_CLEARING"
+    # first the ringing leg is told who takes it, so its CDR says who answered (calllog.classify)
+    assert channel.commands.index(("uuid_setvar", f"b-2 pbx_picked_up_by 1001@{A}")) \
+        < channel.commands.index(("intercept", "-bleg b-2"))
 
 
 def test_with_nothing_to_pick_up_the_caller_hears_so_and_nothing_is_intercepted():
@@ -133,6 +136,7 @@ def test_the_emulator_runs_a_directed_pickup_with_intercept(acme, db):
                 "created_epoch": "200"}]
     sim = run_simulation(Config(), db, caller_from_args(f"1001@{A}", db), "**1002", CallerScript(ringing=ringing))
     assert any("intercepts the call ringing 1002@acme.example (leg-1002)" in step for step in sim.steps), sim.steps
+    assert ringing[1]["variables"] == {"pbx_picked_up_by": f"1001@{A}"} and "variables" not in ringing[0]
 
 
 def test_a_busy_lamp_key_picks_up_with_the_dialog_target_freeswitch_gives_whatever_the_tenants_code(acme, db):

@@ -40,4 +40,6 @@ phonebook_url  # provisioning/rules.py PhoneFile: read by the phone templates
 pickup_prefix  # likewise
 utc_offset_hours  # likewise (Yealink)
 gmt_offset  # likewise (Cisco)
+keys_for  # likewise (every vendor: the keys its phones can show)
+posix_tz  # likewise (Grandstream)
 _page_translations  # portal/i18n.py: set on flask.g, read back by g.get("_page_translations")

@@ -71,7 +71,7 @@ def add_device(domain, body):
 
 @bp.patch("/<mac>")
 @access(TENANT)
-@bp.input(DeviceChange, arg_name="body", example={"blf": ["1002", "1003"], "general_mwi": True})
+@bp.input(DeviceChange, arg_name="body", example={"general_mwi": True})
 @bp.output(DeviceOut)
 def change_device(domain, mac, body):
     """Change a phone's keys without removing it: its secret and its user's SIP password stay."""

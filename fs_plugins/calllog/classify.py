@@ -51,6 +51,16 @@ extension) is one tenant entry. A leg Centralita originated as the A leg (FreeSW
 "outbound": a group's callback rings the member first) rings its user: received, not made. A call
 Centralita places for itself (`pbx_flow` = record: a prompt recorded by phone) is in no log, nor is
 a feature code's call (`pbx_flow` = featurecode: *78, *72 number, *97 …).
+
+A call a colleague *picked up* (*8, **EXT, a busy-lamp key) while it rang: no B leg answered and a
+leg hung up with PICKED_OFF carries `pbx_picked_up_by` (a user of the call's tenant; the pickup
+flow writes it just before FreeSWITCH's intercept). The picker receives the call (Recibido, ring
+until that leg ended, talk from then to the end of A; Transferido if transferred after), the users
+whose phones were picked off get no entry (not missed), and `answered_by` is the picker. The
+picker's own channel (`pbx_flow` = pickup, bridged to the caller) is then in no log: it is the same
+conversation; a pickup that found nothing (never bridged) stays the picker's made call. Derived from
+FreeSWITCH's source (switch_ivr_intercept_session, switch_ivr_originate's PICKED_OFF), not from a
+recorded intercept: tests/fixtures/freeswitch/json_cdr has none.
 The *callee* is the number the caller dialled (the DID, the extension, the short number), never
 a routing extension; `flow` names the menu or group the call reached (the store adds its name).
 The *call status* (what the fixtures' manifest labels) is the
@@ -125,6 +135,7 @@ LOST_RACE_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
 # Calls that are no conversation: a prompt recorded by phone (record), a feature code dialled to
 # change a setting or reach voicemail (featurecode: fs_plugins.featurecodes.kinds.FLOW).
 SYSTEM_FLOWS = frozenset({"record", "featurecode"})
+PICKUP_FLOW = "pickup"  # *8 / **EXT (fs_plugins.featurecodes.kinds.PICKUP_FLOW)
 ROUTING_PREFIX = "pbx-"  # fs_plugins.destinations: pbx-<kind>-<target>  # calls Centralita places for itself (record a prompt by phone)
 
 
@@ -162,7 +173,9 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
         return None
     b_legs = sorted((leg for leg in legs if not leg.is_a_leg), key=lambda leg: (leg.start_us, leg.uuid))
     tenant = _tenant(a_leg, b_legs)
-    pickup = min((leg.answer_us for leg in b_legs if leg.answered), default=a_leg.bridge_us)
+    picked = _picked_up(tenant, b_legs)
+    pickup = min((leg.answer_us for leg in b_legs if leg.answered),
+                 default=a_leg.bridge_us or (picked.at if picked else 0))
     transfers = [moment for leg in (a_leg, *b_legs) for moment in leg.transfers_us]
     # A user's own channel calling in is a made call; a channel Centralita originated towards a
     # user (FreeSWITCH direction "outbound": group callback, record by phone) rings that user.
@@ -172,10 +185,13 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
     if direction not in channel_vars.CALL_TYPES:
         direction = "outbound" if caller else "inbound"
     entries = []
-    system = a_leg.var(channel_vars.FLOW) in SYSTEM_FLOWS  # no conversation: in nobody's log
+    # No conversation: in nobody's log. A pickup that took a call (*8/**EXT bridged to the caller) is
+    # the picker's part of that other call, which logs it as received by them (_picked_up).
+    system = a_leg.var(channel_vars.FLOW) in SYSTEM_FLOWS or (
+        a_leg.var(channel_vars.FLOW) == PICKUP_FLOW and a_leg.bridge_us > 0)
     if caller and not system:
         entries.append(_made_entry(caller, a_leg, b_legs, pickup, transfers))
-    received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated)
+    received, target = _received_entries(tenant, a_leg, b_legs, transfers, bool(caller), originated, picked)
     if not system:
         entries.extend(received)
     if caller or not received:  # a call that reached no one we know (a DID nobody owns) has no entry
@@ -192,7 +208,8 @@ def classify(legs: list[LegFacts] | tuple[LegFacts, ...]) -> Call | None:
         caller_name=_presented_name(a_leg, b_legs),
         caller_number=a_leg.caller_number,
         callee=_callee(a_leg, tenant),
-        answered_by=_local(_user_of(answering), tenant) or _destination(answering) if answering else "",
+        answered_by=(_local(_user_of(answering), tenant) or _destination(answering) if answering
+                     else _local(picked.user, tenant) if picked else ""),
         entries=tuple(entries),
         flow=_flow(a_leg),
     )
@@ -229,7 +246,7 @@ def _unanswered_cause(a_leg: LegFacts, causes: set[str]) -> str:
     return UNREACHABLE
 
 
-def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tuple[list[Entry], str | None]:
+def _received_entries(tenant, a_leg, b_legs, transfers, made, originated, picked=None) -> tuple[list[Entry], str | None]:
     """Entries of the users the call was for, and which of them was the original target."""
     group = a_leg.var(channel_vars.FLOW) == "group"
     rung = [a_leg, *b_legs] if originated else b_legs
@@ -246,10 +263,14 @@ def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tup
         lost = leg is not None and not leg.answered and (leg.hangup_cause in LOST_RACE_CAUSES or group)
         if lost and not (in_chain or (not chain and not group and user == target)):
             continue  # someone else took the call (a group member, another user's simultaneous ring)
+        if picked and (user == picked.user or (leg is not None and leg.uuid in picked.legs)):
+            continue  # a colleague took it from their ringing phone: not missed; the picker's entry below
         if leg is None and not in_chain and not (user == target and not entries):
             continue
         entries.append(_received_entry(user, leg, a_leg, transfers, user == target, reasons.get(user), bool(chain),
                                        handed_off=_handed_off(b_legs) if leg is None else 0))
+    if picked:
+        entries.append(_picked_entry(picked, a_leg, transfers))
     if group and not any(entry.kind == RECEIVED for entry in entries):
         # An unanswered group call is the tenant's, once (its members' phones all rang).
         entries.append(_received_entry(None, None, a_leg, transfers, True, None, bool(chain)))
@@ -259,6 +280,34 @@ def _received_entries(tenant, a_leg, b_legs, transfers, made, originated) -> tup
         entries.insert(0, _received_entry(target, None, a_leg, transfers, True, None, bool(chain),
                                           _handed_off(b_legs)))
     return entries, target
+
+
+@dataclass(frozen=True)
+class _Pickup:
+    user: str  # who took the call, "ext@domain" of the call's tenant
+    at: int  # when: the picked-off leg's end (intercept hangs it up as it joins the picker)
+    legs: frozenset[str]  # the ringing legs it hung up (PICKED_OFF)
+
+
+def _picked_up(tenant: str, b_legs: list[LegFacts]) -> _Pickup | None:
+    """A colleague's *8/**EXT took the call while it rang: no B leg answered, and a leg hung up with
+    PICKED_OFF names the picker (PICKED_UP_BY, written on it by the pickup flow just before
+    FreeSWITCH's intercept; switch_ivr_intercept_session hangs the caller's ringing legs up with
+    PICKED_OFF and bridges the caller to the picker's own channel, which is another call's A leg).
+    Only a user of the call's own tenant is believed: the flow picks up nothing across tenants."""
+    if any(leg.answered for leg in b_legs):
+        return None
+    taken = [leg for leg in b_legs if leg.hangup_cause == "PICKED_OFF"]
+    user = next((leg.var(channel_vars.PICKED_UP_BY) for leg in taken if leg.var(channel_vars.PICKED_UP_BY)), "")
+    if not tenant or not user.endswith("@" + tenant):
+        return None
+    return _Pickup(user, min(leg.end_us for leg in taken), frozenset(leg.uuid for leg in taken))
+
+
+def _picked_entry(picked: _Pickup, a_leg: LegFacts, transfers) -> Entry:
+    status = Status.TRANSFERRED if any(t >= picked.at for t in transfers) else Status.RECEIVED
+    return Entry(picked.user, RECEIVED, status, _seconds(picked.at - a_leg.start_us),
+                 _seconds(a_leg.end_us - picked.at))
 
 
 def _legacy_target(tenant, a_leg, user_legs, made) -> str | None:

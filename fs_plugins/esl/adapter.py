@@ -195,10 +195,13 @@ class EslChannel:
             raise self.gone
         return RingingLeg.from_show_channels(self.conn.send("api show channels as json").data)
 
-    def intercept(self, leg_uuid: str) -> bool:
+    def intercept(self, leg_uuid: str, picked_by: str = "") -> bool:
         # -bleg: take the partner of the ringing leg (the caller), not the ringing phone itself.
         # FreeSWITCH's intercept joins the two calls (uuid_bridge) and returns at once; the join
         # shows as CHANNEL_BRIDGE, and the conversation lasts until a hang-up ends this channel.
+        if picked_by:  # the ringing leg's CDR then says who took the call (calllog.classify)
+            self.conn.send(f"api uuid_setvar {encode.token(leg_uuid, 'uuid')} "
+                           f"{encode.var_name(channel_vars.PICKED_UP_BY)} {encode.token(picked_by, 'user')}")
         joined = gevent.event.Event()
         self._on_connected = lambda other_uuid: joined.set()
         self._prepare_bridge()

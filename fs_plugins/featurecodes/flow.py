@@ -74,7 +74,7 @@ def pickup_flow(allowed: Allowed):
                             f"{extension}@{domain}")
         if leg is not None:
             log.info("%s@%s picks up the call ringing %s (leg %s)", extension, domain, leg.presence_id, leg.uuid)
-        if leg is None or not channel.intercept(leg.uuid):
+        if leg is None or not channel.intercept(leg.uuid, f"{extension}@{domain}"):
             channel.answer()
             channel.play(PAUSE)
             channel.play(NOTHING_TO_PICK_UP)

@@ -237,6 +237,13 @@ class Emulator:
             if parts[1] != self.setup.uuid:
                 return "-ERR No such channel!"
             return self.view.variables.get(parts[2], "_undef_")
+        if len(parts) == 4 and parts[0] == "uuid_setvar":  # on a ringing leg of another call (pickup)
+            row = next((row for row in self.script.ringing if row.get("uuid") == parts[1]), None)
+            if row is None:
+                return "-ERR No such channel!"
+            row.setdefault("variables", {})[parts[2]] = parts[3]
+            self.step(f"sets {parts[2]}={parts[3]} on {parts[1]}")
+            return "+OK"
         if parts == ["show", "channels", "as", "json"]:  # this call's own leg is left out: it picks up
             rows = self.script.ringing
             return json.dumps({"row_count": len(rows), "rows": rows} if rows else {"row_count": 0})
