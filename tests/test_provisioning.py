@@ -251,3 +251,35 @@ def test_a_grandstream_phone_gets_the_tenants_time_zone_with_summer_time(acme):
     # Without a compiled zone (or with a footer that is no TZ rule) the standard offset, POSIX's sign.
     assert posix_tz(b"", 330) == "<+0530>-5:30" and posix_tz(b"", -300) == "<-0500>+5"
     assert posix_tz(b"TZif2...\n<x>\n$(id)\n", 60) == "<+0100>-1"
+
+
+def test_every_vendors_phonebook_address_carries_a_login_the_phonebook_accepts(acme, db):
+    from urllib.parse import unquote, urlsplit
+
+    from fs_plugins.contacts.phonebook import make_phonebook_app
+
+    def login(vendor, body):
+        """(the URL without credentials, user, password) as the vendor's file gives them."""
+        if vendor == "yealink":
+            lines = dict(line.split(" = ", 1) for line in body.decode().splitlines() if " = " in line)
+            return (lines["remote_phonebook.data.1.url"], lines["remote_phonebook.data.1.username"],
+                    lines["remote_phonebook.data.1.password"])
+        xml = etree.fromstring(body)
+        url = {"snom": lambda: xml.find(".//dkey_directory").text.removeprefix("url "),
+               "grandstream": lambda: next(item.text for item in xml.iter("item")
+                                           if item.get("name") == "phonebook.download.server"),
+               "cisco": lambda: xml.find("XML_Directory_Service_URL").text}[vendor]()
+        parts = urlsplit(url)
+        return parts._replace(netloc=parts.hostname).geturl(), unquote(parts.username), unquote(parts.password)
+
+    server, phonebook = make_provisioning_app(Config()), make_phonebook_app(Config(), db=db)
+    for mac, vendor, path in (("80:5e:c0:00:00:01", "yealink", "805ec0000001.cfg"),
+                              ("00:0b:82:00:00:01", "grandstream", "cfg000b82000001.xml"),
+                              ("00:04:13:00:00:01", "snom", "000413000001.xml"),
+                              ("00:1e:13:00:00:01", "cisco", "spa001e13000001.xml")):
+        secret = app.add_device(OPERATOR, "acme.example", mac, vendor, "1002").value.secret
+        url, user, password = login(vendor, get(server, f"/provision/{vendor}/{path}", mac.replace(":", ""), secret)[2])
+        assert (url, user) == (f"http://pbx.example.net/phonebook/acme.example/{vendor}.xml", "1002")
+        assert get(phonebook, urlsplit(url).path)[0].startswith("401")  # it does ask for a login
+        assert get(phonebook, urlsplit(url).path, user, password)[0].startswith("200"), vendor
+        app.remove_device(OPERATOR, "acme.example", mac)

@@ -37,6 +37,7 @@ flow_world  # callflows/testing.py: the flow authors' test helper (docs/flows.md
 handed_to
 declared  # callflows/app.py GrantView: read by the portal template and the API schema
 phonebook_url  # provisioning/rules.py PhoneFile: read by the phone templates
+phonebook_url_with_login  # likewise (Snom, Grandstream, Cisco)
 pickup_prefix  # likewise
 utc_offset_hours  # likewise (Yealink)
 gmt_offset  # likewise (Cisco)

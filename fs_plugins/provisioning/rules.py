@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fs_plugins.errors import InvalidInput
@@ -108,6 +109,15 @@ class PhoneFile:
     def keys_for(self, vendor_name: str) -> tuple[Key, ...]:
         """The keys this vendor's phones can show (message-waiting keys only where confirmed)."""
         return tuple(key for key in self.keys if key.kind != "mwi" or vendor_name in MWI_KEY_VENDORS)
+
+    @property
+    def phonebook_url_with_login(self) -> str:
+        """The phonebook URL with the user's SIP login in it (`http://EXT:PASSWORD@host/…`, RFC 3986
+        userinfo, percent-encoded): /phonebook asks for the user's SIP credentials, and these
+        vendors' files have no confirmed separate user name and password for it."""
+        scheme, _, rest = self.phonebook_url.partition("://")
+        login = f"{quote(self.extension, safe='')}:{quote(self.sip_password, safe='')}"
+        return f"{scheme}://{login}@{rest}"
 
     @property
     def utc_offset_hours(self) -> str:
