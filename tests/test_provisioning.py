@@ -54,7 +54,7 @@ def get(server, path, user=None, password=None, address="203.0.113.7"):
 @pytest.mark.parametrize("kwargs, field", [
     ({"mac": "80:5e:c0:12:34", "vendor": "yealink", "user": "1001"}, "mac"),
     ({"mac": "01:00:5e:00:00:01", "vendor": "yealink", "user": "1001"}, "mac"),  # multicast
-    ({"mac": MAC_A, "vendor": "fanvil", "user": "1001"}, "vendor"),
+    ({"mac": MAC_A, "vendor": "polycom", "user": "1001"}, "vendor"),
     ({"mac": MAC_A, "vendor": "yealink", "user": "9999"}, "user"),
     ({"mac": MAC_A, "vendor": "yealink", "user": "2001"}, "user"),  # globex's
     ({"mac": MAC_A, "vendor": "yealink", "user": "1001", "blf": ("1001",)}, "blf"),
@@ -283,3 +283,35 @@ def test_every_vendors_phonebook_address_carries_a_login_the_phonebook_accepts(a
         assert get(phonebook, urlsplit(url).path)[0].startswith("401")  # it does ask for a login
         assert get(phonebook, urlsplit(url).path, user, password)[0].startswith("200"), vendor
         app.remove_device(OPERATOR, "acme.example", mac)
+
+
+def test_a_fanvil_phone_gets_its_account_keys_language_and_the_tenants_summer_time(acme):
+    server = make_provisioning_app(Config())
+    secret = app.add_device(OPERATOR, "acme.example", "0c:38:3e:00:00:01", "fanvil", "1001",
+                            blf=("1002",), general_mwi=True).value.secret
+    status, _, body = get(server, "/provision/fanvil/0c383e000001.cfg", "0c383e000001", secret)
+    assert status.startswith("200")
+    fanvil = etree.fromstring(body)
+    line = fanvil.find("sip/line[@index='1']")
+    assert (line.find("RegisterUser").text, line.find("RegisterAddr").text) == ("1001", "acme.example")
+    assert line.find("DisplayName").text.startswith('Ana "x" </user_pass><user_pass>leak &')  # escaped, one line
+    row = User.get(User.extension == "1001", User.tenant == acme)
+    assert row.a1_hash == a1_hash("1001", "acme.example", line.find("RegisterPswd").text)
+    assert fanvil.find("phone/display/DefaultLanguage").text == "es"
+    date = {element.tag: element.text for element in fanvil.find("phone/date")}
+    assert (date["TimeZone"], date["TimeZoneName"], date["EnableDST"]) == ("4", "UTC+1", "2")
+    year = dt.date.today().year
+    last_sunday = {month: max(day for day in range(22, 32) if _weekday(year, month, day) == 6) for month in (3, 10)}
+    assert (date["DSTStartMon"], date["DSTStartWday"], date["DSTStartHour"]) == ("3", str(last_sunday[3]), "2")
+    assert (date["DSTEndMon"], date["DSTEndWday"], date["DSTEndHour"]) == ("10", str(last_sunday[10]), "3")
+    keys = [(key.find("Value").text, key.find("Title").text) for key in fanvil.iter("Fkey")]
+    assert keys == [("1002@1/ba**1002", "Bruno <b>"), ("*76@1/f", "DND"), ("*97@1/f", "Voicemail")]  # no MWI key
+    assert b"\r" not in body and get(server, "/provision/fanvil/0C383E000001.xml", "0c383e000001",
+                                      secret)[0].startswith("404")
+
+
+def _weekday(year, month, day):
+    try:
+        return dt.date(year, month, day).weekday()
+    except ValueError:
+        return -1

@@ -147,13 +147,16 @@ def _phone(row: Device, password: str, base_url: str, proxy: str, today: dt.date
         keys.append(rules.Key("mwi", GENERAL_MWI_LABEL, GENERAL))
     keys += [rules.Key("speed", label, codes[feature]) for feature, label in SPEED_KEYS if codes.get(feature)]
     language = rules.LANGUAGES[row.vendor].get(owner.language.split("-")[0], rules.LANGUAGES[row.vendor]["en"])
+    phonebook = f"{base_url}/phonebook/{owner.domain}/{_PHONEBOOKS[row.vendor]}" if row.vendor in _PHONEBOOKS else ""
     return rules.PhoneFile(
         row.vendor, row.mac, owner.domain, person.extension, person.display_name, password, proxy or owner.domain,
-        f"{base_url}/phonebook/{owner.domain}/{_PHONEBOOKS[row.vendor]}", language,
+        phonebook, language,
         rules.standard_offset_minutes(owner.timezone, today), codes.get("pickup_direct", "**"), tuple(keys),
-        rules.posix_tz(_tzif(owner.timezone), rules.standard_offset_minutes(owner.timezone, today)))
+        rules.posix_tz(_tzif(owner.timezone), rules.standard_offset_minutes(owner.timezone, today)),
+        rules.summer_time(owner.timezone, today.year) if row.vendor == "fanvil" else None)
 
 
+# The phonebook format each vendor reads (fs_plugins/contacts/phonebook.py); Fanvil has none confirmed.
 _PHONEBOOKS = {"yealink": "yealink.xml", "snom": "snom.xml", "grandstream": "grandstream.xml", "cisco": "cisco.xml"}
 
 

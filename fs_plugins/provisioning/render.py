@@ -23,5 +23,5 @@ def _environment() -> jinja2.Environment:
 
 
 def render(phone: PhoneFile) -> bytes:
-    suffix = "cfg" if phone.vendor == "yealink" else "xml"
+    suffix = "cfg" if phone.vendor == "yealink" else "xml"  # Fanvil's <mac>.cfg is XML
     return _environment().get_template(f"{phone.vendor}.{suffix}.j2").render(f=phone).encode("utf-8")

@@ -19,14 +19,17 @@ _FILES = {
     "snom": re.compile(r"([0-9A-Fa-f]{12})\.xml\Z"),
     "grandstream": re.compile(r"cfg([0-9A-Fa-f]{12})\.xml\Z"),
     "cisco": re.compile(r"spa([0-9A-Fa-f]{12})\.xml\Z"),
+    "fanvil": re.compile(r"([0-9A-Fa-f]{12})\.cfg\Z"),
 }
-FILE_NAMES = {"yealink": "{mac}.cfg", "snom": "{MAC}.xml", "grandstream": "cfg{mac}.xml", "cisco": "spa{mac}.xml"}
+FILE_NAMES = {"yealink": "{mac}.cfg", "snom": "{MAC}.xml", "grandstream": "cfg{mac}.xml", "cisco": "spa{mac}.xml",
+              "fanvil": "{mac}.cfg"}
 # The languages a tenant may speak, as each vendor names them in its file (else English).
 LANGUAGES = {
     "yealink": {"es": "Spanish", "en": "English", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese"},
     "snom": {"es": "Espanol", "en": "English", "fr": "Francais", "de": "Deutsch", "it": "Italiano", "pt": "Portugues"},
     "grandstream": {"es": "es", "en": "en", "fr": "fr", "de": "de", "it": "it", "pt": "pt"},
     "cisco": {"es": "Spanish", "en": "English", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese"},
+    "fanvil": {"es": "es", "en": "en", "fr": "fr", "de": "de", "it": "it", "pt": "pt"},  # the X-series' codes
 }
 
 
@@ -105,16 +108,29 @@ class PhoneFile:
     pickup_prefix: str  # the tenant's directed-pickup code (**): a BLF key pressed while ringing
     keys: tuple[Key, ...]
     posix_tz: str = ""  # the tenant's zone as a POSIX TZ rule, summer time included (Grandstream)
+    summer: "SummerTime | None" = None  # this year's summer time of the tenant's zone (Fanvil)
 
     def keys_for(self, vendor_name: str) -> tuple[Key, ...]:
         """The keys this vendor's phones can show (message-waiting keys only where confirmed)."""
         return tuple(key for key in self.keys if key.kind != "mwi" or vendor_name in MWI_KEY_VENDORS)
 
     @property
+    def fanvil_zone(self) -> tuple[int, str]:
+        """Fanvil's TimeZone (the offset in quarter hours) and, for whole hours, its TimeZoneName as
+        Wazo's wazo_fanvil plugin writes them (UCT, UTC+1, UTC-05)."""
+        code = self.utc_offset_minutes // 15
+        hours, rest = divmod(self.utc_offset_minutes, 60)
+        if rest or not -12 <= hours <= 12:
+            return code, ""
+        return code, "UCT" if hours == 0 else f"UTC+{hours}" if hours > 0 else f"UTC-{-hours:02d}"
+
+    @property
     def phonebook_url_with_login(self) -> str:
         """The phonebook URL with the user's SIP login in it (`http://EXT:PASSWORD@host/…`, RFC 3986
         userinfo, percent-encoded): /phonebook asks for the user's SIP credentials, and these
         vendors' files have no confirmed separate user name and password for it."""
+        if not self.phonebook_url:
+            return ""
         scheme, _, rest = self.phonebook_url.partition("://")
         login = f"{quote(self.extension, safe='')}:{quote(self.sip_password, safe='')}"
         return f"{scheme}://{login}@{rest}"
@@ -139,6 +155,43 @@ def standard_offset_minutes(zone: str, today: dt.date) -> int:
     tz = ZoneInfo(zone)
     offsets = [dt.datetime(today.year, month, 1, 12, tzinfo=tz).utcoffset() for month in (1, 7)]
     return int(min(offsets).total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class Change:
+    month: int
+    day: int  # of the month
+    hour: int  # local time, before the change
+
+
+@dataclass(frozen=True)
+class SummerTime:
+    start: Change
+    end: Change
+    minutes: int  # how far clocks go forward
+
+
+def summer_time(zone: str, year: int) -> SummerTime | None:
+    """When `zone` goes to and from summer time in `year` (None: it does not). The changes of that
+    year, as a phone that takes dates (Fanvil) needs them; it gets new ones at its next fetch."""
+    tz = ZoneInfo(zone)
+    moment = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(hours=14)
+    before = moment.astimezone(tz).utcoffset()
+    changes = []
+    for _ in range(366 * 24 + 28):
+        moment += dt.timedelta(hours=1)
+        offset = moment.astimezone(tz).utcoffset()
+        if offset != before:
+            local = moment + before  # the wall clock just before it changes
+            if local.year == year:
+                changes.append((offset > before, Change(local.month, local.day, local.hour), offset - before))
+            before = offset
+    start = next((change for forward, change, _ in changes if forward), None)
+    end = next((change for forward, change, _ in changes if not forward), None)
+    if start is None or end is None:
+        return None
+    step = next(delta for forward, _, delta in changes if forward)
+    return SummerTime(start, end, int(step.total_seconds() // 60))
 
 
 _POSIX_TZ = re.compile(r"[A-Za-z0-9<>+\-,./:]{1,80}\Z")

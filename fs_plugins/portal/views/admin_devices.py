@@ -13,7 +13,8 @@ from fs_plugins.provisioning import app
 from fs_plugins.provisioning.kinds import VENDORS
 
 bp = Blueprint("admin_devices", __name__)
-VENDOR_NAMES = {"yealink": "Yealink", "snom": "Snom", "grandstream": "Grandstream", "cisco": "Cisco SPA/MPP"}
+VENDOR_NAMES = {"yealink": "Yealink", "snom": "Snom", "grandstream": "Grandstream", "cisco": "Cisco SPA/MPP",
+                "fanvil": "Fanvil (X)"}
 
 
 def _page(domain: str, outcome: Outcome | None = None, added=None):
