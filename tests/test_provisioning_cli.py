@@ -35,3 +35,23 @@ def test_device_commands_add_list_and_remove_and_the_web_server_serves_the_file(
     status, _, _ = call(web, method="GET", path="/provision/yealink/805ec0123456.cfg",
                         headers={"Authorization": f"Basic {token}"})
     assert status == 404
+
+
+def test_device_set_changes_the_keys_and_a_bad_key_exits_non_zero_naming_it_with_nothing_stored(db, db_url, capsys,
+                                                                                               monkeypatch):
+    from fs_plugins.models.provisioning import Device
+    owner = provision.tenant("Acme", "acme.example")
+    for ext in ("1001", "1002", "1003"):
+        provision.user(owner, ext, f"User {ext}")
+    monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
+    assert main(["device", "add", "--tenant", "acme.example", "00:1e:13:00:00:01", "--vendor", "cisco",
+                 "--user", "1001", "--blf", "1002"]) == 0
+    capsys.readouterr()
+    assert main(["device", "set", "--tenant", "acme.example", "001e13000001", "--blf", "1003,1002",
+                 "--general-voicemail", "on"]) == 0
+    assert "busy lamps 1003,1002; general voicemail lamp on" in capsys.readouterr().out
+    assert main(["device", "set", "--tenant", "acme.example", "001e13000001", "--blf", "1002,9999"]) != 0
+    assert "blf" in capsys.readouterr().err
+    assert main(["device", "list", "--tenant", "acme.example"]) == 0
+    assert re.search(r"001e13000001\s+cisco\s+1001\s+1003,1002\s+on", capsys.readouterr().out)
+    assert (Device.get().blf, Device.get().general_mwi) == ("1003,1002", True)
