@@ -315,3 +315,13 @@ def _weekday(year, month, day):
         return dt.date(year, month, day).weekday()
     except ValueError:
         return -1
+
+
+def test_a_database_from_before_the_general_box_key_upgrades_with_every_phone_without_it(acme, db):
+    from fs_plugins import db as dbmod
+    app.add_device(OPERATOR, "acme.example", MAC_A, "yealink", "1001", blf=("1002",))
+    db.execute_sql("ALTER TABLE device DROP COLUMN general_mwi")  # as version 1 of "provisioning" made it
+    db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'provisioning'")
+    assert ("provisioning", 1, 2) in dbmod.upgrade(db)
+    assert [(d.mac, d.blf, d.general_mwi) for d in Device.select()] == [("805ec0123456", "1002", False)]
+    assert dbmod.upgrade(db) == []
