@@ -130,7 +130,9 @@ class Config:
     # Centralita serves them from (the same disk, or shared storage; empty: <data_dir>/recordings),
     # and the sound played before a recorded call when a tenant asks for the announcement.
     recordings_dir: str = ""
-    recording_announcement: str = "ivr/ivr-this_call_may_be_recorded.wav"
+    # FreeSWITCH's stock English prompt "This call may be monitored or recorded for quality and
+    # training purposes." (docs/phrase/phrase_en.xml, <misc>); any sound path or file FreeSWITCH plays.
+    recording_announcement: str = "misc/call_monitoring_blurb.wav"
     recording_sweep_seconds: float = 60.0  # new files are filed, expired ones deleted, this often
 
     @property
