@@ -84,3 +84,12 @@ def test_another_customers_admin_and_a_user_cannot_change_recording_settings(wor
                            action=f"/t/{OTHER}/recordings/policies/user")
     assert refused.status_code == 404
     assert not RecordingPolicy.select().exists() and not RecordingSettings.select().exists()
+
+
+def test_the_billing_page_counts_the_recordings_kept_of_the_months_calls(world):
+    """The world's recording of each customer is of a call started 2026-09-21 (tests/api_world.py)."""
+    browser = Browser(portal_app(Config(data_dir=DATA_DIR)))
+    browser.sign_in(ADMIN)
+    html = browser.get(f"/t/{OWN}/billing?month=2026-09").get_data(as_text=True)
+    assert "1 grabación de llamada conservada de las llamadas del mes (4 Bytes)." in html
+    assert "grabaci" not in browser.get(f"/t/{OWN}/billing?month=2026-10").get_data(as_text=True)
