@@ -161,3 +161,13 @@ def test_the_base_url_setting_is_checked_because_it_goes_into_freeswitchs_argume
 def _file(config, tenant_id: int, call: str):
     path = Path(recordings_dir(config)) / str(tenant_id) / f"{call}.wav"
     return str(path), path.stat().st_size
+
+
+def test_a_custom_flows_message_is_played_from_the_same_url(config, tenants, db):
+    from fs_plugins.callflows.loader import TenantData
+
+    acme, _, played, _ = tenants
+    media = mediaurls.from_config(config)
+    assert TenantData(acme.id, "acme.example", media).audio_path("Bienvenida") \
+        == audio_resolver(config)("acme.example", str(played.id))
+    assert TenantData(acme.id, "acme.example").audio_path("Bienvenida") == played.path
