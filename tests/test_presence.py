@@ -4,6 +4,7 @@ over the event socket), whoever changes the DND: the portal's and API's applicat
 phone's *78/*79. Checked against the emulated event socket."""
 from __future__ import annotations
 
+import gevent
 import pytest
 
 from fs_plugins import presence
@@ -115,7 +116,7 @@ def test_a_refused_dnd_change_tells_freeswitch_nothing(acme, freeswitch):
     assert freeswitch.report.events == []
 
 
-def test_after_freeswitch_restarts_every_dnd_users_lamp_is_fired_again_on_it(acme, freeswitch):
+def test_after_freeswitch_restarts_or_is_added_every_dnd_users_lamp_is_fired_on_it(acme, freeswitch):
     from fs_plugins.callhandling.lamps import LampKeeper, dnd_events
     from fs_plugins.fsapi import event_sockets
     ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
@@ -124,7 +125,11 @@ def test_after_freeswitch_restarts_every_dnd_users_lamp_is_fired_again_on_it(acm
     callhandling.set_dnd(ctx, A, "1001", True)
     callhandling.set_dnd(ctx, A, "1001", False)  # out of DND again: not lit after the restart
     freeswitch.report.events.clear()
-    keeper = LampKeeper(event_sockets(_config(freeswitch)), retry_seconds=0.05, settle_seconds=0.2).start()
+    servers = []  # no media server yet: one registered while serve runs gets its lamps too
+    keeper = LampKeeper(lambda: list(servers), retry_seconds=0.05, settle_seconds=0.2, refresh_seconds=0.05).start()
+    gevent.sleep(0.2)
+    assert freeswitch.report.events == []
+    servers.extend(event_sockets(_config(freeswitch)))
     try:
         lit = [("PRESENCE_IN", "1002@acme.example", "confirmed"), ("PRESENCE_IN", "1002@globex.example", "confirmed")]
         _wait(lambda: len(freeswitch.report.events) >= 4)
@@ -134,13 +139,14 @@ def test_after_freeswitch_restarts_every_dnd_users_lamp_is_fired_again_on_it(acm
         freeswitch.start(port=freeswitch.address[1])
         _wait(lambda: len(freeswitch.report.events) >= 2)
         assert _lamps(freeswitch)[:2] == lit
+        servers.clear()  # removed: its connection is closed and nothing more is fired there
+        _wait(lambda: not keeper._kept)
     finally:
         keeper.stop()
     assert [event.header("from") for event in dnd_events()] == ["1002@acme.example", "1002@globex.example"]
 
 
 def _wait(condition, seconds: float = 5.0) -> None:
-    import gevent
     for _ in range(int(seconds / 0.05)):
         if condition():
             return

@@ -9,7 +9,7 @@ back, or Centralita started) it fires every DND user's event again on that serve
 after the restart and sofia notifies only the subscriptions it has when the event fires.
 
 Several nodes each keep their own connections, so each fires the events: harmless, the lamp's
-state is the same. The media servers are read when the keeper starts (`centralita serve`).
+state is the same. The media servers are read again every 30 s (REFRESH_SECONDS).
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 SETTLE_SECONDS = 60.0
+REFRESH_SECONDS = 30.0
 
 
 def dnd_events() -> list[FsEvent]:
@@ -43,25 +44,44 @@ def dnd_events() -> list[FsEvent]:
 
 class LampKeeper:
     """One greenlet per media server: connect, fire the DND lamps, again after `settle_seconds`,
-    then wait for the connection to drop and start over (every `retry_seconds` while it is down)."""
+    then wait for the connection to drop and start over (every `retry_seconds` while it is down).
+    `servers` is asked again every `refresh_seconds`: a media server added or enabled since gets
+    its greenlet (and so its lamps), one removed or disabled loses it."""
 
-    def __init__(self, servers: list[EventSocket], events: Callable[[], list[FsEvent]] = dnd_events,
+    def __init__(self, servers: Callable[[], list[EventSocket]], events: Callable[[], list[FsEvent]] = dnd_events,
                  release: Callable[[], None] = lambda: None, retry_seconds: float = RETRY_SECONDS,
-                 settle_seconds: float = SETTLE_SECONDS):
+                 settle_seconds: float = SETTLE_SECONDS, refresh_seconds: float = REFRESH_SECONDS):
         self.servers, self.events, self.release = servers, events, release
-        self.retry_seconds, self.settle_seconds = retry_seconds, settle_seconds
-        self._greenlets: list[gevent.Greenlet] = []
+        self.retry_seconds, self.settle_seconds, self.refresh_seconds = retry_seconds, settle_seconds, refresh_seconds
+        self._kept: dict[EventSocket, gevent.Greenlet] = {}
         self._connections: dict[str, greenswitch.InboundESL] = {}
+        self._watcher: gevent.Greenlet | None = None
 
     def start(self) -> "LampKeeper":
-        self._greenlets = [gevent.spawn(self._keep, server) for server in self.servers]
+        self._watcher = gevent.spawn(self._watch)
         return self
 
     def stop(self) -> None:
-        gevent.killall(self._greenlets)
+        gevent.killall([g for g in (self._watcher, *self._kept.values()) if g is not None])
+        self._kept.clear()
         for connection in list(self._connections.values()):
             fsapi.close_connection(connection)
         self._connections.clear()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                wanted = set(self.servers())
+            except peewee.PeeweeException as exc:  # keep following the ones known
+                log.warning("DND lamps: media servers not read: %s", exc)
+                wanted = set(self._kept)
+            finally:
+                self.release()
+            for server in set(self._kept) - wanted:
+                self._kept.pop(server).kill()
+            for server in wanted - set(self._kept):
+                self._kept[server] = gevent.spawn(self._keep, server)
+            gevent.sleep(self.refresh_seconds)
 
     def _keep(self, server: EventSocket) -> None:
         while True:

@@ -228,12 +228,8 @@ def _periodic(database, seconds: float, what: str, job, describe: str):
 
 def _start_lamps(config, database):
     """Fire the DND lamps again on each media server whenever it (re)starts (callhandling/lamps.py)."""
-    try:
-        servers = event_sockets(config)
-    finally:
-        release(database)
-    keeper = lamps.LampKeeper(servers, release=lambda: release(database)).start()
-    return _Running(keeper, f"DND lamps: fired again on {len(servers)} media server(s) at each (re)start")
+    keeper = lamps.LampKeeper(lambda: event_sockets(config), release=lambda: release(database)).start()
+    return _Running(keeper, "DND lamps: fired again on each media server at every (re)start")
 
 
 def _start_heartbeat(config, database):
