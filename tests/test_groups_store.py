@@ -168,10 +168,10 @@ def test_a_claim_the_database_cannot_answer_leaves_the_caller_waiting(pg, monkey
     queue = SharedQueues("node-a").of(7)
     entry = queue.join("a", 0, 5)
 
-    def lost(self):
+    def lost(sql, params):
         raise peewee.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(SharedGroupQueue, "_lock", lost)
+    monkeypatch.setattr(SharedGroupQueue, "_run", staticmethod(lost))
     assert queue.claim(entry, ["m1"], 1, FREE) == () and entry.offering == ()
     monkeypatch.undo()
     assert queue.claim(entry, ["m1"], 1, FREE) == ("m1",) and queue.position(entry) == 1
