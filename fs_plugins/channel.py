@@ -237,6 +237,11 @@ class Channel(Protocol):
         """Take the call that is ringing on `leg_uuid` (its other legs stop ringing) and talk until
         it ends, which raises CallGone; False at once when the leg no longer rings."""
 
+    def break_playback(self) -> None:
+        """End the prompt playing now (FreeSWITCH's `uuid_break`; its play returns with what was
+        heard). Called from another greenlet than the one waiting for the play; with nothing
+        playing, FreeSWITCH keeps the request for the next prompt."""
+
     def set(self, name: str, value: str) -> None: ...
 
     def export(self, name: str, value: str) -> None: ...

@@ -50,10 +50,12 @@ class Waiter:
     seq: int
     members: frozenset[str]
     woken: gevent.event.Event = field(default_factory=gevent.event.Event)
+    listening: bool = True  # False while its call rings a member: news then is for the callers behind
 
 
 def to_wake(waiters: list[Waiter], news: str) -> list[Waiter]:
     """Which waiters a notification wakes: per group concerned, its earliest waiter."""
+    waiters = [waiter for waiter in waiters if waiter.listening]
     kind, _, value = news.partition(":")
     if news == EVERYTHING:
         concerned = waiters

@@ -7,6 +7,7 @@ import gevent.lock
 
 from fs_plugins import metrics
 from fs_plugins.cluster import nodes
+from fs_plugins.cluster.wakeups import Wakeups
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import Busy, BusyTracker, EventFeed
@@ -15,6 +16,7 @@ from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
 from fs_plugins.groups.stats import write_record
 from fs_plugins.groups.store import SharedQueues
+from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def _choose(config: Config, services: GroupServices, busy: Busy, feed: EventFeed
     choice holds until the process restarts."""
     if busy.shared_now():
         services.queues = SharedQueues(nodes.default_name(config.esl_port))
+        services.wakeups = Wakeups.of(database).start()  # news of members freed on any node
         log.info("group queues: shared by every node (PostgreSQL, media servers registered)")
     elif config.fs_event_socket_port:
         feed.start()
