@@ -194,7 +194,8 @@ def _node_ceiling(args) -> dict:
     def session(index: int) -> None:
         group = GROUP + node_index * args.threads + index
         member = f"ceiling-{group}"
-        write = (ASYNC_COMMIT_SQL + "; " + GROUP_LOCK_SQL + "; INSERT INTO queue_offer (member, group_id, entry_id, node, offered_at)"
+        write = (ASYNC_COMMIT_SQL + "; " + GROUP_LOCK_SQL + "; INSERT INTO queue_offer"
+                 " (member, group_id, entry_id, node, offered_at)"
                  " VALUES (%(member)s, %(group)s, 0, %(node)s, now()) RETURNING member")
         params = {"group": group, "member": member, "node": args.node}
         _wait_until(args.start_at)

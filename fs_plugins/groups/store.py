@@ -16,7 +16,8 @@ A claim is one transaction under the group's advisory lock (`pg_advisory_xact_lo
 nodes' callers of one group are judged one after the other against the same rows; claims of two
 groups for one member meet at the primary key (ON CONFLICT DO NOTHING: the second gets nobody).
 Rows of a node that stopped beating (fs_plugins/cluster/nodes.py) are purged, at most every
-PURGE_SECONDS, by whichever node claims next: its callers are gone with its calls.
+PURGE_SECONDS, by whichever node claims next (or starts a group call): its callers are gone with
+its calls, and its callers left ahead in a line would otherwise block the live ones for good.
 
 Speed (benches/b9_queues.py): a join, a claim, a release and a leave are each one round trip to
 PostgreSQL: the advisory lock and the statement that judges and writes go as one query string,
@@ -85,8 +86,10 @@ SELECT {_NOTIFY % "'g:' || group_id"} FROM gone"""
 
 
 class SharedGroupQueue:
-    def __init__(self, group_id: int, node: str, history: list | None = None):
+    def __init__(self, group_id: int, node: str, history: list | None = None,
+                 purge: Callable[[], None] = lambda: None):
         self.group_id, self.node = group_id, node
+        self._purge = purge  # a dead node's callers ahead would block this line: purged before claims
         self.history = history if history is not None else []
         self.keep_history = history is not None
 
@@ -130,6 +133,7 @@ class SharedGroupQueue:
         if not free:
             return ()
         try:
+            self._purge()
             taken = {row[0] for row in self._run(CLAIM_SQL, {
                 "group": self.group_id, "entry": entry.seq, "node": self.node, "candidates": free,
                 "want": want, "moved": wakeups.group_news(self.group_id)}).fetchall()}
@@ -180,7 +184,7 @@ class SharedQueues:
     def of(self, group_id: int) -> SharedGroupQueue:
         self.purge()
         history = self._histories.setdefault(group_id, []) if self.keep_history else None
-        return SharedGroupQueue(group_id, self.node, history)
+        return SharedGroupQueue(group_id, self.node, history, self.purge)
 
     def next_seq(self) -> int:
         return 0  # the order of arrival is queue_entry's id
@@ -198,7 +202,9 @@ class SharedQueues:
         self._purged = now
         alive = Node.select(Node.name).where(Node.heartbeat_at >= nodes.now() - nodes.DEAD_AFTER)
         with database.atomic():
-            gone = QueueOffer.delete().where(QueueOffer.node.not_in(alive) & (QueueOffer.node != self.node)).execute()
-            gone += QueueEntry.delete().where(QueueEntry.node.not_in(alive) & (QueueEntry.node != self.node)).execute()
+            gone = QueueOffer.delete().where(
+                QueueOffer.node.not_in(alive) & (QueueOffer.node != self.node)).execute()
+            gone += QueueEntry.delete().where(
+                QueueEntry.node.not_in(alive) & (QueueEntry.node != self.node)).execute()
             if gone:  # members freed and callers gone: every node's first waiters look again
                 database.execute_sql(wakeups.NOTIFY_SQL, (wakeups.EVERYTHING,))
