@@ -146,3 +146,27 @@ def test_serve_on_postgresql_announces_its_node(tmp_path, capsys):
                     break
                 time.sleep(0.2)
         assert code == 0 and f"{socket.gethostname()}:pid" in out and "alive" in out
+
+
+def test_kamailios_dispatcher_list_holds_the_enabled_media_servers_only(cli, tmp_path):
+    assert cli("media-server", "add", "fs2", "--host", "10.0.0.12", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "fs1", "--host", "10.0.0.11", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "fs6", "--host", "2001:db8::6", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "off", "--host", "10.0.0.13", "--enabled", "no", stdin=SECRET)[0] == 0
+    code, out, _ = cli("media-server", "dispatcher-list", "--sip-port", "5080")
+    assert code == 0
+    assert [line for line in out.splitlines() if not line.startswith("#")] == [
+        "1 sip:10.0.0.11:5080 0 0", "1 sip:10.0.0.12:5080 0 0", "1 sip:[2001:db8::6]:5080 0 0"]
+    assert SECRET not in out
+    (tmp_path / "kamailio").mkdir()
+    target = tmp_path / "kamailio" / "dispatcher.list"
+    code, out, _ = cli("media-server", "dispatcher-list", "--output", str(target))
+    assert code == 0 and "3 media servers" in out
+    assert target.read_text().splitlines()[-1] == "1 sip:[2001:db8::6]:5060 0 0"
+    assert [path.name for path in target.parent.iterdir()] == ["dispatcher.list"]  # no temporary left
+
+
+def test_a_bad_dispatcher_port_names_the_field_and_writes_nothing(cli, tmp_path):
+    target = tmp_path / "dispatcher.list"
+    code, _, err = cli("media-server", "dispatcher-list", "--sip-port", "70000", "--output", str(target))
+    assert code != 0 and "--sip-port: 70000 is not a port" in err and not target.exists()
