@@ -151,16 +151,24 @@ def test_a_nodes_first_group_call_shares_the_line_only_with_media_servers_on_pos
     from fs_plugins.groups import wiring
     from fs_plugins.models.cluster import MediaServer
 
+    made = []
+
     def chosen():
         config = Config(fs_event_socket_port=0)
         services = wiring.production_flow(config).services
         wiring._choose(config, services, services.busy, None)
+        made.append(services)
         return type(services.queues)
 
-    assert chosen() is Queues
+    assert chosen() is Queues and made[-1].wakeups is None
     MediaServer.create(name="fs1", esl_host="127.0.0.2", esl_password="pw")
     on_postgresql = not isinstance(db, dbmod.peewee.SqliteDatabase)
     assert chosen() is (SharedQueues if on_postgresql else Queues)
+    if on_postgresql:  # and it listens for news of members freed on other nodes
+        assert made[-1].wakeups.listening.wait(10)
+        made[-1].wakeups.stop()
+    else:
+        assert made[-1].wakeups is None
 
 
 @pytest.mark.postgres
