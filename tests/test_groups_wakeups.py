@@ -9,7 +9,7 @@ import gevent
 import gevent.event
 import pytest
 
-from fs_plugins.channel import ANSWERED, BridgeOutcome, Played, SessionInfo
+from fs_plugins.channel import ANSWERED, BridgeOutcome, Collected, Played, SessionInfo
 from fs_plugins.cluster import nodes
 from fs_plugins.cluster.wakeups import EVERYTHING, Waiter, Wakeups, group_news, member_news, to_wake
 from fs_plugins.groups.flow import GroupCall, GroupServices
@@ -83,6 +83,10 @@ class MelodyChannel(FakeChannel):
         self._break.clear()
         return Played(True, time.monotonic() - began)
 
+    def collect(self, prompt, **kw):
+        self.play(prompt)
+        return Collected("", "timeout")
+
     def break_playback(self):
         super().break_playback()
         self._break.set()
@@ -94,13 +98,16 @@ class MelodyChannel(FakeChannel):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("listening", [True, False], ids=["woken", "melody-chunk"])
-def test_a_group_caller_is_offered_the_member_freed_on_the_other_node_at_once(two_nodes, listening):
+@pytest.mark.parametrize("callback_key", ["", "5"], ids=["melody", "melody-with-callback-key"])
+def test_a_group_caller_is_offered_the_member_freed_on_the_other_node_at_once(two_nodes, listening, callback_key):
     a, b, wakeups = two_nodes
-    the_group = advanced(members=(member("1001"),), max_wait=60)
+    the_group = advanced(members=(member("1001"),), max_wait=60, callback_key=callback_key)
     holder = a.of(7).join("holder", 0, 5)
     assert a.of(7).claim(holder, [f"1001@{DOMAIN}"], 1, lambda key: False)
-    services = GroupServices(load=lambda tenant, group_id: the_group, record=lambda record: None, queues=b,
-                             poll_seconds=5, wakeups=wakeups if listening else None)
+    records = []
+    services = GroupServices(load=lambda tenant, group_id: the_group, record=records.append, queues=b,
+                             poll_seconds=5, wakeups=wakeups if listening else None,
+                             originate=lambda *args: False)  # a callback key is heard (never pressed here)
     channel = MelodyChannel(SessionInfo(uuid="caller-on-b", tenant=DOMAIN, flow="group", flow_object="7"),
                             bridges={U1: BridgeOutcome(ANSWERED, "SUCCESS", "NORMAL_CLEARING", "member-leg")})
     call = gevent.spawn(GroupCall(services, channel, channel.info, the_group).run)
@@ -112,6 +119,7 @@ def test_a_group_caller_is_offered_the_member_freed_on_the_other_node_at_once(tw
     assert call.dead and channel.bridged_at is not None
     if listening:
         assert channel.bridged_at - freed < 1.0 and ("break", "") in channel.commands
+        assert records[0].wait_seconds < 2  # what it heard of the chunk, not the whole chunk
     else:  # without the wake-up the caller looks again only after its 5 s chunk
         assert channel.bridged_at - freed > 3.0
     call.kill()

@@ -245,8 +245,13 @@ class GroupCall:
             if not key or self.s.originate is None:
                 played = self.channel.play(path)
                 return False, (played.seconds if news is not None and news.is_set() and played.ok else seconds)
+            started = self.s.timer()
             got = self.channel.collect(path, min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN, terminators="",
                                        tries=1, regex="^" + ("\\" + key if key in "*#" else key) + "$")
+            if news is not None and news.is_set():
+                # Cut short: play_and_get_digits says nothing of how much played; counting the whole
+                # chunk would bring a caller woken often to max-wait long before its time.
+                seconds = min(seconds, max(0.0, self.s.timer() - started))
             return got.ok and got.digits == key, seconds
         finally:
             if cut is not None:
