@@ -69,7 +69,8 @@ def run(group: Group, queue: GroupQueue, entry: Entry, originate: Originate, bus
 
 
 def fs_originate(api_factory) -> Originate:
-    """The production originate over FreeSWITCH's inbound event socket (fs_plugins.fsapi)."""
+    """The production originate over FreeSWITCH's inbound event socket (fs_plugins.fsapi);
+    `api_factory(timeout, member_dial)` picks the server (several: cluster/originate.py)."""
 
     def originate(member_dial: str, caller: str, group: Group, seconds: int) -> bool:
         variables = {"originate_timeout": int(seconds), "pbx_tenant": encode.token(group.domain), "pbx_flow": "group",
@@ -77,7 +78,7 @@ def fs_originate(api_factory) -> Originate:
         dial = dialstrings.with_call_variables(variables, encode.dial_target(member_dial))
         command = f"originate {dial} &bridge({encode.dial_target(caller)})"
         try:
-            reply = api_factory(seconds + 10).api(command)
+            reply = api_factory(seconds + 10, member_dial).api(command)
         except Exception as exc:  # FreeSWITCH unreachable: this member's turn is lost, not the callback
             log.warning("group %s: callback originate failed: %s", group.id, exc)
             return False

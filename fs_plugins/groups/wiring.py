@@ -19,6 +19,7 @@ from fs_plugins.groups.store import SharedQueues
 from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
+ASK_SECONDS = 2.0  # a media server that cannot say where a phone is within this is skipped
 
 
 def production_flow(config: Config | None = None, simulated: bool = False):
@@ -30,7 +31,7 @@ def production_flow(config: Config | None = None, simulated: bool = False):
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
     busy = Busy(tracker)  # with media servers on PostgreSQL: the table every node shares
-    originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
+    originate = fs_originate(lambda timeout, member_dial: _api_for(config, timeout, member_dial, busy))
     services = GroupServices(load=load_group, record=_record, dial_template=config.outbound_dial_template,
                              busy=busy, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
@@ -60,6 +61,20 @@ def _choose(config: Config, services: GroupServices, busy: Busy, feed: EventFeed
         log.info("group queues: shared by every node (PostgreSQL, media servers registered)")
     elif config.fs_event_socket_port:
         feed.start()
+
+
+def _api_for(config: Config, timeout: float, member_dial: str, busy: Busy) -> FreeswitchApi:
+    """The configured FreeSWITCH on one machine; with several (the shared lines), the server where
+    the member's phone is registered, else the first that answers (cluster/originate.py)."""
+    if not busy.shared_now():
+        return FreeswitchApi(config, timeout=timeout)
+    from fs_plugins.cluster import feeds, originate
+
+    def ask(server, command):
+        return FreeswitchApi(config, timeout=ASK_SECONDS, server=server).api(command)
+
+    chosen = originate.choose(member_dial, feeds.enabled_servers().values(), ask)
+    return FreeswitchApi(config, timeout=timeout, server=chosen)
 
 
 def _record(record) -> None:
