@@ -130,7 +130,13 @@ class Config:
     # Centralita serves them from (the same disk, or shared storage; empty: <data_dir>/recordings),
     # and the sound played before a recorded call when a tenant asks for the announcement.
     recordings_dir: str = ""
-    recording_announcement: str = "ivr/ivr-this_call_may_be_recorded.wav"
+    # FreeSWITCH's stock English prompt "This call may be monitored or recorded for quality and
+    # training purposes." (docs/phrase/phrase_en.xml, <misc>); any sound path or file FreeSWITCH plays.
+    recording_announcement: str = "misc/call_monitoring_blurb.wav"
+    # FreeSWITCH servers without Centralita's disk (docs/deploying.md, fs_plugins/mediaurls.py): the
+    # http(s)://host[:port] they reach Centralita's web server at. Set, library audio is played and
+    # recordings are uploaded over HTTP (mod_http_cache); empty: FreeSWITCH reads and writes the files.
+    media_base_url: str = ""
     recording_sweep_seconds: float = 60.0  # new files are filed, expired ones deleted, this often
 
     @property
@@ -208,6 +214,10 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
     text = str(value)
     if name == "api_scheduling" and text not in API_SCHEDULING:
         raise InvalidInput(name, f"must be {' or '.join(API_SCHEDULING)}, got {text!r}")
+    if name == "media_base_url":
+        from fs_plugins.mediaurls import check_base_url
+
+        return check_base_url(text)
     if name == "sip_proxy" and text and not _HOST_PORT.fullmatch(text):
         raise InvalidInput(name, f"must be host or host:port of the SIP proxy (e.g. 10.0.0.5:5060), got {text!r}")
     return text

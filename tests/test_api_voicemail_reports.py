@@ -61,3 +61,15 @@ def test_phonebook_urls_name_the_tenant_and_the_server(world, client):
     urls = {item["phone"]: item["url"] for item in found["items"]}
     assert urls["yealink"] == "https://pbx.example.com/phonebook/acme.example.com/yealink.xml"
     assert set(urls) == {"yealink", "cisco", "cisco-search", "snom", "grandstream"} and "1001" in found["login"]
+
+
+def test_the_billing_report_counts_the_recordings_kept_of_the_months_calls_per_tenant(world, client):
+    """Each tenant of the world has one recording of a call started 2026-09-21 (tests/api_world.py)."""
+    mine = client.get("/api/v1/tenants/acme.example.com/billing", query_string={"month": "2026-09"},
+                      headers=world.headers("tenant-admin")).json
+    assert mine["recordings"] == [{"tenant": "acme.example.com", "recordings": 1, "size": 4}]
+    everyone = client.get("/api/v1/billing", query_string={"month": "2026-09"}, headers=world.headers("operator")).json
+    assert [r["tenant"] for r in everyone["recordings"]] == ["acme.example.com", "rival-secret.example.net"]
+    other_month = client.get("/api/v1/tenants/acme.example.com/billing", query_string={"month": "2026-10"},
+                             headers=world.headers("tenant-admin")).json
+    assert other_month["recordings"] == []

@@ -99,7 +99,7 @@ def test_the_announcement_plays_before_a_recorded_call_when_the_tenant_asks(worl
     recording.set_policy(OPERATOR, "acme.example", "inbound", user="1002")
     recording.set_settings(OPERATOR, "acme.example", announce=True)
     steps = dial(app, "1002")
-    at = steps.index(("playback", "ivr/ivr-this_call_may_be_recorded.wav"))
+    at = steps.index(("playback", "misc/call_monitoring_blurb.wav"))
     assert steps[at + 1] == ("record_session", f"{FOLDER}/{acme.id}/${{uuid}}.wav")
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from fs_plugins import channel_vars
+from fs_plugins import channel_vars, mediaurls
 from fs_plugins.callhandling import loader, rules
 from fs_plugins.contacts.caller_name import caller_name as contact_name
 from fs_plugins.destinations import Destination
@@ -26,6 +26,7 @@ from fs_plugins.recording import rules as recording
 from fs_plugins.recording.kinds import NEVER
 from fs_plugins.recording.rules import recordings_dir
 from fs_plugins.e164 import possible as possible_e164
+from fs_plugins.mediaurls import Media
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, caller_name, hangup, set_var
 from fs_plugins.suspension import Suspension
@@ -44,11 +45,12 @@ class PlanOptions:
     confirm_prompt: str = ""
     recordings_dir: str = "/var/lib/centralita/recordings"
     announcement: str = ""
+    media: Media | None = None  # FreeSWITCH without this disk uploads recordings (fs_plugins/mediaurls.py)
 
 
 def make_router(lookups, config) -> "CallHandlingRouter":
     options = PlanOptions(config.outbound_dial_template, config.confirm_prompt, recordings_dir(config),
-                          config.recording_announcement)
+                          config.recording_announcement, mediaurls.from_config(config))
     return CallHandlingRouter(lookups, config.esl_contact(), options, Voices.from_config(config),
                               Suspension.from_config(config))
 
@@ -135,7 +137,8 @@ def _caller_mode(policy, tenant: TenantInfo, request: CallRequest) -> str:
 
 def _recorded(options: PlanOptions, tenant: TenantInfo, policy, callee_mode: str, caller_mode: str) -> list[Action]:
     return recording.call_actions(options.recordings_dir, tenant.id, callee_mode, caller_mode,
-                                  policy.announce, options.announcement)
+                                  policy.announce, options.announcement,
+                                  options.media.recording(tenant.id) if options.media else "")
 
 
 def _user_call_data(lookups, tenant_id: int, user_id: int):

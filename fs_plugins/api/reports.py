@@ -1,9 +1,9 @@
-"""Read-only views: the billing report (IVR menus billed per month) and the phonebook URLs a
-tenant's desk phones are configured with."""
+"""Read-only views: the billing report (IVR menus billed per month, and the call recordings kept of
+the month's calls) and the phonebook URLs a tenant's desk phones are configured with."""
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from apiflask.fields import List, Nested, String
+from apiflask.fields import Integer, List, Nested, String
 from flask import request
 
 from fs_plugins.api.common import app_context
@@ -28,9 +28,17 @@ class BilledMenu(Schema):
     deleted = String(required=True, metadata={"description": "empty while the menu exists"})
 
 
+class BilledRecordings(Schema):
+    tenant = String(required=True)
+    recordings = Integer(required=True, metadata={"description": "kept recordings of calls started in the month"})
+    size = Integer(required=True, metadata={"description": "their bytes"})
+
+
 class BillingOut(Schema):
     month = String(required=True)
     items = List(Nested(BilledMenu), required=True)
+    recordings = List(Nested(BilledRecordings), required=True,
+                      metadata={"description": "per tenant with any; a recording deleted by retention no longer counts"})
 
 
 class Phonebook(Schema):
@@ -45,7 +53,9 @@ class PhonebookList(Schema):
 
 
 def _billing(month: str, domain: str | None) -> dict:
-    return {"month": month, "items": billing.billing_report(app_context(), month, domain)}
+    ctx = app_context()
+    return {"month": month, "items": billing.billing_report(ctx, month, domain),
+            "recordings": billing.recordings_report(ctx, month, domain)}
 
 
 def _phonebooks(domain: str, login: str) -> dict:
@@ -59,7 +69,7 @@ def _phonebooks(domain: str, login: str) -> dict:
 @bp.input(MonthQuery, location="query", arg_name="query")
 @bp.output(BillingOut)
 def billing_all(query):
-    """Every tenant's IVR menus that existed at any moment of the month (UTC)."""
+    """Every tenant's IVR menus that existed at any moment of the month (UTC), and its recordings kept."""
     return _billing(query["month"], None)
 
 
@@ -68,7 +78,7 @@ def billing_all(query):
 @bp.input(MonthQuery, location="query", arg_name="query")
 @bp.output(BillingOut)
 def billing_tenant(domain, query):
-    """This tenant's billed IVR menus for the month."""
+    """This tenant's billed IVR menus for the month, and its recordings kept."""
     return _billing(query["month"], tenant().domain)
 
 

@@ -30,6 +30,7 @@ from fs_plugins.callflows.watchdog import WATCHDOG, LoopHeld, Watchdog
 from fs_plugins.channel import CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.mediaurls import Media
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def utc_now() -> dt.datetime:
 
 
 def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load: RouteLoader = loader.load_route,
-                clock: Callable[[], dt.datetime] = utc_now, hold_seconds: float = 0.5, watchdog: Watchdog = WATCHDOG):
+                clock: Callable[[], dt.datetime] = utc_now, hold_seconds: float = 0.5, watchdog: Watchdog = WATCHDOG,
+                media: Media | None = None):
     def run(channel: Channel, info: SessionInfo) -> None:
         loaded = load(info.tenant, int(info.flow_object)) if info.flow_object.isdigit() else None
         if loaded is None:
@@ -62,8 +64,8 @@ def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load
             _fall_back(channel, route)
             return
         budget = Budget(budget_seconds)
-        session = FlowSession(channel, route, tenant, values, budget, loader.TenantData(route.tenant_id), resolve,
-                              clock)
+        data = loader.TenantData(route.tenant_id, route.domain, media)
+        session = FlowSession(channel, route, tenant, values, budget, data, resolve, clock)
         held = watchdog.guard(hold_seconds, f"call {info.uuid}: flow {flow.name!r}", budget.spend)
         if run_guarded(flow, session, budget, info.uuid, held) and not session.handed_on:
             channel.hangup("NORMAL_CLEARING")

@@ -10,12 +10,14 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from fs_plugins import references
 from fs_plugins.callflows.records import Route
 from fs_plugins.contacts.caller_name import caller_name
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
+from fs_plugins.mediaurls import Media
 from fs_plugins.models import Tenant, User, database
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.callflows import FlowGrant, FlowNote, FlowRecord, FlowRoute
@@ -55,8 +57,8 @@ def load_route(domain: str, route_id: int) -> tuple[Route, TenantFacts] | None:
 class TenantData:
     """Read-only views of one tenant's own data, for its flows (session.tenant)."""
 
-    def __init__(self, tenant_id: int):
-        self._tenant_id = tenant_id
+    def __init__(self, tenant_id: int, domain: str = "", media: Media | None = None):
+        self._tenant_id, self._domain, self._media = tenant_id, domain, media
 
     def users(self) -> list[UserFact]:
         rows = (User.select(User.extension, User.display_name)
@@ -80,7 +82,8 @@ class TenantData:
         row = AudioFile.get_or_none(AudioFile.tenant == self._tenant_id, AudioFile.name == name)
         if row is None or not os.path.isfile(row.path):
             raise NotFound("audio", f"no audio file {name!r} in this tenant")
-        return row.path
+        # FreeSWITCH without this disk fetches it over HTTP (fs_plugins/mediaurls.py)
+        return self._media.audio(self._domain, Path(row.path).name) if self._media else row.path
 
 
 def resolve_destination(tenant_id: int, text: str) -> Destination:

@@ -25,11 +25,11 @@ from base64 import b64decode
 from urllib.parse import parse_qs, quote, urlencode
 from urllib.request import parse_http_list, parse_keqv_list
 
-from fs_plugins import db as dbmod
 from fs_plugins.access import throttle
 from fs_plugins.contacts import phonebook_xml, service
 from fs_plugins.contacts.records import Directory
-from fs_plugins.models import Tenant, User, database
+from fs_plugins.deviceapps import device_app
+from fs_plugins.models import Tenant, User
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +43,7 @@ MAX_QUERY = 64
 def make_phonebook_app(config, db=None):
     """The WSGI app; it uses `db`, else the bound database, else opens config's database."""
     secret = os.urandom(32)  # signs Digest nonces; a restart only makes phones authenticate again
-
-    def app(environ, start_response):
-        database_ = _database(config, db)
-        opened = database_.connect(reuse_if_open=True)
-        try:
-            status, headers, body = handle(environ, secret)
-        except Exception:  # a phone gets a clean 500 and the log gets the trace
-            log.exception("phonebook request failed")
-            status, headers, body = "500 Internal Server Error", [("Content-Type", "text/plain")], b"error\n"
-        finally:
-            if opened:
-                database_.close()
-        start_response(status, headers + [("Content-Length", str(len(body)))])
-        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
-
-    return app
-
-
-def _database(config, db):
-    if db is not None:
-        return db
-    if database.obj is None:
-        dbmod.connect(config.effective_database_url)
-    return database.obj
+    return device_app(config, db, lambda environ: handle(environ, secret), "phonebook")
 
 
 def route(path: str) -> tuple[str | None, str] | None:

@@ -23,7 +23,8 @@ from fs_plugins.schedule.loader import load_schedule
 log = logging.getLogger(__name__)
 
 
-def load_group(domain: str, group_id: str | int) -> Group:
+def load_group(domain: str, group_id: str | int, resolve=resolve_audio) -> Group:
+    """`resolve`: audio id -> what FreeSWITCH plays (fs_plugins.audio.audio_resolver)."""
     try:
         wanted = int(group_id)
     except (TypeError, ValueError):
@@ -32,10 +33,10 @@ def load_group(domain: str, group_id: str | int) -> Group:
            .where(Tenant.domain == domain, CallGroup.id == wanted).first())
     if row is None:
         raise NotFound("group", f"no group {group_id!r} in {domain!r}")
-    return to_record(row, row.tenant)
+    return to_record(row, row.tenant, resolve)
 
 
-def to_record(row: CallGroup, tenant: Tenant) -> Group:
+def to_record(row: CallGroup, tenant: Tenant, resolve=resolve_audio) -> Group:
     db = database.obj if hasattr(database, "obj") else database
     tenant_allowed = callhandling.outbound(db, tenant.id, "").allowed
     schedule = None
@@ -49,17 +50,17 @@ def to_record(row: CallGroup, tenant: Tenant) -> Group:
         kind=row.kind, ring_mode=row.ring_mode, member_seconds=row.member_seconds,
         total_seconds=row.total_seconds, members=tuple(_members(db, row, tenant, tenant_allowed)),
         no_answer=row.no_answer_destination, opening=row.opening, schedule=schedule,
-        closed_destination=row.closed_destination, **_melody(row, tenant), queue_size=row.queue_size,
+        closed_destination=row.closed_destination, **_melody(row, tenant, resolve), queue_size=row.queue_size,
         max_wait=row.max_wait, overflow=row.overflow_destination, announce_every=row.announce_every,
         rounds=row.rounds, callback_key=row.callback_key, service_level_seconds=row.service_level_seconds,
         allowed=tenant_allowed,
     )
 
 
-def _melody(row: CallGroup, tenant: Tenant) -> dict:
+def _melody(row: CallGroup, tenant: Tenant, resolve) -> dict:
     if row.melody != AUDIO or row.melody_audio_id is None:
         return {"melody": row.melody}
-    path = resolve_audio(tenant.domain, str(row.melody_audio_id))
+    path = resolve(tenant.domain, str(row.melody_audio_id))
     audio = AudioFile.get_or_none(AudioFile.id == row.melody_audio_id)
     if path is None or audio is None:
         log.warning("group %s: melody audio %s is missing; callers hear ringback", row.id, row.melody_audio_id)

@@ -1,11 +1,13 @@
 """The production `group` flow: database loader and recorder, config, channel-event feed."""
 from __future__ import annotations
 
+import functools
 import logging
 
 import gevent.lock
 
 from fs_plugins import metrics
+from fs_plugins.audio import audio_resolver
 from fs_plugins.cluster import nodes
 from fs_plugins.cluster.wakeups import Wakeups
 from fs_plugins.config import Config, load_config
@@ -32,7 +34,8 @@ def production_flow(config: Config | None = None, simulated: bool = False):
     feed = EventFeed(config, tracker)
     busy = Busy(tracker)  # with media servers on PostgreSQL: the table every node shares
     originate = fs_originate(lambda timeout, member_dial: _api_for(config, timeout, member_dial, busy))
-    services = GroupServices(load=load_group, record=_record, dial_template=config.outbound_dial_template,
+    load = functools.partial(load_group, resolve=audio_resolver(config))  # the melody: a file, or its URL
+    services = GroupServices(load=load, record=_record, dial_template=config.outbound_dial_template,
                              busy=busy, originate=originate if config.fs_event_socket_port else None)
     flow = group_flow(services)
     started, first_call = [], gevent.lock.Semaphore()

@@ -1,5 +1,5 @@
 """IVR menus: ``ivr:`` destinations, the `ivr` flow, `centralita ivr …`."""
-from fs_plugins.audio.lookup import resolve_audio
+from fs_plugins.audio.lookup import audio_resolver
 from fs_plugins.ivr import cli, lookup
 from fs_plugins.ivr.flow import ivr_flow
 from fs_plugins.ivr.loader import load_menu
@@ -8,6 +8,7 @@ from fs_plugins.plugins import Component, DestinationKind, Plugin
 
 
 def _flow(wiring):
+    resolve_audio = audio_resolver(wiring.config)
     return ivr_flow(lambda tenant, menu_id: load_menu(tenant, menu_id, resolve_audio))
 
 

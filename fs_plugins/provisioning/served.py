@@ -20,8 +20,7 @@ import logging
 import re
 
 from fs_plugins.access import throttle
-from fs_plugins import db as dbmod
-from fs_plugins.models import database
+from fs_plugins.deviceapps import device_app
 from fs_plugins.provisioning import app
 from fs_plugins.provisioning.kinds import VENDORS
 
@@ -32,24 +31,7 @@ _TEXT = [("Content-Type", "text/plain; charset=utf-8")]
 
 def make_provisioning_app(config, db=None):
     """The WSGI app; it uses `db`, else the bound database, else opens config's database."""
-
-    def application(environ, start_response):
-        if db is None and database.obj is None:
-            dbmod.connect(config.effective_database_url)
-        database_ = db if db is not None else database.obj
-        opened = database_.connect(reuse_if_open=True)
-        try:
-            status, headers, body = handle(environ, config)
-        except Exception:  # a phone gets a clean 500 and the log gets the trace
-            log.exception("provisioning request failed")
-            status, headers, body = "500 Internal Server Error", _TEXT, b"error\n"
-        finally:
-            if opened:
-                database_.close()
-        start_response(status, headers + [("Content-Length", str(len(body)))])
-        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
-
-    return application
+    return device_app(config, db, lambda environ: handle(environ, config), "provisioning")
 
 
 def handle(environ, config) -> tuple[str, list, bytes]:

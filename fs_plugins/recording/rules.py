@@ -38,14 +38,15 @@ def file_name(tenant_id: int) -> str:
 
 
 def call_actions(recordings_dir: str, tenant_id: int, callee_mode: str = NEVER, caller_mode: str = NEVER,
-                 announce: bool = False, announcement: str = "") -> list[Action]:
+                 announce: bool = False, announcement: str = "", upload_to: str = "") -> list[Action]:
     """The actions before the bridge of a call whose callee (a user or a group) has `callee_mode`
-    and whose caller, when one of our users, `caller_mode`. Nothing when neither records."""
+    and whose caller, when one of our users, `caller_mode`. Nothing when neither records.
+    `upload_to`: the URL FreeSWITCH records to instead of the file (fs_plugins/mediaurls.py)."""
     recorded = callee_mode in RECORDS_RECEIVED or caller_mode in RECORDS_MADE
     listen = ("a" if caller_mode == ON_DEMAND else "") + ("b" if callee_mode == ON_DEMAND else "")
     if not recorded and not listen:
         return []
-    path = f"{recordings_dir}/{file_name(tenant_id)}"
+    path = upload_to or f"{recordings_dir}/{file_name(tenant_id)}"
     actions = [set_var("RECORD_STEREO", "true"), set_var("RECORD_BRIDGE_REQ", "true"),
                set_var("RECORD_MIN_SEC", MIN_SECONDS), set_var(RECORDING, file_name(tenant_id))]
     if recorded:

@@ -1,5 +1,6 @@
-"""What the provider bills a customer for a month: the IVR menus that existed at any moment of it
-(fs_plugins.billing.app, the same report as `centralita billing report` and the API)."""
+"""What the provider bills a customer for a month: the IVR menus that existed at any moment of it,
+and the call recordings kept of its calls (fs_plugins.billing.app, the same report as
+`centralita billing report` and the API)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +24,11 @@ def billing_page(domain: str):
     month = request.args.get("month") or dt.date.today().strftime("%Y-%m")
     try:
         rows, outcome = app.billing_report(app_context(), month, domain), None
+        recorded = app.recordings_report(app_context(), month, domain)
     except InvalidInput as exc:
-        rows, outcome = [], Outcome.refused(exc)
+        rows, recorded, outcome = [], [], Outcome.refused(exc)
     return page("admin/billing.html", outcome=outcome, domain=domain, month=month, rows=rows,
+                recordings=recorded[0] if recorded else None,
                 month_name=_month_name(month) if outcome is None else month)
 
 
