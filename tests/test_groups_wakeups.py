@@ -123,3 +123,35 @@ def test_a_group_caller_is_offered_the_member_freed_on_the_other_node_at_once(tw
     else:  # without the wake-up the caller looks again only after its 5 s chunk
         assert channel.bridged_at - freed > 3.0
     call.kill()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("listening", [True, False], ids=["woken", "polling"])
+def test_a_queue_callback_calls_the_member_freed_on_the_other_node_at_once(two_nodes, listening):
+    from fs_plugins.groups import callback
+
+    a, b, wakeups = two_nodes
+    the_group = advanced(members=(member("1001"),), max_wait=60)
+    holder = a.of(7).join("holder", 0, 5)
+    assert a.of(7).claim(holder, [f"1001@{DOMAIN}"], 1, lambda key: False)
+    waiting = b.of(7).join("called-back", 0, 5)
+    waiting.callback = "user/1002@acme.example"
+    originated, done = [], []
+
+    def originate(member_dial, caller_dial, group, seconds):
+        originated.append((time.monotonic(), member_dial))
+        return True
+
+    runner = gevent.spawn(callback.run, the_group, b.of(7), waiting, originate, lambda key: False, "{e164}",
+                          5.0, lambda answered, waited: done.append(answered), time.monotonic,
+                          wakeups if listening else None)
+    gevent.sleep(0.5)  # the callback looked once: its member rings for node a's caller
+    assert originated == []
+    a.of(7).leave(holder)
+    freed = time.monotonic()
+    runner.join(8)
+    assert done == [True] and originated[0][1] == U1
+    if listening:
+        assert originated[0][0] - freed < 1.0
+    else:  # without the wake-up: the next look, poll_seconds (5 s) after the first
+        assert originated[0][0] - freed > 3.0

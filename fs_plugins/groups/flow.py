@@ -284,7 +284,7 @@ class GroupCall:
 
         self.s.callbacks.append(gevent.spawn(
             callback.run, self.group, queue, entry, self.s.originate, self.s.busy.busy, self.s.dial_template,
-            self.s.callback_poll_seconds, done, self.s.timer))
+            self.s.callback_poll_seconds, done, self.s.timer, self.s.wakeups))
         return True
 
     def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...], waiter=None) -> bool:
