@@ -1,4 +1,4 @@
-"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6|b7|b8 …] [--engine sqlite|postgresql …]`.
+"""Run the benches: `python -m benches [--quick] [--bench b1|b4|b5|b6|b7|b8|b9 …] [--engine sqlite|postgresql …]`.
 
 Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
 folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
@@ -19,7 +19,7 @@ from pathlib import Path
 from benches import datasets, report
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("b1", "b4", "b5", "b6", "b7", "b8")
+BENCHES = ("b1", "b4", "b5", "b6", "b7", "b8", "b9")
 ENGINES = ("sqlite", "postgresql")
 
 
@@ -80,6 +80,10 @@ def main(argv=None) -> int:
         from benches import b8_faults
 
         lines += b8_faults.run(args.quick, engines, say)
+    if "b9" in wanted and "postgresql" in engines:  # several nodes share PostgreSQL only
+        from benches import b9_queues
+
+        lines += b9_queues.run(args.quick, say)
     table = report.write(results, lines, header + f"\n\nload after the run: {_load()}")
     failed = [line for line in lines if not line.ok]
     print(f"\n{len(lines) - len(failed)} passed, {len(failed)} failed; table and charts in {table.parent}")

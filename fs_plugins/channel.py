@@ -238,6 +238,11 @@ class Channel(Protocol):
         it ends, which raises CallGone; False at once when the leg no longer rings. `picked_by`
         ("ext@domain") is first written on the ringing leg (channel_vars.PICKED_UP_BY)."""
 
+    def break_playback(self) -> None:
+        """End the prompt playing now (FreeSWITCH's `uuid_break`; its play returns with what was
+        heard). Called from another greenlet than the one waiting for the play; with nothing
+        playing, FreeSWITCH keeps the request for the next prompt."""
+
     def set(self, name: str, value: str) -> None: ...
 
     def export(self, name: str, value: str) -> None: ...

@@ -110,6 +110,9 @@ class FakeChannel:
         self._command("intercept", f"-bleg {leg_uuid}")
         return any(leg.uuid == leg_uuid for leg in self.ringing_legs)
 
+    def break_playback(self) -> None:
+        self._command("break")
+
     def set(self, name: str, value: str) -> None:
         self._command("set", f"{name}={value}")
         self.variables[name] = value

@@ -8,6 +8,7 @@ class FakeEventSocket:
     def __init__(self, password: str = "ClueCon", host: str = "127.0.0.1"):
         self.password = password
         self.commands: list[str] = []
+        self.answers: dict[str, str] = {}  # a command's first word -> its reply (else "+OK")
         self.server = StreamServer((host, 0), self._session)
 
     def start(self) -> int:
@@ -31,7 +32,7 @@ class FakeEventSocket:
                 sock.sendall(b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n")
             elif command.startswith("api "):
                 self.commands.append(command[4:])
-                body = b"+OK"
+                body = self.answers.get(command[4:].split(" ", 1)[0], "+OK").encode()
                 sock.sendall(b"Content-Type: api/response\nContent-Length: %d\n\n%s" % (len(body), body))
             elif command == "exit":
                 sock.sendall(b"Content-Type: command/reply\nReply-Text: +OK bye\n\n")

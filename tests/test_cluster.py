@@ -146,3 +146,68 @@ def test_serve_on_postgresql_announces_its_node(tmp_path, capsys):
                     break
                 time.sleep(0.2)
         assert code == 0 and f"{socket.gethostname()}:pid" in out and "alive" in out
+
+
+def test_kamailios_dispatcher_list_holds_the_enabled_media_servers_only(cli, tmp_path):
+    assert cli("media-server", "add", "fs2", "--host", "10.0.0.12", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "fs1", "--host", "10.0.0.11", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "fs6", "--host", "2001:db8::6", stdin=SECRET)[0] == 0
+    assert cli("media-server", "add", "off", "--host", "10.0.0.13", "--enabled", "no", stdin=SECRET)[0] == 0
+    code, out, _ = cli("media-server", "dispatcher-list", "--sip-port", "5080")
+    assert code == 0
+    assert [line for line in out.splitlines() if not line.startswith("#")] == [
+        "1 sip:10.0.0.11:5080 0 0", "1 sip:10.0.0.12:5080 0 0", "1 sip:[2001:db8::6]:5080 0 0"]
+    assert SECRET not in out
+    (tmp_path / "kamailio").mkdir()
+    target = tmp_path / "kamailio" / "dispatcher.list"
+    code, out, _ = cli("media-server", "dispatcher-list", "--output", str(target))
+    assert code == 0 and "3 media servers" in out
+    assert target.read_text().splitlines()[-1] == "1 sip:[2001:db8::6]:5060 0 0"
+    assert [path.name for path in target.parent.iterdir()] == ["dispatcher.list"]  # no temporary left
+
+
+def test_a_bad_dispatcher_port_names_the_field_and_writes_nothing(cli, tmp_path):
+    target = tmp_path / "dispatcher.list"
+    code, _, err = cli("media-server", "dispatcher-list", "--sip-port", "70000", "--output", str(target))
+    assert code != 0 and "--sip-port: 70000 is not a port" in err and not target.exists()
+
+
+def test_a_call_to_a_phone_is_originated_where_it_is_registered_else_on_the_first_server_answering():
+    from fs_plugins.cluster.originate import choose
+    from fs_plugins.fsapi import EventSocket, FreeswitchUnavailable
+
+    fs1, fs2, fs3 = (EventSocket(f"127.0.0.{n}", 8021, "pw", f"fs{n}") for n in (1, 2, 3))
+    contacts = {"fs2": "sofia/internal/sip:1001@192.0.2.7:5060", "fs1": "error/user_not_registered"}
+    asked = []
+
+    def ask(server, command):
+        asked.append((server.name, command))
+        if server.name == "fs3":
+            raise FreeswitchUnavailable("fs3: connection refused")
+        return contacts.get(server.name, "error/user_not_registered") if command.startswith("sofia_contact") else "UP"
+
+    assert choose("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs2
+    assert asked[0] == ("fs1", "sofia_contact 1001@acme.example")
+    contacts.pop("fs2")
+    assert choose("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs1  # registered nowhere: the first up
+    asked.clear()
+    assert choose("sofia/gateway/carrier/+34910000000", [fs3, fs2, fs1], ask) is fs1 and len(asked) == 1
+    assert choose("user/1001@acme.example", [fs3], ask) is None  # none answers: the configured FreeSWITCH
+
+
+@pytest.mark.postgres
+def test_a_queue_callback_rings_the_member_on_the_server_where_the_phone_is_registered(pg_db, two_servers):
+    from fs_plugins.config import Config
+    from fs_plugins.groups import wiring
+
+    (fs2, port2), (fs3, port3) = two_servers
+    for name, server, port in (("fs2", fs2, port2), ("fs3", fs3, port3)):
+        MediaServer.create(name=name, esl_host=server.server.address[0], esl_port=port, esl_password=server.password)
+    fs3.answers["sofia_contact"] = "sofia/internal/sip:1001@192.0.2.7:5060"
+    fs2.answers["sofia_contact"] = "error/user_not_registered"
+    services = wiring.production_flow(Config(fs_event_socket_port=1)).services  # configured: nobody there
+    from tests.test_groups_flow import advanced
+
+    assert services.originate("user/1001@acme.example", "user/1002@acme.example", advanced(), 10)
+    assert [c.split(" ", 1)[0] for c in fs3.commands] == ["sofia_contact", "originate"]
+    assert not any(command.startswith("originate") for command in fs2.commands)

@@ -14,6 +14,7 @@ import pytest
 
 from fs_plugins import db as dbmod
 from fs_plugins.cluster import feeds
+from fs_plugins.cluster.wakeups import Wakeups
 from fs_plugins.groups.busy import Busy, BusyTracker, TableBusy, existing_channels
 from fs_plugins.groups.queue import Queues
 from fs_plugins.models.cluster import MediaServer, MemberChannel
@@ -130,8 +131,16 @@ def test_a_member_on_a_call_is_busy_for_every_node_and_free_once_it_ends(servers
     wait_until(lambda: shared.busy(BRUNO), what="busy")
     assert not shared.busy(ANA) and shared.owner(call) == BRUNO
     assert [(row.server, row.uuid) for row in MemberChannel.select()] == [("fs2", call)]
-    phones.ends(call)
-    wait_until(lambda: not shared.busy(BRUNO), what="free again")
+    wakeups = Wakeups.of(follower.db).start()
+    try:
+        assert wakeups.listening.wait(10)
+        gevent.sleep(0.3)  # earlier news (the rows rebuilt) heard before the caller waits
+        with wakeups.watching(7, 1, {BRUNO}) as caller:  # a caller of a group waiting for Bruno, any node
+            phones.ends(call)
+            wait_until(lambda: not shared.busy(BRUNO), what="free again")
+            assert caller.woken.wait(2), "the end of the member's call woke nobody"
+    finally:
+        wakeups.stop()
 
 
 @pytest.mark.postgres

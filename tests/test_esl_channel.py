@@ -151,6 +151,22 @@ def test_a_prompt_of_thirty_seconds_runs_in_a_fraction_of_a_second():
     assert time.monotonic() - started < 5  # 90 s of prompts
 
 
+def test_break_playback_ends_the_prompt_playing_or_else_the_next_one_as_uuid_break_does():
+    def flow(ch):
+        ch.answer()
+        ch.break_playback()  # nothing playing: FreeSWITCH keeps CF_BREAK for the next prompt
+        kept = ch.play(LONG)
+        cutter = gevent.spawn(ch.break_playback)  # from another greenlet, while the prompt plays
+        cut = ch.play(LONG)
+        cutter.join()
+        return kept, cut, ch.play("tone_stream://%(1500,0,440)")
+
+    report, seen = call(flow)
+    kept, cut, whole = seen["result"]
+    assert kept == Played(True, 0.0) and cut.ok and cut.seconds < 1 and whole == Played(True, 1.5)
+    assert sum(1 for command in report.commands if command.startswith("api uuid_break ")) == 2
+
+
 @pytest.mark.parametrize("outcome, status, cause", [
     (Leg("answer", 1.0, 2.0), "answered", "NORMAL_CLEARING"),
     (Leg("busy"), "busy", "USER_BUSY"),

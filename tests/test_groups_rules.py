@@ -207,7 +207,7 @@ def test_a_callback_calls_the_member_first_showing_the_callers_number():
     the_group = group(allowed=frozenset({"mobile"}))
     dial = caller_dial(the_group, "600 123 456", None, TEMPLATE)
     assert dial == "sofia/gateway/carrier/+34600123456"
-    assert fs_originate(lambda timeout: Api())(f"user/1001@{D}", dial, the_group, 10)
+    assert fs_originate(lambda timeout, member_dial: Api())(f"user/1001@{D}", dial, the_group, 10)
     assert sent == ["originate {originate_timeout=10,pbx_tenant=acme.example,pbx_flow=group,pbx_flow_object=1,"
                     "ignore_early_media=true,origination_caller_id_number=+34600123456}user/1001@acme.example "
                     "&bridge(sofia/gateway/carrier/+34600123456)"]

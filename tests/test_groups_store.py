@@ -151,16 +151,24 @@ def test_a_nodes_first_group_call_shares_the_line_only_with_media_servers_on_pos
     from fs_plugins.groups import wiring
     from fs_plugins.models.cluster import MediaServer
 
+    made = []
+
     def chosen():
         config = Config(fs_event_socket_port=0)
         services = wiring.production_flow(config).services
         wiring._choose(config, services, services.busy, None)
+        made.append(services)
         return type(services.queues)
 
-    assert chosen() is Queues
+    assert chosen() is Queues and made[-1].wakeups is None
     MediaServer.create(name="fs1", esl_host="127.0.0.2", esl_password="pw")
     on_postgresql = not isinstance(db, dbmod.peewee.SqliteDatabase)
     assert chosen() is (SharedQueues if on_postgresql else Queues)
+    if on_postgresql:  # and it listens for news of members freed on other nodes
+        assert made[-1].wakeups.listening.wait(10)
+        made[-1].wakeups.stop()
+    else:
+        assert made[-1].wakeups is None
 
 
 @pytest.mark.postgres
@@ -168,10 +176,81 @@ def test_a_claim_the_database_cannot_answer_leaves_the_caller_waiting(pg, monkey
     queue = SharedQueues("node-a").of(7)
     entry = queue.join("a", 0, 5)
 
-    def lost(self):
+    def lost(sql, params):
         raise peewee.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(SharedGroupQueue, "_lock", lost)
+    monkeypatch.setattr(SharedGroupQueue, "_run", staticmethod(lost))
     assert queue.claim(entry, ["m1"], 1, FREE) == () and entry.offering == ()
     monkeypatch.undo()
     assert queue.claim(entry, ["m1"], 1, FREE) == ("m1",) and queue.position(entry) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_node_killed_mid_traffic_leaves_no_offer_behind_and_the_other_nodes_callers_are_all_served(
+        pg, monkeypatch, seed):
+    """Node b's callers stop dead at a random moment (SIGKILL: nothing released, rows left, no more
+    beats), some waiting ahead of node a's in the same line, some holding members (b's offers ring
+    until then). Once b counts as dead, node a's claims purge its rows: every caller of a is
+    served, no member is ever offered twice at once, and nothing of b is left."""
+    import fs_plugins.groups.store as store
+
+    monkeypatch.setattr(store, "PURGE_SECONDS", 0.1)
+    rng = random.Random(seed)
+    members = [f"m{i}" for i in range(4)]
+    offers: list[tuple[str, float, float, str]] = []
+    served, lock = [], threading.Lock()
+    killed = threading.Event()
+
+    def caller(node: str, name: str, seed: int) -> None:
+        pick = random.Random(seed)
+        try:
+            queue = SharedQueues(node).of(7)
+            entry = queue.join(name, 0, 100)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if node == "node-b" and killed.is_set():
+                    return  # killed: no release, no leave
+                keys = queue.claim(entry, pick.sample(members, 3), 1, FREE)
+                if not keys:
+                    time.sleep(0.003)
+                    continue
+                began = time.monotonic()
+                if node == "node-b":  # b's members ring until b is killed: the offer stays until purged
+                    killed.wait(30)
+                    return
+                time.sleep(pick.uniform(0.001, 0.01))
+                ended = time.monotonic()
+                queue.release(entry)
+                with lock:
+                    offers.extend((key, began, ended, name) for key in keys)
+                    served.append(name)
+                break
+            queue.leave(entry)
+        finally:
+            pg.close()
+
+    names = [("node-a" if i % 2 else "node-b", f"c{i}") for i in range(16)]
+    threads = [threading.Thread(target=caller, args=(node, name, seed * 100 + i))
+               for i, (node, name) in enumerate(names)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.002)  # arrivals interleaved: b's callers ahead of a's in the line
+    time.sleep(rng.uniform(0.05, 0.2))  # b now holds members, and some of its callers wait ahead of a's
+    assert QueueOffer.select().where(QueueOffer.node == "node-b").exists()
+    killed.set()
+    Node.update(heartbeat_at=nodes.now() - nodes.DEAD_AFTER - dt.timedelta(seconds=1)).where(
+        Node.name == "node-b").execute()
+    for thread in threads:
+        thread.join(40)
+    pg.close()
+    assert set(name for node, name in names if node == "node-a") <= set(served)  # nobody of a lost
+    for member in members:
+        spans = sorted((began, ended, who) for key, began, ended, who in offers if key == member)
+        for (_, end, who), (start, _, other) in zip(spans, spans[1:]):
+            assert start >= end, f"{member} offered to {other} while ringing for {who}"
+    late = SharedQueues("node-a").of(7)  # a's next caller: served, and nothing of b is left
+    entry = late.join("late", 0, 100)
+    assert late.claim(entry, members, 1, FREE) == ("m0",)
+    late.leave(entry)
+    assert QueueOffer.select().count() == 0 and QueueEntry.select().count() == 0

@@ -1,12 +1,16 @@
-"""centralita media-server add|list|set|remove, centralita node [list|remove]
+"""centralita media-server add|list|set|remove|dispatcher-list, centralita node [list|remove]
 
 The operator registers each FreeSWITCH by its inbound event socket; the password is read from
 standard input (or asked for on a terminal) and never printed.
 """
 from __future__ import annotations
 
-from fs_plugins.cluster import app
+import os
+import tempfile
+
+from fs_plugins.cluster import app, dispatcher
 from fs_plugins.commands.common import bool_option, print_table, read_secret
+from fs_plugins.errors import InvalidInput
 
 
 def register(subparsers) -> None:
@@ -43,6 +47,14 @@ def _register_media_servers(parser) -> None:
     remove = sub.add_parser("remove", help="stop telling this FreeSWITCH about changes")
     remove.add_argument("name")
     remove.set_defaults(handler=_remove)
+    listing = sub.add_parser("dispatcher-list", help="Kamailio's dispatcher list of the enabled media servers")
+    listing.add_argument("--sip-port", type=int, default=dispatcher.DEFAULT_SIP_PORT,
+                         help="the port of FreeSWITCH's SIP profile Kamailio sends calls to (5060)")
+    listing.add_argument("--set", type=int, default=dispatcher.DEFAULT_SET, dest="set_id",
+                         help="the dispatcher set (kamailio.cfg's MEDIA_SET, 1)")
+    listing.add_argument("--output", metavar="PATH",
+                         help="write this file (replaced whole, never seen half-written) instead of printing")
+    listing.set_defaults(handler=_dispatcher_list)
 
 
 def _add(args, ctx) -> int:
@@ -71,6 +83,30 @@ def _set(args, ctx) -> int:
 
 def _remove(args, ctx) -> int:
     print(f"media server {app.remove_media_server(ctx.app, args.name).value.name} removed")
+    return 0
+
+
+def _dispatcher_list(args, ctx) -> int:
+    if not 1 <= args.sip_port <= 65535:
+        raise InvalidInput("sip_port", f"{args.sip_port} is not a port (1-65535)")
+    if args.set_id < 0:
+        raise InvalidInput("set", f"{args.set_id} is not a dispatcher set (0 or more)")
+    text = dispatcher.dispatcher_list(app.list_media_servers(ctx.app), args.set_id, args.sip_port)
+    if not args.output:
+        print(text, end="")
+        return 0
+    folder = os.path.dirname(os.path.abspath(args.output))
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".dispatcher-")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, args.output)  # Kamailio reloading meanwhile reads the old list or the new
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    servers = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    print(f"{args.output}: {servers} media servers; run kamcmd dispatcher.reload")
     return 0
 
 

@@ -37,6 +37,7 @@ import greenswitch
 import peewee
 
 from fs_plugins import fsapi
+from fs_plugins.cluster import wakeups
 from fs_plugins.fsapi import EventSocket
 from fs_plugins.groups.busy import EVENTS, existing_channels, user_key
 from fs_plugins.models.cluster import MediaServer, MemberChannel
@@ -87,11 +88,17 @@ def replace_rows(server: str, channels: dict[str, str]) -> None:
         rows = [{"server": server, "uuid": uuid, "member": member} for uuid, member in channels.items()]
         for start in range(0, len(rows), 500):
             MemberChannel.insert_many(rows[start:start + 500]).execute()
+        _news(wakeups.EVERYTHING)  # members may have been freed: waiting callers look again
 
 
 def apply(server: str, change: Change) -> None:
     if not change.member:
-        MemberChannel.delete().where((MemberChannel.server == server) & (MemberChannel.uuid == change.uuid)).execute()
+        with MemberChannel._meta.database.atomic():
+            ended = MemberChannel.delete().where(
+                (MemberChannel.server == server) & (MemberChannel.uuid == change.uuid)).returning(
+                MemberChannel.member).execute()
+            for row in ended:  # a member's call ended: a caller waiting for that member looks now
+                _news(wakeups.member_news(row.member))
         return
     update = {MemberChannel.member: change.member}
     if change.answered_at is not None:
@@ -102,7 +109,14 @@ def apply(server: str, change: Change) -> None:
 
 
 def clear(server: str) -> None:
-    MemberChannel.delete().where(MemberChannel.server == server).execute()
+    with MemberChannel._meta.database.atomic():
+        MemberChannel.delete().where(MemberChannel.server == server).execute()
+        _news(wakeups.EVERYTHING)
+
+
+def _news(news: str) -> None:
+    """NOTIFY the waiting callers of every node (delivered at the transaction's commit)."""
+    MemberChannel._meta.database.execute_sql(wakeups.NOTIFY_SQL, (news,))
 
 
 # -- one server's feed, while this node holds its lock -------------------------------------------

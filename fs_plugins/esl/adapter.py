@@ -130,6 +130,13 @@ class EslChannel:
         # playback_ms is only the last word's: the caller heard it for as long as it ran.
         return Played(True, self._ran_for(event))
 
+    def break_playback(self) -> None:
+        # mod_commands' break_function sets CF_BREAK, which switch_ivr_play_file answers with
+        # SWITCH_STATUS_BREAK, and mod_dptools' playback then still says FILE PLAYED.
+        if self.gone is not None:
+            raise self.gone
+        self.conn.send(f"api uuid_break {encode.token(self.info.uuid, 'uuid')}")
+
     def _ran_for(self, event: dict) -> float:
         """Seconds between the last application's CHANNEL_EXECUTE and its CHANNEL_EXECUTE_COMPLETE."""
         ended = event.get("Event-Date-Timestamp", "")

@@ -10,6 +10,7 @@ without success the callback is dropped (recorded as overflowed).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -44,32 +45,43 @@ def caller_dial(group: Group, caller_number: str, internal_extension: str | None
 
 def run(group: Group, queue: GroupQueue, entry: Entry, originate: Originate, busy: Callable[[str], bool],
         dial_template: str, poll_seconds: float, on_done: Callable[[bool, float], None],
-        timer: Callable[[], float] = time.monotonic) -> None:
+        timer: Callable[[], float] = time.monotonic, wakeups=None) -> None:
     """Serve one callback; `on_done(answered, waited seconds)` records the outcome. `timer`: the
-    group flow's clock (seconds), so the wait is measured as the caller's was on the line."""
+    group flow's clock (seconds), so the wait is measured as the caller's was on the line.
+    `wakeups` (several nodes, cluster/wakeups.py): a member freed on any node ends the wait between
+    two looks at once instead of after `poll_seconds`."""
     began = timer()
     try:
         while timer() - began < group.max_wait:
             ringing = rules.legs(group, dial_template)
             order = rules.offer_order(ringing, entry.cursor)
-            keys = queue.claim(entry, [leg.member for leg in order], 1, busy)
-            if keys:
-                member = next(leg for leg in order if leg.member == keys[0])
-                entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
-                try:
-                    if originate(member.dial, entry.callback, group, group.member_seconds):
-                        on_done(True, timer() - began)
-                        return
-                finally:
-                    queue.release(entry)
-            gevent.sleep(poll_seconds)
+            watching = (wakeups.watching(group.id, entry.seq, {leg.member for leg in order})
+                        if wakeups is not None else contextlib.nullcontext())
+            with watching as waiter:  # listening before the look: no news missed
+                keys = queue.claim(entry, [leg.member for leg in order], 1, busy)
+                if keys:
+                    if waiter is not None:
+                        waiter.listening = False  # news while the member rings is for the callers behind
+                    member = next(leg for leg in order if leg.member == keys[0])
+                    entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
+                    try:
+                        if originate(member.dial, entry.callback, group, group.member_seconds):
+                            on_done(True, timer() - began)
+                            return
+                    finally:
+                        queue.release(entry)
+                if waiter is not None and not keys:
+                    waiter.woken.wait(poll_seconds)
+                else:
+                    gevent.sleep(poll_seconds)
         on_done(False, timer() - began)
     finally:
         queue.leave(entry)
 
 
 def fs_originate(api_factory) -> Originate:
-    """The production originate over FreeSWITCH's inbound event socket (fs_plugins.fsapi)."""
+    """The production originate over FreeSWITCH's inbound event socket (fs_plugins.fsapi);
+    `api_factory(timeout, member_dial)` picks the server (several: cluster/originate.py)."""
 
     def originate(member_dial: str, caller: str, group: Group, seconds: int) -> bool:
         variables = {"originate_timeout": int(seconds), "pbx_tenant": encode.token(group.domain), "pbx_flow": "group",
@@ -77,7 +89,7 @@ def fs_originate(api_factory) -> Originate:
         dial = dialstrings.with_call_variables(variables, encode.dial_target(member_dial))
         command = f"originate {dial} &bridge({encode.dial_target(caller)})"
         try:
-            reply = api_factory(seconds + 10).api(command)
+            reply = api_factory(seconds + 10, member_dial).api(command)
         except Exception as exc:  # FreeSWITCH unreachable: this member's turn is lost, not the callback
             log.warning("group %s: callback originate failed: %s", group.id, exc)
             return False

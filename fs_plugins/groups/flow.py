@@ -12,6 +12,7 @@ the flow's waits are on one clock), never from the time module here.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Callable
 import gevent
 
 from fs_plugins import channel_vars
+from fs_plugins.cluster.wakeups import Wakeups
 from fs_plugins.channel import NO_ANSWER, BridgeTarget, CallGone, Channel, SessionInfo
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import NotFound
@@ -63,6 +65,9 @@ class GroupServices:
     callbacks: list = field(default_factory=list)  # greenlets of callbacks being served
     callback_poll_seconds: float = 2.0  # how often a waiting callback looks at the queue (real time)
     timer: Callable[[], float] = monotonic  # seconds, on the busy tracker's clock (its answer moments)
+    # Several nodes (cluster/wakeups.py): news of a freed member cuts the melody chunk short, so
+    # the caller looks again at once; None: the caller looks after each chunk.
+    wakeups: "Wakeups | None" = None
 
 
 def group_flow(services: GroupServices):
@@ -191,21 +196,34 @@ class GroupCall:
             if verdict == rules.OVERFLOW:
                 self.state.process(states.TIMEOUT)
                 return
-            if verdict == rules.OFFER and self._offer(queue, entry, ringing):
-                return
-            position = queue.position(entry)
-            if rules.announce(self.group, last_position, position, since):
-                # Hearing "you are number 3" is waiting too; FreeSWITCH says how long it lasted
-                # (virtual time on the emulator, so never the wall clock).
-                self.waited += self.channel.play(rules.POSITION_PROMPT).seconds + self.channel.say(position).seconds
-                last_position, since = position, 0.0
-                if self.waited >= self.group.max_wait:
-                    continue  # the announcement reached max-wait: overflow now, not after a melody chunk
-            path, seconds = self._melody_chunk(self.group.max_wait - self.waited)
-            if self._hear_melody(path) and self._start_callback(queue, entry):
+            with self._news(entry, ringing) as waiter:  # listening before the look: no news missed
+                if verdict == rules.OFFER and self._offer(queue, entry, ringing, waiter):
+                    return
+                position = queue.position(entry)
+                if rules.announce(self.group, last_position, position, since):
+                    # Hearing "you are number 3" is waiting too; FreeSWITCH says how long it lasted
+                    # (virtual time on the emulator, so never the wall clock).
+                    self.waited += (self.channel.play(rules.POSITION_PROMPT).seconds
+                                    + self.channel.say(position).seconds)
+                    last_position, since = position, 0.0
+                    if self.waited >= self.group.max_wait:
+                        continue  # the announcement reached max-wait: overflow now, not after a melody chunk
+                path, seconds = self._melody_chunk(self.group.max_wait - self.waited)
+                pressed, seconds = self._hear_melody(path, seconds, waiter and waiter.woken)
+            if pressed and self._start_callback(queue, entry):
                 return
             self.waited += seconds
             since += seconds
+
+    @contextlib.contextmanager
+    def _news(self, entry: Entry, ringing: tuple[Leg, ...]):
+        """The Waiter whose event is set when another node frees one of these members or the line
+        moves (None on one node: nothing to hear)."""
+        if self.s.wakeups is None:
+            yield None
+            return
+        with self.s.wakeups.watching(self.group.id, entry.seq, {leg.member for leg in ringing}) as waiter:
+            yield waiter
 
     def _reload(self) -> None:
         """Members come and go and switch DND while callers wait; a deleted group keeps its last state."""
@@ -215,15 +233,36 @@ class GroupCall:
             log.info("group %s vanished while call %s waited; keeping its last settings", self.group.id,
                      self.info.uuid)
 
-    def _hear_melody(self, path: str) -> bool:
-        """One chunk of the melody; True when the caller pressed the callback key meanwhile."""
-        key = self.group.callback_key
-        if not key or self.s.originate is None:
-            self.channel.play(path)
-            return False
-        got = self.channel.collect(path, min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN,
-                                   terminators="", tries=1, regex="^" + ("\\" + key if key in "*#" else key) + "$")
-        return got.ok and got.digits == key
+    def _hear_melody(self, path: str, seconds: float, news=None) -> tuple[bool, float]:
+        """One chunk of the melody (`seconds` long): whether the caller pressed the callback key
+        meanwhile, and how long it waited. News (another node freed a member) cuts the chunk
+        short: FreeSWITCH's uuid_break ends the playback, which says how much was heard."""
+        if news is not None and news.is_set():
+            return False, 0.0  # the news came during the look: look again now
+        cut = gevent.spawn(self._cut_short, news) if news is not None else None
+        try:
+            key = self.group.callback_key
+            if not key or self.s.originate is None:
+                played = self.channel.play(path)
+                return False, (played.seconds if news is not None and news.is_set() and played.ok else seconds)
+            started = self.s.timer()
+            got = self.channel.collect(path, min_digits=1, max_digits=1, timeout=CALLBACK_LISTEN, terminators="",
+                                       tries=1, regex="^" + ("\\" + key if key in "*#" else key) + "$")
+            if news is not None and news.is_set():
+                # Cut short: play_and_get_digits says nothing of how much played; counting the whole
+                # chunk would bring a caller woken often to max-wait long before its time.
+                seconds = min(seconds, max(0.0, self.s.timer() - started))
+            return got.ok and got.digits == key, seconds
+        finally:
+            if cut is not None:
+                cut.kill()
+
+    def _cut_short(self, news) -> None:
+        news.wait()
+        try:
+            self.channel.break_playback()
+        except CallGone:
+            pass  # the caller hung up meanwhile: the flow hears it from its own command
 
     def _start_callback(self, queue: GroupQueue, entry: Entry) -> bool:
         user = self._caller()
@@ -245,10 +284,10 @@ class GroupCall:
 
         self.s.callbacks.append(gevent.spawn(
             callback.run, self.group, queue, entry, self.s.originate, self.s.busy.busy, self.s.dial_template,
-            self.s.callback_poll_seconds, done, self.s.timer))
+            self.s.callback_poll_seconds, done, self.s.timer, self.s.wakeups))
         return True
 
-    def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...]) -> bool:
+    def _offer(self, queue: GroupQueue, entry: Entry, ringing: tuple[Leg, ...], waiter=None) -> bool:
         order = rules.offer_order(ringing, entry.cursor)
         candidates = [leg.member for leg in order]
         busy = self.s.busy.busy_among(candidates)  # one look (a query, on several machines) for them all
@@ -260,11 +299,15 @@ class GroupCall:
             entry.cursor += [leg.member for leg in order].index(keys[0]) + 1
         entry.offers += 1
         self.state.process(states.OFFER)
+        if waiter is not None:
+            waiter.listening = False  # while members ring for this caller, news wakes the callers behind
         try:
             # Talking to a member is no longer waiting: out of the line at the answer, not after the talk.
             taken = self._ring(chosen, self.group.member_seconds, on_connected=lambda: queue.connected(entry))
         finally:
             queue.release(entry)
+            if waiter is not None:
+                waiter.listening = True
         if not taken:
             self.state.process(states.NOT_TAKEN)
         return taken

@@ -9,6 +9,7 @@ import gevent.lock
 from fs_plugins import metrics
 from fs_plugins.audio import audio_resolver
 from fs_plugins.cluster import nodes
+from fs_plugins.cluster.wakeups import Wakeups
 from fs_plugins.config import Config, load_config
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.groups.busy import Busy, BusyTracker, EventFeed
@@ -17,8 +18,10 @@ from fs_plugins.groups.flow import GroupServices, group_flow
 from fs_plugins.groups.loader import load_group
 from fs_plugins.groups.stats import write_record
 from fs_plugins.groups.store import SharedQueues
+from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
+ASK_SECONDS = 2.0  # a media server that cannot say where a phone is within this is skipped
 
 
 def production_flow(config: Config | None = None, simulated: bool = False):
@@ -30,7 +33,7 @@ def production_flow(config: Config | None = None, simulated: bool = False):
     tracker = BusyTracker()
     feed = EventFeed(config, tracker)
     busy = Busy(tracker)  # with media servers on PostgreSQL: the table every node shares
-    originate = fs_originate(lambda timeout: FreeswitchApi(config, timeout=timeout))
+    originate = fs_originate(lambda timeout, member_dial: _api_for(config, timeout, member_dial, busy))
     load = functools.partial(load_group, resolve=audio_resolver(config))  # the melody: a file, or its URL
     services = GroupServices(load=load, record=_record, dial_template=config.outbound_dial_template,
                              busy=busy, originate=originate if config.fs_event_socket_port else None)
@@ -57,9 +60,24 @@ def _choose(config: Config, services: GroupServices, busy: Busy, feed: EventFeed
     choice holds until the process restarts."""
     if busy.shared_now():
         services.queues = SharedQueues(nodes.default_name(config.esl_port))
+        services.wakeups = Wakeups.of(database).start()  # news of members freed on any node
         log.info("group queues: shared by every node (PostgreSQL, media servers registered)")
     elif config.fs_event_socket_port:
         feed.start()
+
+
+def _api_for(config: Config, timeout: float, member_dial: str, busy: Busy) -> FreeswitchApi:
+    """The configured FreeSWITCH on one machine; with several (the shared lines), the server where
+    the member's phone is registered, else the first that answers (cluster/originate.py)."""
+    if not busy.shared_now():
+        return FreeswitchApi(config, timeout=timeout)
+    from fs_plugins.cluster import feeds, originate
+
+    def ask(server, command):
+        return FreeswitchApi(config, timeout=ASK_SECONDS, server=server).api(command)
+
+    chosen = originate.choose(member_dial, feeds.enabled_servers().values(), ask)
+    return FreeswitchApi(config, timeout=timeout, server=chosen)
 
 
 def _record(record) -> None:

@@ -64,6 +64,8 @@ class Emulator:
         self.events_on = self.as_json = False
         self.linger: float | None = None
         self.hangup_request: str | None = None
+        # uuid_break: FreeSWITCH's CF_BREAK, which ends the playback running (or the next one)
+        self.break_request = self.playing = False
         self.hung_up = self.closed = self.transferred = False
         self.bridged_leg: dict | None = None
         self.last_response = "_none_"
@@ -124,6 +126,8 @@ class Emulator:
                 return ("closed", "")
             if self.hangup_request and not self.hung_up:
                 return ("hangup", self.hangup_request)
+            if self.break_request and self.playing:
+                return ("break", "")
             due = self.timeline[0] if self.timeline else None
             if due is None or due[0] > self.now:
                 timed = deadline < math.inf or due is not None
@@ -244,6 +248,12 @@ class Emulator:
             row.setdefault("variables", {})[parts[2]] = parts[3]
             self.step(f"sets {parts[2]}={parts[3]} on {parts[1]}")
             return "+OK"
+        if len(parts) == 2 and parts[0] == "uuid_break":  # mod_commands' break_function
+            if parts[1] != self.setup.uuid:
+                return "-ERR No such channel!\n"
+            self.break_request = True
+            self.step("uuid_break")
+            return "+OK\n"
         if parts == ["show", "channels", "as", "json"]:  # this call's own leg is left out: it picks up
             rows = self.script.ringing
             return json.dumps({"row_count": len(rows), "rows": rows} if rows else {"row_count": 0})

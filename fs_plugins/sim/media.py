@@ -26,16 +26,24 @@ def play(emu, path, terminators):
     began = emu.now
     end = began + duration(path)
     outcome = None
-    while emu.now < end:
-        outcome = emu.advance(end - emu.now)
-        if outcome is None:
-            break
-        if outcome[0] != "dtmf":
-            break
-        if outcome[1] in terminators:
-            emu.view.variables["playback_terminator_used"] = outcome[1]
-            break
-        outcome = None
+    emu.playing = True
+    try:
+        while emu.now < end:
+            outcome = emu.advance(end - emu.now)
+            if outcome is None:
+                break
+            if outcome[0] == "break":  # uuid_break: the file ends here, played as far as it got
+                outcome = None
+                break
+            if outcome[0] != "dtmf":
+                break
+            if outcome[1] in terminators:
+                emu.view.variables["playback_terminator_used"] = outcome[1]
+                break
+            outcome = None
+    finally:
+        emu.playing = False
+        emu.break_request = False  # switch_ivr_play_file clears CF_BREAK when it acts on it
     played(emu, began)
     return outcome
 
