@@ -31,7 +31,7 @@ from gevent.queue import Queue
 
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.calllog.store import file_legs, store_leg
-from fs_plugins.dbpool import UNAVAILABLE, DatabaseUnavailable, deadline, release
+from fs_plugins.dbpool import UNAVAILABLE, DatabaseUnavailable, deadline, few_trips, release
 
 MAX_LEGS = 16
 # SQLite has one writer: one filer. On PostgreSQL a batch's statements are round trips the filer
@@ -78,8 +78,8 @@ class GroupCommit:
                 if len(batch) == 1:
                     outcomes = [store_leg(self.db, batch[0][0])]
                 else:
-                    with self.db.atomic():
-                        outcomes = file_legs(self.db, [facts for facts, _ in batch])
+                    with few_trips(self.db):
+                        outcomes = file_legs(self.db, [facts for facts, _ in batch], last=True)
         except UNAVAILABLE as exc:
             for _, result in batch:
                 result.set_exception(exc)

@@ -26,6 +26,7 @@ from fs_plugins import channel_vars, plugins
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import MADE, Call, classify
 from fs_plugins.calllog.parse import LegFacts
+from fs_plugins.dbpool import few_trips, last_statement
 from fs_plugins.destinations import Destination
 from fs_plugins.models.core import Tenant
 
@@ -35,13 +36,15 @@ LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts"
 
 
 def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
-    """File one leg and refresh its call's entries; True when the leg was new. Commits."""
-    with db.atomic():
-        return file_leg(db, facts)
+    """File one leg and refresh its call's entries; True when the leg was new. Commits (on serve's
+    PostgreSQL, BEGIN and COMMIT ride on the first and last statements: dbpool.few_trips)."""
+    with few_trips(db):
+        return file_leg(db, facts, last=True)
 
 
-def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
-    """store_leg inside the caller's transaction (group commit files several legs in one)."""
+def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
+    """store_leg inside the caller's transaction (group commit files several legs in one). `last`:
+    nothing follows in the transaction (its COMMIT may go with the last statement)."""
     values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json())
     if isinstance(db, peewee.PostgresqlDatabase):  # the call's lock and the insert: one round trip
         cursor = db.execute_sql(_INSERT_LOCKED_LEG, values + (facts.call_id,))
@@ -52,18 +55,18 @@ def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
     # An A leg is its own call (its call_id is its uuid): no need to look its root up.
-    refresh_call(db, facts.call_id, find_root=not facts.is_a_leg)
+    refresh_call(db, facts.call_id, find_root=not facts.is_a_leg, last=last)
     return True
 
 
-def file_legs(db: peewee.Database, batch: list[LegFacts]) -> list[bool]:
+def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) -> list[bool]:
     """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
 
     On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
     the calls' locks and every insert, the legs of every call touched, the users of every entry,
     and every call's entries replaced (per leg it was four, ×16 for a full batch). The entries are
     the ones filing the legs one by one would leave: each call is classified once, from all its
-    legs, after all were inserted. SQLite runs statements in-process: leg by leg."""
+    legs, after all were inserted. SQLite runs statements in-process: leg by leg. `last`: as for file_leg."""
     if not isinstance(db, peewee.PostgresqlDatabase):
         return [file_leg(db, facts) for facts in batch]
     values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
@@ -85,7 +88,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts]) -> list[bool]:
              if call is not None}
     if calls:
         found = _lookup(db, [_split_user(entry.user, call.tenant) for call in calls.values() for entry in call.entries])
-        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()})
+        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()}, last)
     return outcomes
 
 
@@ -111,9 +114,10 @@ def _legs_of_root_calls(count: int) -> str:
             " JOIN cdr_leg l ON l.call_id = b.uuid")
 
 
-def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False) -> Call | None:
+def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False, last: bool = False) -> Call | None:
     """Re-classify one call from its stored legs and replace its entries (caller holds the transaction).
-    `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL)."""
+    `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL).
+    `last`: nothing follows in the transaction (see file_leg)."""
     if find_root:
         rows = db.execute_sql(sql_for(db, LEGS_OF_ROOT_CALL), (call_id, call_id)).fetchall()
         call_id = rows[0][0] if rows else call_id
@@ -122,24 +126,31 @@ def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False) -> 
     call = classify([LegFacts.from_json(row[-1]) for row in rows])
     if call is None:
         return None
-    _replace_entries(db, call_id, entry_rows(db, call))
+    _replace_entries(db, call_id, entry_rows(db, call), last)
     return call
 
 
-def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple]) -> None:
+def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last: bool = False) -> None:
     """The call's entries become `rows`: on PostgreSQL in one statement (a data-modifying WITH)."""
     delete = "DELETE FROM call_entry WHERE call_id = ?"
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
     flat = tuple(value for row in rows for value in row)
     if rows and isinstance(db, peewee.PostgresqlDatabase):
-        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat)
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
+        return
+    if not rows:
+        _execute(db, sql_for(db, delete), (call_id,), last)
         return
     db.execute_sql(sql_for(db, delete), (call_id,))
-    if rows:
-        db.execute_sql(sql_for(db, insert), flat)
+    _execute(db, sql_for(db, insert), flat, last)
 
 
-def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]]) -> None:
+def _execute(db: peewee.Database, sql: str, params, last: bool):
+    """The statement; `last`: the transaction's last one, which may carry its COMMIT (dbpool.few_trips)."""
+    return last_statement(db, sql, params) if last else db.execute_sql(sql, params)
+
+
+def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
     """_replace_entries for several calls in one statement (PostgreSQL)."""
     ids = list(calls)
     rows = [row for call_rows in calls.values() for row in call_rows]
@@ -147,9 +158,9 @@ def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]]) -> N
     flat = tuple(value for row in rows for value in row)
     if rows:
         insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat))
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
     else:
-        db.execute_sql(sql_for(db, delete), ids)
+        _execute(db, sql_for(db, delete), ids, last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
