@@ -457,7 +457,10 @@ def few_trips(db):
     first statement, and `last_statement` sends its COMMIT with it (CDR filing: 6 round trips a leg
     became 4; each is a wait of ~0.1-0.3 ms and a switch of the event loop). Every statement of the
     block must go through `db.execute_sql` (a raw cursor would run before the BEGIN). Anywhere else
-    (SQLite, plain connections, nested in a transaction already open): `db.atomic()` itself."""
+    (SQLite, plain connections, nested in a transaction already open): `db.atomic()` itself.
+    Unlike a plain BEGIN, a first statement that finds its connection broken (after a reset) is not
+    run again on a fresh one: it is inside the transaction already. For CDRs that post answers 503
+    and FreeSWITCH posts it again; the broken connection is not used again, so the next post is filed."""
     if not isinstance(db, GreenPostgresqlDatabase) or db.in_transaction():
         with db.atomic() as transaction:
             yield transaction
