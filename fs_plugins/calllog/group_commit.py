@@ -36,10 +36,12 @@ from fs_plugins.dbpool import UNAVAILABLE, DatabaseUnavailable, deadline, few_tr
 
 MAX_LEGS = 16
 # SQLite has one writer: one filer. On PostgreSQL a batch's statements are round trips the filer
-# waits on; several filers keep the server busy meanwhile (through `serve --only web` with 8
-# posters on the shared machine, one filer filed 243–307 legs/s where a transaction per post
-# filed 346–418; four filers 329–484).
-FILERS_POSTGRESQL = 4
+# waits on; a second filer keeps the server busy meanwhile. More filers made smaller batches (more
+# round trips and event-loop switches per leg) and more server processes competing for the two
+# cores. In-process on B5's quick data set (100,000 calls), machine load 4-6, legs/s with 2, 8 and
+# 16 posters at once: 4 filers 727, 735-1,299, 2,605 (294-593 µs CPU a leg); 2 filers 1,094,
+# 2,211-2,458, 3,421 (225-515 µs); 1 filer 1,582-2,321 at 8 posters.
+FILERS_POSTGRESQL = 2
 
 
 class GroupCommit:
