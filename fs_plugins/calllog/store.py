@@ -47,16 +47,31 @@ def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
     nothing follows in the transaction (its COMMIT may go with the last statement)."""
     text = facts.to_json()
     values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, text)
-    if isinstance(db, peewee.PostgresqlDatabase):  # the call's lock and the insert: one round trip
-        cursor = db.execute_sql(_INSERT_LOCKED_LEG, values + (facts.call_id,))
-    else:
-        cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
-                                " ON CONFLICT (uuid) DO NOTHING", values)
+    if isinstance(db, peewee.PostgresqlDatabase):
+        return _file_leg_postgresql(db, facts, values, last)
+    cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
+                            " ON CONFLICT (uuid) DO NOTHING", values)
     if cursor.rowcount == 0:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
     # An A leg is its own call (its call_id is its uuid): no need to look its root up.
     refresh_call(db, facts.call_id, find_root=not facts.is_a_leg, last=last, known={text: facts})
+    return True
+
+
+def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, last: bool) -> bool:
+    """file_leg on PostgreSQL: the call's lock, the insert and the call's other legs in one round
+    trip (_FILE_LEG_POSTGRESQL), then the users, then the entries (with the COMMIT when `last`)."""
+    rows = db.execute_sql(_FILE_LEG_POSTGRESQL, (facts.call_id, *values, facts.call_id, facts.call_id)).fetchall()
+    if not any(new for new, _, _ in rows):
+        log.info("CDR leg %s already stored; ignored", facts.uuid)
+        return False
+    call_id = rows[0][1]
+    # The statement's snapshot predates its own insert: the new leg is not among the rows read, but
+    # always belongs to the call (its call_id is the root, or a B leg of the root).
+    call = classify([LegFacts.from_json(text) for new, _, text in rows if not new] + [facts])
+    if call is not None:
+        _replace_entries(db, call_id, entry_rows(db, call), last)
     return True
 
 
@@ -219,11 +234,19 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
 
 
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
-# The lock is taken by the row source, before the row is inserted (PostgreSQL only).
-_INSERT_LOCKED_LEG = (f"INSERT INTO cdr_leg ({LEG_COLUMNS}) SELECT %s, %s, %s, CURRENT_TIMESTAMP, %s"
-                      f" FROM ({_LOCK_CALL}) AS locked ON CONFLICT (uuid) DO NOTHING")
-
-
+# file_leg on PostgreSQL, two statements sent together: the call's lock, then (its own statement, so
+# that its snapshot is taken once the lock is held and shows every leg committed before) the insert
+# and LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
+# inserted, then (false, id, facts) for each other leg of the call.
+_FILE_LEG_POSTGRESQL = (
+    "SELECT pg_advisory_xact_lock(hashtext(%s));"
+    f" WITH ins AS (INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (%s, %s, %s, CURRENT_TIMESTAMP, %s)"
+    " ON CONFLICT (uuid) DO NOTHING RETURNING uuid),"
+    " root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = %s), %s))"
+    f" SELECT true, {_ROOT}, NULL FROM ins"
+    f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id = {_ROOT}"
+    f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id IN"
+    f" (SELECT uuid FROM cdr_leg WHERE call_id = {_ROOT} AND uuid <> call_id)")
 INSERT_ENTRY = (
     "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
     " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause) VALUES "
