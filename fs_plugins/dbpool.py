@@ -251,7 +251,33 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
 
     def _run(self, sql, params):
         self._set_statement_timeout()
+        state = self._state
+        if getattr(state, "trips", None) is not None and self.in_transaction():
+            sql = state.trips.carry(sql)
         return super()._run(sql, params)
+
+    # -- few_trips: BEGIN and COMMIT carried by the transaction's own statements ------------------
+    def begin(self, *args, **kwargs):
+        trips = getattr(self._state, "trips", None)
+        if trips is not None and not args and not kwargs and not self._isolation_level and trips.deferring:
+            self.connection()  # checked out now, as peewee's begin does: connecting later would empty the transaction stack
+            trips.begin_pending = True
+            return None
+        return super().begin(*args, **kwargs)
+
+    def commit(self):
+        trips = getattr(self._state, "trips", None)
+        if trips is not None and (trips.begin_pending or trips.committed):
+            trips.begin_pending = False  # nothing ran (nothing to commit), or its COMMIT went already
+            return None
+        return super().commit()
+
+    def rollback(self):
+        trips = getattr(self._state, "trips", None)
+        if trips is not None and (trips.begin_pending or trips.committed):
+            trips.begin_pending = False
+            return None
+        return super().rollback()
 
     def _set_statement_timeout(self) -> None:
         """Inside a deadline, the server cancels a statement a little before the client gives up."""
@@ -406,6 +432,59 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
         if self._broken():
             raise DatabaseUnavailable("the transaction's connection was given up")
         return super().commit()
+
+
+class _Trips:
+    """The state of one few_trips transaction (on peewee's per-greenlet connection state)."""
+
+    __slots__ = ("deferring", "begin_pending", "committed")
+
+    def __init__(self):
+        self.deferring, self.begin_pending, self.committed = True, False, False
+
+    def carry(self, sql: str, commit: bool = False) -> str:
+        if self.committed:  # it would run outside the transaction, in autocommit: a bug of the caller
+            raise RuntimeError("a statement after the one that committed the transaction")
+        if self.begin_pending:
+            self.begin_pending = False
+            sql = "BEGIN; " + sql
+        return sql
+
+
+@contextlib.contextmanager
+def few_trips(db):
+    """`db.atomic()` in fewer round trips on serve's PostgreSQL: its BEGIN is sent with the block's
+    first statement, and `last_statement` sends its COMMIT with it (CDR filing: 6 round trips a leg
+    became 4; each is a wait of ~0.1-0.3 ms and a switch of the event loop). Every statement of the
+    block must go through `db.execute_sql` (a raw cursor would run before the BEGIN). Anywhere else
+    (SQLite, plain connections, nested in a transaction already open): `db.atomic()` itself.
+    Unlike a plain BEGIN, a first statement that finds its connection broken (after a reset) is not
+    run again on a fresh one: it is inside the transaction already. For CDRs that post answers 503
+    and FreeSWITCH posts it again; the broken connection is not used again, so the next post is filed."""
+    if not isinstance(db, GreenPostgresqlDatabase) or db.in_transaction():
+        with db.atomic() as transaction:
+            yield transaction
+        return
+    state = db._state
+    state.trips = _Trips()
+    try:
+        with db.atomic() as transaction:
+            state.trips.deferring = False
+            yield transaction
+    finally:
+        state.trips = None
+
+
+def last_statement(db, sql: str, params=None):
+    """`db.execute_sql`, for the last statement of a few_trips block: its COMMIT goes with it (when
+    the block is the outermost transaction; the block's end then sends nothing). Nothing may run
+    after it in the block."""
+    trips = getattr(db._state, "trips", None) if isinstance(db, GreenPostgresqlDatabase) else None
+    if trips is None or db.transaction_depth() != 1:
+        return db.execute_sql(sql, params)
+    cursor = db.execute_sql(sql + "; COMMIT", params)
+    trips.committed = True
+    return cursor
 
 
 def cooperative(db) -> bool:

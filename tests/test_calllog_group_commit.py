@@ -89,12 +89,27 @@ def test_nothing_is_acknowledged_when_the_batch_does_not_commit(pooled, monkeypa
     def failing_commit():
         raise peewee.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(pooled, "commit", failing_commit)
+    if isinstance(pooled, peewee.PostgresqlDatabase):
+        # The COMMIT travels with the batch's last statement (dbpool.few_trips): the server refuses it.
+        pooled.execute_sql(REFUSE_COMMITS)
+    else:
+        monkeypatch.setattr(pooled, "commit", failing_commit)
     bodies = calls(2)
     assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
     monkeypatch.undo()
     release(pooled)
+    if isinstance(pooled, peewee.PostgresqlDatabase):
+        pooled.execute_sql("DROP TRIGGER refuse_commit ON cdr_leg")
     assert CdrLeg.select().count() == 0
+
+
+# A check deferred to COMMIT that always fails, with an I/O error's SQLSTATE (an OperationalError).
+REFUSE_COMMITS = """
+CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'disk I/O error' USING ERRCODE = '58030'; END $$;
+CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON cdr_leg DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION refuse_commit()
+"""
 
 
 def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, monkeypatch):

@@ -453,3 +453,29 @@ def test_finding_a_legs_call_reads_the_legs_through_their_indexes_only(db):
         reads = [step for step in plan if "cdr_leg" in step or "BLOOM" in step or step.startswith("SCAN")]
         assert reads and all(step.startswith("SEARCH cdr_leg USING") or step.startswith("SCAN CONSTANT ROW")
                              or step == "SCAN root" for step in reads), plan
+
+
+def test_a_stored_leg_reads_back_equal_to_the_leg_filed():
+    """store.py files the leg just inserted from memory instead of decoding its stored text again:
+    the same as decoding it, for every recorded leg."""
+    from fs_plugins.calllog.parse import LegFacts, parse_body
+
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    assert legs and all(LegFacts.from_json(leg.to_json()) == leg for leg in legs)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("uuid={u}", 200), ("uuid={u}&x=1", 200), ("x=1&uuid={u}", 200), ("uuid={e}", 200),
+    ("uuid=other-{u}", 400), ("uuid=", 200), ("", 200)])
+def test_the_uuid_of_the_query_string_is_read_as_parse_qs_reads_it(db, acme, query, expected):
+    body = recorded_bodies("outgoing_answered.json")[0]
+    uuid = uuid_of(body)
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update({"REQUEST_METHOD": "POST", "PATH_INFO": "/cdr", "CONTENT_TYPE": "application/json",
+                    "QUERY_STRING": query.format(u=uuid, e=uuid.replace("-", "%2D")),
+                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+                    "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"fs:s3cret").decode()})
+    statuses = []
+    b"".join(make_cdr_app(CONFIG, db)(environ, lambda status, headers: statuses.append(status)))
+    assert int(statuses[0][:3]) == expected

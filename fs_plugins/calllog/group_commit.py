@@ -15,7 +15,8 @@ leg has committed.
   (legs are unique on their uuid).
 * SQLite files inline, without yielding: MAX_LEGS bounds how long a batch holds the event loop
   (~16 × 0.2 ms) when the CDR receiver shares its process with the xml_curl handler.
-* On PostgreSQL a batch is four round trips whatever its size (store.file_legs), and its calls'
+* On PostgreSQL a batch is four round trips whatever its size (store.file_legs), BEGIN and COMMIT
+  included (dbpool.few_trips carries them on the first and last statements), and its calls'
   advisory locks are taken in one statement in key order, so two batches (two filers, two
   processes) never wait on each other in a cycle.
 
@@ -31,14 +32,16 @@ from gevent.queue import Queue
 
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.calllog.store import file_legs, store_leg
-from fs_plugins.dbpool import UNAVAILABLE, DatabaseUnavailable, deadline, release
+from fs_plugins.dbpool import UNAVAILABLE, DatabaseUnavailable, deadline, few_trips, release
 
 MAX_LEGS = 16
 # SQLite has one writer: one filer. On PostgreSQL a batch's statements are round trips the filer
-# waits on; several filers keep the server busy meanwhile (through `serve --only web` with 8
-# posters on the shared machine, one filer filed 243–307 legs/s where a transaction per post
-# filed 346–418; four filers 329–484).
-FILERS_POSTGRESQL = 4
+# waits on; a second filer keeps the server busy meanwhile. More filers made smaller batches (more
+# round trips and event-loop switches per leg) and more server processes competing for the two
+# cores. In-process on B5's quick data set (100,000 calls), machine load 4-6, legs/s with 2, 8 and
+# 16 posters at once: 4 filers 727, 735-1,299, 2,605 (294-593 µs CPU a leg); 2 filers 1,094,
+# 2,211-2,458, 3,421 (225-515 µs); 1 filer 1,582-2,321 at 8 posters.
+FILERS_POSTGRESQL = 2
 
 
 class GroupCommit:
@@ -78,8 +81,8 @@ class GroupCommit:
                 if len(batch) == 1:
                     outcomes = [store_leg(self.db, batch[0][0])]
                 else:
-                    with self.db.atomic():
-                        outcomes = file_legs(self.db, [facts for facts, _ in batch])
+                    with few_trips(self.db):
+                        outcomes = file_legs(self.db, [facts for facts, _ in batch], last=True)
         except UNAVAILABLE as exc:
             for _, result in batch:
                 result.set_exception(exc)

@@ -61,7 +61,7 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
         if problem:
             log.warning("CDR post from %s refused: %s", environ.get("REMOTE_ADDR", "?"), problem[4:])
             return _answer(start_response, problem)
-        wanted = parse_qs(environ.get("QUERY_STRING", "")).get("uuid", [None])[0]
+        wanted = _uuid_asked(environ.get("QUERY_STRING", ""))
         try:
             facts = parse_body(raw, environ.get("CONTENT_TYPE", ""), wanted)
         except BadCdr as exc:
@@ -80,6 +80,13 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
     return app
 
 
+
+
+def _uuid_asked(query: str) -> str | None:
+    """`uuid` of the query string (mod_json_cdr sends `uuid=<uuid>` alone: read without parse_qs)."""
+    if query.startswith("uuid=") and not any(c in query for c in "&%+;"):
+        return query[5:] or None
+    return parse_qs(query).get("uuid", [None])[0]
 
 
 def _read_body(environ) -> tuple[bytes, str | None]:

@@ -26,6 +26,7 @@ from fs_plugins import channel_vars, plugins
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import MADE, Call, classify
 from fs_plugins.calllog.parse import LegFacts
+from fs_plugins.dbpool import few_trips, last_statement
 from fs_plugins.destinations import Destination
 from fs_plugins.models.core import Tenant
 
@@ -35,38 +36,57 @@ LEG_COLUMNS = "uuid, call_id, tenant_domain, received_at, facts"
 
 
 def store_leg(db: peewee.Database, facts: LegFacts) -> bool:
-    """File one leg and refresh its call's entries; True when the leg was new. Commits."""
-    with db.atomic():
-        return file_leg(db, facts)
+    """File one leg and refresh its call's entries; True when the leg was new. Commits (on serve's
+    PostgreSQL, BEGIN and COMMIT ride on the first and last statements: dbpool.few_trips)."""
+    with few_trips(db):
+        return file_leg(db, facts, last=True)
 
 
-def file_leg(db: peewee.Database, facts: LegFacts) -> bool:
-    """store_leg inside the caller's transaction (group commit files several legs in one)."""
-    values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, facts.to_json())
-    if isinstance(db, peewee.PostgresqlDatabase):  # the call's lock and the insert: one round trip
-        cursor = db.execute_sql(_INSERT_LOCKED_LEG, values + (facts.call_id,))
-    else:
-        cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
-                                " ON CONFLICT (uuid) DO NOTHING", values)
+def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
+    """store_leg inside the caller's transaction (group commit files several legs in one). `last`:
+    nothing follows in the transaction (its COMMIT may go with the last statement)."""
+    text = facts.to_json()
+    values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, text)
+    if isinstance(db, peewee.PostgresqlDatabase):
+        return _file_leg_postgresql(db, facts, values, last)
+    cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
+                            " ON CONFLICT (uuid) DO NOTHING", values)
     if cursor.rowcount == 0:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
     # An A leg is its own call (its call_id is its uuid): no need to look its root up.
-    refresh_call(db, facts.call_id, find_root=not facts.is_a_leg)
+    refresh_call(db, facts.call_id, find_root=not facts.is_a_leg, last=last, known={text: facts})
     return True
 
 
-def file_legs(db: peewee.Database, batch: list[LegFacts]) -> list[bool]:
+def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, last: bool) -> bool:
+    """file_leg on PostgreSQL: the call's lock, the insert and the call's other legs in one round
+    trip (_FILE_LEG_POSTGRESQL), then the users, then the entries (with the COMMIT when `last`)."""
+    rows = db.execute_sql(_FILE_LEG_POSTGRESQL, (facts.call_id, *values, facts.call_id, facts.call_id)).fetchall()
+    if not any(new for new, _, _ in rows):
+        log.info("CDR leg %s already stored; ignored", facts.uuid)
+        return False
+    call_id = rows[0][1]
+    # The statement's snapshot predates its own insert: the new leg is not among the rows read, but
+    # always belongs to the call (its call_id is the root, or a B leg of the root).
+    call = classify([LegFacts.from_json(text) for new, _, text in rows if not new] + [facts])
+    if call is not None:
+        _replace_entries(db, call_id, entry_rows(db, call), last)
+    return True
+
+
+def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) -> list[bool]:
     """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
 
     On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
     the calls' locks and every insert, the legs of every call touched, the users of every entry,
     and every call's entries replaced (per leg it was four, ×16 for a full batch). The entries are
     the ones filing the legs one by one would leave: each call is classified once, from all its
-    legs, after all were inserted. SQLite runs statements in-process: leg by leg."""
+    legs, after all were inserted. SQLite runs statements in-process: leg by leg. `last`: as for file_leg."""
     if not isinstance(db, peewee.PostgresqlDatabase):
         return [file_leg(db, facts) for facts in batch]
     values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
+    known = {row[3]: facts for row, facts in zip(values, batch)}
     params = (*(value for row in values for value in row), [facts.call_id for facts in batch])
     inserted = {row[0] for row in db.execute_sql(_insert_locked_legs(len(batch)), params).fetchall()}
     outcomes = []
@@ -80,12 +100,12 @@ def file_legs(db: peewee.Database, batch: list[LegFacts]) -> list[bool]:
         return outcomes
     legs: dict[str, list[LegFacts]] = {}
     for root, text in db.execute_sql(_legs_of_root_calls(len(asked)), asked).fetchall():
-        legs.setdefault(root, []).append(LegFacts.from_json(text))
+        legs.setdefault(root, []).append(_leg(text, known))
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
     if calls:
         found = _lookup(db, [_split_user(entry.user, call.tenant) for call in calls.values() for entry in call.entries])
-        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()})
+        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()}, last)
     return outcomes
 
 
@@ -111,35 +131,52 @@ def _legs_of_root_calls(count: int) -> str:
             " JOIN cdr_leg l ON l.call_id = b.uuid")
 
 
-def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False) -> Call | None:
+def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False, last: bool = False,
+                 known: dict[str, LegFacts] | None = None) -> Call | None:
     """Re-classify one call from its stored legs and replace its entries (caller holds the transaction).
-    `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL)."""
+    `find_root`: `call_id` is a B leg's, and the call is the one it belongs to (LEGS_OF_ROOT_CALL).
+    `last`: nothing follows in the transaction (see file_leg). `known`: legs in memory by their
+    stored text (the one just inserted), not decoded again."""
     if find_root:
         rows = db.execute_sql(sql_for(db, LEGS_OF_ROOT_CALL), (call_id, call_id)).fetchall()
         call_id = rows[0][0] if rows else call_id
     else:
         rows = db.execute_sql(sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
-    call = classify([LegFacts.from_json(row[-1]) for row in rows])
+    call = classify([_leg(row[-1], known) for row in rows])
     if call is None:
         return None
-    _replace_entries(db, call_id, entry_rows(db, call))
+    _replace_entries(db, call_id, entry_rows(db, call), last)
     return call
 
 
-def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple]) -> None:
+def _leg(text: str, known: dict[str, LegFacts] | None) -> LegFacts:
+    """The stored leg: the one in memory when it is the text just written (decoding it again was
+    ~a tenth of filing an A leg: LegFacts.from_json(leg.to_json()) == leg), else decoded."""
+    found = known.get(text) if known else None
+    return found if found is not None else LegFacts.from_json(text)
+
+
+def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last: bool = False) -> None:
     """The call's entries become `rows`: on PostgreSQL in one statement (a data-modifying WITH)."""
     delete = "DELETE FROM call_entry WHERE call_id = ?"
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
     flat = tuple(value for row in rows for value in row)
     if rows and isinstance(db, peewee.PostgresqlDatabase):
-        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat)
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
+        return
+    if not rows:
+        _execute(db, sql_for(db, delete), (call_id,), last)
         return
     db.execute_sql(sql_for(db, delete), (call_id,))
-    if rows:
-        db.execute_sql(sql_for(db, insert), flat)
+    _execute(db, sql_for(db, insert), flat, last)
 
 
-def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]]) -> None:
+def _execute(db: peewee.Database, sql: str, params, last: bool):
+    """The statement; `last`: the transaction's last one, which may carry its COMMIT (dbpool.few_trips)."""
+    return last_statement(db, sql, params) if last else db.execute_sql(sql, params)
+
+
+def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
     """_replace_entries for several calls in one statement (PostgreSQL)."""
     ids = list(calls)
     rows = [row for call_rows in calls.values() for row in call_rows]
@@ -147,9 +184,9 @@ def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]]) -> N
     flat = tuple(value for row in rows for value in row)
     if rows:
         insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-        db.execute_sql(sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat))
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
     else:
-        db.execute_sql(sql_for(db, delete), ids)
+        _execute(db, sql_for(db, delete), ids, last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -197,11 +234,19 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
 
 
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
-# The lock is taken by the row source, before the row is inserted (PostgreSQL only).
-_INSERT_LOCKED_LEG = (f"INSERT INTO cdr_leg ({LEG_COLUMNS}) SELECT %s, %s, %s, CURRENT_TIMESTAMP, %s"
-                      f" FROM ({_LOCK_CALL}) AS locked ON CONFLICT (uuid) DO NOTHING")
-
-
+# file_leg on PostgreSQL, two statements sent together: the call's lock, then (its own statement, so
+# that its snapshot is taken once the lock is held and shows every leg committed before) the insert
+# and LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
+# inserted, then (false, id, facts) for each other leg of the call.
+_FILE_LEG_POSTGRESQL = (
+    "SELECT pg_advisory_xact_lock(hashtext(%s));"
+    f" WITH ins AS (INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (%s, %s, %s, CURRENT_TIMESTAMP, %s)"
+    " ON CONFLICT (uuid) DO NOTHING RETURNING uuid),"
+    " root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = %s), %s))"
+    f" SELECT true, {_ROOT}, NULL FROM ins"
+    f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id = {_ROOT}"
+    f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id IN"
+    f" (SELECT uuid FROM cdr_leg WHERE call_id = {_ROOT} AND uuid <> call_id)")
 INSERT_ENTRY = (
     "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
     " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause) VALUES "

@@ -1,0 +1,157 @@
+"""dbpool.few_trips: on serve's PostgreSQL a transaction's BEGIN travels with its first statement and
+its COMMIT with the statement given to last_statement, and it is still one transaction: all of it
+or nothing. CDR filing uses it (calllog/store.py): a leg is 3 round trips instead of 6, with the
+same call log."""
+from __future__ import annotations
+
+import peewee
+import pytest
+
+from fs_plugins import db as dbmod
+from fs_plugins.calllog import store
+from fs_plugins.calllog.parse import parse_body
+from fs_plugins.dbpool import few_trips, last_statement, release
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.calllog import CallEntry, CdrLeg
+
+from test_calllog_classify import MANIFEST, recorded_bodies
+from test_calllog_group_commit import logged
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pooled(pg_url):
+    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=4))
+    database.execute_sql("CREATE TABLE probe (n integer NOT NULL)")
+    release(database)
+    yield database
+    release(database)
+    database.close_all()
+
+
+@pytest.fixture
+def sent(pooled, monkeypatch):
+    """Every statement text sent to the server, BEGIN and COMMIT included (each is a round trip)."""
+    texts = []
+    execute = peewee.Database.execute_sql
+    begin, commit = peewee.PostgresqlDatabase.begin, peewee.Database.commit
+
+    def noted(text, self, run, *args):
+        if self is pooled:
+            texts.append(text)
+        return run(self, *args)
+
+    monkeypatch.setattr(peewee.Database, "execute_sql", lambda self, sql, params=None:
+                        noted(sql, self, execute, sql, params))
+    monkeypatch.setattr(peewee.PostgresqlDatabase, "begin", lambda self, *a: noted("BEGIN", self, begin, *a))
+    monkeypatch.setattr(peewee.Database, "commit", lambda self: noted("COMMIT", self, commit))
+    return texts
+
+
+def probe(direct_url: str) -> list[int]:
+    """What another connection sees: only committed rows."""
+    other = dbmod.open_database(direct_url)
+    try:
+        return [row[0] for row in other.execute_sql("SELECT n FROM probe ORDER BY n").fetchall()]
+    finally:
+        other.close()
+
+
+def test_begin_and_commit_ride_on_the_first_and_last_statements(pooled, sent, pg_url):
+    with few_trips(pooled):
+        pooled.execute_sql("INSERT INTO probe VALUES (1)")
+        assert probe(pg_url) == []  # inside a transaction: nobody else sees it yet
+        last_statement(pooled, "INSERT INTO probe VALUES (2)")
+    assert sent == ["BEGIN; INSERT INTO probe VALUES (1)", "INSERT INTO probe VALUES (2); COMMIT"]
+    assert probe(pg_url) == [1, 2]
+    assert not pooled.in_transaction()
+
+
+def test_a_failing_last_statement_leaves_nothing_and_the_next_transaction_is_whole(pooled, pg_url):
+    with pytest.raises(peewee.IntegrityError):
+        with few_trips(pooled):
+            pooled.execute_sql("INSERT INTO probe VALUES (1)")
+            last_statement(pooled, "INSERT INTO probe VALUES (NULL)")
+    assert probe(pg_url) == []
+    with few_trips(pooled):
+        pooled.execute_sql("INSERT INTO probe VALUES (3)")
+        last_statement(pooled, "INSERT INTO probe VALUES (4)")
+    assert probe(pg_url) == [3, 4]
+
+
+def test_an_error_after_the_first_statement_rolls_it_back(pooled, pg_url):
+    with pytest.raises(ZeroDivisionError):
+        with few_trips(pooled):
+            pooled.execute_sql("INSERT INTO probe VALUES (1)")
+            1 / 0
+    assert probe(pg_url) == []
+
+
+def test_a_block_that_runs_nothing_sends_nothing(pooled, sent):
+    with few_trips(pooled):
+        pass
+    with pytest.raises(ZeroDivisionError):
+        with few_trips(pooled):
+            1 / 0
+    assert sent == []
+
+
+def test_a_statement_after_the_committing_one_is_refused_not_run_outside_the_transaction(pooled, pg_url):
+    with pytest.raises(RuntimeError, match="after the one that committed"):
+        with few_trips(pooled):
+            last_statement(pooled, "INSERT INTO probe VALUES (1)")
+            pooled.execute_sql("INSERT INTO probe VALUES (2)")
+    assert probe(pg_url) == [1]
+
+
+def test_inside_a_transaction_already_open_nothing_commits_early(pooled, pg_url):
+    with pytest.raises(ZeroDivisionError):
+        with pooled.atomic():
+            with few_trips(pooled):
+                pooled.execute_sql("INSERT INTO probe VALUES (1)")
+                last_statement(pooled, "INSERT INTO probe VALUES (2)")
+            1 / 0
+    assert probe(pg_url) == []
+
+
+def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connection(pooled, sent, pg_url):
+    """Every recorded call, leg by leg and in one batch, through serve's pooled PostgreSQL: the
+    entries a plain connection files (tests/test_calllog_group_commit.py compares those with SQLite's
+    rules), and each new leg costs at most 3 statements, BEGIN and COMMIT carried."""
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(pooled)
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    plain = dbmod.connect(pg_url)  # binds the models to it: the reference run
+    try:
+        for leg in legs:
+            assert store.store_leg(plain, leg)
+        expected = logged()
+        CallEntry.delete().execute()
+        CdrLeg.delete().execute()
+    finally:
+        plain.close()
+        dbmod.bind(pooled)
+
+    per_leg = []
+    for leg in legs:
+        del sent[:]
+        assert store.store_leg(pooled, leg)
+        release(pooled)
+        per_leg.append(list(sent))
+    assert logged() == expected
+    assert all(trip[0].startswith("BEGIN; ") for trip in per_leg), per_leg
+    # The call's lock, the insert and the call's legs together; the users; the entries with COMMIT.
+    # A B leg posted before its A leg gives no entries yet: nothing to carry its COMMIT (2 + 1 trips).
+    assert all(len(trip) <= 3 and "BEGIN" not in trip for trip in per_leg), per_leg
+    with_entries = [trip for trip in per_leg if trip[-1].endswith("; COMMIT")]
+    assert len(with_entries) >= len(MANIFEST), per_leg
+
+    CallEntry.delete().execute()
+    CdrLeg.delete().execute()
+    with few_trips(pooled):
+        store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True)
+    release(pooled)
+    assert logged() == expected
