@@ -101,8 +101,8 @@ class Config:
     # lowers its niceness to api_nice (0-19; 0: leave it), so FreeSWITCH's handlers weigh three
     # times as much on a shared core. api_scheduling "idle" also puts it under Linux's SCHED_IDLE:
     # it then runs only when no ordinary process wants the core, and starves while anything else
-    # keeps the core busy (B6 measured it reaching 5-30 of its 50 req/s on a loaded machine, where
-    # "normal" reached 50 with sip_auth's p99 within 1.2x; docs/operations.md, benches/b6_api.py).
+    # keeps the core busy (B6 on a loaded machine: the API reached 5-31 of its 50 req/s in 9 of 11
+    # runs, "normal" passed 8 of 11; docs/operations.md, benches/b6_api.py).
     api_scheduling: str = "normal"
     api_nice: int = 5
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
