@@ -9,8 +9,9 @@
    reads and writes, against the same without the API load: ≤ 1.2×, and the API must reach 90% of
    its rate. sip_auth is offered by wrk at a fixed rate, half the capacity of `serve --only
    xml_curl` measured just before (as fast as it answers, nothing else running), as FreeSWITCH's
-   REGISTERs arrive: a saturated handler's p99 is its own queue, whatever else runs. Best of three
-   alternations (quiet, loaded): this machine is shared, one noisy second must not decide.
+   REGISTERs arrive: a saturated handler's p99 is its own queue, whatever else runs. Three
+   alternations (quiet, loaded), the best loaded p99 against the best quiet one: this machine is
+   shared, one noisy second must not decide.
 
 Where each part runs: both servers are pinned to the server core, each with the configuration an
 operator gets by default (`serve --only api` under api_scheduling's default); wrk and the API
@@ -191,7 +192,8 @@ def _p99(values: list[float]) -> float:
 def hot_path_line(options, url, engine, scale, api_port, admin_key, user_key, tmp: Path, load=None,
                   bench: str = BENCH, what: str = "the API", rate: float = API_RATE) -> Line:
     """sip_auth p99 at HOT_PATH_SHARE of the handler's capacity, under `load(stop, done)` (default:
-    api_load at API_RATE) against the same without; best of at least HOT_PATH_RUNS alternations.
+    api_load at API_RATE) against the same without: at least HOT_PATH_RUNS alternations, the best
+    (lowest p99) loaded run against the best quiet one.
 
     The capacity is measured first (wrk as fast as the handler answers, no other load); then wrk
     offers sip_auth at a fixed rate, a share of it, as FreeSWITCH's REGISTERs arrive. A saturated
@@ -200,7 +202,7 @@ def hot_path_line(options, url, engine, scale, api_port, admin_key, user_key, tm
     load = load or (lambda stop, done: api_load(api_port, admin_key, user_key, stop, done))
     requests = wrk.write_bodies(tmp / "bodies", (("/xml_curl", body)
                                                  for body in bodies.sip_auth(scale, 500, random.Random(6))))
-    best = None
+    quiet_runs, busy_runs = [], []
     with servers.centralita("xml_curl", url, options.logs / "b6-xml_curl.log", tmp) as xml_curl:
         target = xml_curl.url_base + "/xml_curl"
         sip_auth = functools.partial(wrk.run, options.wrk, target, requests, "application/x-www-form-urlencoded")
@@ -217,18 +219,23 @@ def hot_path_line(options, url, engine, scale, api_port, admin_key, user_key, tm
             loader.join()
             if quiet.errors or busy.errors:
                 raise RuntimeError(f"sip_auth at {offered:,.0f} req/s: {quiet.errors} and {busy.errors} failed requests")
-            ratio = busy.p99_ms / quiet.p99_ms
-            if best is None or ratio < best[0]:
-                best = (ratio, quiet, busy, done[0])
-    ratio, quiet, busy, achieved = best
+            quiet_runs.append(quiet)
+            busy_runs.append((busy, done[0]))
+    # Each side's best run against the other's: the best ratio of one pair would favour a pair
+    # whose quiet run happened to be the noisy one. The load's rate and the handler's are their
+    # worst over every loaded run: a run where the load fell short must not be the one that counts.
+    quiet = min(quiet_runs, key=lambda run: run.p99_ms)
+    busy = min((run for run, _ in busy_runs), key=lambda run: run.p99_ms)
+    achieved = min(rate_reached for _, rate_reached in busy_runs)
+    kept_up = min(run.rate for run, _ in busy_runs) >= 0.95 * offered
+    ratio = busy.p99_ms / quiet.p99_ms
     return Line(bench, f"sip_auth p99 at {HOT_PATH_SHARE:.0%} of its capacity ({offered:,.0f} of {capacity:,.0f} "
-                       f"req/s) with {what} at {achieved:.0f} req/s · {engine}",
+                       f"req/s) with {what} at ≥ {achieved:.0f} req/s · {engine}",
                 f"p99 {busy.p99_ms:.2f} ms (p50 {busy.p50_ms:.2f}, {busy.rate:,.0f} req/s)",
                 f"without that load p99 {quiet.p99_ms:.2f} ms (p50 {quiet.p50_ms:.2f}, {quiet.rate:,.0f} req/s)", ratio,
                 f"≤ {MAX_HOT_PATH_RATIO}×, ≥ {MIN_LOAD_SHARE:.0%} of {rate:.0f} req/s "
-                f"(best of {max(options.runs, HOT_PATH_RUNS)})",
-                ratio <= MAX_HOT_PATH_RATIO and achieved >= MIN_LOAD_SHARE * rate
-                and busy.rate >= 0.95 * offered,  # the handler kept up with what it was offered
+                f"(best of {max(options.runs, HOT_PATH_RUNS)} each)",
+                ratio <= MAX_HOT_PATH_RATIO and achieved >= MIN_LOAD_SHARE * rate and kept_up,
                 MAX_HOT_PATH_RATIO, higher_is_better=False)
 
 
