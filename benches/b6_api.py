@@ -98,8 +98,9 @@ def measure(options, url: str, engine: str, scale: datasets.Scale) -> list[Line]
 
 def api_server(url: str, data_dir: Path, options) -> servers.Server:
     port = servers.free_port()
+    chosen = {"api_scheduling": options.api_scheduling} if options.api_scheduling else {}
     env = servers._env(database_url=url, data_dir=str(data_dir), web_host="127.0.0.1", web_port=str(port),
-                       fs_event_socket_port="0")
+                       fs_event_socket_port="0", **chosen)
     argv = [sys.executable, "-m", "fs_plugins.cli", "serve", "--only", "api", "--no-demo"]
     return servers.Server("centralita serve --only api", argv, env, port, options.logs / "b6-api.log")
 
