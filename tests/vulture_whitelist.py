@@ -41,3 +41,4 @@ pickup_prefix  # likewise
 utc_offset_hours  # likewise (Yealink)
 gmt_offset  # likewise (Cisco)
 _page_translations  # portal/i18n.py: set on flask.g, read back by g.get("_page_translations")
+headers_sent  # httpserver.py LimitedHandler._write_with_headers: read by gevent's pywsgi (a second write sends no head)
