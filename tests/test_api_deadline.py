@@ -115,7 +115,7 @@ def test_a_write_past_api_deadline_answers_503_with_retry_after_and_changes_noth
 
 
 def test_serve_only_api_yields_the_cpu_to_freeswitchs_handlers(api, tmp_path, db_url):
-    with api(deadline=10) as serve:  # api_scheduling "normal", the default: the niceness is what yields
+    with api(deadline=10) as serve:  # api_scheduling "normal" (ServeProcess): the niceness is what is left
         assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == 5  # api_nice's default
         assert os.sched_getscheduler(serve.process.pid) == os.SCHED_OTHER
     with ServeProcess(tmp_path, only=("xml_curl",), database_url=db_url) as serve:
@@ -143,21 +143,15 @@ def _policy_after_yield(roles: tuple[str, ...], **settings: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_by_default_a_process_serving_only_people_keeps_its_policy_and_lowers_its_niceness():
+def test_by_default_a_process_serving_only_people_runs_under_sched_idle_every_thread_of_it():
     after = _policy_after_yield(("api",))
-    assert len(after["policies"]) == 2 and set(after["policies"]) == {os.SCHED_OTHER}, after
-    assert after["nice"] == 5
-
-
-def test_api_scheduling_idle_puts_every_thread_of_a_process_serving_only_people_under_sched_idle():
-    after = _policy_after_yield(("api",), api_scheduling="idle")
     assert len(after["policies"]) == 2 and set(after["policies"]) == {os.SCHED_IDLE}, after
     assert after["nice"] == 5
 
 
 @pytest.mark.parametrize("roles", [("xml_curl",), ("api", "xml_curl"), ("web",), ("esl", "api")])
 def test_a_process_with_a_freeswitch_facing_server_keeps_its_cpu_priority(roles):
-    after = _policy_after_yield(roles, api_scheduling="idle")
+    after = _policy_after_yield(roles)
     assert set(after["policies"]) == {os.SCHED_OTHER} and after["nice"] == os.getpriority(os.PRIO_PROCESS, 0)
 
 

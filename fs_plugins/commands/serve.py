@@ -79,13 +79,13 @@ def _serve(args, ctx) -> int:
 
 
 def yield_cpu(config, wanted) -> None:
-    """A process serving only people (the API, the portal) gives way to FreeSWITCH's handlers.
+    """A process serving only people (the API, the portal) gives the CPU to FreeSWITCH's handlers.
 
-    By default by its niceness (api_nice): the handlers weigh more on a shared core, and the API
-    still gets its share while other processes keep the core busy. With api_scheduling "idle" it
-    runs under SCHED_IDLE: only on a core otherwise idle, a waking handler preempting it at once,
-    and starving while anything else wants the core (benches/b6_api.py measures both;
-    docs/operations.md). The policy is set for every thread the process has, before the servers start."""
+    Niceness alone does not: on a core shared with the xml_curl handler the kernel still lets an API
+    request run for its slice (about 0.7 ms, repeatedly) while a REGISTER waits, and that is the
+    handler's p99. Under SCHED_IDLE (api_scheduling "idle") the API runs only when the core is
+    otherwise idle and a waking handler preempts it at once (benches/b6_api.py measures it;
+    docs/operations.md). Set for every thread the process has, before the servers start."""
     if FOR_FREESWITCH & set(wanted):
         return
     if config.api_nice and os.getpriority(os.PRIO_PROCESS, 0) < config.api_nice:
