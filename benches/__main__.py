@@ -32,6 +32,8 @@ def parse(argv):
     parser.add_argument("--seconds", type=int, help="seconds per wrk measurement (default 5, quick 2)")
     parser.add_argument("--runs", type=int, help="runs per side, the best kept (default 3, quick 1)")
     parser.add_argument("--results", type=Path, help="folder for table.md and the charts")
+    parser.add_argument("--api-scheduling", choices=("idle", "normal"),
+                        help="B6/B7: run `serve --only api` with this api_scheduling (default: the product's)")
     return parser.parse_args(argv)
 
 
@@ -55,7 +57,8 @@ def main(argv=None) -> int:
         wrk_path, how = wrk.find_or_install()
         say(how)
         options = httpbench.Options(wrk=wrk_path, seconds=args.seconds or (2 if args.quick else 5),
-                                    runs=args.runs or (1 if args.quick else 3), logs=results)
+                                    runs=args.runs or (1 if args.quick else 3), logs=results,
+                                    api_scheduling=args.api_scheduling)
     if "b1" in wanted:
         from benches import b1_xml_curl
 
@@ -95,7 +98,8 @@ def _header(scale: datasets.Scale, args) -> str:
     return (f"Centralita benches, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit.stdout.strip() or '?'}, "
             f"{'quick' if args.quick else 'full'} scale ({scale.tenants:,} tenants × {scale.users} users, "
             f"{scale.contacts:,} contacts, {scale.calls:,} calls), Python {platform.python_version()}, "
-            f"{os.cpu_count()} cores, load before: {_load()}")
+            f"{os.cpu_count()} cores, load before: {_load()}"
+            + (f", serve --only api with api_scheduling {args.api_scheduling}" if args.api_scheduling else ""))
 
 
 def _load() -> str:

@@ -5,14 +5,17 @@
    Ceiling: the same keyset query in-process (no HTTP, no authentication).
 2. The user list of a 10,000-user tenant (tenant 1 grown to 10,000 users), 100 a page to the end:
    p99 < 20 ms a page. Ceiling: the same query in-process.
-3. Directory (sip_auth) p99 measured with wrk against `serve --only xml_curl`, while `serve --only api`
-   on the same core answers 50 req/s of mixed reads and writes, against the same without the API load:
-   ≤ 1.2×, and the API must reach 90% of its rate. Best of three alternations: this machine is
+3. Directory (sip_auth) p99 with `serve --only api` on the same core answering 50 req/s of mixed
+   reads and writes, against the same without the API load: ≤ 1.2×, and the API must reach 90% of
+   its rate. sip_auth is offered by wrk at a fixed rate, half the capacity of `serve --only
+   xml_curl` measured just before (as fast as it answers, nothing else running), as FreeSWITCH's
+   REGISTERs arrive: a saturated handler's p99 is its own queue, whatever else runs. Three
+   alternations (quiet, loaded), the best loaded p99 against the best quiet one: this machine is
    shared, one noisy second must not decide.
 
 Where each part runs: both servers are pinned to the server core, each with the configuration an
-operator gets by default (so `serve --only api` runs under SCHED_IDLE, api_scheduling); wrk and the
-API client are pinned to the client core. PostgreSQL's backends are not pinned. The API client is
+operator gets by default (`serve --only api` under api_scheduling's default); wrk and the API
+client are pinned to the client core. PostgreSQL's backends are not pinned. The API client is
 a keep-alive Python client (as an integration holds its connection); keys come from
 `centralita apikey create`, servers are `centralita serve --only …`.
 
@@ -20,6 +23,7 @@ Run: .venv/bin/python -m benches.b6_api [--quick] [--engine sqlite|postgresql] (
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -40,6 +44,10 @@ from fs_plugins.calllog import log as logmod
 BENCH = "B6 API"
 TENANT, BIG_TENANT_USERS = "t1.example", 10_000
 P99_MS, MAX_HOT_PATH_RATIO, API_RATE = 20.0, 1.2, 50.0
+# Line 3: sip_auth offered at this share of the handler's measured capacity, by wrk on this many
+# connections (enough that a slow answer does not delay the next slots); best of HOT_PATH_RUNS at
+# least; the load (the API) must reach MIN_LOAD_SHARE of its rate.
+HOT_PATH_SHARE, PACED_CONNECTIONS, HOT_PATH_RUNS, MIN_LOAD_SHARE = 0.5, 8, 3, 0.9
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
@@ -90,8 +98,9 @@ def measure(options, url: str, engine: str, scale: datasets.Scale) -> list[Line]
 
 def api_server(url: str, data_dir: Path, options) -> servers.Server:
     port = servers.free_port()
+    chosen = {"api_scheduling": options.api_scheduling} if options.api_scheduling else {}
     env = servers._env(database_url=url, data_dir=str(data_dir), web_host="127.0.0.1", web_port=str(port),
-                       fs_event_socket_port="0")
+                       fs_event_socket_port="0", **chosen)
     argv = [sys.executable, "-m", "fs_plugins.cli", "serve", "--only", "api", "--no-demo"]
     return servers.Server("centralita serve --only api", argv, env, port, options.logs / "b6-api.log")
 
@@ -183,31 +192,51 @@ def _p99(values: list[float]) -> float:
 
 def hot_path_line(options, url, engine, scale, api_port, admin_key, user_key, tmp: Path, load=None,
                   bench: str = BENCH, what: str = "the API", rate: float = API_RATE) -> Line:
-    """sip_auth p99 under `load(stop, done)` (default: api_load at API_RATE) against the same without."""
+    """sip_auth p99 at HOT_PATH_SHARE of the handler's capacity, under `load(stop, done)` (default:
+    api_load at API_RATE) against the same without: at least HOT_PATH_RUNS alternations, the best
+    (lowest p99) loaded run against the best quiet one.
+
+    The capacity is measured first (wrk as fast as the handler answers, no other load); then wrk
+    offers sip_auth at a fixed rate, a share of it, as FreeSWITCH's REGISTERs arrive. A saturated
+    handler's p99 is its queue's length, whatever else runs: measuring it there said nothing about
+    what the API costs a REGISTER, and left the API (SCHED_IDLE) no CPU at all."""
     load = load or (lambda stop, done: api_load(api_port, admin_key, user_key, stop, done))
     requests = wrk.write_bodies(tmp / "bodies", (("/xml_curl", body)
                                                  for body in bodies.sip_auth(scale, 500, random.Random(6))))
-    best = None
+    quiet_runs, busy_runs = [], []
     with servers.centralita("xml_curl", url, options.logs / "b6-xml_curl.log", tmp) as xml_curl:
         target = xml_curl.url_base + "/xml_curl"
-        wrk.run(options.wrk, target, requests, "application/x-www-form-urlencoded", 2, 1)
-        for _ in range(options.runs):
-            quiet = wrk.run(options.wrk, target, requests, "application/x-www-form-urlencoded", 2, options.seconds)
+        sip_auth = functools.partial(wrk.run, options.wrk, target, requests, "application/x-www-form-urlencoded")
+        sip_auth(2, 1)  # warm-up
+        capacity = sip_auth(2, options.seconds).rate
+        offered = HOT_PATH_SHARE * capacity
+        for _ in range(max(options.runs, HOT_PATH_RUNS)):
+            quiet = sip_auth(PACED_CONNECTIONS, options.seconds, offered)
             stop, done = threading.Event(), []
             loader = threading.Thread(target=on_client_core, args=(load, stop, done))
             loader.start()
-            busy = wrk.run(options.wrk, target, requests, "application/x-www-form-urlencoded", 2, options.seconds)
+            busy = sip_auth(PACED_CONNECTIONS, options.seconds, offered)
             stop.set()
             loader.join()
-            ratio = busy.p99_ms / quiet.p99_ms
-            if best is None or ratio < best[0]:
-                best = (ratio, quiet, busy, done[0] / options.seconds)
-    ratio, quiet, busy, achieved = best
-    return Line(bench, f"sip_auth p99 with {what} at {achieved:.0f} req/s · {engine}",
-                f"p99 {busy.p99_ms:.2f} ms ({busy.rate:,.0f} req/s)",
-                f"without that load p99 {quiet.p99_ms:.2f} ms ({quiet.rate:,.0f} req/s)", ratio,
-                f"≤ {MAX_HOT_PATH_RATIO}× (best of {options.runs})",
-                ratio <= MAX_HOT_PATH_RATIO and achieved >= 0.9 * rate,
+            if quiet.errors or busy.errors:
+                raise RuntimeError(f"sip_auth at {offered:,.0f} req/s: {quiet.errors} and {busy.errors} failed requests")
+            quiet_runs.append(quiet)
+            busy_runs.append((busy, done[0]))
+    # Each side's best run against the other's: the best ratio of one pair would favour a pair
+    # whose quiet run happened to be the noisy one. The load's rate and the handler's are their
+    # worst over every loaded run: a run where the load fell short must not be the one that counts.
+    quiet = min(quiet_runs, key=lambda run: run.p99_ms)
+    busy = min((run for run, _ in busy_runs), key=lambda run: run.p99_ms)
+    achieved = min(rate_reached for _, rate_reached in busy_runs)
+    kept_up = min(run.rate for run, _ in busy_runs) >= 0.95 * offered
+    ratio = busy.p99_ms / quiet.p99_ms
+    return Line(bench, f"sip_auth p99 at {HOT_PATH_SHARE:.0%} of its capacity ({offered:,.0f} of {capacity:,.0f} "
+                       f"req/s) with {what} at ≥ {achieved:.0f} req/s · {engine}",
+                f"p99 {busy.p99_ms:.2f} ms (p50 {busy.p50_ms:.2f}, {busy.rate:,.0f} req/s)",
+                f"without that load p99 {quiet.p99_ms:.2f} ms (p50 {quiet.p50_ms:.2f}, {quiet.rate:,.0f} req/s)", ratio,
+                f"≤ {MAX_HOT_PATH_RATIO}×, ≥ {MIN_LOAD_SHARE:.0%} of {rate:.0f} req/s "
+                f"(best of {max(options.runs, HOT_PATH_RUNS)} each)",
+                ratio <= MAX_HOT_PATH_RATIO and achieved >= MIN_LOAD_SHARE * rate and kept_up,
                 MAX_HOT_PATH_RATIO, higher_is_better=False)
 
 
@@ -235,14 +264,16 @@ def api_load(port: int, admin_key: str, user_key: str, stop: threading.Event, do
 
 
 def paced(steps: list, rate: float, stop: threading.Event, done: list) -> None:
-    """Call the steps in turn, `rate` a second, until `stop`; append how many ran to `done`."""
-    count, next_at = 0, time.perf_counter()
+    """Call the steps in turn, `rate` a second, until `stop`; append the rate reached to `done`
+    (requests a second, over the time it ran)."""
+    count, started = 0, time.perf_counter()
+    next_at = started
     while not stop.is_set():
         steps[count % len(steps)]()
         count += 1
         next_at += 1 / rate
         time.sleep(max(0.0, next_at - time.perf_counter()))
-    done.append(count)
+    done.append(count / (time.perf_counter() - started))
 
 
 if __name__ == "__main__":

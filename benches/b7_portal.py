@@ -9,7 +9,8 @@ FreeSWITCH's hot path.
    file through the same server (what HTTP alone costs).
 2. Directory (sip_auth) p99 with wrk against `serve --only xml_curl` while `serve --only api` (the API
    and the portal) serves 50 page views a second (reads, and a form post every sixth), against the same
-   without the portal load: ≤ 1.2×, best of three alternations.
+   without the portal load: ≤ 1.2×, best of three alternations; sip_auth offered at a fixed rate, half
+   the handler's capacity measured just before, as in B6 (benches/b6_api.py, hot_path_line).
 
 Sign-in is the portal's own form (a login created with `centralita login add`); servers are
 `centralita serve --only …`, as in B6.

@@ -29,6 +29,7 @@ class Options:
     runs: int = 3
     connections: tuple[int, ...] = (2, 16)
     logs: Path = Path(tempfile.gettempdir())
+    api_scheduling: str | None = None  # B6/B7's `serve --only api`: this api_scheduling, else the default
 
 
 @dataclass(frozen=True)

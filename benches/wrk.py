@@ -52,9 +52,13 @@ def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
     return path
 
 
-def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int) -> Result:
+def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int,
+        rate: float | None = None) -> Result:
+    """As fast as the server answers on `connections`, or `rate` requests a second on a fixed
+    schedule (the connections take turns; give enough that one slow answer does not hold the rest)."""
     argv = ["taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-            "-s", str(SCRIPT), url, "--", str(bodies), content_type, FREESWITCH_AUTHORIZATION]
+            "-s", str(SCRIPT), url, "--", str(bodies), content_type, FREESWITCH_AUTHORIZATION,
+            *([f"{rate:.3f}"] if rate else [])]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:

@@ -1,12 +1,38 @@
 -- Posts recorded request bodies round-robin, each on a new connection (`Connection: close`, as
 -- mod_xml_curl and mod_json_cdr do), and prints the run's figures as one JSON line.
 --
--- Usage: wrk -t1 -cN -dS -s benches/wrk_bodies.lua http://127.0.0.1:PORT/ -- BODIES CONTENT_TYPE [AUTHORIZATION]
+-- Usage: wrk -t1 -cN -dS -s benches/wrk_bodies.lua http://127.0.0.1:PORT/ -- BODIES CONTENT_TYPE [AUTHORIZATION [RATE]]
 -- BODIES holds the requests as "<path> <length>\n<body bytes>" one after another (benches/wrk.py).
+-- RATE (requests a second, this thread): sent on a fixed schedule instead of as fast as the server
+-- answers, the way FreeSWITCH's requests arrive; each connection takes the next free slot (wrk's
+-- delay() hook, in whole milliseconds) and a late answer does not move the later slots. Latency is
+-- still wrk's, from the request's first byte written: a slot's wait is not in it.
 -- Requests go round-robin from a random start; benches that must not repeat a body (CDRs) give
 -- more bodies than a run can send and check the count afterwards (benches/httpbench.py).
 
 local requests, count, next_index = {}, 0, 0
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bodies_timespec;
+int clock_gettime(int clock, bodies_timespec *now);
+]]
+local timespec, CLOCK_MONOTONIC = ffi.new("bodies_timespec"), 1
+
+local function now_ms()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
+  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
+end
+
+local function paced_at(rate)
+  local interval, next_slot = 1000 / rate, nil
+  return function()
+    local now = now_ms()
+    next_slot = next_slot or now
+    local slot = next_slot
+    next_slot = next_slot + interval
+    return math.max(0, math.floor(slot - now + 0.5))
+  end
+end
 
 function init(args)
   local file = assert(io.open(args[1], "rb"))
@@ -16,7 +42,9 @@ function init(args)
     ["Connection"] = "close",
     ["Content-Type"] = args[2],
   }
-  if args[3] then headers["Authorization"] = args[3] end  -- FreeSWITCH's basic auth (benches/servers.py)
+  if args[3] and args[3] ~= "" then headers["Authorization"] = args[3] end  -- FreeSWITCH's basic auth
+  -- wrk asks whether the script has delay() after this init: defined only when paced.
+  if args[4] then delay = paced_at(tonumber(args[4])) end
   while true do
     local line = file:read("*l")
     if not line then break end

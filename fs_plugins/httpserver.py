@@ -9,6 +9,11 @@
   The process's descriptor limit is raised to its hard limit so the cap, not EMFILE, is what
   holds: a thousand idle connections cost a thousand greenlets and descriptors, nothing else.
 Each connection is a greenlet, so connections that wait cost the others nothing while they last.
+* An answer leaves at once on a kept-alive connection: TCP_NODELAY on every connection, and the
+  head goes out with the start of the body in one write. pywsgi writes them apart, and Nagle then
+  held the body until the client acknowledged the head, which a client waiting for the rest of the
+  answer delays by 40 ms (Linux's delayed ACK): every keep-alive request (an integration's API
+  client, benches/b6_api.py) took 40+ ms; a new connection per request hides it.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 
 log = logging.getLogger(__name__)
 _REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
+_JOIN_HEAD_UP_TO = 256 * 1024  # a larger first part is written after the head (no copy of it)
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,24 @@ class LimitedHandler(WSGIHandler):
             self._head_deadline.close()
             if self.socket is not None:
                 self.socket.settimeout(self.body_timeout)  # from now on each body read has its own limit
+
+    def handle(self):
+        if self.socket.family in (socket.AF_INET, socket.AF_INET6):
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().handle()
+
+    def _write_with_headers(self, data):
+        """The head and the first part of the body in one write (one segment for a small answer);
+        the head as pywsgi builds it (status and headers already latin-1 bytes)."""
+        if not data or len(data) > _JOIN_HEAD_UP_TO or self.response_use_chunked:
+            return super()._write_with_headers(data)
+        self.headers_sent = True
+        self.finalize_headers()
+        head = [b"HTTP/1.1 ", self.status, b"\r\n"]
+        for name, value in self.response_headers:
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"\r\n")
+        self._sendall(b"".join([*head, data]))
 
     def get_environ(self):
         environ = super().get_environ()

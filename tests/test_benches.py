@@ -64,6 +64,18 @@ def test_a_comparison_runs_through_wrk_and_the_ceiling_and_is_reported(tmp_path,
     assert ET.parse(tmp_path / "results" / "b1.svg").getroot().tag.endswith("svg")
 
 
+def test_wrk_offers_a_fixed_rate_when_asked_and_runs_flat_out_otherwise(tmp_path):
+    # B6's hot-path line offers sip_auth at a share of the handler's capacity (benches/b6_api.py).
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    requests = httpbench.wrk.write_bodies(tmp_path / "bodies", [("/xml_curl", b"a=b")] * 4)
+    with servers.ceiling(200, "text/xml", tmp_path / "ceiling.log") as ceiling:
+        url = ceiling.url_base + "/xml_curl"
+        paced = httpbench.wrk.run(wrk_path, url, requests, httpbench.FORM, 4, 2, rate=150)
+        flat_out = httpbench.wrk.run(wrk_path, url, requests, httpbench.FORM, 4, 1)
+    assert paced.errors == 0 and 135 <= paced.rate <= 165, paced
+    assert flat_out.rate > 400, flat_out
+
+
 def test_a_path_whose_answers_are_not_the_ones_meant_is_refused_before_measuring(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
     url = datasets.database_url("sqlite", "pbx", datasets.TINY)
