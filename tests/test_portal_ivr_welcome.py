@@ -98,3 +98,15 @@ def test_another_tenants_recording_job_is_not_followed_from_a_menu(audio_browser
                                  updated_at=now, give_up_at=now)
     assert person.get(f"/t/{OWN}/ivr/{_menu().id}/welcome/{theirs.id}").status_code == 404
     assert person.get(f"/t/{OTHER}/ivr/{_menu(OTHER).id}/welcome/{theirs.id}").status_code == 404
+
+
+def test_a_recording_while_freeswitch_does_not_answer_is_refused_in_spanish_before_anything_starts(audio_browser):
+    from fs_plugins.models.audio import RecordingJob
+
+    person, emulator = audio_browser
+    emulator.stop()  # configured, but nobody listens there any more
+    jobs = RecordingJob.select().count()
+    refused = _post(person, _menu(), {"how": "record", "name": "Hola", "call": "1002"})
+    html = refused.data.decode()
+    assert refused.status_code == 422 and "FreeSWITCH no responde, así que ahora no se puede llamar a nadie" in html
+    assert re.search(r'<dialog id="record-dialog" open', html) and RecordingJob.select().count() == jobs

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fs_plugins.audio import app
+from fs_plugins.audio.phone import FreeswitchUnreachable
 from fs_plugins.dbpool import cooperative, release
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.models import database
@@ -106,8 +107,12 @@ def start_recording(domain: str, then: Callable[[app.AudioView], None] | None = 
                 return  # the recording failed: the job says why
             then(made)
 
-    return app.start_recording(ctx, domain, name, call, RECORD_WAIT, lambda work: in_background(
-        lambda: followed_by_then(work))).value
+    try:
+        return app.start_recording(ctx, domain, name, call, RECORD_WAIT, lambda work: in_background(
+            lambda: followed_by_then(work))).value
+    except FreeswitchUnreachable as exc:  # the socket's own words (English, from the OS) kept as a detail
+        raise InvalidInput("call", _("FreeSWITCH does not answer, so nobody can be called now (%(why)s).",
+                                     why=exc.message)) from None
 
 
 def in_background(work: Callable[[], None]) -> None:
