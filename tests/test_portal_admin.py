@@ -389,6 +389,23 @@ def test_each_state_of_a_recording_job_reads_in_spanish_in_the_dialog(audio_brow
     assert '<dialog id="record-dialog" open' in without_htmx and "La grabación Aviso ha fallado" in without_htmx
 
 
+def test_without_javascript_a_saved_recording_leads_to_the_library_saying_so(audio_browser):
+    from fs_plugins.models import utcnow
+    from fs_plugins.models.audio import AudioFile, RecordingJob
+
+    person, _emulator = audio_browser
+    _post_file(person, "Hecho", SAMPLE_WAV.read_bytes())
+    now = utcnow()
+    job = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OWN), name="Hecho", call="1002", state="done",
+                              audio=AudioFile.get(AudioFile.name == "Hecho"), created_at=now, updated_at=now,
+                              give_up_at=now)
+    followed = person.get(f"/t/{OWN}/audio/recordings/{job.id}")
+    assert followed.status_code == 303 and followed.headers["Location"].endswith(f"/t/{OWN}/audio?recorded={job.id}")
+    html = person.get(f"/t/{OWN}/audio?recorded={job.id}").data.decode()
+    assert "Hecho grabado por teléfono y añadido a la biblioteca." in html
+    assert "grabado por teléfono" not in person.get(f"/t/{OWN}/audio?recorded=999").data.decode()
+
+
 def test_another_customers_recording_job_does_not_exist(audio_browser):
     from fs_plugins.models import utcnow
     from fs_plugins.models.audio import RecordingJob
