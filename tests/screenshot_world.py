@@ -55,6 +55,8 @@ def pages():
         ("ivr", ADMIN, f"/t/{DOMAIN}/ivr/1", DESKTOP),
         ("group-edit", ADMIN, f"/t/{DOMAIN}/groups/1", DESKTOP),
         ("group-stats", ADMIN, f"/t/{DOMAIN}/groups/1/stats?month=2026-11", DESKTOP),
+        ("audio-record", ADMIN, f"/t/{DOMAIN}/audio", DESKTOP),  # take.py starts a recording by phone
+        ("feature-codes", ADMIN, f"/t/{DOMAIN}/feature-codes", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
         ("login-suspended", None, "/login", DESKTOP),  # take.py signs in as SUSPENDED_USER: refused
         ("health", OPERATOR, "/operator/health", DESKTOP),

@@ -2,6 +2,7 @@
 new password, disable) and numbers; and that an admin reaches only their own tenant."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from pathlib import Path
@@ -309,20 +310,112 @@ def test_an_uploaded_message_is_listed_played_and_deleted(audio_browser):
     assert not AudioFile.select().where(AudioFile.id == row.id).exists()
 
 
-def test_voice_recording_calls_the_phone_and_the_confirmed_take_joins_the_library(audio_browser):
+def follow_recording(person, started):
+    """The dialog's job followed as htmx does (polls of its hx-get) to its end: the page it leads to once
+    saved, or its last fragment (failed); every text it showed on the way."""
+    import gevent
+
+    html, seen = started.data.decode(), []
+    poll = re.search(r'id="record-job"[^>]* hx-get="([^"]+)"', html)
+    assert poll, html
+    for _ in range(400):
+        answer = person.client.get(poll.group(1), headers={"HX-Request": "true"})
+        if answer.headers.get("HX-Redirect"):
+            return person.get(answer.headers["HX-Redirect"]), seen
+        fragment = answer.data.decode()
+        seen.append(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip())
+        if 'hx-get="' not in fragment:
+            return answer, seen
+        gevent.sleep(0.05)  # the emulated FreeSWITCH (this thread's hub) answers the call meanwhile
+    raise AssertionError(f"the recording job did not end: {seen[-3:]}")
+
+
+def test_voice_recording_starts_a_job_the_dialog_follows_until_the_take_joins_the_library(audio_browser):
     from fs_plugins.models.audio import AudioFile
     from fs_plugins.sim.script import CallerScript
 
     person, emulator = audio_browser
     emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])  # speaks, #, then 3 to keep
-    done = person.submit(f"/t/{OWN}/audio", {"name": "Cerrado", "call": "1002"}, action=f"/t/{OWN}/audio/record")
-    assert done.status_code == 200
+    started = person.submit(f"/t/{OWN}/audio", {"name": "Cerrado", "call": "1002"}, action=f"/t/{OWN}/audio/record")
+    html = started.data.decode()
+    assert started.status_code == 200 and '<dialog id="record-dialog" open' in html  # answered before the call
+    assert "Llamando a 1002: conteste el teléfono." in html
+    done, _seen = follow_recording(person, started)
+    assert done.status_code == 200 and "Cerrado grabado por teléfono y añadido a la biblioteca" in done.data.decode()
     assert AudioFile.get(AudioFile.name == "Cerrado").source == "recording"
     assert emulator.report.originated[0][0] == f"user/1002@{OWN}"
+
+
+def test_a_failed_recording_says_why_in_spanish_and_stores_nothing(audio_browser):
+    from fs_plugins.models.audio import AudioFile
+
+    person, emulator = audio_browser
     emulator.outcomes[f"user/1001@{OWN}"] = "USER_NOT_REGISTERED"
-    failed = person.submit(f"/t/{OWN}/audio", {"name": "Otra", "call": "1001"}, action=f"/t/{OWN}/audio/record")
-    assert failed.status_code == 422 and "USER_NOT_REGISTERED" in failed.data.decode()
+    started = person.submit(f"/t/{OWN}/audio", {"name": "Otra", "call": "1001"}, action=f"/t/{OWN}/audio/record")
+    failed, _seen = follow_recording(person, started)
+    text = failed.data.decode()
+    assert "La grabación Otra ha fallado: no se pudo llamar a" in text and "USER_NOT_REGISTERED" in text, text
     assert not AudioFile.select().where(AudioFile.name == "Otra").exists()
+    refused = person.submit(f"/t/{OWN}/audio", {"name": "", "call": "1001"}, action=f"/t/{OWN}/audio/record")
+    assert refused.status_code == 422 and 'id="e-record-name"' in refused.data.decode()  # refused before any call
+    assert len(emulator.report.originated) == 1
+
+
+def test_each_state_of_a_recording_job_reads_in_spanish_in_the_dialog(audio_browser):
+    from fs_plugins.audio import app as audio_app
+    from fs_plugins.models import utcnow
+    from fs_plugins.models.audio import RecordingJob
+
+    person, _emulator = audio_browser
+    now = utcnow()
+    job = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OWN), name="Aviso", call="1002", state="recording",
+                              created_at=now, updated_at=now, give_up_at=now + dt.timedelta(minutes=5))
+
+    def shown(**state):
+        if state:
+            RecordingJob.update(**state).where(RecordingJob.id == job.id).execute()
+        return person.client.get(f"/t/{OWN}/audio/recordings/{job.id}", headers={"HX-Request": "true"})
+
+    going = shown().data.decode()
+    assert "Grabando Aviso: hable tras el pitido, pulse # para terminar y luego 3 para guardarla." in going
+    assert 'hx-trigger="every 1s"' in going  # asked again while the call goes on
+    lost = shown(state="failed", detail=audio_app.JOB_LOST).data.decode()
+    assert "La grabación Aviso ha fallado: el servidor que hacía la llamada se detuvo" in lost and "hx-get" not in lost
+    crashed = shown(detail=audio_app.JOB_CRASHED).data.decode()
+    assert "el servidor falló; no se guardó nada" in crashed
+    unconfirmed = shown(detail="no recording was confirmed with key 3 on user/1002@acme.example.com").data.decode()
+    assert "no se confirmó ninguna grabación con la tecla 3 en user/1002@acme.example.com" in unconfirmed
+    without_htmx = person.get(f"/t/{OWN}/audio/recordings/{job.id}").data.decode()  # no JavaScript: the page
+    assert '<dialog id="record-dialog" open' in without_htmx and "La grabación Aviso ha fallado" in without_htmx
+
+
+def test_without_javascript_a_saved_recording_leads_to_the_library_saying_so(audio_browser):
+    from fs_plugins.models import utcnow
+    from fs_plugins.models.audio import AudioFile, RecordingJob
+
+    person, _emulator = audio_browser
+    _post_file(person, "Hecho", SAMPLE_WAV.read_bytes())
+    now = utcnow()
+    job = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OWN), name="Hecho", call="1002", state="done",
+                              audio=AudioFile.get(AudioFile.name == "Hecho"), created_at=now, updated_at=now,
+                              give_up_at=now)
+    followed = person.get(f"/t/{OWN}/audio/recordings/{job.id}")
+    assert followed.status_code == 303 and followed.headers["Location"].endswith(f"/t/{OWN}/audio?recorded={job.id}")
+    html = person.get(f"/t/{OWN}/audio?recorded={job.id}").data.decode()
+    assert "Hecho grabado por teléfono y añadido a la biblioteca." in html
+    assert "grabado por teléfono" not in person.get(f"/t/{OWN}/audio?recorded=999").data.decode()
+
+
+def test_another_customers_recording_job_does_not_exist(audio_browser):
+    from fs_plugins.models import utcnow
+    from fs_plugins.models.audio import RecordingJob
+
+    person, _emulator = audio_browser
+    now = utcnow()
+    theirs = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OTHER), name="Suya", call="2001", created_at=now,
+                                 updated_at=now, give_up_at=now)
+    assert person.get(f"/t/{OTHER}/audio/recordings/{theirs.id}").status_code == 404
+    assert person.get(f"/t/{OWN}/audio/recordings/{theirs.id}").status_code == 404
 
 
 def test_a_big_tenants_users_come_a_hundred_a_page_and_are_searched(browser):

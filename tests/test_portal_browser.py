@@ -313,6 +313,8 @@ def test_the_voice_recording_pop_up_asks_for_a_file_name_and_a_number(page):
 def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_socket(page, live_server):
     """The pop-up's journey to the end, against the emulated FreeSWITCH (its inbound event socket takes
     the originate, calls back the recording session, and the phone speaks, presses # and then 3)."""
+    from playwright.sync_api import expect
+
     from fs_plugins.models.audio import AudioFile
     from fs_plugins.sim.script import CallerScript
 
@@ -324,8 +326,26 @@ def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_so
     dialog.get_by_label("Nombre del archivo").fill("Vacaciones")
     dialog.get_by_label("Número al que llamar").fill("1002")
     dialog.get_by_role("button", name="Llamarme").click()
-    page.wait_for_load_state()
-    assert "Vacaciones" in page.locator("#notices").inner_text()
+    # The request answers at once; the dialog follows the job (htmx polls) through the call.
+    status = page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")
+    expect(status).to_contain_text("Llamando a 1002")
+    expect(page.locator("#notices")).to_contain_text("Vacaciones grabado por teléfono", timeout=20000)
     assert AudioFile.get(AudioFile.name == "Vacaciones").source == "recording"
     assert live_server.freeswitch.report.originated[-1][0] == "user/1002@acme.example.com"
     assert page.locator("audio").count() >= 1  # the new message can be listened to on the page
+
+
+def test_a_recording_by_phone_that_fails_says_why_in_the_pop_up(page, live_server):
+    from playwright.sync_api import expect
+
+    live_server.freeswitch.outcomes["user/1001@acme.example.com"] = "USER_BUSY"
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto("/t/acme.example.com/audio")
+    page.get_by_role("button", name="Grabación de voz").click()
+    dialog = page.get_by_role("dialog", name="Grabación de voz")
+    dialog.get_by_label("Nombre del archivo").fill("Fallida")
+    dialog.get_by_label("Número al que llamar").fill("1001")
+    dialog.get_by_role("button", name="Llamarme").click()
+    status = page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")
+    expect(status).to_contain_text("La grabación Fallida ha fallado: no se pudo llamar a", timeout=20000)
+    expect(status).to_contain_text("USER_BUSY")

@@ -203,3 +203,27 @@ def test_a_welcome_uploaded_in_the_ivr_editors_tab_becomes_the_menus_welcome(pag
     page.wait_for_load_state()
     assert "Ahora es el mensaje de bienvenida de Bienvenidas." in page.locator("#notices").inner_text()
     assert ivr.get_menu(provision.OPERATOR, OWN, "Bienvenidas").welcome == "Buenos días"
+
+
+def test_a_welcome_recorded_by_phone_in_the_ivr_editors_tab_becomes_the_menus_welcome(page, live_server):
+    """The welcome tab's "Grabación de voz": the pop-up follows the call and, once the take is kept,
+    the editor says the menu has it as its welcome (the emulated phone speaks, presses # and then 3)."""
+    from playwright.sync_api import expect
+
+    from fs_plugins.ivr import app as ivr
+    from fs_plugins.sim.script import CallerScript
+    from tests import provision
+
+    menu = provision.menu(provision.find_tenant(OWN), "Grabadas", options={"1": "user:1002"})
+    live_server.freeswitch.scripts[f"user/1002@{OWN}"] = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/ivr/{menu.id}")
+    page.get_by_role("tab", name="Mensaje de bienvenida opcional").click()
+    page.get_by_role("button", name="Grabación de voz").click()
+    dialog = page.get_by_role("dialog", name="Grabación de voz")
+    dialog.get_by_label("Nombre del archivo").fill("Buenas tardes")
+    dialog.get_by_label("Número al que llamar").fill("1002")
+    dialog.get_by_role("button", name="Llamarme").click()
+    expect(page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")).to_contain_text("Llamando a 1002")
+    expect(page.locator("#notices")).to_contain_text("Ahora es el mensaje de bienvenida de Grabadas.", timeout=20000)
+    assert ivr.get_menu(provision.OPERATOR, OWN, "Grabadas").welcome == "Buenas tardes"

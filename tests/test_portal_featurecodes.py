@@ -65,3 +65,14 @@ def test_the_group_page_marks_a_member_who_logged_out_from_the_phone(browser):
     browser.sign_in(ADMIN)
     html = browser.get(f"/t/{OWN}/groups/{row.id}").data.decode()
     assert html.count("desconectado (*51): no suena") == 1
+
+
+def test_every_feature_reads_in_spanish_on_the_page(browser):
+    """A feature without a label of its own would show the CLI's English description (paging did)."""
+    from fs_plugins.featurecodes.kinds import FEATURES
+
+    browser.sign_in(ADMIN)
+    html = browser.get(PAGE).data.decode().lower()
+    english = [feature.name for feature in FEATURES if feature.description.lower() in html]
+    assert english == []
+    assert "hablar por los altavoces del grupo de llamada" in html

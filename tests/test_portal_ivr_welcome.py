@@ -12,7 +12,7 @@ from fs_plugins.sim.script import CallerScript
 from tests import provision
 from tests.api_world import OTHER, OWN, cheap_argon2  # noqa: F401 (fixture)
 from tests.portal_world import browser, world  # noqa: F401
-from tests.test_portal_admin import SAMPLE_WAV, audio_browser  # noqa: F401 (fixture)
+from tests.test_portal_admin import SAMPLE_WAV, audio_browser, follow_recording  # noqa: F401 (fixture)
 
 
 def _menu(domain=OWN):
@@ -49,8 +49,13 @@ def test_a_welcome_uploaded_in_the_tab_joins_the_library_and_is_the_menus_welcom
 def test_a_welcome_recorded_by_phone_in_the_tab_is_the_menus_welcome(audio_browser):
     person, emulator = audio_browser
     emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])  # speaks, #, then 3 to keep
-    done = _post(person, _menu(), {"how": "record", "name": "Bienvenida grabada", "call": "1002"})
-    assert done.status_code == 200 and "grabado por teléfono" in done.data.decode()
+    started = _post(person, _menu(), {"how": "record", "name": "Bienvenida grabada", "call": "1002"})
+    assert started.status_code == 200 and "Llamando a 1002" in started.data.decode()
+    assert f'hx-get="/t/{OWN}/ivr/{_menu().id}/welcome/' in started.data.decode()
+    done, _seen = follow_recording(person, started)
+    html = done.data.decode()
+    assert "grabado por teléfono" in html and "Ahora es el mensaje de bienvenida de" in html
+    assert '<option value="Bienvenida grabada" selected>' in html
     assert emulator.report.originated[0][0] == f"user/1002@{OWN}"
     assert AudioFile.get(AudioFile.name == "Bienvenida grabada").source == "recording"
     assert _menu().welcome == "Bienvenida grabada"
@@ -64,9 +69,11 @@ def test_a_refused_welcome_is_explained_in_its_dialog_and_changes_nothing(audio_
     assert bad_file.status_code == 422 and 'id="e-file"' in html
     assert re.search(r'<dialog id="upload-dialog" open', html) and 'id="e-name"' not in html
     emulator.outcomes[f"user/1001@{OWN}"] = "USER_NOT_REGISTERED"
-    unreachable = _post(person, _menu(), {"how": "record", "name": "Otra", "call": "1001"})
-    assert unreachable.status_code == 422 and "USER_NOT_REGISTERED" in unreachable.data.decode()
-    assert re.search(r'<dialog id="record-dialog" open', unreachable.data.decode())
+    unreachable, _seen = follow_recording(person, _post(person, _menu(), {"how": "record", "name": "Otra",
+                                                                          "call": "1001"}))
+    assert "La grabación Otra ha fallado: no se pudo llamar a" in unreachable.data.decode()
+    bad_number = _post(person, _menu(), {"how": "record", "name": "Otra", "call": "${x}"})
+    assert bad_number.status_code == 422 and re.search(r'<dialog id="record-dialog" open', bad_number.data.decode())
     assert (_menu().welcome, AudioFile.select().count()) == before
 
 
@@ -79,3 +86,27 @@ def test_another_tenants_menu_takes_no_welcome(audio_browser):
         answer = person.client.post(path, data={"csrf_token": token, "how": "record", "name": "X", "call": "2001"})
         assert answer.status_code == 404
     assert _menu(OTHER).welcome == theirs.welcome
+
+
+def test_another_tenants_recording_job_is_not_followed_from_a_menu(audio_browser):
+    from fs_plugins.models import Tenant, utcnow
+    from fs_plugins.models.audio import RecordingJob
+
+    person, _emulator = audio_browser
+    now = utcnow()
+    theirs = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OTHER), name="Suya", call="2001", created_at=now,
+                                 updated_at=now, give_up_at=now)
+    assert person.get(f"/t/{OWN}/ivr/{_menu().id}/welcome/{theirs.id}").status_code == 404
+    assert person.get(f"/t/{OTHER}/ivr/{_menu(OTHER).id}/welcome/{theirs.id}").status_code == 404
+
+
+def test_a_recording_while_freeswitch_does_not_answer_is_refused_in_spanish_before_anything_starts(audio_browser):
+    from fs_plugins.models.audio import RecordingJob
+
+    person, emulator = audio_browser
+    emulator.stop()  # configured, but nobody listens there any more
+    jobs = RecordingJob.select().count()
+    refused = _post(person, _menu(), {"how": "record", "name": "Hola", "call": "1002"})
+    html = refused.data.decode()
+    assert refused.status_code == 422 and "FreeSWITCH no responde, así que ahora no se puede llamar a nadie" in html
+    assert re.search(r'<dialog id="record-dialog" open', html) and RecordingJob.select().count() == jobs

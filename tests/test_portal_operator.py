@@ -124,3 +124,18 @@ def test_a_customers_admin_cannot_suspend_it(browser):
     refused = browser.submit("/t/acme.example.com/users", {"action": "suspend"},
                              action="/operator/tenants/acme.example.com/suspension")
     assert refused.status_code in (403, 404) and not Tenant.get(Tenant.domain == "acme.example.com").suspended
+
+
+def test_health_names_a_failing_database_in_the_pages_language(world, monkeypatch):
+    from fs_plugins.portal.views import operator
+
+    browser = Browser(make_portal_app(Config().replace(fs_event_socket_port=1)))
+    browser.sign_in(OPERATOR)
+
+    class Unreachable:
+        def execute_sql(self, *_args, **_kwargs):
+            raise RuntimeError("connection to server failed")
+
+    monkeypatch.setattr(operator, "database", Unreachable())  # (the page's own probe only: sessions still work)
+    html = browser.get("/operator/health").data.decode()
+    assert "no responde: connection to server failed" in html  # the driver's own words kept as the detail

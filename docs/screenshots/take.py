@@ -36,6 +36,8 @@ def main() -> int:
                 if name == "login-suspended":  # the suspended customer's person, refused with the reason
                     fill_sign_in(page, SUSPENDED_USER)
                     page.wait_for_load_state()
+                if name == "audio-record":  # the "Grabación de voz" pop-up following its call
+                    record_by_phone(page)
                 if name.endswith("phone-menu"):
                     page.get_by_role("navigation").get_by_text("Menú", exact=True).click()
                 page.screenshot(path=str(HERE / f"{name}.png"), full_page=True)
@@ -43,6 +45,15 @@ def main() -> int:
                 context.close()
             browser.close()
     return 0
+
+
+def record_by_phone(page) -> None:
+    page.get_by_role("button", name="Grabación de voz").click()
+    dialog = page.get_by_role("dialog", name="Grabación de voz")
+    dialog.get_by_label("Nombre del archivo").fill("Vacaciones de agosto")
+    dialog.get_by_label("Número al que llamar").fill("1002")
+    dialog.get_by_role("button", name="Llamarme").click()
+    page.get_by_role("dialog", name="Grabación de voz").get_by_role("status").wait_for()
 
 
 def sign_in(page, login: tuple[str, str]) -> None:

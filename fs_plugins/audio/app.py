@@ -9,8 +9,8 @@ The API and the CLI start a recording as a job (`start_recording`): everything t
 checked first, a RecordingJob row says how it goes (calling, recording, done with the new file,
 failed with why), and the call itself runs in the background the front end provides (the API a
 greenlet of its server, the CLI one it follows to the end, `recorded_audio`). Either shows the
-other's jobs, and a name being recorded is refused to both. (The portal's pop-up still waits for
-the call in its request, through `record_audio`.)
+other's jobs, and a name being recorded is refused to both. The portal's pop-up starts one too and
+follows it by polling.
 """
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ from fs_plugins.models.audio import (JOB_CALLING, JOB_DONE, JOB_FAILED, JOB_RECO
 from fs_plugins.models.base import utcnow
 
 log = logging.getLogger(__name__)
+# A failed job's detail when no refusal of the application layer says why (the portal translates them).
+JOB_LOST = "the server that made the call stopped before it ended"
+JOB_CRASHED = "the server failed; nothing was stored"
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def recording_job(ctx: AppContext, tenant: str, job_id: int) -> RecordingJobView
     if job is None:
         raise NotFound("job", f"no recording job {job_id} in {owner.domain}")
     if job.state in (JOB_CALLING, JOB_RECORDING) and job.give_up_at <= utcnow():
-        job.state, job.detail = JOB_FAILED, "the server that made the call stopped before it ended"
+        job.state, job.detail = JOB_FAILED, JOB_LOST
     return _job_view(owner, job)
 
 
@@ -152,7 +155,7 @@ def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str,
         _job_state(job_id, JOB_FAILED, detail=exc.message)
     except Exception:
         log.exception("recording job %d failed", job_id)
-        _job_state(job_id, JOB_FAILED, detail="the server failed; nothing was stored")
+        _job_state(job_id, JOB_FAILED, detail=JOB_CRASHED)
 
 
 def _job_state(job_id: int, state: str, detail: str = "", audio: int | None = None) -> None:

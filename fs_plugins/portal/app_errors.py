@@ -5,7 +5,7 @@ are), and its messages carry values: `f"no user {extension!r} in {tenant.domain}
 them next to Spanish labels, so each message is translated by its pattern:
 
 - `patterns()` reads the source with `ast` and turns the message argument of every InvalidInput,
-  Conflict, NotFound, Forbidden, BadLine and feature-code CodeProblem (and of the ValueErrors of the
+  Conflict, NotFound, Forbidden, BadLine, RecordingFailed and feature-code CodeProblem (and of the ValueErrors of the
   pure `rules.py` modules, which the application layer forwards) into a gettext msgid whose values
   are named placeholders: `no user %(extension)s in %(domain)s`. catalogs.py puts them into the Spanish catalog under the
   context `app error`, where they are translated like any other string (and checked: a translation
@@ -31,7 +31,8 @@ CONTEXT = "app error"
 SOURCE = Path(__file__).resolve().parent.parent  # fs_plugins/
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # The calls whose argument at this position is a message a person may read on a page.
-MESSAGE_ARGUMENT = {"InvalidInput": 1, "Conflict": 1, "NotFound": 1, "Forbidden": 0, "BadLine": 2, "CodeProblem": 1}
+MESSAGE_ARGUMENT = {"InvalidInput": 1, "Conflict": 1, "NotFound": 1, "Forbidden": 0, "BadLine": 2, "CodeProblem": 1,
+                    "RecordingFailed": 0}  # (a recording job's reason, shown in the portal's dialog)
 RULES_ERRORS = {"ValueError": 0}  # only in rules.py: the pure decisions whose messages the app forwards
 # Where no page's message comes from: the other front ends (command line, REST API), the emulator, and
 # the settings and tools of the servers themselves. Their messages stay English, as the CLI shows them.

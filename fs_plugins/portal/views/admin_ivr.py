@@ -10,13 +10,15 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request
 from flask_babel import gettext as _
 
+from fs_plugins.audio import app as audio_app
 from fs_plugins.audio.library import list_audio
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.ivr import app
 from fs_plugins.ivr.rules import KEYS
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
-from fs_plugins.portal.views.admin_audio import add_to_library, added, how_posted, posted_values
+from fs_plugins.portal.views.admin_audio import (add_to_library, added, how_posted, job_page, posted_values,
+                                                 recorded_notice, settled_within, start_recording)
 from fs_plugins.portal.pages import Outcome, attempt, page
 from fs_plugins.schedule import app as schedules
 
@@ -51,6 +53,7 @@ def _ref(destination) -> str:
 
 
 def _editor(owner, domain: str, row=None, values=None, outcome: Outcome | None = None, **welcome):
+    welcome.setdefault("job_view", None)
     return page("admin/ivr_edit.html", outcome=outcome, domain=domain, ivr=row, keys=KEYS, **welcome,
                 values=values if values is not None else (_values(row) if row else {"forward": "none", "loops": "3",
                                                                                        "timeout": "5", "exit": "hangup"}),
@@ -74,8 +77,15 @@ def edit_menu(domain: str, menu_id: int):
     row = _menu(domain, menu_id)
     if request.method == "GET":
         saved = Outcome(notice=_("IVR menu %(name)s saved.", name=row.name)) if request.args.get("saved") else None
-        return _editor(owner, domain, row, outcome=saved)
+        return _editor(owner, domain, row, outcome=saved or recorded_notice(domain, lambda job: _welcome_notice(
+            job.audio, "record", row)))
     return _save(owner, domain, row)
+
+
+def _welcome_notice(audio, how: str, menu: app.MenuView) -> str:
+    if menu.welcome != audio.name:  # (a recording saved, but the menu changed meanwhile)
+        return added(audio, how)
+    return _("%(added)s It is now the welcome message of %(menu)s.", added=added(audio, how), menu=menu.name)
 
 
 def _menu(domain: str, menu_id: int) -> app.MenuView:
@@ -90,22 +100,48 @@ def _menu(domain: str, menu_id: int) -> app.MenuView:
 @area(ADMIN)
 def welcome(domain: str, menu_id: int):
     """The welcome tab's "Upload a file" and "Grabación de voz": the new message joins the audio
-    library (as on the library's page) and becomes this menu's welcome (ivr.app.change_menu)."""
+    library (as on the library's page) and becomes this menu's welcome (ivr.app.change_menu). A recording
+    is a job the dialog follows (admin_audio.py); the menu takes it as its welcome once it is saved."""
     owner = admin_tenant(domain, "manage IVR menus")
     row = _menu(domain, menu_id)
     how = how_posted()
+    ctx = app_context()
+
+    def use(audio):
+        app.change_menu(ctx, domain, str(row.id), welcome=audio.name)
 
     def add_and_use():
-        audio = add_to_library(domain, how)
-        app.change_menu(app_context(), domain, str(row.id), welcome=audio.name)
+        if how == "record":
+            return start_recording(domain, then=use)
+        audio = add_to_library(domain)
+        use(audio)
         return audio
 
-    outcome = attempt(add_and_use, lambda audio: _("%(added)s It is now the welcome message of %(menu)s.",
-                                                   added=added(audio, how), menu=row.name))
+    outcome = attempt(add_and_use, lambda done: "" if how == "record" else _welcome_notice(done, how, _menu(domain,
+                                                                                                           menu_id)))
     if not outcome.ok:  # shown in its dialog, not next to the menu's own fields of the same name
         return _editor(owner, domain, row, outcome=Outcome(errors={"_welcome": next(iter(outcome.errors.values()))}),
                        welcome_form=how, welcome_errors=outcome.errors, welcome_values=posted_values())
+    if how == "record":
+        return _welcome_job(owner, domain, row, outcome.value)
     return _editor(owner, domain, _menu(domain, menu_id), outcome=outcome)
+
+
+@bp.get("/t/<domain>/ivr/<int:menu_id>/welcome/<int:job_id>")
+@area(ADMIN)
+def welcome_job(domain: str, menu_id: int, job_id: int):
+    owner = admin_tenant(domain, "manage IVR menus")
+    return _welcome_job(owner, domain, _menu(domain, menu_id), audio_app.recording_job(app_context(), domain, job_id))
+
+
+def _welcome_job(owner, domain: str, row, job):
+    def settling(job) -> bool:  # saved, and the menu about to take it as its welcome
+        return _menu(domain, row.id).welcome != job.name and settled_within(job)
+
+    return job_page(job, f"/t/{domain}/ivr/{row.id}/welcome/{job.id}", f"/t/{domain}/ivr/{row.id}?recorded={job.id}",
+                    lambda values: _editor(owner, domain, row, welcome_form="record", job_view=values,
+                                           welcome_values={"name": job.name, "call": job.call}),
+                    settling)
 
 
 def _save(owner, domain: str, row):

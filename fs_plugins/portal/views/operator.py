@@ -81,7 +81,7 @@ def _database() -> tuple[str, bool, str]:
     try:
         database.execute_sql("SELECT 1").fetchall()
     except Exception as exc:  # any failure means the database is not usable
-        return _("Database"), False, str(exc)[:200]
+        return _("Database"), False, _("does not answer: %(why)s", why=str(exc)[:200])
     elapsed = f"{1000 * (time.perf_counter() - started):.1f}"
     return _("Database"), True, _("answers in %(ms)s ms", ms=elapsed)
 
