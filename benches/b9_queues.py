@@ -134,6 +134,17 @@ def _prepare(url: str) -> None:
 
 
 # -- inside a node process ----------------------------------------------------------------------
+def _in_threads(count: int, session) -> dict:
+    """session(index) -> (claims done, their milliseconds) in `count` threads at once; the totals."""
+    results: list[tuple[int, list[float]]] = []
+    threads = [threading.Thread(target=lambda i=i: results.append(session(i))) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"count": sum(done for done, _ in results), "ms": [ms for _, mine in results for ms in mine]}
+
+
 def _node_claims(args) -> dict:
     from fs_plugins import db as dbmod
     from fs_plugins.groups.store import SharedQueues
@@ -142,9 +153,7 @@ def _node_claims(args) -> dict:
     members = MEMBERS[:args.members]
     per_thread = args.callers // len(NODES) // args.threads
     node_index = NODES.index(args.node)
-    counts, timings, lock = [], [], threading.Lock()
-
-    def session(index: int) -> None:
+    def session(index: int) -> tuple[int, list[float]]:
         # Each session serves a group of its own (all groups share every member): callers of one
         # group on two sessions would spin, the later one's claims refused until the earlier is
         # served, which a real caller does not do (it waits for news: the wake-up measurement).
@@ -168,17 +177,10 @@ def _node_claims(args) -> dict:
             entries = entries[1:] + [queue.join(f"{args.node}-{index}-{turn}", 0, 10_000)]
         for entry in entries:
             queue.leave(entry)
-        with lock:
-            counts.append(done)
-            timings.extend(mine)
         db.close()
+        return done, mine
 
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(args.threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"count": sum(counts), "ms": timings}
+    return _in_threads(args.threads, session)
 
 
 def _node_ceiling(args) -> dict:
@@ -188,10 +190,9 @@ def _node_ceiling(args) -> dict:
     from fs_plugins import db as dbmod
 
     db = dbmod.connect(args.url, upgrade_schema=False)
-    counts, timings, lock = [], [], threading.Lock()
     node_index = NODES.index(args.node)
 
-    def session(index: int) -> None:
+    def session(index: int) -> tuple[int, list[float]]:
         group = GROUP + node_index * args.threads + index
         member = f"ceiling-{group}"
         write = (ASYNC_COMMIT_SQL + "; " + GROUP_LOCK_SQL + "; INSERT INTO queue_offer"
@@ -207,17 +208,10 @@ def _node_ceiling(args) -> dict:
             mine.append((time.perf_counter() - began) * 1000)
             db.execute_sql(ASYNC_COMMIT_SQL + "; DELETE FROM queue_offer WHERE member = %s", (member,))
             done += 1
-        with lock:
-            counts.append(done)
-            timings.extend(mine)
         db.close()
+        return done, mine
 
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(args.threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"count": sum(counts), "ms": timings}
+    return _in_threads(args.threads, session)
 
 
 def _node_wakeup(args) -> dict:
