@@ -494,7 +494,10 @@ def cooperative(db) -> bool:
 
 def release(db, idle_only: bool = False) -> None:
     """Hand this greenlet's connection back to the pool: at the end of a request, or (`idle_only`:
-    unless a transaction is open) whenever an ESL session waits for FreeSWITCH."""
+    unless a transaction is open) whenever an ESL session waits for FreeSWITCH. `db` may be the
+    models' proxy (fs_plugins.models.database): the database it stands for is released."""
+    if isinstance(db, peewee.DatabaseProxy):
+        db = db.obj
     if not isinstance(db, _Green) or not db.may_hold_connection() or db.is_closed():
         return
     if db.in_transaction():

@@ -155,3 +155,15 @@ def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connec
         store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True)
     release(pooled)
     assert logged() == expected
+
+
+def test_release_given_the_models_proxy_hands_the_connection_back(pooled):
+    """fs_plugins/audio/phone.py and api/audio.py release `models.database` (the proxy) while a
+    recording call waits for FreeSWITCH; that must return the pooled connection, not do nothing."""
+    from fs_plugins.models import database as proxy
+
+    assert proxy.obj is pooled
+    pooled.execute_sql("SELECT 1")
+    assert not pooled.is_closed()
+    release(proxy)
+    assert pooled.is_closed()
