@@ -114,15 +114,16 @@ class LimitedHandler(WSGIHandler):
     def _write_with_headers(self, data):
         """The head and the first part of the body in one write (one segment for a small answer);
         the head as pywsgi builds it (status and headers already latin-1 bytes)."""
-        if not data or len(data) > _JOIN_HEAD_UP_TO or self.response_use_chunked:
+        if not data or len(data) > _JOIN_HEAD_UP_TO:
             return super()._write_with_headers(data)
         self.headers_sent = True
-        self.finalize_headers()
+        self.finalize_headers()  # decides response_use_chunked: known only from here on
         head = [b"HTTP/1.1 ", self.status, b"\r\n"]
         for name, value in self.response_headers:
             head += (name, b": ", value, b"\r\n")
         head.append(b"\r\n")
-        self._sendall(b"".join([*head, data]))
+        body = [b"%x\r\n" % len(data), data, b"\r\n"] if self.response_use_chunked else [data]
+        self._sendall(b"".join([*head, *body]))
 
     def get_environ(self):
         environ = super().get_environ()

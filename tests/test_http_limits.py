@@ -136,3 +136,40 @@ def test_a_kept_alive_connection_gets_each_answer_without_waiting_for_a_delayed_
     finally:
         server.stop(timeout=1)
     assert sorted(times)[len(times) // 2] < 0.015, [round(1000 * t, 1) for t in times]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["sized", "chunked"])
+def test_an_answer_joined_to_its_head_reads_back_as_the_same_bytes(chunked):
+    """The head and the first part leave in one write; a streamed answer (a CSV export) must keep
+    its chunk framing there too, or a client such as curl refuses it."""
+    import http.client
+    import threading
+
+    parts = (b"fecha,numero\r\n", b"2026-11-03,600111222\r\n" * 50, b"", b"fin\r\n")
+
+    def app(environ, start_response):
+        headers = [("Content-Type", "text/csv")]
+        if not chunked:
+            headers.append(("Content-Length", str(sum(map(len, parts)))))
+        start_response("200 OK", headers)
+        return iter(parts) if chunked else [b"".join(parts)]
+
+    def client(port: int, seen: list) -> None:  # stdlib http.client in a thread: the server runs on this one's hub
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        for _ in range(2):  # twice on the kept-alive connection
+            connection.request("GET", "/export.csv")
+            answer = connection.getresponse()
+            seen.append((answer.getheader("Transfer-Encoding"), answer.read()))
+        connection.close()
+
+    server = http_server("127.0.0.1", 0, app, "tests.http")
+    server.start()
+    seen: list = []
+    try:
+        reader = threading.Thread(target=client, args=(server.address[1], seen))
+        reader.start()
+        while reader.is_alive():
+            gevent.sleep(0.01)
+    finally:
+        server.stop()
+    assert seen == [("chunked" if chunked else None, b"".join(parts))] * 2
