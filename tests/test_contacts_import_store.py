@@ -11,6 +11,7 @@ import pytest
 
 from fs_plugins.contacts import app, service
 from fs_plugins.contacts.records import ContactInput
+from fs_plugins.models.contacts import Contact
 from tests.test_core_app import admin_of, pbx  # noqa: F401 (fixture)
 
 
@@ -53,13 +54,18 @@ def test_an_import_that_fails_part_way_leaves_the_directory_as_it_was(pbx, monke
 
 
 def test_other_writers_wait_little_while_a_big_import_is_stored(pbx, db):
+    """Another writer (a CDR post) gets SQLite's write lock again and again while the import stores,
+    each time within about one batch. The interleaving is what proves the batches; the waits are
+    checked loosely, because one descheduled batch on a loaded machine is not the import's fault
+    (CI once saw 0.69 s among a hundred waits of 5-10 ms; one transaction waited 0.88 s in all)."""
     if not isinstance(db, peewee.SqliteDatabase):
         pytest.skip("PostgreSQL's writers do not wait for each other's new rows")
     context, _, _ = pbx
     admin = context(admin_of("acme.example"))
     other = sqlite3.connect(db.database, timeout=10, isolation_level=None, check_same_thread=False)
     other.execute("CREATE TABLE probe (at REAL)")  # another process's writes (a CDR post)
-    waits, importing = [], threading.Event()
+    waits, seen, importing = [], [], threading.Event()
+    table = Contact._meta.table_name
 
     def write_meanwhile():
         while not importing.is_set():
@@ -69,6 +75,7 @@ def test_other_writers_wait_little_while_a_big_import_is_stored(pbx, db):
             other.execute("BEGIN IMMEDIATE")  # waits for the write lock (busy timeout 10 s)
             waits.append(time.monotonic() - began)
             other.execute("INSERT INTO probe VALUES (?)", (began,))
+            seen.append(other.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # what the import stored so far
             other.execute("COMMIT")
             time.sleep(0.01)
 
@@ -84,8 +91,11 @@ def test_other_writers_wait_little_while_a_big_import_is_stored(pbx, db):
         other.close()
     took = time.monotonic() - began
     assert report.added == 20000 and report.stored
-    assert len(waits) >= 10, f"the other writer wrote {len(waits)} times in {took:.1f} s"
-    assert max(waits) < 0.3, f"a write waited {max(waits):.2f} s for the import (took {took:.1f} s)"
+    midway = [count for count in seen if 0 < count < 20000]
+    assert len(midway) >= 5, f"the other writer got the lock {len(midway)} times while the import stored ({took:.1f} s)"
+    usual = sorted(waits)[int(len(waits) * 0.9)]
+    assert usual < 0.3, f"one write in ten waited {usual:.2f} s or more for the import (took {took:.1f} s)"
+    assert max(waits) < 2.0, f"a write waited {max(waits):.2f} s for the import (cdr_deadline is 5 s)"
 
 
 def _started_import(db_url: str, tmp_path, lines: int):
