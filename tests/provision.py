@@ -1,11 +1,14 @@
 """Test set-up through the core's application layer, as the operator; returns the rows tests inspect."""
 from __future__ import annotations
 
+import datetime as dt
+
 from fs_plugins.application import AppContext
 from fs_plugins.core import app
 from fs_plugins.groups import app as groups
 from fs_plugins.ivr import app as ivr
-from fs_plugins.models import Tenant, User
+from fs_plugins.models import Tenant, User, utcnow
+from fs_plugins.models.audio import RecordingJob
 from fs_plugins.models.groups import CallGroup
 from fs_plugins.models.ivr import IvrMenu
 
@@ -56,3 +59,11 @@ def menu(owner: Tenant, name: str, **settings) -> IvrMenu:
 
 def group_id(owner: Tenant, name: str) -> int:
     return CallGroup.get(CallGroup.tenant == owner, CallGroup.name == name).id
+
+
+def recording_job(domain: str, name: str, call: str, give_up_in: dt.timedelta = dt.timedelta(0),
+                  **state) -> RecordingJob:
+    """A record-by-phone job of the tenant `domain` as a front end leaves it (state="recording", …)."""
+    now = utcnow()
+    return RecordingJob.create(tenant=find_tenant(domain), name=name, call=call, created_at=now, updated_at=now,
+                               give_up_at=now + give_up_in, **state)

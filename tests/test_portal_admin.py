@@ -363,13 +363,10 @@ def test_a_failed_recording_says_why_in_spanish_and_stores_nothing(audio_browser
 
 def test_each_state_of_a_recording_job_reads_in_spanish_in_the_dialog(audio_browser):
     from fs_plugins.audio import app as audio_app
-    from fs_plugins.models import utcnow
     from fs_plugins.models.audio import RecordingJob
 
     person, _emulator = audio_browser
-    now = utcnow()
-    job = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OWN), name="Aviso", call="1002", state="recording",
-                              created_at=now, updated_at=now, give_up_at=now + dt.timedelta(minutes=5))
+    job = provision.recording_job(OWN, "Aviso", "1002", dt.timedelta(minutes=5), state="recording")
 
     def shown(**state):
         if state:
@@ -390,15 +387,11 @@ def test_each_state_of_a_recording_job_reads_in_spanish_in_the_dialog(audio_brow
 
 
 def test_without_javascript_a_saved_recording_leads_to_the_library_saying_so(audio_browser):
-    from fs_plugins.models import utcnow
-    from fs_plugins.models.audio import AudioFile, RecordingJob
+    from fs_plugins.models.audio import AudioFile
 
     person, _emulator = audio_browser
     _post_file(person, "Hecho", SAMPLE_WAV.read_bytes())
-    now = utcnow()
-    job = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OWN), name="Hecho", call="1002", state="done",
-                              audio=AudioFile.get(AudioFile.name == "Hecho"), created_at=now, updated_at=now,
-                              give_up_at=now)
+    job = provision.recording_job(OWN, "Hecho", "1002", state="done", audio=AudioFile.get(AudioFile.name == "Hecho"))
     followed = person.get(f"/t/{OWN}/audio/recordings/{job.id}")
     assert followed.status_code == 303 and followed.headers["Location"].endswith(f"/t/{OWN}/audio?recorded={job.id}")
     html = person.get(f"/t/{OWN}/audio?recorded={job.id}").data.decode()
@@ -407,13 +400,8 @@ def test_without_javascript_a_saved_recording_leads_to_the_library_saying_so(aud
 
 
 def test_another_customers_recording_job_does_not_exist(audio_browser):
-    from fs_plugins.models import utcnow
-    from fs_plugins.models.audio import RecordingJob
-
     person, _emulator = audio_browser
-    now = utcnow()
-    theirs = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OTHER), name="Suya", call="2001", created_at=now,
-                                 updated_at=now, give_up_at=now)
+    theirs = provision.recording_job(OTHER, "Suya", "2001")
     assert person.get(f"/t/{OTHER}/audio/recordings/{theirs.id}").status_code == 404
     assert person.get(f"/t/{OWN}/audio/recordings/{theirs.id}").status_code == 404
 

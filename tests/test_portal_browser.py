@@ -319,15 +319,8 @@ def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_so
     from fs_plugins.sim.script import CallerScript
 
     live_server.freeswitch.scripts["user/1002@acme.example.com"] = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
-    sign_in(page, ADMIN, PASSWORD)
-    page.goto("/t/acme.example.com/audio")
-    page.get_by_role("button", name="Grabación de voz").click()
-    dialog = page.get_by_role("dialog", name="Grabación de voz")
-    dialog.get_by_label("Nombre del archivo").fill("Vacaciones")
-    dialog.get_by_label("Número al que llamar").fill("1002")
-    dialog.get_by_role("button", name="Llamarme").click()
     # The request answers at once; the dialog follows the job (htmx polls) through the call.
-    status = page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")
+    status = _ask_to_record_by_phone(page, "Vacaciones", "1002")
     expect(status).to_contain_text("Llamando a 1002")
     expect(page.locator("#notices")).to_contain_text("Vacaciones grabado por teléfono", timeout=20000)
     assert AudioFile.get(AudioFile.name == "Vacaciones").source == "recording"
@@ -335,17 +328,23 @@ def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_so
     assert page.locator("audio").count() >= 1  # the new message can be listened to on the page
 
 
-def test_a_recording_by_phone_that_fails_says_why_in_the_pop_up(page, live_server):
-    from playwright.sync_api import expect
-
-    live_server.freeswitch.outcomes["user/1001@acme.example.com"] = "USER_BUSY"
+def _ask_to_record_by_phone(page, name: str, number: str):
+    """The administrator asks, from the audio library's "Grabación de voz" pop-up, to be called at
+    `number` to record `name`; the pop-up's status line, which follows the job."""
     sign_in(page, ADMIN, PASSWORD)
     page.goto("/t/acme.example.com/audio")
     page.get_by_role("button", name="Grabación de voz").click()
     dialog = page.get_by_role("dialog", name="Grabación de voz")
-    dialog.get_by_label("Nombre del archivo").fill("Fallida")
-    dialog.get_by_label("Número al que llamar").fill("1001")
+    dialog.get_by_label("Nombre del archivo").fill(name)
+    dialog.get_by_label("Número al que llamar").fill(number)
     dialog.get_by_role("button", name="Llamarme").click()
-    status = page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")
+    return dialog.get_by_role("status")
+
+
+def test_a_recording_by_phone_that_fails_says_why_in_the_pop_up(page, live_server):
+    from playwright.sync_api import expect
+
+    live_server.freeswitch.outcomes["user/1001@acme.example.com"] = "USER_BUSY"
+    status = _ask_to_record_by_phone(page, "Fallida", "1001")
     expect(status).to_contain_text("La grabación Fallida ha fallado: no se pudo llamar a", timeout=20000)
     expect(status).to_contain_text("USER_BUSY")

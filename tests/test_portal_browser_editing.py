@@ -184,6 +184,18 @@ def test_the_seeds_ivr_built_in_the_browser_answers_an_emulated_call(page):
     assert pressed_one.transfer == (f"pbx-user-{bruno.id}", OWN)  # key 1: on to Bruno, through the dialplan
 
 
+def _welcome_dialog(page, menu, way: str, name: str):
+    """The IVR editor's welcome tab with its pop-up `way` ("Subir un archivo", "Grabación de voz")
+    open and the new file's name typed in."""
+    sign_in(page, ADMIN, PASSWORD)
+    page.goto(f"/t/{OWN}/ivr/{menu.id}")
+    page.get_by_role("tab", name="Mensaje de bienvenida opcional").click()
+    page.get_by_role("button", name=way).click()
+    dialog = page.get_by_role("dialog", name=way)
+    dialog.get_by_label("Nombre del archivo").fill(name)
+    return dialog
+
+
 def test_a_welcome_uploaded_in_the_ivr_editors_tab_becomes_the_menus_welcome(page):
     from pathlib import Path
 
@@ -191,12 +203,7 @@ def test_a_welcome_uploaded_in_the_ivr_editors_tab_becomes_the_menus_welcome(pag
     from tests import provision
 
     menu = provision.menu(provision.find_tenant(OWN), "Bienvenidas", options={"1": "user:1002"})
-    sign_in(page, ADMIN, PASSWORD)
-    page.goto(f"/t/{OWN}/ivr/{menu.id}")
-    page.get_by_role("tab", name="Mensaje de bienvenida opcional").click()
-    page.get_by_role("button", name="Subir un archivo").click()
-    dialog = page.get_by_role("dialog", name="Subir un archivo")
-    dialog.get_by_label("Nombre del archivo").fill("Buenos días")
+    dialog = _welcome_dialog(page, menu, "Subir un archivo", "Buenos días")
     dialog.get_by_label("Archivo de audio", exact=False).set_input_files(
         str(Path(__file__).resolve().parents[1] / "docs" / "samples" / "bienvenida.wav"))
     dialog.get_by_role("button", name="Subir", exact=True).click()
@@ -216,12 +223,7 @@ def test_a_welcome_recorded_by_phone_in_the_ivr_editors_tab_becomes_the_menus_we
 
     menu = provision.menu(provision.find_tenant(OWN), "Grabadas", options={"1": "user:1002"})
     live_server.freeswitch.scripts[f"user/1002@{OWN}"] = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
-    sign_in(page, ADMIN, PASSWORD)
-    page.goto(f"/t/{OWN}/ivr/{menu.id}")
-    page.get_by_role("tab", name="Mensaje de bienvenida opcional").click()
-    page.get_by_role("button", name="Grabación de voz").click()
-    dialog = page.get_by_role("dialog", name="Grabación de voz")
-    dialog.get_by_label("Nombre del archivo").fill("Buenas tardes")
+    dialog = _welcome_dialog(page, menu, "Grabación de voz", "Buenas tardes")
     dialog.get_by_label("Número al que llamar").fill("1002")
     dialog.get_by_role("button", name="Llamarme").click()
     expect(page.get_by_role("dialog", name="Grabación de voz").get_by_role("status")).to_contain_text("Llamando a 1002")

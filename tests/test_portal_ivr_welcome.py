@@ -89,13 +89,10 @@ def test_another_tenants_menu_takes_no_welcome(audio_browser):
 
 
 def test_another_tenants_recording_job_is_not_followed_from_a_menu(audio_browser):
-    from fs_plugins.models import Tenant, utcnow
-    from fs_plugins.models.audio import RecordingJob
+    from tests import provision
 
     person, _emulator = audio_browser
-    now = utcnow()
-    theirs = RecordingJob.create(tenant=Tenant.get(Tenant.domain == OTHER), name="Suya", call="2001", created_at=now,
-                                 updated_at=now, give_up_at=now)
+    theirs = provision.recording_job(OTHER, "Suya", "2001")
     assert person.get(f"/t/{OWN}/ivr/{_menu().id}/welcome/{theirs.id}").status_code == 404
     assert person.get(f"/t/{OTHER}/ivr/{_menu(OTHER).id}/welcome/{theirs.id}").status_code == 404
 
