@@ -322,6 +322,10 @@ def test_recording_by_phone_from_the_pop_up_calls_the_phone_through_the_event_so
     # The request answers at once; the dialog follows the job (htmx polls) through the call.
     status = _ask_to_record_by_phone(page, "Vacaciones", "1002")
     expect(status).to_contain_text("Llamando a 1002")
+    dialog = page.get_by_role("dialog", name="Grabación de voz")  # while the call goes on (the phone waits 1.5 s):
+    assert dialog.get_by_role("button", name="Cancelar").is_visible()
+    assert not dialog.get_by_role("button", name="Llamarme").is_visible()  # asking again would be refused
+    assert not dialog.get_by_label("Número al que llamar").is_visible()
     expect(page.locator("#notices")).to_contain_text("Vacaciones grabado por teléfono", timeout=20000)
     assert AudioFile.get(AudioFile.name == "Vacaciones").source == "recording"
     assert live_server.freeswitch.report.originated[-1][0] == "user/1002@acme.example.com"
@@ -348,3 +352,4 @@ def test_a_recording_by_phone_that_fails_says_why_in_the_pop_up(page, live_serve
     status = _ask_to_record_by_phone(page, "Fallida", "1001")
     expect(status).to_contain_text("La grabación Fallida ha fallado: no se pudo llamar a", timeout=20000)
     expect(status).to_contain_text("USER_BUSY")
+    expect(page.get_by_role("dialog", name="Grabación de voz").get_by_role("button", name="Llamarme")).to_be_visible()
