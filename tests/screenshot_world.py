@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from fs_plugins import db as dbmod
 from fs_plugins.access import logins
 from fs_plugins.application import AppContext
+from fs_plugins.callflows import app as callflows
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.calllog.classify import Status
 from fs_plugins.config import Config
@@ -21,11 +22,15 @@ from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.models.groups import GroupCall
 from fs_plugins.models.calllog import CallEntry
+from fs_plugins.models.recording import Recording
+from fs_plugins.provisioning import app as provisioning
+from fs_plugins.recording import app as recording
 from fs_plugins.schedule import settings as schedules
 from fs_plugins.schedule.spec import parse_hours
 from fs_plugins.sim.voicemail import StoredMessage
 from fs_plugins.web import make_web_app
 from tests import provision
+from tests.audio_helpers import sine
 from tests.browser_support import emulator_in_its_own_thread
 from tests.contact_directories import operator_directory
 
@@ -37,6 +42,7 @@ OPERATOR = ("operador", PASSWORD)
 SUSPENDED_DOMAIN = "ferreteria-lopez.example.com"
 SUSPENDED_USER = ("luis@ferreteria-lopez.example.com", PASSWORD)
 DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+FLOWS_DIR = str(Path(__file__).resolve().parents[1] / "examples" / "flows")  # the operator's flows page lists them
 
 
 def pages():
@@ -57,7 +63,11 @@ def pages():
         ("group-stats", ADMIN, f"/t/{DOMAIN}/groups/1/stats?month=2026-11", DESKTOP),
         ("audio-record", ADMIN, f"/t/{DOMAIN}/audio", DESKTOP),  # take.py starts a recording by phone
         ("feature-codes", ADMIN, f"/t/{DOMAIN}/feature-codes", DESKTOP),
+        ("logins", ADMIN, f"/t/{DOMAIN}/logins", DESKTOP),
+        ("devices", ADMIN, f"/t/{DOMAIN}/devices", DESKTOP),
+        ("recordings", ADMIN, f"/t/{DOMAIN}/recordings", DESKTOP),
         ("customers", OPERATOR, "/operator/tenants", DESKTOP),
+        ("flows", OPERATOR, f"/operator/tenants/{DOMAIN}/flows", DESKTOP),
         ("login-suspended", None, "/login", DESKTOP),  # take.py signs in as SUSPENDED_USER: refused
         ("health", OPERATOR, "/operator/health", DESKTOP),
         ("phone-menu", USER, "/me/calls?period=day&day=2026-11-24", PHONE),
@@ -71,7 +81,7 @@ def serve(folder: Path):
     database = dbmod.connect(f"sqlite:///{folder / 'centralita.db'}")
     host, port = emulator.address
     config = Config().replace(data_dir=str(folder), fs_event_socket_host=host, fs_event_socket_port=port,
-                              voicemail_files_dir=str(folder / "voicemail"))
+                              voicemail_files_dir=str(folder / "voicemail"), flows_dir=FLOWS_DIR)
     server = make_server("127.0.0.1", 0, make_web_app(config), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -95,7 +105,8 @@ def _messages(emulator, files: Path) -> None:
             read=0 if n == 2 else 1764000000))
 
 
-def sample_world() -> None:
+def sample_world(folder: Path) -> None:
+    """The sample customer; `folder` is serve's data_dir (its call recordings' files go there)."""
     ctx = AppContext.operator()
     core.add_tenant(ctx, domain=DOMAIN, name="Acme S.L.", timezone="Europe/Madrid", language="es", country="ES",
                     region="MD")
@@ -122,7 +133,24 @@ def sample_world() -> None:
                    options={"1": "user:1002", "2": "user:1003"}, exit="voicemail:")
     _calls()
     _group_calls()
+    _phones_recordings_and_flows(ctx, folder)
     _suspended_customer(ctx)
+
+
+def _phones_recordings_and_flows(ctx, folder: Path) -> None:
+    provisioning.add_device(ctx, DOMAIN, "0c:38:3e:12:34:56", "fanvil", "1001", blf=("1002", "1003"))
+    provisioning.add_device(ctx, DOMAIN, "80:5e:c0:12:34:56", "yealink", "1002", blf=("1001",))
+    recording.set_policy(ctx, DOMAIN, "inbound", user="1001")
+    recording.set_settings(ctx, DOMAIN, announce=True, retention_days=90)
+    for call in ("sample-0", "sample-6"):  # two answered calls of the sample call log
+        started = CallEntry.get(CallEntry.call_id == call).started_at
+        file = f"{_tenant().id}/{call}.wav"
+        (folder / "recordings" / file).parent.mkdir(parents=True, exist_ok=True)
+        sine((folder / "recordings" / file), seconds=1.0, rate=8000)
+        Recording.create(tenant=_tenant(), call_id=call, file=file, size=16044, started_at=started)
+    flows = AppContext.operator(Config(flows_dir=FLOWS_DIR))
+    callflows.enable_flow(flows, DOMAIN, "pin_line")
+    callflows.enable_flow(flows, DOMAIN, "survey")
 
 
 def _suspended_customer(ctx) -> None:

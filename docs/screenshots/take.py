@@ -24,7 +24,7 @@ def main() -> int:
     from tests.browser_support import CHROMIUM, FLAGS
 
     with tempfile.TemporaryDirectory() as folder, serve(Path(folder)) as url:
-        sample_world()
+        sample_world(Path(folder))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
             for name, login, path, size in pages():
