@@ -98,6 +98,27 @@ def test_a_dead_nodes_callers_and_offers_are_purged_and_the_others_served(pg):
 
 
 @pytest.mark.postgres
+def test_a_live_nodes_forgotten_caller_and_offer_expire_and_its_current_ones_stay(pg):
+    """A flow that died without leaving the line (on a node still beating) would hold its member and
+    its place for as long as that node runs; past ROW_MAX_AGE they are purged, fresh ones are not."""
+    from fs_plugins.groups.store import ROW_MAX_AGE
+
+    a = SharedQueues("node-a")
+    forgotten = a.of(7).join("forgotten", 0, 5)
+    assert a.of(7).claim(forgotten, ["m1"], 1, FREE) == ("m1",)
+    current = a.of(8).join("current", 0, 5)
+    assert a.of(8).claim(current, ["m2"], 1, FREE) == ("m2",)
+    long_ago = nodes.now() - ROW_MAX_AGE - dt.timedelta(minutes=1)
+    QueueEntry.update(joined_at=long_ago).where(QueueEntry.uuid == "forgotten").execute()
+    QueueOffer.update(offered_at=long_ago).where(QueueOffer.member == "m1").execute()
+    waiting = a.of(9).join("waiting", 0, 5)
+    assert a.of(9).claim(waiting, ["m1", "m2"], None, FREE) == ()  # before the purge: both reserved
+    a._purged = float("-inf")  # the next look purges (at most every PURGE_SECONDS otherwise)
+    assert a.of(9).claim(waiting, ["m1", "m2"], None, FREE) == ("m1",)
+    assert sorted(row.uuid for row in QueueEntry.select()) == ["current", "waiting"]
+
+
+@pytest.mark.postgres
 def test_many_callers_on_two_nodes_are_never_offered_the_same_member_at_once(pg):
     """Threads are callers, each on its own PostgreSQL session, half on node a, half on node b, in two
     groups sharing members; every offer is logged with the moments it began and ended."""

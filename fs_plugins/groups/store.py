@@ -17,7 +17,11 @@ nodes' callers of one group are judged one after the other against the same rows
 groups for one member meet at the primary key (ON CONFLICT DO NOTHING: the second gets nobody).
 Rows of a node that stopped beating (fs_plugins/cluster/nodes.py) are purged, at most every
 PURGE_SECONDS, by whichever node claims next (or starts a group call): its callers are gone with
-its calls, and its callers left ahead in a line would otherwise block the live ones for good.
+its calls, and its callers left ahead in a line would otherwise block the live ones for good. So
+are expired rows of any node, live ones included: a caller or an offer older than ROW_MAX_AGE can
+only be one its flow failed to take out (no call lasts that long), which would otherwise hold a
+member or a place in line for as long as that node runs. A member really on a call that long stays
+out of new offers all the same: the busy set (member_channel) still has the call.
 
 Speed (benches/b9_queues.py): a join, a claim, a release and a leave are each one round trip to
 PostgreSQL: the advisory lock and the statement that judges and writes go as one query string,
@@ -31,6 +35,7 @@ offered someone or left), delivered by PostgreSQL at commit.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Callable, Iterable
@@ -49,6 +54,7 @@ GROUP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('centralita-queue:' || c
 # rows). Waiting for the WAL flush was most of a claim's time (benches/b9_queues.py).
 ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
 PURGE_SECONDS = 5.0
+ROW_MAX_AGE = dt.timedelta(hours=12)
 _ENTRY, _OFFER = QueueEntry._meta.table_name, QueueOffer._meta.table_name
 _NOTIFY = f"pg_notify('{wakeups.CHANNEL}', %s)"
 # A caller joins unless the line is full (its id is its place in line).
@@ -195,16 +201,20 @@ class SharedQueues:
         return {row.group_id: row.n for row in rows}
 
     def purge(self) -> None:
-        """Forget the callers and offers of nodes not heard from within nodes.DEAD_AFTER."""
+        """Forget the callers and offers of nodes not heard from within nodes.DEAD_AFTER, and any
+        older than ROW_MAX_AGE."""
         now = self._clock()
         if now - self._purged < PURGE_SECONDS:
             return
         self._purged = now
         alive = Node.select(Node.name).where(Node.heartbeat_at >= nodes.now() - nodes.DEAD_AFTER)
+        expired = nodes.now() - ROW_MAX_AGE
         with database.atomic():
             gone = QueueOffer.delete().where(
-                QueueOffer.node.not_in(alive) & (QueueOffer.node != self.node)).execute()
+                (QueueOffer.node.not_in(alive) & (QueueOffer.node != self.node))
+                | (QueueOffer.offered_at < expired)).execute()
             gone += QueueEntry.delete().where(
-                QueueEntry.node.not_in(alive) & (QueueEntry.node != self.node)).execute()
+                (QueueEntry.node.not_in(alive) & (QueueEntry.node != self.node))
+                | (QueueEntry.joined_at < expired)).execute()
             if gone:  # members freed and callers gone: every node's first waiters look again
                 database.execute_sql(wakeups.NOTIFY_SQL, (wakeups.EVERYTHING,))
