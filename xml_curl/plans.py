@@ -70,6 +70,9 @@ class CallHandlingRouter(Router):
             return Route(request.context, f"failover-{request.destination}", tuple(self._failover(request)))
         return super().route(request)
 
+    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
+        return self.options.media.fill_recordings(document, uuid, now) if self.options.media else document
+
     def _failover(self, request: CallRequest) -> list[Action]:
         user_id, _, domain = request.context[len(rules.FAILOVER_PREFIX):].partition(".")
         tenant = self.lookups.tenant(domain)
