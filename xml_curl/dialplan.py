@@ -161,7 +161,7 @@ class Router:
 
     def _route_did(self, request: CallRequest) -> list[Action]:
         digits = request.destination.lstrip("+")
-        found = self.lookups.did("+" + digits) if digits.isdigit() else None
+        found = self.lookups.did("+" + digits) if digits.isdecimal() else None
         if found is None:
             return [hangup("UNALLOCATED_NUMBER")]
         tenant, destination = found
