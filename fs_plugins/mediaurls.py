@@ -114,9 +114,9 @@ class Media:
         # Stands for "this call's signed URL" in a dialplan answer cached for many calls; random per
         # process, so nothing typed into a field can forge or collide with it.
         self.placeholder = f"pbx-recording-{secrets.token_hex(12)}"
-        self._placeholders = re.compile(
-            rf"http_cache://{re.escape(base)}{PREFIX}/{RECORDINGS}/{self.placeholder}/([1-9][0-9]{{0,9}})/\$\{{uuid\}}\.wav"
-            .encode())
+        self._marker = self.placeholder.encode()
+        held = re.escape(f"http_cache://{base}{PREFIX}/{RECORDINGS}/{self.placeholder}/")
+        self._placeholders = re.compile(rf"{held}([1-9][0-9]{{0,9}})/\$\{{uuid\}}\.wav".encode())
 
     def audio(self, domain: str, file_name: str) -> str:
         return audio_url(self.base, self.key, domain, file_name)
@@ -128,7 +128,7 @@ class Media:
     def fill_recordings(self, document: bytes, call: str, now: float) -> bytes:
         """`document` with each placeholder URL made call `call`'s (signed, good for MAX_CALL_SECONDS).
         A call without a usable uuid keeps the placeholder, which the upload refuses (404)."""
-        if self.placeholder.encode() not in document or not _CALL.fullmatch(call or ""):
+        if self._marker not in document or not _CALL.fullmatch(call or ""):
             return document
         expires = int(now) + MAX_CALL_SECONDS
         return self._placeholders.sub(

@@ -133,6 +133,9 @@ def test_a_recorded_call_is_uploaded_to_its_own_signed_url_and_filed_by_the_swee
     assert before + mediaurls.MAX_CALL_SECONDS <= int(expires) <= time.time() + mediaurls.MAX_CALL_SECONDS
     assert target == mediaurls.recording_url(BASE, mediaurls.request_key(config), acme.id, call, int(expires))
     assert recording_target(app, other_call).split("/")[-1] == f"{other_call}.wav"  # the cached route, per call
+    unnamed = recording_target(app, "")  # no usable uuid: the placeholder stays, and nothing accepts it
+    assert unnamed.endswith("/${uuid}.wav") and web(config, db).put(
+        path_of(unnamed).replace("${uuid}", call), data=wav(config, tmp_path)).status_code == 404
 
     body = wav(config, tmp_path)
     client = web(config, db)

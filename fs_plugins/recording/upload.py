@@ -47,7 +47,7 @@ def make_upload_app(config, db=None):
                       "media recordings", hold_database=False)
 
 
-def handle(environ, key: bytes, root: str, connected, now: float | None = None) -> tuple[str, list, bytes]:
+def handle(environ, key: bytes, root: str, connected) -> tuple[str, list, bytes]:
     """`connected()`: a context manager holding the database, entered only once the body is in."""
     if environ.get("REQUEST_METHOD") != "PUT":
         return "405 Method Not Allowed", [("Allow", "PUT")] + TEXT, b"PUT only\n"
@@ -57,7 +57,7 @@ def handle(environ, key: bytes, root: str, connected, now: float | None = None) 
         return NOT_FOUND
     given, expires, folder, name = parsed
     if (not mediaurls.signed(key, mediaurls.recording_resource(expires, folder, stored_as[1]), given)
-            or expires <= (time.time() if now is None else now)):
+            or expires <= time.time()):
         return FORBIDDEN
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")
