@@ -58,7 +58,8 @@ class BodyIncomplete(OSError):
 
 class _TimedInput:
     """wsgi.input whose reads turn the socket's timeout into BodyTimeout, so that only a body that
-    stopped arriving (not, say, a timeout talking to FreeSWITCH) is answered 408."""
+    stopped arriving (not, say, a timeout talking to FreeSWITCH) is answered 408, and any other
+    failure to read it into BodyIncomplete (400)."""
 
     def __init__(self, wrapped):
         self._wrapped = wrapped
