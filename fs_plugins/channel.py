@@ -88,9 +88,9 @@ class BridgeOutcome:
         if status == ANSWERED:
             cause = variables.get("bridge_hangup_cause") or variables.get("last_bridge_hangup_cause", "")
             joined = variables.get("bridge_uepoch", "") or bridged_us
-            if started_us is not None and joined.isdigit() and int(joined) >= started_us:
+            if started_us is not None and joined.isdecimal() and int(joined) >= started_us:
                 ring = (int(joined) - started_us) / 1_000_000
-            if joined.isdigit() and int(joined) > 0 and ended_us.isdigit() and int(ended_us) >= int(joined):
+            if joined.isdecimal() and int(joined) > 0 and ended_us.isdecimal() and int(ended_us) >= int(joined):
                 talk = (int(ended_us) - int(joined)) / 1_000_000
         else:
             cause = variables.get("originate_failed_cause") or disposition
@@ -169,7 +169,7 @@ class RingingLeg:
                 continue
             created = str(row.get("created_epoch") or "0")
             legs.append(cls(str(row["uuid"]), str(row.get("presence_id") or ""),
-                            int(created) if created.isdigit() else 0))
+                            int(created) if created.isdecimal() else 0))
         return legs
 
 

@@ -4,7 +4,8 @@
   all, however it trickles in (a per-read timeout alone lets a slowloris client send one byte
   every few seconds forever); an idle kept-alive connection is closed after the same time.
 * Each read of the body must bring data within `body_timeout` seconds; a body that stops
-  arriving is answered 408 and the connection closed (no traceback, one log line).
+  arriving is answered 408 and the connection closed (no traceback, one log line); one the client
+  ends before its Content-Length (or mid-chunk) is answered 400 the same way.
 * At most `max_connections` connections are served at once; more wait in the listen backlog.
   The process's descriptor limit is raised to its hard limit so the cap, not EMFILE, is what
   holds: a thousand idle connections cost a thousand greenlets and descriptors, nothing else.
@@ -28,6 +29,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 
 log = logging.getLogger(__name__)
 _REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
+_INCOMPLETE_BODY = b"request body ended before its Content-Length\n"
 _JOIN_HEAD_UP_TO = 256 * 1024  # a larger first part is written after the head (no copy of it)
 
 
@@ -50,9 +52,14 @@ class BodyTimeout(Exception):
     """A read of the request body brought nothing within body_timeout."""
 
 
+class BodyIncomplete(OSError):
+    """The client ended the request body early (pywsgi's "unexpected end of file", a bad chunk, a reset)."""
+
+
 class _TimedInput:
     """wsgi.input whose reads turn the socket's timeout into BodyTimeout, so that only a body that
-    stopped arriving (not, say, a timeout talking to FreeSWITCH) is answered 408."""
+    stopped arriving (not, say, a timeout talking to FreeSWITCH) is answered 408, and any other
+    failure to read it into BodyIncomplete (400)."""
 
     def __init__(self, wrapped):
         self._wrapped = wrapped
@@ -62,6 +69,8 @@ class _TimedInput:
             return method(*args)
         except socket.timeout:
             raise BodyTimeout() from None
+        except OSError as exc:  # pywsgi's short-body and bad-chunk errors are OSErrors too: the client's doing
+            raise BodyIncomplete(str(exc)) from None
 
     def read(self, *args):
         return self._guard(self._wrapped.read, *args)
@@ -141,17 +150,22 @@ class LimitedHandler(WSGIHandler):
 
 
 def answering_slow_bodies(app):
-    """`app`, with a body read that timed out answered 408 instead of a 500 and a traceback."""
+    """`app`, with a body read that timed out answered 408, and a body cut short 400, instead of a
+    500 and a traceback."""
 
     def guarded(environ, start_response):
         try:
             return app(environ, start_response)
-        except BodyTimeout:
-            log.warning("%s %s from %s: the body stopped arriving; 408", environ.get("REQUEST_METHOD"),
-                        environ.get("PATH_INFO"), environ.get("REMOTE_ADDR", "?"))
-            start_response("408 Request Timeout", [("Content-Type", "text/plain"), ("Connection", "close"),
-                                                   ("Content-Length", str(len(_REQUEST_TIMEOUT_BODY)))])
-            return [_REQUEST_TIMEOUT_BODY]
+        except (BodyTimeout, BodyIncomplete) as exc:
+            timed_out = isinstance(exc, BodyTimeout)
+            log.warning("%s %s from %s: %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                        environ.get("REMOTE_ADDR", "?"), "the body stopped arriving; 408" if timed_out
+                        else "the body ended early; 400")
+            status, body = ("408 Request Timeout", _REQUEST_TIMEOUT_BODY) if timed_out \
+                else ("400 Bad Request", _INCOMPLETE_BODY)
+            start_response(status, [("Content-Type", "text/plain"), ("Connection", "close"),
+                                    ("Content-Length", str(len(body)))])
+            return [body]
 
     return guarded
 

@@ -32,6 +32,7 @@ def test_an_admin_builds_a_group_rings_it_and_cannot_remove_it_while_a_number_ro
     assert client.delete(f"{BASE}/Soporte/members/+34600111222", headers=admin).status_code == 204
     assert client.delete(f"{BASE}/Soporte/members/1002", headers=admin).status_code == 404
     assert [m["user"] for m in client.get(f"{BASE}/Soporte", headers=admin).json["members"]] == ["1001"]
+    assert client.get(f"{BASE}/{quote('²')}", headers=admin).status_code == 404  # "²".isdigit(), no id
 
     client.patch(f"/api/v1/tenants/acme.example.com/numbers/{world.own.number}", json={"destination": "group:Soporte"},
                  headers={**admin, "If-Match": "*"})

@@ -277,6 +277,8 @@ def test_digest_authentication_with_the_sip_password_is_accepted_when_the_path_n
     assert call(app, path, headers={"HTTP_AUTHORIZATION": other_uri})[0] == "401 Unauthorized"
     forged = good.replace(challenge.split('nonce="')[1].split('"')[0], "1.deadbeef")
     assert call(app, path, headers={"HTTP_AUTHORIZATION": forged})[0] == "401 Unauthorized"
+    superscript = good.replace(challenge.split('nonce="')[1].split('"')[0], "\u00b2.deadbeef")  # "²".isdigit()
+    assert call(app, path, headers={"HTTP_AUTHORIZATION": superscript})[0] == "401 Unauthorized"
 
 
 def test_unknown_paths_and_other_methods_are_refused(acme, app):

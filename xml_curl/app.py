@@ -10,6 +10,7 @@ or the phone may retry), the same answer as a failed route.
 from __future__ import annotations
 
 import logging
+import time
 
 from fs_plugins.config import Config
 from fs_plugins.dbpool import UNAVAILABLE, deadline
@@ -68,9 +69,10 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                     # The document, kept until the database changes: a busy hour routes the same
                     # calls again and again (a warning logged while routing is then logged once).
                     fields.prefixed(MARKER_PREFIX)
-                    key = routing_key(fields)
-                    return lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
-                        router, call_request(key, fields.get("Unique-ID") or "")))
+                    key, uuid = routing_key(fields), fields.get("Unique-ID") or ""
+                    document = lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
+                        router, call_request(key, uuid)))
+                    return router.for_call(document, uuid, time.time())
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one

@@ -142,6 +142,11 @@ class Router:
         actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request, user)
         return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
 
+    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
+        """A (cached) dialplan answer made the answer for call `uuid` at `now`: what differs per call
+        (CallHandlingRouter: the signed recording URL) cannot be cached with the route."""
+        return document
+
     def refusal(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
         """A suspended customer's call: nothing of its dialplan runs, the caller gets the Suspension's answer."""
         log.info("call %s to %s refused: tenant %s is suspended", request.uuid, request.destination, tenant.domain)
@@ -156,7 +161,7 @@ class Router:
 
     def _route_did(self, request: CallRequest) -> list[Action]:
         digits = request.destination.lstrip("+")
-        found = self.lookups.did("+" + digits) if digits.isdigit() else None
+        found = self.lookups.did("+" + digits) if digits.isdecimal() else None
         if found is None:
             return [hangup("UNALLOCATED_NUMBER")]
         tenant, destination = found

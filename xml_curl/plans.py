@@ -70,10 +70,13 @@ class CallHandlingRouter(Router):
             return Route(request.context, f"failover-{request.destination}", tuple(self._failover(request)))
         return super().route(request)
 
+    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
+        return self.options.media.fill_recordings(document, uuid, now) if self.options.media else document
+
     def _failover(self, request: CallRequest) -> list[Action]:
         user_id, _, domain = request.context[len(rules.FAILOVER_PREFIX):].partition(".")
         tenant = self.lookups.tenant(domain)
-        valid_id = user_id.isdigit() and len(user_id) <= 10
+        valid_id = user_id.isdecimal() and len(user_id) <= 10
         user = self.lookups.user_by_id(tenant.id, int(user_id)) if tenant and valid_id else None
         if user is None:
             log.warning("failover context %r names no user of its tenant", request.context)

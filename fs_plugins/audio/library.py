@@ -113,7 +113,7 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
     """By name, or by id when no file has that name."""
     reference = (reference or "").strip()
     row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.name == reference)
-    if row is None and reference.isdigit():
+    if row is None and reference.isdecimal():
         row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.id == int(reference))
     if row is None:
         raise NotFound(field, f"no audio file {reference!r} in {tenant.domain}")

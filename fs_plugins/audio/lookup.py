@@ -18,7 +18,7 @@ def resolve_audio(tenant_domain: str, audio_id: str, media: Media | None = None)
     """The stored file of audio `audio_id` of the tenant, if it exists (on disk too); with `media`,
     the URL FreeSWITCH fetches it from."""
     audio_id = str(audio_id or "")
-    if not audio_id.isdigit() or not tenant_domain:
+    if not audio_id.isdecimal() or not tenant_domain:
         return None
     row = (AudioFile.select(AudioFile.path).join(Tenant)
            .where(Tenant.domain == tenant_domain, AudioFile.id == int(audio_id)).first())

@@ -4,6 +4,7 @@
 A signature that is not that file's, a file no library row of that tenant has (deleted, or never),
 or a file missing on this machine: 404, the same answer for each. The answer may be kept for good
 (a library file's name is never reused): mod_http_cache honours `Cache-Control: max-age`.
+Without `media_base_url` nothing is served (404: no URL was handed out).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 from email.utils import formatdate
 
 from fs_plugins import mediaurls
-from fs_plugins.deviceapps import TEXT, device_app, file_chunks
+from fs_plugins.deviceapps import TEXT, device_app, file_chunks, nothing_here
 from fs_plugins.models import Tenant
 from fs_plugins.models.audio import AudioFile
 
@@ -19,6 +20,8 @@ NOT_FOUND = ("404 Not Found", TEXT, b"no such file\n")
 
 
 def make_audio_app(config, db=None):
+    if not mediaurls.enabled(config):
+        return nothing_here
     key = mediaurls.request_key(config)
     return device_app(config, db, lambda environ: handle(environ, key), "media audio")
 

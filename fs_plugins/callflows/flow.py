@@ -47,7 +47,7 @@ def custom_flow(catalog: Catalog, budget_seconds: float, resolve: Resolver, load
                 clock: Callable[[], dt.datetime] = utc_now, hold_seconds: float = 0.5, watchdog: Watchdog = WATCHDOG,
                 media: Media | None = None):
     def run(channel: Channel, info: SessionInfo) -> None:
-        loaded = load(info.tenant, int(info.flow_object)) if info.flow_object.isdigit() else None
+        loaded = load(info.tenant, int(info.flow_object)) if info.flow_object.isdecimal() else None
         if loaded is None:
             raise NotFound("flow", f"no flow route {info.flow_object!r} in tenant {info.tenant!r}")
         route, tenant = loaded

@@ -16,7 +16,7 @@ def find_route(tenant: Tenant, reference: str) -> FlowRoute | None:
     """A route of the tenant by name, or by id when no route has that name."""
     reference = (reference or "").strip()
     row = FlowRoute.get_or_none(FlowRoute.tenant == tenant, FlowRoute.name == reference)
-    if row is None and reference.isdigit():
+    if row is None and reference.isdecimal():
         row = FlowRoute.get_or_none(FlowRoute.tenant == tenant, FlowRoute.id == int(reference))
     return row
 

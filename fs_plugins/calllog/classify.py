@@ -419,10 +419,10 @@ def _flow(a_leg: LegFacts) -> tuple[str, str] | None:
     """The first menu or group the call reached: a routing extension, else the flow variables."""
     for _, destination in a_leg.steps:
         kind, _, target = destination[len(ROUTING_PREFIX):].partition("-")
-        if destination.startswith(ROUTING_PREFIX) and kind in FLOW_KINDS and target.isdigit():
+        if destination.startswith(ROUTING_PREFIX) and kind in FLOW_KINDS and target.isdecimal():
             return kind, target
     kind, target = a_leg.var(channel_vars.FLOW), a_leg.var(channel_vars.FLOW_OBJECT)
-    return (kind, target) if kind in FLOW_KINDS and target.isdigit() else None
+    return (kind, target) if kind in FLOW_KINDS and target.isdecimal() else None
 
 
 def _tenant(a_leg: LegFacts, b_legs: list[LegFacts]) -> str:

@@ -252,6 +252,6 @@ def _history_transfers(history: str) -> tuple[int, ...]:
     moments = []
     for entry in entries:
         head = entry.split(":", 1)[0]
-        if head.isdigit():
+        if head.isdecimal():
             moments.append(int(head) * 1_000_000)
     return tuple(sorted(moments))

@@ -77,7 +77,7 @@ def change_of(event: dict) -> Change | None:
     answered = None
     if name == "CHANNEL_ANSWER":
         stamp = event.get("Event-Date-Timestamp", "")  # microseconds since the epoch
-        answered = int(stamp) / 1_000_000 if stamp.isdigit() else time.time()
+        answered = int(stamp) / 1_000_000 if stamp.isdecimal() else time.time()
     return Change(uuid, member, answered)
 
 

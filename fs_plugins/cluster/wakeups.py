@@ -59,7 +59,7 @@ def to_wake(waiters: list[Waiter], news: str) -> list[Waiter]:
     kind, _, value = news.partition(":")
     if news == EVERYTHING:
         concerned = waiters
-    elif kind == "g" and value.lstrip("-").isdigit():
+    elif kind == "g" and value.lstrip("-").isdecimal():
         concerned = [waiter for waiter in waiters if waiter.group_id == int(value)]
     elif kind == "m":
         groups = {waiter.group_id for waiter in waiters if value in waiter.members}

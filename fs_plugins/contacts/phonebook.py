@@ -163,7 +163,7 @@ def _nonce(secret: bytes, realm: str, stamp: int | None = None) -> str:
 
 def _fresh(nonce: str, secret: bytes, realm: str) -> bool:
     stamp, _, _mac = nonce.partition(".")
-    if not stamp.isdigit() or time.time() - int(stamp) > NONCE_LIFETIME:
+    if not stamp.isdecimal() or time.time() - int(stamp) > NONCE_LIFETIME:
         return False
     return hmac.compare_digest(nonce, _nonce(secret, realm, int(stamp)))
 

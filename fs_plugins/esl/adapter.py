@@ -60,7 +60,7 @@ class EslChannel:
         if name == "CHANNEL_EXECUTE":
             app_uuid = event.get("Application-UUID", "")
             stamp = event.get("Event-Date-Timestamp", "")
-            if app_uuid in self._waiting and stamp.isdigit():
+            if app_uuid in self._waiting and stamp.isdecimal():
                 self._started[app_uuid] = int(stamp)
         elif name == "CHANNEL_EXECUTE_COMPLETE":
             waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
@@ -119,7 +119,7 @@ class EslChannel:
         # 1 s tone, esl_outbound/a_ivr_dtmf); a failed playback leaves the previous value, hence
         # only read after FILE PLAYED.
         ms = event.get("variable_playback_ms", "")
-        return Played(True, int(ms) / 1000 if ms.isdigit() else self._ran_for(event))
+        return Played(True, int(ms) / 1000 if ms.isdecimal() else self._ran_for(event))
 
     def say(self, number: int) -> Played:
         # The dialplan set default_language from the tenant (fs_plugins/voices.py); `say` needs it
@@ -140,7 +140,7 @@ class EslChannel:
     def _ran_for(self, event: dict) -> float:
         """Seconds between the last application's CHANNEL_EXECUTE and its CHANNEL_EXECUTE_COMPLETE."""
         ended = event.get("Event-Date-Timestamp", "")
-        if self.last_started_us is None or not ended.isdigit():
+        if self.last_started_us is None or not ended.isdecimal():
             return 0.0
         return max(0, int(ended) - self.last_started_us) / 1_000_000
 

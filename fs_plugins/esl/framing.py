@@ -95,6 +95,6 @@ def _content_length(headers: Headers) -> int:
     raw = headers.get("Content-Length")
     if raw is None:
         return 0
-    if not raw.isdigit() or int(raw) > MAX_BODY_BYTES:
+    if not raw.isdecimal() or int(raw) > MAX_BODY_BYTES:
         raise ProtocolError(f"bad Content-Length {raw[:20]!r}")
     return int(raw)

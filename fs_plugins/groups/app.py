@@ -274,7 +274,7 @@ def _find(tenant: Tenant, reference: str | int) -> CallGroup:
     text = str(reference or "").strip()
     query = CallGroup.select().where(CallGroup.tenant == tenant)
     found = query.where(CallGroup.name == text).first()
-    if found is None and text.isdigit():
+    if found is None and text.isdecimal():
         found = query.where(CallGroup.id == int(text)).first()
     if found is None:
         raise NotFound("group", f"no group {reference!r} in {tenant.domain}")

@@ -117,7 +117,7 @@ def cmd_try(args, ctx) -> int:
     legs = {}
     for text in args.leg:
         extension, _, spec = text.partition("=")
-        if not extension.isdigit():
+        if not (extension.isascii() and extension.isdigit()):
             raise InvalidInput("--leg", f"expected EXT=OUTCOME[:RING[:TALK]], got {text!r}")
         legs.update([parse_leg(f"{dialstrings.user(extension, group.tenant)}={spec}")])
     at = parse_at(args.at)

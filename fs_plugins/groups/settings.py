@@ -159,7 +159,7 @@ def _text(field: str, value: str, limit: int) -> str:
 def _schedule(tenant: Tenant, reference: str) -> Schedule:
     query = Schedule.select().where(Schedule.tenant == tenant)
     found = query.where(Schedule.name == reference).first()
-    if found is None and str(reference).isdigit():
+    if found is None and str(reference).isdecimal():
         found = query.where(Schedule.id == int(reference)).first()
     if found is None:
         raise InvalidInput("schedule", f"no schedule {reference!r} in {tenant.domain}")

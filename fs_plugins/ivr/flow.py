@@ -31,7 +31,7 @@ def utc_now() -> dt.datetime:
 
 def ivr_flow(load: MenuLoader, clock: Callable[[], dt.datetime] = utc_now):
     def run(channel: Channel, info: SessionInfo) -> None:
-        menu = load(info.tenant, int(info.flow_object)) if info.flow_object.isdigit() else None
+        menu = load(info.tenant, int(info.flow_object)) if info.flow_object.isdecimal() else None
         if menu is None:
             raise NotFound("ivr", f"no IVR menu {info.flow_object!r} in tenant {info.tenant!r}")
         run_menus(channel, menu, load, clock)

@@ -12,7 +12,7 @@ def find_menu(tenant: Tenant, reference: str) -> IvrMenu | None:
     reference = (reference or "").strip()
     live = (IvrMenu.tenant == tenant) & IvrMenu.deleted_at.is_null()
     row = IvrMenu.get_or_none(live & (IvrMenu.name == reference))
-    if row is None and reference.isdigit():
+    if row is None and reference.isdecimal():
         row = IvrMenu.get_or_none(live & (IvrMenu.id == int(reference)))
     return row
 

@@ -66,7 +66,7 @@ def blf_list(extensions, own: str, field: str = "blf") -> tuple[str, ...]:
     found = []
     for item in extensions:
         item = str(item).strip()
-        if not item.isdigit() or len(item) > 16:
+        if not (item.isascii() and item.isdigit()) or len(item) > 16:
             raise InvalidInput(field, f"{item!r} is not an extension")
         if item == own:
             raise InvalidInput(field, "a phone's own extension needs no busy lamp")

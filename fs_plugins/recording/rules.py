@@ -41,7 +41,8 @@ def call_actions(recordings_dir: str, tenant_id: int, callee_mode: str = NEVER, 
                  announce: bool = False, announcement: str = "", upload_to: str = "") -> list[Action]:
     """The actions before the bridge of a call whose callee (a user or a group) has `callee_mode`
     and whose caller, when one of our users, `caller_mode`. Nothing when neither records.
-    `upload_to`: the URL FreeSWITCH records to instead of the file (fs_plugins/mediaurls.py)."""
+    `upload_to`: the URL FreeSWITCH records to instead of the file (fs_plugins/mediaurls.py: in the
+    cached answer a placeholder, which the xml_curl handler makes each call's own signed URL)."""
     recorded = callee_mode in RECORDS_RECEIVED or caller_mode in RECORDS_MADE
     listen = ("a" if caller_mode == ON_DEMAND else "") + ("b" if callee_mode == ON_DEMAND else "")
     if not recorded and not listen:

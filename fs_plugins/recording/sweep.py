@@ -44,7 +44,7 @@ def _file_new(root: Path, now: float) -> tuple[int, int]:
     tenants = {row.id for row in Tenant.select(Tenant.id)}
     filed = waiting = 0
     for folder in sorted(root.iterdir()):
-        if not (folder.is_dir() and folder.name.isdigit() and int(folder.name) in tenants):
+        if not (folder.is_dir() and folder.name.isdecimal() and int(folder.name) in tenants):
             continue
         known = {row.call_id for row in Recording.select(Recording.call_id).where(Recording.tenant == int(folder.name))}
         for path in sorted(folder.glob("*.wav")):

@@ -175,7 +175,7 @@ def recorded_notice(domain: str, say: Callable[[app.RecordingJobView], str]) -> 
     """The notice of `?recorded=<job>` (where a saved recording's dialog leads), when that job of the
     tenant is saved; nothing otherwise (an old or foreign link shows the page as it is)."""
     job_id = request.args.get("recorded", "")
-    if not job_id.isdigit():
+    if not job_id.isdecimal():
         return None
     try:
         job = app.recording_job(app_context(), domain, int(job_id))

@@ -49,7 +49,7 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
 
 
 def _year() -> int:
-    return int(request.args["year"]) if request.args.get("year", "").isdigit() else dt.date.today().year
+    return int(request.args["year"]) if request.args.get("year", "").isdecimal() else dt.date.today().year
 
 
 def _shown(view: app.ScheduleView, year: int) -> dict:
@@ -92,7 +92,7 @@ def schedules(domain: str):
 
 
 def _id(text: str) -> int:
-    return int(text) if text.isdigit() else 0  # no period has id 0: remove_period says it is not there
+    return int(text) if text.isdecimal() else 0  # no period has id 0: remove_period says it is not there
 
 
 def _find(domain: str, schedule_id: int) -> app.ScheduleView:

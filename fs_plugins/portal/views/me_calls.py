@@ -53,7 +53,7 @@ def _query(tenant: str, extension: str) -> log.LogQuery:
 def _after() -> tuple[int, int] | None:
     """The page key of the "older" link: started_at.id of the last entry shown."""
     started, _, entry_id = request.args.get("after", "").partition(".")
-    return (int(started), int(entry_id)) if started.isdigit() and entry_id.isdigit() else None
+    return (int(started), int(entry_id)) if started.isdecimal() and entry_id.isdecimal() else None
 
 
 @bp.get("/me/calls")

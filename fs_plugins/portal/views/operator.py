@@ -63,7 +63,7 @@ def suspension(domain: str):
 @area(OPERATOR)
 def audit_log():
     before = request.args.get("before", "")
-    entries = audit.entries(app_context().principal, before_id=int(before) if before.isdigit() else None,
+    entries = audit.entries(app_context().principal, before_id=int(before) if before.isdecimal() else None,
                             limit=AUDIT_PAGE)
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return page("operator/audit.html", entries=entries, older=older)

@@ -81,7 +81,7 @@ def delete(domain: str, recording_id: int):
 def change_options(domain: str):
     days = request.form.get("retention_days", "").strip()
     # A number the application checks (1 to 3650); text that is not one is refused as the same field.
-    retention = int(days) if days.isdigit() else days
+    retention = int(days) if days.isdecimal() else days
     outcome = attempt(lambda: recording.set_settings(app_context(), domain, announce="announce" in request.form,
                                                      retention_days=retention),
                       _("Recording options saved."))
