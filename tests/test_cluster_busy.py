@@ -97,7 +97,8 @@ def node(pg, **kw) -> feeds.Keeper:
 
 
 def subscriptions(emulator) -> int:
-    return sum(1 for command in emulator.report.commands if command.startswith("event plain"))
+    """Subscriptions to channel events (a node's lamp keeper subscribes to PRESENCE_PROBE too)."""
+    return sum(1 for command in emulator.report.commands if command.startswith("event plain CHANNEL_"))
 
 
 @pytest.fixture
