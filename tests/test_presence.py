@@ -222,6 +222,9 @@ def test_a_subscriber_to_a_user_on_a_call_is_told_so_by_the_server_the_call_is_o
         assert (name, dict(headers)["from"], dict(headers)["rpid"]) == ("PRESENCE_IN", "1001@acme.example",
                                                                         "on-the-phone")
         assert "alt_event_type" not in dict(headers)  # the call's dialogs are FreeSWITCH's own to tell
+        freeswitch.subscribe("1003@acme.example", "1001@acme.example")  # the next phone, within the second
+        _wait(lambda: len(freeswitch.report.events) == 2)
+        assert freeswitch.report.commands.count("api show channels as json") == 1  # asked once for both
     finally:
         keeper.stop()
 

@@ -47,6 +47,7 @@ SETTLE_SECONDS = 60.0
 REFRESH_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 60.0
 PROBE = "PRESENCE_PROBE"
+CHANNELS_SECONDS = 1.0  # how long a probe's look at the server's channels serves the next probes
 
 
 def dnd_events() -> list[FsEvent]:
@@ -147,11 +148,12 @@ class LampKeeper:
                 connection.register_handle(PROBE, lambda event: probes.put(dict(event.headers)))
                 connection.send(f"event plain {PROBE}")
                 self._fire(server, connection, "connected")
+                channels = _Channels(connection)
                 since, settled = time.monotonic(), False
                 while connection.connected:
                     try:
-                        self._answer(server, connection, probes.get(timeout=1.0 if settled else
-                                                                    min(1.0, self.settle_seconds)))
+                        probe = probes.get(timeout=1.0 if settled else min(1.0, self.settle_seconds))
+                        self._answer(server, connection, channels, probe)
                     except gevent.queue.Empty:
                         pass
                     if not settled and time.monotonic() - since >= self.settle_seconds and connection.connected:
@@ -180,7 +182,7 @@ class LampKeeper:
             log.warning("DND lamps: %s refused %d of %d: %s", server.label, len(refused), len(events), refused[0])
         log.info("DND lamps: %d fired on %s (%s)", len(events), server.label, moment)
 
-    def _answer(self, server: EventSocket, connection, headers: dict) -> None:
+    def _answer(self, server: EventSocket, connection, channels: "_Channels", headers: dict) -> None:
         """A phone subscribed: its lamp of the watched user, if that user is one of the tenant's."""
         probe = probe_of(headers)
         if probe is None:
@@ -194,13 +196,24 @@ class LampKeeper:
             self.release()
         if dnd_now is None:
             return
-        event = probe_answer(probe, dnd_now, not dnd_now and _calling(connection, probe))
+        event = probe_answer(probe, dnd_now, not dnd_now and channels.calling(probe))
         reply = connection.send(sendevent_command(event)).headers.get("Reply-Text", "")
         if not reply.startswith("+OK"):
             log.warning("DND lamps: %s refused the answer to a probe: %s", server.label, reply)
 
 
-def _calling(connection, probe: Probe) -> bool:
-    """Whether the watched user has a call on this media server (the one the phone subscribed to)."""
-    reply = connection.send("api show channels as json").data or ""
-    return f"{probe.extension}@{probe.domain}" in existing_channels(reply).values()
+class _Channels:
+    """Who is on a call on one media server (the one the phone subscribed to), asked once a second
+    at most: after a restart every phone subscribes to each of its lamps within minutes, and
+    `show channels` is a query of FreeSWITCH's core database."""
+
+    def __init__(self, connection, clock: Callable[[], float] = time.monotonic):
+        self.connection, self.clock = connection, clock
+        self._asked_at: float | None = None
+        self._users: set[str] = set()
+
+    def calling(self, probe: Probe) -> bool:
+        if self._asked_at is None or self.clock() - self._asked_at >= CHANNELS_SECONDS:
+            reply = self.connection.send("api show channels as json").data or ""
+            self._asked_at, self._users = self.clock(), set(existing_channels(reply).values())
+        return f"{probe.extension}@{probe.domain}" in self._users
