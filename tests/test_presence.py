@@ -277,3 +277,26 @@ def test_a_lamp_keeper_that_raises_is_started_again_and_logged_once_with_its_tra
     failed = [record for record in caplog.records if "failed" in record.getMessage()]
     assert len(failed) == 3 and [bool(record.exc_info) for record in failed] == [True, False, False]
     assert "a bug in reading the lamps" in caplog.text
+
+
+def test_the_watch_of_the_media_servers_is_started_again_when_it_raises(acme, freeswitch, caplog):
+    from fs_plugins.callhandling.lamps import LampKeeper
+    from fs_plugins.fsapi import event_sockets
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)
+    freeswitch.report.events.clear()
+    failures = {"servers": 2}
+
+    def servers():
+        if failures["servers"]:
+            failures["servers"] -= 1
+            raise KeyError("a bug in listing the media servers")
+        return event_sockets(_config(freeswitch))
+
+    keeper = LampKeeper(servers, retry_seconds=0.02, settle_seconds=60, refresh_seconds=0.05).start()
+    try:
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+    finally:
+        keeper.stop()
+    assert [bool(r.exc_info) for r in caplog.records if "media servers' watch failed" in r.getMessage()] == [True, False]
