@@ -241,7 +241,7 @@ class Channel(Protocol):
     def break_playback(self) -> None:
         """End the prompt playing now (FreeSWITCH's `uuid_break`; its play returns with what was
         heard). Called from another greenlet than the one waiting for the play; with nothing
-        playing, FreeSWITCH keeps the request for the next prompt."""
+        playing it does nothing (FreeSWITCH would keep the request and cut the next prompt)."""
 
     def set(self, name: str, value: str) -> None: ...
 

@@ -19,7 +19,7 @@ from fs_plugins.voices import DEFAULT_SOUNDS_DIR, DEFAULT_VOICES
 ENV_PREFIX = "CENTRALITA_"
 API_SCHEDULING = ("idle", "normal")
 # sip_proxy: a host name or IPv4 address, or [IPv6], with an optional port; it goes into dial strings.
-_HOST_PORT = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+_HOST_PORT = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?")
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,10 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
         from fs_plugins.mediaurls import check_base_url
 
         return check_base_url(text)
-    if name == "sip_proxy" and text and not _HOST_PORT.fullmatch(text):
-        raise InvalidInput(name, f"must be host or host:port of the SIP proxy (e.g. 10.0.0.5:5060), got {text!r}")
+    if name == "sip_proxy" and text:
+        proxy = _HOST_PORT.fullmatch(text)
+        if not proxy:
+            raise InvalidInput(name, f"must be host or host:port of the SIP proxy (e.g. 10.0.0.5:5060), got {text!r}")
+        if proxy["port"] and not 0 < int(proxy["port"]) < 65536:  # phones' files get it apart (ProxyPort)
+            raise InvalidInput(name, f"the port must be 1 to 65535, got {text!r}")
     return text

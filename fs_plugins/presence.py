@@ -2,6 +2,12 @@
 presence engine tells phones what only Centralita knows: a user's do-not-disturb on their
 colleagues' busy lamps. Pure: it builds the events; fs_plugins.fsapi sends them.
 
+A phone that subscribes to a colleague (SUBSCRIBE, Event: dialog or presence) makes sofia fire a
+PRESENCE_PROBE (sofia_presence.c, sofia_presence_handle_sip_i_subscribe): `proto` sip, `login` the
+profile, `from` the subscriber's user@host, `to` the watched user@host (`proto+user@host` for
+other protocols), `probe-type` dialog for dialog subscriptions, `sub-call-id`. FreeSWITCH answers
+it for real calls only; `probe_answer` is Centralita's answer, the watched user's own state.
+
 The headers are those FreeSWITCH's own modules put on a PRESENCE_IN that is not a channel's
 (mod_valet_parking's lot and slot lamps, mod_fifo's queues): `proto`, `login`, `from`, `status`,
 `rpid`, `event_type` presence with `alt_event_type` dialog (so sofia notifies both presence and
@@ -57,6 +63,50 @@ def dnd(extension: str, domain: str, on: bool) -> FsEvent:
         ("presence-call-direction", "inbound"),
     )
     return FsEvent(PRESENCE_IN, headers)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Who subscribed (`subscriber`) to whose lamp (`extension`@`domain`)."""
+
+    subscriber: str
+    extension: str
+    domain: str
+
+
+def probe_of(headers: dict) -> Probe | None:
+    """The probe a PRESENCE_PROBE event's headers make, or None when it is not about a SIP user
+    watched from their own domain: a subscriber of another domain learns nothing of this one."""
+    if (headers.get("proto") or "sip") != "sip":
+        return None
+    watched, subscriber = headers.get("to") or "", headers.get("from") or ""
+    if not _ADDRESS.match(watched) or not _ADDRESS.match(subscriber):
+        return None
+    extension, _, domain = watched.partition("@")
+    if subscriber.partition("@")[2].lower() != domain.lower():
+        return None
+    return Probe(subscriber, extension, domain.lower())
+
+
+def on_a_call(extension: str, domain: str) -> FsEvent:
+    """`extension@domain` is on a call, for presence (pidf) watchers only: the call's own dialogs
+    are FreeSWITCH's to tell dialog watchers, and its hang-up sets the presence back."""
+    address = f"{extension}@{domain}"
+    if not _ADDRESS.match(address):
+        raise ValueError(f"not a user's address: {address!r}")
+    return FsEvent(PRESENCE_IN, (("proto", "sip"), ("login", address), ("from", address),
+                                 ("status", "On The Phone"), ("rpid", "on-the-phone"), ("event_type", "presence"),
+                                 ("event_count", "1")))
+
+
+def probe_answer(probe: Probe, in_dnd: bool, calling: bool) -> FsEvent:
+    """The lamp a new subscriber gets: DND (busy, whatever else), on a call, or idle (the DND
+    pseudo-dialog ended, which also puts a lamp left lit out)."""
+    if in_dnd:
+        return dnd(probe.extension, probe.domain, True)
+    if calling:
+        return on_a_call(probe.extension, probe.domain)
+    return dnd(probe.extension, probe.domain, False)
 
 
 def sendevent_command(event: FsEvent) -> str:

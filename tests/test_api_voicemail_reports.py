@@ -60,7 +60,7 @@ def test_phonebook_urls_name_the_tenant_and_the_server(world, client):
     found = client.get("/api/v1/me/phonebooks", headers=world.headers("user"), base_url="https://pbx.example.com").json
     urls = {item["phone"]: item["url"] for item in found["items"]}
     assert urls["yealink"] == "https://pbx.example.com/phonebook/acme.example.com/yealink.xml"
-    assert set(urls) == {"yealink", "cisco", "cisco-search", "snom", "grandstream"} and "1001" in found["login"]
+    assert set(urls) == {"yealink", "cisco", "cisco-search", "snom", "grandstream", "fanvil"} and "1001" in found["login"]
 
 
 def test_the_billing_report_counts_the_recordings_kept_of_the_months_calls_per_tenant(world, client):

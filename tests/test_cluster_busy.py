@@ -97,7 +97,8 @@ def node(pg, **kw) -> feeds.Keeper:
 
 
 def subscriptions(emulator) -> int:
-    return sum(1 for command in emulator.report.commands if command.startswith("event plain"))
+    """Subscriptions to channel events (a node's lamp keeper subscribes to PRESENCE_PROBE too)."""
+    return sum(1 for command in emulator.report.commands if command.startswith("event plain CHANNEL_"))
 
 
 @pytest.fixture
@@ -226,3 +227,33 @@ def test_a_killed_serve_process_s_servers_are_taken_over_by_the_other_node(tmp_p
             assert [row.uuid for row in MemberChannel.select()] == [missed]
             assert took < 5.0, f"took over after {took:.1f} s"
             assert "follows its channel events" in b.log()
+
+
+@pytest.mark.postgres
+def test_each_servers_dnd_lamps_are_fired_by_the_one_node_following_it(pg, servers):
+    """Two nodes, each with its feed keeper and its lamp keeper (as `serve` wires them): each
+    server gets the lamps once, from the node holding its feed; subscribers are answered there only."""
+    from fs_plugins.callhandling.lamps import LampKeeper
+    from fs_plugins.config import Config
+    from fs_plugins.fsapi import event_sockets
+    from fs_plugins.models.callhandling import CallHandling
+    from tests import provision
+
+    acme = provision.tenant("Acme", DOMAIN)
+    CallHandling.create(user=provision.user(acme, "1002", "Bruno"), dnd=True)
+    nodes = [node(pg), node(pg)]
+    lamps = [LampKeeper(lambda: event_sockets(Config()), held=keeper.held, retry_seconds=0.1, settle_seconds=60,
+                        refresh_seconds=0.1).start() for keeper in nodes]
+    try:
+        wait_until(lambda: len(nodes[0].held()) + len(nodes[1].held()) == 2, what="both servers followed")
+        wait_until(lambda: all(emulator.report.events for emulator in servers.values()), what="lamps fired")
+        for emulator in servers.values():
+            emulator.subscribe(ANA, BRUNO)
+        wait_until(lambda: all(len(emulator.report.events) >= 2 for emulator in servers.values()), what="answered")
+        gevent.sleep(0.5)  # many rounds of both nodes: nobody else fires or answers
+        for emulator in servers.values():
+            assert [dict(headers)["from"] for _, headers in emulator.report.events] == [BRUNO, BRUNO]
+            assert emulator.report.commands.count("event plain PRESENCE_PROBE") == 1
+    finally:
+        for keeper in lamps + nodes:
+            keeper.stop()

@@ -87,7 +87,14 @@ GRANDSTREAM = xsd("""
   </xs:sequence></xs:complexType></xs:element>
 </xs:sequence></xs:complexType></xs:element>""")
 
-SCHEMAS = {"yealink.xml": YEALINK, "cisco.xml": CISCO, "snom.xml": SNOM, "grandstream.xml": GRANDSTREAM,
+FANVIL = xsd("""
+<xs:element name="FanvilIPPhoneDirectory"><xs:complexType><xs:sequence>
+  <xs:element name="MenuItem" minOccurs="0" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+    <xs:element name="Prompt" type="xs:string"/><xs:element name="URI" type="xs:string"/>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:sequence></xs:complexType></xs:element>""")
+
+SCHEMAS = {"yealink.xml": YEALINK, "fanvil.xml": FANVIL, "cisco.xml": CISCO, "snom.xml": SNOM, "grandstream.xml": GRANDSTREAM,
            "grandstream/phonebook.xml": GRANDSTREAM, "cisco-search.xml": CISCO_INPUT}
 
 
@@ -177,7 +184,7 @@ def test_numbers_are_served_as_phones_dial_them(acme, app):
 
 
 def test_hostile_names_are_escaped_and_read_back_exactly(acme, app):
-    for file in ("yealink.xml", "cisco.xml", "snom.xml", "grandstream.xml"):
+    for file in ("yealink.xml", "cisco.xml", "snom.xml", "grandstream.xml", "fanvil.xml"):
         _, _, body = call(app, f"/phonebook/{file}", "100@acme.example", "pw100")
         texts = [e.text for e in etree.fromstring(body).iter()]
         assert any(t and t.startswith('Proveedor <S&A> "]]>"') for t in texts), file
@@ -187,6 +194,15 @@ def test_hostile_names_are_escaped_and_read_back_exactly(acme, app):
 def test_one_number_per_entry_formats_label_several_numbers(acme, app):
     _, _, body = call(app, "/phonebook/snom.xml", "100@acme.example", "pw100")
     assert 'Proveedor <S&A> "]]>" (Work)' in names(body) and 'Proveedor <S&A> "]]>" (Mobile)' in names(body)
+
+
+def test_a_fanvil_phone_gets_one_menu_item_per_number_of_its_users_contacts_only(acme, app):
+    _, _, body = call(app, "/phonebook/acme.example/fanvil.xml", "100", "pw100")
+    items = [(item.findtext("Prompt"), item.findtext("URI")) for item in etree.fromstring(body).iter("MenuItem")]
+    assert ("Mamá de Ana", "600111222") in items and ("Ana Admin", "100") in items
+    assert ('Proveedor <S&A> "]]>" (Mobile)', "+442079460000") in items
+    assert not any(name in ("Otto Other", "Other Secret", "Bruno Private") for name, _ in items)
+    assert route("/phonebook/acme.example/fanvil.xml") == ("acme.example", "fanvil")
 
 
 def test_grandstream_types_numbers_and_carries_the_email(acme, app):

@@ -151,20 +151,56 @@ def test_a_prompt_of_thirty_seconds_runs_in_a_fraction_of_a_second():
     assert time.monotonic() - started < 5  # 90 s of prompts
 
 
-def test_break_playback_ends_the_prompt_playing_or_else_the_next_one_as_uuid_break_does():
+def test_break_playback_ends_the_prompt_playing_and_never_the_next_one():
     def flow(ch):
         ch.answer()
-        ch.break_playback()  # nothing playing: FreeSWITCH keeps CF_BREAK for the next prompt
+        ch.break_playback()  # nothing playing: nothing sent (FreeSWITCH would keep it for the next prompt)
         kept = ch.play(LONG)
         cutter = gevent.spawn(ch.break_playback)  # from another greenlet, while the prompt plays
         cut = ch.play(LONG)
         cutter.join()
+        ch.break_playback()  # the prompt just ended (the melody about to restart): nothing sent
         return kept, cut, ch.play("tone_stream://%(1500,0,440)")
 
     report, seen = call(flow)
     kept, cut, whole = seen["result"]
-    assert kept == Played(True, 0.0) and cut.ok and cut.seconds < 1 and whole == Played(True, 1.5)
-    assert sum(1 for command in report.commands if command.startswith("api uuid_break ")) == 2
+    assert kept == Played(True, 30.0) and cut.ok and cut.seconds < 1 and whole == Played(True, 1.5)
+    assert sum(1 for command in report.commands if command.startswith("api uuid_break ")) == 1
+
+
+def test_a_break_arriving_just_after_the_prompt_ended_does_not_cut_the_restarted_one():
+    """The wake-up comes as FreeSWITCH reports the chunk complete, before the flow is back: the
+    greenlet cutting it short runs first. FreeSWITCH's uuid_break then would stay pending (CF_BREAK)
+    and cut the next chunk at its start; the adapter sends none."""
+    def flow(ch):
+        ch.answer()
+        ended = gevent.event.Event()
+        original = ch._on_event
+
+        def on_event(event):
+            original(event)
+            if event.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE" and event.get("Application") == "playback":
+                ended.set()
+
+        ch.conn.on_event = on_event
+        cutter = gevent.spawn(lambda: (ended.wait(), ch.break_playback()))
+        first = ch.play("tone_stream://%(1500,0,440)")
+        cutter.join()
+        return first, ch.play("tone_stream://%(1500,0,440)")
+
+    report, seen = call(flow)
+    assert seen["result"] == (Played(True, 1.5), Played(True, 1.5))
+    assert not any(command.startswith("api uuid_break ") for command in report.commands)
+
+
+def test_the_emulator_keeps_a_uuid_break_sent_with_nothing_playing_for_the_next_prompt_as_freeswitch_does():
+    def flow(ch):
+        ch.answer()
+        ch.conn.send(f"api uuid_break {ch.info.uuid}")
+        return ch.play(LONG)
+
+    _, seen = call(flow)
+    assert seen["result"] == Played(True, 0.0)
 
 
 @pytest.mark.parametrize("outcome, status, cause", [

@@ -308,3 +308,4 @@ def test_the_phonebook_page_gives_the_tenants_urls(browser):
     browser.sign_in()
     html = browser.get("/me/phonebook").data.decode()
     assert "/phonebook/acme.example.com/yealink.xml" in html and "1001@acme.example.com" in html
+    assert "/phonebook/acme.example.com/fanvil.xml" in html and "tecla DSS de tipo XML Phonebook" in html

@@ -42,6 +42,25 @@ def test_a_user_address_that_could_forge_a_header_is_never_sent(extension, domai
         presence.sendevent_command(presence.dnd(extension, domain, True))
 
 
+@pytest.mark.parametrize("headers, probe", [
+    ({"proto": "sip", "from": "1001@acme.example", "to": "1002@Acme.Example"},
+     presence.Probe("1001@acme.example", "1002", "acme.example")),
+    ({"proto": "sip", "from": "1001@globex.example", "to": "1002@acme.example"}, None),  # another tenant's phone
+    ({"proto": "conf", "from": "1001@acme.example", "to": "conf+3000@acme.example"}, None),
+    ({"proto": "sip", "from": "1001@acme.example", "to": "${x}@acme.example"}, None),
+    ({"proto": "sip", "from": "1001@acme.example"}, None),
+])
+def test_a_probe_is_answered_only_for_a_user_watched_from_their_own_domain(headers, probe):
+    assert presence.probe_of(headers) == probe
+
+
+def test_the_answer_to_a_probe_is_dnd_before_a_call_before_idle():
+    probe = presence.Probe("1001@acme.example", "1002", "acme.example")
+    assert presence.probe_answer(probe, True, True) == presence.dnd("1002", "acme.example", True)
+    assert presence.probe_answer(probe, False, True).header("rpid") == "on-the-phone"
+    assert presence.probe_answer(probe, False, False) == presence.dnd("1002", "acme.example", False)
+
+
 def test_the_command_is_sendevent_with_one_header_a_line():
     command = presence.sendevent_command(presence.dnd("1002", A, True))
     lines = command.split("\n")
@@ -152,3 +171,132 @@ def _wait(condition, seconds: float = 5.0) -> None:
             return
         gevent.sleep(0.05)
     raise AssertionError("not seen in time")
+
+
+def _keeper(emulator, name: str = "", **kwargs):
+    from fs_plugins.callhandling.lamps import LampKeeper
+    from fs_plugins.fsapi import EventSocket
+    host, port = emulator.address
+    server = EventSocket(host, port, "s3cret", name)
+    options = {"retry_seconds": 0.05, "settle_seconds": 60, "refresh_seconds": 0.05, **kwargs}
+    return LampKeeper(lambda: [server], **options).start()
+
+
+def _subscribed(emulator, count: int = 1) -> None:
+    _wait(lambda: emulator.report.commands.count("event plain PRESENCE_PROBE") >= count)
+
+
+def test_a_phone_that_subscribes_gets_the_watched_users_lamp_of_its_own_tenant_only(acme, freeswitch):
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)  # Acme's 1002 in DND; Globex's 1002 (Gina) is not
+    keeper = _keeper(freeswitch)
+    try:
+        _subscribed(freeswitch)
+        _wait(lambda: freeswitch.report.events)  # the lamps fired on connecting
+        freeswitch.report.events.clear()
+        freeswitch.subscribe("1001@acme.example", "1002@acme.example")
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+        freeswitch.report.events.clear()
+        freeswitch.subscribe("1002@globex.example", "1002@globex.example", event="presence")
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@globex.example", "terminated")]  # idle, not Acme's DND
+        freeswitch.report.events.clear()
+        freeswitch.subscribe("1002@globex.example", "1002@acme.example")  # another tenant's phone: nothing
+        freeswitch.subscribe("1001@acme.example", "1099@acme.example")  # nobody of that tenant
+        freeswitch.subscribe("1001@acme.example", "1002@acme.example\nfrom: x")
+        gevent.sleep(0.3)
+        assert freeswitch.report.events == []
+    finally:
+        keeper.stop()
+
+
+def test_a_subscriber_to_a_user_on_a_call_is_told_so_by_the_server_the_call_is_on(acme, freeswitch):
+    freeswitch.channels["c0ffee"] = {"uuid": "c0ffee", "presence_id": "1001@acme.example", "state": "CS_EXECUTE"}
+    keeper = _keeper(freeswitch)
+    try:
+        _subscribed(freeswitch)
+        freeswitch.subscribe("1002@acme.example", "1001@acme.example", event="presence")
+        _wait(lambda: freeswitch.report.events)
+        (name, headers), = freeswitch.report.events
+        assert (name, dict(headers)["from"], dict(headers)["rpid"]) == ("PRESENCE_IN", "1001@acme.example",
+                                                                        "on-the-phone")
+        assert "alt_event_type" not in dict(headers)  # the call's dialogs are FreeSWITCH's own to tell
+        freeswitch.subscribe("1003@acme.example", "1001@acme.example")  # the next phone, within the second
+        _wait(lambda: len(freeswitch.report.events) == 2)
+        assert freeswitch.report.commands.count("api show channels as json") == 1  # asked once for both
+    finally:
+        keeper.stop()
+
+
+def test_in_a_cluster_only_the_node_holding_a_servers_feed_fires_and_answers_its_lamps(acme, freeswitch):
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)
+    freeswitch.report.events.clear()
+    holder = {"node-a": {"fs1"}, "node-b": set()}
+    keepers = [_keeper(freeswitch, "fs1", held=lambda node=node: holder[node]) for node in holder]
+    try:
+        _subscribed(freeswitch)
+        _wait(lambda: freeswitch.report.events)
+        freeswitch.subscribe("1001@acme.example", "1002@acme.example")
+        _wait(lambda: len(freeswitch.report.events) >= 2)
+        gevent.sleep(0.3)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")] * 2  # fired, answered: once
+        assert freeswitch.report.commands.count("event plain PRESENCE_PROBE") == 1
+        holder["node-a"], holder["node-b"] = set(), {"fs1"}  # node A lost the feed, node B took it
+        freeswitch.report.events.clear()
+        _subscribed(freeswitch, 2)
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+        _wait(lambda: not keepers[0]._kept)
+    finally:
+        for keeper in keepers:
+            keeper.stop()
+
+
+def test_a_lamp_keeper_that_raises_is_started_again_and_logged_once_with_its_traceback(acme, freeswitch, caplog):
+    from fs_plugins.callhandling.lamps import dnd_events
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)
+    freeswitch.report.events.clear()
+    failures = {"events": 3}
+
+    def events():
+        if failures["events"]:
+            failures["events"] -= 1
+            raise RuntimeError("a bug in reading the lamps")
+        return dnd_events()
+
+    caplog.set_level("INFO", logger="fs_plugins.callhandling.lamps")
+    keeper = _keeper(freeswitch, events=events, retry_seconds=0.02)
+    try:
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+    finally:
+        keeper.stop()
+    failed = [record for record in caplog.records if "failed" in record.getMessage()]
+    assert len(failed) == 3 and [bool(record.exc_info) for record in failed] == [True, False, False]
+    assert "a bug in reading the lamps" in caplog.text
+
+
+def test_the_watch_of_the_media_servers_is_started_again_when_it_raises(acme, freeswitch, caplog):
+    from fs_plugins.callhandling.lamps import LampKeeper
+    from fs_plugins.fsapi import event_sockets
+    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    callhandling.set_dnd(ctx, A, "1002", True)
+    freeswitch.report.events.clear()
+    failures = {"servers": 2}
+
+    def servers():
+        if failures["servers"]:
+            failures["servers"] -= 1
+            raise KeyError("a bug in listing the media servers")
+        return event_sockets(_config(freeswitch))
+
+    keeper = LampKeeper(servers, retry_seconds=0.02, settle_seconds=60, refresh_seconds=0.05).start()
+    try:
+        _wait(lambda: freeswitch.report.events)
+        assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
+    finally:
+        keeper.stop()
+    assert [bool(r.exc_info) for r in caplog.records if "media servers' watch failed" in r.getMessage()] == [True, False]

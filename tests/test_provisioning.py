@@ -268,7 +268,8 @@ def test_every_vendors_phonebook_address_carries_a_login_the_phonebook_accepts(a
         url = {"snom": lambda: xml.find(".//dkey_directory").text.removeprefix("url "),
                "grandstream": lambda: next(item.text for item in xml.iter("item")
                                            if item.get("name") == "phonebook.download.server"),
-               "cisco": lambda: xml.find("XML_Directory_Service_URL").text}[vendor]()
+               "cisco": lambda: xml.find("XML_Directory_Service_URL").text,
+               "fanvil": lambda: xml.find("dsskey/dssSoft[Type='21']/Value").text}[vendor]()
         parts = urlsplit(url)
         return parts._replace(netloc=parts.hostname).geturl(), unquote(parts.username), unquote(parts.password)
 
@@ -276,7 +277,8 @@ def test_every_vendors_phonebook_address_carries_a_login_the_phonebook_accepts(a
     for mac, vendor, path in (("80:5e:c0:00:00:01", "yealink", "805ec0000001.cfg"),
                               ("00:0b:82:00:00:01", "grandstream", "cfg000b82000001.xml"),
                               ("00:04:13:00:00:01", "snom", "000413000001.xml"),
-                              ("00:1e:13:00:00:01", "cisco", "spa001e13000001.xml")):
+                              ("00:1e:13:00:00:01", "cisco", "spa001e13000001.xml"),
+                              ("0c:38:3e:00:00:02", "fanvil", "0c383e000002.cfg")):
         secret = app.add_device(OPERATOR, "acme.example", mac, vendor, "1002").value.secret
         url, user, password = login(vendor, get(server, f"/provision/{vendor}/{path}", mac.replace(":", ""), secret)[2])
         assert (url, user) == (f"http://pbx.example.net/phonebook/acme.example/{vendor}.xml", "1002")
@@ -308,6 +310,36 @@ def test_a_fanvil_phone_gets_its_account_keys_language_and_the_tenants_summer_ti
     assert keys == [("1002@1/ba**1002", "Bruno <b>"), ("*76@1/f", "DND"), ("*97@1/f", "Voicemail")]  # no MWI key
     assert b"\r" not in body and get(server, "/provision/fanvil/0C383E000001.xml", "0c383e000001",
                                       secret)[0].startswith("404")
+
+
+def test_a_fanvil_phones_directory_soft_key_opens_its_users_phonebook(acme):
+    server = make_provisioning_app(Config())
+    secret = app.add_device(OPERATOR, "acme.example", "0c:38:3e:00:00:01", "fanvil", "1001").value.secret
+    fanvil = etree.fromstring(get(server, "/provision/fanvil/0c383e000001.cfg", "0c383e000001", secret)[2])
+    soft = fanvil.find("dsskey/dssSoft[@index='1']")
+    assert (soft.find("Type").text, soft.find("Title").text) == ("21", "acme.example")  # 21: XML phonebook
+    assert soft.find("Value").text.endswith("@pbx.example.net/phonebook/acme.example/fanvil.xml")
+    assert fanvil.find("phone/softkey/DesktopSoftkey").text == "history;dss1;;menu;"  # the key on the idle screen
+
+
+@pytest.mark.parametrize("proxy, host, port", [
+    ("", "acme.example", "5060"), ("sbc.example.net", "sbc.example.net", "5060"),
+    ("10.0.0.5:5080", "10.0.0.5", "5080"), ("sbc.example.net:5062", "sbc.example.net", "5062"),
+    ("[2001:db8::5]:5070", "2001:db8::5", "5070"), ("[2001:db8::5]", "2001:db8::5", "5060")])
+def test_a_fanvil_phone_gets_the_sip_proxys_host_and_port_apart(acme, proxy, host, port):
+    server = make_provisioning_app(Config(sip_proxy=proxy))
+    secret = app.add_device(OPERATOR, "acme.example", "0c:38:3e:00:00:01", "fanvil", "1001").value.secret
+    line = etree.fromstring(get(server, "/provision/fanvil/0c383e000001.cfg", "0c383e000001", secret)[2]).find(
+        "sip/line[@index='1']")
+    assert (line.find("ProxyAddr").text, line.find("ProxyPort").text) == (host, port)
+
+
+def test_a_proxy_port_out_of_range_is_refused_naming_the_setting():
+    from fs_plugins.provisioning.rules import host_and_port
+
+    with pytest.raises(InvalidInput) as refused:
+        host_and_port("sbc.example.net:70000")
+    assert refused.value.field == "sip_proxy"
 
 
 def _weekday(year, month, day):

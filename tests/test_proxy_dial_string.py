@@ -38,7 +38,7 @@ def test_with_kamailio_in_front_calls_to_a_user_go_through_the_proxy(db, acme):
 
 
 @pytest.mark.parametrize("value", ["10.0.0.5:5060;transport=tcp", "${sofia_contact(x)}", "proxy example", ":5060",
-                                   "10.0.0.5:5060,sip:evil"])
+                                   "10.0.0.5:5060,sip:evil", "10.0.0.5:0", "[2001:db8::5]:70000"])
 def test_a_sip_proxy_that_is_no_host_and_port_is_refused_naming_the_setting(value):
     with pytest.raises(InvalidInput) as refused:
         load_config(environ={"CENTRALITA_SIP_PROXY": value})

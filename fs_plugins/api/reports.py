@@ -14,7 +14,8 @@ from fs_plugins.billing import app as billing
 bp = APIBlueprint("reports", __name__, url_prefix="/api/v1", tag="Reports")
 PHONES = (("yealink", "Yealink (remote phonebook)", "yealink.xml"), ("cisco", "Cisco (directory service)", "cisco.xml"),
           ("cisco-search", "Cisco (search screen)", "cisco-search.xml"), ("snom", "Snom (XML directory)", "snom.xml"),
-          ("grandstream", "Grandstream (phonebook server path; the phone appends /phonebook.xml)", "grandstream"))
+          ("grandstream", "Grandstream (phonebook server path; the phone appends /phonebook.xml)", "grandstream"),
+          ("fanvil", "Fanvil (XML phonebook key)", "fanvil.xml"))
 
 
 class MonthQuery(Schema):

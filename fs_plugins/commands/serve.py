@@ -61,12 +61,14 @@ def _serve(args, ctx) -> int:
         started.append(_start_sweeper(config, database))
     if "web" in wanted:
         started.append(_start_recording_sweeper(config, database))
-    if "esl" in wanted:
-        started.append(_start_lamps(config, database))
+    held = None  # one machine: this node keeps every media server's lamps
     if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
         started.append(_start_heartbeat(config, database))
         if "esl" in wanted:  # the node that runs calls follows media servers' events (busy state)
             started.append(_start_feeds(database))
+            held = started[-1].server.held  # and keeps the lamps of those it follows, only those
+    if "esl" in wanted:
+        started.append(_start_lamps(config, database, held))
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
@@ -226,10 +228,12 @@ def _periodic(database, seconds: float, what: str, job, describe: str):
     return _Running(_Greenlet(gevent.spawn(run)), describe)
 
 
-def _start_lamps(config, database):
-    """Fire the DND lamps again on each media server whenever it (re)starts (callhandling/lamps.py)."""
-    keeper = lamps.LampKeeper(lambda: event_sockets(config), release=lambda: release(database)).start()
-    return _Running(keeper, "DND lamps: fired again on each media server at every (re)start")
+def _start_lamps(config, database, held=None):
+    """Fire the DND lamps again on each media server whenever it (re)starts, and answer phones that
+    subscribe; in a cluster only on the media servers whose feed this node `held` (callhandling/lamps.py)."""
+    keeper = lamps.LampKeeper(lambda: event_sockets(config), release=lambda: release(database), held=held).start()
+    where = "each media server" if held is None else "each media server whose events this node follows"
+    return _Running(keeper, f"DND lamps: fired again on {where} at every (re)start, answered to new subscribers")
 
 
 def _start_heartbeat(config, database):

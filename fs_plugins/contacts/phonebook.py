@@ -5,6 +5,7 @@ URLs (the domain may be in the path, or in the user name as ext@domain):
   /phonebook[/DOMAIN]/snom.xml         /phonebook[/DOMAIN]/cisco-search.xml (Cisco input screen)
   /phonebook[/DOMAIN]/grandstream.xml  /phonebook[/DOMAIN]/grandstream/phonebook.xml (the name
                                        Grandstream phones append to their "server path")
+  /phonebook[/DOMAIN]/fanvil.xml
 Every URL takes ?q=TEXT to search by name, company, e-mail or number.
 
 Authentication: the user's SIP credentials. HTTP Basic with user `ext@domain` (or `ext` when the
@@ -34,7 +35,8 @@ from fs_plugins.models import Tenant, User
 log = logging.getLogger(__name__)
 
 FILES = {"yealink.xml": "yealink", "cisco.xml": "cisco", "cisco-search.xml": "cisco-search",
-         "snom.xml": "snom", "grandstream.xml": "grandstream", "phonebook.xml": "grandstream"}
+         "snom.xml": "snom", "grandstream.xml": "grandstream", "phonebook.xml": "grandstream",
+         "fanvil.xml": "fanvil"}
 _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\Z")
 NONCE_LIFETIME = 300
 MAX_QUERY = 64

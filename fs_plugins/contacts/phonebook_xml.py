@@ -15,6 +15,9 @@ Formats (from each vendor's documentation):
   Grandstream  <AddressBook><version>1</version><Contact><FirstName/><LastName/>?
                <Phone type="Work|Home|Mobile|Other"><phonenumber/><accountindex/></Phone>…<Mail/>?</Contact>
                (GXP16xx/17xx/21xx XML phonebook guide; the phone fetches …/phonebook.xml).
+  Fanvil       <FanvilIPPhoneDirectory><MenuItem><Prompt/><URI/></MenuItem>…
+               one number per entry (the name in Prompt, what to dial in URI), as Wazo's phoned serves
+               X-series phones the directory their `dssSoft` key of type 21 (XML phonebook) opens.
 """
 from __future__ import annotations
 
@@ -153,4 +156,13 @@ def grandstream(items: list[Entry], title: str) -> bytes:
     return _serialise(root)
 
 
-VENDORS = {"yealink": yealink, "cisco": cisco, "snom": snom, "grandstream": grandstream}
+def fanvil(items: list[Entry], title: str) -> bytes:
+    root = etree.Element("FanvilIPPhoneDirectory")
+    for name, number in _one_per_number(items):
+        item = _sub(root, "MenuItem")
+        _sub(item, "Prompt", name)
+        _sub(item, "URI", number)
+    return _serialise(root)
+
+
+VENDORS = {"yealink": yealink, "cisco": cisco, "snom": snom, "grandstream": grandstream, "fanvil": fanvil}

@@ -49,6 +49,7 @@ class EslChannel:
         self._on_connected = None  # the running bridge's callback for CHANNEL_BRIDGE
         self._waiting: dict[str, AsyncResult] = {}
         self._started: dict[str, int] = {}  # Application-UUID -> its CHANNEL_EXECUTE timestamp (µs)
+        self._running: str | None = None  # the Application-UUID sent and not yet complete
         self.last_started_us: int | None = None  # when the last application that completed started
         self._bridge_prepared = False
         self._hops: int | None = None  # routing hops (pbx_hops) once this session transferred
@@ -63,6 +64,8 @@ class EslChannel:
             if app_uuid in self._waiting and stamp.isdecimal():
                 self._started[app_uuid] = int(stamp)
         elif name == "CHANNEL_EXECUTE_COMPLETE":
+            if self._running == event.get("Application-UUID"):
+                self._running = None  # before the flow resumes: a break from now on would outlive it
             waiter = self._waiting.pop(event.get("Application-UUID", ""), None)
             if waiter is not None:
                 waiter.set(event)
@@ -94,6 +97,7 @@ class EslChannel:
         lines.append(f"Event-UUID: {app_uuid}")
         waiter = AsyncResult()
         self._waiting[app_uuid] = waiter
+        self._running = app_uuid
         try:
             reply = self.conn.send("\n".join(lines))
             if not reply.data.startswith("+OK"):
@@ -106,6 +110,8 @@ class EslChannel:
         finally:
             self._waiting.pop(app_uuid, None)
             self._started.pop(app_uuid, None)
+            if self._running == app_uuid:
+                self._running = None
 
     # -- Channel -----------------------------------------------------------------------------
     def answer(self) -> None:
@@ -132,9 +138,14 @@ class EslChannel:
 
     def break_playback(self) -> None:
         # mod_commands' break_function sets CF_BREAK, which switch_ivr_play_file answers with
-        # SWITCH_STATUS_BREAK, and mod_dptools' playback then still says FILE PLAYED.
+        # SWITCH_STATUS_BREAK, and mod_dptools' playback then still says FILE PLAYED. Only the
+        # playback that acts on it clears CF_BREAK: one sent once the prompt ended (its
+        # EXECUTE_COMPLETE came, the flow not yet back) would cut the next prompt at its start,
+        # the melody restarted or an announcement. So nothing is sent unless an application runs.
         if self.gone is not None:
             raise self.gone
+        if self._running is None:
+            return
         self.conn.send(f"api uuid_break {encode.token(self.info.uuid, 'uuid')}")
 
     def _ran_for(self, event: dict) -> float:

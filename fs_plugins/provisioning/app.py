@@ -156,8 +156,9 @@ def _phone(row: Device, password: str, base_url: str, proxy: str, today: dt.date
         rules.summer_time(owner.timezone, today.year) if row.vendor == "fanvil" else None)
 
 
-# The phonebook format each vendor reads (fs_plugins/contacts/phonebook.py); Fanvil has none confirmed.
-_PHONEBOOKS = {"yealink": "yealink.xml", "snom": "snom.xml", "grandstream": "grandstream.xml", "cisco": "cisco.xml"}
+# The phonebook format each vendor reads (fs_plugins/contacts/phonebook.py).
+_PHONEBOOKS = {"yealink": "yealink.xml", "snom": "snom.xml", "grandstream": "grandstream.xml", "cisco": "cisco.xml",
+               "fanvil": "fanvil.xml"}
 
 
 def _tzif(zone: str) -> bytes:

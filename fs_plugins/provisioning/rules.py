@@ -136,6 +136,12 @@ class PhoneFile:
         return f"{scheme}://{login}@{rest}"
 
     @property
+    def proxy_address(self) -> tuple[str, int]:
+        """The proxy's host and port apart (phones with a field for each, Fanvil's ProxyAddr and
+        ProxyPort); the port is 5060 when the proxy names none."""
+        return host_and_port(self.proxy)
+
+    @property
     def utc_offset_hours(self) -> str:
         """+1, -5, +5:30 (Yealink's local_time.time_zone)."""
         sign = "+" if self.utc_offset_minutes >= 0 else "-"
@@ -148,6 +154,25 @@ class PhoneFile:
         sign = "+" if self.utc_offset_minutes >= 0 else "-"
         hours, minutes = divmod(abs(self.utc_offset_minutes), 60)
         return f"GMT{sign}{hours:02d}:{minutes:02d}"
+
+
+SIP_PORT = 5060
+_BRACKETED = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?\Z")
+
+
+def host_and_port(address: str, default: int = SIP_PORT) -> tuple[str, int]:
+    """`host`, `host:port`, `[IPv6]` or `[IPv6]:port` as (host, port); an IPv6 address comes back
+    without its brackets (they only set the port apart), a bare one (two colons or more) whole."""
+    bracketed = _BRACKETED.match(address)
+    if bracketed:
+        host, port = bracketed.group(1), bracketed.group(2)
+    elif address.count(":") == 1:
+        host, _, port = address.partition(":")
+    else:
+        host, port = address, None
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise InvalidInput("sip_proxy", f"{address!r}: the port must be 1 to 65535")
+    return host, int(port) if port else default
 
 
 def standard_offset_minutes(zone: str, today: dt.date) -> int:

@@ -11,7 +11,8 @@ commands: `show channels as json` (the channels PhoneCalls started, in FreeSWITC
 fs_plugins.sim.emulator, with a per-dial CallerScript), `xml_flush_cache …`, `module_exists <mod>` and `status`; others
 get FreeSWITCH's "-ERR <cmd> Command not found!". `bgapi` replies at once with a Job-UUID and sends
 BACKGROUND_JOB when done; CHANNEL_HANGUP_COMPLETE follows each originated call that ends, to
-connections subscribed to it.
+connections subscribed to it. `subscribe(subscriber, watched)` plays a phone's SUBSCRIBE: the
+PRESENCE_PROBE sofia fires for it, to connections subscribed to PRESENCE_PROBE.
 
 Like FreeSWITCH's `record` application, an originated call's `record` writes a WAV file (a tone
 as long as the caller "talked") at the path it was given.
@@ -82,6 +83,19 @@ def show_channels_json(rows: list[dict]) -> str:
         return '{"row_count": 0}\n'
     full = [{column: str(row.get(column) or "") for column in CHANNEL_COLUMNS} for row in rows]
     return json.dumps({"row_count": len(full), "rows": full}, separators=(",", ":"))
+
+
+def presence_probe(subscriber: str, watched: str, event: str, expires: int, call_id: str) -> list:
+    """The headers of the PRESENCE_PROBE sofia fires for a SUBSCRIBE of `event` dialog or presence,
+    in its order (sofia_presence.c; the profile named "internal")."""
+    if event == "dialog":
+        return [("probe-type", "dialog"), ("proto", "sip"), ("login", "internal"), ("from", subscriber),
+                ("to", watched), ("proto-specific-event-name", "dialog"), ("expires", str(expires)),
+                ("event_type", "presence"), ("alt_event_type", "dialog"), ("expires", str(expires)),
+                ("sub-call-id", call_id)]
+    return [("proto", "sip"), ("login", "internal"), ("presence-source", "subscribe"), ("from", subscriber),
+            ("to", watched), ("expires", str(expires)), ("alt_event_type", "dialog"), ("rpid", "unknown"),
+            ("status", "Registered"), ("sub-call-id", call_id)]
 
 
 class InboundEmulator:
@@ -167,6 +181,13 @@ class InboundEmulator:
         self.publish("CHANNEL_HANGUP_COMPLETE", [("Unique-ID", setup.uuid),
                                                  ("Hangup-Cause", report.hangup_cause or "NORMAL_CLEARING")])
         return report
+
+    def subscribe(self, subscriber: str, watched: str, event: str = "dialog", expires: int = 3600) -> str:
+        """A phone `subscriber` (user@host) subscribes to `watched` (user@host): the PRESENCE_PROBE
+        sofia fires (sofia_presence_handle_sip_i_subscribe), returned with its SUBSCRIBE's Call-ID."""
+        call_id = str(uuidlib.uuid4())
+        self.publish("PRESENCE_PROBE", presence_probe(subscriber, watched, event, expires, call_id))
+        return call_id
 
     def api(self, command: str) -> str:
         name, _, arg = command.strip().partition(" ")

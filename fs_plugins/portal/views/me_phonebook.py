@@ -20,6 +20,8 @@ PHONES = (
     ("Grandstream", "grandstream", _l("Phonebook › Phonebook management: download via HTTP, server path "
                                       "(the phone adds /phonebook.xml). User and password: your extension "
                                       "and SIP password.")),
+    ("Fanvil", "fanvil.xml", _l("A DSS soft key of type XML Phonebook with this URL (a provisioned phone has it). "
+                                "Your extension and SIP password go in the URL: http://EXTENSION:PASSWORD@…")),
 )
 
 
