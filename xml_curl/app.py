@@ -17,7 +17,7 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import Router, answered_context, call_request, routing_key
+from xml_curl.dialplan import Router, answer_key, answered_context, call_request, routing_key
 from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
@@ -65,12 +65,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 if section == "directory":
                     return directory.answer(fields, lookups, config)
                 if section == "dialplan":
-                    # The document, kept until the database changes: a busy hour routes the same
-                    # calls again and again (a warning logged while routing is then logged once).
-                    fields.prefixed(MARKER_PREFIX)
-                    key = routing_key(fields)
-                    return lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
-                        router, call_request(key, fields.get("Unique-ID") or "")))
+                    return _dialplan(fields, lookups, router)
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
@@ -85,6 +80,17 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
         return documents.NOT_FOUND
     log.info("xml_curl: no answer for section %r", section)
     return documents.NOT_FOUND
+
+
+def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
+    """The document, kept until the database changes: a busy hour routes the same calls again and
+    again (a warning logged while routing is then logged once). A DID's is kept per number."""
+    key = answer_key(fields)
+    if key is None:
+        fields.prefixed(MARKER_PREFIX)
+        key = routing_key(fields)
+    return lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
+        router, call_request(routing_key(fields), fields.get("Unique-ID") or "")))
 
 
 def _dialplan_document(router: Router, request) -> bytes:

@@ -77,6 +77,17 @@ def routing_key(fields: Mapping[str, str]) -> tuple:
             get("variable_sound_prefix") or "", get(_CHAIN) or "")
 
 
+def answer_key(fields: Mapping[str, str]) -> tuple | None:
+    """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
+    routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
+    once for every caller of the number, not once per caller and name as routing_key would (and
+    a kept answer is found reading four fields of ~145). None for any other context."""
+    get = fields.get
+    if (get("Hunt-Context") or get("Caller-Context") or "") != PUBLIC_CONTEXT:
+        return None
+    return PUBLIC_CONTEXT, get("Hunt-Destination-Number") or get("Caller-Destination-Number") or ""
+
+
 def call_request(key: tuple, uuid: str) -> CallRequest:
     """The CallRequest of a routing_key(…) and the call's uuid."""
     return CallRequest(*key[:4], uuid, *key[4:])
