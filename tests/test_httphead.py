@@ -176,3 +176,14 @@ def test_no_access_log_line_is_formatted_per_request(port, monkeypatch):
         sock.sendall(b"GET / HTTP/1.1\r\nHost: pbx\r\n\r\n")
         assert _answer(sock)[0].startswith(b"HTTP/1.1 200")
     assert formatted == []
+
+
+def test_a_client_expecting_100_continue_gets_it_before_sending_the_body(port):
+    """curl sends `Expect: 100-continue` before a large body and waits for the interim answer."""
+    with gsocket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(5)
+        sock.sendall(b"POST /big HTTP/1.1\r\nHost: pbx\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"hello")
+        head, seen = _answer(sock)
+    assert head.startswith(b"HTTP/1.1 200") and seen["body"] == "hello"
