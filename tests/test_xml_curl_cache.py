@@ -245,3 +245,37 @@ def test_a_did_s_answer_is_kept_for_every_caller_until_its_target_changes(keepin
     assert len(routed) == 2
     other_number = DID_CALL.replace(b"Destination-Number=15550001002", b"Destination-Number=15550009999")
     assert b"UNALLOCATED_NUMBER" in etree.tostring(post(app, other_number))
+
+
+def test_a_did_s_kept_answer_outlives_another_tenant_s_change_but_not_its_own(keeping_app, elsewhere, acme, monkeypatch):
+    """A DID's answer is read from its number's tenant alone: an admin busy in another tenant does
+    not send every DID back to routing; a change in the number's tenant does."""
+    from xml_curl import app as app_module
+
+    app, cache, changed_since = keeping_app
+    version = cache._watch.version()
+    bravo = provision.tenant("Bravo", "bravo.example", "Europe/Madrid", "en", "US")
+    provision.user(bravo, "2001", "Bravo One", password="bravo-2001-pw")
+    changed_since(version)  # PostgreSQL: both notified before the answers below are kept
+    if isinstance(cache._watch, Changes):
+        _wait_for(lambda: cache._watch.version().tenants.get(bravo.id))
+    routed = []
+    real = app_module._dialplan_document
+    monkeypatch.setattr(app_module, "_dialplan_document", lambda *args: routed.append(1) or real(*args))
+    missing = DID_CALL.replace(b"Destination-Number=15550001002", b"Destination-Number=15550009999")
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))
+    assert b"UNALLOCATED_NUMBER" in etree.tostring(post(app, missing))
+    assert b"bridge" in etree.tostring(post(app, TENANT_CALL))
+    assert len(routed) == 3
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'Renamed' WHERE extension = '2001'")
+    changed_since(version)
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))  # kept
+    assert len(routed) == 3
+    post(app, missing), post(app, TENANT_CALL)  # of no one tenant: routed again
+    assert len(routed) == 5
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'Bob Renamed' WHERE extension = '1002'")
+    changed_since(version)
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))
+    assert len(routed) == 6

@@ -93,9 +93,10 @@ def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
         router, call_request(routing_key(fields), fields.get("Unique-ID") or "")))
 
 
-def _dialplan_document(router: Router, request) -> bytes:
+def _dialplan_document(router: Router, request) -> tuple[bytes, int | None]:
+    """The document and the one tenant whose rows alone it was read from (Route.tenant_id)."""
     route = router.route(request)
-    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions]), route.tenant_id
 
 
 def _form(environ) -> Form:
