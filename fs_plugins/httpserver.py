@@ -27,6 +27,8 @@ import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from fs_plugins import httphead
+
 log = logging.getLogger(__name__)
 _REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
 _INCOMPLETE_BODY = b"request body ended before its Content-Length\n"
@@ -105,11 +107,18 @@ class LimitedHandler(WSGIHandler):
             deadline.close()
 
     def read_request(self, raw_requestline):
+        """The head, by httphead.read_head; BadHead (a ValueError) is answered 400 by pywsgi, which
+        then closes the connection."""
         try:
-            return super().read_request(raw_requestline)
-        except _HeadTooSlow:
+            request = httphead.read_head(raw_requestline, self.rfile.readline)
+            self.requestline = raw_requestline.rstrip("\r\n")
+            self.command, self.path, self.request_version = request.method, request.target, request.version
+            self.headers, self.content_length = request.head, request.content_length
+            self.close_connection = request.close
+            return True
+        except OSError:  # the head deadline (_HeadTooSlow), a read's timeout, a reset connection
             self.close_connection = True
-            return False  # pywsgi answers 400 and closes
+            return False  # pywsgi answers 400 (if the client still listens) and closes
         finally:
             self._head_deadline.close()
             if self.socket is not None:
@@ -133,6 +142,18 @@ class LimitedHandler(WSGIHandler):
         head.append(b"\r\n")
         body = [b"%x\r\n" % len(data), data, b"\r\n"] if self.response_use_chunked else [data]
         self._sendall(b"".join([*head, *body]))
+
+    def _headers(self):
+        """The HTTP_* environ items (pywsgi re-parsed its header lines here). Like pywsgi, a name
+        with "_" is left out: it would pose as the one with "-" (X_User for X-User)."""
+        for name, value in self.headers.fields:
+            if "_" not in name:
+                key = name.replace("-", "_").upper()
+                if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
+                    yield "HTTP_" + key, value
+
+    def log_request(self):
+        """No access log (see the module's notes): nothing to format."""
 
     def get_environ(self):
         environ = super().get_environ()

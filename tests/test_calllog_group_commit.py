@@ -2,6 +2,8 @@
 the same moment share one transaction, and each post is still answered only after its commit."""
 from __future__ import annotations
 
+import contextlib
+
 import gevent
 import peewee
 import pytest
@@ -89,18 +91,36 @@ def test_nothing_is_acknowledged_when_the_batch_does_not_commit(pooled, monkeypa
     def failing_commit():
         raise peewee.OperationalError("disk I/O error")
 
-    if isinstance(pooled, peewee.PostgresqlDatabase):
-        # The COMMIT travels with the batch's last statement (dbpool.few_trips): the server refuses it.
-        pooled.execute_sql(REFUSE_COMMITS)
-    else:
-        monkeypatch.setattr(pooled, "commit", failing_commit)
     bodies = calls(2)
-    assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
-    monkeypatch.undo()
+    with refused_commits(pooled, monkeypatch):
+        assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [503] * len(bodies)
     release(pooled)
-    if isinstance(pooled, peewee.PostgresqlDatabase):
-        pooled.execute_sql("DROP TRIGGER refuse_commit ON cdr_leg")
     assert CdrLeg.select().count() == 0
+
+
+@contextlib.contextmanager
+def refused_commits(db, monkeypatch):
+    """Every commit of `db` fails with an I/O error while inside; on PostgreSQL by a trigger and its
+    function, both dropped on the way out however the block ends (a failed assertion included), so
+    no later statement of the test or its teardown meets them."""
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        def failing_commit():
+            raise peewee.OperationalError("disk I/O error")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(db, "commit", failing_commit)
+            yield
+        return
+    # The COMMIT travels with the batch's last statement (dbpool.few_trips): the server refuses it.
+    db.execute_sql(REFUSE_COMMITS)
+    release(db)
+    try:
+        yield
+    finally:
+        release(db)
+        db.execute_sql("DROP TRIGGER IF EXISTS refuse_commit ON cdr_leg")
+        db.execute_sql("DROP FUNCTION IF EXISTS refuse_commit()")
+        release(db)
 
 
 # A check deferred to COMMIT that always fails, with an I/O error's SQLSTATE (an OperationalError).
@@ -110,6 +130,19 @@ CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS
 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON cdr_leg DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION refuse_commit()
 """
+
+
+def test_refused_commits_leave_neither_trigger_nor_function_behind_even_when_the_block_fails(pooled, monkeypatch):
+    with pytest.raises(AssertionError):
+        with refused_commits(pooled, monkeypatch):
+            raise AssertionError("a check inside failed")
+    if isinstance(pooled, peewee.PostgresqlDatabase):
+        left = pooled.execute_sql("SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'refuse_commit'),"
+                                  " (SELECT count(*) FROM pg_proc WHERE proname = 'refuse_commit')").fetchone()
+        assert left == (0, 0)
+    release(pooled)
+    bodies = calls(1)
+    assert post_together(make_cdr_app(CONFIG, pooled), bodies) == [200] * len(bodies)
 
 
 def test_an_unavailable_database_answers_every_post_of_the_batch_503(pooled, monkeypatch):
@@ -167,3 +200,22 @@ def test_a_batch_leaves_the_entries_filing_its_legs_one_by_one_leaves(db, acme, 
     CdrLeg.delete().execute()
     assert [store.store_leg(db, leg) for leg in legs] == [True] * (len(legs) - 1) + [False]
     assert logged() == batched
+
+
+def test_the_filer_keeps_its_connection_between_batches_and_hands_it_back_when_idle(pooled, monkeypatch):
+    monkeypatch.setattr(group_commit, "IDLE_SECONDS", 0.3)
+    checkouts = []
+    real = pooled.connect
+    monkeypatch.setattr(pooled, "connect", lambda *a, **k: checkouts.append(1) or real(*a, **k))
+    app = make_cdr_app(CONFIG, pooled)
+    legs = len(calls(1))
+    first, second, third = (calls(3)[n * legs:(n + 1) * legs] for n in range(3))
+    assert post_together(app, first) == [200] * legs
+    assert post_together(app, second) == [200] * legs  # well within IDLE_SECONDS: the same connection
+    assert len(checkouts) == 1
+    assert len(pooled._in_use) == 1
+    gevent.sleep(0.6)
+    assert len(pooled._in_use) == 0  # idle: back in the pool
+    assert post_together(app, third) == [200] * legs
+    assert len(checkouts) == 2
+    assert CdrLeg.select().count() == 3 * legs

@@ -217,3 +217,65 @@ def _wait_for(condition, seconds: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within 5 s"
         gevent.sleep(0.02)
+
+
+def test_a_did_s_answer_is_kept_for_every_caller_until_its_target_changes(keeping_app, elsewhere, acme, monkeypatch):
+    """In `public` only the dialled number routes (a DID): one answer per number, whoever calls."""
+    from xml_curl import app as app_module
+
+    app, cache, changed_since = keeping_app
+    routed = []
+    real = app_module._dialplan_document
+    monkeypatch.setattr(app_module, "_dialplan_document", lambda *args: routed.append(1) or real(*args))
+
+    def call_from(number: bytes, uuid: bytes) -> bytes:
+        body = DID_CALL.replace(b"%2B14155550100", number).replace(b"fec27e7c-ed18-4450-a7a1-4fd4ef309cb1", uuid)
+        return etree.tostring(post(app, body))
+
+    first = call_from(b"%2B14155550100", b"a1")
+    assert b'data="1002 XML acme.example"' in first
+    assert call_from(b"%2B34911234567", b"a2") == first  # another caller, another call: the kept answer
+    assert call_from(b"Anonymous", b"a3") == first
+    assert len(routed) == 1
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE number SET destination = 'hangup:CALL_REJECTED' WHERE e164 = '+15550001002'")
+    changed_since(version)
+    moved = call_from(b"%2B34911234567", b"a4")
+    assert b"1002 XML" not in moved and b"pbx-hangup-CALL_REJECTED" in moved
+    assert len(routed) == 2
+    other_number = DID_CALL.replace(b"Destination-Number=15550001002", b"Destination-Number=15550009999")
+    assert b"UNALLOCATED_NUMBER" in etree.tostring(post(app, other_number))
+
+
+def test_a_did_s_kept_answer_outlives_another_tenant_s_change_but_not_its_own(keeping_app, elsewhere, acme, monkeypatch):
+    """A DID's answer is read from its number's tenant alone: an admin busy in another tenant does
+    not send every DID back to routing; a change in the number's tenant does."""
+    from xml_curl import app as app_module
+
+    app, cache, changed_since = keeping_app
+    version = cache._watch.version()
+    bravo = provision.tenant("Bravo", "bravo.example", "Europe/Madrid", "en", "US")
+    provision.user(bravo, "2001", "Bravo One", password="bravo-2001-pw")
+    changed_since(version)  # PostgreSQL: both notified before the answers below are kept
+    if isinstance(cache._watch, Changes):
+        _wait_for(lambda: cache._watch.version().tenants.get(bravo.id))
+    routed = []
+    real = app_module._dialplan_document
+    monkeypatch.setattr(app_module, "_dialplan_document", lambda *args: routed.append(1) or real(*args))
+    missing = DID_CALL.replace(b"Destination-Number=15550001002", b"Destination-Number=15550009999")
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))
+    assert b"UNALLOCATED_NUMBER" in etree.tostring(post(app, missing))
+    assert b"bridge" in etree.tostring(post(app, TENANT_CALL))
+    assert len(routed) == 3
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'Renamed' WHERE extension = '2001'")
+    changed_since(version)
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))  # kept
+    assert len(routed) == 3
+    post(app, missing), post(app, TENANT_CALL)  # of no one tenant: routed again
+    assert len(routed) == 5
+    version = cache._watch.version()
+    elsewhere.execute_sql("UPDATE \"user\" SET display_name = 'Bob Renamed' WHERE extension = '1002'")
+    changed_since(version)
+    assert b"1002 XML acme.example" in etree.tostring(post(app, DID_CALL))
+    assert len(routed) == 6

@@ -48,3 +48,8 @@ proxy_address  # likewise (Fanvil's ProxyAddr and ProxyPort)
 summer  # likewise (Fanvil)
 _page_translations  # portal/i18n.py: set on flask.g, read back by g.get("_page_translations")
 headers_sent  # httpserver.py LimitedHandler._write_with_headers: read by gevent's pywsgi (a second write sends no head)
+read_request  # httpserver.py LimitedHandler: pywsgi's hooks, called by its handle_one_request and get_environ
+_headers
+log_request
+getheader  # httphead.py Head: read by gevent's pywsgi as it did its own parsed headers
+typeheader

@@ -18,7 +18,7 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import Router, answered_context, call_request, routing_key
+from xml_curl.dialplan import Router, answer_key, answered_context, call_request, routing_key
 from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
@@ -66,13 +66,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
                 if section == "directory":
                     return directory.answer(fields, lookups, config)
                 if section == "dialplan":
-                    # The document, kept until the database changes: a busy hour routes the same
-                    # calls again and again (a warning logged while routing is then logged once).
-                    fields.prefixed(MARKER_PREFIX)
-                    key, uuid = routing_key(fields), fields.get("Unique-ID") or ""
-                    document = lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
-                        router, call_request(key, uuid)))
-                    return router.for_call(document, uuid, time.time())
+                    return _dialplan(fields, lookups, router)
             finally:
                 lookups.cache.end()
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
@@ -89,9 +83,23 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
     return documents.NOT_FOUND
 
 
-def _dialplan_document(router: Router, request) -> bytes:
+def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
+    """The document, kept until the database changes: a busy hour routes the same calls again and
+    again (a warning logged while routing is then logged once). A DID's is kept per number."""
+    key = answer_key(fields)
+    if key is None:
+        fields.prefixed(MARKER_PREFIX)
+        key = routing_key(fields)
+    uuid = fields.get("Unique-ID") or ""
+    document = lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
+        router, call_request(routing_key(fields), uuid)))
+    return router.for_call(document, uuid, time.time())  # this call's own signed recording URL
+
+
+def _dialplan_document(router: Router, request) -> tuple[bytes, int | None]:
+    """The document and the one tenant whose rows alone it was read from (Route.tenant_id)."""
     route = router.route(request)
-    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions])
+    return documents.dialplan(route.context, route.name, [a.as_tuple() for a in route.actions]), route.tenant_id
 
 
 def _form(environ) -> Form:

@@ -8,7 +8,7 @@ Whether anything changed is asked once per request (`Cache.begin`, paired with `
 request never mixes rows from before and after a change. What changed is told per tenant
 (xml_curl/changes.py): each kept value names the tenant whose rows it was read from, and a change
 drops only the changed tenants' values, plus those that name none (a lookup that found nothing,
-the tenant list, whole dialplan answers), which a change anywhere may alter. An admin editing a
+the tenant list, whole dialplan answers but a DID's), which a change anywhere may alter. An admin editing a
 user of one tenant through the API at 50 requests a second does not send every other tenant's
 REGISTERs back to the database (benches/b6_api.py).
 
@@ -68,7 +68,8 @@ class Cache:
         self._version: Version | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
         self._keys: dict[int | None, list[Hashable]] = {}  # each tenant's entries (None: of no one tenant)
-        self._answers: dict[Hashable, bytes] = {}  # whole dialplan answers: dropped at any change
+        self._answers: dict[Hashable, bytes] = {}  # whole dialplan answers
+        self._answer_keys: dict[int | None, list[Hashable]] = {}  # each tenant's answers (None: of no one tenant)
         self._generation = 0  # moves each time entries are dropped
         # The generation each request began with, by greenlet (a thread's own greenlet without
         # gevent), so concurrent requests never see each other's. A dict, not a greenlet-local:
@@ -108,21 +109,24 @@ class Cache:
             self._keys.setdefault(owner, []).append(key)
         return value
 
-    def answer(self, key: Hashable, load: Callable[[], bytes]) -> bytes:
-        """Like `get`, for whole answers (a few KB each, so fewer of them: MAX_ANSWERS), of no one
-        tenant (a DID call's answer depends on the number's tenant and the called one's)."""
+    def answer(self, key: Hashable, load: Callable[[], tuple[bytes, int | None]]) -> bytes:
+        """Like `get`, for whole answers (a few KB each, so fewer of them: MAX_ANSWERS). `load`
+        gives the answer and the one tenant whose rows alone it was read from (a DID's number's),
+        or None when a change anywhere may alter it (a call inside a tenant: dropped at any change)."""
         generation = self._requests.get(getcurrent())
         if generation is None:
-            return load()
+            return load()[0]
         try:
             return self._answers[key]
         except KeyError:
             pass
-        value = load()
+        value, owner = load()
         if generation == self._generation:
             if len(self._answers) >= MAX_ANSWERS:
                 self._answers.clear()
+                self._answer_keys.clear()
             self._answers[key] = value
+            self._answer_keys.setdefault(owner, []).append(key)
         return value
 
     def _check(self) -> int | None:
@@ -138,13 +142,16 @@ class Cache:
         return self._generation
 
     def _drop(self, tenants: frozenset[int] | None) -> None:
-        """Drop the values of `tenants`, those of no one tenant and every answer (None: everything)."""
+        """Drop the values and answers of `tenants` and those of no one tenant (None: everything)."""
         self._generation += 1
-        self._answers.clear()
         if tenants is None:
             self._entries.clear()
             self._keys.clear()
+            self._answers.clear()
+            self._answer_keys.clear()
             return
         for owner in (None, *tenants):
             for key in self._keys.pop(owner, ()):
                 self._entries.pop(key, None)
+            for key in self._answer_keys.pop(owner, ()):
+                self._answers.pop(key, None)

@@ -77,6 +77,17 @@ def routing_key(fields: Mapping[str, str]) -> tuple:
             get("variable_sound_prefix") or "", get(_CHAIN) or "")
 
 
+def answer_key(fields: Mapping[str, str]) -> tuple | None:
+    """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
+    routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
+    once for every caller of the number, not once per caller and name as routing_key would (and
+    a kept answer is found reading four fields of ~145). None for any other context."""
+    get = fields.get
+    if (get("Hunt-Context") or get("Caller-Context") or "") != PUBLIC_CONTEXT:
+        return None
+    return PUBLIC_CONTEXT, get("Hunt-Destination-Number") or get("Caller-Destination-Number") or ""
+
+
 def call_request(key: tuple, uuid: str) -> CallRequest:
     """The CallRequest of a routing_key(…) and the call's uuid."""
     return CallRequest(*key[:4], uuid, *key[4:])
@@ -91,6 +102,9 @@ class Route:
     context: str
     name: str
     actions: tuple[Action, ...]
+    # The one tenant whose rows alone decided the route (a DID's: its number's tenant), so that the
+    # kept answer outlives other tenants' changes (xml_curl/cache.py); None: any change may alter it.
+    tenant_id: int | None = None
 
 
 def answered_context(context: str) -> str:
@@ -126,7 +140,8 @@ class Router:
 
     def route(self, request: CallRequest) -> Route:
         if request.context == PUBLIC_CONTEXT:
-            return Route(PUBLIC_CONTEXT, extension_name("did", request.destination), tuple(self._route_did(request)))
+            actions, tenant_id = self._route_did(request)
+            return Route(PUBLIC_CONTEXT, extension_name("did", request.destination), tuple(actions), tenant_id)
         dialled = request.destination
         # A number that may be an extension is looked up with its tenant in one query; a routing
         # extension (pbx-…) or junk is never a user's (extensions are digits: fs_plugins.validate).
@@ -159,16 +174,18 @@ class Router:
             return []
         return [set_var(name, value) for name, value in voice.variables()]
 
-    def _route_did(self, request: CallRequest) -> list[Action]:
+    def _route_did(self, request: CallRequest) -> tuple[list[Action], int | None]:
+        """The actions, and the number's tenant: the only one whose rows they were read from (the
+        number, the tenant, a user of it). None when no tenant has the number (any may add it)."""
         digits = request.destination.lstrip("+")
         found = self.lookups.did("+" + digits) if digits.isdecimal() else None
         if found is None:
-            return [hangup("UNALLOCATED_NUMBER")]
+            return [hangup("UNALLOCATED_NUMBER")], None
         tenant, destination = found
         actions = [set_var(channel_vars.TENANT, tenant.domain), set_var(channel_vars.CALL_TYPE, "inbound")]
         if tenant.suspended:  # the call log keeps it under its tenant, as a call that was not answered
-            return actions + self.refusal(tenant, request)
-        return actions + [transfer(self._entry_extension(tenant, destination), tenant.domain)]
+            return actions + self.refusal(tenant, request), tenant.id
+        return actions + [transfer(self._entry_extension(tenant, destination), tenant.domain)], tenant.id
 
     def _entry_extension(self, tenant: TenantInfo, destination: Destination) -> str:
         """Where a DID enters its tenant's context: a user's own extension reads best in the call log."""
