@@ -50,6 +50,17 @@ class DatabaseUnavailable(peewee.OperationalError):
     """The database did not answer in time, or the connection is lost: answer without it."""
 
 
+RETRY_AFTER_BUSY = 2  # seconds a person is asked to wait: another write held the lock for all of api_deadline, or the database is down
+
+
+def database_busy(exc: BaseException) -> bool:
+    """The database did not answer in time: serve's deadline passed (DatabaseUnavailable), or
+    SQLite's write lock stayed taken for all of its busy timeout. The API and the portal answer 503
+    with Retry-After for it, not 500: nothing was changed and trying again later works."""
+    return isinstance(exc, DatabaseUnavailable) or (
+        isinstance(exc, peewee.OperationalError) and ("database is locked" in str(exc) or "database is busy" in str(exc)))
+
+
 # What a caller answering without the database catches (a rollback on a lost connection is an
 # InterfaceError; a cancelled statement an OperationalError).
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)
