@@ -50,7 +50,9 @@ class DatabaseUnavailable(peewee.OperationalError):
     """The database did not answer in time, or the connection is lost: answer without it."""
 
 
-RETRY_AFTER_BUSY = 2  # seconds a person is asked to wait: another write held the lock for all of api_deadline, or the database is down
+# Seconds a person is asked to wait: another write held the lock for all of api_deadline, or the
+# database is down.
+RETRY_AFTER_BUSY = 2
 
 
 def database_busy(exc: BaseException) -> bool:
@@ -58,7 +60,10 @@ def database_busy(exc: BaseException) -> bool:
     SQLite's write lock stayed taken for all of its busy timeout. The API and the portal answer 503
     with Retry-After for it, not 500: nothing was changed and trying again later works."""
     return isinstance(exc, DatabaseUnavailable) or (
-        isinstance(exc, peewee.OperationalError) and ("database is locked" in str(exc) or "database is busy" in str(exc)))
+        isinstance(exc, peewee.OperationalError) and any(said in str(exc) for said in _SQLITE_BUSY))
+
+
+_SQLITE_BUSY = ("database is locked", "database is busy")
 
 
 # What a caller answering without the database catches (a rollback on a lost connection is an
