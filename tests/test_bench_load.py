@@ -21,7 +21,7 @@ def test_a_slow_answer_does_not_slow_the_schedule_the_other_clients_keep_it():
     """Each answer takes 60 ms, so one client one request at a time reaches ~16 a second: the old
     closed loop offered 40 only when the server answered within 25 ms."""
     reached = _run([lambda client: time.sleep(0.06)], rate=40, seconds=2)
-    assert reached.failed == 0 and 36 <= reached.rate <= 42, reached
+    assert reached.failed == 0 and 30 <= reached.rate <= 42, reached  # one client at a time: ~16
 
 
 def test_requests_start_when_they_are_due_not_in_bursts_after_a_stall():
