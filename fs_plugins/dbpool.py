@@ -50,6 +50,22 @@ class DatabaseUnavailable(peewee.OperationalError):
     """The database did not answer in time, or the connection is lost: answer without it."""
 
 
+# Seconds a person is asked to wait: another write held the lock for all of api_deadline, or the
+# database is down.
+RETRY_AFTER_BUSY = 2
+
+
+def database_busy(exc: BaseException) -> bool:
+    """The database did not answer in time: serve's deadline passed (DatabaseUnavailable), or
+    SQLite's write lock stayed taken for all of its busy timeout. The API and the portal answer 503
+    with Retry-After for it, not 500: nothing was changed and trying again later works."""
+    return isinstance(exc, DatabaseUnavailable) or (
+        isinstance(exc, peewee.OperationalError) and any(said in str(exc) for said in _SQLITE_BUSY))
+
+
+_SQLITE_BUSY = ("database is locked", "database is busy")
+
+
 # What a caller answering without the database catches (a rollback on a lost connection is an
 # InterfaceError; a cancelled statement an OperationalError).
 UNAVAILABLE = (peewee.OperationalError, peewee.InterfaceError)

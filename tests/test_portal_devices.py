@@ -52,3 +52,31 @@ def test_the_admin_changes_a_phones_keys_and_a_refused_key_is_named_with_nothing
     assert (row.blf, row.general_mwi) == ("1001", True)
     foreign = f"/t/{OTHER}/devices/{world.other.mac}/keys"
     assert browser.submit(page, {"blf": ""}, action=foreign).status_code == 404
+
+
+def _errors_in(html: str) -> dict[str, list[str]]:
+    """The ids of the field errors shown in each form: the add form, and each phone's keys form."""
+    forms = re.findall(r'<form method="post" action="([^"]+)"(.*?)</form>', html, re.S)
+    return {action: re.findall(r'<small id="(e-[^"]+)" class="field-error">', body) for action, body in forms}
+
+
+def test_a_refused_key_change_is_shown_in_that_phones_form_only_not_in_the_add_form(browser, world):
+    browser.sign_in(ADMIN)
+    page = f"/t/{OWN}/devices"
+    action = f"{page}/{world.own.mac}/keys"
+    refused = browser.submit(page, {"mac": world.own.mac, "blf": "2001"}, action=action)
+    errors = _errors_in(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and errors[action] == [f"e-blf-{world.own.mac}"]
+    assert errors[page] == []  # the add form: no error, and not filled with the phone's values
+    add_form = re.search(r'<form method="post" action="%s"(.*?)</form>' % re.escape(page),
+                         refused.get_data(as_text=True), re.S).group(1)
+    assert 'name="mac" type="text" value=""' in add_form and 'value="2001"' not in add_form
+
+
+def test_a_refused_new_phone_is_shown_in_the_add_form_only_even_with_an_existing_phones_mac(browser, world):
+    browser.sign_in(ADMIN)
+    page = f"/t/{OWN}/devices"
+    refused = browser.submit(page, {"mac": world.own.mac, "vendor": "snom", "user": "1002", "blf": "2001"})
+    errors = _errors_in(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and errors[page], errors
+    assert all(not shown for action, shown in errors.items() if action != page), errors

@@ -80,3 +80,54 @@ def test_the_operator_sees_the_operator_menu_and_no_tenants_menu(browser):
     browser.sign_in(OPERATOR)
     html = browser.get("/", headers={"Accept-Language": "es"}).data.decode()
     assert "Mi cuenta" in html and "Telefonía fija" not in html
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+@pytest.mark.parametrize("zone", ["Europe/Madrid", "America/New_York", "UTC"])
+def test_the_pages_dates_and_numbers_read_as_flask_babels_own(language, zone):
+    """i18n's per-page patterns (one locale lookup a page, not one a value) write what Flask-Babel does."""
+    import datetime as dt
+
+    import flask_babel
+    from flask import g
+
+    from fs_plugins.config import Config
+    from fs_plugins.portal import i18n
+
+    app = portal_app(Config())
+    instants = [dt.datetime(2026, 3, 29, 0, 59), dt.datetime(2026, 3, 29, 1, 0), dt.datetime(2026, 12, 31, 23, 30),
+                dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone.utc)]
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        g.tenant_row = Tenant(timezone=zone, language=language)
+        for value in instants:
+            for style in ("short", "medium", "long", "full", "dd.MM.yyyy HH:mm"):
+                assert i18n.when(value, style) == flask_babel.format_datetime(value, style), (value, style)
+            assert i18n.clock(value) == flask_babel.format_time(value, "short")
+            assert i18n.day(value) == flask_babel.format_date(value, "medium")
+        assert i18n.number(1234567) == flask_babel.format_decimal(1234567)
+
+
+def test_a_call_log_page_asks_for_the_catalog_once_not_once_a_row(browser, monkeypatch):
+    """Each row's status label used to go through Flask-Babel's catalog lookup (about 25 µs each)."""
+    import flask_babel
+
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+    from tests.portal_world import USER
+
+    ana = User.get(User.extension == "1001")
+    for n in range(50):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"c{n}", kind="missed", status=Status.MISSED.code,
+                         direction="inbound", started_at=1_790_000_000 + 60 * n, caller_name=f"Caller {n}",
+                         caller_number="+34911234567", callee="1001", answered_by="", ring_seconds=18, talk_seconds=0)
+    browser.sign_in(USER)
+    lookups = []
+    looked_up = flask_babel.Domain.get_translations
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: lookups.append(1) or looked_up(self))
+    html = browser.get("/me/calls").data.decode()
+    assert html.count('<tr class="status-missed">') == 50 and html.count("Perdido") >= 50
+    assert len(lookups) == 1
+    lookups.clear()
+    assert browser.get("/me/forwards").status_code == 200
+    assert len(lookups) == 1

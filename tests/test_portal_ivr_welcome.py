@@ -107,3 +107,23 @@ def test_a_recording_while_freeswitch_does_not_answer_is_refused_in_spanish_befo
     html = refused.data.decode()
     assert refused.status_code == 422 and "FreeSWITCH no responde, así que ahora no se puede llamar a nadie" in html
     assert re.search(r'<dialog id="record-dialog" open', html) and RecordingJob.select().count() == jobs
+
+
+def test_a_recording_that_failed_leaves_the_welcome_alone_even_if_its_name_was_taken_meanwhile(audio_browser):
+    """The menu takes the file the job made (by the job's audio id), never whatever bears the name
+    when the job ends: here an upload took the name during the call, so the job failed."""
+    import gevent
+
+    from tests.test_portal_admin import _post_file
+
+    person, emulator = audio_browser
+    emulator.default_script = CallerScript(dtmf=[(1.5, "#")], digits=["3"])
+    before = _menu().welcome
+    started = _post(person, _menu(), {"how": "record", "name": "Bienvenida", "call": "1002"})
+    assert started.status_code == 200 and "Llamando a 1002" in started.data.decode()
+    uploaded = _post_file(person, "Bienvenida", SAMPLE_WAV.read_bytes())
+    assert uploaded.status_code == 200 and AudioFile.get(AudioFile.name == "Bienvenida").source != "recording"
+    done, seen = follow_recording(person, started)
+    assert "ha fallado: ya existe" in done.data.decode(), seen[-3:]
+    gevent.sleep(0.2)  # what follows the job in its greenlet (the menu's change, if any) is done
+    assert _menu().welcome == before  # not the uploaded "Bienvenida"

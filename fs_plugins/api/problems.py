@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-import peewee
 from apiflask.exceptions import HTTPError
 from apiflask.fields import Integer, List, Nested, String
 from flask import Flask, request
@@ -27,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from fs_plugins.access.logins import AuthFailed, TenantSuspended, Throttled
 from fs_plugins.api.schema import Schema
 from fs_plugins.audio.phone import FreeswitchUnreachable
-from fs_plugins.dbpool import DatabaseUnavailable
+from fs_plugins.dbpool import RETRY_AFTER_BUSY, database_busy
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
 from fs_plugins.voicemail.messages import VoicemailUnavailable
 
@@ -42,16 +41,6 @@ TYPES = {
 TITLES = {422: "Invalid input", 409: "Conflict", 404: "Not found", 401: "Authentication required",
           429: "Too many failed attempts", 412: "Changed since you read it", 428: "If-Match required",
           503: "FreeSWITCH unavailable"}
-
-
-RETRY_AFTER_BUSY = 2  # seconds: another write held the lock for all of api_deadline, or the database is down
-
-
-def database_busy(exc: BaseException) -> bool:
-    """The database did not answer in time: serve's deadline passed (DatabaseUnavailable), or
-    SQLite's write lock stayed taken for all of its busy timeout."""
-    return isinstance(exc, DatabaseUnavailable) or (
-        isinstance(exc, peewee.OperationalError) and ("database is locked" in str(exc) or "database is busy" in str(exc)))
 
 
 class FreeswitchMissing(Exception):

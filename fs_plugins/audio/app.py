@@ -107,9 +107,10 @@ class RecordingJobView:
 
 
 def start_recording(ctx: AppContext, tenant: str, name: str, call: str, wait: float,
-                    run: Callable[[Callable[[], None]], None]) -> Changed[RecordingJobView]:
+                    run: Callable[[Callable[[], AudioView | None]], None]) -> Changed[RecordingJobView]:
     """Check what `record_audio` would refuse (the name, `call`, FreeSWITCH answering), write the
-    job, and hand `run` the recording to do in the background; the job as it starts (calling)."""
+    job, and hand `run` the recording to do in the background (it returns the file the job made, None
+    when the job failed); the job as it starts (calling)."""
     owner = _tenant(ctx, tenant, "change the audio library")
     name = library.check_name(name)
     library.check_unique(owner, name)
@@ -146,16 +147,19 @@ def recorded_audio(job: RecordingJobView) -> AudioView:
     raise phone.RecordingFailed(job.detail or f"the recording is {job.state}, not done")
 
 
-def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float) -> None:
-    """The job's recording, in the background: its row follows the call."""
+def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float) -> AudioView | None:
+    """The job's recording, in the background: its row follows the call. The file it made (None if
+    it failed): the very one, not whatever bears its name by then."""
     try:
         done = record_audio(ctx, domain, name, call, wait, answered=lambda: _job_state(job_id, JOB_RECORDING))
         _job_state(job_id, JOB_DONE, audio=done.value.id)
+        return done.value
     except InvalidInput as exc:  # nothing confirmed, no answer, FreeSWITCH gone, or the name taken meanwhile
         _job_state(job_id, JOB_FAILED, detail=exc.message)
     except Exception:
         log.exception("recording job %d failed", job_id)
         _job_state(job_id, JOB_FAILED, detail=JOB_CRASHED)
+    return None
 
 
 def _job_state(job_id: int, state: str, detail: str = "", audio: int | None = None) -> None:

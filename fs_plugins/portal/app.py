@@ -5,15 +5,18 @@ pages (one module each in views/), and the error pages.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from flask import Flask, g
+import peewee
+from flask import Flask, g, request
 from markupsafe import Markup
 from flask_babel import Babel
 from flask_babel import gettext as _
 
 from fs_plugins import validate
 from fs_plugins.config import Config
+from fs_plugins.dbpool import RETRY_AFTER_BUSY, database_busy
 from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
@@ -22,6 +25,7 @@ from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_
                                     auth, home, me_calls, me_contacts, me_forwards, me_phonebook, me_voicemail,
                                     operator, operator_flows, recordings)
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 VIEWS = (auth, account, home, me_forwards, me_calls, me_contacts, me_voicemail, me_phonebook, admin_users,
          admin_logins, admin_billing, admin_schedules, admin_ivr, admin_groups, admin_audio, admin_featurecodes,
@@ -79,6 +83,18 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_error):
         return page("error.html", 413, title=_("File too large"), message=_("The file is larger than allowed."))
+
+    @app.errorhandler(peewee.OperationalError)
+    def _database_busy(exc: peewee.OperationalError):
+        """The database did not answer within api_deadline (docs/operations.md): as the API, 503 with
+        Retry-After and nothing changed, in a page that says so, not a server error."""
+        if not database_busy(exc):
+            raise exc
+        log.warning("portal request %s %s answered 503: %s", request.method, request.path, exc)
+        body, status = page("error.html", 503, title=_("Busy right now"),
+                            message=_("The server could not answer in time, and nothing was changed. "
+                                      "Please try again in a moment."))
+        return body, status, {"Retry-After": str(RETRY_AFTER_BUSY)}
 
     @app.context_processor
     def _csrf():

@@ -21,7 +21,6 @@ from flask import Flask, abort, g, make_response, redirect, request
 from fs_plugins.access import secrets, sessions
 from fs_plugins.access.principal import OPERATOR as OPERATOR_ROLE
 from fs_plugins.access.principal import TENANT_ADMIN
-from fs_plugins.models import Tenant
 
 PUBLIC, SIGNED_IN, SELF, ADMIN, OPERATOR = "public", "signed-in", "self", "admin", "operator"
 FORM_COOKIE = "centralita_form"
@@ -45,9 +44,8 @@ def install(app: Flask) -> None:
             return None  # routing answers 404/405 itself; the stylesheet and scripts need no session
         level = getattr(view, "_area", SIGNED_IN)
         token = request.cookies.get(sessions.COOKIE, "")
-        g.principal = sessions.resume(token, request.remote_addr or "") if token else None
+        g.principal, g.tenant_row = sessions.resume_with_tenant(token, request.remote_addr or "") or (None, None)
         g.csrf_token = sessions.csrf_token(token) if g.principal else form_token()
-        g.tenant_row = Tenant.get_or_none(Tenant.id == g.principal.tenant_id) if g.principal and g.principal.tenant_id else None
         if level != PUBLIC and g.principal is None:
             return _to_sign_in()  # an expired session's post changes nothing: sign in again
         if request.method not in SAFE_METHODS and not _csrf_ok(token):

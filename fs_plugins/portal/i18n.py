@@ -8,11 +8,15 @@ gettext (Flask-Babel); the Spanish catalog is translations/es, English is the so
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
+from babel import Locale
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import g, request
-from flask_babel import (format_date, format_datetime, format_decimal, format_time, get_locale, get_translations,
-                         gettext)
+from flask_babel import get_locale, get_timezone, get_translations
+from flask_babel import gettext as flask_gettext
+from flask_babel.speaklater import LazyString
 
 from fs_plugins.portal import app_errors
 
@@ -63,9 +67,64 @@ def timezone() -> str:
     return tenant.timezone if tenant is not None and tenant.timezone else "UTC"
 
 
+def text(message) -> str:
+    """A view's string (plain, or lazy from `_l`) in the page's language through the page's catalog:
+    a lazy string's own str() asks Flask-Babel for the catalog again (about 25 µs each)."""
+    if isinstance(message, LazyString) and message._func is flask_gettext and not message._kwargs:
+        return translations().ugettext(*message._args)
+    return str(message)
+
+
+def page_text(labels):
+    """A view's table of labels (a dict, or (value, label) pairs) translated once for the page, so a
+    row's label is a lookup: the call log asked for each row's status label through the catalog
+    (B7: /me/calls at 18 ms of CPU a view, 50 rows)."""
+    if isinstance(labels, dict):
+        return {key: text(label) for key, label in labels.items()}
+    return tuple((key, text(label)) for key, label in labels)
+
+
+@dataclass
+class _PageLocale:
+    """The page's locale, time zone and the date patterns built for it, found once a request."""
+
+    locale: Locale
+    zone: dt.tzinfo
+    patterns: dict[str, str] = field(default_factory=dict)
+
+
+def _page_locale() -> _PageLocale:
+    found = g.get("_page_locale")
+    if found is None:
+        found = g._page_locale = _PageLocale(get_locale(), get_timezone())
+    return found
+
+
+def _datetime_pattern(page: _PageLocale, style: str) -> str:
+    """Babel's date-and-time of `style` as one pattern ("d/M/yy, H:mm"): Babel formats the date and
+    the time apart and glues them on every call; the glue's quoted literals stay quoted here."""
+    pattern = page.patterns.get(style)
+    if pattern is None:
+        if style not in ("short", "medium", "long", "full"):
+            pattern = style  # a pattern of its own
+        else:
+            glue = babel_dates.get_datetime_format(style, page.locale)
+            pattern = (glue.replace("{0}", babel_dates.get_time_format(style, page.locale).pattern)
+                       .replace("{1}", babel_dates.get_date_format(style, page.locale).pattern))
+        page.patterns[style] = pattern
+    return pattern
+
+
+def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).astimezone(zone)
+
+
 def when(value: dt.datetime | None, style: str = "short") -> str:
     """A stored (naive UTC) instant in the page's time zone and language."""
-    return "" if value is None else format_datetime(value, style)
+    if value is None:
+        return ""
+    page = _page_locale()
+    return babel_dates.parse_pattern(_datetime_pattern(page, style)).apply(_in_zone(value, page.zone), page.locale)
 
 
 def wall(value: dt.datetime | str | None) -> str:
@@ -74,21 +133,29 @@ def wall(value: dt.datetime | str | None) -> str:
     if value is None or value == "":
         return ""
     value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    locale = get_locale()
+    locale = _page_locale().locale
     return (f"{babel_dates.format_date(value.date(), 'medium', locale=locale)}, "
             f"{babel_dates.format_time(value.time(), 'short', locale=locale)}")
 
 
 def day(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
-    return "" if value is None else format_date(value, style)
+    """A date, or the day an instant falls on in the page's time zone."""
+    if value is None:
+        return ""
+    page = _page_locale()
+    return babel_dates.format_date(_in_zone(value, page.zone) if isinstance(value, dt.datetime) else value, style,
+                                   locale=page.locale)
 
 
 def clock(value: dt.datetime | None) -> str:
-    return "" if value is None else format_time(value, "short")
+    if value is None:
+        return ""
+    page = _page_locale()
+    return babel_dates.format_time(_in_zone(value, page.zone), "short", locale=page.locale)
 
 
 def number(value) -> str:
-    return "" if value is None else format_decimal(value)
+    return "" if value is None else babel_numbers.format_decimal(value, locale=_page_locale().locale)
 
 
 def duration(seconds: int | float | None) -> str:
@@ -104,7 +171,7 @@ def duration(seconds: int | float | None) -> str:
 def destination(label: str | None) -> str:
     """Where something goes, as the application layer describes it (`user:1001 (Ana García)`, what a
     person types back); the one English phrase it may hold, the general box's, in the page's language."""
-    return (label or "").replace(GENERAL_BOX, "(" + gettext("general box") + ")")
+    return (label or "").replace(GENERAL_BOX, "(" + gettext_raw("general box") + ")")
 
 
 GENERAL_BOX = "(general box)"  # fs_plugins.references.describe: "voicemail: (general box)"

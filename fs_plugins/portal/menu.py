@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from fs_plugins.portal import guard
+from fs_plugins.portal import guard, i18n
 
 SECTIONS = (
     (_l("Fixed telephony – Call management"), guard.SELF, (
@@ -74,9 +74,9 @@ def for_caller(principal) -> list[Section]:
     for label, level, entries in SECTIONS:
         if not guard.allowed(level, principal) or (level == guard.ADMIN and not domain):
             continue
-        shown = tuple(Entry(str(text), url_for(endpoint, **({"domain": domain} if level == guard.ADMIN else {})),
+        shown = tuple(Entry(i18n.text(text), url_for(endpoint, **({"domain": domain} if level == guard.ADMIN else {})),
                             request.endpoint == endpoint)
                       for endpoint, text in entries if endpoint in views)
         if shown:
-            found.append(Section(str(label), shown))
+            found.append(Section(i18n.text(label), shown))
     return found

@@ -94,17 +94,14 @@ def posted_values() -> dict:
 def start_recording(domain: str, then: Callable[[app.AudioView], None] | None = None) -> app.RecordingJobView:
     """The posted name and phone: the job as it starts (calling), or the refusal (InvalidInput naming
     the field, FreeSWITCH not answering included) before anything is called or stored. `then` is given
-    the new file once saved, in the job's background."""
+    the file the job made once saved, in the job's background: that file by its id, never the one its
+    name finds (the job failed and someone uploaded a file of that name meanwhile, say)."""
     ctx = app_context()
     name, call = posted_values()["name"], posted_values()["call"]
 
-    def followed_by_then(work: Callable[[], None]) -> None:
-        work()
-        if then is not None:
-            try:
-                made = app.get_audio(ctx, domain, name)
-            except NotFound:
-                return  # the recording failed: the job says why
+    def followed_by_then(work: Callable[[], app.AudioView | None]) -> None:
+        made = work()
+        if then is not None and made is not None:  # None: the recording failed, the job says why
             then(made)
 
     try:

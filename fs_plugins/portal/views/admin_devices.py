@@ -17,10 +17,16 @@ VENDOR_NAMES = {"yealink": "Yealink", "snom": "Snom", "grandstream": "Grandstrea
                 "fanvil": "Fanvil (X)"}
 
 
-def _page(domain: str, outcome: Outcome | None = None, added=None):
+ADD_FORM = "add"
+
+
+def _page(domain: str, outcome: Outcome | None = None, added=None, posted: str = ""):
+    """`posted`: the form a refused post came from (ADD_FORM, or the MAC of the phone whose keys
+    form it was): only that form shows the errors and what was typed; the others stay as stored."""
+    refused = bool(outcome and outcome.errors)
     return page("admin/devices.html", outcome=outcome, domain=domain, devices=app.list_devices(app_context(), domain),
                 vendors=[(vendor, VENDOR_NAMES[vendor]) for vendor in VENDORS], added=added,
-                form=request.form if outcome and outcome.errors else {})
+                posted=posted if refused else "", form=request.form if refused else {}, add_form=ADD_FORM)
 
 
 @bp.get("/t/<domain>/devices")
@@ -39,7 +45,7 @@ def add(domain: str):
                                              form.get("user", ""), _extensions(form), form.get("general_mwi") == "yes"),
                       lambda done: _("Phone %(mac)s added for user %(user)s.", mac=done.value.device.mac,
                                      user=done.value.device.user))
-    return _page(domain, outcome, added=outcome.value.value if outcome.value else None)
+    return _page(domain, outcome, added=outcome.value.value if outcome.value else None, posted=ADD_FORM)
 
 
 @bp.post("/t/<domain>/devices/<mac>/keys")
@@ -50,7 +56,7 @@ def keys(domain: str, mac: str):
     outcome = attempt(lambda: app.set_device(app_context(), domain, mac, _extensions(form),
                                              form.get("general_mwi") == "yes"),
                       lambda view: _("Phone %(mac)s: its keys change at its next fetch.", mac=view.mac))
-    return _page(domain, outcome)
+    return _page(domain, outcome, posted=mac)
 
 
 def _extensions(form) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from fs_plugins.featurecodes import app
 from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
+from fs_plugins.portal.i18n import page_text
 from fs_plugins.portal.pages import Outcome, attempt, page
 
 bp = Blueprint("admin_featurecodes", __name__)
@@ -40,8 +41,8 @@ FOLLOWED_BY = {"number": _l("number"), "extension": _l("extension")}
 def _page(domain: str, outcome: Outcome | None = None, form: str = ""):
     ctx = app_context()
     return page("admin/featurecodes.html", outcome=outcome, form=form, domain=domain,
-                codes=app.list_codes(ctx, domain), pickup=app.list_pickup(ctx, domain), labels=LABELS,
-                followed_by=FOLLOWED_BY)
+                codes=app.list_codes(ctx, domain), pickup=app.list_pickup(ctx, domain), labels=page_text(LABELS),
+                followed_by=page_text(FOLLOWED_BY))
 
 
 @bp.get("/t/<domain>/feature-codes")

@@ -17,6 +17,7 @@ from fs_plugins.calllog.classify import Status
 from fs_plugins.errors import InvalidInput
 from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.guard import SELF, area
+from fs_plugins.portal.i18n import page_text
 from fs_plugins.portal.pages import Outcome, page
 
 bp = Blueprint("me_calls", __name__)
@@ -70,9 +71,10 @@ def calls():
                "day": query.day.isoformat() if query.day else ""}
     return page("me/calls.html", None, outcome, entries=entries, deeper=bool(request.args.get("after")),
                 older=f"{following[0]}.{following[1]}" if following else None, filters=filters,
-                statuses=[(status, STATUS_LABELS[status]) for status in Status], status_labels=STATUS_LABELS,
-                cause_labels=CAUSE_LABELS,
-                kinds=KIND_OPTIONS, periods=PERIOD_OPTIONS, link=lambda **more: _link(filters, **more))
+                statuses=page_text([(status, STATUS_LABELS[status]) for status in Status]),
+                status_labels=page_text(STATUS_LABELS), cause_labels=page_text(CAUSE_LABELS),
+                kinds=page_text(KIND_OPTIONS), periods=page_text(PERIOD_OPTIONS),
+                link=lambda **more: _link(filters, **more))
 
 
 def _link(filters: dict, **more) -> str:

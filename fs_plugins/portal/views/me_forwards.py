@@ -13,6 +13,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.forms import destination, whole_number
 from fs_plugins.portal.guard import SELF, area
+from fs_plugins.portal.i18n import page_text
 from fs_plugins.portal.pages import attempt, page
 from fs_plugins.portal.views.admin_featurecodes import FOLLOWED_BY, LABELS
 
@@ -43,9 +44,10 @@ def _show(outcome=None, form=""):
     tenant, extension = me()
     settings = callhandling.show(app_context(), tenant, extension)
     codes = [code for code in featurecodes.list_codes(app_context(), tenant) if code.code]
-    return page("me/forwards.html", outcome=outcome, form=form, settings=settings, when_options=WHEN,
-                forward_kinds=FORWARD_KINDS, ring_kinds=RING_KINDS, dnd_modes=DND_MODES, codes=codes,
-                code_labels=LABELS, followed_by=FOLLOWED_BY)
+    return page("me/forwards.html", outcome=outcome, form=form, settings=settings, when_options=page_text(WHEN),
+                forward_kinds=page_text(FORWARD_KINDS), ring_kinds=page_text(RING_KINDS),
+                dnd_modes=page_text(DND_MODES), codes=codes, code_labels=page_text(LABELS),
+                followed_by=page_text(FOLLOWED_BY))
 
 
 @bp.get("/me/forwards")

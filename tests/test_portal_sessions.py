@@ -1,0 +1,85 @@
+"""A portal page resumes its session, login, tenant and user in one query, and still refuses every
+session the access rules end (expired, login disabled, tenant suspended) and every other tenant's page."""
+from __future__ import annotations
+
+import datetime as dt
+
+from fs_plugins.access import sessions
+from fs_plugins.models import Tenant, utcnow
+from fs_plugins.models.access import Login, Session
+from tests.api_world import OTHER, OWN, cheap_argon2  # noqa: F401 (fixture)
+from tests.portal_world import ADMIN, RIVAL, USER, Browser, browser, world  # noqa: F401
+
+
+def _token(browser: Browser) -> str:
+    return browser.client.get_cookie(sessions.COOKIE).value
+
+
+class Counted:
+    """The statements the models' database runs while it is in place."""
+
+    def __init__(self, db, monkeypatch):
+        self.statements: list[str] = []
+        run = db.execute_sql
+
+        def counting(sql, *args, **kwargs):
+            self.statements.append(sql)
+            return run(sql, *args, **kwargs)
+
+        monkeypatch.setattr(db, "execute_sql", counting)
+
+
+def test_a_session_its_login_tenant_and_user_are_read_in_one_query(browser, db, monkeypatch):
+    browser.sign_in(USER)
+    token = _token(browser)
+    counted = Counted(db, monkeypatch)
+    principal, tenant = sessions.resume_with_tenant(token, "127.0.0.1")
+    assert (principal.extension, principal.tenant_domain, tenant.domain) == ("1001", OWN, OWN)
+    assert len(counted.statements) == 1, counted.statements
+
+
+def test_a_page_view_reads_the_session_once(browser, db, monkeypatch):
+    """The page's guard used to ask again for the tenant, and the principal for the user: three."""
+    browser.sign_in(USER)
+    counted = Counted(db, monkeypatch)
+    assert browser.get("/account/password").status_code == 200
+    assert len(counted.statements) == 1, counted.statements
+
+
+def test_the_operator_has_no_tenant_row(browser):
+    browser.sign_in("ops")
+    principal, tenant = sessions.resume_with_tenant(_token(browser))
+    assert principal.role == "operator" and tenant is None
+
+
+def test_an_expired_session_is_refused(browser):
+    browser.sign_in(USER)
+    Session.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert browser.get("/me/forwards").status_code == 302
+
+
+def test_a_disabled_login_is_refused(browser):
+    browser.sign_in(USER)
+    Login.update(enabled=False).where(Login.username == USER).execute()
+    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert browser.get("/me/forwards").status_code == 302
+
+
+def test_a_suspended_tenants_session_is_refused(browser):
+    browser.sign_in(ADMIN)
+    Tenant.update(suspended=True).where(Tenant.domain == OWN).execute()  # as if found before suspend deleted it
+    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert browser.get(f"/t/{OWN}/users").status_code == 302
+
+
+def test_another_tenants_session_sees_nothing_of_this_tenant(browser):
+    browser.sign_in(RIVAL)
+    principal, tenant = sessions.resume_with_tenant(_token(browser))
+    assert tenant.domain == OTHER and principal.tenant_domain == OTHER
+    assert browser.get(f"/t/{OWN}/users").status_code == 404
+    assert browser.get(f"/t/{OTHER}/users").status_code == 404  # a user, not its admin
+    admin = Browser(browser.app)
+    admin.sign_in(ADMIN)
+    assert admin.get(f"/t/{OTHER}/users").status_code == 404
+    assert admin.get(f"/t/{OWN}/users").status_code == 200
