@@ -76,7 +76,7 @@ def set_forward(ctx: AppContext, tenant: str, user: str, when: str, to: str | No
     if to is None and not (when == "no-answer" and seconds is not None):
         raise InvalidInput("to", "give the destination to forward to")
     with database.atomic():
-        row = _settings(owner)
+        row = _settings_to_change(owner)
         if to is not None:
             setattr(row, column, _target(owner, to, "to", FORWARD_KINDS))
         if seconds is not None:
@@ -91,7 +91,7 @@ def clear_forward(ctx: AppContext, tenant: str, user: str, when: str) -> Changed
     owner = _owner(ctx, tenant, user)
     columns = list(FORWARDS.values()) if when == "all" else [_column(when)]
     with database.atomic():
-        row = _settings(owner)
+        row = _settings_to_change(owner)
         for column in columns:
             setattr(row, column, None)
         _save(row)
@@ -104,7 +104,7 @@ def set_dnd(ctx: AppContext, tenant: str, user: str, on: bool, mode: str | None 
     if mode is not None and mode not in DND_MODES:
         raise InvalidInput("mode", f"{mode!r}: use one of {', '.join(DND_MODES)}")
     with database.atomic():
-        row = _settings(owner)
+        row = _settings_to_change(owner)
         row.dnd = bool(on)
         if mode is not None:
             row.dnd_mode = mode
@@ -209,6 +209,16 @@ def _owner(ctx: AppContext, tenant: str, user: str) -> User:
 def _settings(owner: User) -> CallHandling:
     """The user's row, or an unsaved one holding the defaults."""
     return prepared.get_or_none(CallHandling, user=owner) or CallHandling(user=owner)
+
+
+def _settings_to_change(owner: User) -> CallHandling:
+    """The user's row, created with the defaults if missing and held (on PostgreSQL, row-locked)
+    until the caller's transaction ends: two first changes at once (the portal and a phone's code,
+    two API clients) would otherwise both insert it and the second fail on the unique user; and two
+    changes of one row would each write back the columns the other had not yet committed."""
+    (CallHandling.insert(user=owner, updated_at=utcnow())
+     .on_conflict(conflict_target=[CallHandling.user], update={CallHandling.updated_at: utcnow()}).execute())
+    return prepared.get_or_none(CallHandling, user=owner)
 
 
 def _view(owner: User) -> CallHandlingView:
