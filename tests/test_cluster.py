@@ -173,7 +173,7 @@ def test_a_bad_dispatcher_port_names_the_field_and_writes_nothing(cli, tmp_path)
 
 
 def test_a_call_to_a_phone_is_originated_where_it_is_registered_else_on_the_first_server_answering():
-    from fs_plugins.cluster.originate import choose
+    from fs_plugins.cluster.originate import route as choose
     from fs_plugins.fsapi import EventSocket, FreeswitchUnavailable
 
     fs1, fs2, fs3 = (EventSocket(f"127.0.0.{n}", 8021, "pw", f"fs{n}") for n in (1, 2, 3))
