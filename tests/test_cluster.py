@@ -84,7 +84,7 @@ def test_the_event_socket_password_is_never_printed_nor_audited_in_clear(cli):
     assert [e.action for e in entries] == ["media-server.create", "media-server.update"]
     assert SECRET not in str([e.detail for e in entries]) and "(changed)" in entries[1].detail
     assert cli("media-server", "remove", "fs1")[1].strip() == "media server fs1 removed"
-    assert cli("media-server", "list")[1].strip() == "NAME  EVENT SOCKET  SOCKET ADDRESS  ENABLED  ADDED"
+    assert cli("media-server", "list")[1].strip() == "NAME  EVENT SOCKET  SOCKET ADDRESS  SIP  ENABLED  ADDED"
 
 
 @pytest.mark.parametrize("args,stdin,field", [
