@@ -78,7 +78,8 @@ def test_a_media_server_chosen_by_name_must_exist_and_be_enabled(db):
     MediaServer.create(name="fs2", esl_host="127.0.0.2", esl_port=8021, esl_password="pw", enabled=False)
     assert originate.named_server(" FS1 ") == EventSocket("127.0.0.1", 8021, "pw", "fs1")
     assert originate.named_server("") is None and originate.named_server(None) is None
-    for name, why in (("fs9", "no media server 'fs9'"), ("fs2", "'fs2' is disabled")):
+    for name, why in (("fs9", "no media server 'fs9'"), ("fs2", "'fs2' is disabled"),
+                      ("fs\x001", "no media server"), ("f" * 300, "no media server"), ("${x}", "no media server")):
         with pytest.raises(InvalidInput) as caught:
             originate.named_server(name)
         assert caught.value.field == "media_server" and why in str(caught.value)

@@ -26,6 +26,7 @@ from fs_plugins.fsapi import EventSocket, FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models.cluster import MediaServer
 
 _USER = re.compile(r"^user/(?P<user>[^@/\s{}\[\]]+@[^@/\s{}\[\]]+)$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}\Z")  # as cluster/app.py accepts names
 CONTACT = "sofia/"  # how every contact sofia_contact_function writes begins
 ASK_SECONDS = 2.0  # a media server that cannot say where a phone is within this is skipped
 
@@ -75,7 +76,7 @@ def named_server(name: str | None, field: str = "media_server") -> EventSocket |
     name = (name or "").strip().lower()
     if not name:
         return None
-    row = MediaServer.get_or_none(MediaServer.name == name)
+    row = MediaServer.get_or_none(MediaServer.name == name) if _NAME.match(name) else None
     if row is None:
         raise InvalidInput(field, f"no media server {name!r}")
     if not row.enabled:
