@@ -40,7 +40,7 @@ def test_the_server_holding_the_phones_contact_comes_before_the_first_answering(
     asked = []
     replies = {"fs1": "error/user_not_registered", "fs2": CONTACT}
     assert originate.route(PHONE, [FS3, FS2, FS1], asker(replies, asked)) is FS2
-    assert asked[0] == ("fs1", "sofia_contact 1001@acme.example")
+    assert asked[0] == ("fs1", "sofia_contact */1001@acme.example")
 
 
 @pytest.mark.parametrize("reply", ["error/user_not_registered", "", "-ERR no reply",

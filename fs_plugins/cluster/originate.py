@@ -10,7 +10,9 @@ reaches through the proxy). In order:
      or a phone registered through Kamailio or nowhere); a server that does not answer is skipped;
   4. None: no media server registered or none answered: the configured FreeSWITCH, as on one machine.
 
-Only a real contact counts as "registered here": mod_sofia's sofia_contact_function answers
+The phone is looked up on every SIP profile (`sofia_contact */<ext>@<domain>`, as the directory's
+dial-string does), not on the profile the domain happens to be an alias of. Only a real contact
+counts as "registered here": mod_sofia's sofia_contact_function answers
 `sofia/<profile>/<contact>` (several joined by ","), or `error/user_not_registered` (older
 versions: nothing). A reply such as `-ERR no reply` or `-ERR sofia_contact Command not found!`
 says the server answered, not that it has the phone.
@@ -49,7 +51,7 @@ def route(dial: str, servers: Iterable[EventSocket], ask: Callable[[EventSocket,
     if chosen is not None:
         return chosen
     user = registered_user(dial)
-    command = f"sofia_contact {user}" if user else "status"
+    command = f"sofia_contact */{user}" if user else "status"  # */: every profile, as the directory's dial-string
     answering = None
     for server in sorted(servers, key=lambda server: server.name):
         try:
