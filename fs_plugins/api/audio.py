@@ -6,8 +6,9 @@ is written: a refused file leaves nothing behind. A file something still plays i
 naming what plays it). Recording by phone calls the given extension or number through FreeSWITCH
 and answers at once: 202 with a Location of the recording job, which the client polls (calling,
 recording, done with the new file once confirmed with key 3, or failed with why); 422 (field `name`,
-`call` or `media_server`, an optional media server to call through) or 409 (`name`) for what can be refused before calling, 503 when this server has no
-FreeSWITCH to call through or its event socket does not answer.
+`call` or `media_server`, an optional media server to call through) or 409 (`name`) for what can be
+refused before calling, 503 when this server has no FreeSWITCH to call through or its event socket
+does not answer.
 """
 from __future__ import annotations
 

@@ -72,8 +72,9 @@ def _add(args, ctx) -> int:
 
 def _list(args, ctx) -> int:
     print_table(("NAME", "EVENT SOCKET", "SOCKET ADDRESS", "SIP", "ENABLED", "ADDED"),
-                [(s.name, f"{s.host}:{s.port}", s.socket_address or "(configured)", s.sip_address or f"{s.host} (guessed)",
-                  "yes" if s.enabled else "no", s.created_at) for s in app.list_media_servers(ctx.app)])
+                [(s.name, f"{s.host}:{s.port}", s.socket_address or "(configured)",
+                  s.sip_address or f"{s.host} (guessed)", "yes" if s.enabled else "no", s.created_at)
+                 for s in app.list_media_servers(ctx.app)])
     return 0
 
 
