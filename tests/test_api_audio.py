@@ -176,3 +176,33 @@ def test_a_database_of_audio_schema_1_gets_the_recording_jobs_table_on_upgrade(d
     db.execute_sql("UPDATE schema_version SET version = 1 WHERE component = 'audio'")
     assert ("audio", 1, 2) in dbmod.upgrade(db)
     assert db.table_exists("recording_job") and dbmod.schema_versions(db)["audio"] == 2
+
+
+def test_a_recording_job_may_name_the_media_server_to_call_through_and_an_unknown_one_is_422(world, tmp_path):
+    from fs_plugins.models.audio import RecordingJob
+    from fs_plugins.models.audit import AuditEntry
+    from fs_plugins.models.cluster import MediaServer
+
+    configured, media = InboundEmulator(password="s3cret"), InboundEmulator(password="s3cret", host="127.0.0.2")
+    configured.start()
+    media.start()
+    try:
+        MediaServer.create(name="fs2", esl_host="127.0.0.2", esl_port=media.address[1], esl_password="s3cret")
+        media.default_script = CallerScript(digits=["3"])
+        api, admin = _emulated_api(tmp_path, configured), world.headers("tenant-admin")
+        jobs, audited = RecordingJob.select().count(), AuditEntry.select().count()
+        for name in ("fs9", "${x}"):
+            unknown = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "media_server": name},
+                               headers=admin)
+            assert unknown.status_code == 422 and unknown.json["field"] == "media_server", unknown.json
+        assert (RecordingJob.select().count(), AuditEntry.select().count()) == (jobs, audited)  # nothing stored
+        accepted = api.post(f"{BASE}/recordings", json={"name": "Grabado", "call": "1001", "wait": 20,
+                                                        "media_server": "fs2"}, headers=admin)
+        assert accepted.status_code == 202, accepted.json
+        assert _poll(api, accepted.headers["Location"], admin, {"done", "failed"})[-1]["state"] == "done"
+        assert any("originate" in c for c in media.report.commands)
+        assert not any("originate" in c for c in configured.report.commands)
+        media.wait_calls()
+    finally:
+        configured.stop()
+        media.stop()

@@ -193,3 +193,59 @@ def test_the_cli_refuses_a_name_the_api_is_recording_before_calling(fs, config, 
     captured = capsys.readouterr()
     assert code != 0 and "name" in captured.err and "being recorded already" in captured.err
     assert RecordingJob.select().count() == 1 and fs.report.calls == []
+
+
+@pytest.fixture
+def media_servers(db):
+    """Two emulated FreeSWITCH registered as media servers fs2 and fs3 (on their own addresses)."""
+    from fs_plugins.models.cluster import MediaServer
+
+    emulators = [InboundEmulator(password="s3cret", host=f"127.0.0.{n}") for n in (2, 3)]
+    for n, emulator in zip((2, 3), emulators):
+        emulator.start()
+        MediaServer.create(name=f"fs{n}", esl_host=f"127.0.0.{n}", esl_port=emulator.address[1],
+                           esl_password="s3cret")
+    yield emulators
+    for emulator in emulators:
+        emulator.stop()
+
+
+def _originated(emulator) -> list[str]:
+    return [command for command in emulator.report.commands if command.startswith("api originate")]
+
+
+def test_a_recording_calls_through_the_media_server_where_the_phone_is_registered(fs, config, tenant,
+                                                                                   media_servers):
+    fs2, fs3 = media_servers
+    fs3.registered["1001@acme.example"] = "sip:1001@192.0.2.7:5060"
+    fs3.default_script = CallerScript(digits=["3"])
+    assert phone.record_by_phone(config, tenant, "1001", wait=5).is_file()
+    assert "api sofia_contact */1001@acme.example" in fs2.report.commands  # asked first (name order): not there
+    assert _originated(fs2) == [] and len(_originated(fs3)) == 1 and fs.report.commands == []
+
+
+def test_a_recording_calls_through_the_media_server_named_and_asks_nobody_where_the_phone_is(
+        fs, config, tenant, media_servers):
+    fs2, fs3 = media_servers
+    fs3.registered["1001@acme.example"] = "sip:1001@192.0.2.7:5060"
+    fs2.default_script = CallerScript(digits=["3"])
+    assert phone.record_by_phone(config, tenant, "1001", wait=5, media_server="FS2").is_file()
+    assert len(_originated(fs2)) == 1 and fs3.report.commands == [] and fs.report.commands == []
+
+
+def test_an_unknown_media_server_is_refused_naming_the_field_before_calling(fs, config, tenant, media_servers):
+    with pytest.raises(InvalidInput) as caught:
+        phone.record_by_phone(config, tenant, "1001", wait=5, media_server="fs9")
+    assert caught.value.field == "media_server" and "fs9" in caught.value.message
+    assert all(emulator.report.commands == [] for emulator in (fs, *media_servers)) and recordings(config) == []
+
+
+def test_the_cli_records_through_the_media_server_named_and_refuses_an_unknown_one(
+        fs, config, db_url, tenant, media_servers, capsys, monkeypatch):
+    fs2, fs3 = media_servers
+    code = _cli_record(db_url, config, fs, monkeypatch, "Bienvenida", "--call", "1001", "--media-server", "fs9")
+    assert code != 0 and "--media-server: no media server 'fs9'" in capsys.readouterr().err
+    assert RecordingJob.select().count() == 0
+    fs3.default_script = CallerScript(digits=["3"])
+    assert _cli_record(db_url, config, fs, monkeypatch, "Bienvenida", "--call", "1001", "--media-server", "fs3") == 0
+    assert len(_originated(fs3)) == 1 and _originated(fs2) == [] and AudioFile.get().name == "Bienvenida"

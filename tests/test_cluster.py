@@ -84,7 +84,7 @@ def test_the_event_socket_password_is_never_printed_nor_audited_in_clear(cli):
     assert [e.action for e in entries] == ["media-server.create", "media-server.update"]
     assert SECRET not in str([e.detail for e in entries]) and "(changed)" in entries[1].detail
     assert cli("media-server", "remove", "fs1")[1].strip() == "media server fs1 removed"
-    assert cli("media-server", "list")[1].strip() == "NAME  EVENT SOCKET  SOCKET ADDRESS  ENABLED  ADDED"
+    assert cli("media-server", "list")[1].strip() == "NAME  EVENT SOCKET  SOCKET ADDRESS  SIP  ENABLED  ADDED"
 
 
 @pytest.mark.parametrize("args,stdin,field", [
@@ -173,7 +173,7 @@ def test_a_bad_dispatcher_port_names_the_field_and_writes_nothing(cli, tmp_path)
 
 
 def test_a_call_to_a_phone_is_originated_where_it_is_registered_else_on_the_first_server_answering():
-    from fs_plugins.cluster.originate import choose
+    from fs_plugins.cluster.originate import route
     from fs_plugins.fsapi import EventSocket, FreeswitchUnavailable
 
     fs1, fs2, fs3 = (EventSocket(f"127.0.0.{n}", 8021, "pw", f"fs{n}") for n in (1, 2, 3))
@@ -186,13 +186,13 @@ def test_a_call_to_a_phone_is_originated_where_it_is_registered_else_on_the_firs
             raise FreeswitchUnavailable("fs3: connection refused")
         return contacts.get(server.name, "error/user_not_registered") if command.startswith("sofia_contact") else "UP"
 
-    assert choose("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs2
-    assert asked[0] == ("fs1", "sofia_contact 1001@acme.example")
+    assert route("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs2
+    assert asked[0] == ("fs1", "sofia_contact */1001@acme.example")
     contacts.pop("fs2")
-    assert choose("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs1  # registered nowhere: the first up
+    assert route("user/1001@acme.example", [fs3, fs2, fs1], ask) is fs1  # registered nowhere: the first up
     asked.clear()
-    assert choose("sofia/gateway/carrier/+34910000000", [fs3, fs2, fs1], ask) is fs1 and len(asked) == 1
-    assert choose("user/1001@acme.example", [fs3], ask) is None  # none answers: the configured FreeSWITCH
+    assert route("sofia/gateway/carrier/+34910000000", [fs3, fs2, fs1], ask) is fs1 and len(asked) == 1
+    assert route("user/1001@acme.example", [fs3], ask) is None  # none answers: the configured FreeSWITCH
 
 
 @pytest.mark.postgres

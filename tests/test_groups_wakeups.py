@@ -11,7 +11,8 @@ import pytest
 
 from fs_plugins.channel import ANSWERED, BridgeOutcome, Collected, Played, SessionInfo
 from fs_plugins.cluster import nodes
-from fs_plugins.cluster.wakeups import EVERYTHING, Waiter, Wakeups, group_news, member_news, to_wake
+from fs_plugins.cluster.wakeups import (EVERYTHING, Waiter, Wakeups, group_news, member_news, sender_of, sent_by,
+                                        to_wake)
 from fs_plugins.groups.flow import GroupCall, GroupServices
 from fs_plugins.groups.store import SharedQueues
 from fs_plugins.sim.media import duration
@@ -34,6 +35,25 @@ def test_news_wakes_per_group_only_the_earliest_caller_it_concerns():
     assert to_wake(everyone, "someone else's payload") == [b7, c8, d9]  # not ours: assume the worst
     ringing = waiter(7, 0, "m1", listening=False)  # a caller whose members ring: the one behind it looks
     assert to_wake([ringing, a7], member_news("m1")) == [a7]
+
+
+def test_a_callers_own_news_wakes_the_earliest_other_caller_never_itself():
+    first, second, other_group = waiter(7, 1, "m1"), waiter(7, 2, "m1"), waiter(8, 3, "m1")
+    everyone = [first, second, other_group]
+    assert to_wake(everyone, member_news("m1"), sender=1) == [second, other_group]
+    assert to_wake(everyone, group_news(7), sender=1) == [second]  # it was offered someone: the next looks
+    assert to_wake([first], member_news("m1"), sender=1) == []
+    assert to_wake(everyone, member_news("m1"), sender=3) == [first]
+
+
+@pytest.mark.parametrize("payload,parsed", [
+    (sent_by(42) + member_news("1001@acme.example"), (42, "m:1001@acme.example")),
+    (sent_by(7) + group_news(3), (7, "g:3")),
+    (member_news("a|b"), (None, "m:a|b")),  # no sender: the payload whole
+    ("e|m:x", (None, "e|m:x")), (EVERYTHING, (None, EVERYTHING)),
+])
+def test_the_sender_is_read_off_the_front_of_the_payload(payload, parsed):
+    assert sender_of(payload) == parsed
 
 
 @pytest.fixture
@@ -64,6 +84,25 @@ def test_a_member_freed_on_one_node_wakes_the_caller_waiting_on_the_other(two_no
     with wakeups.watching(8, 99, {"m2"}) as other_member:  # news of m1 means nothing to a group without it
         b.of(7).release(waiting)
         assert not other_member.woken.wait(0.3)
+
+
+@pytest.mark.postgres
+def test_a_callers_own_release_does_not_wake_it_while_another_callers_does(two_nodes):
+    a, b, wakeups = two_nodes
+    holder = a.of(7).join("holder", 0, 5)  # on node a
+    waiting = b.of(7).join("waiting", 0, 5)  # on node b, the one listening here
+    assert a.of(7).claim(holder, ["m1"], 1, lambda key: False) == ("m1",)  # m1 talks to the holder
+    assert b.of(7).claim(waiting, ["m2"], 1, lambda key: False) == ("m2",)  # m2 rings for the waiting caller ...
+    gevent.sleep(0.3)  # the news so far is heard before the test listens
+    with wakeups.watching(7, waiting.seq, {"m1", "m2"}) as news:
+        b.of(7).release(waiting)  # ... and does not answer: its own news (m2 free again) is not for it
+        assert not news.woken.wait(0.5), "woken by its own release"
+    with wakeups.watching(7, waiting.seq, {"m1", "m2"}) as news:
+        b.of(7).leave(b.of(7).join("third", 0, 5))  # another caller of this node leaves: the line moved
+        assert news.woken.wait(2), "not woken by another caller's news on its own node"
+    with wakeups.watching(7, waiting.seq, {"m1", "m2"}) as news:
+        a.of(7).leave(holder)  # node a's caller leaves
+        assert news.woken.wait(2), "not woken by the other node's news"
 
 
 class MelodyChannel(FakeChannel):

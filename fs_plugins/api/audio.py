@@ -5,9 +5,10 @@ Uploads are validated and converted by the application layer (fs_plugins.audio.a
 is written: a refused file leaves nothing behind. A file something still plays is not removed (409
 naming what plays it). Recording by phone calls the given extension or number through FreeSWITCH
 and answers at once: 202 with a Location of the recording job, which the client polls (calling,
-recording, done with the new file once confirmed with key 3, or failed with why); 422 (field `name`
-or `call`) or 409 (`name`) for what can be refused before calling, 503 when this server has no
-FreeSWITCH to call through or its event socket does not answer.
+recording, done with the new file once confirmed with key 3, or failed with why); 422 (field `name`,
+`call` or `media_server`, an optional media server to call through) or 409 (`name`) for what can be
+refused before calling, 503 when this server has no FreeSWITCH to call through or its event socket
+does not answer.
 """
 from __future__ import annotations
 
@@ -62,6 +63,10 @@ class RecordIn(Schema):
                                            "example": "1001"})
     wait = Integer(load_default=180, validate=Range(10, 900),
                    metadata={"description": "seconds the call may last before giving up"})
+    media_server = String(load_default=None, allow_none=True,
+                          metadata={"description": "the media server (FreeSWITCH) to call through, by name; "
+                                                   "default: where the phone is registered, else the first "
+                                                   "enabled one answering", "example": "fs1"})
 
 
 class RecordingJobOut(Schema):
@@ -117,7 +122,8 @@ def record_audio(domain, body):
     ctx = app_context()
     if not ctx.config.fs_event_socket_port:
         raise FreeswitchMissing("this server has no FreeSWITCH event socket to call through")
-    job = app.start_recording(ctx, domain, body["name"], body["call"], float(body["wait"]), _in_background).value
+    job = app.start_recording(ctx, domain, body["name"], body["call"], float(body["wait"]), _in_background,
+                              body["media_server"]).value
     return job, 202, {"Location": _job_location(job)}
 
 

@@ -79,14 +79,15 @@ def upload_audio(ctx: AppContext, tenant: str, name: str, file: str | os.PathLik
 
 
 def record_audio(ctx: AppContext, tenant: str, name: str, call: str, wait: float = 180.0,
-                 answered: Callable[[], None] = lambda: None) -> Changed[AudioView]:
+                 answered: Callable[[], None] = lambda: None, media_server: str | None = None) -> Changed[AudioView]:
     """Call `call` (an extension of the tenant or a phone number), record what is dictated there
     and store it as `name` once confirmed (key 3); RecordingFailed (field ``call``) otherwise.
-    `answered` is told when the phone answers."""
+    `answered` is told when the phone answers; `media_server` names the FreeSWITCH to call through
+    (None: the cluster's routing, fs_plugins/cluster/originate.py)."""
     owner = _tenant(ctx, tenant, "change the audio library")
     name = library.check_name(name)
     library.check_unique(owner, name)
-    raw = phone.record_by_phone(ctx.config, owner, call, wait, answered)
+    raw = phone.record_by_phone(ctx.config, owner, call, wait, answered, media_server)
     with database.atomic():
         row = library.store_recording(ctx.config, owner, name, raw)
         ctx.record("audio.create", owner, f"audio {row.name}", {"source": "phone", "call": call})
@@ -107,10 +108,11 @@ class RecordingJobView:
 
 
 def start_recording(ctx: AppContext, tenant: str, name: str, call: str, wait: float,
-                    run: Callable[[Callable[[], AudioView | None]], None]) -> Changed[RecordingJobView]:
-    """Check what `record_audio` would refuse (the name, `call`, FreeSWITCH answering), write the
-    job, and hand `run` the recording to do in the background (it returns the file the job made, None
-    when the job failed); the job as it starts (calling)."""
+                    run: Callable[[Callable[[], AudioView | None]], None],
+                    media_server: str | None = None) -> Changed[RecordingJobView]:
+    """Check what `record_audio` would refuse (the name, `call`, the media server named,
+    FreeSWITCH answering), write the job, and hand `run` the recording to do in the background (it
+    returns the file the job made, None when the job failed); the job as it starts (calling)."""
     owner = _tenant(ctx, tenant, "change the audio library")
     name = library.check_name(name)
     library.check_unique(owner, name)
@@ -119,13 +121,14 @@ def start_recording(ctx: AppContext, tenant: str, name: str, call: str, wait: fl
                                    RecordingJob.give_up_at > utcnow()).exists():
         raise Conflict("name", f"{name!r} is being recorded already")
     phone.dial_string(ctx.config, owner, call)  # a bad number is refused now, not in the job
-    phone.check_reachable(ctx.config)
+    phone.check_reachable(ctx.config, media_server)
     now = utcnow()
     with database.atomic():
         job = RecordingJob.create(tenant=owner, name=name, call=call.strip(), created_at=now, updated_at=now,
                                   give_up_at=now + dt.timedelta(seconds=wait + phone.ORIGINATE_SECONDS + 30))
-        ctx.record("audio.record", owner, f"recording {name}", {"call": call})
-    run(lambda: _record_job(ctx, owner.domain, job.id, name, call, wait))
+        ctx.record("audio.record", owner, f"recording {name}",
+                   {"call": call, **({"media_server": media_server.strip().lower()} if media_server else {})})
+    run(lambda: _record_job(ctx, owner.domain, job.id, name, call, wait, media_server))
     return Changed(_job_view(owner, job))
 
 
@@ -147,11 +150,13 @@ def recorded_audio(job: RecordingJobView) -> AudioView:
     raise phone.RecordingFailed(job.detail or f"the recording is {job.state}, not done")
 
 
-def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float) -> AudioView | None:
+def _record_job(ctx: AppContext, domain: str, job_id: int, name: str, call: str, wait: float,
+                media_server: str | None = None) -> AudioView | None:
     """The job's recording, in the background: its row follows the call. The file it made (None if
     it failed): the very one, not whatever bears its name by then."""
     try:
-        done = record_audio(ctx, domain, name, call, wait, answered=lambda: _job_state(job_id, JOB_RECORDING))
+        done = record_audio(ctx, domain, name, call, wait, answered=lambda: _job_state(job_id, JOB_RECORDING),
+                            media_server=media_server)
         _job_state(job_id, JOB_DONE, audio=done.value.id)
         return done.value
     except InvalidInput as exc:  # nothing confirmed, no answer, FreeSWITCH gone, or the name taken meanwhile

@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     record.add_argument("--ivr", metavar="MENU", help="make the recording this IVR menu's welcome message")
     record.add_argument("--wait", type=float, default=180.0, metavar="SECONDS",
                         help="give up when nothing is confirmed after this long (default 180)")
+    record.add_argument("--media-server", metavar="NAME",
+                        help="call through this media server (default: where the phone is registered, "
+                             "else the first one answering; `centralita media-server list`)")
 
 
 _command = tenant_command
@@ -60,7 +63,7 @@ def cmd_record(args, ctx) -> int:
     menu = ivr.get_menu(ctx.app, args.tenant, args.ivr, "ivr") if args.ivr else None
     running = []
     job = app.start_recording(ctx.app, args.tenant, args.name, args.call, args.wait,
-                              lambda work: running.append(gevent.spawn(work))).value
+                              lambda work: running.append(gevent.spawn(work)), args.media_server).value
     print(f"recording job {job.id} ({_job_path(job)}): calling {args.call}: record after the beep, "
           "press # to end, then 1 to listen, 3 to keep it", flush=True)
     state = job.state

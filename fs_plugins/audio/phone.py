@@ -3,7 +3,8 @@ instructions in the tenant's language, dictates after the beep, presses # to end
 listen, 3 to keep it, anything else (or nothing) to record again.
 
 How the call is made: this process opens a short-lived outbound ESL server on `esl_host` (port
-chosen by the system) and asks FreeSWITCH over its inbound event socket to
+chosen by the system) and asks FreeSWITCH (with several media servers, the one chosen by name,
+else the one fs_plugins/cluster/originate.py routes the call to) over its inbound event socket to
 ``originate {pbx_flow=record,…}<dial string> &socket(<esl_advertise_host or esl_host>:<port> async full)``. When the phone
 answers, FreeSWITCH connects to our server and the `record` flow below runs on the Channel.
 FreeSWITCH writes the recording itself, so the path is under data_dir, which it must share (as it
@@ -25,13 +26,14 @@ from gevent.event import AsyncResult
 
 from fs_plugins import channel_vars, dialstrings, validate
 from fs_plugins.channel import Channel, SessionInfo, tone
+from fs_plugins.cluster import originate
 from fs_plugins.config import Config
 from fs_plugins.dbpool import release
 from fs_plugins.errors import InvalidInput
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
-from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
+from fs_plugins.fsapi import FreeswitchUnavailable
 from fs_plugins.models import database
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.voices import Voices
@@ -116,9 +118,11 @@ def originate_command(dial: str, tenant: Tenant, contact: str, name: str = "Cent
 
 
 def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 180.0,
-                    answered: Callable[[], None] = lambda: None) -> Path:
+                    answered: Callable[[], None] = lambda: None, media_server: str | None = None) -> Path:
     """Call `target`, run the recording; the confirmed raw file's path (RecordingFailed otherwise).
-    `answered` is told when the phone answers."""
+    `answered` is told when the phone answers; `media_server` names the FreeSWITCH to call through
+    (None: the one the cluster's routing picks)."""
+    chosen = originate.named_server(media_server)
     dial = dial_string(config, tenant, target)
     folder = Path(config.data_dir).resolve() / "audio" / tenant.domain
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,7 +137,7 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
     try:
         command = originate_command(dial, tenant, config.esl_contact(server.address[1]),
                                     voices=Voices.from_config(config))
-        reply = _originate(config, command)
+        reply = _originate(config, dial, command, chosen)
         if not reply.startswith("+OK"):
             raise RecordingFailed(f"could not call {target}: {reply.strip() or 'no answer from FreeSWITCH'}")
         confirmed = result.get(timeout=wait)
@@ -150,18 +154,22 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
 ORIGINATE_SECONDS = 70.0  # FreeSWITCH answers `api originate` once the phone answered or failed
 
 
-def _originate(config: Config, command: str, timeout: float = ORIGINATE_SECONDS) -> str:
-    """`api originate …` over the inbound event socket: returns once the phone answered or failed."""
+def _originate(config: Config, dial: str, command: str, chosen=None, timeout: float = ORIGINATE_SECONDS) -> str:
+    """`api originate …` over the inbound event socket of the server routed to: returns once the
+    phone answered or failed."""
     try:
-        return FreeswitchApi(config, timeout=timeout).api(command)
+        return originate.api_for(config, dial, timeout, chosen).api(command)
     except FreeswitchUnavailable as exc:
         raise FreeswitchUnreachable(str(exc)) from None
 
 
-def check_reachable(config: Config) -> None:
-    """FreeswitchUnreachable unless FreeSWITCH's event socket answers now (before a recording is
-    promised to someone who will only poll for it)."""
+def check_reachable(config: Config, media_server: str | None = None) -> None:
+    """FreeswitchUnreachable unless a FreeSWITCH to call through answers now (before a recording is
+    promised to someone who will only poll for it): the media server named, else the first enabled
+    one answering, else the configured one. InvalidInput (field media_server) for a name that is
+    no enabled media server."""
+    chosen = originate.named_server(media_server)
     try:
-        FreeswitchApi(config, timeout=5.0).api("status")
+        originate.api_for(config, "", 5.0, chosen).api("status")
     except FreeswitchUnavailable as exc:
         raise FreeswitchUnreachable(str(exc)) from None

@@ -32,6 +32,7 @@ class MediaServerView:
     host: str
     port: int
     socket_address: str | None  # where its `socket` action reaches Centralita (None: the configured one)
+    sip_address: str | None  # host[:port] Kamailio's dispatcher reaches it at (None: the event socket's host)
     enabled: bool
     created_at: dt.datetime
 
@@ -51,34 +52,40 @@ def list_media_servers(ctx: AppContext) -> list[MediaServerView]:
 
 
 def add_media_server(ctx: AppContext, name: str, host: str, password: str, port: int = 8021,
-                     socket_address: str | None = None, enabled: bool = True) -> Changed[MediaServerView]:
+                     socket_address: str | None = None, enabled: bool = True,
+                     sip_address: str | None = None) -> Changed[MediaServerView]:
     """Register a FreeSWITCH by its inbound event socket (host, port, password)."""
     require_operator(ctx, "add media servers")
     values = dict(name=_name(name), esl_host=_host(host), esl_port=_port(port), esl_password=_password(password),
-                  socket_address=_socket_address(socket_address), enabled=bool(enabled))
+                  socket_address=_socket_address(socket_address), sip_address=_sip_address(sip_address),
+                  enabled=bool(enabled))
     with database.atomic():
         if MediaServer.select().where(MediaServer.name == values["name"]).exists():
             raise Conflict("name", f"{values['name']} is already a media server")
         row = MediaServer.create(**values)
         ctx.record("media-server.create", None, f"media server {row.name}",
                    {"host": row.esl_host, "port": row.esl_port, "password": password,
-                    "socket_address": row.socket_address or None, "enabled": row.enabled})
+                    "socket_address": row.socket_address or None, "sip_address": row.sip_address or None,
+                    "enabled": row.enabled})
     return Changed(_view(row))
 
 
 def set_media_server(ctx: AppContext, name: str, host: str | None = None, port: int | None = None,
                      password: str | None = None, socket_address: str | None = None,
-                     enabled: bool | None = None) -> Changed[MediaServerView]:
-    """Change what is given (None leaves it; socket_address "" goes back to the configured one)."""
+                     enabled: bool | None = None, sip_address: str | None = None) -> Changed[MediaServerView]:
+    """Change what is given (None leaves it; socket_address "" goes back to the configured one,
+    sip_address "" to the event socket's host)."""
     require_operator(ctx, "change media servers")
     checked = {"esl_host": _host(host) if host is not None else None,
                "esl_port": _port(port) if port is not None else None,
                "esl_password": _password(password) if password is not None else None,
                "socket_address": _socket_address(socket_address) if socket_address is not None else None,
+               "sip_address": _sip_address(sip_address) if sip_address is not None else None,
                "enabled": bool(enabled) if enabled is not None else None}
     given = {k: v for k, v in checked.items() if v is not None}
     if not given:
-        raise InvalidInput("name", "give something to change: host, port, password, socket_address or enabled")
+        raise InvalidInput("name", "give something to change: host, port, password, socket_address, "
+                                   "sip_address or enabled")
     with database.atomic():
         row = _server(name)
         for column, value in given.items():
@@ -117,8 +124,8 @@ def remove_node(ctx: AppContext, name: str) -> Changed[str]:
 
 
 def _view(row: MediaServer) -> MediaServerView:
-    return MediaServerView(row.name, row.esl_host, row.esl_port, row.socket_address or None, bool(row.enabled),
-                           row.created_at)
+    return MediaServerView(row.name, row.esl_host, row.esl_port, row.socket_address or None,
+                           row.sip_address or None, bool(row.enabled), row.created_at)
 
 
 def _server(name: str) -> MediaServer:
@@ -172,3 +179,28 @@ def _socket_address(value: str | None) -> str:
         raise InvalidInput("socket_address", f"{value!r}: expected host:port")
     host, port = _host(host.strip("[]"), "socket_address"), _port(port, "socket_address")
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _sip_address(value: str | None) -> str:
+    """host[:port] (an IPv6 address in brackets when a port follows; "sip:" before it is dropped),
+    or "" for the event socket's host. The value is written into Kamailio's dispatcher list, one
+    destination per line, so nothing but a host and a port gets in."""
+    value = (value or "").strip()
+    if value[:4].lower() == "sip:":
+        value = value[4:]
+    if not value:
+        return ""
+    if any(c.isspace() or c in ";,?>" for c in value):
+        raise InvalidInput("sip_address", f"{value!r}: expected host[:port], without spaces, ';' or ','")
+    if value.startswith("["):  # [IPv6] or [IPv6]:port
+        host, _, rest = value[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise InvalidInput("sip_address", f"{value!r}: expected host[:port]")
+        port = rest[1:] if rest else None
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    else:  # a host, or an IPv6 address without a port
+        host, port = value, None
+    host = _host(host, "sip_address")
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{_port(port, 'sip_address')}" if port is not None else host

@@ -33,6 +33,9 @@ def _register_media_servers(parser) -> None:
     add.add_argument("--port", type=int, default=8021, help="its inbound event socket's port (8021)")
     add.add_argument("--socket-address", metavar="HOST:PORT",
                      help="where its `socket` action reaches Centralita's ESL app, if not esl_advertise_host:esl_port")
+    add.add_argument("--sip", dest="sip_address", metavar="HOST[:PORT]",
+                     help="where Kamailio's dispatcher reaches its SIP profile (default: the event socket's host "
+                          "at dispatcher-list's --sip-port)")
     add.add_argument("--enabled", type=bool_option, default=True, help="yes/no (default yes)")
     add.set_defaults(handler=_add)
     sub.add_parser("list", help="the media servers (never their passwords)").set_defaults(handler=_list)
@@ -42,6 +45,8 @@ def _register_media_servers(parser) -> None:
     change.add_argument("--port", type=int)
     change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
     change.add_argument("--socket-address", metavar="HOST:PORT", help='"" for the configured one')
+    change.add_argument("--sip", dest="sip_address", metavar="HOST[:PORT]",
+                        help='where Kamailio reaches its SIP profile ("" for the event socket\'s host)')
     change.add_argument("--enabled", type=bool_option, help="yes/no: a disabled server gets no flush")
     change.set_defaults(handler=_set)
     remove = sub.add_parser("remove", help="stop telling this FreeSWITCH about changes")
@@ -59,16 +64,17 @@ def _register_media_servers(parser) -> None:
 
 def _add(args, ctx) -> int:
     ctx.app  # opens the database before the password is asked for
-    server = app.add_media_server(ctx.app, args.name, args.host, read_secret("event socket password: "), args.port, args.socket_address,
-                                  args.enabled).value
+    server = app.add_media_server(ctx.app, args.name, args.host, read_secret("event socket password: "), args.port,
+                                  args.socket_address, args.enabled, args.sip_address).value
     print(f"media server {server.name} ({server.host}:{server.port}) added")
     return 0
 
 
 def _list(args, ctx) -> int:
-    print_table(("NAME", "EVENT SOCKET", "SOCKET ADDRESS", "ENABLED", "ADDED"),
-                [(s.name, f"{s.host}:{s.port}", s.socket_address or "(configured)", "yes" if s.enabled else "no",
-                  s.created_at) for s in app.list_media_servers(ctx.app)])
+    print_table(("NAME", "EVENT SOCKET", "SOCKET ADDRESS", "SIP", "ENABLED", "ADDED"),
+                [(s.name, f"{s.host}:{s.port}", s.socket_address or "(configured)",
+                  s.sip_address or f"{s.host} (guessed)", "yes" if s.enabled else "no", s.created_at)
+                 for s in app.list_media_servers(ctx.app)])
     return 0
 
 
@@ -76,7 +82,7 @@ def _set(args, ctx) -> int:
     ctx.app
     password = read_secret("event socket password: ") if args.password_stdin else None
     server = app.set_media_server(ctx.app, args.name, args.host, args.port, password, args.socket_address,
-                                  args.enabled).value
+                                  args.enabled, args.sip_address).value
     print(f"media server {server.name} updated")
     return 0
 

@@ -2,9 +2,10 @@
 
 kamailio/kamailio.cfg spreads calls over dispatcher set MEDIA_SET (1); its list file has one line
 per destination, "<set> <SIP URI> <flags> <priority>" (Kamailio's dispatcher module, list_file).
-Each enabled media server's SIP profile is reached on the host of its event socket: the list is
-only right when FreeSWITCH's SIP profile listens on the same address as its event socket, which
-is the case of a FreeSWITCH on its own machine. Pure: the command in cli.py writes the text.
+Each enabled media server's SIP profile is reached at its sip_address (`media-server add|set --sip
+HOST[:PORT]`; without a port, at the list's SIP port). A server without one is reached on the host
+of its event socket, which is only right when its SIP profile listens on the same address (a
+FreeSWITCH on its own machine). Pure: the command in cli.py writes the text.
 """
 from __future__ import annotations
 
@@ -27,12 +28,22 @@ def sip_uri(host: str, port: int) -> str:
     return f"sip:{host}:{port}"
 
 
+def destination(server, sip_port: int = DEFAULT_SIP_PORT) -> str:
+    """The server's SIP URI: its sip_address (validated host[:port], IPv6 in brackets), else its
+    event socket's host; at `sip_port` unless the address gives a port."""
+    address = getattr(server, "sip_address", None)
+    if not address:
+        return sip_uri(server.host, sip_port)
+    has_port = address.rpartition("]")[2].startswith(":") if address.startswith("[") else ":" in address
+    return f"sip:{address}" if has_port else f"sip:{address}:{sip_port}"
+
+
 def dispatcher_list(servers: Iterable, set_id: int = DEFAULT_SET, sip_port: int = DEFAULT_SIP_PORT) -> str:
-    """The list file's text: one line per enabled server, in name order (an attribute `name`,
-    `host` and `enabled` per server), each destination once."""
+    """The list file's text: one line per enabled server, in name order (attributes `name`,
+    `host`, `sip_address` and `enabled` per server), each destination once."""
     lines, seen = [HEADER], set()
     for server in sorted(servers, key=lambda server: server.name):
-        uri = sip_uri(server.host, sip_port)
+        uri = destination(server, sip_port)
         if not server.enabled or uri in seen:
             continue
         seen.add(uri)

@@ -9,6 +9,12 @@ the store and the busy feed NOTIFY on CHANNEL, at commit, what changed:
     caller behind may now be served;
   * `*`: anything may have changed (a busy-state rebuild).
 
+News sent on behalf of a caller (its claim, release or leaving) begins with that caller's queue_entry
+id, `e<id>|`: PostgreSQL delivers a notification to every listener, the sending node's too, and
+the caller's own news must not wake the caller itself (it would look again at once at the member
+it has just let go, and, being first in line, keep the news from the caller behind it that it is
+for). Such news wakes the earliest of the other callers it concerns.
+
 Every node keeps one connection LISTENing (as xml_curl/pgchanges.py does for cache flushes) and
 wakes, per group, only its earliest waiting caller the news concerns: the rule "longest waiting
 first" means nobody behind it could take the member anyway, and waking every caller for every
@@ -38,6 +44,19 @@ def member_news(key: str) -> str:
     return f"m:{key}"
 
 
+def sent_by(entry_id: int) -> str:
+    """The beginning of news sent on behalf of the caller with this queue_entry id."""
+    return f"e{int(entry_id)}|"
+
+
+def sender_of(payload: str) -> tuple[int | None, str]:
+    """(the sending caller's queue_entry id or None, the news itself)."""
+    head, bar, news = payload.partition("|")
+    if bar and head[:1] == "e" and head[1:].isdigit():
+        return int(head[1:]), news
+    return None, payload
+
+
 def group_news(group_id: int) -> str:
     return f"g:{group_id}"
 
@@ -53,9 +72,10 @@ class Waiter:
     listening: bool = True  # False while its call rings a member: news then is for the callers behind
 
 
-def to_wake(waiters: list[Waiter], news: str) -> list[Waiter]:
-    """Which waiters a notification wakes: per group concerned, its earliest waiter."""
-    waiters = [waiter for waiter in waiters if waiter.listening]
+def to_wake(waiters: list[Waiter], news: str, sender: int | None = None) -> list[Waiter]:
+    """Which waiters a notification wakes: per group concerned, its earliest waiter other than
+    the caller that sent it (`sender`, its queue_entry id)."""
+    waiters = [waiter for waiter in waiters if waiter.listening and waiter.seq != sender]
     kind, _, value = news.partition(":")
     if news == EVERYTHING:
         concerned = waiters
@@ -117,8 +137,9 @@ class Wakeups:
             return waiter.woken.wait(timeout)
 
     def heard(self, payloads) -> None:
-        for news in payloads:
-            for waiter in to_wake(self._waiters, news):
+        for payload in payloads:
+            sender, news = sender_of(payload)
+            for waiter in to_wake(self._waiters, news, sender):
                 waiter.woken.set()
 
     def _connect(self):

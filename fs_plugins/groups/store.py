@@ -31,7 +31,8 @@ held for one statement's execution, not for several network round trips.
 
 News for the waiting callers of every node (fs_plugins/cluster/wakeups.py) is sent in the same
 transactions: a released member (`m:<key>`) and a line that moved (`g:<group>`: a caller was
-offered someone or left), delivered by PostgreSQL at commit.
+offered someone or left), delivered by PostgreSQL at commit, each marked with the sending caller's
+entry id (`e<id>|…`) so that it never wakes that caller itself.
 """
 from __future__ import annotations
 
@@ -83,12 +84,12 @@ taken AS (
   INSERT INTO {_OFFER} (member, group_id, entry_id, node, offered_at)
   SELECT member, %(group)s, %(entry)s, %(node)s, now() AT TIME ZONE 'utc' FROM free ORDER BY member
   ON CONFLICT DO NOTHING RETURNING member)
-SELECT member, {_NOTIFY % "%(moved)s"} FROM taken"""
+SELECT member, {_NOTIFY % "%(sender)s || %(moved)s"} FROM taken"""
 RELEASE_SQL = f"""{ASYNC_COMMIT_SQL}; WITH gone AS (DELETE FROM {_OFFER} WHERE entry_id = %(entry)s RETURNING member)
-SELECT {_NOTIFY % "'m:' || member"} FROM gone"""
+SELECT {_NOTIFY % "%(sender)s || 'm:' || member"} FROM gone"""
 LEAVE_SQL = f"""{RELEASE_SQL};
 WITH gone AS (DELETE FROM {_ENTRY} WHERE id = %(entry)s RETURNING group_id)
-SELECT {_NOTIFY % "'g:' || group_id"} FROM gone"""
+SELECT {_NOTIFY % "%(sender)s || 'g:' || group_id"} FROM gone"""
 
 
 class SharedGroupQueue:
@@ -127,7 +128,7 @@ class SharedGroupQueue:
         QueueEntry.update(waiting=False).where(QueueEntry.id == entry.seq).execute()
 
     def leave(self, entry: Entry) -> None:
-        self._run(LEAVE_SQL, {"entry": entry.seq})
+        self._run(LEAVE_SQL, {"entry": entry.seq, "sender": wakeups.sent_by(entry.seq)})
         self._released(entry)
 
     def claim(self, entry: Entry, candidates: Iterable[str], want: int | None,
@@ -142,7 +143,8 @@ class SharedGroupQueue:
             self._purge()
             taken = {row[0] for row in self._run(CLAIM_SQL, {
                 "group": self.group_id, "entry": entry.seq, "node": self.node, "candidates": free,
-                "want": want, "moved": wakeups.group_news(self.group_id)}).fetchall()}
+                "want": want, "moved": wakeups.group_news(self.group_id),
+                "sender": wakeups.sent_by(entry.seq)}).fetchall()}
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             # A deadlock PostgreSQL broke, or the database away: nobody now; the caller keeps waiting
             # (and overflows at max-wait), looking again after the next melody chunk.
@@ -155,7 +157,7 @@ class SharedGroupQueue:
 
     def release(self, entry: Entry) -> None:
         if entry.offering:
-            self._run(RELEASE_SQL, {"entry": entry.seq})
+            self._run(RELEASE_SQL, {"entry": entry.seq, "sender": wakeups.sent_by(entry.seq)})
         self._released(entry)
 
     # -- inside ---------------------------------------------------------------------------------

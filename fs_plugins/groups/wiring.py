@@ -21,7 +21,6 @@ from fs_plugins.groups.store import SharedQueues
 from fs_plugins.models import database
 
 log = logging.getLogger(__name__)
-ASK_SECONDS = 2.0  # a media server that cannot say where a phone is within this is skipped
 
 
 def production_flow(config: Config | None = None, simulated: bool = False):
@@ -67,17 +66,14 @@ def _choose(config: Config, services: GroupServices, busy: Busy, feed: EventFeed
 
 
 def _api_for(config: Config, timeout: float, member_dial: str, busy: Busy) -> FreeswitchApi:
-    """The configured FreeSWITCH on one machine; with several (the shared lines), the server where
-    the member's phone is registered, else the first that answers (cluster/originate.py)."""
+    """The configured FreeSWITCH on one machine; with several (the shared lines), the server
+    cluster/originate.py routes the member's call to (where the phone is registered, else the first
+    that answers)."""
     if not busy.shared_now():
         return FreeswitchApi(config, timeout=timeout)
-    from fs_plugins.cluster import feeds, originate
+    from fs_plugins.cluster import originate
 
-    def ask(server, command):
-        return FreeswitchApi(config, timeout=ASK_SECONDS, server=server).api(command)
-
-    chosen = originate.choose(member_dial, feeds.enabled_servers().values(), ask)
-    return FreeswitchApi(config, timeout=timeout, server=chosen)
+    return originate.api_for(config, member_dial, timeout)
 
 
 def _record(record) -> None:

@@ -27,6 +27,9 @@ class MediaServer(BaseModel):
     esl_password = peewee.CharField(max_length=128)
     # host:port its dialplan's `socket` action reaches Centralita's ESL app at ("" when the default).
     socket_address = peewee.CharField(max_length=300, default="")
+    # host[:port] Kamailio's dispatcher sends calls to: its SIP profile ("" : the event socket's host
+    # at the port the dispatcher list is written with, right only when both listen on one address).
+    sip_address = peewee.CharField(max_length=300, default="")
     enabled = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
 
@@ -86,5 +89,14 @@ def add_queue_tables(migrator, db) -> None:
     db.create_tables([QueueEntry, QueueOffer], safe=True)
 
 
+def add_sip_address(migrator, db) -> None:
+    """media_server.sip_address: where Kamailio's dispatcher reaches each media server's SIP profile"""
+    from playhouse.migrate import migrate
+
+    migrate(migrator.add_column(MediaServer._meta.table_name, "sip_address", MediaServer.sip_address))
+
+
 MODELS = (MediaServer, Node, MemberChannel, QueueEntry, QueueOffer)
-MIGRATIONS: tuple = (add_member_channels, add_queue_tables)
+# Upgrade steps, oldest first (fs_plugins.db): 1 -> 2 member_channel, 2 -> 3 the queue tables,
+# 3 -> 4 media_server.sip_address.
+MIGRATIONS: tuple = (add_member_channels, add_queue_tables, add_sip_address)

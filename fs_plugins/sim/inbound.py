@@ -115,6 +115,7 @@ class InboundEmulator:
         self._calls: list = []
         self.voicemail = VoicemailStore()  # mod_voicemail's messages, for its vm_fsdb_* API
         self.modules = set(LOADED_MODULES)  # what `module_exists` says is loaded
+        self.registered: dict[str, str] = {}  # "ext@domain" -> the phone's SIP contact (sofia_contact)
 
     def start(self, port: int = 0) -> None:
         """Listen (on `port`: the same one again to play a FreeSWITCH that restarts)."""
@@ -201,6 +202,9 @@ class InboundEmulator:
             return self.voicemail.api(name, arg)
         if name == "module_exists":  # mod_commands: "true" or "false", no line break
             return "true" if arg.strip() in self.modules else "false"
+        if name == "sofia_contact":  # mod_sofia's sofia_contact_function: "[profile/]ext@domain"
+            contact = self.registered.get(arg.strip().rsplit("/", 1)[-1])
+            return f"sofia/internal/{contact}" if contact else "error/user_not_registered"
         if name == "status":
             return "UP 0 years, 0 days, 0 hours, 0 minutes, 1 second\nFreeSWITCH (emulated) is ready\n"
         return f"-ERR {name} Command not found!\n"
