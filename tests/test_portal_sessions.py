@@ -66,6 +66,24 @@ def test_a_disabled_login_is_refused(browser):
     assert browser.get("/me/forwards").status_code == 302
 
 
+def test_a_disabled_users_session_and_sign_in_are_refused_until_enabled_again(browser):
+    """Their admin disabled the user (an employee gone): the phone no longer registers, and the person
+    no longer reaches the personal space or the API with the session they had, nor signs in again."""
+    from fs_plugins.models import User
+
+    browser.sign_in(USER)
+    token = _token(browser)
+    disabled = User.update(enabled=False).where(User.extension == "1001", User.tenant == Tenant.get(
+        Tenant.domain == OWN))
+    disabled.execute()
+    assert sessions.resume_with_tenant(token) is None
+    assert browser.get("/me/forwards").status_code == 302
+    refused = browser.submit("/login", {"username": USER, "password": "portal-pass-1"})
+    assert refused.status_code != 302
+    User.update(enabled=True).where(User.extension == "1001").execute()
+    assert sessions.resume_with_tenant(token) is not None
+
+
 def test_a_suspended_tenants_session_is_refused(browser):
     browser.sign_in(ADMIN)
     Tenant.update(suspended=True).where(Tenant.domain == OWN).execute()  # as if found before suspend deleted it

@@ -147,7 +147,8 @@ def authenticate(name: str, password: str, address: str) -> Login:
     if wait:
         raise Throttled(wait)
     row = Login.get_or_none(Login.username == (name or "").strip().lower())
-    if not passwords.verify(row.password_hash if row else None, password or "") or not row.enabled:
+    if not passwords.verify(row.password_hash if row else None, password or "") or not row.enabled \
+            or (row.user_id and not row.user.enabled):  # a disabled user's person signs in no more
         throttle.record_failure(counted)
         raise AuthFailed()
     if row.tenant_id and row.tenant.suspended:

@@ -3,7 +3,9 @@
 The browser holds a random token in an HttpOnly cookie; the table holds its SHA-256, so a copy of
 the database opens no session. A session ends after IDLE without use, after LIFETIME in any case,
 on logout, when its login's password changes or the login is disabled, and when the operator
-suspends its tenant (core.app.suspend_tenant deletes them; one found meanwhile is not resumed).
+suspends its tenant (core.app.suspend_tenant deletes them; one found meanwhile is not resumed). A
+session of a user's login is not resumed while that user is disabled (core.app.set_user), and
+resumes if the user is enabled again before it expires.
 
 Cookie-authenticated writes must also carry the session's CSRF token (X-CSRF-Token): it is derived
 from the session token (HMAC), so it needs no storage and dies with the session; a page of another
@@ -56,8 +58,8 @@ def resume(token: str, source: str = "") -> Principal | None:
 def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant | None] | None:
     """The principal of a live session and its tenant's row (None for the operator), read in one query
     (session, login, tenant and user joined): every portal page asks for all three, and three round
-    trips a page were a measurable share of a page view (B7). None if gone, expired, the login disabled
-    or its tenant suspended."""
+    trips a page were a measurable share of a page view (B7). None if gone, expired, the login or its
+    user disabled, or its tenant suspended."""
     if not token:
         return None
     row = (Session.select(Session, Login, Tenant, User).join(Login)
@@ -65,6 +67,8 @@ def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant 
            .where(Session.token_hash == secrets.digest(token)).first())
     now = utcnow()
     if row is None or row.expires_at <= now or not row.login.enabled:
+        return None
+    if row.login.user_id and not row.login.user.enabled:  # the person's user disabled by their admin
         return None
     tenant = row.login.tenant if row.login.tenant_id else None
     if tenant is not None and tenant.suspended:
