@@ -26,6 +26,8 @@ def world(tmp_path_factory):
     world = World(tmp_path_factory.mktemp("recording")).setup()
     world.cli(f"recording policy --tenant {DOMAIN} --user 1002 inbound")
     world.cli(f"recording policy --tenant {DOMAIN} --user 1003 never")
+    world.cli(f"recording policy --tenant {DOMAIN} --user 1006 on_demand")
+    world.cli(f"recording policy --tenant {DOMAIN} --user 1012 on_demand")
     return world
 
 
@@ -95,3 +97,27 @@ def test_retention_deletes_an_old_recording_row_and_file(world):
     assert len(filed(sim.uuid)) == 1 and path.exists()
     sweep(root, now=time.time() + 31 * DAY)
     assert filed(sim.uuid) == [] and not path.exists()
+
+
+def test_an_on_demand_callee_records_from_star_2_to_star_2_and_the_file_is_filed(world):
+    callee = Leg("answer", 1.0, 12.0, dtmf=((2.0, "*2"), (8.0, "*2")))  # "2" lands 0.4 s after "*"
+    sim = world.call(f"1001@{DOMAIN}", "1006", CallerScript(default_leg=callee))
+    variables = sim.cdr["variables"]
+    assert (variables["record_seconds"], variables["record_ms"]) == ("6", "6000")
+    with wave.open(str(recording_file(world, sim.uuid))) as wav:
+        assert wav.getnframes() == 6 * 8000
+    world.cli("recording sweep")
+    assert len(filed(sim.uuid)) == 1
+
+
+def test_an_on_demand_caller_records_until_the_end_and_the_callees_keys_do_not_count(world):
+    script = CallerScript(dtmf=[(3.0, "*2")], default_leg=Leg("answer", 1.0, 10.0, dtmf=((1.0, "*2"),)))
+    sim = world.call(f"1012@{DOMAIN}", "1003", script)  # 1003: never; only the caller's *2 is bound
+    assert sim.cdr["variables"]["record_ms"] == "7600"  # from 3.4 s to the callee's hang-up at 11 s
+    assert recording_file(world, sim.uuid).exists()
+
+
+def test_on_demand_keys_nobody_presses_record_nothing(world):
+    sim = answered_call(world, "1006", talk=5.0)
+    assert "bind_meta_app" in [app["app_name"] for app in sim.cdr["app_log"]["applications"]]
+    assert "record_seconds" not in sim.cdr["variables"] and not recording_file(world, sim.uuid).exists()

@@ -29,8 +29,8 @@ from lxml import etree
 from fs_plugins.sim import dialstring, ringing
 from fs_plugins.sim.cdr import b_leg_body, cdr_body
 from fs_plugins.sim.emulator import CallSetup, Emulator
-from fs_plugins.sim.recording import Recorder
-from fs_plugins.sim.script import FAILURES, CallerScript
+from fs_plugins.sim.recording import Recorder, meta_runs, parse_meta_app
+from fs_plugins.sim.script import DTMF_GAP, FAILURES, CallerScript
 
 log = logging.getLogger(__name__)
 GREETING_SECONDS = 2.0  # mod_voicemail's greeting and beep before the caller speaks
@@ -142,6 +142,10 @@ class DialplanEmulator:
                 call.variables.pop(data, None)
             elif application == "record_session":
                 sim.steps.append(call.recorder.start(data, call.variables, call.elapsed))
+            elif application == "bind_meta_app":
+                binding = parse_meta_app(data)
+                if binding:
+                    call.meta_apps[binding.key] = binding
             elif application == "bridge":
                 ended = self._bridge(sim, call, data)
                 if isinstance(ended, tuple):
@@ -221,6 +225,7 @@ class DialplanEmulator:
         end, who = min((m for m in moments if m[0] is not None and m[0] >= answered), key=lambda m: m[0])
         call.elapsed = end
         call.recorder.bridged.append((answered, end))
+        self._meta_keys(sim, call, answered, end, self.script.leg(run.winner.target))
         sim.hangup_cause = "NORMAL_CLEARING"
         if who == "transfer" and transfer.kind == "attended":
             return self._attended(sim, call, start, winner, end, transfer, callee_ends)
@@ -232,6 +237,19 @@ class DialplanEmulator:
         call.caller_hung_up = who == "caller"
         sim.steps.append(f"  {'the caller' if who == 'caller' else run.winner.target} hangs up")
         return True
+
+    def _meta_keys(self, sim, call, answered, end, callee) -> None:
+        """The keys pressed while bridged (the caller's scripted dtmf, the callee's Leg.dtmf) that
+        run a bind_meta_app application: record_session, on the A leg."""
+        if not call.meta_apps:
+            return
+        origin = call.origin or 0.0
+        presses = [(origin + at, key, "a") for at, kind, key, *_ in self.script.timeline() if kind == "dtmf"]
+        presses += [(answered + at + i * DTMF_GAP, key, "b") for at, keys in callee.dtmf for i, key in enumerate(keys)]
+        for moment, binding in meta_runs([p for p in presses if answered <= p[0] < end], call.meta_apps):
+            if binding.application == "record_session":
+                step = call.recorder.start(binding.argument, call.variables, moment)
+                sim.steps.append(f"  *{binding.key} at {moment - answered:.1f} s of the bridge: {step}")
 
     def _attended(self, sim, call, start, winner, consult_at, transfer, callee_ends) -> bool:
         """att_xfer (recorded: json_cdr_centralita i2): the callee's channel calls the target; when
@@ -347,6 +365,7 @@ class _Call:
     caller_hung_up: bool = False
     transferred: bool = False  # the script's transfer happened (it happens once)
     recorder: Recorder = field(default_factory=Recorder)  # record_session's media bugs on this channel
+    meta_apps: dict = field(default_factory=dict)  # bind_meta_app bindings by key
 
     def hangup_moment(self, script: CallerScript) -> float | None:
         """When the caller hangs up, in the call's virtual seconds (the script counts from the

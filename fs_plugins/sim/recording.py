@@ -13,6 +13,11 @@ record_callback, send_record_stop_event):
   speech"; the channel hung up). Then record_samples (per channel), record_seconds and record_ms.
 - RECORD_STEREO=true: two channels; the rate is the channel's read codec (PCMU: 8000 Hz).
 
+`bind_meta_app <key> <a|b|ab> <a|b|s|o> <app>::<args>` (mod_dptools, switch_ivr_async.c meta_on_dtmf):
+on the A leg, keys it receives (the caller's, listened with `a`) and keys sent to it through the
+bridge (the callee's, `b`) each go through the meta key `*`: `*` then the bound key within 5 s runs
+the application on the chosen leg; `**` cancels; the keys are swallowed.
+
 Differences: the file holds silence of the recorded length; `http_cache://` targets (media_base_url)
 are not written (nothing is PUT to Centralita); only `${uuid}` and the call's variables expand.
 """
@@ -74,6 +79,44 @@ class Recorder:
         if not bug.bridge_req:
             return max(0.0, now - bug.started)
         return sum(max(0.0, min(end, now) - max(begin, bug.started)) for begin, end in self.bridged)
+
+
+META_KEY = "*"
+META_TIMEOUT = 5  # seconds between the meta key and its digit (meta_on_dtmf)
+
+
+@dataclass(frozen=True)
+class MetaApp:
+    key: str
+    listen: str  # "a", "b" or "ab"
+    application: str
+    argument: str
+
+
+def parse_meta_app(data: str) -> MetaApp | None:
+    """`<key> <listen> <run on> <app>::<args>` as bind_meta_app reads it; None when malformed."""
+    parts = data.split(" ", 3)
+    if len(parts) != 4 or len(parts[0]) != 1 or not set(parts[1]) <= {"a", "b"}:
+        return None
+    application, _, argument = parts[3].partition("::")
+    return MetaApp(parts[0], parts[1], application, argument)
+
+
+def meta_runs(presses: list[tuple[float, str, str]], bindings: dict) -> list[tuple[float, MetaApp]]:
+    """(moment, binding) of each application the meta keys run, from (moment, key, leg a|b) presses."""
+    runs, meta_on = [], {}  # leg -> moment of its meta key
+    for moment, key, leg in sorted(presses):
+        pending = meta_on.pop(leg, None)
+        if pending is not None and moment - pending > META_TIMEOUT:
+            continue  # "Meta digit timeout": this key is dropped
+        if key == META_KEY:
+            if pending is None:
+                meta_on[leg] = moment
+            continue
+        binding = bindings.get(key) if pending is not None else None
+        if binding and leg in binding.listen:
+            runs.append((moment, binding))
+    return runs
 
 
 def close(bug: Bug, seconds: float, write_files: bool = True) -> dict:
