@@ -81,9 +81,10 @@ def add_device(domain, body):
 @bp.input(DeviceChange, arg_name="body", example={"general_mwi": True})
 @bp.output(ChangedDeviceOut)
 def change_device(domain, mac, body):
-    """Change a phone's keys or vendor (its secret and its user's SIP password stay) or its user: 409
-    when that user has a phone; the phone gets a new secret (answered once) and the previous user a
-    new SIP password nobody is shown."""
+    """Change a phone's keys, vendor or user; another user: a new secret, answered only here.
+
+    Keys and vendor keep the phone's secret and its user's SIP password. Another user: 409 when that
+    user has a phone; the previous user gets a new SIP password nobody is shown."""
     blf = tuple(body["blf"]) if "blf" in body else None
     done = app.change_device(app_context(), domain, mac, blf, body.get("general_mwi"), user=body.get("user"),
                           vendor=body.get("vendor")).value
