@@ -82,12 +82,6 @@ def list_devices(ctx: AppContext, tenant: str) -> list[DeviceView]:
     return [_view(owner, row) for row in Device.select().where(Device.tenant == owner).order_by(Device.mac)]
 
 
-def set_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] | None = None,
-               general_mwi: bool | None = None) -> DeviceView:
-    """Change a phone's keys only (None: unchanged): change_device's phone as it now is."""
-    return change_device(ctx, tenant, mac, blf, general_mwi).value.device
-
-
 def change_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] | None = None,
                   general_mwi: bool | None = None, user: str | None = None,
                   vendor: str | None = None) -> Changed[NewDevice]:
