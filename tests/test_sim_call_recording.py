@@ -114,10 +114,21 @@ def test_an_on_demand_caller_records_until_the_end_and_the_callees_keys_do_not_c
     script = CallerScript(dtmf=[(3.0, "*2")], default_leg=Leg("answer", 1.0, 10.0, dtmf=((1.0, "*2"),)))
     sim = world.call(f"1012@{DOMAIN}", "1003", script)  # 1003: never; only the caller's *2 is bound
     assert sim.cdr["variables"]["record_ms"] == "7600"  # from 3.4 s to the callee's hang-up at 11 s
-    assert recording_file(world, sim.uuid).exists()
+    world.cli("recording sweep")
+    assert recording_file(world, sim.uuid).exists() and len(filed(sim.uuid)) == 1
 
 
 def test_on_demand_keys_nobody_presses_record_nothing(world):
     sim = answered_call(world, "1006", talk=5.0)
     assert "bind_meta_app" in [app["app_name"] for app in sim.cdr["app_log"]["applications"]]
     assert "record_seconds" not in sim.cdr["variables"] and not recording_file(world, sim.uuid).exists()
+
+
+def test_a_call_to_a_group_recorded_inbound_is_written_for_the_time_a_member_talked(world):
+    world.cli(f"recording policy --tenant {DOMAIN} --group Cola inbound")
+    script = CallerScript(legs={f"user/1003@{DOMAIN}": Leg("answer", 3.0, 5.0),
+                                f"user/1006@{DOMAIN}": Leg("no_answer")}, hangup_at=60)
+    sim = world.call("+34600000001", "+34910000004", script)  # the group's flow bridges over the event socket
+    assert sim.cdr["variables"]["record_seconds"] == "5"
+    world.cli("recording sweep")
+    assert len(filed(sim.uuid)) == 1 and recording_file(world, sim.uuid).exists()
