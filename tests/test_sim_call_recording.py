@@ -4,6 +4,7 @@ CDR) → the CDR through the real receiver into the call log → the sweep links
 user lists and downloads it through the API; retention deletes it again."""
 from __future__ import annotations
 
+import re
 import time
 import wave
 from pathlib import Path
@@ -132,3 +133,12 @@ def test_a_call_to_a_group_recorded_inbound_is_written_for_the_time_a_member_tal
     assert sim.cdr["variables"]["record_seconds"] == "5"
     world.cli("recording sweep")
     assert len(filed(sim.uuid)) == 1 and recording_file(world, sim.uuid).exists()
+
+
+def test_simulate_writes_the_recording_only_when_it_also_posts_the_cdr(world, capsys):
+    leg = f"--leg user/1002@{DOMAIN}=answer:1:5"
+    for post, written in (("", False), ("--post-cdr", True)):
+        capsys.readouterr()
+        world.cli(f"simulate --from 1001@{DOMAIN} --to 1002 {leg} {post}")
+        path = re.search(r"record_session (\S+\.wav): recording", capsys.readouterr().out).group(1)
+        assert Path(path).exists() == written and path.startswith(str(world.data_dir / "recordings"))
