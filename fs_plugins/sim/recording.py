@@ -121,7 +121,7 @@ def meta_runs(presses: list[tuple[float, str, str]], bindings: dict) -> list[tup
 
 def close(bug: Bug, seconds: float, write_files: bool = True) -> dict:
     """The channel variables record_callback's close sets; the file written (or removed) as it does."""
-    samples = int(seconds * RATE)
+    samples = int(round(seconds * RATE))  # whole frames; virtual seconds carry float noise
     if samples == 0:
         cause = "empty-file"
     elif samples < RATE * bug.min_sec:
