@@ -144,11 +144,11 @@ def test_simulate_writes_the_recording_only_when_it_also_posts_the_cdr(world, ca
         assert Path(path).exists() == written and path.startswith(str(world.data_dir / "recordings"))
 
 
-def test_a_third_star_2_starts_the_file_over_as_freeswitch_reopens_it_truncated(world):
-    # mod_sndfile opens a file for writing without RECORD_APPEND truncated (SFC_FILE_TRUNCATE): what
-    # the first *2 ... *2 recorded is lost when the user presses *2 a third time (docs/recording.md).
+def test_a_third_star_2_adds_to_the_file_instead_of_starting_it_over(world):
+    # Without RECORD_APPEND mod_sndfile reopens the file truncated (SFC_FILE_TRUNCATE): what the
+    # first *2 ... *2 recorded would be lost when the user presses *2 a third time.
     callee = Leg("answer", 1.0, 12.0, dtmf=((2.0, "*2"), (5.0, "*2"), (8.0, "*2")))
     sim = world.call(f"1001@{DOMAIN}", "1006", CallerScript(default_leg=callee))
-    assert sim.cdr["variables"]["record_ms"] == "3600"  # from 8.4 s to the end at 12 s of the bridge
+    assert sim.cdr["variables"]["record_ms"] == "3600"  # this recording: from 8.4 s to the end at 12 s
     with wave.open(str(recording_file(world, sim.uuid))) as wav:
-        assert wav.getnframes() == 3600 * 8
+        assert wav.getnframes() == (3000 + 3600) * 8  # 2.4-5.4 s, then 8.4-12 s

@@ -50,3 +50,12 @@ def test_a_repeat_toggles_only_with_record_toggle_on_repeat_and_uuid_is_expanded
     variables["RECORD_TOGGLE_ON_REPEAT"] = "true"
     assert recorder.start(f"{tmp_path}/${{uuid}}.wav", variables, 4.0).endswith("stopped (toggle on repeat)")
     assert variables["record_ms"] == "3000" and (tmp_path / "abc.wav").exists()
+
+
+def test_record_append_adds_to_the_file_and_never_discards_it(tmp_path):
+    path = tmp_path / "1" / "call.wav"
+    close(Bug(str(path), 0.0, True, True, 2, append=True), 3.0)
+    variables = close(Bug(str(path), 0.0, True, True, 2, append=True), 1.0)  # short, but appended: kept
+    assert variables["record_ms"] == "1000" and "RECORD_DISCARDED" not in variables
+    with wave.open(str(path)) as wav:
+        assert wav.getnframes() == 4 * 8000

@@ -12,6 +12,9 @@ record_callback, send_record_stop_event):
   input-too-short; else kept, `success-silence` (no silence detection configured: "assuming start of
   speech"; the channel hung up). Then record_samples (per channel), record_seconds and record_ms.
 - RECORD_STEREO=true: two channels; the rate is the channel's read codec (PCMU: 8000 Hz).
+- RECORD_APPEND=true: the frames go after those the file holds (mod_sndfile opens it read-write and
+  seeks to its end; without the flag it truncates it), and the file is never discarded; record_*
+  count this recording's frames only.
 
 `bind_meta_app <key> <a|b|ab> <a|b|s|o> <app>::<args>` (mod_dptools, switch_ivr_async.c meta_on_dtmf):
 on the A leg, keys it receives (the caller's, listened with `a`) and keys sent to it through the
@@ -41,6 +44,7 @@ class Bug:
     stereo: bool
     bridge_req: bool
     min_sec: int
+    append: bool = False
 
 
 @dataclass
@@ -62,7 +66,8 @@ class Recorder:
             return f"record_session {path}: already recording"
         min_sec = variables.get("RECORD_MIN_SEC", "0")
         self.bugs[path] = Bug(path, now, _true(variables.get("RECORD_STEREO")),
-                              _true(variables.get("RECORD_BRIDGE_REQ")), int(min_sec) if min_sec.isdigit() else 0)
+                              _true(variables.get("RECORD_BRIDGE_REQ")), int(min_sec) if min_sec.isdigit() else 0,
+                              _true(variables.get("RECORD_APPEND")))
         return f"record_session {path}: recording"
 
     def stop(self, path: str, variables: dict, now: float) -> None:
@@ -122,7 +127,9 @@ def meta_runs(presses: list[tuple[float, str, str]], bindings: dict) -> list[tup
 def close(bug: Bug, seconds: float, write_files: bool = True) -> dict:
     """The channel variables record_callback's close sets; the file written (or removed) as it does."""
     samples = int(round(seconds * RATE))  # whole frames; virtual seconds carry float noise
-    if samples == 0:
+    if bug.append:
+        cause = "success-silence"
+    elif samples == 0:
         cause = "empty-file"
     elif samples < RATE * bug.min_sec:
         cause = "input-too-short"
@@ -133,12 +140,15 @@ def close(bug: Bug, seconds: float, write_files: bool = True) -> dict:
     if cause != "success-silence":
         variables["RECORD_DISCARDED"] = "true"
     elif write_files and "://" not in bug.path:
-        write_silence(Path(bug.path), samples, 2 if bug.stereo else 1)
+        write_silence(Path(bug.path), samples, 2 if bug.stereo else 1, bug.append)
     return variables
 
 
-def write_silence(path: Path, samples: int, channels: int) -> None:
+def write_silence(path: Path, samples: int, channels: int, append: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if append and path.exists():
+        with wave.open(str(path), "rb") as held:
+            samples += held.getnframes()
     with wave.open(str(path), "wb") as out:
         out.setnchannels(channels)
         out.setsampwidth(2)
