@@ -5,6 +5,8 @@ user lists and downloads it through the API; retention deletes it again."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import wave
 from pathlib import Path
@@ -152,3 +154,11 @@ def test_a_third_star_2_adds_to_the_file_instead_of_starting_it_over(world):
     assert sim.cdr["variables"]["record_ms"] == "3600"  # this recording: from 8.4 s to the end at 12 s
     with wave.open(str(recording_file(world, sim.uuid))) as wav:
         assert wav.getnframes() == (3000 + 3600) * 8  # 2.4-5.4 s, then 8.4-12 s
+
+
+def test_recording_sweep_run_as_its_own_command_files_the_call(world):
+    sim = answered_call(world, "1002", talk=3.0)
+    done = subprocess.run([sys.executable, "-m", "fs_plugins.cli", "--data-dir", str(world.data_dir), "recording",
+                           "sweep"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr  # (it once never opened the database: "uninitialized Proxy")
+    assert re.match(r"filed [1-9]", done.stdout) and len(filed(sim.uuid)) == 1
