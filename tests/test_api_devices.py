@@ -47,3 +47,28 @@ def test_the_admin_changes_a_phones_keys_and_bad_keys_are_refused_with_nothing_s
     assert (Device.get(Device.mac == mac).blf, Device.get(Device.mac == mac).general_mwi) == ("1001", True)
     assert client.patch(f"{BASE}/{world.other.mac}", json={"blf": []}, headers=admin).status_code == 404
     assert client.patch(f"{BASE}/{mac}", json={"blf": []}, headers=world.headers("user")).status_code == 404
+
+
+def test_the_admin_gives_a_phone_to_another_user_or_vendor_and_conflicts_name_the_field(world, client):
+    admin = {**world.headers("tenant-admin"), "If-Match": "*"}
+    mac, first = world.own.mac, world.own.extension  # the phone is the second user's; the first has none
+    moved = client.patch(f"{BASE}/{mac}", json={"user": first}, headers=admin)
+    assert moved.status_code == 200, moved.json
+    assert moved.json["user"] == first and len(moved.json["secret"]) > 20  # the phone's new password, once
+    assert moved.json["secret"] not in client.get(BASE, headers=admin).get_data(as_text=True)
+    vendor = client.patch(f"{BASE}/{mac}", json={"vendor": "snom"}, headers=admin)
+    assert (vendor.json["vendor"], vendor.json["file"]) == ("snom", f"{mac.upper()}.xml") and "secret" not in vendor.json
+    added = client.post(BASE, json={"mac": "00:04:13:aa:bb:cc", "vendor": "snom", "user": world.own.other_extension},
+                        headers=admin)
+    assert added.status_code == 201
+    before = [(d.mac, d.user.extension, d.vendor, d.secret_digest) for d in Device.select().order_by(Device.mac)]
+    for body, status, field in (({"user": first}, 409, "user"), ({"user": "2001"}, 404, "user"),
+                                ({"vendor": "polycom"}, 422, "vendor")):
+        refused = client.patch(f"{BASE}/000413aabbcc", json=body, headers=admin)
+        assert refused.status_code == status and field in str(refused.json), refused.json
+    assert first in client.patch(f"{BASE}/000413aabbcc", json={"user": first}, headers=admin).json["detail"]
+    assert [(d.mac, d.user.extension, d.vendor, d.secret_digest) for d in Device.select().order_by(Device.mac)] == before
+    assert client.patch(f"{BASE}/{world.other.mac}", json={"user": first}, headers=admin).status_code == 404
+    assert client.patch(f"/api/v1/tenants/{OTHER}/devices/{world.other.mac}", json={"user": first},
+                        headers=admin).status_code == 404
+    assert client.patch(f"{BASE}/{mac}", json={"user": first}, headers=world.headers("user")).status_code == 404

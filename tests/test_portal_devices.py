@@ -80,3 +80,23 @@ def test_a_refused_new_phone_is_shown_in_the_add_form_only_even_with_an_existing
     errors = _errors_in(refused.get_data(as_text=True))
     assert refused.status_code == 422 and errors[page], errors
     assert all(not shown for action, shown in errors.items() if action != page), errors
+
+
+def test_the_admin_gives_a_phone_to_another_user_sees_its_new_password_once_and_a_taken_user_is_named(browser,
+                                                                                                     world):
+    browser.sign_in(ADMIN)
+    page = f"/t/{OWN}/devices"
+    mac = world.own.mac
+    action = f"{page}/{mac}/keys"
+    moved = browser.submit(page, {"mac": mac, "user": "1001", "vendor": "snom", "blf": ""}, action=action)
+    text = moved.get_data(as_text=True)
+    assert moved.status_code == 200 and "es ahora del usuario 1001" in text
+    secret = re.search(r"Contraseña \(solo se muestra ahora\)</dt><dd><code>([^<]+)</code>", text).group(1)
+    assert secret not in browser.get(page).get_data(as_text=True)
+    row = Device.get(Device.mac == mac)
+    assert (row.user.extension, row.vendor) == ("1001", "snom")
+    assert browser.submit(page, {"mac": "00:04:13:AA:BB:CC", "vendor": "snom", "user": "1002"}).status_code == 200
+    taken = browser.submit(page, {"mac": "000413aabbcc", "user": "1001", "vendor": "snom", "blf": ""},
+                           action=f"{page}/000413aabbcc/keys")
+    assert taken.status_code == 422 and 'id="e-user-000413aabbcc"' in taken.get_data(as_text=True)
+    assert Device.get(Device.mac == "000413aabbcc").user.extension == "1002"

@@ -195,7 +195,8 @@ def test_the_time_zone_is_the_standard_offset_south_and_north(acme):
 def test_the_admin_changes_a_phones_keys_without_removing_it(acme):
     done = app.add_device(OPERATOR, "acme.example", "00:1e:13:00:00:01", "cisco", "1001", blf=("1002",)).value
     password = User.get(User.extension == "1001", User.tenant == acme).a1_hash
-    view = app.set_device(OPERATOR, "acme.example", "00-1E-13-00-00-01", blf=("1003", "1002"), general_mwi=True)
+    view = app.change_device(OPERATOR, "acme.example", "00-1E-13-00-00-01", blf=("1003", "1002"),
+                             general_mwi=True).value.device
     assert (view.blf, view.general_mwi) == (("1003", "1002"), True)
     assert User.get(User.extension == "1001", User.tenant == acme).a1_hash == password  # the phone still registers
     server = make_provisioning_app(Config())
@@ -203,8 +204,9 @@ def test_the_admin_changes_a_phones_keys_without_removing_it(acme):
     functions = [cisco.find(f"Extended_Function_{n}_").text for n in (2, 3, 4)]
     assert functions == ["fnc=blf+sd+cp;sub=1003@acme.example", "fnc=blf+sd+cp;sub=1002@acme.example",
                          "fnc=mwi;sub=general@acme.example;vid=1;nme=General"]
-    assert app.set_device(OPERATOR, "acme.example", "001e13000001", general_mwi=False).blf == ("1003", "1002")
-    assert app.set_device(OPERATOR, "acme.example", "001e13000001", blf=()).blf == ()
+    assert app.change_device(OPERATOR, "acme.example", "001e13000001", general_mwi=False).value.device.blf == (
+        "1003", "1002")
+    assert app.change_device(OPERATOR, "acme.example", "001e13000001", blf=()).value.device.blf == ()
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -217,7 +219,7 @@ def test_the_admin_changes_a_phones_keys_without_removing_it(acme):
 def test_a_bad_key_change_is_refused_naming_the_field_and_nothing_changes(acme, kwargs, field):
     app.add_device(OPERATOR, "acme.example", "00:1e:13:00:00:01", "cisco", "1001", blf=("1002",))
     with pytest.raises((InvalidInput, NotFound)) as refused:
-        app.set_device(OPERATOR, "acme.example", **kwargs)
+        app.change_device(OPERATOR, "acme.example", **kwargs)
     assert refused.value.field == field
     assert [(d.blf, d.general_mwi) for d in Device.select()] == [("1002", False)]
 
@@ -226,11 +228,11 @@ def test_another_tenants_admin_or_a_user_cannot_change_a_phone(acme):
     app.add_device(OPERATOR, "acme.example", MAC_A, "yealink", "1001")
     rival = provision.find_tenant("globex.example")
     with pytest.raises(NotFound):
-        app.set_device(AppContext(Principal(TENANT_ADMIN, rival.id, rival.domain), Config()), "acme.example", MAC_A,
+        app.change_device(AppContext(Principal(TENANT_ADMIN, rival.id, rival.domain), Config()), "acme.example", MAC_A,
                        blf=("1002",))
     user = AppContext(Principal(USER, acme.id, acme.domain, provision.find_user(acme, "1002").id, "1002"), Config())
     with pytest.raises(Forbidden):
-        app.set_device(user, "acme.example", MAC_A, blf=("1002",))
+        app.change_device(user, "acme.example", MAC_A, blf=("1002",))
     assert Device.get().blf == ""
 
 

@@ -55,3 +55,28 @@ def test_device_set_changes_the_keys_and_a_bad_key_exits_non_zero_naming_it_with
     assert main(["device", "list", "--tenant", "acme.example"]) == 0
     assert re.search(r"001e13000001\s+cisco\s+1001\s+1003,1002\s+on", capsys.readouterr().out)
     assert (Device.get().blf, Device.get().general_mwi) == ("1003,1002", True)
+
+
+def test_device_set_gives_the_phone_to_another_user_and_vendor_and_refuses_a_user_with_a_phone(db, db_url, capsys,
+                                                                                                 monkeypatch):
+    from fs_plugins.models.provisioning import Device
+    owner = provision.tenant("Acme", "acme.example")
+    for ext in ("1001", "1002", "1003"):
+        provision.user(owner, ext, f"User {ext}")
+    monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
+    for mac, user in (("00:1e:13:00:00:01", "1001"), ("00:1e:13:00:00:02", "1002")):
+        assert main(["device", "add", "--tenant", "acme.example", mac, "--vendor", "cisco", "--user", user]) == 0
+    capsys.readouterr()
+    assert main(["device", "set", "--tenant", "acme.example", "001e13000001", "--user", "1002"]) != 0
+    assert "user 1002 already has a provisioned phone" in capsys.readouterr().err
+    assert main(["device", "set", "--tenant", "acme.example", "001e13000001", "--user", "1003",
+                 "--vendor", "yealink"]) == 0
+    out = capsys.readouterr().out
+    assert "phone 001e13000001 (yealink) for user 1003" in out and "001e13000001.cfg" in out
+    secret = re.search(r"provisioning password \(shown once; give it to the phone\): (\S+)", out).group(1)
+    assert [(d.mac, d.user.extension, d.vendor) for d in Device.select().order_by(Device.mac)] == [
+        ("001e13000001", "1003", "yealink"), ("001e13000002", "1002", "cisco")]
+    token = base64.b64encode(f"001e13000001:{secret}".encode()).decode()
+    status, _, body = call(make_web_app(Config()), method="GET", path="/provision/yealink/001e13000001.cfg",
+                           headers={"Authorization": f"Basic {token}", "Host": "pbx.example.net"})
+    assert status == 200 and b"account.1.user_name = 1003" in body

@@ -88,7 +88,7 @@ def test_on_demand_binds_star_two_on_the_users_leg_and_toggles(world):
     acme, _, app = world
     recording.set_policy(OPERATOR, "acme.example", "on_demand", user="1002")
     steps = before_bridge(dial(app, "1002"))
-    assert ("set", "RECORD_TOGGLE_ON_REPEAT=true") in steps
+    assert ("set", "RECORD_TOGGLE_ON_REPEAT=true") in steps and ("set", "RECORD_APPEND=true") in steps
     assert ("bind_meta_app", f"2 b a record_session::{FOLDER}/{acme.id}/${{uuid}}.wav") in steps
     recording.set_policy(OPERATOR, "acme.example", "on_demand", user="1001")
     assert ("bind_meta_app", f"2 ab a record_session::{FOLDER}/{acme.id}/${{uuid}}.wav") in dial(app, "1002")

@@ -1,4 +1,4 @@
-"""Provisioned desk phones: /api/v1/tenants/{domain}/devices (list, add, change keys, remove). Adding one answers
+"""Provisioned desk phones: /api/v1/tenants/{domain}/devices (list, add, change, remove). Adding one answers
 its provisioning secret once (the phone's HTTP password for /provision/<vendor>/, user = its MAC);
 the user's SIP password becomes one derived from it (fs_plugins/provisioning/app.py)."""
 from __future__ import annotations
@@ -48,6 +48,13 @@ class DeviceIn(Schema):
 class DeviceChange(Schema):
     blf = List(String(), metadata={"description": "the busy-lamp keys, in order; absent: unchanged"})
     general_mwi = Boolean(metadata={"description": "absent: unchanged"})
+    vendor = String(validate=OneOf(VENDORS), metadata={"description": "absent: unchanged"})
+    user = String(metadata={"description": "give the phone to this user (a new secret is answered); absent: unchanged"})
+
+
+class ChangedDeviceOut(DeviceOut):
+    secret = String(metadata={"description": "only when the phone went to another user: its new provisioning "
+                                             "password, shown only here"})
 
 
 @bp.get("")
@@ -72,11 +79,16 @@ def add_device(domain, body):
 @bp.patch("/<mac>")
 @access(TENANT)
 @bp.input(DeviceChange, arg_name="body", example={"general_mwi": True})
-@bp.output(DeviceOut)
+@bp.output(ChangedDeviceOut)
 def change_device(domain, mac, body):
-    """Change a phone's keys without removing it: its secret and its user's SIP password stay."""
+    """Change a phone's keys, vendor or user; another user: a new secret, answered only here.
+
+    Keys and vendor keep the phone's secret and its user's SIP password. Another user: 409 when that
+    user has a phone; the previous user gets a new SIP password nobody is shown."""
     blf = tuple(body["blf"]) if "blf" in body else None
-    return asdict(app.set_device(app_context(), domain, mac, blf, body.get("general_mwi")))
+    done = app.change_device(app_context(), domain, mac, blf, body.get("general_mwi"), user=body.get("user"),
+                          vendor=body.get("vendor")).value
+    return {**asdict(done.device), **({"secret": done.secret} if done.secret else {})}
 
 
 @bp.delete("/<mac>")

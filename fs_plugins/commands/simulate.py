@@ -78,14 +78,17 @@ def caller_from_args(text: str, db):
     raise InvalidInput("--from", "expected EXT@DOMAIN (a user) or a phone number")
 
 
-def run_simulation(config, db, caller, destination: str, script: CallerScript, simulated: bool = True):
+def run_simulation(config, db, caller, destination: str, script: CallerScript, simulated: bool = True,
+                   record_files: bool = True):
     """The simulation itself (also used by tests): returns fs_plugins.sim.dialplan.Simulation.
-    `simulated=False`: the flows write what they would write in production (tests of what they store)."""
+    `simulated=False`: the flows write what they would write in production (tests of what they store).
+    `record_files`: record_session writes its WAV under recordings_dir as FreeSWITCH would."""
     registry = plugins.installed().flow_registry(FlowWiring(config, simulated=simulated))
     server = EslServer(config.replace(esl_host="127.0.0.1", esl_port=0), registry)
     server.start()
     try:
-        return DialplanEmulator(make_app(config, db), server.address, script).call(caller, destination)
+        return DialplanEmulator(make_app(config, db), server.address, script,
+                                record_files=record_files).call(caller, destination)
     finally:
         server.stop(timeout=2)
 
@@ -95,7 +98,9 @@ def _simulate(args, ctx) -> int:
         raise InvalidInput("--to", "expected a dialled number")
     script = script_from_args(args)
     caller = caller_from_args(args.caller, ctx.db)
-    simulation = run_simulation(ctx.config, ctx.db, caller, args.destination, script)
+    # A recording's file is only written when the call also reaches the call log (--post-cdr): a dry
+    # run leaves nothing in recordings_dir that the sweep would wait for in vain.
+    simulation = run_simulation(ctx.config, ctx.db, caller, args.destination, script, record_files=args.post_cdr)
     for line in simulation.steps:
         print(line)
     print(f"hangup cause: {simulation.hangup_cause}")

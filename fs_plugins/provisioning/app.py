@@ -7,6 +7,7 @@ its MAC) with every fetch. The user's SIP password becomes one derived from that
 MAC, or a copy of the database, has no SIP password. Hence one device per user (a second would
 change the first one's password), and removing a device gives the user a new random SIP password
 nobody is shown, so the removed phone stops registering (`user reset-password` gives a new one).
+Giving a phone to another user is the same pair of steps in one transaction (change_device).
 """
 from __future__ import annotations
 
@@ -81,26 +82,59 @@ def list_devices(ctx: AppContext, tenant: str) -> list[DeviceView]:
     return [_view(owner, row) for row in Device.select().where(Device.tenant == owner).order_by(Device.mac)]
 
 
-def set_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] | None = None,
-               general_mwi: bool | None = None) -> DeviceView:
-    """Change a phone's keys (None: unchanged) without removing it: its secret, and so its user's
-    SIP password, stay as they are; the phone gets the new keys at its next fetch."""
+def change_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] | None = None,
+                  general_mwi: bool | None = None, user: str | None = None,
+                  vendor: str | None = None) -> Changed[NewDevice]:
+    """Change a phone without removing it (None: unchanged), checked as add_device checks.
+
+    Keys or vendor: the phone keeps its secret, and so its user's SIP password; it gets the new keys,
+    or asks for the other vendor's file, at its next fetch. Another user: Centralita keeps no secret
+    the new user's SIP password could be derived from, so the phone gets a new secret (in `secret`,
+    shown once; "" when it keeps its own) and the new user the SIP password derived from it, while
+    the previous user gets a new random one nobody is shown, as when the phone is removed: the phone
+    no longer registers as them. Both users are flushed from FreeSWITCH's cache."""
     require_admin(ctx, "change phones")
     owner = tenant_in_scope(ctx, tenant)
     address = rules.mac(mac)
+    new_vendor = None if vendor is None else rules.vendor(vendor)
     with database.atomic():
         row = Device.get_or_none(Device.mac == address, Device.tenant == owner)
         if row is None:
             raise NotFound("mac", f"no phone {mac!r} in {owner.domain}")
-        given = {}
-        if blf is not None:
-            row.blf = ",".join(_colleagues(owner, rules.blf_list(blf, row.user.extension)))
-            given["blf"] = row.blf.split(",") if row.blf else []
+        previous, given = row.user, {}
+        if user is not None:
+            person = user_in_scope(ctx, owner, user)
+            if person.id != previous.id:
+                if Device.get_or_none(Device.user == person) is not None:
+                    raise Conflict("user", f"user {person.extension} already has a provisioned phone (remove it first)")
+                row.user, given["user"] = person, person.extension
+        if new_vendor is not None and new_vendor != row.vendor:
+            row.vendor = given["vendor"] = new_vendor
+        if blf is not None or "user" in given:  # the new user's own extension may not be one of the keys
+            current = blf if blf is not None else (tuple(row.blf.split(",")) if row.blf else ())
+            row.blf = ",".join(_colleagues(owner, rules.blf_list(current, row.user.extension)))
+            if blf is not None:
+                given["blf"] = row.blf.split(",") if row.blf else []
         if general_mwi is not None:
             row.general_mwi = given["general_mwi"] = bool(general_mwi)
+        secret = _give_to_new_user(row, previous) if "user" in given else ""
         row.save()
         ctx.record("device.update", owner, f"phone {address}", given)
-    return _view(owner, row)
+    view = NewDevice(_view(owner, row), secret)
+    if not secret:
+        return Changed(view)
+    return Changed(view, ctx.freeswitch.flush_users([(previous.extension, owner.domain),
+                                                     (row.user.extension, owner.domain)]))
+
+
+def _give_to_new_user(row: Device, previous: User) -> str:
+    """A new secret for the phone, the new user's SIP password derived from it, and a random one
+    for the previous user (the phone stops registering as them); returns the secret."""
+    secret = random.token_urlsafe(24)
+    row.secret_digest = secrets.digest(secret)
+    _set_sip_password(row.user, sip_password(secret))
+    _set_sip_password(previous, random.token_urlsafe(18))
+    return secret
 
 
 def remove_device(ctx: AppContext, tenant: str, mac: str) -> Changed[DeviceView]:

@@ -18,8 +18,11 @@ def register(subparsers) -> None:
     add.add_argument("--general-voicemail", choices=("on", "off"), default="off",
                      help="a key showing the general voicemail box's lamp (Cisco only)")
     tenant_command(actions, "list", cmd_list, "the tenant's phones")
-    change = tenant_command(actions, "set", cmd_set, "change a phone's keys (it keeps its secret and SIP password)")
+    change = tenant_command(actions, "set", cmd_set, "change a phone's keys, vendor or user (another user: a new "
+                            "secret, printed once; the previous user gets a new SIP password)")
     change.add_argument("mac")
+    change.add_argument("--user", metavar="EXT", help="give the phone to this user")
+    change.add_argument("--vendor", choices=VENDORS)
     change.add_argument("--blf", metavar="EXT,EXT", help="the busy-lamp keys, in order ('' for none)")
     change.add_argument("--general-voicemail", choices=("on", "off"),
                         help="a key showing the general voicemail box's lamp (Cisco only)")
@@ -47,9 +50,15 @@ def cmd_list(args, ctx) -> int:
 
 def cmd_set(args, ctx) -> int:
     general = None if args.general_voicemail is None else args.general_voicemail == "on"
-    view = app.set_device(ctx.app, args.tenant, args.mac, None if args.blf is None else _extensions(args.blf), general)
-    print(f"phone {view.mac}: busy lamps {','.join(view.blf) or '(none)'}; general voicemail lamp "
-          f"{'on' if view.general_mwi else 'off'} (the phone gets them at its next fetch)")
+    done = app.change_device(ctx.app, args.tenant, args.mac, None if args.blf is None else _extensions(args.blf), general,
+                          user=args.user, vendor=args.vendor).value
+    view = done.device
+    print(f"phone {view.mac} ({view.vendor}) for user {view.user}: busy lamps {','.join(view.blf) or '(none)'}; "
+          f"general voicemail lamp {'on' if view.general_mwi else 'off'} (the phone gets them at its next fetch, "
+          f"{view.file})")
+    if done.secret:
+        print("the previous user has a new SIP password nobody was shown")
+        print(f"provisioning password (shown once; give it to the phone): {done.secret}")
     return 0
 
 

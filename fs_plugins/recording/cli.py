@@ -76,6 +76,7 @@ def cmd_remove(args, ctx) -> int:
 
 
 def cmd_sweep(args, ctx) -> int:
+    ctx.db  # the sweep reads the models: open and bind the database first (nothing else here does)
     result = sweep(recordings_dir(ctx.config))
     print(f"filed {result.filed}, deleted {result.expired} past retention, {result.waiting} waiting for their call")
     return 0

@@ -7,6 +7,8 @@ FreeSWITCH facts (mod_dptools and switch_ivr_async.c, checked in its source):
 - RECORD_STEREO=true writes the two parties on two channels; RECORD_BRIDGE_REQ=true writes
   nothing until the channel is bridged (no ringback, no voicemail greeting after a failed ring);
   RECORD_MIN_SEC drops a file shorter than that when the bug closes.
+- RECORD_APPEND=true: the file is opened to add to what it holds (mod_sndfile: read-write, at its
+  end; without it, truncated), and the bug's close never discards it for being short or empty.
 - `bind_meta_app <key> <listen legs a|b|ab> <run on a|b|o|s> <app>::<args>`: the meta key
   (`bind_meta_key`, `*`) then <key> pressed on a listened leg runs the application.
 - Application arguments expand `${uuid}` when run: the file is named after the A leg's uuid, which
@@ -55,8 +57,10 @@ def call_actions(recordings_dir: str, tenant_id: int, callee_mode: str = NEVER, 
             actions.append(Action("playback", announcement))
         return actions + [Action("record_session", path)]
     # The bug runs on the A leg (where these variables are) whoever pressed the keys, so the
-    # second press finds it there and stops it.
-    return actions + [set_var("RECORD_TOGGLE_ON_REPEAT", "true"),
+    # second press finds it there and stops it. A third press reopens the same file: without
+    # RECORD_APPEND mod_sndfile truncates it and what was recorded before is lost. (mod_http_cache
+    # opens its local copy without the flag, so with media_base_url the last stretch still wins.)
+    return actions + [set_var("RECORD_TOGGLE_ON_REPEAT", "true"), set_var("RECORD_APPEND", "true"),
                       Action("bind_meta_app", f"{ON_DEMAND_DIGIT} {listen} a record_session::{path}")]
 
 

@@ -29,7 +29,8 @@ from lxml import etree
 from fs_plugins.sim import dialstring, ringing
 from fs_plugins.sim.cdr import b_leg_body, cdr_body
 from fs_plugins.sim.emulator import CallSetup, Emulator
-from fs_plugins.sim.script import FAILURES, CallerScript
+from fs_plugins.sim.recording import Recorder, meta_runs, parse_meta_app
+from fs_plugins.sim.script import DTMF_GAP, FAILURES, CallerScript
 
 log = logging.getLogger(__name__)
 GREETING_SECONDS = 2.0  # mod_voicemail's greeting and beep before the caller speaks
@@ -58,15 +59,19 @@ class Simulation:
 
 
 class DialplanEmulator:
-    def __init__(self, wsgi_app, esl_address, script: CallerScript | None = None, idle_timeout: float = 5.0):
+    def __init__(self, wsgi_app, esl_address, script: CallerScript | None = None, idle_timeout: float = 5.0,
+                 record_files: bool = True):
+        """`record_files`: write record_session's WAV files (False: only the CDR's record_* variables)."""
         self.app, self.esl_address = wsgi_app, esl_address
         self.script = script or CallerScript()
         self.idle_timeout = idle_timeout
+        self.record_files = record_files
 
     def call(self, caller: Caller, destination: str, context: str | None = None) -> Simulation:
         """`context`: the caller's (its tenant) by default; "public" for a call from the carrier."""
         sim = Simulation()
         call = _Call(caller, str(uuidlib.uuid4()), dict(caller.variables))
+        call.recorder = Recorder(call.uuid, write_files=self.record_files)
         sim.uuid = call.uuid
         context = context or caller.domain or "public"
         for _ in range(MAX_FETCHES):
@@ -86,6 +91,7 @@ class DialplanEmulator:
         if sim.hangup_cause is None:
             sim.hangup_cause = "NORMAL_CLEARING"
             sim.steps.append("dialplan ended: FreeSWITCH hangs up (NORMAL_CLEARING)")
+        call.recorder.hangup(call.variables, call.elapsed)  # the media bugs close with the channel
         end = call.start + call.elapsed
         if call.caller_hung_up:
             disposition = "recv_bye" if call.answered else "recv_cancel"
@@ -134,6 +140,12 @@ class DialplanEmulator:
                 return parts[0], parts[2] if len(parts) > 2 else call.caller.domain
             elif application == "unset":
                 call.variables.pop(data, None)
+            elif application == "record_session":
+                sim.steps.append(call.recorder.start(data, call.variables, call.elapsed))
+            elif application == "bind_meta_app":
+                binding = parse_meta_app(data)
+                if binding:
+                    call.meta_apps[binding.key] = binding
             elif application == "bridge":
                 ended = self._bridge(sim, call, data)
                 if isinstance(ended, tuple):
@@ -212,6 +224,8 @@ class DialplanEmulator:
                    (callee_ends, "callee")]  # in a tie, the first of these happens
         end, who = min((m for m in moments if m[0] is not None and m[0] >= answered), key=lambda m: m[0])
         call.elapsed = end
+        call.recorder.bridged.append((answered, end))
+        self._meta_keys(sim, call, answered, end, self.script.leg(run.winner.target))
         sim.hangup_cause = "NORMAL_CLEARING"
         if who == "transfer" and transfer.kind == "attended":
             return self._attended(sim, call, start, winner, end, transfer, callee_ends)
@@ -224,6 +238,19 @@ class DialplanEmulator:
         sim.steps.append(f"  {'the caller' if who == 'caller' else run.winner.target} hangs up")
         return True
 
+    def _meta_keys(self, sim, call, answered, end, callee) -> None:
+        """The keys pressed while bridged (the caller's scripted dtmf, the callee's Leg.dtmf) that
+        run a bind_meta_app application: record_session, on the A leg."""
+        if not call.meta_apps:
+            return
+        origin = call.origin or 0.0
+        presses = [(origin + at, key, "a") for at, kind, key, *_ in self.script.timeline() if kind == "dtmf"]
+        presses += [(answered + at + i * DTMF_GAP, key, "b") for at, keys in callee.dtmf for i, key in enumerate(keys)]
+        for moment, binding in meta_runs([p for p in presses if answered <= p[0] < end], call.meta_apps):
+            if binding.application == "record_session":
+                step = call.recorder.start(binding.argument, call.variables, moment)
+                sim.steps.append(f"  *{binding.key} at {moment - answered:.1f} s of the bridge: {step}")
+
     def _attended(self, sim, call, start, winner, consult_at, transfer, callee_ends) -> bool:
         """att_xfer (recorded: json_cdr_centralita i2): the callee's channel calls the target; when
         the callee hangs up, FreeSWITCH bridges the caller to the target (uuid_br on both legs)."""
@@ -233,6 +260,7 @@ class DialplanEmulator:
         if spec.outcome != "answer":
             sim.steps.append(f"  attended transfer to {transfer.extension}: {spec.outcome}; the call goes on")
             call.elapsed = max(callee_ends, consult_at)
+            call.recorder.bridged.append((consult_at, call.elapsed))
             self._post_leg(sim, call, start, winner, call.elapsed, "recv_bye")
             return True
         target_answers = consult_at + (ringing.DEFAULT_RING["answer"] if spec.ring is None else spec.ring)
@@ -249,6 +277,7 @@ class DialplanEmulator:
                        extra={"transfer_history": f"{epoch}:{uuidlib.uuid4()}:uuid_br:{call.uuid}"})
         call.transfers.append(f"{epoch}:{uuidlib.uuid4()}:uuid_br:{consult_uuid}")
         call.variables["transfer_history"] = call.history()
+        call.recorder.bridged.append((consult_at, end))  # the caller stays bridged: callee, then target
         call.elapsed = end
         sim.steps.append(f"  attended transfer: consults {transfer.extension}, then bridges the caller to them")
         return True
@@ -300,6 +329,8 @@ class DialplanEmulator:
         session_start = call.start + call.elapsed
         for leg in report.legs:
             answered = session_start + leg["answered"] if leg["answered"] is not None else None
+            if answered is not None:  # the flow bridged the caller to this leg
+                call.recorder.bridged.append((call.elapsed + leg["answered"], call.elapsed + leg["end"]))
             sim.b_legs.append(b_leg_body(call.uuid, leg["dial"], leg["cause"], session_start + leg["start"], answered,
                                          session_start + leg["end"], call.caller.number,
                                          call.caller.name or call.caller.number, call.caller.domain or "public",
@@ -333,6 +364,8 @@ class _Call:
     origin: float | None = None  # virtual seconds when the call reached its first flow
     caller_hung_up: bool = False
     transferred: bool = False  # the script's transfer happened (it happens once)
+    recorder: Recorder = field(default_factory=Recorder)  # record_session's media bugs on this channel
+    meta_apps: dict = field(default_factory=dict)  # bind_meta_app bindings by key
 
     def hangup_moment(self, script: CallerScript) -> float | None:
         """When the caller hangs up, in the call's virtual seconds (the script counts from the

@@ -32,6 +32,7 @@ class Leg:
     outcome: str = "no_answer"
     ring: float | None = None  # seconds before the outcome (answer, 486, 603); None: the default
     talk: float | None = None  # answered: seconds until the callee hangs up; None: never
+    dtmf: tuple = ()  # answered: (seconds after the answer, keys) the callee presses, e.g. ((3.0, "*2"),)
 
     def __post_init__(self):
         if self.outcome not in LEG_OUTCOMES:

@@ -1,5 +1,6 @@
 """The customer's provisioned desk phones (`/t/<domain>/devices`): add one by MAC for a user (its
-provisioning secret is shown once, on the page that added it), change its keys, list, remove; through
+provisioning secret is shown once, on the page that added it), change its keys, brand or user (another
+user: a new secret, shown once the same way), list, remove; through
 fs_plugins.provisioning.app."""
 from __future__ import annotations
 
@@ -53,10 +54,21 @@ def add(domain: str):
 def keys(domain: str, mac: str):
     admin_tenant(domain, "change phones")
     form = request.form
-    outcome = attempt(lambda: app.set_device(app_context(), domain, mac, _extensions(form),
-                                             form.get("general_mwi") == "yes"),
-                      lambda view: _("Phone %(mac)s: its keys change at its next fetch.", mac=view.mac))
-    return _page(domain, outcome, posted=mac)
+    outcome = attempt(lambda: app.change_device(app_context(), domain, mac, _extensions(form),
+                                                form.get("general_mwi") == "yes", user=form.get("user") or None,
+                                                vendor=form.get("vendor") or None),
+                      _changed)
+    # Given to another user, the phone has a new password: shown once, as when it was added.
+    given = outcome.value.value if outcome.value and outcome.value.value.secret else None
+    return _page(domain, outcome, added=given, posted=mac)
+
+
+def _changed(done) -> str:
+    device = done.value.device
+    if done.value.secret:
+        return _("Phone %(mac)s now belongs to user %(user)s: give it the new password below; the previous "
+                 "user has a new SIP password.", mac=device.mac, user=device.user)
+    return _("Phone %(mac)s: its keys change at its next fetch.", mac=device.mac)
 
 
 def _extensions(form) -> tuple[str, ...]:
