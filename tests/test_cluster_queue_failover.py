@@ -20,6 +20,7 @@ import pytest
 
 from fs_plugins.cluster import nodes
 from fs_plugins.groups import store
+from fs_plugins.groups.busy import TableBusy
 from fs_plugins.models.cluster import QueueEntry, QueueOffer
 from fs_plugins.sim.call import CallSetup
 from fs_plugins.sim.channel_events import PhoneCalls
@@ -30,6 +31,7 @@ from tests.serve_process import ServeProcess
 from tests.test_cluster_busy import DOMAIN, pg, servers, wait_until  # noqa: F401  (fixtures)
 from tests.test_esl_channel import no_greenlet_left_behind  # noqa: F401  (autouse fixture)
 
+MEMBER = f"1002@{DOMAIN}"
 QUIET = 1.0  # real seconds of the flow's silence per step of virtual time: one per melody chunk
 
 
@@ -63,6 +65,10 @@ def test_a_killed_nodes_callers_are_purged_and_the_other_nodes_callers_are_bridg
         a.process.kill()  # SIGKILL: its callers' rows stay behind, ahead of b's
         killed = time.monotonic()
         phones.ends(talking)  # the member is free: only a's dead callers stand in b's way
+        wait_until(lambda: not TableBusy().busy(MEMBER), seconds=8, what="the member free for every node")
+        gevent.sleep(2 * QUIET)  # b's callers look at the line again (a is dead for 10 s at the earliest)
+        offers, behind, ahead = QueueOffer.select().count(), len(waiting(b)), waiting(a)
+        assert ahead and (offers, behind) == (0, 2), "b's callers must wait behind a's until a is found dead"
         limit = nodes.DEAD_AFTER.total_seconds() + store.PURGE_SECONDS + 5 * QUIET
         wait_until(lambda: waiting(a) == [], seconds=limit, what="a's callers purged")
         purged = time.monotonic() - killed
