@@ -40,6 +40,7 @@ class EventSocket:
     port: int
     password: str = field(repr=False)
     name: str = ""  # the media server's name, when it is one
+    socket_address: str = ""  # host:port its `socket` action reaches Centralita at ("": the configured one)
 
     @property
     def label(self) -> str:

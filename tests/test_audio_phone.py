@@ -249,3 +249,22 @@ def test_the_cli_records_through_the_media_server_named_and_refuses_an_unknown_o
     fs3.default_script = CallerScript(digits=["3"])
     assert _cli_record(db_url, config, fs, monkeypatch, "Bienvenida", "--call", "1001", "--media-server", "fs3") == 0
     assert len(_originated(fs3)) == 1 and _originated(fs2) == [] and AudioFile.get().name == "Bienvenida"
+
+
+def test_the_call_connects_back_to_where_the_routed_media_server_reaches_centralita(fs, config, tenant, media_servers):
+    """Each media server may reach this machine at its own address (socket_address): the originate
+    sent to fs3 carries fs3's host (with the short-lived server's port), not the configured one."""
+    from fs_plugins.models.cluster import MediaServer
+
+    fs2, fs3 = media_servers
+    for n in (2, 3):  # every 127.x address is this machine: the listener on 0.0.0.0 answers each
+        MediaServer.update(socket_address=f"127.0.0.{10 + n}:18084").where(MediaServer.name == f"fs{n}").execute()
+    config = config.replace(esl_host="0.0.0.0", esl_advertise_host="127.0.0.10")
+    fs3.registered["1001@acme.example"] = "sip:1001@192.0.2.7:5060"
+    fs3.default_script = CallerScript(digits=["3"])
+    assert phone.record_by_phone(config, tenant, "1001", wait=5).is_file()
+    [command] = _originated(fs3)
+    assert "&socket(127.0.0.13:" in command and ":18084 " not in command and _originated(fs2) == []
+    MediaServer.update(socket_address="").execute()  # none given: the configured one, as before
+    assert phone.record_by_phone(config, tenant, "1001", wait=5).is_file()
+    assert "&socket(127.0.0.10:" in _originated(fs3)[-1]

@@ -106,3 +106,14 @@ def test_api_for_asks_the_enabled_servers_and_falls_back_on_the_configured_one(d
     finally:
         for server in servers:
             server.stop()
+
+
+def test_the_socket_contact_is_the_servers_own_address_else_the_configured_one():
+    config = Config(esl_host="0.0.0.0", esl_port=18084, esl_advertise_host="10.0.0.4")
+    plain, own, v6 = (EventSocket("h", 8021, "pw", "fs1"), EventSocket("h", 8021, "pw", "fs2", "10.1.0.4:18085"),
+                      EventSocket("h", 8021, "pw", "fs3", "[fd00::4]:18084"))
+    assert originate.socket_contact(config, plain) == "10.0.0.4:18084"
+    assert originate.socket_contact(config, plain, 40000) == "10.0.0.4:40000"
+    assert originate.socket_contact(config, own) == "10.1.0.4:18085"
+    assert originate.socket_contact(config, own, 40000) == "10.1.0.4:40000"  # a short-lived server's own port
+    assert originate.socket_contact(config, v6, 40000) == "[fd00::4]:40000"

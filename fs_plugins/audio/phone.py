@@ -5,8 +5,9 @@ listen, 3 to keep it, anything else (or nothing) to record again.
 How the call is made: this process opens a short-lived outbound ESL server on `esl_host` (port
 chosen by the system) and asks FreeSWITCH (with several media servers, the one chosen by name,
 else the one fs_plugins/cluster/originate.py routes the call to) over its inbound event socket to
-``originate {pbx_flow=record,…}<dial string> &socket(<esl_advertise_host or esl_host>:<port> async full)``. When the phone
-answers, FreeSWITCH connects to our server and the `record` flow below runs on the Channel.
+``originate {pbx_flow=record,…}<dial string> &socket(<host>:<port> async full)``, the host being where
+that server reaches this machine (a media server's socket_address, else esl_advertise_host or
+esl_host). When the phone answers, FreeSWITCH connects to our server and the `record` flow below runs on the Channel.
 FreeSWITCH writes the recording itself, so the path is under data_dir, which it must share (as it
 must to play the library's files). A confirmed recording joins the audio library.
 
@@ -33,7 +34,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.esl import encode
 from fs_plugins.esl.flows import FlowRegistry
 from fs_plugins.esl.server import EslServer
-from fs_plugins.fsapi import FreeswitchUnavailable
+from fs_plugins.fsapi import FreeswitchApi, FreeswitchUnavailable
 from fs_plugins.models import database
 from fs_plugins.models.core import Tenant, User
 from fs_plugins.voices import Voices
@@ -133,11 +134,12 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
     # serve's pooled connection of the call's greenlet (`answered` may write) goes back when it ends.
     server = EslServer(config.replace(esl_port=0, esl_max_sessions=1), registry,
                        release_database=lambda **how: release(database, **how))
+    api = originate.api_for(config, dial, ORIGINATE_SECONDS, chosen)  # the server first: it says where it reaches us
     server.start()
     try:
-        command = originate_command(dial, tenant, config.esl_contact(server.address[1]),
-                                    voices=Voices.from_config(config))
-        reply = _originate(config, dial, command, chosen)
+        contact = originate.socket_contact(config, api.server, server.address[1])
+        command = originate_command(dial, tenant, contact, voices=Voices.from_config(config))
+        reply = _originate(api, command)
         if not reply.startswith("+OK"):
             raise RecordingFailed(f"could not call {target}: {reply.strip() or 'no answer from FreeSWITCH'}")
         confirmed = result.get(timeout=wait)
@@ -154,11 +156,11 @@ def record_by_phone(config: Config, tenant: Tenant, target: str, wait: float = 1
 ORIGINATE_SECONDS = 70.0  # FreeSWITCH answers `api originate` once the phone answered or failed
 
 
-def _originate(config: Config, dial: str, command: str, chosen=None, timeout: float = ORIGINATE_SECONDS) -> str:
+def _originate(api: FreeswitchApi, command: str) -> str:
     """`api originate …` over the inbound event socket of the server routed to: returns once the
     phone answered or failed."""
     try:
-        return originate.api_for(config, dial, timeout, chosen).api(command)
+        return api.api(command)
     except FreeswitchUnavailable as exc:
         raise FreeswitchUnreachable(str(exc)) from None
 

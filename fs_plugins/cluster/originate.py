@@ -96,5 +96,16 @@ def api_for(config: Config, dial: str, timeout: float, chosen: EventSocket | Non
     return FreeswitchApi(config, timeout=timeout, server=route(dial, servers, ask, chosen))
 
 
+def socket_contact(config: Config, server: EventSocket, port: int | None = None) -> str:
+    """host:port to put in `&socket(…)` of a call originated on `server`: where that server reaches
+    Centralita (its socket_address, registered because it may sit on another network than the
+    configured esl_advertise_host), else the configured one. `port`: a short-lived ESL server's own
+    port (record by phone), taken with the server's host, since socket_address's port is serve's."""
+    if not server.socket_address:
+        return config.esl_contact(port)
+    host, _, own_port = server.socket_address.rpartition(":")
+    return f"{host}:{own_port if port is None else port}"
+
+
 def _socket(row: MediaServer) -> EventSocket:
-    return EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name)
+    return EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name, row.socket_address or "")
