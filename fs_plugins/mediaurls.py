@@ -64,7 +64,7 @@ def signature(key: bytes, resource: str) -> str:
 
 
 def signed(key: bytes, resource: str, given: str) -> bool:
-    return hmac.compare_digest(signature(key, resource), given)
+    return hmac.compare_digest(signature(key, resource).encode(), given.encode())  # a URL's text may be any
 
 
 def audio_url(base: str, key: bytes, domain: str, file_name: str) -> str:

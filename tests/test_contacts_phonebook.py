@@ -295,6 +295,13 @@ def test_digest_authentication_with_the_sip_password_is_accepted_when_the_path_n
     assert call(app, path, headers={"HTTP_AUTHORIZATION": forged})[0] == "401 Unauthorized"
     superscript = good.replace(challenge.split('nonce="')[1].split('"')[0], "\u00b2.deadbeef")  # "²".isdigit()
     assert call(app, path, headers={"HTTP_AUTHORIZATION": superscript})[0] == "401 Unauthorized"
+    nonce = challenge.split('nonce="')[1].split('"')[0]
+    for text in (nonce + "é", nonce.replace(".", ".é")):  # a fresh stamp, then text compare_digest refuses as str
+        accented = good.replace(nonce, text)
+        assert call(app, path, headers={"HTTP_AUTHORIZATION": accented})[0] == "401 Unauthorized"
+    response = good.split('response="')[1].split('"')[0]
+    accented = good.replace(response, "é" + response[1:])
+    assert call(app, path, headers={"HTTP_AUTHORIZATION": accented})[0] == "401 Unauthorized"
 
 
 def test_unknown_paths_and_other_methods_are_refused(acme, app):

@@ -65,7 +65,18 @@ def test_a_form_post_without_the_token_is_refused_and_changes_nothing(browser):
     refused = browser.client.post("/account/password", data={
         "current_password": PASSWORD, "new_password": "brand-new-pass", "new_password_again": "brand-new-pass"})
     assert refused.status_code == 403
+    for token in ("é", "é" + csrf_of(browser.get("/account/password").data)):  # compared as bytes (it was a 500)
+        accented = browser.client.post("/account/password", data={
+            "csrf_token": token, "current_password": PASSWORD, "new_password": "brand-new-pass",
+            "new_password_again": "brand-new-pass"})
+        assert accented.status_code == 403
     assert Login.get(Login.username == USER).password_hash == before
+
+
+def test_a_sign_in_post_with_an_accented_token_is_refused(browser):
+    token = csrf_of(browser.get("/login").data)  # the form's cookie is set: the tokens are compared
+    response = browser.client.post("/login", data={"csrf_token": "é" + token, "username": USER, "password": PASSWORD})
+    assert response.status_code == 403 and Session.select().count() == 0
 
 
 def test_a_sign_in_post_from_another_site_is_refused(browser):

@@ -69,7 +69,7 @@ def revoke(row: ApiKey) -> ApiKey:
 # Every API request checks its key: one indexed query (prepared SQL, as DESIGN.md asks of hot paths)
 # instead of the query builder's three.
 _KEY_SQL = ('SELECT k.id, k.secret_hash, k.role, k.name, k.expires_at, k.revoked_at, k.last_used_at,'
-            ' t.id, t.domain, u.id, u.extension, t.suspended FROM api_key k LEFT JOIN tenant t ON t.id = k.tenant_id'
+            ' t.id, t.domain, u.id, u.extension, t.suspended, u.enabled FROM api_key k LEFT JOIN tenant t ON t.id = k.tenant_id'
             ' LEFT JOIN "user" u ON u.id = k.user_id WHERE k.prefix = ?')
 
 
@@ -86,14 +86,16 @@ def authenticate(key: str, address: str) -> Principal:
         db = ApiKey._meta.database
         row = prepared.run(db, _KEY_SQL, (prefix,)).fetchone()
     now = utcnow()
-    if row is None or not secrets.matches(secret, row[1]) or row[5] is not None or _passed(row[4], now):
+    # A user's key stops with its user: disabled by their admin, the person reaches nothing (as sign-in).
+    if row is None or not secrets.matches(secret, row[1]) or row[5] is not None or _passed(row[4], now) \
+            or (row[9] is not None and not row[12]):
         counted = throttle.subjects(None, address)
         wait = throttle.retry_after(counted)
         if wait:
             raise Throttled(wait)
         throttle.record_failure(counted)
         raise AuthFailed()
-    key_id, _, role, name, _, _, last_used, tenant_id, domain, user_id, extension, suspended = row
+    key_id, _, role, name, _, _, last_used, tenant_id, domain, user_id, extension, suspended, _ = row
     if suspended:
         raise TenantSuspended(domain)
     if last_used is None or now - _as_datetime(last_used) >= TOUCH_EVERY:

@@ -88,7 +88,7 @@ def _authenticate() -> tuple[Principal, bool]:
 
 def _csrf_ok() -> bool:
     expected = sessions.csrf_token(request.cookies.get(sessions.COOKIE, ""))
-    return hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected)
+    return hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), expected.encode())  # str: ASCII only
 
 
 def _check_scope(level: str, caller: Principal, domain: str | None) -> None:

@@ -167,7 +167,7 @@ def _fresh(nonce: str, secret: bytes, realm: str) -> bool:
     stamp, _, _mac = nonce.partition(".")
     if not stamp.isdecimal() or time.time() - int(stamp) > NONCE_LIFETIME:
         return False
-    return hmac.compare_digest(nonce, _nonce(secret, realm, int(stamp)))
+    return hmac.compare_digest(nonce.encode(), _nonce(secret, realm, int(stamp)).encode())  # str: ASCII only
 
 
 def _digest(value: str, realm: str, environ, secret: bytes):
@@ -190,7 +190,8 @@ def _digest(value: str, realm: str, environ, secret: bytes):
         material = f"{user.a1_hash}:{fields['nonce']}:{fields.get('nc', '')}:{fields.get('cnonce', '')}:auth:{ha2}"
     else:
         material = f"{user.a1_hash}:{fields['nonce']}:{ha2}"
-    if not hmac.compare_digest(hashlib.md5(material.encode()).hexdigest(), fields["response"].lower()):
+    answer = hashlib.md5(material.encode()).hexdigest()
+    if not hmac.compare_digest(answer.encode(), fields["response"].lower().encode()):  # str: ASCII only
         return None
     return user
 

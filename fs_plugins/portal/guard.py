@@ -86,9 +86,9 @@ def form_token() -> str:
 def _csrf_ok(session_token: str) -> bool:
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if g.principal is not None:
-        return hmac.compare_digest(sent, sessions.csrf_token(session_token))
+        return hmac.compare_digest(sent.encode(), sessions.csrf_token(session_token).encode())  # typed text: any
     expected = request.cookies.get(FORM_COOKIE, "")
-    return bool(expected) and hmac.compare_digest(sent, expected)
+    return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _to_sign_in():
