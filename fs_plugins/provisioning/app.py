@@ -15,9 +15,12 @@ import datetime as dt
 import logging
 import os
 import zoneinfo
+from contextlib import contextmanager
 from importlib import resources
 import secrets as random
 from dataclasses import dataclass
+
+import peewee
 
 from fs_plugins.access import secrets
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
@@ -60,13 +63,13 @@ def add_device(ctx: AppContext, tenant: str, mac: str, vendor: str, user: str,
     owner = tenant_in_scope(ctx, tenant)
     address, vendor = rules.mac(mac), rules.vendor(vendor)
     secret = random.token_urlsafe(24)
-    with database.atomic():
+    with _one_phone_each(address, user), database.atomic():
         person = user_in_scope(ctx, owner, user)
         keys = _colleagues(owner, rules.blf_list(blf, person.extension))
         if Device.get_or_none(Device.mac == address) is not None:
             raise Conflict("mac", f"{rules.mac(mac)} is already a provisioned phone")
         if Device.get_or_none(Device.user == person) is not None:
-            raise Conflict("user", f"user {person.extension} already has a provisioned phone (remove it first)")
+            raise _user_has_one(person.extension)
         row = Device.create(tenant=owner, user=person, mac=address, vendor=vendor,
                             secret_digest=secrets.digest(secret), blf=",".join(keys), general_mwi=bool(general_mwi))
         _set_sip_password(person, sip_password(secret))
@@ -97,7 +100,7 @@ def change_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] |
     owner = tenant_in_scope(ctx, tenant)
     address = rules.mac(mac)
     new_vendor = None if vendor is None else rules.vendor(vendor)
-    with database.atomic():
+    with _one_phone_each(None, user or ""), database.atomic():
         row = Device.get_or_none(Device.mac == address, Device.tenant == owner)
         if row is None:
             raise NotFound("mac", f"no phone {mac!r} in {owner.domain}")
@@ -106,7 +109,7 @@ def change_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] |
             person = user_in_scope(ctx, owner, user)
             if person.id != previous.id:
                 if Device.get_or_none(Device.user == person) is not None:
-                    raise Conflict("user", f"user {person.extension} already has a provisioned phone (remove it first)")
+                    raise _user_has_one(person.extension)
                 row.user, given["user"] = person, person.extension
         if new_vendor is not None and new_vendor != row.vendor:
             row.vendor = given["vendor"] = new_vendor
@@ -125,6 +128,23 @@ def change_device(ctx: AppContext, tenant: str, mac: str, blf: tuple[str, ...] |
         return Changed(view)
     return Changed(view, ctx.freeswitch.flush_users([(previous.extension, owner.domain),
                                                      (row.user.extension, owner.domain)]))
+
+
+def _user_has_one(extension: str) -> Conflict:
+    return Conflict("user", f"user {extension} already has a provisioned phone (remove it first)")
+
+
+@contextmanager
+def _one_phone_each(mac: str | None, user: str):
+    """Two administrators giving a phone at once (the same MAC, or phones to the same user): the
+    checks above both pass, and the unique index refuses the second when the first commits. Said as
+    the checks say it, not a 500. `mac`: the MAC being added (None: a change, which keeps its MAC)."""
+    try:
+        yield
+    except peewee.IntegrityError:
+        if mac is not None and Device.get_or_none(Device.mac == mac) is not None:
+            raise Conflict("mac", f"{mac} is already a provisioned phone") from None
+        raise _user_has_one(user.strip()) from None
 
 
 def _give_to_new_user(row: Device, previous: User) -> str:
