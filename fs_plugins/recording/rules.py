@@ -59,7 +59,8 @@ def call_actions(recordings_dir: str, tenant_id: int, callee_mode: str = NEVER, 
     # The bug runs on the A leg (where these variables are) whoever pressed the keys, so the
     # second press finds it there and stops it. A third press reopens the same file: without
     # RECORD_APPEND mod_sndfile truncates it and what was recorded before is lost. (mod_http_cache
-    # opens its local copy without the flag, so with media_base_url the last stretch still wins.)
+    # opens its local copy without the flag and PUTs each stretch; the upload refuses to overwrite
+    # (409), so with media_base_url only the first stretch is kept: docs/recording.md.)
     return actions + [set_var("RECORD_TOGGLE_ON_REPEAT", "true"), set_var("RECORD_APPEND", "true"),
                       Action("bind_meta_app", f"{ON_DEMAND_DIGIT} {listen} a record_session::{path}")]
 
