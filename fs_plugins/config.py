@@ -108,7 +108,7 @@ class Config:
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
     metrics_token: str = ""
     # The portal's own address as people reach it (https://pbx.example.net/): the links of password
-    # reset e-mails. Empty: the address the request came to (set it in production; see the portal).
+    # reset e-mails. Empty: no reset link is mailed (a Host header is whatever the asker typed).
     portal_url: str = ""
     # Reverse proxies in front of the web server (addresses or networks, comma-separated): only from
     # these is X-Forwarded-For believed, for rate limits and the audit's "from where" (fs_plugins/forwarded.py).

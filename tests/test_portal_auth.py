@@ -183,6 +183,16 @@ def test_asking_for_an_unknown_account_answers_the_same_and_sends_nothing(world,
     assert len(_messages(box)) == 1
 
 
+def test_without_portal_url_no_link_is_mailed_as_the_host_the_request_names_could_be_anyones(world, mailbox,
+                                                                                              caplog):
+    box, sendmail = mailbox
+    browser = Browser(portal_app(Config().replace(sendmail_path=sendmail)))
+    answer = browser.submit("/forgot", {"who": USER})
+    assert answer.status_code == 200 and "Si esa cuenta existe" in answer.data.decode()  # the same answer
+    assert _messages(box) == [] and PasswordReset.select().count() == 0
+    assert "set portal_url" in caplog.text
+
+
 def _notice(html: str) -> str:
     return re.search(r'<p class="notice">(.*?)</p>', html, re.S).group(1)
 

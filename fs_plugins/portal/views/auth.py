@@ -97,7 +97,7 @@ def forgot():
     if not who.strip():
         return page("auth/forgot.html", who=who, errors={"who": _("Give your username or e-mail address.")})
     try:
-        issued = account.request_reset(app_context(), who)
+        issued = account.request_reset(app_context(), who) if _reset_links_possible() else None
     except Throttled as exc:
         return page("auth/forgot.html", 429, who=who,
                     errors={"_": _("Too many requests. Try again in %(minutes)s minutes.",
@@ -110,9 +110,19 @@ def forgot():
         "The link works once, for one hour."))
 
 
+def _reset_links_possible() -> bool:
+    """A reset link names the portal's address, which only `portal_url` says for sure: the request's
+    Host header is whatever the asker typed, so a link built from it would take the account's owner,
+    and the token in it, to the asker's site (Host header poisoning). Without it no link is sent."""
+    if current_app.config["CENTRALITA"].portal_url:
+        return True
+    log.warning("password reset asked for, no link sent: set portal_url (the address people reach the portal at)")
+    return False
+
+
 def _send_reset_mail(issued: account.ResetLink) -> None:
     config = current_app.config["CENTRALITA"]
-    link = (config.portal_url or request.url_root).rstrip("/") + "/reset/" + issued.token
+    link = config.portal_url.rstrip("/") + "/reset/" + issued.token
     body = _("Someone, hopefully you, asked to reset the password of %(username)s in Centralita.\n\n"
              "Open this link within an hour to choose a new password (it works only once):\n%(link)s\n\n"
              "If it was not you, ignore this message: your password stays as it is.",
