@@ -12,6 +12,7 @@ from __future__ import annotations
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
+MAX_BIGINT = 2**63 - 1  # a BigIntegerField's (times in seconds, sizes) on either engine
 
 
 def parse_id(text) -> int | None:
@@ -23,9 +24,23 @@ def parse_id(text) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
+def parse_bigint(text) -> int | None:
+    """The whole number >= 0 `text` spells if a BigIntegerField holds it (a time in seconds), or None."""
+    text = str(text if text is not None else "").strip()
+    if not (text.isascii() and text.isdecimal()) or len(text) > len(str(MAX_BIGINT)):
+        return None
+    value = int(text)
+    return value if value <= MAX_BIGINT else None
+
+
 def is_id(value) -> bool:
     """`value` (from decoded JSON, say) is an int a row id can be."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def is_bigint(value) -> bool:
+    """`value` (from decoded JSON, say) is an int a BigIntegerField column can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_BIGINT - 1 <= value <= MAX_BIGINT
 
 
 class RowIdConverter(IntegerConverter):

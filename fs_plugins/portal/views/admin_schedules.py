@@ -49,7 +49,10 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
 
 
 def _year() -> int:
-    return int(request.args["year"]) if request.args.get("year", "").isdecimal() else dt.date.today().year
+    """The year asked for (its holidays are shown, and links to the years either side), else this one."""
+    asked = request.args.get("year", "")
+    year = int(asked) if asked.isascii() and asked.isdecimal() and len(asked) <= 4 else 0
+    return year if dt.MINYEAR < year < dt.MAXYEAR else dt.date.today().year
 
 
 def _shown(view: app.ScheduleView, year: int) -> dict:
