@@ -132,3 +132,20 @@ def test_no_portal_page_answers_500_for_an_id_in_its_query_the_database_cannot_h
                     failures.append(f"{who} GET {path}?{name}={form.format(bad=bad)}: {status}")
     assert tried == 32
     assert not failures, "\n".join(failures)
+
+
+def test_no_portal_form_answers_500_for_an_id_or_number_the_database_cannot_hold(db):
+    world = portal_world()
+    schedule = Schedule.get(Schedule.name == world.own.schedule).id
+    browser = Browser(portal_app())
+    browser.sign_in(OPERATOR, PASSWORD)
+    forms = [(f"/t/{OWN}/schedules/{schedule}", f"/t/{OWN}/schedules/{schedule}/periods", "id",
+              {"action": "remove", "kind": "closure"}),
+             (f"/t/{OWN}/recordings", f"/t/{OWN}/recordings/options", "retention_days", {})]
+    failures = []
+    for page_path, action, name, fields in forms:
+        for bad in (*BAD_IDS, "1" * 5000):  # past 4300 digits int() itself refuses the text
+            status, _ = _read(browser.submit(page_path, {**fields, name: bad}, action=action))
+            if status not in (200, 404, 422):
+                failures.append(f"POST {action} {name}={bad[:40]}: {status}")
+    assert not failures, "\n".join(failures)

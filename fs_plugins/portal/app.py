@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 
 from fs_plugins import validate
 from fs_plugins.config import Config
-from fs_plugins.ids import RowIdConverter
 from fs_plugins.dbpool import RETRY_AFTER_BUSY, database_busy
 from fs_plugins.errors import Forbidden, NotFound
+from fs_plugins.ids import RowIdConverter
 from fs_plugins.portal import guard, i18n
 from fs_plugins.portal.pages import page
 from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_devices, admin_featurecodes,
