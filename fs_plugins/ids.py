@@ -43,9 +43,25 @@ def is_bigint(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and -MAX_BIGINT - 1 <= value <= MAX_BIGINT
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression matching exactly the decimal numbers 1..`limit` (no leading zeros)."""
+    text = str(limit)
+    options = [f"[1-9]\\d{{0,{len(text) - 2}}}"] if len(text) > 1 else []  # the numbers with fewer digits
+    for place, digit in enumerate(text):  # as many digits: the same start, then a smaller digit here
+        lowest = 1 if place == 0 else 0
+        if int(digit) > lowest:
+            options.append(f"{text[:place]}[{lowest}-{int(digit) - 1}]\\d{{{len(text) - place - 1}}}")
+    return "(?:" + "|".join([*options, text]) + ")"
+
+
 class RowIdConverter(IntegerConverter):
-    """Flask's `<int:…>` bounded to the ids rows can have: a longer number matches no route (404,
-    as an unknown id) instead of reaching the database. Both front ends install it as `int`."""
+    """Flask's `<int:…>` for the ids rows can have: any other number in that place matches no route,
+    so it is a 404 as an unknown id is, and never reaches the database.
+
+    By its pattern, not only by `max`: werkzeug's matcher checks a converter's value after the rule
+    is chosen, and a value refused then answers 405 when the path has rules for other methods."""
+
+    regex = digits_up_to(MAX_ID)
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

@@ -6,6 +6,8 @@ which must answer "not found" (or name the field), never overflow the driver's i
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fs_plugins import audit, ids
@@ -35,6 +37,19 @@ def test_an_id_is_ascii_digits_within_the_id_columns_range(text, expected):
     (1, True), (2**31 - 1, True), (0, False), (2**31, False), (True, False), ("1", False), (1.0, False)])
 def test_a_decoded_value_is_an_id_only_as_an_int_in_range(value, expected):
     assert ids.is_id(value) is expected
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 19, 20, 57, 100, 999, 1000, 2047, 30504])
+def test_the_id_pattern_matches_exactly_one_to_its_limit(limit):
+    pattern = re.compile(ids.digits_up_to(limit))
+    assert [n for n in range(3 * limit + 20) if pattern.fullmatch(str(n))] == list(range(1, limit + 1))
+    assert not pattern.fullmatch(f"0{limit}")
+
+
+def test_the_routes_id_pattern_stops_at_the_largest_id():
+    pattern = re.compile(ids.RowIdConverter.regex)
+    assert pattern.fullmatch(str(ids.MAX_ID)) and pattern.fullmatch("1999999999")
+    assert not any(pattern.fullmatch(str(n)) for n in (0, ids.MAX_ID + 1, 9999999999, 2**63, 10**30))
 
 
 def test_a_big_integer_column_holds_up_to_two_to_the_63rd_minus_one():
