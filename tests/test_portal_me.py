@@ -289,6 +289,9 @@ def test_when_freeswitch_is_down_the_page_says_so(world):
     browser.sign_in()
     response = browser.get("/me/voicemail")
     assert response.status_code == 200 and 'role="alert"' in response.data.decode()
+    # Deleting then is not a server error either: nothing was deleted, and the page says why.
+    deleted = browser.submit("/me/voicemail", {}, action="/me/voicemail/00000001-aaaa-bbbb-cccc-dddddddddddd/delete")
+    assert deleted.status_code == 200 and 'role="alert"' in deleted.data.decode()
 
 
 def test_the_voicemail_pin_and_email_are_set(browser):

@@ -14,6 +14,7 @@ from fs_plugins.api import (audio, audit_log, callhandling, calls, contacts, dev
                             session, tenants, users, voicemail)
 from fs_plugins.api.openapi import describe_access
 from fs_plugins.config import Config
+from fs_plugins.ids import RowIdConverter
 
 RESOURCES = (session, me, tenants, users, numbers, callhandling, featurecodes, calls, contacts, voicemail, schedules,
              ivr, groups, audio, flows, recordings, devices, reports, keys, logins, audit_log, docs)
@@ -32,6 +33,7 @@ def make_api_app(config: Config) -> APIFlask:
         MAX_CONTENT_LENGTH=MAX_BODY,
         DESCRIPTION=__doc__,
     )
+    app.url_map.converters["int"] = RowIdConverter  # an id no row can have is a 404, never an overflow
     problems.install(app)
     guard.install(app)
     for module in RESOURCES:

@@ -19,6 +19,7 @@ from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import export, log
 from fs_plugins.calllog.classify import KINDS
 from fs_plugins.errors import InvalidInput
+from fs_plugins.ids import is_bigint, is_id
 
 bp = APIBlueprint("calls", __name__, url_prefix="/api/v1", tag="Call log")
 
@@ -79,8 +80,8 @@ def _query(domain: str, extension: str | None, query: dict) -> log.LogQuery:
 
 def _page(domain: str, extension: str | None, query: dict) -> dict:
     after = paging.decode(query["after"])
-    if after is not None and not (isinstance(after, list) and len(after) == 2
-                                  and all(isinstance(v, int) for v in after)):
+    if after is not None and not (isinstance(after, list) and len(after) == 2  # (started_at, id), as given out
+                                  and is_bigint(after[0]) and is_id(after[1])):
         raise InvalidInput("after", "not a cursor of this list")
     entries, following = calllog.calls_after(app_context(), _query(domain, extension, query), after,
                                              query["limit"])

@@ -22,6 +22,7 @@ from fs_plugins.audio import convert
 from fs_plugins.config import Config
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.models.audio import SOURCE_RECORDING, SOURCE_UPLOAD, AudioFile
 from fs_plugins.models.base import database
 from fs_plugins.models.core import Tenant
@@ -113,8 +114,8 @@ def get_audio(tenant: Tenant, reference: str, field: str = "name") -> AudioFile:
     """By name, or by id when no file has that name."""
     reference = (reference or "").strip()
     row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.name == reference)
-    if row is None and reference.isdecimal():
-        row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.id == int(reference))
+    if row is None and (row_id := parse_id(reference)) is not None:
+        row = AudioFile.get_or_none(AudioFile.tenant == tenant, AudioFile.id == row_id)
     if row is None:
         raise NotFound(field, f"no audio file {reference!r} in {tenant.domain}")
     return row

@@ -9,6 +9,7 @@ from pathlib import Path
 from fs_plugins.audio.library import get_audio
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.mediaurls import Media, from_config
 from fs_plugins.models.audio import AudioFile
 from fs_plugins.models.core import Tenant
@@ -17,11 +18,11 @@ from fs_plugins.models.core import Tenant
 def resolve_audio(tenant_domain: str, audio_id: str, media: Media | None = None) -> str | None:
     """The stored file of audio `audio_id` of the tenant, if it exists (on disk too); with `media`,
     the URL FreeSWITCH fetches it from."""
-    audio_id = str(audio_id or "")
-    if not audio_id.isdecimal() or not tenant_domain:
+    row_id = parse_id(audio_id)
+    if row_id is None or not tenant_domain:
         return None
     row = (AudioFile.select(AudioFile.path).join(Tenant)
-           .where(Tenant.domain == tenant_domain, AudioFile.id == int(audio_id)).first())
+           .where(Tenant.domain == tenant_domain, AudioFile.id == row_id).first())
     if row is None or not os.path.isfile(row.path):
         return None
     return media.audio(tenant_domain, Path(row.path).name) if media else row.path

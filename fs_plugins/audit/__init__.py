@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fs_plugins import prepared
 from fs_plugins.access.principal import OPERATOR, Principal
+from fs_plugins.ids import MAX_ID
 from fs_plugins.models import utcnow
 from fs_plugins.models.audit import AuditEntry
 
@@ -48,8 +49,8 @@ def entries(reader: Principal, tenant_id: int | None = None, before_id: int | No
         tenant_id = reader.tenant_id if reader.tenant_id is not None else -1
     if tenant_id is not None:
         query = query.where(AuditEntry.tenant_id == tenant_id)
-    if before_id is not None:
-        query = query.where(AuditEntry.id < before_id)
+    if before_id is not None and before_id <= MAX_ID:  # a bound past every id leaves them all
+        query = query.where(AuditEntry.id < max(before_id, 0))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     return [Entry(row.id, row.at, row.tenant_domain, row.actor, row.role, row.source, row.action, row.target,

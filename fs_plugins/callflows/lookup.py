@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput
+from fs_plugins.ids import parse_id
 from fs_plugins.models.callflows import FlowGrant, FlowRoute
 from fs_plugins.models.core import Tenant
 
@@ -16,8 +17,8 @@ def find_route(tenant: Tenant, reference: str) -> FlowRoute | None:
     """A route of the tenant by name, or by id when no route has that name."""
     reference = (reference or "").strip()
     row = FlowRoute.get_or_none(FlowRoute.tenant == tenant, FlowRoute.name == reference)
-    if row is None and reference.isdecimal():
-        row = FlowRoute.get_or_none(FlowRoute.tenant == tenant, FlowRoute.id == int(reference))
+    if row is None and (row_id := parse_id(reference)) is not None:
+        row = FlowRoute.get_or_none(FlowRoute.tenant == tenant, FlowRoute.id == row_id)
     return row
 
 

@@ -18,6 +18,7 @@ import peewee
 from fs_plugins.calllog.classify import KINDS, Status
 from fs_plugins.calllog.store import sql_for
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import MAX_BIGINT
 
 PAGE_SIZE = 50
 PERIODS = ("day", "week", "month")
@@ -49,6 +50,8 @@ class LogQuery:
             raise InvalidInput("period", "a day, week or month needs a date")
         if self.page < 1:
             raise InvalidInput("page", "must be 1 or more")
+        if self.page * self.page_size > MAX_BIGINT:  # its offset would overflow the database's integer
+            raise InvalidInput("page", "past the last page")
 
 
 @dataclass(frozen=True)

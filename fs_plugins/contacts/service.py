@@ -19,6 +19,7 @@ from fs_plugins.contacts.records import (
     clean_numbers, clean_text, MAX_NAME, MAX_NOTE, validate,
 )
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import is_id
 from fs_plugins.models import User, database, utcnow
 from fs_plugins.models.contacts import NUMBER_KINDS, Contact, ContactNumber
 
@@ -76,7 +77,7 @@ def _owned_row(directory: Directory, contact_id) -> Contact:
         contact_id = int(contact_id)
     except (TypeError, ValueError):
         raise InvalidInput("id", f"{contact_id!r} is not a contact id") from None
-    row = Contact.get_or_none((Contact.id == contact_id) & in_directory(directory))
+    row = Contact.get_or_none((Contact.id == contact_id) & in_directory(directory)) if is_id(contact_id) else None
     if row is None:
         raise NotFound("id", f"no contact {contact_id} in the {directory.label}")
     return row

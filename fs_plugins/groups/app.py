@@ -20,6 +20,7 @@ from fs_plugins import references
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.groups import settings, stats
 from fs_plugins.models import ShortNumber, Tenant, User, database, utcnow
 from fs_plugins.models.groups import CallGroup, GroupMember
@@ -274,8 +275,8 @@ def _find(tenant: Tenant, reference: str | int) -> CallGroup:
     text = str(reference or "").strip()
     query = CallGroup.select().where(CallGroup.tenant == tenant)
     found = query.where(CallGroup.name == text).first()
-    if found is None and text.isdecimal():
-        found = query.where(CallGroup.id == int(text)).first()
+    if found is None and (row_id := parse_id(text)) is not None:
+        found = query.where(CallGroup.id == row_id).first()
     if found is None:
         raise NotFound("group", f"no group {reference!r} in {tenant.domain}")
     return found

@@ -12,6 +12,7 @@ from fs_plugins.callhandling import app as callhandling
 from fs_plugins.callhandling import numbers
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.models import ShortNumber, Tenant, User
 from fs_plugins.models.groups import (
     ADVANCED, AUDIO, BY_SCHEDULE, GROUP_TYPES, MELODIES, OPENINGS, RING_MODES, SIMPLE, CallGroup)
@@ -159,8 +160,8 @@ def _text(field: str, value: str, limit: int) -> str:
 def _schedule(tenant: Tenant, reference: str) -> Schedule:
     query = Schedule.select().where(Schedule.tenant == tenant)
     found = query.where(Schedule.name == reference).first()
-    if found is None and str(reference).isdecimal():
-        found = query.where(Schedule.id == int(reference)).first()
+    if found is None and (row_id := parse_id(reference)) is not None:
+        found = query.where(Schedule.id == row_id).first()
     if found is None:
         raise InvalidInput("schedule", f"no schedule {reference!r} in {tenant.domain}")
     return found

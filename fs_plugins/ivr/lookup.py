@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fs_plugins.destinations import Destination
 from fs_plugins.errors import InvalidInput
+from fs_plugins.ids import parse_id
 from fs_plugins.models.core import Tenant
 from fs_plugins.models.ivr import IvrMenu
 
@@ -12,8 +13,8 @@ def find_menu(tenant: Tenant, reference: str) -> IvrMenu | None:
     reference = (reference or "").strip()
     live = (IvrMenu.tenant == tenant) & IvrMenu.deleted_at.is_null()
     row = IvrMenu.get_or_none(live & (IvrMenu.name == reference))
-    if row is None and reference.isdecimal():
-        row = IvrMenu.get_or_none(live & (IvrMenu.id == int(reference)))
+    if row is None and (row_id := parse_id(reference)) is not None:
+        row = IvrMenu.get_or_none(live & (IvrMenu.id == row_id))
     return row
 
 

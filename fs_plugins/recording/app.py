@@ -16,6 +16,7 @@ from peewee import JOIN
 from fs_plugins.access.principal import USER
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope, user_in_scope
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.models import Tenant, database, utcnow
 from fs_plugins.models.calllog import CallEntry
 from fs_plugins.models.groups import CallGroup
@@ -157,11 +158,10 @@ def remove_recording(ctx: AppContext, tenant: str, recording_id: int) -> Changed
 
 
 def _visible(ctx: AppContext, owner: Tenant, recording_id) -> Recording:
-    try:
-        recording_id = int(recording_id)
-    except (TypeError, ValueError):
-        raise NotFound("recording", f"no recording {recording_id!r}") from None
-    row = Recording.get_or_none(Recording.id == recording_id, Recording.tenant == owner)
+    row_id = parse_id(recording_id)
+    if row_id is None:
+        raise NotFound("recording", f"no recording {recording_id!r}")
+    row = Recording.get_or_none(Recording.id == row_id, Recording.tenant == owner)
     if row is not None and ctx.principal.role == USER:
         mine = CallEntry.select().where(CallEntry.tenant == owner, CallEntry.call_id == row.call_id,
                                         CallEntry.user == ctx.principal.user_id).exists()

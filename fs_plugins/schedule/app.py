@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from fs_plugins.application import AppContext, Changed, require_admin, tenant_in_scope
+from fs_plugins.ids import is_id
 from fs_plugins.models import Tenant, database
 from fs_plugins.models.schedule import CLOSURE, HOLIDAYS_TENANT, OPENING, Schedule, ScheduleOverride
 from fs_plugins.schedule import loader, rules, settings, spec
@@ -147,7 +148,8 @@ def add_period(ctx: AppContext, tenant: str, schedule: str, kind: str, starts_at
 def remove_period(ctx: AppContext, tenant: str, schedule: str, kind: str, period_id: int) -> Changed[PeriodView]:
     owner = _tenant(ctx, tenant, "change schedules")
     row = settings.get_schedule(owner, schedule)
-    found = ScheduleOverride.get_or_none(ScheduleOverride.id == period_id, ScheduleOverride.schedule == row.id)
+    found = (ScheduleOverride.get_or_none(ScheduleOverride.id == period_id, ScheduleOverride.schedule == row.id)
+             if is_id(period_id) else None)
     with database.atomic():
         settings.remove_override(row, kind, period_id)
         ctx.record(f"schedule.{kind}.remove", owner, f"schedule {row.name}", {"id": period_id})

@@ -17,6 +17,7 @@ import peewee
 
 from fs_plugins import references
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
+from fs_plugins.ids import is_id
 from fs_plugins.models.base import database, utcnow
 from fs_plugins.models.core import Tenant
 from fs_plugins.models.schedule import (
@@ -234,9 +235,11 @@ def list_overrides(row: Schedule, kind: str) -> list[ScheduleOverride]:
 
 
 def remove_override(row: Schedule, kind: str, override_id: int) -> None:
-    deleted = (ScheduleOverride.delete()
-               .where((ScheduleOverride.id == override_id) & (ScheduleOverride.schedule == row.id)
-                      & (ScheduleOverride.kind == _check_kind(kind)))
-               .execute())
+    deleted = 0
+    if is_id(override_id):  # no row has an id past the column's range (and the driver would overflow)
+        deleted = (ScheduleOverride.delete()
+                   .where((ScheduleOverride.id == override_id) & (ScheduleOverride.schedule == row.id)
+                          & (ScheduleOverride.kind == _check_kind(kind)))
+                   .execute())
     if not deleted:
         raise NotFound("period_id", f"no {kind} #{override_id} in schedule {row.name!r}")

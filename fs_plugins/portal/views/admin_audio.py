@@ -23,6 +23,7 @@ from fs_plugins.audio import app
 from fs_plugins.audio.phone import FreeswitchUnreachable
 from fs_plugins.dbpool import cooperative, release
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.models import database
 from fs_plugins.models.audio import JOB_CALLING, JOB_DONE, JOB_FAILED, JOB_RECORDING
 from fs_plugins.models.base import utcnow
@@ -171,11 +172,11 @@ def failure_reason(detail: str) -> str:
 def recorded_notice(domain: str, say: Callable[[app.RecordingJobView], str]) -> Outcome | None:
     """The notice of `?recorded=<job>` (where a saved recording's dialog leads), when that job of the
     tenant is saved; nothing otherwise (an old or foreign link shows the page as it is)."""
-    job_id = request.args.get("recorded", "")
-    if not job_id.isdecimal():
+    job_id = parse_id(request.args.get("recorded"))
+    if job_id is None:
         return None
     try:
-        job = app.recording_job(app_context(), domain, int(job_id))
+        job = app.recording_job(app_context(), domain, job_id)
     except NotFound:
         return None
     return Outcome(notice=say(job)) if job.state == JOB_DONE and job.audio is not None else None

@@ -19,6 +19,7 @@ from fs_plugins.portal.context import admin_tenant, app_context
 from fs_plugins.portal.guard import ADMIN, area
 from fs_plugins.portal.i18n import wall
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.portal.pages import Outcome, attempt, page
 from fs_plugins.schedule import app, rules, spec
 from fs_plugins.schedule.loader import holiday_language
@@ -49,7 +50,10 @@ def day_bars(weekly: tuple[rules.WeeklyRange, ...]) -> list[list[Bar]]:
 
 
 def _year() -> int:
-    return int(request.args["year"]) if request.args.get("year", "").isdecimal() else dt.date.today().year
+    """The year asked for (its holidays are shown, and links to the years either side), else this one."""
+    asked = request.args.get("year", "")
+    year = int(asked) if asked.isascii() and asked.isdecimal() and len(asked) <= 4 else 0
+    return year if dt.MINYEAR < year < dt.MAXYEAR else dt.date.today().year
 
 
 def _shown(view: app.ScheduleView, year: int) -> dict:
@@ -92,7 +96,7 @@ def schedules(domain: str):
 
 
 def _id(text: str) -> int:
-    return int(text) if text.isdecimal() else 0  # no period has id 0: remove_period says it is not there
+    return parse_id(text) or 0  # no period has id 0: remove_period says it is not there
 
 
 def _find(domain: str, schedule_id: int) -> app.ScheduleView:

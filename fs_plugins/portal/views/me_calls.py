@@ -15,6 +15,7 @@ from fs_plugins.calllog import log
 from fs_plugins.calllog import classify
 from fs_plugins.calllog.classify import Status
 from fs_plugins.errors import InvalidInput
+from fs_plugins.ids import parse_bigint, parse_id
 from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.guard import SELF, area
 from fs_plugins.portal.i18n import page_text
@@ -54,7 +55,8 @@ def _query(tenant: str, extension: str) -> log.LogQuery:
 def _after() -> tuple[int, int] | None:
     """The page key of the "older" link: started_at.id of the last entry shown."""
     started, _, entry_id = request.args.get("after", "").partition(".")
-    return (int(started), int(entry_id)) if started.isdecimal() and entry_id.isdecimal() else None
+    key = (parse_bigint(started), parse_id(entry_id))
+    return None if None in key else key
 
 
 @bp.get("/me/calls")

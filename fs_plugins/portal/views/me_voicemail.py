@@ -41,9 +41,12 @@ def _listen(tenant: str, user: str | None, uuid: str):
 
 
 def _delete(tenant: str, user: str | None, uuid: str, base: str):
-    outcome = attempt(lambda: inbox.delete_message(app_context(), tenant, user, uuid),
-                      lambda done: _("Message from %(caller)s deleted.",
-                                     caller=done.value.caller_name or done.value.caller_number))
+    try:
+        outcome = attempt(lambda: inbox.delete_message(app_context(), tenant, user, uuid),
+                          lambda done: _("Message from %(caller)s deleted.",
+                                         caller=done.value.caller_name or done.value.caller_number))
+    except VoicemailUnavailable:
+        outcome = None  # nothing deleted; the page shown says voicemail cannot be reached now
     return _show(tenant, user, base, outcome, "messages")
 
 

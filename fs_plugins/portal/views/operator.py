@@ -14,6 +14,7 @@ from fs_plugins.access import app as keys_app
 from fs_plugins.core import app as core
 from fs_plugins.fsapi import FreeswitchApi
 from fs_plugins.errors import InvalidInput, NotFound
+from fs_plugins.ids import parse_id
 from fs_plugins.models import database
 from fs_plugins.models.access import ROLES
 from fs_plugins.portal.context import app_context
@@ -62,9 +63,7 @@ def suspension(domain: str):
 @bp.get("/operator/audit")
 @area(OPERATOR)
 def audit_log():
-    before = request.args.get("before", "")
-    entries = audit.entries(app_context().principal, before_id=int(before) if before.isdecimal() else None,
-                            limit=AUDIT_PAGE)
+    entries = audit.entries(app_context().principal, before_id=parse_id(request.args.get("before")), limit=AUDIT_PAGE)
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return page("operator/audit.html", entries=entries, older=older)
 

@@ -80,8 +80,9 @@ def delete(domain: str, recording_id: int):
 @area(ADMIN)
 def change_options(domain: str):
     days = request.form.get("retention_days", "").strip()
-    # A number the application checks (1 to 3650); text that is not one is refused as the same field.
-    retention = int(days) if days.isdecimal() else days
+    # A number the application checks (1 to 3650); text that is not one (nor 10 digits or more, which
+    # int() may refuse past 4300) is refused as the same field.
+    retention = int(days) if days.isascii() and days.isdecimal() and len(days) < 10 else days
     outcome = attempt(lambda: recording.set_settings(app_context(), domain, announce="announce" in request.form,
                                                      retention_days=retention),
                       _("Recording options saved."))
