@@ -8,15 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 
-import peewee
 import pytest
 
-from fs_plugins import db as dbmod
+from tests.held_transaction import HeldTransaction
 from tests.serve_process import DOMAIN, ROOT, ServeProcess
 
 USER_URL = f"/api/v1/tenants/{DOMAIN}/users/1001"
@@ -49,37 +47,15 @@ def _shown(port: int, key: str) -> tuple[str, dict]:
         return response.headers["ETag"], json.loads(response.read())
 
 
-class HeldLock:
+class HeldLock(HeldTransaction):
     """Another process's transaction holding what the API write needs, for `seconds`: SQLite's
     write lock, or on PostgreSQL user 1001's row and the tenant's If-Match lock."""
 
-    def __init__(self, url: str, seconds: float):
-        self.db = dbmod.open_database(url)
-        self.seconds = seconds
-        self.taken = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
-
-    def _hold(self) -> None:
+    def take(self, db) -> None:
         from fs_plugins.api.etags import LOCK_CLASS, _key
 
-        self.db.connect()
-        try:
-            with self.db.atomic():
-                if isinstance(self.db, peewee.PostgresqlDatabase):
-                    self.db.execute_sql('SELECT id FROM "user" WHERE extension = %s FOR UPDATE', ("1001",))
-                    self.db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, _key(DOMAIN)))
-                self.taken.set()
-                time.sleep(self.seconds)
-        finally:
-            self.db.close()
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.taken.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        self.thread.join(30)
+        db.execute_sql('SELECT id FROM "user" WHERE extension = %s FOR UPDATE', ("1001",))
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, _key(DOMAIN)))
 
 
 @pytest.fixture

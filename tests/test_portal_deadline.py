@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -15,11 +14,11 @@ import urllib.request
 import peewee
 import pytest
 
-from fs_plugins import db as dbmod
 from fs_plugins.access import sessions
 from fs_plugins.dbpool import DatabaseUnavailable
 from tests.api_world import cheap_argon2  # noqa: F401 (fixture)
 from tests.portal_world import USER, browser, csrf_of, world  # noqa: F401
+from tests.held_transaction import HeldTransaction
 from tests.serve_process import ROOT, ServeProcess
 
 PASSWORD = "portal-deadline-password"
@@ -56,38 +55,16 @@ def test_any_other_database_error_is_still_a_server_error(browser, monkeypatch):
     assert browser.get("/me/forwards").status_code == 500
 
 
-class HeldLogin:
+class HeldLogin(HeldTransaction):
     """Another process's transaction holding what signing in writes, for `seconds`: SQLite's write
     lock, or on PostgreSQL the login's row (signing in stamps last_login_at)."""
 
     def __init__(self, url: str, username: str, seconds: float):
-        self.db, self.username, self.seconds = dbmod.open_database(url), username, seconds
-        self.taken = threading.Event()
-        self.thread = threading.Thread(target=self._hold)
+        super().__init__(url, seconds)
+        self.username = username
 
-    def _hold(self) -> None:
-        self.db.connect()
-        try:
-            if isinstance(self.db, peewee.PostgresqlDatabase):
-                with self.db.atomic():
-                    self.db.execute_sql("SELECT id FROM login WHERE username = %s FOR UPDATE", (self.username,))
-                    self.taken.set()
-                    time.sleep(self.seconds)
-            else:
-                self.db.execute_sql("BEGIN IMMEDIATE")
-                self.taken.set()
-                time.sleep(self.seconds)
-                self.db.execute_sql("ROLLBACK")
-        finally:
-            self.db.close()
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.taken.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        self.thread.join(30)
+    def take(self, db) -> None:
+        db.execute_sql("SELECT id FROM login WHERE username = %s FOR UPDATE", (self.username,))
 
 
 def _sign_in(port: int, username: str) -> tuple[int, dict, str, float]:
