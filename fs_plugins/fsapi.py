@@ -47,6 +47,11 @@ class EventSocket:
         return f"{self.name} ({self.host}:{self.port})" if self.name else f"{self.host}:{self.port}"
 
 
+def media_server_socket(row: MediaServer) -> EventSocket:
+    """A registered media server's event socket (and where its `socket` action reaches us)."""
+    return EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name, row.socket_address or "")
+
+
 def configured_socket(config: Config) -> EventSocket:
     return EventSocket(config.fs_event_socket_host, config.fs_event_socket_port, config.fs_event_socket_password)
 

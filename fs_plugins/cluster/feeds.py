@@ -219,7 +219,7 @@ class Feed:
 # -- the node's part: take the locks of the servers nobody follows ------------------------------
 def enabled_servers() -> dict[str, EventSocket]:
     rows = MediaServer.select().where(MediaServer.enabled == True)  # noqa: E712
-    return {row.name: EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name) for row in rows}
+    return {row.name: fsapi.media_server_socket(row) for row in rows}
 
 
 @dataclass

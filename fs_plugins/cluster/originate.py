@@ -24,7 +24,8 @@ from typing import Callable, Iterable
 
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
-from fs_plugins.fsapi import EventSocket, FreeswitchApi, FreeswitchUnavailable
+from fs_plugins.cluster import feeds
+from fs_plugins.fsapi import EventSocket, FreeswitchApi, FreeswitchUnavailable, media_server_socket
 from fs_plugins.models.cluster import MediaServer
 
 _USER = re.compile(r"^user/(?P<user>[^@/\s{}\[\]]+@[^@/\s{}\[\]]+)$")
@@ -67,11 +68,6 @@ def route(dial: str, servers: Iterable[EventSocket], ask: Callable[[EventSocket,
 
 
 # -- the I/O edge: the media servers as the database has them, asked over their event sockets ----
-def enabled_servers() -> list[EventSocket]:
-    rows = MediaServer.select().where(MediaServer.enabled == True).order_by(MediaServer.name)  # noqa: E712
-    return [_socket(row) for row in rows]
-
-
 def named_server(name: str | None, field: str = "media_server") -> EventSocket | None:
     """The enabled media server called `name` (None for no name); InvalidInput naming `field` for
     a name that is no enabled media server."""
@@ -83,12 +79,12 @@ def named_server(name: str | None, field: str = "media_server") -> EventSocket |
         raise InvalidInput(field, f"no media server {name!r}")
     if not row.enabled:
         raise InvalidInput(field, f"media server {name!r} is disabled")
-    return _socket(row)
+    return media_server_socket(row)
 
 
 def api_for(config: Config, dial: str, timeout: float, chosen: EventSocket | None = None) -> FreeswitchApi:
     """The FreeSWITCH to originate `dial` on, as an API client with `timeout` (see route)."""
-    servers = enabled_servers() if chosen is None else []
+    servers = feeds.enabled_servers().values() if chosen is None else []
 
     def ask(server: EventSocket, command: str) -> str:
         return FreeswitchApi(config, timeout=ASK_SECONDS, server=server).api(command)
@@ -106,6 +102,3 @@ def socket_contact(config: Config, server: EventSocket, port: int | None = None)
     host, _, own_port = server.socket_address.rpartition(":")
     return f"{host}:{own_port if port is None else port}"
 
-
-def _socket(row: MediaServer) -> EventSocket:
-    return EventSocket(row.esl_host, row.esl_port, row.esl_password, row.name, row.socket_address or "")
