@@ -86,13 +86,14 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
 def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
     """The document, kept until the database changes: a busy hour routes the same calls again and
     again (a warning logged while routing is then logged once). A DID's is kept per number."""
+    routing = None  # the whole routing key: a DID reads it only when its answer is not kept
     key = answer_key(fields)
     if key is None:
         fields.prefixed(MARKER_PREFIX)
-        key = routing_key(fields)
+        key = routing = routing_key(fields)
     uuid = fields.get("Unique-ID") or ""
     document = lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
-        router, call_request(routing_key(fields), uuid)))
+        router, call_request(routing or routing_key(fields), uuid)))
     return router.for_call(document, uuid, time.time())  # this call's own signed recording URL
 
 
