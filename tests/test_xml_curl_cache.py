@@ -255,10 +255,10 @@ def test_a_did_s_kept_answer_outlives_another_tenant_s_change_but_not_its_own(ke
     app, cache, changed_since = keeping_app
     version = cache._watch.version()
     bravo = provision.tenant("Bravo", "bravo.example", "Europe/Madrid", "en", "US")
-    provision.user(bravo, "2001", "Bravo One", password="bravo-2001-pw")
+    bravo_one = provision.user(bravo, "2001", "Bravo One", password="bravo-2001-pw")
     changed_since(version)  # PostgreSQL: both notified before the answers below are kept
     if isinstance(cache._watch, Changes):
-        _wait_for(lambda: cache._watch.version().tenants.get(bravo.id))
+        _wait_for(lambda: (bravo.id, bravo_one.id) in cache._watch.version().log)  # the user's scope
     routed = []
     real = app_module._dialplan_document
     monkeypatch.setattr(app_module, "_dialplan_document", lambda *args: routed.append(1) or real(*args))

@@ -5,12 +5,15 @@ tenant); every lookup of xml_curl/lookups.py and the call plans goes through `Ca
 request whose rows are all kept touches the database only to ask whether anything changed.
 
 Whether anything changed is asked once per request (`Cache.begin`, paired with `Cache.end`), so a
-request never mixes rows from before and after a change. What changed is told per tenant
-(xml_curl/changes.py): each kept value names the tenant whose rows it was read from, and a change
-drops only the changed tenants' values, plus those that name none (a lookup that found nothing,
-the tenant list, whole dialplan answers but a DID's), which a change anywhere may alter. An admin editing a
-user of one tenant through the API at 50 requests a second does not send every other tenant's
-REGISTERs back to the database (benches/b6_api.py).
+request never mixes rows from before and after a change. What changed is told per tenant, and on
+PostgreSQL per user (xml_curl/changes.py: a `Scope`): each kept value names the tenant whose rows
+it was read from, or the tenant and the one user whose rows alone it was read from (a REGISTER's
+directory row). A tenant's change drops that tenant's values, its users' among them; a user's
+change drops that user's values and its tenant's; either drops those that name none (a lookup that
+found nothing, the tenant list, whole dialplan answers but a DID's), which a change anywhere may
+alter. An admin editing a user of one tenant through the API at 50 requests a second does not
+send every other tenant's REGISTERs back to the database, nor (PostgreSQL) its own tenant's other
+users' (benches/b6_api.py).
 
 * SQLite: any commit, of this process's pool or of another process, is seen by a connection of
   the cache's own that never writes: in WAL mode from the WAL-index header the commit rewrote,
@@ -38,7 +41,7 @@ import peewee
 from greenlet import getcurrent
 
 from xml_curl import sqlitetriggers
-from xml_curl.changes import Version, changed_tenants
+from xml_curl.changes import Scope, Version, changed_scopes
 from xml_curl.pgchanges import Changes
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,8 @@ class Cache:
         self.enabled = self._watch is not None
         self._version: Version | None = None  # the database's version the entries were read under
         self._entries: dict[Hashable, object] = {}
-        self._keys: dict[int | None, list[Hashable]] = {}  # each tenant's entries (None: of no one tenant)
+        self._keys: dict[Scope | None, list[Hashable]] = {}  # each owner's entries (None: of no one tenant)
+        self._users: dict[int, set[tuple[int, int]]] = {}  # each tenant's users that own entries
         self._answers: dict[Hashable, bytes] = {}  # whole dialplan answers
         self._answer_keys: dict[int | None, list[Hashable]] = {}  # each tenant's answers (None: of no one tenant)
         self._generation = 0  # moves each time entries are dropped
@@ -88,9 +92,10 @@ class Cache:
         """At the end of a request (begin's pair): nothing more is kept for it."""
         self._requests.pop(getcurrent(), None)
 
-    def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], int | None] | int | None = None) -> T:
+    def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], Scope | None] | Scope | None = None) -> T:
         """The value kept for `key`, else `load()` (kept when nothing changed meanwhile). `tenant`:
-        the tenant id the value was read from, or how to tell it from the value (None: no one
+        the tenant id the value was read from, or (tenant id, user id) when it was read from that
+        user's rows and its tenant's row alone, or how to tell it from the value (None: no one
         tenant's; dropped at any change)."""
         generation = self._requests.get(getcurrent())  # None: outside a request, or not kept
         if generation is None:
@@ -104,9 +109,12 @@ class Cache:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
                 self._keys.clear()
+                self._users.clear()
             self._entries[key] = value
             owner = tenant(value) if callable(tenant) else tenant
             self._keys.setdefault(owner, []).append(key)
+            if isinstance(owner, tuple):
+                self._users.setdefault(owner[0], set()).add(owner)
         return value
 
     def answer(self, key: Hashable, load: Callable[[], tuple[bytes, int | None]]) -> bytes:
@@ -135,22 +143,32 @@ class Cache:
             self._version = None
             return None
         if self._version is None or version.serial != self._version.serial:
-            changed = changed_tenants(self._version, version)
+            changed = changed_scopes(self._version, version)
             if changed is None or changed:
                 self._drop(changed)
             self._version = version
         return self._generation
 
-    def _drop(self, tenants: frozenset[int] | None) -> None:
-        """Drop the values and answers of `tenants` and those of no one tenant (None: everything)."""
+    def _drop(self, scopes: frozenset[Scope] | None) -> None:
+        """Drop the values and answers of `scopes` (a tenant's: its users' too; a user's: its
+        tenant's too) and those of no one tenant (None: everything)."""
         self._generation += 1
-        if tenants is None:
+        if scopes is None:
             self._entries.clear()
             self._keys.clear()
+            self._users.clear()
             self._answers.clear()
             self._answer_keys.clear()
             return
-        for owner in (None, *tenants):
+        owners: set[Scope | None] = {None}
+        for scope in scopes:
+            if isinstance(scope, tuple):
+                owners.update((scope, scope[0]))
+                self._users.get(scope[0], set()).discard(scope)
+            else:
+                owners.add(scope)
+                owners.update(self._users.pop(scope, ()))
+        for owner in owners:
             for key in self._keys.pop(owner, ()):
                 self._entries.pop(key, None)
             for key in self._answer_keys.pop(owner, ()):

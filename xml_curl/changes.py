@@ -11,14 +11,21 @@ but UNWATCHED), installed when `serve` starts:
   schedule); a parent already gone (a cascade) counts as a change of every tenant;
 * else (the tenant table itself: a domain, a suspension; any table not listed) every tenant.
 
-SQLite (xml_curl/sqlitechanges.py) counts each tenant's changes in a table; PostgreSQL
-(xml_curl/pgchanges.py) sends the tenant's id as the notification's payload. Either way the cache
-sees a `Version`: a serial that moves with any change, and a count per tenant.
+A row that belongs to one user (the user's own, and those of a table with a `user_id`: call
+handling, simultaneous ring, the voicemail box…) is that user's change as well (`Scope`). Under
+PostgreSQL the cache drops for it only that user's kept rows (a REGISTER's directory row) and the
+values read from any of the tenant's rows (dialplan answers), not every REGISTER of the tenant: an
+admin renaming users all day would otherwise make each of the tenant's phones cost a round trip.
+
+SQLite (xml_curl/sqlitechanges.py) counts each tenant's changes in a table (per tenant only);
+PostgreSQL (xml_curl/pgchanges.py) sends the tenant's id, and the user's after a colon, as the
+notification's payload. Either way the cache sees a `Version`: a serial that moves with any
+change, and a count per tenant (SQLite) or the scopes notified in order (PostgreSQL).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence, Union
 
 # Written all day long and read by no cached lookup: a trigger there would only empty the cache.
 # Contacts are watched: the dialplan keeps the caller names it read (xml_curl/plans.py).
@@ -30,41 +37,69 @@ PARENTS = {"user_id": "user", "group_id": "call_group", "menu_id": "ivr_menu", "
 EVERY_TENANT = 0  # the count of changes no single tenant owns (tenant ids start at 1)
 
 
+# Whose rows changed: a tenant's id (any of its rows), or (tenant id, user id) for one user's rows.
+Scope = Union[int, tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class TenantSource:
     """Where a table's rows name their tenant: `column` of the row itself, or (with `parent`) the
-    tenant_id of the `parent` row that `column` points at. None (see tenant_source): every tenant."""
+    tenant_id of the `parent` row that `column` points at. None (see tenant_source): every tenant.
+    `user`: the column naming the one user a row belongs to (NULL: the tenant's, as a general box)."""
 
     column: str
     parent: str | None = None
+    user: str | None = None
 
 
 def tenant_source(table: str, columns: set[str]) -> TenantSource | None:
     if table == "tenant":
         return None  # a domain or a suspension changes lookups by domain and the tenant list
+    if table == "user":
+        return TenantSource("tenant_id", user="id")
     if "tenant_id" in columns:
-        return TenantSource("tenant_id")
+        return TenantSource("tenant_id", user="user_id" if "user_id" in columns else None)
     for column, parent in PARENTS.items():
         if column in columns:
-            return TenantSource(column, parent)
+            return TenantSource(column, parent, user=column if parent == "user" else None)
     return None
 
 
 @dataclass(frozen=True)
 class Version:
-    """The database's change counts: `serial` moves with every change, `tenants` says whose."""
+    """The database's changes: `serial` moves with every change; `tenants` counts each tenant's
+    (SQLite), or `log` holds the scopes notified since the serial was `base`, in order (PostgreSQL:
+    the notifier's own list, only ever appended to, then replaced by a new one from a later base)."""
 
     serial: int
     tenants: Mapping[int, int] = field(default_factory=dict)
+    log: Sequence[Scope] | None = None
+    base: int = 0
 
 
-def changed_tenants(before: Version | None, now: Version) -> frozenset[int] | None:
-    """The tenants whose rows changed between two versions; None when it may be any (no earlier
-    version, or a change no single tenant owns)."""
+def changed_scopes(before: Version | None, now: Version) -> frozenset[Scope] | None:
+    """The scopes whose rows changed between two versions; None when it may be any (no earlier
+    version, changes no longer known, or a change no single tenant owns)."""
     if before is None:
         return None
     if now.serial == before.serial:
         return frozenset()
-    changed = {tenant for tenant in now.tenants.keys() | before.tenants.keys()
-               if now.tenants.get(tenant) != before.tenants.get(tenant)}
+    if now.log is not None:
+        if before.serial < now.base:  # from before the notifier's list started again: not known
+            return None
+        changed = set(now.log[before.serial - now.base:now.serial - now.base])
+    else:
+        changed = {tenant for tenant in now.tenants.keys() | before.tenants.keys()
+                   if now.tenants.get(tenant) != before.tenants.get(tenant)}
     return None if EVERY_TENANT in changed else frozenset(changed)
+
+
+def parse_scope(payload: str) -> Scope:
+    """A notification's payload, "TENANT" or "TENANT:USER"; anything else (someone else's NOTIFY
+    on the channel, a tenant not found) is every tenant's change."""
+    tenant, _, user = payload.partition(":")
+    try:
+        scope: Scope = (int(tenant), int(user)) if user else int(tenant)
+    except ValueError:
+        return EVERY_TENANT
+    return EVERY_TENANT if (scope if isinstance(scope, int) else scope[0]) == EVERY_TENANT else scope

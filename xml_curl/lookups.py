@@ -92,7 +92,7 @@ class Lookups:
 
     def user(self, domain: str, extension: str) -> DirectoryUser | None:
         return self.cache.get(("user", domain, extension), lambda: self._first(self._sql_user, (domain, extension),
-                                                                                _directory_user), _tenant_id)
+                                                                                _directory_user), _user_scope)
 
     def directory_row(self, domain: str, extension: str) -> tuple | None:
         """The user's row with its box's BOX_COLUMNS after it (all NULL without a box), as the
@@ -100,7 +100,7 @@ class Lookups:
         (directory_user_from_row and fs_plugins.voicemail.boxes.box_from_row read it)."""
         return self.cache.get(("directory", domain, extension),
                               lambda: self._first(self._sql_directory, (domain, extension), tuple),
-                              lambda row: None if row is None else row[0])
+                              lambda row: None if row is None else (row[0], row[_TENANT_WIDTH]))  # tenant, user ids
 
     def tenant_and_user(self, domain: str, extension: str) -> tuple[TenantInfo | None, DirectoryUser | None]:
         """The tenant of `domain` and its user of `extension` (each None when missing), in one query."""
@@ -125,6 +125,11 @@ class Lookups:
     def short_number(self, tenant_id: int, number: str) -> Destination | None:
         return self.cache.get(("short", tenant_id, number),
                               lambda: self._first(self._sql_short, (tenant_id, number), _destination), tenant_id)
+
+
+def _user_scope(found: DirectoryUser | None) -> tuple[int, int] | None:
+    """A user's kept row is read from its tenant's and its own rows alone (None: found nothing)."""
+    return None if found is None else (found.tenant.id, found.id)
 
 
 def _tenant_id(found: TenantInfo | DirectoryUser | None) -> int | None:

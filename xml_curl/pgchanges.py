@@ -2,11 +2,11 @@
 
 Every watched table (xml_curl/changes.py: all but the busy ones no cached lookup reads) gets a
 row-level trigger that sends, on channel CHANNEL, the id of the tenant the row belongs to (or
-EVERY_TENANT), and a statement-level one for TRUNCATE; PostgreSQL delivers them at commit, one per
-distinct payload and transaction, to every listening process
-(postgresql.org/docs/current/sql-notify.html). `Changes` keeps a connection of its own listening in
-a greenlet and counts the notifications per tenant: xml_curl/cache.py drops a tenant's rows when
-its count moves.
+EVERY_TENANT), followed by ":" and the user's id for a row of one user's, and a statement-level one
+for TRUNCATE; PostgreSQL delivers them at commit, one per distinct payload and transaction, to every
+listening process (postgresql.org/docs/current/sql-notify.html). `Changes` keeps a connection of its
+own listening in a greenlet and keeps the scopes notified in order: xml_curl/cache.py drops the rows
+of those read since its last look.
 
 While that connection is not listening (not yet, or lost: PostgreSQL restarted), `version()` is
 None and nothing is kept; it listens again on its own, and counts the gap as every tenant's change.
@@ -21,29 +21,32 @@ import weakref
 import gevent
 import peewee
 
-from xml_curl.changes import EVERY_TENANT, UNWATCHED, Version, tenant_source
+from xml_curl.changes import EVERY_TENANT, UNWATCHED, Scope, Version, parse_scope, tenant_source
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "centralita_changed"
 RETRY_SECONDS = 1.0
-# The row's tenant: its column TG_ARGV[0], or (TG_ARGV[1]: the parent table) the parent's tenant_id.
-# (%%I: psycopg2 reads one % as a parameter.)
+MAX_LOG = 10_000  # scopes kept; past it the list starts again (a cache that far behind drops everything)
+# The row's tenant: its column TG_ARGV[0], or (TG_ARGV[1] not empty: the parent table) the parent's
+# tenant_id; its user (TG_ARGV[2] not empty): that column. (%%I: psycopg2 reads one % as a parameter.)
 _ROW_FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}_row() RETURNS trigger LANGUAGE plpgsql AS $body$
 DECLARE
   changed jsonb;
   tenant text;
+  person text;
 BEGIN
   FOREACH changed IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
                                  CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END] LOOP
     CONTINUE WHEN changed IS NULL;
-    IF TG_NARGS = 1 THEN
+    IF TG_ARGV[1] = '' THEN
       tenant := changed ->> TG_ARGV[0];
     ELSE
       EXECUTE format('SELECT tenant_id::text FROM %%I WHERE id = $1', TG_ARGV[1]) INTO tenant
         USING (changed ->> TG_ARGV[0])::bigint;
     END IF;
-    PERFORM pg_notify('{CHANNEL}', COALESCE(tenant, '{EVERY_TENANT}'));
+    person := CASE WHEN TG_ARGV[2] <> '' THEN changed ->> TG_ARGV[2] END;
+    PERFORM pg_notify('{CHANNEL}', COALESCE(tenant || COALESCE(':' || person, ''), '{EVERY_TENANT}'));
   END LOOP;
   RETURN NULL;
 END
@@ -75,7 +78,7 @@ def install_triggers(db: peewee.PostgresqlDatabase) -> list[str]:
                 db.execute_sql(f'CREATE TRIGGER {CHANNEL} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
                                f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}()')
                 continue
-            arguments = ", ".join(f"'{value}'" for value in (source.column, source.parent) if value)
+            arguments = ", ".join(f"'{value or ''}'" for value in (source.column, source.parent, source.user))
             db.execute_sql(f'CREATE TRIGGER {CHANNEL}_row AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
                            f"FOR EACH ROW EXECUTE FUNCTION {CHANNEL}_row({arguments})")
             db.execute_sql(f'CREATE TRIGGER {CHANNEL} AFTER TRUNCATE ON "{table}" '
@@ -84,12 +87,12 @@ def install_triggers(db: peewee.PostgresqlDatabase) -> list[str]:
 
 
 class Changes:
-    """How many changes were notified so far, and whose (None while not listening)."""
+    """The scopes notified so far, in order (None while not listening)."""
 
     def __init__(self, db: peewee.PostgresqlDatabase):
         self.db = db
-        self._count = 0
-        self._tenants: dict[int, int] = {}
+        self._log: list[Scope] = []  # appended to; a new list when it starts again
+        self._base = 0  # the serial before _log[0]
         self._version: Version | None = None
         self._listening = False
         self._greenlet: gevent.Greenlet | None = None
@@ -97,8 +100,9 @@ class Changes:
     def version(self) -> Version | None:
         if not self._listening:
             return None
-        if self._version is None or self._version.serial != self._count:
-            self._version = Version(self._count, dict(self._tenants))
+        serial = self._base + len(self._log)
+        if self._version is None or self._version.serial != serial:
+            self._version = Version(serial, log=self._log, base=self._base)
         return self._version
 
     def start(self) -> None:
@@ -124,13 +128,10 @@ class Changes:
 
     def _heard(self, listening: bool, payloads=(str(EVERY_TENANT),)) -> None:
         """Notifications (by default: a gap in listening, after which any row read before may be old)."""
-        for payload in payloads:
-            try:
-                tenant = int(payload)
-            except ValueError:  # not ours (someone else's NOTIFY on the channel): assume the worst
-                tenant = EVERY_TENANT
-            self._tenants[tenant] = self._tenants.get(tenant, 0) + 1
-        self._count += 1
+        if len(self._log) >= MAX_LOG:
+            self._base += len(self._log)
+            self._log = []
+        self._log.extend(parse_scope(payload) for payload in payloads)
         self._listening = listening
 
 
