@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -86,19 +85,7 @@ class Browser:
         body = None
         if form is not None:
             body, headers["Content-Type"] = urlencode(form), "application/x-www-form-urlencoded"
-        try:
-            started = time.perf_counter()
-            self.connection.request(method, path, body, headers)
-            response = self.connection.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # The server closed a keep-alive connection left idle (this user waited while the admin's pages
-            # were measured); a browser opens a new one, and so does this client, once.
-            self.connection.close()
-            started = time.perf_counter()
-            self.connection.request(method, path, body, headers)
-            response = self.connection.getresponse()
-        data = response.read()
-        elapsed = time.perf_counter() - started
+        response, data, elapsed = b6_api.timed_request(self.connection, method, path, body, headers)
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")

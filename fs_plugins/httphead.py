@@ -15,8 +15,14 @@ RFC 9112 grammar is BadHead, which the server answers 400 and closes the connect
   line, a NUL;
 * a line longer than MAX_LINE, more than MAX_FIELDS fields or a head over MAX_HEAD bytes;
 * Content-Length other than digits, or twice with different values; Transfer-Encoding other than
-  a single `chunked`, or together with Content-Length (RFC 9112 §6.1 lets a server refuse it).
-A line may end in CRLF or a bare LF (RFC 9112 §2.2). Field values are latin-1, as WSGI wants.
+  a single `chunked`, or together with Content-Length (RFC 9112 §6.1 lets a server refuse it);
+* an HTTP/1.1 request without a Host field, any request with more than one, or a Host value that
+  is not `host[:port]` (RFC 9112 §3.2: a server MUST answer these 400);
+* a line ended by a bare LF: every line of the head ends in CRLF. RFC 9112 §2.2 lets a recipient
+  accept a bare LF, but a proxy in front that does not would read the head's end elsewhere than we
+  do; every client here sends CRLF (FreeSWITCH's libcurl, phones fetching provisioning files, wrk
+  in benches/, the tests' raw clients).
+Field values are latin-1, as WSGI wants.
 
 Pure: `read_head` reads through the `readline` it is given (the connection's buffered reader).
 """
@@ -30,10 +36,13 @@ MAX_LINE = 8192  # pywsgi's own request-line limit (it answers 414 beyond it)
 MAX_FIELDS = 100
 MAX_HEAD = 64 * 1024
 
-_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) (HTTP/1\.[01])\r?\n\Z")
+_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) (HTTP/1\.[01])\r\n\Z")
 _FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*((?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)"
-                    rb"[ \t]*\r?\n\Z")
+                    rb"[ \t]*\r\n\Z")
+_BARE_LF = "line ended by a bare LF, not CRLF"
 _DIGITS = re.compile(r"[0-9]{1,18}\Z")
+# RFC 3986's host (an IP literal in brackets, or a reg-name / IPv4 address) and an optional port
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[-0-9A-Za-z._~!$&'()*+,;=%]*)(?::[0-9]*)?\Z")
 
 
 class BadHead(ValueError):
@@ -90,19 +99,21 @@ def read_head(requestline: str, readline: Callable[[int], bytes]) -> Request:
     lines read one by one through `readline(limit)` up to the empty line. BadHead if malformed."""
     matched = _REQUEST_LINE.match(requestline)
     if matched is None:
-        raise BadHead(f"malformed request line {_shown(requestline)}")
+        problem = _BARE_LF if _ends_in_bare_lf(requestline.encode("latin-1")) else "malformed request line"
+        raise BadHead(f"{problem} {_shown(requestline)}")
     method, target, version = matched.groups()
     fields: list[tuple[str, str]] = []
     size = len(requestline)
     while True:
         line = readline(MAX_LINE + 1)
         size += len(line)
-        if line == b"\r\n" or line == b"\n":
+        if line == b"\r\n":
             break
         if len(fields) >= MAX_FIELDS or size > MAX_HEAD:
             raise BadHead(f"request head over {MAX_FIELDS} fields or {MAX_HEAD} bytes")
         fields.append(field(line))
     head = Head(fields)
+    _check_host(head, version)
     content_length = _content_length(head, method)
     return Request(method, target, version, head, content_length, _closes(head, version))
 
@@ -115,11 +126,27 @@ def field(line: bytes) -> tuple[str, str]:
         return name.decode("ascii"), value.decode("latin-1")
     if not line.endswith(b"\n"):
         raise BadHead("header line too long or cut short" if line else "connection closed inside the head")
+    if _ends_in_bare_lf(line):
+        raise BadHead(f"{_BARE_LF} {_shown(line)}")
     if line[:1] in (b" ", b"\t"):
         raise BadHead("obs-fold (a header line continued on the next) is not accepted")
     if b":" not in line:
         raise BadHead(f"header line without a colon {_shown(line)}")
     raise BadHead(f"malformed header line {_shown(line)}")
+
+
+def _ends_in_bare_lf(line: bytes) -> bool:
+    return line.endswith(b"\n") and not line.endswith(b"\r\n")
+
+
+def _check_host(head: Head, version: str) -> None:
+    hosts = head.values("host")
+    if len(hosts) > 1:
+        raise BadHead(f"{len(hosts)} Host fields")
+    if not hosts and version == "HTTP/1.1":
+        raise BadHead("an HTTP/1.1 request without a Host field")
+    if hosts and _HOST.match(hosts[0]) is None:
+        raise BadHead(f"Host {_shown(hosts[0])}")
 
 
 def _content_length(head: Head, method: str) -> int | None:

@@ -15,6 +15,12 @@ Each connection is a greenlet, so connections that wait cost the others nothing 
   held the body until the client acknowledged the head, which a client waiting for the rest of the
   answer delays by 40 ms (Linux's delayed ACK): every keep-alive request (an integration's API
   client, benches/b6_api.py) took 40+ ms; a new connection per request hides it.
+* An answer given before its request's body was read (an upload refused on its URL or its owner:
+  403, 404, 409) closes the connection, saying so (Connection: close), when more than
+  DRAIN_UP_TO bytes of the body are left or their size is unknown (chunked, or a 100-continue
+  not yet sent). pywsgi would otherwise read and throw away the rest of the declared body to keep
+  the connection (up to 1 GiB for a recording), or wait body_timeout for it; a small rest is
+  still skipped so an API client keeps its connection.
 """
 from __future__ import annotations
 
@@ -33,6 +39,25 @@ log = logging.getLogger(__name__)
 _REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
 _INCOMPLETE_BODY = b"request body ended before its Content-Length\n"
 _JOIN_HEAD_UP_TO = 256 * 1024  # a larger first part is written after the head (no copy of it)
+DRAIN_UP_TO = 64 * 1024  # an unread body rest up to this is skipped to keep the connection
+
+
+class _NothingToDiscard:
+    """Stands in for pywsgi's Input once the connection is to close: its `_discard`, which pywsgi
+    calls after every answer, would read the rest of the body."""
+
+    @staticmethod
+    def _discard():
+        pass
+
+
+def _unread_body_too_large(body) -> bool:
+    """Whether what is left of the request body (pywsgi's Input) is too much, or not known, to skip."""
+    if body.socket is not None:  # Expect: 100-continue never answered: will the client send it or not?
+        return True
+    if body.chunked_input:
+        return body.chunk_length != 0  # 0 once the last chunk is read; its size is unknown before
+    return (body.content_length or 0) - body.position > DRAIN_UP_TO
 
 
 @dataclass(frozen=True)
@@ -160,11 +185,21 @@ class LimitedHandler(WSGIHandler):
         environ["wsgi.input"] = _TimedInput(environ["wsgi.input"])
         return environ
 
+    def run_application(self):
+        try:
+            super().run_application()
+        finally:
+            if self.close_connection:  # nothing more is read from this connection: not even the body's rest
+                self.wsgi_input = _NothingToDiscard
+
     def finalize_headers(self):
         """pywsgi closes after answering a request that said `Connection: close` but does not say so
         in the answer; RFC 9112 §9.6 asks a server to, and clients (wrk in benches/) then close
-        cleanly instead of finding out with a failed read."""
+        cleanly instead of finding out with a failed read. An answer that leaves a large body unread
+        closes too (see the module's notes)."""
         super().finalize_headers()
+        if not self.close_connection and _unread_body_too_large(self.wsgi_input):
+            self.close_connection = True
         if self.close_connection and self.request_version != "HTTP/1.0":
             if not any(name.lower() == b"connection" for name, _ in self.response_headers):
                 self.response_headers.append((b"Connection", b"close"))

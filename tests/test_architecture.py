@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted(f"fs_plugins.{path.parent.name}.rules" for path in (ROOT / "fs_plugins").glob("*/rules.py"))
 PURE = RULES + ["fs_plugins.calllog.classify", "fs_plugins.calllog.parse", "fs_plugins.groups.records", "fs_plugins.groups.states",
                 "fs_plugins.callhandling.records", "fs_plugins.destinations", "fs_plugins.actions", "fs_plugins.e164",
-                "fs_plugins.dialstrings", "fs_plugins.prepared", "fs_plugins.tenantfile.plan"]
+                "fs_plugins.dialstrings", "fs_plugins.prepared", "fs_plugins.tenantfile.plan",
+                "fs_plugins.hostport"]
 FORBIDDEN = ("peewee", "gevent", "greenswitch", "lxml", "xml_curl", "fs_plugins.esl", "fs_plugins.models",
              "fs_plugins.plugins")
 

@@ -154,3 +154,43 @@ def test_b9_measures_claims_across_two_nodes_and_the_wake_up_of_the_other_node(e
     # Woken by NOTIFY: the target (200 ms) is for a full run at normal priority; here (nice, a loaded
     # machine) it is enough that no hand-off waited for the 5 s chunk a missed wake-up costs.
     assert float(wakeup.measured.split()[1]) < 2500, wakeup.text()
+
+
+def test_b6_and_b7s_clients_reconnect_once_when_the_server_closed_their_idle_connection():
+    """The one timed request both benches' clients use (b6_api.timed_request): a server that closes
+    each connection after its answer, without saying so, costs a reconnect, not a failed bench."""
+    import http.client
+    import http.server
+    import threading
+
+    from benches import b6_api, b7_portal
+
+    class ClosingHandler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Set-Cookie", "centralita_session=abc; HttpOnly")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True  # gone when the client comes back, as an idle one timed out
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client, browser = b6_api.Client(server.server_port, "key"), b7_portal.Browser(server.server_port)
+        for _ in range(2):
+            assert client.call("GET", "/api/v1/calls")[0] == {"ok": True}
+            data, elapsed = browser.get("/calls")
+            assert data == b'{"ok": true}' and elapsed > 0 and browser.cookies == {"centralita_session": "abc"}
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+        response, data, _ = b6_api.timed_request(connection, "GET", "/", None, {})
+        assert response.status == 200 and data == b'{"ok": true}'
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -87,6 +87,12 @@ def test_the_event_socket_password_is_never_printed_nor_audited_in_clear(cli):
     assert cli("media-server", "list")[1].strip() == "NAME  EVENT SOCKET  SOCKET ADDRESS  SIP  ENABLED  ADDED"
 
 
+def test_an_ipv6_socket_address_is_given_in_brackets_and_kept_so(cli):
+    assert cli("media-server", "add", "fs1", "--host", "10.0.0.1", "--socket-address", "[2001:DB8::5]:18084",
+               stdin=f"{SECRET}\n")[0] == 0
+    assert MediaServer.get().socket_address == "[2001:db8::5]:18084"
+
+
 @pytest.mark.parametrize("args,stdin,field", [
     (("fs 1", "--host", "10.0.0.1"), SECRET, "name"),
     (("fs1", "--host", "bad host"), SECRET, "--host"),
@@ -94,6 +100,9 @@ def test_the_event_socket_password_is_never_printed_nor_audited_in_clear(cli):
     (("fs1", "--host", "10.0.0.1"), "two words", "password"),
     (("fs1", "--host", "10.0.0.1"), "", "password"),
     (("fs1", "--host", "10.0.0.1", "--socket-address", "10.0.0.2"), SECRET, "--socket-address"),
+    # which colon sets the port apart? An IPv6 address takes brackets when a port follows
+    (("fs1", "--host", "10.0.0.1", "--socket-address", "2001:db8::5:8021"), SECRET, "--socket-address"),
+    (("fs1", "--host", "10.0.0.1", "--socket-address", "[2001:db8::5]8021"), SECRET, "--socket-address"),
 ])
 def test_a_bad_media_server_names_the_field_and_stores_nothing(cli, args, stdin, field):
     code, _, err = cli("media-server", "add", *args, stdin=stdin + "\n")

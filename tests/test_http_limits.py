@@ -173,3 +173,57 @@ def test_an_answer_joined_to_its_head_reads_back_as_the_same_bytes(chunked):
     finally:
         server.stop()
     assert seen == [("chunked" if chunked else None, b"".join(parts))] * 2
+
+
+def _refusing(environ, start_response):
+    """Answers 403 without reading the body, as an upload refused on its URL or its owner is."""
+    start_response("403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+    return [b"no.\n"]
+
+
+@pytest.fixture
+def refusing():
+    server = http_server("127.0.0.1", 0, _refusing, "tests.http", HttpLimits(header_timeout=5, body_timeout=5))
+    server.start()
+    yield server.address[1]
+    server.stop(timeout=1)
+
+
+HUGE_UPLOAD = b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
+
+
+def test_a_refused_large_upload_is_answered_at_once_and_its_connection_closed_unread(refusing):
+    """pywsgi would read and throw away the whole declared body (up to 1 GiB for a recording) on a
+    kept-alive connection, or wait body_timeout for it: the refusal closes instead."""
+    started = time.monotonic()
+    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
+        sock.sendall(HUGE_UPLOAD + b"RIFF\0\0\0\0WAVE")
+        answer = _read_all(sock)  # until the server closes
+    assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" in answer.lower(), answer
+    assert time.monotonic() - started < 1.0  # not the 5 s body deadline
+
+
+def test_a_client_that_keeps_sending_a_refused_body_is_cut_off_without_it_being_read(refusing):
+    sent = 0
+    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
+        sock.sendall(HUGE_UPLOAD)
+        chunk = b"\0" * 65536
+        try:
+            while sent < 100_000_000:
+                sent += sock.send(chunk)
+        except OSError:  # EPIPE or a reset: the server closed
+            pass
+    assert sent < 20_000_000, sent  # the socket buffers' worth, not the declared 100 MB
+
+
+def test_a_small_unread_body_is_skipped_and_the_connection_kept(refusing):
+    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
+        sock.settimeout(5)
+        for _ in range(2):
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000)
+            answer = b""
+            while not answer.endswith(b"no.\n"):
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed a kept-alive connection"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" not in answer.lower()

@@ -31,14 +31,32 @@ def test_a_request_head_gives_its_method_target_version_and_fields_in_order():
     assert (request.content_length, request.close) == (12, False)
 
 
-def test_bare_lf_line_ends_and_latin1_values_are_read():
-    request = parsed(b"GET / HTTP/1.1\nHost: x\nX-Name: Mu\xf1oz\n\n")
-    assert request.head.get("x-name") == "Mu\xf1oz"
+def test_latin1_values_are_read():
+    assert parsed(b"GET / HTTP/1.1\r\nHost: x\r\nX-Name: Mu\xf1oz\r\n\r\n").head.get("x-name") == "Mu\xf1oz"
+
+
+@pytest.mark.parametrize("head", [b"GET / HTTP/1.0\r\n\r\n", b"GET / HTTP/1.1\r\nHost:\r\n\r\n",
+                                  b"GET / HTTP/1.1\r\nHost: 127.0.0.1:18080\r\n\r\n",
+                                  b"GET / HTTP/1.1\r\nHost: [fd00::2]:8080\r\n\r\n",
+                                  b"GET / HTTP/1.1\r\nHost: pbx.example.com\r\n\r\n"])
+def test_a_host_as_rfc_9112_allows_it_or_none_in_http_1_0_is_accepted(head):
+    assert parsed(head).method == "GET"
+
+
+@pytest.mark.parametrize("head, reason", [
+    (b"GET / HTTP/1.1\nHost: pbx\r\n\r\n", "bare LF"), (b"GET / HTTP/1.1\r\nHost: pbx\n\r\n", "bare LF"),
+    (b"GET / HTTP/1.1\r\nHost: pbx\r\n\n", "bare LF"), (b"GET / HTTP/1.1\r\n\r\n", "without a Host"),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", "2 Host fields"),
+    (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "Host 'a b'"),
+])
+def test_a_bare_lf_or_a_wrong_host_is_refused_saying_which(head, reason):
+    with pytest.raises(BadHead, match=reason):
+        parsed(head)
 
 
 @pytest.mark.parametrize("head, close", [
-    (b"GET / HTTP/1.1\r\n\r\n", False),
-    (b"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", True),
+    (b"GET / HTTP/1.1\r\nHost: pbx\r\n\r\n", False),
+    (b"GET / HTTP/1.1\r\nHost: pbx\r\nConnection: keep-alive, Close\r\n\r\n", True),
     (b"GET / HTTP/1.0\r\n\r\n", True),
     (b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", False),
 ])
@@ -47,31 +65,41 @@ def test_the_connection_closes_as_the_version_and_connection_field_say(head, clo
 
 
 def test_a_chunked_body_has_no_length():
-    assert parsed(b"POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n").content_length is None
+    assert parsed(b"POST / HTTP/1.1\r\nHost: pbx\r\nTransfer-Encoding: Chunked\r\n\r\n").content_length is None
 
 
 MALFORMED = {
     "request line of two words (HTTP/0.9)": b"GET /\r\n\r\n",
     "unknown version": b"GET / HTTP/2.0\r\n\r\n",
-    "two spaces in the request line": b"GET  / HTTP/1.1\r\n\r\n",
-    "CR inside the request line": b"GET /a\rX: y HTTP/1.1\r\n\r\n",
-    "control character in the target": b"GET /\x01 HTTP/1.1\r\n\r\n",
-    "header without colon": b"GET / HTTP/1.1\r\nHost pbx\r\n\r\n",
-    "space before the colon": b"GET / HTTP/1.1\r\nHost : pbx\r\n\r\n",
-    "empty name": b"GET / HTTP/1.1\r\n: pbx\r\n\r\n",
-    "obs-fold": b"GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n",
-    "CR inside a value": b"GET / HTTP/1.1\r\nX-A: one\rX-B: two\r\n\r\n",
-    "NUL inside a value": b"GET / HTTP/1.1\r\nX-A: on\x00e\r\n\r\n",
-    "header line too long": b"GET / HTTP/1.1\r\nX-A: " + b"a" * httphead.MAX_LINE + b"\r\n\r\n",
-    "too many fields": b"GET / HTTP/1.1\r\n" + b"X-A: a\r\n" * (httphead.MAX_FIELDS + 1) + b"\r\n",
+    "two spaces in the request line": b"GET  / HTTP/1.1\r\nHost: pbx\r\n\r\n",
+    "CR inside the request line": b"GET /a\rX: y HTTP/1.1\r\nHost: pbx\r\n\r\n",
+    "control character in the target": b"GET /\x01 HTTP/1.1\r\nHost: pbx\r\n\r\n",
+    "header without colon": b"GET / HTTP/1.1\r\nHost: pbx\r\nHost pbx\r\n\r\n",
+    "space before the colon": b"GET / HTTP/1.1\r\nHost: pbx\r\nHost : pbx\r\n\r\n",
+    "empty name": b"GET / HTTP/1.1\r\nHost: pbx\r\n: pbx\r\n\r\n",
+    "obs-fold": b"GET / HTTP/1.1\r\nHost: pbx\r\nX-A: one\r\n two\r\n\r\n",
+    "CR inside a value": b"GET / HTTP/1.1\r\nHost: pbx\r\nX-A: one\rX-B: two\r\n\r\n",
+    "NUL inside a value": b"GET / HTTP/1.1\r\nHost: pbx\r\nX-A: on\x00e\r\n\r\n",
+    "header line too long": b"GET / HTTP/1.1\r\nHost: pbx\r\nX-A: " + b"a" * httphead.MAX_LINE + b"\r\n\r\n",
+    "too many fields": b"GET / HTTP/1.1\r\nHost: pbx\r\n" + b"X-A: a\r\n" * (httphead.MAX_FIELDS + 1) + b"\r\n",
     "head cut short": b"GET / HTTP/1.1\r\nHost: pbx\r\n",
-    "Content-Length not digits": b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-    "Content-Length list": b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n",
-    "two different Content-Lengths": b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-    "Transfer-Encoding and Content-Length": b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+    "Content-Length not digits": b"POST / HTTP/1.1\r\nHost: pbx\r\nContent-Length: -1\r\n\r\n",
+    "Content-Length list": b"POST / HTTP/1.1\r\nHost: pbx\r\nContent-Length: 5, 5\r\n\r\n",
+    "two different Content-Lengths": b"POST / HTTP/1.1\r\nHost: pbx\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    "Transfer-Encoding and Content-Length": b"POST / HTTP/1.1\r\nHost: pbx\r\nTransfer-Encoding: chunked\r\n"
                                             b"Content-Length: 5\r\n\r\n",
-    "Transfer-Encoding other than chunked": b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-    "HEAD with a body": b"HEAD / HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+    "Transfer-Encoding other than chunked": b"POST / HTTP/1.1\r\nHost: pbx\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    "HEAD with a body": b"HEAD / HTTP/1.1\r\nHost: pbx\r\nContent-Length: 3\r\n\r\n",
+    # RFC 9112 §2.2: a bare LF where a proxy in front may see no line end
+    "bare LF ending the request line": b"GET / HTTP/1.1\nHost: pbx\r\n\r\n",
+    "bare LF ending a field line": b"GET / HTTP/1.1\r\nHost: pbx\nX-A: a\r\n\r\n",
+    "bare LF ending the head": b"GET / HTTP/1.1\r\nHost: pbx\r\n\n",
+    # RFC 9112 §3.2: exactly one valid Host
+    "HTTP/1.1 without Host": b"GET / HTTP/1.1\r\n\r\n",
+    "two Host fields": b"GET / HTTP/1.1\r\nHost: pbx\r\nhost: other\r\n\r\n",
+    "two Host fields in HTTP/1.0": b"GET / HTTP/1.0\r\nHost: pbx\r\nHost: pbx\r\n\r\n",
+    "Host with a path": b"GET / HTTP/1.1\r\nHost: pbx/other\r\n\r\n",
+    "Host with a user": b"GET / HTTP/1.1\r\nHost: user@pbx\r\n\r\n",
 }
 
 
@@ -84,7 +112,7 @@ def test_a_malformed_head_is_refused(head):
 def test_a_head_over_the_size_limit_is_refused():
     line = b"X-A: " + b"a" * (httphead.MAX_LINE - 10) + b"\r\n"
     with pytest.raises(BadHead, match="bytes"):
-        parsed(b"GET / HTTP/1.1\r\n" + line * (httphead.MAX_HEAD // len(line) + 1) + b"\r\n")
+        parsed(b"GET / HTTP/1.1\r\nHost: pbx\r\n" + line * (httphead.MAX_HEAD // len(line) + 1) + b"\r\n")
 
 
 # -- over real sockets, through serve's HTTP server ----------------------------------------------

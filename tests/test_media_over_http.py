@@ -302,3 +302,12 @@ def test_a_not_modified_answer_carries_no_content_length(config, tenants, served
     answer = _exchange(served, f'GET {path} HTTP/1.1\r\nHost: x\r\nIf-None-Match: "{name}"\r\n\r\n'.encode())
     head = answer.split(b"\r\n\r\n", 1)[0].lower()
     assert head.startswith(b"http/1.1 304") and b"etag:" in head and b"content-length" not in head, head
+
+
+def test_an_upload_refused_on_its_url_is_answered_at_once_and_its_body_never_read(config, tenants, served):
+    """The 1 GiB a recording may declare is not read (nor waited for) once its URL is refused."""
+    head = _upload_head(config, tenants[0].id, 100_000_000).replace(b"/media/recordings/", b"/media/recordings/B", 1)
+    started = time.monotonic()
+    answer = _exchange(served, head + b"RIFF\0\0\0\0WAVE")  # returns when the server closes
+    assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" in answer.lower(), answer[:200]
+    assert time.monotonic() - started < 0.25  # not even the 0.3 s body deadline

@@ -90,12 +90,30 @@ def _config(emulator) -> Config:
     return Config().replace(fs_event_socket_host=host, fs_event_socket_port=port, fs_event_socket_password="s3cret")
 
 
+def _operator(emulator) -> AppContext:
+    """The operator's context, telling the emulated FreeSWITCH of each change."""
+    config = _config(emulator)
+    return AppContext(OPERATOR.principal, config, freeswitch=FreeswitchDirectory(config))
+
+
+def _failing(times: int, error: Exception, then):
+    """A callable that raises `error` on its first `times` calls, then answers `then()`."""
+    left = [times]
+
+    def call():
+        if left[0]:
+            left[0] -= 1
+            raise error
+        return then()
+    return call
+
+
 def _lamps(emulator) -> list[tuple[str, str, str]]:
     return [(name, dict(headers)["from"], dict(headers)["answer-state"]) for name, headers in emulator.report.events]
 
 
 def test_dnd_set_in_the_portal_or_api_lights_the_users_lamp_and_clearing_it_puts_it_out(acme, freeswitch):
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     done = callhandling.set_dnd(ctx, A, "1002", True)
     assert done.value.dnd and [answer.ok for answer in done.freeswitch.answers] == [True]
     callhandling.set_dnd(ctx, A, "1002", False)
@@ -127,7 +145,7 @@ def test_dnd_is_stored_when_freeswitch_cannot_be_told_and_the_report_says_so(acm
 
 
 def test_a_refused_dnd_change_tells_freeswitch_nothing(acme, freeswitch):
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     with pytest.raises(InvalidInput):
         callhandling.set_dnd(ctx, A, "1002", True, mode="nonsense")
     with pytest.raises(NotFound):
@@ -138,7 +156,7 @@ def test_a_refused_dnd_change_tells_freeswitch_nothing(acme, freeswitch):
 def test_after_freeswitch_restarts_or_is_added_every_dnd_users_lamp_is_fired_on_it(acme, freeswitch):
     from fs_plugins.callhandling.lamps import LampKeeper, dnd_events
     from fs_plugins.fsapi import event_sockets
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     callhandling.set_dnd(ctx, A, "1002", True)
     callhandling.set_dnd(ctx, "globex.example", "1002", True)
     callhandling.set_dnd(ctx, A, "1001", True)
@@ -187,7 +205,7 @@ def _subscribed(emulator, count: int = 1) -> None:
 
 
 def test_a_phone_that_subscribes_gets_the_watched_users_lamp_of_its_own_tenant_only(acme, freeswitch):
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     callhandling.set_dnd(ctx, A, "1002", True)  # Acme's 1002 in DND; Globex's 1002 (Gina) is not
     keeper = _keeper(freeswitch)
     try:
@@ -230,7 +248,7 @@ def test_a_subscriber_to_a_user_on_a_call_is_told_so_by_the_server_the_call_is_o
 
 
 def test_in_a_cluster_only_the_node_holding_a_servers_feed_fires_and_answers_its_lamps(acme, freeswitch):
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     callhandling.set_dnd(ctx, A, "1002", True)
     freeswitch.report.events.clear()
     holder = {"node-a": {"fs1"}, "node-b": set()}
@@ -256,19 +274,12 @@ def test_in_a_cluster_only_the_node_holding_a_servers_feed_fires_and_answers_its
 
 def test_a_lamp_keeper_that_raises_is_started_again_and_logged_once_with_its_traceback(acme, freeswitch, caplog):
     from fs_plugins.callhandling.lamps import dnd_events
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     callhandling.set_dnd(ctx, A, "1002", True)
     freeswitch.report.events.clear()
-    failures = {"events": 3}
-
-    def events():
-        if failures["events"]:
-            failures["events"] -= 1
-            raise RuntimeError("a bug in reading the lamps")
-        return dnd_events()
-
     caplog.set_level("INFO", logger="fs_plugins.callhandling.lamps")
-    keeper = _keeper(freeswitch, events=events, retry_seconds=0.02)
+    keeper = _keeper(freeswitch, events=_failing(3, RuntimeError("a bug in reading the lamps"), dnd_events),
+                     retry_seconds=0.02)
     try:
         _wait(lambda: freeswitch.report.events)
         assert _lamps(freeswitch) == [("PRESENCE_IN", "1002@acme.example", "confirmed")]
@@ -282,17 +293,10 @@ def test_a_lamp_keeper_that_raises_is_started_again_and_logged_once_with_its_tra
 def test_the_watch_of_the_media_servers_is_started_again_when_it_raises(acme, freeswitch, caplog):
     from fs_plugins.callhandling.lamps import LampKeeper
     from fs_plugins.fsapi import event_sockets
-    ctx = AppContext(OPERATOR.principal, _config(freeswitch), freeswitch=FreeswitchDirectory(_config(freeswitch)))
+    ctx = _operator(freeswitch)
     callhandling.set_dnd(ctx, A, "1002", True)
     freeswitch.report.events.clear()
-    failures = {"servers": 2}
-
-    def servers():
-        if failures["servers"]:
-            failures["servers"] -= 1
-            raise KeyError("a bug in listing the media servers")
-        return event_sockets(_config(freeswitch))
-
+    servers = _failing(2, KeyError("a bug in listing the media servers"), lambda: event_sockets(_config(freeswitch)))
     keeper = LampKeeper(servers, retry_seconds=0.02, settle_seconds=60, refresh_seconds=0.05).start()
     try:
         _wait(lambda: freeswitch.report.events)

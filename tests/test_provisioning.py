@@ -336,11 +336,14 @@ def test_a_fanvil_phone_gets_the_sip_proxys_host_and_port_apart(acme, proxy, hos
     assert (line.find("ProxyAddr").text, line.find("ProxyPort").text) == (host, port)
 
 
-def test_a_proxy_port_out_of_range_is_refused_naming_the_setting():
-    from fs_plugins.provisioning.rules import host_and_port
+@pytest.mark.parametrize("proxy", ["sbc.example.net:70000", "[2001:db8::5]5070"])
+def test_a_proxy_port_out_of_range_or_after_unclosed_brackets_is_refused_naming_the_setting(proxy):
+    from types import SimpleNamespace
+
+    from fs_plugins.provisioning.rules import PhoneFile
 
     with pytest.raises(InvalidInput) as refused:
-        host_and_port("sbc.example.net:70000")
+        PhoneFile.proxy_address.fget(SimpleNamespace(proxy=proxy))  # only the file's proxy is read
     assert refused.value.field == "sip_proxy"
 
 

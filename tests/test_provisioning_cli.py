@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 
+import pytest
+
 from fs_plugins.cli import main
 from fs_plugins.config import Config
 from fs_plugins.web import make_web_app
@@ -12,11 +14,17 @@ from tests import provision
 from tests.wsgi import call
 
 
-def test_device_commands_add_list_and_remove_and_the_web_server_serves_the_file(db, db_url, capsys, monkeypatch):
+@pytest.fixture
+def acme(db, db_url, monkeypatch):
+    """Acme with users 1001 to 1003, and the CLI pointed at its database."""
     owner = provision.tenant("Acme", "acme.example")
-    for ext in ("1001", "1002"):
+    for ext in ("1001", "1002", "1003"):
         provision.user(owner, ext, f"User {ext}")
     monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
+    return owner
+
+
+def test_device_commands_add_list_and_remove_and_the_web_server_serves_the_file(acme, capsys):
     add = ["device", "add", "--tenant", "acme.example", "80:5E:C0:12:34:56", "--vendor", "yealink",
            "--user", "1001", "--blf", "1002"]
     assert main(add) == 0
@@ -37,13 +45,8 @@ def test_device_commands_add_list_and_remove_and_the_web_server_serves_the_file(
     assert status == 404
 
 
-def test_device_set_changes_the_keys_and_a_bad_key_exits_non_zero_naming_it_with_nothing_stored(db, db_url, capsys,
-                                                                                               monkeypatch):
+def test_device_set_changes_the_keys_and_a_bad_key_exits_non_zero_naming_it_with_nothing_stored(acme, capsys):
     from fs_plugins.models.provisioning import Device
-    owner = provision.tenant("Acme", "acme.example")
-    for ext in ("1001", "1002", "1003"):
-        provision.user(owner, ext, f"User {ext}")
-    monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
     assert main(["device", "add", "--tenant", "acme.example", "00:1e:13:00:00:01", "--vendor", "cisco",
                  "--user", "1001", "--blf", "1002"]) == 0
     capsys.readouterr()
@@ -57,13 +60,8 @@ def test_device_set_changes_the_keys_and_a_bad_key_exits_non_zero_naming_it_with
     assert (Device.get().blf, Device.get().general_mwi) == ("1003,1002", True)
 
 
-def test_device_set_gives_the_phone_to_another_user_and_vendor_and_refuses_a_user_with_a_phone(db, db_url, capsys,
-                                                                                                 monkeypatch):
+def test_device_set_gives_the_phone_to_another_user_and_vendor_and_refuses_a_user_with_a_phone(acme, capsys):
     from fs_plugins.models.provisioning import Device
-    owner = provision.tenant("Acme", "acme.example")
-    for ext in ("1001", "1002", "1003"):
-        provision.user(owner, ext, f"User {ext}")
-    monkeypatch.setenv("CENTRALITA_DATABASE_URL", db_url)
     for mac, user in (("00:1e:13:00:00:01", "1001"), ("00:1e:13:00:00:02", "1002")):
         assert main(["device", "add", "--tenant", "acme.example", mac, "--vendor", "cisco", "--user", user]) == 0
     capsys.readouterr()

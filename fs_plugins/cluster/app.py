@@ -13,6 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from fs_plugins import hostport
 from fs_plugins.application import AppContext, Changed, require_operator
 from fs_plugins.cluster import nodes
 from fs_plugins.errors import Conflict, InvalidInput, NotFound
@@ -174,11 +175,10 @@ def _socket_address(value: str | None) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    host, colon, port = value.rpartition(":")
-    if not colon:
-        raise InvalidInput("socket_address", f"{value!r}: expected host:port")
-    host, port = _host(host.strip("[]"), "socket_address"), _port(port, "socket_address")
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    host, port = hostport.split(value, "socket_address")
+    if port is None:
+        raise InvalidInput("socket_address", f"{value!r}: expected host:port ([address]:port for IPv6)")
+    return hostport.join(_host(host, "socket_address"), port)
 
 
 def _sip_address(value: str | None) -> str:
@@ -192,15 +192,5 @@ def _sip_address(value: str | None) -> str:
         return ""
     if any(c.isspace() or c in ";,?>" for c in value):
         raise InvalidInput("sip_address", f"{value!r}: expected host[:port], without spaces, ';' or ','")
-    if value.startswith("["):  # [IPv6] or [IPv6]:port
-        host, _, rest = value[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise InvalidInput("sip_address", f"{value!r}: expected host[:port]")
-        port = rest[1:] if rest else None
-    elif value.count(":") == 1:
-        host, port = value.split(":")
-    else:  # a host, or an IPv6 address without a port
-        host, port = value, None
-    host = _host(host, "sip_address")
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{_port(port, 'sip_address')}" if port is not None else host
+    host, port = hostport.split(value, "sip_address")
+    return hostport.join(_host(host, "sip_address"), port)

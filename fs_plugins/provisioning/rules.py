@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from fs_plugins import hostport
 from fs_plugins.errors import InvalidInput
 from fs_plugins.provisioning.kinds import MAX_BLF_KEYS, VENDORS
 
@@ -139,7 +140,8 @@ class PhoneFile:
     def proxy_address(self) -> tuple[str, int]:
         """The proxy's host and port apart (phones with a field for each, Fanvil's ProxyAddr and
         ProxyPort); the port is 5060 when the proxy names none."""
-        return host_and_port(self.proxy)
+        host, port = hostport.split(self.proxy, "sip_proxy")
+        return host, port or SIP_PORT
 
     @property
     def utc_offset_hours(self) -> str:
@@ -157,22 +159,6 @@ class PhoneFile:
 
 
 SIP_PORT = 5060
-_BRACKETED = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?\Z")
-
-
-def host_and_port(address: str, default: int = SIP_PORT) -> tuple[str, int]:
-    """`host`, `host:port`, `[IPv6]` or `[IPv6]:port` as (host, port); an IPv6 address comes back
-    without its brackets (they only set the port apart), a bare one (two colons or more) whole."""
-    bracketed = _BRACKETED.match(address)
-    if bracketed:
-        host, port = bracketed.group(1), bracketed.group(2)
-    elif address.count(":") == 1:
-        host, _, port = address.partition(":")
-    else:
-        host, port = address, None
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        raise InvalidInput("sip_proxy", f"{address!r}: the port must be 1 to 65535")
-    return host, int(port) if port else default
 
 
 def standard_offset_minutes(zone: str, today: dt.date) -> int:
