@@ -154,3 +154,49 @@ def test_b9_measures_claims_across_two_nodes_and_the_wake_up_of_the_other_node(e
     # Woken by NOTIFY: the target (200 ms) is for a full run at normal priority; here (nice, a loaded
     # machine) it is enough that no hand-off waited for the 5 s chunk a missed wake-up costs.
     assert float(wakeup.measured.split()[1]) < 2500, wakeup.text()
+
+
+def test_b4_times_setup_and_events_from_the_client_for_our_server_and_the_bare_one(monkeypatch):
+    from benches import b4_esl
+
+    monkeypatch.setattr(b4_esl, "SETUP_ROUNDS", 2)
+    monkeypatch.setattr(b4_esl, "SETUP_PER_ROUND", 20)
+    monkeypatch.setattr(b4_esl, "EVENTS", 200)
+    servers_made = []
+
+    def make_server(flow, max_sessions=10):
+        from fs_plugins import metrics
+        from fs_plugins.config import Config
+        from fs_plugins.esl.flows import FlowRegistry
+        from fs_plugins.esl.server import EslServer
+
+        registry = FlowRegistry()
+        registry.register("bench", flow)
+        server = EslServer(Config(esl_port=0, esl_max_sessions=max_sessions), metrics.counting_flows(registry))
+        server.start()
+        servers_made.append(server)
+        return server
+
+    setup = b4_esl.measure_setup(make_server)
+    events = b4_esl.measure_events(make_server)
+
+    assert set(setup) == {"bare", "ours"} and all(p99 >= p50 > 0 for p50, p99 in setup.values())
+    # every server handled every event (0 means some were not handled), timed from the client
+    assert events["bare"] > 0 and events["ours"] > 0 and events["greenswitch"] > 0
+    assert all(server.refused == 0 for server in servers_made)
+
+
+def test_b4_setup_fails_over_2_ms_and_says_when_the_bare_server_missed_it_too():
+    from benches import b4_esl
+
+    sessions = {"held_at_once": 1000, "refused": 0, "completed": 1000, "kb_per_session": 50, "ratio_to_100kb": 0.5}
+    events = {"ours": 9000, "bare": 10000, "greenswitch": 4000, "ratio_to_bare": 0.9}
+
+    def setup_line(ours_p99, bare_p99):
+        return b4_esl._lines(sessions, {"ours": (0.3, ours_p99), "bare": (0.2, bare_p99)}, events)[0]
+
+    assert setup_line(1.2, 0.4).ok
+    ours_alone = setup_line(2.5, 0.4)
+    assert not ours_alone.ok and "machine" not in ours_alone.text()
+    both = setup_line(2.5, 3.1)
+    assert not both.ok and "the bare server misses it too" in both.text()
