@@ -2,7 +2,8 @@
 
   1. connection accepted -> first command (`connect`) sent: p99 < 2 ms, timed by the client (its own
      process, on the other core), which connects to our server and to a bare gevent server writing
-     the same bytes in alternating rounds, so that a busy spell of the machine falls on both;
+     the same bytes (a process of its own on our server's core, out of reach of our heap) in
+     alternating rounds, so that a busy spell of the machine falls on both;
   2. events handled per second >= 0.5x a bare gevent server that only frames and splits the same
      events into headers (greenswitch's stock reader is measured too, for reference), timed by the
      client from its first event sent to the server's close once all are handled. Events are a
@@ -108,23 +109,35 @@ def client_calls(port: int, count: int) -> None:
                       "refused": sum(r.refused for r in reports)}))
 
 
-def spawn(*args):
-    """A client process on the load generator's core (cooperative: the server runs while we wait)."""
+def bare_setup_server() -> None:
+    """The setup ceiling: accept and write the same bytes, nothing else. In a process of its own, so
+    that our server's heap (its collector's passes over the sessions it holds) cannot slow it."""
+    from gevent.server import StreamServer
+
+    def bare(sock, _address):
+        sock.sendall(b"connect\n\n")
+        sock.recv(10)
+
+    server = StreamServer(("127.0.0.1", 0), bare)
+    server.start()
+    print(server.address[1], flush=True)
+    server.serve_forever()  # until the bench terminates it
+
+
+def spawn(*args, core=None):
+    """A process on the load generator's core, or `core` (cooperative: the server runs while we wait)."""
     from gevent import subprocess
 
     from benches.servers import CLIENT_CORE
 
-    return subprocess.Popen(["taskset", "-c", str(CLIENT_CORE), sys.executable, __file__, *map(str, args)],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(["taskset", "-c", str(CLIENT_CORE if core is None else core), sys.executable, __file__,
+                             *map(str, args)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 # -- the measurements (server side, this process) ------------------------------------------------
 def measure_setup(make_server) -> dict:
-    from gevent.server import StreamServer
-
-    def bare(sock, _address):  # the ceiling: accept and write the same bytes, nothing else
-        sock.sendall(b"connect\n\n")
-        sock.recv(10)
+    from benches.servers import SERVER_CORE
 
     pauses, started = [], [0.0]
 
@@ -134,15 +147,16 @@ def measure_setup(make_server) -> dict:
         else:
             pauses.append((time.perf_counter() - started[0]) * 1000)
 
-    bare_server, ours = StreamServer(("127.0.0.1", 0), bare), make_server(lambda ch, info: None, max_sessions=5000)
-    bare_server.start()
+    bare = spawn("bare-setup-server", core=SERVER_CORE)  # the core our server has
+    ours = make_server(lambda ch, info: None, max_sessions=5000)
     gc.callbacks.append(collector)
     try:
-        client = spawn("client-setup", bare_server.address[1], ours.address[1], SETUP_ROUNDS, SETUP_PER_ROUND)
+        client = spawn("client-setup", int(bare.stdout.readline()), ours.address[1], SETUP_ROUNDS, SETUP_PER_ROUND)
         latencies = json.loads(client.communicate()[0])
     finally:
         gc.callbacks.remove(collector)
-    bare_server.stop()
+        bare.terminate()
+        bare.wait(10)
     ours.stop()
     results = {"gc_pauses": (len(pauses), max(pauses, default=0.0))}
     for name, values in latencies.items():  # "bare", "ours"
@@ -319,6 +333,7 @@ def _lines(sessions: dict, setup: dict, events: dict) -> list:
 if __name__ == "__main__":
     if len(sys.argv) > 1:
         {"client-setup": lambda: client_setup(*map(int, sys.argv[2:6])),
+         "bare-setup-server": bare_setup_server,
          "client-events": lambda: client_events(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"),
          "client-calls": lambda: client_calls(int(sys.argv[2]), int(sys.argv[3]))}[sys.argv[1]]()
     else:
