@@ -318,7 +318,8 @@ def _lines(sessions: dict, setup: dict, events: dict) -> list:
     busy = "; the bare server misses it too: machine too busy to tell" if p99 >= 2.0 and bare99 >= 2.0 else ""
     return [
         Line(BENCH, "connect → first command (client side)",
-             f"p50 {p50:.3f} ms, p99 {p99:.3f} ms{busy} ({collections} GC passes in the server, longest {longest:.1f} ms)",
+             f"p50 {p50:.3f} ms, p99 {p99:.3f} ms{busy} "
+             f"({collections} GC passes in the server, longest {longest:.1f} ms)",
              f"bare gevent server p50 {bare50:.3f} ms, p99 {bare99:.3f} ms", p99 / 2.0, "p99 < 2 ms",
              p99 < 2.0, 1.0, higher_is_better=False),
         Line(BENCH, "events/s", f"{events['ours']:,.0f} events/s (stock greenswitch {events['greenswitch']:,.0f}); "
