@@ -1,5 +1,5 @@
 """Names vulture cannot see used (tests/test_architecture.py runs it with this file): values read
-by templates and marshmallow schemas, greenswitch's hooks and the attributes its teardown reads,
+by templates and marshmallow schemas, hooks other libraries call,
 and vocabulary kept for readers of the database."""
 # flake8: noqa
 status_label  # api/calls.py CallOut: a schema field
