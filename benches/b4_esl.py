@@ -1,14 +1,19 @@
 """B4: the outbound ESL server.
 
-  1. connection accepted -> first command (`connect`) sent: p99 < 2 ms (client in its own process);
+  1. connection accepted -> first command (`connect`) sent: p99 < 2 ms, timed by the client (its own
+     process, on the other core), which connects to our server and to a bare gevent server writing
+     the same bytes (a process of its own on our server's core, out of reach of our heap) in
+     alternating rounds, so that a busy spell of the machine falls on both;
   2. events handled per second >= 0.5x a bare gevent server that only frames and splits the same
-     events into headers (greenswitch's stock reader is measured too, for reference). Events are a
-     recorded 5.5 KB CHANNEL_EXECUTE; values are URL-decoded when read (fs_plugins.esl.framing);
+     events into headers (greenswitch's stock reader is measured too, for reference), timed by the
+     client from its first event sent to the server's close once all are handled. Events are a
+     recorded 5.5 KB CHANNEL_EXECUTE, handled by the flow's real dispatch (fs_plugins.esl.adapter);
+     values are URL-decoded when read (fs_plugins.esl.framing);
   3. 1,000 concurrent emulated sessions held at once, none refused below the cap, < 100 KB each
      (server process RSS growth / sessions; the emulators run in another process).
 
 Every target is checked: a miss prints FAIL and `python -m benches` exits non-zero.
-Run: .venv/bin/python benches/b4_esl.py   (about 20 s; or all benches: python -m benches)
+Run: .venv/bin/python benches/b4_esl.py   (about a minute; or all benches: python -m benches)
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 TRANSCRIPT = ROOT / "tests" / "fixtures" / "freeswitch" / "esl_outbound" / "b_caller_hangup_in_playback.transcript.txt.gz"
 BENCH = "B4 ESL"
 EVENTS = 20000
+SETUP_ROUNDS, SETUP_PER_ROUND = 9, 250  # 2,000 connections kept per server
+EVENT_ROUNDS = 3  # the median of each server's rounds is reported
 SESSIONS = 1000
 OK = b"Content-Type: command/reply\nReply-Text: +OK\n\n"
 CONNECT_REPLY = (b"Unique-ID: 0a0a\nvariable_pbx_flow: bench\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n"
@@ -50,18 +57,22 @@ def rss_kb() -> int:
 
 
 # -- clients (each runs in its own process) -----------------------------------------------------
-def client_setup(port: int, count: int) -> None:
+def client_setup(bare_port: int, our_port: int, rounds: int, per_round: int) -> None:
+    """Rounds of connections to each server in turn, so a busy spell of the machine falls on both."""
     import socket
 
-    latencies, held = [], []
-    for _ in range(count):
-        started = time.perf_counter()
-        sock = socket.create_connection(("127.0.0.1", port))
-        data = b""
-        while not data.endswith(b"\n\n"):
-            data += sock.recv(100)
-        latencies.append(time.perf_counter() - started)
-        held.append(sock)  # kept open: a call's setup does not overlap another's teardown
+    latencies: dict[str, list[float]] = {"bare": [], "ours": []}
+    held = []
+    for _ in range(rounds):
+        for name, port in (("bare", bare_port), ("ours", our_port)):
+            for _ in range(per_round):
+                started = time.perf_counter()
+                sock = socket.create_connection(("127.0.0.1", port))
+                data = b""
+                while not data.endswith(b"\n\n"):
+                    data += sock.recv(100)
+                latencies[name].append(time.perf_counter() - started)
+                held.append(sock)  # kept open: a call's setup does not overlap another's teardown
     for sock in held:
         sock.close()
     print(json.dumps(latencies))
@@ -78,12 +89,12 @@ def client_events(port: int, count: int, handshake: bool) -> None:
                 data += sock.recv(100)
             sock.sendall(reply)
         time.sleep(0.2)  # let the flow start before the first event
-    frame = recorded_event()
-    batch = frame * 50
+    batch = recorded_event() * 50
+    started = time.perf_counter()  # the same clock for the three servers: first event sent -> all handled
     for _ in range(count // 50):
         sock.sendall(batch)
-    sock.recv(10)  # the server closes when it has counted everything
-    print("{}")
+    sock.recv(10)  # the server closes (or says `exit`) once it has handled every event
+    print(json.dumps({"seconds": time.perf_counter() - started}))
 
 
 def client_calls(port: int, count: int) -> None:
@@ -99,31 +110,59 @@ def client_calls(port: int, count: int) -> None:
                       "refused": sum(r.refused for r in reports)}))
 
 
-def spawn(*args):
-    """A client process on the load generator's core (cooperative: the server runs while we wait)."""
+def bare_setup_server() -> None:
+    """The setup ceiling: accept and write the same bytes, nothing else. In a process of its own, so
+    that our server's heap (its collector's passes over the sessions it holds) cannot slow it."""
+    from gevent.server import StreamServer
+
+    def bare(sock, _address):
+        sock.sendall(b"connect\n\n")
+        sock.recv(10)
+
+    server = StreamServer(("127.0.0.1", 0), bare)
+    server.start()
+    print(server.address[1], flush=True)
+    server.serve_forever()  # until the bench terminates it
+
+
+def spawn(*args, core=None):
+    """A process on the load generator's core, or `core` (cooperative: the server runs while we wait)."""
     from gevent import subprocess
 
     from benches.servers import CLIENT_CORE
 
-    return subprocess.Popen(["taskset", "-c", str(CLIENT_CORE), sys.executable, __file__, *map(str, args)],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(["taskset", "-c", str(CLIENT_CORE if core is None else core), sys.executable, __file__,
+                             *map(str, args)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 # -- the measurements (server side, this process) ------------------------------------------------
 def measure_setup(make_server) -> dict:
-    from gevent.server import StreamServer
+    from benches.servers import SERVER_CORE
 
-    def bare(sock, _address):  # the ceiling: accept and write the same bytes, nothing else
-        sock.sendall(b"connect\n\n")
-        sock.recv(10)
+    pauses, started = [], [0.0]
 
-    results = {}
-    for name, server in (("bare", StreamServer(("127.0.0.1", 0), bare)), ("ours", make_server(lambda ch, info: None, max_sessions=5000))):
-        server.start()
-        client = spawn("client-setup", server.address[1], 2000)
-        latencies = sorted(json.loads(client.communicate()[0])[200:])  # the first 200 warm up
-        server.stop()
-        results[name] = (statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000)
+    def collector(phase, _info):  # this process's garbage-collector pauses: the server's own share of the tail
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - started[0]) * 1000)
+
+    bare = spawn("bare-setup-server", core=SERVER_CORE)  # the core our server has
+    ours = make_server(lambda ch, info: None, max_sessions=5000)
+    gc.callbacks.append(collector)
+    try:
+        client = spawn("client-setup", int(bare.stdout.readline()), ours.address[1], SETUP_ROUNDS, SETUP_PER_ROUND)
+        latencies = json.loads(client.communicate()[0])
+    finally:
+        gc.callbacks.remove(collector)
+        bare.terminate()
+        bare.wait(10)
+    ours.stop()
+    results = {"gc_pauses": (len(pauses), max(pauses, default=0.0))}
+    for name, values in latencies.items():  # "bare", "ours"
+        kept = sorted(values[SETUP_PER_ROUND:])  # each server's first round warms it up
+        results[name] = (statistics.median(kept) * 1000, kept[int(len(kept) * 0.99)] * 1000)
     return results
 
 
@@ -134,53 +173,56 @@ def measure_events(make_server) -> dict:
     from greenswitch.esl import OutboundSession
 
     done = Event()
-    timing = {}
 
-    def count(first_key):
+    def counter():
         seen = [0]
-        timing[first_key] = time.perf_counter()  # from the connection on: includes reading and parsing
 
         def on_event(event):
             seen[0] += 1
             if seen[0] == EVENTS:
-                timing[first_key] = time.perf_counter() - timing[first_key]
                 done.set()
         return on_event
 
     def ours(ch, info):
-        ch.conn.on_event = count("ours")  # the adapter's own dispatch is a dict lookup; count instead
+        dispatch, counted = ch.conn.on_event, counter()  # the adapter's own dispatch runs, then the count
+
+        def on_event(event):
+            dispatch(event)
+            counted(event)
+        ch.conn.on_event = on_event
         done.wait(60)
 
-    def bare(sock, _address):  # the ceiling: frame, parse, count; nothing else
-        on_event, buf = count("bare"), b""
+    def bare(sock, _address):  # the ceiling: frame, split the body into headers, count; nothing else
+        on_event, buf = counter(), bytearray()
         while not done.is_set():
             data = sock.recv(65536)
             if not data:
                 break
             buf += data
-            while (end := buf.find(b"\n\n")) >= 0:
-                head = buf[:end].split(b"\n")
-                length = int(head[0].split(b": ")[1])
+            pos = 0
+            while (end := buf.find(b"\n\n", pos)) >= 0:
+                length = int(buf[pos + 16:buf.index(b"\n", pos)])  # the frame's first line: Content-Length: N
                 if len(buf) < end + 2 + length:
                     break
                 body = buf[end + 2:end + 2 + length].decode()
                 dict(line.split(": ", 1) for line in body.split("\n") if line)
-                buf = buf[end + 2 + length:]
+                pos = end + 2 + length
                 on_event(None)
+            del buf[:pos]
         sock.close()
 
     def stock(sock, _address):  # greenswitch's own reader and event greenlet
         session = OutboundSession(None, sock)
-        session.register_handle("CHANNEL_EXECUTE", count("greenswitch"))
+        session.register_handle("CHANNEL_EXECUTE", counter())
         done.wait(120)
         session._run = False
         sock.shutdown(2)  # greenswitch's makefile keeps the descriptor open past close()
         gevent.killall([session._receive_events_greenlet, session._process_events_greenlet])
 
-    results = {}
-    for name, start in (("bare", lambda: StreamServer(("127.0.0.1", 0), bare)),
-                        ("ours", lambda: make_server(ours)),
-                        ("greenswitch", lambda: StreamServer(("127.0.0.1", 0), stock))):
+    rates = {"bare": [], "ours": [], "greenswitch": []}
+    servers = (("bare", lambda: StreamServer(("127.0.0.1", 0), bare)), ("ours", lambda: make_server(ours)),
+               ("greenswitch", lambda: StreamServer(("127.0.0.1", 0), stock)))
+    for name, start in servers * EVENT_ROUNDS:  # in turn, so that a busy spell falls on each
         done.clear()
         server = start()
         if isinstance(server, StreamServer):
@@ -189,9 +231,11 @@ def measure_events(make_server) -> dict:
         done.wait(120)
         gevent.sleep(0.05)
         server.stop()
-        client.wait(10)
-        results[name] = EVENTS / timing[name] if isinstance(timing.get(name), float) and timing[name] < 1000 else 0
+        seconds = json.loads(client.communicate(timeout=10)[0])["seconds"]
+        rates[name].append(EVENTS / seconds if done.is_set() else 0)  # 0: not every event was handled in time
+    results = {name: statistics.median(values) for name, values in rates.items()}
     results["ratio_to_bare"] = results["ours"] / results["bare"]
+    results["ratios"] = [ours / bare for ours, bare in zip(rates["ours"], rates["bare"])]  # round by round
     return results
 
 
@@ -235,19 +279,22 @@ def run(report=print) -> list:
     import logging
 
     from benches.servers import SERVER_CORE
+    from fs_plugins import metrics
+    from fs_plugins.commands.serve import freeze_startup_heap
     from fs_plugins.config import Config
     from fs_plugins.esl.flows import FlowRegistry
     from fs_plugins.esl.server import EslServer
 
     logging.getLogger("fs_plugins.esl").setLevel(logging.ERROR)
 
-    def make_server(flow, max_sessions=SESSIONS):
+    def make_server(flow, max_sessions=SESSIONS):  # as `centralita serve` builds it (commands/serve._start_esl)
         registry = FlowRegistry()
         registry.register("bench", flow)
-        server = EslServer(Config(esl_port=0, esl_max_sessions=max_sessions), registry)
+        server = EslServer(Config(esl_port=0, esl_max_sessions=max_sessions), metrics.counting_flows(registry))
         server.start()
         return server
 
+    freeze_startup_heap()  # as `centralita serve` does once its servers listen
     affinity = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {SERVER_CORE})
     try:
@@ -265,12 +312,19 @@ def run(report=print) -> list:
 def _lines(sessions: dict, setup: dict, events: dict) -> list:
     from benches.report import Line
 
-    (p50, p99), (bare50, bare99) = setup["ours"], setup["bare"]
+    (p50, p99), (bare50, bare99), (collections, longest) = setup["ours"], setup["bare"], setup["gc_pauses"]
+    # A miss the bare server shares is the machine's (another process on the core), not the server's:
+    # still a FAIL, as nothing was shown, but said so.
+    busy = "; the bare server misses it too: machine too busy to tell" if p99 >= 2.0 and bare99 >= 2.0 else ""
     return [
-        Line(BENCH, "connect → first command (client side)", f"p50 {p50:.3f} ms, p99 {p99:.3f} ms",
+        Line(BENCH, "connect → first command (client side)",
+             f"p50 {p50:.3f} ms, p99 {p99:.3f} ms{busy} "
+             f"({collections} GC passes in the server, longest {longest:.1f} ms)",
              f"bare gevent server p50 {bare50:.3f} ms, p99 {bare99:.3f} ms", p99 / 2.0, "p99 < 2 ms",
              p99 < 2.0, 1.0, higher_is_better=False),
-        Line(BENCH, "events/s", f"{events['ours']:,.0f} events/s (stock greenswitch {events['greenswitch']:,.0f})",
+        Line(BENCH, "events/s", f"{events['ours']:,.0f} events/s (stock greenswitch {events['greenswitch']:,.0f}); "
+             f"median of {len(events['ratios'])} rounds, ratio by round "
+             + " ".join(f"{ratio:.2f}" for ratio in events["ratios"]),
              f"bare framing + parsing {events['bare']:,.0f} events/s", events["ratio_to_bare"], "≥ 0.5× bare",
              events["ratio_to_bare"] >= 0.5, 0.5),
         Line(BENCH, f"{SESSIONS:,} sessions at once",
@@ -284,7 +338,8 @@ def _lines(sessions: dict, setup: dict, events: dict) -> list:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        {"client-setup": lambda: client_setup(int(sys.argv[2]), int(sys.argv[3])),
+        {"client-setup": lambda: client_setup(*map(int, sys.argv[2:6])),
+         "bare-setup-server": bare_setup_server,
          "client-events": lambda: client_events(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"),
          "client-calls": lambda: client_calls(int(sys.argv[2]), int(sys.argv[3]))}[sys.argv[1]]()
     else:

@@ -154,3 +154,24 @@ def test_a_database_that_is_down_at_start_is_one_clear_line_without_its_password
     assert len(lines) == 1 and lines[0].startswith(
         f"centralita: error: cannot open the database postgresql://centralita:***@127.0.0.1:{port}/centralita: ")
     assert "s3cret" not in done.stderr and "refused" in lines[0].lower()
+
+
+def test_the_start_up_heap_is_left_out_of_the_garbage_collectors_passes(tmp_path):
+    from tests.serve_process import ServeProcess
+
+    with ServeProcess(tmp_path, only=("esl",)) as serve:
+        line = re.search(r"start-up heap: (\d+) objects left out", serve.log(waiting_for="start-up heap"))
+        assert line and int(line.group(1)) > 10_000, serve.log()
+
+
+def test_freezing_the_heap_leaves_its_objects_out_of_what_the_collector_scans():
+    import gc
+
+    from fs_plugins.commands.serve import freeze_startup_heap
+
+    kept = object.__new__(type("Kept", (), {}))  # a tracked object made before the freeze
+    try:
+        assert freeze_startup_heap() >= 1
+        assert not any(o is kept for o in gc.get_objects())  # no pass scans it any more
+    finally:
+        gc.unfreeze()

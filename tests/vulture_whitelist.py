@@ -1,5 +1,5 @@
 """Names vulture cannot see used (tests/test_architecture.py runs it with this file): values read
-by templates and marshmallow schemas, greenswitch's hooks and the attributes its teardown reads,
+by templates and marshmallow schemas, hooks other libraries call,
 and vocabulary kept for readers of the database."""
 # flake8: noqa
 status_label  # api/calls.py CallOut: a schema field
@@ -10,10 +10,6 @@ FORWARD_REASONS  # channel_vars.py: values of pbx_forward_reason in the call log
 BLOCK_REASONS  # channel_vars.py: values of pbx_block_reason
 SOURCES  # contacts/records.py: where a contact comes from
 OUTCOMES  # groups/kinds.py: GroupCall.outcome values
-start_event_handlers  # esl/connection.py: greenswitch hook
-session_data  # esl/connection.py: read by greenswitch
-_outbound_connected  # esl/connection.py: read by greenswitch
-_lingering  # esl/connection.py: read by greenswitch
 refused  # esl/server.py: connections refused, for the logs and tests
 autoescape  # portal/app.py: Jinja setting
 y  # portal/charts.py and views: SVG geometry read by templates

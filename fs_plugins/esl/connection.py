@@ -1,26 +1,27 @@
-"""One outbound event-socket connection, built on greenswitch's OutboundSession.
+"""One outbound event-socket connection: commands sent, their replies matched in order, events
+handed to `on_event` as they are read.
 
-greenswitch keeps the protocol model (connect / myevents / linger, command replies matched to
-senders in order). Four of its behaviours do not fit a server holding a thousand calls, so this
-subclass replaces them:
-  * reading: greenswitch reads line by line and hands events to a second greenlet that polls its
-    queue every second (a session cannot end faster than that); here one reader greenlet parses
-    buffered frames (fs_plugins.esl.framing) and dispatches events directly;
-  * `send` waits forever; here every reply has a timeout (CommandTimeout);
-  * a connection that dies without a disconnect notice leaves greenswitch's waiters blocked;
-    here EOF, a reset or a malformed frame fails every waiter with CallGone;
-  * the body of the final disconnect notice (67 bytes) is consumed instead of read as headers.
+It began as a subclass of greenswitch's OutboundSession and replaced, one by one, everything
+that class does: greenswitch reads line by line and hands events to a second greenlet that polls
+its queue every second (a session could not end faster than that), its `send` waits forever, a
+connection that dies without a disconnect notice leaves its waiters blocked, and it reads the
+body of the final disconnect notice as headers. What was left of it was set-up work for every
+call (a file object over the socket, a queue, an event and handler lists no one read), so this is
+now a class of its own:
+  * one reader greenlet parses buffered frames (fs_plugins.esl.framing) and dispatches events
+    directly;
+  * every reply has a timeout (CommandTimeout);
+  * EOF, a reset or a malformed frame fails every waiter with CallGone;
+  * the body of the final disconnect notice (67 bytes) is consumed with its frame.
 """
 from __future__ import annotations
 
 import logging
-from typing import Callable
-
 import socket
+from typing import Callable
 
 import gevent
 from gevent.event import AsyncResult
-from greenswitch.esl import OutboundSession
 
 from fs_plugins.channel import CallGone, CommandTimeout
 from fs_plugins.esl.framing import FrameBuffer, ProtocolError, parse_headers
@@ -30,23 +31,22 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[dict], None]
 
 
-class EslConnection(OutboundSession):
+class EslConnection:
     def __init__(self, sock, address=None, command_timeout: float = 30.0, on_event: EventHandler | None = None,
                  before_wait: Callable[[], None] | None = None):
+        self.sock = sock
+        self.address = address
         self.command_timeout = command_timeout
         self.before_wait = before_wait or (lambda: None)  # e.g. hand the database connection back
         self.on_event: EventHandler = on_event or (lambda headers: None)
+        self.connected = True
         self.closed_reason = ""
+        self._replies: list[AsyncResult] = []  # one per command sent, answered in order
         try:  # commands are small single writes; do not let Nagle hold them back
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        super().__init__(address, sock)
-
-    # -- greenswitch hooks -------------------------------------------------------------------
-    def start_event_handlers(self):
-        self._receive_events_greenlet = gevent.spawn(self._read_loop)
-        self._process_events_greenlet = None
+        self._reader = gevent.spawn(self._read_loop)
 
     def send(self, data: str, timeout: float | None = None):
         """Send one command and return its reply frame (headers; `.data` = Reply-Text or body)."""
@@ -54,7 +54,7 @@ class EslConnection(OutboundSession):
             raise CallGone(reason=self.closed_reason or "connection closed")
         self.before_wait()
         waiter = AsyncResult()
-        self._commands_sent.append(waiter)
+        self._replies.append(waiter)
         try:
             self.sock.sendall((data + "\n\n").encode("utf-8"))
         except OSError as exc:
@@ -64,11 +64,9 @@ class EslConnection(OutboundSession):
         except gevent.Timeout:
             raise CommandTimeout(data.split("\n", 1)[0]) from None
 
-    def connect(self):
-        reply = self.send("connect")
-        self.session_data = reply.headers
-        self._outbound_connected = True
-        return reply.headers
+    def connect(self) -> dict:
+        """The first command of an outbound session: its reply carries the channel's data."""
+        return self.send("connect").headers
 
     # -- reading -----------------------------------------------------------------------------
     def _read_loop(self):
@@ -91,18 +89,16 @@ class EslConnection(OutboundSession):
     def _dispatch(self, headers: dict, body: bytes):
         kind = headers.get("Content-Type", "")
         if kind == "command/reply" or kind == "api/response":
-            if not self._commands_sent:
+            if not self._replies:
                 raise ProtocolError(f"unsolicited {kind}")
             reply = _Reply(headers, headers.get("Reply-Text", "") if kind == "command/reply" else body.decode("utf-8", "replace"))
-            self._commands_sent.pop(0).set(reply)
+            self._replies.pop(0).set(reply)
         elif kind == "text/event-plain":
             event = parse_headers(body)
             if "Event-Name" not in event:
                 raise ProtocolError("event without Event-Name")
             self.on_event(event)
         elif kind == "text/disconnect-notice":
-            if headers.get("Content-Disposition") == "linger":
-                self._lingering = True
             self.on_event({"Event-Name": "DISCONNECT", **headers})
         else:
             log.debug("ignoring ESL frame of type %r", kind)
@@ -115,9 +111,8 @@ class EslConnection(OutboundSession):
         if not self.connected and self.closed_reason:
             return
         self.connected = False
-        self._outbound_connected = False
         self.closed_reason = reason
-        pending, self._commands_sent = self._commands_sent, []
+        pending, self._replies = self._replies, []
         for waiter in pending:
             waiter.set_exception(CallGone(reason=reason))
         try:
@@ -135,18 +130,15 @@ class EslConnection(OutboundSession):
             except CallGone:
                 pass
         self._lost("closed by us")
-        self.sock_file.close()
-        reader = self._receive_events_greenlet
-        if reader is not None and reader is not gevent.getcurrent():
+        reader = self._reader
+        if reader is not gevent.getcurrent():
             reader.join(timeout=exit_timeout)
             if not reader.dead:
                 reader.kill()
 
-    stop = close
-
 
 class _Reply:
-    """Shaped like greenswitch's ESLEvent so code written against greenswitch keeps working."""
+    """A command's reply: `headers`, and `data` as greenswitch's ESLEvent has it (Reply-Text or body)."""
 
     __slots__ = ("headers", "data")
 
