@@ -23,6 +23,9 @@ the unit of work ends (serve's WSGI wrapper, the ESL session between commands, t
   greenlet: a statement still waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
   `statement_timeout` is set a little below it, so a slow query is cancelled there and its
   connection survives, while a stalled network is cut by the client side.
+* PostgreSQL statements given as `prepared.on_server(...)` (CDR filing's) are prepared on each
+  connection the first time it runs them, then only executed: planning them cost more server CPU
+  than running them.
 * An outage is logged once (WARNING) and its end once (INFO); requests answer without a traceback.
 """
 from __future__ import annotations
