@@ -91,6 +91,26 @@ def test_the_legs_of_one_call_are_filed_by_one_filer_and_never_wait_on_each_othe
     assert CdrLeg.select().count() == len(posts)
 
 
+def test_after_a_batch_whose_connection_was_lost_the_next_post_is_stored(pooled, monkeypatch):
+    """A reset or a stall cut short leaves the filer's connection closed: the next batch must not
+    use it again (it answered 503 to every post of that filer's calls while they kept coming)."""
+    real, lost = group_commit.store_leg, []
+
+    def losing_the_connection_once(db, facts):
+        if not lost:
+            lost.append(facts.uuid)
+            db.connection().close()
+            raise DatabaseUnavailable("connection already closed")
+        return real(db, facts)
+
+    monkeypatch.setattr(group_commit, "store_leg", losing_the_connection_once)
+    app = make_cdr_app(CONFIG, pooled)
+    body = calls(1)[0]
+    assert post(app, body, uuid_of(body)) == 503
+    assert post(app, body, uuid_of(body)) == 200  # FreeSWITCH's retry
+    assert CdrLeg.select().count() == 1
+
+
 def test_a_re_post_in_the_same_batch_is_stored_once(pooled):
     body = calls(1)[0]
     assert post_together(make_cdr_app(CONFIG, pooled), [body, body]) == [200, 200]

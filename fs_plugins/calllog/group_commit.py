@@ -103,6 +103,9 @@ class GroupCommit:
                     with few_trips(self.db):
                         outcomes = file_legs(self.db, [facts for facts, _ in batch], last=True)
         except UNAVAILABLE as exc:
+            # Its connection may be closed or cut mid-statement (a reset, a stall): the next batch
+            # starts on a fresh one. Kept, it failed every batch of this filer's calls until idle.
+            self.db.drop_connection()
             for _, result in batch:
                 result.set_exception(exc)
             return
