@@ -23,6 +23,9 @@ the unit of work ends (serve's WSGI wrapper, the ESL session between commands, t
   greenlet: a statement still waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
   `statement_timeout` is set a little below it, so a slow query is cancelled there and its
   connection survives, while a stalled network is cut by the client side.
+* PostgreSQL statements given as `prepared.on_server(...)` (CDR filing's) are prepared on each
+  connection the first time it runs them, then only executed: planning them cost more server CPU
+  than running them.
 * An outage is logged once (WARNING) and its end once (INFO); requests answer without a traceback.
 """
 from __future__ import annotations
@@ -42,6 +45,7 @@ from fs_plugins.deadlines import budget as _budget
 from fs_plugins.deadlines import deadline, each_statement  # noqa: F401  (the servers' way in)
 from fs_plugins.deadlines import remaining as _remaining
 from fs_plugins.deadlines import uncapped as _uncapped
+from fs_plugins.prepared import Statements
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +256,9 @@ class _Green:
 class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
     def __init__(self, *args, **kwargs):
         self._statement_timeouts: dict[int, int] = {}  # what each connection was told (a SET costs a round trip)
+        # The prepared.Statements each connection holds prepared, by name; None: not known (a text
+        # that prepared some failed, and PREPARE is not undone by a rollback), so all are dropped.
+        self._prepared: dict[int, set[str] | None] = {}
         super().__init__(*args, **kwargs)
 
     def _is_closed(self, conn):
@@ -267,10 +274,40 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
 
     def _run(self, sql, params):
         self._set_statement_timeout()
+        preparing = None
+        if isinstance(sql, Statements):
+            sql, preparing = self._as_prepared(sql)
         state = self._state
         if getattr(state, "trips", None) is not None and self.in_transaction():
             sql = state.trips.carry(sql)
-        return super()._run(sql, params)
+        if preparing is None:
+            return super()._run(sql, params)
+        key = self.conn_key(state.conn)
+        try:
+            cursor = super()._run(sql, params)
+        except BaseException:
+            self._prepared[key] = None  # what ran before the failure stays prepared: unknown
+            raise
+        known = self._prepared.get(key)
+        self._prepared[key] = preparing if known is None else known | preparing
+        return cursor
+
+    def _as_prepared(self, statements: Statements) -> tuple[str, set[str] | None]:
+        """The text running `statements` as statements prepared on this greenlet's connection
+        (preparing those it lacks), and the names it prepares; (the plain text, None) when the
+        connection holds MAX_PREPARED already."""
+        known = self._prepared.get(self.conn_key(self.connection()), set())
+        head = ["DEALLOCATE ALL"] if known is None else []
+        known = known or set()
+        missing = [index for index, name in enumerate(statements.names) if name not in known]
+        if len(known) + len(missing) > MAX_PREPARED:
+            return str(statements), None
+        text = "; ".join([
+            *head,
+            *(f"PREPARE {statements.names[index]} AS {_numbered(statements.parts[index])}" for index in missing),
+            *(f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+              for name, count in zip(statements.names, statements.counts))])
+        return text + statements.then, {statements.names[index] for index in missing} | (set() if head else known)
 
     # -- few_trips: BEGIN and COMMIT carried by the transaction's own statements ------------------
     def begin(self, *args, **kwargs):
@@ -309,7 +346,18 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
 
     def _close_raw(self, conn):
         self._statement_timeouts.pop(self.conn_key(conn), None)
+        self._prepared.pop(self.conn_key(conn), None)
         super()._close_raw(conn)
+
+
+# Statements prepared on one connection at most (CDR filing's, for each size of batch: some tens).
+MAX_PREPARED = 256
+
+
+def _numbered(sql: str) -> str:
+    """psycopg2's `%s` placeholders as PREPARE's $1, $2, … (no statement here holds a literal %)."""
+    pieces = sql.split("%s")
+    return "".join(f"{piece}${number}" for number, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
 
 
 _real_thread_id = get_original("_thread", "get_ident")  # the OS thread, not the greenlet
@@ -498,7 +546,7 @@ def last_statement(db, sql: str, params=None):
     trips = getattr(db._state, "trips", None) if isinstance(db, GreenPostgresqlDatabase) else None
     if trips is None or db.transaction_depth() != 1:
         return db.execute_sql(sql, params)
-    cursor = db.execute_sql(sql + "; COMMIT", params)
+    cursor = db.execute_sql(sql.followed_by("COMMIT") if isinstance(sql, Statements) else sql + "; COMMIT", params)
     trips.committed = True
     return cursor
 

@@ -65,6 +65,52 @@ def test_legs_posted_together_are_filed_in_fewer_transactions_with_every_entry(p
     assert 1 <= len(commits) < len(bodies)
 
 
+def test_the_legs_of_one_call_are_filed_by_one_filer_and_never_wait_on_each_other(pooled, monkeypatch):
+    """A call's legs arrive together; in two filers the second waited on the call's lock for the
+    first's whole transaction. Each leg here comes while its call's first leg is being filed."""
+    filed_by: dict[str, set] = {}
+    real = group_commit.GroupCommit._file
+
+    def slow_filing(self, batch):
+        for facts, _ in batch:
+            filed_by.setdefault(facts.call_id, set()).add(gevent.getcurrent())
+        gevent.sleep(0.02)  # before its transaction: tests run unpatched, greenlets share peewee's state
+        return real(self, batch)
+
+    monkeypatch.setattr(group_commit.GroupCommit, "_file", slow_filing)
+    app = make_cdr_app(CONFIG, pooled)
+    posts = []
+    for n in range(6):
+        for body in variant(recorded_bodies("incoming_answered.json"), {}, seed=700 + 10 * n):
+            posts.append(gevent.spawn(post, app, body, uuid_of(body)))
+            gevent.sleep(0.005)  # the first leg is being filed when the second comes
+    gevent.joinall(posts, raise_error=True)
+    assert [g.value for g in posts] == [200] * len(posts)
+    assert len(filed_by) == 6
+    assert all(len(filers) == 1 for filers in filed_by.values()), filed_by
+    assert CdrLeg.select().count() == len(posts)
+
+
+def test_after_a_batch_whose_connection_was_lost_the_next_post_is_stored(pooled, monkeypatch):
+    """A reset or a stall cut short leaves the filer's connection closed: the next batch must not
+    use it again (it answered 503 to every post of that filer's calls while they kept coming)."""
+    real, lost = group_commit.store_leg, []
+
+    def losing_the_connection_once(db, facts):
+        if not lost:
+            lost.append(facts.uuid)
+            db.connection().close()
+            raise DatabaseUnavailable("connection already closed")
+        return real(db, facts)
+
+    monkeypatch.setattr(group_commit, "store_leg", losing_the_connection_once)
+    app = make_cdr_app(CONFIG, pooled)
+    body = calls(1)[0]
+    assert post(app, body, uuid_of(body)) == 503
+    assert post(app, body, uuid_of(body)) == 200  # FreeSWITCH's retry
+    assert CdrLeg.select().count() == 1
+
+
 def test_a_re_post_in_the_same_batch_is_stored_once(pooled):
     body = calls(1)[0]
     assert post_together(make_cdr_app(CONFIG, pooled), [body, body]) == [200, 200]

@@ -23,11 +23,17 @@ leg has committed.
   included (dbpool.few_trips carries them on the first and last statements), and its calls'
   advisory locks are taken in one statement in key order, so two batches (two filers, two
   processes) never wait on each other in a cycle.
+* Each filer has its own queue, and a call's legs always go to the same one (by a hash of the call
+  id): FreeSWITCH posts a call's legs at the same moment, and two filers taking one leg each
+  filed them one after the other, the second waiting on the call's lock for the first's whole
+  transaction, its commit included; in one filer they share a batch and a commit.
 
 Only for a database of fs_plugins.dbpool (cooperative, pooled: `serve`); anywhere else (tests,
 plain threads) the receiver files each leg itself.
 """
 from __future__ import annotations
+
+import zlib
 
 import gevent
 import peewee
@@ -52,34 +58,35 @@ FILERS_POSTGRESQL = 2
 class GroupCommit:
     def __init__(self, db, seconds: float):
         self.db, self.seconds = db, seconds
-        self._queue: Queue = Queue()
-        self._filers: list[gevent.Greenlet] = []
-        self._wanted = FILERS_POSTGRESQL if isinstance(db, peewee.PostgresqlDatabase) else 1
+        filers = FILERS_POSTGRESQL if isinstance(db, peewee.PostgresqlDatabase) else 1
+        self._queues: list[Queue] = [Queue() for _ in range(filers)]
+        self._filers: list[gevent.Greenlet | None] = [None] * filers
 
     def store(self, facts: LegFacts) -> bool:
         """File the leg with whatever else is queued; True when it was new. Returns once committed."""
         result = AsyncResult()
-        self._queue.put((facts, result))
-        if len(self._filers) < self._wanted or any(filer.dead for filer in self._filers):
-            self._filers = [filer for filer in self._filers if not filer.dead]
-            self._filers += [gevent.spawn(self._run) for _ in range(self._wanted - len(self._filers))]
+        filer = _filer_of(facts.call_id, len(self._queues))
+        self._queues[filer].put((facts, result))
+        running = self._filers[filer]
+        if running is None or running.dead:
+            self._filers[filer] = gevent.spawn(self._run, self._queues[filer])
         try:
             return result.get(timeout=2 * self.seconds + 1)
         except gevent.Timeout:
             raise DatabaseUnavailable(f"leg not filed within {2 * self.seconds + 1:.0f} s") from None
 
-    def _run(self) -> None:
+    def _run(self, queue: Queue) -> None:
         try:
             while True:
                 try:
-                    first = self._queue.get(timeout=IDLE_SECONDS)
+                    first = queue.get(timeout=IDLE_SECONDS)
                 except Empty:
                     release(self.db)  # idle: the connection serves others until legs come again
-                    first = self._queue.get()
+                    first = queue.get()
                 batch = [first]
                 gevent.sleep(0)  # the posts read meanwhile join this batch
-                while len(batch) < MAX_LEGS and not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
+                while len(batch) < MAX_LEGS and not queue.empty():
+                    batch.append(queue.get_nowait())
                 self._file(batch)
                 if self.db.in_transaction():  # never kept open into the next batch
                     release(self.db)
@@ -96,6 +103,9 @@ class GroupCommit:
                     with few_trips(self.db):
                         outcomes = file_legs(self.db, [facts for facts, _ in batch], last=True)
         except UNAVAILABLE as exc:
+            # Its connection may be closed or cut mid-statement (a reset, a stall): the next batch
+            # starts on a fresh one. Kept, it failed every batch of this filer's calls until idle.
+            self.db.drop_connection()
             for _, result in batch:
                 result.set_exception(exc)
             return
@@ -108,3 +118,8 @@ class GroupCommit:
             return
         for (_, result), new in zip(batch, outcomes):
             result.set(new)
+
+
+def _filer_of(call_id: str, filers: int) -> int:
+    """The filer of a call's legs: always the same one (crc32, not hash(): the same in every run)."""
+    return zlib.crc32(call_id.encode()) % filers if filers > 1 else 0

@@ -23,6 +23,7 @@ import logging
 import peewee
 
 from fs_plugins import channel_vars, plugins
+from fs_plugins.prepared import on_server
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import MADE, Call, classify
 from fs_plugins.calllog.parse import LegFacts
@@ -61,8 +62,9 @@ def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
 
 def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, last: bool) -> bool:
     """file_leg on PostgreSQL: the call's lock, the insert and the call's other legs in one round
-    trip (_FILE_LEG_POSTGRESQL), then the users, then the entries (with the COMMIT when `last`)."""
-    rows = db.execute_sql(_FILE_LEG_POSTGRESQL, (facts.call_id, *values, facts.call_id, facts.call_id)).fetchall()
+    trip (_LOCK_CALL, _FILE_LEG_POSTGRESQL), then the users, then the entries (with the COMMIT when `last`)."""
+    rows = db.execute_sql(on_server(db, _LOCK_CALL, _FILE_LEG_POSTGRESQL),
+                          (facts.call_id, *values, facts.call_id, facts.call_id)).fetchall()
     if not any(new for new, _, _ in rows):
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
@@ -88,7 +90,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
     known = {row[3]: facts for row, facts in zip(values, batch)}
     params = (*(value for row in values for value in row), [facts.call_id for facts in batch])
-    inserted = {row[0] for row in db.execute_sql(_insert_locked_legs(len(batch)), params).fetchall()}
+    inserted = {row[0] for row in db.execute_sql(on_server(db, _insert_locked_legs(len(batch))), params).fetchall()}
     outcomes = []
     for facts in batch:
         outcomes.append(facts.uuid in inserted)
@@ -99,7 +101,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     if not asked:
         return outcomes
     legs: dict[str, list[LegFacts]] = {}
-    for root, text in db.execute_sql(_legs_of_root_calls(len(asked)), asked).fetchall():
+    for root, text in db.execute_sql(on_server(db, _legs_of_root_calls(len(asked))), asked).fetchall():
         legs.setdefault(root, []).append(_leg(text, known))
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
@@ -162,7 +164,7 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last:
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
     flat = tuple(value for row in rows for value in row)
     if rows and isinstance(db, peewee.PostgresqlDatabase):
-        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
+        _execute(db, on_server(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
         return
     if not rows:
         _execute(db, sql_for(db, delete), (call_id,), last)
@@ -184,9 +186,9 @@ def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last
     flat = tuple(value for row in rows for value in row)
     if rows:
         insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
+        _execute(db, on_server(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
     else:
-        _execute(db, sql_for(db, delete), ids, last)
+        _execute(db, on_server(db, delete), ids, last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -234,13 +236,12 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
 
 
 _LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
-# file_leg on PostgreSQL, two statements sent together: the call's lock, then (its own statement, so
-# that its snapshot is taken once the lock is held and shows every leg committed before) the insert
-# and LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
+# file_leg on PostgreSQL, sent after _LOCK_CALL in one round trip (its own statement, so that its
+# snapshot is taken once the lock is held and shows every leg committed before): the insert and
+# LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
 # inserted, then (false, id, facts) for each other leg of the call.
 _FILE_LEG_POSTGRESQL = (
-    "SELECT pg_advisory_xact_lock(hashtext(%s));"
-    f" WITH ins AS (INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (%s, %s, %s, CURRENT_TIMESTAMP, %s)"
+    f"WITH ins AS (INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (%s, %s, %s, CURRENT_TIMESTAMP, %s)"
     " ON CONFLICT (uuid) DO NOTHING RETURNING uuid),"
     " root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = %s), %s))"
     f" SELECT true, {_ROOT}, NULL FROM ins"
@@ -306,7 +307,7 @@ def _lookup(db: peewee.Database, wanted: list[tuple[str, str | None]]) -> dict[t
     keys = sorted({key for key in wanted if key[0]}, key=lambda key: (key[0], key[1] or ""))
     if not keys:
         return {}
-    rows = db.execute_sql(sql_for(db, (
+    rows = db.execute_sql(on_server(db, (
         "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
         ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
     )), tuple(value for key in keys for value in key)).fetchall()
