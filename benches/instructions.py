@@ -80,12 +80,15 @@ def _loops(args, paths):
     from fs_plugins.cli import Context
     from fs_plugins.commands.serve import xml_curl_app
     from fs_plugins.config import load_config
+    from fs_plugins.dbpool import release
 
     url = datasets.database_url(args.engine, "pbx", datasets.QUICK)
     data_dir = tempfile.mkdtemp(prefix="centralita-instructions-")
     config = load_config(environ={}, overrides={"database_url": url, "data_dir": data_dir,
                                                  "xml_curl_user": USER, "xml_curl_password": PASSWORD})
-    app = xml_curl_app(config, Context(config, serving=True).db)
+    database = Context(config, serving=True).db
+    app = xml_curl_app(config, database)
+    release(database)  # as serve does once started: the start-up's connection goes back to the pool
     loops = []
     for name, bodies, check in paths:
         measured = bodies[:args.count] if args.count else bodies

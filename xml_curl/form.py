@@ -81,7 +81,8 @@ class Form:
             for prefix in self._prefixes:
                 if name.startswith(prefix):
                     return _ABSENT  # all of that prefix's fields were read: this one is not there
-        raw, needle = self._raw, _needle(name)
+        raw = self._raw
+        needle = _NEEDLES.get(name) or _needle(name)
         at = raw.rfind(needle)  # the last pair of that name: the one decoding every pair would keep
         if at >= 0:
             start = at + len(needle)
@@ -92,9 +93,14 @@ class Form:
         return _value(raw, start, raw.find(b"&", start))
 
 
-@functools.lru_cache(maxsize=1024)
+_NEEDLES: dict[str, bytes] = {}  # name -> b"&name=" (a plain dict: cheaper to ask than an lru_cache)
+
+
 def _needle(name: str) -> bytes:
-    return b"&" + name.encode() + b"="
+    needle = b"&" + name.encode() + b"="
+    if len(_NEEDLES) < 1024:  # names come from our code, but bounded all the same
+        _NEEDLES[name] = needle
+    return needle
 
 
 def _value(raw: bytes, start: int, end: int) -> str:
