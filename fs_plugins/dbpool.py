@@ -176,7 +176,9 @@ class _Green:
 
     def may_hold_connection(self) -> bool:
         """False when this greenlet certainly holds no connection (nothing to hand back)."""
-        return gevent.getcurrent() in self._holding
+        # WeakSet's `in` is Python code that makes a weak reference: first the (C) size of its set,
+        # empty whenever no request is waiting on the database (every answer kept).
+        return bool(self._holding.data) and gevent.getcurrent() in self._holding
 
     # -- statements --------------------------------------------------------------------------
     def execute_sql(self, sql, params=None):

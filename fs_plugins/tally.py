@@ -23,26 +23,30 @@ class RequestTally:
                  buckets: Sequence[float]):
         self.counter, self.histogram, self.labels = counter, histogram, tuple(labels)
         self.bounds = tuple(sorted(buckets))
-        self._counts: dict[tuple, int] = {}
-        self._series: dict[tuple, list] = {}  # (first, last label) -> [sum, count per bucket…, count above]
+        # label values -> [count, sum, count per bucket…, count above]: one look-up a request (the
+        # histogram's series, by the first and last label only, are added up when scraped)
+        self._series: dict[tuple, list] = {}
 
     def observe(self, values: tuple, seconds: float) -> None:
         """One request with these label values, answered in `seconds`."""
-        counts = self._counts
-        counts[values] = counts.get(values, 0) + 1
-        key = (values[0], values[-1])
-        series = self._series.get(key)
+        series = self._series.get(values)
         if series is None:
-            series = self._series[key] = [0.0] + [0] * (len(self.bounds) + 1)
-        series[0] += seconds
-        series[1 + bisect_left(self.bounds, seconds)] += 1  # a bucket holds what is <= its bound
+            series = self._series[values] = [0, 0.0] + [0] * (len(self.bounds) + 1)
+        series[0] += 1
+        series[1] += seconds
+        series[2 + bisect_left(self.bounds, seconds)] += 1  # a bucket holds what is <= its bound
 
     def collect(self):
         counter = CounterMetricFamily(*self.counter, labels=self.labels)
-        for values, count in sorted(self._counts.items()):
-            counter.add_metric(values, count)
-        histogram = HistogramMetricFamily(*self.histogram, labels=(self.labels[0], self.labels[-1]))
+        by_histogram: dict[tuple, list] = {}
         for values, series in sorted(self._series.items()):
+            counter.add_metric(values, series[0])
+            key = (values[0], values[-1])
+            total = by_histogram.setdefault(key, [0.0] + [0] * (len(self.bounds) + 1))
+            for index, value in enumerate(series[1:]):
+                total[index] += value
+        histogram = HistogramMetricFamily(*self.histogram, labels=(self.labels[0], self.labels[-1]))
+        for values, series in sorted(by_histogram.items()):
             cumulative, buckets = 0, []
             for bound, count in zip(self.bounds + (float("inf"),), series[1:]):
                 cumulative += count

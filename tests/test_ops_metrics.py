@@ -67,6 +67,22 @@ def test_xml_curl_requests_are_counted_by_section_action_and_result(db, acme):
     assert value("centralita_xml_curl_request_seconds_count", section="directory", result="found") == timed + 1
 
 
+def test_refused_credentials_are_counted_unauthorized_and_timed_with_their_section(db, acme):
+    app = metrics.instrument_xml_curl(make_app(Config(xml_curl_user="freeswitch", xml_curl_password="pw"), db))
+    refused = value("centralita_xml_curl_requests_total", section="directory", action="sip_auth",
+                    result="unauthorized")
+    timed = value("centralita_xml_curl_request_seconds_count", section="directory", result="unauthorized")
+
+    status, _, _ = call(app, sip_auth("1001"), headers={"Authorization": "Basic d3Jvbmc6d3Jvbmc="})
+    call(app, urlencode({"section": "directory", "action": "user_call", "user": "1001"}).encode())
+
+    assert status == 401
+    assert value("centralita_xml_curl_requests_total", section="directory", action="sip_auth",
+                 result="unauthorized") == refused + 1
+    # The histogram is by section and result: both actions' requests in one series.
+    assert value("centralita_xml_curl_request_seconds_count", section="directory", result="unauthorized") == timed + 2
+
+
 def test_label_values_a_caller_controls_are_folded_into_other(db, acme):
     app = metrics.instrument_xml_curl(make_app(Config(), db))
     before = value("centralita_xml_curl_requests_total", section="other", action="other", result="not_found")

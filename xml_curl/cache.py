@@ -139,6 +139,8 @@ class Cache:
 
     def _check(self) -> int | None:
         version = self._watch.version()
+        if version is self._version and version is not None:  # nothing changed: the usual case
+            return self._generation
         if version is None:  # not known now: read from the database this time
             self._version = None
             return None

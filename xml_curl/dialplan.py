@@ -157,9 +157,10 @@ class Router:
         actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request, user)
         return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
 
-    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
-        """A (cached) dialplan answer made the answer for call `uuid` at `now`: what differs per call
-        (CallHandlingRouter: the signed recording URL) cannot be cached with the route."""
+    def for_call(self, document: bytes, uuid: Callable[[], str], now: float) -> bytes:
+        """A (cached) dialplan answer made the answer for call `uuid()` at `now`: what differs per call
+        (CallHandlingRouter: the signed recording URL) cannot be cached with the route. `uuid` reads
+        the call's uuid from the fetch (only when it is needed: xml_curl/app.py)."""
         return document
 
     def refusal(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:

@@ -16,6 +16,7 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from fs_plugins import channel_vars, mediaurls
 from fs_plugins.callhandling import loader, rules
@@ -70,8 +71,8 @@ class CallHandlingRouter(Router):
             return Route(request.context, f"failover-{request.destination}", tuple(self._failover(request)))
         return super().route(request)
 
-    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
-        return self.options.media.fill_recordings(document, uuid, now) if self.options.media else document
+    def for_call(self, document: bytes, uuid: Callable[[], str], now: float) -> bytes:
+        return self.options.media.fill_recordings(document, uuid(), now) if self.options.media else document
 
     def _failover(self, request: CallRequest) -> list[Action]:
         user_id, _, domain = request.context[len(rules.FAILOVER_PREFIX):].partition(".")

@@ -46,6 +46,9 @@ class SqliteChanges:
 
     def version(self) -> int | None:
         try:
+            if self._header is not None and time.monotonic() < self._recheck_at:  # each request: one look
+                self._header_seen_now()
+                return self._count
             if self._conn is None:
                 self._open()
             if self._header is None:

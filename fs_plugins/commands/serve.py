@@ -149,8 +149,13 @@ class _Running:
         self.server.stop()
 
 
+def xml_curl_app(config, database):
+    """The xml_curl server's WSGI app, every layer (benches/instructions.py measures this very one)."""
+    return release_after(_with_health(config, metrics.instrument_xml_curl(make_app(config, database))), database)
+
+
 def _start_xml_curl(config, database):
-    app = release_after(_with_health(config, metrics.instrument_xml_curl(make_app(config, database))), database)
+    app = xml_curl_app(config, database)
     server = http_server(config.xml_curl_host, config.xml_curl_port, app, "xml_curl.http", HttpLimits.from_config(config))
     server.start()
     host, port = server.address[:2]
