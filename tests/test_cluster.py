@@ -220,3 +220,21 @@ def test_a_queue_callback_rings_the_member_on_the_server_where_the_phone_is_regi
     assert services.originate("user/1001@acme.example", "user/1002@acme.example", advanced(), 10)
     assert [c.split(" ", 1)[0] for c in fs3.commands] == ["sofia_contact", "originate"]
     assert not any(command.startswith("originate") for command in fs2.commands)
+
+
+def test_a_dispatcher_destination_reads_its_sip_address_as_every_other_address_is_read():
+    """hostport's one reading: a bare IPv6 sip_address (stored before addresses were normalised)
+    is all host and gets brackets and the SIP port; a bracketed one keeps its port."""
+    from types import SimpleNamespace
+
+    from fs_plugins.cluster import dispatcher
+
+    def server(sip_address):
+        return SimpleNamespace(host="10.0.0.9", sip_address=sip_address)
+
+    assert dispatcher.destination(server("2001:db8::5")) == "sip:[2001:db8::5]:5060"
+    assert dispatcher.destination(server("[2001:db8::5]:5070")) == "sip:[2001:db8::5]:5070"
+    assert dispatcher.destination(server("[2001:db8::5]")) == "sip:[2001:db8::5]:5060"
+    assert dispatcher.destination(server("10.0.0.5")) == "sip:10.0.0.5:5060"
+    assert dispatcher.destination(server("10.0.0.5:5080")) == "sip:10.0.0.5:5080"
+    assert dispatcher.destination(server("")) == "sip:10.0.0.9:5060"

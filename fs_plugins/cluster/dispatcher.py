@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Iterable
 
+from fs_plugins import hostport
+
 DEFAULT_SET = 1
 DEFAULT_SIP_PORT = 5060
 HEADER = ("# Written by `centralita media-server dispatcher-list` from the enabled media servers;\n"
@@ -34,8 +36,8 @@ def destination(server, sip_port: int = DEFAULT_SIP_PORT) -> str:
     address = getattr(server, "sip_address", None)
     if not address:
         return sip_uri(server.host, sip_port)
-    has_port = address.rpartition("]")[2].startswith(":") if address.startswith("[") else ":" in address
-    return f"sip:{address}" if has_port else f"sip:{address}:{sip_port}"
+    host, port = hostport.split(address, "sip_address")
+    return f"sip:{hostport.join(host, sip_port if port is None else port)}"
 
 
 def dispatcher_list(servers: Iterable, set_id: int = DEFAULT_SET, sip_port: int = DEFAULT_SIP_PORT) -> str:

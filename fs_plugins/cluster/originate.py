@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 from fs_plugins.config import Config
 from fs_plugins.errors import InvalidInput
+from fs_plugins import hostport
 from fs_plugins.cluster import feeds
 from fs_plugins.fsapi import EventSocket, FreeswitchApi, FreeswitchUnavailable, media_server_socket
 from fs_plugins.models.cluster import MediaServer
@@ -99,6 +100,6 @@ def socket_contact(config: Config, server: EventSocket, port: int | None = None)
     port (record by phone), taken with the server's host, since socket_address's port is serve's."""
     if not server.socket_address:
         return config.esl_contact(port)
-    host, _, own_port = server.socket_address.rpartition(":")
-    return f"{host}:{own_port if port is None else port}"
+    host, own_port = hostport.split(server.socket_address, "socket_address")
+    return hostport.join(host, own_port if port is None else port)
 
