@@ -82,7 +82,7 @@ class Lookups:
         self._sql_short = f"SELECT destination FROM short_number WHERE tenant_id = ? AND number = ?"
 
     def _rows(self, sql: str, params: tuple) -> list[tuple]:
-        cursor = prepared.run(self.db, sql, params)
+        cursor = prepared.run_planned(self.db, sql, params)
         return cursor.fetchall()
 
     def _first(self, sql: str, params: tuple, make, missing=None):

@@ -50,7 +50,7 @@ SELECT 1, x.e164, x.mine FROM (
 """
 def user_call(db, tenant_id: int, user_id: int) -> UserCallData:
     params = (user_id, tenant_id, True, user_id, tenant_id, user_id)
-    rows = prepared.run(db, _USER_SQL, params).fetchall()
+    rows = prepared.run_planned(db, _USER_SQL, params).fetchall()
     settings, legs, restrictions = Settings(), [], {}
     for part, a, b, c, d, n, f, m in rows:
         if part == 0:
@@ -70,7 +70,7 @@ def outbound(db, tenant_id: int, extension: str) -> OutboundData:
     """Restrictions of the calling user (or the tenant's alone) and the DID to present."""
     params = (tenant_id, tenant_id, extension, tenant_id, extension, tenant_id)
     restrictions, caller_id = {}, None
-    for part, value, key in prepared.run(db, _OUTBOUND_SQL, params).fetchall():
+    for part, value, key in prepared.run_planned(db, _OUTBOUND_SQL, params).fetchall():
         if part == 0:
             restrictions[bool(key)] = stored_allowed(value)
         else:

@@ -34,7 +34,7 @@ def caller_name(db, tenant_id: int, callee_user_id: int | None, caller: str) -> 
     if not caller:
         return None
     params = (tenant_id, caller, callee_user_id, tenant_id, caller, True)
-    row = prepared.run(db, _SQL, params).fetchone()
+    row = prepared.run_planned(db, _SQL, params).fetchone()
     return safe_name(row[0]) if row else None
 
 

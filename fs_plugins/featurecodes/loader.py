@@ -16,10 +16,10 @@ _PAGED = ('SELECT u.extension FROM group_member m JOIN "user" u ON u.id = m.user
 
 
 def codes(db, tenant_id: int) -> dict[str, str]:
-    rows = prepared.run(db, _SQL, (tenant_id,)).fetchall()
+    rows = prepared.run_planned(db, _SQL, (tenant_id,)).fetchall()
     return rules.table({feature: code for feature, code in rows if feature in BY_NAME})
 
 
 def paged(db, tenant_id: int, group_id: int) -> list[str]:
     """The extensions a page to the group reaches (read per call: paging is rare, never cached)."""
-    return [row[0] for row in prepared.run(db, _PAGED, (group_id, tenant_id)).fetchall()]
+    return [row[0] for row in prepared.run_planned(db, _PAGED, (group_id, tenant_id)).fetchall()]

@@ -24,7 +24,7 @@ SELECT NULL, NULL, CASE WHEN s.announce THEN 'announce' ELSE '' END FROM recordi
 
 def tenant_recording(db, tenant_id: int) -> TenantRecording:
     users, groups, announce = {}, {}, False
-    for extension, group_id, mode in prepared.run(db, _SQL, (tenant_id,) * 5).fetchall():
+    for extension, group_id, mode in prepared.run_planned(db, _SQL, (tenant_id,) * 5).fetchall():
         if extension is None and group_id is None:
             announce = mode == "announce"
         elif extension is not None and mode in MODES:

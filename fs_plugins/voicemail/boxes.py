@@ -57,7 +57,7 @@ def box_info(db, user_id: int | None, tenant_id: int | None = None) -> BoxInfo |
     """A user's box (or, with user_id None, the tenant's general box): one indexed lookup, raw SQL
     because the directory answers every REGISTER (DESIGN.md: hot paths skip the query builder)."""
     sql = _BOX_SQL if user_id is not None else _GENERAL_SQL
-    return box_from_row(prepared.run(db, sql, (user_id if user_id is not None else tenant_id,)).fetchone())
+    return box_from_row(prepared.run_planned(db, sql, (user_id if user_id is not None else tenant_id,)).fetchone())
 
 
 def box_from_row(row: tuple | None) -> BoxInfo | None:
