@@ -289,3 +289,25 @@ def test_batches_of_every_size_leave_only_fixed_shape_statements_prepared(pooled
     assert first and not [text for text in first.values() if "call_entry" in text], first
     assert file_batches(seed=90_000) == first  # new calls of the same sizes: nothing more prepared
     assert CallEntry.select().count() > 0
+
+
+def test_a_batch_the_server_cancelled_keeps_its_connection(pooled, monkeypatch):
+    """statement_timeout cancels a statement and leaves the connection healthy: the filer's next
+    batch runs on it (a new one for every failed batch added a backend start under overload)."""
+    if not isinstance(pooled, peewee.PostgresqlDatabase):
+        pytest.skip("statement_timeout is PostgreSQL's")
+    real, backends = group_commit.store_leg, []
+
+    def slow_once(db, facts):
+        backends.append(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+        if len(backends) == 1:
+            db.execute_sql("SELECT pg_sleep(%s)", (3 * db.statement_timeout_ms / 1000,))
+        return real(db, facts)
+
+    monkeypatch.setattr(group_commit, "store_leg", slow_once)
+    app = make_cdr_app(CONFIG, pooled)
+    body = calls(1)[0]
+    assert post(app, body, uuid_of(body)) == 503
+    assert post(app, body, uuid_of(body)) == 200  # FreeSWITCH's retry
+    assert backends[0] == backends[1]
+    assert CdrLeg.select().count() == 1
