@@ -160,12 +160,27 @@ class _Green:
         raise DatabaseUnavailable(reason) from None
 
     def drop_connection(self) -> None:
-        """Forget this greenlet's connection without handing it back (it is broken or in use elsewhere)."""
+        """Forget this greenlet's connection without handing it back (it is broken or in use elsewhere).
+        One a pool thread still runs a statement on (SQLite, _abandon) is left to that thread, which
+        closes it when done: closed from here, sqlite3's close would wait on its statement with the
+        event loop (up to the busy timeout), or crash the process (a segfault in
+        tests/test_dbpool_sqlite_reader.py)."""
         conn = self._state.conn
         self._state.reset()
         self._holding.discard(gevent.getcurrent())
-        if conn is not None:
+        if conn is not None and not self._used_by_a_thread(conn):
             self._close(conn, close_conn=True)
+
+    def drop_connection_if_broken(self) -> None:
+        """After a statement failed: drop_connection when the connection is closed or cut (a reset, a
+        stall cut short, one given up to a pool thread). One the server only cancelled a statement on
+        (statement_timeout) is healthy and kept: a new one would add a backend start under overload."""
+        conn = self._state.conn
+        if conn is not None and (self._broken() or self._is_closed(conn)):
+            self.drop_connection()
+
+    def _used_by_a_thread(self, conn) -> bool:
+        return False
 
     def close(self):
         try:
@@ -401,6 +416,9 @@ class GreenSqliteDatabase(_Green, PooledSqliteDatabase):
     def _broken(self) -> bool:
         conn = self._state.conn
         return conn is not None and self.conn_key(conn) in self._abandoned
+
+    def _used_by_a_thread(self, conn) -> bool:
+        return self.conn_key(conn) in self._abandoned
 
     def execute_sql(self, sql, params=None):
         if self._state.closed and sql.lstrip()[:6].upper() == "SELECT" and not self.query_hooks:

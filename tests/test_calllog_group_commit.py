@@ -265,3 +265,49 @@ def test_the_filer_keeps_its_connection_between_batches_and_hands_it_back_when_i
     assert post_together(app, third) == [200] * legs
     assert len(checkouts) == 2
     assert CdrLeg.select().count() == 3 * legs
+
+
+def test_batches_of_every_size_leave_only_fixed_shape_statements_prepared(pooled):
+    """The entries' replacement changes shape with every (calls, entries) of a batch: prepared, it
+    was one more statement held in the server's memory per shape, most run once. Only the
+    statements whose shape is bounded by the batch size stay prepared, however many batches come."""
+    if not isinstance(pooled, peewee.PostgresqlDatabase):
+        pytest.skip("statements are prepared on PostgreSQL only")
+    from fs_plugins.calllog.parse import parse_body
+    from fs_plugins.dbpool import few_trips
+
+    def file_batches(seed: int) -> dict[str, str]:
+        for size in range(1, 7):
+            legs = [parse_body(body) for n in range(size)
+                    for body in variant(recorded_bodies("incoming_answered.json"), {}, seed=seed + 10 * n)]
+            with few_trips(pooled):
+                assert all(store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True))
+            seed += 1000
+        return dict(pooled.execute_sql("SELECT name, statement FROM pg_prepared_statements").fetchall())
+
+    first = file_batches(seed=10_000)
+    assert first and not [text for text in first.values() if "call_entry" in text], first
+    assert file_batches(seed=90_000) == first  # new calls of the same sizes: nothing more prepared
+    assert CallEntry.select().count() > 0
+
+
+def test_a_batch_the_server_cancelled_keeps_its_connection(pooled, monkeypatch):
+    """statement_timeout cancels a statement and leaves the connection healthy: the filer's next
+    batch runs on it (a new one for every failed batch added a backend start under overload)."""
+    if not isinstance(pooled, peewee.PostgresqlDatabase):
+        pytest.skip("statement_timeout is PostgreSQL's")
+    real, backends = group_commit.store_leg, []
+
+    def slow_once(db, facts):
+        backends.append(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+        if len(backends) == 1:
+            db.execute_sql("SELECT pg_sleep(%s)", (3 * db.statement_timeout_ms / 1000,))
+        return real(db, facts)
+
+    monkeypatch.setattr(group_commit, "store_leg", slow_once)
+    app = make_cdr_app(CONFIG, pooled)
+    body = calls(1)[0]
+    assert post(app, body, uuid_of(body)) == 503
+    assert post(app, body, uuid_of(body)) == 200  # FreeSWITCH's retry
+    assert backends[0] == backends[1]
+    assert CdrLeg.select().count() == 1

@@ -84,3 +84,27 @@ def test_a_bad_read_is_peewee_s_error(pooled):
     db, _ = pooled
     with pytest.raises(peewee.OperationalError, match="no such table"):
         db.execute_sql("SELECT * FROM missing")
+
+
+def test_dropping_a_connection_a_pool_thread_still_uses_does_not_wait_for_it(pooled):
+    """A write given up at the deadline while it waits for the lock inside a transaction (one begun
+    DEFERRED) leaves its connection to the pool thread running it, which closes it when done;
+    dropping it from the event loop must not close it there (sqlite3's close waits on the thread's
+    statement, up to the busy timeout, with every greenlet of the process; here it segfaulted)."""
+    import time
+
+    from fs_plugins.dbpool import DatabaseUnavailable, deadline
+
+    db, plain = pooled
+    plain.execute("BEGIN IMMEDIATE")  # the write lock, held as a long import would
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            with deadline(0.2), db.atomic("DEFERRED"):
+                db.execute_sql("INSERT INTO t (name) VALUES ('given up')")
+        started = time.monotonic()
+        db.drop_connection()
+        took = time.monotonic() - started
+    finally:
+        plain.rollback()
+    assert took < 0.5, took
+    assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (3,)

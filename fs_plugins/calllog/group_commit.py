@@ -105,7 +105,8 @@ class GroupCommit:
         except UNAVAILABLE as exc:
             # Its connection may be closed or cut mid-statement (a reset, a stall): the next batch
             # starts on a fresh one. Kept, it failed every batch of this filer's calls until idle.
-            self.db.drop_connection()
+            # One whose statement the server cancelled (statement_timeout) is healthy: kept.
+            self.db.drop_connection_if_broken()
             for _, result in batch:
                 result.set_exception(exc)
             return

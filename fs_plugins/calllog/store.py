@@ -164,7 +164,8 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last:
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
     flat = tuple(value for row in rows for value in row)
     if rows and isinstance(db, peewee.PostgresqlDatabase):
-        _execute(db, on_server(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
+        # Not prepared (on_server): its shape changes with the number of rows (see _replace_entries_of).
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
         return
     if not rows:
         _execute(db, sql_for(db, delete), (call_id,), last)
@@ -179,16 +180,18 @@ def _execute(db: peewee.Database, sql: str, params, last: bool):
 
 
 def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
-    """_replace_entries for several calls in one statement (PostgreSQL)."""
+    """_replace_entries for several calls in one statement (PostgreSQL). Sent as plain text, never
+    prepared: its shape is one of (number of calls) x (number of entries), most of them run once,
+    and each prepared one would hold server memory (up to ~900 parameters) for the connection's life."""
     ids = list(calls)
     rows = [row for call_rows in calls.values() for row in call_rows]
     delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
     flat = tuple(value for row in rows for value in row)
     if rows:
         insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-        _execute(db, on_server(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
+        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
     else:
-        _execute(db, on_server(db, delete), ids, last)
+        _execute(db, sql_for(db, delete), ids, last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
