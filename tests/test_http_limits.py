@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import gevent
-import gevent.select
 import pytest
 from gevent import socket as gsocket  # cooperative: the in-process servers run in this process
 
@@ -13,6 +12,7 @@ from fs_plugins import httpserver
 from fs_plugins.httpserver import HttpLimits, http_server
 from tests.serve_process import ServeProcess
 from tests.slowloris import Slowloris
+from tests.watching_uploader import upload_watching_for_answer
 
 
 def _app(environ, start_response):
@@ -232,16 +232,9 @@ def test_a_small_unread_body_is_skipped_and_the_connection_kept(refusing):
 
 
 def test_a_client_still_sending_a_large_refused_upload_reads_the_403_and_a_clean_close(refusing):
-    """Like a browser or curl: it sends while watching for an answer, and stops at the 403. Closing
-    on the unread rest would reset the connection, and the client would report that, not the 403."""
-    chunk = b"\0" * 65536
-    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
-        sock.sendall(b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n")
-        sent = 0
-        while sent < 5_000_000 and not gevent.select.select([sock], [], [], 0)[0]:
-            sent += sock.send(chunk[:5_000_000 - sent])
-            gevent.sleep(0.001)  # paced as by a network
-        answer = _read_all(sock)  # a reset raises ConnectionResetError here
+    """Closing on the unread rest would reset the connection, and the client report that, not the 403."""
+    head = b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"
+    answer = upload_watching_for_answer(refusing, head, 5_000_000)  # a reset raises ConnectionResetError
     assert answer.startswith(b"HTTP/1.1 403") and answer.endswith(b"no.\n"), answer
 
 
