@@ -20,7 +20,12 @@ Each connection is a greenlet, so connections that wait cost the others nothing 
   DRAIN_UP_TO bytes of the body are left or their size is unknown (chunked, or a 100-continue
   not yet sent). pywsgi would otherwise read and throw away the rest of the declared body to keep
   the connection (up to 1 GiB for a recording), or wait body_timeout for it; a small rest is
-  still skipped so an API client keeps its connection.
+  still skipped so an API client keeps its connection, and read to its end when the connection
+  closes anyway (Connection: close, HTTP/1.0). A large rest is not left in the socket either:
+  closing on unread data makes Linux answer with a reset, not a FIN, and a client still sending
+  (a browser, curl) then reports the reset, often before reading the 403. The server closes
+  gently instead (RFC 9112 §9.6): answer, end its side (shutdown), read and throw away what
+  still comes for at most LINGER_FOR seconds and LINGER_UP_TO bytes, then close.
 """
 from __future__ import annotations
 
@@ -40,11 +45,13 @@ _REQUEST_TIMEOUT_BODY = b"request body not received in time\n"
 _INCOMPLETE_BODY = b"request body ended before its Content-Length\n"
 _JOIN_HEAD_UP_TO = 256 * 1024  # a larger first part is written after the head (no copy of it)
 DRAIN_UP_TO = 64 * 1024  # an unread body rest up to this is skipped to keep the connection
+LINGER_FOR = 2.0  # seconds a connection closing on a larger unread rest reads on, after its answer
+LINGER_UP_TO = 1024 * 1024  # bytes read then at most: a client sending 1 GiB is cut off, not read
 
 
 class _NothingToDiscard:
-    """Stands in for pywsgi's Input once the connection is to close: its `_discard`, which pywsgi
-    calls after every answer, would read the rest of the body."""
+    """Stands in for pywsgi's Input when the body's rest is not to be read to its end: its `_discard`,
+    which pywsgi calls after every answer, would read all of it."""
 
     @staticmethod
     def _discard():
@@ -118,6 +125,7 @@ class _TimedInput:
 class LimitedHandler(WSGIHandler):
     header_timeout = HttpLimits.header_timeout
     body_timeout = HttpLimits.body_timeout
+    _closes_on_unread_body = False  # the answer closes with a large body rest unread: close gently
 
     def handle_one_request(self):
         # One deadline for the whole head; pywsgi closes quietly on a socket error while reading
@@ -127,9 +135,25 @@ class LimitedHandler(WSGIHandler):
         self._head_deadline = deadline
         deadline.start()
         try:
-            return super().handle_one_request()
+            result = super().handle_one_request()
         finally:
             deadline.close()
+        if self._closes_on_unread_body:
+            self._read_off_before_closing()
+        return result  # None then: pywsgi's handle() closes
+
+    def _read_off_before_closing(self):
+        """End our side (the client reads the answer, then our FIN) and read what the client still
+        sends, for a bounded time and size, so that closing finds nothing unread and sends a FIN,
+        not a reset (see the module's notes)."""
+        read = 0
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+            with gevent.Timeout(LINGER_FOR, False):
+                while read < LINGER_UP_TO and (chunk := self.socket.recv(min(65536, LINGER_UP_TO - read))):
+                    read += len(chunk)
+        except OSError:  # the client reset or went quiet for body_timeout: nothing more to spare it
+            pass
 
     def read_request(self, raw_requestline):
         """The head, by httphead.read_head; BadHead (a ValueError) is answered 400 by pywsgi, which
@@ -189,7 +213,11 @@ class LimitedHandler(WSGIHandler):
         try:
             super().run_application()
         finally:
-            if self.close_connection:  # nothing more is read from this connection: not even the body's rest
+            # A small rest is read to its end even when the connection closes (else the close resets it),
+            # a large one only in part, by _read_off_before_closing. (After a failed read, pywsgi's
+            # _discard gives up at once: a timed-out socket file refuses reads, a short body is at EOF.)
+            self._closes_on_unread_body = self.close_connection and _unread_body_too_large(self.wsgi_input)
+            if self._closes_on_unread_body:
                 self.wsgi_input = _NothingToDiscard
 
     def finalize_headers(self):

@@ -8,9 +8,11 @@ import gevent
 import pytest
 from gevent import socket as gsocket  # cooperative: the in-process servers run in this process
 
+from fs_plugins import httpserver
 from fs_plugins.httpserver import HttpLimits, http_server
 from tests.serve_process import ServeProcess
 from tests.slowloris import Slowloris
+from tests.watching_uploader import upload_watching_for_answer
 
 
 def _app(environ, start_response):
@@ -227,3 +229,33 @@ def test_a_small_unread_body_is_skipped_and_the_connection_kept(refusing):
                 assert chunk, "the server closed a kept-alive connection"
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" not in answer.lower()
+
+
+def test_a_client_still_sending_a_large_refused_upload_reads_the_403_and_a_clean_close(refusing):
+    """Closing on the unread rest would reset the connection, and the client report that, not the 403."""
+    head = b"PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"
+    answer = upload_watching_for_answer(refusing, head, 5_000_000)  # a reset raises ConnectionResetError
+    assert answer.startswith(b"HTTP/1.1 403") and answer.endswith(b"no.\n"), answer
+
+
+def test_a_client_trickling_a_refused_body_is_cut_off_after_the_linger_time(refusing, monkeypatch):
+    monkeypatch.setattr(httpserver, "LINGER_FOR", 0.5)
+    started = time.monotonic()
+    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
+        sock.sendall(HUGE_UPLOAD)
+        try:
+            while time.monotonic() - started < 5:  # 20 KB/s: 1 MiB would take 50 s
+                sock.sendall(b"\0" * 1000)
+                gevent.sleep(0.05)
+        except OSError:  # EPIPE or a reset: the server closed
+            pass
+    assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize("closing", [b"HTTP/1.1\r\nConnection: close", b"HTTP/1.0"], ids=["close", "http10"])
+def test_a_refused_32k_body_on_a_closing_connection_is_read_off_and_the_answer_arrives(refusing, closing):
+    """A rest at most DRAIN_UP_TO is read to its end before closing, or the close would reset the connection."""
+    with gsocket.create_connection(("127.0.0.1", refusing)) as sock:
+        sock.sendall(b"POST /cdr " + closing + b"\r\nHost: x\r\nContent-Length: 32768\r\n\r\n" + b"x" * 32768)
+        answer = _read_all(sock)  # a reset raises ConnectionResetError here
+    assert answer.split(b" ", 2)[1] == b"403" and answer.endswith(b"no.\n"), answer

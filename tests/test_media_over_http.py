@@ -33,6 +33,7 @@ from tests.audio_helpers import sine
 from tests.provision import OPERATOR
 from tests.test_recording_app import entry
 from tests.test_recording_dialplan import dial
+from tests.watching_uploader import upload_watching_for_answer
 from xml_curl.app import make_app
 
 BASE = "http://10.0.0.5:8080"
@@ -311,3 +312,10 @@ def test_an_upload_refused_on_its_url_is_answered_at_once_and_its_body_never_rea
     answer = _exchange(served, head + b"RIFF\0\0\0\0WAVE")  # returns when the server closes
     assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" in answer.lower(), answer[:200]
     assert time.monotonic() - started < 0.25  # not even the 0.3 s body deadline
+
+
+def test_a_browser_like_client_uploading_5mb_to_a_refused_url_reads_the_403_not_a_reset(config, tenants, served):
+    head = _upload_head(config, tenants[0].id, 5_000_000).replace(b"/media/recordings/", b"/media/recordings/B", 1)
+    answer = upload_watching_for_answer(served, head, 5_000_000)  # a reset raises ConnectionResetError
+    assert answer.startswith(b"HTTP/1.1 403") and b"connection: close" in answer.lower(), answer[:200]
+    assert not [p for p in Path(recordings_dir(config)).rglob("*") if p.is_file()]
