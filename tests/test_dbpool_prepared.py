@@ -10,17 +10,11 @@ from fs_plugins import db as dbmod
 from fs_plugins.dbpool import few_trips, last_statement, release
 from fs_plugins.prepared import on_server
 
+from test_dbpool_few_trips import pooled  # noqa: F401  (serve's pooled PostgreSQL with a probe table)
+
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def pooled(pg_url):
-    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=4))
-    database.execute_sql("CREATE TABLE probe (n integer NOT NULL)")
-    release(database)
-    yield database
-    release(database)
-    database.close_all()
 
 
 def prepared_here(db) -> dict[str, str]:
