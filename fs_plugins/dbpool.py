@@ -23,7 +23,9 @@ the unit of work ends (serve's WSGI wrapper, the ESL session between commands, t
   greenlet: a statement still waiting when it passes raises DatabaseUnavailable; on PostgreSQL the server's
   `statement_timeout` is set a little below it, so a slow query is cancelled there and its
   connection survives, while a stalled network is cut by the client side.
-* PostgreSQL statements given as `prepared.on_server(...)` (CDR filing's) are prepared on each
+* PostgreSQL statements given as `prepared.on_server(...)` (CDR filing's, routing's reads that are
+  not kept, and what every API request and portal page asks: its key or session, the rows in scope,
+  the row it changes and its audit entry, the call-log page, the user list) are prepared on each
   connection the first time it runs them, then only executed: planning them cost more server CPU
   than running them.
 * An outage is logged once (WARNING) and its end once (INFO); requests answer without a traceback.

@@ -6,6 +6,11 @@ written as SQL once, with `?` placeholders, and handed to the driver in its own 
 psycopg2 `%s`): `statement(db, sql)` converts once per statement and driver, `run(db, sql, params)`
 executes. Values always travel as parameters, never inside the text. A statement here must not hold
 a literal `?` or `%` (none does).
+
+`on_server` (and run_planned, get_or_none, insert, save, select, built on it) goes one step further
+on serve's PostgreSQL: the statement is prepared on the connection once and then only executed, so
+PostgreSQL stops parsing and planning it on every request (fs_plugins.dbpool); anywhere else
+(SQLite, the CLI's connection) it is the same plain text.
 """
 from __future__ import annotations
 
@@ -42,12 +47,12 @@ def run_planned(db, sql: str, params: tuple = ()):
 # the query itself, on a core the xml_curl handler may share (benches/b6_api.py).
 
 @functools.lru_cache(maxsize=256)
-def _lookup(model, names: tuple[str, ...], param: str) -> tuple[str, tuple]:
+def _lookup(model, names: tuple[str, ...]) -> tuple[str, tuple]:
     """(SELECT of every column of `model` where each of `names` equals a parameter, the field names
-    in the order of its columns): written once per model, fields and driver."""
+    in the order of its columns): written once per model and fields."""
     meta = model._meta
     columns = meta.sorted_fields
-    where = " AND ".join(f'"{meta.fields[name].column_name}" = {param}' for name in names)
+    where = " AND ".join(f'"{meta.fields[name].column_name}" = ?' for name in names)
     sql = (f'SELECT {", ".join(chr(34) + field.column_name + chr(34) for field in columns)} '
            f'FROM "{meta.table_name}" WHERE {where} LIMIT 1')
     return sql, tuple(field.name for field in columns)
@@ -59,8 +64,9 @@ def get_or_none(model, **equal):
     foreign key given as a row is kept as that row: reading it back costs no query."""
     meta = model._meta
     fields = meta.fields
-    sql, names = _lookup(model, tuple(equal), meta.database.param)
-    found = meta.database.execute_sql(sql, tuple(fields[name].db_value(value) for name, value in equal.items()))
+    db = meta.database
+    sql, names = _lookup(model, tuple(equal))
+    found = db.execute_sql(on_server(db, sql), tuple(fields[name].db_value(value) for name, value in equal.items()))
     rows = found.fetchall()  # to the end: an unfinished SQLite statement would keep its read open
     if not rows:
         return None
@@ -75,10 +81,10 @@ def get_or_none(model, **equal):
 
 
 @functools.lru_cache(maxsize=256)
-def _insert(model, names: tuple[str, ...], param: str) -> str:
+def _insert(model, names: tuple[str, ...]) -> str:
     meta = model._meta
     columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in names)
-    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(names))})'
+    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
 
 
 def insert(model, **values) -> None:
@@ -88,15 +94,16 @@ def insert(model, **values) -> None:
     for field in model._meta.sorted_fields:
         if field.name not in values and field.default is not None and field is not model._meta.primary_key:
             values[field.name] = field.default() if callable(field.default) else field.default
-    model._meta.database.execute_sql(_insert(model, tuple(values), model._meta.database.param),
-                                     tuple(fields[name].db_value(value) for name, value in values.items()))
+    db = model._meta.database
+    db.execute_sql(on_server(db, _insert(model, tuple(values))),
+                   tuple(fields[name].db_value(value) for name, value in values.items()))
 
 
 @functools.lru_cache(maxsize=256)
-def _update(model, names: tuple[str, ...], param: str) -> str:
+def _update(model, names: tuple[str, ...]) -> str:
     meta = model._meta
-    assignments = ", ".join(f'"{meta.fields[name].column_name}" = {param}' for name in names)
-    return f'UPDATE "{meta.table_name}" SET {assignments} WHERE "{meta.primary_key.column_name}" = {param}'
+    assignments = ", ".join(f'"{meta.fields[name].column_name}" = ?' for name in names)
+    return f'UPDATE "{meta.table_name}" SET {assignments} WHERE "{meta.primary_key.column_name}" = ?'
 
 
 def save(row) -> None:
@@ -110,7 +117,8 @@ def save(row) -> None:
     key = meta.primary_key
     names = tuple(field.name for field in meta.sorted_fields if field is not key and field.name in row.__data__)
     values = tuple(meta.fields[name].db_value(row.__data__[name]) for name in names)
-    meta.database.execute_sql(_update(type(row), names, meta.database.param), values + (key.db_value(row._pk),))
+    db = meta.database
+    db.execute_sql(on_server(db, _update(type(row), names)), values + (key.db_value(row._pk),))
     row._dirty.clear()
 
 
@@ -152,3 +160,13 @@ def on_server(db, *sql: str) -> Statements:
     """`statement(db, …)` of each of `sql` (each one statement, written with `?` or `%s`), sent in
     one round trip and, on serve's PostgreSQL, prepared on the connection the first time."""
     return _on_server(sql, db.param)
+
+
+def select(query):
+    """Run a peewee SELECT whose text is fixed (every value a parameter) as `on_server` runs SQL:
+    prepared on serve's PostgreSQL connection the first time. Its rows come as the query would
+    hand them (models, tuples). For the reads of every portal page and API request that are not
+    worth writing as SQL (a session joined to its login, tenant and user)."""
+    db = query._database
+    sql, params = query.sql()
+    return query._get_cursor_wrapper(db.execute_sql(on_server(db, sql), params))

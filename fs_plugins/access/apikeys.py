@@ -84,7 +84,7 @@ def authenticate(key: str, address: str) -> Principal:
     row = None
     if scheme == PREFIX and prefix and secret:
         db = ApiKey._meta.database
-        row = prepared.run(db, _KEY_SQL, (prefix,)).fetchone()
+        row = prepared.run_planned(db, _KEY_SQL, (prefix,)).fetchone()
     now = utcnow()
     # A user's key stops with its user: disabled by their admin, the person reaches nothing (as sign-in).
     if row is None or not secrets.matches(secret, row[1]) or row[5] is not None or _passed(row[4], now) \

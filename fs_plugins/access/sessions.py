@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from fs_plugins import prepared
 from fs_plugins.access import secrets
 from fs_plugins.access.logins import principal
 from fs_plugins.access.principal import Principal
@@ -62,9 +63,11 @@ def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant 
     user disabled, or its tenant suspended."""
     if not token:
         return None
-    row = (Session.select(Session, Login, Tenant, User).join(Login)
-           .join(Tenant, peewee.JOIN.LEFT_OUTER).switch(Login).join(User, peewee.JOIN.LEFT_OUTER)
-           .where(Session.token_hash == secrets.digest(token)).first())
+    # Prepared on serve's connection (prepared.select): PostgreSQL planned it for longer than it ran it.
+    found = list(prepared.select(Session.select(Session, Login, Tenant, User).join(Login)
+                                 .join(Tenant, peewee.JOIN.LEFT_OUTER).switch(Login).join(User, peewee.JOIN.LEFT_OUTER)
+                                 .where(Session.token_hash == secrets.digest(token)).limit(1)))
+    row = found[0] if found else None
     now = utcnow()
     if row is None or row.expires_at <= now or not row.login.enabled:
         return None

@@ -300,8 +300,9 @@ def _users(tenant: Tenant, after: str | None = None, limit: int | None = None,
         query = query.where(User.extension.contains(search) | User.display_name.contains(search))
     if limit:
         query = query.limit(limit)
+    # A few shapes of text (after, search, limit given or not): prepared on serve's connection.
     return [UserView(tenant.domain, extension, name, email, bool(enabled), created, updated)
-            for extension, name, email, enabled, created, updated in query.tuples()]
+            for extension, name, email, enabled, created, updated in prepared.select(query.tuples())]
 
 
 def _check_extension_free(owner: Tenant, extension: str, field: str = "extension") -> None:

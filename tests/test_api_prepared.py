@@ -1,0 +1,53 @@
+"""What every API request and portal page asks PostgreSQL (the key or the session, the tenant and
+user in scope, the row changed and its audit entry, the call-log page, the user list) runs as
+statements prepared on serve's connection, once each: PostgreSQL spent more CPU planning them than
+running them, on the cores the xml_curl handler shares (benches/b6_api.py, B7)."""
+from __future__ import annotations
+
+import pytest
+
+from fs_plugins import db as dbmod
+from fs_plugins import prepared
+from fs_plugins.access import apikeys, sessions
+from fs_plugins.application import AppContext
+from fs_plugins.calllog import log
+from fs_plugins.core import app
+from fs_plugins.dbpool import release
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.access import Login
+from fs_plugins.models.callhandling import CallHandling
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pooled(pg_url):
+    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=1))  # one connection: the one inspected
+    yield database
+    release(database)
+    database.close_all()
+
+
+def prepared_texts(db) -> list[str]:
+    return [row[0] for row in db.execute_sql("SELECT statement FROM pg_prepared_statements").fetchall()]
+
+
+def test_an_api_request_and_a_portal_page_read_and_write_through_statements_prepared_once(pooled):
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    user = User.create(tenant=tenant, extension="1001", display_name="Ana", a1_hash="0" * 32)
+    key = apikeys.create("billing", "user", tenant, "1001").key
+    login = Login.create(username="ana@acme.example", password_hash="-", role="user", tenant=tenant, user=user)
+    session = sessions.open_session(login)
+    operator = AppContext.operator()
+    for round_ in range(2):  # the second time each is only executed
+        assert apikeys.authenticate(key, "203.0.113.9").user_id == user.id
+        assert sessions.resume(session.token).user_id == user.id
+        assert prepared.get_or_none(CallHandling, user=user) is None
+        assert app.set_user(operator, "acme.example", "1001", name=f"Ana {round_}").value.name == f"Ana {round_}"
+        assert [view.extension for view in app.list_users(operator, "acme.example", None, 100)] == ["1001"]
+        assert log.page_after(pooled, log.LogQuery(tenant="acme.example", user="1001"), None) == ((), None)
+    texts = prepared_texts(pooled)
+    for what in ("FROM api_key", 'FROM "session"', 'FROM "call_handling"', 'FROM "tenant"', 'UPDATE "user"',
+                 'INSERT INTO "audit_entry"', 'FROM "user" AS', "FROM call_entry", "FROM tenant t"):
+        assert sum(what in text for text in texts) == 1, (what, texts)
+    assert len(texts) == len(set(texts))  # prepared once each, not again on the second round
