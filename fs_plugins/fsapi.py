@@ -59,8 +59,9 @@ def configured_socket(config: Config) -> EventSocket:
 def event_sockets(config: Config) -> list[EventSocket]:
     """Every enabled media server's event socket; with none registered, the configured one (none
     when its port is 0)."""
-    # One prepared statement: this runs on every change that flushes (each API write of a user)
-    rows = prepared.run(MediaServer._meta.database, _MEDIA_SERVERS_SQL).fetchall()
+    # One prepared statement (on serve's PostgreSQL, on the server): this runs on every change that
+    # flushes (each API write of a user)
+    rows = prepared.run_planned(MediaServer._meta.database, _MEDIA_SERVERS_SQL).fetchall()
     if rows:  # registered but all disabled: nobody is told
         return [EventSocket(host, int(port), password, name) for name, host, port, password, enabled in rows
                 if enabled]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from fs_plugins import plugins, validate
+from fs_plugins import plugins, prepared, validate
 from fs_plugins.destinations import KINDS, Destination
 from fs_plugins.errors import InvalidInput
 from fs_plugins.models import Tenant, User
@@ -57,7 +57,7 @@ def describe(tenant: Tenant, destination: Destination | None) -> str:
         return "-"
     kind = destination.kind
     if kind in ("user", "voicemail") and destination.target:
-        user = User.get_or_none(User.tenant == tenant, User.id == destination.object_id)
+        user = prepared.get_or_none(User, tenant=tenant, id=destination.object_id)  # each page of forwards shows some
         return f"{kind}:{user.extension} ({user.display_name})" if user else f"{kind}:? (deleted user)"
     if kind in ("number", "hangup") or kind == "voicemail":
         return str(destination) if destination.target else "voicemail: (general box)"
@@ -110,7 +110,7 @@ def describe_row(row) -> str:
 
 
 def _user(tenant: Tenant, extension: str, field: str) -> User:
-    user = User.get_or_none(User.tenant == tenant, User.extension == extension.strip())
+    user = prepared.get_or_none(User, tenant=tenant, extension=extension.strip())
     if user is None:
         raise InvalidInput(field, f"no user with extension {extension!r} in {tenant.domain}")
     return user

@@ -7,12 +7,15 @@ from __future__ import annotations
 import pytest
 
 from fs_plugins import db as dbmod
-from fs_plugins import prepared
+from fs_plugins import fsapi, prepared
 from fs_plugins.access import apikeys, sessions
 from fs_plugins.application import AppContext
+from fs_plugins.callhandling import app as callhandling
 from fs_plugins.calllog import log
+from fs_plugins.config import Config
 from fs_plugins.core import app
 from fs_plugins.dbpool import release
+from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.access import Login
 from fs_plugins.models.callhandling import CallHandling
@@ -51,3 +54,22 @@ def test_an_api_request_and_a_portal_page_read_and_write_through_statements_prep
                  'INSERT INTO "audit_entry"', 'FROM "user" AS', "FROM call_entry", "FROM tenant t"):
         assert sum(what in text for text in texts) == 1, (what, texts)
     assert len(texts) == len(set(texts))  # prepared once each, not again on the second round
+
+
+def test_the_forwards_page_reads_through_statements_prepared_once(pooled):
+    # GET /api/v1/me/call-handling and the portal's /me/forwards: the forwards (each target's user
+    # read to name it), the simultaneous rings, the feature codes; a change reads the media servers.
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for extension in ("1001", "1002"):
+        User.create(tenant=tenant, extension=extension, display_name=extension, a1_hash="0" * 32)
+    operator = AppContext.operator()
+    callhandling.set_forward(operator, "acme.example", "1001", "busy", "user:1002")
+    for _ in range(2):
+        assert callhandling.show(operator, "acme.example", "1001").forward_busy.label == "user:1002 (1002)"
+        assert isinstance(featurecodes.codes_of(tenant), dict)
+        assert fsapi.event_sockets(Config()) is not None
+    texts = prepared_texts(pooled)
+    for what in ('FROM "user" WHERE "tenant_id" = $1 AND "id" = $2', 'FROM "sim_ring"', 'FROM "feature_code"',
+                 "FROM media_server"):
+        assert sum(what in text for text in texts) == 1, (what, texts)
+    assert len(texts) == len(set(texts))

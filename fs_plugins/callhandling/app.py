@@ -223,7 +223,7 @@ def _settings_to_change(owner: User) -> CallHandling:
 
 def _view(owner: User) -> CallHandlingView:
     tenant, row = owner.tenant, _settings(owner)
-    rings = SimRing.select().where(SimRing.user == owner).order_by(SimRing.delay, SimRing.id)
+    rings = prepared.select(SimRing.select().where(SimRing.user == owner).order_by(SimRing.delay, SimRing.id))
     view = lambda destination: references.view(tenant, destination)  # noqa: E731
     return CallHandlingView(
         tenant.domain, owner.extension, view(row.forward_always), view(row.forward_no_answer), row.no_answer_seconds,

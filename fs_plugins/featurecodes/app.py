@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fs_plugins import prepared
 from fs_plugins.access.principal import USER, Principal
 from fs_plugins.application import (
     AppContext, Changed, FreeswitchPort, NoFreeswitch, require_admin, tenant_in_scope, user_in_scope,
@@ -123,7 +124,7 @@ def dial(ctx: AppContext, tenant: str, user: str, feature: str, argument: str = 
 
 def codes_of(tenant: Tenant) -> dict[str, str]:
     """The codes in force in `tenant` (a row already in scope)."""
-    rows = FeatureCode.select().where(FeatureCode.tenant == tenant)
+    rows = prepared.select(FeatureCode.select().where(FeatureCode.tenant == tenant))  # every forwards page
     return rules.table({row.feature: row.code for row in rows if row.feature in BY_NAME})
 
 
