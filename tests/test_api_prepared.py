@@ -73,3 +73,17 @@ def test_the_forwards_page_reads_through_statements_prepared_once(pooled):
                  "FROM media_server"):
         assert sum(what in text for text in texts) == 1, (what, texts)
     assert len(texts) == len(set(texts))
+
+
+def _statistics(db) -> list[str]:
+    return [row[0] for row in db.execute_sql(
+        "SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = current_schema()::regnamespace").fetchall()]
+
+
+def test_postgresql_knows_a_call_entrys_user_decides_its_tenant_fresh_or_upgraded(pg_db):
+    # Without it, a user's call-log page read the tenant's whole index beside the user's.
+    assert _statistics(pg_db) == ["call_entry_tenant_user"]
+    pg_db.execute_sql("DROP STATISTICS call_entry_tenant_user")
+    pg_db.execute_sql("UPDATE schema_version SET version = 2 WHERE component = 'calls'")
+    assert ("calls", 2, 3) in dbmod.upgrade(pg_db)
+    assert _statistics(pg_db) == ["call_entry_tenant_user"]

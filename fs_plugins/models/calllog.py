@@ -53,13 +53,41 @@ class CallEntry(BaseModel):
             (("tenant", "started_at"), False),
         )
 
+    @classmethod
+    def create_table(cls, safe=True, **options):
+        super().create_table(safe, **options)
+        _add_statistics(getattr(cls._meta.database, "obj", cls._meta.database))  # the models' proxy, or a database
+
+
+# An entry's user decides its tenant, and every call-log page filters on both. Not told so, PostgreSQL
+# multiplied the two selectivities, estimated a user's page at a tenth of its rows and read the
+# tenant's whole index beside the user's (EXPLAIN ANALYZE on B6's quick set: 0.9 ms planning + 1.6 ms
+# running a page; with these statistics 0.15 ms running, the user's index alone). SQLite has no
+# such statistics (its planner takes the user's index anyway).
+_STATISTICS = ("CREATE STATISTICS IF NOT EXISTS call_entry_tenant_user (dependencies)"
+               " ON tenant_id, user_id FROM call_entry")
+
+
+def _add_statistics(db) -> bool:
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        return False
+    db.execute_sql(_STATISTICS)
+    return True
+
 
 def add_entry_cause(migrator, db) -> None:
     """call_entry.cause: why a made call was never answered (busy, declined, no answer, …)"""
     migrate(migrator.add_column(CallEntry._meta.table_name, "cause", CallEntry.cause))
 
 
+def add_entry_statistics(migrator, db) -> None:
+    """call_entry: PostgreSQL's statistics of its user and tenant together (see _STATISTICS)"""
+    if _add_statistics(db):
+        db.execute_sql("ANALYZE call_entry")  # gathered now: autovacuum may not analyse a large table for long
+
+
 MODELS = (CdrLeg, CallEntry)
-# Upgrade steps, oldest first (fs_plugins.db): version 1 -> 2 adds call_entry.cause. Entries of
-# calls stored before it get their cause on `centralita cdr reclassify`.
-MIGRATIONS: tuple = (add_entry_cause,)
+# Upgrade steps, oldest first (fs_plugins.db): version 1 -> 2 adds call_entry.cause (entries of
+# calls stored before it get their cause on `centralita cdr reclassify`); 2 -> 3 the statistics
+# of call_entry's user and tenant on PostgreSQL (nothing on SQLite).
+MIGRATIONS: tuple = (add_entry_cause, add_entry_statistics)
