@@ -180,7 +180,8 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> int:
 def _scope(db: peewee.Database, query: LogQuery) -> _Scope:
     # The tenant and the user in one statement: each round trip to PostgreSQL is paid per page. It
     # and the API's and portal's page (page_after) run as statements prepared on serve's connection
-    # (prepared.on_server): PostgreSQL spent longer planning them than running them.
+    # (prepared.on_server): PostgreSQL planned this one ~4x longer than it ran it, and the page (with
+    # call_entry's statistics, fs_plugins/models/calllog.py) about as long as it ran it.
     row = db.execute_sql(on_server(db, 'SELECT t.id, t.timezone, u.id FROM tenant t LEFT JOIN "user" u'
                                        " ON u.tenant_id = t.id AND u.extension = ? WHERE t.domain = ?"),
                          (query.user, query.tenant)).fetchone()
