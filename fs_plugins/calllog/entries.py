@@ -1,0 +1,138 @@
+"""A classified call's log entries matched to people: which become call_entry rows, for whom.
+
+An entry's user "ext@domain" is Tenant.domain + User.extension. Kept: an entry whose tenant and
+user are both known, and the tenant's own entries (no user: a group call nobody answered). A call
+none of whose entries is kept, but one of which has a known tenant, none of those a made call's,
+keeps the first of those, as the tenant's (no user: only in the tenant admin's log). Everything
+else is dropped (store.py's module doc says why).
+
+The rule runs in two places, which tests/test_calllog*.py hold to the same call log on both
+engines: `kept` in Python (SQLite, where statements run in-process), and LOOKED_UP in SQL
+(PostgreSQL: the lookup rides in the statement that inserts the entries, not a round trip of its
+own before it).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import peewee
+
+from fs_plugins import plugins
+from fs_plugins.calllog.classify import MADE, Call
+from fs_plugins.destinations import Destination
+from fs_plugins.models.core import Tenant
+from fs_plugins.prepared import get_or_none, on_server
+
+
+class Unmatched(NamedTuple):
+    """One entry of a call, its user not looked up yet; from `call_id` on, its call_entry columns."""
+
+    domain: str  # the user's tenant ("" when no leg names one: never looked up)
+    extension: str | None  # None: the tenant's own entry
+    own: bool
+    made: bool
+    call_id: str
+    kind: str
+    status: str
+    direction: str
+    started_at: int
+    caller_name: str
+    caller_number: str
+    callee: str
+    answered_by: str
+    ring_seconds: int
+    talk_seconds: int
+    cause: str
+
+
+COLUMNS = 12  # of call_entry's, at the end of an Unmatched: call_id … cause
+
+
+def entry_rows(db: peewee.Database, call: Call) -> list[Unmatched]:
+    """The call's entries, to be matched (`matched`, or LOOKED_UP). The callee of a call that
+    reached a menu or group names it, as the menu of the tenant of the first kept entry: for such a
+    call the users are looked up here already."""
+    started = call.start_us // 1_000_000
+    rows = [
+        Unmatched(*_split_user(entry.user, call.tenant), entry.user is None, entry.kind == MADE, call.call_id,
+                  entry.kind, entry.status.code, call.direction, started, call.caller_name[:120],
+                  call.caller_number[:64], call.callee[:64], call.answered_by[:120], entry.ring_seconds,
+                  entry.talk_seconds, entry.cause)
+        for entry in call.entries
+    ]
+    if call.flow is None or not rows:
+        return rows
+    found = kept(rows, lookup(db, rows))
+    callee = _callee(call, found[0][0]) if found else ""
+    return [row._replace(callee=callee) for row in rows]
+
+
+def matched(db: peewee.Database, rows: list[Unmatched]) -> list[tuple]:
+    """The call_entry rows (tenant_id, user_id, call_id … cause) of one call's entries."""
+    return [(tenant_id, user_id, *row[-COLUMNS:]) for tenant_id, user_id, row in kept(rows, lookup(db, rows))]
+
+
+def kept(rows: list[Unmatched], found: dict) -> list[tuple[int, int | None, Unmatched]]:
+    """(tenant id, user id or None, entry) of one call's entries that are kept (module doc)."""
+    resolved = []
+    for row in rows:
+        tenant_id, user_id = found.get((row.domain, row.extension), (None, None))
+        if tenant_id is not None:
+            resolved.append((tenant_id, user_id, row))
+    known = [item for item in resolved if item[1] is not None or item[2].own]
+    if not known and resolved and not any(row.made for _, _, row in resolved):
+        tenant_id, _, row = resolved[0]
+        known = [(tenant_id, None, row)]
+    return known
+
+
+def lookup(db: peewee.Database, rows: list[Unmatched]) -> dict[tuple, tuple[int, int | None]]:
+    """(tenant id, user id or None) of each known (domain, extension or None), in one query."""
+    keys = sorted({(row.domain, row.extension) for row in rows if row.domain}, key=lambda key: (key[0], key[1] or ""))
+    if not keys:
+        return {}
+    found = db.execute_sql(on_server(db, (
+        "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
+        ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
+    )), tuple(value for key in keys for value in key)).fetchall()
+    return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in found}
+
+
+def looked_up(count: int) -> str:
+    """`kept` and the insert of what it keeps in one statement (PostgreSQL), for `count` entries of
+    any number of calls: parameters (n, *Unmatched) for each, `n` numbering them in the order
+    `matched` would insert them. Written with `?`. The tenant of an empty domain is never looked up
+    (`lookup` skips it), whatever the table holds."""
+    return (
+        f"v(n, {', '.join(Unmatched._fields)}) AS (VALUES {', '.join([_UNMATCHED] * count)}),"
+        " resolved AS (SELECT v.*, t.id AS tenant_id, u.id AS user_id, (u.id IS NOT NULL OR v.own) AS known"
+        " FROM v JOIN tenant t ON t.domain = v.domain AND v.domain <> ''"
+        ' LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = v.extension),'
+        " judged AS (SELECT resolved.*, bool_or(known) OVER per_call AS any_known, bool_or(made) OVER per_call AS any_made,"
+        " row_number() OVER (per_call ORDER BY n) AS place FROM resolved WINDOW per_call AS (PARTITION BY call_id))"
+        f" INSERT INTO call_entry (tenant_id, user_id, {_INSERTED}) SELECT tenant_id, user_id, {_INSERTED}"
+        " FROM judged WHERE known OR (place = 1 AND NOT any_known AND NOT any_made) ORDER BY n"
+    )
+
+
+_UNMATCHED = f"({', '.join(['?'] * (len(Unmatched._fields) + 1))})"
+_INSERTED = ", ".join(Unmatched._fields[-COLUMNS:])
+
+
+def _callee(call: Call, tenant_id: int) -> str:
+    """The number dialled, and the name of the menu or group it reached: "5000 (Principal)"."""
+    kind, target = call.flow
+    name = ""
+    found = plugins.installed().destination_kinds.get(kind)
+    tenant = get_or_none(Tenant, id=tenant_id) if found else None
+    if tenant is not None:
+        name = found.describe(tenant, Destination(kind, target)).partition(":")[2]
+    shown = f"{call.callee} ({name})" if name and call.callee else (call.callee or name)
+    return shown[:64]
+
+
+def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:
+    if not user:
+        return tenant, None
+    extension, _, domain = user.partition("@")
+    return (domain or tenant), extension
