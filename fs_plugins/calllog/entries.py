@@ -102,16 +102,18 @@ def looked_up(count: int) -> str:
     """`kept` and the insert of what it keeps in one statement (PostgreSQL), for `count` entries of
     any number of calls: parameters (n, *Unmatched) for each, `n` numbering them in the order
     `matched` would insert them. Written with `?`. The tenant of an empty domain is never looked up
-    (`lookup` skips it), whatever the table holds."""
+    (`lookup` skips it), whatever the table holds. An entry not kept for itself is kept for the
+    tenant when no entry of its call with a known tenant is kept, nor a made call's, nor before it:
+    NOT EXISTS, planned in 0.18-0.34 ms against 0.32-0.42 ms for the same rule by window functions
+    (EXPLAIN ANALYZE, 1 and 8 calls of B5's)."""
     return (
         f"v(n, {', '.join(Unmatched._fields)}) AS (VALUES {', '.join([_UNMATCHED] * count)}),"
         " resolved AS (SELECT v.*, t.id AS tenant_id, u.id AS user_id, (u.id IS NOT NULL OR v.own) AS known"
         " FROM v JOIN tenant t ON t.domain = v.domain AND v.domain <> ''"
-        ' LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = v.extension),'
-        " judged AS (SELECT resolved.*, bool_or(known) OVER per_call AS any_known, bool_or(made) OVER per_call AS any_made,"
-        " row_number() OVER (per_call ORDER BY n) AS place FROM resolved WINDOW per_call AS (PARTITION BY call_id))"
+        ' LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = v.extension)'
         f" INSERT INTO call_entry (tenant_id, user_id, {_INSERTED}) SELECT tenant_id, user_id, {_INSERTED}"
-        " FROM judged WHERE known OR (place = 1 AND NOT any_known AND NOT any_made) ORDER BY n"
+        " FROM resolved r WHERE known OR NOT EXISTS (SELECT 1 FROM resolved o WHERE o.call_id = r.call_id"
+        " AND (o.known OR o.made OR o.n < r.n)) ORDER BY n"
     )
 
 
