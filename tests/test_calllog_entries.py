@@ -7,7 +7,8 @@ import peewee
 import pytest
 
 from fs_plugins.calllog import store
-from fs_plugins.calllog.entries import Unmatched, matched
+from fs_plugins.calllog.classify import Call, Entry, Status
+from fs_plugins.calllog.entries import Unmatched, entry_rows, matched
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calllog import CallEntry
 
@@ -89,3 +90,38 @@ def test_every_case_in_one_statement_keeps_each_calls_own(db, people):
         one_by_one += filed(db, {call_id: rows})
     assert together == one_by_one
     assert len({call_id for call_id, *_ in together}) == sum(1 for case in CASES.values() if case[2])
+
+
+def flow_call(call_id: str, group, entries: list) -> Call:
+    return Call(call_id=call_id, tenant=ACME, direction="internal", status=Status.RECEIVED, start_us=1_700_000_000_000_000,
+                caller_name="Caller", caller_number="1001", callee="600", answered_by="",
+                entries=tuple(Entry(user, kind, Status.RECEIVED, 1, 2) for user, kind in entries),
+                flow=("group", str(group.id)))
+
+
+def test_the_callee_names_the_group_of_the_first_kept_entrys_tenant_in_two_queries(db, people, monkeypatch):
+    """A call of one tenant's users names its group with that tenant's row and the group's (two
+    queries); the users' lookup (a third, then the tenant by id) only for a call spanning tenants."""
+    from fs_plugins.models.groups import CallGroup
+
+    ventas = CallGroup.create(tenant=Tenant.get(domain=ACME), name="Ventas")
+    otros = CallGroup.create(tenant=Tenant.get(domain=OTHER), name="Otros")
+    statements = []
+    execute = type(db).execute_sql
+    monkeypatch.setattr(type(db), "execute_sql", lambda self, sql, params=None, *a, **k:
+                        statements.append(sql) or execute(self, sql, params, *a, **k))
+    one_tenant = entry_rows(db, flow_call("call-1", ventas, [("1002@acme.example", "received")]))
+    assert len(statements) == 2, statements
+    spanning = entry_rows(db, flow_call("call-2", otros, [("2001@other.example", "made"),
+                                                          ("1001@acme.example", "received")]))
+    assert len(statements) == 5, statements
+    monkeypatch.undo()
+    assert {row.callee for row in one_tenant} == {"600 (Ventas)"}
+    assert {row.callee for row in spanning} == {"600 (Otros)"}
+    assert [callee for *_, callee in filed_callees(db, {"call-1": one_tenant, "call-2": spanning})] == [
+        "600 (Ventas)", "600 (Otros)", "600 (Otros)"]
+
+
+def filed_callees(db, calls) -> list[tuple]:
+    filed(db, calls)
+    return [(e.call_id, e.callee) for e in CallEntry.select().order_by(CallEntry.id)]

@@ -158,8 +158,9 @@ def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connec
 
 
 def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pooled, sent):
-    """A leg is two round trips (its lock, insert and call's legs; the entries with their users and
-    the COMMIT), a batch three: the users' lookup was one more each (calllog/entries.py)."""
+    """A leg filed alone is two round trips (its lock, insert and call's legs; the entries with
+    their users and the COMMIT): the users' lookup was one more (calllog/entries.py). A batch keeps
+    it, prepared (four: store.file_legs says why)."""
     tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
     for ext in ("1001", "1002", "1003", "1004", "1005"):
         User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
@@ -181,7 +182,7 @@ def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pool
     del sent[:]
     with few_trips(pooled):
         store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True)
-    assert len(sent) == 3, sent
+    assert len(sent) == 4, sent
     release(pooled)
     assert logged() == filed_one_by_one
 

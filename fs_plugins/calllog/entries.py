@@ -7,9 +7,9 @@ keeps the first of those, as the tenant's (no user: only in the tenant admin's l
 else is dropped (store.py's module doc says why).
 
 The rule runs in two places, which tests/test_calllog*.py hold to the same call log on both
-engines: `kept` in Python (SQLite, where statements run in-process), and LOOKED_UP in SQL
-(PostgreSQL: the lookup rides in the statement that inserts the entries, not a round trip of its
-own before it).
+engines: `kept` in Python (SQLite, where statements run in-process, and a PostgreSQL batch after
+its prepared `lookup`), and `looked_up` in SQL (a leg filed alone on PostgreSQL: the lookup rides
+in the statement that inserts the entries, not a round trip of its own before it).
 """
 from __future__ import annotations
 
@@ -49,9 +49,8 @@ COLUMNS = 12  # of call_entry's, at the end of an Unmatched: call_id … cause
 
 
 def entry_rows(db: peewee.Database, call: Call) -> list[Unmatched]:
-    """The call's entries, to be matched (`matched`, or LOOKED_UP). The callee of a call that
-    reached a menu or group names it, as the menu of the tenant of the first kept entry: for such a
-    call the users are looked up here already."""
+    """The call's entries, to be matched (`matched`, or `looked_up`). The callee of a call that
+    reached a menu or group names it, as the menu of the tenant of the first kept entry."""
     started = call.start_us // 1_000_000
     rows = [
         Unmatched(*_split_user(entry.user, call.tenant), entry.user is None, entry.kind == MADE, call.call_id,
@@ -60,16 +59,33 @@ def entry_rows(db: peewee.Database, call: Call) -> list[Unmatched]:
                   entry.talk_seconds, entry.cause)
         for entry in call.entries
     ]
-    if call.flow is None or not rows:
+    kind = plugins.installed().destination_kinds.get(call.flow[0]) if call.flow and rows else None
+    if kind is None:
         return rows
+    tenant = _tenant_of_first_kept(db, rows)
+    name = kind.describe(tenant, Destination(*call.flow)).partition(":")[2] if tenant is not None else ""
+    callee = f"{call.callee} ({name})" if name and call.callee else (call.callee or name)
+    return [row._replace(callee=callee[:64]) for row in rows]
+
+
+def _tenant_of_first_kept(db: peewee.Database, rows: list[Unmatched]) -> Tenant | None:
+    """The tenant whose menu or group the callee names (any, or None, when no entry is kept: then
+    no row shows the callee). Entries of one domain (the usual call): that domain's tenant, one
+    query; the users' lookup, to know which entry is kept first, only when the call spans tenants
+    (it was made for every such call: a round trip more, and Tenant by id after it)."""
+    domains = {row.domain for row in rows}
+    if len(domains) == 1:
+        domain = domains.pop()
+        return get_or_none(Tenant, domain=domain) if domain else None
     found = kept(rows, lookup(db, rows))
-    callee = _callee(call, found[0][0]) if found else ""
-    return [row._replace(callee=callee) for row in rows]
+    return get_or_none(Tenant, id=found[0][0]) if found else None
 
 
-def matched(db: peewee.Database, rows: list[Unmatched]) -> list[tuple]:
-    """The call_entry rows (tenant_id, user_id, call_id … cause) of one call's entries."""
-    return [(tenant_id, user_id, *row[-COLUMNS:]) for tenant_id, user_id, row in kept(rows, lookup(db, rows))]
+def matched(db: peewee.Database, rows: list[Unmatched], found: dict | None = None) -> list[tuple]:
+    """The call_entry rows (tenant_id, user_id, call_id … cause) of one call's entries (`found`:
+    what `lookup` answered for them, with other calls' entries)."""
+    found = lookup(db, rows) if found is None else found
+    return [(tenant_id, user_id, *row[-COLUMNS:]) for tenant_id, user_id, row in kept(rows, found)]
 
 
 def kept(rows: list[Unmatched], found: dict) -> list[tuple[int, int | None, Unmatched]]:
@@ -119,18 +135,6 @@ def looked_up(count: int) -> str:
 
 _UNMATCHED = f"({', '.join(['?'] * (len(Unmatched._fields) + 1))})"
 _INSERTED = ", ".join(Unmatched._fields[-COLUMNS:])
-
-
-def _callee(call: Call, tenant_id: int) -> str:
-    """The number dialled, and the name of the menu or group it reached: "5000 (Principal)"."""
-    kind, target = call.flow
-    name = ""
-    found = plugins.installed().destination_kinds.get(kind)
-    tenant = get_or_none(Tenant, id=tenant_id) if found else None
-    if tenant is not None:
-        name = found.describe(tenant, Destination(kind, target)).partition(":")[2]
-    shown = f"{call.callee} ({name})" if name and call.callee else (call.callee or name)
-    return shown[:64]
 
 
 def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:

@@ -26,7 +26,7 @@ from fs_plugins import channel_vars
 from fs_plugins.prepared import on_server
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import Call, classify
-from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, matched
+from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, lookup, matched
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.dbpool import few_trips, last_statement
 
@@ -80,10 +80,14 @@ def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, la
 def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) -> list[bool]:
     """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
 
-    On PostgreSQL every statement is a round trip, so the batch is filed in three whatever its size:
-    the calls' locks and every insert, the legs of every call touched, and every call's entries
-    replaced with their users looked up (per leg it was four, ×16 for a full batch; a call that
-    reached a menu or group adds its lookups, see entries.entry_rows). The entries are
+    On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
+    the calls' locks and every insert, the legs of every call touched, the users of every entry
+    (prepared: planned once), and every call's entries replaced (per leg it was four, ×16 for a
+    full batch; a call that reached a menu or group adds its queries, see entries.entry_rows).
+    Not looked up in the replacing statement as a single leg's are (_replace_entries_looked_up):
+    that statement is never prepared, and planning the lookup in it on every batch cost the server
+    more than the round trip it saves (in-process at 16 posters, PostgreSQL backends' CPU 220-247
+    -> 327-347 µs a leg). The entries are
     the ones filing the legs one by one would leave: each call is classified once, from all its
     legs, after all were inserted. SQLite runs statements in-process: leg by leg. `last`: as for file_leg."""
     if not isinstance(db, peewee.PostgresqlDatabase):
@@ -107,7 +111,9 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
     if calls:
-        _replace_entries_looked_up(db, {call_id: entry_rows(db, call) for call_id, call in calls.items()}, last)
+        unmatched = {call_id: entry_rows(db, call) for call_id, call in calls.items()}
+        found = lookup(db, [row for rows in unmatched.values() for row in rows])
+        _replace_entries_of(db, {call_id: matched(db, rows, found) for call_id, rows in unmatched.items()}, last)
     return outcomes
 
 
@@ -164,7 +170,7 @@ def _leg(text: str, known: dict[str, LegFacts] | None) -> LegFacts:
 
 def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last: bool = False) -> None:
     """The call's entries become `rows` (SQLite: statements run in-process, a round trip costs nothing;
-    PostgreSQL: _replace_entries_looked_up)."""
+    PostgreSQL: _replace_entries_looked_up, _replace_entries_of)."""
     delete = sql_for(db, "DELETE FROM call_entry WHERE call_id = ?")
     if not rows:
         _execute(db, delete, (call_id,), last)
@@ -181,10 +187,9 @@ def _execute(db: peewee.Database, sql: str, params, last: bool):
 
 def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatched]], last: bool = False) -> None:
     """Each call's entries (entries.entry_rows) replaced, matched to their users in the same
-    statement (PostgreSQL; entries.looked_up): the lookup was a round trip of its own per batch or
-    leg. Sent as plain text, never prepared: its shape is one of (number of calls) x (number of
-    entries), most of them run once, and each prepared one would hold server memory (up to ~900
-    parameters) for the connection's life."""
+    statement (PostgreSQL; entries.looked_up): for a leg filed alone, where the lookup's round trip
+    was a wait of its own (a leg: 3 round trips -> 2), not for a batch (file_legs says why). Sent as
+    plain text, never prepared: its shape changes with the number of entries."""
     ids = list(calls)
     delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
     rows = [row for call_rows in calls.values() for row in call_rows]
@@ -193,6 +198,21 @@ def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatc
         return
     flat = tuple(value for n, row in enumerate(rows) for value in (n, *row))
     _execute(db, sql_for(db, f"WITH gone AS ({delete}), {looked_up(len(rows))}"), (*ids, *flat), last)
+
+
+def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
+    """_replace_entries for several calls in one statement (PostgreSQL). Sent as plain text, never
+    prepared: its shape is one of (number of calls) x (number of entries), most of them run once,
+    and each prepared one would hold server memory (up to ~900 parameters) for the connection's life."""
+    ids = list(calls)
+    rows = [row for call_rows in calls.values() for row in call_rows]
+    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
+    if not rows:
+        _execute(db, sql_for(db, delete), ids, last)
+        return
+    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
+    _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"),
+             (*ids, *(value for row in rows for value in row)), last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
