@@ -157,6 +157,36 @@ def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connec
     assert logged() == expected
 
 
+def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pooled, sent):
+    """A leg filed alone is two round trips (its lock, insert and call's legs; the entries with
+    their users and the COMMIT): the users' lookup was one more (calllog/entries.py). A batch keeps
+    it, prepared (four: store.file_legs says why)."""
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(pooled)
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    per_leg = []
+    for leg in legs:
+        del sent[:]
+        assert store.store_leg(pooled, leg)
+        release(pooled)
+        per_leg.append(list(sent))
+    assert all(len(trip) <= 2 for trip in per_leg), per_leg
+    assert sum(trip[-1].endswith("; COMMIT") and "call_entry" in trip[-1] for trip in per_leg) >= len(MANIFEST)
+    filed_one_by_one = logged()
+
+    CallEntry.delete().execute()
+    CdrLeg.delete().execute()
+    release(pooled)
+    del sent[:]
+    with few_trips(pooled):
+        store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True)
+    assert len(sent) == 4, sent
+    release(pooled)
+    assert logged() == filed_one_by_one
+
+
 def test_release_given_the_models_proxy_hands_the_connection_back(pooled):
     """fs_plugins/audio/phone.py and api/audio.py release `models.database` (the proxy) while a
     recording call waits for FreeSWITCH; that must return the pooled connection, not do nothing."""

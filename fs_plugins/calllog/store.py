@@ -7,7 +7,7 @@ legs usually before A): a call gets entries once its A leg is stored, and every 
 them. Two legs of one call posted at the same moment are serialised (PostgreSQL: an advisory lock
 on the call id; SQLite: one writer at a time), so neither classifies without the other.
 
-Matching to people: an entry's user "ext@domain" is looked up as Tenant.domain + User.extension.
+Matching to people (calllog/entries.py): an entry's user "ext@domain" is Tenant.domain + User.extension.
 A leg whose tenant we do not know is still stored (FreeSWITCH was told "200", so it must not be
 lost; create the tenant, then `centralita cdr reclassify`) but produces no entry, so it shows
 in no one's log. A received entry whose extension is no user becomes a tenant entry (no user,
@@ -22,14 +22,13 @@ import logging
 
 import peewee
 
-from fs_plugins import channel_vars, plugins
+from fs_plugins import channel_vars
 from fs_plugins.prepared import on_server
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
-from fs_plugins.calllog.classify import MADE, Call, classify
+from fs_plugins.calllog.classify import Call, classify
+from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, lookup, matched
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.dbpool import few_trips, last_statement
-from fs_plugins.destinations import Destination
-from fs_plugins.models.core import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,8 @@ def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
 
 def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, last: bool) -> bool:
     """file_leg on PostgreSQL: the call's lock, the insert and the call's other legs in one round
-    trip (_LOCK_CALL, _FILE_LEG_POSTGRESQL), then the users, then the entries (with the COMMIT when `last`)."""
+    trip (_LOCK_CALL, _FILE_LEG_POSTGRESQL), then the entries with their users looked up (with the
+    COMMIT when `last`): two round trips."""
     rows = db.execute_sql(on_server(db, _LOCK_CALL, _FILE_LEG_POSTGRESQL),
                           (facts.call_id, *values, facts.call_id, facts.call_id)).fetchall()
     if not any(new for new, _, _ in rows):
@@ -73,7 +73,7 @@ def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, la
     # always belongs to the call (its call_id is the root, or a B leg of the root).
     call = classify([LegFacts.from_json(text) for new, _, text in rows if not new] + [facts])
     if call is not None:
-        _replace_entries(db, call_id, entry_rows(db, call), last)
+        _replace_entries_looked_up(db, {call_id: entry_rows(db, call)}, last)
     return True
 
 
@@ -81,8 +81,13 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
 
     On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
-    the calls' locks and every insert, the legs of every call touched, the users of every entry,
-    and every call's entries replaced (per leg it was four, ×16 for a full batch). The entries are
+    the calls' locks and every insert, the legs of every call touched, the users of every entry
+    (prepared: planned once), and every call's entries replaced (per leg it was four, ×16 for a
+    full batch; a call that reached a menu or group adds its queries, see entries.entry_rows).
+    Not looked up in the replacing statement as a single leg's are (_replace_entries_looked_up):
+    that statement is never prepared, and planning the lookup in it on every batch cost the server
+    more than the round trip it saves (in-process at 16 posters, PostgreSQL backends' CPU 220-247
+    -> 327-347 µs a leg). The entries are
     the ones filing the legs one by one would leave: each call is classified once, from all its
     legs, after all were inserted. SQLite runs statements in-process: leg by leg. `last`: as for file_leg."""
     if not isinstance(db, peewee.PostgresqlDatabase):
@@ -106,8 +111,9 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
     if calls:
-        found = _lookup(db, [_split_user(entry.user, call.tenant) for call in calls.values() for entry in call.entries])
-        _replace_entries_of(db, {call_id: entry_rows(db, call, found) for call_id, call in calls.items()}, last)
+        unmatched = {call_id: entry_rows(db, call) for call_id, call in calls.items()}
+        found = lookup(db, [row for rows in unmatched.values() for row in rows])
+        _replace_entries_of(db, {call_id: matched(db, rows, found) for call_id, rows in unmatched.items()}, last)
     return outcomes
 
 
@@ -147,7 +153,11 @@ def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False, las
     call = classify([_leg(row[-1], known) for row in rows])
     if call is None:
         return None
-    _replace_entries(db, call_id, entry_rows(db, call), last)
+    rows = entry_rows(db, call)
+    if isinstance(db, peewee.PostgresqlDatabase):
+        _replace_entries_looked_up(db, {call_id: rows}, last)
+    else:
+        _replace_entries(db, call_id, matched(db, rows), last)
     return call
 
 
@@ -159,24 +169,35 @@ def _leg(text: str, known: dict[str, LegFacts] | None) -> LegFacts:
 
 
 def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last: bool = False) -> None:
-    """The call's entries become `rows`: on PostgreSQL in one statement (a data-modifying WITH)."""
-    delete = "DELETE FROM call_entry WHERE call_id = ?"
-    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-    flat = tuple(value for row in rows for value in row)
-    if rows and isinstance(db, peewee.PostgresqlDatabase):
-        # Not prepared (on_server): its shape changes with the number of rows (see _replace_entries_of).
-        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (call_id,) + flat, last)
-        return
+    """The call's entries become `rows` (SQLite: statements run in-process, a round trip costs nothing;
+    PostgreSQL: _replace_entries_looked_up, _replace_entries_of)."""
+    delete = sql_for(db, "DELETE FROM call_entry WHERE call_id = ?")
     if not rows:
-        _execute(db, sql_for(db, delete), (call_id,), last)
+        _execute(db, delete, (call_id,), last)
         return
-    db.execute_sql(sql_for(db, delete), (call_id,))
-    _execute(db, sql_for(db, insert), flat, last)
+    db.execute_sql(delete, (call_id,))
+    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
+    _execute(db, sql_for(db, insert), tuple(value for row in rows for value in row), last)
 
 
 def _execute(db: peewee.Database, sql: str, params, last: bool):
     """The statement; `last`: the transaction's last one, which may carry its COMMIT (dbpool.few_trips)."""
     return last_statement(db, sql, params) if last else db.execute_sql(sql, params)
+
+
+def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatched]], last: bool = False) -> None:
+    """Each call's entries (entries.entry_rows) replaced, matched to their users in the same
+    statement (PostgreSQL; entries.looked_up): for a leg filed alone, where the lookup's round trip
+    was a wait of its own (a leg: 3 round trips -> 2), not for a batch (file_legs says why). Sent as
+    plain text, never prepared: its shape changes with the number of entries."""
+    ids = list(calls)
+    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
+    rows = [row for call_rows in calls.values() for row in call_rows]
+    if not rows:
+        _execute(db, sql_for(db, delete), ids, last)
+        return
+    flat = tuple(value for n, row in enumerate(rows) for value in (n, *row))
+    _execute(db, sql_for(db, f"WITH gone AS ({delete}), {looked_up(len(rows))}"), (*ids, *flat), last)
 
 
 def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
@@ -186,12 +207,12 @@ def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last
     ids = list(calls)
     rows = [row for call_rows in calls.values() for row in call_rows]
     delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
-    flat = tuple(value for row in rows for value in row)
-    if rows:
-        insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-        _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"), (*ids, *flat), last)
-    else:
+    if not rows:
         _execute(db, sql_for(db, delete), ids, last)
+        return
+    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
+    _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"),
+             (*ids, *(value for row in rows for value in row)), last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -256,62 +277,3 @@ INSERT_ENTRY = (
     " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause) VALUES "
 )
 ENTRY_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-def entry_rows(db: peewee.Database, call: Call, found: dict | None = None) -> list[tuple]:
-    """The call_entry rows of a classified call, with users and tenants resolved (see module doc;
-    `found`: what _lookup answered for these entries' users, when looked up with other calls')."""
-    resolved = []
-    wanted = [_split_user(entry.user, call.tenant) for entry in call.entries]
-    found = _lookup(db, wanted) if found is None else found
-    for entry, key in zip(call.entries, wanted):
-        tenant_id, user_id = found.get(key, (None, None))
-        if tenant_id is None:
-            continue
-        resolved.append((entry, tenant_id, user_id))
-    # Users found, and the tenant's own entries (a group call nobody answered is the tenant's).
-    known = [item for item in resolved if item[2] is not None or item[0].user is None]
-    if not known and resolved and not any(entry.kind == MADE for entry, _, _ in resolved):
-        entry, tenant_id, _ = resolved[0]
-        known = [(entry, tenant_id, None)]
-    started = call.start_us // 1_000_000
-    callee = _callee(call, known[0][1]) if known else ""
-    return [
-        (tenant_id, user_id, call.call_id, entry.kind, entry.status.code, call.direction, started,
-         call.caller_name[:120], call.caller_number[:64], callee, call.answered_by[:120],
-         entry.ring_seconds, entry.talk_seconds, entry.cause)
-        for entry, tenant_id, user_id in known
-    ]
-
-
-def _callee(call: Call, tenant_id: int) -> str:
-    """The number dialled, and the name of the menu or group it reached: "5000 (Principal)"."""
-    if call.flow is None:
-        return call.callee[:64]
-    kind, target = call.flow
-    name = ""
-    found = plugins.installed().destination_kinds.get(kind)
-    tenant = Tenant.get_or_none(Tenant.id == tenant_id) if found else None
-    if tenant is not None:
-        name = found.describe(tenant, Destination(kind, target)).partition(":")[2]
-    shown = f"{call.callee} ({name})" if name and call.callee else (call.callee or name)
-    return shown[:64]
-
-
-def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:
-    if not user:
-        return tenant, None
-    extension, _, domain = user.partition("@")
-    return (domain or tenant), extension
-
-
-def _lookup(db: peewee.Database, wanted: list[tuple[str, str | None]]) -> dict[tuple, tuple[int, int | None]]:
-    """(tenant id, user id or None) of each known (domain, extension or None), in one query."""
-    keys = sorted({key for key in wanted if key[0]}, key=lambda key: (key[0], key[1] or ""))
-    if not keys:
-        return {}
-    rows = db.execute_sql(on_server(db, (
-        "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
-        ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
-    )), tuple(value for key in keys for value in key)).fetchall()
-    return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in rows}

@@ -1,0 +1,127 @@
+"""calllog/entries.py: which of a call's entries become call_entry rows, and for whom. The rule runs
+in Python on SQLite (`matched`) and inside the inserting statement on PostgreSQL (`looked_up`):
+both must keep the same entries, in the same order, for the same people."""
+from __future__ import annotations
+
+import peewee
+import pytest
+
+from fs_plugins.calllog import store
+from fs_plugins.calllog.classify import Call, Entry, Status
+from fs_plugins.calllog.entries import Unmatched, entry_rows, matched
+from fs_plugins.models import Tenant, User
+from fs_plugins.models.calllog import CallEntry
+
+ACME, OTHER = "acme.example", "other.example"
+
+# (call tenant, its entries as (user "ext@domain" or None for the tenant's own, kind)), and the
+# entries kept as (domain, extension or None).
+CASES = {
+    "known users all kept": (ACME, [("1001@acme.example", "made"), ("1002@acme.example", "received")],
+                             [(ACME, "1001"), (ACME, "1002")]),
+    "an unknown user beside a known one is dropped": (ACME, [("1001@acme.example", "made"),
+                                                             ("9999@acme.example", "received")], [(ACME, "1001")]),
+    "an unknown user alone becomes the tenant's": (ACME, [("9999@acme.example", "received")], [(ACME, None)]),
+    "only the first of several unknown users": (ACME, [("9998@acme.example", "missed"),
+                                                       ("9999@acme.example", "received")], [(ACME, None)]),
+    "an unknown user's made call is nobody's": (ACME, [("9999@acme.example", "made")], []),
+    "a made call of an unknown user keeps the received one out too": (
+        ACME, [("9999@acme.example", "made"), ("9998@acme.example", "received")], []),
+    "the tenant's own entry is kept": (ACME, [(None, "missed")], [(ACME, None)]),
+    "an unknown tenant's entries are nobody's": ("nowhere.example", [("1001@nowhere.example", "received"),
+                                                                     (None, "missed")], []),
+    "a call naming no tenant is nobody's": ("", [(None, "missed"), ("1001", "received")], []),
+    "another tenant's user is kept": (ACME, [("2001@other.example", "made"), ("9999@acme.example", "received")],
+                                      [(OTHER, "2001")]),
+    "the first entry of a known tenant becomes the tenant's": (
+        ACME, [("1001@nowhere.example", "received"), ("9999@other.example", "missed"),
+               ("9998@acme.example", "received")], [(OTHER, None)]),
+    "an extension without a domain is the call's tenant's": (ACME, [("1002", "received")], [(ACME, "1002")]),
+}
+
+
+@pytest.fixture
+def people(db):
+    acme = Tenant.create(name="Acme", domain=ACME, timezone="Europe/Madrid")
+    other = Tenant.create(name="Other", domain=OTHER, timezone="Europe/Madrid")
+    for tenant, extension in ((acme, "1001"), (acme, "1002"), (other, "2001")):
+        User.create(tenant=tenant, extension=extension, display_name=extension, a1_hash="0" * 32)
+    Tenant.create(name="Blank", domain="", timezone="Europe/Madrid")  # never matched: an empty domain is no one's
+
+
+def unmatched(call_id: str, tenant: str, entries: list) -> list[Unmatched]:
+    rows = []
+    for n, (user, kind) in enumerate(entries):
+        extension, _, domain = (user or "").partition("@")
+        rows.append(Unmatched(domain or tenant, extension or None, user is None, kind == "made", call_id, kind,
+                              "answered", "internal", 1_700_000_000 + n, "Caller", "1001", "1002", "", n, 0, ""))
+    return rows
+
+
+def filed(db, calls: dict[str, list[Unmatched]]) -> list[tuple]:
+    """(call id, domain, extension or None, kind) of the entries filed, in the order inserted."""
+    with db.atomic():
+        if isinstance(db, peewee.PostgresqlDatabase):
+            store._replace_entries_looked_up(db, calls)
+        else:
+            for call_id, rows in calls.items():
+                store._replace_entries(db, call_id, matched(db, rows))
+    return [(e.call_id, e.tenant.domain, e.user.extension if e.user else None, e.kind)
+            for e in CallEntry.select().order_by(CallEntry.id)]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_entries_kept_and_their_people(db, people, case):
+    tenant, entries, expected = CASES[case]
+    rows = unmatched("call-1", tenant, entries)
+    kinds = {(row.domain, row.extension): row.kind for row in rows}
+    kept = [("call-1", domain, extension, kinds.get((domain, extension)) or next(
+        row.kind for row in rows if row.domain == domain)) for domain, extension in expected]
+    assert filed(db, {"call-1": rows}) == kept
+
+
+def test_every_case_in_one_statement_keeps_each_calls_own(db, people):
+    """On PostgreSQL a batch's calls are judged together: each call's rule sees only its entries."""
+    calls = {f"call-{n:02d}": unmatched(f"call-{n:02d}", *CASES[case][:2]) for n, case in enumerate(sorted(CASES))}
+    together = filed(db, calls)
+    one_by_one = []
+    for call_id, rows in calls.items():
+        CallEntry.delete().execute()
+        one_by_one += filed(db, {call_id: rows})
+    assert together == one_by_one
+    assert len({call_id for call_id, *_ in together}) == sum(1 for case in CASES.values() if case[2])
+
+
+def flow_call(call_id: str, group, entries: list) -> Call:
+    return Call(call_id=call_id, tenant=ACME, direction="internal", status=Status.RECEIVED, start_us=1_700_000_000_000_000,
+                caller_name="Caller", caller_number="1001", callee="600", answered_by="",
+                entries=tuple(Entry(user, kind, Status.RECEIVED, 1, 2) for user, kind in entries),
+                flow=("group", str(group.id)))
+
+
+def test_the_callee_names_the_group_of_the_first_kept_entrys_tenant_in_two_queries(db, people, monkeypatch):
+    """A call of one tenant's users names its group with that tenant's row and the group's (two
+    queries); the users' lookup (a third, then the tenant by id) only for a call spanning tenants."""
+    from fs_plugins.models.groups import CallGroup
+
+    ventas = CallGroup.create(tenant=Tenant.get(domain=ACME), name="Ventas")
+    otros = CallGroup.create(tenant=Tenant.get(domain=OTHER), name="Otros")
+    statements = []
+    execute = type(db).execute_sql
+    monkeypatch.setattr(type(db), "execute_sql", lambda self, sql, params=None, *a, **k:
+                        statements.append(sql) or execute(self, sql, params, *a, **k))
+    one_tenant = entry_rows(db, flow_call("call-1", ventas, [("1002@acme.example", "received")]))
+    assert len(statements) == 2, statements
+    spanning = entry_rows(db, flow_call("call-2", otros, [("2001@other.example", "made"),
+                                                          ("1001@acme.example", "received")]))
+    assert len(statements) == 5, statements
+    monkeypatch.undo()
+    assert {row.callee for row in one_tenant} == {"600 (Ventas)"}
+    assert {row.callee for row in spanning} == {"600 (Otros)"}
+    assert [callee for *_, callee in filed_callees(db, {"call-1": one_tenant, "call-2": spanning})] == [
+        "600 (Ventas)", "600 (Otros)", "600 (Otros)"]
+
+
+def filed_callees(db, calls) -> list[tuple]:
+    filed(db, calls)
+    return [(e.call_id, e.callee) for e in CallEntry.select().order_by(CallEntry.id)]
