@@ -52,6 +52,15 @@ def _reads_as_every_pair(body: str) -> None:
     assert fresh.prefixed(MARKER_PREFIX) == markers
     for name in (*markers, "variable_pbx_absent"):  # read after the prefix's pass: from it
         assert fresh.get(name) == markers.get(name)
+    names = (*expected, *ABSENT)
+    at_once = Form(body.encode())
+    assert at_once.values(names) == [expected.get(name, "") for name in names]
+    assert at_once.values(names[::-1]) == [expected.get(name, "") for name in names[::-1]]  # read: kept
+    assert [at_once.get(name) for name in names] == [expected.get(name) for name in names]
+    after_prefix = Form(body.encode())
+    after_prefix.prefixed(MARKER_PREFIX)
+    assert after_prefix.values((*markers, "variable_pbx_absent", *names)) == [
+        expected.get(name, "") for name in (*markers, "variable_pbx_absent", *names)]
 
 
 def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
@@ -86,3 +95,27 @@ def test_a_name_without_a_value_reads_as_absent():
 def test_a_body_that_is_not_utf8_is_refused():
     with pytest.raises(ValueError):
         Form(b"section=dialplan&Hunt-Context=\xff\xfe")
+
+
+def _key(**fields) -> tuple:
+    from xml_curl.dialplan import routing_key
+    names = {name: name if name.startswith("variable_") else name.replace("_", "-") for name in fields}
+    return routing_key(Form("&".join(f"{names[name]}={value}" for name, value in fields.items()).encode()))
+
+
+def test_routing_reads_each_hunt_field_else_its_caller_field():
+    assert _key(Hunt_Context="a.example", Hunt_Destination_Number="1002", Hunt_Caller_ID_Number="1001",
+                Hunt_Caller_ID_Name="Ann")[:4] == ("a.example", "1002", "1001", "Ann")
+    # One Hunt-* field empty (an anonymous caller's name): that one alone from its Caller-* field.
+    assert _key(Caller_Context="c.example", Caller_Destination_Number="9", Caller_Caller_ID_Number="8",
+                Caller_Caller_ID_Name="Bob", Hunt_Context="a.example", Hunt_Destination_Number="1002",
+                Hunt_Caller_ID_Number="1001", Hunt_Caller_ID_Name="")[:4] == ("a.example", "1002", "1001", "Bob")
+    assert _key(Caller_Context="c.example", Caller_Destination_Number="9")[:4] == ("c.example", "9", "", "")
+    assert _key()[:4] == ("", "", "", "")
+
+
+def test_routing_reads_a_mangled_hop_counter_as_a_loop():
+    from xml_curl.dialplan import MAX_HOPS
+    assert _key(variable_pbx_hops="3")[6] == 3
+    assert _key(variable_pbx_hops="x")[6] == MAX_HOPS + 1
+    assert _key()[6] == 0

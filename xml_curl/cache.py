@@ -92,6 +92,13 @@ class Cache:
         """At the end of a request (begin's pair): nothing more is kept for it."""
         self._requests.pop(getcurrent(), None)
 
+    def kept(self, key: Hashable) -> bytes | None:
+        """The whole answer kept for `key` (`answer`), if the database did not change since: asked
+        outside begin/end, so an answer found here costs the change check and one look-up."""
+        if self.enabled and self._check() is not None:
+            return self._answers.get(key)
+        return None
+
     def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], Scope | None] | Scope | None = None) -> T:
         """The value kept for `key`, else `load()` (kept when nothing changed meanwhile). `tenant`:
         the tenant id the value was read from, or (tenant id, user id) when it was read from that

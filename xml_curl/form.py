@@ -25,7 +25,8 @@ _ABSENT = object()
 
 
 class Form:
-    """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str)."""
+    """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str); `values(names)`:
+    several at once."""
 
     __slots__ = ("_raw", "_read", "_prefixes")
 
@@ -35,13 +36,44 @@ class Form:
             raw.decode("utf-8")  # UnicodeDecodeError is a ValueError; "&" and "=" never occur inside a character
         self._raw = raw
         self._read: dict[str, object] = {}  # name -> value or _ABSENT, once read
-        self._prefixes: set[str] = set()  # prefixes whose every field is in _read (prefixed)
+        self._prefixes: tuple[str, ...] = ()  # prefixes whose every field is in _read (prefixed)
 
     def get(self, name: str, default=None):
         value = self._read.get(name, None)
         if value is None:
             value = self._read[name] = self._find(name)
         return default if value is _ABSENT else value
+
+    def values(self, names: tuple[str, ...]) -> list[str]:
+        """`get(name, "")` of each of `names`, in one call: a field read through `get` costs ~4,000
+        instructions of Python calls (get, the search, the decoding) on top of its search, a
+        dialplan fetch's routing reads a dozen, and this loop makes no call but the searches."""
+        read, raw, prefixes = self._read, self._raw, self._prefixes
+        found = []
+        for name in names:
+            value = read.get(name, None)
+            if value is None:
+                if prefixes and name.startswith(prefixes):
+                    value = _ABSENT  # all of that prefix's fields were read: this one is not there
+                else:
+                    needle = _NEEDLES.get(name) or _needle(name)
+                    at = raw.rfind(needle)  # as in _find
+                    if at >= 0:
+                        start = at + len(needle)
+                    elif raw.startswith(needle[1:]):
+                        start = len(needle) - 1
+                    else:
+                        start = -1
+                    if start < 0:
+                        value = _ABSENT
+                    else:
+                        end = raw.find(b"&", start)
+                        value = (raw[start:end] if end >= 0 else raw[start:]).decode()
+                        if "%" in value or "+" in value:
+                            value = _unquote(value)
+                read[name] = value
+            found.append("" if value is _ABSENT else value)
+        return found
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name, _ABSENT)
@@ -64,7 +96,7 @@ class Form:
             self._pair(at + 1, found)
             at = raw.find(needle, at + 1)
         if prefix not in self._prefixes:
-            self._prefixes.add(prefix)
+            self._prefixes += (prefix,)
             self._read.update(found)
         return found
 
@@ -77,10 +109,8 @@ class Form:
         found[raw[start:equals].decode()] = _value(raw, equals + 1, amp)
 
     def _find(self, name: str):
-        if self._prefixes:
-            for prefix in self._prefixes:
-                if name.startswith(prefix):
-                    return _ABSENT  # all of that prefix's fields were read: this one is not there
+        if self._prefixes and name.startswith(self._prefixes):
+            return _ABSENT  # all of that prefix's fields were read: this one is not there
         raw = self._raw
         needle = _NEEDLES.get(name) or _needle(name)
         at = raw.rfind(needle)  # the last pair of that name: the one decoding every pair would keep
