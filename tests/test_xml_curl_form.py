@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from xml_curl.app import MARKER_PREFIX
-from xml_curl.form import Form
+from xml_curl.form import LEADING, Form
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 # Names no recorded body holds, but readers ask for (absent: get gives the default).
@@ -17,11 +17,12 @@ ABSENT = ("purpose", "variable_sound_prefix", "variable_pbx_hops", "Hunt-Context
 
 
 def _every_pair(text: str) -> dict[str, str]:
-    """The reference: every pair decoded, the last one of a name kept; a pair without "=" has no value."""
+    """The reference: every pair decoded, the last one of a name kept (the first of the names
+    mod_xml_curl writes first: LEADING); a pair without "=" has no value."""
     fields = {}
     for pair in text.split("&"):
         key, equals, value = pair.partition("=")
-        if equals:
+        if equals and not (key in LEADING and key in fields):
             fields[key] = unquote_plus(value)
     return fields
 
@@ -75,7 +76,8 @@ def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
     "section=dialplan&Hunt-Context=a&Hunt-Context=b",  # twice: the last, as a dict of every pair
     "Hunt-Context=x%26section%3Ddirectory&section=dialplan",  # a value holding an encoded field
     "Hunt-Context=first&x=1&Hunt-Context=last",  # the first pair's name again later
-    "section=first&x=1&section=mid&section=last",  # thrice, searched from the start
+    "section=first&x=1&section=mid&section=last",  # thrice: mod_xml_curl's own is the first
+    "hostname=vm&section=directory&tag_name=&key_name=&key_value=a.example&key_value=b.example&section=dialplan",
     "variable_pbx_hops=2&variable_pbx_chain=1001%40t1.example&variable_pbx_hops=3",
     "variable_pbx_hops&variable_pbx_chain=a&variable_pbx_=b&variable_pbx_x=c=d",  # no value; empty rest; "=" in value
     "user=1000&domain=t1.example&section=directory&action=sip_auth&key_value=t1.example",
@@ -86,6 +88,13 @@ def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
 ])
 def test_tricky_bodies_read_as_a_decoding_of_every_pair(body):
     _reads_as_every_pair(body)
+
+
+def test_what_mod_xml_curl_asked_is_read_from_its_own_pairs_not_a_parameter_of_the_same_name():
+    form = Form(b"hostname=vm&section=directory&tag_name=domain&key_name=name&key_value=a.example"
+                b"&Event-Name=REQUEST_PARAMS&section=dialplan&key_value=b.example&hostname=x&Hunt-Context=c&Hunt-Context=d")
+    assert form.values(("section", "key_value", "hostname", "Hunt-Context")) == ["directory", "a.example", "vm", "d"]
+    assert form.get("tag_name") == "domain" and form.get("key_name") == "name"
 
 
 def test_a_name_without_a_value_reads_as_absent():
