@@ -66,7 +66,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
         if section == "dialplan":
             return _dialplan(fields, lookups, router, config)
         if section == "directory":
-            return _reading(lookups, config, directory.answer, fields, lookups, config)
+            return directory.answer(fields, lookups, config, functools.partial(_reading, lookups, config))
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
         environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request

@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from typing import Callable
 
 from fs_plugins import channel_vars
 from fs_plugins.config import Config
 from fs_plugins.voicemail import boxes as voicemail
 from xml_curl import documents
+from xml_curl.cache import NOT_KEPT
 from xml_curl.form import Form
 from xml_curl.lookups import DirectoryUser, Lookups, directory_user_from_row
 
@@ -26,11 +28,13 @@ _EXTENSION = re.compile(r"[0-9]{2,16}\Z")
 _ASKED = ("purpose", "action", "user", "domain", "key_value")  # the fields answer reads, in one Form.values
 
 
-def answer(fields: Form, lookups: Lookups, config: Config) -> bytes:
+def answer(fields: Form, lookups: Lookups, config: Config, reading: Callable) -> bytes:
+    """`reading(function, *args)`: function(*args) as a request that may read the database (within
+    the answer's deadline: xml_curl/app.py); a REGISTER whose row is kept goes without."""
     purpose, action, extension, domain, key_value = fields.values(_ASKED)
     if purpose == "gateways":
-        return documents.directory_domains((t.domain for t in lookups.tenants()),
-                                           documents.dial_string(config.sip_proxy))
+        return reading(lambda: documents.directory_domains((t.domain for t in lookups.tenants()),
+                                                           documents.dial_string(config.sip_proxy)))
     if purpose:
         return documents.NOT_FOUND
     domain = domain or key_value
@@ -41,10 +45,12 @@ def answer(fields: Form, lookups: Lookups, config: Config) -> bytes:
         log.warning("directory: domain %r differs from key_value %r", domain, key_value)
         return documents.NOT_FOUND
     if extension == voicemail.GENERAL and action in VOICEMAIL_ACTIONS:
-        return _general_box(lookups, domain)
+        return reading(_general_box, lookups, domain)
     if not _EXTENSION.match(extension):
         return documents.NOT_FOUND
-    row = lookups.directory_row(domain, extension)  # the user and its box, one query
+    row = lookups.kept_directory_row(domain, extension)
+    if row is NOT_KEPT:
+        row = reading(lookups.directory_row, domain, extension)  # the user and its box, one query
     if row is None:
         return documents.NOT_FOUND
     return _user_document(row, config.directory_cache_ms, config.sip_proxy)
