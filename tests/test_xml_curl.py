@@ -68,6 +68,14 @@ def test_register_with_the_recorded_password_gets_the_digest_hash_and_no_clear_p
     assert variables["effective_caller_id_name"] == "Alice Acme"
 
 
+def test_a_parameter_named_like_mod_xml_curls_own_fields_does_not_change_what_was_asked(app):
+    """mod_xml_curl writes hostname, section, tag_name, key_name and key_value first, then the
+    request's parameters: a parameter of one of those names does not stand for them."""
+    body = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"]
+    doc = post(app, f"{body}&section=dialplan&key_value=globex.example".encode())
+    assert doc.xpath("/document/section[@name='directory']/domain[@name='acme.example']//user[@id='1001']")
+
+
 def test_register_of_an_unknown_user_is_not_found(app):
     assert recorded(app, "03_register_user_not_found.json", 0).xpath(NOT_FOUND_XPATH)
 

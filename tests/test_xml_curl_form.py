@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from xml_curl.app import MARKER_PREFIX
-from xml_curl.form import Form
+from xml_curl.form import LEADING, Form
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 # Names no recorded body holds, but readers ask for (absent: get gives the default).
@@ -17,11 +17,12 @@ ABSENT = ("purpose", "variable_sound_prefix", "variable_pbx_hops", "Hunt-Context
 
 
 def _every_pair(text: str) -> dict[str, str]:
-    """The reference: every pair decoded, the last one of a name kept; a pair without "=" has no value."""
+    """The reference: every pair decoded, the last one of a name kept (the first of the names
+    mod_xml_curl writes first: LEADING); a pair without "=" has no value."""
     fields = {}
     for pair in text.split("&"):
         key, equals, value = pair.partition("=")
-        if equals:
+        if equals and not (key in LEADING and key in fields):
             fields[key] = unquote_plus(value)
     return fields
 
@@ -52,6 +53,15 @@ def _reads_as_every_pair(body: str) -> None:
     assert fresh.prefixed(MARKER_PREFIX) == markers
     for name in (*markers, "variable_pbx_absent"):  # read after the prefix's pass: from it
         assert fresh.get(name) == markers.get(name)
+    names = (*expected, *ABSENT)
+    at_once = Form(body.encode())
+    assert at_once.values(names) == [expected.get(name, "") for name in names]
+    assert at_once.values(names[::-1]) == [expected.get(name, "") for name in names[::-1]]  # read: kept
+    assert [at_once.get(name) for name in names] == [expected.get(name) for name in names]
+    after_prefix = Form(body.encode())
+    after_prefix.prefixed(MARKER_PREFIX)
+    assert after_prefix.values((*markers, "variable_pbx_absent", *names)) == [
+        expected.get(name, "") for name in (*markers, "variable_pbx_absent", *names)]
 
 
 def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
@@ -66,7 +76,8 @@ def test_every_recorded_body_reads_as_a_decoding_of_every_pair():
     "section=dialplan&Hunt-Context=a&Hunt-Context=b",  # twice: the last, as a dict of every pair
     "Hunt-Context=x%26section%3Ddirectory&section=dialplan",  # a value holding an encoded field
     "Hunt-Context=first&x=1&Hunt-Context=last",  # the first pair's name again later
-    "section=first&x=1&section=mid&section=last",  # thrice, searched from the start
+    "section=first&x=1&section=mid&section=last",  # thrice: mod_xml_curl's own is the first
+    "hostname=vm&section=directory&tag_name=&key_name=&key_value=a.example&key_value=b.example&section=dialplan",
     "variable_pbx_hops=2&variable_pbx_chain=1001%40t1.example&variable_pbx_hops=3",
     "variable_pbx_hops&variable_pbx_chain=a&variable_pbx_=b&variable_pbx_x=c=d",  # no value; empty rest; "=" in value
     "user=1000&domain=t1.example&section=directory&action=sip_auth&key_value=t1.example",
@@ -79,6 +90,13 @@ def test_tricky_bodies_read_as_a_decoding_of_every_pair(body):
     _reads_as_every_pair(body)
 
 
+def test_what_mod_xml_curl_asked_is_read_from_its_own_pairs_not_a_parameter_of_the_same_name():
+    form = Form(b"hostname=vm&section=directory&tag_name=domain&key_name=name&key_value=a.example"
+                b"&Event-Name=REQUEST_PARAMS&section=dialplan&key_value=b.example&hostname=x&Hunt-Context=c&Hunt-Context=d")
+    assert form.values(("section", "key_value", "hostname", "Hunt-Context")) == ["directory", "a.example", "vm", "d"]
+    assert form.get("tag_name") == "domain" and form.get("key_name") == "name"
+
+
 def test_a_name_without_a_value_reads_as_absent():
     assert Form(b"section&action=sip_auth").get("section", "") == ""
 
@@ -86,3 +104,27 @@ def test_a_name_without_a_value_reads_as_absent():
 def test_a_body_that_is_not_utf8_is_refused():
     with pytest.raises(ValueError):
         Form(b"section=dialplan&Hunt-Context=\xff\xfe")
+
+
+def _key(**fields) -> tuple:
+    from xml_curl.dialplan import routing_key
+    names = {name: name if name.startswith("variable_") else name.replace("_", "-") for name in fields}
+    return routing_key(Form("&".join(f"{names[name]}={value}" for name, value in fields.items()).encode()))
+
+
+def test_routing_reads_each_hunt_field_else_its_caller_field():
+    assert _key(Hunt_Context="a.example", Hunt_Destination_Number="1002", Hunt_Caller_ID_Number="1001",
+                Hunt_Caller_ID_Name="Ann")[:4] == ("a.example", "1002", "1001", "Ann")
+    # One Hunt-* field empty (an anonymous caller's name): that one alone from its Caller-* field.
+    assert _key(Caller_Context="c.example", Caller_Destination_Number="9", Caller_Caller_ID_Number="8",
+                Caller_Caller_ID_Name="Bob", Hunt_Context="a.example", Hunt_Destination_Number="1002",
+                Hunt_Caller_ID_Number="1001", Hunt_Caller_ID_Name="")[:4] == ("a.example", "1002", "1001", "Bob")
+    assert _key(Caller_Context="c.example", Caller_Destination_Number="9")[:4] == ("c.example", "9", "", "")
+    assert _key()[:4] == ("", "", "", "")
+
+
+def test_routing_reads_a_mangled_hop_counter_as_a_loop():
+    from xml_curl.dialplan import MAX_HOPS
+    assert _key(variable_pbx_hops="3")[6] == 3
+    assert _key(variable_pbx_hops="x")[6] == MAX_HOPS + 1
+    assert _key()[6] == 0

@@ -63,18 +63,10 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
         return documents.NOT_FOUND
     section = fields.get("section", "")
     try:
-        limit = deadlines.begin(max(config.answer_deadline - ANSWER_MARGIN, 0.05))  # `with deadline`, cheaper
-        try:
-            lookups.cache.begin()  # the rows kept from earlier requests go if the database changed
-            try:
-                if section == "directory":
-                    return directory.answer(fields, lookups, config)
-                if section == "dialplan":
-                    return _dialplan(fields, lookups, router)
-            finally:
-                lookups.cache.end()
-        finally:
-            deadlines.end(limit)
+        if section == "dialplan":
+            return _dialplan(fields, lookups, router, config)
+        if section == "directory":
+            return directory.answer(fields, lookups, config, functools.partial(_reading, lookups, config))
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
         environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request
@@ -89,9 +81,24 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
     return documents.NOT_FOUND
 
 
-def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
+def _reading(lookups: Lookups, config: Config, answer, *args) -> bytes:
+    """answer(*args) as a request that may read the database: within the answer's deadline, with
+    the kept rows of the database as it is now (begin/end: dropped first if it changed)."""
+    limit = deadlines.begin(max(config.answer_deadline - ANSWER_MARGIN, 0.05))  # `with deadline`, cheaper
+    try:
+        lookups.cache.begin()
+        try:
+            return answer(*args)
+        finally:
+            lookups.cache.end()
+    finally:
+        deadlines.end(limit)
+
+
+def _dialplan(fields: Form, lookups: Lookups, router: Router, config: Config) -> bytes:
     """The document, kept until the database changes: a busy hour routes the same calls again and
-    again (a warning logged while routing is then logged once). A DID's is kept per number."""
+    again (a warning logged while routing is then logged once). A DID's is kept per number. A kept
+    one is found without entering a deadline or a request of the cache: nothing reads the database."""
     routing = None  # the whole routing key: a DID reads it only when its answer is not kept
     key = answer_key(fields)
     if key is None:
@@ -101,8 +108,11 @@ def _dialplan(fields: Form, lookups: Lookups, router: Router) -> bytes:
     # when routing or the answer for this call need it, not for a kept answer that is the same
     # for every call.
     uuid = functools.partial(fields.get, "Unique-ID", "")
-    document = lookups.cache.answer(("dialplan", key), lambda: _dialplan_document(
-        router, call_request(routing or routing_key(fields), uuid())))
+    key = ("dialplan", key)
+    document = lookups.cache.kept(key)
+    if document is None:
+        document = _reading(lookups, config, lookups.cache.answer, key, lambda: _dialplan_document(
+            router, call_request(routing or routing_key(fields), uuid())))
     return router.for_call(document, uuid, time.time())  # this call's own signed recording URL
 
 

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ENTRIES = 200_000  # ~100k users' directory rows and their DIDs: some tens of MB
 MAX_ANSWERS = 20_000  # dialplan documents of 1–4 KB: at most some tens of MB
+NOT_KEPT = object()  # Cache.kept_value: nothing kept for the key (None may be a kept value)
 
 
 class Cache:
@@ -91,6 +92,20 @@ class Cache:
     def end(self) -> None:
         """At the end of a request (begin's pair): nothing more is kept for it."""
         self._requests.pop(getcurrent(), None)
+
+    def kept_value(self, key: Hashable) -> object:
+        """The value `get` keeps for `key`, if the database did not change since, else NOT_KEPT: as
+        `kept`, for a request that reads nothing else (a REGISTER whose directory row is kept)."""
+        if self.enabled and self._check() is not None:
+            return self._entries.get(key, NOT_KEPT)
+        return NOT_KEPT
+
+    def kept(self, key: Hashable) -> bytes | None:
+        """The whole answer kept for `key` (`answer`), if the database did not change since: asked
+        outside begin/end, so an answer found here costs the change check and one look-up."""
+        if self.enabled and self._check() is not None:
+            return self._answers.get(key)
+        return None
 
     def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], Scope | None] | Scope | None = None) -> T:
         """The value kept for `key`, else `load()` (kept when nothing changed meanwhile). `tenant`:

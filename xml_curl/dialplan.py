@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable
 
 from fs_plugins import channel_vars, plugins
 from fs_plugins.destinations import Destination
@@ -32,6 +32,7 @@ from fs_plugins.fsvalues import is_safe_token
 from fs_plugins.suspension import Suspension
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, hangup, set_var, socket_flow, transfer
+from xml_curl.form import Form
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
 
 log = logging.getLogger(__name__)
@@ -59,33 +60,33 @@ class CallRequest:
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def routing_key(fields: Mapping[str, str]) -> tuple:
+def routing_key(fields: Form) -> tuple:
     """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
     uuid, which only names the call in log lines. Two requests with the same key route the same
     way while the database does not change (the Router reads nothing else but its configuration),
     and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py)."""
-    get = fields.get
+    context, destination, number, name, user_id, call_type, hops, sound_prefix, chain = fields.values(_ROUTED)
+    if not (context and destination and number and name):  # the Hunt-* field empty or absent: the Caller-* one
+        context, destination, number, name = (
+            hunt or caller for hunt, caller in zip((context, destination, number, name), fields.values(_CALLER)))
     try:
-        hops = int(get(_HOPS) or 0)
+        hops = int(hops or 0)
     except ValueError:
         hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
-    return (get("Hunt-Context") or get("Caller-Context") or "",
-            get("Hunt-Destination-Number") or get("Caller-Destination-Number") or "",
-            get("Hunt-Caller-ID-Number") or get("Caller-Caller-ID-Number") or "",
-            get("Hunt-Caller-ID-Name") or get("Caller-Caller-ID-Name") or "",
-            get(_USER_ID) or "", get(_CALL_TYPE) or "", hops,
-            get("variable_sound_prefix") or "", get(_CHAIN) or "")
+    return context, destination, number, name, user_id, call_type, hops, sound_prefix, chain
 
 
-def answer_key(fields: Mapping[str, str]) -> tuple | None:
+def answer_key(fields: Form) -> tuple | None:
     """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
     routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
     once for every caller of the number, not once per caller and name as routing_key would (and
     a kept answer is found reading four fields of ~145). None for any other context."""
-    get = fields.get
-    if (get("Hunt-Context") or get("Caller-Context") or "") != PUBLIC_CONTEXT:
+    context, destination = fields.values(_ROUTED[:2])
+    if not context:
+        context = fields.get("Caller-Context", "")
+    if context != PUBLIC_CONTEXT:
         return None
-    return PUBLIC_CONTEXT, get("Hunt-Destination-Number") or get("Caller-Destination-Number") or ""
+    return PUBLIC_CONTEXT, destination or fields.get("Caller-Destination-Number", "")
 
 
 def call_request(key: tuple, uuid: str) -> CallRequest:
@@ -95,6 +96,11 @@ def call_request(key: tuple, uuid: str) -> CallRequest:
 
 _HOPS, _USER_ID = f"variable_{channel_vars.HOPS}", f"variable_{channel_vars.USER_ID}"
 _CALL_TYPE, _CHAIN = f"variable_{channel_vars.CALL_TYPE}", f"variable_{channel_vars.CHAIN}"
+# The fields routing_key reads, in CallRequest's order; the first four from the Hunt-* block (what
+# the fetch routes now: after a transfer, its new destination and context), else the Caller-* one.
+_ROUTED = ("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
+           _USER_ID, _CALL_TYPE, _HOPS, "variable_sound_prefix", _CHAIN)
+_CALLER = ("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
 
 
 @dataclass(frozen=True)

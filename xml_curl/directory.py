@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from typing import Mapping
+from typing import Callable
 
 from fs_plugins import channel_vars
 from fs_plugins.config import Config
 from fs_plugins.voicemail import boxes as voicemail
 from xml_curl import documents
+from xml_curl.cache import NOT_KEPT
+from xml_curl.form import Form
 from xml_curl.lookups import DirectoryUser, Lookups, directory_user_from_row
 
 log = logging.getLogger(__name__)
@@ -23,29 +25,32 @@ log = logging.getLogger(__name__)
 USER_ACTIONS = {"sip_auth", "user_call", "message-count", "voicemail-lookup"}
 VOICEMAIL_ACTIONS = {"message-count", "voicemail-lookup"}
 _EXTENSION = re.compile(r"[0-9]{2,16}\Z")
+_ASKED = ("purpose", "action", "user", "domain", "key_value")  # the fields answer reads, in one Form.values
 
 
-def answer(fields: Mapping[str, str], lookups: Lookups, config: Config) -> bytes:
-    purpose = fields.get("purpose")
+def answer(fields: Form, lookups: Lookups, config: Config, reading: Callable) -> bytes:
+    """`reading(function, *args)`: function(*args) as a request that may read the database (within
+    the answer's deadline: xml_curl/app.py); a REGISTER whose row is kept goes without."""
+    purpose, action, extension, domain, key_value = fields.values(_ASKED)
     if purpose == "gateways":
-        return documents.directory_domains((t.domain for t in lookups.tenants()),
-                                           documents.dial_string(config.sip_proxy))
+        return reading(lambda: documents.directory_domains((t.domain for t in lookups.tenants()),
+                                                           documents.dial_string(config.sip_proxy)))
     if purpose:
         return documents.NOT_FOUND
-    action = fields.get("action", "")
-    extension = fields.get("user", "")
-    domain = fields.get("domain") or fields.get("key_value", "")
+    domain = domain or key_value
     if action not in USER_ACTIONS:
         log.info("directory: unhandled action %r", action)
         return documents.NOT_FOUND
-    if fields.get("key_value") and fields["key_value"] != domain:
-        log.warning("directory: domain %r differs from key_value %r", domain, fields["key_value"])
+    if key_value and key_value != domain:
+        log.warning("directory: domain %r differs from key_value %r", domain, key_value)
         return documents.NOT_FOUND
     if extension == voicemail.GENERAL and action in VOICEMAIL_ACTIONS:
-        return _general_box(lookups, domain)
+        return reading(_general_box, lookups, domain)
     if not _EXTENSION.match(extension):
         return documents.NOT_FOUND
-    row = lookups.directory_row(domain, extension)  # the user and its box, one query
+    row = lookups.kept_directory_row(domain, extension)
+    if row is NOT_KEPT:
+        row = reading(lookups.directory_row, domain, extension)  # the user and its box, one query
     if row is None:
         return documents.NOT_FOUND
     return _user_document(row, config.directory_cache_ms, config.sip_proxy)

@@ -102,6 +102,11 @@ class Lookups:
                               lambda: self._first(self._sql_directory, (domain, extension), tuple),
                               lambda row: None if row is None else (row[0], row[_TENANT_WIDTH]))  # tenant, user ids
 
+    def kept_directory_row(self, domain: str, extension: str) -> object:
+        """directory_row's answer when it is kept and the database did not change since, else
+        cache.NOT_KEPT; asked outside a request (Cache.kept_value)."""
+        return self.cache.kept_value(("directory", domain, extension))
+
     def tenant_and_user(self, domain: str, extension: str) -> tuple[TenantInfo | None, DirectoryUser | None]:
         """The tenant of `domain` and its user of `extension` (each None when missing), in one query."""
         return self.cache.get(("tenant_user", domain, extension), lambda: self._first(
