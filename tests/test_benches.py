@@ -126,6 +126,44 @@ def test_b8_measures_an_import_and_a_cdr_storm_and_stores_every_cdr(tmp_path):
     assert line.text().startswith("PASS" if line.ok else "FAIL")
 
 
+def test_b8s_storm_keeps_its_schedule_when_answers_are_slow():
+    """mod_json_cdr posts from each ending call's own thread and never waits for the answer of
+    another call's CDR, so a slow answer must not lower the rate the storm offers (open loop).
+    Eight posters each waiting for its answer (the storm before) offered 8 / 0.1 s = 80 a second."""
+    import http.server
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    class SlowAnswer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.1)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowAnswer)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        storm = subprocess.Popen([sys.executable, "-m", "benches.b8_faults", "--storm", str(server.server_port), "200"],
+                                 stdout=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        storm.send_signal(signal.SIGTERM)
+        stored, sent, seconds = storm.communicate(timeout=30)[0].split()
+    finally:
+        server.shutdown()
+    assert stored == sent
+    assert int(sent) / float(seconds) >= 0.85 * 200
+
+
 @pytest.mark.postgres
 def test_b8_measures_a_stall_and_the_recoveries_on_postgresql(engine):
     from benches import b8_faults

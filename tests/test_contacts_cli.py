@@ -1,18 +1,28 @@
 """`centralita contact …`: every action, its help, and bad input with the exit status."""
 import hashlib
 import io
+import os
 import sys
 
+import peewee
 import pytest
 
-from fs_plugins import cli
+from fs_plugins import batchjob, cli
 from fs_plugins.contacts import csv_import
 from fs_plugins.models import Tenant, User
 from fs_plugins import plugins
 
 
 @pytest.fixture
-def run(db, db_url, capsys):
+def policies(monkeypatch) -> list:
+    """The CPU policies `contact import` asked for, instead of giving them to the test process."""
+    asked = []
+    monkeypatch.setattr(batchjob, "_set_policy", lambda thread, policy: asked.append(policy))
+    return asked
+
+
+@pytest.fixture
+def run(db, db_url, capsys, policies):
     tenant = Tenant.create(name="Acme", domain="acme.example", country="ES")
     for ext, name in (("100", "Ana Admin"), ("101", "Bruno Bajo")):
         User.create(tenant=tenant, extension=ext, display_name=name,
@@ -115,6 +125,25 @@ def test_import_with_a_duplicates_policy_and_no_progress_lines_when_not_on_a_ter
     with pytest.raises(SystemExit) as refused:
         run("import", str(path), "--tenant", "acme.example", "--duplicates", "merge")
     assert refused.value.code == 2
+
+
+def test_an_import_yields_the_cpu_to_calls_on_postgresql_and_not_while_it_holds_sqlites_write_lock(
+        run, tmp_path, db, policies):
+    path = tmp_path / "c.csv"
+    path.write_text("name,mobile\nA,600111221\n", encoding="utf-8")
+    code, _, _ = run("import", str(path), "--tenant", "acme.example")
+    assert code == 0
+    if isinstance(db, peewee.SqliteDatabase):
+        assert policies == []  # descheduled in a batch, it would keep serve's writers waiting
+    else:
+        assert policies and set(policies) == {os.SCHED_IDLE}  # every thread of the process
+
+
+def test_a_bad_tenant_is_refused_before_the_import_yields_the_cpu(run, tmp_path, policies):
+    path = tmp_path / "c.csv"
+    path.write_text("name,mobile\nA,600111221\n", encoding="utf-8")
+    code, _, err = run("import", str(path), "--tenant", "nobody.example")
+    assert code != 0 and policies == []
 
 
 def test_import_reads_standard_input(run, monkeypatch):

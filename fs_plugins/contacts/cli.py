@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from fs_plugins import batchjob
 from fs_plugins.contacts import app, csv_import
 from fs_plugins.progress import steps
 from fs_plugins.contacts.records import ContactInput, ContactView
@@ -108,6 +109,7 @@ def _remove(args, ctx) -> int:
 
 def _import(args, ctx) -> int:
     app.directory(ctx.app, args.tenant, args.user, change=True)  # a wrong --tenant or --user before reading
+    batchjob.yield_cpu_to_calls(ctx.db)  # a batch job: calls and serve get the CPU first (fs_plugins/batchjob.py)
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
