@@ -105,3 +105,13 @@ def module_db(request, tmp_path_factory) -> peewee.Database:
         database = dbmod.connect(url)
         yield database
         database.close()
+
+
+@pytest.fixture(autouse=True)
+def _the_test_process_keeps_its_cpu_policy(monkeypatch):
+    """A command run in-process (the README's `contact import`, any `cli.main`) must not put pytest
+    itself under SCHED_IDLE (fs_plugins/batchjob.py): every later test, and every server a test
+    starts (children inherit the policy), would then run only when nothing else wants the core."""
+    from fs_plugins import batchjob
+
+    monkeypatch.setattr(batchjob, "_set_policy", lambda thread, policy: None)
