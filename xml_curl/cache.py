@@ -17,7 +17,7 @@ users' (benches/b6_api.py).
 
 * SQLite: any commit, of this process's pool or of another process, is seen by a connection of
   the cache's own that never writes: in WAL mode from the WAL-index header the commit rewrote,
-  else from PRAGMA data_version (xml_curl/sqlitechanges.py); then the per-tenant counts the
+  else from PRAGMA data_version (xml_curl/sqlitechanges.py); then the tenants' stamps the
   triggers keep say whose rows changed (xml_curl/sqlitetriggers.py). A commit to a table no lookup
   reads (the call log, the audit) drops nothing. No connection from the pool: a request whose rows
   are all kept never touches the pool.

@@ -17,15 +17,15 @@ PostgreSQL the cache drops for it only that user's kept rows (a REGISTER's direc
 values read from any of the tenant's rows (dialplan answers), not every REGISTER of the tenant: an
 admin renaming users all day would otherwise make each of the tenant's phones cost a round trip.
 
-SQLite (xml_curl/sqlitechanges.py) counts each tenant's changes in a table (per tenant only);
-PostgreSQL (xml_curl/pgchanges.py) sends the tenant's id, and the user's after a colon, as the
-notification's payload. Either way the cache sees a `Version`: a serial that moves with any
-change, and a count per tenant (SQLite) or the scopes notified in order (PostgreSQL).
+SQLite (xml_curl/sqlitetriggers.py) stamps each changed tenant's row of a table with a sequence
+(per tenant only); PostgreSQL (xml_curl/pgchanges.py) sends the tenant's id, and the user's after a
+colon, as the notification's payload. Either way the cache sees a `Version`: a serial that moves
+with any change, and the scopes seen changing, in order.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence, Union
+from dataclasses import dataclass
+from typing import Sequence, Union
 
 # Written all day long and read by no cached lookup: a trigger there would only empty the cache.
 # Contacts are watched: the dialplan keeps the caller names it read (xml_curl/plans.py).
@@ -67,13 +67,12 @@ def tenant_source(table: str, columns: set[str]) -> TenantSource | None:
 
 @dataclass(frozen=True)
 class Version:
-    """The database's changes: `serial` moves with every change; `tenants` counts each tenant's
-    (SQLite), or `log` holds the scopes notified since the serial was `base`, in order (PostgreSQL:
-    the notifier's own list, only ever appended to, then replaced by a new one from a later base)."""
+    """The database's changes: `serial` moves with every change; `log` holds the scopes seen
+    changing since the serial was `base`, in order (the watch's own list, only ever appended to,
+    then replaced by a new one from a later base)."""
 
     serial: int
-    tenants: Mapping[int, int] = field(default_factory=dict)
-    log: Sequence[Scope] | None = None
+    log: Sequence[Scope] = ()
     base: int = 0
 
 
@@ -84,13 +83,9 @@ def changed_scopes(before: Version | None, now: Version) -> frozenset[Scope] | N
         return None
     if now.serial == before.serial:
         return frozenset()
-    if now.log is not None:
-        if before.serial < now.base:  # from before the notifier's list started again: not known
-            return None
-        changed = set(now.log[before.serial - now.base:now.serial - now.base])
-    else:
-        changed = {tenant for tenant in now.tenants.keys() | before.tenants.keys()
-                   if now.tenants.get(tenant) != before.tenants.get(tenant)}
+    if before.serial < now.base:  # from before the watch's list started again: not known
+        return None
+    changed = set(now.log[before.serial - now.base:now.serial - now.base])
     return None if EVERY_TENANT in changed else frozenset(changed)
 
 
