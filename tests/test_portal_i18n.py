@@ -131,3 +131,26 @@ def test_a_call_log_page_asks_for_the_catalog_once_not_once_a_row(browser, monke
     lookups.clear()
     assert browser.get("/me/forwards").status_code == 200
     assert len(lookups) == 1
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_templates_gettext_writes_what_jinjas_newstyle_gettext_does(language):
+    """_() and gettext ask the page's catalog directly (one call, not Jinja's three): the same text,
+    escaped and %-formatted as Jinja's own newstyle gettext writes it."""
+    import jinja2
+
+    from fs_plugins.config import Config
+    from fs_plugins.portal import i18n
+
+    app = portal_app(Config())
+    jinjas = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    jinjas.install_gettext_callables(gettext=lambda text: i18n.translations().ugettext(text),
+                                     ngettext=lambda s, p, n: i18n.translations().ungettext(s, p, n), newstyle=True)
+    source = ('{{ _("Forward saved: %(when)s → %(to)s.", when="<b>busy</b>", to="a & b") }}|{{ _("Search") }}|'
+              '{{ gettext("Forward removed: %(when)s.", when="50%") }}|{{ _("100%% <sure>") }}|'
+              '{% autoescape false %}{{ _("Forward removed: %(when)s.", when="<i>") }}{% endautoescape %}|'
+              '{% trans n=2 %}Forward removed: {{ n }}.{% endtrans %}')
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        ours = app.jinja_env.from_string(source).render()
+        assert ours == jinjas.from_string(source).render()
+    assert "&lt;b&gt;busy&lt;/b&gt;" in ours and "a &amp; b" in ours and "100% <sure>" in ours and "<i>" in ours

@@ -106,3 +106,36 @@ def test_insert_gives_the_fields_defaults_to_what_is_not_given(db):
     row = AuditEntry.get(AuditEntry.actor == "tester")
     assert (row.tenant_id, row.tenant_domain, row.source, row.target, row.detail) == (None, "", "", "", '{"a": 1}')
     assert abs((row.at - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).total_seconds()) < 60
+
+
+def _users_of_tenant(tenant_id=0):
+    return User.select(User, Tenant).join(Tenant).where(User.tenant == tenant_id).order_by(User.extension)
+
+
+def test_a_written_select_hands_back_what_its_query_would_for_each_parameter(db):
+    one, two, mine = _world()
+    for tenant in (one, two):
+        written = list(prepared.select_written(db, _users_of_tenant, (tenant.id,)))
+        built = list(_users_of_tenant(tenant.id))
+        assert written
+        assert [(_fields(row), row.tenant.domain) for row in written] == \
+            [(_fields(row), row.tenant.domain) for row in built]
+
+
+def test_a_written_select_builds_its_query_once_and_refuses_parameters_it_does_not_take(db):
+    one, *_ = _world()
+    built = []
+
+    def users():
+        built.append(1)
+        return _users_of_tenant()
+
+    for _ in range(3):
+        assert len(list(prepared.select_written(db, users, (one.id,)))) == 1
+    assert len(built) == 1
+    try:
+        prepared.select_written(db, users, (one.id, 5))
+    except ValueError as refused:
+        assert "1 parameters, not 2" in str(refused)
+    else:
+        raise AssertionError("two parameters for a query of one were run")

@@ -221,9 +221,14 @@ def _settings_to_change(owner: User) -> CallHandling:
     return prepared.get_or_none(CallHandling, user=owner)
 
 
+def _rings_query():
+    """A user's simultaneous rings in order, the user's id the parameter."""
+    return SimRing.select().where(SimRing.user == 0).order_by(SimRing.delay, SimRing.id)
+
+
 def _view(owner: User) -> CallHandlingView:
     tenant, row = owner.tenant, _settings(owner)
-    rings = prepared.select(SimRing.select().where(SimRing.user == owner).order_by(SimRing.delay, SimRing.id))
+    rings = prepared.select_written(SimRing._meta.database, _rings_query, (owner.id,))
     view = lambda destination: references.view(tenant, destination)  # noqa: E731
     return CallHandlingView(
         tenant.domain, owner.extension, view(row.forward_always), view(row.forward_no_answer), row.no_answer_seconds,
