@@ -3,6 +3,8 @@ in Python on SQLite (`matched`) and inside the inserting statement on PostgreSQL
 both must keep the same entries, in the same order, for the same people."""
 from __future__ import annotations
 
+import random
+
 import peewee
 import pytest
 
@@ -42,6 +44,15 @@ CASES = {
 
 @pytest.fixture
 def people(db):
+    _create_people()
+
+
+@pytest.fixture
+def pg_people(pg_db):
+    _create_people()
+
+
+def _create_people():
     acme = Tenant.create(name="Acme", domain=ACME, timezone="Europe/Madrid")
     other = Tenant.create(name="Other", domain=OTHER, timezone="Europe/Madrid")
     for tenant, extension in ((acme, "1001"), (acme, "1002"), (other, "2001")):
@@ -80,16 +91,49 @@ def test_the_entries_kept_and_their_people(db, people, case):
     assert filed(db, {"call-1": rows}) == kept
 
 
-def test_every_case_in_one_statement_keeps_each_calls_own(db, people):
-    """On PostgreSQL a batch's calls are judged together: each call's rule sees only its entries."""
+@pytest.mark.postgres
+def test_every_case_in_one_statement_keeps_each_calls_own(pg_db, pg_people):
+    """On PostgreSQL a batch's calls are judged together: each call's rule sees only its entries.
+    (PostgreSQL only: on SQLite `filed` runs the calls one by one either way.)"""
     calls = {f"call-{n:02d}": unmatched(f"call-{n:02d}", *CASES[case][:2]) for n, case in enumerate(sorted(CASES))}
-    together = filed(db, calls)
+    together = filed(pg_db, calls)
     one_by_one = []
     for call_id, rows in calls.items():
         CallEntry.delete().execute()
-        one_by_one += filed(db, {call_id: rows})
+        one_by_one += filed(pg_db, {call_id: rows})
     assert together == one_by_one
     assert len({call_id for call_id, *_ in together}) == sum(1 for case in CASES.values() if case[2])
+
+
+_FILED = ("SELECT tenant_id, user_id, call_id, kind, status, direction, started_at, caller_name, caller_number,"
+          " callee, answered_by, ring_seconds, talk_seconds, cause FROM call_entry ORDER BY id")
+
+
+@pytest.mark.postgres
+def test_the_python_and_sql_rules_file_the_same_rows_for_random_calls(pg_db, pg_people):
+    """`matched` (Python) and `looked_up` (SQL) are two writings of one rule: on seeded random
+    batches (known, unknown and other tenants' users, empty and missing domains, own and made
+    entries) both file the same rows in the same order, beyond the cases CASES names."""
+    rnd = random.Random(20261204)
+    domains = [ACME, OTHER, "nowhere.example", "", None]
+    extensions = ["1001", "1002", "2001", "9999", None]
+    for batch in range(400):
+        calls = {}
+        for c in range(rnd.randint(1, 3)):
+            call_id = f"call-{batch}-{c}"
+            calls[call_id] = []
+            for n in range(rnd.randint(1, 4)):
+                extension = rnd.choice(extensions)
+                made = rnd.random() < 0.3
+                calls[call_id].append(Unmatched(
+                    rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
+                    "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
+                    1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+        by_python = [row for rows in calls.values() for row in matched(pg_db, rows)]
+        with pg_db.atomic():
+            CallEntry.delete().execute()
+            store._replace_entries_looked_up(pg_db, calls)
+        assert pg_db.execute_sql(_FILED).fetchall() == by_python, calls
 
 
 def flow_call(call_id: str, group, entries: list) -> Call:
