@@ -133,7 +133,12 @@ def looked_up(count: int) -> str:
     )
 
 
-_UNMATCHED = f"({', '.join(['?'] * (len(Unmatched._fields) + 1))})"
+# Each value cast to its column's type: psycopg2 inlines a plain text's values as typed literals,
+# but a prepared text's parameters would all be text (`v.own` then fails as OR's argument, and
+# started_at would be inserted as text). So the statement stays right if ever sent `on_server`.
+_CASTS = {"n": "integer", "own": "boolean", "made": "boolean", "started_at": "bigint", "ring_seconds": "integer",
+          "talk_seconds": "integer"}
+_UNMATCHED = f"({', '.join(f'?::{_CASTS[name]}' if name in _CASTS else '?' for name in ('n', *Unmatched._fields))})"
 _INSERTED = ", ".join(Unmatched._fields[-COLUMNS:])
 
 
