@@ -291,6 +291,10 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
     def _cancelled(self, exc) -> bool:
         return getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "57014"  # query_canceled
 
+    def _stale_plan(self, exc) -> bool:
+        # "cached plan must not change result type" (feature_not_supported), after an ALTER COLUMN TYPE
+        return getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "0A000"
+
     def _run(self, sql, params):
         self._set_statement_timeout()
         preparing = None
@@ -302,10 +306,16 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         if preparing is None:
             return super()._run(sql, params)
         key = self.conn_key(state.conn)
+        before = self._prepared.get(key, set())
         try:
             cursor = super()._run(sql, params)
-        except BaseException:
-            self._prepared[key] = None  # what ran before the failure stays prepared: unknown
+        except BaseException as exc:
+            # A text that prepared something: what ran before the failure stays prepared, unknown.
+            # One that only executed names already held leaves them exact (a duplicate key or a
+            # statement timeout on an API write would otherwise cost DEALLOCATE ALL and preparing
+            # everything again); unless a schema change made a plan stale: then all are dropped.
+            if preparing != before or self._stale_plan(exc):
+                self._prepared[key] = None
             raise
         known = self._prepared.get(key)
         self._prepared[key] = preparing if known is None else known | preparing

@@ -37,7 +37,8 @@ def run_planned(db, sql: str, params: tuple = ()):
     """`run`, with `sql` prepared on serve's PostgreSQL connection the first time (`on_server`):
     for the reads a call's routing makes when its answer is not kept, which PostgreSQL planned for
     longer than it ran them (1.0-2.0 ms planning against 0.1-0.2 ms running each, EXPLAIN ANALYZE on
-    the quick bench set: ~6 ms of a 7-8 ms extension-to-user route). `sql` must be one fixed text."""
+    the quick bench set: ~6 ms of a 7-8 ms extension-to-user route), and the API's and portal's
+    reads. `sql` must be one of few texts (each is held prepared for the connection's life)."""
     return db.execute_sql(on_server(db, sql), params)
 
 

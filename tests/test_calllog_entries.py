@@ -3,12 +3,17 @@ in Python on SQLite (`matched`) and inside the inserting statement on PostgreSQL
 both must keep the same entries, in the same order, for the same people."""
 from __future__ import annotations
 
+import random
+
 import peewee
 import pytest
 
+from fs_plugins import db as dbmod
 from fs_plugins.calllog import store
 from fs_plugins.calllog.classify import Call, Entry, Status
-from fs_plugins.calllog.entries import Unmatched, entry_rows, matched
+from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, matched
+from fs_plugins.dbpool import release
+from fs_plugins.prepared import on_server
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calllog import CallEntry
 
@@ -42,6 +47,15 @@ CASES = {
 
 @pytest.fixture
 def people(db):
+    _create_people()
+
+
+@pytest.fixture
+def pg_people(pg_db):
+    _create_people()
+
+
+def _create_people():
     acme = Tenant.create(name="Acme", domain=ACME, timezone="Europe/Madrid")
     other = Tenant.create(name="Other", domain=OTHER, timezone="Europe/Madrid")
     for tenant, extension in ((acme, "1001"), (acme, "1002"), (other, "2001")):
@@ -80,16 +94,69 @@ def test_the_entries_kept_and_their_people(db, people, case):
     assert filed(db, {"call-1": rows}) == kept
 
 
-def test_every_case_in_one_statement_keeps_each_calls_own(db, people):
-    """On PostgreSQL a batch's calls are judged together: each call's rule sees only its entries."""
+@pytest.mark.postgres
+def test_every_case_in_one_statement_keeps_each_calls_own(pg_db, pg_people):
+    """On PostgreSQL a batch's calls are judged together: each call's rule sees only its entries.
+    (PostgreSQL only: on SQLite `filed` runs the calls one by one either way.)"""
     calls = {f"call-{n:02d}": unmatched(f"call-{n:02d}", *CASES[case][:2]) for n, case in enumerate(sorted(CASES))}
-    together = filed(db, calls)
+    together = filed(pg_db, calls)
     one_by_one = []
     for call_id, rows in calls.items():
         CallEntry.delete().execute()
-        one_by_one += filed(db, {call_id: rows})
+        one_by_one += filed(pg_db, {call_id: rows})
     assert together == one_by_one
     assert len({call_id for call_id, *_ in together}) == sum(1 for case in CASES.values() if case[2])
+
+
+_FILED = ("SELECT tenant_id, user_id, call_id, kind, status, direction, started_at, caller_name, caller_number,"
+          " callee, answered_by, ring_seconds, talk_seconds, cause FROM call_entry ORDER BY id")
+
+
+@pytest.mark.postgres
+def test_the_python_and_sql_rules_file_the_same_rows_for_random_calls(pg_db, pg_people):
+    """`matched` (Python) and `looked_up` (SQL) are two writings of one rule: on seeded random
+    batches (known, unknown and other tenants' users, empty and missing domains, own and made
+    entries) both file the same rows in the same order, beyond the cases CASES names."""
+    rnd = random.Random(20261204)
+    domains = [ACME, OTHER, "nowhere.example", "", None]
+    extensions = ["1001", "1002", "2001", "9999", None]
+    for batch in range(400):
+        calls = {}
+        for c in range(rnd.randint(1, 3)):
+            call_id = f"call-{batch}-{c}"
+            calls[call_id] = []
+            for n in range(rnd.randint(1, 4)):
+                extension = rnd.choice(extensions)
+                made = rnd.random() < 0.3
+                calls[call_id].append(Unmatched(
+                    rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
+                    "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
+                    1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+        by_python = [row for rows in calls.values() for row in matched(pg_db, rows)]
+        with pg_db.atomic():
+            CallEntry.delete().execute()
+            store._replace_entries_looked_up(pg_db, calls)
+        assert pg_db.execute_sql(_FILED).fetchall() == by_python, calls
+
+
+@pytest.mark.postgres
+def test_the_sql_rule_types_its_values_so_it_stays_right_prepared(pg_url):
+    """`looked_up` is sent as plain text (psycopg2 inlines its values as typed literals); prepared,
+    its parameters would be text: it must still run, and file what `matched` files."""
+    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=1))
+    try:
+        _create_people()
+        rows = unmatched("call-1", ACME, [("9999@acme.example", "received"), ("9998@acme.example", "missed")])
+        rows += unmatched("call-2", ACME, [("1001@acme.example", "made"), (None, "missed")])
+        with database.atomic():
+            database.execute_sql(on_server(database, f"WITH {looked_up(len(rows))}"),
+                                 tuple(value for n, row in enumerate(rows) for value in (n, *row)))
+        assert any("INSERT INTO call_entry" in text for text, in database.execute_sql(
+            "SELECT statement FROM pg_prepared_statements").fetchall())
+        assert database.execute_sql(_FILED).fetchall() == matched(database, rows[:2]) + matched(database, rows[2:])
+    finally:
+        release(database)
+        database.close_all()
 
 
 def flow_call(call_id: str, group, entries: list) -> Call:

@@ -48,6 +48,34 @@ def test_a_failed_first_use_does_not_leave_the_next_one_failing(pooled):
     assert pooled.execute_sql(divide, (6,)).fetchone() == (2,)
 
 
+def test_a_failure_of_a_statement_already_prepared_does_not_prepare_everything_again(pooled, monkeypatch):
+    # Only executed (its names held), a failing text prepared nothing unknown: a duplicate key or a
+    # statement timeout on an API write must not make the connection drop and re-prepare all.
+    divide = on_server(pooled, "SELECT 12 / %s::integer")
+    other = on_server(pooled, "SELECT %s::integer + 1")
+    assert pooled.execute_sql(divide, (4,)).fetchone() == (3,)
+    assert pooled.execute_sql(other, (1,)).fetchone() == (2,)
+    sent = []
+    execute = peewee.Database.execute_sql
+    monkeypatch.setattr(peewee.Database, "execute_sql", lambda self, sql, params=None:
+                        sent.append(sql) or execute(self, sql, params))
+    with pytest.raises(peewee.DataError):
+        pooled.execute_sql(divide, (0,))
+    assert pooled.execute_sql(other, (2,)).fetchone() == (3,)
+    assert pooled.execute_sql(divide, (6,)).fetchone() == (2,)
+    monkeypatch.undo()
+    assert not [sql for sql in sent if "PREPARE" in sql or "DEALLOCATE" in sql], sent
+
+
+def test_a_plan_made_stale_by_a_schema_change_is_prepared_again(pooled):
+    read = on_server(pooled, "SELECT n FROM probe")
+    assert pooled.execute_sql(read).fetchall() == []
+    pooled.execute_sql("ALTER TABLE probe ALTER COLUMN n TYPE text")
+    with pytest.raises(peewee.DatabaseError, match="cached plan"):
+        pooled.execute_sql(read)
+    assert pooled.execute_sql(read).fetchall() == []
+
+
 def test_prepared_statements_run_inside_few_trips_with_its_begin_and_commit(pooled, pg_url):
     insert = on_server(pooled, "INSERT INTO probe (n) VALUES (%s)")
     for n in (1, 2):

@@ -21,7 +21,7 @@ from fs_plugins import plugins
 from fs_plugins.calllog.classify import MADE, Call
 from fs_plugins.destinations import Destination
 from fs_plugins.models.core import Tenant
-from fs_plugins.prepared import get_or_none, on_server
+from fs_plugins.prepared import get_or_none, run_planned
 
 
 class Unmatched(NamedTuple):
@@ -107,10 +107,10 @@ def lookup(db: peewee.Database, rows: list[Unmatched]) -> dict[tuple, tuple[int,
     keys = sorted({(row.domain, row.extension) for row in rows if row.domain}, key=lambda key: (key[0], key[1] or ""))
     if not keys:
         return {}
-    found = db.execute_sql(on_server(db, (
+    found = run_planned(db, (
         "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
         ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
-    )), tuple(value for key in keys for value in key)).fetchall()
+    ), tuple(value for key in keys for value in key)).fetchall()
     return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in found}
 
 
@@ -133,7 +133,12 @@ def looked_up(count: int) -> str:
     )
 
 
-_UNMATCHED = f"({', '.join(['?'] * (len(Unmatched._fields) + 1))})"
+# Each value cast to its column's type: psycopg2 inlines a plain text's values as typed literals,
+# but a prepared text's parameters would all be text (`v.own` then fails as OR's argument, and
+# started_at would be inserted as text). So the statement stays right if ever sent `on_server`.
+_CASTS = {"n": "integer", "own": "boolean", "made": "boolean", "started_at": "bigint", "ring_seconds": "integer",
+          "talk_seconds": "integer"}
+_UNMATCHED = f"({', '.join(f'?::{_CASTS[name]}' if name in _CASTS else '?' for name in ('n', *Unmatched._fields))})"
 _INSERTED = ", ".join(Unmatched._fields[-COLUMNS:])
 
 

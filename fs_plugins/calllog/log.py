@@ -19,7 +19,7 @@ from fs_plugins.calllog.classify import KINDS, Status
 from fs_plugins.calllog.store import sql_for
 from fs_plugins.errors import InvalidInput, NotFound
 from fs_plugins.ids import MAX_BIGINT
-from fs_plugins.prepared import on_server
+from fs_plugins.prepared import run_planned
 
 PAGE_SIZE = 50
 PERIODS = ("day", "week", "month")
@@ -110,7 +110,7 @@ def page_after(db: peewee.Database, query: LogQuery, after: tuple[int, int] | No
         params = (*params, after[0], after[0], after[1])
     sql += " ORDER BY e.started_at DESC, e.id DESC LIMIT ?"
     # One text per filter shape (16 at most), prepared on serve's connection: see _scope.
-    rows = db.execute_sql(on_server(db, sql), (*params, limit + 1)).fetchall()
+    rows = run_planned(db, sql, (*params, limit + 1)).fetchall()
     shown = rows[:limit]
     following = (shown[-1][6], shown[-1][0]) if len(rows) > limit else None
     return tuple(_entry(row, scope.zone) for row in shown), following
@@ -180,11 +180,11 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> int:
 def _scope(db: peewee.Database, query: LogQuery) -> _Scope:
     # The tenant and the user in one statement: each round trip to PostgreSQL is paid per page. It
     # and the API's and portal's page (page_after) run as statements prepared on serve's connection
-    # (prepared.on_server): PostgreSQL planned this one ~4x longer than it ran it, and the page (with
+    # (prepared.run_planned): PostgreSQL planned this one ~4x longer than it ran it, and the page (with
     # call_entry's statistics, fs_plugins/models/calllog.py) about as long as it ran it.
-    row = db.execute_sql(on_server(db, 'SELECT t.id, t.timezone, u.id FROM tenant t LEFT JOIN "user" u'
-                                       " ON u.tenant_id = t.id AND u.extension = ? WHERE t.domain = ?"),
-                         (query.user, query.tenant)).fetchone()
+    row = run_planned(db, 'SELECT t.id, t.timezone, u.id FROM tenant t LEFT JOIN "user" u'
+                          " ON u.tenant_id = t.id AND u.extension = ? WHERE t.domain = ?",
+                      (query.user, query.tenant)).fetchone()
     if row is None:
         raise NotFound("tenant", f"no tenant with domain {query.tenant!r}")
     if query.user is not None and row[2] is None:

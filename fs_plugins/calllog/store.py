@@ -188,31 +188,28 @@ def _execute(db: peewee.Database, sql: str, params, last: bool):
 def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatched]], last: bool = False) -> None:
     """Each call's entries (entries.entry_rows) replaced, matched to their users in the same
     statement (PostgreSQL; entries.looked_up): for a leg filed alone, where the lookup's round trip
-    was a wait of its own (a leg: 3 round trips -> 2), not for a batch (file_legs says why). Sent as
-    plain text, never prepared: its shape changes with the number of entries."""
-    ids = list(calls)
-    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
+    was a wait of its own (a leg: 3 round trips -> 2), not for a batch (file_legs says why)."""
     rows = [row for call_rows in calls.values() for row in call_rows]
-    if not rows:
-        _execute(db, sql_for(db, delete), ids, last)
-        return
-    flat = tuple(value for n, row in enumerate(rows) for value in (n, *row))
-    _execute(db, sql_for(db, f"WITH gone AS ({delete}), {looked_up(len(rows))}"), (*ids, *flat), last)
+    _replace_calls_entries(db, list(calls), f", {looked_up(len(rows))}" if rows else "",
+                           tuple(value for n, row in enumerate(rows) for value in (n, *row)), last)
 
 
 def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
-    """_replace_entries for several calls in one statement (PostgreSQL). Sent as plain text, never
-    prepared: its shape is one of (number of calls) x (number of entries), most of them run once,
-    and each prepared one would hold server memory (up to ~900 parameters) for the connection's life."""
-    ids = list(calls)
+    """_replace_entries for several calls in one statement (PostgreSQL)."""
     rows = [row for call_rows in calls.values() for row in call_rows]
+    _replace_calls_entries(db, list(calls), f" {INSERT_ENTRY}{', '.join([ENTRY_VALUES] * len(rows))}" if rows else "",
+                           tuple(value for row in rows for value in row), last)
+
+
+def _replace_calls_entries(db: peewee.Database, ids: list[str], then: str, params: tuple, last: bool) -> None:
+    """The entries of the calls `ids` deleted, and `then` (the rest of a `WITH gone AS (delete)`
+    statement, or nothing: no entry is kept) run with `params`, in one statement (PostgreSQL). Sent
+    as plain text, never prepared: its shape changes with the number of calls and of entries, most
+    shapes run once, and each prepared one would hold server memory (up to ~900 parameters) for the
+    connection's life."""
     delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
-    if not rows:
-        _execute(db, sql_for(db, delete), ids, last)
-        return
-    insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-    _execute(db, sql_for(db, f"WITH gone AS ({delete}) {insert}"),
-             (*ids, *(value for row in rows for value in row)), last)
+    sql = f"WITH gone AS ({delete}){then}" if then else delete
+    _execute(db, sql_for(db, sql), (*ids, *params), last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
