@@ -251,3 +251,38 @@ def test_a_commit_seen_on_sqlite_reads_only_the_tenants_stamped_since(tmp_path):
     watch._commits.close()
     watch._conn.close()
     database.close()
+
+
+def test_a_database_restored_under_a_running_watch_makes_the_next_changes_seen(tmp_path):
+    """`centralita restore` writes an older copy over the file (SQLite's backup API) while serve may
+    run: its stamps are below the last one the watch read. The watch must not then miss every later
+    change (a disabled user kept authenticating until the sequence passed the old mark)."""
+    import sqlite3
+
+    from fs_plugins import db as dbmod
+    from fs_plugins.models import Tenant, User, utcnow
+    from fs_plugins.ops.backup import _restore_sqlite
+
+    path, copy = tmp_path / "live.db", tmp_path / "backup.db"
+    database = dbmod.connect(f"sqlite:///{path}")
+    assert sqlitetriggers.install(str(path))
+    acme = Tenant.create(name="Acme", domain="acme.example")
+    User.insert(tenant=acme.id, extension="1001", display_name="One", a1_hash="0" * 32, created_at=utcnow(),
+                updated_at=utcnow()).execute()
+    watch = sqlitetriggers.SqliteWatch(str(path), triggers=True)
+    watch.version()
+    _restore_sqlite(path, copy)  # the backup, taken while serving
+    writer = sqlite3.connect(path, isolation_level=None)
+    for n in range(5):
+        writer.execute("UPDATE user SET a1_hash = ?", (str(n) * 32,))
+    before = watch.version()
+    _restore_sqlite(copy, path)
+    restored = watch.version()
+    assert changed_scopes(before, restored) is None  # replaced: anything may have changed
+    writer.execute("UPDATE user SET enabled = 0")
+    assert changed_scopes(restored, watch.version()) == {acme.id}
+    writer.close()
+    watch._commits.close()
+    watch._conn.close()
+    database.close()
+

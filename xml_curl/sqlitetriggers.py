@@ -154,8 +154,18 @@ class SqliteWatch:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         if not self.triggers:
             return [EVERY_TENANT]
-        if not self._covered(self._conn.execute("PRAGMA schema_version").fetchone()[0]):
+        schema = self._conn.execute("PRAGMA schema_version").fetchone()[0]
+        replaced = self._schema is not None and schema != self._schema
+        if not self._covered(schema):
             return [EVERY_TENANT]  # any change is everyone's
+        highest = self._conn.execute(f"SELECT COALESCE(MAX(version), 0) FROM {EPOCH_TABLE}").fetchone()[0]
+        if replaced or highest < self._stamp:
+            # The file's contents were replaced under us (`centralita restore` writes an older copy
+            # through SQLite's backup API, which moves schema_version) or the stamps went back: what
+            # changed is not known, and the next stamps start below the last one read, where the
+            # read below would never look. Everyone's change, and the stamps followed from here.
+            self._stamp = highest
+            return [EVERY_TENANT]
         stamped = self._conn.execute(f"SELECT tenant_id, version FROM {EPOCH_TABLE} WHERE version > ? "
                                      "ORDER BY version", (self._stamp,)).fetchall()
         if stamped:
