@@ -14,25 +14,13 @@ from fs_plugins.callhandling import app as callhandling
 from fs_plugins.calllog import log
 from fs_plugins.config import Config
 from fs_plugins.core import app
-from fs_plugins.dbpool import release
 from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.access import Login
 from fs_plugins.models.callhandling import CallHandling
+from test_xml_curl_prepared import pooled, prepared_texts  # noqa: F401  (serve's pool of one connection)
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pooled(pg_url):
-    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=1))  # one connection: the one inspected
-    yield database
-    release(database)
-    database.close_all()
-
-
-def prepared_texts(db) -> list[str]:
-    return [row[0] for row in db.execute_sql("SELECT statement FROM pg_prepared_statements").fetchall()]
 
 
 def test_an_api_request_and_a_portal_page_read_and_write_through_statements_prepared_once(pooled):

@@ -135,12 +135,7 @@ def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connec
         plain.close()
         dbmod.bind(pooled)
 
-    per_leg = []
-    for leg in legs:
-        del sent[:]
-        assert store.store_leg(pooled, leg)
-        release(pooled)
-        per_leg.append(list(sent))
+    per_leg = round_trips_of_each_leg_filed_alone(pooled, legs, sent)
     assert logged() == expected
     assert all(trip[0].startswith("BEGIN; ") for trip in per_leg), per_leg
     # The call's lock, the insert and the call's legs together; the users; the entries with COMMIT.
@@ -166,12 +161,7 @@ def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pool
         User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
     release(pooled)
     legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
-    per_leg = []
-    for leg in legs:
-        del sent[:]
-        assert store.store_leg(pooled, leg)
-        release(pooled)
-        per_leg.append(list(sent))
+    per_leg = round_trips_of_each_leg_filed_alone(pooled, legs, sent)
     assert all(len(trip) <= 2 for trip in per_leg), per_leg
     assert sum(trip[-1].endswith("; COMMIT") and "call_entry" in trip[-1] for trip in per_leg) >= len(MANIFEST)
     filed_one_by_one = logged()
@@ -197,3 +187,15 @@ def test_release_given_the_models_proxy_hands_the_connection_back(pooled):
     assert not pooled.is_closed()
     release(proxy)
     assert pooled.is_closed()
+
+
+def round_trips_of_each_leg_filed_alone(pooled, legs, sent) -> list[list[str]]:
+    """What each leg sent, in round trips, filed on its own (as a post with nothing queued)."""
+    per_leg = []
+    for leg in legs:
+        del sent[:]
+        assert store.store_leg(pooled, leg)
+        release(pooled)
+        per_leg.append(list(sent))
+    return per_leg
+
