@@ -188,7 +188,9 @@ def select_written(db, build, params: tuple):
     nothing (the same object on every call: it keys the written SQL) whose query holds placeholder
     values; `params` are the real ones in the order of its SQL, each as the database takes it (a
     row's id, not the row)."""
-    sql, count, query = _written(build, type(db))
+    # The models' DatabaseProxy is what callers hold: the SQL is written for the database behind it
+    # (PostgreSQL's text carries %s, which SQLite would not take).
+    sql, count, query = _written(build, type(getattr(db, "obj", None) or db))
     if len(params) != count:
         raise ValueError(f"the query of {build.__name__} takes {count} parameters, not {len(params)}")
     return query._get_cursor_wrapper(db.execute_sql(on_server(db, sql), params))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from fs_plugins import db as dbmod
 from fs_plugins import prepared
 from fs_plugins.destinations import Destination
 from fs_plugins.models import Tenant, User
@@ -139,3 +142,19 @@ def test_a_written_select_builds_its_query_once_and_refuses_parameters_it_does_n
         assert "1 parameters, not 2" in str(refused)
     else:
         raise AssertionError("two parameters for a query of one were run")
+
+
+@pytest.mark.postgres
+def test_a_written_select_through_the_models_proxy_is_written_for_the_database_behind_it(pg_url, tmp_path):
+    """Pages hand select_written the models' DatabaseProxy. Keyed by the proxy, the SQL written for
+    the first database a process opened was sent to the next: PostgreSQL's %s placeholders to SQLite."""
+    prepared._written.cache_clear()
+    for url in (pg_url, f"sqlite:///{tmp_path / 'second.db'}"):
+        database = dbmod.connect(url)
+        try:
+            one, *_ = _world()
+            found = list(prepared.select_written(User._meta.database, _users_of_tenant, (one.id,)))
+            assert [row.extension for row in found] == [row.extension for row in _users_of_tenant(one.id)]
+        finally:
+            database.close()
+
