@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import peewee
 from peewee import fn
 
 from fs_plugins import prepared
@@ -55,6 +56,45 @@ def store_contact(directory: Directory, contact: ValidContact) -> int:
     contact_id = cursor.fetchone()[0]
     _insert_numbers(directory, contact_id, contact.numbers, cursor)
     return contact_id
+
+
+# On PostgreSQL many new contacts go in as a few statements, whatever their number: one that takes
+# their ids from the table's sequence, then one INSERT … SELECT FROM unnest(arrays) per table, sent
+# together. A statement per contact and per number cost the server ~0.4 ms of CPU a line (parse,
+# plan, and the change triggers of xml_curl/pgchanges.py, which run a planned query and a NOTIFY
+# for every statement), at normal priority beside serve's CDR writers. (COPY would be cheaper
+# still, but psycopg2 refuses it on serve's cooperative connections, and the API imports there.)
+_PG_NEW_IDS = ("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('contact', 'id')::regclass AS seq) AS s, "
+               "generate_series(1, %s) ORDER BY 1")
+_PG_NEW_CONTACTS = (
+    "INSERT INTO contact (id, tenant_id, owner_id, name, company, email, note, created_at, updated_at) "
+    "SELECT c.id, %s::integer, %s::integer, c.name, c.company, c.email, c.note, %s::timestamp, %s::timestamp "
+    "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[]) AS c(id, name, company, email, note);"
+    "INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) "
+    "SELECT n.contact_id, %s::integer, n.kind, n.number, n.e164 "
+    "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[]) AS n(contact_id, kind, number, e164)")
+
+
+def store_contacts(directory: Directory, contacts: list[ValidContact]) -> list[int]:
+    """Insert validated contacts and their numbers; returns their ids, in order (a CSV import).
+
+    PostgreSQL: two round trips for the lot (see _PG_NEW_IDS); SQLite: store_contact for each,
+    whose statements cost no round trip there."""
+    if not contacts:
+        return []
+    if not isinstance(database.obj, peewee.PostgresqlDatabase):
+        return [store_contact(directory, contact) for contact in contacts]
+    cursor = database.cursor()
+    cursor.execute(_PG_NEW_IDS, (len(contacts),))
+    ids = [row[0] for row in cursor.fetchall()]
+    numbered = [(contact_id, number) for contact_id, contact in zip(ids, contacts) for number in contact.numbers]
+    now = utcnow().isoformat(" ")
+    cursor.execute(_PG_NEW_CONTACTS, (
+        directory.tenant_id, directory.owner_id, now, now, ids, [c.name for c in contacts],
+        [c.company for c in contacts], [c.email for c in contacts], [c.note for c in contacts],
+        directory.tenant_id, [contact_id for contact_id, _ in numbered], [n[0] for _, n in numbered],
+        [n[1] for _, n in numbered], [n[2] for _, n in numbered]))
+    return ids
 
 
 def _insert_numbers(directory: Directory, contact_id: int, numbers, cursor=None) -> None:
