@@ -14,15 +14,26 @@ The import takes longer on a busy machine (147 s -> 401 s there); on an idle one
 Not on SQLite: there the import holds the one write lock of the database during each of its
 batches (contacts/import_store.py), and a job that runs only when nothing else wants the CPU
 could be descheduled holding it while serve's writers wait for it (priority inversion). An
-unprivileged process cannot leave SCHED_IDLE for its batches and come back, so on SQLite it keeps
-its priority and its batches stay short in wall time.
+unprivileged thread cannot leave SCHED_IDLE for its batches and come back, so on SQLite the job
+keeps its priority for its batches, which stay short in wall time. But a policy is a thread's,
+and most of an import's CPU goes to reading and checking the file (decoding, one phonenumbers
+parse per number), which holds no lock: inside `checking_aside(database)` on SQLite, `checks(work)`
+runs that work in a thread of its own under SCHED_IDLE while the job's thread waits for it (so
+no two of its threads ever want the CPU, or Python's GIL, at once), then stores at its priority.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
+import threading
+from typing import Callable, Iterator, TypeVar
 
 import peewee
+
+T = TypeVar("T")
+_aside: contextvars.ContextVar[bool] = contextvars.ContextVar("checks_aside", default=False)
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +57,36 @@ def yield_cpu_to_calls(database) -> None:
 
 def _set_policy(thread: int, policy: int) -> None:
     os.sched_setscheduler(thread, policy, os.sched_param(0))
+
+
+@contextlib.contextmanager
+def checking_aside(database) -> Iterator[None]:
+    """Within: `checks` runs its work under SCHED_IDLE in a thread of its own when `database` is
+    SQLite (see the module's docstring); on PostgreSQL the whole job is idle already (yield_cpu_to_calls)."""
+    token = _aside.set(isinstance(database, peewee.SqliteDatabase))
+    try:
+        yield
+    finally:
+        _aside.reset(token)
+
+
+def checks(work: Callable[[], T]) -> T:
+    """work(): CPU only, no lock and no database. Run aside under SCHED_IDLE within checking_aside
+    on SQLite, else here; its result or its exception comes back either way."""
+    if not _aside.get():
+        return work()
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        _set_policy(threading.get_native_id(), os.SCHED_IDLE)
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # raised again in the job's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="bulk-job-checks")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

@@ -114,7 +114,7 @@ def _import(args, ctx) -> int:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise InvalidInput("file", f"cannot read {args.file}: {exc.strerror}") from None
-    with steps() as progress:  # bars on a terminal only
+    with steps() as progress, batchjob.checking_aside(ctx.db):  # bars on a terminal only
         done = app.import_contacts(ctx.app, args.tenant, args.user, data, args.duplicates, args.partial,
                                    progress=progress)
     label, report = done.value.directory, done.value.report

@@ -35,6 +35,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from fs_plugins import batchjob
 from fs_plugins.contacts import import_store
 from fs_plugins.contacts.records import ContactInput, Directory, check
 from fs_plugins.errors import InvalidInput
@@ -165,20 +166,9 @@ def import_contacts(directory: Directory, data: bytes, duplicates: str = "skip",
     """
     if duplicates not in DUPLICATE_POLICIES:
         raise InvalidInput("duplicates", f"must be one of {', '.join(DUPLICATE_POLICIES)}")
-    text, encoding = decode(data)
-    delimiter = sniff_delimiter(text)
-    report = ImportReport(encoding=encoding, delimiter=delimiter)
-    rows = _numbered_rows(text, delimiter, report)
-    if not rows:
-        report.errors.append(BadLine(1, "header", "the file is empty"))
-        return report
-    columns, header_errors, report.ignored_columns = map_header(rows[0][1])
-    if header_errors:
-        report.errors += header_errors
-        return report
-    good = _validate_rows(directory, columns, rows[0][1], rows[1:], report, progress)
-    report.lines = len(rows) - 1
-    if report.errors and not partial:
+    # Most of an import's CPU, and no lock: aside at idle priority in a bulk job (fs_plugins/batchjob.py).
+    report, good = batchjob.checks(lambda: _checked(directory, data, progress))
+    if good is None or (report.errors and not partial):
         return report
     import_store.store(directory, good, duplicates, report, progress, PROGRESS_EVERY, write=not dry_run,
                        finish=(lambda: finish(report)) if finish else None)
@@ -188,6 +178,24 @@ def import_contacts(directory: Directory, data: bytes, duplicates: str = "skip",
     log.info("imported into the %s: %d added, %d updated, %d skipped, %d bad lines", directory.label,
              report.added, report.updated, report.skipped, len(report.errors))
     return report
+
+
+def _checked(directory: Directory, data: bytes, progress) -> tuple[ImportReport, list | None]:
+    """The report of reading and checking every line, and the good lines (None: no usable header)."""
+    text, encoding = decode(data)
+    delimiter = sniff_delimiter(text)
+    report = ImportReport(encoding=encoding, delimiter=delimiter)
+    rows = _numbered_rows(text, delimiter, report)
+    if not rows:
+        report.errors.append(BadLine(1, "header", "the file is empty"))
+        return report, None
+    columns, header_errors, report.ignored_columns = map_header(rows[0][1])
+    if header_errors:
+        report.errors += header_errors
+        return report, None
+    good = _validate_rows(directory, columns, rows[0][1], rows[1:], report, progress)
+    report.lines = len(rows) - 1
+    return report, good
 
 
 def _numbered_rows(text: str, delimiter: str, report: ImportReport) -> list[tuple[int, list[str]]]:
