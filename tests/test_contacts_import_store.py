@@ -186,7 +186,7 @@ class _Counting:
 
     def execute(self, sql, params=None):
         self._sent.append(sql)
-        return self._cursor.execute(sql, params)
+        return self._cursor.execute(sql) if params is None else self._cursor.execute(sql, params)
 
     def executemany(self, sql, rows):
         rows = list(rows)
@@ -292,3 +292,36 @@ def test_sqlite_batches_end_after_batch_seconds_of_work_and_pause_after_each(pbx
     lines = import_store.ADDS_TOGETHER_SQLITE
     assert max(holds) <= import_store.BATCH_SECONDS + lines * 0.001 + 1e-9, max(holds)
     assert pauses == [import_store.pause_after(held) for held in holds]
+
+
+def test_updates_by_an_import_keep_their_order_and_go_in_a_few_statements_on_postgresql(pbx, db, monkeypatch):
+    """--duplicates update: each line overwrites the cells it gives and replaces the numbers of the
+    kinds it gives, in file order, also for a contact an earlier line added or updated; on PostgreSQL
+    many updates go in one statement (service.update_contacts), never two of one contact together."""
+    context, _, _ = pbx
+    admin = context(admin_of("acme.example"))
+    app.add_contact(admin, "acme.example", None, ContactInput("Ana", company="Co", note="old",
+                                                              numbers=(("work", "911234567"),)))
+    app.add_contact(admin, "acme.example", None, ContactInput("Bruno", email="b@x.es", numbers=(("home", "912345678"),)))
+    lines = ["name,work,mobile,company,email,note",
+             "Ana,,600111222,,,changed",  # a mobile added, the note changed, work and company kept
+             "Carla,913000000,,,,",  # added…
+             "carla,,600333444,NewCo,,",  # …then updated by a later line
+             "ANA,914444444,,,,",  # Ana again: her work number replaced, the rest as the first line left it
+             "Bruno,,,,new@x.es,"]
+    lines += [f"Contact {i},6{i:08d},,,,first" for i in range(300)] + [f"Contact {i},,,,c{i}@x.es,second" for i in range(300)]
+    sent, cursor = [], db.cursor
+    monkeypatch.setattr(db, "cursor", lambda *args, **kwargs: _Counting(cursor(*args, **kwargs), sent))
+    report = app.import_contacts(admin, "acme.example", None, "\n".join(lines).encode(), duplicates="update").value.report
+    monkeypatch.setattr(db, "cursor", cursor)
+    assert (report.added, report.updated, report.stored) == (301, 304, True)
+    contacts = {c.name: c for c in app.list_contacts(admin, "acme.example", None) if c.source == "common"}
+    numbers = {name: tuple((n.kind, n.e164) for n in c.numbers) for name, c in contacts.items()}
+    assert (contacts["ANA"].company, contacts["ANA"].note) == ("Co", "changed")
+    assert numbers["ANA"] == (("work", "+34914444444"), ("mobile", "+34600111222"))
+    assert (contacts["carla"].company, numbers["carla"]) == ("NewCo", (("work", "+34913000000"), ("mobile", "+34600333444")))
+    assert (contacts["Bruno"].email, numbers["Bruno"]) == ("new@x.es", (("home", "+34912345678"),))
+    assert {(c.note, c.email, numbers[name]) for name, c in contacts.items() if name.startswith("Contact ")} == {
+        ("second", f"c{i}@x.es", (("work", f"+3460000{i:04d}"),)) for i in range(300)} and len(contacts) == 303
+    if isinstance(db, peewee.PostgresqlDatabase):
+        assert len(sent) <= 20, f"{len(sent)} statements for 605 lines"

@@ -22,8 +22,9 @@ name); a process killed mid-import keeps them (nothing can undo them then).
 
 On PostgreSQL, whose writers never wait for each other's new rows, and inside a caller's
 transaction: one transaction. New contacts go in ADDS_TOGETHER at a time, a few statements for
-the lot (service.store_contacts), not two or more per line: the server's CPU, which serve's CDR
-writers want too, goes to storing rows rather than to parsing, planning and firing triggers.
+the lot (service.store_contacts), and so do updates of different contacts (service.update_contacts),
+not two or more statements per line: the server's CPU, which serve's CDR writers want too, goes
+to storing rows rather than to parsing, planning and firing triggers.
 """
 from __future__ import annotations
 
@@ -84,13 +85,13 @@ def store(directory: Directory, good: list, duplicates: str, report, progress=No
 
     if not batched:
         with database.atomic():
-            for unit in _units(steps, ADDS_TOGETHER):
+            for unit in _units(steps, ADDS_TOGETHER, ADDS_TOGETHER):
                 apply(unit)
             if finish:
                 finish()
         return
     try:
-        _in_batches(_units(steps, ADDS_TOGETHER_SQLITE), apply)
+        _in_batches(_units(steps, ADDS_TOGETHER_SQLITE, 1), apply)
         if finish:
             with database.atomic():
                 finish()
@@ -99,15 +100,23 @@ def store(directory: Directory, good: list, duplicates: str, report, progress=No
         raise
 
 
-def _units(steps: list[tuple], adds: int) -> list[list[tuple]]:
-    """The steps in order, as units stored together: up to `adds` consecutive adds, or one update
-    (an update may name a contact added by an earlier line, so it waits for that line's unit)."""
+def _units(steps: list[tuple], adds: int, updates: int) -> list[list[tuple]]:
+    """The steps in order, as units stored together: up to `adds` consecutive adds, or up to
+    `updates` consecutive updates of different contacts (an update may name a contact added by an
+    earlier line, or updated by one, so it waits for that line's unit)."""
     units: list[list[tuple]] = []
+    updated: set[tuple] = set()  # the contacts the last unit updates
     for step in steps:
-        if step[0] == "add" and units and units[-1][0][0] == "add" and len(units[-1]) < adds:
-            units[-1].append(step)
+        last = units[-1] if units else None
+        target = ("stored", step[1]) if isinstance(step[1], int) else ("added", id(step[1]))  # an _Added: itself
+        if last and last[0][0] == step[0] == "add" and len(last) < adds:
+            last.append(step)
+        elif last and last[0][0] == step[0] == "update" and len(last) < updates and target not in updated:
+            last.append(step)
+            updated.add(target)
         else:
             units.append([step])
+            updated = {target}
     return units
 
 
@@ -142,15 +151,17 @@ def _apply(directory: Directory, unit: list[tuple], journal: _Journal | None) ->
         if journal is not None:
             journal.added.extend(ids)
         return
-    ((_kind, target, contact, given),) = unit
-    contact_id = target.id if isinstance(target, _Added) else target
-    if journal is not None and not isinstance(target, _Added) and contact_id not in journal.before:
-        journal.before[contact_id] = _snapshot(contact_id)
-    fields = {f: getattr(contact, f) for f in ("company", "email", "note") if f in given}
-    numbers: dict[str, list] = {}
-    for number_kind, raw, e164 in contact.numbers:
-        numbers.setdefault(number_kind, []).append((number_kind, raw, e164))
-    service.update_contact(directory, contact_id, dict(fields, name=contact.name), numbers)
+    changes = []
+    for _kind, target, contact, given in unit:
+        contact_id = target.id if isinstance(target, _Added) else target
+        if journal is not None and not isinstance(target, _Added) and contact_id not in journal.before:
+            journal.before[contact_id] = _snapshot(contact_id)
+        fields = {f: getattr(contact, f) for f in ("company", "email", "note") if f in given}
+        numbers: dict[str, list] = {}
+        for number_kind, raw, e164 in contact.numbers:
+            numbers.setdefault(number_kind, []).append((number_kind, raw, e164))
+        changes.append((contact_id, dict(fields, name=contact.name), numbers))
+    service.update_contacts(directory, changes)
 
 
 def _snapshot(contact_id: int) -> tuple[dict, list[tuple]]:

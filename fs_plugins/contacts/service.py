@@ -140,6 +140,49 @@ def update_contact(directory: Directory, contact_id: int, fields: dict, numbers:
         _insert_numbers(directory, contact_id, flat)
 
 
+# Many contacts updated at once on PostgreSQL (a CSV import with --duplicates update): one round
+# trip for the lot. A field is overwritten where its `given_` flag is set; for each (contact, kind)
+# listed, that kind's numbers are replaced by the ones inserted.
+_PG_UPDATES = (
+    "UPDATE contact SET name = u.name, company = CASE WHEN u.given_company THEN u.company ELSE contact.company END, "
+    "email = CASE WHEN u.given_email THEN u.email ELSE contact.email END, "
+    "note = CASE WHEN u.given_note THEN u.note ELSE contact.note END, updated_at = %s::timestamp "
+    "FROM unnest(%s::integer[], %s::text[], %s::boolean[], %s::text[], %s::boolean[], %s::text[], %s::boolean[], "
+    "%s::text[]) AS u(id, name, given_company, company, given_email, email, given_note, note) WHERE contact.id = u.id;"
+    "DELETE FROM contact_number USING unnest(%s::integer[], %s::text[]) AS d(contact_id, kind) "
+    "WHERE contact_number.contact_id = d.contact_id AND contact_number.kind = d.kind;"
+    "INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) "
+    "SELECT n.contact_id, %s::integer, n.kind, n.number, n.e164 "
+    "FROM unnest(%s::integer[], %s::text[], %s::text[], %s::text[]) AS n(contact_id, kind, number, e164)")
+
+
+def update_contacts(directory: Directory, changes: list[tuple[int, dict, dict]]) -> None:
+    """update_contact(directory, *change) for each (contact id, fields, numbers by kind) of
+    `changes`, whose contacts are all different: on PostgreSQL in one round trip, with `fields`
+    holding the name and any of company, email and note."""
+    if not isinstance(database.obj, peewee.PostgresqlDatabase):
+        for contact_id, fields, numbers in changes:
+            update_contact(directory, contact_id, fields, numbers)
+        return
+    if len({contact_id for contact_id, _, _ in changes}) != len(changes):
+        raise ValueError("update_contacts: a contact changed twice in one statement")
+    replaced = [(contact_id, kind) for contact_id, _, numbers in changes for kind in numbers]
+    added = [(contact_id, number) for contact_id, _, numbers in changes
+             for kind in NUMBER_KINDS for number in numbers.get(kind, ())]
+    ids = [contact_id for contact_id, _, _ in changes]
+
+    def column(name: str) -> tuple[list, list]:
+        return [name in fields for _, fields, _ in changes], [fields.get(name) for _, fields, _ in changes]
+
+    (given_company, company), (given_email, email), (given_note, note) = map(column, ("company", "email", "note"))
+    database.cursor().execute(_PG_UPDATES, (
+        utcnow().isoformat(" "), ids, [fields["name"] for _, fields, _ in changes], given_company, company,
+        given_email, email, given_note, note,
+        [contact_id for contact_id, _ in replaced], [kind for _, kind in replaced],
+        directory.tenant_id, [contact_id for contact_id, _ in added], [n[0] for _, n in added],
+        [n[1] for _, n in added], [n[2] for _, n in added]))
+
+
 def change_contact(directory: Directory, contact_id, changes: dict, numbers: dict) -> ContactView:
     """Apply changes given as text (`""` clears an optional field; a kind mapped to [] clears it)."""
     fields = {}
