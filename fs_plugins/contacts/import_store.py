@@ -41,8 +41,8 @@ from fs_plugins.models.contacts import Contact, ContactNumber
 
 BATCH_SECONDS = 0.015
 PAUSE = 0.025  # the shortest pause: longer than any sleep of a writer that has waited under 128 ms
-ADDS_TOGETHER = 1000  # new contacts per INSERT on PostgreSQL (service.store_contacts), progress every 1,000
-ADDS_TOGETHER_SQLITE = 8  # lines between two looks at the clock (~0.1 ms each, SQLite's own statements)
+ADDS_TOGETHER = 1000  # contacts added (or different ones updated) per statement on PostgreSQL
+ADDS_TOGETHER_SQLITE = 8  # lines between two looks at the clock (~20 us of CPU each on SQLite, measured)
 # sqliteDefaultBusyCallback's sleeps between tries (sqlite3/main.c), in seconds; then 100 ms each.
 SQLITE_BUSY_SLEEPS = (0.001, 0.002, 0.005, 0.010, 0.015, 0.020, 0.025, 0.025, 0.025, 0.050, 0.050, 0.100)
 
