@@ -64,3 +64,14 @@ def test_a_user_changed_under_its_etag_still_compares_it(world, client):
     missing = client.patch(f"/api/v1/tenants/{OWN}/users/4999", json={"name": "Nobody"},
                            headers=world.headers("tenant-admin", **{"If-Match": "*"}))
     assert missing.status_code == 404 and missing.json["field"] == "extension"
+
+
+def test_a_call_log_entry_shows_its_status_code_label_and_colour(world, client):
+    from fs_plugins.calllog.classify import Status
+
+    items = client.get("/api/v1/me/calls?limit=50", headers=world.headers("user")).json["items"]
+    assert items
+    for item in items:
+        status = Status.from_code(item["status"])
+        assert (item["status_label"], item["colour"]) == (status.label, status.colour)
+        assert item["type"] in ("made", "received", "missed") and item["started"][10] == "T"
