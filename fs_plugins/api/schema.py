@@ -26,21 +26,25 @@ _UNCHANGED = {fields.String: (str, type(None)), fields.Integer: (int, type(None)
 
 class Schema(apiflask.Schema):
     def _serialize(self, obj, *, many: bool = False):
-        if many and obj is not None:
-            return [self._serialize(item) for item in obj]
-        if type(obj) is not dict and hasattr(type(obj), "__getitem__"):
-            return super()._serialize(obj)
         plan = self.__dict__.get("_plain_plan") or self.__dict__.setdefault("_plain_plan", self._plan())
-        read = obj.get if type(obj) is dict else obj.__getattribute__
+        if many and obj is not None:
+            return [self._one(item, plan) for item in obj]
+        return self._one(obj, plan)
+
+    def _one(self, obj, plan: tuple) -> dict:
+        kind = type(obj)
+        if kind is dict:
+            get = obj.get
+        elif hasattr(kind, "__getitem__"):
+            return super()._serialize(obj)
+        else:
+            get = None  # an object: its attributes, read with getattr
         result = {}
         for attr_name, field, key, source, unchanged in plan:
             if source is None:
                 value = field.serialize(attr_name, obj, accessor=self.get_attribute)
             else:
-                try:
-                    value = read(source, missing) if type(obj) is dict else read(source)
-                except AttributeError:
-                    value = missing
+                value = get(source, missing) if get is not None else getattr(obj, source, missing)
                 if value is missing:
                     value = field.serialize(attr_name, obj, accessor=self.get_attribute)
                 elif type(value) not in unchanged:
