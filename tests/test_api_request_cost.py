@@ -46,7 +46,8 @@ def test_a_single_object_is_dumped_once_for_its_etag_and_its_answer(world, clien
 
 def test_a_changed_user_is_answered_as_stored_from_one_dump(world, client, dumps):
     path = f"/api/v1/tenants/{OWN}/users/1001"
-    changed = client.patch(path, json={"name": "Ana Renamed"}, headers=world.headers("tenant-admin", **{"If-Match": "*"}))
+    changed = client.patch(path, json={"name": "Ana Renamed"},
+                           headers=world.headers("tenant-admin", **{"If-Match": "*"}))
     answer = _sent_with_its_etag(changed)
     assert dumps == {"UserOut": 1}  # If-Match: * compares nothing, and the answer is the change's own view
     again = client.get(path, headers=world.headers("tenant-admin"))
@@ -57,9 +58,10 @@ def test_a_changed_user_is_answered_as_stored_from_one_dump(world, client, dumps
 def test_a_user_changed_under_its_etag_still_compares_it(world, client):
     path = f"/api/v1/tenants/{OWN}/users/1001"
     read = client.get(path, headers=world.headers("tenant-admin"))
-    first = client.patch(path, json={"name": "First"}, headers=world.headers("tenant-admin", **{"If-Match": read.headers["ETag"]}))
+    as_read = world.headers("tenant-admin", **{"If-Match": read.headers["ETag"]})
+    first = client.patch(path, json={"name": "First"}, headers=as_read)
     assert _sent_with_its_etag(first)["name"] == "First"
-    stale = client.patch(path, json={"name": "Second"}, headers=world.headers("tenant-admin", **{"If-Match": read.headers["ETag"]}))
+    stale = client.patch(path, json={"name": "Second"}, headers=as_read)
     assert stale.status_code == 412
     missing = client.patch(f"/api/v1/tenants/{OWN}/users/4999", json={"name": "Nobody"},
                            headers=world.headers("tenant-admin", **{"If-Match": "*"}))
