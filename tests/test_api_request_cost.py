@@ -77,3 +77,22 @@ def test_a_call_log_entry_shows_its_status_code_label_and_colour(world, client):
         status = Status.from_code(item["status"])
         assert (item["status_label"], item["colour"]) == (status.label, status.colour)
         assert item["type"] in ("made", "received", "missed") and item["started"][10] == "T"
+
+
+def test_a_dnd_change_that_overwrites_reads_nothing_before_it_writes(world, client, monkeypatch):
+    shows = []
+    original = callhandling.app.show
+    monkeypatch.setattr(callhandling.app, "show", lambda *args: shows.append(args) or original(*args))
+    overwrite = world.headers("user", **{"If-Match": "*"})
+    changed = client.patch("/api/v1/me/call-handling", json={"dnd": True}, headers=overwrite)
+    assert _sent_with_its_etag(changed)["dnd"] is True and shows == []
+    read = client.get("/api/v1/me/call-handling", headers=world.headers("user"))
+    assert read.json == changed.json and read.headers["ETag"] == changed.headers["ETag"]
+    # A change of mode alone keeps DND as it is (read for it); a change of nothing answers what is there.
+    moded = client.patch("/api/v1/me/call-handling", json={"dnd_mode": "voicemail"}, headers=overwrite)
+    assert _sent_with_its_etag(moded)["dnd"] is True and moded.json["dnd_mode"] == "voicemail"
+    nothing = client.patch("/api/v1/me/call-handling", json={}, headers=overwrite)
+    assert _sent_with_its_etag(nothing) == client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
+    stale = client.patch("/api/v1/me/call-handling", json={"dnd": False},
+                         headers=world.headers("user", **{"If-Match": read.headers["ETag"]}))
+    assert stale.status_code == 412  # an ETag is still compared with the settings as they are
