@@ -111,8 +111,18 @@ def _ordered(allowed) -> list[str] | None:
 
 def _change(owner: Owner, body: dict) -> dict:
     with checked_change() as ctx:
-        view = app.show(ctx, *owner)
-        check_if_match(schema_of(CallHandlingOut).dump(_as_shown(view)))
+        read: list[app.CallHandlingView] = []
+
+        def current() -> app.CallHandlingView:
+            """The settings as they are, read only when needed: to compare an ETag, for the DND a
+            change of mode keeps, or to answer a change of nothing (If-Match: * and a new DND read
+            nothing before writing)."""
+            if not read:
+                read.append(app.show(ctx, *owner))
+            return read[0]
+
+        view = None
+        check_if_match(lambda: schema_of(CallHandlingOut).dump(_as_shown(current())))
         for name, when in FORWARDS.items():
             if name in body:
                 with api_fields({"to": name, "seconds": "no_answer_seconds"}):
@@ -125,7 +135,10 @@ def _change(owner: Owner, body: dict) -> dict:
                 view = app.set_forward(ctx, *owner, "no-answer", None, body["no_answer_seconds"]).value
         if "dnd" in body or "dnd_mode" in body:
             with api_fields({"mode": "dnd_mode", "on": "dnd"}):
-                view = app.set_dnd(ctx, *owner, body.get("dnd", view.dnd), body.get("dnd_mode")).value
+                on = body["dnd"] if "dnd" in body else (view or current()).dnd
+                view = app.set_dnd(ctx, *owner, on, body.get("dnd_mode")).value
+        if view is None:
+            view = current()  # nothing to change
     return with_etag(CallHandlingOut, _as_shown(view))  # as the last change left it
 
 

@@ -17,7 +17,7 @@ from fs_plugins.api.guard import SELF, TENANT, access, principal, tenant
 from fs_plugins.api.schema import Schema
 from fs_plugins.calllog import app as calllog
 from fs_plugins.calllog import export, log
-from fs_plugins.calllog.classify import KINDS
+from fs_plugins.calllog.classify import KINDS, Status
 from fs_plugins.errors import InvalidInput
 from fs_plugins.ids import is_bigint, is_id
 
@@ -89,9 +89,13 @@ def _page(domain: str, extension: str | None, query: dict) -> dict:
             "next": paging.encode(list(following)) if following else None}
 
 
+# Each status as the answer shows it, read once (three enum properties on each of a page's 50 entries)
+_STATUS_SHOWN = {status: {"status": status.code, "status_label": status.label, "colour": status.colour}
+                 for status in Status}
+
+
 def _shown(entry: log.LogEntry) -> dict:
-    return {**entry.__dict__, "status": entry.status.code, "status_label": entry.status.label,
-            "colour": entry.status.colour, "started": entry.started.isoformat()}
+    return {**entry.__dict__, **_STATUS_SHOWN[entry.status], "started": entry.started.isoformat()}
 
 
 def _csv(domain: str, extension: str | None, query: dict) -> Response:

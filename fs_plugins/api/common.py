@@ -95,10 +95,37 @@ def schema_of(schema: type[Schema]) -> Schema:
 
 
 def with_etag(schema: type[Schema] | Schema, value, status: int = 200, headers: dict | None = None):
-    """A single object as the view answers it (the output schema dumps it again, to the same JSON),
-    with the ETag of exactly what is sent. `schema`: its class (built once), or an instance."""
+    """A single object as the view answers it, with the ETag of exactly what is sent. `schema`: its
+    class (built once), or an instance.
+
+    When `schema` is the view's own output schema (@bp.output) the answer is made here from the
+    dump the ETag was computed on, as APIFlask would make it; otherwise the value goes back to
+    APIFlask, which dumps it again with the output schema (before, every single-object answer was
+    dumped twice)."""
     dumper = schema_of(schema) if isinstance(schema, type) else schema
-    return value, status, {"ETag": etag_of(dumper.dump(value)), **(headers or {})}
+    dumped = dumper.dump(value)
+    headers = {"ETag": etag_of(dumped), **(headers or {})}
+    if schema is not _output_schema(request.endpoint) or current_app.config["BASE_RESPONSE_SCHEMA"]:
+        return value, status, headers
+    answer = current_app.json.response(dumped)  # what APIFlask's output makes of the same dump
+    answer.status_code = status
+    answer.headers.update(headers)
+    return answer
+
+
+_OUTPUTS: dict[str, type | None] = {}
+
+
+def _output_schema(endpoint: str | None) -> type | None:
+    """The class of the schema `endpoint`'s view declares with @bp.output when it dumps as an
+    instance of that class made without options does (None: none, a dict, or options)."""
+    if endpoint not in _OUTPUTS:
+        view = current_app.view_functions.get(endpoint or "")
+        declared = (getattr(view, "_spec", None) or {}).get("response", {}).get("schema")
+        plain = (isinstance(declared, Schema) and declared.only is None and not declared.exclude
+                 and not declared.many and not declared.partial)
+        _OUTPUTS[endpoint] = type(declared) if plain else None
+    return _OUTPUTS[endpoint]
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import zlib
 from contextlib import contextmanager
+from typing import Callable
 
 import peewee
 from apiflask.exceptions import HTTPError
@@ -38,8 +39,9 @@ def etag_of(representation: dict) -> str:
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 
 
-def check_if_match(current: dict, required: bool = True) -> None:
-    """Raise 428/412 unless the request's If-Match names `current` (or is `*`)."""
+def check_if_match(current: dict | Callable[[], dict], required: bool = True) -> None:
+    """Raise 428/412 unless the request's If-Match names `current` (or is `*`). `current` may be a
+    function giving it, called only when there is an ETag to compare it with."""
     header = request.headers.get("If-Match")
     if header is None:
         if required:
@@ -48,7 +50,7 @@ def check_if_match(current: dict, required: bool = True) -> None:
     tags = [tag.strip() for tag in header.split(",")]
     if "*" in tags:
         return
-    wanted = etag_of(current)
+    wanted = etag_of(current() if callable(current) else current)
     if not any(tag.removeprefix("W/") == wanted for tag in tags):
         raise HTTPError(412, "changed since you read it: GET it again, check, and retry with the new ETag")
 

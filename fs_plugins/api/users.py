@@ -105,10 +105,10 @@ def get_user(domain, extension):
 def update_user(domain, extension, body):
     """Change name, e-mail, enabled, extension (with a new password) or SIP password; send If-Match."""
     with checked_change() as ctx, api_fields(FIELDS):
-        check_if_match(schema_of(UserOut).dump(_user(extension)))
+        check_if_match(lambda: schema_of(UserOut).dump(_user(extension)))  # read only to compare an ETag
         done = app.set_user(ctx, tenant().domain, extension, body.get("name"), body.get("email"),
                             body.get("password"), body.get("enabled"), body.get("extension"))
-    return with_etag(UserOut, _user(done.value.extension))
+    return with_etag(UserOut, done.value)  # the user as the change left it (and stored it)
 
 
 @bp.put("/<extension>/sip-password")

@@ -289,8 +289,26 @@ def user_view(row: User, domain: str | None = None) -> UserView:
                     row.created_at, row.updated_at)
 
 
+# A page of the list without a search, as every API client and the portal page it: the SQL written
+# once per shape, the rows converted by the columns' own fields. Through peewee's query builder and
+# its row conversion, a page of 100 cost ~40% of the API request's CPU (cProfile, B6's user list).
+_USER_PAGE = ('SELECT "extension", "display_name", "email", "enabled", "created_at", "updated_at" FROM "user" '
+              'WHERE "tenant_id" = ?{after} ORDER BY "extension"{limit}')
+
+
+def _user_page(tenant: Tenant, after: str | None, limit: int | None) -> list[UserView]:
+    sql = _USER_PAGE.format(after=' AND "extension" > ?' if after else "", limit=" LIMIT ?" if limit else "")
+    params = (tenant.id, *((after,) if after else ()), *((limit,) if limit else ()))
+    created, updated, domain = User.created_at.python_value, User.updated_at.python_value, tenant.domain
+    return [UserView(domain, extension, name, email, bool(enabled), created(made), updated(changed))
+            for extension, name, email, enabled, made, changed
+            in prepared.run_planned(User._meta.database, sql, params).fetchall()]
+
+
 def _users(tenant: Tenant, after: str | None = None, limit: int | None = None,
            search: str | None = None) -> list[UserView]:
+    if not search:
+        return _user_page(tenant, after, limit)
     # The view's columns as tuples: a page of 100 built as model rows cost as much CPU as the query
     query = (User.select(User.extension, User.display_name, User.email, User.enabled, User.created_at,
                          User.updated_at).where(User.tenant == tenant).order_by(User.extension))

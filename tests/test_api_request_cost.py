@@ -1,0 +1,98 @@
+"""What one API request costs the core it shares with FreeSWITCH's xml_curl handler (benches/b6_api.py
+line 3; benches/api_instructions.py counts it): a single object is dumped once, for its ETag and its
+answer alike; a write that overwrites whatever is there (If-Match: *) reads nothing to compare."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fs_plugins.api import callhandling, users
+from fs_plugins.api.etags import etag_of
+from tests.api_world import OWN, cheap_argon2, client, world  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def dumps(monkeypatch):
+    """How many times each output schema class dumped, by class name."""
+    counted: dict[str, int] = {}
+    for schema in (users.UserOut, callhandling.CallHandlingOut):
+        original = schema.dump
+
+        def dump(self, obj, *args, _original=original, _name=schema.__name__, **kwargs):
+            counted[_name] = counted.get(_name, 0) + 1
+            return _original(self, obj, *args, **kwargs)
+
+        monkeypatch.setattr(schema, "dump", dump)
+    return counted
+
+
+def _sent_with_its_etag(response) -> dict:
+    assert response.status_code in (200, 201), response.json
+    assert response.headers["ETag"] == etag_of(response.json)  # the ETag is of exactly what was sent
+    assert response.headers["Content-Type"] == "application/json"
+    return response.json
+
+
+@pytest.mark.parametrize("path, role, schema", [
+    (f"/api/v1/tenants/{OWN}/users/1001", "tenant-admin", "UserOut"),
+    ("/api/v1/me/call-handling", "user", "CallHandlingOut"),
+])
+def test_a_single_object_is_dumped_once_for_its_etag_and_its_answer(world, client, dumps, path, role, schema):
+    shown = _sent_with_its_etag(client.get(path, headers=world.headers(role)))
+    assert dumps == {schema: 1}
+    assert set(shown) == set((getattr(users, schema, None) or getattr(callhandling, schema))().dump_fields)
+
+
+def test_a_changed_user_is_answered_as_stored_from_one_dump(world, client, dumps):
+    path = f"/api/v1/tenants/{OWN}/users/1001"
+    changed = client.patch(path, json={"name": "Ana Renamed"},
+                           headers=world.headers("tenant-admin", **{"If-Match": "*"}))
+    answer = _sent_with_its_etag(changed)
+    assert dumps == {"UserOut": 1}  # If-Match: * compares nothing, and the answer is the change's own view
+    again = client.get(path, headers=world.headers("tenant-admin"))
+    assert answer == again.json and answer["name"] == "Ana Renamed" and changed.headers["ETag"] == again.headers["ETag"]
+    assert json.loads(changed.data) == again.json
+
+
+def test_a_user_changed_under_its_etag_still_compares_it(world, client):
+    path = f"/api/v1/tenants/{OWN}/users/1001"
+    read = client.get(path, headers=world.headers("tenant-admin"))
+    as_read = world.headers("tenant-admin", **{"If-Match": read.headers["ETag"]})
+    first = client.patch(path, json={"name": "First"}, headers=as_read)
+    assert _sent_with_its_etag(first)["name"] == "First"
+    stale = client.patch(path, json={"name": "Second"}, headers=as_read)
+    assert stale.status_code == 412
+    missing = client.patch(f"/api/v1/tenants/{OWN}/users/4999", json={"name": "Nobody"},
+                           headers=world.headers("tenant-admin", **{"If-Match": "*"}))
+    assert missing.status_code == 404 and missing.json["field"] == "extension"
+
+
+def test_a_call_log_entry_shows_its_status_code_label_and_colour(world, client):
+    from fs_plugins.calllog.classify import Status
+
+    items = client.get("/api/v1/me/calls?limit=50", headers=world.headers("user")).json["items"]
+    assert items
+    for item in items:
+        status = Status.from_code(item["status"])
+        assert (item["status_label"], item["colour"]) == (status.label, status.colour)
+        assert item["type"] in ("made", "received", "missed") and item["started"][10] == "T"
+
+
+def test_a_dnd_change_that_overwrites_reads_nothing_before_it_writes(world, client, monkeypatch):
+    shows = []
+    original = callhandling.app.show
+    monkeypatch.setattr(callhandling.app, "show", lambda *args: shows.append(args) or original(*args))
+    overwrite = world.headers("user", **{"If-Match": "*"})
+    changed = client.patch("/api/v1/me/call-handling", json={"dnd": True}, headers=overwrite)
+    assert _sent_with_its_etag(changed)["dnd"] is True and shows == []
+    read = client.get("/api/v1/me/call-handling", headers=world.headers("user"))
+    assert read.json == changed.json and read.headers["ETag"] == changed.headers["ETag"]
+    # A change of mode alone keeps DND as it is (read for it); a change of nothing answers what is there.
+    moded = client.patch("/api/v1/me/call-handling", json={"dnd_mode": "voicemail"}, headers=overwrite)
+    assert _sent_with_its_etag(moded)["dnd"] is True and moded.json["dnd_mode"] == "voicemail"
+    nothing = client.patch("/api/v1/me/call-handling", json={}, headers=overwrite)
+    assert _sent_with_its_etag(nothing) == client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
+    stale = client.patch("/api/v1/me/call-handling", json={"dnd": False},
+                         headers=world.headers("user", **{"If-Match": read.headers["ETag"]}))
+    assert stale.status_code == 412  # an ETag is still compared with the settings as they are
