@@ -78,7 +78,10 @@ def checks(work: Callable[[], T]) -> T:
     outcome: dict[str, object] = {}
 
     def run() -> None:
-        _set_policy(threading.get_native_id(), os.SCHED_IDLE)
+        try:
+            _set_policy(threading.get_native_id(), os.SCHED_IDLE)
+        except OSError as exc:  # refused (a sandbox, a seccomp filter): the checks run at our priority
+            log.info("bulk job checks at normal priority: SCHED_IDLE refused (%s)", exc)
         try:
             outcome["value"] = work()
         except BaseException as exc:  # raised again in the job's thread

@@ -65,3 +65,12 @@ def test_an_import_checks_its_lines_aside_and_stores_them_in_the_jobs_own_thread
         assert checked_in != stored_in and asked == [(checked_in.pop(), os.SCHED_IDLE)]
     else:
         assert checked_in == stored_in and asked == []
+
+
+def test_checks_run_at_normal_priority_where_sched_idle_is_refused(monkeypatch):
+    def refused(thread, policy):  # a sandbox or seccomp filter refusing sched_setscheduler
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(batchjob, "_set_policy", refused)
+    with batchjob.checking_aside(peewee.SqliteDatabase(":memory:")):
+        assert batchjob.checks(lambda: 42) == 42

@@ -325,3 +325,34 @@ def test_updates_by_an_import_keep_their_order_and_go_in_a_few_statements_on_pos
         ("second", f"c{i}@x.es", (("work", f"+3460000{i:04d}"),)) for i in range(300)} and len(contacts) == 303
     if isinstance(db, peewee.PostgresqlDatabase):
         assert len(sent) <= 20, f"{len(sent)} statements for 605 lines"
+
+
+def test_undoing_a_failed_import_deletes_only_what_it_committed_never_another_writers_rows(pbx, db, monkeypatch):
+    # SQLite (no AUTOINCREMENT) gives the ids of a rolled-back batch to the next insert of any
+    # writer: the undo must not count the failed batch's ids, nor reach outside its directory.
+    if not isinstance(db, peewee.SqliteDatabase):
+        pytest.skip("one transaction on PostgreSQL: the rollback is the undo")
+    context, _, _ = pbx
+    acme, globex = context(admin_of("acme.example")), context(admin_of("globex.example"))
+    stored, calls = service.store_contacts, []
+
+    def failing(directory, contacts):
+        calls.append(1)
+        if len(calls) == 20:  # units 1..19 of the same batch were stored, then rolled back
+            raise peewee.OperationalError("disk I/O error")
+        return stored(directory, contacts)
+
+    undo = import_store._undo
+
+    def undo_after_other_writers(directory, journal):
+        # The writers that waited for the lock during the failed batch get in before the undo.
+        app.add_contact(globex, "globex.example", None, ContactInput("Gina's plumber", numbers=(("mobile", "600555666"),)))
+        app.add_contact(acme, "acme.example", None, ContactInput("Added meanwhile", numbers=(("mobile", "600555667"),)))
+        return undo(directory, journal)
+
+    monkeypatch.setattr(service, "store_contacts", failing)
+    monkeypatch.setattr(import_store, "_undo", undo_after_other_writers)
+    with pytest.raises(peewee.OperationalError):
+        app.import_contacts(acme, "acme.example", None, _csv(1000))
+    assert [c.name for c in app.list_contacts(globex, "globex.example", None) if c.source == "common"] == ["Gina's plumber"]
+    assert [c.name for c in app.list_contacts(acme, "acme.example", None) if c.source == "common"] == ["Added meanwhile"]

@@ -55,8 +55,23 @@ class _Added:
 
 @dataclass
 class _Journal:
+    """What the committed batches changed. A batch journals as it goes, but what it journalled
+    counts only once its transaction commits (`committed`): a batch that fails is rolled back by
+    SQLite, and the ids it had been given are free again, handed to the next insert of any writer
+    (no AUTOINCREMENT). Undoing them would delete that writer's rows."""
+
     added: list[int] = field(default_factory=list)
     before: dict[int, tuple[dict, list[tuple]]] = field(default_factory=dict)  # id -> (fields, numbers)
+    _added_committed: int = 0
+    _before_committed: int = 0  # a dict keeps its keys in the order they were journalled
+
+    def committed(self) -> None:
+        self._added_committed, self._before_committed = len(self.added), len(self.before)
+
+    def drop_uncommitted(self) -> None:
+        del self.added[self._added_committed:]
+        for contact_id in list(self.before)[self._before_committed:]:
+            del self.before[contact_id]
 
 
 def store(directory: Directory, good: list, duplicates: str, report, progress=None, progress_every: int = 1000,
@@ -91,12 +106,13 @@ def store(directory: Directory, good: list, duplicates: str, report, progress=No
                 finish()
         return
     try:
-        _in_batches(_units(steps, ADDS_TOGETHER_SQLITE, 1), apply)
+        _in_batches(_units(steps, ADDS_TOGETHER_SQLITE, 1), apply, after_commit=journal.committed)
         if finish:
             with database.atomic():
                 finish()
     except BaseException:
-        _undo(journal)
+        journal.drop_uncommitted()
+        _undo(directory, journal)
         raise
 
 
@@ -172,10 +188,11 @@ def _snapshot(contact_id: int) -> tuple[dict, list[tuple]]:
     return fields, numbers
 
 
-def _undo(journal: _Journal) -> None:
+def _undo(directory: Directory, journal: _Journal) -> None:
     """Put the directory back as it was before the import (see the module's docstring)."""
     def forget(chunk: list[int]) -> None:
-        Contact.delete().where(Contact.id.in_(chunk)).execute()
+        # Within the import's directory only: whatever went wrong, an undo never reaches further.
+        Contact.delete().where(Contact.id.in_(chunk) & service.in_directory(directory)).execute()
 
     def restore(item) -> None:
         contact_id, (fields, numbers) = item
@@ -211,9 +228,9 @@ def pause_after(held: float) -> float:
     return max(PAUSE, SQLITE_BUSY_SLEEPS[-1] + 0.005)
 
 
-def _in_batches(items: list, run: Callable) -> None:
+def _in_batches(items: list, run: Callable, after_commit: Callable[[], None] = lambda: None) -> None:
     """run(item) for every item, in transactions of at most about BATCH_SECONDS, each followed by
-    pause_after(how long it held the write lock)."""
+    after_commit() and pause_after(how long it held the write lock)."""
     start = 0
     while start < len(items):
         began = time.monotonic()
@@ -223,5 +240,6 @@ def _in_batches(items: list, run: Callable) -> None:
             while start < len(items) and time.monotonic() - began < BATCH_SECONDS:
                 run(items[start])
                 start += 1
+        after_commit()
         if start < len(items):
             time.sleep(pause_after(time.monotonic() - began))  # cooperative under `serve` (gevent's time.sleep)
