@@ -356,3 +356,22 @@ def test_undoing_a_failed_import_deletes_only_what_it_committed_never_another_wr
         app.import_contacts(acme, "acme.example", None, _csv(1000))
     assert [c.name for c in app.list_contacts(globex, "globex.example", None) if c.source == "common"] == ["Gina's plumber"]
     assert [c.name for c in app.list_contacts(acme, "acme.example", None) if c.source == "common"] == ["Added meanwhile"]
+
+
+def test_a_driver_error_while_storing_contacts_comes_up_as_peewees(pbx, db):
+    # Under serve, fs_plugins.dbpool tells an unavailable database (503) from a bug by peewee's
+    # errors; the raw cursors of the import's fast path raised the driver's own.
+    context, _, _ = pbx
+    admin = context(admin_of("acme.example"))
+    db.execute_sql("CREATE TABLE refuse_contacts_probe (x INTEGER)")  # a table to hang a refusal on
+    if isinstance(db, peewee.SqliteDatabase):
+        db.execute_sql("CREATE TRIGGER refuse_numbers BEFORE INSERT ON contact_number "
+                       "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    else:
+        db.execute_sql("CREATE FUNCTION refuse_numbers() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = 'check_violation'; END $$")
+        db.execute_sql("CREATE TRIGGER refuse_numbers BEFORE INSERT ON contact_number "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse_numbers()")
+    with pytest.raises(peewee.IntegrityError):
+        app.import_contacts(admin, "acme.example", None, _csv(20))
+    assert _directory(admin) == []

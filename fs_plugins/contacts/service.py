@@ -47,14 +47,15 @@ def store_contact(directory: Directory, contact: ValidContact) -> int:
     this once per line, and the query builder made that 5x slower.
     """
     now = utcnow().isoformat(" ")
-    cursor = database.cursor()
-    cursor.execute(
-        prepared.statement(database, "INSERT INTO contact (tenant_id, owner_id, name, company, email, note, "
-                                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-        (directory.tenant_id, directory.owner_id, contact.name, contact.company, contact.email, contact.note,
-         now, now))
-    contact_id = cursor.fetchone()[0]
-    _insert_numbers(directory, contact_id, contact.numbers, cursor)
+    with _driver_errors():
+        cursor = database.cursor()
+        cursor.execute(
+            prepared.statement(database, "INSERT INTO contact (tenant_id, owner_id, name, company, email, note, "
+                                         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+            (directory.tenant_id, directory.owner_id, contact.name, contact.company, contact.email, contact.note,
+             now, now))
+        contact_id = cursor.fetchone()[0]
+        _insert_numbers(directory, contact_id, contact.numbers, cursor)
     return contact_id
 
 
@@ -84,25 +85,35 @@ def store_contacts(directory: Directory, contacts: list[ValidContact]) -> list[i
         return []
     if not isinstance(database.obj, peewee.PostgresqlDatabase):
         return [store_contact(directory, contact) for contact in contacts]
-    cursor = database.cursor()
-    cursor.execute(_PG_NEW_IDS, (len(contacts),))
-    ids = [row[0] for row in cursor.fetchall()]
+    with _driver_errors():
+        cursor = database.cursor()
+        cursor.execute(_PG_NEW_IDS, (len(contacts),))
+        ids = [row[0] for row in cursor.fetchall()]
     numbered = [(contact_id, number) for contact_id, contact in zip(ids, contacts) for number in contact.numbers]
     now = utcnow().isoformat(" ")
-    cursor.execute(_PG_NEW_CONTACTS, (
-        directory.tenant_id, directory.owner_id, now, now, ids, [c.name for c in contacts],
-        [c.company for c in contacts], [c.email for c in contacts], [c.note for c in contacts],
-        directory.tenant_id, [contact_id for contact_id, _ in numbered], [n[0] for _, n in numbered],
-        [n[1] for _, n in numbered], [n[2] for _, n in numbered]))
+    with _driver_errors():
+        cursor.execute(_PG_NEW_CONTACTS, (
+            directory.tenant_id, directory.owner_id, now, now, ids, [c.name for c in contacts],
+            [c.company for c in contacts], [c.email for c in contacts], [c.note for c in contacts],
+            directory.tenant_id, [contact_id for contact_id, _ in numbered], [n[0] for _, n in numbered],
+            [n[1] for _, n in numbered], [n[2] for _, n in numbered]))
     return ids
+
+
+def _driver_errors():
+    """The driver's errors raised as peewee's (as execute_sql does) around a raw cursor: under
+    serve, fs_plugins.dbpool tells an unavailable database (503, one warning per outage) from a
+    bug by peewee's OperationalError and InterfaceError."""
+    return peewee.__exception_wrapper__
 
 
 def _insert_numbers(directory: Directory, contact_id: int, numbers, cursor=None) -> None:
     if numbers:
-        (cursor or database.cursor()).executemany(
-            prepared.statement(database, "INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) "
-                                         "VALUES (?, ?, ?, ?, ?)"),
-            [(contact_id, directory.tenant_id, kind, number, e164) for kind, number, e164 in numbers])
+        with _driver_errors():
+            (cursor or database.cursor()).executemany(
+                prepared.statement(database, "INSERT INTO contact_number (contact_id, tenant_id, kind, number, e164) "
+                                             "VALUES (?, ?, ?, ?, ?)"),
+                [(contact_id, directory.tenant_id, kind, number, e164) for kind, number, e164 in numbers])
 
 
 def add_contact(directory: Directory, data: ContactInput) -> ContactView:
@@ -175,12 +186,13 @@ def update_contacts(directory: Directory, changes: list[tuple[int, dict, dict]])
         return [name in fields for _, fields, _ in changes], [fields.get(name) for _, fields, _ in changes]
 
     (given_company, company), (given_email, email), (given_note, note) = map(column, ("company", "email", "note"))
-    database.cursor().execute(_PG_UPDATES, (
-        utcnow().isoformat(" "), ids, [fields["name"] for _, fields, _ in changes], given_company, company,
-        given_email, email, given_note, note,
-        [contact_id for contact_id, _ in replaced], [kind for _, kind in replaced],
-        directory.tenant_id, [contact_id for contact_id, _ in added], [n[0] for _, n in added],
-        [n[1] for _, n in added], [n[2] for _, n in added]))
+    with _driver_errors():
+        database.cursor().execute(_PG_UPDATES, (
+            utcnow().isoformat(" "), ids, [fields["name"] for _, fields, _ in changes], given_company, company,
+            given_email, email, given_note, note,
+            [contact_id for contact_id, _ in replaced], [kind for _, kind in replaced],
+            directory.tenant_id, [contact_id for contact_id, _ in added], [n[0] for _, n in added],
+            [n[1] for _, n in added], [n[2] for _, n in added]))
 
 
 def change_contact(directory: Directory, contact_id, changes: dict, numbers: dict) -> ContactView:
