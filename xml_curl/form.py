@@ -41,20 +41,21 @@ LEADING = frozenset({"hostname", "section", "tag_name", "key_name", "key_value"}
 
 class Names:
     """Field names read together (`Form.values`), each with its search made once: the needle
-    "&name=", and whether it is one of the LEADING names (read as its first pair)."""
+    "&name=", its length, and whether it is one of the LEADING names (read as its first pair)."""
 
     __slots__ = ("names", "searches")
 
     def __init__(self, *names: str):
         self.names = names
-        self.searches = tuple((name, b"&" + name.encode() + b"=", name in LEADING) for name in names)
+        self.searches = tuple((name, needle, len(needle), name in LEADING)
+                              for name, needle in ((name, b"&" + name.encode() + b"=") for name in names))
 
 
 class Form:
     """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str); `values(names)`:
     several at once."""
 
-    __slots__ = ("_body", "_read", "_prefixes")
+    __slots__ = ("_body", "_read")
 
     def __init__(self, raw: bytes):
         """`raw`: the body. ValueError when it is not UTF-8 (FreeSWITCH's is URL-encoded ASCII)."""
@@ -62,24 +63,20 @@ class Form:
             raw.decode("utf-8")  # UnicodeDecodeError is a ValueError; "&" and "=" never occur inside a character
         self._body = b"&".join((b"", raw, b""))  # "&" + raw + "&", in one copy (the module's docstring)
         self._read: dict[str, object] = {}  # name -> value or _ABSENT, once read
-        self._prefixes: tuple[str, ...] = ()  # prefixes whose every field is in _read (prefixed)
 
     def get(self, name: str, default=None):
         read = self._read
         value = read.get(name)
         if value is None:  # the search of `values`, for one name
-            if self._prefixes and name.startswith(self._prefixes):
-                value = _ABSENT  # all of that prefix's fields were read: this one is not there
+            body, needle = self._body, _NEEDLES.get(name) or _needle(name)
+            at = body.find(needle) if name in LEADING else body.rfind(needle)
+            if at < 0:
+                value = _ABSENT
             else:
-                body, needle = self._body, _NEEDLES.get(name) or _needle(name)
-                at = body.find(needle) if name in LEADING else body.rfind(needle)
-                if at < 0:
-                    value = _ABSENT
-                else:
-                    at += len(needle)
-                    value = body[at:body.find(b"&", at)].decode()
-                    if "%" in value or "+" in value:
-                        value = _unquote(value)
+                at += len(needle)
+                value = body[at:body.find(b"&", at)].decode()
+                if "%" in value or "+" in value:
+                    value = _unquote(value)
             read[name] = value
         return default if value is _ABSENT else value
 
@@ -87,22 +84,23 @@ class Form:
         """`get(name, "")` of each of `names` (made once as Names on the hot path), in one call: a
         field read through `get` costs a Python call on top of its search, a dialplan fetch's
         routing reads a dozen, and this loop makes no call but the searches."""
-        read, body, prefixes = self._read, self._body, self._prefixes
+        try:
+            searches = names.searches
+        except AttributeError:  # a tuple of names
+            searches = Names(*names).searches
+        read, body = self._read, self._body
         found = []
-        for name, needle, leading in (names if isinstance(names, Names) else Names(*names)).searches:
+        for name, needle, size, leading in searches:
             value = read.get(name)
             if value is None:
-                if prefixes and name.startswith(prefixes):
-                    value = _ABSENT  # all of that prefix's fields were read: this one is not there
+                at = body.find(needle) if leading else body.rfind(needle)
+                if at < 0:
+                    value = _ABSENT
                 else:
-                    at = body.find(needle) if leading else body.rfind(needle)
-                    if at < 0:
-                        value = _ABSENT
-                    else:
-                        at += len(needle)
-                        value = body[at:body.find(b"&", at)].decode()
-                        if "%" in value or "+" in value:
-                            value = _unquote(value)
+                    at += size
+                    value = body[at:body.find(b"&", at)].decode()
+                    if "%" in value or "+" in value:
+                        value = _unquote(value)
                 read[name] = value
             found.append("" if value is _ABSENT else value)
         return found
@@ -129,9 +127,7 @@ class Form:
                 value = body[equals + 1:end].decode()
                 found[body[at + 1:equals].decode()] = _unquote(value) if "%" in value or "+" in value else value
             at = body.find(needle, end)
-        if prefix not in self._prefixes:
-            self._prefixes += (prefix,)
-            self._read.update(found)
+        self._read.update(found)  # a later read of one of them is a look-up (an absent one is searched for)
         return found
 
 
