@@ -20,16 +20,13 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import Router, answer_key, answered_context, call_request, routing_key
+from xml_curl.dialplan import MARKER_PREFIX, Router, answer_key, answered_context, call_request, routing_key
 from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the largest recorded dialplan form is ~8 KB
-# The channel variables routing reads are our own markers (fs_plugins.channel_vars), all under one
-# prefix: found in one pass (xml_curl/form.py) before routing reads them one by one.
-MARKER_PREFIX = "variable_pbx_"
 XML_HEADERS = [("Content-Type", "text/xml")]
 # Of answer_deadline, what the database may not use: building and sending the answer (well under 1 ms
 # on its own, but the process may be busy with other requests when the database gives up).
@@ -42,20 +39,34 @@ def make_app(config: Config, db, router: Router | None = None):
     if router is None:
         router = plans.make_router(lookups, config)
     credentials = expected_basic(config.xml_curl_user, config.xml_curl_password)
+    reading = functools.partial(_reading, lookups, config)
 
     def app(environ, start_response):
         if credentials and not basic_matches(environ, credentials):
             environ["centralita.result"] = "unauthorized"  # fs_plugins.metrics
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="centralita"')] + XML_HEADERS)
             return [documents.NOT_FOUND]
-        body = _answer(environ, lookups, router, config)
-        start_response("200 OK", XML_HEADERS + [("Content-Length", str(len(body)))])
+        body = _answer(environ, lookups, router, config, reading)
+        start_response("200 OK", _HEADERS.get(len(body)) or _headers(len(body)))
         return [body]
 
     return app
 
 
-def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
+# The answer's headers by its length, made once: answers are the same few documents again and
+# again. (pywsgi copies the list it is given.)
+_HEADERS: dict[int, list[tuple[str, str]]] = {}
+
+
+def _headers(length: int) -> list[tuple[str, str]]:
+    headers = XML_HEADERS + [("Content-Length", str(length))]
+    if len(_HEADERS) < 4096:
+        _HEADERS[length] = headers
+    return headers
+
+
+def _answer(environ, lookups: Lookups, router: Router, config: Config, reading) -> bytes:
+    """`reading`: _reading over these lookups and config."""
     try:
         fields = environ[XML_CURL_FIELDS] = _form(environ)  # left for the metrics' labels
     except ValueError as exc:
@@ -66,7 +77,7 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config) -> bytes:
         if section == "dialplan":
             return _dialplan(fields, lookups, router, config)
         if section == "directory":
-            return directory.answer(fields, lookups, config, functools.partial(_reading, lookups, config))
+            return directory.answer(fields, lookups, config, reading)
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
         environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request
@@ -102,18 +113,18 @@ def _dialplan(fields: Form, lookups: Lookups, router: Router, config: Config) ->
     routing = None  # the whole routing key: a DID reads it only when its answer is not kept
     key = answer_key(fields)
     if key is None:
-        fields.prefixed(MARKER_PREFIX)
-        key = routing = routing_key(fields)
+        key = routing = routing_key(fields, fields.prefixed(MARKER_PREFIX))
     # The uuid is the 22nd of ~145 fields: read (a search of the whole body from its end) only
     # when routing or the answer for this call need it, not for a kept answer that is the same
     # for every call.
-    uuid = functools.partial(fields.get, "Unique-ID", "")
     key = ("dialplan", key)
     document = lookups.cache.kept(key)
     if document is None:
         document = _reading(lookups, config, lookups.cache.answer, key, lambda: _dialplan_document(
-            router, call_request(routing or routing_key(fields), uuid())))
-    return router.for_call(document, uuid, time.time())  # this call's own signed recording URL
+            router, call_request(routing or routing_key(fields), fields.get("Unique-ID", ""))))
+    if router.per_call:  # this call's own signed recording URL
+        return router.for_call(document, fields.get("Unique-ID", ""), time.time())
+    return document
 
 
 def _dialplan_document(router: Router, request) -> tuple[bytes, int | None]:

@@ -96,15 +96,25 @@ class Cache:
     def kept_value(self, key: Hashable) -> object:
         """The value `get` keeps for `key`, if the database did not change since, else NOT_KEPT: as
         `kept`, for a request that reads nothing else (a REGISTER whose directory row is kept)."""
-        if self.enabled and self._check() is not None:
-            return self._entries.get(key, NOT_KEPT)
+        if self.enabled:
+            version = self._watch.version()  # _check, inlined: this is all a kept answer costs
+            if version is not None:
+                if version is not self._version:
+                    self._moved(version)
+                return self._entries.get(key, NOT_KEPT)
+            self._version = None  # not known now: whatever is kept is dropped when it is known again
         return NOT_KEPT
 
     def kept(self, key: Hashable) -> bytes | None:
         """The whole answer kept for `key` (`answer`), if the database did not change since: asked
         outside begin/end, so an answer found here costs the change check and one look-up."""
-        if self.enabled and self._check() is not None:
-            return self._answers.get(key)
+        if self.enabled:
+            version = self._watch.version()  # _check, inlined: this is all a kept answer costs
+            if version is not None:
+                if version is not self._version:
+                    self._moved(version)
+                return self._answers.get(key)
+            self._version = None  # not known now: whatever is kept is dropped when it is known again
         return None
 
     def get(self, key: Hashable, load: Callable[[], T], tenant: Callable[[T], Scope | None] | Scope | None = None) -> T:
@@ -153,12 +163,18 @@ class Cache:
         return value
 
     def _check(self) -> int | None:
+        """The generation the kept entries belong to, after dropping what changed; None: whether
+        anything changed is not known now (read from the database this time)."""
         version = self._watch.version()
         if version is self._version and version is not None:  # nothing changed: the usual case
             return self._generation
-        if version is None:  # not known now: read from the database this time
+        if version is None:
             self._version = None
             return None
+        return self._moved(version)
+
+    def _moved(self, version: Version) -> int:
+        """_check for a version other than the last one seen: drop what changed since."""
         if self._version is None or version.serial != self._version.serial:
             changed = changed_scopes(self._version, version)
             if changed is None or changed:

@@ -32,7 +32,7 @@ from fs_plugins.fsvalues import is_safe_token
 from fs_plugins.suspension import Suspension
 from fs_plugins.voices import Voices
 from fs_plugins.actions import Action, hangup, set_var, socket_flow, transfer
-from xml_curl.form import Form
+from xml_curl.form import Form, Names
 from xml_curl.lookups import DirectoryUser, Lookups, TenantInfo
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,18 @@ class CallRequest:
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def routing_key(fields: Form) -> tuple:
+def routing_key(fields: Form, markers: dict[str, str] | None = None) -> tuple:
     """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
     uuid, which only names the call in log lines. Two requests with the same key route the same
     way while the database does not change (the Router reads nothing else but its configuration),
-    and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py)."""
-    context, destination, number, name, user_id, call_type, hops, sound_prefix, chain = fields.values(_ROUTED)
+    and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py).
+    `markers`: fields.prefixed(MARKER_PREFIX), when the caller has it already."""
+    if markers is None:
+        markers = fields.prefixed(MARKER_PREFIX)
+    context, destination, number, name, sound_prefix = fields.values(_ROUTED)
+    # Our markers from the one pass over them, not each searched for (most are absent).
+    user_id, call_type = markers.get(_USER_ID, ""), markers.get(_CALL_TYPE, "")
+    hops, chain = markers.get(_HOPS, ""), markers.get(_CHAIN, "")
     if not (context and destination and number and name):  # the Hunt-* field empty or absent: the Caller-* one
         context, destination, number, name = (
             hunt or caller for hunt, caller in zip((context, destination, number, name), fields.values(_CALLER)))
@@ -81,7 +87,7 @@ def answer_key(fields: Form) -> tuple | None:
     routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
     once for every caller of the number, not once per caller and name as routing_key would (and
     a kept answer is found reading four fields of ~145). None for any other context."""
-    context, destination = fields.values(_ROUTED[:2])
+    context, destination = fields.values(_ANSWERED)
     if not context:
         context = fields.get("Caller-Context", "")
     if context != PUBLIC_CONTEXT:
@@ -94,13 +100,18 @@ def call_request(key: tuple, uuid: str) -> CallRequest:
     return CallRequest(*key[:4], uuid, *key[4:])
 
 
+# The channel variables routing reads that are our own markers (fs_plugins.channel_vars), all under
+# one prefix: found in one pass (Form.prefixed) before routing reads them.
+MARKER_PREFIX = "variable_pbx_"
 _HOPS, _USER_ID = f"variable_{channel_vars.HOPS}", f"variable_{channel_vars.USER_ID}"
 _CALL_TYPE, _CHAIN = f"variable_{channel_vars.CALL_TYPE}", f"variable_{channel_vars.CHAIN}"
-# The fields routing_key reads, in CallRequest's order; the first four from the Hunt-* block (what
-# the fetch routes now: after a transfer, its new destination and context), else the Caller-* one.
-_ROUTED = ("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
-           _USER_ID, _CALL_TYPE, _HOPS, "variable_sound_prefix", _CHAIN)
-_CALLER = ("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
+assert all(marker.startswith(MARKER_PREFIX) for marker in (_HOPS, _USER_ID, _CALL_TYPE, _CHAIN))
+# The other fields routing_key reads; the first four from the Hunt-* block (what the fetch routes
+# now: after a transfer, its new destination and context), else the Caller-* one.
+_ROUTED = Names("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
+                "variable_sound_prefix")
+_ANSWERED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
+_CALLER = Names("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
 
 
 @dataclass(frozen=True)
@@ -163,10 +174,14 @@ class Router:
         actions = self._spoken_in(tenant, request) + self._route_in_tenant(tenant, request, user)
         return Route(tenant.domain, extension_name("call", request.destination), tuple(actions))
 
-    def for_call(self, document: bytes, uuid: Callable[[], str], now: float) -> bytes:
-        """A (cached) dialplan answer made the answer for call `uuid()` at `now`: what differs per call
-        (CallHandlingRouter: the signed recording URL) cannot be cached with the route. `uuid` reads
-        the call's uuid from the fetch (only when it is needed: xml_curl/app.py)."""
+    # Whether a (cached) answer differs per call (for_call): else the handler hands it out as kept,
+    # without reading the call's uuid (the 22nd of ~145 fields: a search of most of the body).
+    per_call = False
+
+    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
+        """A (cached) dialplan answer made the answer for call `uuid` at `now`: what differs per call
+        (CallHandlingRouter: the signed recording URL) cannot be cached with the route. Asked only
+        when `per_call`."""
         return document
 
     def refusal(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:

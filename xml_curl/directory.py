@@ -17,7 +17,7 @@ from fs_plugins.config import Config
 from fs_plugins.voicemail import boxes as voicemail
 from xml_curl import documents
 from xml_curl.cache import NOT_KEPT
-from xml_curl.form import Form
+from xml_curl.form import Form, Names
 from xml_curl.lookups import DirectoryUser, Lookups, directory_user_from_row
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 USER_ACTIONS = {"sip_auth", "user_call", "message-count", "voicemail-lookup"}
 VOICEMAIL_ACTIONS = {"message-count", "voicemail-lookup"}
 _EXTENSION = re.compile(r"[0-9]{2,16}\Z")
-_ASKED = ("purpose", "action", "user", "domain", "key_value")  # the fields answer reads, in one Form.values
+_ASKED = Names("purpose", "action", "user", "domain", "key_value")  # the fields answer reads, in one Form.values
 
 
 def answer(fields: Form, lookups: Lookups, config: Config, reading: Callable) -> bytes:

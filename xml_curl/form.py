@@ -14,7 +14,9 @@ A read gives exactly what decoding every pair would give for that name (the pair
 URL-decoded, the last pair of a name that occurs twice): "&" only ever starts a pair (a value's
 own "&" is encoded as %26), so "&name=" found anywhere is a pair named exactly `name`, and the
 last one found from the end is the last pair. Names are case-sensitive, as FreeSWITCH sends them.
-A pair without "=" has no value and reads as absent.
+A pair without "=" has no value and reads as absent. The body is searched with an "&" put before
+and after it: the first pair is then found as every other one, and every value ends at an "&"
+(one search and one slice a field, no special case; the copy costs less than those did).
 
 But for the five names mod_xml_curl writes itself, first, before the request's parameters
 (mod_xml_curl.c: "hostname=…&section=…&tag_name=…&key_name=…&key_value=…", then the params event's
@@ -22,6 +24,9 @@ headers): those read as the first pair of their name, found by a `find` from the
 after a few bytes. The last pair would be a parameter of that name, which cannot stand for what
 mod_xml_curl asked (which section), and searching for it scanned the whole body on every request
 (`section` is the second pair: ~5 µs of a ~6 KB dialplan fetch, a sixth of all the handler adds).
+
+A read costs more in Python than in its search: the callers read several fields at once through
+`values`, with the names' searches made once (`Names`), and every read is written out inline.
 """
 from __future__ import annotations
 
@@ -30,59 +35,72 @@ from urllib.parse import unquote_plus
 
 _ABSENT = object()
 
+# Written by mod_xml_curl before the parameters: read as their first pair (the module's docstring).
+LEADING = frozenset({"hostname", "section", "tag_name", "key_name", "key_value"})
+
+
+class Names:
+    """Field names read together (`Form.values`), each with its search made once: the needle
+    "&name=", its length, and whether it is one of the LEADING names (read as its first pair)."""
+
+    __slots__ = ("names", "searches")
+
+    def __init__(self, *names: str):
+        self.names = names
+        self.searches = tuple((name, needle, len(needle), name in LEADING)
+                              for name, needle in ((name, b"&" + name.encode() + b"=") for name in names))
+
 
 class Form:
     """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str); `values(names)`:
     several at once."""
 
-    __slots__ = ("_raw", "_read", "_prefixes")
+    __slots__ = ("_body", "_read")
 
     def __init__(self, raw: bytes):
         """`raw`: the body. ValueError when it is not UTF-8 (FreeSWITCH's is URL-encoded ASCII)."""
         if not raw.isascii():
             raw.decode("utf-8")  # UnicodeDecodeError is a ValueError; "&" and "=" never occur inside a character
-        self._raw = raw
+        self._body = b"&".join((b"", raw, b""))  # "&" + raw + "&", in one copy (the module's docstring)
         self._read: dict[str, object] = {}  # name -> value or _ABSENT, once read
-        self._prefixes: tuple[str, ...] = ()  # prefixes whose every field is in _read (prefixed)
 
     def get(self, name: str, default=None):
-        value = self._read.get(name, None)
-        if value is None:
-            value = self._read[name] = self._find(name)
+        read = self._read
+        value = read.get(name)
+        if value is None:  # the search of `values`, for one name
+            body, needle = self._body, _NEEDLES.get(name) or _needle(name)
+            at = body.find(needle) if name in LEADING else body.rfind(needle)
+            if at < 0:
+                value = _ABSENT
+            else:
+                at += len(needle)
+                value = body[at:body.find(b"&", at)].decode()
+                if "%" in value or "+" in value:
+                    value = _unquote(value)
+            read[name] = value
         return default if value is _ABSENT else value
 
-    def values(self, names: tuple[str, ...]) -> list[str]:
-        """`get(name, "")` of each of `names`, in one call: a field read through `get` costs ~4,000
-        instructions of Python calls (get, the search, the decoding) on top of its search, a
-        dialplan fetch's routing reads a dozen, and this loop makes no call but the searches."""
-        read, raw, prefixes = self._read, self._raw, self._prefixes
+    def values(self, names: Names | tuple[str, ...]) -> list[str]:
+        """`get(name, "")` of each of `names` (made once as Names on the hot path), in one call: a
+        field read through `get` costs a Python call on top of its search, a dialplan fetch's
+        routing reads a dozen, and this loop makes no call but the searches."""
+        try:
+            searches = names.searches
+        except AttributeError:  # a tuple of names
+            searches = Names(*names).searches
+        read, body = self._read, self._body
         found = []
-        for name in names:
-            value = read.get(name, None)
+        for name, needle, size, leading in searches:
+            value = read.get(name)
             if value is None:
-                if prefixes and name.startswith(prefixes):
-                    value = _ABSENT  # all of that prefix's fields were read: this one is not there
-                else:  # _start(raw, name), inlined: a call per field costs more than a short search
-                    needle = _NEEDLES.get(name) or _needle(name)
-                    if name in LEADING:
-                        if raw.startswith(needle[1:]):
-                            start = len(needle) - 1
-                        else:
-                            start = raw.find(needle)
-                            start = start + len(needle) if start >= 0 else -1
-                    else:
-                        start = raw.rfind(needle)
-                        if start >= 0:
-                            start += len(needle)
-                        elif raw.startswith(needle[1:]):
-                            start = len(needle) - 1
-                    if start < 0:
-                        value = _ABSENT
-                    else:
-                        end = raw.find(b"&", start)
-                        value = (raw[start:end] if end >= 0 else raw[start:]).decode()
-                        if "%" in value or "+" in value:
-                            value = _unquote(value)
+                at = body.find(needle) if leading else body.rfind(needle)
+                if at < 0:
+                    value = _ABSENT
+                else:
+                    at += size
+                    value = body[at:body.find(b"&", at)].decode()
+                    if "%" in value or "+" in value:
+                        value = _unquote(value)
                 read[name] = value
             found.append("" if value is _ABSENT else value)
         return found
@@ -99,54 +117,22 @@ class Form:
     def prefixed(self, prefix: str) -> dict[str, str]:
         """Every field whose name starts with `prefix`, found in one pass (one search
         per field and one that finds no more, instead of one per name that may be there)."""
-        raw, needle = self._raw, b"&" + prefix.encode()
+        body, needle = self._body, _PREFIX_NEEDLES.get(prefix) or _prefix_needle(prefix)
         found: dict[str, str] = {}
-        if raw.startswith(needle[1:]):
-            self._pair(0, found)
-        at = raw.find(needle)
+        at = body.find(needle)
         while at >= 0:  # in order: a later pair of a name replaces an earlier one
-            self._pair(at + 1, found)
-            at = raw.find(needle, at + 1)
-        if prefix not in self._prefixes:
-            self._prefixes += (prefix,)
-            self._read.update(found)
+            end = body.find(b"&", at + 1)  # the pair is body[at + 1:end] (the body ends with "&")
+            equals = body.find(b"=", at, end)
+            if equals >= 0:  # else no value
+                value = body[equals + 1:end].decode()
+                found[body[at + 1:equals].decode()] = _unquote(value) if "%" in value or "+" in value else value
+            at = body.find(needle, end)
+        self._read.update(found)  # a later read of one of them is a look-up (an absent one is searched for)
         return found
-
-    def _pair(self, start: int, found: dict[str, str]) -> None:
-        """The pair starting at `start`, into `found`."""
-        raw = self._raw
-        equals, amp = raw.find(b"=", start), raw.find(b"&", start)
-        if equals < 0 or 0 <= amp < equals:
-            return  # no value
-        found[raw[start:equals].decode()] = _value(raw, equals + 1, amp)
-
-    def _find(self, name: str):
-        if self._prefixes and name.startswith(self._prefixes):
-            return _ABSENT  # all of that prefix's fields were read: this one is not there
-        raw = self._raw
-        start = _start(raw, name)
-        return _ABSENT if start < 0 else _value(raw, start, raw.find(b"&", start))
-
-
-# Written by mod_xml_curl before the parameters: read as their first pair (the module's docstring).
-LEADING = frozenset({"hostname", "section", "tag_name", "key_name", "key_value"})
-
-
-def _start(raw: bytes, name: str) -> int:
-    """Where the value of `name`'s pair starts (its last pair; a LEADING name's first), -1: none."""
-    needle = _NEEDLES.get(name) or _needle(name)
-    if name in LEADING:
-        if raw.startswith(needle[1:]):
-            return len(needle) - 1
-        at = raw.find(needle)
-        return at + len(needle) if at >= 0 else -1
-    at = raw.rfind(needle)  # the last pair of that name: the one decoding every pair would keep
-    if at >= 0:
-        return at + len(needle)
-    return len(needle) - 1 if raw.startswith(needle[1:]) else -1
 
 
 _NEEDLES: dict[str, bytes] = {}  # name -> b"&name=" (a plain dict: cheaper to ask than an lru_cache)
+_PREFIX_NEEDLES: dict[str, bytes] = {}  # prefix -> b"&prefix"
 
 
 def _needle(name: str) -> bytes:
@@ -156,9 +142,11 @@ def _needle(name: str) -> bytes:
     return needle
 
 
-def _value(raw: bytes, start: int, end: int) -> str:
-    value = (raw[start:end] if end >= 0 else raw[start:]).decode()
-    return _unquote(value) if "%" in value or "+" in value else value
+def _prefix_needle(prefix: str) -> bytes:
+    needle = b"&" + prefix.encode()
+    if len(_PREFIX_NEEDLES) < 64:
+        _PREFIX_NEEDLES[prefix] = needle
+    return needle
 
 
 # Encoded values repeat from call to call (a caller's number and name, a context, a chain), and

@@ -16,7 +16,6 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from typing import Callable
 
 from fs_plugins import channel_vars, mediaurls
 from fs_plugins.callhandling import loader, rules
@@ -60,6 +59,7 @@ class CallHandlingRouter(Router):
     def __init__(self, lookups, esl_address: str, options: PlanOptions = PlanOptions(), voices: Voices | None = None,
                  suspension: Suspension = Suspension()):
         self.options = options
+        self.per_call = options.media is not None  # recordings go to a URL signed for the call
         super().__init__(lookups, esl_address, user_plan=functools.partial(user_call, options=options),
                          number_plan=functools.partial(outbound_call, options=options),
                          voices=voices, feature_plan=functools.partial(
@@ -71,8 +71,8 @@ class CallHandlingRouter(Router):
             return Route(request.context, f"failover-{request.destination}", tuple(self._failover(request)))
         return super().route(request)
 
-    def for_call(self, document: bytes, uuid: Callable[[], str], now: float) -> bytes:
-        return self.options.media.fill_recordings(document, uuid(), now) if self.options.media else document
+    def for_call(self, document: bytes, uuid: str, now: float) -> bytes:
+        return self.options.media.fill_recordings(document, uuid, now) if self.options.media else document
 
     def _failover(self, request: CallRequest) -> list[Action]:
         user_id, _, domain = request.context[len(rules.FAILOVER_PREFIX):].partition(".")

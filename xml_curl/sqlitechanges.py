@@ -47,7 +47,10 @@ class SqliteChanges:
     def version(self) -> int | None:
         try:
             if self._header is not None and time.monotonic() < self._recheck_at:  # each request: one look
-                self._header_seen_now()
+                header = self._header[:HEADER_BYTES]  # _header_seen_now, inlined (every request runs it)
+                if header != self._seen:
+                    self._seen = header
+                    self._count += 1
                 return self._count
             if self._conn is None:
                 self._open()
