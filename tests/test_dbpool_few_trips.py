@@ -202,3 +202,26 @@ def round_trips_of_each_leg_filed_alone(pooled, legs, sent) -> list[list[str]]:
         per_leg.append(list(sent))
     return per_leg
 
+
+
+def test_cdr_filing_runs_its_prepared_statements_on_their_generic_plans_only_in_its_transaction(pooled):
+    """Left to choose, PostgreSQL planned the entries' statement afresh for every leg (its custom
+    plans, knowing the arrays' lengths, looked cheaper than the generic one): a filing transaction
+    asks for generic plans, planned once per connection, and the setting ends with it."""
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(pooled)
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    for leg in legs[:len(legs) // 2]:
+        assert store.store_leg(pooled, leg)
+    with few_trips(pooled):
+        store.file_legs(pooled, sorted(legs[len(legs) // 2:], key=lambda leg: leg.call_id), last=True)
+    replacing = on_server(pooled, looked_up()).names[0]
+    plans = dict((name, (generic, custom)) for name, generic, custom in pooled.execute_sql(
+        "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements").fetchall())
+    assert plans[replacing][0] > 5 and plans[replacing][1] == 0, plans[replacing]  # auto: five custom first
+    asking = on_server(pooled, store._LOCK_CALL).names[0]  # planned before it asks: a SELECT of two functions
+    assert not [name for name, (_, custom) in plans.items() if custom and name != asking], plans
+    assert pooled.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "auto"
+    release(pooled)
