@@ -12,8 +12,7 @@ single-leg path). Every answer must be 200.
 
 prints, per leg of the measured rounds (after a warm-up that prepares statements and fills caches):
 SQL statements the engine ran (SQLite: its trace callback, BEGIN and COMMIT included; PostgreSQL:
-texts sent, each a round trip), and on PostgreSQL the backends' CPU (/proc/<pid>/schedstat) and
-read calls (/proc/<pid>/io syscr). With --callgrind it runs itself under valgrind's callgrind and
+texts sent, each a round trip), and on PostgreSQL the backends' CPU (/proc/<pid>/schedstat). With --callgrind it runs itself under valgrind's callgrind and
 prints Python-side instructions per leg: callgrind dumps at each entry of operator.call (called
 only to mark the measured loop's start and end), so the greenlet switches of group commit, which
 confuse callgrind's tracking of returns, do not matter.
@@ -68,8 +67,7 @@ def describe(args, figures: dict) -> str:
     text = (f"{args.engine} {args.together} at once: {figures['statements']:.2f} statements a leg "
             f"({figures['legs']} legs, {figures['new']} new)")
     if "backend_ns" in figures:
-        text += (f", backends {figures['backend_ns'] / 1000:.0f} µs CPU and {figures['backend_reads']:.2f} reads a leg"
-                 f" over {figures['backends']} connections")
+        text += f", backends {figures['backend_ns'] / 1000:.0f} µs CPU a leg over {figures['backends']} connections"
     return text
 
 
@@ -131,7 +129,6 @@ def measure(args) -> dict:
                    "statements": (after["statements"] - before["statements"]) / args.legs}
         if "backend_ns" in after:
             figures.update(backend_ns=(after["backend_ns"] - before["backend_ns"]) / args.legs,
-                           backend_reads=(after["backend_reads"] - before["backend_reads"]) / args.legs,
                            backends=len(counter.pids))
         database.close_all()
         return figures
@@ -159,7 +156,7 @@ def _app(url: str, counter: "_Counter"):
 
 
 class _Counter:
-    """Statements the engine ran, and (PostgreSQL) its backends' CPU and read calls."""
+    """Statements the engine ran, and (PostgreSQL) its backends' CPU."""
 
     def __init__(self):
         self.statements = 0
@@ -201,7 +198,6 @@ class _Counter:
         figures = {"statements": self.statements}
         if self.pids:
             figures["backend_ns"] = sum(_schedstat(pid) for pid in self.pids)
-            figures["backend_reads"] = sum(_syscr(pid) for pid in self.pids)
         return figures
 
 
@@ -210,16 +206,6 @@ def _schedstat(pid: int) -> int:
         return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
     except OSError:
         return 0
-
-
-def _syscr(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
-            if line.startswith("syscr:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _environ(path: str, body: bytes) -> dict:
