@@ -11,7 +11,7 @@ import pytest
 from fs_plugins import db as dbmod
 from fs_plugins.calllog import store
 from fs_plugins.calllog.classify import Call, Entry, Status
-from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, matched
+from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, looked_up_params, matched
 from fs_plugins.dbpool import release
 from fs_plugins.prepared import on_server
 from fs_plugins.models import Tenant, User
@@ -141,16 +141,15 @@ def test_the_python_and_sql_rules_file_the_same_rows_for_random_calls(pg_db, pg_
 
 @pytest.mark.postgres
 def test_the_sql_rule_types_its_values_so_it_stays_right_prepared(pg_url):
-    """`looked_up` is sent as plain text (psycopg2 inlines its values as typed literals); prepared,
-    its parameters would be text: it must still run, and file what `matched` files."""
+    """`looked_up` runs prepared on serve's connection: its parameters take the types its text gives
+    them (untyped, they would be text), and it files what `matched` files."""
     database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=1))
     try:
         _create_people()
         rows = unmatched("call-1", ACME, [("9999@acme.example", "received"), ("9998@acme.example", "missed")])
         rows += unmatched("call-2", ACME, [("1001@acme.example", "made"), (None, "missed")])
         with database.atomic():
-            database.execute_sql(on_server(database, f"WITH {looked_up(len(rows))}"),
-                                 tuple(value for n, row in enumerate(rows) for value in (n, *row)))
+            database.execute_sql(on_server(database, looked_up()), looked_up_params(["call-1", "call-2"], rows))
         assert any("INSERT INTO call_entry" in text for text, in database.execute_sql(
             "SELECT statement FROM pg_prepared_statements").fetchall())
         assert database.execute_sql(_FILED).fetchall() == matched(database, rows[:2]) + matched(database, rows[2:])

@@ -225,7 +225,8 @@ def logged() -> list[tuple]:
 
 def test_a_batch_leaves_the_entries_filing_its_legs_one_by_one_leaves(db, acme, monkeypatch):
     """Every recorded call (transfers' consultation legs, legs of unknown users, re-posts) filed
-    in one batch, then again leg by leg: the same call log; on PostgreSQL in four statements."""
+    in one batch, then again leg by leg: the same call log; on PostgreSQL in three statements, on
+    SQLite in five (leg by leg it was about five a leg)."""
     from fs_plugins.calllog.parse import parse_body
 
     legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
@@ -238,8 +239,7 @@ def test_a_batch_leaves_the_entries_filing_its_legs_one_by_one_leaves(db, acme, 
         new = store.file_legs(db, sorted(legs, key=lambda leg: leg.call_id))
     monkeypatch.undo()
     assert sum(new) == len(legs) - 1
-    if isinstance(db, peewee.PostgresqlDatabase):
-        assert len(statements) <= 4, statements
+    assert len(statements) <= (3 if isinstance(db, peewee.PostgresqlDatabase) else 5), statements
     batched = logged()
     assert len(batched) >= len(MANIFEST)
     CallEntry.delete().execute()
@@ -268,9 +268,9 @@ def test_the_filer_keeps_its_connection_between_batches_and_hands_it_back_when_i
 
 
 def test_batches_of_every_size_leave_only_fixed_shape_statements_prepared(pooled):
-    """The entries' replacement changes shape with every (calls, entries) of a batch: prepared, it
-    was one more statement held in the server's memory per shape, most run once. Only the
-    statements whose shape is bounded by the batch size stay prepared, however many batches come."""
+    """Only statements whose shape is bounded by the batch size stay prepared, however many batches
+    come; the entries' replacement, whatever the (calls, entries) of a batch, is one of them: one
+    text (arrays of its columns), planned once, where a text per shape was planned every batch."""
     if not isinstance(pooled, peewee.PostgresqlDatabase):
         pytest.skip("statements are prepared on PostgreSQL only")
     from fs_plugins.calllog.parse import parse_body
@@ -286,7 +286,7 @@ def test_batches_of_every_size_leave_only_fixed_shape_statements_prepared(pooled
         return dict(pooled.execute_sql("SELECT name, statement FROM pg_prepared_statements").fetchall())
 
     first = file_batches(seed=10_000)
-    assert first and not [text for text in first.values() if "call_entry" in text], first
+    assert len([text for text in first.values() if "call_entry" in text]) == 1, first
     assert file_batches(seed=90_000) == first  # new calls of the same sizes: nothing more prepared
     assert CallEntry.select().count() > 0
 

@@ -9,10 +9,12 @@ import pytest
 
 from fs_plugins import db as dbmod
 from fs_plugins.calllog import store
+from fs_plugins.calllog.entries import looked_up
 from fs_plugins.calllog.parse import parse_body
 from fs_plugins.dbpool import few_trips, last_statement, release
 from fs_plugins.models import Tenant, User
 from fs_plugins.models.calllog import CallEntry, CdrLeg
+from fs_plugins.prepared import on_server
 
 from test_calllog_classify import MANIFEST, recorded_bodies
 from test_calllog_group_commit import logged
@@ -154,8 +156,8 @@ def test_a_leg_is_filed_in_three_round_trips_with_the_call_log_of_a_plain_connec
 
 def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pooled, sent):
     """A leg filed alone is two round trips (its lock, insert and call's legs; the entries with
-    their users and the COMMIT): the users' lookup was one more (calllog/entries.py). A batch keeps
-    it, prepared (four: store.file_legs says why)."""
+    their users and the COMMIT): the users' lookup was one more (calllog/entries.py). A batch
+    too: three round trips (it was four, the lookup its own)."""
     tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
     for ext in ("1001", "1002", "1003", "1004", "1005"):
         User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
@@ -163,7 +165,8 @@ def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pool
     legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
     per_leg = round_trips_of_each_leg_filed_alone(pooled, legs, sent)
     assert all(len(trip) <= 2 for trip in per_leg), per_leg
-    assert sum(trip[-1].endswith("; COMMIT") and "call_entry" in trip[-1] for trip in per_leg) >= len(MANIFEST)
+    replacing = on_server(pooled, looked_up()).names[0]  # prepared: its name, not its text
+    assert sum(trip[-1].endswith("; COMMIT") and replacing in trip[-1] for trip in per_leg) >= len(MANIFEST)
     filed_one_by_one = logged()
 
     CallEntry.delete().execute()
@@ -172,7 +175,7 @@ def test_the_entries_users_are_looked_up_by_the_statement_that_inserts_them(pool
     del sent[:]
     with few_trips(pooled):
         store.file_legs(pooled, sorted(legs, key=lambda leg: leg.call_id), last=True)
-    assert len(sent) == 4, sent
+    assert len(sent) == 3, sent
     release(pooled)
     assert logged() == filed_one_by_one
 
@@ -199,3 +202,26 @@ def round_trips_of_each_leg_filed_alone(pooled, legs, sent) -> list[list[str]]:
         per_leg.append(list(sent))
     return per_leg
 
+
+
+def test_cdr_filing_runs_its_prepared_statements_on_their_generic_plans_only_in_its_transaction(pooled):
+    """Left to choose, PostgreSQL planned the entries' statement afresh for every leg (its custom
+    plans, knowing the arrays' lengths, looked cheaper than the generic one): a filing transaction
+    asks for generic plans, planned once per connection, and the setting ends with it."""
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(pooled)
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    for leg in legs[:len(legs) // 2]:
+        assert store.store_leg(pooled, leg)
+    with few_trips(pooled):
+        store.file_legs(pooled, sorted(legs[len(legs) // 2:], key=lambda leg: leg.call_id), last=True)
+    replacing = on_server(pooled, looked_up()).names[0]
+    plans = dict((name, (generic, custom)) for name, generic, custom in pooled.execute_sql(
+        "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements").fetchall())
+    assert plans[replacing][0] > 5 and plans[replacing][1] == 0, plans[replacing]  # auto: five custom first
+    asking = on_server(pooled, store._LOCK_CALL).names[0]  # planned before it asks: a SELECT of two functions
+    assert not [name for name, (_, custom) in plans.items() if custom and name != asking], plans
+    assert pooled.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "auto"
+    release(pooled)

@@ -7,9 +7,9 @@ keeps the first of those, as the tenant's (no user: only in the tenant admin's l
 else is dropped (store.py's module doc says why).
 
 The rule runs in two places, which tests/test_calllog*.py hold to the same call log on both
-engines: `kept` in Python (SQLite, where statements run in-process, and a PostgreSQL batch after
-its prepared `lookup`), and `looked_up` in SQL (a leg filed alone on PostgreSQL: the lookup rides
-in the statement that inserts the entries, not a round trip of its own before it).
+engines: `kept` in Python (SQLite, where statements run in-process), and `looked_up` in SQL
+(PostgreSQL, a leg filed alone or a batch: the lookup rides in the statement that inserts the
+entries, not a round trip of its own before it).
 """
 from __future__ import annotations
 
@@ -114,32 +114,45 @@ def lookup(db: peewee.Database, rows: list[Unmatched]) -> dict[tuple, tuple[int,
     return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in found}
 
 
-def looked_up(count: int) -> str:
-    """`kept` and the insert of what it keeps in one statement (PostgreSQL), for `count` entries of
-    any number of calls: parameters (n, *Unmatched) for each, `n` numbering them in the order
-    `matched` would insert them. Written with `?`. The tenant of an empty domain is never looked up
-    (`lookup` skips it), whatever the table holds. An entry not kept for itself is kept for the
-    tenant when no entry of its call with a known tenant is kept, nor a made call's, nor before it:
-    NOT EXISTS, planned in 0.18-0.34 ms against 0.32-0.42 ms for the same rule by window functions
-    (EXPLAIN ANALYZE, 1 and 8 calls of B5's)."""
-    return (
-        f"v(n, {', '.join(Unmatched._fields)}) AS (VALUES {', '.join([_UNMATCHED] * count)}),"
-        " resolved AS (SELECT v.*, t.id AS tenant_id, u.id AS user_id, (u.id IS NOT NULL OR v.own) AS known"
-        " FROM v JOIN tenant t ON t.domain = v.domain AND v.domain <> ''"
-        ' LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = v.extension)'
-        f" INSERT INTO call_entry (tenant_id, user_id, {_INSERTED}) SELECT tenant_id, user_id, {_INSERTED}"
-        " FROM resolved r WHERE known OR NOT EXISTS (SELECT 1 FROM resolved o WHERE o.call_id = r.call_id"
-        " AND (o.known OR o.made OR o.n < r.n)) ORDER BY n"
-    )
+def looked_up() -> str:
+    """The entries of some calls replaced by what `kept` keeps of `rows`, in one statement
+    (PostgreSQL), written with `?`; its parameters: `looked_up_params`. The tenant of an empty domain
+    is never looked up (`lookup` skips it), whatever the table holds. An entry not kept for itself
+    is kept for the tenant when no entry of its call with a known tenant is kept, nor a made call's,
+    nor before it: NOT EXISTS, planned in 0.18-0.34 ms against 0.32-0.42 ms for the same rule by
+    window functions (EXPLAIN ANALYZE, 1 and 8 calls of B5's).
+
+    One text for any number of calls and entries: each column of the entries is one array
+    parameter (unnest), so serve's PostgreSQL prepares it once per connection (on_server) and then
+    only executes it. Written with a VALUES row per entry, its text changed with every count: it was
+    parsed and planned on every leg and batch, and a batch looked its users up in a statement of
+    its own (a round trip) rather than plan that lookup each time."""
+    return _LOOKED_UP
 
 
-# Each value cast to its column's type: psycopg2 inlines a plain text's values as typed literals,
-# but a prepared text's parameters would all be text (`v.own` then fails as OR's argument, and
-# started_at would be inserted as text). So the statement stays right if ever sent `on_server`.
-_CASTS = {"n": "integer", "own": "boolean", "made": "boolean", "started_at": "bigint", "ring_seconds": "integer",
+def looked_up_params(call_ids: list[str], rows: list[Unmatched]) -> tuple:
+    """`looked_up`'s parameters: the calls whose entries go, then each column of `rows` (numbered
+    `n` in the order `matched` would insert them) as a list (psycopg2 sends it as an array)."""
+    columns = list(zip(*rows)) if rows else [()] * len(Unmatched._fields)
+    return (list(call_ids), list(range(len(rows))), *(list(column) for column in columns))
+
+
+# Each array cast to its column's type: a prepared statement's parameters take the types written
+# here (an untyped one would be text: `v.own` fails as OR's argument, started_at inserted as text).
+_TYPES = {"n": "integer", "own": "boolean", "made": "boolean", "started_at": "bigint", "ring_seconds": "integer",
           "talk_seconds": "integer"}
-_UNMATCHED = f"({', '.join(f'?::{_CASTS[name]}' if name in _CASTS else '?' for name in ('n', *Unmatched._fields))})"
 _INSERTED = ", ".join(Unmatched._fields[-COLUMNS:])
+_ARRAYS = ", ".join(f"?::{_TYPES.get(name, 'text')}[]" for name in ("n", *Unmatched._fields))
+_LOOKED_UP = (
+    "WITH gone AS (DELETE FROM call_entry WHERE call_id = ANY(?::text[])),"
+    f" v(n, {', '.join(Unmatched._fields)}) AS (SELECT * FROM unnest({_ARRAYS})),"
+    " resolved AS (SELECT v.*, t.id AS tenant_id, u.id AS user_id, (u.id IS NOT NULL OR v.own) AS known"
+    " FROM v JOIN tenant t ON t.domain = v.domain AND v.domain <> ''"
+    ' LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = v.extension)'
+    f" INSERT INTO call_entry (tenant_id, user_id, {_INSERTED}) SELECT tenant_id, user_id, {_INSERTED}"
+    " FROM resolved r WHERE known OR NOT EXISTS (SELECT 1 FROM resolved o WHERE o.call_id = r.call_id"
+    " AND (o.known OR o.made OR o.n < r.n)) ORDER BY n"
+)
 
 
 def _split_user(user: str | None, tenant: str) -> tuple[str, str | None]:

@@ -19,7 +19,7 @@ leg has committed.
   A batch never leaves a transaction open on the kept connection (release drops one that did).
 * SQLite files inline, without yielding: MAX_LEGS bounds how long a batch holds the event loop
   (~16 × 0.2 ms) when the CDR receiver shares its process with the xml_curl handler.
-* On PostgreSQL a batch is four round trips whatever its size (store.file_legs), BEGIN and COMMIT
+* On PostgreSQL a batch is three round trips whatever its size (store.file_legs), BEGIN and COMMIT
   included (dbpool.few_trips carries them on the first and last statements), and its calls'
   advisory locks are taken in one statement in key order, so two batches (two filers, two
   processes) never wait on each other in a cycle.

@@ -26,7 +26,7 @@ from fs_plugins import channel_vars
 from fs_plugins.prepared import on_server
 from fs_plugins.prepared import statement as sql_for  # the call log's name for it
 from fs_plugins.calllog.classify import Call, classify
-from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, lookup, matched
+from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, looked_up_params, lookup, matched
 from fs_plugins.calllog.parse import LegFacts
 from fs_plugins.dbpool import few_trips, last_statement
 
@@ -80,22 +80,26 @@ def _file_leg_postgresql(db: peewee.Database, facts: LegFacts, values: tuple, la
 def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) -> list[bool]:
     """file_leg for each leg of `batch`, inside the caller's transaction; whether each was new.
 
-    On PostgreSQL every statement is a round trip, so the batch is filed in four whatever its size:
-    the calls' locks and every insert, the legs of every call touched, the users of every entry
-    (prepared: planned once), and every call's entries replaced (per leg it was four, ×16 for a
-    full batch; a call that reached a menu or group adds its queries, see entries.entry_rows).
-    Not looked up in the replacing statement as a single leg's are (_replace_entries_looked_up):
-    that statement is never prepared, and planning the lookup in it on every batch cost the server
-    more than the round trip it saves (in-process at 16 posters, PostgreSQL backends' CPU 220-247
-    -> 327-347 µs a leg). The entries are
+    On PostgreSQL every statement is a round trip, so the batch is filed in three whatever its
+    size, each prepared: the calls' locks and every insert, the legs of every call touched, and
+    every call's entries replaced with their users looked up (_replace_entries_looked_up, the
+    statement a leg filed alone ends with; a call that reached a menu or group adds its queries,
+    see entries.entry_rows). The entries are
     the ones filing the legs one by one would leave: each call is classified once, from all its
-    legs, after all were inserted. SQLite runs statements in-process: leg by leg. `last`: as for file_leg."""
-    if not isinstance(db, peewee.PostgresqlDatabase):
-        return [file_leg(db, facts) for facts in batch]
+    legs, after all were inserted. SQLite files a batch the same way, in five statements and its
+    COMMIT (no locks: one writer at a time): its statements run in-process, but leg by leg a batch of
+    16 was ~90 statements, each through peewee and the pool, and a call of three legs was classified
+    and its entries replaced three times. `last`: as for file_leg."""
+    postgresql = isinstance(db, peewee.PostgresqlDatabase)
     values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
     known = {row[3]: facts for row, facts in zip(values, batch)}
-    params = (*(value for row in values for value in row), [facts.call_id for facts in batch])
-    inserted = {row[0] for row in db.execute_sql(on_server(db, _insert_locked_legs(len(batch))), params).fetchall()}
+    flat = tuple(value for row in values for value in row)
+    if postgresql:
+        insert = db.execute_sql(on_server(db, _GENERIC_PLANS, _insert_locked_legs(len(batch))),
+                                (*flat, [facts.call_id for facts in batch]))
+    else:
+        insert = db.execute_sql(_insert_legs_sqlite(len(batch)), flat)
+    inserted = {row[0] for row in insert.fetchall()}
     outcomes = []
     for facts in batch:
         outcomes.append(facts.uuid in inserted)
@@ -106,12 +110,17 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     if not asked:
         return outcomes
     legs: dict[str, list[LegFacts]] = {}
-    for root, text in db.execute_sql(on_server(db, _legs_of_root_calls(len(asked))), asked).fetchall():
+    legs_sql = on_server(db, _legs_of_root_calls(len(asked))) if postgresql else _legs_of_root_calls_sqlite(len(asked))
+    for root, text in db.execute_sql(legs_sql, asked).fetchall():
         legs.setdefault(root, []).append(_leg(text, known))
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
-    if calls:
-        unmatched = {call_id: entry_rows(db, call) for call_id, call in calls.items()}
+    if not calls:
+        return outcomes
+    unmatched = {call_id: entry_rows(db, call) for call_id, call in calls.items()}
+    if postgresql:
+        _replace_entries_looked_up(db, unmatched, last)
+    else:
         found = lookup(db, [row for rows in unmatched.values() for row in rows])
         _replace_entries_of(db, {call_id: matched(db, rows, found) for call_id, rows in unmatched.items()}, last)
     return outcomes
@@ -126,6 +135,25 @@ def _insert_locked_legs(count: int) -> str:
             " (SELECT count(*) FROM (SELECT k, pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(id) AS k"
             " FROM unnest(%s::text[]) AS id ORDER BY 1) AS keys) AS taken) AS locked"
             " ON CONFLICT (uuid) DO NOTHING RETURNING uuid")
+
+
+def _insert_legs_sqlite(count: int) -> str:
+    """The legs inserted (a leg already stored is skipped); returns the new uuids (SQLite 3.35+)."""
+    rows = ", ".join(["(?, ?, ?, CURRENT_TIMESTAMP, ?)"] * count)
+    return f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES {rows} ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
+
+
+def _legs_of_root_calls_sqlite(count: int) -> str:
+    """_legs_of_root_calls for SQLite: rows (the call's id, facts), every call once. Written with IN
+    lists, not joins to the calls: joined, SQLite (3.38+) built a Bloom filter over the whole of
+    cdr_leg's call_id index for the consultation legs (EXPLAIN QUERY PLAN on B5's 1,000,000 calls:
+    BLOOM FILTER ON b); this way every step is an index search, and a consultation leg's call is
+    its B leg's, read through the uuid index."""
+    return (f"WITH asked(id) AS (VALUES {', '.join(['(?)'] * count)}),"
+            " root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = asked.id), asked.id) FROM asked)"
+            " SELECT call_id, facts FROM cdr_leg WHERE call_id IN (SELECT id FROM root)"
+            " UNION ALL SELECT (SELECT b.call_id FROM cdr_leg b WHERE b.uuid = l.call_id), l.facts FROM cdr_leg l"
+            " WHERE l.call_id IN (SELECT uuid FROM cdr_leg WHERE call_id IN (SELECT id FROM root) AND uuid <> call_id)")
 
 
 def _legs_of_root_calls(count: int) -> str:
@@ -170,7 +198,7 @@ def _leg(text: str, known: dict[str, LegFacts] | None) -> LegFacts:
 
 def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last: bool = False) -> None:
     """The call's entries become `rows` (SQLite: statements run in-process, a round trip costs nothing;
-    PostgreSQL: _replace_entries_looked_up, _replace_entries_of)."""
+    PostgreSQL: _replace_entries_looked_up)."""
     delete = sql_for(db, "DELETE FROM call_entry WHERE call_id = ?")
     if not rows:
         _execute(db, delete, (call_id,), last)
@@ -187,29 +215,22 @@ def _execute(db: peewee.Database, sql: str, params, last: bool):
 
 def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatched]], last: bool = False) -> None:
     """Each call's entries (entries.entry_rows) replaced, matched to their users in the same
-    statement (PostgreSQL; entries.looked_up): for a leg filed alone, where the lookup's round trip
-    was a wait of its own (a leg: 3 round trips -> 2), not for a batch (file_legs says why)."""
+    statement, prepared on serve's connection (PostgreSQL; entries.looked_up: one text for any
+    number of calls and entries)."""
     rows = [row for call_rows in calls.values() for row in call_rows]
-    _replace_calls_entries(db, list(calls), f", {looked_up(len(rows))}" if rows else "",
-                           tuple(value for n, row in enumerate(rows) for value in (n, *row)), last)
+    _execute(db, on_server(db, looked_up()), looked_up_params(list(calls), rows), last)
 
 
 def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
-    """_replace_entries for several calls in one statement (PostgreSQL)."""
+    """_replace_entries for several calls, in two statements (SQLite)."""
     rows = [row for call_rows in calls.values() for row in call_rows]
-    _replace_calls_entries(db, list(calls), f" {INSERT_ENTRY}{', '.join([ENTRY_VALUES] * len(rows))}" if rows else "",
-                           tuple(value for row in rows for value in row), last)
-
-
-def _replace_calls_entries(db: peewee.Database, ids: list[str], then: str, params: tuple, last: bool) -> None:
-    """The entries of the calls `ids` deleted, and `then` (the rest of a `WITH gone AS (delete)`
-    statement, or nothing: no entry is kept) run with `params`, in one statement (PostgreSQL). Sent
-    as plain text, never prepared: its shape changes with the number of calls and of entries, most
-    shapes run once, and each prepared one would hold server memory (up to ~900 parameters) for the
-    connection's life."""
-    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(ids))})"
-    sql = f"WITH gone AS ({delete}){then}" if then else delete
-    _execute(db, sql_for(db, sql), (*ids, *params), last)
+    delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(calls))})"
+    if not rows:
+        _execute(db, delete, tuple(calls), last)
+        return
+    db.execute_sql(delete, tuple(calls))
+    _execute(db, INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows)), tuple(value for row in rows for value in row),
+             last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
@@ -256,7 +277,14 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
         db.execute_sql(_LOCK_CALL, (call_id,))
 
 
-_LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+# The call's lock, and this transaction's prepared statements run on their generic plan, planned
+# once per connection. Left to choose (plan_cache_mode auto), PostgreSQL planned the entries'
+# statement (entries.looked_up) afresh at every execution: its custom plans, knowing the arrays'
+# lengths, looked cheaper than the generic one, which estimates ten entries (backend CPU of that
+# statement for one call of two entries, 20,000 calls: ~600 us planned each time, ~330 us generic).
+_LOCK_CALL = ("SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('plan_cache_mode', 'force_generic_plan', true)")
+# The same setting, alone: a batch's locks are taken by its insert (_insert_locked_legs).
+_GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 # file_leg on PostgreSQL, sent after _LOCK_CALL in one round trip (its own statement, so that its
 # snapshot is taken once the lock is held and shows every leg committed before): the insert and
 # LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
