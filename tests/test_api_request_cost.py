@@ -96,3 +96,14 @@ def test_a_dnd_change_that_overwrites_reads_nothing_before_it_writes(world, clie
     stale = client.patch("/api/v1/me/call-handling", json={"dnd": False},
                          headers=world.headers("user", **{"If-Match": read.headers["ETag"]}))
     assert stale.status_code == 412  # an ETag is still compared with the settings as they are
+
+
+def test_a_change_without_if_match_to_a_user_that_does_not_exist_is_404_naming_the_extension(world, client):
+    # The ETag's read is put off until there is one to compare; a missing header must not hide a
+    # missing user behind 428.
+    missing = client.patch(f"/api/v1/tenants/{OWN}/users/4999", json={"name": "Nobody"},
+                           headers=world.headers("tenant-admin"))
+    assert missing.status_code == 404 and "extension" in json.dumps(missing.json)
+    present = client.patch(f"/api/v1/tenants/{OWN}/users/1001", json={"name": "Somebody"},
+                           headers=world.headers("tenant-admin"))
+    assert present.status_code == 428

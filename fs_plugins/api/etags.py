@@ -45,6 +45,8 @@ def check_if_match(current: dict | Callable[[], dict], required: bool = True) ->
     header = request.headers.get("If-Match")
     if header is None:
         if required:
+            if callable(current):
+                current()  # read first: an object that does not exist answers 404 (its read raises), not 428
             raise HTTPError(428, "send If-Match with the ETag you read (or * to overwrite whatever is there)")
         return
     tags = [tag.strip() for tag in header.split(",")]
