@@ -39,6 +39,7 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m benches.portal_instructions", description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--page", help="only the pages whose name contains this")
+    parser.add_argument("--load", action="store_true", help="only the B7 load's pages (PORTAL_STEPS)")
     parser.add_argument("--count", type=int, help="views measured per page (default 200, callgrind 20)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per view, under valgrind")
     parser.add_argument("--cprofile", type=Path, help="write cProfile's statistics of the measured loops here")
@@ -48,10 +49,13 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def pages(selected: str | None) -> list[tuple[str, str, str]]:
-    """(name, who, path) of B7's pages: the user's, the admin's, the load's post."""
+def pages(selected: str | None, load: bool = False) -> list[tuple[str, str, str]]:
+    """(name, who, path) of B7's pages: the user's, the admin's, the load's post (`load`: the load's only)."""
     from benches import b7_portal
 
+    if load:
+        steps = [(f"GET {path}", "user", path) for path in b7_portal.USER_PAGES[:5]]
+        return steps + [(POST, "user", "/me/forwards/busy")]
     found = [(f"GET {path}", "user", path) for path in b7_portal.USER_PAGES]
     found += [(f"GET {path}", "admin", path.replace(" ", "%20")) for path in b7_portal.ADMIN_PAGES]
     found.append((POST, "user", "/me/forwards/busy"))
@@ -161,8 +165,9 @@ def serving_app(url: str):
     from fs_plugins.web import make_web_app, mounts_for
 
     make_cooperative()  # as `serve` runs: gevent's sockets, psycopg's wait callback
+    # api_deadline: under valgrind a sign-in (argon2) takes longer than the 10 s a request may wait
     config = load_config(environ={}, overrides={"database_url": url, "data_dir": tempfile.mkdtemp(),
-                                                 "fs_event_socket_port": 0})
+                                                 "fs_event_socket_port": 0, "api_deadline": 3600.0})
     database = Context(config, serving=True).db
     app = release_after(make_web_app(config, metrics.instrument_mounts(mounts_for(["api"]))), database)
     release(database)
@@ -178,7 +183,7 @@ def _measured(args, url: str) -> int:
         import cProfile
 
         profiler = cProfile.Profile()
-    for name, who, path in pages(args.page):
+    for name, who, path in pages(args.page, args.load):
         caller = callers[who]
         if name == POST:
             form = {"csrf_token": caller.token("/me/forwards"), **FORWARD_FORM}
@@ -212,11 +217,12 @@ def _measured(args, url: str) -> int:
 
 def _under_callgrind(args, url: str) -> int:
     count = args.count or 20
-    chosen = pages(args.page)
+    chosen = pages(args.page, args.load)
     folder = Path(tempfile.mkdtemp(prefix="callgrind-portal-"))
     out = folder / "callgrind.out"
     argv = [sys.executable, "-m", "benches.portal_instructions", "--engine", args.engine, "--count", str(count),
-            "--callgrind", "--url", url] + (["--page", args.page] if args.page else [])
+            "--callgrind", "--url", url, *(["--page", args.page] if args.page else []),
+            *(["--load"] if args.load else [])]
     subprocess.run(["valgrind", "-q", "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={COUNTED}",
                     f"--dump-after={COUNTED}", f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True,
                    env={**os.environ, "PYTHONHASHSEED": "0"})
