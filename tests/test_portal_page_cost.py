@@ -120,3 +120,20 @@ def test_the_call_logs_rows_keep_their_time_and_cause(browser):
     started = dt.datetime.fromtimestamp(1_790_000_000, ZoneInfo(ana.tenant.timezone or "UTC"))
     assert f'<time datetime="{started.isoformat()}">' in html
     assert "Atendida por el buzón de voz" in html and "unheard-of" in html
+
+
+def test_a_forward_saved_shows_the_settings_the_change_answered_without_reading_them_again(browser, monkeypatch):
+    from fs_plugins.callhandling import app as callhandling
+
+    browser.sign_in(USER)
+    token = browser.get("/me/forwards").data.decode().split('name="csrf_token" value="')[1].split('"')[0]
+    read, show = [], callhandling.show
+    monkeypatch.setattr(callhandling, "show", lambda *args: read.append(args) or show(*args))
+    saved = browser.client.post("/me/forwards/busy", data={"csrf_token": token, "kind": "voicemail", "action": "set"})
+    assert saved.status_code == 200 and read == []
+    html = saved.data.decode()
+    assert "Desvío guardado" in html and html.count("buzón de voz") >= 1
+    assert html.split('id="forward-busy"')[1].split("</form>")[0].count("Ahora a") == 1
+    refused = browser.client.post("/me/forwards/busy", data={"csrf_token": token, "kind": "user", "target": "9999",
+                                                            "action": "set"})
+    assert refused.status_code == 422 and len(read) == 1  # nothing changed: the page reads what is stored
