@@ -137,3 +137,15 @@ def test_a_forward_saved_shows_the_settings_the_change_answered_without_reading_
     refused = browser.client.post("/me/forwards/busy", data={"csrf_token": token, "kind": "user", "target": "9999",
                                                             "action": "set"})
     assert refused.status_code == 422 and len(read) == 1  # nothing changed: the page reads what is stored
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_page_and_its_language_switch_name_the_pages_language(browser, language):
+    """base.html asks for the page's language once and uses it three times."""
+    browser.sign_in(USER)
+    browser.client.set_cookie(i18n.COOKIE, language)
+    html = browser.get("/account/password").data.decode()
+    assert html.startswith(f'<!doctype html>\n<html lang="{language}" data-theme="light">')
+    pressed = [part.split('value="')[1][:2] for part in html.split('name="language"')[1:] if 'aria-pressed="true"' in
+               part.split("</button>")[0]]
+    assert pressed == [language]
