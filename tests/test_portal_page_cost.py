@@ -149,3 +149,22 @@ def test_the_page_and_its_language_switch_name_the_pages_language(browser, langu
     pressed = [part.split('value="')[1][:2] for part in html.split('name="language"')[1:] if 'aria-pressed="true"' in
                part.split("</button>")[0]]
     assert pressed == [language]
+
+
+def test_the_directorys_number_kinds_are_translated_once_a_page_not_once_a_number(browser, monkeypatch):
+    """Each number's kind was a lazy string rendered through Flask-Babel's gettext (a catalog lookup each)."""
+    import flask_babel
+
+    from fs_plugins.models import User
+    from fs_plugins.models.contacts import Contact, ContactNumber
+
+    tenant = User.get(User.extension == "1001").tenant
+    for n in range(30):
+        contact = Contact.create(tenant=tenant, name=f"Proveedor {n:02d}")
+        ContactNumber.create(contact=contact, tenant=tenant, kind="mobile", number=f"6001000{n:02d}",
+                             e164=f"+346001000{n:02d}")
+    browser.sign_in(USER)
+    lookups, looked_up = [], flask_babel.Domain.get_translations
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: lookups.append(1) or looked_up(self))
+    html = browser.get("/me/directory").data.decode()
+    assert html.count("Móvil: <a") >= 30 and len(lookups) == 1
