@@ -5,11 +5,12 @@ pages (one module each in views/), and the error pages.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 import peewee
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, url_for
 from markupsafe import Markup
 from flask_babel import Babel
 from flask_babel import gettext as _
@@ -50,7 +51,7 @@ def make_portal_app(config: Config) -> Flask:
     app.jinja_env.filters.update(i18n.FILTERS)
     app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
                                  gettext_raw=i18n.gettext_raw,
-                                 min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input,
+                                 min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input, static_url=_static_url,
                                  pairs=lambda names: [(name, name) for name in names])
     app.jinja_env.autoescape = True
     app.url_map.converters["int"] = RowIdConverter  # an id no row can have is a 404, never an overflow
@@ -59,6 +60,17 @@ def make_portal_app(config: Config) -> Flask:
         app.register_blueprint(module.bp)
     _error_pages(app)
     return app
+
+
+def _static_url(filename: str) -> str:
+    """url_for('static', filename=…): the same on every page, so built once per file and mount point
+    (werkzeug's URL build, four on every page)."""
+    return _static_urls(current_app._get_current_object(), request.script_root, filename)
+
+
+@functools.lru_cache(maxsize=64)
+def _static_urls(_app: Flask, _script_root: str, filename: str) -> str:
+    return url_for("static", filename=filename)
 
 
 def _csrf_input() -> Markup:

@@ -8,7 +8,11 @@ gettext (Flask-Babel); the Spanish catalog is translations/es, English is the so
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -67,6 +71,10 @@ def _template_gettext(context, message: str, **variables) -> str:
     """Jinja's newstyle gettext (jinja2.ext), the catalog asked directly: escaped as the template
     is, always %-formatted (a literal % is written %%)."""
     found = translations().ugettext(message)
+    if not variables and "%" not in found:
+        # what % would give back (nothing to fill, no %% to unescape), without Markup's escaping
+        # formatter: most of a page's strings are plain labels
+        return Markup(found) if context.eval_ctx.autoescape else found
     if context.eval_ctx.autoescape:
         found = Markup(found)
     return found % variables
@@ -92,12 +100,26 @@ def text(message) -> str:
 
 
 def page_text(labels):
-    """A view's table of labels (a dict, or (value, label) pairs) translated once for the page, so a
-    row's label is a lookup: the call log asked for each row's status label through the catalog
-    (B7: /me/calls at 18 ms of CPU a view, 50 rows)."""
+    """A view's table of labels (a module's constant: a dict, or (value, label) pairs) translated for
+    the page, so a row's label is a lookup: the call log asked for each row's status label through the
+    catalog (B7: /me/calls at 18 ms of CPU a view, 50 rows). Translated once per catalog, not on every
+    page (the forwards page has seven tables, the call log five). A dict comes back read-only: every
+    page shares it."""
+    catalog = translations()
+    found = _TRANSLATED.get((id(catalog), id(labels)))
+    if found is not None and found[0] is catalog and found[1] is labels:
+        return found[2]
     if isinstance(labels, dict):
-        return {key: text(label) for key, label in labels.items()}
-    return tuple((key, text(label)) for key, label in labels)
+        translated = MappingProxyType({key: text(label) for key, label in labels.items()})
+    else:
+        translated = tuple((key, text(label)) for key, label in labels)
+    if len(_TRANSLATED) < _TRANSLATED_MAX:  # the tables are constants: a table made per page is not kept
+        _TRANSLATED[id(catalog), id(labels)] = (catalog, labels, translated)  # both kept: their ids stay theirs
+    return translated
+
+
+_TRANSLATED: dict[tuple[int, int], tuple] = {}
+_TRANSLATED_MAX = 512  # the portal's tables times its languages, with room
 
 
 @dataclass
@@ -107,6 +129,7 @@ class _PageLocale:
     locale: Locale
     zone: dt.tzinfo
     patterns: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, Callable[[dt.datetime], str]] = field(default_factory=dict)  # `when`'s, by style
 
 
 def _page_locale() -> _PageLocale:
@@ -140,7 +163,51 @@ def when(value: dt.datetime | None, style: str = "short") -> str:
     if value is None:
         return ""
     page = _page_locale()
-    return babel_dates.parse_pattern(_datetime_pattern(page, style)).apply(_in_zone(value, page.zone), page.locale)
+    format_ = page.formats.get(style)
+    if format_ is None:
+        format_ = page.formats[style] = _formatter(_datetime_pattern(page, style), page.locale)
+    return format_(_in_zone(value, page.zone))
+
+
+# Babel's number fields (dates.DateTimeFormat) that depend on the value alone, each as '%0*d' of its
+# length: d, H, h, K, k, m, s, and M, L, y written with at most two letters (y: any, its last two digits
+# when two). Babel builds a DateTimeFormat and reads every field through its dispatch, fifty times a
+# call log page.
+_NUMBER_FIELDS = {
+    "d": lambda value: value.day, "H": lambda value: value.hour, "h": lambda value: value.hour % 12 or 12,
+    "K": lambda value: value.hour % 12, "k": lambda value: value.hour or 24, "m": lambda value: value.minute,
+    "s": lambda value: value.second, "M": lambda value: value.month, "L": lambda value: value.month,
+    "y": lambda value: value.year,
+}
+_FIELD = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=64)
+def _formatter(pattern: str, locale: Locale):
+    """`pattern` in `locale` as a function of a datetime, giving what Babel's format gives: its number
+    fields computed here, any other field (a month's or a day period's name, a zone) asked of Babel."""
+    parsed = babel_dates.parse_pattern(pattern)
+    plan = []
+    for name in dict.fromkeys(_FIELD.findall(parsed.format)):
+        number = _NUMBER_FIELDS.get(name[0])
+        if number is not None and (name[0] not in "ML" or len(name) <= 2):
+            plan.append((name, number, len(name)))
+        else:
+            plan.append((name, None, 0))
+
+    def format_(value: dt.datetime) -> str:
+        fields, babel = {}, None
+        for name, number, length in plan:
+            if number is None:
+                babel = babel or babel_dates.DateTimeFormat(value, locale)
+                fields[name] = babel[name]
+            elif length == 2 and name[0] == "y":
+                fields[name] = "%02d" % (number(value) % 100)
+            else:
+                fields[name] = "%0*d" % (length, number(value))
+        return parsed.format % fields
+
+    return format_
 
 
 def wall(value: dt.datetime | str | None) -> str:
@@ -190,6 +257,17 @@ def destination(label: str | None) -> str:
     return (label or "").replace(GENERAL_BOX, "(" + gettext_raw("general box") + ")")
 
 
+def isoformat(value: dt.date | dt.datetime) -> str:
+    """A date or time as ISO 8601 (a <time> element's datetime): a filter, where the method's call in
+    a template goes through Jinja's context call (fifty rows a page)."""
+    return value.isoformat()
+
+
+def label(value, labels):
+    """`value`'s label in `labels` (page_text's), or `value` itself when it has none."""
+    return labels.get(value, value)
+
+
 GENERAL_BOX = "(general box)"  # fs_plugins.references.describe: "voicemail: (general box)"
 FILTERS = {"app_error": app_errors.translate, "when": when, "wall": wall, "destination": destination, "day": day,
-           "clock": clock, "number": number, "duration": duration}
+           "clock": clock, "number": number, "duration": duration, "isoformat": isoformat, "label": label}

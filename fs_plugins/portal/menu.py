@@ -6,9 +6,11 @@ never offers a link that answers 404.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from fs_plugins.portal import guard, i18n
@@ -66,17 +68,33 @@ class Section:
 
 
 def for_caller(principal) -> list[Section]:
-    views = current_app.view_functions
     # The customer whose settings the menu leads to: the one in the URL (an operator looking at a
     # customer), else the admin's own.
     domain = (request.view_args or {}).get("domain") or principal.tenant_domain
+    levels = tuple(level for level in _LEVELS if guard.allowed(level, principal))
+    here = request.endpoint
+    return [Section(label, tuple(Entry(text, url, endpoint == here) for endpoint, text, url in links))
+            for label, links in _links(current_app._get_current_object(), levels, domain, str(get_locale()),
+                                       request.script_root)]
+
+
+_LEVELS = tuple(dict.fromkeys(level for _label, level, _entries in SECTIONS))
+
+
+@functools.lru_cache(maxsize=256)
+def _links(app, levels: tuple[str, ...], domain: str | None, language: str, script_root: str):
+    """The menu's sections as (label, ((endpoint, label, url), …)) for the caller's levels, the
+    customer, the page's language and where the portal is mounted: the same on every page a person
+    opens, so found once, not with a URL build and a catalog lookup per link on every page. The page's
+    own entry is marked by the caller. Bounded: an operator visiting many customers' pages evicts."""
+    views = app.view_functions
     found = []
     for label, level, entries in SECTIONS:
-        if not guard.allowed(level, principal) or (level == guard.ADMIN and not domain):
+        if level not in levels or (level == guard.ADMIN and not domain):
             continue
-        shown = tuple(Entry(i18n.text(text), url_for(endpoint, **({"domain": domain} if level == guard.ADMIN else {})),
-                            request.endpoint == endpoint)
-                      for endpoint, text in entries if endpoint in views)
+        scope = {"domain": domain} if level == guard.ADMIN else {}
+        shown = tuple((endpoint, i18n.text(text), url_for(endpoint, **scope)) for endpoint, text in entries
+                      if endpoint in views)
         if shown:
-            found.append(Section(i18n.text(label), shown))
-    return found
+            found.append((i18n.text(label), shown))
+    return tuple(found)

@@ -31,6 +31,7 @@ STATUS_LABELS = {
     Status.REJECTED: _l("Rejected"), Status.FORWARDED: _l("Forwarded, not answered"),
     Status.TRANSFERRED: _l("Transferred"),
 }
+STATUSES = tuple((status, STATUS_LABELS[status]) for status in Status)  # the colour key, in Status' order
 # Why a made call ended "Cancelled" (call_entry.cause); "voicemail": a mailbox took it, not a person.
 CAUSE_LABELS = {
     classify.VOICEMAIL: _l("Answered by voicemail"), classify.CALLER_HUNG_UP: _l("Hung up before the answer"),
@@ -73,7 +74,7 @@ def calls():
                "day": query.day.isoformat() if query.day else ""}
     return page("me/calls.html", None, outcome, entries=entries, deeper=bool(request.args.get("after")),
                 older=f"{following[0]}.{following[1]}" if following else None, filters=filters,
-                statuses=page_text([(status, STATUS_LABELS[status]) for status in Status]),
+                statuses=page_text(STATUSES),
                 status_labels=page_text(STATUS_LABELS), cause_labels=page_text(CAUSE_LABELS),
                 kinds=page_text(KIND_OPTIONS), periods=page_text(PERIOD_OPTIONS),
                 link=lambda **more: _link(filters, **more))

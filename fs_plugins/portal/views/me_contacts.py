@@ -15,6 +15,7 @@ from fs_plugins.errors import InvalidInput
 from fs_plugins.models.contacts import NUMBER_KINDS
 from fs_plugins.portal.context import app_context, me
 from fs_plugins.portal.guard import SELF, area
+from fs_plugins.portal.i18n import page_text
 from fs_plugins.portal.pages import Outcome, attempt, page
 
 bp = Blueprint("me_contacts", __name__)
@@ -30,7 +31,7 @@ def _list(outcome=None):
     ctx = app_context()
     contacts = app.search(ctx, *me(), query, limit=500) if query else app.list_contacts(ctx, *me())
     contacts = [view for view in contacts if view.source != "user"]  # the directory's users are in the common one
-    return page("contacts/mine.html", outcome=outcome, contacts=contacts, q=query, kinds=KIND_LABELS)
+    return page("contacts/mine.html", outcome=outcome, contacts=contacts, q=query, kinds=page_text(KIND_LABELS))
 
 
 @bp.get("/me/contacts")
@@ -160,6 +161,6 @@ def _imported(report) -> str:
 def directory():
     query = request.args.get("q", "").strip()
     contacts = app.search(app_context(), me()[0], None, query, limit=DIRECTORY_PAGE)  # colleagues first by name; search for more
-    return page("contacts/directory.html", contacts=contacts, q=query, kinds=KIND_LABELS,
+    return page("contacts/directory.html", contacts=contacts, q=query, kinds=page_text(KIND_LABELS),
                 more=len(contacts) >= DIRECTORY_PAGE)
 

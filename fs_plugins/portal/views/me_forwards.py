@@ -7,6 +7,7 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from fs_plugins.application import Changed
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.featurecodes import app as featurecodes
 from fs_plugins.errors import InvalidInput
@@ -42,7 +43,10 @@ DND_MODES = (  # models.callhandling.DND_MODES
 
 def _show(outcome=None, form=""):
     tenant, extension = me()
-    settings = callhandling.show(app_context(), tenant, extension)
+    done = outcome.value if outcome is not None and outcome.ok else None
+    # a change answers with the settings as they now are (read after its commit): the page shows
+    # those, not what a second read of the same rows would give
+    settings = done.value if isinstance(done, Changed) else callhandling.show(app_context(), tenant, extension)
     codes = [code for code in featurecodes.list_codes(app_context(), tenant) if code.code]
     return page("me/forwards.html", outcome=outcome, form=form, settings=settings, when_options=page_text(WHEN),
                 forward_kinds=page_text(FORWARD_KINDS), ring_kinds=page_text(RING_KINDS),

@@ -1,0 +1,170 @@
+"""What every portal page needs and is the same from one view to the next is found once, not on each
+view (benches/portal_instructions.py counts a B7 page view's instructions): the menu's links, the
+views' label tables, the stylesheets' URLs, a date pattern's formatter. Each is still what the page
+showed when it was found on every view, in the page's language and for the caller."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from babel import Locale
+from babel import dates as babel_dates
+
+from fs_plugins.config import Config
+from fs_plugins.portal import i18n, menu
+from fs_plugins.portal.views.me_forwards import WHEN
+from fs_plugins.portal.views.me_calls import STATUS_LABELS
+from tests.api_world import OWN, cheap_argon2  # noqa: F401 (fixture)
+from tests.portal_world import ADMIN, USER, browser, portal_app, world  # noqa: F401
+from tests.test_portal_sessions import Counted
+
+
+def test_a_forwards_page_view_writes_nothing(browser, db, monkeypatch):
+    """A GET reads: a write would also be a commit the xml_curl cache's watch has to look at."""
+    browser.sign_in(USER)
+    assert browser.get("/me/forwards").status_code == 200
+    counted = Counted(db, monkeypatch)
+    assert browser.get("/me/forwards").status_code == 200
+    writes = [sql for sql in counted.statements if sql.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert counted.statements and not writes, writes
+
+
+def test_the_menus_links_are_built_once_per_caller_and_language_and_mark_the_page_shown(browser, monkeypatch):
+    built = []
+    url_for = menu.url_for
+    monkeypatch.setattr(menu, "url_for", lambda endpoint, **values: built.append(endpoint) or url_for(endpoint, **values))
+    browser.sign_in(USER)
+    first = browser.get("/me/calls").data.decode()
+    assert "me.forwards" in built and '<a href="/me/calls" aria-current="page">' in first
+    built.clear()
+    again = browser.get("/me/forwards").data.decode()
+    assert built == []  # every link as the first page built it
+    assert '<a href="/me/forwards" aria-current="page">' in again and '<a href="/me/calls">' in again
+    assert ">Registro de llamadas</a>" in again
+    browser.client.set_cookie(i18n.COOKIE, "en")
+    english = browser.get("/me/forwards").data.decode()
+    assert ">Call log</a>" in english and "Registro de llamadas" not in english
+
+
+def test_an_admins_menu_leads_to_the_customer_of_the_url(browser):
+    browser.sign_in(ADMIN)
+    html = browser.get(f"/t/{OWN}/users").data.decode()
+    assert f'<a href="/t/{OWN}/numbers">' in html and f'<a href="/t/{OWN}/users" aria-current="page">' in html
+    assert f'<a href="/t/{OWN}/users">' in browser.get("/").data.decode()
+
+
+@pytest.mark.parametrize("mounted", ["", "/portal"])
+def test_the_stylesheets_and_scripts_are_linked_where_the_portal_is_mounted(browser, mounted):
+    browser.sign_in(USER)
+    for _ in range(2):  # the second from what the first found
+        html = browser.get("/account/password", environ_overrides={"SCRIPT_NAME": mounted}).data.decode()
+        assert f'<link rel="stylesheet" href="{mounted}/static/portal.css">' in html
+        assert f'<script src="{mounted}/static/vendor/htmx.min.js" defer></script>' in html
+
+
+def test_a_views_label_table_is_translated_once_per_language_and_shared_read_only():
+    app = portal_app(Config())
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        spanish = i18n.page_text(WHEN)
+        labels = i18n.page_text(STATUS_LABELS)
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        assert i18n.page_text(WHEN) is spanish and i18n.page_text(STATUS_LABELS) is labels
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        english = i18n.page_text(WHEN)
+    assert dict(spanish)["busy"] == "Si estoy ocupado" and dict(english)["busy"] == "When I am busy"
+    with pytest.raises(TypeError):
+        labels["x"] = "y"  # every page shares it
+
+
+def test_a_table_made_per_page_is_translated_and_not_kept():
+    app = portal_app(Config())
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        kept = len(i18n._TRANSLATED)
+        for _ in range(i18n._TRANSLATED_MAX + 10):
+            assert i18n.page_text([("busy", WHEN[2][1])]) == (("busy", "Si estoy ocupado"),)
+        assert len(i18n._TRANSLATED) <= max(kept, i18n._TRANSLATED_MAX)
+
+
+@pytest.mark.parametrize("language", ["es", "en", "de", "ja", "ar"])
+def test_a_date_patterns_formatter_writes_what_babel_does(language):
+    """Number fields computed by the formatter, names (months, day periods, weekdays) and zones asked
+    of Babel: every style and a few patterns of their own, over instants from year 1 to 9999."""
+    locale, rng = Locale.parse(language), random.Random(7)
+    page = i18n._PageLocale(locale, dt.timezone.utc)
+    zones = [dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5)), dt.timezone(dt.timedelta(hours=5, minutes=30))]
+    for style in ("short", "medium", "long", "full", "dd.MM.yyyy HH:mm", "yy-M-d h:mm:ss a K k", "EEEE d MMM y, LL"):
+        pattern = i18n._datetime_pattern(page, style)
+        for _ in range(200):
+            value = dt.datetime(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                                rng.randint(0, 59), rng.randint(0, 59), tzinfo=rng.choice(zones))
+            expected = babel_dates.parse_pattern(pattern).apply(value, locale)
+            assert i18n._formatter(pattern, locale)(value) == expected, (style, value)
+
+
+def test_the_call_logs_rows_keep_their_time_and_cause(browser):
+    """The rows' ISO time and cause label through the template's filters, not method calls."""
+    from zoneinfo import ZoneInfo
+
+    from fs_plugins.calllog.classify import VOICEMAIL, Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+
+    ana = User.get(User.extension == "1001")
+    for n, cause in enumerate((VOICEMAIL, "unheard-of")):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"c{n}", kind="made", status=Status.CANCELLED.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause=cause,
+                         caller_number="1001", callee="600123456", answered_by="", ring_seconds=18, talk_seconds=0)
+    browser.sign_in(USER)
+    html = browser.get("/me/calls").data.decode()
+    started = dt.datetime.fromtimestamp(1_790_000_000, ZoneInfo(ana.tenant.timezone or "UTC"))
+    assert f'<time datetime="{started.isoformat()}">' in html
+    assert "Atendida por el buzón de voz" in html and "unheard-of" in html
+
+
+def test_a_forward_saved_shows_the_settings_the_change_answered_without_reading_them_again(browser, monkeypatch):
+    from fs_plugins.callhandling import app as callhandling
+
+    browser.sign_in(USER)
+    token = browser.get("/me/forwards").data.decode().split('name="csrf_token" value="')[1].split('"')[0]
+    read, show = [], callhandling.show
+    monkeypatch.setattr(callhandling, "show", lambda *args: read.append(args) or show(*args))
+    saved = browser.client.post("/me/forwards/busy", data={"csrf_token": token, "kind": "voicemail", "action": "set"})
+    assert saved.status_code == 200 and read == []
+    html = saved.data.decode()
+    assert "Desvío guardado" in html and html.count("buzón de voz") >= 1
+    assert html.split('id="forward-busy"')[1].split("</form>")[0].count("Ahora a") == 1
+    refused = browser.client.post("/me/forwards/busy", data={"csrf_token": token, "kind": "user", "target": "9999",
+                                                            "action": "set"})
+    assert refused.status_code == 422 and len(read) == 1  # nothing changed: the page reads what is stored
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_page_and_its_language_switch_name_the_pages_language(browser, language):
+    """base.html asks for the page's language once and uses it three times."""
+    browser.sign_in(USER)
+    browser.client.set_cookie(i18n.COOKIE, language)
+    html = browser.get("/account/password").data.decode()
+    assert html.startswith(f'<!doctype html>\n<html lang="{language}" data-theme="light">')
+    pressed = [part.split('value="')[1][:2] for part in html.split('name="language"')[1:] if 'aria-pressed="true"' in
+               part.split("</button>")[0]]
+    assert pressed == [language]
+
+
+def test_the_directorys_number_kinds_are_translated_once_a_page_not_once_a_number(browser, monkeypatch):
+    """Each number's kind was a lazy string rendered through Flask-Babel's gettext (a catalog lookup each)."""
+    import flask_babel
+
+    from fs_plugins.models import User
+    from fs_plugins.models.contacts import Contact, ContactNumber
+
+    tenant = User.get(User.extension == "1001").tenant
+    for n in range(30):
+        contact = Contact.create(tenant=tenant, name=f"Proveedor {n:02d}")
+        ContactNumber.create(contact=contact, tenant=tenant, kind="mobile", number=f"6001000{n:02d}",
+                             e164=f"+346001000{n:02d}")
+    browser.sign_in(USER)
+    lookups, looked_up = [], flask_babel.Domain.get_translations
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: lookups.append(1) or looked_up(self))
+    html = browser.get("/me/directory").data.decode()
+    assert html.count("Móvil: <a") >= 30 and len(lookups) == 1
