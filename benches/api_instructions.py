@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benches.instructions import callgrind_total
+
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "t1.example"
 COUNTED = "_operator_call"
@@ -237,7 +239,7 @@ def _under_callgrind(args) -> int:
         total = 0
         for number, name in enumerate(names, 1):
             dump = Path(f"{out}.{number}")
-            each = _total(dump) / count
+            each = callgrind_total(dump) / count
             total += each
             shutil.copyfile(dump, Path(tempfile.gettempdir()) / f"api-callgrind-{number}.out")
             print(f"{name:24} {each:12,.0f} instructions per request", flush=True)
@@ -246,13 +248,6 @@ def _under_callgrind(args) -> int:
     finally:
         _discard(prepared["path"])
     return 0
-
-
-def _total(dump: Path) -> int:
-    for line in dump.read_text().splitlines():
-        if line.startswith("summary:") or line.startswith("totals:"):
-            return int(line.split()[1])
-    raise ValueError(f"no summary in {dump}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benches.instructions import callgrind_total
+
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "freeswitch", "bench-only-not-a-secret"
 AUTHORIZATION = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -231,16 +233,9 @@ def _under_callgrind(args) -> int:
                            f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True, stdout=subprocess.PIPE,
                           env={**os.environ, "PYTHONHASHSEED": "0"}, text=True)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    per_leg = _total(Path(f"{out}.2")) / args.legs
+    per_leg = callgrind_total(Path(f"{out}.2")) / args.legs
     print(f"{describe(args, figures)}; {per_leg:,.0f} instructions a leg (Python side; {out}.2)", flush=True)
     return 0
-
-
-def _total(dump: Path) -> int:
-    for line in dump.read_text().splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise ValueError(f"no summary in {dump}")
 
 
 if __name__ == "__main__":

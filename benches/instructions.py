@@ -162,15 +162,16 @@ def _under_callgrind(args) -> int:
                 "--callgrind", "--measured", str(measured)]
         subprocess.run(["valgrind", "-q", "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={COUNTED}",
                         f"--dump-after={COUNTED}", f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True)
-        handler, ceiling = (_total(Path(f"{out}.{dump}")) / count for dump in (1, 2))
+        handler, ceiling = (callgrind_total(Path(f"{out}.{dump}")) / count for dump in (1, 2))
         print(f"{name:18} handler {handler:9,.0f}  ceiling {ceiling:7,.0f}  added {handler - ceiling:9,.0f} "
               f"instructions per request ({out})", flush=True)
     return 0
 
 
-def _total(dump: Path) -> int:
+def callgrind_total(dump: Path) -> int:
+    """The instructions a callgrind dump counted (its `summary:` line; `totals:` in some versions)."""
     for line in dump.read_text().splitlines():
-        if line.startswith("summary:"):
+        if line.startswith(("summary:", "totals:")):
             return int(line.split()[1])
     raise ValueError(f"no summary in {dump}")
 

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benches.instructions import callgrind_total
+
 ROOT = Path(__file__).resolve().parents[1]
 COUNTED = "_operator_call"  # operator.call in CPython's C: what callgrind counts inside
 POST = "POST /me/forwards/busy"
@@ -228,7 +230,7 @@ def _under_callgrind(args, url: str) -> int:
                    env={**os.environ, "PYTHONHASHSEED": "0"})
     per_view = {}
     for dump, (name, _who, _path) in enumerate(chosen, 1):
-        per_view[name] = _total(Path(f"{out}.{dump}")) / count
+        per_view[name] = callgrind_total(Path(f"{out}.{dump}")) / count
         print(f"{name:55} {per_view[name]:12,.0f} instructions per view", flush=True)
     step = load_step(per_view)
     if step is not None:
@@ -244,13 +246,6 @@ def load_step(per_view: dict[str, float]) -> float | None:
     if not all(name in per_view for name in names):
         return None
     return sum(per_view[name] for name in names) / 6
-
-
-def _total(dump: Path) -> int:
-    for line in dump.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise ValueError(f"no summary in {dump}")
 
 
 if __name__ == "__main__":
