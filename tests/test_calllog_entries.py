@@ -191,3 +191,68 @@ def test_the_callee_names_the_group_of_the_first_kept_entrys_tenant_in_two_queri
 def filed_callees(db, calls) -> list[tuple]:
     filed(db, calls)
     return [(e.call_id, e.callee) for e in CallEntry.select().order_by(CallEntry.id)]
+
+
+@pytest.mark.postgres
+def test_python_and_sql_rules_agree_on_random_batches(pg_db, pg_people):
+    """As above, with batches of up to 16 calls and the SQLite batch path's single lookup."""
+    from fs_plugins.calllog.entries import lookup
+    rnd = random.Random(4242)
+    domains = [ACME, OTHER, "nowhere.example", "", "ACME.example"]
+    extensions = ["1001", "1002", "2001", "9999", None, ""]
+    for batch in range(300):
+        calls = {}
+        for c in range(rnd.randint(1, 16)):
+            call_id = f"call-{batch}-{c}"
+            calls[call_id] = []
+            for n in range(rnd.randint(0, 5)):
+                extension = rnd.choice(extensions)
+                made = rnd.random() < 0.3
+                calls[call_id].append(Unmatched(
+                    rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
+                    "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
+                    1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+        found = lookup(pg_db, [row for rows in calls.values() for row in rows])
+        by_python = [row for rows in calls.values() for row in matched(pg_db, rows, found)]
+        with pg_db.atomic():
+            CallEntry.delete().execute()
+            store._replace_entries_looked_up(pg_db, calls)
+        assert pg_db.execute_sql(_FILED).fetchall() == by_python, calls
+
+
+@pytest.mark.postgres
+def test_review3_rules_agree_prepared_generic(pg_url):
+    """The same on serve's pooled connection: prepared, generic plans forced as file_legs does."""
+    from fs_plugins.calllog.entries import lookup
+    from fs_plugins.dbpool import few_trips
+    database = dbmod.connect(pg_url, pool=dbmod.PoolSettings(size=1))
+    try:
+        _create_people()
+        rnd = random.Random(99)
+        domains = [ACME, OTHER, "nowhere.example", ""]
+        extensions = ["1001", "1002", "2001", "9999", None]
+        for batch in range(300):
+            calls = {}
+            for c in range(rnd.randint(1, 16)):
+                call_id = f"call-{batch}-{c}"
+                calls[call_id] = []
+                for n in range(rnd.randint(0, 5)):
+                    extension = rnd.choice(extensions)
+                    made = rnd.random() < 0.3
+                    calls[call_id].append(Unmatched(
+                        rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
+                        "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
+                        1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+            found = lookup(database, [row for rows in calls.values() for row in rows])
+            by_python = [row for rows in calls.values() for row in matched(database, rows, found)]
+            database.execute_sql("DELETE FROM call_entry")
+            with few_trips(database):
+                database.execute_sql(on_server(database, store._GENERIC_PLANS))
+                store._replace_entries_looked_up(database, calls, last=True)
+            assert database.execute_sql(_FILED).fetchall() == by_python, calls
+        plans = database.execute_sql("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                                     " WHERE position('call_entry' in statement) > 0").fetchall()
+        assert plans and plans[0][1] > 100, plans
+    finally:
+        release(database)
+        database.close_all()

@@ -479,3 +479,25 @@ def test_the_uuid_of_the_query_string_is_read_as_parse_qs_reads_it(db, acme, que
     statuses = []
     b"".join(make_cdr_app(CONFIG, db)(environ, lambda status, headers: statuses.append(status)))
     assert int(statuses[0][:3]) == expected
+
+
+def test_every_order_of_an_attended_transfers_legs_files_the_same_call_log(db, acme):
+    # The consultation leg names the B leg as its call; filed alone last, the B leg must still find
+    # it (on PostgreSQL one statement inserted the leg and read the call's legs, and that read did
+    # not see the leg being inserted: the consulted user's entry was missing).
+    import itertools
+
+    from fs_plugins.calllog.parse import parse_body
+    from fs_plugins.calllog.store import store_leg
+    from tests.calllog_world import recorded
+
+    legs = [parse_body(json.dumps(leg).encode()) for leg in recorded("i2_attended_transfer.json")]
+    logs = set()
+    for order in itertools.permutations(legs):
+        CallEntry.delete().execute()
+        CdrLeg.delete().execute()
+        for leg in order:
+            assert store_leg(db, leg)
+        logs.add(tuple(sorted((e.user.extension if e.user else None, e.kind, e.status) for e in CallEntry.select())))
+    assert len(logs) == 1
+    assert ("1003", "received", "received") in logs.pop()

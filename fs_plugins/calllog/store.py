@@ -291,12 +291,13 @@ _GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', tru
 # inserted, then (false, id, facts) for each other leg of the call.
 _FILE_LEG_POSTGRESQL = (
     f"WITH ins AS (INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (%s, %s, %s, CURRENT_TIMESTAMP, %s)"
-    " ON CONFLICT (uuid) DO NOTHING RETURNING uuid),"
+    " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, call_id),"
     " root(id) AS (SELECT COALESCE((SELECT call_id FROM cdr_leg WHERE uuid = %s), %s))"
     f" SELECT true, {_ROOT}, NULL FROM ins"
     f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id = {_ROOT}"
     f" UNION ALL SELECT false, {_ROOT}, facts FROM cdr_leg WHERE call_id IN"
-    f" (SELECT uuid FROM cdr_leg WHERE call_id = {_ROOT} AND uuid <> call_id)")
+    f" (SELECT uuid FROM cdr_leg WHERE call_id = {_ROOT} AND uuid <> call_id"
+    f" UNION ALL SELECT uuid FROM ins WHERE call_id = {_ROOT} AND uuid <> call_id)")
 INSERT_ENTRY = (
     "INSERT INTO call_entry (tenant_id, user_id, call_id, kind, status, direction, started_at,"
     " caller_name, caller_number, callee, answered_by, ring_seconds, talk_seconds, cause) VALUES "
