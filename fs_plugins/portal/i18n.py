@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable
@@ -108,17 +109,21 @@ def page_text(labels):
     catalog = translations()
     found = _TRANSLATED.get((id(catalog), id(labels)))
     if found is not None and found[0] is catalog and found[1] is labels:
+        _TRANSLATED.move_to_end((id(catalog), id(labels)))
         return found[2]
     if isinstance(labels, dict):
         translated = MappingProxyType({key: text(label) for key, label in labels.items()})
     else:
         translated = tuple((key, text(label)) for key, label in labels)
-    if len(_TRANSLATED) < _TRANSLATED_MAX:  # the tables are constants: a table made per page is not kept
-        _TRANSLATED[id(catalog), id(labels)] = (catalog, labels, translated)  # both kept: their ids stay theirs
+    # Least recently used out: a table made per page (or the catalogs of an app gone) must not fill
+    # the cache and leave the constants untranslated-per-page for the rest of the process.
+    _TRANSLATED[id(catalog), id(labels)] = (catalog, labels, translated)  # both kept: their ids stay theirs
+    if len(_TRANSLATED) > _TRANSLATED_MAX:
+        _TRANSLATED.popitem(last=False)
     return translated
 
 
-_TRANSLATED: dict[tuple[int, int], tuple] = {}
+_TRANSLATED: OrderedDict[tuple[int, int], tuple] = OrderedDict()
 _TRANSLATED_MAX = 512  # the portal's tables times its languages, with room
 
 
