@@ -191,3 +191,30 @@ def test_the_callee_names_the_group_of_the_first_kept_entrys_tenant_in_two_queri
 def filed_callees(db, calls) -> list[tuple]:
     filed(db, calls)
     return [(e.call_id, e.callee) for e in CallEntry.select().order_by(CallEntry.id)]
+
+
+@pytest.mark.postgres
+def test_the_sql_rule_looks_each_entrys_tenant_and_user_up_by_index(pg_db):
+    """On many tenants and users (B5's set: 1,000 and 100,000) the entries' statement, on the generic
+    plan serve runs it with, probes the tenant's and the user's unique indexes for each entry; joined,
+    its plan read the whole tenant table and every user of each entry's tenant."""
+    tenants = 1000  # as many as B5's set: fewer fit so few pages that reading them all is as cheap
+    Tenant.insert_many([{"name": f"T{n}", "domain": f"t{n}.example", "timezone": "Europe/Madrid"}
+                        for n in range(tenants)]).execute()
+    ids = [row[0] for row in pg_db.execute_sql("SELECT id FROM tenant ORDER BY id").fetchall()]
+    User.insert_many([{"tenant": tenant_id, "extension": str(1000 + n), "display_name": "x", "a1_hash": "0" * 32}
+                      for tenant_id in ids for n in range(10)]).execute()
+    pg_db.execute_sql('ANALYZE tenant; ANALYZE "user"')
+    sql = looked_up().replace("?", "%s")
+    count = sql.count("%s")
+    with pg_db.atomic():
+        pg_db.execute_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        pg_db.execute_sql("PREPARE entries_plan AS " + sql % tuple(f"${n + 1}" for n in range(count)))
+        try:
+            plan = "\n".join(row[0] for row in pg_db.execute_sql(
+                f"EXPLAIN EXECUTE entries_plan({', '.join(['NULL'] * count)})").fetchall())
+        finally:
+            pg_db.execute_sql("DEALLOCATE entries_plan")
+    assert "Seq Scan on tenant" not in plan and 'Seq Scan on "user"' not in plan, plan
+    assert "Index Scan using tenant_domain on tenant" in plan, plan
+    assert 'Index Scan using user_tenant_id_extension on "user"' in plan, plan
