@@ -42,6 +42,10 @@ def parse(argv):
     parser.add_argument("--legs", type=int, default=480, help="legs measured (default 480)")
     parser.add_argument("--warmup", type=int, default=160, help="legs posted before measuring (default 160)")
     parser.add_argument("--calls", type=int, default=20_000, help="calls the database holds (default 20,000)")
+    # B5's set has 1,000 tenants of 100 users: statements that look people up cost more there than
+    # on the default 20 of 10 (the entries' statement's join read every tenant; see calllog/entries.py).
+    parser.add_argument("--tenants", type=int, default=20, help="tenants the database holds (default 20; B5: 1,000)")
+    parser.add_argument("--users", type=int, default=10, help="users of each tenant (default 10; B5: 100)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per leg, under valgrind")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # under valgrind: figures as JSON
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)  # the data set only
@@ -76,8 +80,9 @@ def _data_set(args, fresh_copy: bool = False):
     (building one of those here would replace the one a bench is using)."""
     from benches import datasets
 
-    scale = datasets.Scale(f"cdrlane{args.calls}_{ROOT.name.replace('-', '_')}", tenants=20, users=10, contacts=0,
-                           calls=args.calls)
+    shape = "" if (args.tenants, args.users) == (20, 10) else f"t{args.tenants}u{args.users}"
+    scale = datasets.Scale(f"cdrlane{args.calls}{shape}_{ROOT.name.replace('-', '_')}", tenants=args.tenants,
+                           users=args.users, contacts=0, calls=args.calls)
     datasets.DATA_DIR = Path(tempfile.gettempdir()) / f"centralita-cdrlane-{ROOT.name}"
     return scale, datasets.database_url(args.engine, "calls", scale, fresh_copy=fresh_copy)
 
@@ -85,7 +90,8 @@ def _data_set(args, fresh_copy: bool = False):
 def measure(args) -> dict:
     # Built (bulk COPY on PostgreSQL) before the process turns cooperative, which COPY refuses.
     subprocess.run([sys.executable, "-m", "benches.cdr_instructions", "--engine", args.engine, "--calls",
-                    str(args.calls), "--build"], cwd=ROOT, check=True)
+                    str(args.calls), "--tenants", str(args.tenants), "--users", str(args.users), "--build"],
+                   cwd=ROOT, check=True)
     from fs_plugins.launcher import make_cooperative
 
     make_cooperative()  # as `serve` runs: gevent's sockets, psycopg's wait callback
@@ -226,6 +232,7 @@ def _under_callgrind(args) -> int:
     out = folder / "callgrind.out"
     argv = [sys.executable, "-m", "benches.cdr_instructions", "--engine", args.engine, "--together",
             str(args.together), "--legs", str(args.legs), "--warmup", str(args.warmup), "--calls", str(args.calls),
+            "--tenants", str(args.tenants), "--users", str(args.users),
             "--json"]
     done = subprocess.run(["valgrind", "-q", "--tool=callgrind", "--dump-before=_operator_call",
                            f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True, stdout=subprocess.PIPE,
