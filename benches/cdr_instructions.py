@@ -47,6 +47,8 @@ def parse(argv):
     parser.add_argument("--tenants", type=int, default=20, help="tenants the database holds (default 20; B5: 1,000)")
     parser.add_argument("--users", type=int, default=10, help="users of each tenant (default 10; B5: 100)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per leg, under valgrind")
+    parser.add_argument("--by-text", action="store_true",
+                        help="PostgreSQL: the backends' CPU a leg split by the text sent (its statements' heads)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # under valgrind: figures as JSON
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)  # the data set only
     return parser.parse_args(argv)
@@ -72,6 +74,10 @@ def describe(args, figures: dict) -> str:
             f"({figures['legs']} legs, {figures['new']} new)")
     if "backend_ns" in figures:
         text += f", backends {figures['backend_ns'] / 1000:.0f} µs CPU a leg over {figures['backends']} connections"
+    for head, (sent, ns) in sorted(figures.get("by_text", {}).items(), key=lambda item: -item[1][1]):
+        if sent < 0.005:
+            continue  # sent (nearly) only before the measured legs: the schema's check, PREPAREs
+        text += f"\n  {ns / 1000:6.0f} µs a leg, {sent:.2f} sent a leg: {head}"
     return text
 
 
@@ -136,6 +142,10 @@ def measure(args) -> dict:
         if "backend_ns" in after:
             figures.update(backend_ns=(after["backend_ns"] - before["backend_ns"]) / args.legs,
                            backends=len(counter.pids))
+        if args.by_text:
+            figures["by_text"] = {head: ((sent - before["by_text"].get(head, (0, 0))[0]) / args.legs,
+                                         (ns - before["by_text"].get(head, (0, 0))[1]) / args.legs)
+                                  for head, (sent, ns) in after["by_text"].items()}
         database.close_all()
         return figures
     finally:
@@ -166,6 +176,7 @@ class _Counter:
 
     def __init__(self):
         self.statements = 0
+        self.by_text: dict[str, list[int]] = {}  # head of the text sent: [times sent, backend ns]
         self.pids: set[int] = set()
 
     def install(self) -> None:
@@ -184,7 +195,15 @@ class _Counter:
         class Counting(psycopg2.extensions.cursor):
             def execute(self, sql, params=None):
                 counter.statements += 1
-                return super().execute(sql, params)
+                # The backend works on nothing else meanwhile: what its CPU grew by is this text's.
+                pid = self.connection.get_backend_pid()
+                start = _schedstat(pid)
+                try:
+                    return super().execute(sql, params)
+                finally:
+                    figures = counter.by_text.setdefault(_head(sql), [0, 0])
+                    figures[0] += 1
+                    figures[1] += _schedstat(pid) - start
 
         connect = peewee.PostgresqlDatabase._connect
 
@@ -201,10 +220,16 @@ class _Counter:
             self.statements += 1
 
     def snapshot(self) -> dict:
-        figures = {"statements": self.statements}
+        figures = {"statements": self.statements, "by_text": {head: tuple(v) for head, v in self.by_text.items()}}
         if self.pids:
             figures["backend_ns"] = sum(_schedstat(pid) for pid in self.pids)
         return figures
+
+
+def _head(sql: str) -> str:
+    """A text sent, named by its start (its parameters differ; serve's prepared statements are sent
+    as `EXECUTE centralita_<hash of the statement>(…)`) and whether it carries the COMMIT."""
+    return " ".join(sql.split()[:3])[:72] + (" … COMMIT" if sql.rstrip().endswith("COMMIT") else "")
 
 
 def _schedstat(pid: int) -> int:
