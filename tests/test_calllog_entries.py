@@ -158,6 +158,25 @@ def test_the_sql_rule_types_its_values_so_it_stays_right_prepared(pg_url):
         database.close_all()
 
 
+@pytest.mark.postgres
+def test_the_sql_rule_keeps_any_text_as_it_came(pg_db, pg_people):
+    """`looked_up`'s columns travel as one array literal each, not as psycopg2's ARRAY[…] of one
+    constant per element, which the server parsed and evaluated on every execution: quotes,
+    backslashes, braces, commas, spaces and the word NULL in a value are stored as they came, an
+    empty text stays empty, not NULL."""
+    odd = 'O"Brien \\ {x}, NULL \' ñ'
+    rows = [row._replace(caller_name=odd, caller_number="NULL", callee="", answered_by="a,b}")
+            for row in unmatched("call-1", ACME, [("1001@acme.example", "made"), ("1002@acme.example", "received")])]
+    sent = pg_db.connection().cursor().mogrify(looked_up().replace("?", "%s"),
+                                               looked_up_params(["call-1"], rows)).decode()
+    assert "ARRAY[" not in sent and sent.count("{") > len(Unmatched._fields), sent
+    with pg_db.atomic():
+        store._replace_entries_looked_up(pg_db, {"call-1": rows})
+    assert pg_db.execute_sql(_FILED).fetchall() == matched(pg_db, rows)
+    assert {(e.caller_name, e.caller_number, e.callee, e.answered_by) for e in CallEntry.select()} == {
+        (odd, "NULL", "", "a,b}")}
+
+
 def flow_call(call_id: str, group, entries: list) -> Call:
     return Call(call_id=call_id, tenant=ACME, direction="internal", status=Status.RECEIVED, start_us=1_700_000_000_000_000,
                 caller_name="Caller", caller_number="1001", callee="600", answered_by="",
