@@ -44,7 +44,13 @@ def parse(argv):
     parser.add_argument("--legs", type=int, default=480, help="legs measured (default 480)")
     parser.add_argument("--warmup", type=int, default=160, help="legs posted before measuring (default 160)")
     parser.add_argument("--calls", type=int, default=20_000, help="calls the database holds (default 20,000)")
+    # B5's set has 1,000 tenants of 100 users: statements that look people up cost more there than
+    # on the default 20 of 10 (the entries' statement's join read every tenant; see calllog/entries.py).
+    parser.add_argument("--tenants", type=int, default=20, help="tenants the database holds (default 20; B5: 1,000)")
+    parser.add_argument("--users", type=int, default=10, help="users of each tenant (default 10; B5: 100)")
     parser.add_argument("--callgrind", action="store_true", help="instructions per leg, under valgrind")
+    parser.add_argument("--by-text", action="store_true",
+                        help="PostgreSQL: the backends' CPU a leg split by the text sent (its statements' heads)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # under valgrind: figures as JSON
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)  # the data set only
     return parser.parse_args(argv)
@@ -70,6 +76,10 @@ def describe(args, figures: dict) -> str:
             f"({figures['legs']} legs, {figures['new']} new)")
     if "backend_ns" in figures:
         text += f", backends {figures['backend_ns'] / 1000:.0f} µs CPU a leg over {figures['backends']} connections"
+    for head, (sent, ns) in sorted(figures.get("by_text", {}).items(), key=lambda item: -item[1][1]):
+        if sent < 0.005:
+            continue  # sent (nearly) only before the measured legs: the schema's check, PREPAREs
+        text += f"\n  {ns / 1000:6.0f} µs a leg, {sent:.2f} sent a leg: {head}"
     return text
 
 
@@ -78,8 +88,9 @@ def _data_set(args, fresh_copy: bool = False):
     (building one of those here would replace the one a bench is using)."""
     from benches import datasets
 
-    scale = datasets.Scale(f"cdrlane{args.calls}_{ROOT.name.replace('-', '_')}", tenants=20, users=10, contacts=0,
-                           calls=args.calls)
+    shape = "" if (args.tenants, args.users) == (20, 10) else f"t{args.tenants}u{args.users}"
+    scale = datasets.Scale(f"cdrlane{args.calls}{shape}_{ROOT.name.replace('-', '_')}", tenants=args.tenants,
+                           users=args.users, contacts=0, calls=args.calls)
     datasets.DATA_DIR = Path(tempfile.gettempdir()) / f"centralita-cdrlane-{ROOT.name}"
     return scale, datasets.database_url(args.engine, "calls", scale, fresh_copy=fresh_copy)
 
@@ -87,7 +98,8 @@ def _data_set(args, fresh_copy: bool = False):
 def measure(args) -> dict:
     # Built (bulk COPY on PostgreSQL) before the process turns cooperative, which COPY refuses.
     subprocess.run([sys.executable, "-m", "benches.cdr_instructions", "--engine", args.engine, "--calls",
-                    str(args.calls), "--build"], cwd=ROOT, check=True)
+                    str(args.calls), "--tenants", str(args.tenants), "--users", str(args.users), "--build"],
+                   cwd=ROOT, check=True)
     from fs_plugins.launcher import make_cooperative
 
     make_cooperative()  # as `serve` runs: gevent's sockets, psycopg's wait callback
@@ -132,6 +144,10 @@ def measure(args) -> dict:
         if "backend_ns" in after:
             figures.update(backend_ns=(after["backend_ns"] - before["backend_ns"]) / args.legs,
                            backends=len(counter.pids))
+        if args.by_text:
+            figures["by_text"] = {head: ((sent - before["by_text"].get(head, (0, 0))[0]) / args.legs,
+                                         (ns - before["by_text"].get(head, (0, 0))[1]) / args.legs)
+                                  for head, (sent, ns) in after["by_text"].items()}
         database.close_all()
         return figures
     finally:
@@ -162,6 +178,7 @@ class _Counter:
 
     def __init__(self):
         self.statements = 0
+        self.by_text: dict[str, list[int]] = {}  # head of the text sent: [times sent, backend ns]
         self.pids: set[int] = set()
 
     def install(self) -> None:
@@ -180,7 +197,15 @@ class _Counter:
         class Counting(psycopg2.extensions.cursor):
             def execute(self, sql, params=None):
                 counter.statements += 1
-                return super().execute(sql, params)
+                # The backend works on nothing else meanwhile: what its CPU grew by is this text's.
+                pid = self.connection.get_backend_pid()
+                start = _schedstat(pid)
+                try:
+                    return super().execute(sql, params)
+                finally:
+                    figures = counter.by_text.setdefault(_head(sql), [0, 0])
+                    figures[0] += 1
+                    figures[1] += _schedstat(pid) - start
 
         connect = peewee.PostgresqlDatabase._connect
 
@@ -197,10 +222,16 @@ class _Counter:
             self.statements += 1
 
     def snapshot(self) -> dict:
-        figures = {"statements": self.statements}
+        figures = {"statements": self.statements, "by_text": {head: tuple(v) for head, v in self.by_text.items()}}
         if self.pids:
             figures["backend_ns"] = sum(_schedstat(pid) for pid in self.pids)
         return figures
+
+
+def _head(sql: str) -> str:
+    """A text sent, named by its start (its parameters differ; serve's prepared statements are sent
+    as `EXECUTE centralita_<hash of the statement>(…)`) and whether it carries the COMMIT."""
+    return " ".join(sql.split()[:3])[:72] + (" … COMMIT" if sql.rstrip().endswith("COMMIT") else "")
 
 
 def _schedstat(pid: int) -> int:
@@ -228,6 +259,7 @@ def _under_callgrind(args) -> int:
     out = folder / "callgrind.out"
     argv = [sys.executable, "-m", "benches.cdr_instructions", "--engine", args.engine, "--together",
             str(args.together), "--legs", str(args.legs), "--warmup", str(args.warmup), "--calls", str(args.calls),
+            "--tenants", str(args.tenants), "--users", str(args.users),
             "--json"]
     done = subprocess.run(["valgrind", "-q", "--tool=callgrind", "--dump-before=_operator_call",
                            f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True, stdout=subprocess.PIPE,

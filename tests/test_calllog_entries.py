@@ -158,6 +158,25 @@ def test_the_sql_rule_types_its_values_so_it_stays_right_prepared(pg_url):
         database.close_all()
 
 
+@pytest.mark.postgres
+def test_the_sql_rule_keeps_any_text_as_it_came(pg_db, pg_people):
+    """`looked_up`'s columns travel as one array literal each, not as psycopg2's ARRAY[…] of one
+    constant per element, which the server parsed and evaluated on every execution: quotes,
+    backslashes, braces, commas, spaces and the word NULL in a value are stored as they came, an
+    empty text stays empty, not NULL."""
+    odd = 'O"Brien \\ {x}, NULL \' ñ'
+    rows = [row._replace(caller_name=odd, caller_number="NULL", callee="", answered_by="a,b}")
+            for row in unmatched("call-1", ACME, [("1001@acme.example", "made"), ("1002@acme.example", "received")])]
+    sent = pg_db.connection().cursor().mogrify(looked_up().replace("?", "%s"),
+                                               looked_up_params(["call-1"], rows)).decode()
+    assert "ARRAY[" not in sent and sent.count("{") > len(Unmatched._fields), sent
+    with pg_db.atomic():
+        store._replace_entries_looked_up(pg_db, {"call-1": rows})
+    assert pg_db.execute_sql(_FILED).fetchall() == matched(pg_db, rows)
+    assert {(e.caller_name, e.caller_number, e.callee, e.answered_by) for e in CallEntry.select()} == {
+        (odd, "NULL", "", "a,b}")}
+
+
 def flow_call(call_id: str, group, entries: list) -> Call:
     return Call(call_id=call_id, tenant=ACME, direction="internal", status=Status.RECEIVED, start_us=1_700_000_000_000_000,
                 caller_name="Caller", caller_number="1001", callee="600", answered_by="",
@@ -256,3 +275,29 @@ def test_review3_rules_agree_prepared_generic(pg_url):
     finally:
         release(database)
         database.close_all()
+
+
+def test_the_sql_rule_looks_each_entrys_tenant_and_user_up_by_index(pg_db):
+    """On many tenants and users (B5's set: 1,000 and 100,000) the entries' statement, on the generic
+    plan serve runs it with, probes the tenant's and the user's unique indexes for each entry; joined,
+    its plan read the whole tenant table and every user of each entry's tenant."""
+    tenants = 1000  # as many as B5's set: fewer fit so few pages that reading them all is as cheap
+    Tenant.insert_many([{"name": f"T{n}", "domain": f"t{n}.example", "timezone": "Europe/Madrid"}
+                        for n in range(tenants)]).execute()
+    ids = [row[0] for row in pg_db.execute_sql("SELECT id FROM tenant ORDER BY id").fetchall()]
+    User.insert_many([{"tenant": tenant_id, "extension": str(1000 + n), "display_name": "x", "a1_hash": "0" * 32}
+                      for tenant_id in ids for n in range(10)]).execute()
+    pg_db.execute_sql('ANALYZE tenant; ANALYZE "user"')
+    sql = looked_up().replace("?", "%s")
+    count = sql.count("%s")
+    with pg_db.atomic():
+        pg_db.execute_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        pg_db.execute_sql("PREPARE entries_plan AS " + sql % tuple(f"${n + 1}" for n in range(count)))
+        try:
+            plan = "\n".join(row[0] for row in pg_db.execute_sql(
+                f"EXPLAIN EXECUTE entries_plan({', '.join(['NULL'] * count)})").fetchall())
+        finally:
+            pg_db.execute_sql("DEALLOCATE entries_plan")
+    assert "Seq Scan on tenant" not in plan and 'Seq Scan on "user"' not in plan, plan
+    assert "Index Scan using tenant_domain on tenant" in plan, plan
+    assert 'Index Scan using user_tenant_id_extension on "user"' in plan, plan
