@@ -203,3 +203,28 @@ def test_the_cheaper_escape_gives_what_markupsafe_gives(value):
 
     ours, theirs = escaping.escape(value), markupsafe_escape(value)
     assert ours == theirs and type(ours) is type(theirs)
+
+
+def test_the_call_logs_rows_ask_the_status_table_not_each_status(browser, monkeypatch):
+    """A row's code, colour and label come from the page's table (status_looks): the status' own
+    properties are asked once per status a page, not once per row (thirty rows here)."""
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+
+    ana = User.get(User.extension == "1001")
+    for n in range(30):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"s{n}", kind="made", status=Status.MADE.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="",
+                         caller_number="1001", callee="600123456", answered_by="", ring_seconds=3, talk_seconds=9)
+    browser.sign_in(USER)
+    asked, code = [], Status.code
+
+    def counting(status):
+        asked.append(status)
+        return code.fget(status)
+
+    monkeypatch.setattr(Status, "code", property(counting))
+    html = browser.get("/me/calls").data.decode()
+    assert html.count('<tr class="status-made">') == 30
+    assert len(asked) <= len(Status), len(asked)
