@@ -31,7 +31,7 @@ def _no_answer(*_args, **_kwargs):
 def test_a_page_whose_database_does_not_answer_is_503_with_retry_after_in_the_persons_language(browser,
                                                                                                   monkeypatch):
     browser.sign_in()
-    monkeypatch.setattr(sessions, "resume_with_tenant", _no_answer)
+    monkeypatch.setattr(sessions, "resume_with_rows", _no_answer)
     response = browser.get("/me/forwards", headers={"Accept-Language": "es"})
     assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
     html = response.data.decode()
@@ -42,7 +42,7 @@ def test_a_page_whose_database_does_not_answer_is_503_with_retry_after_in_the_pe
 
 def test_sqlites_lock_held_past_its_timeout_is_503_too(browser, monkeypatch):
     browser.sign_in()
-    monkeypatch.setattr(sessions, "resume_with_tenant",
+    monkeypatch.setattr(sessions, "resume_with_rows",
                         lambda *_a, **_k: (_ for _ in ()).throw(peewee.OperationalError("database is locked")))
     assert browser.get("/me/forwards").status_code == 503
 
@@ -50,7 +50,7 @@ def test_sqlites_lock_held_past_its_timeout_is_503_too(browser, monkeypatch):
 def test_any_other_database_error_is_still_a_server_error(browser, monkeypatch):
     browser.sign_in()
     browser.app.config["PROPAGATE_EXCEPTIONS"] = False  # as served, not as the test client raises it
-    monkeypatch.setattr(sessions, "resume_with_tenant",
+    monkeypatch.setattr(sessions, "resume_with_rows",
                         lambda *_a, **_k: (_ for _ in ()).throw(peewee.OperationalError("no such table: session")))
     assert browser.get("/me/forwards").status_code == 500
 

@@ -168,3 +168,63 @@ def test_the_directorys_number_kinds_are_translated_once_a_page_not_once_a_numbe
     monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: lookups.append(1) or looked_up(self))
     html = browser.get("/me/directory").data.decode()
     assert html.count("Móvil: <a") >= 30 and len(lookups) == 1
+
+
+def test_the_portals_templates_escape_with_the_cheaper_call_and_a_shown_value_is_still_escaped(browser):
+    """markupsafe.escape's Markup.__new__ frame, ~600 times a call log page, is skipped for a plain str."""
+    from fs_plugins.models import User
+    from fs_plugins.portal import escaping
+
+    compiled = browser.app.jinja_env.get_template("me/calls.html")
+    assert compiled.root_render_func.__globals__["escape"] is escaping.escape
+    ana = User.get(User.extension == "1001")
+    ana.display_name = 'Ana <script>alert("x")</script> & Co\'s'
+    ana.save()
+    browser.sign_in(USER)
+    html = browser.get("/").data.decode() + browser.get("/me/forwards").data.decode()
+    assert "<script>alert" not in html
+    assert "Ana &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co&#39;s" in html
+
+
+class _Text(str):
+    pass
+
+
+class _Html:
+    def __html__(self):
+        return "<b>kept</b>"
+
+
+@pytest.mark.parametrize("value", ['a<b>&"\'', "", "plain", "ñandú €", _Text("<i>"), _Html(), 5, 1.5, None])
+def test_the_cheaper_escape_gives_what_markupsafe_gives(value):
+    from markupsafe import escape as markupsafe_escape
+
+    from fs_plugins.portal import escaping
+
+    ours, theirs = escaping.escape(value), markupsafe_escape(value)
+    assert ours == theirs and type(ours) is type(theirs)
+
+
+def test_the_call_logs_rows_ask_the_status_table_not_each_status(browser, monkeypatch):
+    """A row's code, colour and label come from the page's table (status_looks): the status' own
+    properties are asked once per status a page, not once per row (thirty rows here)."""
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+
+    ana = User.get(User.extension == "1001")
+    for n in range(30):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"s{n}", kind="made", status=Status.MADE.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="",
+                         caller_number="1001", callee="600123456", answered_by="", ring_seconds=3, talk_seconds=9)
+    browser.sign_in(USER)
+    asked, code = [], Status.code
+
+    def counting(status):
+        asked.append(status)
+        return code.fget(status)
+
+    monkeypatch.setattr(Status, "code", property(counting))
+    html = browser.get("/me/calls").data.decode()
+    assert html.count('<tr class="status-made">') == 30
+    assert len(asked) <= len(Status), len(asked)

@@ -49,3 +49,4 @@ _headers
 log_request
 getheader  # httphead.py Head: read by gevent's pywsgi as it did its own parsed headers
 typeheader
+template_class  # portal/escaping.py install: read by Jinja's loaders when they build a template

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import peewee
 
@@ -63,11 +64,24 @@ def _session_joined() -> peewee.ModelSelect:
             .where(Session.token_hash == "").limit(1))
 
 
+class Resumed(NamedTuple):
+    principal: Principal
+    tenant: Tenant | None  # None for the operator
+    user: User | None  # None for a login that is no user (the operator, a tenant admin without an extension)
+
+
 def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant | None] | None:
-    """The principal of a live session and its tenant's row (None for the operator), read in one query
-    (session, login, tenant and user joined): every portal page asks for all three, and three round
-    trips a page were a measurable share of a page view (B7). None if gone, expired, the login or its
-    user disabled, or its tenant suspended."""
+    """The principal of a live session and its tenant's row (None for the operator)."""
+    found = resume_with_rows(token, source)
+    return (found.principal, found.tenant) if found else None
+
+
+def resume_with_rows(token: str, source: str = "") -> Resumed | None:
+    """The principal of a live session with its tenant's and user's rows, read in one query (session,
+    login, tenant and user joined): every portal page asks for all three, and three round trips a page
+    were a measurable share of a page view (B7); the rows spare a page's scope checks reading them again
+    (application.AppContext.own_tenant). None if gone, expired, the login or its user disabled, or its
+    tenant suspended."""
     if not token:
         return None
     # Prepared on serve's connection: PostgreSQL planned it for longer than it ran it; its SQL written
@@ -85,7 +99,10 @@ def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant 
     if now - row.last_seen_at >= TOUCH_EVERY:
         deadline = min(now + IDLE, row.created_at + LIFETIME)
         Session.update(last_seen_at=now, expires_at=deadline).where(Session.token_hash == row.token_hash).execute()
-    return principal(row.login, source), tenant
+    user = row.login.user if row.login.user_id else None
+    if user is not None and tenant is not None and user.tenant_id == tenant.id:
+        user.tenant = tenant  # the row already read: asking user.tenant reads nothing
+    return Resumed(principal(row.login, source), tenant, user)
 
 
 def close(token: str) -> bool:

@@ -44,7 +44,8 @@ def install(app: Flask) -> None:
             return None  # routing answers 404/405 itself; the stylesheet and scripts need no session
         level = getattr(view, "_area", SIGNED_IN)
         token = request.cookies.get(sessions.COOKIE, "")
-        g.principal, g.tenant_row = sessions.resume_with_tenant(token, request.remote_addr or "") or (None, None)
+        g.principal, g.tenant_row, g.user_row = (sessions.resume_with_rows(token, request.remote_addr or "")
+                                                 or (None, None, None))
         g.csrf_token = sessions.csrf_token(token) if g.principal else form_token()
         if level != PUBLIC and g.principal is None:
             return _to_sign_in()  # an expired session's post changes nothing: sign in again
