@@ -121,17 +121,7 @@ def test_the_python_and_sql_rules_file_the_same_rows_for_random_calls(pg_db, pg_
     domains = [ACME, OTHER, "nowhere.example", "", None]
     extensions = ["1001", "1002", "2001", "9999", None]
     for batch in range(400):
-        calls = {}
-        for c in range(rnd.randint(1, 3)):
-            call_id = f"call-{batch}-{c}"
-            calls[call_id] = []
-            for n in range(rnd.randint(1, 4)):
-                extension = rnd.choice(extensions)
-                made = rnd.random() < 0.3
-                calls[call_id].append(Unmatched(
-                    rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
-                    "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
-                    1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+        calls = random_batch(rnd, batch, domains, extensions, most_calls=3, entries=(1, 4))
         by_python = [row for rows in calls.values() for row in matched(pg_db, rows)]
         with pg_db.atomic():
             CallEntry.delete().execute()
@@ -212,6 +202,24 @@ def filed_callees(db, calls) -> list[tuple]:
     return [(e.call_id, e.callee) for e in CallEntry.select().order_by(CallEntry.id)]
 
 
+def random_batch(rnd: random.Random, batch: int, domains: list, extensions: list, most_calls: int = 16,
+                 entries: tuple[int, int] = (0, 5)) -> dict[str, list]:
+    """1 to `most_calls` calls of `entries` (fewest, most) unmatched entries each, of the given domains
+    and extensions: known, unknown and other tenants' users, own and made entries."""
+    calls = {}
+    for c in range(rnd.randint(1, most_calls)):
+        call_id = f"call-{batch}-{c}"
+        calls[call_id] = []
+        for n in range(rnd.randint(*entries)):
+            extension = rnd.choice(extensions)
+            made = rnd.random() < 0.3
+            calls[call_id].append(Unmatched(
+                rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
+                "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
+                1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+    return calls
+
+
 @pytest.mark.postgres
 def test_python_and_sql_rules_agree_on_random_batches(pg_db, pg_people):
     """As above, with batches of up to 16 calls and the SQLite batch path's single lookup."""
@@ -220,17 +228,7 @@ def test_python_and_sql_rules_agree_on_random_batches(pg_db, pg_people):
     domains = [ACME, OTHER, "nowhere.example", "", "ACME.example"]
     extensions = ["1001", "1002", "2001", "9999", None, ""]
     for batch in range(300):
-        calls = {}
-        for c in range(rnd.randint(1, 16)):
-            call_id = f"call-{batch}-{c}"
-            calls[call_id] = []
-            for n in range(rnd.randint(0, 5)):
-                extension = rnd.choice(extensions)
-                made = rnd.random() < 0.3
-                calls[call_id].append(Unmatched(
-                    rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
-                    "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
-                    1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+        calls = random_batch(rnd, batch, domains, extensions)
         found = lookup(pg_db, [row for rows in calls.values() for row in rows])
         by_python = [row for rows in calls.values() for row in matched(pg_db, rows, found)]
         with pg_db.atomic():
@@ -240,7 +238,7 @@ def test_python_and_sql_rules_agree_on_random_batches(pg_db, pg_people):
 
 
 @pytest.mark.postgres
-def test_review3_rules_agree_prepared_generic(pg_url):
+def test_python_and_sql_rules_agree_prepared_with_generic_plans(pg_url):
     """The same on serve's pooled connection: prepared, generic plans forced as file_legs does."""
     from fs_plugins.calllog.entries import lookup
     from fs_plugins.dbpool import few_trips
@@ -251,17 +249,7 @@ def test_review3_rules_agree_prepared_generic(pg_url):
         domains = [ACME, OTHER, "nowhere.example", ""]
         extensions = ["1001", "1002", "2001", "9999", None]
         for batch in range(300):
-            calls = {}
-            for c in range(rnd.randint(1, 16)):
-                call_id = f"call-{batch}-{c}"
-                calls[call_id] = []
-                for n in range(rnd.randint(0, 5)):
-                    extension = rnd.choice(extensions)
-                    made = rnd.random() < 0.3
-                    calls[call_id].append(Unmatched(
-                        rnd.choice(domains), extension, extension is None and rnd.random() < 0.7, made, call_id,
-                        "made" if made else rnd.choice(["received", "missed"]), "answered", "internal",
-                        1_700_000_000 + n, "Caller", "1001", "1002", "", n, rnd.randint(0, 9), ""))
+            calls = random_batch(rnd, batch, domains, extensions)
             found = lookup(database, [row for rows in calls.values() for row in rows])
             by_python = [row for rows in calls.values() for row in matched(database, rows, found)]
             database.execute_sql("DELETE FROM call_entry")
