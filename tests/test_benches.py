@@ -167,6 +167,32 @@ def test_b8s_storm_keeps_its_schedule_when_answers_are_slow():
     assert figures["answer_p50_ms"] >= 100 and figures["late_p50_ms"] < 50, figures
 
 
+def test_b8s_storm_posts_calls_of_the_tenant_so_serve_files_their_call_log_entries(tmp_path):
+    """A storm of CDRs of no tenant (the recording's acme.example) cost serve only the leg's insert:
+    no classification, no entry, no check against the tenant and user rows, as real calls do."""
+    import json
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from tests.serve_process import DOMAIN, ServeProcess
+
+    with ServeProcess(tmp_path, ("web",), log_level="WARNING") as serve:
+        storm = subprocess.Popen([sys.executable, "-m", "benches.cdr_storm", str(serve.web_port), "20", DOMAIN],
+                                 stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        storm.send_signal(signal.SIGTERM)
+        figures = json.loads(storm.communicate(timeout=30)[0])
+    db = sqlite3.connect(tmp_path / "centralita.db")
+    entries = db.execute("SELECT COUNT(DISTINCT e.call_id) FROM call_entry e JOIN tenant t ON t.id = e.tenant_id"
+                         " WHERE t.domain = ?", (DOMAIN,)).fetchone()[0]
+    db.close()
+    assert figures["stored"] == figures["sent"] > 0
+    assert entries == figures["stored"]
+
+
 @pytest.mark.postgres
 def test_b8_measures_a_stall_and_the_recoveries_on_postgresql(engine):
     from benches import b8_faults
