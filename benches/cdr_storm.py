@@ -1,7 +1,8 @@
 """B8's CDR storm: `python -m benches.cdr_storm PORT RATE [DOMAIN]` posts fresh CDRs (of a call
 of user 1001 of DOMAIN, when given: serve files its call-log entries) at RATE a second until
 terminated, then prints one JSON object: how many were stored (200), sent, over how many seconds,
-and where the time went: how late each post was sent after it was due (the generator's share: it
+how many were stored by then (`filed`: what the server kept up with; the rest were still waiting,
+and are stored, counted and timed after), and where the time went: how late each post was sent after it was due (the generator's share: it
 did not get a CPU in time) and how long its answer took (the server's share).
 
 Open loop, as mod_json_cdr posts from the thread of each call ending: post k is due at k/RATE
@@ -44,9 +45,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
 
 
-def summary(stored: int, sent: int, seconds: float, late: list[float], answers: list[float]) -> dict:
+def summary(stored: int, sent: int, seconds: float, late: list[float], answers: list[float], filed: int) -> dict:
     """What the storm prints: counts, and the p50/p99/max of lateness and answer time in ms."""
-    figures = {"stored": stored, "sent": sent, "seconds": round(seconds, 3)}
+    figures = {"stored": stored, "sent": sent, "seconds": round(seconds, 3), "filed": filed}
     for name, values in (("late", late), ("answer", answers)):
         for label, fraction in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
             figures[f"{name}_{label}_ms"] = round(percentile(values, fraction) * 1000, 2)
@@ -82,7 +83,7 @@ def storm(port: int, rate: int, domain: str | None = None) -> dict:
     if domain:
         body = body.replace(RECORDED_DOMAIN, domain)
     selector = selectors.DefaultSelector()
-    counts = {"sent": 0, "stored": 0}
+    counts = {"sent": 0, "stored": 0, "filed": 0}
     late: list[float] = []
     answers: list[float] = []
     started = time.monotonic()
@@ -93,6 +94,7 @@ def storm(port: int, rate: int, domain: str | None = None) -> dict:
         sock.close()
         counts["sent"] += 1
         counts["stored"] += status == 200
+        counts["filed"] += status == 200 and not stop
         late.append(post.sending - post.due)
         answers.append(time.monotonic() - post.sending)
 
@@ -134,7 +136,7 @@ def storm(port: int, rate: int, domain: str | None = None) -> dict:
                 if now - key.data.sending > ANSWER_TIMEOUT:
                     finish(key.fileobj, key.data, 0)
     seconds = stop[0] - started  # posts still in flight then were due before: they count
-    return summary(counts["stored"], counts["sent"], seconds, late, answers)
+    return summary(counts["stored"], counts["sent"], seconds, late, answers, counts["filed"])
 
 
 if __name__ == "__main__":
