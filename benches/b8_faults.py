@@ -196,8 +196,9 @@ def slowloris(settings: Settings, engines: list[str]) -> list[report.Line]:
 SLOWLORIS = 1000
 # Directory fetches a second beside the import + storm: what FreeSWITCH can ask. One pinned to a
 # core sustained 250 REGISTER/s with a static directory (DESIGN.md); a two-core one twice that.
-# Sent as fast as answered, the fetches (~1,100 a second) were a third load of their own: the
-# bench and serve's xml_curl role used 28 of the machine's 72 CPU-seconds (b8_diagnose, 36 s run).
+# Sent as fast as answered (~2,000 a second on a quiet machine) the fetches were a third load of
+# their own: the bench and serve's xml_curl role used 28 of the machine's 72 CPU-seconds
+# (b8_diagnose, a 36 s run on PostgreSQL).
 REGISTER_RATE = 500
 ROLE_CALLS, ROLE_CDRS = ("xml_curl", "esl"), ("web",)  # what FreeSWITCH waits on; what it posts after
 MEASUREMENTS = [stalled_postgresql, recovery, import_and_cdr_storm, slowloris]
