@@ -76,6 +76,24 @@ def test_wrk_offers_a_fixed_rate_when_asked_and_runs_flat_out_otherwise(tmp_path
     assert flat_out.rate > 400, flat_out
 
 
+def test_wrk_hands_back_its_whole_latency_histogram_the_one_its_percentiles_come_from(tmp_path):
+    # B6/B7 pool the histograms of many windows (benches/latency_windows.py).
+    from benches import latency_windows
+
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    requests = httpbench.wrk.write_bodies(tmp_path / "bodies", [("/xml_curl", b"a=b")] * 4)
+    with servers.ceiling(200, "text/xml", tmp_path / "ceiling.log") as ceiling:
+        result = httpbench.wrk.run(wrk_path, ceiling.url_base + "/xml_curl", requests, httpbench.FORM, 4, 1, rate=300)
+    # every answered request, plus the ones wrk adds for coordinated omission (src/wrk.c stats_correct:
+    # an answer slower than two intervals stands for the requests it held back), as its percentiles count
+    assert sum(result.histogram.values()) >= result.requests > 200, result
+    ordered = sorted(result.histogram)
+    for p, wrks in ((50, result.p50_ms), (99, result.p99_ms)):
+        ours = latency_windows.percentile(result.histogram, p)
+        # wrk ranks in long double: at an exact boundary it may land one value away, never more
+        assert abs(ordered.index(ours) - ordered.index(round(wrks * 1000))) <= 1, (p, ours, wrks)
+
+
 def test_a_path_whose_answers_are_not_the_ones_meant_is_refused_before_measuring(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
     url = datasets.database_url("sqlite", "pbx", datasets.TINY)
