@@ -300,3 +300,33 @@ def test_b4_setup_fails_over_2_ms_and_says_when_the_bare_server_missed_it_too():
     assert not ours_alone.ok and "machine" not in ours_alone.text()
     both = setup_line(2.5, 3.1)
     assert not both.ok and "the bare server misses it too" in both.text()
+
+
+def test_the_hot_path_line_runs_its_windows_in_abba_order_and_pools_them(tmp_path, monkeypatch):
+    """B6 line 3 (and B7's, the same function) end to end on the tiny data set: one block of four
+    1 s windows, a load that only counts; every window kept beside the table, the line's ratio
+    the pooled one."""
+    import json
+
+    from benches import b6_api, latency_windows
+
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    url = datasets.database_url("sqlite", "pbx", datasets.TINY)
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path)
+    loaded_steps = []
+
+    line = b6_api.hot_path_line(options, url, "sqlite", datasets.TINY, tmp_path, ["client"] * 4,
+                                [loaded_steps.append], rate=20)
+
+    kept = json.loads((tmp_path / "b6-hot-path-sqlite.json").read_text())
+    assert [w["side"] for w in kept["windows"]] == ["quiet", "loaded", "loaded", "quiet"]
+    assert all(w["load_rate"] is None for w in kept["windows"] if w["side"] == "quiet")
+    assert all(w["load_rate"] > 0 for w in kept["windows"] if w["side"] == "loaded") and loaded_steps
+    compared = latency_windows.compare([(w["side"], dict(w["histogram"])) for w in kept["windows"]])
+    assert line.ratio == compared.ratio
+    assert "pair ratios median" in line.measured and "2 pairs" in line.measured
+    assert "(p99 of 2 1 s windows a side, ABBA, pooled)" in line.target and "≤ 1.2×" in line.target
