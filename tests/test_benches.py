@@ -330,3 +330,24 @@ def test_the_hot_path_line_runs_its_windows_in_abba_order_and_pools_them(tmp_pat
     assert line.ratio == compared.ratio
     assert "pair ratios median" in line.measured and "2 pairs" in line.measured
     assert "(p99 of 2 1 s windows a side, ABBA, pooled)" in line.target and "≤ 1.2×" in line.target
+
+
+@pytest.mark.parametrize("bench", ["b6_api", "b7_portal"])
+def test_hot_path_only_measures_just_the_line_of_sip_auth_under_the_load(bench, tmp_path, monkeypatch):
+    """`python -m benches --bench b6|b7 --hot-path-only`: the API's (the portal's) server and load, one line."""
+    import importlib
+
+    from benches import b6_api
+
+    module = importlib.import_module(f"benches.{bench}")
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path, hot_path_only=True)
+
+    [line] = module.run(options, datasets.TINY, ["sqlite"], report=lambda text: None)
+
+    assert line.name.startswith("sip_auth p99 at 50% of its capacity") and line.name.endswith("· sqlite")
+    assert line.bench == module.BENCH and "pair ratios median" in line.measured
