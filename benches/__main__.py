@@ -3,7 +3,8 @@
 Prints PASS/FAIL per line as it goes, writes table.md and one SVG chart per bench into the results
 folder (default ./bench-results/<time>, not kept in git), and exits 1 when any target is missed.
 --quick: a tenth of the data, one run of 2 s per side: minutes instead of half an hour, for a
-quick look; the figures that count are from a full run.
+quick look; the figures that count are from a full run. --hot-path-only: of B6 and B7, only the
+line of sip_auth under their load (the one that needs a quiet machine most).
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def parse(argv):
     parser.add_argument("--results", type=Path, help="folder for table.md and the charts")
     parser.add_argument("--api-scheduling", choices=("idle", "normal"),
                         help="B6/B7: run `serve --only api` with this api_scheduling (default: the product's)")
+    parser.add_argument("--hot-path-only", action="store_true",
+                        help="B6/B7: only the line of sip_auth under the API's / the portal's load")
     return parser.parse_args(argv)
 
 
@@ -58,7 +61,7 @@ def main(argv=None) -> int:
         say(how)
         options = httpbench.Options(wrk=wrk_path, seconds=args.seconds or (2 if args.quick else 5),
                                     runs=args.runs or (1 if args.quick else 3), logs=results,
-                                    api_scheduling=args.api_scheduling)
+                                    api_scheduling=args.api_scheduling, hot_path_only=args.hot_path_only)
     if "b1" in wanted:
         from benches import b1_xml_curl
 

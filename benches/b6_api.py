@@ -9,9 +9,12 @@
    reads and writes, against the same without the API load: ≤ 1.2×, and the API must reach 90% of
    its rate. sip_auth is offered by wrk at a fixed rate, half the capacity of `serve --only
    xml_curl` measured just before (as fast as it answers, nothing else running), as FreeSWITCH's
-   REGISTERs arrive: a saturated handler's p99 is its own queue, whatever else runs. Three
-   alternations (quiet, loaded), the best loaded p99 against the best quiet one: this machine is
-   shared, one noisy second must not decide.
+   REGISTERs arrive: a saturated handler's p99 is its own queue, whatever else runs. Ten 3 s
+   windows a side in ABBA order (quiet, loaded, loaded, quiet, …), each side's wrk histograms
+   pooled, p99 of each pool: this machine is shared, and a slow drift must fall on both sides,
+   a noisy second weigh only what it lasted (benches/latency_windows.py says why, and why not the
+   best of three runs as before). The median and range of the ratios of single pairs of windows are
+   printed beside it, to show the noise.
 
 Where each part runs: both servers are pinned to the server core, each with the configuration an
 operator gets by default (`serve --only api` under api_scheduling's default); wrk and the API
@@ -40,7 +43,7 @@ from pathlib import Path
 
 import peewee
 
-from benches import bodies, datasets, paced_load, servers, wrk
+from benches import bodies, datasets, latency_windows, paced_load, servers, wrk
 from benches.report import Line
 from fs_plugins import db as dbmod
 from fs_plugins.calllog import log as logmod
@@ -49,9 +52,14 @@ BENCH = "B6 API"
 TENANT, BIG_TENANT_USERS = "t1.example", 10_000
 P99_MS, MAX_HOT_PATH_RATIO, API_RATE = 20.0, 1.2, 50.0
 # Line 3: sip_auth offered at this share of the handler's measured capacity, by wrk on this many
-# connections (enough that a slow answer does not delay the next slots); best of HOT_PATH_RUNS at
-# least; the load (the API) must reach MIN_LOAD_SHARE of its rate.
-HOT_PATH_SHARE, PACED_CONNECTIONS, HOT_PATH_RUNS, MIN_LOAD_SHARE = 0.5, 8, 3, 0.9
+# connections (enough that a slow answer does not delay the next slots); at least HOT_PATH_BLOCKS
+# blocks of four windows (quiet, loaded, loaded, quiet) of HOT_PATH_WINDOW_SECONDS each; the load
+# (the API) must reach MIN_LOAD_SHARE of its rate in every loaded window.
+HOT_PATH_SHARE, PACED_CONNECTIONS, MIN_LOAD_SHARE = 0.5, 8, 0.9
+HOT_PATH_BLOCKS, HOT_PATH_WINDOW_SECONDS = 5, 3
+# A pause before every window, so what a loaded window left running (requests the server still
+# finishes, a checkpoint, a collection) is not counted in the quiet window after it.
+HOT_PATH_SETTLE_SECONDS = 0.5
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
@@ -98,8 +106,8 @@ def measure(options, url: str, engine: str, scale: datasets.Scale) -> list[Line]
     user_key = apikey(url, "bench user", "--role", "user", "--tenant", TENANT, "--user", "1000")
     admin_key = apikey(url, "bench admin", "--role", "tenant-admin", "--tenant", TENANT)
     with tempfile.TemporaryDirectory() as tmp, api_server(url, Path(tmp), options) as api:
-        lines = [call_log_line(Client(api.port, user_key), url, engine),
-                 user_list_line(Client(api.port, admin_key), url, engine)]
+        lines = [] if options.hot_path_only else [call_log_line(Client(api.port, user_key), url, engine),
+                                                  user_list_line(Client(api.port, admin_key), url, engine)]
         lines.append(hot_path_line(options, url, engine, scale, Path(tmp),
                                    api_clients(api.port, admin_key, user_key), API_STEPS))
     return lines
@@ -217,8 +225,9 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
                   what: str = "the API", rate: float = API_RATE) -> Line:
     """sip_auth p99 at HOT_PATH_SHARE of the handler's capacity, under a load of `steps` run by
     `clients` at `rate` a second (benches/paced_load.py: open loop, the clients opened and signed in
-    by the caller before any of this starts), against the same without: at least HOT_PATH_RUNS
-    alternations, the best (lowest) p99 of the loaded runs against the best quiet one.
+    by the caller before any of this starts), against the same without: 2 × HOT_PATH_BLOCKS windows
+    of HOT_PATH_WINDOW_SECONDS a side in ABBA order, each side's histograms pooled
+    (benches/latency_windows.py says why this and not the best of a few runs).
 
     The capacity is measured first (wrk as fast as the handler answers, no other load); then wrk
     offers sip_auth at a fixed rate, a share of it, as FreeSWITCH's REGISTERs arrive. A saturated
@@ -226,47 +235,67 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
     what the API costs a REGISTER, and left the API (SCHED_IDLE) no CPU at all."""
     requests = wrk.write_bodies(tmp / "bodies", (("/xml_curl", body)
                                                  for body in bodies.sip_auth(scale, 500, random.Random(6))))
-    quiet_runs, busy_runs = [], []
+    blocks = max(options.runs, HOT_PATH_BLOCKS)
     with servers.centralita("xml_curl", url, options.logs / "b6-xml_curl.log", tmp) as xml_curl:
         target = xml_curl.url_base + "/xml_curl"
         sip_auth = functools.partial(wrk.run, options.wrk, target, requests, "application/x-www-form-urlencoded")
         sip_auth(2, 1)  # warm-up
         capacity = sip_auth(2, options.seconds).rate
         offered = HOT_PATH_SHARE * capacity
-        for _ in range(max(options.runs, HOT_PATH_RUNS)):
-            quiet = sip_auth(PACED_CONNECTIONS, options.seconds, offered)
-            stop, done = threading.Event(), []
-            loader = threading.Thread(target=on_client_core,
-                                      args=(lambda: done.append(paced_load.open_loop(clients, steps, rate, stop)),))
-            loader.start()
-            busy = sip_auth(PACED_CONNECTIONS, options.seconds, offered)
-            stop.set()
-            loader.join()
-            if quiet.errors or busy.errors:
-                raise RuntimeError(f"sip_auth at {offered:,.0f} req/s: {quiet.errors} and {busy.errors} failed requests")
-            quiet_runs.append(quiet)
-            busy_runs.append((busy, done[0]))
-    # Each side's best run against the other's: the best ratio of one pair would favour a pair
-    # whose quiet run happened to be the noisy one. The load's rate and the handler's are their
-    # worst over every loaded run: a run where the load fell short must not be the one that counts.
-    quiet = min(quiet_runs, key=lambda run: run.p99_ms)
-    busy = min((run for run, _ in busy_runs), key=lambda run: run.p99_ms)
-    achieved = min(reached.rate for _, reached in busy_runs)
-    failed = sum(reached.failed for _, reached in busy_runs)
+        paced = functools.partial(sip_auth, PACED_CONNECTIONS, HOT_PATH_WINDOW_SECONDS, offered)
+        windows = [(side, *window(side, paced, clients, steps, rate)) for side in latency_windows.abba_order(blocks)]
+    failed_wrk = [run.errors for _, run, _ in windows if run.errors]
+    if failed_wrk:
+        raise RuntimeError(f"sip_auth at {offered:,.0f} req/s: {sum(failed_wrk)} failed requests")
+    _keep_windows(options.logs / f"{bench.split()[0].lower()}-hot-path-{engine}.json", offered, windows)
+    compared = latency_windows.compare([(side, run.histogram) for side, run, _ in windows])
+    loaded = [(run, reached) for _, run, reached in windows if reached is not None]
+    quiet_rate = statistics.mean(run.rate for side, run, _ in windows if side == latency_windows.QUIET)
+    # The load's rate and the handler's are their worst over every loaded window: a window where
+    # the load fell short must not hide among the others.
+    achieved = min(reached.rate for _, reached in loaded)
+    failed = sum(reached.failed for _, reached in loaded)
     if failed:  # the line fails; what the server answered goes to the log of the run
         print(f"{bench}: {failed} requests of {what} failed, e.g. "
-              + "; ".join(next(reached.failures for _, reached in busy_runs if reached.failures)), file=sys.stderr)
+              + "; ".join(next(reached.failures for _, reached in loaded if reached.failures)), file=sys.stderr)
     failed_note = f", {failed} of them failed" if failed else ""
-    kept_up = min(run.rate for run, _ in busy_runs) >= 0.95 * offered
-    ratio = busy.p99_ms / quiet.p99_ms
+    kept_up = min(run.rate for run, _ in loaded) >= 0.95 * offered
+    ratio = compared.ratio
     return Line(bench, f"sip_auth p99 at {HOT_PATH_SHARE:.0%} of its capacity ({offered:,.0f} of {capacity:,.0f} "
                        f"req/s) with {what} at ≥ {achieved:.0f} req/s{failed_note} · {engine}",
-                f"p99 {busy.p99_ms:.2f} ms (p50 {busy.p50_ms:.2f}, {busy.rate:,.0f} req/s)",
-                f"without that load p99 {quiet.p99_ms:.2f} ms (p50 {quiet.p50_ms:.2f}, {quiet.rate:,.0f} req/s)", ratio,
-                f"≤ {MAX_HOT_PATH_RATIO}×, ≥ {MIN_LOAD_SHARE:.0%} of {rate:.0f} req/s "
-                f"(best of {max(options.runs, HOT_PATH_RUNS)} each)",
+                f"p99 {compared.loaded_p99_us / 1000:.2f} ms of {compared.loaded_requests:,} requests (p50 "
+                f"{compared.loaded_p50_us / 1000:.2f}, {statistics.mean(run.rate for run, _ in loaded):,.0f} req/s); "
+                f"{compared.noise()}",
+                f"without that load p99 {compared.quiet_p99_us / 1000:.2f} ms of {compared.quiet_requests:,} requests "
+                f"(p50 {compared.quiet_p50_us / 1000:.2f}, {quiet_rate:,.0f} req/s)", ratio,
+                f"≤ {MAX_HOT_PATH_RATIO}×, ≥ {MIN_LOAD_SHARE:.0%} of {rate:.0f} req/s (p99 of {2 * blocks} "
+                f"{HOT_PATH_WINDOW_SECONDS} s windows a side, ABBA, pooled)",
                 ratio <= MAX_HOT_PATH_RATIO and achieved >= MIN_LOAD_SHARE * rate and kept_up and not failed,
                 MAX_HOT_PATH_RATIO, higher_is_better=False)
+
+
+def window(side: str, sip_auth, clients, steps, rate: float) -> tuple[wrk.Result, paced_load.Reached | None]:
+    """One window of `side`: sip_auth's figures, and with the load what the load reached."""
+    time.sleep(HOT_PATH_SETTLE_SECONDS)
+    if side == latency_windows.QUIET:
+        return sip_auth(), None
+    stop, done = threading.Event(), []
+    loader = threading.Thread(target=on_client_core,
+                              args=(lambda: done.append(paced_load.open_loop(clients, steps, rate, stop)),))
+    loader.start()
+    busy = sip_auth()
+    stop.set()
+    loader.join()
+    return busy, done[0]
+
+
+def _keep_windows(path: Path, offered: float, windows) -> None:
+    """Every window's figures and histogram, in the order they ran, beside the run's table: the
+    line is one figure of many, and the windows let a reader check it (or the noise) afterwards."""
+    path.write_text(json.dumps({"offered": offered, "windows": [
+        {"side": side, "rate": run.rate, "requests": run.requests, "p99_ms": run.p99_ms,
+         "load_rate": reached.rate if reached else None, "histogram": sorted(run.histogram.items())}
+        for side, run, reached in windows]}))
 
 
 def on_client_core(load, *args) -> None:

@@ -9,8 +9,9 @@ FreeSWITCH's hot path.
    file through the same server (what HTTP alone costs).
 2. Directory (sip_auth) p99 with wrk against `serve --only xml_curl` while `serve --only api` (the API
    and the portal) serves 50 page views a second (reads, and a form post every sixth), against the same
-   without the portal load: ≤ 1.2×, best of three alternations; sip_auth offered at a fixed rate, half
-   the handler's capacity measured just before, as in B6 (benches/b6_api.py, hot_path_line).
+   without the portal load: ≤ 1.2×, p99 of ten 3 s windows a side in ABBA order, pooled; sip_auth
+   offered at a fixed rate, half the handler's capacity measured just before, as in B6
+   (benches/b6_api.py, hot_path_line; benches/latency_windows.py).
 
 Sign-in is the portal's own form (a login created with `centralita login add`); servers are
 `centralita serve --only …`, as in B6.
@@ -60,17 +61,21 @@ def login(url: str, username: str, *args: str) -> None:
 
 def measure(options, url: str, engine: str, scale: datasets.Scale) -> list[Line]:
     with tempfile.TemporaryDirectory() as tmp, b6_api.api_server(url, Path(tmp), options) as server:
-        person = Browser(server.port)
-        person.sign_in("bench-user")
-        ceiling = [person.get("/static/vendor/pico.min.css")[1] for _ in range(VIEWS_PER_PAGE)]
-        lines = [page_line(person, path, engine, ceiling) for path in USER_PAGES]
-        admin = Browser(server.port)
-        admin.sign_in("bench-admin")
-        lines += [page_line(admin, path.replace(" ", "%20"), engine, ceiling) for path in ADMIN_PAGES]
-        lines.append(deep_pages_line(person, engine, ceiling))
+        lines = [] if options.hot_path_only else page_lines(server.port, engine)
         lines.append(b6_api.hot_path_line(options, url, engine, scale, Path(tmp), signed_in(server.port), PORTAL_STEPS,
                                           bench=BENCH, what="the portal", rate=PORTAL_RATE))
     return lines
+
+
+def page_lines(port: int, engine: str) -> list[Line]:
+    person = Browser(port)
+    person.sign_in("bench-user")
+    ceiling = [person.get("/static/vendor/pico.min.css")[1] for _ in range(VIEWS_PER_PAGE)]
+    lines = [page_line(person, path, engine, ceiling) for path in USER_PAGES]
+    admin = Browser(port)
+    admin.sign_in("bench-admin")
+    lines += [page_line(admin, path.replace(" ", "%20"), engine, ceiling) for path in ADMIN_PAGES]
+    return lines + [deep_pages_line(person, engine, ceiling)]
 
 
 class Browser:

@@ -30,6 +30,7 @@ class Options:
     connections: tuple[int, ...] = (2, 16)
     logs: Path = Path(tempfile.gettempdir())
     api_scheduling: str | None = None  # B6/B7's `serve --only api`: this api_scheduling, else the default
+    hot_path_only: bool = False  # B6/B7: only the line of sip_auth under the API's / the portal's load
 
 
 @dataclass(frozen=True)

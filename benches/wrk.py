@@ -2,7 +2,8 @@
 core the server does not use, fed recorded bodies by benches/wrk_bodies.lua.
 
 Latency is wrk's, measured in the client from the request's first byte written to the response's
-last byte read (its histogram gives p50/p99/p99.9); the connection is new for every request.
+last byte read (its histogram gives p50/p99/p99.9, and comes back whole for benches that pool
+several runs); the connection is new for every request.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -41,6 +42,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     p999_ms: float
+    # microseconds → requests that took that long (wrk's histogram, as its percentiles use it)
+    histogram: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
 
 def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
@@ -66,4 +69,5 @@ def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, s
     figures = json.loads(lines[-1])
     return Result(rate=figures["requests"] / (figures["duration_us"] / 1e6), requests=figures["requests"],
                   errors=sum(figures["errors"].values()), p50_ms=figures["p50_us"] / 1000,
-                  p99_ms=figures["p99_us"] / 1000, p999_ms=figures["p999_us"] / 1000)
+                  p99_ms=figures["p99_us"] / 1000, p999_ms=figures["p999_us"] / 1000,
+                  histogram={value: count for value, count in figures["histogram"]})

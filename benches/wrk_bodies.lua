@@ -1,5 +1,6 @@
 -- Posts recorded request bodies round-robin, each on a new connection (`Connection: close`, as
--- mod_xml_curl and mod_json_cdr do), and prints the run's figures as one JSON line.
+-- mod_xml_curl and mod_json_cdr do), and prints the run's figures and its latency histogram as
+-- one JSON line.
 --
 -- Usage: wrk -t1 -cN -dS -s benches/wrk_bodies.lua http://127.0.0.1:PORT/ -- BODIES CONTENT_TYPE [AUTHORIZATION [RATE]]
 -- BODIES holds the requests as "<path> <length>\n<body bytes>" one after another (benches/wrk.py).
@@ -63,13 +64,28 @@ function request()
   return requests[next_index]
 end
 
+-- The whole latency histogram too, as [microseconds, requests] pairs, so that a bench can pool
+-- the requests of many runs (benches/latency_windows.py). wrk 4.1's stats object (src/script.c,
+-- src/stats.c): #latency is the number of distinct values, latency(i) the i-th smallest and its
+-- count. This is wrk's histogram after its correction for coordinated omission (src/wrk.c
+-- stats_correct), the one its percentiles above come from.
+local function histogram(latency)
+  local buckets = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    buckets[i] = string.format("[%d, %d]", value, count)
+  end
+  return "[" .. table.concat(buckets, ", ") .. "]"
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '{"requests": %d, "duration_us": %d, "bytes": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
-    '"p50_us": %d, "p99_us": %d, "p999_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    '"p50_us": %d, "p99_us": %d, "p999_us": %d, "max_us": %d, "mean_us": %.1f, "histogram": %s}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max, latency.mean,
+    histogram(latency)))
 end

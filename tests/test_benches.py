@@ -76,6 +76,24 @@ def test_wrk_offers_a_fixed_rate_when_asked_and_runs_flat_out_otherwise(tmp_path
     assert flat_out.rate > 400, flat_out
 
 
+def test_wrk_hands_back_its_whole_latency_histogram_the_one_its_percentiles_come_from(tmp_path):
+    # B6/B7 pool the histograms of many windows (benches/latency_windows.py).
+    from benches import latency_windows
+
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    requests = httpbench.wrk.write_bodies(tmp_path / "bodies", [("/xml_curl", b"a=b")] * 4)
+    with servers.ceiling(200, "text/xml", tmp_path / "ceiling.log") as ceiling:
+        result = httpbench.wrk.run(wrk_path, ceiling.url_base + "/xml_curl", requests, httpbench.FORM, 4, 1, rate=300)
+    # every answered request, plus the ones wrk adds for coordinated omission (src/wrk.c stats_correct:
+    # an answer slower than two intervals stands for the requests it held back), as its percentiles count
+    assert sum(result.histogram.values()) >= result.requests > 200, result
+    ordered = sorted(result.histogram)
+    for p, wrks in ((50, result.p50_ms), (99, result.p99_ms)):
+        ours = latency_windows.percentile(result.histogram, p)
+        # wrk ranks in long double: at an exact boundary it may land one value away, never more
+        assert abs(ordered.index(ours) - ordered.index(round(wrks * 1000))) <= 1, (p, ours, wrks)
+
+
 def test_a_path_whose_answers_are_not_the_ones_meant_is_refused_before_measuring(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
     url = datasets.database_url("sqlite", "pbx", datasets.TINY)
@@ -314,3 +332,54 @@ def test_b4_setup_fails_over_2_ms_and_says_when_the_bare_server_missed_it_too():
     assert not ours_alone.ok and "machine" not in ours_alone.text()
     both = setup_line(2.5, 3.1)
     assert not both.ok and "the bare server misses it too" in both.text()
+
+
+def test_the_hot_path_line_runs_its_windows_in_abba_order_and_pools_them(tmp_path, monkeypatch):
+    """B6 line 3 (and B7's, the same function) end to end on the tiny data set: one block of four
+    1 s windows, a load that only counts; every window kept beside the table, the line's ratio
+    the pooled one."""
+    import json
+
+    from benches import b6_api, latency_windows
+
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    url = datasets.database_url("sqlite", "pbx", datasets.TINY)
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path)
+    loaded_steps = []
+
+    line = b6_api.hot_path_line(options, url, "sqlite", datasets.TINY, tmp_path, ["client"] * 4,
+                                [loaded_steps.append], rate=20)
+
+    kept = json.loads((tmp_path / "b6-hot-path-sqlite.json").read_text())
+    assert [w["side"] for w in kept["windows"]] == ["quiet", "loaded", "loaded", "quiet"]
+    assert all(w["load_rate"] is None for w in kept["windows"] if w["side"] == "quiet")
+    assert all(w["load_rate"] > 0 for w in kept["windows"] if w["side"] == "loaded") and loaded_steps
+    compared = latency_windows.compare([(w["side"], dict(w["histogram"])) for w in kept["windows"]])
+    assert line.ratio == compared.ratio
+    assert "pair ratios median" in line.measured and "2 pairs" in line.measured
+    assert "(p99 of 2 1 s windows a side, ABBA, pooled)" in line.target and "≤ 1.2×" in line.target
+
+
+@pytest.mark.parametrize("bench", ["b6_api", "b7_portal"])
+def test_hot_path_only_measures_just_the_line_of_sip_auth_under_the_load(bench, tmp_path, monkeypatch):
+    """`python -m benches --bench b6|b7 --hot-path-only`: the API's (the portal's) server and load, one line."""
+    import importlib
+
+    from benches import b6_api
+
+    module = importlib.import_module(f"benches.{bench}")
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path, hot_path_only=True)
+
+    [line] = module.run(options, datasets.TINY, ["sqlite"], report=lambda text: None)
+
+    assert line.name.startswith("sip_auth p99 at 50% of its capacity") and line.name.endswith("· sqlite")
+    assert line.bench == module.BENCH and "pair ratios median" in line.measured

@@ -1,0 +1,82 @@
+"""How B6 line 3 and B7's same line compare sip_auth with and without a load (benches/latency_windows.py):
+windows in ABBA order, each side's wrk histograms pooled, p99 of each pool by wrk's own rule, and
+the ratio of every adjacent pair of windows for the noise."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+
+from benches import latency_windows as lw
+
+
+def reference_percentile(samples: list[int], p: float) -> int:
+    """From the raw samples, by brute force: the smallest of them with more than p % of all at or under it."""
+    return min(v for v in samples if sum(s <= v for s in samples) > Fraction(p) / 100 * len(samples))
+
+
+def test_the_windows_run_quiet_loaded_loaded_quiet_so_a_linear_drift_falls_on_both_sides_alike():
+    order = lw.abba_order(3)
+    assert order == ["quiet", "loaded", "loaded", "quiet"] * 3
+    # A drift d·t added to window t: both sides' windows have the same mean time in every block.
+    for block in range(3):
+        times = {side: [t for t in range(4 * block, 4 * block + 4) if order[t] == side] for side in ("quiet", "loaded")}
+        assert sum(times["quiet"]) == sum(times["loaded"])
+
+
+def test_pooling_adds_the_counts_of_every_window():
+    assert lw.pooled([{500: 2, 700: 1}, {500: 1, 900: 4}, {}]) == {500: 3, 700: 1, 900: 4}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_percentile_of_pooled_histograms_is_the_one_of_all_their_raw_samples(seed):
+    rng = random.Random(seed)
+    windows = [[int(rng.lognormvariate(6.5, 0.6)) for _ in range(rng.randint(1, 400))]
+               for _ in range(rng.randint(1, 8))]
+    every_sample = [sample for window in windows for sample in window]
+    pool = lw.pooled(Counter(window) for window in windows)
+    for p in (1, 50, 90, 99, 99.9):
+        assert lw.percentile(pool, p) == reference_percentile(every_sample, p), p
+    assert lw.percentile(pool, 100) == max(every_sample)
+
+
+def test_the_percentile_follows_wrks_rank_at_an_exact_boundary():
+    # 100 requests, p99: wrk's rank is round(99 + 0.5) = 100 (src/stats.c), the slowest one, not the 99th.
+    histogram = {value: 1 for value in range(1, 101)}
+    assert lw.percentile(histogram, 99) == 100
+    assert lw.percentile(histogram, 50) == 51
+    with pytest.raises(ValueError, match="empty"):
+        lw.percentile({}, 99)
+
+
+def test_the_comparison_pools_each_side_and_keeps_every_pairs_ratio():
+    quiet, loaded = {1000: 99, 2000: 1}, {1000: 99, 3000: 1}
+    slow_quiet = {1000: 98, 6000: 2}
+    windows = [("quiet", quiet), ("loaded", loaded), ("loaded", loaded), ("quiet", slow_quiet)]
+
+    compared = lw.compare(windows)
+
+    # Pooled: 200 quiet requests, p99 rank 199 → 6000; 200 loaded, rank 199 → 3000.
+    assert (compared.quiet_p99_us, compared.loaded_p99_us) == (6000, 3000)
+    assert (compared.quiet_requests, compared.loaded_requests) == (200, 200)
+    assert compared.ratio == 0.5
+    assert compared.pair_ratios == (1.5, 0.5)  # each pair's own p99s: 3000/2000, 3000/6000
+    assert compared.noise() == "pair ratios median 1.00×, 0.50–1.50×, 2 pairs"
+
+
+def test_one_noisy_window_weighs_what_it_lasted_where_the_best_of_three_would_pick_the_luckiest():
+    calm, noisy = {1000: 990, 1500: 10}, {1000: 900, 8000: 100}
+    windows = [("quiet", calm), ("loaded", calm), ("loaded", noisy), ("quiet", calm)]
+    compared = lw.compare(windows)
+    # 100 slow requests of 2,000 loaded ones: 5 %, over 1 %: the pooled p99 shows them.
+    assert compared.loaded_p99_us == 8000 and compared.quiet_p99_us == 1500
+    assert min(lw.percentile(h, 99) for side, h in windows if side == "loaded") == 1500  # best-of: hidden
+
+
+@pytest.mark.parametrize("sides", [["quiet", "quiet"], ["quiet", "loaded", "loaded"], [],
+                                   ["loaded", "loaded", "quiet", "quiet"]])
+def test_windows_that_are_not_quiet_loaded_pairs_are_refused(sides):
+    with pytest.raises(ValueError, match="pairs"):
+        lw.compare([(side, {1000: 1}) for side in sides])
