@@ -209,6 +209,13 @@ def test_calllog_export_to_a_file(cli_db, tmp_path, capsys):
     assert capsys.readouterr().out == f"2 calls written to {target}\n"
 
 
+def test_calllog_export_to_dash_is_standard_output_not_a_file_named_dash(cli_db, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # where a file named "-" would appear
+    assert main(["--database", cli_db, "calls", "export", "--tenant", "acme.example", "-o", "-"]) == 0
+    assert len(read_csv(capsys.readouterr().out)) == 3
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize("argv, message, code", [
     (["--day", "yesterday"], "--day", 2),
     (["--page", "0"], "page", 2),

@@ -24,7 +24,8 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=_list)
     dump = sub.add_parser("export", help="the whole call log matching the filters as CSV")
     _query_options(dump)
-    dump.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    dump.add_argument("--output", "-o", metavar="FILE",
+                      help="write to FILE instead of standard output ('-': standard output, as the other exports)")
     dump.set_defaults(handler=_export)
     orphans = sub.add_parser("unassigned", help="calls stored but in no one's log (no tenant matched them), newest first")
     orphans.add_argument("--limit", type=int, default=100, help="how many calls at most (default 100)")
@@ -83,7 +84,7 @@ def _list(args, ctx) -> int:
 
 def _export(args, ctx) -> int:
     chunks = calllog.calls_csv(ctx.app, query_from(args))
-    if args.output:
+    if args.output and args.output != "-":
         lines = 0
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             for chunk in track(chunks, f"exporting to {args.output}"):  # a bar on a terminal only
