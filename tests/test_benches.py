@@ -141,7 +141,82 @@ def test_b8_measures_an_import_and_a_cdr_storm_and_stores_every_cdr(tmp_path):
     assert "p99" in line.measured and "quiet p99" in line.reference
     stored, sent = line.measured.split(" stored")[0].rsplit(", ", 1)[1].split("/")
     assert int(sent) > 0 and stored == sent
+    assert "; " not in line.measured, line.measured  # no failure named: the import, the storm, the answers
     assert line.text().startswith("PASS" if line.ok else "FAIL")
+
+
+def test_b8s_directory_probe_times_each_fetch_from_when_it_was_due_so_a_stall_is_not_hidden():
+    """A server that stalls the first 60 ms of every second delays every REGISTER due meanwhile.
+    The closed-loop probe before sent the fetches due in the stall after it, back to back, each
+    timed from its own send: one slow sample a second, p99 2.3 ms (the review's simulation). Open
+    loop, timed from when due: the fetches due in the stall's first 20 ms (2% of all) wait 40 ms
+    or more, so the p99 must show it."""
+    import time
+
+    from benches import b8_faults
+
+    began = time.monotonic()
+
+    def fetch(k):
+        phase = (time.monotonic() - began) % 1.0
+        time.sleep(0.001 + (0.06 - phase if phase < 0.06 else 0.0))
+        return True
+
+    probe = b8_faults.open_loop(fetch, 200, 3.0)
+    assert b8_faults.p99(probe.waits) >= 0.04, sorted(probe.waits)[-20:]
+    assert probe.achieved >= 0.95 * 200 and probe.wrong == 0 and len(probe.waits) == probe.sent_in_time
+
+
+def test_b8s_probe_rotates_over_users_and_counts_an_answer_of_another_user_as_wrong():
+    from benches import b8_faults
+
+    class AlwaysAna:
+        def directory(self, extension):
+            return 200, b'<document><user id="1001"/></document>', 0.001
+
+    fetch = b8_faults.fetching(AlwaysAna(), ["1001", "2000"])
+    assert [fetch(k) for k in range(4)] == [True, False, True, False]
+    probe = b8_faults.open_loop(fetch, 100, 0.2)
+    assert probe.wrong == len(probe.waits) // 2 > 0
+
+
+def _b8_verdict(**changes):
+    """The import + storm verdict on figures that pass, with `changes` made to them."""
+    from benches import b8_faults
+
+    probe = b8_faults.Probe(500, 10.0, [0.001] * 5000, [0.0001] * 5000, 5000, 0)
+    given = dict(quiet=probe, busy=probe, storm_exit=0, storm_rate=1000,
+                 figures={"stored": 20_000, "sent": 20_000, "seconds": 20.0, "filed": 19_800,
+                          "late_p99_ms": 1.0, "answer_p99_ms": 20.0},
+                 imported=b8_faults.Imported(0, 100_000, 100_000, ""))
+    given.update(changes)
+    return b8_faults.storm_line("directory during an import + CDR storm", **given)
+
+
+def test_b8s_verdict_fails_a_storm_filed_under_its_rate_a_backlog_a_wrong_answer_or_a_failed_import():
+    from benches import b8_faults
+
+    assert _b8_verdict().ok
+    sent_at_rate = {"sent": 20_000, "seconds": 20.0, "late_p99_ms": 1.0, "answer_p99_ms": 20.0}
+    filed_under = _b8_verdict(figures={**sent_at_rate, "stored": 20_000, "filed": 17_000})  # 850/s filed
+    assert not filed_under.ok and "storm filed 850 of 1,000 CDR/s" in filed_under.measured
+    behind = _b8_verdict(figures={**sent_at_rate, "stored": 20_000, "filed": 18_500})  # 925/s, 1,500 behind
+    assert not behind.ok and "1,500 posts still unanswered when the import ended" in behind.measured
+    probe = b8_faults.Probe(500, 10.0, [0.001] * 5000, [0.0001] * 5000, 5000, 0)
+    wrong = _b8_verdict(busy=b8_faults.Probe(500, 10.0, probe.waits, probe.late, 5000, 1))
+    assert not wrong.ok and "1 fetches not answered with their user" in wrong.measured
+    slow_probe = _b8_verdict(busy=b8_faults.Probe(500, 10.0, probe.waits, probe.late, 4700, 0))
+    assert not slow_probe.ok and "busy probe kept 470 of 500 fetches/s" in slow_probe.measured
+    failed = _b8_verdict(imported=b8_faults.Imported(2, 100_000, 0, "line 7: bad phone\nnothing imported\n"))
+    assert not failed.ok and "import failed (exit 2: line 7: bad phone" in failed.measured
+    short = _b8_verdict(imported=b8_faults.Imported(0, 100_000, 99_000, ""))
+    assert not short.ok and "import stored 99,000 of 100,000 contacts" in short.measured
+    no_storm = _b8_verdict(figures=None, storm_exit=1)
+    assert not no_storm.ok and "storm failed (exit 1)" in no_storm.measured
+    lost = _b8_verdict(figures={**sent_at_rate, "stored": 19_990, "filed": 19_800})
+    assert not lost.ok and "10 CDRs not stored" in lost.measured
+    slower = _b8_verdict(busy=b8_faults.Probe(500, 10.0, [0.008] * 5000, probe.late, 5000, 0))
+    assert not slower.ok  # 8 ms > 2 × 1 ms + 5 ms
 
 
 def test_b8s_storm_keeps_its_schedule_when_answers_are_slow():
