@@ -342,6 +342,43 @@ def test_b8s_storm_posts_calls_of_the_tenant_so_serve_files_their_call_log_entri
 
 
 @pytest.mark.postgres
+def test_b8_diagnosis_counts_lock_waits_of_its_own_database_only(engine):
+    """The PostgreSQL server is shared (other suites' tests): a lock wait in another database is not
+    this run's. Counted before: every ungranted lock of the cluster."""
+    import threading
+    import time
+
+    import psycopg2
+
+    from benches import b8_diagnose, b8_faults
+
+    if engine != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with b8_faults.fresh_postgresql() as ours, b8_faults.fresh_postgresql() as theirs:
+        holder = psycopg2.connect(theirs)
+        with holder.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (n int)")
+            holder.commit()
+            cursor.execute("LOCK TABLE t")  # held until the commit below
+        waiter = psycopg2.connect(theirs)
+        waiting = threading.Thread(target=lambda: waiter.cursor().execute("LOCK TABLE t"))
+        waiting.start()
+        try:
+            time.sleep(0.5)
+            mine, others = b8_diagnose.Sampler(ours, {}), b8_diagnose.Sampler(theirs, {})
+            mine.sample()
+            others.sample()
+            mine.conn.close()
+            others.conn.close()
+            assert (mine.lock_waits, others.lock_waits) == (0, 1)
+        finally:
+            holder.commit()
+            waiting.join()
+            holder.close()
+            waiter.close()
+
+
+@pytest.mark.postgres
 def test_b8_measures_a_stall_and_the_recoveries_on_postgresql(engine):
     from benches import b8_faults
 
