@@ -3,7 +3,8 @@
 `centralita serve` runs in its own process on a database of its own (a fresh PostgreSQL database
 reached through a TCP proxy that can stall and reset, tests/tcp_proxy.py; or a SQLite file), with
 the demo tenant serve creates. A client in this process sends the directory fetch FreeSWITCH sends
-on every REGISTER, one at a time (new connection each, as mod_xml_curl does), and takes the p99.
+on every REGISTER (new connection each, as mod_xml_curl does), one at a time (3: open loop, at
+REGISTER_RATE), and takes the p99.
 
   1. PostgreSQL stalled (no packet moves): directory p99 ≤ answer_deadline (1.5 s): every fetch is
      answered, `not found`, before mod_xml_curl's own timeout; meanwhile a request of the same
