@@ -8,8 +8,11 @@ connection) and PostgreSQL's own processes:
 * CPU seconds and seconds runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat: a
   process starved by the others waits there, not on the database);
 * on PostgreSQL, what its backends were doing, sampled every SAMPLE_SECONDS from pg_stat_activity
-  (state and wait_event), and how often any lock request was waiting (pg_locks, not granted);
+  (state and wait_event), and how often any lock request on this database was waiting (pg_locks,
+  not granted);
 * the change of pg_stat_slru (MultiXact pages), pg_stat_bgwriter (checkpoints) and pg_stat_wal.
+  These three are the whole server's (cluster-wide): another database's work on a shared server
+  (another suite's tests) counts in them too.
 
 A diagnosis, not a measurement: the sampler costs the machine a few percent of a core.
 """
@@ -21,12 +24,12 @@ import os
 import signal
 import sys
 import threading
-import time
 
 import psycopg2
 
 SAMPLE_SECONDS = 0.025
-SCHEDSTAT_EVERY = 8  # samples: reading ~150 files (the storm's threads) 50 times a second is not free
+SCHEDSTAT_EVERY = 8  # samples: reading every thread's file of every process and backend (serve's
+# threads, the probe's pool) 40 times a second is not free
 
 
 def schedstat(pid: int) -> dict[int, tuple[int, int]]:
@@ -117,7 +120,10 @@ class Sampler:
                            " FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
                            " AND (datname = current_database() OR datname IS NULL)")
             activity = cursor.fetchall()
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            # By the waiting backend's database: a row lock is waited on as the holder's transaction
+            # id, a lock with no database of its own.
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN"
+                           " (SELECT pid FROM pg_stat_activity WHERE datname = current_database())")
             self.lock_waits += cursor.fetchone()[0] > 0
         if not self.samples:
             self.initial_backends = {row[0] for row in activity}
@@ -153,7 +159,8 @@ class Sampler:
                 cpu[role] = {"cpu_s": round(running / 1e9, 2), "runqueue_wait_s": round(waiting / 1e9, 2)}
         return {"samples": self.samples, "samples_with_lock_waits": self.lock_waits, "cpu": cpu,
                 "backend_states": {role: dict(counter.most_common(8)) for role, counter in self.states.items()},
-                "server_delta": {key: after[key] - self.before[key] for key in after if after[key] != self.before[key]}}
+                "cluster_wide_delta": {key: after[key] - self.before[key] for key in after
+                                       if after[key] != self.before[key]}}
 
 
 def main(url: str, pairs: list[str]) -> None:
