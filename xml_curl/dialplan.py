@@ -60,15 +60,19 @@ class CallRequest:
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def routing_key(fields: Form, markers: dict[str, str] | None = None) -> tuple:
+def routing_key(fields: Form, markers: dict[str, str] | None = None, asked: list[str] | None = None) -> tuple:
     """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
     uuid, which only names the call in log lines. Two requests with the same key route the same
     way while the database does not change (the Router reads nothing else but its configuration),
     and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py).
-    `markers`: fields.prefixed(MARKER_PREFIX), when the caller has it already."""
+    `markers`: fields.prefixed(MARKER_PREFIX), and `asked`: fields.values(ASKED), when the caller
+    has them already (each search of the body is made once)."""
     if markers is None:
         markers = fields.prefixed(MARKER_PREFIX)
-    context, destination, number, name = fields.values(_ROUTED)
+    if asked is None:
+        context, destination, number, name = fields.values(_ROUTED)
+    else:
+        (context, destination), (number, name) = asked, fields.values(_CALLER_ID)
     # Our markers from the one pass over them, not each searched for (most are absent).
     user_id, call_type = markers.get(_USER_ID, ""), markers.get(_CALL_TYPE, "")
     hops, chain, voice = markers.get(_HOPS, ""), markers.get(_CHAIN, ""), markers.get(_VOICE, "")
@@ -82,12 +86,13 @@ def routing_key(fields: Form, markers: dict[str, str] | None = None) -> tuple:
     return context, destination, number, name, user_id, call_type, hops, voice, chain
 
 
-def answer_key(fields: Form) -> tuple | None:
+def answer_key(fields: Form, asked: list[str] | None = None) -> tuple | None:
     """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
     routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
     once for every caller of the number, not once per caller and name as routing_key would (and
-    a kept answer is found reading four fields of ~145). None for any other context."""
-    context, destination = fields.values(_ANSWERED)
+    a kept answer is found reading four fields of ~145). None for any other context. `asked`:
+    fields.values(ASKED), when the caller has it already."""
+    context, destination = asked or fields.values(ASKED)
     if not context:
         context = fields.get("Caller-Context", "")
     if context != PUBLIC_CONTEXT:
@@ -110,7 +115,8 @@ assert all(marker.startswith(MARKER_PREFIX) for marker in (_HOPS, _USER_ID, _CAL
 # The other fields routing_key reads: from the Hunt-* block (what the fetch routes now: after a
 # transfer, its new destination and context), else the Caller-* one.
 _ROUTED = Names("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name")
-_ANSWERED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
+ASKED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
+_CALLER_ID = Names(*_ROUTED.names[2:])  # the rest, for routing_key
 _CALLER = Names("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
 
 
