@@ -32,6 +32,11 @@ RECORDING = "pbx_recording"  # the call's recording, relative to recordings_dir 
 # join the two otherwise).
 PICKED_UP_BY = "pbx_picked_up_by"
 FEATURE_ARGUMENT = "pbx_feature_argument"  # the digits dialled after a feature code (*72 -> the number)
+# The voice folder (sound_prefix) the dialplan set when the call entered its tenant: read back on the
+# call's later fetches so the voice is not set again. A marker of ours, found in the one pass over the
+# pbx_ variables: sound_prefix itself is absent from most fetches, and looking for an absent field
+# searches the whole ~6 KB body (xml_curl/form.py).
+VOICE = "pbx_voice"
 
 CALL_TYPES = ("inbound", "outbound", "internal")
 FORWARD_REASONS = ("always", "no_answer", "busy", "not_registered", "dnd")

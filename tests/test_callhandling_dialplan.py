@@ -80,7 +80,7 @@ def steps(doc) -> list[tuple[str, str]]:
 
 # The first fetch in a tenant sets its voice (fs_plugins/voices.py); these tenants speak English.
 ENGLISH = [("set", "default_language=en"), ("set", "sound_prefix=/usr/share/freeswitch/sounds/en/us/callie"),
-           ("set", "sound_prefix_enforced=true")]
+           ("set", "sound_prefix_enforced=true"), ("set", "pbx_voice=/usr/share/freeswitch/sounds/en/us/callie")]
 
 
 def dialplan(app, destination="1002", **extra) -> list[tuple[str, str]]:

@@ -79,8 +79,9 @@ def test_a_call_entering_a_spanish_tenant_gets_its_language_voice_and_enforced_p
     assert variable(doc, "default_language") == ["es"]
     assert variable(doc, "sound_prefix") == [SPANISH]
     assert variable(doc, "sound_prefix_enforced") == ["true"]
-    first = [a.get("data") for a in doc.xpath("//action")][:3]
-    assert first == ["default_language=es", f"sound_prefix={SPANISH}", "sound_prefix_enforced=true"]
+    first = [a.get("data") for a in doc.xpath("//action")][:4]
+    assert first == ["default_language=es", f"sound_prefix={SPANISH}", "sound_prefix_enforced=true",
+                     f"pbx_voice={SPANISH}"]
 
 
 def test_mod_voicemail_runs_after_the_language_is_set(db, casa):
@@ -91,8 +92,21 @@ def test_mod_voicemail_runs_after_the_language_is_set(db, casa):
 
 
 def test_later_fetches_of_the_same_call_do_not_set_the_voice_again(db, casa):
-    doc = fetch(db, variable_sound_prefix=SPANISH)
+    doc = fetch(db, variable_pbx_voice=SPANISH)
     assert variable(doc, "sound_prefix") == [] and variable(doc, "default_language") == []
+
+
+def test_a_call_marked_with_another_voice_gets_its_tenants_voice_again(db, casa):
+    doc = fetch(db, variable_pbx_voice=ENGLISH, variable_sound_prefix=ENGLISH)
+    assert variable(doc, "sound_prefix") == [SPANISH] and variable(doc, "pbx_voice") == [SPANISH]
+
+
+def test_the_voice_is_read_back_from_the_marker_not_from_sound_prefix(db, casa):
+    """The marker is found in the one pass over the pbx_ variables; sound_prefix is never searched for
+    (absent from most fetches, a search of the whole body): a channel whose sound_prefix was set
+    elsewhere gets the tenant's voice and the marker."""
+    doc = fetch(db, variable_sound_prefix=SPANISH)
+    assert variable(doc, "sound_prefix") == [SPANISH] and variable(doc, "pbx_voice") == [SPANISH]
 
 
 def test_a_did_call_gets_the_voice_of_the_tenant_it_enters(db, casa):

@@ -20,7 +20,7 @@ from fs_plugins.httpauth import basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import MARKER_PREFIX, Router, answer_key, answered_context, call_request, routing_key
+from xml_curl.dialplan import ASKED, MARKER_PREFIX, Router, answer_key, answered_context, call_request, routing_key
 from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
@@ -111,9 +111,10 @@ def _dialplan(fields: Form, lookups: Lookups, router: Router, config: Config) ->
     again (a warning logged while routing is then logged once). A DID's is kept per number. A kept
     one is found without entering a deadline or a request of the cache: nothing reads the database."""
     routing = None  # the whole routing key: a DID reads it only when its answer is not kept
-    key = answer_key(fields)
+    asked = fields.values(ASKED)
+    key = answer_key(fields, asked)
     if key is None:
-        key = routing = routing_key(fields, fields.prefixed(MARKER_PREFIX))
+        key = routing = routing_key(fields, fields.prefixed(MARKER_PREFIX), asked)
     # The uuid is the 22nd of ~145 fields: read (a search of the whole body from its end) only
     # when routing or the answer for this call need it, not for a kept answer that is the same
     # for every call.

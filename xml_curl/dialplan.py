@@ -56,22 +56,26 @@ class CallRequest:
     caller_user_id: str  # pbx_user_id from our directory when the caller is one of our users
     call_type: str  # pbx_call_type already set by an earlier routing step, or ""
     hops: int
-    sound_prefix: str = ""  # the voice an earlier routing step chose, or ""
+    voice: str = ""  # pbx_voice: the voice folder an earlier routing step set, or ""
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def routing_key(fields: Form, markers: dict[str, str] | None = None) -> tuple:
+def routing_key(fields: Form, markers: dict[str, str] | None = None, asked: list[str] | None = None) -> tuple:
     """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
     uuid, which only names the call in log lines. Two requests with the same key route the same
     way while the database does not change (the Router reads nothing else but its configuration),
     and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py).
-    `markers`: fields.prefixed(MARKER_PREFIX), when the caller has it already."""
+    `markers`: fields.prefixed(MARKER_PREFIX), and `asked`: fields.values(ASKED), when the caller
+    has them already (each search of the body is made once)."""
     if markers is None:
         markers = fields.prefixed(MARKER_PREFIX)
-    context, destination, number, name, sound_prefix = fields.values(_ROUTED)
+    if asked is None:
+        context, destination, number, name = fields.values(_ROUTED)
+    else:
+        (context, destination), (number, name) = asked, fields.values(_CALLER_ID)
     # Our markers from the one pass over them, not each searched for (most are absent).
     user_id, call_type = markers.get(_USER_ID, ""), markers.get(_CALL_TYPE, "")
-    hops, chain = markers.get(_HOPS, ""), markers.get(_CHAIN, "")
+    hops, chain, voice = markers.get(_HOPS, ""), markers.get(_CHAIN, ""), markers.get(_VOICE, "")
     if not (context and destination and number and name):  # the Hunt-* field empty or absent: the Caller-* one
         context, destination, number, name = (
             hunt or caller for hunt, caller in zip((context, destination, number, name), fields.values(_CALLER)))
@@ -79,15 +83,16 @@ def routing_key(fields: Form, markers: dict[str, str] | None = None) -> tuple:
         hops = int(hops or 0)
     except ValueError:
         hops = MAX_HOPS + 1  # a mangled counter is treated as a loop, never as a reset
-    return context, destination, number, name, user_id, call_type, hops, sound_prefix, chain
+    return context, destination, number, name, user_id, call_type, hops, voice, chain
 
 
-def answer_key(fields: Form) -> tuple | None:
+def answer_key(fields: Form, asked: list[str] | None = None) -> tuple | None:
     """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
     routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
     once for every caller of the number, not once per caller and name as routing_key would (and
-    a kept answer is found reading four fields of ~145). None for any other context."""
-    context, destination = fields.values(_ANSWERED)
+    a kept answer is found reading four fields of ~145). None for any other context. `asked`:
+    fields.values(ASKED), when the caller has it already."""
+    context, destination = asked or fields.values(ASKED)
     if not context:
         context = fields.get("Caller-Context", "")
     if context != PUBLIC_CONTEXT:
@@ -105,12 +110,13 @@ def call_request(key: tuple, uuid: str) -> CallRequest:
 MARKER_PREFIX = "variable_pbx_"
 _HOPS, _USER_ID = f"variable_{channel_vars.HOPS}", f"variable_{channel_vars.USER_ID}"
 _CALL_TYPE, _CHAIN = f"variable_{channel_vars.CALL_TYPE}", f"variable_{channel_vars.CHAIN}"
-assert all(marker.startswith(MARKER_PREFIX) for marker in (_HOPS, _USER_ID, _CALL_TYPE, _CHAIN))
-# The other fields routing_key reads; the first four from the Hunt-* block (what the fetch routes
-# now: after a transfer, its new destination and context), else the Caller-* one.
-_ROUTED = Names("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name",
-                "variable_sound_prefix")
-_ANSWERED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
+_VOICE = f"variable_{channel_vars.VOICE}"
+assert all(marker.startswith(MARKER_PREFIX) for marker in (_HOPS, _USER_ID, _CALL_TYPE, _CHAIN, _VOICE))
+# The other fields routing_key reads: from the Hunt-* block (what the fetch routes now: after a
+# transfer, its new destination and context), else the Caller-* one.
+_ROUTED = Names("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Hunt-Caller-ID-Name")
+ASKED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
+_CALLER_ID = Names(*_ROUTED.names[2:])  # the rest, for routing_key
 _CALLER = Names("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
 
 
@@ -190,11 +196,12 @@ class Router:
         return self.suspension.actions(self.voices.for_language(tenant.language))  # the sound's path is absolute
 
     def _spoken_in(self, tenant: TenantInfo, request: CallRequest) -> list[Action]:
-        """Prompts, mod_voicemail and `say` speak the tenant's language (fs_plugins/voices.py); set once."""
+        """Prompts, mod_voicemail and `say` speak the tenant's language (fs_plugins/voices.py); set
+        once, with the pbx_voice marker that tells the call's later fetches so."""
         voice = self.voices.for_language(tenant.language)
-        if request.sound_prefix == voice.prefix:
+        if request.voice == voice.prefix:
             return []
-        return [set_var(name, value) for name, value in voice.variables()]
+        return [set_var(name, value) for name, value in voice.variables()] + [set_var(channel_vars.VOICE, voice.prefix)]
 
     def _route_did(self, request: CallRequest) -> tuple[list[Action], int | None]:
         """The actions, and the number's tenant: the only one whose rows they were read from (the
