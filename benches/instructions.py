@@ -49,8 +49,11 @@ def main(argv=None) -> int:
     args = parse(argv)
     if args.callgrind and not args.measured:
         return _under_callgrind(args)
+    from benches import datasets
     from fs_plugins.launcher import make_cooperative
 
+    # Built (bulk COPY on PostgreSQL) before the process turns cooperative, which COPY refuses.
+    datasets.database_url(args.engine, "pbx", datasets.QUICK)
     make_cooperative()  # as `serve` runs: gevent's sockets, psycopg's wait callback
     loops = _loops(args, _paths(args))
     for name, app, ceiling, bodies in loops:
