@@ -29,7 +29,8 @@ def parse(argv):
     parser.add_argument("--quick", action="store_true", help="small data set, one short run (a few minutes)")
     parser.add_argument("--bench", action="append", choices=BENCHES, help="run only this bench (repeatable)")
     parser.add_argument("--engine", action="append", choices=ENGINES, help="only this database (repeatable)")
-    parser.add_argument("--path", help="B1: only the paths whose name contains this")
+    parser.add_argument("--path", help="B1: only the paths whose name contains this; B5: only its parts (CDR ingest, "
+                        "month page, CSV export) whose name contains this")
     parser.add_argument("--seconds", type=int, help="seconds per wrk measurement (default 5, quick 2)")
     parser.add_argument("--runs", type=int, help="runs per side, the best kept (default 3, quick 1)")
     parser.add_argument("--results", type=Path, help="folder for table.md and the charts")
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     if "b5" in wanted:
         from benches import b5_cdr
 
-        lines += b5_cdr.run(options, scale, engines, say)
+        lines += b5_cdr.run(options, scale, engines, say, args.path)
     if "b6" in wanted:
         from benches import b6_api
 

@@ -10,7 +10,8 @@
    the raw cursor rows through csv.writer. Target ≥ 50,000 rows/s; memory flat (tracemalloc peak
    for half the rows vs. a twentieth).
 
-Run: .venv/bin/python -m benches.b5_cdr [--quick] [--engine sqlite|postgresql] (or python -m benches)
+Run: .venv/bin/python -m benches.b5_cdr [--quick] [--engine sqlite|postgresql] [--path ingest|month|CSV]
+(or python -m benches); --path keeps only the parts whose name holds it (ingest: the wrk lines alone).
 """
 from __future__ import annotations
 
@@ -33,23 +34,33 @@ from fs_plugins.calllog import log as logmod
 
 BENCH = "B5 CDR"
 MIN_CDR_RATE = 2000
+INGEST, MONTH_PAGE, CSV = "CDR ingest", "month page", "CSV export"
+PARTS = (INGEST, MONTH_PAGE, CSV)
 EXPORT_BATCH = inspect.signature(logmod.iterate_rows).parameters["batch"].default  # rows per read
 
 
-def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
+def run(options, scale: datasets.Scale, engines, report=print, only: str | None = None) -> list[Line]:
+    """`only`: the parts (CDR ingest, month page, CSV) whose name holds it, any case; None: all."""
+    wanted = [part for part in PARTS if only is None or only.lower() in part.lower()]
     lines = []
     posts = 5000 * options.seconds  # more than a run can send: no CDR is posted twice
-    for number, engine in enumerate(engines):
+    for number, engine in enumerate(engines if wanted else ()):
         url = datasets.database_url(engine, "calls", scale, fresh_copy=True)
         try:
-            path = HttpPath(BENCH, "CDR ingest", [], lambda answer: None, section="web", url_path="/cdr",
-                            content_type="application/json", answer_type="text/plain", min_rate=MIN_CDR_RATE,
-                            fresh=lambda serial: bodies.cdr_posts(scale, posts, 1000 * number + serial))
-            measured = compare(path, url, engine, options)
+            measured = []
+            if INGEST in wanted:
+                path = HttpPath(BENCH, INGEST, [], lambda answer: None, section="web", url_path="/cdr",
+                                content_type="application/json", answer_type="text/plain", min_rate=MIN_CDR_RATE,
+                                fresh=lambda serial: bodies.cdr_posts(scale, posts, 1000 * number + serial))
+                measured = compare(path, url, engine, options)
             db = dbmod.connect(url)
-            stored = db.execute_sql("SELECT COUNT(*) FROM cdr_leg").fetchone()[0] - scale.calls
-            measured = [_with_stored(line, stored) for line in measured]
-            measured += [bench_month_page(db, engine), *bench_csv(db, engine, scale)]
+            if INGEST in wanted:
+                stored = db.execute_sql("SELECT COUNT(*) FROM cdr_leg").fetchone()[0] - scale.calls
+                measured = [_with_stored(line, stored) for line in measured]
+            if MONTH_PAGE in wanted:
+                measured.append(bench_month_page(db, engine))
+            if CSV in wanted:
+                measured += bench_csv(db, engine, scale)
             db.close()
         finally:
             datasets.discard(url)

@@ -274,6 +274,13 @@ def test_the_encode_true_form_body_is_accepted():
     assert parse_body(form, "application/x-www-form-urlencoded") == parse_body(body)
 
 
+def test_every_pbx_variable_is_kept_sorted_and_no_other_name_however_short():
+    names = {"": "empty", "p": "one", "pbx": "three", "pbx_": "bare", "PBX_upper": "no", "xpbx_a": "no",
+             "presence_id": "no", "pbx_zeta": "z", "pbx_alpha": "a b", "uuid": "u-1", "direction": "inbound"}
+    leg = parse_body(json.dumps({"variables": names}).encode())
+    assert leg.pbx == (("pbx_", "bare"), ("pbx_alpha", "a b"), ("pbx_zeta", "z"))
+
+
 def test_leg_facts_survive_a_round_trip_through_storage():
     for bodies in (recorded_bodies(name) for name in MANIFEST):
         for facts in legs_of(bodies):

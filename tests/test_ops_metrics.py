@@ -102,6 +102,23 @@ def test_cdr_posts_are_counted_by_what_became_of_them(db):
     assert value("centralita_http_requests_total", mount="/cdr", code="400") >= 1
 
 
+def test_a_mount_looks_each_series_up_once_and_counts_every_request(db, monkeypatch):
+    app = metrics.instrument_mount("/cdr", make_cdr_app(Config(), db))
+    rejected = value("centralita_cdr_posts_total", outcome="rejected")
+    requests = value("centralita_http_requests_total", mount="/cdr", code="400")
+    timed = value("centralita_http_request_seconds_count", mount="/cdr")
+    looked_up = []
+    for family in (metrics.HTTP_REQUESTS, metrics.CDR_POSTS, metrics.HTTP_SECONDS):
+        monkeypatch.setattr(family, "labels", lambda *values, _labels=family.labels: looked_up.append(values)
+                            or _labels(*values))
+    for _ in range(3):
+        call(app, b"{not json", path="/cdr", content_type="application/json")
+    assert len(looked_up) == 3  # each series at the first request only, not three times a request
+    assert value("centralita_cdr_posts_total", outcome="rejected") == rejected + 3
+    assert value("centralita_http_requests_total", mount="/cdr", code="400") == requests + 3
+    assert value("centralita_http_request_seconds_count", mount="/cdr") == timed + 3
+
+
 def test_metrics_are_off_without_a_token_and_refuse_a_wrong_one(db):
     assert scrape(make_metrics_app(Config(fs_event_socket_port=0)))[0] == 404
     app = make_metrics_app(NO_SOCKET)

@@ -50,3 +50,4 @@ log_request
 getheader  # httphead.py Head: read by gevent's pywsgi as it did its own parsed headers
 typeheader
 template_class  # portal/escaping.py install: read by Jinja's loaders when they build a template
+track_greenlet_tree  # launcher.py make_cooperative: gevent's config, read by gevent.Greenlet at each spawn

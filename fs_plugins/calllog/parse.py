@@ -141,8 +141,11 @@ class _Variables:
         return unquote(value) if self._encoded else value
 
     def ours(self) -> tuple[tuple[str, str], ...]:
-        """Every pbx_* variable (Centralita's own), sorted."""
-        return tuple(sorted((key, self.get(key)) for key in self._raw if key[:4] == _OUR_PREFIX))
+        """Every pbx_* variable (Centralita's own), sorted. Each of a leg's ~150 names is tested on
+        its first character first: one-character strings are shared, while `key[:4]` made a new
+        string for every name (~20,000 of a post's ~1,000,000 instructions)."""
+        ours = [key for key in self._raw if key and key[0] == "p" and key[:4] == _OUR_PREFIX]
+        return tuple(sorted((key, self.get(key)) for key in ours))
 
 
 _ABSENT = object()
