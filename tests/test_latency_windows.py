@@ -17,13 +17,22 @@ def reference_percentile(samples: list[int], p: float) -> int:
     return min(v for v in samples if sum(s <= v for s in samples) > Fraction(p) / 100 * len(samples))
 
 
-def test_the_windows_run_quiet_loaded_loaded_quiet_so_a_linear_drift_falls_on_both_sides_alike():
-    order = lw.abba_order(3)
-    assert order == ["quiet", "loaded", "loaded", "quiet"] * 3
-    # A drift d·t added to window t: both sides' windows have the same mean time in every block.
-    for block in range(3):
-        times = {side: [t for t in range(4 * block, 4 * block + 4) if order[t] == side] for side in ("quiet", "loaded")}
-        assert sum(times["quiet"]) == sum(times["loaded"])
+def test_the_windows_run_quiet_loaded_loaded_quiet():
+    assert lw.abba_order(3) == ["quiet", "loaded", "loaded", "quiet"] * 3
+
+
+def drifting(sides: list[str], drift_us: int) -> list[tuple[str, Counter]]:
+    """The same 1,000 latencies (1.000 … 1.999 ms) in every window, window t slower by t · drift_us:
+    a machine that slows down steadily, and a load that costs nothing."""
+    return [(side, Counter(range(1000 + t * drift_us, 2000 + t * drift_us))) for t, side in enumerate(sides)]
+
+
+def test_a_linear_drift_through_compare_nearly_cancels_in_abba_order_and_not_in_alternating_order():
+    abba = lw.compare(drifting(lw.abba_order(5), 20))
+    alternating = lw.compare(drifting(["quiet", "loaded"] * 10, 20))
+    # Exactly only for means: the p99 of a pooled histogram is not linear in the drift.
+    assert abs(abba.ratio - 1) < 0.005, abba.ratio
+    assert alternating.ratio > 1.005 and abs(abba.ratio - 1) < (alternating.ratio - 1) / 2, alternating.ratio
 
 
 def test_pooling_adds_the_counts_of_every_window():
@@ -60,7 +69,7 @@ def test_the_comparison_pools_each_side_and_keeps_every_pairs_ratio():
 
     # Pooled: 200 quiet requests, p99 rank 199 → 6000; 200 loaded, rank 199 → 3000.
     assert (compared.quiet_p99_us, compared.loaded_p99_us) == (6000, 3000)
-    assert (compared.quiet_requests, compared.loaded_requests) == (200, 200)
+    assert (compared.quiet_samples, compared.loaded_samples) == (200, 200)
     assert compared.ratio == 0.5
     assert compared.pair_ratios == (1.5, 0.5)  # each pair's own p99s: 3000/2000, 3000/6000
     assert compared.noise() == "pair ratios median 1.00×, 0.50–1.50×, 2 pairs"
@@ -80,3 +89,30 @@ def test_one_noisy_window_weighs_what_it_lasted_where_the_best_of_three_would_pi
 def test_windows_that_are_not_quiet_loaded_pairs_are_refused(sides):
     with pytest.raises(ValueError, match="pairs"):
         lw.compare([(side, {1000: 1}) for side in sides])
+
+
+def test_the_line_needs_both_the_pooled_ratio_and_the_median_of_the_pairs_within_the_target():
+    calm, slow = {1000: 100}, {1300: 100}
+    # One quiet window with many slow requests sets the quiet pool's p99: pooled 1.0×, yet the
+    # loaded window of every other pair is 1.3× its quiet one.
+    noisy_quiet = {1000: 50, 1300: 50}
+    windows = [("quiet", noisy_quiet), ("loaded", slow), ("loaded", slow), ("quiet", calm),
+               ("quiet", calm), ("loaded", slow), ("loaded", slow), ("quiet", calm)]
+    compared = lw.compare(windows)
+    assert compared.ratio == 1.0 and compared.pair_median == 1.3
+    assert not compared.passes(1.2)
+    assert lw.compare([("quiet", calm), ("loaded", {1200: 100})] * 2).passes(1.2)  # both exactly 1.2: still within
+    assert not lw.compare([("quiet", calm), ("loaded", slow)] * 2).passes(1.2)  # both 1.3
+
+
+def test_the_carry_over_sets_each_quiet_window_after_a_load_against_the_one_before_it():
+    first, after = {1000: 99, 1500: 1}, {1000: 99, 2500: 1}
+    windows = [("quiet", first), ("loaded", {1000: 1}), ("loaded", {1000: 1}), ("quiet", after),
+               ("quiet", after), ("loaded", {1000: 1}), ("loaded", {1000: 1}), ("quiet", first)]
+    carry = lw.compare(windows).carry_over
+    # block 1: 2500 after against 1500 before (higher); block 2: 1500 after against 2500 before
+    assert (carry.higher, carry.blocks) == (1, 2)
+    assert (carry.after_p99_us, carry.before_p99_us) == (1500, 1500)  # 200 pooled, rank 199 of 1000…, 1500, 2500
+    assert carry.text() == "quiet after a load p99 1.50 ms, before it 1.50 ms, higher in 1 of 2 blocks"
+    lone = lw.compare([("loaded", first), ("quiet", after)]).carry_over  # no quiet window before the load
+    assert lone.blocks == 0 and lone.text() == "no quiet window after a load"
