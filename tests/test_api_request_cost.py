@@ -4,6 +4,7 @@ answer alike; a write that overwrites whatever is there (If-Match: *) reads noth
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -107,3 +108,14 @@ def test_a_change_without_if_match_to_a_user_that_does_not_exist_is_404_naming_t
     present = client.patch(f"/api/v1/tenants/{OWN}/users/1001", json={"name": "Somebody"},
                            headers=world.headers("tenant-admin"))
     assert present.status_code == 428
+
+
+def test_a_read_under_a_tenant_reads_the_tenant_once(world, client, caplog):
+    # The guard reads the URL's tenant to check the caller's scope; the view's scope check takes that
+    # row instead of reading it again (B6's user-list page and user read: one statement of four).
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        listed = client.get(f"/api/v1/tenants/{OWN}/users?limit=100", headers=world.headers("tenant-admin"))
+        one = client.get(f"/api/v1/tenants/{OWN}/users/{world.own.extension}", headers=world.headers("tenant-admin"))
+    assert listed.status_code == 200 and one.status_code == 200
+    reads = [r.getMessage() for r in caplog.records if r.name == "peewee" and 'FROM "tenant"' in r.getMessage()]
+    assert len(reads) == 2, reads
