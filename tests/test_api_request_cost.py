@@ -119,3 +119,16 @@ def test_a_read_under_a_tenant_reads_the_tenant_once(world, client, caplog):
     assert listed.status_code == 200 and one.status_code == 200
     reads = [r.getMessage() for r in caplog.records if r.name == "peewee" and 'FROM "tenant"' in r.getMessage()]
     assert len(reads) == 2, reads
+
+
+def test_a_read_under_me_takes_the_tenant_and_user_its_key_brought(world, client, caplog):
+    # The key's query joins its tenant and user; the /me views' scope checks take those rows instead
+    # of reading them again (B6's GET me/call-handling and GET me/calls: two round trips of five).
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        handling = client.get("/api/v1/me/call-handling", headers=world.headers("user"))
+        calls = client.get("/api/v1/me/calls?limit=50", headers=world.headers("user"))
+    assert handling.status_code == 200 and calls.status_code == 200
+    texts = [r.getMessage() for r in caplog.records if r.name == "peewee"]
+    assert any("FROM api_key" in text for text in texts)
+    again = [text for text in texts if 'FROM "tenant" WHERE "domain"' in text or '"extension" = ? LIMIT 1' in text]
+    assert again == []
