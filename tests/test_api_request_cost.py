@@ -132,3 +132,18 @@ def test_a_read_under_me_takes_the_tenant_and_user_its_key_brought(world, client
     assert any("FROM api_key" in text for text in texts)
     again = [text for text in texts if 'FROM "tenant" WHERE "domain"' in text or '"extension" = ? LIMIT 1' in text]
     assert again == []
+
+
+def test_a_dnd_change_writes_its_settings_row_once_and_does_not_read_it_back(world, client, caplog):
+    # The row is inserted or locked and read in one statement (INSERT … ON CONFLICT … RETURNING), and
+    # the answer shows it as written: B6's PATCH me/call-handling made four statements on it, now two.
+    for on in (True, False):
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            caplog.clear()
+            changed = client.patch("/api/v1/me/call-handling", json={"dnd": on},
+                                   headers=world.headers("user", **{"If-Match": "*"}))
+        assert changed.status_code == 200 and changed.json["dnd"] is on
+        texts = [r.getMessage() for r in caplog.records if r.name == "peewee" and '"call_handling"' in r.getMessage()]
+        assert len(texts) == 2 and "RETURNING" in texts[0] and texts[1].startswith("('UPDATE"), texts
+    shown = client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
+    assert shown["dnd"] is False and shown == changed.json
