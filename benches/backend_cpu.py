@@ -35,8 +35,9 @@ class Backends:
 
     def _pids(self) -> list[int]:
         with self.conn.cursor() as cursor:
+            # client backends only: an autovacuum worker analysing the grown tables is no request's
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid()")
+                           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
             return [pid for (pid,) in cursor.fetchall()]
 
     def ran(self) -> dict[int, int]:
