@@ -18,6 +18,13 @@ answered a few times before measuring, and prints per step:
 --show prints the statements of each step's last request; --profile runs each step under cProfile
 (SORT=cumulative TOP=60 in the environment choose the listing).
 
+    python -m benches.api_instructions --postgres DATABASE [--count N] [--step NAME] [--repeat R] [--show]
+
+runs the same steps on a copy of the PostgreSQL database DATABASE (e.g. centralita_bench_calls_full,
+tenant 1 grown as b6_api.grow_tenant grows it) and prints per step the CPU its backends spent per
+request (benches/backend_cpu.py; the median of R loops of N) and the round trips and statements
+psycopg2 sent per request.
+
 PATH.db is copied first (the copy is written to and removed). Use B6's data set (the calls set
 with tenant 1 grown, as b6_api.grow_tenant does) or any database with tenant t1.example, its user
 1000 and users 1005 and 1007.
@@ -77,7 +84,10 @@ def _environ(method, path, query, authorization, body=None, extra=None) -> dict:
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m benches.api_instructions", description=__doc__.splitlines()[0])
-    parser.add_argument("--database", type=Path, required=True, help="an SQLite data set (copied first)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--database", type=Path, help="an SQLite data set (copied first)")
+    source.add_argument("--postgres", help="a PostgreSQL database (copied first): its backends' CPU per request")
+    parser.add_argument("--repeat", type=int, default=5, help="--postgres: loops per step (their median is shown)")
     parser.add_argument("--count", type=int, default=0, help="requests measured per step (default 200, callgrind 40)")
     parser.add_argument("--step", help="only the steps whose name contains this")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request, under valgrind")
@@ -89,6 +99,8 @@ def parse(argv):
 
 def main(argv=None) -> int:
     args = parse(argv)
+    if args.postgres:
+        return _on_postgres(args)
     if args.callgrind and not args.measured:
         return _under_callgrind(args)
     prepared = pickle.loads(args.measured.read_bytes()) if args.measured else _prepare(args.database)
@@ -114,6 +126,71 @@ def _prepare(database: Path) -> dict:
             "admin": apikeys.create("bench admin", "tenant-admin", tenant).key}
     db.close()
     return {"path": str(path), "data_dir": str(folder), **keys}
+
+
+def _on_postgres(args) -> int:
+    """Each step's backend CPU, round trips and statements per request on a copy of args.postgres."""
+    import statistics
+
+    from benches import b6_api, backend_cpu, datasets
+    from fs_plugins import db as dbmod
+    from fs_plugins.access import apikeys
+    from fs_plugins.models import Tenant
+
+    url = datasets._pg_url(datasets._postgres_copy(args.postgres))
+    try:
+        b6_api.grow_tenant(url, datasets.FULL)  # the full set's copy
+        db = dbmod.connect(url)
+        tenant = Tenant.get(Tenant.domain == TENANT)
+        user_key = apikeys.create("bench user", "user", tenant, "1000").key
+        admin_key = apikeys.create("bench admin", "tenant-admin", tenant).key
+        db.close()
+        backends = backend_cpu.Backends(url)  # before the trace: its own reads are not counted
+        trips = backend_cpu.RoundTrips()
+        app = _serving_app(url, tempfile.mkdtemp(prefix="centralita-api-backends-"))
+        chosen = [(name, make) for name, make in steps(admin_key, user_key)
+                  if not args.step or args.step.lower() in name.lower()]
+        count, serial = args.count or 200, iter(range(10**9))
+        for name, make in chosen:  # warm: every statement prepared, every cache filled
+            for _ in range(5):
+                _call(app, make(next(serial)))
+        for name, make in chosen:
+            spent = []
+            for _ in range(args.repeat):
+                environs = [make(next(serial)) for _ in range(count)]
+                del trips.texts[:]
+                before = backends.ran()
+                for environ in environs:
+                    _call(app, environ)
+                spent.append(backends.spent(before, backends.ran()) / count)
+            if args.show:
+                per = len(trips.texts) // count
+                print("\n".join("    " + trips.shown(t)[:400] for t in trips.texts[-per:]))
+            print(f"{name:24} backend CPU {statistics.median(spent) / 1000:7.1f} µs per request "
+                  f"(runs {', '.join(f'{s / 1000:.0f}' for s in spent)})  round trips {len(trips.texts) / count:5.2f}  "
+                  f"statements {trips.statements() / count:5.2f}", flush=True)
+        backends.close()
+    finally:
+        datasets.discard(url)
+    return 0
+
+
+def _serving_app(url: str, data_dir: str):
+    """The web app of `serve --only api` on `url`, as _run builds it."""
+    from fs_plugins.launcher import make_cooperative
+
+    make_cooperative()
+    from fs_plugins import metrics
+    from fs_plugins.cli import Context
+    from fs_plugins.config import load_config
+    from fs_plugins.dbpool import release, release_after
+    from fs_plugins.web import make_web_app, mounts_for
+
+    config = load_config(environ={}, overrides={"database_url": url, "data_dir": data_dir, "fs_event_socket_port": "0"})
+    database = Context(config, serving=True).db
+    app = release_after(make_web_app(config, metrics.instrument_mounts(mounts_for({"api"}))), database)
+    release(database)
+    return app
 
 
 def _discard(path: str) -> None:

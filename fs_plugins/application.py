@@ -91,7 +91,8 @@ class AppContext:
     clock: Callable[[], dt.datetime] = utc_now
     # The principal's own tenant and user rows as this request already read them (a portal page's
     # session read joins them): a scope check naming them takes them instead of reading them again
-    # (B7: two of a call log page's five statements). Left None for a change: what a change reads
+    # (B7: two of a call log page's five statements; an API read is handed the tenant of its URL,
+    # read and checked by its guard, B6). Left None for a change: what a change reads
     # belongs inside its transaction, and a row it saved would be the one the request showed.
     own_tenant: Tenant | None = None
     own_user: User | None = None

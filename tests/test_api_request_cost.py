@@ -4,6 +4,7 @@ answer alike; a write that overwrites whatever is there (If-Match: *) reads noth
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -107,3 +108,42 @@ def test_a_change_without_if_match_to_a_user_that_does_not_exist_is_404_naming_t
     present = client.patch(f"/api/v1/tenants/{OWN}/users/1001", json={"name": "Somebody"},
                            headers=world.headers("tenant-admin"))
     assert present.status_code == 428
+
+
+def test_a_read_under_a_tenant_reads_the_tenant_once(world, client, caplog):
+    # The guard reads the URL's tenant to check the caller's scope; the view's scope check takes that
+    # row instead of reading it again (B6's user-list page and user read: one statement of four).
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        listed = client.get(f"/api/v1/tenants/{OWN}/users?limit=100", headers=world.headers("tenant-admin"))
+        one = client.get(f"/api/v1/tenants/{OWN}/users/{world.own.extension}", headers=world.headers("tenant-admin"))
+    assert listed.status_code == 200 and one.status_code == 200
+    reads = [r.getMessage() for r in caplog.records if r.name == "peewee" and 'FROM "tenant"' in r.getMessage()]
+    assert len(reads) == 2, reads
+
+
+def test_a_read_under_me_takes_the_tenant_and_user_its_key_brought(world, client, caplog):
+    # The key's query joins its tenant and user; the /me views' scope checks take those rows instead
+    # of reading them again (B6's GET me/call-handling and GET me/calls: two round trips of five).
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        handling = client.get("/api/v1/me/call-handling", headers=world.headers("user"))
+        calls = client.get("/api/v1/me/calls?limit=50", headers=world.headers("user"))
+    assert handling.status_code == 200 and calls.status_code == 200
+    texts = [r.getMessage() for r in caplog.records if r.name == "peewee"]
+    assert any("FROM api_key" in text for text in texts)
+    again = [text for text in texts if 'FROM "tenant" WHERE "domain"' in text or '"extension" = ? LIMIT 1' in text]
+    assert again == []
+
+
+def test_a_dnd_change_writes_its_settings_row_once_and_does_not_read_it_back(world, client, caplog):
+    # The row is inserted or locked and read in one statement (INSERT … ON CONFLICT … RETURNING), and
+    # the answer shows it as written: B6's PATCH me/call-handling made four statements on it, now two.
+    for on in (True, False):
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            caplog.clear()
+            changed = client.patch("/api/v1/me/call-handling", json={"dnd": on},
+                                   headers=world.headers("user", **{"If-Match": "*"}))
+        assert changed.status_code == 200 and changed.json["dnd"] is on
+        texts = [r.getMessage() for r in caplog.records if r.name == "peewee" and '"call_handling"' in r.getMessage()]
+        assert len(texts) == 2 and "RETURNING" in texts[0] and texts[1].startswith("('UPDATE"), texts
+    shown = client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
+    assert shown["dnd"] is False and shown == changed.json

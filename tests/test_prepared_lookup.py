@@ -158,3 +158,18 @@ def test_a_written_select_through_the_models_proxy_is_written_for_the_database_b
         finally:
             database.close()
 
+
+
+def test_insert_or_touch_creates_the_missing_row_with_defaults_and_else_touches_only_its_column(db):
+    one, two, mine = _world()
+    other = User.get(User.tenant == two)
+    stamp = dt.datetime(2026, 5, 6, 7, 8, 9)
+    created = prepared.insert_or_touch(CallHandling, "user", "updated_at", user=other, updated_at=stamp)
+    assert created.user is other and created.id is not None and created._dirty == set()
+    assert _fields(created) == _fields(CallHandling.get(CallHandling.user == other))
+    assert (created.dnd, created.dnd_mode, created.updated_at) == (False, "busy", stamp)
+    touched = prepared.insert_or_touch(CallHandling, "user", "updated_at", user=mine, updated_at=stamp)
+    kept = CallHandling.get(CallHandling.user == mine)
+    assert _fields(touched) == _fields(kept) and kept.dnd is True and kept.updated_at == stamp
+    assert kept.forward_busy == Destination("voicemail", str(mine.id))
+    assert CallHandling.select().count() == 2

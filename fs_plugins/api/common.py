@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from fs_plugins import fsapi
 from fs_plugins.access.principal import visitor
 from fs_plugins.api.etags import etag_of
+from fs_plugins.api.guard import SAFE_METHODS
 from fs_plugins.api.schema import Schema
 from fs_plugins.application import AppContext, FreeswitchPort
 from fs_plugins.errors import InvalidInput, NotFound
@@ -26,14 +27,22 @@ log = logging.getLogger(__name__)
 def app_context() -> AppContext:
     """The application layer's context for this request: the caller's principal (API key or
     session; a visitor on a public operation), the configuration, and FreeSWITCH for the cache
-    flushes a change needs."""
+    flushes a change needs. A read (GET) hands over the rows the guard read: the tenant of the URL
+    (read to check the caller's scope) or else the caller's own, and the caller's user (read with
+    the key or session), so its scope checks do not read them again (B6: one of the four statements
+    of a user-list page, two of five of a /me read), as the portal's pages do; a change reads its
+    own, inside its transaction."""
     config = current_app.config["CENTRALITA"]
     freeswitch: FreeswitchPort = fsapi.FreeswitchDirectory(config)  # the media servers, or the configured one
     held = g.get("after_commit")
     if held is not None:  # inside a conditional write's transaction (etags.conditional): flush after it
         freeswitch = _AfterCommit(freeswitch)
         held.append(freeswitch.send)
-    return AppContext(g.get("principal") or visitor(request.remote_addr or ""), config, freeswitch=freeswitch)
+    principal = g.get("principal") or visitor(request.remote_addr or "")
+    if request.method not in SAFE_METHODS:
+        return AppContext(principal, config, freeswitch=freeswitch)
+    return AppContext(principal, config, freeswitch=freeswitch, own_tenant=g.get("tenant") or g.get("own_tenant"),
+                      own_user=g.get("own_user"))
 
 
 class _AfterCommit:

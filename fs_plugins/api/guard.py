@@ -58,7 +58,7 @@ def install(app: Flask) -> None:
                                [{"field": name, "detail": "must not contain NUL"}])
         if view is None or level_of(view) == PUBLIC:
             return None  # routing answers 404/405 itself; public views need nobody
-        principal, by_cookie = _authenticate()
+        (principal, g.own_tenant, g.own_user), by_cookie = _authenticate()
         if by_cookie and request.method not in SAFE_METHODS and not _csrf_ok():
             return problem(403, f"a write with the session cookie needs the {CSRF_HEADER} header from sign-in")
         g.principal = principal
@@ -75,15 +75,17 @@ def tenant() -> Tenant:
     return g.tenant
 
 
-def _authenticate() -> tuple[Principal, bool]:
+def _authenticate() -> tuple[tuple, bool]:
+    """((the principal, its tenant's row, its user's row), whether by the session cookie): the rows
+    come with the key's or the session's own read (common.app_context hands them to a read)."""
     address = request.remote_addr or ""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        return apikeys.authenticate(credentials.strip(), address), False
-    found = sessions.resume(request.cookies.get(sessions.COOKIE, ""), address)
+        return tuple(apikeys.authenticate_with_rows(credentials.strip(), address)), False
+    found = sessions.resume_with_rows(request.cookies.get(sessions.COOKIE, ""), address)
     if found is None:
         raise AuthFailed()
-    return found, True
+    return tuple(found), True
 
 
 def _csrf_ok() -> bool:

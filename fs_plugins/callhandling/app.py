@@ -83,7 +83,7 @@ def set_forward(ctx: AppContext, tenant: str, user: str, when: str, to: str | No
             row.no_answer_seconds = _seconds(seconds)
         _save(row)
         ctx.record("forward.update", owner.tenant, f"user {owner.extension}", {"when": when, "to": to, "seconds": seconds})
-    return Changed(_view(owner))
+    return Changed(_view(owner, row))
 
 
 def clear_forward(ctx: AppContext, tenant: str, user: str, when: str) -> Changed[CallHandlingView]:
@@ -96,7 +96,7 @@ def clear_forward(ctx: AppContext, tenant: str, user: str, when: str) -> Changed
             setattr(row, column, None)
         _save(row)
         ctx.record("forward.delete", owner.tenant, f"user {owner.extension}", {"when": when})
-    return Changed(_view(owner))
+    return Changed(_view(owner, row))
 
 
 def set_dnd(ctx: AppContext, tenant: str, user: str, on: bool, mode: str | None = None) -> Changed[CallHandlingView]:
@@ -113,7 +113,7 @@ def set_dnd(ctx: AppContext, tenant: str, user: str, on: bool, mode: str | None 
     # colleagues' busy lamps show the user busy while in DND (a pseudo-dialog FreeSWITCH's presence
     # engine notifies; the user's real calls keep their own dialogs)
     told = ctx.freeswitch.send_events([dnd_presence(owner.extension, owner.tenant.domain, bool(on))])
-    return Changed(_view(owner), told)
+    return Changed(_view(owner, row), told)
 
 
 def add_ring(ctx: AppContext, tenant: str, user: str, to: str, delay: int = 0,
@@ -216,9 +216,7 @@ def _settings_to_change(owner: User) -> CallHandling:
     until the caller's transaction ends: two first changes at once (the portal and a phone's code,
     two API clients) would otherwise both insert it and the second fail on the unique user; and two
     changes of one row would each write back the columns the other had not yet committed."""
-    (CallHandling.insert(user=owner, updated_at=utcnow())
-     .on_conflict(conflict_target=[CallHandling.user], update={CallHandling.updated_at: utcnow()}).execute())
-    return prepared.get_or_none(CallHandling, user=owner)
+    return prepared.insert_or_touch(CallHandling, "user", "updated_at", user=owner, updated_at=utcnow())
 
 
 def _rings_query():
@@ -226,8 +224,9 @@ def _rings_query():
     return SimRing.select().where(SimRing.user == 0).order_by(SimRing.delay, SimRing.id)
 
 
-def _view(owner: User) -> CallHandlingView:
-    tenant, row = owner.tenant, _settings(owner)
+def _view(owner: User, row: CallHandling | None = None) -> CallHandlingView:
+    """`row`: the user's settings as a change just wrote them (not read again)."""
+    tenant, row = owner.tenant, row or _settings(owner)
     rings = prepared.select_written(SimRing._meta.database, _rings_query, (owner.id,))
     view = lambda destination: references.view(tenant, destination)  # noqa: E731
     return CallHandlingView(
