@@ -10,9 +10,12 @@ import peewee
 import pytest
 
 from fs_plugins.callhandling import app as callhandling
+from fs_plugins.contacts import service as contacts
+from fs_plugins.contacts.records import ContactInput
 from fs_plugins.core import app as core
 from fs_plugins.voicemail import app as voicemail
 from tests import provision
+from tests.contact_directories import operator_directory
 from tests.second_connection import elsewhere  # noqa: F401 (fixture)
 from xml_curl import sqlitetriggers
 from xml_curl.changes import EVERY_TENANT, Version, changed_scopes, parse_scope
@@ -166,6 +169,40 @@ def test_a_change_to_the_tenant_table_drops_every_tenants_rows(handler, elsewher
     assert handler.register("bravo.example") == (None, 1)  # suspended: not found, so no registration
 
 
+def test_a_contact_change_keeps_every_users_directory_row_and_drops_the_values_read_from_contacts(handler, elsewhere):
+    """A contact import commits every thousand lines: as the tenant's change, each commit sent
+    every REGISTER of the tenant back to the database (benches/b8_faults.py, import + CDR storm).
+    No user's directory row reads the contacts; the caller names the dialplan keeps do."""
+    cache = handler.lookups.cache
+    acme, bravo = (provision.find_tenant(domain).id for domain in ("acme.example", "bravo.example"))
+    handler.register("acme.example", "1001"), handler.register("acme.example", "1002")
+    handler.register("bravo.example")
+
+    def kept(key, tenant):  # a value read from that tenant's rows (as a caller name), and whether it was kept
+        cache.begin()
+        return cache.get(key, lambda: "read again", tenant) == "kept"
+
+    for key, tenant in (("name", acme), ("bravo name", bravo)):
+        cache.begin()
+        cache.get(key, lambda: "kept", tenant)
+    contacts.add_contact(operator_directory("acme.example"), ContactInput("Supplier", numbers=(("work", "+14155550100"),)))
+    _settle(handler)
+    assert handler.register("acme.example", "1001")[1] == 0 and handler.register("acme.example", "1002")[1] == 0
+    assert handler.register("bravo.example")[1] == 0
+    assert not kept("name", acme) and kept("bravo name", bravo)
+    contacts.add_contact(operator_directory("acme.example", "1001"), ContactInput("Mine", numbers=(("work", "+14155550101"),)))
+    _settle(handler)  # a personal contact: still no user's directory row
+    elsewhere.execute_sql("UPDATE contact_number SET number = '4155550102' WHERE e164 = '+14155550101'")
+    _settle(handler)
+    elsewhere.execute_sql("DELETE FROM contact WHERE name = 'Supplier'")  # and its numbers, by the cascade
+    _settle(handler)
+    assert handler.register("acme.example", "1001")[1] == 0 and not kept("name", acme)
+    core.set_user(provision.OPERATOR, "acme.example", "1001", name="Renamed")  # a user's change: read again
+    _settle(handler)
+    row, queries = handler.register("acme.example", "1001")
+    assert queries == 1 and _user(row).display_name == "Renamed"
+
+
 def test_a_commit_to_a_table_no_lookup_reads_drops_nothing(handler, elsewhere):
     handler.register("acme.example")
     elsewhere.execute_sql("DELETE FROM audit_entry")
@@ -201,8 +238,8 @@ def _wait_for(condition, seconds: float = 5.0) -> None:
 
 
 def test_what_a_postgresql_notification_says_changed():
-    assert [parse_scope(payload) for payload in ("3", "3:17", "0", "0:5", "junk", "3:x", "")] == [
-        3, (3, 17), EVERY_TENANT, EVERY_TENANT, EVERY_TENANT, EVERY_TENANT, EVERY_TENANT]
+    assert [parse_scope(payload) for payload in ("3", "3:17", "3:", "0", "0:5", "0:", "junk", "3:x", "")] == [
+        3, (3, 17), (3, None), EVERY_TENANT, EVERY_TENANT, EVERY_TENANT, EVERY_TENANT, EVERY_TENANT, EVERY_TENANT]
     log = [3, (4, 17)]
     before, now = Version(100, log=log, base=100), Version(102, log=log, base=100)
     assert changed_scopes(before, now) == {3, (4, 17)}

@@ -2,8 +2,8 @@
 
 Every watched table (xml_curl/changes.py: all but the busy ones no cached lookup reads) gets a
 statement-level triggers that send, on channel CHANNEL, the id of each tenant the changed rows
-belong to (or EVERY_TENANT), followed by ":" and the user's id for rows of one user's, and one for
-TRUNCATE; PostgreSQL delivers them at commit, one per distinct payload and transaction, to every
+belong to (or EVERY_TENANT), followed by ":" and the user's id for rows of one user's (":" alone for
+a table no user's row reads: changes.APART_FROM_USERS), and one for TRUNCATE; PostgreSQL delivers them at commit, one per distinct payload and transaction, to every
 listening process (postgresql.org/docs/current/sql-notify.html). `Changes` keeps a connection of its
 own listening in a greenlet and keeps the scopes notified in order: xml_curl/cache.py drops the rows
 of those read since its last look.
@@ -31,12 +31,12 @@ MAX_LOG = 10_000  # scopes kept; past it the list starts again (a cache that far
 # The scopes of the rows a statement changed, one notification each, read from the statement's
 # transition tables: the rows' tenant (their column TG_ARGV[0], or, when TG_ARGV[1] names the parent
 # table, their parents' tenant_id), followed by ":" and the row's user (its column TG_ARGV[2]) for a
-# table of one user's rows. A trigger per row cost a bulk insert (a contact import) 11-15 µs a row on
+# table of one user's rows, or ":" alone when TG_ARGV[3] is 'apart' (changes.APART_FROM_USERS). A trigger per row cost a bulk insert (a contact import) 11-15 µs a row on
 # top of the insert's 12 µs, and 80 µs a row where the parent was looked up (10,000 rows, measured).
 # (%%: psycopg2 reads one % as a parameter.)
 _ROWS_FUNCTION = f"""CREATE OR REPLACE FUNCTION {CHANNEL}_rows() RETURNS trigger LANGUAGE plpgsql AS $body$
 DECLARE
-  person text := CASE WHEN TG_ARGV[2] <> '' THEN format('%%I::text', TG_ARGV[2]) ELSE 'NULL::text' END;
+  person text := CASE WHEN TG_ARGV[3] = 'apart' THEN '''''::text' WHEN TG_ARGV[2] <> '' THEN format('%%I::text', TG_ARGV[2]) ELSE 'NULL::text' END;
   changed text := CASE TG_OP WHEN 'INSERT' THEN 'SELECT %%1$I AS k, ' || person || ' AS u FROM new_rows'
                              WHEN 'DELETE' THEN 'SELECT %%1$I AS k, ' || person || ' AS u FROM old_rows'
                              ELSE 'SELECT %%1$I AS k, ' || person || ' AS u FROM old_rows UNION SELECT %%1$I, '
@@ -85,7 +85,8 @@ def install_triggers(db: peewee.PostgresqlDatabase) -> list[str]:
                 db.execute_sql(f'CREATE TRIGGER {CHANNEL} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
                                f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}()')
                 continue
-            arguments = ", ".join(f"'{value or ''}'" for value in (source.column, source.parent, source.user))
+            arguments = ", ".join(f"'{value or ''}'" for value in (source.column, source.parent, source.user,
+                                                                    "apart" if source.apart else ""))
             for event, transitions in _TRANSITIONS.items():  # one event each: a trigger with transition tables
                 db.execute_sql(f'CREATE TRIGGER {CHANNEL}_{event.lower()} AFTER {event} ON "{table}" REFERENCING '
                                f"{transitions} FOR EACH STATEMENT EXECUTE FUNCTION {CHANNEL}_rows({arguments})")

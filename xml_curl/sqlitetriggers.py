@@ -5,7 +5,9 @@ every request, but not what changed. So every watched table (xml_curl/changes.py
 that, in the writer's own transaction, stamp its tenant's row of EPOCH_TABLE with the next number
 of a sequence (one more than the highest stamp, found through the index on it). When a commit is
 seen, the watch reads only the rows stamped since the highest stamp it read, and the cache drops
-only those tenants. A commit to an unwatched table (the call log, the audit, sessions) stamps
+only those tenants. A table no user's row reads (xml_curl/changes.py: APART_FROM_USERS, the
+contacts) stamps the row of minus the tenant's id instead: that tenant's change, but not its users'
+rows (Scope (tenant, None)). A commit to an unwatched table (the call log, the audit, sessions) stamps
 nothing: nothing is dropped.
 
 Why stamps, not a count per tenant read whole: the handler reads this table after every commit of
@@ -93,6 +95,8 @@ def _triggers(table: str, source: TenantSource | None) -> dict[str, str]:
 def _tenant_of(row: str, source: TenantSource | None) -> str:
     if source is None:
         return str(EVERY_TENANT)
+    if source.apart:  # minus the tenant: read back as (tenant, None); -EVERY_TENANT is EVERY_TENANT
+        return f"-COALESCE({row}.{source.column}, {EVERY_TENANT})"
     if source.parent is None:
         return f"COALESCE({row}.{source.column}, {EVERY_TENANT})"
     return (f'COALESCE((SELECT tenant_id FROM "{source.parent}" WHERE id = {row}.{source.column}), '
@@ -170,7 +174,7 @@ class SqliteWatch:
                                      "ORDER BY version", (self._stamp,)).fetchall()
         if stamped:
             self._stamp = stamped[-1][1]
-        return [tenant for tenant, _ in stamped]
+        return [(-tenant, None) if tenant < 0 else tenant for tenant, _ in stamped]
 
     def _covered(self, schema: int) -> bool:
         """Whether every watched table has its triggers (looked at again when the schema changed)."""
