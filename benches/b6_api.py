@@ -68,6 +68,18 @@ HOT_PATH_BLOCKS, HOT_PATH_WINDOW_SECONDS = 5, 3
 # LOAD_STOP_SECONDS: how long a loaded window waits for the load's outstanding requests (each
 # client's timeout is 30 s) before it gives up with an error.
 HOT_PATH_SETTLE_SECONDS, LOAD_STOP_SECONDS = 2.0, 300
+# Before a quiet window that follows a loaded one, longer: a quiet window counted while the load's
+# after-effects last raises the quiet side, i.e. helps the line pass. The review of the first runs
+# found the next block's first quiet window (some 7 s after the load) lower again in 13 of 16
+# blocks; so 7 s here, and the line still prints the carry-over check to show whether it held.
+HOT_PATH_AFTER_LOAD_SECONDS = 7.0
+
+
+def settle_before(previous: str | None, side: str) -> float:
+    """Seconds to wait before a window of `side` that follows one of `previous` (None: the first)."""
+    if previous == latency_windows.LOADED and side == latency_windows.QUIET:
+        return max(HOT_PATH_AFTER_LOAD_SECONDS, HOT_PATH_SETTLE_SECONDS)
+    return HOT_PATH_SETTLE_SECONDS
 
 
 def run(options, scale: datasets.Scale, engines, report=print) -> list[Line]:
@@ -254,8 +266,11 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
         offered = HOT_PATH_SHARE * capacity
         paced = functools.partial(sip_auth, PACED_CONNECTIONS, HOT_PATH_WINDOW_SECONDS, offered)
         try:
+            previous = None
             for side in latency_windows.abba_order(blocks):
+                time.sleep(settle_before(previous, side))
                 windows.append((side, *window(side, paced, clients, steps, rate)))
+                previous = side
         finally:  # the windows of a run that failed half-way are kept too: they say where it failed
             _keep_windows(kept, offered, windows)
     failed_wrk = [run.errors for _, run, _ in windows if run.errors]
@@ -291,11 +306,9 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
 
 
 def window(side: str, sip_auth, clients, steps, rate: float) -> tuple[wrk.Result, paced_load.Reached | None]:
-    """One window of `side`: sip_auth's figures, and with the load what the load reached. It
-    starts HOT_PATH_SETTLE_SECONDS after the previous one ended, and a loaded window ends only when
-    the load has its last request answered (open_loop joins its clients), so no request of the load
-    runs into the next window."""
-    time.sleep(HOT_PATH_SETTLE_SECONDS)
+    """One window of `side`: sip_auth's figures, and with the load what the load reached. The
+    caller waits settle_before it; a loaded window ends only when the load has its last request
+    answered (open_loop joins its clients), so no request of the load runs into the next window."""
     if side == latency_windows.QUIET:
         return sip_auth(), None
     stop, done = threading.Event(), []

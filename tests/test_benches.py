@@ -514,6 +514,7 @@ def test_the_hot_path_line_runs_its_windows_in_abba_order_and_pools_them(tmp_pat
     monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
     monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
     monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
     url = datasets.database_url("sqlite", "pbx", datasets.TINY)
     wrk_path, _ = httpbench.wrk.find_or_install()
     options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path)
@@ -532,6 +533,19 @@ def test_the_hot_path_line_runs_its_windows_in_abba_order_and_pools_them(tmp_pat
     assert "(p99 of 2 1 s windows a side, ABBA, pooled)" in line.target and "≤ 1.2×" in line.target
 
 
+def test_a_quiet_window_after_a_loaded_one_waits_out_the_loads_after_effects(monkeypatch):
+    """The quiet side must not count what the load left running (it would help the line pass):
+    the wait before a quiet window that follows a loaded one is the long one, every other the
+    short one, in the order abba_order gives."""
+    from benches import b6_api, latency_windows
+
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 2.0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 7.0)
+    sides = latency_windows.abba_order(2)
+    waits = [b6_api.settle_before(previous, side) for previous, side in zip([None, *sides], sides)]
+    assert waits == [2.0, 2.0, 2.0, 7.0, 2.0, 2.0, 2.0, 7.0]
+
+
 @pytest.mark.parametrize("bench", ["b6_api", "b7_portal"])
 def test_hot_path_only_measures_just_the_line_of_sip_auth_under_the_load(bench, tmp_path, monkeypatch):
     """`python -m benches --bench b6|b7 --hot-path-only`: the API's (the portal's) server and load, one line."""
@@ -544,6 +558,7 @@ def test_hot_path_only_measures_just_the_line_of_sip_auth_under_the_load(bench, 
     monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 1)
     monkeypatch.setattr(b6_api, "HOT_PATH_WINDOW_SECONDS", 1)
     monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
     wrk_path, _ = httpbench.wrk.find_or_install()
     options = httpbench.Options(wrk=wrk_path, seconds=1, runs=1, logs=tmp_path, hot_path_only=True)
 
@@ -661,6 +676,7 @@ def test_wrk_failing_in_a_loaded_window_stops_the_load_and_raises(monkeypatch):
     from benches import b6_api
 
     monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
     monkeypatch.setattr(b6_api, "on_client_core", lambda load, *args: load(*args))
     sent = []
 
@@ -682,6 +698,7 @@ def test_a_loaded_window_ends_only_when_the_loads_last_request_is_answered(monke
     from benches import b6_api
 
     monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
     monkeypatch.setattr(b6_api, "on_client_core", lambda load, *args: load(*args))
     answered = []
 
@@ -691,3 +708,14 @@ def test_a_loaded_window_ends_only_when_the_loads_last_request_is_answered(monke
 
     _, reached = b6_api.window("loaded", lambda: time.sleep(0.1), ["client"], [slow_step], 10)
     assert answered and answered[-1] <= time.perf_counter() and reached.answered == 0
+
+
+def test_a_bench_that_path_left_without_a_line_fails_the_run_instead_of_passing_silently():
+    from benches import __main__ as run_all
+
+    measured = [report.Line("B5 CDR", "ingest", "2,100/s", "", 1.05, "≥ 2,000/s", True, 1.0)]
+    assert run_all._some(measured, "B5 CDR", "ingest") == measured
+    (missing,) = run_all._some([], "B5 CDR", "directory")
+    assert not missing.ok and "--path 'directory'" in missing.name and missing.bench == "B5 CDR"
+    header = run_all._header(datasets.QUICK, run_all.parse(["--path", "directory", "--bench", "b5"]))
+    assert "only the paths/parts matching --path 'directory'" in header
