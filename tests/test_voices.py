@@ -3,6 +3,7 @@ and voice, mod_voicemail and the flows' prompts follow it, numbers are said by m
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from fs_plugins.callhandling import app as callhandling
 from fs_plugins.commands.simulate import caller_from_args, run_simulation
@@ -94,6 +95,15 @@ def test_mod_voicemail_runs_after_the_language_is_set(db, casa):
 def test_later_fetches_of_the_same_call_do_not_set_the_voice_again(db, casa):
     doc = fetch(db, variable_pbx_voice=SPANISH)
     assert variable(doc, "sound_prefix") == [] and variable(doc, "default_language") == []
+    assert variable(doc, "pbx_voice") == []  # nor the marker (review of lane b1: nothing checked it)
+
+
+def test_a_hostile_voice_marker_is_never_echoed_and_the_tenants_voice_is_set(db, casa):
+    hostile = "/x/../${y}$${hostname}\r\nz|w"
+    doc = fetch(db, variable_pbx_voice=hostile)
+    assert variable(doc, "sound_prefix") == [SPANISH] and variable(doc, "pbx_voice") == [SPANISH]
+    answer = etree.tostring(doc, encoding="unicode")
+    assert "${y}" not in answer and "$${hostname}" not in answer and "/x/.." not in answer
 
 
 def test_a_call_marked_with_another_voice_gets_its_tenants_voice_again(db, casa):
