@@ -296,27 +296,11 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         return getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "0A000"
 
     def _run(self, sql, params):
-        state = self._state
-        if type(sql) is str and sql.startswith(_SAVEPOINTS) and self.in_transaction():
-            held = getattr(state, "savepoints", None)
-            if sql.startswith("ROLLBACK TO SAVEPOINT "):
-                opened = "SAVEPOINT " + sql[len("ROLLBACK TO SAVEPOINT "):].rstrip(";")
-                if held and opened in held:  # never sent: nothing ran since, nothing to undo
-                    del held[held.index(opened):]
-                    return _Fetched(None, [])
-            else:
-                if held is None:
-                    state.savepoints = held = []
-                held.append(sql.rstrip(";"))
-                return _Fetched(None, [])
         self._set_statement_timeout()
         preparing = None
         if isinstance(sql, Statements):
             sql, preparing = self._as_prepared(sql)
-        held = getattr(state, "savepoints", None)
-        if held:
-            sql = "; ".join([*held, sql])
-            del held[:]
+        state = self._state
         if getattr(state, "trips", None) is not None and self.in_transaction():
             sql = state.trips.carry(sql)
         if preparing is None:
@@ -356,7 +340,6 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
 
     # -- few_trips: BEGIN and COMMIT carried by the transaction's own statements ------------------
     def begin(self, *args, **kwargs):
-        self._state.savepoints = None
         trips = getattr(self._state, "trips", None)
         if trips is not None and not args and not kwargs and not self._isolation_level and trips.deferring:
             self.connection()  # checked out now, as peewee's begin does: connecting later would empty the transaction stack
@@ -365,7 +348,6 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         return super().begin(*args, **kwargs)
 
     def commit(self):
-        self._state.savepoints = None  # a RELEASE still held: COMMIT releases every savepoint
         trips = getattr(self._state, "trips", None)
         if trips is not None and (trips.begin_pending or trips.committed):
             trips.begin_pending = False  # nothing ran (nothing to commit), or its COMMIT went already
@@ -373,7 +355,6 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         return super().commit()
 
     def rollback(self):
-        self._state.savepoints = None  # what was held never ran; ROLLBACK undoes the rest
         trips = getattr(self._state, "trips", None)
         if trips is not None and (trips.begin_pending or trips.committed):
             trips.begin_pending = False
@@ -397,11 +378,6 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         self._prepared.pop(self.conn_key(conn), None)
         super()._close_raw(conn)
 
-
-# peewee's nested atomic() blocks (an API change inside its If-Match check's transaction): their
-# SAVEPOINT and RELEASE are held and sent with the next statement instead of a round trip each (B6's
-# writes: 2 of 11-12 round trips); a ROLLBACK TO a savepoint never sent sends nothing.
-_SAVEPOINTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 # Statements prepared on one connection at most (CDR filing's, for each size of batch: some tens).
 MAX_PREPARED = 256

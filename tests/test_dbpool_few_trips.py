@@ -225,31 +225,3 @@ def test_cdr_filing_runs_its_prepared_statements_on_their_generic_plans_only_in_
     assert not [name for name, (_, custom) in plans.items() if custom and name != asking], plans
     assert pooled.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "auto"
     release(pooled)
-
-
-def test_a_nested_blocks_savepoint_and_release_travel_with_the_next_statements(pooled, sent, pg_url):
-    # An API change runs its app layer's atomic() inside its If-Match check's transaction: its
-    # SAVEPOINT and RELEASE were two round trips of B6's 11-12 a write.
-    with pooled.atomic():
-        pooled.execute_sql("INSERT INTO probe (n) VALUES (1)")
-        with pooled.atomic():
-            pooled.execute_sql("INSERT INTO probe (n) VALUES (2)")
-        pooled.execute_sql("INSERT INTO probe (n) VALUES (3)")
-    trips = list(sent)
-    assert len(trips) == 5, trips  # BEGIN, three inserts, COMMIT
-    assert trips[2].startswith('SAVEPOINT "') and trips[2].endswith("; INSERT INTO probe (n) VALUES (2)")
-    assert trips[3].startswith('RELEASE SAVEPOINT "') and trips[3].endswith("; INSERT INTO probe (n) VALUES (3)")
-    assert probe(pg_url) == [1, 2, 3]
-
-
-def test_a_nested_block_that_fails_is_still_undone_alone(pooled, pg_url):
-    with pooled.atomic():
-        pooled.execute_sql("INSERT INTO probe (n) VALUES (1)")
-        with pytest.raises(ValueError), pooled.atomic():  # nothing sent yet: nothing to undo
-            raise ValueError("refused before any statement")
-        with pytest.raises(peewee.IntegrityError), pooled.atomic():  # sent with its savepoint, then undone
-            pooled.execute_sql("INSERT INTO probe (n) VALUES (2)")
-            pooled.execute_sql("INSERT INTO probe (n) VALUES (NULL)")
-        with pooled.atomic():
-            pooled.execute_sql("INSERT INTO probe (n) VALUES (4)")
-    assert probe(pg_url) == [1, 4]
