@@ -228,31 +228,15 @@ def test_b8s_storm_keeps_its_schedule_when_answers_are_slow():
     another call's CDR, so a slow answer must not lower the rate the storm offers (open loop).
     Eight posters each waiting for its answer (the storm before last) offered 8 / 0.5 s = 16 a
     second; 128 threads, one post in flight each (the storm before), 128 / 0.5 s = 256."""
-    import http.server
     import json
     import signal
     import subprocess
     import sys
-    import threading
     import time
 
-    class SlowAnswer(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            time.sleep(0.5)
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowAnswer)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, port = _slow_cdr_server(0.5)
     try:
-        storm = subprocess.Popen([sys.executable, "-m", "benches.cdr_storm", str(server.server_port), "400"],
+        storm = subprocess.Popen([sys.executable, "-m", "benches.cdr_storm", str(port), "400"],
                                  stdout=subprocess.PIPE, text=True)
         time.sleep(2.0)
         storm.send_signal(signal.SIGTERM)
