@@ -33,7 +33,7 @@ def test_a_session_its_login_tenant_and_user_are_read_in_one_query(browser, db, 
     browser.sign_in(USER)
     token = _token(browser)
     counted = Counted(db, monkeypatch)
-    principal, tenant = sessions.resume_with_tenant(token, "127.0.0.1")
+    principal, tenant, _ = sessions.resume_with_rows(token, "127.0.0.1")
     assert (principal.extension, principal.tenant_domain, tenant.domain) == ("1001", OWN, OWN)
     assert len(counted.statements) == 1, counted.statements
 
@@ -69,21 +69,21 @@ def test_the_reads_of_every_b7_portal_page_are_not_written_by_peewee_on_each_vie
 
 def test_the_operator_has_no_tenant_row(browser):
     browser.sign_in("ops")
-    principal, tenant = sessions.resume_with_tenant(_token(browser))
+    principal, tenant, _ = sessions.resume_with_rows(_token(browser))
     assert principal.role == "operator" and tenant is None
 
 
 def test_an_expired_session_is_refused(browser):
     browser.sign_in(USER)
     Session.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
-    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert sessions.resume_with_rows(_token(browser)) is None
     assert browser.get("/me/forwards").status_code == 302
 
 
 def test_a_disabled_login_is_refused(browser):
     browser.sign_in(USER)
     Login.update(enabled=False).where(Login.username == USER).execute()
-    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert sessions.resume_with_rows(_token(browser)) is None
     assert browser.get("/me/forwards").status_code == 302
 
 
@@ -97,24 +97,24 @@ def test_a_disabled_users_session_and_sign_in_are_refused_until_enabled_again(br
     disabled = User.update(enabled=False).where(User.extension == "1001", User.tenant == Tenant.get(
         Tenant.domain == OWN))
     disabled.execute()
-    assert sessions.resume_with_tenant(token) is None
+    assert sessions.resume_with_rows(token) is None
     assert browser.get("/me/forwards").status_code == 302
     refused = browser.submit("/login", {"username": USER, "password": "portal-pass-1"})
     assert refused.status_code == 401 and sessions.COOKIE not in refused.headers.get("Set-Cookie", "")
     User.update(enabled=True).where(User.extension == "1001").execute()
-    assert sessions.resume_with_tenant(token) is not None
+    assert sessions.resume_with_rows(token) is not None
 
 
 def test_a_suspended_tenants_session_is_refused(browser):
     browser.sign_in(ADMIN)
     Tenant.update(suspended=True).where(Tenant.domain == OWN).execute()  # as if found before suspend deleted it
-    assert sessions.resume_with_tenant(_token(browser)) is None
+    assert sessions.resume_with_rows(_token(browser)) is None
     assert browser.get(f"/t/{OWN}/users").status_code == 302
 
 
 def test_another_tenants_session_sees_nothing_of_this_tenant(browser):
     browser.sign_in(RIVAL)
-    principal, tenant = sessions.resume_with_tenant(_token(browser))
+    principal, tenant, _ = sessions.resume_with_rows(_token(browser))
     assert tenant.domain == OTHER and principal.tenant_domain == OTHER
     assert browser.get(f"/t/{OWN}/users").status_code == 404
     assert browser.get(f"/t/{OTHER}/users").status_code == 404  # a user, not its admin

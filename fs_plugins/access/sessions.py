@@ -51,12 +51,6 @@ def csrf_token(token: str) -> str:
     return secrets.derived(token, "csrf")
 
 
-def resume(token: str, source: str = "") -> Principal | None:
-    """The principal of a live session, extending its idle deadline; None if gone or expired."""
-    found = resume_with_tenant(token, source)
-    return found[0] if found else None
-
-
 def _session_joined() -> peewee.ModelSelect:
     """A session by its token's hash (the first parameter), with its login, tenant and user; LIMIT 1 (the second)."""
     return (Session.select(Session, Login, Tenant, User).join(Login)
@@ -68,12 +62,6 @@ class Resumed(NamedTuple):
     principal: Principal
     tenant: Tenant | None  # None for the operator
     user: User | None  # None for a login that is no user (the operator, a tenant admin without an extension)
-
-
-def resume_with_tenant(token: str, source: str = "") -> tuple[Principal, Tenant | None] | None:
-    """The principal of a live session and its tenant's row (None for the operator)."""
-    found = resume_with_rows(token, source)
-    return (found.principal, found.tenant) if found else None
 
 
 def resume_with_rows(token: str, source: str = "") -> Resumed | None:
