@@ -129,9 +129,9 @@ def test_a_new_password_or_disabling_ends_the_logins_sessions(people):
     context, _ = people
     operator = context(operator_principal())
     opened = sessions.open_session(logins.find("ana@acme.example"))
-    assert sessions.resume(opened.token) is not None
+    assert sessions.resume_with_rows(opened.token) is not None
     app.set_login(operator, "ana@acme.example", password="ana-portal-2")
-    assert sessions.resume(opened.token) is None
+    assert sessions.resume_with_rows(opened.token) is None
     logins.authenticate("ana@acme.example", "ana-portal-2", "192.0.2.1")
     opened = sessions.open_session(logins.find("ana@acme.example"))
     app.set_login(operator, "ana@acme.example", enabled=False)
@@ -163,7 +163,7 @@ def _actions() -> list[str]:
 def test_signing_in_opens_a_session_and_records_it_once(ana):
     signed = account.sign_in(ana(visitor("192.0.2.7")), "Ana@acme.example ", PASSWORD, "test-agent")
     assert (signed.principal.extension, signed.principal.source) == ("1001", "192.0.2.7")
-    assert sessions.resume(signed.session.token).login_id == signed.principal.login_id
+    assert sessions.resume_with_rows(signed.session.token).principal.login_id == signed.principal.login_id
     assert _actions() == ["session.open"]
     entry = AuditEntry.get()
     assert (entry.actor, entry.tenant_domain, entry.source) == ("login ana@acme.example", "acme.example", "192.0.2.7")
@@ -189,8 +189,8 @@ def test_changing_ones_password_needs_the_current_one_and_keeps_this_browser_sig
     assert (wrong.value.field, short.value.field) == ("current_password", "new_password")
     assert _hashes() == before and Session.select().count() == 2
     changed = account.change_password(ana(first.principal), PASSWORD, "ana-portal-2")
-    assert [sessions.resume(s.session.token) for s in (first, other)] == [None, None]
-    assert sessions.resume(changed.session.token).extension == "1001"
+    assert [sessions.resume_with_rows(s.session.token) for s in (first, other)] == [None, None]
+    assert sessions.resume_with_rows(changed.session.token).principal.extension == "1001"
     assert _actions() == ["session.open", "session.open", "login.update", "session.open"]
     assert AuditEntry.select().where(AuditEntry.action == "login.update").get().detail == '{"password": "(changed)"}'
 
@@ -211,7 +211,7 @@ def test_a_reset_link_sets_a_new_password_once(ana):
         account.reset_password(stranger, link.token, "short")
     assert short.value.field == "password" and account.reset_username(link.token) == "ana@acme.example"
     account.reset_password(stranger, link.token, "ana-portal-3")
-    assert sessions.resume(signed.session.token) is None and account.reset_username(link.token) is None
+    assert sessions.resume_with_rows(signed.session.token) is None and account.reset_username(link.token) is None
     logins.authenticate("ana@acme.example", "ana-portal-3", "192.0.2.7")
     with pytest.raises(NotFound) as spent:
         account.reset_password(stranger, link.token, "ana-portal-4")

@@ -32,7 +32,7 @@ def test_an_api_request_and_a_portal_page_read_and_write_through_statements_prep
     operator = AppContext.operator()
     for round_ in range(2):  # the second time each is only executed
         assert apikeys.authenticate(key, "203.0.113.9").user_id == user.id
-        assert sessions.resume(session.token).user_id == user.id
+        assert sessions.resume_with_rows(session.token).principal.user_id == user.id
         assert prepared.get_or_none(CallHandling, user=user) is None
         assert app.set_user(operator, "acme.example", "1001", name=f"Ana {round_}").value.name == f"Ana {round_}"
         assert [view.extension for view in app.list_users(operator, "acme.example", None, 100)] == ["1001"]

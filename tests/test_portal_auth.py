@@ -33,7 +33,7 @@ def test_signing_in_opens_the_session_the_api_reads_too(browser):
     cookie = browser.client.get_cookie(sessions.COOKIE)
     assert cookie.http_only and cookie.same_site == "Lax"
     assert Session.select().count() == 1
-    assert sessions.resume(cookie.value).extension == "1001"
+    assert sessions.resume_with_rows(cookie.value).principal.extension == "1001"
 
 
 def test_a_wrong_password_is_refused_next_to_the_field_and_counted(browser):
@@ -90,7 +90,7 @@ def test_signing_out_ends_the_session(browser):
     token = browser.client.get_cookie(sessions.COOKIE).value
     response = browser.submit("/", {}, action="/logout")
     assert response.status_code == 302 and response.headers["Location"] == "/login?said=signed-out"
-    assert sessions.resume(token) is None
+    assert sessions.resume_with_rows(token) is None
     assert browser.get("/").status_code == 302
 
 
