@@ -573,6 +573,9 @@ def fake_hot_path(tmp_path, monkeypatch):
     monkeypatch.setattr(b6_api.servers, "centralita", no_server)
     monkeypatch.setattr(b6_api.wrk, "run", fake_wrk)
     monkeypatch.setattr(b6_api.bodies, "sip_auth", lambda scale, count, rng: [b"a=b"])
+    # the pauses between windows are the caller's (settle_before), not the faked window's
+    monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
 
     def hot_path(change=lambda index, side, run, reached: (run, reached)):
         ran = []
