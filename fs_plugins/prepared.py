@@ -71,10 +71,17 @@ def get_or_none(model, **equal):
     rows = found.fetchall()  # to the end: an unfinished SQLite statement would keep its read open
     if not rows:
         return None
-    row = rows[0]
-    instance = model(__no_default__=1, **{name: fields[name].python_value(value) for name, value in zip(names, row)})
-    for name, value in equal.items():
-        # a row given for a foreign key (duck-typed: this module stays free of peewee, tests/test_architecture.py)
+    return row_of(model, names, rows[0], equal)
+
+
+def row_of(model, names, values, given=None):
+    """The instance of `model` whose fields `names` hold the columns `values` (converted by the fields,
+    nothing marked changed), as peewee makes it from a SELECT. A row in `given` for a foreign key
+    (duck-typed: this module stays free of peewee, tests/test_architecture.py) is kept as that row:
+    reading it back costs no query."""
+    fields = model._meta.fields
+    instance = model(__no_default__=1, **{name: fields[name].python_value(value) for name, value in zip(names, values)})
+    for name, value in (given or {}).items():
         if hasattr(value, "_meta") and hasattr(fields[name], "rel_model"):
             setattr(instance, name, value)
     instance._dirty.clear()
@@ -125,12 +132,7 @@ def insert_or_touch(model, unique: str, touched: str, **values):
     sql, names = _insert_or_touch(model, tuple(values), unique, touched)
     rows = db.execute_sql(on_server(db, sql), tuple(fields[name].db_value(value) for name, value in values.items()))
     row = rows.fetchall()[0]  # to the end: on SQLite the insert completes when its rows are read
-    instance = model(__no_default__=1, **{name: fields[name].python_value(value) for name, value in zip(names, row)})
-    given = values[unique]
-    if hasattr(given, "_meta") and hasattr(fields[unique], "rel_model"):
-        setattr(instance, unique, given)  # the row given for the foreign key: reading it back costs no query
-    instance._dirty.clear()
-    return instance
+    return row_of(model, names, row, {unique: values[unique]})
 
 
 @functools.lru_cache(maxsize=256)

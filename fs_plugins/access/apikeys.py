@@ -90,12 +90,10 @@ class KeyRows(NamedTuple):
 def _model_row(model, values: tuple):
     """The row of `model` from its columns in the order of its fields (as prepared.get_or_none makes
     it); None when the LEFT JOIN found none."""
-    fields = model._meta.sorted_fields
-    if values[[field.name for field in fields].index(model._meta.primary_key.name)] is None:
+    names = [field.name for field in model._meta.sorted_fields]
+    if values[names.index(model._meta.primary_key.name)] is None:
         return None
-    row = model(__no_default__=1, **{field.name: field.python_value(value) for field, value in zip(fields, values)})
-    row._dirty.clear()
-    return row
+    return prepared.row_of(model, names, values)
 
 
 def authenticate(key: str, address: str) -> Principal:
