@@ -58,10 +58,14 @@ def test_a_killed_nodes_callers_are_purged_and_the_other_nodes_callers_are_bridg
     talking = phones.starts("1002", DOMAIN)  # the member is busy: every caller waits in line
     with ServeProcess(tmp_path / "a", only=("esl",), database_url=pg_url) as a, \
             ServeProcess(tmp_path / "b", only=("esl",), database_url=pg_url) as b:
+        # The nodes write the member's call into member_channel once they hold fs1's events: a caller
+        # queued before that would be offered the member (CI saw a's caller holding an offer when killed).
+        wait_until(lambda: TableBusy().busy(MEMBER), seconds=15, what="the member busy for every node")
         on_a = [caller(a, group.id, "+34600000001")]
         wait_until(lambda: len(waiting(a)) == 1, seconds=15, what="a's caller queued")
         on_b = [caller(b, group.id, f"+3460000001{n}") for n in (1, 2)]
         wait_until(lambda: len(waiting(b)) == 2, seconds=15, what="b's callers queued behind")
+        assert QueueOffer.select().count() == 0, "nobody is offered a member who is on a call"
         a.process.kill()  # SIGKILL: its callers' rows stay behind, ahead of b's
         killed = time.monotonic()
         phones.ends(talking)  # the member is free: only a's dead callers stand in b's way
