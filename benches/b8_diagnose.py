@@ -28,6 +28,10 @@ import threading
 import psycopg2
 
 SAMPLE_SECONDS = 0.025
+# Checkpoints and the buffers they wrote: pg_stat_bgwriter's until PostgreSQL 16, pg_stat_checkpointer's
+# from 17 (which dropped buffers_backend: the backends' writes moved to pg_stat_io).
+CHECKPOINTS_SQL = {False: "SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter",
+                   True: "SELECT num_timed, num_requested, buffers_written FROM pg_stat_checkpointer"}
 SCHEDSTAT_EVERY = 8  # samples: reading every thread's file of every process and backend (serve's
 # threads, the probe's pool) 40 times a second is not free
 
@@ -101,10 +105,8 @@ class Sampler:
                            " WHERE name LIKE 'Multi%' OR name = 'Xact'")
             stats = {f"slru {name} {column}": value for name, *values in cursor.fetchall()
                      for column, value in zip(("zeroed", "hit", "read", "written"), values)}
-            cursor.execute("SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_backend"
-                           " FROM pg_stat_bgwriter")
-            stats.update(zip(("checkpoints_timed", "checkpoints_req", "buffers_checkpoint", "buffers_backend"),
-                             cursor.fetchone()))
+            cursor.execute(CHECKPOINTS_SQL[self.conn.server_version >= 170000])
+            stats.update(zip(("checkpoints_timed", "checkpoints_req", "buffers_checkpoint"), cursor.fetchone()))
             cursor.execute("SELECT wal_records, wal_bytes, wal_sync FROM pg_stat_wal")
             stats.update(zip(("wal_records", "wal_bytes", "wal_sync"), (int(v) for v in cursor.fetchone())))
             cursor.execute("SELECT xact_commit, xact_rollback, tup_inserted FROM pg_stat_database"

@@ -9,6 +9,8 @@ short-lived program run by a person or a script: it stays unpatched and uses pla
 """
 from __future__ import annotations
 
+import os
+
 import sys
 
 OPTIONS_WITH_A_VALUE = ("--config", "--database", "--data-dir")  # fs_plugins.cli.build_parser's own
@@ -33,8 +35,9 @@ def make_cooperative() -> None:
     # default records each one's parent and spawning stack (a walk of up to ten frames with their
     # line numbers) for debugging tools nothing here uses: 970,100 -> 932,650 instructions a CDR post
     # (benches/cdr_instructions.py --callgrind, 16 at once). gevent documents turning it off as
-    # the way to spawn faster.
-    gevent.config.track_greenlet_tree = False
+    # the way to spawn faster. An operator who sets GEVENT_TRACK_GREENLET_TREE (to debug) keeps it.
+    if "GEVENT_TRACK_GREENLET_TREE" not in os.environ:
+        gevent.config.track_greenlet_tree = False
     monkey.patch_all()
     from psycogreen.gevent import patch_psycopg
 

@@ -119,6 +119,18 @@ def test_a_mount_looks_each_series_up_once_and_counts_every_request(db, monkeypa
     assert value("centralita_http_request_seconds_count", mount="/cdr") == timed + 3
 
 
+def test_a_request_that_is_no_post_makes_no_cdr_series(db, monkeypatch):
+    """A GET of /cdr is no CDR: no outcome series appears (at 0) in /metrics because of it."""
+    app = metrics.instrument_mount("/cdr", make_cdr_app(Config(), db))
+    looked_up = []
+    monkeypatch.setattr(metrics.CDR_POSTS, "labels", lambda *values, _labels=metrics.CDR_POSTS.labels:
+                        looked_up.append(values) or _labels(*values))
+    status, _, _ = call(app, method="GET", path="/cdr")
+    assert status != 200 and looked_up == []
+    call(app, b"{not json", path="/cdr", content_type="application/json")  # a POST answered with that status
+    assert looked_up == [("rejected",)]
+
+
 def test_metrics_are_off_without_a_token_and_refuse_a_wrong_one(db):
     assert scrape(make_metrics_app(Config(fs_event_socket_port=0)))[0] == 404
     app = make_metrics_app(NO_SOCKET)
