@@ -594,7 +594,9 @@ def release(db, idle_only: bool = False) -> None:
     models' proxy (fs_plugins.models.database): the database it stands for is released."""
     if isinstance(db, peewee.DatabaseProxy):
         db = db.obj
-    if not isinstance(db, _Green) or not db.may_hold_connection() or db.is_closed():
+    # may_hold_connection's first question asked here, without its call: at the end of most
+    # requests no greenlet holds one (every answer kept).
+    if not isinstance(db, _Green) or not db._holding.data or not db.may_hold_connection() or db.is_closed():
         return
     if db.in_transaction():
         if idle_only:

@@ -19,7 +19,7 @@ def basic_matches(environ, expected: bytes) -> bool:
     header = environ.get("HTTP_AUTHORIZATION", "")
     # What FreeSWITCH sends on every request, compared whole (decoding it costs more than the rest
     # of a cached directory answer); any other spelling of the scheme or padding is decoded below.
-    if hmac.compare_digest(header.encode("latin-1", "replace"), _header_of(expected)):
+    if hmac.compare_digest(header.encode("latin-1", "replace"), basic_header(expected)):
         return True
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "basic":
@@ -32,5 +32,6 @@ def basic_matches(environ, expected: bytes) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _header_of(expected: bytes) -> bytes:
+def basic_header(expected: bytes) -> bytes:
+    """The Authorization header that carries `expected` as FreeSWITCH spells it."""
     return b"Basic " + base64.b64encode(expected)

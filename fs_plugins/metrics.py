@@ -81,10 +81,23 @@ def _labels(environ) -> tuple[str, str]:
     refused before decoding: unauthorized, or not a form)."""
     fields = environ.get(XML_CURL_FIELDS)
     if fields is not None:
-        section = fields.get("section", "")
+        # What the handler read already (Form.known: name -> value or ABSENT, never a str when
+        # absent), looked up without a Python call of Form.get per label; a name it did not read
+        # is searched for as before. The handler reads `section` first, and a directory request's
+        # `action` (its `purpose` only without a user's action: xml_curl/directory.py).
+        known = fields.known
+        section = known.get("section")
+        if section.__class__ is not str:
+            section = fields.get("section", "")
         # A dialplan fetch (the channel's variables) has neither: not searched for in its ~6 KB on
         # every call (xml_curl/form.py reads a field by searching the body).
-        action = "none" if section == "dialplan" else fields.get("action") or fields.get("purpose") or "none"
+        if section == "dialplan":
+            action = "none"
+        else:
+            action = known.get("action")
+            if action.__class__ is not str:
+                action = fields.get("action")
+            action = action or fields.get("purpose") or "none"
         # bounded(), inlined: this runs for every request
         return (section if section in SECTIONS else "other"), (action if action in ACTIONS else "other")
     body = environ.get(XML_CURL_BODY)

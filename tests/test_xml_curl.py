@@ -11,6 +11,7 @@ from lxml import etree
 
 from fs_plugins.config import Config
 from fs_plugins.core import app as core
+from fs_plugins.metrics import XML_CURL_FIELDS
 from fs_plugins.models import User
 from tests.wsgi import basic, call
 from xml_curl.app import make_app
@@ -108,6 +109,22 @@ def test_sofia_gateways_fetch_lists_every_tenant_domain_and_acls_are_not_ours(ap
     assert doc.xpath("//domain/@name") == ["acme.example", "globex.example"]
     assert not doc.xpath("//user")
     assert recorded(app, "01_startup_fetches.json", 2).xpath(NOT_FOUND_XPATH)
+
+
+@pytest.mark.parametrize("name, index", [("02_register_sip_auth_ok.json", 0), ("02_register_sip_auth_ok.json", 1),
+                                         ("04_invite_sip_auth_dialplan_user_call.json", 2)])
+def test_a_users_directory_fetch_is_answered_without_searching_its_body_for_purpose(app, name, index):
+    """FreeSWITCH sends `purpose` only on fetches without an action (gateways, network-list: the
+    recordings); a REGISTER's, a call's or mod_voicemail's fetch is answered without looking for
+    it, a search of the whole body when it is absent (xml_curl/directory.py)."""
+    environs = []
+
+    def keeping(environ, start_response):
+        environs.append(environ)
+        return app(environ, start_response)
+
+    assert recorded(keeping, name, index).xpath("//user")
+    assert "purpose" not in environs[0][XML_CURL_FIELDS].known
 
 
 def actions(doc) -> list[tuple[str, str]]:

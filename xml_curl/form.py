@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import unquote_plus
 
-_ABSENT = object()
+ABSENT = object()
 
 # Written by mod_xml_curl before the parameters: read as their first pair (the module's docstring).
 LEADING = frozenset({"hostname", "section", "tag_name", "key_name", "key_value"})
@@ -55,30 +55,32 @@ class Form:
     """`get(name)` / `form[name]` / `name in form`: a field's decoded value (str); `values(names)`:
     several at once."""
 
-    __slots__ = ("_body", "_read")
+    __slots__ = ("_body", "known")
 
     def __init__(self, raw: bytes):
         """`raw`: the body. ValueError when it is not UTF-8 (FreeSWITCH's is URL-encoded ASCII)."""
         if not raw.isascii():
             raw.decode("utf-8")  # UnicodeDecodeError is a ValueError; "&" and "=" never occur inside a character
         self._body = b"&".join((b"", raw, b""))  # "&" + raw + "&", in one copy (the module's docstring)
-        self._read: dict[str, object] = {}  # name -> value or _ABSENT, once read
+        # name -> value or ABSENT, once read: what fs_plugins.metrics labels a request by, read without
+        # a call of `get` per label (a Python call costs more than the dict's look-up)
+        self.known: dict[str, object] = {}
 
     def get(self, name: str, default=None):
-        read = self._read
+        read = self.known
         value = read.get(name)
         if value is None:  # the search of `values`, for one name
             body, needle = self._body, _NEEDLES.get(name) or _needle(name)
             at = body.find(needle) if name in LEADING else body.rfind(needle)
             if at < 0:
-                value = _ABSENT
+                value = ABSENT
             else:
                 at += len(needle)
                 value = body[at:body.find(b"&", at)].decode()
                 if "%" in value or "+" in value:
                     value = _unquote(value)
             read[name] = value
-        return default if value is _ABSENT else value
+        return default if value is ABSENT else value
 
     def values(self, names: Names | tuple[str, ...]) -> list[str]:
         """`get(name, "")` of each of `names` (made once as Names on the hot path), in one call: a
@@ -90,12 +92,12 @@ class Form:
             searches = names.searches
         except AttributeError:  # a tuple of names
             searches = Names(*names).searches
-        read, body = self._read, self._body
+        read, body = self.known, self._body
         found = []
         for name, needle, size, leading in searches:
             at = body.find(needle) if leading else body.rfind(needle)
             if at < 0:
-                read[name] = _ABSENT
+                read[name] = ABSENT
                 found.append("")
             else:
                 at += size
@@ -107,13 +109,13 @@ class Form:
         return found
 
     def __getitem__(self, name: str) -> str:
-        value = self.get(name, _ABSENT)
-        if value is _ABSENT:
+        value = self.get(name, ABSENT)
+        if value is ABSENT:
             raise KeyError(name)
         return value
 
     def __contains__(self, name: str) -> bool:
-        return self.get(name, _ABSENT) is not _ABSENT
+        return self.get(name, ABSENT) is not ABSENT
 
     def prefixed(self, prefix: str) -> dict[str, str]:
         """Every field whose name starts with `prefix`, found in one pass (one search
@@ -128,7 +130,7 @@ class Form:
                 value = body[equals + 1:end].decode()
                 found[body[at + 1:equals].decode()] = _unquote(value) if "%" in value or "+" in value else value
             at = body.find(needle, end)
-        self._read.update(found)  # a later read of one of them is a look-up (an absent one is searched for)
+        self.known.update(found)  # a later read of one of them is a look-up (an absent one is searched for)
         return found
 
 

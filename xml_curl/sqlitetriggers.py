@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 
 from xml_curl.changes import EVERY_TENANT, UNWATCHED, Scope, TenantSource, Version, tenant_source
-from xml_curl.sqlitechanges import SqliteChanges
+from xml_curl.sqlitechanges import HEADER_BYTES, SqliteChanges
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,20 @@ class SqliteWatch:
         self._schema: int | None = None  # the schema_version the triggers were last seen to cover
 
     def version(self) -> Version | None:
-        commits = self._commits.version()
+        # The usual request: no commit since the last look. SqliteChanges.version's first case
+        # (its mapped WAL-index header unchanged, no recheck due), asked here without a second
+        # Python call per request; anything else (a commit, a recheck, no header, an error) goes
+        # through SqliteChanges.version below.
+        watched = self._commits
+        header = watched._header
+        if header is not None and self._last is not None:
+            try:
+                if (watched._count == self._seen and time.monotonic() < watched._recheck_at
+                        and header[:HEADER_BYTES] == watched._seen):
+                    return self._last
+            except ValueError:  # closed meanwhile: SqliteChanges.version reopens it
+                pass
+        commits = watched.version()
         if commits is None:
             self._last = None
             return None
