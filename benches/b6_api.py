@@ -336,10 +336,17 @@ def _keep_windows(path: Path, offered: float, windows) -> None:
 
 
 def on_client_core(load, *args) -> None:
-    """`load(*args)` in this thread pinned to the client core (pid 0 is the calling thread; the
-    threads it starts inherit that): the load client must not take the server core from the handler
-    it measures."""
+    """`load(*args)` in this thread pinned to the client core, under SCHED_IDLE (pid 0 is the
+    calling thread; the threads it starts inherit both): the load client must not take the server
+    core from the handler it measures, nor delay wrk, which shares the client core with it.
+
+    At normal priority the load's Python threads (building requests, parsing pages and JSON) were
+    runnable whenever wrk's answers arrived, and wrk could read an answer only after them: wrk's
+    latency then grows though the server answered on time, and the line charges that to the API.
+    Under SCHED_IDLE they run only while wrk waits, and wrk preempts them when it wakes. The load is
+    not made lighter: it must still reach MIN_LOAD_SHARE of its rate in every loaded window."""
     os.sched_setaffinity(0, {servers.CLIENT_CORE})
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     load(*args)
 
 
