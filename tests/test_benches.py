@@ -7,6 +7,7 @@ ceiling, CDR posts are stored, and the report is written.
 """
 from __future__ import annotations
 
+import os
 import random
 import uuid
 import xml.etree.ElementTree as ET
@@ -677,6 +678,28 @@ def test_wrk_failing_in_a_loaded_window_stops_the_load_and_raises(monkeypatch):
     time.sleep(0.3)
     assert 0 < stopped_at == len(sent)
     assert not [t for t in threading.enumerate() if t.name != "MainThread" and t.is_alive() and not t.daemon]
+
+
+def test_the_load_client_runs_on_the_client_core_only_when_wrk_does_not_need_it():
+    """The load's clients share the client core with wrk: at normal priority their CPU delayed wrk
+    reading its answers (wrk's latency grew, the server's did not). Every thread the load starts is
+    pinned to the client core and under SCHED_IDLE, and the load still runs its steps."""
+    import threading
+
+    from benches import b6_api, paced_load, servers
+
+    seen = []
+
+    def step(client):
+        seen.append((os.sched_getscheduler(0), frozenset(os.sched_getaffinity(0))))
+
+    stop = threading.Event()
+    loader = threading.Thread(target=b6_api.on_client_core, args=(paced_load.open_loop, ["c"] * 2, [step], 200, stop))
+    loader.start()
+    threading.Timer(0.2, stop.set).start()
+    loader.join(10)
+    assert seen and set(seen) == {(os.SCHED_IDLE, frozenset({servers.CLIENT_CORE}))}
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's thread is left as it was
 
 
 def test_a_loaded_window_ends_only_when_the_loads_last_request_is_answered(monkeypatch):
