@@ -5,14 +5,13 @@ xml_curl app as `serve` builds it (benches/instructions.py's set-up): the first 
 database, the second is answered from what was kept. A change meant to cost fewer instructions
 must leave both byte-identical.
 
-    python -m benches.b1_answers [--engine sqlite|postgresql] OUT   # one line per answer: path, pass, index, sha256
+    PYTHONHASHSEED=0 python -m benches.b1_answers [--engine sqlite|postgresql] OUT   # one line per answer: path, pass, index, sha256
     diff BEFORE OUT
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -57,5 +56,4 @@ def _app(url: str):
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())

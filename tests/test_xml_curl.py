@@ -127,6 +127,14 @@ def test_a_users_directory_fetch_is_answered_without_searching_its_body_for_purp
     assert "purpose" not in environs[0][XML_CURL_FIELDS].known
 
 
+def test_an_originate_with_a_purpose_variable_still_gets_its_user(app):
+    """mod_dptools merges an originate's `{purpose=…}` into its user_call fetch (mod_dptools.c): the
+    user's action decides; the gateways list is for fetches without one."""
+    body = exchanges("04_invite_sip_auth_dialplan_user_call.json")[2]["request"]["body_raw"] + "&purpose=gateways"
+    doc = post(app, body.encode())
+    assert doc.xpath("//user/@id") and not doc.xpath("//domain[@name='globex.example']")
+
+
 def actions(doc) -> list[tuple[str, str]]:
     return [(a.get("application"), a.get("data") or "") for a in doc.xpath("//action")]
 
