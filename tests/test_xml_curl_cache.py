@@ -198,6 +198,57 @@ def test_a_kept_answer_is_only_given_to_the_same_call_from_the_same_caller(keepi
     assert b"1001@acme.example" in etree.tostring(post(app, forwarded))
 
 
+def _routing_counted(monkeypatch) -> list:
+    from xml_curl import app as app_module
+
+    routed = []
+    real = app_module._dialplan_document
+    monkeypatch.setattr(app_module, "_dialplan_document", lambda *args: routed.append(1) or real(*args))
+    return routed
+
+
+def test_a_kept_call_is_answered_without_decoding_the_fields_routing_reads(keeping_app, acme, monkeypatch):
+    """A kept answer is found by the fields as sent (dialplan.answer_key): none is decoded, nor
+    left in Form.known, until the call is routed."""
+    from fs_plugins.metrics import XML_CURL_FIELDS
+
+    app, _cache, _changed_since = keeping_app
+    routed, environs = _routing_counted(monkeypatch), []
+
+    def keeping(environ, start_response):
+        environs.append(environ)
+        return app(environ, start_response)
+
+    first = etree.tostring(post(keeping, TENANT_CALL))
+    assert etree.tostring(post(keeping, TENANT_CALL)) == first and len(routed) == 1
+    assert b"bridge" in first
+    assert not {"Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Number", "Unique-ID"} & set(
+        environs[1][XML_CURL_FIELDS].known)
+
+
+def test_a_call_kept_by_its_fields_as_sent_is_routed_by_their_decoded_values(keeping_app, acme, monkeypatch):
+    """Another spelling of the same values routes to the same place; a marker routing reads is
+    part of the key, one it does not read (a recording's name, per call) is not."""
+    app, _cache, _changed_since = keeping_app
+    routed = _routing_counted(monkeypatch)
+    first = etree.tostring(post(app, TENANT_CALL))
+    spelled = TENANT_CALL.replace(b"Hunt-Context=acme.example", b"Hunt-Context=acme%2Eexampl%65")
+    assert spelled != TENANT_CALL and etree.tostring(post(app, spelled)) == first
+    routes = len(routed)
+    recorded = TENANT_CALL + b"&variable_pbx_recording=1%2Fa1.wav&variable_pbx_tenant=acme.example"
+    assert etree.tostring(post(app, recorded)) == first and len(routed) == routes  # the kept answer
+    looping = TENANT_CALL + b"&variable_pbx_hops=9"
+    assert b"EXCHANGE_ROUTING_ERROR" in etree.tostring(post(app, looping))
+    assert b"EXCHANGE_ROUTING_ERROR" in etree.tostring(post(app, looping.replace(b"pbx_hops=9", b"pbx_hops=%39")))
+    assert b"EXCHANGE_ROUTING_ERROR" not in etree.tostring(post(app, looping.replace(b"pbx_hops=9", b"pbx_hops=1")))
+    typed = etree.tostring(post(app, TENANT_CALL + b"&variable_pbx_call_type=outbound"))
+    assert b"pbx_call_type=" in first and b"pbx_call_type=" not in typed  # set once, by the first step
+    elsewhere_tenant = provision.tenant("Globex", "globex.example", "Europe/Madrid", "en", "US")
+    provision.user(elsewhere_tenant, "1002", "Bob Globex")
+    other = etree.tostring(post(app, TENANT_CALL.replace(b"=acme.example", b"=globex.example")))
+    assert b"globex.example" in other and b"acme.example" not in other
+
+
 def test_a_forward_set_elsewhere_routes_the_next_call(keeping_app, elsewhere, acme):
     app, cache, changed_since = keeping_app
     assert b"bridge" in etree.tostring(post(app, TENANT_CALL))

@@ -8,8 +8,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from xml_curl.app import MARKER_PREFIX
-from xml_curl.form import LEADING, Form
+from xml_curl.dialplan import MARKER_PREFIX
+from xml_curl.form import LEADING, Form, Names
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 # Names no recorded body holds, but readers ask for (absent: get gives the default).
@@ -58,6 +58,11 @@ def _reads_as_every_pair(body: str) -> None:
     assert at_once.values(names) == [expected.get(name, "") for name in names]
     assert at_once.values(names[::-1]) == [expected.get(name, "") for name in names[::-1]]  # read: kept
     assert [at_once.get(name) for name in names] == [expected.get(name) for name in names]
+    # As sent (the dialplan's answer key): each decodes to what `values` reads, absent reads as empty.
+    assert [unquote_plus(value.decode()) for value in Form(body.encode()).encoded(Names(*names))] == [
+        expected.get(name, "") for name in names]
+    pairs = Form(body.encode()).encoded_pairs(MARKER_PREFIX, frozenset(name.encode() for name in markers))
+    assert dict(unquote_plus(pair.decode()).split("=", 1) for pair in pairs) == markers
     after_prefix = Form(body.encode())
     after_prefix.prefixed(MARKER_PREFIX)
     assert after_prefix.values((*markers, "variable_pbx_absent", *names)) == [

@@ -21,7 +21,7 @@ from fs_plugins.httpauth import basic_header, basic_matches, expected_basic
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
-from xml_curl.dialplan import ASKED, MARKER_PREFIX, Router, answer_key, answered_context, call_request, routing_key
+from xml_curl.dialplan import Router, answer_key, answered_context, call_request, routing_key
 from xml_curl.form import Form
 from xml_curl.lookups import Lookups
 
@@ -115,20 +115,13 @@ def _reading(lookups: Lookups, config: Config, answer, *args) -> bytes:
 def _dialplan(fields: Form, lookups: Lookups, router: Router, config: Config) -> bytes:
     """The document, kept until the database changes: a busy hour routes the same calls again and
     again (a warning logged while routing is then logged once). A DID's is kept per number. A kept
-    one is found without entering a deadline or a request of the cache: nothing reads the database."""
-    routing = None  # the whole routing key: a DID reads it only when its answer is not kept
-    asked = fields.values(ASKED)
-    key = answer_key(fields, asked)
-    if key is None:
-        key = routing = routing_key(fields, fields.prefixed(MARKER_PREFIX), asked)
-    # The uuid is the 22nd of ~145 fields: read (a search of the whole body from its end) only
-    # when routing or the answer for this call need it, not for a kept answer that is the same
-    # for every call.
-    key = ("dialplan", key)
+    one is found without entering a deadline or a request of the cache: nothing reads the database,
+    and the fields routing reads are decoded only when it routes (dialplan.answer_key)."""
+    key = ("dialplan", answer_key(fields))
     document = lookups.cache.kept(key)
     if document is None:
         document = _reading(lookups, config, lookups.cache.answer, key, lambda: _dialplan_document(
-            router, call_request(routing or routing_key(fields), fields.get("Unique-ID", ""))))
+            router, call_request(routing_key(fields), fields.get("Unique-ID", ""))))
     if router.per_call:  # this call's own signed recording URL
         return router.for_call(document, fields.get("Unique-ID", ""), time.time())
     return document

@@ -60,19 +60,12 @@ class CallRequest:
     chain: str = ""  # pbx_chain: the users the call was offered to so far (channel_vars.chain_items)
 
 
-def routing_key(fields: Form, markers: dict[str, str] | None = None, asked: list[str] | None = None) -> tuple:
+def routing_key(fields: Form) -> tuple:
     """Everything routing may read of a dialplan fetch's form: CallRequest's fields but the call's
     uuid, which only names the call in log lines. Two requests with the same key route the same
-    way while the database does not change (the Router reads nothing else but its configuration),
-    and a cached answer never reads the uuid (it is the 22nd of ~145 fields: xml_curl/form.py).
-    `markers`: fields.prefixed(MARKER_PREFIX), and `asked`: fields.values(ASKED), when the caller
-    has them already (each search of the body is made once)."""
-    if markers is None:
-        markers = fields.prefixed(MARKER_PREFIX)
-    if asked is None:
-        context, destination, number, name = fields.values(_ROUTED)
-    else:
-        (context, destination), (number, name) = asked, fields.values(_CALLER_ID)
+    way while the database does not change (the Router reads nothing else but its configuration)."""
+    markers = fields.prefixed(MARKER_PREFIX)
+    context, destination, number, name = fields.values(_ROUTED)
     # Our markers from the one pass over them, not each searched for (most are absent).
     user_id, call_type = markers.get(_USER_ID, ""), markers.get(_CALL_TYPE, "")
     hops, chain, voice = markers.get(_HOPS, ""), markers.get(_CHAIN, ""), markers.get(_VOICE, "")
@@ -86,18 +79,24 @@ def routing_key(fields: Form, markers: dict[str, str] | None = None, asked: list
     return context, destination, number, name, user_id, call_type, hops, voice, chain
 
 
-def answer_key(fields: Form, asked: list[str] | None = None) -> tuple | None:
-    """What a call to `public` is answered by, when it is one: the dialled number alone. A DID
-    routes by its number and nothing else of the fetch (Router._route_did), so its answer is kept
-    once for every caller of the number, not once per caller and name as routing_key would (and
-    a kept answer is found reading four fields of ~145). None for any other context. `asked`:
-    fields.values(ASKED), when the caller has it already."""
-    context, destination = asked or fields.values(ASKED)
+def answer_key(fields: Form) -> tuple:
+    """What a dialplan fetch's answer is kept by: what routing_key reads, as sent (Form.encoded:
+    undecoded; the same bytes decode the same, so one key never stands for two routing keys, and
+    a value spelled two ways only costs a miss), and read only as far as the answer depends on it.
+    A call to `public` routes by the dialled number alone (Router._route_did), so its answer is
+    kept once for every caller of the number, and found reading two fields of ~145. The uuid is
+    never read (the 22nd of ~145 fields: a search of most of the body from its end)."""
+    context, destination = fields.encoded(ASKED)
     if not context:
-        context = fields.get("Caller-Context", "")
-    if context != PUBLIC_CONTEXT:
-        return None
-    return PUBLIC_CONTEXT, destination or fields.get("Caller-Destination-Number", "")
+        context = fields.encoded(_CALLER_CONTEXT)[0]
+    if context == _PUBLIC:  # another spelling of it keys as a tenant's call: a miss, the same route
+        return PUBLIC_CONTEXT, destination or fields.encoded(_CALLER_DESTINATION)[0]
+    number, name = fields.encoded(_CALLER_ID)
+    if not (destination and number and name):  # empty as sent is empty decoded: routing_key's fallback
+        destination, number, name = (
+            hunt or caller for hunt, caller in zip((destination, number, name), fields.encoded(_CALLER_REST)))
+    # Only the markers routing reads: another (pbx_recording names the call) would make every key new.
+    return context, destination, number, name, *fields.encoded_pairs(MARKER_PREFIX, _MARKER_NAMES)
 
 
 def call_request(key: tuple, uuid: str) -> CallRequest:
@@ -118,6 +117,10 @@ _ROUTED = Names("Hunt-Context", "Hunt-Destination-Number", "Hunt-Caller-ID-Numbe
 ASKED = Names(*_ROUTED.names[:2])  # answer_key's: the context and the dialled number
 _CALLER_ID = Names(*_ROUTED.names[2:])  # the rest, for routing_key
 _CALLER = Names("Caller-Context", "Caller-Destination-Number", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name")
+_CALLER_CONTEXT, _CALLER_DESTINATION = Names(_CALLER.names[0]), Names(_CALLER.names[1])
+_CALLER_REST = Names(*_CALLER.names[1:])
+_MARKER_NAMES = frozenset(marker.encode() for marker in (_HOPS, _USER_ID, _CALL_TYPE, _CHAIN, _VOICE))
+_PUBLIC = PUBLIC_CONTEXT.encode()
 
 
 @dataclass(frozen=True)
