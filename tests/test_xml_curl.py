@@ -220,6 +220,48 @@ def test_malformed_or_unexpected_requests_get_the_not_found_document(app, body, 
     assert etree.fromstring(data).xpath(NOT_FOUND_XPATH)
 
 
+def _not_found(data: bytes) -> bool:
+    return bool(etree.fromstring(data).xpath(NOT_FOUND_XPATH))
+
+
+SIP_AUTH = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()
+
+
+@pytest.mark.parametrize("body", [
+    SIP_AUTH + b"&user=10\xff01",  # the directory's user (the last pair of a name is the one read)
+    SIP_AUTH.replace(b"section=directory", b"section=direc\xfftory"),
+    urlencode(dialplan_fields()).encode() + b"&Hunt-Destination-Number=10\xff02",  # what routing reads
+    urlencode(dialplan_fields()).encode() + b"&variable_pbx_hops=\xc3",  # a marker routing reads
+    urlencode(dialplan_fields()).encode() + b"&variable_pbx_\xff=1",  # a marker's name
+])
+def test_a_field_read_that_is_not_utf8_is_refused_as_a_malformed_request_through_the_server(app, body, caplog):
+    """The body is not checked whole (xml_curl/form.py): the refusal comes at the read, through the
+    answer's error handling, the same as a malformed body's: `not found`, a warning, no error."""
+    status, data = _served(app, body)
+    assert status == 200 and _not_found(data)
+    assert any("malformed xml_curl request" in r.getMessage() and "not UTF-8" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_field_nobody_reads_may_hold_bytes_that_are_not_utf8(app):
+    """FreeSWITCH never sends them, but a field the answer does not read does not decide it."""
+    doc = post(app, SIP_AUTH + b"&variable_sip_user_agent=caf\xe9")
+    assert doc.xpath("//user[@id='1001']")
+    steps = actions(post(app, urlencode(dialplan_fields()).encode() + b"&variable_sip_user_agent=caf\xe9"))
+    assert ("bridge", "user/1002@acme.example") in steps
+
+
+def test_a_failure_before_routing_with_a_context_that_is_not_utf8_still_answers_a_hangup(db, pbx, monkeypatch):
+    """The error path reads the asked context itself: one that is not UTF-8 is not echoed either."""
+    from xml_curl import app as handler
+
+    monkeypatch.setattr(handler, "routing_key", lambda fields: 1 / 0)
+    body = urlencode(dialplan_fields()).encode() + b"&Hunt-Context=acme\xff.example&Caller-Context=x\xff"
+    doc = post(make_app(Config(), db), body)
+    assert doc.xpath("//context/@name") == ["global"] and actions(doc) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
+
+
 def test_basic_auth_is_required_when_configured(db, pbx):
     app = make_app(Config(xml_curl_user="fs", xml_curl_password="s3cret"), db)
     body = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()

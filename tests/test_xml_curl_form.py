@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from xml_curl.dialplan import MARKER_PREFIX
-from xml_curl.form import LEADING, Form, Names
+from xml_curl.form import LEADING, Form, Names, NotUtf8
 
 RECORDED = Path(__file__).parent / "fixtures" / "freeswitch" / "xml_curl"
 # Names no recorded body holds, but readers ask for (absent: get gives the default).
@@ -106,9 +106,17 @@ def test_a_name_without_a_value_reads_as_absent():
     assert Form(b"section&action=sip_auth").get("section", "") == ""
 
 
-def test_a_body_that_is_not_utf8_is_refused():
-    with pytest.raises(ValueError):
-        Form(b"section=dialplan&Hunt-Context=\xff\xfe")
+def test_a_field_that_is_not_utf8_is_refused_when_read_and_the_others_still_read():
+    form = Form(b"section=dialplan&Hunt-Context=\xff\xfe&variable_pbx_hops=\xc3&variable_pbx_\xff=1&Unread=\xff")
+    assert form.get("section") == "dialplan" and form.values(("section",)) == ["dialplan"]
+    for read in (lambda: form.get("Hunt-Context"), lambda: form["Hunt-Context"], lambda: "Hunt-Context" in form,
+                 lambda: form.values(("section", "Hunt-Context")), lambda: form.prefixed("variable_pbx_"),
+                 lambda: Form(b"variable_pbx_hops=1&variable_pbx_\xff=1").prefixed("variable_pbx_")):
+        with pytest.raises(NotUtf8) as refused:
+            read()
+        assert isinstance(refused.value, ValueError) and "not UTF-8" in str(refused.value)
+    # As sent, for a key: nothing decoded, nothing refused.
+    assert form.encoded(Names("Hunt-Context", "Unread")) == [b"\xff\xfe", b"\xff"]
 
 
 def _key(**fields) -> tuple:

@@ -22,7 +22,7 @@ from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
 from xml_curl.dialplan import Router, answer_key, answered_context, call_request, routing_key
-from xml_curl.form import Form
+from xml_curl.form import Form, NotUtf8
 from xml_curl.lookups import Lookups
 
 log = logging.getLogger(__name__)
@@ -75,15 +75,18 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config, reading) 
     """`reading`: _reading over these lookups and config."""
     try:
         fields = environ[XML_CURL_FIELDS] = _form(environ)  # left for the metrics' labels
-    except ValueError as exc:
+        section = fields.get("section", "")
+    except ValueError as exc:  # NotUtf8 too
         log.warning("malformed xml_curl request: %s", exc)
         return documents.NOT_FOUND
-    section = fields.get("section", "")
     try:
         if section == "dialplan":
             return _dialplan(fields, lookups, router, config)
         if section == "directory":
             return directory.answer(fields, lookups, config, reading)
+    except NotUtf8 as exc:  # a field read on the way (xml_curl/form.py): refused as above, not an error
+        log.warning("malformed xml_curl request: %s", exc)
+        return documents.NOT_FOUND
     except Exception as exc:  # a bug or a database that does not answer in time: FreeSWITCH still gets one
         environ["centralita.result"] = "deadline" if isinstance(exc, UNAVAILABLE) else "error"  # fs_plugins.metrics
         if isinstance(exc, UNAVAILABLE):  # logged once per outage by fs_plugins.dbpool, not per request
@@ -91,7 +94,10 @@ def _answer(environ, lookups: Lookups, router: Router, config: Config, reading) 
         else:
             log.exception("xml_curl %s request failed", section or "unknown")
         if section == "dialplan":  # the asked context is not echoed unchecked (it may be what failed)
-            context = answered_context(fields.get("Hunt-Context") or fields.get("Caller-Context") or "")
+            try:
+                context = answered_context(fields.get("Hunt-Context") or fields.get("Caller-Context") or "")
+            except NotUtf8:  # never read before the failure: not echoed either
+                context = answered_context("")
             return documents.dialplan(context, "error", [hangup("NORMAL_TEMPORARY_FAILURE").as_tuple()])
         return documents.NOT_FOUND
     log.info("xml_curl: no answer for section %r", section)
@@ -143,7 +149,4 @@ def _form(environ) -> Form:
     if length <= 0 or length > MAX_BODY:
         raise ValueError(f"body of {length} bytes")
     raw = environ[XML_CURL_BODY] = environ["wsgi.input"].read(length)
-    try:
-        return Form(raw)
-    except UnicodeDecodeError:
-        raise ValueError("body is not UTF-8") from None
+    return Form(raw)  # not decoded: a field that is not UTF-8 raises NotUtf8 when read
