@@ -267,6 +267,7 @@ def test_basic_auth_is_required_when_configured(db, pbx):
     body = exchanges("02_register_sip_auth_ok.json")[0]["request"]["body_raw"].encode()
     assert call(app, body)[0] == 401
     assert call(app, body, headers=basic("fs", "wrong"))[0] == 401
+    assert call(app, body, headers=basic("someone", "s3cret"))[0] == 401
     status, _, data = call(app, body, headers=basic("fs", "s3cret"))
     assert status == 200 and b"a1-hash" in data
     # Other spellings of the same credentials are decoded and accepted; nothing else is.

@@ -17,7 +17,7 @@ from hmac import compare_digest
 from fs_plugins.config import Config
 from fs_plugins import deadlines
 from fs_plugins.dbpool import UNAVAILABLE
-from fs_plugins.httpauth import basic_header, basic_matches, expected_basic
+from fs_plugins.httpauth import basic_auth
 from fs_plugins.metrics import XML_CURL_BODY, XML_CURL_FIELDS
 from xml_curl import directory, documents, plans
 from fs_plugins.actions import hangup
@@ -39,16 +39,16 @@ def make_app(config: Config, db, router: Router | None = None):
     lookups = Lookups(db)
     if router is None:
         router = plans.make_router(lookups, config)
-    credentials = expected_basic(config.xml_curl_user, config.xml_curl_password)
-    # What FreeSWITCH sends on every request, compared here without basic_matches' call; any
-    # other spelling is decoded there.
-    header = basic_header(credentials) if credentials else b""
+    auth = basic_auth(config.xml_curl_user, config.xml_curl_password)
+    # What FreeSWITCH sends on every request, compared here without BasicAuth.matches' call; any
+    # other spelling is decoded by its fallback, which does not compare the whole header again.
+    header = auth.header if auth is not None else b""
     reading = functools.partial(_reading, lookups, config)
 
     def app(environ, start_response):
-        if credentials and not (
+        if auth is not None and not (
                 compare_digest(environ.get("HTTP_AUTHORIZATION", "").encode("latin-1", "replace"), header)
-                or basic_matches(environ, credentials)):
+                or auth.decoded(environ)):
             environ["centralita.result"] = "unauthorized"  # fs_plugins.metrics
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="centralita"')] + XML_HEADERS)
             return [documents.NOT_FOUND]

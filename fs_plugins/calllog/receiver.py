@@ -26,7 +26,7 @@ from fs_plugins.calllog.parse import BadCdr, parse_body
 from fs_plugins.calllog.store import store_leg
 from fs_plugins.config import Config
 from fs_plugins.dbpool import UNAVAILABLE, cooperative, deadline
-from fs_plugins.httpauth import basic_matches, expected_basic
+from fs_plugins.httpauth import basic_auth
 from fs_plugins.models.base import database
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ PATHS = ("", "/", "/cdr", "/cdr/")  # mounted at /cdr, or called with the full p
 
 def make_cdr_app(config: Config, db: peewee.Database | None = None):
     """A WSGI app filing mod_json_cdr posts into `db` (default: the database the models are bound to)."""
-    credentials = expected_basic(config.cdr_user, config.cdr_password)
+    auth = basic_auth(config.cdr_user, config.cdr_password)
     groups: dict[int, GroupCommit] = {}  # per database (the models' one is known only at request time)
 
     def store(target: peewee.Database, facts) -> None:
@@ -55,7 +55,7 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
             return _answer(start_response, "404 Not Found")
         if environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, "405 Method Not Allowed", [("Allow", "POST")])
-        if credentials is not None and not basic_matches(environ, credentials):
+        if auth is not None and not auth.matches(environ):
             return _answer(start_response, "401 Unauthorized", [("WWW-Authenticate", 'Basic realm="cdr"')])
         raw, problem = _read_body(environ)
         if problem:
