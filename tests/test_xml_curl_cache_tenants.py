@@ -270,7 +270,7 @@ def test_a_commit_seen_on_sqlite_reads_only_the_tenants_stamped_since(tmp_path):
     watch = sqlitetriggers.SqliteWatch(path, triggers=True)
     first = watch.version()
     steps = []
-    watch._conn.set_progress_handler(lambda: steps.append(1), 1)  # one call per SQLite VM instruction
+    watch._stamps.set_progress_handler(lambda: steps.append(1), 1)  # one call per SQLite VM instruction
     User.insert(tenant=acme.id, extension="1001", display_name="One", a1_hash="0" * 32, created_at=utcnow(),
                 updated_at=utcnow()).execute()
     now = watch.version()
@@ -285,8 +285,7 @@ def test_a_commit_seen_on_sqlite_reads_only_the_tenants_stamped_since(tmp_path):
     later = watch.version()
     assert changed_scopes(now, later) is None and list(later.log[-1:]) == [acme.id]
     writer.close()
-    watch._commits.close()
-    watch._conn.close()
+    watch.close()
     database.close()
 
 
@@ -319,7 +318,38 @@ def test_a_database_restored_under_a_running_watch_makes_the_next_changes_seen(t
     writer.execute("UPDATE user SET enabled = 0")
     assert changed_scopes(restored, watch.version()) == {acme.id}
     writer.close()
-    watch._commits.close()
-    watch._conn.close()
+    watch.close()
     database.close()
 
+
+
+def test_the_usual_request_on_sqlite_asks_for_the_version_with_no_other_python_call(tmp_path):
+    """Asked once per request (xml_curl/cache.py): with no commit since the last look it is one
+    look at the mapped WAL-index header, and the same Version, from the one call."""
+    import sqlite3
+    import sys
+
+    from fs_plugins import db as dbmod
+    from fs_plugins.models import Tenant
+
+    path = str(tmp_path / "quiet.db")
+    database = dbmod.connect(f"sqlite:///{path}")
+    assert sqlitetriggers.install(path)
+    acme = Tenant.create(name="Acme", domain="acme.example")
+    watch = sqlitetriggers.SqliteWatch(path, triggers=True)
+    first = watch.version()
+    calls = []
+    sys.setprofile(lambda frame, event, arg: calls.append(frame.f_code.co_name) if event == "call" else None)
+    try:
+        again = watch.version()
+    finally:
+        sys.setprofile(None)
+    assert again is first and calls == ["version"]
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("UPDATE user SET display_name = 'x' WHERE tenant_id = ?", (acme.id,))  # no rows: no stamp
+    writer.execute("UPDATE tenant SET name = 'Renamed'")  # a commit: seen, read, then quiet again
+    moved = watch.version()
+    assert changed_scopes(first, moved) is None and watch.version() is moved
+    writer.close()
+    watch.close()
+    database.close()

@@ -31,7 +31,11 @@ RECHECK_SECONDS = 1.0
 
 
 class SqliteChanges:
-    """`version()`: a number that moves whenever the database may have changed (None: not known)."""
+    """`version()`: a number that moves whenever the database may have changed (None: not known).
+
+    A subclass answers something else for each number (`_answer_at`: SqliteWatch, the tenants that
+    changed); `version` gives that answer again, without calling anything else, while the mapped
+    header is as last seen (the usual request)."""
 
     def __init__(self, path: str):
         self.path = path
@@ -43,26 +47,40 @@ class SqliteChanges:
         self._recheck_at = 0.0
         self._pragma: int | None = None  # data_version last read
         self._count_at_recheck = 0
+        self._answer: object = None  # _answer_at(_count) when last asked (None: not known)
 
-    def version(self) -> int | None:
+    def version(self):
+        # Each request: one look at the mapped header, the answer again when it did not move and no
+        # recheck is due (_moved for anything else: a commit, a recheck, no header, no answer).
+        header = self._header
+        if header is not None and self._answer is not None:
+            try:
+                if time.monotonic() < self._recheck_at and header[:HEADER_BYTES] == self._seen:
+                    return self._answer
+            except ValueError:  # closed meanwhile: _moved reopens it
+                pass
+        return self._moved()
+
+    def _moved(self):
         try:
-            if self._header is not None and time.monotonic() < self._recheck_at:  # each request: one look
-                header = self._header[:HEADER_BYTES]  # _header_seen_now, inlined (every request runs it)
-                if header != self._seen:
-                    self._seen = header
-                    self._count += 1
-                return self._count
             if self._conn is None:
                 self._open()
             if self._header is None:
                 self._pragma_moved()
             else:
                 self._header_moved()
-            return self._count
         except (sqlite3.Error, OSError, ValueError) as exc:  # opened again next time
             log.debug("cache not used for this request: %s", exc)
             self.close()
+            self._answer = None
             return None
+        self._answer = self._answer_at(self._count)
+        return self._answer
+
+    def _answer_at(self, count: int):
+        """What `version` gives while the count is `count` (None: not known this time, asked again
+        at the next request)."""
+        return count
 
     def _open(self) -> None:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 
 from xml_curl.changes import EVERY_TENANT, UNWATCHED, Scope, TenantSource, Version, tenant_source
-from xml_curl.sqlitechanges import HEADER_BYTES, SqliteChanges
+from xml_curl.sqlitechanges import SqliteChanges
 
 log = logging.getLogger(__name__)
 
@@ -112,53 +111,36 @@ def _count(tenant: str) -> str:
             "ON CONFLICT (tenant_id) DO UPDATE SET version = excluded.version;")
 
 
-class SqliteWatch:
+class SqliteWatch(SqliteChanges):
     """The database's Version: the tenants whose rows changed, in the order seen (`Version.log`,
     as PostgreSQL's notifications), read through a connection of its own (that never writes) when
-    SqliteChanges saw a commit. `triggers`: whether `install` made them; without, every commit is
-    every tenant's change."""
+    a commit was seen (SqliteChanges: its count moved). `triggers`: whether `install` made them;
+    without, every commit is every tenant's change. The usual request (no commit since) is
+    SqliteChanges.version's first case: the Version again, with no other Python call."""
 
     def __init__(self, path: str, triggers: bool = False):
-        self.path = path
+        super().__init__(path)
         self.triggers = triggers
-        self._commits = SqliteChanges(path)
-        self._conn: sqlite3.Connection | None = None  # opened on the first commit seen
-        self._seen: int | None = None  # SqliteChanges' version when the stamps were last read
+        self._stamps: sqlite3.Connection | None = None  # opened on the first commit seen
+        self._counted: int | None = None  # SqliteChanges' count when the stamps were last read
         self._stamp = 0  # the highest stamp read
         self._log: list[Scope] = []  # the tenants seen changing since `_base`, in order
         self._base = 0
         self._last: Version | None = None
         self._schema: int | None = None  # the schema_version the triggers were last seen to cover
 
-    def version(self) -> Version | None:
-        # The usual request: no commit since the last look. SqliteChanges.version's first case
-        # (its mapped WAL-index header unchanged, no recheck due), asked here without a second
-        # Python call per request; anything else (a commit, a recheck, no header, an error) goes
-        # through SqliteChanges.version below.
-        watched = self._commits
-        header = watched._header
-        if header is not None and self._last is not None:
-            try:
-                if (watched._count == self._seen and time.monotonic() < watched._recheck_at
-                        and header[:HEADER_BYTES] == watched._seen):
-                    return self._last
-            except ValueError:  # closed meanwhile: SqliteChanges.version reopens it
-                pass
-        commits = watched.version()
-        if commits is None:
-            self._last = None
-            return None
-        if self._last is not None and commits == self._seen:
-            return self._last
+    def _answer_at(self, count: int) -> Version | None:
+        if self._last is not None and count == self._counted:
+            return self._last  # a recheck, or a reopening that saw no commit
         try:
             changed = self._changed()
         except sqlite3.Error as exc:  # opened again next time; this request reads the database
             log.debug("cache not used for this request: %s", exc)
-            conn, self._conn, self._last = self._conn, None, None
-            if conn is not None:
-                conn.close()
+            stamps, self._stamps, self._last = self._stamps, None, None
+            if stamps is not None:
+                stamps.close()
             return None
-        self._seen = commits
+        self._counted = count
         if changed or self._last is None:
             if len(self._log) + len(changed) > LOG_LIMIT:  # a new list: older versions keep theirs
                 self._base, self._log = self._base + len(self._log), []
@@ -166,17 +148,23 @@ class SqliteWatch:
             self._last = Version(self._base + len(self._log), log=self._log, base=self._base)
         return self._last  # a commit that stamped nothing (an unwatched table): the same version
 
+    def close(self) -> None:
+        super().close()
+        stamps, self._stamps = self._stamps, None
+        if stamps is not None:
+            stamps.close()
+
     def _changed(self) -> list[Scope]:
         """The tenants stamped since the last read (one read transaction, through the index)."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if self._stamps is None:
+            self._stamps = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         if not self.triggers:
             return [EVERY_TENANT]
-        schema = self._conn.execute("PRAGMA schema_version").fetchone()[0]
+        schema = self._stamps.execute("PRAGMA schema_version").fetchone()[0]
         replaced = self._schema is not None and schema != self._schema
         if not self._covered(schema):
             return [EVERY_TENANT]  # any change is everyone's
-        highest = self._conn.execute(f"SELECT COALESCE(MAX(version), 0) FROM {EPOCH_TABLE}").fetchone()[0]
+        highest = self._stamps.execute(f"SELECT COALESCE(MAX(version), 0) FROM {EPOCH_TABLE}").fetchone()[0]
         if replaced or highest < self._stamp:
             # The file's contents were replaced under us (`centralita restore` writes an older copy
             # through SQLite's backup API, which moves schema_version) or the stamps went back: what
@@ -184,7 +172,7 @@ class SqliteWatch:
             # read below would never look. Everyone's change, and the stamps followed from here.
             self._stamp = highest
             return [EVERY_TENANT]
-        stamped = self._conn.execute(f"SELECT tenant_id, version FROM {EPOCH_TABLE} WHERE version > ? "
+        stamped = self._stamps.execute(f"SELECT tenant_id, version FROM {EPOCH_TABLE} WHERE version > ? "
                                      "ORDER BY version", (self._stamp,)).fetchall()
         if stamped:
             self._stamp = stamped[-1][1]
@@ -193,7 +181,7 @@ class SqliteWatch:
     def _covered(self, schema: int) -> bool:
         """Whether every watched table has its triggers (looked at again when the schema changed)."""
         if schema != self._schema:
-            if present_triggers(self._conn) != wanted_triggers(self._conn):
+            if present_triggers(self._stamps) != wanted_triggers(self._stamps):
                 if self._schema is not None:
                     log.warning("the schema changed since the start: the directory cache drops every tenant's "
                                 "rows at any change until `centralita serve` starts again")
