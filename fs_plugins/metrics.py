@@ -88,7 +88,7 @@ def _labels(environ) -> tuple[str, str]:
         known = fields.known
         section = known.get("section")
         if section.__class__ is not str:
-            section = fields.get("section", "")
+            section = _field(fields, "section")
         # A dialplan fetch (the channel's variables) has neither: not searched for in its ~6 KB on
         # every call (xml_curl/form.py reads a field by searching the body).
         if section == "dialplan":
@@ -96,8 +96,8 @@ def _labels(environ) -> tuple[str, str]:
         else:
             action = known.get("action")
             if action.__class__ is not str:
-                action = fields.get("action")
-            action = action or fields.get("purpose") or "none"
+                action = _field(fields, "action")
+            action = action or _field(fields, "purpose") or "none"
         # bounded(), inlined: this runs for every request
         return (section if section in SECTIONS else "other"), (action if action in ACTIONS else "other")
     body = environ.get(XML_CURL_BODY)
@@ -110,6 +110,15 @@ def _labels(environ) -> tuple[str, str]:
     section = _form_value(body, "section")
     action = _form_value(body, "action") or _form_value(body, "purpose") or "none"
     return bounded(section, SECTIONS), bounded(action, ACTIONS)
+
+
+def _field(fields, name: str) -> str:
+    """A field the handler did not read: a field that is not UTF-8 raises there (xml_curl/form.py:
+    a ValueError, the request answered as malformed) and is labelled here as any unknown value."""
+    try:
+        return fields.get(name, "")
+    except ValueError:
+        return "other"
 
 
 def _form_value(body: bytes, name: str) -> str:
