@@ -37,6 +37,7 @@ import logging
 import sqlite3
 import time
 import weakref
+from typing import Callable, Mapping
 
 import gevent
 import peewee
@@ -612,18 +613,25 @@ def release(db, idle_only: bool = False) -> None:
         db.drop_connection()
 
 
-def release_after(app, db):
+def release_after(app, db, beside: Mapping[str, Callable] | None = None):
     """WSGI wrapper: the request's connection goes back to the pool once the answer is made (a streamed
-    answer: once it is sent)."""
+    answer: once it is sent). `beside`: other apps by PATH_INFO, served from this same layer (the
+    xml_curl server's /healthz, /readyz and /metrics: a layer of its own to dispatch them was one
+    Python call more on every mod_xml_curl request)."""
+    paths = dict(beside or {})
+    # release's first question asked here, without its call, when `db` is a pool itself (not the
+    # models' proxy, whose database may be swapped): after most requests no greenlet holds one.
+    holding = db._holding if isinstance(db, _Green) else None
 
     def wrapped(environ, start_response):
         try:
-            body = app(environ, start_response)
+            body = (paths.get(environ.get("PATH_INFO", ""), app) if paths else app)(environ, start_response)
         except BaseException:
             release(db)
             raise
         if isinstance(body, list):  # all made already: nothing to read while it is sent
-            release(db)
+            if holding is None or holding.data:
+                release(db)
             return body
         return _ClosingBody(body, db)
 

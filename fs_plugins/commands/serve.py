@@ -150,8 +150,12 @@ class _Running:
 
 
 def xml_curl_app(config, database):
-    """The xml_curl server's WSGI app, every layer (benches/instructions.py measures this very one)."""
-    return release_after(_with_health(config, metrics.instrument_xml_curl(make_app(config, database))), database)
+    """The xml_curl server's WSGI app, every layer (benches/instructions.py measures this very one):
+    mod_xml_curl's posts counted, and beside them, in the same layer, /healthz, /readyz and
+    /metrics (`serve --only xml_curl`, one role per unit in packaging/, has no web server, and its
+    counts are this process's)."""
+    health = {path: factory(config) for path, factory in plugins.installed().mounts.items() if path in HEALTH_PATHS}
+    return release_after(metrics.instrument_xml_curl(make_app(config, database)), database, beside=health)
 
 
 def _start_xml_curl(config, database):
@@ -163,17 +167,6 @@ def _start_xml_curl(config, database):
 
 
 HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
-
-
-def _with_health(config, xml_curl):
-    """The xml_curl server answers /healthz, /readyz and /metrics too: `serve --only xml_curl` (one
-    role per unit, packaging/) has no web server, and its counts are this process's."""
-    extra = {path: factory(config) for path, factory in plugins.installed().mounts.items() if path in HEALTH_PATHS}
-
-    def app(environ, start_response):
-        return extra.get(environ.get("PATH_INFO", ""), xml_curl)(environ, start_response)
-
-    return app
 
 
 def _start_web(config, mounts: dict, database):
