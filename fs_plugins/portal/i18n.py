@@ -22,7 +22,7 @@ from flask import g, request
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel import gettext as flask_gettext
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from fs_plugins.portal import app_errors
@@ -67,16 +67,19 @@ def install_template_gettext(environment) -> None:
     environment.globals.update(_=_template_gettext, gettext=_template_gettext)
 
 
-@pass_context
-def _template_gettext(context, message: str, **variables) -> str:
+@pass_eval_context
+def _template_gettext(eval_ctx, message: str, **variables) -> str:
     """Jinja's newstyle gettext (jinja2.ext), the catalog asked directly: escaped as the template
-    is, always %-formatted (a literal % is written %%)."""
+    is, always %-formatted (a literal % is written %%). It reads only the evaluation context (is
+    the output escaped?): Jinja's own takes the whole context, which a call inside a loop or a
+    block that sets a variable gets as a copy made for the call (all the page's names, its blocks):
+    37 copies a view of the forwards page (B7)."""
     found = translations().ugettext(message)
     if not variables and "%" not in found:
         # what % would give back (nothing to fill, no %% to unescape), without Markup's escaping
         # formatter: most of a page's strings are plain labels
-        return Markup(found) if context.eval_ctx.autoescape else found
-    if context.eval_ctx.autoescape:
+        return Markup(found) if eval_ctx.autoescape else found
+    if eval_ctx.autoescape:
         found = Markup(found)
     return found % variables
 
