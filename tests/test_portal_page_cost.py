@@ -303,3 +303,41 @@ def test_a_templates_strings_are_translated_without_copying_the_page_context(bro
     html = browser.get("/me/forwards").data.decode()
     assert '<h2 id="h-forwards">Desvío de llamadas</h2>' in html
     assert copies == [], len(copies)
+
+
+def test_the_call_logs_rows_are_shown_from_one_tuple_a_row_not_a_dozen_template_lookups(browser, monkeypatch):
+    """A row's values are found in the view (me_calls._rows), unpacked by the template: Jinja's getattr
+    and filter calls were a dozen a row (fifty rows a page)."""
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+    from fs_plugins.models.callflows import FlowNote
+
+    ana = User.get(User.extension == "1001")
+    for n in range(30):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"g{n}", kind="made", status=Status.CANCELLED.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="busy",
+                         caller_number="1001", callee="60012<3>", answered_by="", ring_seconds=3, talk_seconds=3671)
+    FlowNote.create(tenant=ana.tenant, call_uuid="g7", flow="survey", note="nota & <b>")
+    browser.sign_in(USER)
+    environment = browser.app.jinja_env
+    asked, real = [], environment.getattr
+    monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append(name) or real(obj, name))
+    html = browser.get("/me/calls").data.decode()
+    assert html.count('<tr class="status-cancelled">') == 30 and html.count("<td>60012&lt;3&gt;</td>") == 30
+    assert html.count('<td class="num">1:01:11</td>') == 30 and html.count('<td class="num">0:03</td>') == 30
+    assert html.count('<td class="cause">Ocupado</td>') == 29
+    assert '<td class="cause">Ocupado\n          <small class="flow-note">nota &amp; &lt;b&gt;</small></td>' in html
+    assert len(asked) < 30 * 3, len(asked)  # the menu's and the page's, none a row
+
+
+def test_the_rows_formatter_shows_an_instant_as_the_when_filter_does():
+    from zoneinfo import ZoneInfo
+
+    app = portal_app()
+    instants = [None, dt.datetime(2026, 1, 5, 23, 30), dt.datetime(2026, 7, 1, 6, 5, tzinfo=dt.timezone.utc),
+                dt.datetime(2026, 3, 29, 1, 0, tzinfo=ZoneInfo("Europe/Madrid"))]
+    for language in i18n.LANGUAGES:
+        with app.test_request_context(headers={"Cookie": f"{i18n.COOKIE}={language}"}):
+            shown = i18n.when_formatter()
+            assert [shown(value) for value in instants] == [i18n.when(value) for value in instants]
