@@ -228,3 +228,116 @@ def test_the_call_logs_rows_ask_the_status_table_not_each_status(browser, monkey
     html = browser.get("/me/calls").data.decode()
     assert html.count('<tr class="status-made">') == 30
     assert len(asked) <= len(Status), len(asked)
+
+
+_SAME_TEXT_TEMPLATES = {
+    "base.html": "<title>{% block title %}{{ title }}{% endblock %}</title>{% block body %}<p>{{ 1 + 1 }} & {{ x }}</p>"
+                 "{% endblock %}<i>{{ x }}{{ y }}</i>",
+    "page.html": "{% extends 'base.html' %}outside {{ x }} is dropped{% block title %}T{{ x }}-{{ super() }}{% endblock %}"
+                 "{% block body %}{% import 'macros.html' as m %}{% for row in rows %}<tr><td>{{ row }}</td>"
+                 "<td>{{ m.cell(row, x) }}</td>{% if loop.last %}!{% endif %}</tr>{% else %}none{% endfor %}"
+                 "{% set kept %}<b>{{ x }}</b>{{ y }}{% endset %}{{ kept }}{% filter upper %}a{{ x }}b{% endfilter %}"
+                 "{% autoescape false %}{{ x }}{{ y }}{% endautoescape %}{% call m.wrap() %}in {{ x }}{% endcall %}"
+                 "{{ 'constant' }}{{ 3 }}{% endblock %}",
+    "macros.html": "{% macro cell(a, b) %}[{{ a }}|{{ b }}]{% endmacro %}"
+                   "{% macro wrap() %}<div>{{ caller() }}</div>{% endmacro %}",
+}
+
+
+@pytest.mark.parametrize("rows", [[], ["a<b", 2, "ñ"]])
+def test_the_portals_code_generator_writes_the_text_jinjas_own_writes(rows):
+    """Blocks, super(), an extends' dropped output, loops with else, macros, call and filter blocks,
+    `set` blocks, autoescape switched off: the same text, escaped the same."""
+    from jinja2 import DictLoader, Environment
+
+    from fs_plugins.portal.codegen import PortalCodeGenerator
+
+    theirs = Environment(loader=DictLoader(_SAME_TEXT_TEMPLATES), autoescape=True)
+    ours = Environment(loader=DictLoader(_SAME_TEXT_TEMPLATES), autoescape=True)
+    ours.code_generator_class = PortalCodeGenerator
+    values = {"x": "<x & 'y'>", "y": None, "title": "T", "rows": rows}
+    for name in ("base.html", "page.html"):
+        assert ours.get_template(name).render(values) == theirs.get_template(name).render(values)
+
+
+def test_a_call_log_row_is_yielded_as_few_pieces_not_one_per_value(browser):
+    """Each piece a template yields passes through the block's, the page's and base.html's generators:
+    a row of the call log is one or two pieces (its note apart), not the twenty Jinja writes."""
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+    from fs_plugins.calllog.classify import Status
+
+    ana = User.get(User.extension == "1001")
+    for n in range(30):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"y{n}", kind="made", status=Status.MADE.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="",
+                         caller_number="1001", callee="600123456", answered_by="", ring_seconds=3, talk_seconds=9)
+    browser.sign_in(USER)
+    pieces = []
+    template = browser.app.jinja_env.get_template("me/calls.html")
+    real = template.root_render_func
+
+    def counted(context):
+        for piece in real(context):
+            pieces.append(piece)
+            yield piece
+
+    template.root_render_func = counted
+    try:
+        html = browser.get("/me/calls").data.decode()
+    finally:
+        template.root_render_func = real
+    assert html.count('<tr class="status-made">') == 30
+    assert len(pieces) < 30 * 6, len(pieces)
+
+
+def test_a_templates_strings_are_translated_without_copying_the_page_context(browser, monkeypatch):
+    """_() reads only whether the output is escaped: Jinja copies the whole context for a function that
+    takes it when called inside a loop or a block that sets a variable (the forwards page: 37 copies)."""
+    from jinja2.runtime import Context
+
+    browser.sign_in(USER)
+    browser.get("/me/forwards")
+    copies, derived = [], Context.derived
+    monkeypatch.setattr(Context, "derived", lambda self, *args: copies.append(1) or derived(self, *args))
+    html = browser.get("/me/forwards").data.decode()
+    assert '<h2 id="h-forwards">Desvío de llamadas</h2>' in html
+    assert copies == [], len(copies)
+
+
+def test_the_call_logs_rows_are_shown_from_one_tuple_a_row_not_a_dozen_template_lookups(browser, monkeypatch):
+    """A row's values are found in the view (me_calls._rows), unpacked by the template: Jinja's getattr
+    and filter calls were a dozen a row (fifty rows a page)."""
+    from fs_plugins.calllog.classify import Status
+    from fs_plugins.models import User
+    from fs_plugins.models.calllog import CallEntry
+    from fs_plugins.models.callflows import FlowNote
+
+    ana = User.get(User.extension == "1001")
+    for n in range(30):
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"g{n}", kind="made", status=Status.CANCELLED.code,
+                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="busy",
+                         caller_number="1001", callee="60012<3>", answered_by="", ring_seconds=3, talk_seconds=3671)
+    FlowNote.create(tenant=ana.tenant, call_uuid="g7", flow="survey", note="nota & <b>")
+    browser.sign_in(USER)
+    environment = browser.app.jinja_env
+    asked, real = [], environment.getattr
+    monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append(name) or real(obj, name))
+    html = browser.get("/me/calls").data.decode()
+    assert html.count('<tr class="status-cancelled">') == 30 and html.count("<td>60012&lt;3&gt;</td>") == 30
+    assert html.count('<td class="num">1:01:11</td>') == 30 and html.count('<td class="num">0:03</td>') == 30
+    assert html.count('<td class="cause">Ocupado</td>') == 29
+    assert '<td class="cause">Ocupado\n          <small class="flow-note">nota &amp; &lt;b&gt;</small></td>' in html
+    assert len(asked) < 30 * 3, len(asked)  # the menu's and the page's, none a row
+
+
+def test_the_rows_formatter_shows_an_instant_as_the_when_filter_does():
+    from zoneinfo import ZoneInfo
+
+    app = portal_app()
+    instants = [None, dt.datetime(2026, 1, 5, 23, 30), dt.datetime(2026, 7, 1, 6, 5, tzinfo=dt.timezone.utc),
+                dt.datetime(2026, 3, 29, 1, 0, tzinfo=ZoneInfo("Europe/Madrid"))]
+    for language in i18n.LANGUAGES:
+        with app.test_request_context(headers={"Cookie": f"{i18n.COOKIE}={language}"}):
+            shown = i18n.when_formatter()
+            assert [shown(value) for value in instants] == [i18n.when(value) for value in instants]

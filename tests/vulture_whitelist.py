@@ -51,3 +51,5 @@ getheader  # httphead.py Head: read by gevent's pywsgi as it did its own parsed 
 typeheader
 template_class  # portal/escaping.py install: read by Jinja's loaders when they build a template
 track_greenlet_tree  # launcher.py make_cooperative: gevent's config, read by gevent.Greenlet at each spawn
+code_generator_class  # portal/app.py: read by Jinja's compiler when it compiles a template
+visit_Output  # portal/codegen.py: called by Jinja's node visitor for each output node

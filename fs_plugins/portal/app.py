@@ -20,7 +20,7 @@ from fs_plugins.config import Config
 from fs_plugins.dbpool import RETRY_AFTER_BUSY, database_busy
 from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.ids import RowIdConverter
-from fs_plugins.portal import escaping, guard, i18n
+from fs_plugins.portal import codegen, escaping, guard, i18n
 from fs_plugins.portal.pages import page
 from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_devices, admin_featurecodes,
                                     admin_flows, admin_groups, admin_ivr, admin_logins, admin_schedules, admin_users,
@@ -48,6 +48,7 @@ def make_portal_app(config: Config) -> Flask:
     )
     Babel(app, locale_selector=i18n.language, timezone_selector=i18n.timezone)
     escaping.install(app.jinja_env)  # before any template is loaded
+    app.jinja_env.code_generator_class = codegen.PortalCodeGenerator  # likewise
     i18n.install_template_gettext(app.jinja_env)
     app.jinja_env.filters.update(i18n.FILTERS)
     app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,

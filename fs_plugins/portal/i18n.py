@@ -22,7 +22,7 @@ from flask import g, request
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel import gettext as flask_gettext
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from fs_plugins.portal import app_errors
@@ -67,16 +67,19 @@ def install_template_gettext(environment) -> None:
     environment.globals.update(_=_template_gettext, gettext=_template_gettext)
 
 
-@pass_context
-def _template_gettext(context, message: str, **variables) -> str:
+@pass_eval_context
+def _template_gettext(eval_ctx, message: str, **variables) -> str:
     """Jinja's newstyle gettext (jinja2.ext), the catalog asked directly: escaped as the template
-    is, always %-formatted (a literal % is written %%)."""
+    is, always %-formatted (a literal % is written %%). It reads only the evaluation context (is
+    the output escaped?): Jinja's own takes the whole context, which a call inside a loop or a
+    block that sets a variable gets as a copy made for the call (all the page's names, its blocks):
+    37 copies a view of the forwards page (B7)."""
     found = translations().ugettext(message)
     if not variables and "%" not in found:
         # what % would give back (nothing to fill, no %% to unescape), without Markup's escaping
         # formatter: most of a page's strings are plain labels
-        return Markup(found) if context.eval_ctx.autoescape else found
-    if context.eval_ctx.autoescape:
+        return Markup(found) if eval_ctx.autoescape else found
+    if eval_ctx.autoescape:
         found = Markup(found)
     return found % variables
 
@@ -168,10 +171,26 @@ def when(value: dt.datetime | None, style: str = "short") -> str:
     if value is None:
         return ""
     page = _page_locale()
+    return _page_format(page, style)(_in_zone(value, page.zone))
+
+
+def when_formatter(style: str = "short") -> Callable[[dt.datetime | None], str]:
+    """`when` for a page's rows: the page's locale, zone and formatter found once for the table,
+    not on each row (the call log's fifty)."""
+    page = _page_locale()
+    format_, zone = _page_format(page, style), page.zone
+
+    def shown(value: dt.datetime | None) -> str:
+        return "" if value is None else format_(_in_zone(value, zone))
+
+    return shown
+
+
+def _page_format(page: _PageLocale, style: str) -> Callable[[dt.datetime], str]:
     format_ = page.formats.get(style)
     if format_ is None:
         format_ = page.formats[style] = _formatter(_datetime_pattern(page, style), page.locale)
-    return format_(_in_zone(value, page.zone))
+    return format_
 
 
 # Babel's number fields (dates.DateTimeFormat) that depend on the value alone, each as '%0*d' of its
@@ -262,12 +281,6 @@ def destination(label: str | None) -> str:
     return (label or "").replace(GENERAL_BOX, "(" + gettext_raw("general box") + ")")
 
 
-def isoformat(value: dt.date | dt.datetime) -> str:
-    """A date or time as ISO 8601 (a <time> element's datetime): a filter, where the method's call in
-    a template goes through Jinja's context call (fifty rows a page)."""
-    return value.isoformat()
-
-
 def label(value, labels):
     """`value`'s label in `labels` (page_text's), or `value` itself when it has none."""
     return labels.get(value, value)
@@ -275,4 +288,4 @@ def label(value, labels):
 
 GENERAL_BOX = "(general box)"  # fs_plugins.references.describe: "voicemail: (general box)"
 FILTERS = {"app_error": app_errors.translate, "when": when, "wall": wall, "destination": destination, "day": day,
-           "clock": clock, "number": number, "duration": duration, "isoformat": isoformat, "label": label}
+           "clock": clock, "number": number, "duration": duration}
