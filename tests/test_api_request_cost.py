@@ -3,6 +3,7 @@ line 3; benches/api_instructions.py counts it): a single object is dumped once, 
 answer alike; a write that overwrites whatever is there (If-Match: *) reads nothing to compare."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -149,3 +150,54 @@ def test_a_dnd_change_writes_its_settings_row_once_and_does_not_read_it_back(wor
         assert len(texts) == 2 and "RETURNING" in texts[0] and texts[1].startswith("('UPDATE"), texts
     shown = client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
     assert shown["dnd"] is False and shown == changed.json
+
+
+@pytest.mark.parametrize("stored", ["2026-12-05 04:44:35.065086", "2026-12-05 04:44:35", "2026-12-05",
+                                    "2026-12-05T04:44:35Z", "2026-12-05 04:44:35+02:00", "2026-12-05 04:44",
+                                    "", "not a time", None, dt.datetime(2026, 1, 1, 9, 30)])
+def test_a_stored_time_is_read_as_peewee_reads_it(stored):
+    from fs_plugins.core.app import _stored_time
+    from fs_plugins.models import User
+
+    ours, peewees = _stored_time(stored, User.created_at.python_value), User.created_at.python_value(stored)
+    assert (ours, type(ours), getattr(ours, "tzinfo", None)) == (peewees, type(peewees),
+                                                                getattr(peewees, "tzinfo", None))
+
+
+def test_a_page_of_users_reads_its_times_without_peewees_formats(world, client, monkeypatch):
+    import peewee
+
+    from fs_plugins.core import app as core_app
+    from fs_plugins.models import Tenant, User
+
+    formatted, paging = [], []
+    original_format, original_page = peewee.format_date_time, core_app._user_page
+    monkeypatch.setattr(peewee, "format_date_time", lambda *a, **k: paging and formatted.append(a[0])
+                        or original_format(*a, **k))
+    monkeypatch.setattr(core_app, "_user_page", lambda *a: paging.append(1) or original_page(*a))
+    page = client.get(f"/api/v1/tenants/{OWN}/users?limit=100", headers=world.headers("tenant-admin"))
+    assert page.status_code == 200 and paging and formatted == []
+    monkeypatch.undo()
+    rows = {row.extension: row for row in User.select().join(Tenant).where(Tenant.domain == OWN)}
+    assert [(item["extension"], item["created_at"], item["updated_at"]) for item in page.json["items"]] == [
+        (extension, row.created_at.isoformat() + "+00:00", row.updated_at.isoformat() + "+00:00")
+        for extension, row in sorted(rows.items())]
+
+
+def test_a_page_is_dumped_without_a_call_per_item_through_list_and_nested_nor_one_per_time(monkeypatch):
+    from marshmallow import fields
+
+    from fs_plugins.api.fields import UtcDateTime
+
+    when = dt.datetime(2026, 12, 5, 4, 44, 35, 65086)
+    views = [users.app.UserView(OWN, f"10{n:02d}", f"User {n}", None, True, when, when) for n in range(3)]
+    calls = []
+    for cls in (fields.List, fields.Nested, UtcDateTime):
+        original = cls._serialize
+        monkeypatch.setattr(cls, "_serialize", lambda self, *a, _original=original, **k: calls.append(1)
+                            or _original(self, *a, **k))
+    dumped = users.UserPage().dump({"items": views, "next": None})
+    assert calls == []
+    assert dumped["items"][2] == {"extension": "1002", "name": "User 2", "email": None, "enabled": True,
+                                  "created_at": "2026-12-05T04:44:35.065086+00:00",
+                                  "updated_at": "2026-12-05T04:44:35.065086+00:00"}
