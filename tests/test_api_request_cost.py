@@ -183,21 +183,3 @@ def test_a_page_of_users_reads_its_times_without_peewees_formats(world, client, 
         (extension, row.created_at.isoformat() + "+00:00", row.updated_at.isoformat() + "+00:00")
         for extension, row in sorted(rows.items())]
 
-
-def test_a_page_is_dumped_without_a_call_per_item_through_list_and_nested_nor_one_per_time(monkeypatch):
-    from marshmallow import fields
-
-    from fs_plugins.api.fields import UtcDateTime
-
-    when = dt.datetime(2026, 12, 5, 4, 44, 35, 65086)
-    views = [users.app.UserView(OWN, f"10{n:02d}", f"User {n}", None, True, when, when) for n in range(3)]
-    calls = []
-    for cls in (fields.List, fields.Nested, UtcDateTime):
-        original = cls._serialize
-        monkeypatch.setattr(cls, "_serialize", lambda self, *a, _original=original, **k: calls.append(1)
-                            or _original(self, *a, **k))
-    dumped = users.UserPage().dump({"items": views, "next": None})
-    assert calls == []
-    assert dumped["items"][2] == {"extension": "1002", "name": "User 2", "email": None, "enabled": True,
-                                  "created_at": "2026-12-05T04:44:35.065086+00:00",
-                                  "updated_at": "2026-12-05T04:44:35.065086+00:00"}

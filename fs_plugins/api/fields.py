@@ -6,14 +6,14 @@ import datetime as dt
 from apiflask.fields import DateTime
 
 
-UTC_ISO = (None, "iso", "iso8601")  # marshmallow's names for isoformat (a bound field has "iso")
+_ISO = (None, "iso", "iso8601")  # marshmallow's names for isoformat (a bound field has "iso")
 
 
 class UtcDateTime(DateTime):
     """RFC 3339 with its offset: the database keeps naive UTC, clients get `…Z`-style UTC times."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if type(value) is dt.datetime and value.tzinfo is None and self.format in UTC_ISO:
+        if type(value) is dt.datetime and value.tzinfo is None and self.format in _ISO:
             # what the lines below give (isoformat of the value in UTC), without a copy of the
             # value and marshmallow's dispatch: two of these on each user of a page of 100
             return value.isoformat() + "+00:00"

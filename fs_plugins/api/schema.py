@@ -14,19 +14,12 @@ bool of exactly that type, or None) is not even handed to the field: a page of 5
 has 700 such values, and each conversion was three calls returning what it was given.
 
 Each schema writes these steps out once as Python for its own fields (Schema._plan: one function
-for a dict, one for an object), instead of looping over a plan of them for every item; two
-conversions are written out too (_quick_conversion): a naive UTC time, and the items of a page,
-dumped by their schema directly instead of through List's and Nested's calls per item.
+for a dict, one for an object), instead of looping over a plan of them for every item.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import apiflask
 from marshmallow import fields, missing
-from marshmallow.decorators import POST_DUMP, PRE_DUMP
-
-from fs_plugins.api.fields import UTC_ISO, UtcDateTime
 
 # What each field class (exactly that class: a subclass may convert differently) gives back as it
 # was given. Not int for Boolean (1 becomes True), not bool for Integer (True becomes 1).
@@ -63,44 +56,19 @@ class Schema(apiflask.Schema):
             key = attr_name if field.data_key is None else field.data_key
             names.update({f"field{n}": field, f"name{n}": attr_name, f"source{n}": source, f"key{n}": key,
                           f"unchanged{n}": unchanged})
-            quick = _quick_conversion(field)
-            if quick == "items":
-                names[f"each{n}"] = field.inner.schema.dump_one
-            fields_read.append((n, readable, bool(unchanged), quick))
+            fields_read.append((n, readable, bool(unchanged)))
         made: tuple = ()
         for reader in ("read(source{n}, missing)", "read(obj, source{n}, missing)"):  # a dict's get; getattr
-            lines = [line for n, readable, passes, quick in fields_read
-                     for line in _field_lines(n, readable, passes, reader, quick)]
+            lines = [line for n, readable, passes in fields_read for line in _field_lines(n, readable, passes, reader)]
             text = ["def one(obj, read):", "    result = {}", *lines, "    return result"]
             code = "".join(f"{line}\n" for line in text)
-            space = {**names, "datetime": dt.datetime}
+            space = dict(names)
             exec(compile(code, f"<dump of {type(self).__name__}>", "exec"), space)  # noqa: S102 (our own text)
             made += (space["one"],)
         return made
 
 
-    def dump_one(self, obj) -> dict:
-        """self.dump(obj) of one object, for a schema without dump hooks (_quick_conversion)."""
-        plan = self.__dict__.get("_plain_plan") or self.__dict__.setdefault("_plain_plan", self._plan())
-        return self._one(obj, plan)
-
-
-def _quick_conversion(field) -> str | None:
-    """What field._serialize does, written out in the dump where it is short (a call less per value):
-    "utc" for a UtcDateTime in ISO (a naive datetime: isoformat + "+00:00"), "items" for a List of a
-    Nested schema of ours without hooks (each item dumped by it; as List and Nested do, a None item
-    stays None), else None."""
-    if type(field) is UtcDateTime and field.format in UTC_ISO:
-        return "utc"
-    if type(field) is fields.List and type(field.inner) is fields.Nested and not field.inner.many:
-        nested = field.inner.schema
-        if isinstance(nested, Schema) and not nested.many and not nested._hooks[PRE_DUMP] \
-                and not nested._hooks[POST_DUMP]:
-            return "items"
-    return None
-
-
-def _field_lines(n: int, readable: bool, passes_some: bool, reader: str, quick: str | None) -> list[str]:
+def _field_lines(n: int, readable: bool, passes_some: bool, reader: str) -> list[str]:
     """The lines that put field number n's value in `result` as marshmallow's dump would: read
     plainly by `reader` when `readable`, handed to the field's `_serialize` unless its type is one
     the field gives back unchanged (`passes_some`: there are such types), marshmallow's own
@@ -112,12 +80,6 @@ def _field_lines(n: int, readable: bool, passes_some: bool, reader: str, quick: 
             "    if value is missing:",
             f"        value = {serialize}",
             f"    elif type(value) not in unchanged{n}:" if passes_some else "    else:",
-            *{"utc": ["        if type(value) is datetime and value.tzinfo is None:",
-                      "            value = value.isoformat() + '+00:00'",
-                      "        else:",
-                      f"            value = field{n}._serialize(value, name{n}, obj)"],
-              "items": ["        if value is not None:",
-                        f"            value = [None if each is None else each{n}(each) for each in value]"],
-              None: [f"        value = field{n}._serialize(value, name{n}, obj)"]}[quick],
+            f"        value = field{n}._serialize(value, name{n}, obj)",
             "    if value is not missing:",
             f"        result[key{n}] = value"]
