@@ -3,6 +3,7 @@ line 3; benches/api_instructions.py counts it): a single object is dumped once, 
 answer alike; a write that overwrites whatever is there (If-Match: *) reads nothing to compare."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -149,3 +150,36 @@ def test_a_dnd_change_writes_its_settings_row_once_and_does_not_read_it_back(wor
         assert len(texts) == 2 and "RETURNING" in texts[0] and texts[1].startswith("('UPDATE"), texts
     shown = client.get("/api/v1/me/call-handling", headers=world.headers("user")).json
     assert shown["dnd"] is False and shown == changed.json
+
+
+@pytest.mark.parametrize("stored", ["2026-12-05 04:44:35.065086", "2026-12-05 04:44:35", "2026-12-05",
+                                    "2026-12-05T04:44:35Z", "2026-12-05 04:44:35+02:00", "2026-12-05 04:44",
+                                    "", "not a time", None, dt.datetime(2026, 1, 1, 9, 30)])
+def test_a_stored_time_is_read_as_peewee_reads_it(stored):
+    from fs_plugins.core.app import _stored_time
+    from fs_plugins.models import User
+
+    ours, peewees = _stored_time(stored, User.created_at.python_value), User.created_at.python_value(stored)
+    assert (ours, type(ours), getattr(ours, "tzinfo", None)) == (peewees, type(peewees),
+                                                                getattr(peewees, "tzinfo", None))
+
+
+def test_a_page_of_users_reads_its_times_without_peewees_formats(world, client, monkeypatch):
+    import peewee
+
+    from fs_plugins.core import app as core_app
+    from fs_plugins.models import Tenant, User
+
+    formatted, paging = [], []
+    original_format, original_page = peewee.format_date_time, core_app._user_page
+    monkeypatch.setattr(peewee, "format_date_time", lambda *a, **k: paging and formatted.append(a[0])
+                        or original_format(*a, **k))
+    monkeypatch.setattr(core_app, "_user_page", lambda *a: paging.append(1) or original_page(*a))
+    page = client.get(f"/api/v1/tenants/{OWN}/users?limit=100", headers=world.headers("tenant-admin"))
+    assert page.status_code == 200 and paging and formatted == []
+    monkeypatch.undo()
+    rows = {row.extension: row for row in User.select().join(Tenant).where(Tenant.domain == OWN)}
+    assert [(item["extension"], item["created_at"], item["updated_at"]) for item in page.json["items"]] == [
+        (extension, row.created_at.isoformat() + "+00:00", row.updated_at.isoformat() + "+00:00")
+        for extension, row in sorted(rows.items())]
+

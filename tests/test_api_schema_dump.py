@@ -132,3 +132,20 @@ def test_the_quicker_dump_is_marshmallows_from_a_dict_and_from_an_object(schema_
             ours, theirs = _both(schema, view, monkeypatch)
             assert _json(ours) == _json(theirs), variant
     assert schema.dump([_data(schema)], many=True) == [schema.dump(_data(schema))]
+
+
+@pytest.mark.parametrize("schema_class", [cls for cls in SCHEMAS if any(
+    isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) for field in cls().dump_fields.values())],
+    ids=lambda cls: cls.__name__)
+def test_a_list_of_items_with_none_and_odd_values_among_them_is_dumped_as_marshmallow_dumps_it(schema_class,
+                                                                                               monkeypatch):
+    schema = schema_class()
+    data, lists = _data(schema), []
+    for name, field in schema.dump_fields.items():
+        if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            inner = field.inner.schema
+            data[field.attribute or name] = [None, _data(inner, 1, 0), _data(inner, 1, 3), _data(inner, 1, 2)]
+            lists.append(field.data_key or name)
+    ours, theirs = _both(schema, data, monkeypatch)
+    assert _json(ours) == _json(theirs)
+    assert all(ours[key][0] is None and len(ours[key]) == 4 for key in lists)

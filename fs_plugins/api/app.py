@@ -10,8 +10,8 @@ from __future__ import annotations
 from apiflask import APIFlask
 
 from fs_plugins.api import (audio, audit_log, callhandling, calls, contacts, devices, docs, etags, featurecodes, flows,
-                            groups, guard, ivr, keys, logins, me, numbers, problems, recordings, reports, schedules,
-                            session, tenants, users, voicemail)
+                            groups, guard, ivr, jsonout, keys, logins, me, numbers, problems, recordings, reports,
+                            schedules, session, tenants, users, voicemail)
 from fs_plugins.api.openapi import describe_access
 from fs_plugins.config import Config
 from fs_plugins.ids import RowIdConverter
@@ -24,6 +24,7 @@ MAX_BODY = 32 * 1024 * 1024  # the largest thing sent is an audio file
 
 def make_api_app(config: Config) -> APIFlask:
     app = APIFlask("fs_plugins.api", title="Centralita API", version="1", spec_path=SPEC_PATH, docs_path=None)
+    app.json = jsonout.ApiJSONProvider(app)  # the same answers, written in a tenth of the CPU
     app.config.update(
         CENTRALITA=config,
         OPENAPI_VERSION="3.1.0",

@@ -13,7 +13,7 @@ from flask import current_app, g, request
 
 from fs_plugins import fsapi
 from fs_plugins.access.principal import visitor
-from fs_plugins.api.etags import etag_of
+from fs_plugins.api.etags import etag_of, etag_of_text
 from fs_plugins.api.guard import SAFE_METHODS
 from fs_plugins.api.schema import Schema
 from fs_plugins.application import AppContext, FreeswitchPort
@@ -113,12 +113,16 @@ def with_etag(schema: type[Schema] | Schema, value, status: int = 200, headers: 
     dumped twice)."""
     dumper = schema_of(schema) if isinstance(schema, type) else schema
     dumped = dumper.dump(value)
-    headers = {"ETag": etag_of(dumped), **(headers or {})}
     if schema is not _output_schema(request.endpoint) or current_app.config["BASE_RESPONSE_SCHEMA"]:
-        return value, status, headers
-    answer = current_app.json.response(dumped)  # what APIFlask's output makes of the same dump
+        return value, status, {"ETag": etag_of(dumped), **(headers or {})}
+    # The body's text is the ETag's canonical text when orjson may write it (jsonout): written once.
+    text = current_app.json.as_written(dumped)
+    if text is None:
+        etag, answer = etag_of(dumped), current_app.json.response(dumped)  # what APIFlask's output makes of it
+    else:
+        etag, answer = etag_of_text(text), current_app.response_class(f"{text}\n", mimetype=current_app.json.mimetype)
     answer.status_code = status
-    answer.headers.update(headers)
+    answer.headers.update({"ETag": etag, **(headers or {})})
     return answer
 
 

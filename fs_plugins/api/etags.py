@@ -35,7 +35,11 @@ LOCK_CLASS = 0x43455447  # "CETG"
 
 
 def etag_of(representation: dict) -> str:
-    canonical = json.dumps(representation, sort_keys=True, default=str, separators=(",", ":"))
+    return etag_of_text(json.dumps(representation, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def etag_of_text(canonical: str) -> str:
+    """The ETag of a representation written as etag_of writes it (jsonout.same_as_json's text is)."""
     return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
 
 
