@@ -21,7 +21,8 @@ from fs_plugins import plugins
 from fs_plugins.calllog.classify import MADE, Call
 from fs_plugins.destinations import Destination
 from fs_plugins.models.core import Tenant
-from fs_plugins.prepared import get_or_none, run_planned
+from fs_plugins.dbpool import run_in_transaction
+from fs_plugins.prepared import get_or_none, on_server
 
 
 class Unmatched(NamedTuple):
@@ -107,10 +108,10 @@ def lookup(db: peewee.Database, rows: list[Unmatched]) -> dict[tuple, tuple[int,
     keys = sorted({(row.domain, row.extension) for row in rows if row.domain}, key=lambda key: (key[0], key[1] or ""))
     if not keys:
         return {}
-    found = run_planned(db, (
+    found = run_in_transaction(db, on_server(db, (
         "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
         ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
-    ), tuple(value for key in keys for value in key)).fetchall()
+    )), tuple(value for key in keys for value in key)).fetchall()
     return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in found}
 
 
