@@ -326,6 +326,8 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         (preparing those it lacks), and the names it prepares; (the plain text, None) when the
         connection holds MAX_PREPARED already."""
         known = self._prepared.get(self.conn_key(self.connection()), set())
+        if known and known.issuperset(statements.names):  # the usual case: all prepared, only executed
+            return statements.executing + statements.then, known
         head = ["DEALLOCATE ALL"] if known is None else []
         known = known or set()
         missing = [index for index, name in enumerate(statements.names) if name not in known]
