@@ -327,6 +327,8 @@ class GreenPostgresqlDatabase(_Green, PooledPostgresqlDatabase):
         (preparing those it lacks), and the names it prepares; (the plain text, None) when the
         connection holds MAX_PREPARED already."""
         known = self._prepared.get(self.conn_key(self.connection()), set())
+        if known and known.issuperset(statements.names):  # the usual case: all prepared, only executed
+            return statements.executing + statements.then, known
         head = ["DEALLOCATE ALL"] if known is None else []
         known = known or set()
         missing = [index for index, name in enumerate(statements.names) if name not in known]
@@ -578,10 +580,34 @@ def last_statement(db, sql: str, params=None):
     after it in the block."""
     trips = getattr(db._state, "trips", None) if isinstance(db, GreenPostgresqlDatabase) else None
     if trips is None or db.transaction_depth() != 1:
-        return db.execute_sql(sql, params)
+        return run_in_transaction(db, sql, params)
     cursor = db.execute_sql(sql.followed_by("COMMIT") if isinstance(sql, Statements) else sql + "; COMMIT", params)
     trips.committed = True
     return cursor
+
+
+def run_in_transaction(db, sql: str, params=()):
+    """`db.execute_sql`, for a statement of a transaction this greenlet holds open; on serve's
+    SQLite, run on the transaction's connection at once. Its BEGIN IMMEDIATE took the write lock
+    through execute_sql (waiting off the loop if it had to), so what follows is a C call of
+    microseconds: the guard around each statement (the deadline's check, the health's record,
+    peewee's cursor and log) cost about twice the statement (CDR filing, a leg alone: 7 statements;
+    benches/cdr_instructions.py). Errors are peewee's, as through execute_sql; a statement that
+    finds the database busy anyway (WAL recovery), peewee's statement log at DEBUG, or query hooks
+    take the whole path. Anywhere else (PostgreSQL: a round trip; no transaction): execute_sql."""
+    if (not isinstance(db, GreenSqliteDatabase) or db.query_hooks or not db.in_transaction() or db._broken()
+            or peewee.logger.isEnabledFor(logging.DEBUG)):
+        return db.execute_sql(sql, params)
+    try:
+        return db._state.conn.execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):  # nothing ran: the whole path waits off the loop
+            return db.execute_sql(sql, params)
+        with peewee.__exception_wrapper__:
+            raise
+    except sqlite3.Error:
+        with peewee.__exception_wrapper__:
+            raise
 
 
 def cooperative(db) -> bool:

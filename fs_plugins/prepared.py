@@ -175,11 +175,13 @@ class Statements(str):
     counts: tuple[int, ...]
     names: tuple[str, ...]
     then: str
+    executing: str  # the text that executes them all, once prepared (written once, not per execution)
 
     def followed_by(self, sql: str) -> "Statements":
         """These statements, and `sql` after them in the same round trip (not prepared)."""
         text = Statements(f"{self}; {sql}")
         text.parts, text.counts, text.names, text.then = self.parts, self.counts, self.names, f"{self.then}; {sql}"
+        text.executing = self.executing
         return text
 
 
@@ -189,6 +191,8 @@ def _on_server(parts: tuple[str, ...], param: str) -> Statements:
     text = Statements("; ".join(styled))
     text.parts, text.counts, text.then = styled, tuple(part.count(param) for part in styled), ""
     text.names = tuple("centralita_" + hashlib.sha1(part.encode()).hexdigest()[:24] for part in styled)
+    text.executing = "; ".join(f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
+                               for name, count in zip(text.names, text.counts))
     return text
 
 

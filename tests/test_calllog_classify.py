@@ -287,6 +287,25 @@ def test_leg_facts_survive_a_round_trip_through_storage():
             assert LegFacts.from_json(facts.to_json()) == facts
 
 
+def test_stored_facts_are_written_as_before_whatever_built_them():
+    """The stored text of a leg is the same whether its facts were parsed, read back, read back from a
+    text in another order or with a field of another version, or made by the constructor: its
+    fields in their order (the call log of a leg must not change with how it was filed)."""
+    import dataclasses
+
+    from fs_plugins.calllog.parse import _FIELDS
+
+    for body in (body for name in MANIFEST for body in recorded_bodies(name)):
+        parsed = parse_body(body)
+        made = LegFacts(**{name: getattr(parsed, name) for name in _FIELDS})
+        expected = json.dumps(dataclasses.asdict(made), separators=(",", ":"), ensure_ascii=False)
+        reordered = json.dumps({"future": 1, **dict(reversed(json.loads(expected).items()))})
+        for facts in (parsed, LegFacts.from_json(expected), LegFacts.from_json(reordered)):
+            assert facts == made and hash(facts) == hash(made) and repr(facts) == repr(made)
+            assert facts.to_json() == expected
+            assert list(vars(facts)) == list(_FIELDS)
+
+
 def test_a_forward_always_to_another_user_is_forwarded_for_the_target_and_received_by_the_other():
     pbx = ((channel_vars.TENANT, "acme.example"), (channel_vars.FORWARDED, "always"))
     call = classify([leg(A, answer=2, pbx=pbx, steps=(("public", "34910001003"), ("acme.example", "1003"))),

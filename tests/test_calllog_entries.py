@@ -289,3 +289,21 @@ def test_the_sql_rule_looks_each_entrys_tenant_and_user_up_by_index(pg_db):
     assert "Seq Scan on tenant" not in plan and 'Seq Scan on "user"' not in plan, plan
     assert "Index Scan using tenant_domain on tenant" in plan, plan
     assert 'Index Scan using user_tenant_id_extension on "user"' in plan, plan
+
+
+def test_every_kind_of_value_is_written_into_an_array_literal_as_before():
+    """entries._array tests a value's exact class first (str, int): a bool is still t/f, never 1/0,
+    and subclasses (an IntEnum, a str subclass) are written as their values, as isinstance had them."""
+    import enum
+
+    from fs_plugins.calllog.entries import _array
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Text(str):
+        pass
+
+    assert _array([True, False, None, 0, -7, Level.HIGH, "", 'O"Brien \\ {x}', Text("t,u")]) == \
+        '{t,f,NULL,0,-7,3,"","O\\"Brien \\\\ {x}","t,u"}'
+    assert _array(()) == "{}"

@@ -108,3 +108,79 @@ def test_dropping_a_connection_a_pool_thread_still_uses_does_not_wait_for_it(poo
         plain.rollback()
     assert took < 0.5, took
     assert db.execute_sql("SELECT count(*) FROM t").fetchone() == (3,)
+
+
+def test_a_statement_of_an_open_transaction_runs_on_its_connection_with_peewee_s_errors(pooled):
+    """dbpool.run_in_transaction (CDR filing's statements): inside a transaction, on its connection,
+    seen by it and by no one else until the commit; a failing statement raises peewee's error,
+    as through execute_sql, and the transaction still rolls back."""
+    from fs_plugins.dbpool import run_in_transaction
+
+    db, plain = pooled
+    with db.atomic():
+        run_in_transaction(db, "INSERT INTO t (name) VALUES (?)", ("e",))
+        assert run_in_transaction(db, "SELECT count(*) FROM t").fetchone() == (4,)
+        assert plain.execute("SELECT count(*) FROM t").fetchone() == (3,)
+    assert plain.execute("SELECT count(*) FROM t").fetchone() == (4,)
+    with pytest.raises(peewee.IntegrityError):
+        with db.atomic():
+            run_in_transaction(db, "INSERT INTO t (name) VALUES (?)", ("f",))
+            run_in_transaction(db, "INSERT INTO t (id, name) VALUES (1, 'again')")
+    with pytest.raises(peewee.OperationalError, match="no such table"):
+        with db.atomic():
+            run_in_transaction(db, "SELECT * FROM missing")
+    assert plain.execute("SELECT count(*) FROM t").fetchone() == (4,)  # 'f' rolled back with its batch
+
+
+def test_a_statement_outside_a_transaction_or_watched_takes_the_whole_path(pooled):
+    """No transaction: execute_sql's (a SELECT on the shared reader, no checkout). Query hooks
+    (what tests and tools count statements with) see every statement inside one too."""
+    from fs_plugins.dbpool import run_in_transaction
+
+    db, _ = pooled
+    assert run_in_transaction(db, "SELECT name FROM t WHERE id = ?", (2,)).fetchall() == [("b",)]
+    assert db.is_closed()
+    seen = []
+    db.query_hooks.append(lambda event: seen.append(event.sql))
+    try:
+        with db.atomic():
+            run_in_transaction(db, "SELECT count(*) FROM t")
+    finally:
+        db.query_hooks.clear()
+    assert "SELECT count(*) FROM t" in seen
+
+
+def test_a_statement_finding_the_database_busy_inside_a_transaction_waits_off_the_loop(pooled, monkeypatch):
+    """Inside a transaction begun IMMEDIATE nothing else writes, but a statement may still find the
+    database busy (WAL recovery): it then goes through execute_sql, which waits for it in a pool
+    thread, as every statement did before."""
+    from fs_plugins import dbpool
+
+    db, _ = pooled
+    waited = []
+    with db.atomic():
+        conn = db._state.conn
+        monkeypatch.setattr(dbpool.GreenSqliteDatabase, "_off_loop",
+                            lambda self, sql, params: waited.append(sql) or conn.execute(sql, params or ()))
+        db._state.conn = _Busy(conn)
+        try:
+            rows = dbpool.run_in_transaction(db, "SELECT count(*) FROM t").fetchall()
+        finally:
+            db._state.conn = conn
+    assert rows == [(3,)] and waited == ["SELECT count(*) FROM t"]
+
+
+class _Busy:
+    """A connection on which every statement finds the database locked (as sqlite3 reports it)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, sql, params=()):
+        raise sqlite3.OperationalError("database is locked")
+
+    def cursor(self):
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)

@@ -28,7 +28,7 @@ from fs_plugins.prepared import statement as sql_for  # the call log's name for 
 from fs_plugins.calllog.classify import Call, classify
 from fs_plugins.calllog.entries import Unmatched, entry_rows, looked_up, looked_up_params, lookup, matched
 from fs_plugins.calllog.parse import LegFacts
-from fs_plugins.dbpool import few_trips, last_statement
+from fs_plugins.dbpool import few_trips, last_statement, run_in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ def file_leg(db: peewee.Database, facts: LegFacts, last: bool = False) -> bool:
     values = (facts.uuid, facts.call_id, facts.var(channel_vars.TENANT)[:253] or None, text)
     if isinstance(db, peewee.PostgresqlDatabase):
         return _file_leg_postgresql(db, facts, values, last)
-    cursor = db.execute_sql(f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
-                            " ON CONFLICT (uuid) DO NOTHING", values)
+    cursor = run_in_transaction(db, _INSERT_LEG_SQLITE, values)
     if cursor.rowcount == 0:
         log.info("CDR leg %s already stored; ignored", facts.uuid)
         return False
@@ -98,7 +97,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
         insert = db.execute_sql(on_server(db, _GENERIC_PLANS, _insert_locked_legs(len(batch))),
                                 (*flat, [facts.call_id for facts in batch]))
     else:
-        insert = db.execute_sql(_insert_legs_sqlite(len(batch)), flat)
+        insert = run_in_transaction(db, _insert_legs_sqlite(len(batch)), flat)
     inserted = {row[0] for row in insert.fetchall()}
     outcomes = []
     for facts in batch:
@@ -111,7 +110,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
         return outcomes
     legs: dict[str, list[LegFacts]] = {}
     legs_sql = on_server(db, _legs_of_root_calls(len(asked))) if postgresql else _legs_of_root_calls_sqlite(len(asked))
-    for root, text in db.execute_sql(legs_sql, asked).fetchall():
+    for root, text in run_in_transaction(db, legs_sql, asked).fetchall():
         legs.setdefault(root, []).append(_leg(text, known))
     calls = {call_id: call for call_id, call in ((c, classify(found)) for c, found in sorted(legs.items()))
              if call is not None}
@@ -135,6 +134,10 @@ def _insert_locked_legs(count: int) -> str:
             " (SELECT count(*) FROM (SELECT k, pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(id) AS k"
             " FROM unnest(%s::text[]) AS id ORDER BY 1) AS keys) AS taken) AS locked"
             " ON CONFLICT (uuid) DO NOTHING RETURNING uuid")
+
+
+_INSERT_LEG_SQLITE = (f"INSERT INTO cdr_leg ({LEG_COLUMNS}) VALUES (?, ?, ?, CURRENT_TIMESTAMP, ?)"
+                      " ON CONFLICT (uuid) DO NOTHING")
 
 
 def _insert_legs_sqlite(count: int) -> str:
@@ -174,10 +177,10 @@ def refresh_call(db: peewee.Database, call_id: str, find_root: bool = False, las
     `last`: nothing follows in the transaction (see file_leg). `known`: legs in memory by their
     stored text (the one just inserted), not decoded again."""
     if find_root:
-        rows = db.execute_sql(sql_for(db, LEGS_OF_ROOT_CALL), (call_id, call_id)).fetchall()
+        rows = run_in_transaction(db, sql_for(db, LEGS_OF_ROOT_CALL), (call_id, call_id)).fetchall()
         call_id = rows[0][0] if rows else call_id
     else:
-        rows = db.execute_sql(sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
+        rows = run_in_transaction(db, sql_for(db, LEGS_OF_CALL), (call_id, call_id)).fetchall()
     call = classify([_leg(row[-1], known) for row in rows])
     if call is None:
         return None
@@ -203,14 +206,14 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last:
     if not rows:
         _execute(db, delete, (call_id,), last)
         return
-    db.execute_sql(delete, (call_id,))
+    run_in_transaction(db, delete, (call_id,))
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
     _execute(db, sql_for(db, insert), tuple(value for row in rows for value in row), last)
 
 
 def _execute(db: peewee.Database, sql: str, params, last: bool):
     """The statement; `last`: the transaction's last one, which may carry its COMMIT (dbpool.few_trips)."""
-    return last_statement(db, sql, params) if last else db.execute_sql(sql, params)
+    return last_statement(db, sql, params) if last else run_in_transaction(db, sql, params)
 
 
 def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatched]], last: bool = False) -> None:
@@ -228,7 +231,7 @@ def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last
     if not rows:
         _execute(db, delete, tuple(calls), last)
         return
-    db.execute_sql(delete, tuple(calls))
+    run_in_transaction(db, delete, tuple(calls))
     _execute(db, INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows)), tuple(value for row in rows for value in row),
              last)
 
