@@ -599,7 +599,7 @@ def run_in_transaction(db, sql: str, params=()):
             or peewee.logger.isEnabledFor(logging.DEBUG)):
         return db.execute_sql(sql, params)
     try:
-        return db._state.conn.execute(sql, params)
+        return db._state.conn.execute(sql, params or ())  # None (last_statement's default) as execute_sql takes it
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):  # nothing ran: the whole path waits off the loop
             return db.execute_sql(sql, params)

@@ -132,6 +132,18 @@ def test_a_statement_of_an_open_transaction_runs_on_its_connection_with_peewee_s
     assert plain.execute("SELECT count(*) FROM t").fetchone() == (4,)  # 'f' rolled back with its batch
 
 
+def test_a_statement_of_an_open_transaction_takes_no_parameters_as_execute_sql_does(pooled):
+    """last_statement's params default to None, which execute_sql takes as none: so must the
+    transaction's own path (sqlite3 refuses None as parameters)."""
+    from fs_plugins.dbpool import last_statement, run_in_transaction
+
+    db, plain = pooled
+    with db.atomic():
+        assert run_in_transaction(db, "SELECT count(*) FROM t", None).fetchone() == (3,)
+        last_statement(db, "INSERT INTO t (name) VALUES ('g')")
+    assert plain.execute("SELECT count(*) FROM t WHERE name = 'g'").fetchone() == (1,)
+
+
 def test_a_statement_outside_a_transaction_or_watched_takes_the_whole_path(pooled):
     """No transaction: execute_sql's (a SELECT on the shared reader, no checkout). Query hooks
     (what tests and tools count statements with) see every statement inside one too."""

@@ -205,18 +205,25 @@ def test_the_cheaper_escape_gives_what_markupsafe_gives(value):
     assert ours == theirs and type(ours) is type(theirs)
 
 
-def test_the_call_logs_rows_ask_the_status_table_not_each_status(browser, monkeypatch):
-    """A row's code, colour and label come from the page's table (status_looks): the status' own
-    properties are asked once per status a page, not once per row (thirty rows here)."""
+def _thirty_made_calls(prefix: str) -> None:
+    """Thirty calls user 1001 made, a minute apart (call ids prefix0…prefix29)."""
     from fs_plugins.calllog.classify import Status
     from fs_plugins.models import User
     from fs_plugins.models.calllog import CallEntry
 
     ana = User.get(User.extension == "1001")
     for n in range(30):
-        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"s{n}", kind="made", status=Status.MADE.code,
+        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"{prefix}{n}", kind="made", status=Status.MADE.code,
                          direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="",
                          caller_number="1001", callee="600123456", answered_by="", ring_seconds=3, talk_seconds=9)
+
+
+def test_the_call_logs_rows_ask_the_status_table_not_each_status(browser, monkeypatch):
+    """A row's code, colour and label come from the page's table (status_looks): the status' own
+    properties are asked once per status a page, not once per row (thirty rows here)."""
+    from fs_plugins.calllog.classify import Status
+
+    _thirty_made_calls("s")
     browser.sign_in(USER)
     asked, code = [], Status.code
 
@@ -263,15 +270,7 @@ def test_the_portals_code_generator_writes_the_text_jinjas_own_writes(rows):
 def test_a_call_log_row_is_yielded_as_few_pieces_not_one_per_value(browser):
     """Each piece a template yields passes through the block's, the page's and base.html's generators:
     a row of the call log is one or two pieces (its note apart), not the twenty Jinja writes."""
-    from fs_plugins.models import User
-    from fs_plugins.models.calllog import CallEntry
-    from fs_plugins.calllog.classify import Status
-
-    ana = User.get(User.extension == "1001")
-    for n in range(30):
-        CallEntry.create(tenant=ana.tenant, user=ana, call_id=f"y{n}", kind="made", status=Status.MADE.code,
-                         direction="outbound", started_at=1_790_000_000 + 60 * n, caller_name="", cause="",
-                         caller_number="1001", callee="600123456", answered_by="", ring_seconds=3, talk_seconds=9)
+    _thirty_made_calls("y")
     browser.sign_in(USER)
     pieces = []
     template = browser.app.jinja_env.get_template("me/calls.html")

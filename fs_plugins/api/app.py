@@ -30,7 +30,6 @@ def make_api_app(config: Config) -> APIFlask:
         OPENAPI_VERSION="3.1.0",
         AUTO_SERVERS=False,
         SERVERS=[{"url": "/", "description": "this server"}],
-        JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=MAX_BODY,
         DESCRIPTION=__doc__,
     )
