@@ -259,6 +259,7 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
     blocks = max(options.runs, HOT_PATH_BLOCKS)
     kept = options.logs / f"{bench.split()[0].lower()}-hot-path-{engine}.json"
     windows: list = []
+    spans: list = []  # each window's (start, end), CLOCK_MONOTONIC seconds (as perf trace -T, benches/burst_trace.py)
     with servers.centralita("xml_curl", url, options.logs / "b6-xml_curl.log", tmp) as xml_curl:
         target = xml_curl.url_base + "/xml_curl"
         sip_auth = functools.partial(wrk.run, options.wrk, target, requests, "application/x-www-form-urlencoded")
@@ -270,10 +271,12 @@ def hot_path_line(options, url, engine, scale, tmp: Path, clients, steps, bench:
             previous = None
             for side in latency_windows.abba_order(blocks):
                 time.sleep(settle_before(previous, side))
+                started = time.monotonic()
                 windows.append((side, *window(side, paced, clients, steps, rate)))
+                spans.append((started, time.monotonic()))
                 previous = side
         finally:  # the windows of a run that failed half-way are kept too: they say where it failed
-            _keep_windows(kept, offered, windows)
+            _keep_windows(kept, offered, windows, spans)
     failed_wrk = [run.errors for _, run, _ in windows if run.errors]
     if failed_wrk:
         raise RuntimeError(f"sip_auth at {offered:,.0f} req/s: {sum(failed_wrk)} failed requests")
@@ -326,13 +329,15 @@ def window(side: str, sip_auth, clients, steps, rate: float) -> tuple[wrk.Result
     return busy, done[0]
 
 
-def _keep_windows(path: Path, offered: float, windows) -> None:
+def _keep_windows(path: Path, offered: float, windows, spans) -> None:
     """Every window's figures and histogram, in the order they ran, beside the run's table: the
-    line is one figure of many, and the windows let a reader check it (or the noise) afterwards."""
+    line is one figure of many, and the windows let a reader check it (or the noise) afterwards.
+    With each its CLOCK_MONOTONIC start and end, to set against what the servers did meanwhile."""
     path.write_text(json.dumps({"offered": offered, "windows": [
         {"side": side, "rate": run.rate, "requests": run.requests, "p99_ms": run.p99_ms,
-         "load_rate": reached.rate if reached else None, "histogram": sorted(run.histogram.items())}
-        for side, run, reached in windows]}))
+         "load_rate": reached.rate if reached else None, "histogram": sorted(run.histogram.items()),
+         "monotonic": span}
+        for (side, run, reached), span in zip(windows, spans)]}))
 
 
 def on_client_core(load, *args) -> None:

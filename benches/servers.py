@@ -82,6 +82,8 @@ def _env(**settings: str) -> dict:
     """This environment without any CENTRALITA_* setting of the caller's, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRALITA_")}
     env["PYTHONPATH"] = str(ROOT)
+    if os.environ.get("BENCH_TRACE_DIR"):  # benches/burst_trace.py: the servers log their collections
+        env["PYTHONPATH"] = f"{ROOT / 'benches' / 'tracehook'}{os.pathsep}{ROOT}"
     env.update({f"CENTRALITA_{k.upper()}": v for k, v in settings.items()})
     return env
 

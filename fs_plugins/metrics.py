@@ -61,6 +61,9 @@ GROUP_CALLS = Histogram("centralita_group_wait_seconds", "how long group callers
                         ["domain", "group", "outcome"], buckets=WAIT_BUCKETS, registry=REGISTRY)
 DATABASE_ERRORS = Counter("centralita_database_errors", "failures on the database that were logged, by module",
                           ["where"], registry=REGISTRY)
+SQLITE_CHECKPOINTS = Histogram("centralita_sqlite_checkpoint_seconds", "SQLite checkpoints serve's thread ran "
+                               "(WAL pages copied into the database file and synced), how long each took",
+                               buckets=LATENCY_BUCKETS, registry=REGISTRY)
 LOG_EVENTS = Counter("centralita_log_events", "warnings and errors logged, by level and module",
                      ["level", "where"], registry=REGISTRY)
 
@@ -320,4 +323,5 @@ METRIC_NAMES = (
     "centralita_database_errors_total", "centralita_log_events_total", "centralita_esl_sessions_active", "centralita_esl_sessions_refused_total",
     "centralita_group_queue_callers", "centralita_cdr_sweep_backlog", "centralita_check_ok",
     "centralita_database_connections_in_use", "centralita_database_connections_max",
+    "centralita_sqlite_checkpoint_seconds",
 )

@@ -24,6 +24,7 @@ def test_serve_logs_json_on_stderr_and_keeps_stdout_for_what_it_tells_the_operat
         while time.time() < deadline and "point FreeSWITCH at it" not in output:
             output += process.stdout.readline()
         port = int(re.search(r"CDR receiver: http://127\.0\.0\.1:(\d+)/cdr", output).group(1))
+        assert "SQLite checkpoints: in a thread of their own" in output  # its writers' commits never run one
         ready = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).read())
         assert ready["ready"] is True
         request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer tok"})
@@ -49,6 +50,7 @@ def test_a_server_running_only_xml_curl_answers_health_and_metrics_on_its_own_po
         while time.time() < deadline and "point FreeSWITCH at it" not in output:
             output += process.stdout.readline()
         port = int(re.search(r"xml_curl handler: http://127\.0\.0\.1:(\d+)/xml_curl", output).group(1))
+        assert "SQLite checkpoints" not in output  # it never writes: the processes that write checkpoint
         assert json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()) == {
             "status": "alive"}
         form = b"section=directory&action=sip_auth&user=1001&domain=nowhere.example"

@@ -20,17 +20,21 @@ from fs_plugins.recording.rules import recordings_dir
 from fs_plugins.recording.sweep import sweep as recording_sweep
 from fs_plugins.callhandling import lamps
 from fs_plugins.cluster import feeds, nodes
-from fs_plugins.dbpool import UNAVAILABLE, release, release_after
+from fs_plugins.dbpool import UNAVAILABLE, GreenSqliteDatabase, release, release_after
 from fs_plugins.esl.server import EslServer
 from fs_plugins.fsapi import event_sockets
 from fs_plugins.httpserver import HttpLimits, http_server  # noqa: F401  (http_server: benches/ceiling.py, tests)
 from fs_plugins.plugins import FlowWiring
+from fs_plugins.walcheckpoint import Checkpointer
 from fs_plugins.web import make_web_app, mounts_for
 from xml_curl.app import make_app
 
 log = logging.getLogger(__name__)
 SERVERS = ("xml_curl", "web", "api", "esl")  # web (/cdr, /phonebook) and api (/api/v1) share one HTTP server
 FOR_FREESWITCH = {"xml_curl", "web", "esl"}  # what a call or a REGISTER waits for
+# Servers that never write (but the schema at start): a process running only these leaves SQLite's
+# checkpoints to the processes that write, and its event loop to FreeSWITCH's requests alone.
+READ_ONLY = {"xml_curl"}
 
 
 def register(subparsers) -> None:
@@ -62,6 +66,8 @@ def _serve(args, ctx) -> int:
         started.append(_start_sweeper(config, database))
     if "web" in wanted:
         started.append(_start_recording_sweeper(config, database))
+    if isinstance(database, GreenSqliteDatabase) and set(wanted) - READ_ONLY:
+        started.append(_start_checkpointer(database))
     held = None  # one machine: this node keeps every media server's lamps
     if isinstance(database, peewee.PostgresqlDatabase):  # nodes share PostgreSQL; a SQLite file has one
         started.append(_start_heartbeat(config, database))
@@ -239,6 +245,14 @@ def _periodic(database, seconds: float, what: str, job, describe: str):
             gevent.sleep(seconds)
 
     return _Running(_Greenlet(gevent.spawn(run)), describe)
+
+
+def _start_checkpointer(database):
+    """Checkpoint the SQLite file's WAL in a thread of this process, off every request's path
+    (serve's connections do not: fs_plugins/walcheckpoint.py)."""
+    checkpointer = Checkpointer(database.database, observed=metrics.SQLITE_CHECKPOINTS.observe).start()
+    return _Running(checkpointer, f"SQLite checkpoints: in a thread of their own, once {checkpointer.pages:,} "
+                                  "pages wait in the WAL")
 
 
 def _start_lamps(config, database, held=None):

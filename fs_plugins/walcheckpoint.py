@@ -1,0 +1,139 @@
+"""SQLite's checkpoints for `serve`: run by a thread of their own, never by a request's COMMIT.
+
+In WAL mode a commit appends pages to the -wal file, and a checkpoint copies them back into the
+database file and syncs both. SQLite's default (wal_autocheckpoint=1000) runs it inside the COMMIT
+that takes the WAL past 1,000 pages, and `serve` runs SQLite's statements on its event loop
+(fs_plugins/dbpool.py): traced under B6 (`perf trace -e fdatasync` on `serve --only api`), one
+API write paid four fdatasyncs, 80 ms, while every other request of that process waited; in the
+all-in-one `serve` a CDR's commit would hold up the REGISTERs and dialplan fetches the same way.
+
+So serve's connections never checkpoint (wal_autocheckpoint=0, fs_plugins/db.py) and every `serve`
+process on SQLite runs a Checkpointer: an OS thread (not a greenlet: a checkpoint blocks in C for
+its I/O, with the GIL released) at the lowest CPU priority, that looks at the WAL every EVERY_SECONDS
+and, once PAGES pages wait there, runs a PASSIVE checkpoint (it never waits for a reader or a
+writer, nor makes them wait). Several processes on one file may each run one: SQLite lets one
+checkpoint run at a time, and a second finding it busy tries again at its next look.
+
+The WAL is bounded as with SQLite's own checkpoints, and past LIMIT_PAGES (a reader that kept an
+old snapshot, a checkpoint that could not finish) by a TRUNCATE checkpoint: that one waits for the
+readers, and makes writers wait for it, up to TRUNCATE_WAIT_MS, so it runs only then.
+
+How many pages wait is read from the WAL-index header at the start of the -shm file (mxFrame, and
+nBackfill in the checkpoint information after the header's two copies: sqlite.org/walformat.html),
+mapped into memory as xml_curl/sqlitechanges.py does; without it, a PASSIVE checkpoint at every look.
+"""
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import sqlite3
+import struct
+import threading
+import time
+
+import gevent
+from gevent.monkey import get_original
+
+log = logging.getLogger(__name__)
+
+PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
+LIMIT_PAGES = 10 * PAGES  # ~40 MB of 4 KB pages: past this, TRUNCATE
+TRUNCATE_WAIT_MS = 1000
+EVERY_SECONDS = 0.25
+# WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
+# after the two 48-byte copies), both in the machine's byte order.
+_MX_FRAME, _BACKFILL, _MAPPED = struct.Struct("=I"), struct.Struct("=I"), 136
+_start_thread = get_original("_thread", "start_new_thread")  # an OS thread under serve's monkey-patching
+_sleep = get_original("time", "sleep")
+
+
+class Checkpointer:
+    """`step()` checkpoints when due and says what it did; `start()` runs it every EVERY_SECONDS.
+    `observed(seconds)` is told how long each checkpoint that moved pages took (serve: /metrics)."""
+
+    def __init__(self, path: str, pages: int = PAGES, limit_pages: int = LIMIT_PAGES, observed=None):
+        self.path, self.pages, self.limit_pages = path, pages, limit_pages
+        self.observed = observed or (lambda seconds: None)
+        self._conn: sqlite3.Connection | None = None
+        self._header: mmap.mmap | None = None
+        self._stopped = threading.Event()  # gevent's under serve: only ever set, never waited on here
+        self._in_loop = lambda function, *args: function(*args)  # step() called directly: here
+
+    def start(self) -> "Checkpointer":
+        """Run it in an OS thread from now on (called in the event loop's thread: what the thread
+        logs and observes runs there, as gevent's locks of logging and prometheus_client want)."""
+        loop = gevent.get_hub().loop
+        self._in_loop = lambda function, *args: loop.run_callback_threadsafe(function, *args)
+        _start_thread(self._run, ())
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, 19)  # on Linux a thread's own niceness: this thread only
+        except OSError:
+            pass
+        failing = False
+        while not self._stopped.is_set():
+            try:
+                self.step()
+                failing = False
+            except (sqlite3.Error, OSError, ValueError) as exc:
+                if not failing:  # once per outage; opened again at the next look
+                    self._in_loop(log.warning, "SQLite checkpoint of %s failed: %s", self.path, exc)
+                failing = True
+                self.close()
+            _sleep(EVERY_SECONDS)
+        self.close()
+
+    def waiting_pages(self) -> tuple[int, int] | None:
+        """(pages in the WAL, of them not yet in the database file), or None when not known."""
+        if self._conn is None:
+            self._open()
+        if self._header is None:
+            return None
+        frames = _MX_FRAME.unpack_from(self._header, 16)[0]
+        return frames, frames - min(_BACKFILL.unpack_from(self._header, 96)[0], frames)
+
+    def step(self) -> str | None:
+        """"passive" or "truncate" when it checkpointed the whole WAL; None when nothing was due,
+        or a reader or another process's checkpoint held part of it back (tried again next look)."""
+        pages = self.waiting_pages()
+        if pages is not None and pages[1] < self.pages and pages[0] < self.limit_pages:
+            return None
+        started = time.monotonic()
+        mode = "truncate" if pages is not None and pages[0] >= self.limit_pages else "passive"
+        if mode == "truncate":
+            self._conn.execute(f"PRAGMA busy_timeout = {TRUNCATE_WAIT_MS}")
+        try:
+            busy, _, moved = self._conn.execute(f"PRAGMA wal_checkpoint({mode.upper()})").fetchone()
+        finally:
+            if mode == "truncate":
+                self._conn.execute("PRAGMA busy_timeout = 0")
+        if moved > 0 or mode == "truncate":
+            self._in_loop(self.observed, time.monotonic() - started)
+        return None if busy else mode
+
+    def _open(self) -> None:
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            return
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # maps the -shm, holds its DMS lock
+        try:
+            with open(f"{self.path}-shm", "rb") as shm:
+                self._header = mmap.mmap(shm.fileno(), _MAPPED, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            self._in_loop(log.info, "the WAL of %s is checkpointed at every look: the -shm cannot be read (%s)",
+                          self.path, exc)
+
+    def close(self) -> None:
+        header, self._header = self._header, None
+        if header is not None:
+            header.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()

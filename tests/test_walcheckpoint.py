@@ -1,0 +1,95 @@
+"""serve's SQLite checkpoints run in a thread of their own (fs_plugins/walcheckpoint.py), never in a
+request's COMMIT, and keep the WAL bounded."""
+from __future__ import annotations
+
+import sqlite3
+import struct
+import time
+import urllib.request
+from pathlib import Path
+
+from fs_plugins import db as dbmod
+from fs_plugins.walcheckpoint import Checkpointer
+from tests.serve_process import ServeProcess
+
+# Rows of ~3,000 bytes: one page each (4 KB pages), so a commit of n rows adds about n pages to the WAL.
+ROWS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "INSERT INTO scratch SELECT randomblob(3000) FROM n")
+
+
+def wal(path: Path) -> tuple[int, int]:
+    """(pages in the WAL, of them copied into the database file), as the -shm's WAL-index says
+    (sqlite.org/walformat.html: mxFrame at byte 16, nBackfill at byte 96)."""
+    head = Path(f"{path}-shm").read_bytes()[:136]
+    return struct.unpack_from("=I", head, 16)[0], struct.unpack_from("=I", head, 96)[0]
+
+
+def outside_writer(path: Path) -> sqlite3.Connection:
+    """A connection that writes and never checkpoints (as serve's own now do)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE IF NOT EXISTS scratch (body BLOB)")
+    return conn
+
+
+def write_pages(conn, commits: int, rows: int) -> None:
+    for _ in range(commits):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(ROWS, (rows,))
+        conn.execute("COMMIT")
+
+
+def test_serves_commits_leave_a_wal_past_a_thousand_pages_to_the_checkpointer(tmp_path):
+    path = tmp_path / "serve.db"
+    database = dbmod.connect(f"sqlite:///{path}", pool=dbmod.PoolSettings(size=2))  # serve's kind of database
+    try:
+        database.execute_sql("CREATE TABLE scratch (body BLOB)")
+        for _ in range(30):  # a burst of requests' commits, 50 pages each
+            with database.atomic():
+                database.execute_sql(ROWS, (50,))
+        pages, copied = wal(path)
+        assert pages >= 1500 and copied == 0  # no COMMIT ran a checkpoint
+        checkpointer = Checkpointer(str(path))
+        assert checkpointer.step() == "passive"
+        assert wal(path) == (pages, pages)  # every page in the database file
+        assert checkpointer.step() is None  # nothing waits: nothing done
+        checkpointer.close()
+    finally:
+        database.close_all()
+
+
+def test_a_wal_under_the_threshold_is_left_alone(tmp_path):
+    path = tmp_path / "small.db"
+    write_pages(outside_writer(path), 2, 50)
+    checkpointer = Checkpointer(str(path))
+    assert checkpointer.step() is None
+    assert wal(path)[1] == 0
+    checkpointer.close()
+
+
+def test_a_wal_past_its_limit_is_truncated_once_no_reader_needs_it(tmp_path):
+    path = tmp_path / "big.db"
+    write_pages(outside_writer(path), 3, 100)
+    checkpointer = Checkpointer(str(path), pages=50, limit_pages=250)
+    assert checkpointer.step() == "truncate"
+    assert Path(f"{path}-wal").stat().st_size == 0
+    checkpointer.close()
+
+
+def test_serve_checkpoints_a_wal_other_writers_filled_and_counts_it_in_metrics(tmp_path):
+    with ServeProcess(tmp_path, metrics_token="tok") as serve:
+        path = tmp_path / "centralita.db"
+        write_pages(outside_writer(path), 30, 50)  # 1,500 pages nobody checkpointed
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pages, copied = wal(path)
+            if copied and pages - copied < 1000:  # copied up to less than a threshold's worth
+                break
+            time.sleep(0.1)
+        assert copied and pages - copied < 1000, (pages, copied)
+        request = urllib.request.Request(f"http://127.0.0.1:{serve.xml_curl_port}/metrics",
+                                         headers={"Authorization": "Bearer tok"})
+        scraped = urllib.request.urlopen(request, timeout=5).read().decode()
+        count = next(line for line in scraped.splitlines() if line.startswith("centralita_sqlite_checkpoint_seconds_count"))
+        assert float(count.split()[-1]) >= 1
