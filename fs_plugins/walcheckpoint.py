@@ -14,9 +14,10 @@ and, once PAGES pages wait there, runs a PASSIVE checkpoint (it never waits for 
 writer, nor makes them wait). Several processes on one file may each run one: SQLite lets one
 checkpoint run at a time, and a second finding it busy tries again at its next look.
 
-The WAL is bounded as with SQLite's own checkpoints, and past LIMIT_PAGES (a reader that kept an
-old snapshot, a checkpoint that could not finish) by a TRUNCATE checkpoint: that one waits for the
-readers, and makes writers wait for it, up to TRUNCATE_WAIT_MS, so it runs only then.
+A WAL starts again from its first page only when a writer finds it all copied; writes that never
+pause (a CDR burst) leave no such moment, and it grows. Past LIMIT_PAGES, after the PASSIVE one, a
+TRUNCATE checkpoint: it copies what came since, waits for the readers and empties the file, and
+writers wait for it meanwhile (at most TRUNCATE_WAIT_MS, off the event loop: fs_plugins/dbpool.py).
 
 How many pages wait is read from the WAL-index header at the start of the -shm file (mxFrame, and
 nBackfill in the checkpoint information after the header's two copies: sqlite.org/walformat.html),
@@ -38,7 +39,7 @@ from gevent.monkey import get_original
 log = logging.getLogger(__name__)
 
 PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
-LIMIT_PAGES = 10 * PAGES  # ~40 MB of 4 KB pages: past this, TRUNCATE
+LIMIT_PAGES = 4 * PAGES  # ~16 MB of 4 KB pages: past this, TRUNCATE
 TRUNCATE_WAIT_MS = 1000
 EVERY_SECONDS = 0.25
 # WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
@@ -105,13 +106,17 @@ class Checkpointer:
         if pages is not None and pages[1] < self.pages and pages[0] < self.limit_pages:
             return None
         started = time.monotonic()
-        mode = "truncate" if pages is not None and pages[0] >= self.limit_pages else "passive"
-        if mode == "truncate":
+        busy, _, moved = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        mode = "passive"
+        pages = self.waiting_pages()
+        if pages is not None and pages[0] >= self.limit_pages:
+            # Writes that never pause leave no moment when the WAL is all copied and a writer could
+            # start it again: it grows. Copied just above, what is left is only what came since.
+            mode = "truncate"
             self._conn.execute(f"PRAGMA busy_timeout = {TRUNCATE_WAIT_MS}")
-        try:
-            busy, _, moved = self._conn.execute(f"PRAGMA wal_checkpoint({mode.upper()})").fetchone()
-        finally:
-            if mode == "truncate":
+            try:
+                busy, _, moved = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
                 self._conn.execute("PRAGMA busy_timeout = 0")
         if moved > 0 or mode == "truncate":
             self._in_loop(self.observed, time.monotonic() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -26,7 +27,7 @@ def wal(path: Path) -> tuple[int, int]:
 
 def outside_writer(path: Path) -> sqlite3.Connection:
     """A connection that writes and never checkpoints (as serve's own now do)."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode = wal")
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute("CREATE TABLE IF NOT EXISTS scratch (body BLOB)")
@@ -75,6 +76,35 @@ def test_a_wal_past_its_limit_is_truncated_once_no_reader_needs_it(tmp_path):
     assert checkpointer.step() == "truncate"
     assert Path(f"{path}-wal").stat().st_size == 0
     checkpointer.close()
+
+
+def test_a_wal_written_all_the_time_stays_bounded(tmp_path):
+    # A commit every millisecond or so, as a CDR burst's are (requests, each parsed between two):
+    # the WAL is never all copied when a writer starts, so it would never start again by itself.
+    path = tmp_path / "busy.db"
+    writer, stop, most = outside_writer(path), threading.Event(), [0]
+
+    def write():
+        while not stop.is_set():
+            write_pages(writer, 1, 5)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    checkpointer = Checkpointer(str(path), pages=100, limit_pages=400)
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            checkpointer.step()
+            most[0] = max(most[0], wal(path)[0])
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join()
+        checkpointer.close()
+    written = writer.execute("SELECT COUNT(*) FROM scratch").fetchone()[0]
+    assert written > 1500  # several times the limit went through the WAL
+    assert most[0] < 400 + 600, most  # the limit, and what one look's interval lets in at most
 
 
 def test_serve_checkpoints_a_wal_other_writers_filled_and_counts_it_in_metrics(tmp_path):
