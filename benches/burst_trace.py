@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from benches import servers
+
 ROOT = Path(__file__).resolve().parents[1]
 SYNC_LINE = re.compile(r"^\s*(\d+\.\d+)\s+\(\s*([\d.]+) ms\):\s+(?:\S+/\d+\s+)?(fdatasync|fsync)\(")
 SWITCH_LINE = re.compile(r"^\s*(\S.*?)\s+(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:\s+prev_comm=(.*?) "
@@ -67,6 +69,7 @@ def trace(out: Path, bench: list[str], handler_nice: int | None = None) -> None:
                 if started:
                     threads_of(out, pid)
                 if started and not Path(f"/proc/{pid}").exists():
+                    (out / f"gone-{pid}").write_text(repr(time.monotonic()))
                     stop(started)
                     tracers[pid] = []
             time.sleep(0.2)
@@ -81,13 +84,16 @@ def trace(out: Path, bench: list[str], handler_nice: int | None = None) -> None:
 def attach(out: Path, pid: int, cmdline: str, handler_nice: int | None = None) -> list[subprocess.Popen]:
     role = cmdline.split("--only ", 1)[1].split()[0] if "--only " in cmdline else "all"
     (out / f"role-{pid}").write_text(role)
+    (out / f"born-{pid}").write_text(repr(time.monotonic()))
     if role == "xml_curl" and handler_nice is not None:
         renice(pid, handler_nice)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    started = [subprocess.Popen(["perf", "trace", "-T", "-e", "fdatasync,fsync", "-p", str(pid),
+    # the tracers on the client core (wrk's), never on the server core they watch
+    pinned = ["taskset", "-c", str(servers.CLIENT_CORE)]
+    started = [subprocess.Popen([*pinned, "perf", "trace", "-T", "-e", "fdatasync,fsync", "-p", str(pid),
                                  "-o", str(out / f"sync-{pid}.txt")], **quiet)]
     if role == "xml_curl":
-        started.append(subprocess.Popen(["perf", "record", "-a", "-g", "-e", "sched:sched_switch", "--filter",
+        started.append(subprocess.Popen([*pinned, "perf", "record", "-a", "-g", "-e", "sched:sched_switch", "--filter",
                                          f"prev_pid == {pid} || next_pid == {pid}",
                                          "-o", str(out / f"sched-{pid}.data")], **quiet))
     return started
@@ -186,8 +192,9 @@ def report(out: Path) -> None:
     for kept in sorted((out / "results").rglob("*hot-path-*.json")):
         windows = json.loads(kept.read_text())["windows"]
         begin, end = windows[0]["monotonic"][0], windows[-1]["monotonic"][1]
-        alive = [pid for pid, events in collected.items() if pid in roles and events
-                 and events[0][0] <= end and events[-1][0] >= begin - 120]
+        alive = [pid for pid in collected if (out / f"born-{pid}").exists()
+                 and float((out / f"born-{pid}").read_text()) <= end
+                 and float((out / f"gone-{pid}").read_text() if (out / f"gone-{pid}").exists() else "inf") >= begin]
         print(f"\n== {kept.name}: servers {', '.join(f'{roles[p]} {p}' for p in alive)}")
         handler = next((p for p in alive if roles[p] == "xml_curl"), None)
         away = off_cpu(out, handler) if handler else []
