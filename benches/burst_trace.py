@@ -226,6 +226,17 @@ def report(out: Path) -> None:
                              f"gen2 {_n_max(e[2] for e in full)}")
             print(" ".join(parts))
         if away:
+            for side in ("quiet", "loaded"):
+                spans = [w["monotonic"] for w in windows if w["side"] == side]
+                preempted = [e for e in away if e[1] > 0.5 and e[2].startswith("R")
+                             and any(a <= e[0] <= b for a, b in spans)]
+                by = collections.defaultdict(list)
+                for e in preempted:
+                    who = roles.get(e[3][1]) or ("postgres" if e[3][0] == "postgres" else "others")
+                    by[who].append(e[1])
+                print(f"{side} windows: handler preempted > 0.5 ms: " + (", ".join(
+                    f"by {who} {len(v)} times, {sum(v):.1f} ms in all, longest {max(v):.1f}"
+                    for who, v in sorted(by.items())) or "never"))
             spans = [w["monotonic"] for w in windows]
             long = [e for e in away if e[1] > 0.5 and any(a <= e[0] <= b for a, b in spans)]
             summary = collections.Counter((e[2], named(e[3], roles) if e[2].startswith("R") else e[4]) for e in long)
