@@ -23,6 +23,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,12 +112,21 @@ def threads_of(out: Path, pid: int) -> None:
 
 
 def renice(pid: int, nice: int) -> None:
-    """Every thread of `pid`, now and (the process's threads inherit it) later. Its thread pool's
-    threads start later from the main thread, which is reniced here first."""
-    time.sleep(0.5)  # past the interpreter's start-up: the threads it has by now
-    for task in os.listdir(f"/proc/{pid}/task"):
-        os.setpriority(os.PRIO_PROCESS, int(task), nice)
-    print(f"burst_trace: xml_curl handler {pid} at niceness {nice}", flush=True)
+    """Every thread of `pid` at niceness `nice`, once serve has set its own (handler_priority) or
+    after 60 s, in a thread of its own (threads started later inherit the main thread's)."""
+    def later():
+        deadline = time.monotonic() + 60
+        try:
+            first = os.getpriority(os.PRIO_PROCESS, pid)
+            while time.monotonic() < deadline and os.getpriority(os.PRIO_PROCESS, pid) == first:
+                time.sleep(0.05)
+            for task in os.listdir(f"/proc/{pid}/task"):
+                os.setpriority(os.PRIO_PROCESS, int(task), nice)
+        except OSError:
+            return
+        print(f"burst_trace: xml_curl handler {pid} at niceness {nice}", flush=True)
+
+    threading.Thread(target=later, daemon=True).start()
 
 
 def stop(started: list[subprocess.Popen]) -> None:
