@@ -106,8 +106,8 @@ class Config:
     api_nice: int = 5
     # A `serve` process running only the xml_curl handler (`--only xml_curl`) lowers its niceness
     # to minus handler_priority (0-20; 0: leave it) when it may (root or CAP_SYS_NICE; the packaged
-    # unit's drop-in sets it): a SCHED_IDLE API's share then takes the handler's core less often
-    # (docs/operations.md).
+    # unit's drop-in sets it): a SCHED_IDLE API's share then reaches the handler's core ten times
+    # less often (docs/operations.md).
     handler_priority: int = 10
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.

