@@ -104,11 +104,6 @@ class Config:
     # leaves the policy. Either way it lowers its niceness to api_nice (0-19; 0: leave it).
     api_scheduling: str = "idle"
     api_nice: int = 5
-    # A `serve` process running only the xml_curl handler (`--only xml_curl`) lowers its niceness
-    # to minus handler_priority (0-20; 0: leave it) when it may (root or CAP_SYS_NICE; the packaged
-    # unit's drop-in sets it): a SCHED_IDLE API's share then reaches the handler's core ten times
-    # less often (docs/operations.md).
-    handler_priority: int = 10
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
     metrics_token: str = ""
@@ -207,8 +202,6 @@ def _coerce(name: str, type_name: str, value: Any) -> Any:
             raise InvalidInput(name, "must not be negative")
         if name == "api_nice" and number > 19:
             raise InvalidInput(name, "must be a niceness from 0 to 19")
-        if name == "handler_priority" and number > 20:
-            raise InvalidInput(name, "must be from 0 to 20 (the handler's niceness is minus this)")
         return number
     if type_name == "float":
         try:

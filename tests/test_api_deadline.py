@@ -95,8 +95,7 @@ def test_serve_only_api_yields_the_cpu_to_freeswitchs_handlers(api, tmp_path, db
         assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == 5  # api_nice's default
         assert os.sched_getscheduler(serve.process.pid) == os.SCHED_OTHER
     with ServeProcess(tmp_path, only=("xml_curl",), database_url=db_url) as serve:
-        # api_nice never reaches the handler; it may go below (handler_priority: tests/test_serve_cpu.py)
-        assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) <= os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, serve.process.pid) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def _policy_after_yield(roles: tuple[str, ...], **settings: str) -> dict:

@@ -95,9 +95,3 @@ def test_the_api_role_gives_the_cpu_to_freeswitchs_roles():
     # the other roles keep systemd's default weight, 100; this one runs only when they leave the core
     assert options(drop_in)["CPUWeight"] == ["idle"] and options(drop_in)["CPUSchedulingPolicy"] == ["idle"]
     assert "centralita@api.service.d/cpu.conf" in (PACKAGING / "README.md").read_text()
-
-
-def test_the_xml_curl_role_runs_ahead_of_ordinary_processes():
-    drop_in = PACKAGING / "systemd" / "centralita@xml_curl.service.d" / "cpu.conf"
-    assert options(drop_in)["Nice"] == ["-10"]  # handler_priority's default, which the process may not take itself
-    assert "centralita@xml_curl.service.d/cpu.conf" in (PACKAGING / "README.md").read_text()

@@ -55,7 +55,6 @@ def _serve(args, ctx) -> int:
     release(database)  # the start-up's connection goes back to the pool for the servers
     wanted = args.only or SERVERS
     yield_cpu(config, wanted)
-    take_cpu_first(config, wanted)
     metrics.count_log_events()
     plan = [(name, functools.partial(starter, config, database)) for name, starter in _STARTERS.items()
             if name in wanted]
@@ -124,34 +123,6 @@ def yield_cpu(config, wanted) -> None:
             os.sched_setscheduler(int(thread), os.SCHED_IDLE, os.sched_param(0))
         log.info("serving people only: CPU policy SCHED_IDLE (api_scheduling), the core goes to FreeSWITCH's "
                  "handlers whenever they want it")
-
-
-def take_cpu_first(config, wanted) -> None:
-    """A process running only the xml_curl handler lowers its niceness to -handler_priority.
-
-    SCHED_IDLE (yield_cpu) gives the API a weight of 3 against the handler's 1,024, not nothing,
-    and the kernel (EEVDF) pays that share out in whole ticks: once the handler has run ahead of the
-    API's virtual time, the API is picked and runs until the next tick (4 ms at HZ=250) while the
-    handler, runnable, waits. Traced under B6 (benches/burst_trace.py, the handler's context
-    switches): in loaded windows only, the handler preempted by the API 18 times, up to 4.0 ms. At
-    niceness -10 (weight 9,548) the handler runs about ten times longer before the API's share
-    falls due, and ordinary processes (PostgreSQL's backends running the API's queries) take its
-    core less often too. Still the fair scheduler, nothing starves: a real-time policy did worse
-    (measured here, a SCHED_RR loop beside an ordinary one: the kernel's 5 % for ordinary tasks came
-    as gaps of 54 ms). Only the xml_curl role: it does little per request and never writes."""
-    if set(wanted) - READ_ONLY or not config.handler_priority:
-        return
-    nice = -config.handler_priority
-    if os.getpriority(os.PRIO_PROCESS, 0) <= nice:
-        return  # given by whoever started it (systemd's Nice=)
-    try:
-        for thread in os.listdir("/proc/self/task"):  # niceness is per thread; later threads inherit it
-            os.setpriority(os.PRIO_PROCESS, int(thread), nice)
-    except PermissionError:
-        log.info("serving FreeSWITCH only: the CPU niceness stays %d (a negative one needs root or CAP_SYS_NICE; "
-                 "handler_priority)", os.getpriority(os.PRIO_PROCESS, 0))
-        return
-    log.info("serving FreeSWITCH only: CPU niceness %d (handler_priority), ahead of ordinary processes", nice)
 
 
 # The setting that moves each server elsewhere, for the message when its port is taken.
