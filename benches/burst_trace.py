@@ -112,8 +112,9 @@ def threads_of(out: Path, pid: int) -> None:
 
 
 def renice(pid: int, nice: int) -> None:
-    """Every thread of `pid` at niceness `nice`, once serve has set its own (handler_priority) or
-    after 60 s, in a thread of its own (threads started later inherit the main thread's)."""
+    """Every thread of `pid` at niceness `nice`, in a thread of its own: once the process changed
+    its own niceness at start (if it does), else after 60 s; threads started later inherit the main
+    thread's. (Used with a handler_priority setting tried and reverted on lane-ckpt: see its note.)"""
     def later():
         deadline = time.monotonic() + 60
         try:
