@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from benches import b1_xml_curl, bodies, datasets, httpbench, report, servers
+from benches import b1_xml_curl, b5_cdr, bodies, datasets, httpbench, report, servers
 from fs_plugins import db as dbmod
 from tests.conftest import PG_URL, UNDER_CI, pg_unavailable_reason
 
@@ -124,6 +124,26 @@ def test_recorded_cdr_posts_are_stored_in_the_call_log_data_set(engine, tmp_path
         assert entries > 0  # the recorded users exist in the data set's tenants: calls reach the log
     finally:
         datasets.discard(url)
+
+
+def test_b5_writes_its_fresh_sqlite_copy_to_disk_before_measuring_on_it(tmp_path, monkeypatch):
+    # Left in the page cache, the copy was written out by the first checkpoint's fdatasync, inside a
+    # measured window (a stall of ~165 ms on B5's full set).
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path / "bench-data")
+    events, fsync = [], os.fsync
+
+    def synced(descriptor):
+        events.append(("synced", os.readlink(f"/proc/self/fd/{descriptor}")))
+        return fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(b5_cdr, "compare", lambda path, url, engine, options: events.append(("measured", url)) or [])
+    b5_cdr.run(httpbench.Options(wrk="/nonexistent/wrk"), datasets.TINY, ["sqlite"], report=lambda text: None,
+               only="ingest")
+
+    [(first, copy), (then, measured)] = [event for event in events if event[0] in ("synced", "measured")][:2]
+    assert (first, then) == ("synced", "measured")
+    assert measured == f"sqlite:///{copy}" and "run-" in copy
 
 
 def test_a_rewritten_body_changes_only_the_values_that_name_the_recording():

@@ -13,6 +13,7 @@ entries, not a round trip of its own before it).
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import NamedTuple
 
 import peewee
@@ -111,7 +112,7 @@ def lookup(db: peewee.Database, rows: list[Unmatched]) -> dict[tuple, tuple[int,
     found = run_in_transaction(db, on_server(db, (
         "SELECT x.column1, x.column2, t.id, u.id FROM (VALUES " + ", ".join(["(?, ?)"] * len(keys)) + ") AS x"
         ' JOIN tenant t ON t.domain = x.column1 LEFT JOIN "user" u ON u.tenant_id = t.id AND u.extension = x.column2'
-    )), tuple(value for key in keys for value in key)).fetchall()
+    )), tuple(chain.from_iterable(keys))).fetchall()
     return {(domain, extension): (tenant_id, user_id) for domain, extension, tenant_id, user_id in found}
 
 

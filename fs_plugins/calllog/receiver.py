@@ -17,6 +17,7 @@ application/json`, the CDR as the body (or `cdr=<url-encoded JSON>` with encode=
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qs
 
 import peewee
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 4 * 1024 * 1024  # a CDR is ~10 KB; a leg with a huge app_log is still far below this
 PATHS = ("", "/", "/cdr", "/cdr/")  # mounted at /cdr, or called with the full path
+_UUID_ALONE = re.compile(r"uuid=([^&%+;]*)")  # the query mod_json_cdr sends, nothing to decode in it
 
 
 def make_cdr_app(config: Config, db: peewee.Database | None = None):
@@ -84,8 +86,9 @@ def make_cdr_app(config: Config, db: peewee.Database | None = None):
 
 def _uuid_asked(query: str) -> str | None:
     """`uuid` of the query string (mod_json_cdr sends `uuid=<uuid>` alone: read without parse_qs)."""
-    if query.startswith("uuid=") and not any(c in query for c in "&%+;"):
-        return query[5:] or None
+    alone = _UUID_ALONE.fullmatch(query)  # one C call; testing each of "&%+;" in a generator cost ~40 bytecodes
+    if alone:
+        return alone.group(1) or None
     return parse_qs(query).get("uuid", [None])[0]
 
 

@@ -19,6 +19,7 @@ Hot path: raw SQL, no query builder (DESIGN.md rule 3).
 from __future__ import annotations
 
 import logging
+from itertools import chain
 
 import peewee
 
@@ -92,7 +93,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     postgresql = isinstance(db, peewee.PostgresqlDatabase)
     values = [(f.uuid, f.call_id, f.var(channel_vars.TENANT)[:253] or None, f.to_json()) for f in batch]
     known = {row[3]: facts for row, facts in zip(values, batch)}
-    flat = tuple(value for row in values for value in row)
+    flat = tuple(chain.from_iterable(values))  # C's loop: a generator's was ~100 bytecodes a batch
     if postgresql:
         insert = db.execute_sql(on_server(db, _GENERIC_PLANS, _insert_locked_legs(len(batch))),
                                 (*flat, [facts.call_id for facts in batch]))
@@ -120,7 +121,7 @@ def file_legs(db: peewee.Database, batch: list[LegFacts], last: bool = False) ->
     if postgresql:
         _replace_entries_looked_up(db, unmatched, last)
     else:
-        found = lookup(db, [row for rows in unmatched.values() for row in rows])
+        found = lookup(db, list(chain.from_iterable(unmatched.values())))
         _replace_entries_of(db, {call_id: matched(db, rows, found) for call_id, rows in unmatched.items()}, last)
     return outcomes
 
@@ -208,7 +209,7 @@ def _replace_entries(db: peewee.Database, call_id: str, rows: list[tuple], last:
         return
     run_in_transaction(db, delete, (call_id,))
     insert = INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows))
-    _execute(db, sql_for(db, insert), tuple(value for row in rows for value in row), last)
+    _execute(db, sql_for(db, insert), tuple(chain.from_iterable(rows)), last)
 
 
 def _execute(db: peewee.Database, sql: str, params, last: bool):
@@ -220,20 +221,19 @@ def _replace_entries_looked_up(db: peewee.Database, calls: dict[str, list[Unmatc
     """Each call's entries (entries.entry_rows) replaced, matched to their users in the same
     statement, prepared on serve's connection (PostgreSQL; entries.looked_up: one text for any
     number of calls and entries)."""
-    rows = [row for call_rows in calls.values() for row in call_rows]
+    rows = list(chain.from_iterable(calls.values()))
     _execute(db, on_server(db, looked_up()), looked_up_params(list(calls), rows), last)
 
 
 def _replace_entries_of(db: peewee.Database, calls: dict[str, list[tuple]], last: bool = False) -> None:
     """_replace_entries for several calls, in two statements (SQLite)."""
-    rows = [row for call_rows in calls.values() for row in call_rows]
+    rows = list(chain.from_iterable(calls.values()))
     delete = f"DELETE FROM call_entry WHERE call_id IN ({', '.join(['?'] * len(calls))})"
     if not rows:
         _execute(db, delete, tuple(calls), last)
         return
     run_in_transaction(db, delete, tuple(calls))
-    _execute(db, INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows)), tuple(value for row in rows for value in row),
-             last)
+    _execute(db, INSERT_ENTRY + ", ".join([ENTRY_VALUES] * len(rows)), tuple(chain.from_iterable(rows)), last)
 
 
 # A call's legs, and those of the consultation calls its B legs made. Two index lookups joined by
