@@ -14,6 +14,7 @@ site can make the browser send the cookie but cannot read the token.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -58,6 +59,42 @@ def _session_joined() -> peewee.ModelSelect:
             .where(Session.token_hash == "").limit(1))
 
 
+@functools.cache
+def _layout() -> tuple[tuple[type[peewee.Model], int, tuple[str, ...], tuple], ...]:
+    """(model, its first column, its fields' names, their converters) for each model of
+    _session_joined, in the order its SELECT lists them: what peewee's cursor wrapper works out from
+    the query on every execution (column names, joins, converters: more CPU than the read itself)."""
+    layout, start = [], 0
+    selected = _session_joined()._returning
+    for model in (Session, Login, Tenant, User):
+        fields = tuple(field for field in selected if field.model is model)
+        if selected[start:start + len(fields)] != list(fields):
+            raise RuntimeError(f"{model.__name__}'s columns are not where the session's read expects them")
+        layout.append((model, start, tuple(field.name for field in fields),
+                       tuple(field.python_value for field in fields)))
+        start += len(fields)
+    return tuple(layout)
+
+
+def _joined_rows(values: tuple | None) -> Session | None:
+    """The session of _session_joined's row with its login and the login's tenant and user (None
+    when the login has none), as peewee's own cursor wrapper builds them from that row: each value
+    through its field's python_value, nothing marked changed, each foreign key's row in place."""
+    if values is None:
+        return None
+    built = []
+    for model, start, names, converters in _layout():
+        row = model(__no_default__=True)
+        row.__data__ = {name: convert(value)
+                        for name, convert, value in zip(names, converters, values[start:start + len(names)])}
+        built.append(row)
+    session, login, tenant, user = built
+    session.__rel__["login"] = login
+    login.__rel__["tenant"] = tenant if tenant.__data__["id"] is not None else None
+    login.__rel__["user"] = user if user.__data__["id"] is not None else None
+    return session
+
+
 class Resumed(NamedTuple):
     principal: Principal
     tenant: Tenant | None  # None for the operator
@@ -74,8 +111,8 @@ def resume_with_rows(token: str, source: str = "") -> Resumed | None:
         return None
     # Prepared on serve's connection: PostgreSQL planned it for longer than it ran it; its SQL written
     # once (prepared.select_written): peewee writing these four models' columns cost more than the read.
-    found = list(prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1)))
-    row = found[0] if found else None
+    found = prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1))
+    row = _joined_rows(found.cursor.fetchone())
     now = utcnow()
     if row is None or row.expires_at <= now or not row.login.enabled:
         return None
