@@ -111,23 +111,28 @@ def resume_with_rows(token: str, source: str = "") -> Resumed | None:
         return None
     # Prepared on serve's connection: PostgreSQL planned it for longer than it ran it; its SQL written
     # once (prepared.select_written): peewee writing these four models' columns cost more than the read.
-    found = prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1))
-    row = _joined_rows(found.cursor.fetchone())
+    # fetchall: the read is over (SQLite's statement reset) before anything else runs
+    read = prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1))
+    found = read.cursor.fetchall()
+    row = _joined_rows(found[0]) if found else None
     now = utcnow()
-    if row is None or row.expires_at <= now or not row.login.enabled:
+    if row is None or row.expires_at <= now:
         return None
-    if row.login.user_id and not row.login.user.enabled:  # the person's user disabled by their admin
+    login = row.login
+    if not login.enabled:
         return None
-    tenant = row.login.tenant if row.login.tenant_id else None
+    user = login.user if login.user_id else None
+    if user is not None and not user.enabled:  # the person's user disabled by their admin
+        return None
+    tenant = login.tenant if login.tenant_id else None
     if tenant is not None and tenant.suspended:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         deadline = min(now + IDLE, row.created_at + LIFETIME)
         Session.update(last_seen_at=now, expires_at=deadline).where(Session.token_hash == row.token_hash).execute()
-    user = row.login.user if row.login.user_id else None
     if user is not None and tenant is not None and user.tenant_id == tenant.id:
         user.tenant = tenant  # the row already read: asking user.tenant reads nothing
-    return Resumed(principal(row.login, source), tenant, user)
+    return Resumed(principal(login, source), tenant, user)
 
 
 def close(token: str) -> bool:
