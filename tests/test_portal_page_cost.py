@@ -340,3 +340,28 @@ def test_the_rows_formatter_shows_an_instant_as_the_when_filter_does():
         with app.test_request_context(headers={"Cookie": f"{i18n.COOKIE}={language}"}):
             shown = i18n.when_formatter()
             assert [shown(value) for value in instants] == [i18n.when(value) for value in instants]
+
+
+def test_the_menu_is_rendered_once_per_page_and_caller_and_still_marks_the_page_shown(browser, monkeypatch):
+    """base.html's left menu was rendered on every view: a dozen links, each asked for its URL, label and
+    mark through Jinja's getattr and escaped. Now once per page shown, caller's links and language."""
+    browser.sign_in(USER)
+    first = browser.get("/me/forwards").data.decode()
+    environment = browser.app.jinja_env
+    asked, real = [], environment.getattr
+    monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append((type(obj), name)) or real(obj, name))
+    again = browser.get("/me/forwards").data.decode()
+    assert again == first.replace(_csrf_of(first), _csrf_of(again))
+    assert [name for kind, name in asked if kind in (menu.Section, menu.Entry)] == []
+    assert '<a href="/me/forwards" aria-current="page">' in again and '<a href="/me/calls">' in again
+    calls = browser.get("/me/calls").data.decode()
+    assert '<a href="/me/calls" aria-current="page">' in calls and '<a href="/me/forwards">' in calls
+    browser.client.set_cookie(i18n.COOKIE, "en")
+    english = browser.get("/me/forwards").data.decode()
+    assert '<nav class="menu" aria-label="Main menu">' in english and ">Call log</a>" in english
+
+
+def _csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]*)"', html).group(1)
