@@ -60,39 +60,29 @@ def _session_joined() -> peewee.ModelSelect:
 
 
 @functools.cache
-def _layout() -> tuple[tuple[type[peewee.Model], int, tuple[str, ...], tuple], ...]:
-    """(model, its first column, its fields' names, their converters) for each model of
-    _session_joined, in the order its SELECT lists them: what peewee's cursor wrapper works out from
-    the query on every execution (column names, joins, converters: more CPU than the read itself)."""
+def _layout() -> tuple[tuple[type[peewee.Model], slice, tuple[str, ...]], ...]:
+    """(model, its columns, its fields' names) for each model of _session_joined, in the order its
+    SELECT lists them: what peewee's cursor wrapper works out from the query again on every read
+    (column names, joins, converters: more CPU than the read itself)."""
     layout, start = [], 0
     selected = _session_joined()._returning
     for model in (Session, Login, Tenant, User):
-        fields = tuple(field for field in selected if field.model is model)
-        if selected[start:start + len(fields)] != list(fields):
+        fields = [field for field in selected if field.model is model]
+        if selected[start:start + len(fields)] != fields:
             raise RuntimeError(f"{model.__name__}'s columns are not where the session's read expects them")
-        layout.append((model, start, tuple(field.name for field in fields),
-                       tuple(field.python_value for field in fields)))
+        layout.append((model, slice(start, start + len(fields)), tuple(field.name for field in fields)))
         start += len(fields)
     return tuple(layout)
 
 
-def _joined_rows(values: tuple | None) -> Session | None:
-    """The session of _session_joined's row with its login and the login's tenant and user (None
-    when the login has none), as peewee's own cursor wrapper builds them from that row: each value
-    through its field's python_value, nothing marked changed, each foreign key's row in place."""
-    if values is None:
-        return None
-    built = []
-    for model, start, names, converters in _layout():
-        row = model(__no_default__=True)
-        row.__data__ = {name: convert(value)
-                        for name, convert, value in zip(names, converters, values[start:start + len(names)])}
-        built.append(row)
-    session, login, tenant, user = built
-    session.__rel__["login"] = login
-    login.__rel__["tenant"] = tenant if tenant.__data__["id"] is not None else None
-    login.__rel__["user"] = user if user.__data__["id"] is not None else None
-    return session
+def _joined_rows(values: tuple) -> Session:
+    """The session of _session_joined's row with its login, and the login's tenant and user (None when
+    the LEFT JOIN found none), as peewee makes them from that row (prepared.row_of)."""
+    (session, session_columns, session_names), (login, login_columns, login_names), *others = _layout()
+    tenant, user = (prepared.row_of(model, names, values[columns]) if values[columns][0] is not None else None
+                    for model, columns, names in others)  # [0]: the id
+    login = prepared.row_of(login, login_names, values[login_columns], {"tenant": tenant, "user": user})
+    return prepared.row_of(session, session_names, values[session_columns], {"login": login})
 
 
 class Resumed(NamedTuple):
