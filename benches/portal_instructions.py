@@ -47,6 +47,8 @@ def parse(argv):
     parser.add_argument("--cprofile", type=Path, help="write cProfile's statistics of the measured loops here")
     parser.add_argument("--bodies", type=Path, help="write each page's last warm-up view in this folder (to diff "
                                                     "two versions' pages)")
+    parser.add_argument("--language", choices=("es", "en"), help="show the pages in this language (the footer "
+                                                                  "switch's cookie; default: the tenant's)")
     parser.add_argument("--url", help=argparse.SUPPRESS)  # under valgrind: the parent's world
     return parser.parse_args(argv)
 
@@ -179,6 +181,11 @@ def serving_app(url: str):
 def _measured(args, url: str) -> int:
     app = serving_app(url)
     callers = {"user": Caller(app).sign_in("bench-user"), "admin": Caller(app).sign_in("bench-admin")}
+    if args.language:
+        from fs_plugins.portal.i18n import COOKIE
+
+        for caller in callers.values():
+            caller.cookies[COOKIE] = args.language
     count = args.count or (20 if args.callgrind else 200)
     profiler = None
     if args.cprofile:
@@ -224,7 +231,7 @@ def _under_callgrind(args, url: str) -> int:
     out = folder / "callgrind.out"
     argv = [sys.executable, "-m", "benches.portal_instructions", "--engine", args.engine, "--count", str(count),
             "--callgrind", "--url", url, *(["--page", args.page] if args.page else []),
-            *(["--load"] if args.load else [])]
+            *(["--load"] if args.load else []), *(["--language", args.language] if args.language else [])]
     subprocess.run(["valgrind", "-q", "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={COUNTED}",
                     f"--dump-after={COUNTED}", f"--callgrind-out-file={out}", *argv], cwd=ROOT, check=True,
                    env={**os.environ, "PYTHONHASHSEED": "0"})

@@ -340,3 +340,56 @@ def test_the_rows_formatter_shows_an_instant_as_the_when_filter_does():
         with app.test_request_context(headers={"Cookie": f"{i18n.COOKIE}={language}"}):
             shown = i18n.when_formatter()
             assert [shown(value) for value in instants] == [i18n.when(value) for value in instants]
+
+
+def test_the_menu_is_rendered_once_per_page_and_caller_and_still_marks_the_page_shown(browser, monkeypatch):
+    """base.html's left menu was rendered on every view: a dozen links, each asked for its URL, label and
+    mark through Jinja's getattr and escaped. Now once per page shown, caller's links and language."""
+    browser.sign_in(USER)
+    first = browser.get("/me/forwards").data.decode()
+    environment = browser.app.jinja_env
+    asked, real = [], environment.getattr
+    monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append((type(obj), name)) or real(obj, name))
+    again = browser.get("/me/forwards").data.decode()
+    assert again == first.replace(_csrf_of(first), _csrf_of(again))
+    assert [name for kind, name in asked if kind in (menu.Section, menu.Entry)] == []
+    assert '<a href="/me/forwards" aria-current="page">' in again and '<a href="/me/calls">' in again
+    calls = browser.get("/me/calls").data.decode()
+    assert '<a href="/me/calls" aria-current="page">' in calls and '<a href="/me/forwards">' in calls
+    browser.client.set_cookie(i18n.COOKIE, "en")
+    english = browser.get("/me/forwards").data.decode()
+    assert '<nav class="menu" aria-label="Main menu">' in english and ">Call log</a>" in english
+
+
+def _csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]*)"', html).group(1)
+
+
+def test_a_pages_import_of_the_form_macros_takes_the_module_jinja_keeps_without_a_loop_over_the_globals(
+        browser, monkeypatch):
+    """Jinja subtracted the macros template's globals (a ChainMap's keys view: a Python loop over each
+    of the portal's globals) from the page's on every {% import %} of every view: ~80 µs a view."""
+    from collections.abc import KeysView
+
+    browser.sign_in(USER)
+    browser.get("/me/forwards")
+    subtracted, rsub = [], KeysView.__rsub__
+    monkeypatch.setattr(KeysView, "__rsub__", lambda self, other: subtracted.append(other) or rsub(self, other))
+    html = browser.get("/me/forwards").data.decode()
+    assert '<label for="f-always-kind">' in html and subtracted == []
+
+
+def test_macros_imported_by_a_page_with_globals_of_its_own_still_see_them():
+    """What Jinja does for such a page (a module made for it), not the module kept for the others."""
+    from jinja2 import DictLoader, Environment
+
+    from fs_plugins.portal import escaping
+
+    page = "{% import 'm.html' as m %}{{ m.f() }}"
+    environment = Environment(loader=DictLoader({"m.html": "{% macro f() %}[{{ extra }}]{% endmacro %}"}))
+    escaping.install(environment)
+    assert environment.from_string(page).render() == "[]"
+    assert environment.from_string(page, globals={"extra": "E"}).render() == "[E]"
+    assert environment.from_string(page).render() == "[]"

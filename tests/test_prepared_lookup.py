@@ -173,3 +173,20 @@ def test_insert_or_touch_creates_the_missing_row_with_defaults_and_else_touches_
     assert _fields(touched) == _fields(kept) and kept.dnd is True and kept.updated_at == stamp
     assert kept.forward_busy == Destination("voicemail", str(mine.id))
     assert CallHandling.select().count() == 2
+
+
+def test_a_rows_values_are_stored_without_a_call_per_field_through_its_accessor(db, monkeypatch):
+    """Every API request (its key's tenant and user, the URL's tenant) and portal page (the session's
+    four rows) builds rows this way: a Python call per field through peewee's accessor cost more than
+    the conversion. The row is still the one peewee reads (the test above), and nothing is marked changed."""
+    import peewee
+
+    one, _two, mine = _world()
+    stored = []
+    for accessor in (peewee.FieldAccessor, peewee.ForeignKeyAccessor):
+        store = accessor.__dict__["__set__"]
+        monkeypatch.setattr(accessor, "__set__", lambda *args, store=store: stored.append(args[2]) or store(*args))
+    found = prepared.get_or_none(User, tenant=one, extension="1001")
+    assert (found.display_name, found.tenant_id, found.enabled, found._dirty) == ("Ana", one.id, False, set())
+    assert stored == [one]  # only the row given for the foreign key, kept as the row it is
+    assert found.tenant is one

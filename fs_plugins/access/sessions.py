@@ -14,6 +14,7 @@ site can make the browser send the cookie but cannot read the token.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -58,6 +59,32 @@ def _session_joined() -> peewee.ModelSelect:
             .where(Session.token_hash == "").limit(1))
 
 
+@functools.cache
+def _layout() -> tuple[tuple[type[peewee.Model], slice, tuple[str, ...]], ...]:
+    """(model, its columns, its fields' names) for each model of _session_joined, in the order its
+    SELECT lists them: what peewee's cursor wrapper works out from the query again on every read
+    (column names, joins, converters: more CPU than the read itself)."""
+    layout, start = [], 0
+    selected = _session_joined()._returning
+    for model in (Session, Login, Tenant, User):
+        fields = [field for field in selected if field.model is model]
+        if selected[start:start + len(fields)] != fields:
+            raise RuntimeError(f"{model.__name__}'s columns are not where the session's read expects them")
+        layout.append((model, slice(start, start + len(fields)), tuple(field.name for field in fields)))
+        start += len(fields)
+    return tuple(layout)
+
+
+def _joined_rows(values: tuple) -> Session:
+    """The session of _session_joined's row with its login, and the login's tenant and user (None when
+    the LEFT JOIN found none), as peewee makes them from that row (prepared.row_of)."""
+    (session, session_columns, session_names), (login, login_columns, login_names), *others = _layout()
+    tenant, user = (prepared.row_of(model, names, values[columns]) if values[columns][0] is not None else None
+                    for model, columns, names in others)  # [0]: the id
+    login = prepared.row_of(login, login_names, values[login_columns], {"tenant": tenant, "user": user})
+    return prepared.row_of(session, session_names, values[session_columns], {"login": login})
+
+
 class Resumed(NamedTuple):
     principal: Principal
     tenant: Tenant | None  # None for the operator
@@ -74,23 +101,28 @@ def resume_with_rows(token: str, source: str = "") -> Resumed | None:
         return None
     # Prepared on serve's connection: PostgreSQL planned it for longer than it ran it; its SQL written
     # once (prepared.select_written): peewee writing these four models' columns cost more than the read.
-    found = list(prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1)))
-    row = found[0] if found else None
+    # fetchall: the read is over (SQLite's statement reset) before anything else runs
+    read = prepared.select_written(Session._meta.database, _session_joined, (secrets.digest(token), 1))
+    found = read.cursor.fetchall()
+    row = _joined_rows(found[0]) if found else None
     now = utcnow()
-    if row is None or row.expires_at <= now or not row.login.enabled:
+    if row is None or row.expires_at <= now:
         return None
-    if row.login.user_id and not row.login.user.enabled:  # the person's user disabled by their admin
+    login = row.login
+    if not login.enabled:
         return None
-    tenant = row.login.tenant if row.login.tenant_id else None
+    user = login.user if login.user_id else None
+    if user is not None and not user.enabled:  # the person's user disabled by their admin
+        return None
+    tenant = login.tenant if login.tenant_id else None
     if tenant is not None and tenant.suspended:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         deadline = min(now + IDLE, row.created_at + LIFETIME)
         Session.update(last_seen_at=now, expires_at=deadline).where(Session.token_hash == row.token_hash).execute()
-    user = row.login.user if row.login.user_id else None
     if user is not None and tenant is not None and user.tenant_id == tenant.id:
         user.tenant = tenant  # the row already read: asking user.tenant reads nothing
-    return Resumed(principal(row.login, source), tenant, user)
+    return Resumed(principal(login, source), tenant, user)
 
 
 def close(token: str) -> bool:

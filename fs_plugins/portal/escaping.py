@@ -40,6 +40,16 @@ class PortalTemplate(Template):
             namespace["escape"] = escape
         return super()._from_namespace(environment, namespace, globals)
 
+    def _get_default_module(self, ctx=None):
+        """Jinja's module of this template for an {% import %} (its macros), with the check for globals
+        the importing page has and this template lacks done in C: Jinja subtracts this template's
+        globals (a ChainMap's keys view) from the page's, a Python loop over every global of the
+        portal on every import of every page view. Nothing lacking: the module Jinja caches, as Jinja
+        answers then; else Jinja's own answer (a module made for that page)."""
+        if ctx is not None and not ctx.globals_keys.difference(set(self.globals)):
+            ctx = None
+        return super()._get_default_module(ctx)
+
 
 def install(environment: Environment) -> None:
     """Before the first template is loaded: the ones loaded later are PortalTemplates."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from fs_plugins.portal import guard, i18n
 
@@ -67,15 +69,28 @@ class Section:
     entries: tuple[Entry, ...]
 
 
-def for_caller(principal) -> list[Section]:
+class Shown(NamedTuple):
+    sections: tuple[Section, ...]  # home.html lists them
+    nav: Markup  # base.html's left menu (templates/menu_nav.html)
+
+
+def for_caller(principal) -> Shown:
     # The customer whose settings the menu leads to: the one in the URL (an operator looking at a
     # customer), else the admin's own.
     domain = (request.view_args or {}).get("domain") or principal.tenant_domain
     levels = tuple(level for level in _LEVELS if guard.allowed(level, principal))
-    here = request.endpoint
-    return [Section(label, tuple(Entry(text, url, endpoint == here) for endpoint, text, url in links))
-            for label, links in _links(current_app._get_current_object(), levels, domain, str(get_locale()),
-                                       request.script_root)]
+    return _shown(current_app._get_current_object(), levels, domain, str(get_locale()), request.script_root,
+                  request.endpoint)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown(app, levels: tuple[str, ...], domain: str | None, language: str, script_root: str, here: str) -> Shown:
+    """The menu with the page shown (`here`, an endpoint) marked, and its HTML: the same for every
+    view of that page by the same kind of caller, so rendered once, not with a dozen template
+    lookups and escapes per page view. Bounded as _links is."""
+    sections = tuple(Section(label, tuple(Entry(text, url, endpoint == here) for endpoint, text, url in links))
+                     for label, links in _links(app, levels, domain, language, script_root))
+    return Shown(sections, Markup(app.jinja_env.get_template("menu_nav.html").render(menu=sections)))
 
 
 _LEVELS = tuple(dict.fromkeys(level for _label, level, _entries in SECTIONS))

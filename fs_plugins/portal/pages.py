@@ -47,6 +47,7 @@ def page(template: str, status: int | None = None, outcome: Outcome | None = Non
     values.setdefault("errors", outcome.errors)
     values.setdefault("notice", outcome.notice)
     principal = g.get("principal")
+    shown = menu.for_caller(principal) if principal else None
     body = render_template(template, principal=principal, tenant=g.get("tenant_row"),
-                           menu=menu.for_caller(principal) if principal else [], **values)
+                           menu=shown.sections if shown else (), menu_nav=shown.nav if shown else "", **values)
     return body, status or (422 if outcome.errors else 200)
