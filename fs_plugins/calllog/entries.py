@@ -154,7 +154,7 @@ def _element(value) -> str:
     # more than the rest); bool before int, as isinstance needs, for anything else.
     kind = value.__class__
     if kind is str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _quoted(value)
     if kind is int:
         return str(value)
     if value is None:
@@ -163,7 +163,12 @@ def _element(value) -> str:
         return "t" if value else "f"
     if isinstance(value, int):
         return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _quoted(str(value))
+
+
+def _quoted(text: str) -> str:
+    """An array element's text in double quotes, its backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # Each entry's tenant and user are looked up one by one (LATERAL, OFFSET 0 so that PostgreSQL does not
