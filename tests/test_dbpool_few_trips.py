@@ -225,3 +225,32 @@ def test_cdr_filing_runs_its_prepared_statements_on_their_generic_plans_only_in_
     assert not [name for name, (_, custom) in plans.items() if custom and name != asking], plans
     assert pooled.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "auto"
     release(pooled)
+
+
+def test_cdr_filing_on_a_new_database_reads_neither_table_whole(pooled):
+    """A connection keeps its generic plans, and on a new database (a new install; B8's fresh one)
+    they are made while cdr_leg and call_entry are nearly empty, where reading a whole table is the
+    cheapest plan: every later leg then read both tables whole as they grew (B8's setup: ~1 ms of
+    PostgreSQL's CPU a CDR). A leg filed alone and a batch, planned on the empty tables, scan neither."""
+    tenant = Tenant.create(name="Acme", domain="acme.example", timezone="Europe/Madrid")
+    for ext in ("1001", "1002", "1003", "1004", "1005"):
+        User.create(tenant=tenant, extension=ext, display_name=f"User {ext}", a1_hash="0" * 32)
+    release(pooled)
+    legs = [parse_body(body) for name in sorted(MANIFEST) for body in recorded_bodies(name)]
+    half = len(legs) // 2
+
+    def scans_of(filing) -> dict[str, int]:
+        """Sequential scans of the two tables by `filing`, counted inside its own transaction (the
+        backend's counts not yet reported, which nothing reports inside a transaction)."""
+        counts = ("SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = current_schema()"
+                  " AND relname IN ('cdr_leg', 'call_entry')")
+        with pooled.atomic():
+            before = dict(pooled.execute_sql(counts).fetchall())
+            filing()
+            after = dict(pooled.execute_sql(counts).fetchall())
+        release(pooled)
+        return {table: after[table] - before[table] for table in after}
+
+    assert scans_of(lambda: [store.file_leg(pooled, leg) for leg in legs[:half]]) == {"cdr_leg": 0, "call_entry": 0}
+    assert scans_of(lambda: store.file_legs(pooled, legs[half:])) == {"cdr_leg": 0, "call_entry": 0}
+    assert CdrLeg.select().count() == len({leg.uuid for leg in legs})

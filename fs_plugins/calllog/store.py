@@ -285,9 +285,17 @@ def _lock_call(db: peewee.Database, call_id: str) -> None:
 # statement (entries.looked_up) afresh at every execution: its custom plans, knowing the arrays'
 # lengths, looked cheaper than the generic one, which estimates ten entries (backend CPU of that
 # statement for one call of two entries, 20,000 calls: ~600 us planned each time, ~330 us generic).
-_LOCK_CALL = ("SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('plan_cache_mode', 'force_generic_plan', true)")
-# The same setting, alone: a batch's locks are taken by its insert (_insert_locked_legs).
-_GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+# Planned without sequential scans: that plan is kept for the connection's life (until the table is
+# analysed), and on a new database (a new install; B8's fresh one) it is made while cdr_leg and
+# call_entry are nearly empty, where reading the whole table is the cheapest plan. Every statement
+# here looks rows up by key, so the scans then read the whole table on every leg as it grows: in
+# B8's setup, PostgreSQL's backends spent 934 us of CPU a CDR at 300 CDR/s (benches/b8_backend.py),
+# the entries' DELETE a sequential scan of call_entry (perf: ExecEvalScalarArrayOp, heapgetpage).
+_NO_SCANS = "set_config('enable_seqscan', 'off', true)"
+_LOCK_CALL = ("SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('plan_cache_mode', 'force_generic_plan', true),"
+              f" {_NO_SCANS}")
+# The same settings, alone: a batch's locks are taken by its insert (_insert_locked_legs).
+_GENERIC_PLANS = f"SELECT set_config('plan_cache_mode', 'force_generic_plan', true), {_NO_SCANS}"
 # file_leg on PostgreSQL, sent after _LOCK_CALL in one round trip (its own statement, so that its
 # snapshot is taken once the lock is held and shows every leg committed before): the insert and
 # LEGS_OF_ROOT_CALL's rows. Rows: (new, the call's id, facts): (true, id, NULL) when the leg was
