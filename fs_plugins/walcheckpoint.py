@@ -8,16 +8,19 @@ API write paid four fdatasyncs, 80 ms, while every other request of that process
 all-in-one `serve` a CDR's commit would hold up the REGISTERs and dialplan fetches the same way.
 
 So serve's connections never checkpoint (wal_autocheckpoint=0, fs_plugins/db.py) and every `serve`
-process on SQLite runs a Checkpointer: an OS thread (not a greenlet: a checkpoint blocks in C for
-its I/O, with the GIL released) at the lowest CPU priority, that looks at the WAL every EVERY_SECONDS
-and, once PAGES pages wait there, runs a PASSIVE checkpoint (it never waits for a reader or a
-writer, nor makes them wait). Several processes on one file may each run one: SQLite lets one
+process on SQLite that writes (any role but xml_curl alone) runs a Checkpointer: an OS thread (not a
+greenlet: a checkpoint blocks in C for its I/O, with the GIL released) at the lowest CPU priority,
+that looks at the WAL every EVERY_SECONDS and, once PAGES pages wait there, runs a PASSIVE
+checkpoint (it never waits for a reader or a writer, nor makes them wait). Several processes on one file may each run one: SQLite lets one
 checkpoint run at a time, and a second finding it busy tries again at its next look.
 
 A WAL starts again from its first page only when a writer finds it all copied; writes that never
 pause (a CDR burst) leave no such moment, and it grows. Past LIMIT_PAGES, after the PASSIVE one, a
-TRUNCATE checkpoint: it copies what came since, waits for the readers and empties the file, and
-writers wait for it meanwhile (at most TRUNCATE_WAIT_MS, off the event loop: fs_plugins/dbpool.py).
+TRUNCATE checkpoint: it takes the write lock, copies what came since and empties the file once no
+reader needs it; writers wait for it meanwhile (off the event loop: fs_plugins/dbpool.py). It never
+waits for a writer or a reader (no busy timeout): SQLite holds the write lock while TRUNCATE waits
+for readers, so a long read (`centralita backup`, an export) would have made every writer wait that
+timeout again at every look. Busy, it is tried again at the next look; the WAL grows meanwhile.
 
 How many pages wait is read from the WAL-index header at the start of the -shm file (mxFrame, and
 nBackfill in the checkpoint information after the header's two copies: sqlite.org/walformat.html),
@@ -40,7 +43,6 @@ log = logging.getLogger(__name__)
 
 PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
 LIMIT_PAGES = 4 * PAGES  # ~16 MB of 4 KB pages: past this, TRUNCATE
-TRUNCATE_WAIT_MS = 1000
 EVERY_SECONDS = 0.25
 # WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
 # after the two 48-byte copies), both in the machine's byte order.
@@ -82,9 +84,9 @@ class Checkpointer:
             try:
                 self.step()
                 failing = False
-            except (sqlite3.Error, OSError, ValueError) as exc:
+            except Exception as exc:  # any: a thread that ended would leave the WAL to grow until restart
                 if not failing:  # once per outage; opened again at the next look
-                    self._in_loop(log.warning, "SQLite checkpoint of %s failed: %s", self.path, exc)
+                    self._in_loop(log.warning, "SQLite checkpoint of %s failed: %r", self.path, exc)
                 failing = True
                 self.close()
             _sleep(EVERY_SECONDS)
@@ -101,29 +103,31 @@ class Checkpointer:
 
     def step(self) -> str | None:
         """"passive" or "truncate" when it checkpointed the whole WAL; None when nothing was due,
-        or a reader or another process's checkpoint held part of it back (tried again next look)."""
-        pages = self.waiting_pages()
-        if pages is not None and pages[1] < self.pages and pages[0] < self.limit_pages:
+        or a reader, a writer or another process's checkpoint held part of it back (tried again next
+        look). `observed` is told only of a checkpoint that copied or emptied something."""
+        before = self.waiting_pages()
+        if before is not None and before[1] < self.pages and before[0] < self.limit_pages:
             return None
         started = time.monotonic()
-        busy, _, moved = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        busy, in_wal, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         mode = "passive"
-        pages = self.waiting_pages()
-        if pages is not None and pages[0] >= self.limit_pages:
+        if in_wal >= self.limit_pages:  # the pragma's count: known even where the -shm is not mapped
             # Writes that never pause leave no moment when the WAL is all copied and a writer could
             # start it again: it grows. Copied just above, what is left is only what came since.
             mode = "truncate"
-            self._conn.execute(f"PRAGMA busy_timeout = {TRUNCATE_WAIT_MS}")
-            try:
-                busy, _, moved = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            finally:
-                self._conn.execute("PRAGMA busy_timeout = 0")
-        if moved > 0 or mode == "truncate":
+            busy, in_wal, copied = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        pages = self.waiting_pages()
+        # The pragma's third column counts every page copied so far, by any checkpoint: the header
+        # before and after says whether this one moved anything.
+        moved = copied > 0 if before is None or pages is None else (
+            pages[0] < before[0] or pages[0] - pages[1] > before[0] - before[1])  # emptied, or more copied
+        if moved:
             self._in_loop(self.observed, time.monotonic() - started)
-        return None if busy else mode
+        return None if busy or copied < in_wal else mode
 
     def _open(self) -> None:
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # timeout=0: no busy handler, so no checkpoint here ever waits (the module's docstring)
+        self._conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
         if self._conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             return
         self._conn.execute("PRAGMA wal_autocheckpoint = 0")

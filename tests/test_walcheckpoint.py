@@ -123,3 +123,76 @@ def test_serve_checkpoints_a_wal_other_writers_filled_and_counts_it_in_metrics(t
         scraped = urllib.request.urlopen(request, timeout=5).read().decode()
         count = next(line for line in scraped.splitlines() if line.startswith("centralita_sqlite_checkpoint_seconds_count"))
         assert float(count.split()[-1]) >= 1
+
+
+def test_a_long_reader_never_makes_writers_wait_at_each_look(tmp_path):
+    # TRUNCATE holds SQLite's write lock while it waits for readers: with a busy timeout, a read
+    # lasting seconds (`centralita backup`, an export) made every writer wait that timeout again at
+    # each look. Without one, it gives up at once and the WAL grows until the reader is gone.
+    path = tmp_path / "read.db"
+    writer = outside_writer(path)
+    writer.execute("PRAGMA busy_timeout = 5000")  # as serve's writers wait, off the event loop
+    write_pages(writer, 3, 100)  # past the limit below
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM scratch").fetchone()  # its snapshot held until the end
+    checkpointer, stop, waits = Checkpointer(str(path), pages=50, limit_pages=250), threading.Event(), []
+
+    def look():  # Checkpointer._run's loop without its OS thread
+        while not stop.is_set():
+            checkpointer.step()
+            time.sleep(0.25)
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    try:
+        until = time.monotonic() + 3
+        while time.monotonic() < until:
+            started = time.monotonic()
+            writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
+            waits.append(time.monotonic() - started)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join()
+        checkpointer.close()
+        reader.close()
+    assert max(waits) < 0.5, f"{sum(w >= 0.5 for w in waits)} of {len(waits)} commits waited, up to {max(waits):.2f} s"
+
+
+def test_a_checkpoint_a_reader_held_back_is_neither_whole_nor_counted(tmp_path):
+    path = tmp_path / "held.db"
+    writer = outside_writer(path)
+    write_pages(writer, 1, 100)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM scratch").fetchone()  # its snapshot: the first 100 pages
+    write_pages(writer, 1, 100)  # 100 more the reader keeps from being copied
+    seen = []
+    checkpointer = Checkpointer(str(path), pages=50, limit_pages=10_000, observed=seen.append)
+    try:
+        assert checkpointer.step() is None  # copied up to the reader's snapshot only
+        assert len(seen) == 1
+        held = wal(path)
+        assert checkpointer.step() is None  # nothing more can move
+        assert wal(path) == held and len(seen) == 1  # and nothing is counted as a checkpoint
+    finally:
+        reader.close()
+        checkpointer.close()
+
+
+def test_the_checkpoint_thread_outlives_an_unexpected_error(tmp_path, caplog):
+    # Its end would leave serve's WAL to grow until a restart: serve's own connections never checkpoint.
+    checkpointer, calls = Checkpointer(str(tmp_path / "any.db")), []
+
+    def step():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("unexpected")
+        checkpointer.stop()
+
+    checkpointer.step = step
+    with caplog.at_level("WARNING", logger="fs_plugins.walcheckpoint"):
+        checkpointer._run()
+    assert len(calls) == 2
+    assert "RuntimeError('unexpected')" in caplog.text

@@ -68,7 +68,8 @@ def _layout() -> tuple[tuple[type[peewee.Model], slice, tuple[str, ...]], ...]:
     selected = _session_joined()._returning
     for model in (Session, Login, Tenant, User):
         fields = [field for field in selected if field.model is model]
-        if selected[start:start + len(fields)] != fields:
+        # by identity: a peewee field's == builds an expression, always true as a list element
+        if [field.model for field in selected[start:start + len(fields)]] != [model] * len(fields):
             raise RuntimeError(f"{model.__name__}'s columns are not where the session's read expects them")
         layout.append((model, slice(start, start + len(fields)), tuple(field.name for field in fields)))
         start += len(fields)
