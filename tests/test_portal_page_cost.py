@@ -12,7 +12,7 @@ from babel import Locale
 from babel import dates as babel_dates
 
 from fs_plugins.config import Config
-from fs_plugins.portal import i18n, menu
+from fs_plugins.portal import i18n, menu, translated
 from fs_plugins.portal.views.me_forwards import WHEN
 from fs_plugins.portal.views.me_calls import STATUS_LABELS
 from tests.api_world import OWN, cheap_argon2  # noqa: F401 (fixture)
@@ -175,12 +175,13 @@ def test_the_portals_templates_escape_with_the_cheaper_call_and_a_shown_value_is
     from fs_plugins.models import User
     from fs_plugins.portal import escaping
 
-    compiled = browser.app.jinja_env.get_template("me/calls.html")
+    browser.sign_in(USER)
+    browser.get("/me/calls")
+    compiled = _page_environment(browser).get_template("me/calls.html")  # the one that page was shown with
     assert compiled.root_render_func.__globals__["escape"] is escaping.escape
     ana = User.get(User.extension == "1001")
     ana.display_name = 'Ana <script>alert("x")</script> & Co\'s'
     ana.save()
-    browser.sign_in(USER)
     html = browser.get("/").data.decode() + browser.get("/me/forwards").data.decode()
     assert "<script>alert" not in html
     assert "Ana &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co&#39;s" in html
@@ -272,8 +273,9 @@ def test_a_call_log_row_is_yielded_as_few_pieces_not_one_per_value(browser):
     a row of the call log is one or two pieces (its note apart), not the twenty Jinja writes."""
     _thirty_made_calls("y")
     browser.sign_in(USER)
+    browser.get("/me/calls")
     pieces = []
-    template = browser.app.jinja_env.get_template("me/calls.html")
+    template = _page_environment(browser).get_template("me/calls.html")
     real = template.root_render_func
 
     def counted(context):
@@ -319,7 +321,7 @@ def test_the_call_logs_rows_are_shown_from_one_tuple_a_row_not_a_dozen_template_
                          caller_number="1001", callee="60012<3>", answered_by="", ring_seconds=3, talk_seconds=3671)
     FlowNote.create(tenant=ana.tenant, call_uuid="g7", flow="survey", note="nota & <b>")
     browser.sign_in(USER)
-    environment = browser.app.jinja_env
+    environment = _page_environment(browser)
     asked, real = [], environment.getattr
     monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append(name) or real(obj, name))
     html = browser.get("/me/calls").data.decode()
@@ -347,7 +349,7 @@ def test_the_menu_is_rendered_once_per_page_and_caller_and_still_marks_the_page_
     mark through Jinja's getattr and escaped. Now once per page shown, caller's links and language."""
     browser.sign_in(USER)
     first = browser.get("/me/forwards").data.decode()
-    environment = browser.app.jinja_env
+    environment = _page_environment(browser)
     asked, real = [], environment.getattr
     monkeypatch.setattr(environment, "getattr", lambda obj, name: asked.append((type(obj), name)) or real(obj, name))
     again = browser.get("/me/forwards").data.decode()
@@ -359,6 +361,11 @@ def test_the_menu_is_rendered_once_per_page_and_caller_and_still_marks_the_page_
     browser.client.set_cookie(i18n.COOKIE, "en")
     english = browser.get("/me/forwards").data.decode()
     assert '<nav class="menu" aria-label="Main menu">' in english and ">Call log</a>" in english
+
+
+def _page_environment(browser):
+    """The environment the world's pages are compiled in: Spanish, the tenant's language."""
+    return translated.environment_for(browser.app, "es")
 
 
 def _csrf_of(html: str) -> str:
@@ -393,3 +400,48 @@ def test_macros_imported_by_a_page_with_globals_of_its_own_still_see_them():
     assert environment.from_string(page).render() == "[]"
     assert environment.from_string(page, globals={"extra": "E"}).render() == "[E]"
     assert environment.from_string(page).render() == "[]"
+
+
+def test_a_pages_constant_strings_are_translated_when_it_is_compiled_not_on_every_view(browser, monkeypatch):
+    """A template's _("…") on a constant string was Jinja's context call and a catalog lookup on every
+    view (about 50 a forwards page): its language's compiled template holds the translation as text.
+    A page in another language is compiled in that one."""
+    from babel.support import Translations
+
+    browser.sign_in(USER)
+    browser.get("/me/forwards")
+    asked, real = [], Translations.ugettext
+    monkeypatch.setattr(Translations, "ugettext", lambda self, message: asked.append(message) or real(self, message))
+    html = browser.get("/me/forwards").data.decode()
+    assert '<h2 id="h-forwards">Desvío de llamadas</h2>' in html and ">Guardar</button>" in html
+    assert len(asked) < 5, asked
+    browser.client.set_cookie(i18n.COOKIE, "en")
+    english = browser.get("/me/forwards").data.decode()
+    assert '<h2 id="h-forwards">Call forwarding</h2>' in english and ">Save</button>" in english
+    assert "Desvío" not in english and "Guardar" not in english
+
+
+_STRINGS = ('{{ _("Forward saved: %(when)s → %(to)s.", when="<b>busy</b>", to="a & b") }}|{{ _("Search") }}|'
+            '{{ gettext("Forward removed: %(when)s.", when="50%") }}|{{ _("100%% <sure>") }}|'
+            '{% autoescape false %}{{ _("Forward removed: %(when)s.", when="<i>") }}{{ _("Search") }}'
+            '{% endautoescape %}|{% trans n="<n>" %}Forward removed: {{ n }}.{% endtrans %}|'
+            '{% set label = _("Call log") %}{{ label }}|{{ _("Save")|upper }}|{{ gettext_raw("general box") }}|'
+            '{{ (gettext_raw("Forward removed: %(when)s.") % {"when": "<x>"}) }}|{{ "%s" % _("Search") }}|'
+            '{% macro shown(text) %}[{{ text }}]{% endmacro %}{{ shown(_("Call log")) }}')
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_a_template_compiled_in_a_language_writes_what_the_translation_at_each_view_writes(language, monkeypatch):
+    """Escaped where the output is, %-formatted with the call's arguments (escaped), autoescape switched
+    off, trans blocks, gettext_raw's plain text, a translation passed on to a filter or a macro."""
+    from babel.support import Translations
+
+    app = portal_app(Config())
+    with app.test_request_context("/", headers={"Cookie": f"{i18n.COOKIE}={language}"}):
+        at_each_view = app.jinja_env.from_string(_STRINGS).render()
+        compiled = translated.page_environment().from_string(_STRINGS)
+        asked, real = [], Translations.ugettext
+        monkeypatch.setattr(Translations, "ugettext", lambda self, message: asked.append(message) or real(self, message))
+        assert compiled.render() == at_each_view
+        assert asked == []
+    assert ("Buscar" in at_each_view) is (language == "es")

@@ -20,7 +20,7 @@ from fs_plugins.config import Config
 from fs_plugins.dbpool import RETRY_AFTER_BUSY, database_busy
 from fs_plugins.errors import Forbidden, NotFound
 from fs_plugins.ids import RowIdConverter
-from fs_plugins.portal import codegen, escaping, guard, i18n
+from fs_plugins.portal import codegen, escaping, guard, i18n, translated
 from fs_plugins.portal.pages import page
 from fs_plugins.portal.views import (account, admin_audio, admin_billing, admin_devices, admin_featurecodes,
                                     admin_flows, admin_groups, admin_ivr, admin_logins, admin_schedules, admin_users,
@@ -56,6 +56,7 @@ def make_portal_app(config: Config) -> Flask:
                                  min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input, static_url=_static_url,
                                  pairs=lambda names: [(name, name) for name in names])
     app.jinja_env.autoescape = True
+    translated.install(app)  # the environment complete: its overlays, one a language, copy it
     app.url_map.converters["int"] = RowIdConverter  # an id no row can have is a 404, never an overflow
     guard.install(app)
     for module in VIEWS:

@@ -14,10 +14,17 @@ import io
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 
+from fs_plugins.portal import translated
+
 _BUFFER = "_portal_output_run"  # a name no template uses: only this module's writes produce it
 
 
 class PortalCodeGenerator(CodeGenerator):
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        """The template with its constant strings in the environment's language (translated.py), when
+        it has one: they are then text like the rest, folded into the runs written below."""
+        super().visit_Template(translated.translate_constants(node, self.environment), frame)
+
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         """Where Jinja would yield each piece: its buffered code for the same pieces (a tuple of the
         same expressions, in order), written as one `yield ''.join((…))`."""

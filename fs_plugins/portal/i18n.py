@@ -64,16 +64,18 @@ def install_template_gettext(environment) -> None:
         pgettext=lambda context, text: translations().upgettext(context, text),
         npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
         newstyle=True)
-    environment.globals.update(_=_template_gettext, gettext=_template_gettext)
+    environment.globals.update(_=template_gettext, gettext=template_gettext)
 
 
 @pass_eval_context
-def _template_gettext(eval_ctx, message: str, **variables) -> str:
+def template_gettext(eval_ctx, message: str, **variables) -> str:
     """Jinja's newstyle gettext (jinja2.ext), the catalog asked directly: escaped as the template
     is, always %-formatted (a literal % is written %%). It reads only the evaluation context (is
     the output escaped?): Jinja's own takes the whole context, which a call inside a loop or a
     block that sets a variable gets as a copy made for the call (all the page's names, its blocks):
-    37 copies a view of the forwards page (B7)."""
+    37 copies a view of the forwards page (B7). A call on a constant string is answered when the
+    template is compiled for the page's language (translated.py, by these same rules): this one is
+    left the calls on a variable's text."""
     found = translations().ugettext(message)
     if not variables and "%" not in found:
         # what % would give back (nothing to fill, no %% to unescape), without Markup's escaping

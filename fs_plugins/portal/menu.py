@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from fs_plugins.portal import guard, i18n
+from fs_plugins.portal import guard, i18n, translated
 
 SECTIONS = (
     (_l("Fixed telephony – Call management"), guard.SELF, (
@@ -90,7 +90,8 @@ def _shown(app, levels: tuple[str, ...], domain: str | None, language: str, scri
     lookups and escapes per page view. Bounded as _links is."""
     sections = tuple(Section(label, tuple(Entry(text, url, endpoint == here) for endpoint, text, url in links))
                      for label, links in _links(app, levels, domain, language, script_root))
-    return Shown(sections, Markup(app.jinja_env.get_template("menu_nav.html").render(menu=sections)))
+    nav = translated.environment_for(app, language).get_template("menu_nav.html").render(menu=sections)
+    return Shown(sections, Markup(nav))
 
 
 _LEVELS = tuple(dict.fromkeys(level for _label, level, _entries in SECTIONS))

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from flask import g, render_template
 
 from fs_plugins.errors import InvalidInput, NotFound
-from fs_plugins.portal import app_errors, menu
+from fs_plugins.portal import app_errors, menu, translated
 
 
 @dataclass
@@ -48,6 +48,7 @@ def page(template: str, status: int | None = None, outcome: Outcome | None = Non
     values.setdefault("notice", outcome.notice)
     principal = g.get("principal")
     shown = menu.for_caller(principal) if principal else None
-    body = render_template(template, principal=principal, tenant=g.get("tenant_row"),
+    compiled = translated.page_environment().get_template(template)  # in the page's language
+    body = render_template(compiled, principal=principal, tenant=g.get("tenant_row"),
                            menu=shown.sections if shown else (), menu_nav=shown.nav if shown else "", **values)
     return body, status or (422 if outcome.errors else 200)
