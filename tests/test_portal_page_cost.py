@@ -465,3 +465,18 @@ def test_a_template_compiled_in_a_language_writes_what_the_translation_at_each_v
         assert compiled.render() == at_each_view
         assert asked == []
     assert ("Buscar" in at_each_view) is (language == "es")
+
+
+def test_what_a_kind_of_caller_may_open_is_decided_once_not_for_every_menu_level_on_every_page(browser, monkeypatch):
+    """The menu asked the guard about each of its five levels on every page (each check a dict of
+    every level's rule); the areas of a role, with or without an extension, are the same for all."""
+    from fs_plugins.access.principal import Principal
+
+    browser.sign_in(ADMIN)
+    browser.get(f"/t/{OWN}/users")
+    asked, real = [], Principal.has_self
+    monkeypatch.setattr(Principal, "has_self", property(lambda self: asked.append(1) or real.fget(self)))
+    html = browser.get(f"/t/{OWN}/users").data.decode()
+    assert f'<a href="/t/{OWN}/numbers">' in html and "/me/forwards" not in html  # an admin without an extension
+    assert browser.get("/me/forwards").status_code == 404
+    assert len(asked) <= 4, len(asked)  # two a page: the guard's and the menu's

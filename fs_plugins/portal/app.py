@@ -51,7 +51,7 @@ def make_portal_app(config: Config) -> Flask:
     app.jinja_env.code_generator_class = codegen.PortalCodeGenerator  # likewise
     i18n.install_template_gettext(app.jinja_env)
     app.jinja_env.filters.update(i18n.FILTERS)
-    app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.language,
+    app.jinja_env.globals.update(csrf_field=guard.CSRF_FIELD, current_language=i18n.page_language,
                                  gettext_raw=i18n.gettext_raw,
                                  min_password=validate.MIN_PASSWORD, csrf_input=_csrf_input, static_url=_static_url,
                                  pairs=lambda names: [(name, name) for name in names])

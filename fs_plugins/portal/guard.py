@@ -13,6 +13,7 @@ the API does: nobody learns that a page or another tenant's object exists.
 """
 from __future__ import annotations
 
+import functools
 import hmac
 from urllib.parse import quote
 
@@ -67,12 +68,21 @@ def install(app: Flask) -> None:
 
 
 def allowed(level: str, principal) -> bool:
-    return {
-        SIGNED_IN: True,
-        SELF: principal.has_self,
-        ADMIN: principal.role in (OPERATOR_ROLE, TENANT_ADMIN),
-        OPERATOR: principal.role == OPERATOR_ROLE,
-    }[level]
+    return level in levels_of(principal)
+
+
+def levels_of(principal) -> frozenset[str]:
+    """The areas `principal` may open (PUBLIC aside): decided by their role and whether they have an
+    extension of their own, so once for each kind of caller, not on every page (the menu asks for
+    every level it shows, on every page)."""
+    return _levels(principal.role, principal.has_self)
+
+
+@functools.lru_cache(maxsize=64)  # a handful of roles, with or without an extension
+def _levels(role: str, has_self: bool) -> frozenset[str]:
+    return frozenset(level for level, granted in ((SIGNED_IN, True), (SELF, has_self),
+                                                  (ADMIN, role in (OPERATOR_ROLE, TENANT_ADMIN)),
+                                                  (OPERATOR, role == OPERATOR_ROLE)) if granted)
 
 
 def form_token() -> str:

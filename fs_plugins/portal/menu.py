@@ -78,13 +78,12 @@ def for_caller(principal) -> Shown:
     # The customer whose settings the menu leads to: the one in the URL (an operator looking at a
     # customer), else the admin's own.
     domain = (request.view_args or {}).get("domain") or principal.tenant_domain
-    levels = tuple(level for level in _LEVELS if guard.allowed(level, principal))
-    return _shown(current_app._get_current_object(), levels, domain, str(get_locale()), request.script_root,
-                  request.endpoint)
+    return _shown(current_app._get_current_object(), guard.levels_of(principal), domain, i18n.page_language(),
+                  request.script_root, request.endpoint)
 
 
 @functools.lru_cache(maxsize=1024)
-def _shown(app, levels: tuple[str, ...], domain: str | None, language: str, script_root: str, here: str) -> Shown:
+def _shown(app, levels: frozenset[str], domain: str | None, language: str, script_root: str, here: str) -> Shown:
     """The menu with the page shown (`here`, an endpoint) marked, and its HTML: the same for every
     view of that page by the same kind of caller, so rendered once, not with a dozen template
     lookups and escapes per page view. Bounded as _links is."""
@@ -98,7 +97,7 @@ _LEVELS = tuple(dict.fromkeys(level for _label, level, _entries in SECTIONS))
 
 
 @functools.lru_cache(maxsize=256)
-def _links(app, levels: tuple[str, ...], domain: str | None, language: str, script_root: str):
+def _links(app, levels: frozenset[str], domain: str | None, language: str, script_root: str):
     """The menu's sections as (label, ((endpoint, label, url), …)) for the caller's levels, the
     customer, the page's language and where the portal is mounted: the same on every page a person
     opens, so found once, not with a URL build and a catalog lookup per link on every page. The page's

@@ -13,7 +13,7 @@ the template is compiled (a variable's text, ngettext's count) is left to the ru
 from __future__ import annotations
 
 from flask import Flask, current_app, has_app_context
-from flask_babel import force_locale, get_locale, get_translations
+from flask_babel import force_locale, get_translations
 from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
 
@@ -42,7 +42,7 @@ def environment_for(app: Flask, language: str):
 
 def page_environment():
     """The environment of the page being served: its language's."""
-    return environment_for(current_app, str(get_locale()))
+    return environment_for(current_app, i18n.page_language())
 
 
 def translate_constants(template: nodes.Template, environment) -> nodes.Template:
