@@ -43,6 +43,8 @@ fanvil_zone  # likewise (Fanvil)
 proxy_address  # likewise (Fanvil's ProxyAddr and ProxyPort)
 summer  # likewise (Fanvil)
 _page_translations  # portal/i18n.py: set on flask.g, read back by g.get("_page_translations")
+_page_language  # portal/i18n.py page_language: likewise, g.get("_page_language")
+portal_catalog  # portal/translated.py _catalog: set on a language's environment, read back by getattr
 headers_sent  # httpserver.py LimitedHandler._write_with_headers: read by gevent's pywsgi (a second write sends no head)
 read_request  # httpserver.py LimitedHandler: pywsgi's hooks, called by its handle_one_request and get_environ
 _headers

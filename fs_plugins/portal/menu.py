@@ -92,9 +92,6 @@ def _shown(app, levels: frozenset[str], domain: str | None, language: str, scrip
     return Shown(sections, Markup(nav))
 
 
-_LEVELS = tuple(dict.fromkeys(level for _label, level, _entries in SECTIONS))
-
-
 @functools.lru_cache(maxsize=256)
 def _links(app, levels: frozenset[str], domain: str | None, language: str, script_root: str):
     """The menu's sections as (label, ((endpoint, label, url), …)) for the caller's levels, the

@@ -59,7 +59,7 @@ def translate_constants(template: nodes.Template, environment) -> nodes.Template
 def _catalog(environment, language: str):
     """`language`'s catalog, as Flask-Babel gives it to that language's pages; looked up once an
     environment (Flask-Babel keeps it for the app's life too)."""
-    catalog = environment.__dict__.get("portal_catalog")
+    catalog = getattr(environment, "portal_catalog", None)
     if catalog is None:
         with force_locale(language):
             catalog = environment.portal_catalog = get_translations()
