@@ -27,7 +27,8 @@ timeout again at every look. Busy, it is tried again at the next look; the WAL g
 
 How many pages wait is read from the WAL-index header at the start of the -shm file (mxFrame, and
 nBackfill in the checkpoint information after the header's two copies: sqlite.org/walformat.html),
-mapped into memory as xml_curl/sqlitechanges.py does; without it, a PASSIVE checkpoint at every look.
+mapped into memory once per process and never closed (fs_plugins/sqliteshm.py: closing it would drop
+SQLite's own locks on the file); without it, a PASSIVE checkpoint at every look.
 """
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ import time
 import gevent
 from gevent.monkey import get_original
 
+from fs_plugins import sqliteshm
+
 log = logging.getLogger(__name__)
 
 PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
@@ -49,7 +52,7 @@ LIMIT_PAGES = 4 * PAGES  # ~16 MB of 4 KB pages: past this, TRUNCATE
 EVERY_SECONDS = 0.25
 # WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
 # after the two 48-byte copies), both in the machine's byte order.
-_MX_FRAME, _BACKFILL, _MAPPED = struct.Struct("=I"), struct.Struct("=I"), 136
+_MX_FRAME, _BACKFILL = struct.Struct("=I"), struct.Struct("=I")
 _start_thread = get_original("_thread", "start_new_thread")  # an OS thread under serve's monkey-patching
 _sleep = get_original("time", "sleep")
 
@@ -136,16 +139,13 @@ class Checkpointer:
         self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # maps the -shm, holds its DMS lock
         try:
-            with open(f"{self.path}-shm", "rb") as shm:
-                self._header = mmap.mmap(shm.fileno(), _MAPPED, access=mmap.ACCESS_READ)
+            self._header = sqliteshm.header(self.path)  # never closed: it would drop SQLite's locks
         except (OSError, ValueError) as exc:
             self._in_loop(log.info, "the WAL of %s is checkpointed at every look: the -shm cannot be read (%s)",
                           self.path, exc)
 
     def close(self) -> None:
-        header, self._header = self._header, None
-        if header is not None:
-            header.close()
+        self._header = None  # the process's map, kept (fs_plugins/sqliteshm.py)
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 from fs_plugins import db as dbmod
 from fs_plugins.walcheckpoint import Checkpointer
 from tests.serve_process import ServeProcess
+from tests.test_xml_curl_sqlitechanges import another_process_asks_for_the_write_lock
 
 # Rows of ~3,000 bytes: one page each (4 KB pages), so a commit of n rows adds about n pages to the WAL.
 ROWS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
@@ -193,3 +194,23 @@ def test_the_checkpoint_thread_outlives_an_unexpected_error(tmp_path, caplog):
         checkpointer._run()
     assert len(calls) == 2
     assert "RuntimeError('unexpected')" in caplog.text
+
+
+def test_looking_at_the_wal_keeps_this_processs_sqlite_locks(tmp_path):
+    # POSIX locks are the process's: closing a descriptor of the -shm dropped SQLite's own locks on it.
+    # B8's SQLite line at wal_autocheckpoint=0: another process rebuilt the -shm under serve --only web,
+    # which died of SIGBUS (fs_plugins/sqliteshm.py). Here: a second writer got in beside ours.
+    path = tmp_path / "locked.db"
+    writer = outside_writer(path)
+    write_pages(writer, 1, 5)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO scratch VALUES (randomblob(10))")
+    checkpointer = Checkpointer(str(path))
+    try:
+        assert checkpointer.waiting_pages() is not None  # the header read
+        assert another_process_asks_for_the_write_lock(path) == "database is locked"
+        checkpointer.close()
+        assert another_process_asks_for_the_write_lock(path) == "database is locked"
+    finally:
+        checkpointer.close()
+        writer.execute("COMMIT")
