@@ -11,11 +11,17 @@ serve's connections keep SQLite's own checkpoints: with wal_autocheckpoint=0 (tr
 line (a 100,000-line contact import beside a 1,000/s CDR storm) filed 77 CDR/s and refused 31,719
 posts, against 1,000 CDR/s with the default. Beside them every `serve` process on SQLite that writes
 (any role but xml_curl alone) runs a Checkpointer: an OS thread (not a greenlet: a checkpoint blocks
-in C for its I/O, with the GIL released) at the lowest CPU priority, that looks at the WAL every
+in C for its I/O, with the GIL released) that looks at the WAL every
 EVERY_SECONDS and, once PAGES pages wait there (writers of other processes, the CLI's), runs a
 PASSIVE checkpoint (it never waits for a reader or a writer, nor makes them wait). Several processes
 on one file may each run one: SQLite lets one checkpoint run at a time, and a second finding it busy
 tries again at its next look.
+
+The thread keeps serve's CPU priority, that of the writers waiting for its TRUNCATE (below). At
+niceness 19 (until 2026-12), on a machine kept busy by serve's own work, it waited for the CPU while
+it held SQLite's write lock, and every CDR writer waited with it: B8's SQLite line, shared machine,
+traced TRUNCATEs of up to 431 ms, 401 of them runnable but not running (the posts' answers p99
+1.1 s). A lower priority saved little: all that line's checkpoints took 0.14 s of CPU in 35 s.
 
 A WAL starts again from its first page only when a writer finds it all copied; writes that never
 pause (a CDR burst) leave no such moment, and it grows. Past LIMIT_PAGES, after the PASSIVE one, a
@@ -34,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import mmap
-import os
 import sqlite3
 import struct
 import threading
@@ -81,10 +86,6 @@ class Checkpointer:
         self._stopped.set()
 
     def _run(self) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, 19)  # on Linux a thread's own niceness: this thread only
-        except OSError:
-            pass
         failing = False
         while not self._stopped.is_set():
             try:

@@ -2,8 +2,11 @@
 request's COMMIT, and keep the WAL bounded."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -56,6 +59,46 @@ def test_serves_commits_still_checkpoint_as_sqlite_does_by_default(tmp_path):
         assert copied > 0 or pages < 1500  # a COMMIT past 1,000 pages checkpointed (or restarted the WAL)
     finally:
         database.close_all()
+
+
+def test_writers_wait_for_a_truncate_no_longer_on_a_core_serve_keeps_busy(tmp_path):
+    # TRUNCATE holds SQLite's write lock while it copies and syncs. At niceness 19 the thread waited
+    # for the CPU holding it (B8's SQLite line: truncates of 431 ms, 401 of them in the run queue),
+    # and every CDR writer waited with it. Here two processes at serve's priority keep one core busy;
+    # the Checkpointer's thread runs there, a writer commits every 10 ms meanwhile.
+    path = tmp_path / "held.db"
+    writer = outside_writer(path)
+    writer.execute("PRAGMA busy_timeout = 5000")  # as serve's writers wait, off the event loop
+    write_pages(writer, 6, 100)  # past the limit below
+    core = min(os.sched_getaffinity(0))
+    spin = f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
+    busy = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    checkpointer, waits, done = Checkpointer(str(path), pages=50, limit_pages=250), [], []
+
+    def run() -> None:  # the Checkpointer's own thread, on the busy core
+        os.sched_setaffinity(0, {core})
+        checkpointer._run()
+
+    checkpointer.observed = done.append
+    thread = threading.Thread(target=run)
+    try:
+        time.sleep(0.2)  # the spinners are running
+        thread.start()
+        until = time.monotonic() + 3
+        while time.monotonic() < until and len(done) < 2:
+            started = time.monotonic()
+            writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
+            waits.append(time.monotonic() - started)
+            time.sleep(0.01)
+    finally:
+        checkpointer.stop()
+        thread.join()
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert done, "no checkpoint ran"
+    assert Path(f"{path}-wal").stat().st_size < 250 * 4096  # truncated
+    assert max(waits) < 0.1, f"a commit waited {max(waits):.3f} s for the truncate (checkpoints took {done})"
 
 
 def test_a_wal_under_the_threshold_is_left_alone(tmp_path):
