@@ -1,4 +1,4 @@
-"""SQLite's checkpoints for `serve`: a thread of their own beside those SQLite runs in COMMITs.
+"""SQLite's checkpoints for `serve`: run by a thread of their own, never by a request's COMMIT.
 
 In WAL mode a commit appends pages to the -wal file, and a checkpoint copies them back into the
 database file and syncs both. SQLite's default (wal_autocheckpoint=1000) runs it inside the COMMIT
@@ -7,15 +7,15 @@ that takes the WAL past 1,000 pages, and `serve` runs SQLite's statements on its
 API write paid four fdatasyncs, 80 ms, while every other request of that process waited; in the
 all-in-one `serve` a CDR's commit would hold up the REGISTERs and dialplan fetches the same way.
 
-serve's connections keep SQLite's own checkpoints: with wal_autocheckpoint=0 (tried), B8's SQLite
-line (a 100,000-line contact import beside a 1,000/s CDR storm) filed 77 CDR/s and refused 31,719
-posts, against 1,000 CDR/s with the default. Beside them every `serve` process on SQLite that writes
-(any role but xml_curl alone) runs a Checkpointer: an OS thread (not a greenlet: a checkpoint blocks
-in C for its I/O, with the GIL released) that looks at the WAL every
-EVERY_SECONDS and, once PAGES pages wait there (writers of other processes, the CLI's), runs a
-PASSIVE checkpoint (it never waits for a reader or a writer, nor makes them wait). Several processes
-on one file may each run one: SQLite lets one checkpoint run at a time, and a second finding it busy
-tries again at its next look.
+So serve's connections never checkpoint (wal_autocheckpoint=0, fs_plugins/db.py) and every `serve`
+process on SQLite that writes (any role but xml_curl alone) runs a Checkpointer: an OS thread (not a
+greenlet: a checkpoint blocks in C for its I/O, with the GIL released) that looks at the WAL every
+EVERY_SECONDS and, once PAGES pages wait there, runs a PASSIVE checkpoint (it never waits for a
+reader or a writer, nor makes them wait). Several processes on one file may each run one: SQLite
+lets one checkpoint run at a time, and a second finding it busy tries again at its next look. (For
+a while, 2026-12, serve's connections checkpointed in their COMMITs again: with wal_autocheckpoint=0
+B8's SQLite line had filed 77 CDR/s. That was serve --only web dying of SIGBUS, the -shm rebuilt
+under it once this thread had dropped SQLite's locks: fs_plugins/sqliteshm.py.)
 
 The thread keeps serve's CPU priority, that of the writers waiting for its TRUNCATE (below). At
 niceness 19 (until 2026-12), on a machine kept busy by serve's own work, it waited for the CPU while
