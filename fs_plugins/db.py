@@ -35,6 +35,9 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "normal",
 }
+# serve's connections leave checkpoints to fs_plugins/walcheckpoint.py's thread: SQLite's default
+# runs one inside the COMMIT that takes the WAL past 1,000 pages, on serve's event loop.
+SERVE_SQLITE_PRAGMAS = {**SQLITE_PRAGMAS, "wal_autocheckpoint": 0}
 # Every transaction takes SQLite's write lock at its BEGIN, waiting for it (busy_timeout; under
 # serve off the event loop, within the request's deadline). With a plain BEGIN, a transaction that
 # reads first and writes next cannot take the lock once another writer committed since its read
@@ -87,7 +90,7 @@ def open_database(url: str, pool=None) -> peewee.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             private_sqlite(path)  # 0600, and so its -wal/-shm (fs_plugins/files.py)
         if pool is not None and path != ":memory:":  # one :memory: database per connection: no pool
-            return dbpool.GreenSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+            return dbpool.GreenSqliteDatabase(path, pragmas=SERVE_SQLITE_PRAGMAS, check_same_thread=False,
                                               busy_timeout_ms=SQLITE_PRAGMAS["busy_timeout"], lock_type=SQLITE_BEGIN,
                                               **pool.sqlite())
         return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, lock_type=SQLITE_BEGIN)

@@ -1,4 +1,4 @@
-"""SQLite's checkpoints for `serve`: a thread of their own beside those SQLite runs in COMMITs.
+"""SQLite's checkpoints for `serve`: run by a thread of their own, never by a request's COMMIT.
 
 In WAL mode a commit appends pages to the -wal file, and a checkpoint copies them back into the
 database file and syncs both. SQLite's default (wal_autocheckpoint=1000) runs it inside the COMMIT
@@ -7,15 +7,21 @@ that takes the WAL past 1,000 pages, and `serve` runs SQLite's statements on its
 API write paid four fdatasyncs, 80 ms, while every other request of that process waited; in the
 all-in-one `serve` a CDR's commit would hold up the REGISTERs and dialplan fetches the same way.
 
-serve's connections keep SQLite's own checkpoints: with wal_autocheckpoint=0 (tried), B8's SQLite
-line (a 100,000-line contact import beside a 1,000/s CDR storm) filed 77 CDR/s and refused 31,719
-posts, against 1,000 CDR/s with the default. Beside them every `serve` process on SQLite that writes
-(any role but xml_curl alone) runs a Checkpointer: an OS thread (not a greenlet: a checkpoint blocks
-in C for its I/O, with the GIL released) at the lowest CPU priority, that looks at the WAL every
-EVERY_SECONDS and, once PAGES pages wait there (writers of other processes, the CLI's), runs a
-PASSIVE checkpoint (it never waits for a reader or a writer, nor makes them wait). Several processes
-on one file may each run one: SQLite lets one checkpoint run at a time, and a second finding it busy
-tries again at its next look.
+So serve's connections never checkpoint (wal_autocheckpoint=0, fs_plugins/db.py) and every `serve`
+process on SQLite that writes (any role but xml_curl alone) runs a Checkpointer: an OS thread (not a
+greenlet: a checkpoint blocks in C for its I/O, with the GIL released) that looks at the WAL every
+EVERY_SECONDS and, once PAGES pages wait there, runs a PASSIVE checkpoint (it never waits for a
+reader or a writer, nor makes them wait). Several processes on one file may each run one: SQLite
+lets one checkpoint run at a time, and a second finding it busy tries again at its next look. (For
+a while, 2026-12, serve's connections checkpointed in their COMMITs again: with wal_autocheckpoint=0
+B8's SQLite line had filed 77 CDR/s. That was serve --only web dying of SIGBUS, the -shm rebuilt
+under it once this thread had dropped SQLite's locks: fs_plugins/sqliteshm.py.)
+
+The thread keeps serve's CPU priority, that of the writers waiting for its TRUNCATE (below). At
+niceness 19 (until 2026-12), on a machine kept busy by serve's own work, it waited for the CPU while
+it held SQLite's write lock, and every CDR writer waited with it: B8's SQLite line, shared machine,
+traced TRUNCATEs of up to 431 ms, 401 of them runnable but not running (the posts' answers p99
+1.1 s). A lower priority saved little: all that line's checkpoints took 0.14 s of CPU in 35 s.
 
 A WAL starts again from its first page only when a writer finds it all copied; writes that never
 pause (a CDR burst) leave no such moment, and it grows. Past LIMIT_PAGES, after the PASSIVE one, a
@@ -27,13 +33,13 @@ timeout again at every look. Busy, it is tried again at the next look; the WAL g
 
 How many pages wait is read from the WAL-index header at the start of the -shm file (mxFrame, and
 nBackfill in the checkpoint information after the header's two copies: sqlite.org/walformat.html),
-mapped into memory as xml_curl/sqlitechanges.py does; without it, a PASSIVE checkpoint at every look.
+mapped into memory once per process and never closed (fs_plugins/sqliteshm.py: closing it would drop
+SQLite's own locks on the file); without it, a PASSIVE checkpoint at every look.
 """
 from __future__ import annotations
 
 import logging
 import mmap
-import os
 import sqlite3
 import struct
 import threading
@@ -42,6 +48,8 @@ import time
 import gevent
 from gevent.monkey import get_original
 
+from fs_plugins import sqliteshm
+
 log = logging.getLogger(__name__)
 
 PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
@@ -49,7 +57,7 @@ LIMIT_PAGES = 4 * PAGES  # ~16 MB of 4 KB pages: past this, TRUNCATE
 EVERY_SECONDS = 0.25
 # WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
 # after the two 48-byte copies), both in the machine's byte order.
-_MX_FRAME, _BACKFILL, _MAPPED = struct.Struct("=I"), struct.Struct("=I"), 136
+_MX_FRAME, _BACKFILL = struct.Struct("=I"), struct.Struct("=I")
 _start_thread = get_original("_thread", "start_new_thread")  # an OS thread under serve's monkey-patching
 _sleep = get_original("time", "sleep")
 
@@ -78,10 +86,6 @@ class Checkpointer:
         self._stopped.set()
 
     def _run(self) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, 19)  # on Linux a thread's own niceness: this thread only
-        except OSError:
-            pass
         failing = False
         while not self._stopped.is_set():
             try:
@@ -136,16 +140,13 @@ class Checkpointer:
         self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # maps the -shm, holds its DMS lock
         try:
-            with open(f"{self.path}-shm", "rb") as shm:
-                self._header = mmap.mmap(shm.fileno(), _MAPPED, access=mmap.ACCESS_READ)
+            self._header = sqliteshm.header(self.path)  # never closed: it would drop SQLite's locks
         except (OSError, ValueError) as exc:
             self._in_loop(log.info, "the WAL of %s is checkpointed at every look: the -shm cannot be read (%s)",
                           self.path, exc)
 
     def close(self) -> None:
-        header, self._header = self._header, None
-        if header is not None:
-            header.close()
+        self._header = None  # the process's map, kept (fs_plugins/sqliteshm.py)
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()

@@ -2,8 +2,11 @@
 request's COMMIT, and keep the WAL bounded."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -12,6 +15,7 @@ from pathlib import Path
 from fs_plugins import db as dbmod
 from fs_plugins.walcheckpoint import Checkpointer
 from tests.serve_process import ServeProcess
+from tests.test_xml_curl_sqlitechanges import another_process_asks_for_the_write_lock
 
 # Rows of ~3,000 bytes: one page each (4 KB pages), so a commit of n rows adds about n pages to the WAL.
 ROWS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
@@ -41,9 +45,7 @@ def write_pages(conn, commits: int, rows: int) -> None:
         conn.execute("COMMIT")
 
 
-def test_serves_commits_still_checkpoint_as_sqlite_does_by_default(tmp_path):
-    # With wal_autocheckpoint=0 on serve's connections, B8's SQLite line (a 100,000-line contact import
-    # beside a 1,000/s CDR storm) filed 77 CDR/s and refused 31,719 posts; with SQLite's default, all.
+def test_serves_commits_leave_a_wal_past_a_thousand_pages_to_the_checkpointer(tmp_path):
     path = tmp_path / "serve.db"
     database = dbmod.connect(f"sqlite:///{path}", pool=dbmod.PoolSettings(size=2))  # serve's kind of database
     try:
@@ -52,9 +54,54 @@ def test_serves_commits_still_checkpoint_as_sqlite_does_by_default(tmp_path):
             with database.atomic():
                 database.execute_sql(ROWS, (50,))
         pages, copied = wal(path)
-        assert copied > 0 or pages < 1500  # a COMMIT past 1,000 pages checkpointed (or restarted the WAL)
+        assert pages >= 1500 and copied == 0  # no COMMIT ran a checkpoint
+        checkpointer = Checkpointer(str(path))
+        assert checkpointer.step() == "passive"
+        assert wal(path) == (pages, pages)  # every page in the database file
+        assert checkpointer.step() is None  # nothing waits: nothing done
+        checkpointer.close()
     finally:
         database.close_all()
+
+
+def test_writers_wait_for_a_truncate_no_longer_on_a_core_serve_keeps_busy(tmp_path):
+    # TRUNCATE holds SQLite's write lock while it copies and syncs. At niceness 19 the thread waited
+    # for the CPU holding it (B8's SQLite line: truncates of 431 ms, 401 of them in the run queue),
+    # and every CDR writer waited with it. Here two processes at serve's priority keep one core busy;
+    # the Checkpointer's thread runs there, a writer commits every 10 ms meanwhile.
+    path = tmp_path / "held.db"
+    writer = outside_writer(path)
+    writer.execute("PRAGMA busy_timeout = 5000")  # as serve's writers wait, off the event loop
+    write_pages(writer, 6, 100)  # past the limit below
+    core = min(os.sched_getaffinity(0))
+    spin = f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
+    busy = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    checkpointer, waits, done = Checkpointer(str(path), pages=50, limit_pages=250), [], []
+
+    def run() -> None:  # the Checkpointer's own thread, on the busy core
+        os.sched_setaffinity(0, {core})
+        checkpointer._run()
+
+    checkpointer.observed = done.append
+    thread = threading.Thread(target=run)
+    try:
+        time.sleep(0.2)  # the spinners are running
+        thread.start()
+        until = time.monotonic() + 3
+        while time.monotonic() < until and len(done) < 2:
+            started = time.monotonic()
+            writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
+            waits.append(time.monotonic() - started)
+            time.sleep(0.01)
+    finally:
+        checkpointer.stop()
+        thread.join()
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert done, "no checkpoint ran"
+    assert Path(f"{path}-wal").stat().st_size < 250 * 4096  # truncated
+    assert max(waits) < 0.1, f"a commit waited {max(waits):.3f} s for the truncate (checkpoints took {done})"
 
 
 def test_a_wal_under_the_threshold_is_left_alone(tmp_path):
@@ -193,3 +240,23 @@ def test_the_checkpoint_thread_outlives_an_unexpected_error(tmp_path, caplog):
         checkpointer._run()
     assert len(calls) == 2
     assert "RuntimeError('unexpected')" in caplog.text
+
+
+def test_looking_at_the_wal_keeps_this_processs_sqlite_locks(tmp_path):
+    # POSIX locks are the process's: closing a descriptor of the -shm dropped SQLite's own locks on it.
+    # B8's SQLite line at wal_autocheckpoint=0: another process rebuilt the -shm under serve --only web,
+    # which died of SIGBUS (fs_plugins/sqliteshm.py). Here: a second writer got in beside ours.
+    path = tmp_path / "locked.db"
+    writer = outside_writer(path)
+    write_pages(writer, 1, 5)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO scratch VALUES (randomblob(10))")
+    checkpointer = Checkpointer(str(path))
+    try:
+        assert checkpointer.waiting_pages() is not None  # the header read
+        assert another_process_asks_for_the_write_lock(path) == "database is locked"
+        checkpointer.close()
+        assert another_process_asks_for_the_write_lock(path) == "database is locked"
+    finally:
+        checkpointer.close()
+        writer.execute("COMMIT")

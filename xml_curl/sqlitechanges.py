@@ -9,7 +9,9 @@ request began. Two ways, through a connection of our own that never writes:
   of WAL mode: sqlite.org/walformat.html, "the WAL-index header"). No system call: PRAGMA
   data_version costs three (a read transaction's file locks and a stat), ~15 µs of kernel time
   per request under load, more than a cached answer takes in Python. Our connection keeps the
-  -shm mapped and its DMS lock held, so the file is never removed or replaced while we read it.
+  -shm mapped and its DMS lock held, so the file is never removed or replaced while we read it;
+  the header's map is the process's, never closed (fs_plugins/sqliteshm.py: closing a descriptor
+  of the -shm would drop SQLite's own locks on it).
 * Otherwise (another journal mode, no -shm), PRAGMA data_version on that connection: it changes
   whenever another connection commits (sqlite.org/pragma.html#pragma_data_version).
 
@@ -23,6 +25,8 @@ import logging
 import mmap
 import sqlite3
 import time
+
+from fs_plugins import sqliteshm
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +94,7 @@ class SqliteChanges:
         if self._cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             return
         try:
-            with open(f"{self.path}-shm", "rb") as shm:
-                self._header = mmap.mmap(shm.fileno(), HEADER_BYTES, access=mmap.ACCESS_READ)
+            self._header = sqliteshm.header(self.path)  # never closed: it would drop SQLite's locks
         except (OSError, ValueError) as exc:
             log.debug("PRAGMA data_version for %s: the -shm cannot be read (%s)", self.path, exc)
             return
@@ -121,7 +124,6 @@ class SqliteChanges:
         if pragma != self._pragma and self._count == self._count_at_recheck:
             log.warning("SQLite's WAL-index header missed a commit to %s: PRAGMA data_version is used from "
                         "now on", self.path)
-            self._header.close()
             self._header = None
             self._count += 1  # the rows kept may be old
         self._pragma, self._count_at_recheck = pragma, self._count
@@ -134,9 +136,7 @@ class SqliteChanges:
             self._count += 1
 
     def close(self) -> None:
-        header, self._header = self._header, None
-        if header is not None:
-            header.close()
+        self._header = None  # the process's map, kept (fs_plugins/sqliteshm.py)
         conn, self._conn, self._cursor = self._conn, None, None
         if conn is not None:
             conn.close()
