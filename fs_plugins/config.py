@@ -104,6 +104,10 @@ class Config:
     # leaves the policy. Either way it lowers its niceness to api_nice (0-19; 0: leave it).
     api_scheduling: str = "idle"
     api_nice: int = 5
+    # Under api_scheduling "idle", while such a process works it also gives the core back every
+    # api_yield_every_us microseconds (fs_plugins/cpuyield.py: the kernel may otherwise leave it a
+    # whole timer tick, 4 ms, with a handler waiting); 0: never.
+    api_yield_every_us: int = 200
     log_format: str = "text"  # or "json": one JSON object a line (fs_plugins/logs.py)
     # /metrics on the web server answers only `Authorization: Bearer <metrics_token>`; empty: off.
     metrics_token: str = ""

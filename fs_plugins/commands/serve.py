@@ -11,7 +11,7 @@ import socket
 import gevent
 import peewee
 
-from fs_plugins import demo, metrics, plugins
+from fs_plugins import cpuyield, demo, metrics, plugins
 from fs_plugins.credentials import path_in as credentials_path
 from fs_plugins.credentials import with_credentials
 from fs_plugins.errors import CannotStart
@@ -76,6 +76,7 @@ def _serve(args, ctx) -> int:
             held = started[-1].server.held  # and keeps the lamps of those it follows, only those
     if "esl" in wanted:
         started.append(_start_lamps(config, database, held))
+    yielding = yield_while_working(config, wanted)
     print(f"database: {config.effective_database_url}")
     for server in started:
         print(server.describe)
@@ -89,6 +90,8 @@ def _serve(args, ctx) -> int:
     stop.wait()
     for server in started:
         server.stop()
+    if yielding:
+        yielding.stop()
     return 0
 
 
@@ -123,6 +126,19 @@ def yield_cpu(config, wanted) -> None:
             os.sched_setscheduler(int(thread), os.SCHED_IDLE, os.sched_param(0))
         log.info("serving people only: CPU policy SCHED_IDLE (api_scheduling), the core goes to FreeSWITCH's "
                  "handlers whenever they want it")
+
+
+def yield_while_working(config, wanted) -> cpuyield.WhileTheLoopWorks | None:
+    """Under api_scheduling "idle", a process serving only people also hands the core back every
+    api_yield_every_us while its event loop works (fs_plugins/cpuyield.py says why). Started last,
+    once the servers listen: its signal would cut short a sleep of this thread (SQLite's busy
+    handler sleeps), and only the served requests' work is meant. None when it does not apply."""
+    if FOR_FREESWITCH & set(wanted) or config.api_scheduling != "idle" or not config.api_yield_every_us:
+        return None
+    yielding = cpuyield.WhileTheLoopWorks(config.api_yield_every_us / 1e6)
+    log.info("serving people only: while it works, the core goes back to FreeSWITCH's handlers every %d µs "
+             "(api_yield_every_us)", config.api_yield_every_us)
+    return yielding
 
 
 # The setting that moves each server elsewhere, for the message when its port is taken.
