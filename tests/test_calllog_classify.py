@@ -281,6 +281,16 @@ def test_every_pbx_variable_is_kept_sorted_and_no_other_name_however_short():
     assert leg.pbx == (("pbx_", "bare"), ("pbx_alpha", "a b"), ("pbx_zeta", "z"))
 
 
+@pytest.mark.parametrize("names, kept", [
+    ({"x\npbx_fake": "no", "pbx_real": "r"}, (("pbx_real", "r"),)),  # a name of ours inside another name
+    ({"x\npbx_twice": "no", "pbx_twice": "t"}, (("pbx_twice", "t"),)),  # … the same as a real name
+    ({"pbx_cut\nshort": "c", "pbx_cut": "k"}, (("pbx_cut", "k"), ("pbx_cut\nshort", "c"))),  # one of ours holds a newline
+])
+def test_names_holding_a_newline_keep_exactly_the_pbx_variables(names, kept):
+    leg = parse_body(json.dumps({"variables": {"uuid": "u-1", "direction": "inbound", **names}}).encode())
+    assert leg.pbx == kept
+
+
 def test_leg_facts_survive_a_round_trip_through_storage():
     for bodies in (recorded_bodies(name) for name in MANIFEST):
         for facts in legs_of(bodies):
