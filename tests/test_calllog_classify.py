@@ -281,6 +281,15 @@ def test_every_pbx_variable_is_kept_sorted_and_no_other_name_however_short():
     assert leg.pbx == (("pbx_", "bare"), ("pbx_alpha", "a b"), ("pbx_zeta", "z"))
 
 
+def test_variables_posted_as_json_numbers_read_as_their_text():
+    as_text = {"uuid": "u-1", "direction": "inbound", "start_uepoch": "1795658409930638", "end_epoch": "1795658470",
+               "hangup_cause": "NORMAL_CLEARING"}
+    as_numbers = {**as_text, "start_uepoch": 1795658409930638, "end_epoch": 1795658470}
+    leg = parse_body(json.dumps({"variables": as_numbers}).encode())
+    assert leg == parse_body(json.dumps({"variables": as_text}).encode())
+    assert (leg.start_us, leg.end_us, leg.hangup_cause) == (1795658409930638, 1795658470 * 1_000_000, "NORMAL_CLEARING")
+
+
 @pytest.mark.parametrize("names, kept", [
     ({"x\npbx_fake": "no", "pbx_real": "r"}, (("pbx_real", "r"),)),  # a name of ours inside another name
     ({"x\npbx_twice": "no", "pbx_twice": "t"}, (("pbx_twice", "t"),)),  # … the same as a real name
