@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from itertools import repeat
 from urllib.parse import parse_qs, unquote
 
 import orjson
@@ -160,19 +159,6 @@ class _Variables:
         # unquote of a value without "%" is the value: not called (a Python function) for it
         return unquote(value) if self._encoded and "%" in value else value
 
-    def values(self, names: tuple[str, ...]) -> list[str]:
-        """`get` of each of `names`. Read in one C pass (map of the dict's get), then decoded only
-        when the document was value-encoded: a call of `get` for each of a leg's ~20 was ~350
-        bytecodes a post. A value that is no str (never FreeSWITCH's) takes `get` for every name."""
-        found = list(map(self._raw.get, names, repeat("")))
-        try:
-            "".join(found)
-        except TypeError:
-            return [self.get(name) for name in names]
-        if self._encoded:
-            return [unquote(value) if "%" in value else value for value in found]
-        return found
-
     def ours(self) -> tuple[tuple[str, str], ...]:
         """Every pbx_* variable (Centralita's own), sorted."""
         return tuple(sorted((key, self.get(key)) for key in _our_names(self._raw)))
@@ -211,48 +197,38 @@ def _value_encoded(values: dict[str, str]) -> bool:
     )
 
 
-# The variables parse_leg reads, in the order it unpacks them.
-_READ = ("uuid", "originating_leg_uuid", "originator", "transfer_history", "direction", "hangup_cause",
-         "originate_disposition", "last_bridge_hangup_cause", "sip_hangup_disposition", "start_uepoch", "start_epoch",
-         "answer_uepoch", "answer_epoch", "bridge_uepoch", "bridge_epoch", "end_uepoch", "end_epoch", "dialed_user",
-         "dialed_domain", "effective_caller_id_name", "last_app")
-
-
 def parse_leg(document: dict, expected_uuid: str | None = None) -> LegFacts:
     variables = _Variables(document["variables"])
-    (uuid, originating, originator, history, direction, hangup_cause, originate_disposition, last_bridge_cause,
-     sip_disposition, start_us, start_s, answer_us, answer_s, bridge_us, bridge_s, end_us, end_s, dialed_user,
-     dialed_domain, presented_name, last_app) = variables.values(_READ)
-    uuid = uuid or expected_uuid or ""
+    uuid = variables.get("uuid") or expected_uuid or ""
     if not uuid or not _UUID.match(uuid):
         raise BadCdr("variables.uuid missing or malformed")
     if expected_uuid and expected_uuid != uuid:
         raise BadCdr("uuid in the URL differs from the body's variables.uuid")
-    originator = originating or originator
+    originator = variables.get("originating_leg_uuid") or variables.get("originator") or ""
     steps, transfers, caller = _callflow(document.get("callflow"))
     # Both sources: the callflow has dialplan transfers to the microsecond; the history also has
     # bridges made outside the dialplan (uuid_br, att_xfer), to the second (never later than real).
-    transfers = tuple(sorted({*transfers, *_history_transfers(history)}))
+    transfers = tuple(sorted({*transfers, *_history_transfers(variables.get("transfer_history"))}))
     return _built(dict(
         uuid=uuid,
         call_id=originator if _UUID.match(originator) else uuid,
-        direction=direction or str(document.get("channel_data", {}).get("direction", "")),
-        hangup_cause=hangup_cause,
-        originate_disposition=originate_disposition,
-        last_bridge_cause=last_bridge_cause,
-        sip_disposition=sip_disposition,
-        start_us=_micros(start_us, start_s, "start_uepoch"),
-        answer_us=_micros(answer_us, answer_s, "answer_uepoch"),
-        bridge_us=_micros(bridge_us, bridge_s, "bridge_uepoch"),
-        end_us=_micros(end_us, end_s, "end_uepoch"),
+        direction=variables.get("direction") or str(document.get("channel_data", {}).get("direction", "")),
+        hangup_cause=variables.get("hangup_cause"),
+        originate_disposition=variables.get("originate_disposition"),
+        last_bridge_cause=variables.get("last_bridge_hangup_cause"),
+        sip_disposition=variables.get("sip_hangup_disposition"),
+        start_us=_micros(variables, "start_uepoch", "start_epoch"),
+        answer_us=_micros(variables, "answer_uepoch", "answer_epoch"),
+        bridge_us=_micros(variables, "bridge_uepoch", "bridge_epoch"),
+        end_us=_micros(variables, "end_uepoch", "end_epoch"),
         transfers_us=transfers,
-        dialed_user=dialed_user,
-        dialed_domain=dialed_domain,
+        dialed_user=variables.get("dialed_user"),
+        dialed_domain=variables.get("dialed_domain"),
         steps=steps,
         caller_name=caller[0],
         caller_number=caller[1],
-        presented_name=presented_name,
-        last_app=last_app,
+        presented_name=variables.get("effective_caller_id_name"),
+        last_app=variables.get("last_app"),
         pbx=variables.ours(),
     ))
 
@@ -267,13 +243,12 @@ def parse_body(raw: bytes, content_type: str = "", expected_uuid: str | None = N
         raise BadCdr(f"unexpected CDR structure: {type(exc).__name__}") from None
 
 
-def _micros(micros: str, seconds: str, name: str) -> int:
-    """An instant in microseconds: the variable `name` (…_uepoch), else its …_epoch in seconds."""
+def _micros(variables: _Variables, micro_key: str, second_key: str) -> int:
     try:
-        value = int(micros or 0)
-        return value if value > 0 else int(seconds or 0) * 1_000_000
+        value = int(variables.get(micro_key) or 0)
+        return value if value > 0 else int(variables.get(second_key) or 0) * 1_000_000
     except ValueError:
-        raise BadCdr(f"variables.{name} is not a number") from None
+        raise BadCdr(f"variables.{micro_key} is not a number") from None
 
 
 def _callflow(callflow) -> tuple[tuple, tuple, tuple[str, str]]:
