@@ -281,6 +281,25 @@ def test_every_pbx_variable_is_kept_sorted_and_no_other_name_however_short():
     assert leg.pbx == (("pbx_", "bare"), ("pbx_alpha", "a b"), ("pbx_zeta", "z"))
 
 
+def test_variables_posted_as_json_numbers_read_as_their_text():
+    as_text = {"uuid": "u-1", "direction": "inbound", "start_uepoch": "1795658409930638", "end_epoch": "1795658470",
+               "hangup_cause": "NORMAL_CLEARING"}
+    as_numbers = {**as_text, "start_uepoch": 1795658409930638, "end_epoch": 1795658470}
+    leg = parse_body(json.dumps({"variables": as_numbers}).encode())
+    assert leg == parse_body(json.dumps({"variables": as_text}).encode())
+    assert (leg.start_us, leg.end_us, leg.hangup_cause) == (1795658409930638, 1795658470 * 1_000_000, "NORMAL_CLEARING")
+
+
+@pytest.mark.parametrize("names, kept", [
+    ({"x\npbx_fake": "no", "pbx_real": "r"}, (("pbx_real", "r"),)),  # a name of ours inside another name
+    ({"x\npbx_twice": "no", "pbx_twice": "t"}, (("pbx_twice", "t"),)),  # … the same as a real name
+    ({"pbx_cut\nshort": "c", "pbx_cut": "k"}, (("pbx_cut", "k"), ("pbx_cut\nshort", "c"))),  # one of ours holds a newline
+])
+def test_names_holding_a_newline_keep_exactly_the_pbx_variables(names, kept):
+    leg = parse_body(json.dumps({"variables": {"uuid": "u-1", "direction": "inbound", **names}}).encode())
+    assert leg.pbx == kept
+
+
 def test_leg_facts_survive_a_round_trip_through_storage():
     for bodies in (recorded_bodies(name) for name in MANIFEST):
         for facts in legs_of(bodies):
