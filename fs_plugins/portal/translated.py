@@ -53,7 +53,8 @@ def translate_constants(template: nodes.Template, environment) -> nodes.Template
     language = getattr(environment, "portal_language", None)
     if language is None or not has_app_context() or current_app._get_current_object() is not environment.app:
         return template
-    return _Translator(_catalog(environment, language), environment).visit(template)
+    bound = {name.name for name in template.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    return _Translator(_catalog(environment, language), environment, bound).visit(template)
 
 
 def _catalog(environment, language: str):
@@ -67,11 +68,14 @@ def _catalog(environment, language: str):
 
 
 class _Translator(NodeTransformer):
-    def __init__(self, catalog, environment):
+    def __init__(self, catalog, environment, bound: set[str] = frozenset()):
         self.catalog, self.environment = catalog, environment
-        # the names bound to the portal's functions (a template's own variable of that name is not)
-        self.gettext = {name for name in ("_", "gettext") if environment.globals.get(name) is i18n.template_gettext}
-        self.raw = {name for name in ("gettext_raw",) if environment.globals.get(name) is i18n.gettext_raw}
+        # the names bound to the portal's functions; a name the template binds itself ({% set %}, a
+        # loop variable, a macro's parameter) may mean something else there: its calls stay calls
+        self.gettext = {name for name in ("_", "gettext")
+                        if environment.globals.get(name) is i18n.template_gettext and name not in bound}
+        self.raw = {name for name in ("gettext_raw",)
+                    if environment.globals.get(name) is i18n.gettext_raw and name not in bound}
 
     def visit_Call(self, node: nodes.Call) -> nodes.Node:
         self.generic_visit(node)  # a call among its arguments first
