@@ -13,7 +13,10 @@ pages, so a second region of the -shm mapped), `serve --only web` died of SIGBUS
 27,933 CDR posts went unanswered.
 
 So the -shm of each database file (by inode) is opened and mapped once per process, and both are
-kept until the process ends: a descriptor and a page of memory per database file.
+kept until the process ends: two descriptors (ours and the map's duplicate) and a page of memory per
+-shm file. serve keeps its connections open, so its -shm files are never recreated and this stays
+one pair per database; a process that deletes and recreates databases (the tests) keeps one pair per
+file it ever looked at.
 """
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ def header(database_path: str) -> mmap.mmap:
     if descriptor is None:
         descriptor = os.open(shm, os.O_RDONLY | os.O_CLOEXEC)
         _kept.append(descriptor)  # two threads at once: one of the two goes unused, still open
+        opened = os.fstat(descriptor)  # the file opened, should the -shm have been replaced since the stat
+        key = (opened.st_dev, opened.st_ino)
         descriptor = _descriptors.setdefault(key, descriptor)
     mapped = mmap.mmap(descriptor, MAPPED, access=mmap.ACCESS_READ)
     _kept.append(mapped)

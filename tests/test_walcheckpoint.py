@@ -101,7 +101,8 @@ def test_writers_wait_for_a_truncate_no_longer_on_a_core_serve_keeps_busy(tmp_pa
             process.wait()
     assert done, "no checkpoint ran"
     assert Path(f"{path}-wal").stat().st_size < 250 * 4096  # truncated
-    assert max(waits) < 0.1, f"a commit waited {max(waits):.3f} s for the truncate (checkpoints took {done})"
+    # before: 0.33-0.75 s (the truncate waiting for the CPU at niceness 19); room left for a busy machine
+    assert max(waits) < 0.2, f"a commit waited {max(waits):.3f} s for the truncate (checkpoints took {done})"
 
 
 def test_a_wal_under_the_threshold_is_left_alone(tmp_path):
