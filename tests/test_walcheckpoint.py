@@ -76,7 +76,7 @@ def test_writers_wait_for_a_truncate_no_longer_on_a_core_serve_keeps_busy(tmp_pa
     core = min(os.sched_getaffinity(0))
     spin = f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
     busy = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
-    checkpointer, waits, done = Checkpointer(str(path), pages=50, limit_pages=250), [], []
+    checkpointer, done = Checkpointer(str(path), pages=50, limit_pages=250), []
 
     def run() -> None:  # the Checkpointer's own thread, on the busy core
         os.sched_setaffinity(0, {core})
@@ -87,12 +87,7 @@ def test_writers_wait_for_a_truncate_no_longer_on_a_core_serve_keeps_busy(tmp_pa
     try:
         time.sleep(0.2)  # the spinners are running
         thread.start()
-        until = time.monotonic() + 3
-        while time.monotonic() < until and len(done) < 2:
-            started = time.monotonic()
-            writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
-            waits.append(time.monotonic() - started)
-            time.sleep(0.01)
+        waits = commit_waits(writer, 3, enough=lambda: len(done) >= 2)
     finally:
         checkpointer.stop()
         thread.join()
@@ -181,7 +176,7 @@ def test_a_long_reader_never_makes_writers_wait_at_each_look(tmp_path):
     reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     reader.execute("BEGIN")
     reader.execute("SELECT COUNT(*) FROM scratch").fetchone()  # its snapshot held until the end
-    checkpointer, stop, waits = Checkpointer(str(path), pages=50, limit_pages=250), threading.Event(), []
+    checkpointer, stop = Checkpointer(str(path), pages=50, limit_pages=250), threading.Event()
 
     def look():  # Checkpointer._run's loop without its OS thread
         while not stop.is_set():
@@ -191,12 +186,7 @@ def test_a_long_reader_never_makes_writers_wait_at_each_look(tmp_path):
     thread = threading.Thread(target=look)
     thread.start()
     try:
-        until = time.monotonic() + 3
-        while time.monotonic() < until:
-            started = time.monotonic()
-            writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
-            waits.append(time.monotonic() - started)
-            time.sleep(0.01)
+        waits = commit_waits(writer, 3)
     finally:
         stop.set()
         thread.join()
@@ -261,3 +251,14 @@ def test_looking_at_the_wal_keeps_this_processs_sqlite_locks(tmp_path):
     finally:
         checkpointer.close()
         writer.execute("COMMIT")
+
+
+def commit_waits(writer, seconds: float, enough=lambda: False) -> list[float]:
+    """How long each of `writer`'s commits took, one every 10 ms for `seconds` or until `enough()`."""
+    waits, until = [], time.monotonic() + seconds
+    while time.monotonic() < until and not enough():
+        started = time.monotonic()
+        writer.execute("INSERT INTO scratch VALUES (randomblob(100))")
+        waits.append(time.monotonic() - started)
+        time.sleep(0.01)
+    return waits
