@@ -11,6 +11,7 @@ BLOCK_REASONS  # channel_vars.py: values of pbx_block_reason
 SOURCES  # contacts/records.py: where a contact comes from
 OUTCOMES  # groups/kinds.py: GroupCall.outcome values
 refused  # esl/server.py: connections refused, for the logs and tests
+firing  # cpuyield.py: whether the kernel's timer runs now, for the tests
 autoescape  # portal/app.py: Jinja setting
 y  # portal/charts.py and views: SVG geometry read by templates
 width
