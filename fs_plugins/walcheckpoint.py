@@ -55,9 +55,9 @@ log = logging.getLogger(__name__)
 PAGES = 1000  # SQLite's own default threshold (wal_autocheckpoint)
 LIMIT_PAGES = 4 * PAGES  # ~16 MB of 4 KB pages: past this, TRUNCATE
 EVERY_SECONDS = 0.25
-# WalIndexHdr.mxFrame (u32 at byte 16 of the first header copy), WalCkptInfo.nBackfill (u32 right
-# after the two 48-byte copies), both in the machine's byte order.
-_MX_FRAME, _BACKFILL = struct.Struct("=I"), struct.Struct("=I")
+# WalIndexHdr.mxFrame (a u32 at byte 16 of the first header copy) and WalCkptInfo.nBackfill (a u32
+# right after the two 48-byte copies), both in the machine's byte order.
+_U32, _MX_FRAME_AT, _BACKFILL_AT = struct.Struct("=I"), 16, 96
 _start_thread = get_original("_thread", "start_new_thread")  # an OS thread under serve's monkey-patching
 _sleep = get_original("time", "sleep")
 
@@ -105,8 +105,8 @@ class Checkpointer:
             self._open()
         if self._header is None:
             return None
-        frames = _MX_FRAME.unpack_from(self._header, 16)[0]
-        return frames, frames - min(_BACKFILL.unpack_from(self._header, 96)[0], frames)
+        frames = _U32.unpack_from(self._header, _MX_FRAME_AT)[0]
+        return frames, frames - min(_U32.unpack_from(self._header, _BACKFILL_AT)[0], frames)
 
     def step(self) -> str | None:
         """"passive" or "truncate" when it checkpointed the whole WAL; None when nothing was due,

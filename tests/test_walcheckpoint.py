@@ -12,10 +12,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from fs_plugins import db as dbmod
 from fs_plugins.walcheckpoint import Checkpointer
 from tests.serve_process import ServeProcess
-from tests.test_xml_curl_sqlitechanges import another_process_asks_for_the_write_lock
+from xml_curl.sqlitechanges import SqliteChanges
 
 # Rows of ~3,000 bytes: one page each (4 KB pages), so a commit of n rows adds about n pages to the WAL.
 ROWS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
@@ -233,23 +235,28 @@ def test_the_checkpoint_thread_outlives_an_unexpected_error(tmp_path, caplog):
     assert "RuntimeError('unexpected')" in caplog.text
 
 
-def test_looking_at_the_wal_keeps_this_processs_sqlite_locks(tmp_path):
-    # POSIX locks are the process's: closing a descriptor of the -shm dropped SQLite's own locks on it.
-    # B8's SQLite line at wal_autocheckpoint=0: another process rebuilt the -shm under serve --only web,
-    # which died of SIGBUS (fs_plugins/sqliteshm.py). Here: a second writer got in beside ours.
+@pytest.mark.parametrize("reader", [
+    pytest.param(lambda path: (Checkpointer(path), Checkpointer.waiting_pages), id="checkpointer"),
+    pytest.param(lambda path: (SqliteChanges(path), SqliteChanges.version), id="xml_curl-changes"),
+])
+def test_looking_at_the_wal_index_keeps_this_processs_sqlite_locks(tmp_path, reader):
+    # POSIX locks are the process's: closing a descriptor of the -shm dropped SQLite's own locks on it
+    # (a writer's, the DMS lock). B8's SQLite line at wal_autocheckpoint=0: another process rebuilt the
+    # -shm under serve --only web, which died of SIGBUS (fs_plugins/sqliteshm.py). Here: a second
+    # writer got in beside ours, after the Checkpointer or xml_curl's change watcher looked and closed.
     path = tmp_path / "locked.db"
     writer = outside_writer(path)
     write_pages(writer, 1, 5)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("INSERT INTO scratch VALUES (randomblob(10))")
-    checkpointer = Checkpointer(str(path))
+    looking, look = reader(str(path))
     try:
-        assert checkpointer.waiting_pages() is not None  # the header read
+        assert look(looking) is not None  # the header read
         assert another_process_asks_for_the_write_lock(path) == "database is locked"
-        checkpointer.close()
+        looking.close()
         assert another_process_asks_for_the_write_lock(path) == "database is locked"
     finally:
-        checkpointer.close()
+        looking.close()
         writer.execute("COMMIT")
 
 
@@ -262,3 +269,14 @@ def commit_waits(writer, seconds: float, enough=lambda: False) -> list[float]:
         waits.append(time.monotonic() - started)
         time.sleep(0.01)
     return waits
+
+
+# Another process asking for the write lock at once: what it says ("database is locked": someone holds it).
+TAKE_THE_WRITE_LOCK = ("import sqlite3, sys\nconn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+                       "try:\n    conn.execute('BEGIN IMMEDIATE')\n    print('taken')\nexcept sqlite3.OperationalError as exc:\n"
+                       "    print(exc)")
+
+
+def another_process_asks_for_the_write_lock(path) -> str:
+    return subprocess.run([sys.executable, "-c", TAKE_THE_WRITE_LOCK, str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -104,33 +102,3 @@ class _Frozen:
 
     def close(self):
         pass
-
-
-# Another process asking for the write lock at once: what it says ("database is locked": someone holds it).
-TAKE_THE_WRITE_LOCK = ("import sqlite3, sys\nconn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
-                       "try:\n    conn.execute('BEGIN IMMEDIATE')\n    print('taken')\nexcept sqlite3.OperationalError as exc:\n"
-                       "    print(exc)")
-
-
-def another_process_asks_for_the_write_lock(path) -> str:
-    return subprocess.run([sys.executable, "-c", TAKE_THE_WRITE_LOCK, str(path)], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
-def test_watching_keeps_this_processs_sqlite_locks_on_the_wal_index(tmp_path):
-    # POSIX locks are the process's: closing a descriptor of the -shm dropped SQLite's own locks on it
-    # (a writer's, the DMS lock), and a second writer got in beside ours (fs_plugins/sqliteshm.py).
-    path = str(tmp_path / "locked.db")
-    writer = _database(path, "wal")
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO t VALUES (1)")
-    watch = SqliteChanges(path)
-    try:
-        assert watch.version() is not None
-        assert another_process_asks_for_the_write_lock(path) == "database is locked"
-        watch.close()
-        assert another_process_asks_for_the_write_lock(path) == "database is locked"
-    finally:
-        watch.close()
-        writer.execute("COMMIT")
-        writer.close()
