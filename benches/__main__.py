@@ -34,7 +34,7 @@ def parse(argv):
     parser.add_argument("--seconds", type=int, help="seconds per wrk measurement (default 5, quick 2); of B6/B7's "
                         "hot-path line only the capacity run (its windows are always 3 s)")
     parser.add_argument("--runs", type=int, help="runs per side, the best kept (default 3, quick 1); B6/B7's "
-                        "hot-path line: blocks of four windows (at least 5, all kept, --quick too)")
+                        "hot-path line: blocks of four windows (at least 8, all kept, --quick too)")
     parser.add_argument("--results", type=Path, help="folder for table.md and the charts")
     parser.add_argument("--api-scheduling", choices=("idle", "normal"),
                         help="B6/B7: run `serve --only api` with this api_scheduling (default: the product's)")

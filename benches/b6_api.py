@@ -59,7 +59,7 @@ P99_MS, MAX_HOT_PATH_RATIO, API_RATE = 20.0, 1.2, 50.0
 # blocks of four windows (quiet, loaded, loaded, quiet) of HOT_PATH_WINDOW_SECONDS each; the load
 # (the API) must reach MIN_LOAD_SHARE of its rate in every loaded window.
 HOT_PATH_SHARE, PACED_CONNECTIONS, MIN_LOAD_SHARE = 0.5, 8, 0.9
-HOT_PATH_BLOCKS, HOT_PATH_WINDOW_SECONDS = 5, 3
+HOT_PATH_BLOCKS, HOT_PATH_WINDOW_SECONDS = 8, 3
 # A pause before every window, so what a loaded window left running (work the server or PostgreSQL
 # still does after the load's last answer: its writes' WAL and autovacuum, a collection) is not
 # counted in the quiet window after it. 0.5 s was too short: in 15 of 20 blocks the quiet window

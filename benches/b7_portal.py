@@ -9,7 +9,7 @@ FreeSWITCH's hot path.
    file through the same server (what HTTP alone costs).
 2. Directory (sip_auth) p99 with wrk against `serve --only xml_curl` while `serve --only api` (the API
    and the portal) serves 50 page views a second (reads, and a form post every sixth), against the same
-   without the portal load: ≤ 1.2×, p99 of ten 3 s windows a side in ABBA order, pooled; sip_auth
+   without the portal load: ≤ 1.2×, p99 of sixteen 3 s windows a side in ABBA order, pooled; sip_auth
    offered at a fixed rate, half the handler's capacity measured just before, as in B6
    (benches/b6_api.py, hot_path_line; benches/latency_windows.py).
 

@@ -18,6 +18,7 @@ from typing import Iterable
 from benches.servers import CLIENT_CORE, FREESWITCH_AUTHORIZATION
 
 SCRIPT = Path(__file__).with_name("wrk_bodies.lua")
+FREESWITCH_RR_PRIORITY = 89
 
 
 def find_or_install() -> tuple[str, str]:
@@ -58,8 +59,16 @@ def write_bodies(path: Path, requests: Iterable[tuple[str, bytes]]) -> Path:
 def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, seconds: int,
         rate: float | None = None) -> Result:
     """As fast as the server answers on `connections`, or `rate` requests a second on a fixed
-    schedule (the connections take turns; give enough that one slow answer does not hold the rest)."""
-    argv = ["taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+    schedule (the connections take turns; give enough that one slow answer does not hold the rest).
+
+    At a fixed rate wrk stands for FreeSWITCH sending its requests as calls and REGISTERs come, and
+    runs as FreeSWITCH does: SCHED_RR priority 89, its Debian unit's setting
+    (debian/freeswitch-systemd.freeswitch.service: CPUSchedulingPolicy=rr, CPUSchedulingPriority=89).
+    So nothing else on the client core (the bench's own load clients, this machine's other services)
+    delays the answer's read and is charged to the server as latency. As fast as it can, wrk keeps
+    normal priority: a real-time task that never sleeps would starve the core's kernel threads."""
+    realtime = ["chrt", "--rr", str(FREESWITCH_RR_PRIORITY)] if rate else []
+    argv = [*realtime, "taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
             "-s", str(SCRIPT), url, "--", str(bodies), content_type, FREESWITCH_AUTHORIZATION,
             *([f"{rate:.3f}"] if rate else [])]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import uuid
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +77,40 @@ def test_wrk_offers_a_fixed_rate_when_asked_and_runs_flat_out_otherwise(tmp_path
         flat_out = httpbench.wrk.run(wrk_path, url, requests, httpbench.FORM, 4, 1)
     assert paced.errors == 0 and 135 <= paced.rate <= 165, paced
     assert flat_out.rate > 400, flat_out
+
+
+def test_wrk_at_a_fixed_rate_runs_as_freeswitch_does_round_robin_89_and_flat_out_at_normal_priority(tmp_path):
+    # At a fixed rate wrk stands for FreeSWITCH (SCHED_RR 89 in its Debian unit): nothing else on
+    # the client core may delay its reads and be counted as the server's latency.
+    import threading
+
+    wrk_path, _ = httpbench.wrk.find_or_install()
+    policies = {}
+    with servers.ceiling(200, "text/xml", tmp_path / "ceiling.log") as ceiling:
+        for name, rate in (("paced", 100), ("flat out", None)):
+            requests = httpbench.wrk.write_bodies(tmp_path / name.replace(" ", "-"), [("/xml_curl", b"a=b")] * 4)
+            run = threading.Thread(target=httpbench.wrk.run, args=(wrk_path, ceiling.url_base + "/xml_curl", requests,
+                                                                   httpbench.FORM, 2, 2, rate))
+            run.start()
+            policies[name] = _policy_of_the_process_reading(requests)
+            run.join()
+    assert policies == {"paced": (os.SCHED_RR, 89), "flat out": (os.SCHED_OTHER, 0)}
+
+
+def _policy_of_the_process_reading(path, seconds=1.5):
+    """(policy, real-time priority) of the wrk whose command line names `path`, once it runs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                if str(path).encode() in argv and Path(argv[0].decode()).name == "wrk":
+                    pid = int(proc.name)
+                    return os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority
+            except (OSError, ValueError):
+                continue
+        time.sleep(0.05)
+    raise AssertionError(f"no wrk reading {path} within {seconds} s")
 
 
 def test_wrk_hands_back_its_whole_latency_histogram_the_one_its_percentiles_come_from(tmp_path):
@@ -597,6 +633,7 @@ def fake_hot_path(tmp_path, monkeypatch):
     # the pauses between windows are the caller's (settle_before), not the faked window's
     monkeypatch.setattr(b6_api, "HOT_PATH_SETTLE_SECONDS", 0)
     monkeypatch.setattr(b6_api, "HOT_PATH_AFTER_LOAD_SECONDS", 0)
+    monkeypatch.setattr(b6_api, "HOT_PATH_BLOCKS", 5)  # the figures below are of 5 blocks
 
     def hot_path(change=lambda index, side, run, reached: (run, reached)):
         ran = []
