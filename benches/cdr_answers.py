@@ -48,7 +48,7 @@ def main(argv=None) -> int:
 
     scale, url = cdr_instructions._data_set(shape, fresh_copy=True)
     try:
-        app, database = cdr_instructions._app(url, cdr_instructions._Counter())
+        app, database, stop = cdr_instructions._app(url, cdr_instructions._Counter())
         posts = list(bodies.cdr_posts(scale, args.legs, seed=17))
         answers = []
 
@@ -69,6 +69,7 @@ def main(argv=None) -> int:
         lines += _rows(database, "entry", f"SELECT {ENTRY_COLUMNS} FROM call_entry WHERE call_id IN ({{}})"
                        f" ORDER BY call_id, id", calls)
         release(database)
+        stop()
         database.close_all()
     finally:
         datasets.discard(url)

@@ -2,11 +2,11 @@
 
 wrk's CDR/s move with whatever else the machine runs; these do not. The recorded mod_json_cdr posts
 (benches/bodies.py cdr_posts) go through the web app `serve --only web` builds (pooled cooperative
-database, group commit), called directly (no sockets, no pywsgi), into a fresh copy of a `calls`
-data set (benches/datasets.py; its own small scale, so that building it takes seconds). Posts go in
-rounds of `--together` at once, each in its own greenlet as pywsgi runs them: one round is one
-group commit (16 at once: a full batch, as at B5's 16 connections; 1: each leg alone, the filer's
-single-leg path). Every answer must be 200.
+database, group commit, SQLite's Checkpointer thread), called directly (no sockets, no pywsgi), into
+a fresh copy of a `calls` data set (benches/datasets.py; its own small scale, so that building it
+takes seconds). Posts go in rounds of `--together` at once, each in its own greenlet as pywsgi
+runs them: one round is one group commit (16 at once: a full batch, as at B5's 16 connections; 1:
+each leg alone, the filer's single-leg path). Every answer must be 200.
 
     python -m benches.cdr_instructions [--engine sqlite|postgresql] [--together N] [--legs N] [--callgrind]
 
@@ -110,7 +110,7 @@ def measure(args) -> dict:
     scale, url = _data_set(args, fresh_copy=True)
     counter = _Counter()
     try:
-        app, database = _app(url, counter)
+        app, database, stop = _app(url, counter)
         posts = list(bodies.cdr_posts(scale, args.warmup + args.legs, seed=17))
         answers = []
 
@@ -148,6 +148,7 @@ def measure(args) -> dict:
             figures["by_text"] = {head: ((sent - before["by_text"].get(head, (0, 0))[0]) / args.legs,
                                          (ns - before["by_text"].get(head, (0, 0))[1]) / args.legs)
                                   for head, (sent, ns) in after["by_text"].items()}
+        stop()
         database.close_all()
         return figures
     finally:
@@ -155,11 +156,15 @@ def measure(args) -> dict:
 
 
 def _app(url: str, counter: "_Counter"):
+    """(the web app, its database, what stops the rest): serve --only web's, with its SQLite
+    Checkpointer (serve's connections never checkpoint: without it the WAL grew the whole run,
+    and COMMITs, lookups and the WAL-index were not serve's)."""
     from fs_plugins import metrics
     from fs_plugins.cli import Context
     from fs_plugins.commands.serve import freeze_startup_heap
     from fs_plugins.config import load_config
-    from fs_plugins.dbpool import release, release_after
+    from fs_plugins.dbpool import GreenSqliteDatabase, release, release_after
+    from fs_plugins.walcheckpoint import Checkpointer
     from fs_plugins.web import make_web_app, mounts_for
 
     counter.install()
@@ -169,8 +174,11 @@ def _app(url: str, counter: "_Counter"):
     database = Context(config, serving=True).db
     app = release_after(make_web_app(config, metrics.instrument_mounts(mounts_for(["web"]))), database)
     release(database)  # as serve does once started
+    stop = lambda: None  # noqa: E731
+    if isinstance(database, GreenSqliteDatabase):  # as serve starts it (fs_plugins/commands/serve.py)
+        stop = Checkpointer(database.database).start().stop
     freeze_startup_heap()
-    return app, database
+    return app, database, stop
 
 
 class _Counter:

@@ -182,6 +182,28 @@ def test_b5_writes_its_fresh_sqlite_copy_to_disk_before_measuring_on_it(tmp_path
     assert measured == f"sqlite:///{copy}" and "run-" in copy
 
 
+def test_the_cdr_instructions_app_checkpoints_its_sqlite_wal_as_serve_does(tmp_path, monkeypatch):
+    # serve's connections never checkpoint (wal_autocheckpoint=0): without serve's Checkpointer the
+    # bench's WAL grew for the whole run, and its figures were not serve's.
+    from types import SimpleNamespace
+
+    from benches import cdr_instructions
+    from fs_plugins import walcheckpoint
+    from fs_plugins.commands import serve
+
+    started = []
+    monkeypatch.setattr(walcheckpoint.Checkpointer, "start", lambda self: started.append(self) or self)
+    monkeypatch.setattr(serve, "freeze_startup_heap", lambda: 0)
+    path = tmp_path / "calls.db"
+    app, database, stop = cdr_instructions._app(f"sqlite:///{path}", SimpleNamespace(install=lambda: None))
+    try:
+        [checkpointer] = started
+        assert checkpointer.path == str(path) and stop == checkpointer.stop
+    finally:
+        stop()
+        database.close_all()
+
+
 def test_a_rewritten_body_changes_only_the_values_that_name_the_recording():
     body = "section=dialplan&Hunt-Destination-Number=1002&variable_sip_req_user=15550001002&Core-UUID=ab%2Bc"
     new = bodies.rewrite(body, {"15550001002": "34910011002", "1002": "pbx-ivr-7"}).decode()

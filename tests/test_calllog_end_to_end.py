@@ -146,8 +146,24 @@ def test_a_call_log_stored_before_the_cause_column_upgrades_in_place_keeping_its
     db.execute_sql("INSERT INTO call_entry (tenant_id, call_id, kind, status, direction, started_at, caller_name,"
                    " caller_number, callee, answered_by, ring_seconds, talk_seconds)"
                    f" VALUES ({acme.id}, 'old', 'made', 'made', 'internal', 1, '', '', '1002', '', 0, 0)")
-    assert ("calls", 1, 3) in dbmod.upgrade(db)
+    assert ("calls", 1, 4) in dbmod.upgrade(db)
     assert db.execute_sql("SELECT call_id, cause FROM call_entry").fetchall() == [("old", "")]
+    assert dbmod.upgrade(db) == []
+
+
+def test_a_call_log_of_schema_3_drops_its_index_by_kind_which_every_posted_cdr_wrote(db):
+    """A user's page by kind reads the user's index (models/calllog.py); the one by kind is not made, nor kept."""
+    from fs_plugins import db as dbmod
+
+    def indexes():
+        return {index.name for index in db.get_indexes("call_entry")}
+
+    assert "call_entry_user_id_kind_started_at" not in indexes()
+    assert {"call_entry_user_id_started_at", "call_entry_tenant_id_started_at", "call_entry_call_id"} <= indexes()
+    db.execute_sql("CREATE INDEX call_entry_user_id_kind_started_at ON call_entry (user_id, kind, started_at)")
+    db.execute_sql("UPDATE schema_version SET version = 3 WHERE component = 'calls'")
+    assert ("calls", 3, 4) in dbmod.upgrade(db)
+    assert "call_entry_user_id_kind_started_at" not in indexes()
     assert dbmod.upgrade(db) == []
 
 

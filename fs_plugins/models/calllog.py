@@ -47,9 +47,12 @@ class CallEntry(BaseModel):
     cause = peewee.CharField(max_length=16, default="")  # why a made call was never answered (classify.CANCEL_REASONS)
 
     class Meta:
+        # A user's page filtered by kind reads the user's index and skips the other kinds, as the
+        # tenant's page does: a (user, kind, started_at) index (until schema 4) made that page
+        # 0.24 ms instead of 0.60 for B5's busiest user (1,080 entries), and cost every posted CDR
+        # 16% of the pages it writes (B5's SQLite WAL: 12.1 -> 10.2 pages a leg; drop_entry_kind_index).
         indexes = (
             (("user", "started_at"), False),
-            (("user", "kind", "started_at"), False),
             (("tenant", "started_at"), False),
         )
 
@@ -86,8 +89,14 @@ def add_entry_statistics(migrator, db) -> None:
         db.execute_sql("ANALYZE call_entry")  # gathered now: autovacuum may not analyse a large table for long
 
 
+def drop_entry_kind_index(migrator, db) -> None:
+    """call_entry: no index on (user, kind, started_at) (see CallEntry.Meta)"""
+    db.execute_sql("DROP INDEX IF EXISTS call_entry_user_id_kind_started_at")
+
+
 MODELS = (CdrLeg, CallEntry)
 # Upgrade steps, oldest first (fs_plugins.db): version 1 -> 2 adds call_entry.cause (entries of
 # calls stored before it get their cause on `centralita cdr reclassify`); 2 -> 3 the statistics
-# of call_entry's user and tenant on PostgreSQL (nothing on SQLite).
-MIGRATIONS: tuple = (add_entry_cause, add_entry_statistics)
+# of call_entry's user and tenant on PostgreSQL (nothing on SQLite); 3 -> 4 drops the index on
+# call_entry's user, kind and start.
+MIGRATIONS: tuple = (add_entry_cause, add_entry_statistics, drop_entry_kind_index)
