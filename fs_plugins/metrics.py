@@ -78,31 +78,9 @@ def bounded(value: str, allowed: frozenset) -> str:
     return value if value in allowed else "other"
 
 
-def _labels(environ) -> tuple[str, str]:
-    """(section, action) of an xml_curl request: from the fields the handler decoded (xml_curl.app
-    leaves them in the environ, so a body is decoded once), else from the raw body (a request
-    refused before decoding: unauthorized, or not a form)."""
-    fields = environ.get(XML_CURL_FIELDS)
-    if fields is not None:
-        # What the handler read already (Form.known: name -> value or ABSENT, never a str when
-        # absent), looked up without a Python call of Form.get per label; a name it did not read
-        # is searched for as before. The handler reads `section` first, and a directory request's
-        # `action` (its `purpose` only without a user's action: xml_curl/directory.py).
-        known = fields.known
-        section = known.get("section")
-        if section.__class__ is not str:
-            section = _field(fields, "section")
-        # A dialplan fetch (the channel's variables) has neither: not searched for in its ~6 KB on
-        # every call (xml_curl/form.py reads a field by searching the body).
-        if section == "dialplan":
-            action = "none"
-        else:
-            action = known.get("action")
-            if action.__class__ is not str:
-                action = _field(fields, "action")
-            action = action or _field(fields, "purpose") or "none"
-        # bounded(), inlined: this runs for every request
-        return (section if section in SECTIONS else "other"), (action if action in ACTIONS else "other")
+def _unread_labels(environ) -> tuple[str, str]:
+    """(section, action) of an xml_curl request the handler did not decode (refused before: unauthorized,
+    or not a form), from the raw body; a decoded one's are read in `instrument_xml_curl`'s `counted`."""
     body = environ.get(XML_CURL_BODY)
     if body is None:  # refused unread
         try:
@@ -153,7 +131,34 @@ def instrument_xml_curl(app):
         started = time.perf_counter()
         answer = b"".join(app(environ, start_response))
         result = environ.get("centralita.result") or ("not_found" if answer == NOT_FOUND else "found")
-        XML_CURL.observe((*_labels(environ), result), time.perf_counter() - started)
+        # (section, action): from the fields the handler decoded (xml_curl.app leaves them in the
+        # environ, so a body is decoded once), read here without a call of their own (this runs
+        # for every request); else from the raw body (_unread_labels).
+        fields = environ.get(XML_CURL_FIELDS)
+        if fields is None:
+            section, action = _unread_labels(environ)
+        else:
+            # What the handler read already (Form.known: name -> value or ABSENT, never a str when
+            # absent), looked up without a Python call of Form.get per label; a name it did not read
+            # is searched for as before. The handler reads `section` first, and a directory request's
+            # `action` (its `purpose` only without a user's action: xml_curl/directory.py).
+            known = fields.known
+            section = known.get("section")
+            if section.__class__ is not str:
+                section = _field(fields, "section")
+            # A dialplan fetch (the channel's variables) has neither: not searched for in its ~6 KB on
+            # every call (xml_curl/form.py reads a field by searching the body).
+            if section == "dialplan":
+                action = "none"
+            else:
+                action = known.get("action")
+                if action.__class__ is not str:
+                    action = _field(fields, "action")
+                action = action or _field(fields, "purpose") or "none"
+                # bounded(), inlined
+                section = section if section in SECTIONS else "other"
+                action = action if action in ACTIONS else "other"
+        XML_CURL.observe((section, action, result), time.perf_counter() - started)
         return [answer]
 
     return counted

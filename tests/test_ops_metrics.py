@@ -307,3 +307,20 @@ def test_a_dialplan_answered_without_a_route_is_counted_as_deadline_or_error(db,
     status, _, body = call(app, form.encode())
     assert status == 200 and b"NORMAL_TEMPORARY_FAILURE" in body
     assert value("centralita_xml_curl_requests_total", section="dialplan", action="none", result=result) == before + 1
+
+
+def test_a_routed_dialplan_fetch_is_counted_found_with_action_none_and_timed(db, acme):
+    """The dialplan's labels are read without _labels' call (fs_plugins.metrics.counted): the same
+    series as _labels gives, an `action` field in the fetch ignored, a kept answer counted as well."""
+    app = metrics.instrument_xml_curl(make_app(Config(), db))
+    before = value("centralita_xml_curl_requests_total", section="dialplan", action="none", result="found")
+    timed = value("centralita_xml_curl_request_seconds_count", section="dialplan", result="found")
+    form = urlencode({"section": "dialplan", "action": "sip_auth", "Hunt-Context": "acme.example",
+                      "Hunt-Destination-Number": "1001", "Hunt-Caller-ID-Number": "1001",
+                      "Hunt-Caller-ID-Name": "Ana"}).encode()
+    for _ in range(2):  # the second answer is the kept one
+        status, _, body = call(app, form)
+        assert status == 200 and b'<section name="dialplan"' in body
+    assert value("centralita_xml_curl_requests_total", section="dialplan", action="none", result="found") == before + 2
+    assert value("centralita_xml_curl_requests_total", section="dialplan", action="sip_auth", result="found") == 0
+    assert value("centralita_xml_curl_request_seconds_count", section="dialplan", result="found") == timed + 2
