@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ from benches.servers import CLIENT_CORE, FREESWITCH_AUTHORIZATION
 
 SCRIPT = Path(__file__).with_name("wrk_bodies.lua")
 FREESWITCH_RR_PRIORITY = 89
+
+
+def may_run_realtime() -> bool:
+    """Whether this process may start wrk under SCHED_RR FREESWITCH_RR_PRIORITY (root, or a high
+    enough RLIMIT_RTPRIO); if not, paced wrk runs at normal priority, as before."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_RTPRIO)
+    return os.geteuid() == 0 or soft == resource.RLIM_INFINITY or soft >= FREESWITCH_RR_PRIORITY
 
 
 def find_or_install() -> tuple[str, str]:
@@ -67,7 +75,7 @@ def run(wrk: str, url: str, bodies: Path, content_type: str, connections: int, s
     So nothing else on the client core (the bench's own load clients, this machine's other services)
     delays the answer's read and is charged to the server as latency. As fast as it can, wrk keeps
     normal priority: a real-time task that never sleeps would starve the core's kernel threads."""
-    realtime = ["chrt", "--rr", str(FREESWITCH_RR_PRIORITY)] if rate else []
+    realtime = ["chrt", "--rr", str(FREESWITCH_RR_PRIORITY)] if rate and may_run_realtime() else []
     argv = [*realtime, "taskset", "-c", str(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
             "-s", str(SCRIPT), url, "--", str(bodies), content_type, FREESWITCH_AUTHORIZATION,
             *([f"{rate:.3f}"] if rate else [])]

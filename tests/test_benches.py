@@ -84,6 +84,8 @@ def test_wrk_at_a_fixed_rate_runs_as_freeswitch_does_round_robin_89_and_flat_out
     # the client core may delay its reads and be counted as the server's latency.
     import threading
 
+    if not httpbench.wrk.may_run_realtime():
+        pytest.skip("this user may not start a SCHED_RR process (not root, RLIMIT_RTPRIO below 89)")
     wrk_path, _ = httpbench.wrk.find_or_install()
     policies = {}
     with servers.ceiling(200, "text/xml", tmp_path / "ceiling.log") as ceiling:
