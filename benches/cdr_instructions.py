@@ -161,10 +161,9 @@ def _app(url: str, counter: "_Counter"):
     and COMMITs, lookups and the WAL-index were not serve's)."""
     from fs_plugins import metrics
     from fs_plugins.cli import Context
-    from fs_plugins.commands.serve import freeze_startup_heap
+    from fs_plugins.commands.serve import _start_checkpointer, freeze_startup_heap
     from fs_plugins.config import load_config
     from fs_plugins.dbpool import GreenSqliteDatabase, release, release_after
-    from fs_plugins.walcheckpoint import Checkpointer
     from fs_plugins.web import make_web_app, mounts_for
 
     counter.install()
@@ -176,7 +175,7 @@ def _app(url: str, counter: "_Counter"):
     release(database)  # as serve does once started
     stop = lambda: None  # noqa: E731
     if isinstance(database, GreenSqliteDatabase):  # as serve starts it (fs_plugins/commands/serve.py)
-        stop = Checkpointer(database.database).start().stop
+        stop = _start_checkpointer(database).server.stop  # serve's own, its metrics observer included
     freeze_startup_heap()
     return app, database, stop
 
